@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Serilog;
+using WsCore;
+
+namespace Wsctl.Cli;
+
+/// <summary>
+/// Runs a verb's body with a logger, and turns every way it can end into one exit code from <see cref="ExitCodes"/>:
+/// WsCore errors by their kind, with their hint on stderr; Ctrl-C as 130 unless the verb handled it itself.
+/// </summary>
+public static class VerbRunner
+{
+    public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancel,
+        Func<ILogger, CancellationToken, Task<ExitCode>> body)
+    {
+        using var logger = Logging.Create(parse);
+        try
+        {
+            return (int)await body(logger, cancel);
+        }
+        catch (WsCoreException e)
+        {
+            ReportError(e.Message, e.Hint);
+            return (int)ExitCodes.From(e.Kind);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            ReportError("interrupted", null);
+            return (int)ExitCode.Interrupted;
+        }
+    }
+
+    public static void ReportError(string message, string? hint)
+    {
+        Console.Error.WriteLine($"wsctl: {message}");
+        if (!string.IsNullOrEmpty(hint))
+            Console.Error.WriteLine($"hint: {hint}");
+    }
+}

@@ -1,0 +1,3 @@
+using Wsctl;
+
+return await WsctlCommand.Create().Parse(args).InvokeAsync();

@@ -1,0 +1,17 @@
+using System.CommandLine;
+using Wsctl.Cli;
+
+namespace Wsctl;
+
+/// <summary>Builds the command tree. Each verb lives in its own file under Commands/.</summary>
+public static class WsctlCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand(
+            "wsctl: serve, talk to, probe, benchmark and flash ESP32 WebSocket devices.\n\n" + ExitCodes.Describe());
+        GlobalOptions.AddTo(root);
+        // Verbs, in the order --help lists them.
+        return root;
+    }
+}
