@@ -27,6 +27,22 @@ else
   done
 fi
 
+# Adds a stage's "NAME: N passed, N failed" closing line to the totals; a stage that fails without one counts once.
+run_stage() {  # run_stage TITLE SCRIPT...
+  stage "$1"; shift
+  local log="$results/stage.log" rc line p f
+  "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}
+  line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  if [[ -n $line ]]; then
+    p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+    passed=$((passed + p)); failed=$((failed + f))
+  fi
+  if ((rc != 0)); then broken+=("$1"); [[ -z $line ]] && failed=$((failed + 1)); fi
+  return 0
+}
+
+run_stage "Native binary (NativeAOT publish and smoke test)" scripts/test-native.sh
+
 echo
 if ((${#broken[@]})); then echo "stages with failures: ${broken[*]}"; fi
 echo "tests: $passed passed, $failed failed"

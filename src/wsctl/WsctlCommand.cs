@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Wsctl.Cli;
+using Wsctl.Commands;
 
 namespace Wsctl;
 
@@ -11,8 +12,10 @@ public static class WsctlCommand
         var root = new RootCommand(
             "wsctl: serve, talk to, probe, benchmark and flash ESP32 WebSocket devices.\n\n" + ExitCodes.Describe());
         GlobalOptions.AddTo(root);
+        VersionInfo.Install(root);
         // Verbs, in the order --help lists them.
-        root.Subcommands.Add(Commands.ServeCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(CompletionCommand.Create());
         return root;
     }
 }

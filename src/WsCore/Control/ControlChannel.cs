@@ -1,0 +1,295 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Serilog;
+
+namespace WsCore.Control;
+
+/// <summary>What a running server does for control requests (implemented by <c>wsctl serve</c>).</summary>
+public interface IControlHandler
+{
+    /// <summary>Queues a message to every client; returns how many clients it was queued to.</summary>
+    ValueTask<int> BroadcastAsync(ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel);
+
+    /// <summary>Queues a message to one client; false when no client has that id.</summary>
+    ValueTask<bool> SendAsync(int clientId, ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel);
+
+    /// <summary>The connected clients, by id.</summary>
+    IReadOnlyList<ControlClientInfo> ListClients();
+}
+
+/// <summary>
+/// Where the control socket of <c>wsctl serve --port P</c> lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
+/// <c>/tmp/wsctl-UID/serve-P.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own (0700),
+/// so only the user who runs serve can reach the socket.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+public static class ControlSocketPath
+{
+    public static string For(int port, string? runtimeDirectory = null)
+    {
+        runtimeDirectory ??= Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        var directory = !string.IsNullOrEmpty(runtimeDirectory)
+            ? Path.Combine(runtimeDirectory, "wsctl")
+            : Path.Combine(Path.GetTempPath(), $"wsctl-{EffectiveUserId()}");
+        return Path.Combine(directory, $"serve-{port}.sock");
+    }
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint EffectiveUserId();
+}
+
+/// <summary>
+/// Serves control requests on a Unix domain socket: directory 0700, socket 0600, removed on dispose. A socket file
+/// left by a crashed server is detected (nobody accepts on it) and replaced; a live one means another server owns
+/// this port, which is refused. Requests on one connection are answered in order, one JSON line each.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+public sealed class ControlServer : IAsyncDisposable
+{
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private readonly Socket _listener;
+    private readonly IControlHandler _handler;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+
+    private ControlServer(string path, Socket listener, IControlHandler handler, ILogger logger)
+    {
+        SocketPath = path;
+        _listener = listener;
+        _handler = handler;
+        _logger = logger;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>The socket's path.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>Creates the directory and socket, replacing a stale socket file.</summary>
+    /// <exception cref="WsCoreException">Another live server owns the path, or the directory is not the user's own.</exception>
+    public static async Task<ControlServer> StartAsync(string path, IControlHandler handler, ILogger? logger = null)
+    {
+        logger ??= Serilog.Core.Logger.None;
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory, DirectoryMode);
+        try
+        {
+            // Also tightens a directory left with wider bits; fails on a directory someone else created.
+            File.SetUnixFileMode(directory, DirectoryMode);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new WsCoreException(FailureKind.Other, $"the control directory {directory} belongs to another user",
+                "remove it, or set XDG_RUNTIME_DIR to a directory of your own", e);
+        }
+
+        if (File.Exists(path))
+        {
+            if (await IsLiveAsync(path))
+                throw new WsCoreException(FailureKind.Other, $"another wsctl serve already owns the control socket {path}",
+                    "stop the other serve, or choose another --port");
+            logger.Warning("Replacing stale control socket {Path} (left by a server that is gone)", path);
+            File.Delete(path);
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, SocketMode);
+            listener.Listen(16);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+        logger.Debug("Control socket listening at {Path}", path);
+        return new ControlServer(path, listener, handler, logger);
+    }
+
+    private static async Task<bool> IsLiveAsync(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+            _ = ServeConnectionAsync(connection);
+        }
+    }
+
+    private async Task ServeConnectionAsync(Socket connection)
+    {
+        await using var stream = new NetworkStream(connection, ownsSocket: true);
+        var reader = PipeReader.Create(stream);
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(_stop.Token);
+                var buffer = result.Buffer;
+                while (TryTakeLine(ref buffer, out var line))
+                {
+                    var response = await HandleAsync(line.IsSingleSegment ? line.FirstSpan.ToArray() : line.ToArray());
+                    await stream.WriteAsync(ControlProtocol.EncodeResponse(response), _stop.Token);
+                }
+                if (buffer.Length > ControlProtocol.MaxLineBytes)
+                {
+                    await stream.WriteAsync(ControlProtocol.EncodeResponse(ControlResponse.Failure("request line too long")), _stop.Token);
+                    return;
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                    return;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+        {
+            // The requester went away, or we are stopping: nothing to answer.
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+    }
+
+    private static bool TryTakeLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        var newline = buffer.PositionOf((byte)'\n');
+        if (newline is null)
+        {
+            line = default;
+            return false;
+        }
+        line = buffer.Slice(0, newline.Value);
+        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+        return true;
+    }
+
+    private async Task<ControlResponse> HandleAsync(byte[] line)
+    {
+        var request = ControlProtocol.DecodeRequest(line, out var error);
+        if (request is null)
+            return ControlResponse.Failure(error!);
+        switch (request.Operation)
+        {
+            case ControlOperation.Broadcast:
+                var delivered = await _handler.BroadcastAsync(request.Payload, request.Binary, _stop.Token);
+                _logger.Debug("Control: broadcast to {Count} clients", delivered);
+                return new ControlResponse(true, delivered, null, null);
+            case ControlOperation.Send:
+                return await _handler.SendAsync(request.ClientId, request.Payload, request.Binary, _stop.Token)
+                    ? new ControlResponse(true, 1, null, null)
+                    : ControlResponse.Failure($"no client {request.ClientId} is connected");
+            default:
+                return new ControlResponse(true, 0, _handler.ListClients(), null);
+        }
+    }
+
+    /// <summary>Stops accepting, and removes the socket file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        await _acceptLoop;
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (IOException e)
+        {
+            _logger.Warning(e, "Could not remove control socket {Path}", SocketPath);
+        }
+        _stop.Dispose();
+    }
+}
+
+/// <summary>Sends requests to a running server's control socket.</summary>
+[UnsupportedOSPlatform("windows")]
+public sealed class ControlClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
+
+    private ControlClient(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = PipeReader.Create(_stream);
+    }
+
+    /// <summary>Connects to the control socket of the server on <paramref name="port"/>.</summary>
+    /// <exception cref="WsCoreException">No server owns that socket (ConnectionFailed).</exception>
+    public static async Task<ControlClient> ConnectAsync(int port, CancellationToken cancel, string? path = null)
+    {
+        path ??= ControlSocketPath.For(port);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancel);
+            return new ControlClient(socket);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new WsCoreException(FailureKind.ConnectionFailed,
+                $"no wsctl serve is running on port {port} for this user (nothing at {path})",
+                $"start one with: wsctl serve --port {port}; or give the port of the running one with --port", e);
+        }
+    }
+
+    /// <summary>Sends one request and waits for its answer.</summary>
+    public async Task<ControlResponse> RequestAsync(ControlRequest request, CancellationToken cancel)
+    {
+        await _stream.WriteAsync(ControlProtocol.EncodeRequest(request), cancel);
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancel);
+            var buffer = result.Buffer;
+            var newline = buffer.PositionOf((byte)'\n');
+            if (newline is { } end)
+            {
+                var response = ControlProtocol.DecodeResponse(buffer.Slice(0, end).ToArray());
+                _reader.AdvanceTo(buffer.GetPosition(1, end));
+                return response;
+            }
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+                throw new WsCoreException(FailureKind.ConnectionEnded, "the server closed the control connection without answering");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync();
+        await _stream.DisposeAsync();
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using System.Text;
+using WsCore.Control;
+
+namespace WsCore.Tests.Control;
+
+public sealed class ControlChannelTests : IDisposable
+{
+    private readonly string _runtimeDir = Directory.CreateTempSubdirectory("wsctl-ctl-test").FullName;
+
+    public void Dispose() => Directory.Delete(_runtimeDir, recursive: true);
+
+    /// <summary>Records what the server was asked, and answers like a server with clients 1 and 2.</summary>
+    private sealed class RecordingHandler : IControlHandler
+    {
+        public List<(int Client, string Text, bool Binary)> Sent { get; } = [];
+
+        public ValueTask<int> BroadcastAsync(ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel)
+        {
+            lock (Sent)
+                Sent.Add((-1, Encoding.UTF8.GetString(payload.Span), binary));
+            return ValueTask.FromResult(2);
+        }
+
+        public ValueTask<bool> SendAsync(int clientId, ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel)
+        {
+            if (clientId is not (1 or 2))
+                return ValueTask.FromResult(false);
+            lock (Sent)
+                Sent.Add((clientId, Encoding.UTF8.GetString(payload.Span), binary));
+            return ValueTask.FromResult(true);
+        }
+
+        public IReadOnlyList<ControlClientInfo> ListClients() =>
+        [
+            new(1, "127.0.0.1:40001", DateTimeOffset.UnixEpoch, 3, 4),
+            new(2, "[::1]:40002", DateTimeOffset.UnixEpoch, 0, 1),
+        ];
+    }
+
+    private static readonly CancellationToken Timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+
+    [Fact]
+    public void SocketPath_UnderXdgRuntimeDir_IsWsctlServePortSock()
+    {
+        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"), ControlSocketPath.For(8080, "/run/user/1000"));
+    }
+
+    [Fact]
+    public async Task Start_CreatesSocket0600InDirectory0700_AndDisposeRemovesIt()
+    {
+        var path = ControlSocketPath.For(8080, _runtimeDir);
+        await using (var server = await ControlServer.StartAsync(path, new RecordingHandler()))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+        }
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task Requests_BroadcastSendList_AreAnsweredInOrderOnOneConnection()
+    {
+        var handler = new RecordingHandler();
+        var path = ControlSocketPath.For(9001, _runtimeDir);
+        await using var server = await ControlServer.StartAsync(path, handler);
+        await using var client = await ControlClient.ConnectAsync(9001, Timeout, path);
+
+        var broadcast = await client.RequestAsync(new ControlRequest(ControlOperation.Broadcast, 0, "to all"u8.ToArray(), false), Timeout);
+        Assert.True(broadcast.Ok);
+        Assert.Equal(2, broadcast.Delivered);
+
+        var send = await client.RequestAsync(new ControlRequest(ControlOperation.Send, 2, new byte[] { 0, 1, 0xFF }, true), Timeout);
+        Assert.True(send.Ok);
+
+        var missing = await client.RequestAsync(new ControlRequest(ControlOperation.Send, 7, "x"u8.ToArray(), false), Timeout);
+        Assert.False(missing.Ok);
+        Assert.Contains("no client 7", missing.Error);
+
+        var list = await client.RequestAsync(new ControlRequest(ControlOperation.List, 0, default, false), Timeout);
+        Assert.Equal([1, 2], list.Clients!.Select(c => c.Id));
+        Assert.Equal("[::1]:40002", list.Clients![1].Remote);
+
+        Assert.Equal((-1, "to all", false), handler.Sent[0]);
+        Assert.Equal(2, handler.Sent[1].Client);
+        Assert.True(handler.Sent[1].Binary);
+    }
+
+    [Fact]
+    public async Task MalformedRequestLine_GetsAnError_AndTheConnectionKeepsServing()
+    {
+        var path = ControlSocketPath.For(9002, _runtimeDir);
+        await using var server = await ControlServer.StartAsync(path, new RecordingHandler());
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(path), Timeout);
+        await raw.SendAsync("{not json\n{\"op\":\"explode\"}\n{\"op\":\"list\"}\n"u8.ToArray(), SocketFlags.None, Timeout);
+        var lines = new List<string>();
+        var buffer = new byte[4096];
+        var text = "";
+        while (lines.Count < 3)
+        {
+            var n = await raw.ReceiveAsync(buffer, SocketFlags.None, Timeout);
+            Assert.NotEqual(0, n);
+            text += Encoding.UTF8.GetString(buffer, 0, n);
+            lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        }
+        var answers = lines.Select(l => ControlProtocol.DecodeResponse(Encoding.UTF8.GetBytes(l))).ToList();
+        Assert.Contains("malformed request", answers[0].Error);
+        Assert.Contains("unknown operation 'explode'", answers[1].Error);
+        Assert.True(answers[2].Ok);
+    }
+
+    [Fact]
+    public async Task Start_OverAStaleSocketFile_ReplacesIt()
+    {
+        var path = ControlSocketPath.For(9003, _runtimeDir);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // A server that died without cleaning up: python binds the socket and exits without unlinking it
+        // (.NET's own Socket would remove the file on dispose).
+        using (var crashed = System.Diagnostics.Process.Start("/usr/bin/python3",
+                   ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path])!)
+            Assert.True(crashed.WaitForExit(10_000));
+        Assert.True(File.Exists(path));
+
+        await using var server = await ControlServer.StartAsync(path, new RecordingHandler());
+        await using var client = await ControlClient.ConnectAsync(9003, Timeout, path);
+        Assert.True((await client.RequestAsync(new ControlRequest(ControlOperation.List, 0, default, false), Timeout)).Ok);
+    }
+
+    [Fact]
+    public async Task Start_WhileAnotherServerOwnsThePath_IsRefusedWithAClearMessage()
+    {
+        var path = ControlSocketPath.For(9004, _runtimeDir);
+        await using var first = await ControlServer.StartAsync(path, new RecordingHandler());
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(path, new RecordingHandler()));
+        Assert.Contains("another wsctl serve", error.Message);
+        Assert.True(File.Exists(path), "the live server's socket must survive the refused start");
+    }
+
+    [Fact]
+    public async Task Connect_WithNoServer_FailsAsConnectionFailedWithAHint()
+    {
+        var error = await Assert.ThrowsAsync<WsCoreException>(
+            () => ControlClient.ConnectAsync(9005, Timeout, ControlSocketPath.For(9005, _runtimeDir)));
+        Assert.Equal(FailureKind.ConnectionFailed, error.Kind);
+        Assert.Contains("wsctl serve --port 9005", error.Hint);
+    }
+}
