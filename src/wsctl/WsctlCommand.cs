@@ -15,6 +15,8 @@ public static class WsctlCommand
         VersionInfo.Install(root);
         // Verbs, in the order --help lists them.
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(BroadcastCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());
         return root;
     }
