@@ -229,6 +229,26 @@ public class ServerLoopbackTests
         var result = await receive.WaitAsync(Timeout);
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.CloseStatus);
+        await client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "", CancellationToken.None);
+        await stopping.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Stop_ConnectionThatNeverSendsItsHandshake_IsAbortedNotWaitedFor()
+    {
+        // With hour-long timeouts, only aborting the silent connection lets the stop finish.
+        var server = TestServer.Start(configure: o =>
+        {
+            o.HandshakeTimeout = TimeSpan.FromHours(1);
+            o.CloseTimeout = TimeSpan.FromHours(1);
+        });
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await silent.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
+        using var client = await ConnectAsync(server);
+        var receive = client.ReceiveAsync(new byte[100], CancellationToken.None);
+        var stopping = server.DisposeAsync().AsTask();
+        Assert.Equal(WebSocketMessageType.Close, (await receive.WaitAsync(Timeout)).MessageType);
+        await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
         await stopping.WaitAsync(Timeout);
     }
 
