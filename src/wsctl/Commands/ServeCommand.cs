@@ -50,7 +50,8 @@ public static class ServeCommand
         });
         counterInterval.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<TimeSpan>() <= TimeSpan.Zero)
+            // Text that is no duration at all was already reported by the option's parser.
+            if (r.Tokens.Count > 0 && Cli.Duration.TryParse(r.Tokens[0].Value, out var interval) && interval <= TimeSpan.Zero)
                 r.AddError("--counter-interval: must be above 0 (use --no-counter to turn it off).");
         });
         bind.Validators.Add(r =>

@@ -384,6 +384,8 @@ public sealed class WebSocketClient : IAsyncDisposable
                 while (await _stream.ReadAsync(buffer, linger.Token) > 0)
                 {
                 }
+                // The handshake is over: close our side of TCP too, so the server is not left waiting for it.
+                await _stream.DisposeAsync();
             }
         }
         catch (OperationCanceledException)

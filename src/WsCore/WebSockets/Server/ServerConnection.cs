@@ -41,6 +41,7 @@ internal sealed class ServerConnection
     private long _pingSentAt;
     private bool _pingOutstanding;
     private bool _openedPublished;
+    private bool _closeReceived;
 
     public ServerConnection(WebSocketServer server, Socket socket, IPEndPoint remote)
     {
@@ -303,6 +304,13 @@ internal sealed class ServerConnection
         }
         // The close handshake is under way: let the writer send our Close, then close TCP first (§7.1.1).
         await _writer;
+        if (_closeReceived)
+        {
+            // Both Close frames are exchanged: nothing more may come from the client, so closing at once cannot
+            // destroy unread data. (Waiting for the client's FIN would stall clients that only close on dispose.)
+            _socket.Shutdown(SocketShutdown.Send);
+            return;
+        }
         await LingerAsync();
     }
 
@@ -333,6 +341,7 @@ internal sealed class ServerConnection
                 case DecodeStatus.Pong:
                     break;
                 case DecodeStatus.Close:
+                    _closeReceived = true;
                     lock (_stateLock)
                     {
                         if (_state == State.Open)

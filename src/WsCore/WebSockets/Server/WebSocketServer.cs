@@ -28,7 +28,8 @@ public sealed class WebSocketServer : IAsyncDisposable
     private readonly Channel<ServerEvent> _events;
     private readonly Lock _clientsLock = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly HashSet<Task> _connectionTasks = [];
+    // Every accepted connection (handshaking, serving a page, or a registered client) and its task.
+    private readonly Dictionary<ServerConnection, Task> _connections = [];
     private ServerConnection[] _clients = [];
     private int _nextId;
     private Socket? _listener;
@@ -154,18 +155,18 @@ public sealed class WebSocketServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-        foreach (var client in Volatile.Read(ref _clients))
-            client.BeginClose(CloseStatus.GoingAway, "server shutting down");
-        Task[] pending;
-        lock (_connectionTasks)
-            pending = [.. _connectionTasks];
-        // Handshaking connections have no close handshake: they end when their timeout fires or are aborted here.
-        var all = Task.WhenAll(pending);
+        KeyValuePair<ServerConnection, Task>[] pending;
+        lock (_connections)
+            pending = [.. _connections];
+        // Registered clients get Close 1001 (§7.4.1); connections still handshaking or serving a page are aborted.
+        foreach (var (connection, _) in pending)
+            connection.BeginClose(CloseStatus.GoingAway, "server shutting down");
+        var all = Task.WhenAll(pending.Select(p => p.Value));
         if (await Task.WhenAny(all, Task.Delay(Options.CloseTimeout + TimeSpan.FromSeconds(1))) != all)
         {
             Options.Logger.Warning("some clients did not close in time; aborting them");
-            foreach (var client in Volatile.Read(ref _clients))
-                client.Abort();
+            foreach (var (connection, _) in pending)
+                connection.Abort();
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1)));
         }
         _events.Writer.TryComplete();
@@ -283,18 +284,13 @@ public sealed class WebSocketServer : IAsyncDisposable
             if (remote.Address.IsIPv4MappedToIPv6)
                 remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
             var connection = new ServerConnection(this, socket, remote);
-            Task task;
             // Added under the lock the continuation takes, so a connection that ends at once is still removed.
-            lock (_connectionTasks)
-            {
-                task = Task.Run(connection.RunAsync);
-                _connectionTasks.Add(task);
-            }
-            _ = task.ContinueWith(t =>
-            {
-                lock (_connectionTasks)
-                    _connectionTasks.Remove(t);
-            }, TaskScheduler.Default);
+            lock (_connections)
+                _connections[connection] = Task.Run(connection.RunAsync).ContinueWith(_ =>
+                {
+                    lock (_connections)
+                        _connections.Remove(connection);
+                }, TaskScheduler.Default);
         }
     }
 
