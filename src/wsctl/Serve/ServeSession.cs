@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Serilog;
+using WsCore.Control;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
 
@@ -54,6 +55,9 @@ public static class ServeSession
             : $"ws://{server.LocalEndPoint.Address}:{port}/";
         log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
             settings.Page ? $"; test page http://localhost:{port}/" : "");
+
+        // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
+        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server), log);
 
         var printing = PrintEventsAsync(server, settings, stdout);
         var counting = settings.CounterInterval is { } interval ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;

@@ -59,6 +59,18 @@ internal sealed class ServerConnection
 
     public bool IsOpen => _state == State.Open;
 
+    /// <summary>When the TCP connection was accepted.</summary>
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    private long _messagesIn;
+    private long _messagesOut;
+
+    /// <summary>Data messages received from the client.</summary>
+    public long MessagesIn => Interlocked.Read(ref _messagesIn);
+
+    /// <summary>Data messages queued to the client.</summary>
+    public long MessagesOut => Interlocked.Read(ref _messagesOut);
+
     public async Task RunAsync()
     {
         try
@@ -115,6 +127,7 @@ internal sealed class ServerConnection
                 return false;
             }
             _queuedBytes += frame.Length;
+            Interlocked.Increment(ref _messagesOut);
             frame.AddReference();
             _queue.Writer.TryWrite(frame);
             return true;
@@ -328,6 +341,7 @@ internal sealed class ServerConnection
                 case DecodeStatus.Message:
                     // §7.1.4-ish: after our Close, data from the peer is ignored.
                     if (_state == State.Open)
+                        Interlocked.Increment(ref _messagesIn);
                         await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, decoder.MessageType, decoder.DetachMessage()));
                     break;
                 case DecodeStatus.Ping:

@@ -101,3 +101,11 @@ public sealed class ClientDisconnected : ServerEvent
     /// <summary>True when the server started the close.</summary>
     public bool InitiatedByServer { get; }
 }
+
+/// <summary>A connected client as <see cref="WebSocketServer.GetClients"/> reports it.</summary>
+/// <param name="Id">The client id (as in <see cref="ClientConnected"/>).</param>
+/// <param name="RemoteEndPoint">The client's address and port.</param>
+/// <param name="ConnectedAt">When its TCP connection was accepted.</param>
+/// <param name="MessagesIn">Data messages received from it.</param>
+/// <param name="MessagesOut">Data messages queued to it.</param>
+public sealed record ClientInfo(int Id, IPEndPoint RemoteEndPoint, DateTimeOffset ConnectedAt, long MessagesIn, long MessagesOut);

@@ -122,6 +122,10 @@ public sealed class WebSocketServer : IAsyncDisposable
         return queued;
     }
 
+    /// <summary>A snapshot of the connected clients, by id, with their message counts.</summary>
+    public IReadOnlyList<ClientInfo> GetClients() => Array.ConvertAll(Volatile.Read(ref _clients),
+        c => new ClientInfo(c.Id, c.RemoteEndPoint, c.ConnectedAt, c.MessagesIn, c.MessagesOut));
+
     /// <summary>Sends a text message (see <see cref="Send"/>).</summary>
     public int SendText(int clientId, string text) => Send(clientId, MessageType.Text, Encoding.UTF8.GetBytes(text));
 
