@@ -253,6 +253,50 @@ public class ServerLoopbackTests
     }
 
     [Fact]
+    public async Task Send_FiftyClientsEchoingConcurrently_EveryMessageComesBackInOrder()
+    {
+        await using var server = TestServer.Start(echo: true, o => o.MaxClients = 50);
+        var clients = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => ConnectAsync(server)));
+        await Task.WhenAll(clients.Select(async (client, index) =>
+        {
+            var sending = Task.Run(async () =>
+            {
+                for (var i = 0; i < 200; i++)
+                    await client.SendAsync(Encoding.UTF8.GetBytes($"{index}:{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
+            });
+            for (var i = 0; i < 200; i++)
+                Assert.Equal($"{index}:{i}", (await ReceiveAsync(client)).Text);
+            await sending;
+        })).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var client in clients)
+            client.Dispose();
+    }
+
+    [Fact]
+    public async Task Handshake_SentOneByteAtATime_Upgrades()
+    {
+        await using var server = TestServer.Start();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
+        var request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        foreach (var b in request)
+            await socket.SendAsync(new[] { b }, SocketFlags.None);
+        var buffer = new byte[1024];
+        using var cts = new CancellationTokenSource(Timeout);
+        var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+        Assert.StartsWith("HTTP/1.1 101 ", Encoding.ASCII.GetString(buffer, 0, read));
+    }
+
+    [Fact]
+    public async Task Handshake_HeadOverTheLimit_Gets431()
+    {
+        await using var server = TestServer.Start();
+        var response = await RawHttpAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + new string('a', 10_000) + "\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 431 ", response);
+    }
+
+    [Fact]
     public async Task KeepAlive_SilentClient_GetsPingedAndAnsweringClientStays()
     {
         await using var server = TestServer.Start(configure: o => o.PingInterval = TimeSpan.FromMilliseconds(200));
