@@ -50,11 +50,12 @@ public static class ServeSession
         await using var server = new WebSocketServer(options);
         server.Start();
         var port = server.LocalEndPoint.Port;
-        var where = server.IsDualMode ? $"ws://0.0.0.0:{port}/ and ws://[::]:{port}/"
-            : server.LocalEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"ws://[{server.LocalEndPoint.Address}]:{port}/"
-            : $"ws://{server.LocalEndPoint.Address}:{port}/";
+        var address = server.LocalEndPoint.Address;
+        var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        var where = server.IsDualMode ? $"ws://0.0.0.0:{port}/ and ws://[::]:{port}/" : $"ws://{host}:{port}/";
+        var pageHost = server.IsDualMode || address.Equals(IPAddress.Any) ? "localhost" : host;
         log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
-            settings.Page ? $"; test page http://localhost:{port}/" : "");
+            settings.Page ? $"; test page http://{pageHost}:{port}/" : "");
 
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
         await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server), log);

@@ -195,7 +195,8 @@ public sealed class RawWebSocket : IDisposable
             int read;
             try
             {
-                read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel);
+                // Never read past the frame: keeps the pending list short (removing from its front is a copy).
+                read = await _socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, count - _pending.Count)), SocketFlags.None, cancel);
             }
             catch (OperationCanceledException)
             {

@@ -186,30 +186,44 @@ public class ServerLoopbackTests
         using var fast = await ConnectAsync(server);
         await WaitUntil(() => server.Server.ClientCount == 2);
         var chunk = new string('z', 16 * 1024);
+        var sent = 0;
         var received = 0;
+        var sending = true;
         var reader = Task.Run(async () =>
         {
-            while (received < 400)
+            while (Volatile.Read(ref sending) || received < Volatile.Read(ref sent))
             {
+                if (received == Volatile.Read(ref sent))
+                {
+                    await Task.Delay(1);
+                    continue;
+                }
                 var (type, text) = await ReceiveAsync(fast);
                 Assert.True(chunk.Length == text.Length, $"{type} {fast.CloseStatus} {fast.CloseStatusDescription} after {received}");
                 received++;
             }
         });
-        // 400 × 16 KiB = 6.4 MB: far more than the slow client's socket buffers plus its 64 KiB queue.
-        for (var i = 0; i < 400; i++)
+        // Broadcast until the slow client overflows: its socket buffers fill, then its 64 KiB queue. The cap (32 MB)
+        // is far above what any kernel buffers for a client that never reads.
+        while (server.Server.SlowClientsDropped == 0 && sent < 2000)
         {
             // At most two messages in flight to the fast client (32 KiB, under its 64 KiB bound): only the slow
             // client overflows.
-            while (i - Volatile.Read(ref received) >= 2 && !reader.IsCompleted)
+            while (sent - Volatile.Read(ref received) >= 2 && !reader.IsCompleted)
                 await Task.Delay(1);
             server.Server.SendText(WebSocketServer.AllClients, chunk);
+            Interlocked.Increment(ref sent);
         }
+        Volatile.Write(ref sending, false);
         await reader.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(400, received);
+        Assert.Equal(sent, received);
         Assert.Equal(1, server.Server.SlowClientsDropped);
+        // The fast client still gets messages after the drop.
+        server.Server.SendText(WebSocketServer.AllClients, "after");
+        Assert.Equal("after", (await ReceiveAsync(fast)).Text);
         // The slow client, reading at last, finds the data it had, then Close 1008.
-        Assert.Equal(1008, await slow.ReceiveCloseCodeAsync(Timeout));
+        Assert.Equal(1008, await slow.ReceiveCloseCodeAsync(TimeSpan.FromSeconds(30)));
+        await slow.SendFrameAsync(8, RawWebSocket.ClosePayload(1008));
         var closed = await server.WaitForAsync<ClientDisconnected>();
         Assert.Equal(1008, closed.CloseCode);
         Assert.Equal(1, server.Server.ClientCount);
@@ -250,6 +264,62 @@ public class ServerLoopbackTests
         Assert.Equal(WebSocketMessageType.Close, (await receive.WaitAsync(Timeout)).MessageType);
         await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
         await stopping.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Send_FiftyClientsEchoingConcurrently_EveryMessageComesBackInOrder()
+    {
+        await using var server = TestServer.Start(echo: true, o => o.MaxClients = 50);
+        var clients = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => ConnectAsync(server)));
+        await Task.WhenAll(clients.Select(async (client, index) =>
+        {
+            var sending = Task.Run(async () =>
+            {
+                for (var i = 0; i < 200; i++)
+                    await client.SendAsync(Encoding.UTF8.GetBytes($"{index}:{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
+            });
+            for (var i = 0; i < 200; i++)
+                Assert.Equal($"{index}:{i}", (await ReceiveAsync(client)).Text);
+            await sending;
+        })).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var client in clients)
+            client.Dispose();
+    }
+
+    [Fact]
+    public async Task Handshake_SentOneByteAtATime_Upgrades()
+    {
+        await using var server = TestServer.Start();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
+        var request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        foreach (var b in request)
+            await socket.SendAsync(new[] { b }, SocketFlags.None);
+        var buffer = new byte[1024];
+        using var cts = new CancellationTokenSource(Timeout);
+        var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+        Assert.StartsWith("HTTP/1.1 101 ", Encoding.ASCII.GetString(buffer, 0, read));
+    }
+
+    [Fact]
+    public async Task Handshake_HeadOverTheLimit_Gets431()
+    {
+        await using var server = TestServer.Start();
+        var response = await RawHttpAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + new string('a', 10_000) + "\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 431 ", response);
+    }
+
+    [Fact]
+    public async Task Handshake_ClientOffersSubprotocols_ServerPicksItsFirstOffered()
+    {
+        await using var server = TestServer.Start(configure: o => o.Subprotocols = ["json", "chat"]);
+        using var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("chat");
+        client.Options.AddSubProtocol("mqtt");
+        await client.ConnectAsync(server.Uri, CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal("chat", client.SubProtocol);
+        Assert.Equal("chat", (await server.WaitForAsync<ClientConnected>()).Subprotocol);
     }
 
     [Fact]

@@ -120,13 +120,14 @@ internal sealed class ServerConnection
         {
             if (_state != State.Open)
                 return false;
-            if (_queuedBytes + frame.Length > _options.MaxQueuedBytesPerClient)
+            var queued = Interlocked.Add(ref _queuedBytes, frame.Length);
+            if (queued > _options.MaxQueuedBytesPerClient)
             {
+                Interlocked.Add(ref _queuedBytes, -frame.Length);
                 BeginCloseLocked(CloseStatus.PolicyViolation, "too slow: outgoing queue full", discardQueued: true);
-                _server.OnSlowClientDropped(this, _queuedBytes);
+                _server.OnSlowClientDropped(this, queued - frame.Length);
                 return false;
             }
-            _queuedBytes += frame.Length;
             Interlocked.Increment(ref _messagesOut);
             frame.AddReference();
             _queue.Writer.TryWrite(frame);
@@ -399,8 +400,7 @@ internal sealed class ServerConnection
                     {
                         try
                         {
-                            lock (_stateLock)
-                                _queuedBytes -= frame.Length;
+                            Interlocked.Add(ref _queuedBytes, -frame.Length);
                             if (Volatile.Read(ref _discardUntilClose) && frame.Opcode != Opcode.Close)
                                 continue;
                             closeWritten = frame.Opcode == Opcode.Close;

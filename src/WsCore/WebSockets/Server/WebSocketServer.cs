@@ -260,7 +260,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             socket.Dispose();
             var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "another program listens on that port; pick another with --port" : null;
-            throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot listen on {address}:{Options.Port}: {e.Message}", hint, e);
+            throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot listen on {new IPEndPoint(address, Options.Port)}: {e.Message}", hint, e);
         }
     }
 
