@@ -37,6 +37,10 @@ public static class ServeCommand
         var echo = new Option<bool>("--echo") { Description = "Send every message back to its sender." };
         var relay = new Option<bool>("--relay") { Description = "Send every message to every client, sender included." };
         var json = new Option<bool>("--json") { Description = "Print every event (open, text, binary, close) as one JSON object per line." };
+        var noPrint = new Option<bool>("--no-print")
+        {
+            Description = "Print nothing on stdout (benchmarks, conformance runs); events still go to the log.",
+        };
 
         maxClients.Validators.Add(r =>
         {
@@ -71,7 +75,7 @@ public static class ServeCommand
             "  wsctl serve --json --counter-interval 1s > events.jsonl\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
-            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
+            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, noPrint,
         };
         command.Validators.Add(r =>
         {
@@ -95,7 +99,8 @@ public static class ServeCommand
                 !parse.GetValue(noPage),
                 parse.GetValue(echo),
                 parse.GetValue(relay),
-                parse.GetValue(json));
+                parse.GetValue(json),
+                !parse.GetValue(noPrint));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

@@ -18,7 +18,8 @@ public sealed record ServeSettings(
     bool Page,
     bool Echo,
     bool Relay,
-    bool Json);
+    bool Json,
+    bool Print = true);
 
 /// <summary>
 /// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
@@ -118,7 +119,8 @@ public static class ServeSession
                     else if (settings.Relay)
                         server.Send(WebSocketServer.AllClients, message.Type, message.Payload.Span);
                 }
-                printer.Write(serverEvent);
+                if (settings.Print)
+                    printer.Write(serverEvent);
                 (serverEvent as IDisposable)?.Dispose();
             }
             printer.Flush();
