@@ -59,11 +59,13 @@ static void free_pending(ws_conn_t *c)
 static void flush_pending(ws_conn_t *c)
 {
     while (c->pending_head != NULL) {
-        ws_queue_item_t *item = &c->pending_head->item;
+        struct ws_pending *p = c->pending_head;
+        struct ws_pending *next = p->next; /* read first: once queued, the receiver may free p at any moment */
+        ws_queue_item_t *item = &p->item;
         if (ws_port_queue_send(g_recv_queue, &item, 0) != 0) {
             return; /* still full: the client is not read until there is room (back-pressure over TCP) */
         }
-        c->pending_head = c->pending_head->next;
+        c->pending_head = next;
         if (c->pending_head == NULL) {
             c->pending_tail = NULL;
         }
