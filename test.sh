@@ -27,6 +27,19 @@ else
   done
 fi
 
+# Firmware: host build with -Werror, unit tests, ASan/UBSan, valgrind, fuzz corpus, RISC-V gate (issue 6).
+stage "firmware host tests (src/firmware/host/run-tests.sh)"
+fw_log="$results/firmware.log"
+src/firmware/host/run-tests.sh 2>&1 | tee "$fw_log"
+fw_line=$(grep -E '^firmware: [0-9]+ passed, [0-9]+ failed$' "$fw_log" | tail -1)
+if [[ -z $fw_line ]]; then
+  broken+=("firmware"); failed=$((failed + 1))
+else
+  p=$(sed -E 's/^firmware: ([0-9]+) passed.*/\1/' <<<"$fw_line"); f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$fw_line")
+  passed=$((passed + p)); failed=$((failed + f))
+  ((f > 0)) && broken+=("firmware")
+fi
+
 echo
 if ((${#broken[@]})); then echo "stages with failures: ${broken[*]}"; fi
 echo "tests: $passed passed, $failed failed"
