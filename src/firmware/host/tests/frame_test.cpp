@@ -71,10 +71,10 @@ TEST(FrameWriter, LengthEncodings_UseMinimalForm)
 
 TEST(FrameWriter, CloseCodeValidity_FollowsSection7_4)
 {
-    for (uint16_t ok : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999}) {
+    for (uint16_t ok : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
         EXPECT_TRUE(ws_frame_close_code_valid(ok)) << ok;
     }
-    for (uint16_t bad : {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
+    for (uint16_t bad : {0, 999, 1004, 1005, 1006, 1012, 1013, 1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
         EXPECT_FALSE(ws_frame_close_code_valid(bad)) << bad;
     }
 }

@@ -23,7 +23,7 @@
 #define WS_OPCODE_PING 0x9
 #define WS_OPCODE_PONG 0xA
 
-/* Close status codes, section 7.4.1 (1012-1014 registered later with IANA). */
+/* Close status codes, section 7.4.1. */
 #define WS_CLOSE_NORMAL 1000
 #define WS_CLOSE_GOING_AWAY 1001
 #define WS_CLOSE_PROTOCOL_ERROR 1002
@@ -77,8 +77,9 @@ size_t ws_frame_write_header(uint8_t *out, bool fin, uint8_t opcode, uint64_t le
 void ws_frame_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);
 
 /*
- * True if code may appear in a close frame received from a peer (section 7.4: 1000-1003, 1007-1011,
- * the IANA-registered 1012-1014, and 3000-4999). 1004-1006, 1015 and everything else are protocol errors.
+ * True if code may appear in a close frame received from a peer: 1000-1003 and 1007-1011 (section 7.4.1) and
+ * 3000-4999 (7.4.2). 1004-1006 and 1015 must never be sent; the rest of 1000-2999 is reserved for the protocol,
+ * which includes 1012-1014 (registered with IANA after RFC 6455, and treated as invalid by the Autobahn suite).
  */
 bool ws_frame_close_code_valid(uint16_t code);
 

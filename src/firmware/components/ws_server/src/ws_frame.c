@@ -121,9 +121,6 @@ bool ws_frame_close_code_valid(uint16_t code)
     case 1009:
     case 1010:
     case 1011:
-    case 1012:
-    case 1013:
-    case 1014:
         return true;
     default:
         return false;
