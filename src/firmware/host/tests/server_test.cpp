@@ -140,3 +140,60 @@ TEST_F(ServerTest, AnnouncedTooBig_Close1009)
     std::string got = c.ReadUntil([](const std::string &s) { return s.size() >= 4; });
     EXPECT_EQ(got.substr(0, 4), std::string("\x88\x02\x03\xf1", 4));
 }
+
+TEST_F(ServerTest, TwentyPingsInOneSegment_AllAnsweredWithoutSlowClientClose)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    Bytes burst;
+    for (int i = 0; i < 20; i++) {
+        Bytes p = ClientFrame(WS_OPCODE_PING, B("p" + std::to_string(i % 10)));
+        burst.insert(burst.end(), p.begin(), p.end());
+    }
+    c.Send(burst);
+    std::string got = c.ReadUntil([](const std::string &s) { return s.size() >= 20 * 4; });
+    ASSERT_EQ(got.size(), 20u * 4u);
+    for (int i = 0; i < 20; i++) {
+        EXPECT_EQ(got.substr(static_cast<size_t>(i) * 4, 4), std::string("\x8a\x02p") + char('0' + i % 10));
+    }
+}
+
+TEST_F(ServerTest, HundredMessagesInOneSegment_AllEchoedInOrder)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    Bytes burst;
+    for (int i = 0; i < 100; i++) {
+        Bytes m = ClientFrame(WS_OPCODE_TEXT, B("m" + std::to_string(i % 10)));
+        burst.insert(burst.end(), m.begin(), m.end());
+    }
+    c.Send(burst);
+    for (int i = 0; i < 100; i++) {  // this thread plays the app's echo loop
+        ws_queue_item_t *item = nullptr;
+        ASSERT_EQ(ws_recv(&item, 5000), WS_OK) << i;
+        ASSERT_EQ(ws_send(item, 5000), WS_OK);
+        ws_item_free(item);
+    }
+    std::string got = c.ReadUntil([](const std::string &s) { return s.size() >= 100 * 4; });
+    ASSERT_EQ(got.size(), 100u * 4u);
+    EXPECT_EQ(got.substr(99 * 4, 4), std::string("\x81\x02m9"));
+    ws_stats_t st;
+    ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
+    EXPECT_EQ(st.slow_closed, 0u);
+}
+
+TEST_F(ServerTest, ClientThatNeverReads_ClosedAsSlowClientAndCounted)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    std::vector<uint8_t> big(60000, 'b');
+    ws_queue_item_t item = {big.data(), big.size(), -1, WS_OP_BIN, 1};
+    ws_stats_t st = {};
+    // Kernel buffers take a few MB first; after that the bounded queue fills and the policy applies.
+    for (int i = 0; i < 2000 && st.slow_closed == 0; i++) {
+        ASSERT_EQ(ws_send(&item, 5000), WS_OK);
+        ws_port_sleep_ms(1);
+        ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
+    }
+    EXPECT_EQ(st.slow_closed, 1u);
+}

@@ -82,6 +82,8 @@ ws_err_t ws_conn_start(ws_conn_t *c, int sock, const ws_conn_limits_t *lim, uint
 /*
  * Processes received bytes. Returns how many were consumed. If a complete data message came out, *msg holds it
  * (type WS_READ_MESSAGE, ownership of msg->data passes to the caller) and the caller calls again with the rest.
+ * After answering a ping it also returns early (msg->type WS_READ_PING, no data) so the caller can write the
+ * pong before a burst of pings fills the send queue.
  * can_open tells whether another client may be admitted (else the handshake is answered 503).
  * Pings are answered, pongs clear the idle ping, close and errors switch state and queue the close frame.
  */

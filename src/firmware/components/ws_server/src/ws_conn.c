@@ -135,6 +135,8 @@ size_t ws_conn_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stat
                         ws_conn_send(c, lim, stats, b, now);
                         ws_buf_unref(b);
                     }
+                    msg->type = WS_READ_PING; /* let the caller write the pong before reading on */
+                    return pos;
                 }
                 break;
             case WS_READ_PONG:

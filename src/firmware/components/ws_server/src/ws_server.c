@@ -175,6 +175,8 @@ static void read_client(ws_server_t *s, ws_conn_t *c, uint32_t now)
                              ws_conn_table_can_open(&s->table), &msg);
         if (msg.type == WS_READ_MESSAGE) {
             deliver(s, c, &msg);
+        } else if (msg.type == WS_READ_PING && !flush_output(c)) {
+            close_conn(c);
         }
     }
 }
@@ -200,6 +202,10 @@ static void run_commands(ws_server_t *s, uint32_t now)
             ws_conn_t *c = &s->table.conns[i];
             if (c->state == WS_CONN_OPEN && (cmd.index < 0 || cmd.index == (int)i)) {
                 ws_conn_send(c, &s->lim, &s->stats, cmd.buf, now);
+                /* Write at once: a burst of commands must not fill the queue of a client that reads fine. */
+                if (!flush_output(c)) {
+                    close_conn(c);
+                }
             }
         }
         ws_buf_unref(cmd.buf);
