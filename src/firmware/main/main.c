@@ -183,8 +183,7 @@ void app_main(void)
     uint32_t backoff_ms = BACKOFF_MIN_MS;
     bool running = false;
     for (;;) {
-        EventBits_t bits =
-            xEventGroupWaitBits(s_events, BIT_GOT_IP | BIT_DISCONNECTED, pdTRUE, pdFALSE, portMAX_DELAY);
+        EventBits_t bits = xEventGroupWaitBits(s_events, BIT_GOT_IP | BIT_DISCONNECTED, pdTRUE, pdFALSE, portMAX_DELAY);
         if (bits & BIT_DISCONNECTED) {
             if (running) {
                 ws_server_stop(); /* sockets are dead without an address; clients reconnect later */

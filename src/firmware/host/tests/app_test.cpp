@@ -36,7 +36,7 @@ TEST(AppConfig, InvalidStoredValues_KeepDefaultsAndAreReported)
     std::string long_ssid(33, 's');
     ws_app_overrides_t s = {long_ssid.c_str(), "", "", true, 0, true, 0};
     unsigned set = ws_app_config_merge(&cfg, &s);
-    EXPECT_EQ(set, WS_APP_SET_PASS | WS_APP_REJECTED);  // an empty password is an open network
+    EXPECT_EQ(set, WS_APP_SET_PASS | WS_APP_REJECTED); // an empty password is an open network
     EXPECT_STREQ(cfg.ssid, "");
     EXPECT_STREQ(cfg.hostname, "esp32ws");
     EXPECT_EQ(cfg.port, 8080);

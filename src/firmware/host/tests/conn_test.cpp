@@ -3,12 +3,12 @@
 
 #include "c_api.h"
 
-static const std::string kRequest =
-    "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+static const std::string kRequest = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-class ConnTest : public ::testing::Test {
-protected:
+class ConnTest : public ::testing::Test
+{
+  protected:
     void SetUp() override
     {
         lim = {4096, 4, 1000, 500, 500, 9};
@@ -87,7 +87,9 @@ TEST_F(ConnTest, Ping_AnsweredWithPongCarryingSamePayload)
 {
     Open();
     Input(ClientFrame(WS_OPCODE_PING, B("abc")));
-    EXPECT_EQ(Output(), std::string("\x8a\x03" "abc", 5));
+    EXPECT_EQ(Output(), std::string("\x8a\x03"
+                                    "abc",
+                                    5));
 }
 
 TEST_F(ConnTest, PeerClose_EchoesCodeThenLingers)
@@ -102,7 +104,7 @@ TEST_F(ConnTest, PeerCloseWithoutCode_AnsweredWithEmptyClose)
 {
     Open();
     Input(ClientFrame(WS_OPCODE_CLOSE, Bytes{}));
-    EXPECT_EQ(Output(), std::string("\x88\x00", 2));  // 1005 is never sent (section 7.4.1)
+    EXPECT_EQ(Output(), std::string("\x88\x00", 2)); // 1005 is never sent (section 7.4.1)
 }
 
 TEST_F(ConnTest, ProtocolError_SendsClose1002AndCounts)
@@ -120,7 +122,7 @@ TEST_F(ConnTest, ServerClose_WaitsForPeerCloseThenTimesOut)
     ws_conn_close(&c, &lim, WS_CLOSE_GOING_AWAY, 100);
     EXPECT_EQ(c.state, WS_CONN_CLOSING);
     EXPECT_EQ(Output(), std::string("\x88\x02\x03\xe9", 4));
-    auto msgs = Input(ClientFrame(1, B("late data")), 150);  // discarded while closing (7.1.2)
+    auto msgs = Input(ClientFrame(1, B("late data")), 150); // discarded while closing (7.1.2)
     EXPECT_TRUE(msgs.empty());
     EXPECT_FALSE(ws_conn_tick(&c, &lim, &stats, 599));
     EXPECT_TRUE(ws_conn_tick(&c, &lim, &stats, 150 + lim.close_timeout_ms));
@@ -133,7 +135,7 @@ TEST_F(ConnTest, ServerCloseAnswered_GoesToLinger)
     Output();
     Input(ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE9}), 120);
     EXPECT_EQ(c.state, WS_CONN_LINGER);
-    EXPECT_EQ(Output(), "");  // our close was already sent
+    EXPECT_EQ(Output(), ""); // our close was already sent
 }
 
 TEST_F(ConnTest, SendQueueFull_ClosesSlowClientWith1008AndCounts)
@@ -147,12 +149,12 @@ TEST_F(ConnTest, SendQueueFull_ClosesSlowClientWith1008AndCounts)
     ws_buf_unref(b);
     EXPECT_EQ(stats.slow_closed, 1u);
     EXPECT_EQ(c.state, WS_CONN_CLOSING);
-    EXPECT_EQ(Output(), std::string("\x88\x02\x03\xf0", 4));  // unsent frames dropped, then close 1008
+    EXPECT_EQ(Output(), std::string("\x88\x02\x03\xf0", 4)); // unsent frames dropped, then close 1008
 }
 
 TEST_F(ConnTest, IdlePeer_PingedThenDroppedWithoutPong)
 {
-    Open();  // last input at t=1
+    Open(); // last input at t=1
     EXPECT_FALSE(ws_conn_tick(&c, &lim, &stats, 1000));
     EXPECT_EQ(Output(), "");
     EXPECT_FALSE(ws_conn_tick(&c, &lim, &stats, 1001));
@@ -180,17 +182,17 @@ TEST(SendQueue, BroadcastBufferShared_FreedAfterLastQueueDrains)
     ws_buf_t *buf = ws_buf_new_frame(WS_OPCODE_TEXT, reinterpret_cast<const uint8_t *>("hey"), 3);
     ASSERT_EQ(ws_sendq_push(&a, buf), WS_OK);
     ASSERT_EQ(ws_sendq_push(&b, buf), WS_OK);
-    ws_buf_unref(buf);  // the queues hold the remaining references
+    ws_buf_unref(buf); // the queues hold the remaining references
     EXPECT_EQ(buf->refs, 2u);
     size_t len;
     ws_sendq_peek(&a, &len);
-    ws_sendq_advance(&a, 2);  // partial write
+    ws_sendq_advance(&a, 2); // partial write
     ws_sendq_peek(&a, &len);
     EXPECT_EQ(len, 3u);
     ws_sendq_advance(&a, 3);
     EXPECT_TRUE(ws_sendq_empty(&a));
     EXPECT_EQ(buf->refs, 1u);
-    ws_sendq_clear(&b);  // frees the buffer (checked by ASan/valgrind)
+    ws_sendq_clear(&b); // frees the buffer (checked by ASan/valgrind)
 }
 
 TEST(SendQueue, DropUnstarted_KeepsPartlyWrittenHead)
@@ -207,7 +209,7 @@ TEST(SendQueue, DropUnstarted_KeepsPartlyWrittenHead)
     EXPECT_EQ(q.full_events, 1u);
     ws_sendq_advance(&q, 1);
     ws_sendq_drop_unstarted(&q);
-    EXPECT_EQ(q.count, 1u);  // the frame already on the wire must be completed
+    EXPECT_EQ(q.count, 1u); // the frame already on the wire must be completed
     EXPECT_EQ(ws_sendq_push_force(&q, extra), WS_OK);
     ws_buf_unref(extra);
     ws_sendq_clear(&q);
@@ -225,8 +227,8 @@ TEST(ConnTable, OpenLimit_CountsOnlyOpenAndClosing)
         EXPECT_EQ(c[i]->index, i);
         ASSERT_EQ(ws_conn_start(c[i], 10 + i, &lim, 0), WS_OK);
     }
-    EXPECT_EQ(ws_conn_table_alloc(&t), nullptr);  // every slot busy
-    EXPECT_TRUE(ws_conn_table_can_open(&t));      // handshakes do not count
+    EXPECT_EQ(ws_conn_table_alloc(&t), nullptr); // every slot busy
+    EXPECT_TRUE(ws_conn_table_can_open(&t));     // handshakes do not count
     c[0]->state = WS_CONN_OPEN;
     c[1]->state = WS_CONN_CLOSING;
     EXPECT_EQ(ws_conn_table_open_count(&t), 2u);

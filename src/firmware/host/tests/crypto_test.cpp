@@ -16,10 +16,7 @@ static std::string Sha1Hex(const std::string &in)
     return out;
 }
 
-TEST(Sha1, FipsVectorAbc_MatchesDigest)
-{
-    EXPECT_EQ(Sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-}
+TEST(Sha1, FipsVectorAbc_MatchesDigest) { EXPECT_EQ(Sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d"); }
 
 TEST(Sha1, FipsVectorTwoBlocks_MatchesDigest)
 {
@@ -64,11 +61,11 @@ TEST(Base64, Rfc4648Vectors_EncodeAndDecodeBothWays)
 TEST(Base64, DecodeBadInput_ReturnsError)
 {
     uint8_t out[16];
-    EXPECT_LT(ws_base64_decode("Zm9", 3, out, sizeof(out)), 0);         // not a multiple of 4
-    EXPECT_LT(ws_base64_decode("Zm=v", 4, out, sizeof(out)), 0);        // data after padding
-    EXPECT_LT(ws_base64_decode("Zm9v!A==", 8, out, sizeof(out)), 0);    // bad character
-    EXPECT_LT(ws_base64_decode("=AAA", 4, out, sizeof(out)), 0);        // padding first
-    EXPECT_LT(ws_base64_decode("Zm9vYmFy", 8, out, 5), 0);              // output too small
+    EXPECT_LT(ws_base64_decode("Zm9", 3, out, sizeof(out)), 0);      // not a multiple of 4
+    EXPECT_LT(ws_base64_decode("Zm=v", 4, out, sizeof(out)), 0);     // data after padding
+    EXPECT_LT(ws_base64_decode("Zm9v!A==", 8, out, sizeof(out)), 0); // bad character
+    EXPECT_LT(ws_base64_decode("=AAA", 4, out, sizeof(out)), 0);     // padding first
+    EXPECT_LT(ws_base64_decode("Zm9vYmFy", 8, out, 5), 0);           // output too small
     char small[4];
-    EXPECT_LT(ws_base64_encode("foo", 3, small, sizeof(small)), 0);     // no room for the NUL
+    EXPECT_LT(ws_base64_encode("foo", 3, small, sizeof(small)), 0); // no room for the NUL
 }

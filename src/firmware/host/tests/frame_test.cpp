@@ -3,8 +3,9 @@
 
 #include "c_api.h"
 
-class ReaderTest : public ::testing::Test {
-protected:
+class ReaderTest : public ::testing::Test
+{
+  protected:
     void SetUp() override { ws_reader_init(&r, 65536); }
     void TearDown() override { ws_reader_free(&r); }
     ws_reader_t r;
@@ -39,12 +40,12 @@ TEST(FrameHeader, EveryPrefixOfAHeader_IsIncomplete)
 TEST(FrameHeader, ProtocolViolations_Return1002Error)
 {
     ws_frame_header_t h;
-    const uint8_t rsv[] = {0xC1, 0x80, 0, 0, 0, 0};        // RSV1 without an extension
-    const uint8_t opcode3[] = {0x83, 0x80, 0, 0, 0, 0};    // reserved non-control opcode
-    const uint8_t opcodeB[] = {0x8B, 0x80, 0, 0, 0, 0};    // reserved control opcode
-    const uint8_t frag_ping[] = {0x09, 0x80, 0, 0, 0, 0};  // fragmented control frame
-    const uint8_t long_ping[] = {0x89, 0xFE, 0, 126};      // control frame > 125 bytes
-    const uint8_t unmasked[] = {0x81, 0x02, 'h', 'i'};     // client frame without mask
+    const uint8_t rsv[] = {0xC1, 0x80, 0, 0, 0, 0};       // RSV1 without an extension
+    const uint8_t opcode3[] = {0x83, 0x80, 0, 0, 0, 0};   // reserved non-control opcode
+    const uint8_t opcodeB[] = {0x8B, 0x80, 0, 0, 0, 0};   // reserved control opcode
+    const uint8_t frag_ping[] = {0x09, 0x80, 0, 0, 0, 0}; // fragmented control frame
+    const uint8_t long_ping[] = {0x89, 0xFE, 0, 126};     // control frame > 125 bytes
+    const uint8_t unmasked[] = {0x81, 0x02, 'h', 'i'};    // client frame without mask
     const uint8_t top_bit[] = {0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     for (auto *f : {rsv, opcode3, opcodeB, frag_ping, long_ping, unmasked}) {
         EXPECT_EQ(ws_frame_parse_header(f, 4, &h), WS_FRAME_PROTOCOL_ERROR);
@@ -65,7 +66,7 @@ TEST(FrameWriter, LengthEncodings_UseMinimalForm)
     EXPECT_EQ(ws_frame_write_header(out, false, WS_OPCODE_BINARY, 65536, nullptr), 10u);
     EXPECT_EQ(out[0], 0x02);
     EXPECT_EQ(out[1], 127);
-    EXPECT_EQ(out[7], 1);  // 0x0000000000010000
+    EXPECT_EQ(out[7], 1); // 0x0000000000010000
     EXPECT_EQ(ws_frame_header_size(65535, true), 8u);
 }
 
@@ -91,7 +92,7 @@ TEST_F(ReaderTest, FrameFedOneByteAtATime_DeliversMessageOnLastByte)
     ASSERT_EQ(ws_reader_feed(&r, &f.back(), 1, &ev), 1u);
     ASSERT_EQ(ev.type, WS_READ_MESSAGE);
     EXPECT_EQ(std::string(reinterpret_cast<char *>(ev.data), ev.len), "slow-frame");
-    EXPECT_EQ(ev.data[ev.len], 0);  // NUL-terminated for printing
+    EXPECT_EQ(ev.data[ev.len], 0); // NUL-terminated for printing
     free(ev.data);
 }
 
@@ -142,7 +143,7 @@ TEST_F(ReaderTest, Utf8SplitAcrossFragments_IsAccepted)
 
 TEST_F(ReaderTest, InvalidUtf8InFirstFragment_Fails1007BeforeMessageEnds)
 {
-    Bytes in = ClientFrame(1, B("ok\xc3\x28"), false);  // the message is not finished, still fails fast
+    Bytes in = ClientFrame(1, B("ok\xc3\x28"), false); // the message is not finished, still fails fast
     ReadResult res = FeedAll(&r, in, in.size());
     ASSERT_EQ(res.types.size(), 1u);
     EXPECT_EQ(res.types[0], WS_READ_FAIL);
@@ -167,7 +168,7 @@ TEST_F(ReaderTest, AnnouncedLengthOverMax_Fails1009FromHeaderAlone)
     ws_reader_init(&r, 1000);
     Bytes f = ClientFrame(WS_OPCODE_TEXT, Bytes(1001, 'x'));
     ws_read_event_t ev;
-    size_t used = ws_reader_feed(&r, f.data(), 8, &ev);  // header only: 2 + 2 + 4 bytes
+    size_t used = ws_reader_feed(&r, f.data(), 8, &ev); // header only: 2 + 2 + 4 bytes
     EXPECT_EQ(used, 8u);
     EXPECT_EQ(ev.type, WS_READ_FAIL);
     EXPECT_EQ(ev.close_code, WS_CLOSE_MESSAGE_TOO_BIG);
@@ -190,18 +191,18 @@ TEST_F(ReaderTest, FragmentsAddingUpOverMax_Fail1009)
 TEST_F(ReaderTest, EveryProtocolError_Fails1002)
 {
     const Bytes cases[] = {
-        ClientFrame(1, B("hi"), true, 0, false),                                      // unmasked
-        ClientFrame(1, B("hi"), true, 4),                                             // RSV1
-        ClientFrame(1, B("hi"), true, 1),                                             // RSV3
-        ClientFrame(5, B("")),                                                        // reserved opcode
-        ClientFrame(0xC, B("")),                                                      // reserved control opcode
-        ClientFrame(WS_OPCODE_PING, Bytes(126, 'p')),                                 // control > 125
-        ClientFrame(WS_OPCODE_PING, B("p"), false),                                   // fragmented control
-        ClientFrame(0, B("x")),                                                       // nothing to continue
-        Concat({ClientFrame(1, B("a"), false), ClientFrame(1, B("b"))}),              // new message inside one
-        ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03}),                                    // 1-byte close body
-        ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xED}),                              // close code 1005
-        ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE7}),                              // close code 999
+        ClientFrame(1, B("hi"), true, 0, false),                         // unmasked
+        ClientFrame(1, B("hi"), true, 4),                                // RSV1
+        ClientFrame(1, B("hi"), true, 1),                                // RSV3
+        ClientFrame(5, B("")),                                           // reserved opcode
+        ClientFrame(0xC, B("")),                                         // reserved control opcode
+        ClientFrame(WS_OPCODE_PING, Bytes(126, 'p')),                    // control > 125
+        ClientFrame(WS_OPCODE_PING, B("p"), false),                      // fragmented control
+        ClientFrame(0, B("x")),                                          // nothing to continue
+        Concat({ClientFrame(1, B("a"), false), ClientFrame(1, B("b"))}), // new message inside one
+        ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03}),                       // 1-byte close body
+        ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xED}),                 // close code 1005
+        ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE7}),                 // close code 999
     };
     for (const Bytes &in : cases) {
         ws_reader_free(&r);
@@ -222,7 +223,7 @@ TEST_F(ReaderTest, CloseFrames_ReportCodeReasonOrNoStatus)
     res = FeedAll(&r, ClientFrame(WS_OPCODE_CLOSE, Bytes{}), 3);
     EXPECT_EQ(res.close_code, WS_CLOSE_NO_STATUS);
     ws_reader_init(&r, 65536);
-    res = FeedAll(&r, ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8, 0xc3, 0x28}), 3);  // reason not UTF-8
+    res = FeedAll(&r, ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8, 0xc3, 0x28}), 3); // reason not UTF-8
     EXPECT_EQ(res.types.back(), WS_READ_FAIL);
     EXPECT_EQ(res.close_code, WS_CLOSE_INVALID_PAYLOAD);
 }

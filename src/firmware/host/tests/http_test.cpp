@@ -7,7 +7,10 @@ static const std::string kSample =
     "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-static int Parse(const std::string &req, ws_http_request_t *out) { return ws_http_parse_upgrade(req.data(), req.size(), out); }
+static int Parse(const std::string &req, ws_http_request_t *out)
+{
+    return ws_http_parse_upgrade(req.data(), req.size(), out);
+}
 
 static std::string Replace(std::string s, const std::string &from, const std::string &to)
 {
@@ -59,9 +62,9 @@ TEST(Handshake, WrongVersion_Rejected426WithSupportedVersion)
 TEST(Handshake, BadRequests_Rejected400)
 {
     const std::string bad[] = {
-        Replace(kSample, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),    // no key
-        Replace(kSample, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),           // key not 16 bytes
-        Replace(kSample, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25j!Q=="),   // not base64
+        Replace(kSample, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),  // no key
+        Replace(kSample, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),         // key not 16 bytes
+        Replace(kSample, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25j!Q=="), // not base64
         Replace(kSample, "GET", "POST"),
         Replace(kSample, "HTTP/1.1", "HTTP/1.0"),
         Replace(kSample, "Host: server.example.com\r\n", ""),

@@ -8,10 +8,12 @@
 
 #include "c_api.h"
 
-namespace {
+namespace
+{
 
-class Client {
-public:
+class Client
+{
+  public:
     explicit Client(uint16_t port)
     {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
@@ -53,14 +55,15 @@ public:
     }
     std::string &buffer() { return buf_; }
 
-private:
+  private:
     int fd_;
     bool connected_;
     std::string buf_;
 };
 
-class ServerTest : public ::testing::Test {
-protected:
+class ServerTest : public ::testing::Test
+{
+  protected:
     void SetUp() override
     {
         ws_server_cfg_t cfg = {};
@@ -80,7 +83,7 @@ protected:
     uint16_t port = 0;
 };
 
-}  // namespace
+} // namespace
 
 TEST_F(ServerTest, MessageFromClient_ReachesRecvQueueAndEchoReachesClient)
 {
@@ -92,7 +95,7 @@ TEST_F(ServerTest, MessageFromClient_ReachesRecvQueueAndEchoReachesClient)
     ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
     EXPECT_EQ(std::string(reinterpret_cast<char *>(item->payload), item->len), "ping me");
     EXPECT_EQ(item->opcode, WS_OP_TXT);
-    ASSERT_EQ(ws_send(item, 1000), WS_OK);  // back to the sender (item->index)
+    ASSERT_EQ(ws_send(item, 1000), WS_OK); // back to the sender (item->index)
     ws_item_free(item);
     std::string got = c.ReadUntil([](const std::string &b) { return b.size() >= 9; });
     EXPECT_EQ(got, std::string("\x81\x07ping me", 9));
@@ -135,7 +138,7 @@ TEST_F(ServerTest, AnnouncedTooBig_Close1009)
     Client c(port);
     ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
     Bytes f = ClientFrame(WS_OPCODE_BINARY, Bytes(1001, 'x'));
-    f.resize(8);  // only the header: the decision must not wait for the payload
+    f.resize(8); // only the header: the decision must not wait for the payload
     c.Send(f);
     std::string got = c.ReadUntil([](const std::string &s) { return s.size() >= 4; });
     EXPECT_EQ(got.substr(0, 4), std::string("\x88\x02\x03\xf1", 4));
@@ -168,7 +171,7 @@ TEST_F(ServerTest, HundredMessagesInOneSegment_AllEchoedInOrder)
         burst.insert(burst.end(), m.begin(), m.end());
     }
     c.Send(burst);
-    for (int i = 0; i < 100; i++) {  // this thread plays the app's echo loop
+    for (int i = 0; i < 100; i++) { // this thread plays the app's echo loop
         ws_queue_item_t *item = nullptr;
         ASSERT_EQ(ws_recv(&item, 5000), WS_OK) << i;
         ASSERT_EQ(ws_send(item, 5000), WS_OK);

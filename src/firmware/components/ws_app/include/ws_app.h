@@ -13,9 +13,9 @@
 
 #include "ws_server.h"
 
-#define WS_APP_SSID_MAX 32      /* wifi_sta_config_t.ssid[32] */
-#define WS_APP_PASS_MAX 64      /* wifi_sta_config_t.password[64] */
-#define WS_APP_HOSTNAME_MAX 32  /* mDNS label limit is 63; keep it short for the device */
+#define WS_APP_SSID_MAX 32     /* wifi_sta_config_t.ssid[32] */
+#define WS_APP_PASS_MAX 64     /* wifi_sta_config_t.password[64] */
+#define WS_APP_HOSTNAME_MAX 32 /* mDNS label limit is 63; keep it short for the device */
 #define WS_APP_MAX_CLIENTS_LIMIT 16
 
 /* NVS keys written by `wsctl flash` into namespace "wsctl" (at most 15 characters each). */

@@ -38,7 +38,7 @@ unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *sto
     }
     if (stored->hostname != NULL) {
         set |= copy_str(cfg->hostname, sizeof(cfg->hostname), stored->hostname, false) ? WS_APP_SET_HOSTNAME
-                                                                                        : WS_APP_REJECTED;
+                                                                                       : WS_APP_REJECTED;
     }
     if (stored->has_port) {
         if (stored->port != 0) {
@@ -137,7 +137,8 @@ void ws_app_counter_loop(ws_app_counter_t *counter)
         next += counter->interval_ms;
         char json[96];
         size_t len = ws_app_format_counter(json, sizeof(json), counter->value);
-        ws_queue_item_t item = {.payload = (uint8_t *)json, .len = len, .index = -1, .opcode = WS_OP_TXT, .ws_frame = 1};
+        ws_queue_item_t item = {
+            .payload = (uint8_t *)json, .len = len, .index = -1, .opcode = WS_OP_TXT, .ws_frame = 1};
         (void)ws_send(&item, 100); /* WS_ERR_STATE while Wi-Fi is down: the count goes on, as in the seed */
         counter->value++;
     }

@@ -28,13 +28,7 @@
 
 #define WS_CONN_MAX_REQUEST 2048u /* largest accepted handshake request; beyond it: 400 */
 
-typedef enum {
-    WS_CONN_FREE = 0,
-    WS_CONN_HANDSHAKE,
-    WS_CONN_OPEN,
-    WS_CONN_CLOSING,
-    WS_CONN_LINGER
-} ws_conn_state_t;
+typedef enum { WS_CONN_FREE = 0, WS_CONN_HANDSHAKE, WS_CONN_OPEN, WS_CONN_CLOSING, WS_CONN_LINGER } ws_conn_state_t;
 
 typedef struct {
     uint32_t max_message;          /* largest reassembled message; bigger: close 1009 */
@@ -60,7 +54,7 @@ typedef struct {
     ws_conn_state_t state;
     int sock;
     uint16_t index;
-    bool write_shut;     /* LINGER: our side already shut down for writing */
+    bool write_shut; /* LINGER: our side already shut down for writing */
     bool ping_outstanding;
     uint32_t deadline_ms; /* HANDSHAKE, CLOSING, LINGER: when to give up */
     uint32_t last_rx_ms;  /* last time any byte arrived */

@@ -20,9 +20,9 @@
 #define WS_HTTP_REJECT 2     /* invalid: answer with out->status */
 
 typedef struct {
-    int status;                         /* 101, or 400 (bad request/missing or bad key), 426 (version != 13) */
-    size_t request_len;                 /* bytes up to and including the blank line */
-    char key[WS_HTTP_KEY_LEN + 1];      /* Sec-WebSocket-Key, NUL-terminated */
+    int status;                          /* 101, or 400 (bad request/missing or bad key), 426 (version != 13) */
+    size_t request_len;                  /* bytes up to and including the blank line */
+    char key[WS_HTTP_KEY_LEN + 1];       /* Sec-WebSocket-Key, NUL-terminated */
     char accept[WS_HTTP_ACCEPT_LEN + 1]; /* Sec-WebSocket-Accept to send back */
 } ws_http_request_t;
 

@@ -36,10 +36,10 @@ void ws_buf_unref(ws_buf_t *buf);
 
 typedef struct {
     ws_buf_t *items[WS_SENDQ_MAX_LEN];
-    uint8_t cap;   /* configured length, 1..WS_SENDQ_MAX_LEN */
-    uint8_t head;  /* index of the oldest item */
-    uint8_t count; /* items queued */
-    size_t sent;   /* bytes of items[head] already written to the socket */
+    uint8_t cap;          /* configured length, 1..WS_SENDQ_MAX_LEN */
+    uint8_t head;         /* index of the oldest item */
+    uint8_t count;        /* items queued */
+    size_t sent;          /* bytes of items[head] already written to the socket */
     uint32_t full_events; /* pushes refused because the queue was full */
 } ws_sendq_t;
 

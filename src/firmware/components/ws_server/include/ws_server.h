@@ -45,8 +45,8 @@
 #define WS_SERVER_DEFAULT_RETRY_AFTER_S 5u
 #define WS_SERVER_DEFAULT_TASK_STACK 4096u
 #define WS_SERVER_DEFAULT_TASK_PRIORITY 5u
-#define WS_SERVER_EXTRA_SLOTS 4u   /* table slots beyond max_clients: handshakes in progress, lingering closes */
-#define WS_SERVER_RX_CHUNK 1536u   /* the server task's receive buffer (one, owned by the task) */
+#define WS_SERVER_EXTRA_SLOTS 4u /* table slots beyond max_clients: handshakes in progress, lingering closes */
+#define WS_SERVER_RX_CHUNK 1536u /* the server task's receive buffer (one, owned by the task) */
 #define WS_SERVER_CMD_QUEUE_LEN 16u
 
 /* A message, as in the seed. */

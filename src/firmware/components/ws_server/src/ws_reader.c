@@ -165,8 +165,8 @@ size_t ws_reader_feed(ws_reader_t *r, const uint8_t *in, size_t len, ws_read_eve
             take = (size_t)left;
         }
         if (take > 0) {
-            uint8_t *dst = ws_frame_is_control(r->frame.opcode) ? r->ctrl + r->frame_pos
-                                                                : r->msg + r->msg_len + r->frame_pos;
+            uint8_t *dst =
+                ws_frame_is_control(r->frame.opcode) ? r->ctrl + r->frame_pos : r->msg + r->msg_len + r->frame_pos;
             memcpy(dst, in + pos, take);
             ws_frame_unmask(dst, take, r->frame.mask, r->frame_pos);
             if (!ws_frame_is_control(r->frame.opcode) && r->msg_opcode == WS_OPCODE_TEXT &&

@@ -22,7 +22,7 @@ typedef struct {
     ws_conn_limits_t lim;
     ws_conn_table_t table;
     ws_stats_t stats;
-    ws_stats_t stats_published; /* copy readable by other tasks under stats_lock */
+    ws_stats_t stats_published;  /* copy readable by other tasks under stats_lock */
     ws_port_mutex_t *stats_lock; /* not g_lock: ws_send may hold g_lock while it waits for the loop */
     int listener;
     uint16_t port;
@@ -36,7 +36,7 @@ typedef struct {
     uint32_t stop_deadline_ms;
 } ws_server_t;
 
-static ws_port_mutex_t *g_lock;     /* guards g_server against ws_send racing ws_server_stop */
+static ws_port_mutex_t *g_lock; /* guards g_server against ws_send racing ws_server_stop */
 static ws_server_t *g_server;
 static ws_port_queue_t *g_recv_queue; /* lives across stop/init */
 
@@ -378,8 +378,8 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
     s->cmds = ws_port_queue_create(sizeof(ws_cmd_t), WS_SERVER_CMD_QUEUE_LEN);
     s->waker = ws_port_waker_create();
     s->stats_lock = ws_port_mutex_create();
-    if (err != WS_OK || s->rx == NULL || s->pfds == NULL || s->pconn == NULL || s->cmds == NULL ||
-        s->waker == NULL || s->stats_lock == NULL) {
+    if (err != WS_OK || s->rx == NULL || s->pfds == NULL || s->pconn == NULL || s->cmds == NULL || s->waker == NULL ||
+        s->stats_lock == NULL) {
         server_free(s);
         return err == WS_ERR_ARG ? WS_ERR_ARG : WS_ERR_NO_MEM;
     }
@@ -389,8 +389,7 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
         server_free(s);
         return WS_ERR_PORT;
     }
-    s->task = ws_port_task_start(server_task, s, "ws_server",
-                                 or_default(cfg->task_stack, WS_SERVER_DEFAULT_TASK_STACK),
+    s->task = ws_port_task_start(server_task, s, "ws_server", or_default(cfg->task_stack, WS_SERVER_DEFAULT_TASK_STACK),
                                  or_default(cfg->task_priority, WS_SERVER_DEFAULT_TASK_PRIORITY));
     if (s->task == NULL) {
         server_free(s);

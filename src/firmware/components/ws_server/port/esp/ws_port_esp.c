@@ -46,8 +46,8 @@ int ws_port_listen(uint16_t port, int backlog, uint16_t *bound_port)
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     addr.sin_port = htons(port);
     socklen_t alen = sizeof(addr);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, backlog) != 0 ||
-        set_nonblocking(fd) != 0 || getsockname(fd, (struct sockaddr *)&addr, &alen) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, backlog) != 0 || set_nonblocking(fd) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &alen) != 0) {
         close(fd);
         return WS_PORT_ERROR;
     }
