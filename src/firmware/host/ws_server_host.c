@@ -119,8 +119,6 @@ int main(int argc, char **argv)
     ws_port_task_join(counter_t);
     ws_server_stop(); /* close 1001 to every client, wait for their close frames */
     ws_port_task_join(recv_t);
-    ws_stats_t st = {0};
-    (void)st;
     ws_server_release_recv_queue();
     fprintf(stderr, "stopped\n");
     return 0;

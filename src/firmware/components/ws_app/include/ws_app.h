@@ -13,6 +13,10 @@
 
 #include "ws_server.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_APP_SSID_MAX 32     /* wifi_sta_config_t.ssid[32] */
 #define WS_APP_PASS_MAX 64     /* wifi_sta_config_t.password[64] */
 #define WS_APP_HOSTNAME_MAX 32 /* mDNS label limit is 63; keep it short for the device */
@@ -97,5 +101,9 @@ typedef struct {
 
 /* The counter task: every interval_ms sends the counter JSON to every client (index -1), value + 1 each time. */
 void ws_app_counter_loop(ws_app_counter_t *counter);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_APP_H */

@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Size of the encoding of len bytes, without the terminating NUL. */
 #define WS_BASE64_ENCODED_SIZE(len) ((((len) + 2u) / 3u) * 4u)
 
@@ -23,5 +27,9 @@ int ws_base64_encode(const void *in, size_t len, char *out, size_t out_size);
  * multiple of 4, or out_size too small.
  */
 int ws_base64_decode(const char *in, size_t len, void *out, size_t out_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_BASE64_H */

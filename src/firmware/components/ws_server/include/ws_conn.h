@@ -26,6 +26,10 @@
 #include "ws_reader.h"
 #include "ws_sendq.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_CONN_MAX_REQUEST 2048u /* largest accepted handshake request; beyond it: 400 */
 
 typedef enum { WS_CONN_FREE = 0, WS_CONN_HANDSHAKE, WS_CONN_OPEN, WS_CONN_CLOSING, WS_CONN_LINGER } ws_conn_state_t;
@@ -123,5 +127,9 @@ uint16_t ws_conn_table_open_count(const ws_conn_table_t *t);
 bool ws_conn_table_can_open(const ws_conn_table_t *t);
 /* Frees the slots array (connections must be released first). */
 void ws_conn_table_free(ws_conn_table_t *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_CONN_H */

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_FRAME_MAX_HEADER 14u
 #define WS_FRAME_MAX_CONTROL_PAYLOAD 125u /* section 5.5 */
 
@@ -82,5 +86,9 @@ void ws_frame_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t 
  * which includes 1012-1014 (registered with IANA after RFC 6455, and treated as invalid by the Autobahn suite).
  */
 bool ws_frame_close_code_valid(uint16_t code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_FRAME_H */

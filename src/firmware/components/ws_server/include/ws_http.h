@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_HTTP_KEY_LEN 24    /* base64 of a 16-byte nonce (RFC 6455 4.1) */
 #define WS_HTTP_ACCEPT_LEN 28 /* base64 of a 20-byte SHA-1 */
 
@@ -45,5 +49,9 @@ size_t ws_http_write_101(char *out, size_t cap, const char *accept);
  * Retry-After: retry_after_s, RFC 9110 10.2.3). Returns its length, or 0 if cap is too small.
  */
 size_t ws_http_write_error(char *out, size_t cap, int status, uint32_t retry_after_s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_HTTP_H */

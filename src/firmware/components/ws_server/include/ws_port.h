@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_PORT_ERROR (-1)
 #define WS_PORT_AGAIN (-2)
 
@@ -90,5 +94,9 @@ ws_port_task_t *ws_port_task_start(void (*fn)(void *), void *arg, const char *na
                                    uint32_t priority);
 /* Waits for the task's function to return, then frees the handle. */
 void ws_port_task_join(ws_port_task_t *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_PORT_H */

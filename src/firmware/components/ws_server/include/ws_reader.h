@@ -24,6 +24,10 @@
 #include "ws_frame.h"
 #include "ws_utf8.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     WS_READ_NEED_MORE = 0, /* all input consumed, no event yet */
     WS_READ_MESSAGE,       /* a complete text/binary message: ownership of data passes to the caller */
@@ -71,5 +75,9 @@ size_t ws_reader_feed(ws_reader_t *r, const uint8_t *in, size_t len, ws_read_eve
 
 /* Frees a partly reassembled message. The reader may be re-initialised afterwards. */
 void ws_reader_free(ws_reader_t *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_READER_H */

@@ -19,6 +19,10 @@
 
 #include "ws_err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_SENDQ_MAX_LEN 32u
 
 typedef struct {
@@ -58,5 +62,9 @@ void ws_sendq_drop_unstarted(ws_sendq_t *q);
 /* Drops everything. */
 void ws_sendq_clear(ws_sendq_t *q);
 static inline bool ws_sendq_empty(const ws_sendq_t *q) { return q->count == 0; }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_SENDQ_H */

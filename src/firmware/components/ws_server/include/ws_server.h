@@ -31,6 +31,10 @@
 #include "ws_err.h"
 #include "ws_port.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_OP_TXT 0x1 /* text message (RFC 6455 opcode 0x1) */
 #define WS_OP_BIN 0x2 /* binary message (opcode 0x2) */
 
@@ -114,5 +118,9 @@ ws_err_t ws_server_get_stats(ws_stats_t *out);
 
 /* Frees the receive queue and any messages still in it (for a clean exit; only when no task uses it). */
 void ws_server_release_recv_queue(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_SERVER_H */

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WS_SHA1_DIGEST_SIZE 20
 
 typedef struct {
@@ -27,5 +31,9 @@ void ws_sha1_update(ws_sha1_ctx_t *ctx, const void *data, size_t len);
 void ws_sha1_final(ws_sha1_ctx_t *ctx, uint8_t digest[WS_SHA1_DIGEST_SIZE]);
 /* One-shot convenience. */
 void ws_sha1(const void *data, size_t len, uint8_t digest[WS_SHA1_DIGEST_SIZE]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_SHA1_H */

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint8_t need; /* continuation bytes still expected in the current code point */
     uint8_t lo;   /* allowed range of the next continuation byte */
@@ -30,5 +34,9 @@ void ws_utf8_init(ws_utf8_t *v);
 ws_utf8_result_t ws_utf8_feed(ws_utf8_t *v, const uint8_t *data, size_t len);
 /* One-shot check of a whole string: 1 if valid and complete, else 0. */
 int ws_utf8_is_valid(const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WS_UTF8_H */
