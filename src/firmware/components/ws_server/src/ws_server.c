@@ -34,6 +34,8 @@ typedef struct {
     ws_conn_t **pconn; /* pfds[i] belongs to pconn[i] (NULL for listener and waker) */
     bool stopping;
     uint32_t stop_deadline_ms;
+    bool accept_paused; /* accept() failed (e.g. no free socket): do not spin on a readable listener */
+    uint32_t accept_resume_ms;
 } ws_server_t;
 
 static ws_port_mutex_t *g_lock; /* guards g_server against ws_send racing ws_server_stop */
@@ -136,6 +138,11 @@ static void accept_clients(ws_server_t *s, uint32_t now)
 {
     for (;;) {
         int sock = ws_port_accept(s->listener);
+        if (sock == WS_PORT_ERROR) {
+            s->accept_paused = true; /* lwIP out of sockets, or EMFILE: retry in a moment */
+            s->accept_resume_ms = now + 100u;
+            return;
+        }
         if (sock < 0) {
             return;
         }
@@ -220,9 +227,14 @@ static void server_task(void *arg)
         size_t n = 0;
         uint32_t timeout = 1000;
         bool any_pending = false;
-        if (!s->stopping) {
+        if (s->accept_paused && ws_time_reached(now, s->accept_resume_ms)) {
+            s->accept_paused = false;
+        }
+        if (!s->stopping && !s->accept_paused) {
             s->pfds[n] = (ws_port_pollfd_t){.sock = s->listener, .events = WS_PORT_POLL_IN};
             s->pconn[n++] = NULL;
+        } else if (s->accept_paused && timeout > 100u) {
+            timeout = 100u;
         }
         s->pfds[n] = (ws_port_pollfd_t){.sock = ws_port_waker_fd(s->waker), .events = WS_PORT_POLL_IN};
         s->pconn[n++] = NULL;
