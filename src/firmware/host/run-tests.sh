@@ -121,7 +121,7 @@ fi
 step "libFuzzer (clang-14): corpus replay and a bounded fuzz run"
 if command -v clang-14 >/dev/null &&
   build "$out/fuzz" -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14; then
-  for target in frame http; do
+  for target in frame http conn; do
     corpus="$here/fuzz/corpus/$target"
     if "$out/fuzz/fuzz_$target" -runs=0 "$corpus" >"$out/fuzz-$target-replay.log" 2>&1; then
       ok "fuzz_$target: committed corpus ($(ls "$corpus" | wc -l) inputs) replayed"
