@@ -102,6 +102,8 @@ async def main():
         pong = await ws.ping(b"are you there")
         await asyncio.wait_for(pong, 5)
         expect("ping answered", True)
+        await ws.close(1000, "done")
+        expect("client close 1000 echoed by the server", ws.close_code == 1000, str(ws.close_code))
 
     # Several concurrent clients, all echoed.
     async def one(i):

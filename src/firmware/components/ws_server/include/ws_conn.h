@@ -10,7 +10,7 @@
  *              the peer closes or the timeout. Closing a socket with unread input would send an RST that can
  *              destroy our close frame or HTTP error before the peer reads it (RFC 7230 section 6.6).
  *
- * RAM per client: sizeof(ws_conn_t) (printed by the host tests; about 350 bytes on a 32-bit target), plus while a
+ * RAM per client: sizeof(ws_conn_t) (printed by the host tests; 384 bytes on a 32-bit target), plus while a
  * message arrives one buffer of its length + 1 (never more than max_message + 1), plus queued outgoing frames
  * (at most send_queue_len buffers, shared with other clients for broadcasts), plus during the handshake the
  * request buffer (<= WS_CONN_MAX_REQUEST).
