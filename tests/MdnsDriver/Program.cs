@@ -10,6 +10,7 @@ using WsCore.Mdns;
 // Usage (all durations in milliseconds; -v logs at Debug to stderr; --interface NAME picks one interface):
 //   MdnsDriver resolve NAME TIMEOUT_MS       → {"ok":true,"host":…,"addresses":[…],"interface":…,"elapsedMs":…,"queries":…}
 //   MdnsDriver browse TYPE DURATION_MS       → {"ok":true,"instances":[{"instance":…,"host":…,"port":…,"addresses":[…],"txt":{…}}]}
+//   MdnsDriver discover DURATION_MS          → {"ok":true,"devices":[{"instance":…,"uri":…}]}
 //   MdnsDriver respond NAME PORT [--no-probe] → {"ready":true,…}, then on stdin EOF / SIGINT / SIGTERM: goodbye, {"stopped":true}
 // A WsCoreException prints {"ok":false,"kind":…,"message":…,"elapsedMs":…} and exits 3 (NameNotResolved) or 2.
 var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && a != "-v" && (i == 0 || args[i - 1] != "--interface")).ToList();
@@ -65,6 +66,22 @@ try
                 w.WriteEndArray();
             });
             return 0;
+        case "discover" when positional.Count == 2:
+            var devices = await new DeviceDiscovery(logger).DiscoverAsync(Ms(positional[1]), options);
+            Print(w =>
+            {
+                w.WriteBoolean("ok", true);
+                w.WriteStartArray("devices");
+                foreach (var d in devices)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("instance", d.Instance.InstanceName);
+                    w.WriteString("uri", d.Uri?.ToString());
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+            return 0;
         case "respond" when positional.Count == 3:
         {
             var port = int.Parse(positional[2], CultureInfo.InvariantCulture);
@@ -89,7 +106,7 @@ try
             return 0;
         }
         default:
-            Console.Error.WriteLine("usage: MdnsDriver resolve NAME TIMEOUT_MS | browse TYPE DURATION_MS | respond NAME PORT [--no-probe] [--interface IF] [-v]");
+            Console.Error.WriteLine("usage: MdnsDriver resolve NAME TIMEOUT_MS | browse TYPE DURATION_MS | discover DURATION_MS | respond NAME PORT [--no-probe] [--interface IF] [-v]");
             return 1;
     }
 }

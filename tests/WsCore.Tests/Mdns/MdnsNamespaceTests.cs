@@ -57,6 +57,20 @@ public class MdnsNamespaceTests
     }
 
     [NetNamespaceFact]
+    public async Task DiscoverAsync_AvahiDevice_GivesWebSocketUriFromAddressPortAndTxtPath()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+
+        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "discover", "2000");
+
+        Assert.True(code == 0, process.Output);
+        var device = Assert.Single(json.GetProperty("devices").EnumerateArray());
+        Assert.Equal("esp32ws", device.GetProperty("instance").GetString());
+        Assert.Equal($"ws://{NetNamespaceLab.DeviceAddress}:8080/", device.GetProperty("uri").GetString());
+    }
+
+    [NetNamespaceFact]
     public async Task ResolveAsync_NameNobodyHas_FailsWithNameNotResolvedAtItsTimeout()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
