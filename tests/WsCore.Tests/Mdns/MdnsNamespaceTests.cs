@@ -158,6 +158,30 @@ public class MdnsNamespaceTests
     }
 
     [NetNamespaceFact]
+    public async Task Responder_OnLoopbackAndVeth_AnswersEachInterfaceWithItsOwnAddresses()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        await lab.EnableLoopbackMulticastAsync(lab.DeviceNamespace);
+        var responder = lab.StartDriver(lab.DeviceNamespace, "respond", "twofaced", "8080");
+        var ready = await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
+        Assert.Contains("lo", ready);
+        Assert.Contains(lab.DeviceInterface, ready);
+
+        // Across the veth: the veth's addresses, never the loopback address.
+        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "twofaced", "5000");
+        Assert.True(code == 0, process.Output);
+        Assert.Equal(NetNamespaceLab.DeviceAddress, Addresses(json)[0]);
+        Assert.DoesNotContain(Addresses(json), a => IPAddress.IsLoopback(IPAddress.Parse(a)));
+
+        // On the same host over loopback only (--interface lo): the loopback addresses (127.0.0.1 first, ::1).
+        (code, json, process) = await lab.RunDriverAsync(lab.DeviceNamespace, ProcessTimeout, "resolve", "twofaced", "5000", "--interface", "lo");
+        Assert.True(code == 0, process.Output);
+        Assert.Equal("127.0.0.1", Addresses(json)[0]);
+        Assert.All(Addresses(json), a => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(a)), a));
+        Assert.Equal("lo", json.GetProperty("interface").GetString());
+    }
+
+    [NetNamespaceFact]
     public async Task Responder_BesideAvahiOnOneHost_BothShare5353AndBothAnswer()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();

@@ -173,6 +173,9 @@ public sealed class NetNamespaceLab : IAsyncDisposable
         }
     }
 
+    /// <summary>Sets the MULTICAST flag on <paramref name="ns"/>'s loopback, which makes it an mDNS interface too.</summary>
+    public Task EnableLoopbackMulticastAsync(string ns) => IpAsync("-n", ns, "link", "set", "lo", "multicast", "on");
+
     /// <summary>The test driver program (tests/MdnsDriver), built next to this test assembly's project.</summary>
     public static string DriverPath
     {
