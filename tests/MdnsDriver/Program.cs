@@ -83,28 +83,28 @@ try
             });
             return 0;
         case "respond" when positional.Count == 3:
-        {
-            var port = int.Parse(positional[2], CultureInfo.InvariantCulture);
-            var service = ServiceAdvertisement.WebSocket(positional[1], port, "/", 5, "test");
-            var responderOptions = new MdnsResponderOptions { Network = options, Probe = !args.Contains("--no-probe") };
-            var stop = new TaskCompletionSource();
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-            _ = Task.Run(async () => { while (await Console.In.ReadLineAsync() is not null) { } stop.TrySetResult(); });
-            await using (var responder = await MdnsResponder.StartAsync(positional[1], service, responderOptions, logger))
             {
-                Print(w =>
+                var port = int.Parse(positional[2], CultureInfo.InvariantCulture);
+                var service = ServiceAdvertisement.WebSocket(positional[1], port, "/", 5, "test");
+                var responderOptions = new MdnsResponderOptions { Network = options, Probe = !args.Contains("--no-probe") };
+                var stop = new TaskCompletionSource();
+                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+                _ = Task.Run(async () => { while (await Console.In.ReadLineAsync() is not null) { } stop.TrySetResult(); });
+                await using (var responder = await MdnsResponder.StartAsync(positional[1], service, responderOptions, logger))
                 {
-                    w.WriteBoolean("ready", true);
-                    w.WriteString("host", responder.HostName);
-                    w.WriteString("instance", responder.ServiceInstanceName);
-                    w.WriteString("interfaces", string.Join(",", responder.Interfaces.Select(i => i.Name)));
-                });
-                await stop.Task;
+                    Print(w =>
+                    {
+                        w.WriteBoolean("ready", true);
+                        w.WriteString("host", responder.HostName);
+                        w.WriteString("instance", responder.ServiceInstanceName);
+                        w.WriteString("interfaces", string.Join(",", responder.Interfaces.Select(i => i.Name)));
+                    });
+                    await stop.Task;
+                }
+                Print(w => w.WriteBoolean("stopped", true));
+                return 0;
             }
-            Print(w => w.WriteBoolean("stopped", true));
-            return 0;
-        }
         default:
             Console.Error.WriteLine("usage: MdnsDriver resolve NAME TIMEOUT_MS | browse TYPE DURATION_MS | discover DURATION_MS | respond NAME PORT [--no-probe] [--interface IF] [-v]");
             return 1;
