@@ -48,7 +48,6 @@ public sealed class MdnsClient
         var query = MdnsQueryMatcher.BuildAddressQuery(hostName, options.UseIPv4, options.UseIPv6);
         var clock = Stopwatch.StartNew();
         var nextSend = TimeSpan.Zero;
-        var interval = TimeSpan.FromSeconds(1);
         var queriesSent = 0;
         TimeSpan? firstAnswerAt = null;
         _logger.Debug("mDNS: resolving {Name} on {Interfaces}", hostName, string.Join(", ", interfaces.Select(i => i.Name)));
@@ -61,8 +60,7 @@ public sealed class MdnsClient
                 await transport.SendMulticastToAllAsync(query, cancellationToken);
                 queriesSent++;
                 _logger.Debug("mDNS: query {Count} for {Name} sent at {Elapsed} ms", queriesSent, hostName, (int)now.TotalMilliseconds);
-                nextSend += interval; // RFC 6762 §5.2: the interval at least doubles each time
-                interval *= 2;
+                nextSend = MdnsQuerySchedule.SendTime(queriesSent); // RFC 6762 §5.2: 1 s, 2 s, 4 s… apart
             }
             var stopAt = firstAnswerAt is { } first ? Min(first + options.OtherFamilyGrace, timeout) : timeout;
             if (now >= stopAt)
@@ -109,7 +107,7 @@ public sealed class MdnsClient
         var state = new MdnsBrowseState(typeName);
         var clock = Stopwatch.StartNew();
         var nextSend = TimeSpan.Zero;
-        var interval = TimeSpan.FromSeconds(1);
+        var queriesSent = 0;
         var followUpPending = false;
 
         while (clock.Elapsed < duration)
@@ -120,10 +118,7 @@ public sealed class MdnsClient
                 await transport.SendMulticastToAllAsync(state.BuildQuery(options.UseIPv4, options.UseIPv6), cancellationToken);
                 followUpPending = false;
                 if (now >= nextSend)
-                {
-                    nextSend += interval;
-                    interval *= 2;
-                }
+                    nextSend = MdnsQuerySchedule.SendTime(++queriesSent);
             }
             var datagram = await ReadAsync(transport.Received, Min(nextSend, duration) - clock.Elapsed, cancellationToken);
             if (datagram is { } received && state.Add(received.Message, received.Interface.Index))

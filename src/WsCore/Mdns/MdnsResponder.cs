@@ -39,6 +39,9 @@ public sealed class MdnsResponder : IAsyncDisposable
     private readonly MdnsResponderLogic _logic;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
+    private readonly MdnsMulticastRateLimit _rateLimit = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private bool _conflictReported;
     private Task _answerLoop = Task.CompletedTask;
     private Task _announceLoop = Task.CompletedTask;
     private int _disposed;
@@ -130,7 +133,15 @@ public sealed class MdnsResponder : IAsyncDisposable
     {
         // RFC 6762 §6.2: each interface announces its own addresses, never another interface's.
         foreach (var iface in _transport.Interfaces)
-            await _transport.SendMulticastAsync(_logic.BuildAnnouncement(iface.Addresses, goodbye), iface, null, cancellationToken);
+        {
+            var announcement = _logic.BuildAnnouncement(iface.Addresses, goodbye);
+            await _transport.SendMulticastAsync(announcement, iface, null, cancellationToken);
+            if (!goodbye)
+            {
+                _rateLimit.Sent(announcement.Answers, iface.Index, AddressFamily.InterNetwork, _clock.Elapsed);
+                _rateLimit.Sent(announcement.Answers, iface.Index, AddressFamily.InterNetworkV6, _clock.Elapsed);
+            }
+        }
     }
 
     private async Task RepeatAnnouncementsAsync(int remaining, CancellationToken cancellationToken)
@@ -173,11 +184,35 @@ public sealed class MdnsResponder : IAsyncDisposable
     private async Task AnswerAsync(MdnsDatagram received, CancellationToken cancellationToken)
     {
         var iface = received.Interface;
+        if (received.Message.QR)
+        {
+            // RFC 6762 §9: someone else answering for our name after we claimed it. Probing at start makes this rare;
+            // we keep answering (no automatic rename) but tell the user once.
+            if (!_conflictReported && _logic.IsConflictingResponse(received.Message, iface.Addresses))
+            {
+                _conflictReported = true;
+                _logger.Warning("mDNS: {Source} on {Interface} also answers for {Host}: two devices share the name",
+                    received.Source.Address, iface.Name, _logic.HostName);
+            }
+            return;
+        }
         // A loopback-only answer never goes to another interface: the answer carries the receiving interface's own
         // addresses, and goes back out on that interface only.
         var answer = _logic.Answer(received.Message, [.. iface.Addresses], received.Source.Port);
         if (answer is null)
             return;
+        var family = received.Source.AddressFamily;
+        if (!answer.Unicast)
+        {
+            // RFC 6762 §6: no record multicast twice within a second on one interface (250 ms when defending
+            // against a probe, recognised by its authority section, §8.2).
+            var limit = received.Message.AuthorityRecords.Count > 0 ? MdnsMulticastRateLimit.ProbeDefence : MdnsMulticastRateLimit.Normal;
+            var allowed = _rateLimit.Allowed(answer.Message.Answers, iface.Index, family, _clock.Elapsed, limit);
+            if (allowed.Count == 0)
+                return;
+            answer.Message.Answers.Clear();
+            answer.Message.Answers.AddRange(allowed);
+        }
         if (answer.HasSharedRecords && !answer.Unicast)
         {
             // RFC 6762 §6: shared-record answers wait 20-120 ms so several responders' answers spread out.
@@ -187,8 +222,8 @@ public sealed class MdnsResponder : IAsyncDisposable
             string.Join(", ", received.Message.Questions.Select(q => $"{q.Name} {q.Type}")), received.Source, iface.Name);
         if (answer.Unicast)
             await _transport.SendUnicastAsync(answer.Message, received.Source, iface, cancellationToken);
-        else
-            await _transport.SendMulticastAsync(answer.Message, iface, received.Source.AddressFamily, cancellationToken);
+        else if (await _transport.SendMulticastAsync(answer.Message, iface, family, cancellationToken) > 0)
+            _rateLimit.Sent(answer.Message.Answers, iface.Index, family, _clock.Elapsed);
     }
 
     /// <summary>

@@ -71,20 +71,22 @@ public class MdnsNamespaceTests
     }
 
     [NetNamespaceFact]
-    public async Task ResolveAsync_NameNobodyHas_FailsWithNameNotResolvedAtItsTimeout()
+    public async Task ResolveAsync_NameNobodyHas_RetransmitsThenFailsWithNameNotResolvedAtItsTimeout()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
         // A responder is on the link, just not for this name: silence is the only "no" in mDNS.
         await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "nobody-here.local", "2000");
+        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "nobody-here.local", "3500", "-v");
 
         Assert.True(code == 3, process.Output);
         Assert.Equal("NameNotResolved", json.GetProperty("kind").GetString());
-        Assert.Contains("could not be resolved by mDNS within 2 s", json.GetProperty("message").GetString());
+        Assert.Contains("could not be resolved by mDNS within 3.5 s", json.GetProperty("message").GetString());
         Assert.Contains("--discover", json.GetProperty("hint").GetString());
         // It keeps asking until the timeout (not before) and then stops (not long after): measured in-process.
-        Assert.InRange(json.GetProperty("elapsedMs").GetInt32(), 2000, 3500);
+        Assert.InRange(json.GetProperty("elapsedMs").GetInt32(), 3500, 5000);
+        // RFC 6762 §5.2: sent at 0 s, 1 s and 3 s (the next would be at 7 s).
+        Assert.Equal(3, process.Lines.Count(l => l.Contains("mDNS: query ", StringComparison.Ordinal)));
     }
 
     [NetNamespaceFact]

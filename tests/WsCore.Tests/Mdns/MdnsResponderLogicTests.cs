@@ -196,3 +196,30 @@ public class MdnsResponderLogicTests
         Assert.Equal(FailureKind.InvalidInput,
             Assert.Throws<WsCoreException>(() => new MdnsResponderLogic(Host, ServiceAdvertisement.WebSocket("x", 0, "/", 5, "1"))).Kind);
 }
+
+public class MdnsTimingTests
+{
+    [Fact]
+    public void SendTime_Rfc6762Section5_2_StartsAtOnceThenDoublesFromOneSecond() =>
+        Assert.Equal(
+            [0, 1, 3, 7, 15],
+            Enumerable.Range(0, 5).Select(i => MdnsQuerySchedule.SendTime(i).TotalSeconds));
+
+    [Fact]
+    public void SendTime_ManyQueries_IntervalCapsAtOneHour() =>
+        Assert.Equal(TimeSpan.FromHours(1), MdnsQuerySchedule.SendTime(31) - MdnsQuerySchedule.SendTime(30));
+
+    [Fact]
+    public void RateLimit_SameRecordWithinOneSecondOnSameInterface_IsHeldBack()
+    {
+        var limit = new MdnsMulticastRateLimit();
+        ResourceRecord a = new ARecord { Name = new DomainName("h", "local"), Address = IPAddress.Parse("10.0.0.1") };
+        limit.Sent([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10));
+
+        Assert.Empty(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10.5), MdnsMulticastRateLimit.Normal));
+        Assert.Single(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(11), MdnsMulticastRateLimit.Normal));
+        Assert.Single(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10.3), MdnsMulticastRateLimit.ProbeDefence));
+        Assert.Single(limit.Allowed([a], 3, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10.5), MdnsMulticastRateLimit.Normal));
+        Assert.Single(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetworkV6, TimeSpan.FromSeconds(10.5), MdnsMulticastRateLimit.Normal));
+    }
+}
