@@ -11,6 +11,7 @@ using WsCore.Mdns;
 //   MdnsDriver resolve NAME TIMEOUT_MS       → {"ok":true,"host":…,"addresses":[…],"interface":…,"elapsedMs":…,"queries":…}
 //   MdnsDriver browse TYPE DURATION_MS       → {"ok":true,"instances":[{"instance":…,"host":…,"port":…,"addresses":[…],"txt":{…}}]}
 //   MdnsDriver discover DURATION_MS          → {"ok":true,"devices":[{"instance":…,"uri":…}]}
+//   MdnsDriver resolve-stage TARGET TIMEOUT_MS → {"ok":…,"succeeded":…,"detail":…,"failure":…,"elapsedMs":…} (probe's resolve stage)
 //   MdnsDriver respond NAME PORT [--no-probe] → {"ready":true,…}, then on stdin EOF / SIGINT / SIGTERM: goodbye, {"stopped":true}
 // A WsCoreException prints {"ok":false,"kind":…,"message":…,"elapsedMs":…} and exits 3 (NameNotResolved) or 2.
 var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && a != "-v" && (i == 0 || args[i - 1] != "--interface")).ToList();
@@ -66,6 +67,21 @@ try
                 w.WriteEndArray();
             });
             return 0;
+        case "resolve-stage" when positional.Count == 3:
+            var report = new ProbeReport(ProbeTarget.Parse(positional[1]));
+            var resolved = await report.ResolveAsync(new HostResolver(logger), Ms(positional[2]), options);
+            var stage = report.Stages[0];
+            Print(w =>
+            {
+                w.WriteBoolean("ok", resolved);
+                w.WriteString("stage", stage.Stage.ToString());
+                w.WriteBoolean("succeeded", stage.Succeeded);
+                w.WriteString("detail", stage.Detail);
+                w.WriteString("failure", stage.Failure?.ToString());
+                w.WriteNumber("elapsedMs", (int)stage.Elapsed.TotalMilliseconds);
+                w.WriteString("verdict", report.Verdict.ToString());
+            });
+            return resolved ? 0 : 3;
         case "discover" when positional.Count == 2:
             var devices = await new DeviceDiscovery(logger).DiscoverAsync(Ms(positional[1]), options);
             Print(w =>

@@ -38,6 +38,26 @@ public class MdnsNamespaceTests
     }
 
     [NetNamespaceFact]
+    public async Task ProbeReportResolveAsync_AvahiHostInWsUrl_RecordsMdnsStage_AndMissingHostRecordsNameNotResolved()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+
+        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve-stage", "ws://esp32ws.local:8080/", "5000");
+        Assert.True(code == 0, process.Output);
+        Assert.Equal("Resolve", json.GetProperty("stage").GetString());
+        Assert.StartsWith($"mdns: {NetNamespaceLab.DeviceAddress}", json.GetProperty("detail").GetString());
+        Assert.EndsWith($"on {lab.HostInterface}", json.GetProperty("detail").GetString());
+
+        (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve-stage", "gone.local", "1500");
+        Assert.True(code == 3, process.Output);
+        Assert.False(json.GetProperty("succeeded").GetBoolean());
+        Assert.Equal("NameNotResolved", json.GetProperty("failure").GetString());
+        Assert.Equal("Failed", json.GetProperty("verdict").GetString());
+        Assert.InRange(json.GetProperty("elapsedMs").GetInt32(), 1500, 3000);
+    }
+
+    [NetNamespaceFact]
     public async Task BrowseAsync_AvahiStaticService_ListsInstanceWithHostPortTxtAndAddress()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
