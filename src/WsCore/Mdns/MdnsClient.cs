@@ -57,7 +57,11 @@ public sealed class MdnsClient
             var now = clock.Elapsed;
             if (firstAnswerAt is null && now >= nextSend && now < timeout)
             {
-                await transport.SendMulticastToAllAsync(query, cancellationToken);
+                if (await transport.SendMulticastToAllAsync(query, cancellationToken) == 0 && queriesSent == 0)
+                {
+                    // Keep trying until the timeout (an interface may come up), but say why nothing will answer.
+                    _logger.Warning("mDNS: the query for {Name} could not be sent on any interface (no multicast route?)", hostName);
+                }
                 queriesSent++;
                 _logger.Debug("mDNS: query {Count} for {Name} sent at {Elapsed} ms", queriesSent, hostName, (int)now.TotalMilliseconds);
                 nextSend = MdnsQuerySchedule.SendTime(queriesSent); // RFC 6762 §5.2: 1 s, 2 s, 4 s… apart

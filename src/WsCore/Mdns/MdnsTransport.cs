@@ -39,21 +39,30 @@ internal sealed class MdnsTransport : IAsyncDisposable
     {
         Interfaces = interfaces;
         _logger = logger;
-        if (ipv4 && interfaces.Any(i => i.IPv4Addresses.Count > 0))
-            _v4 = OpenSocket(AddressFamily.InterNetwork);
-        if (ipv6 && interfaces.Any(i => i.IPv6Addresses.Count > 0))
-            _v6 = OpenSocket(AddressFamily.InterNetworkV6);
-        if (_v4 is null && _v6 is null)
-            throw new WsCoreException(FailureKind.Other, "mDNS: no interface has an address of the wanted family");
-        foreach (var iface in interfaces)
+        try
         {
-            if (_v4 is not null && iface.IPv4Addresses.Count > 0)
-                Join(_v4, iface, _joinedV4);
-            if (_v6 is not null && iface.IPv6Addresses.Count > 0)
-                Join(_v6, iface, _joinedV6);
+            if (ipv4 && interfaces.Any(i => i.IPv4Addresses.Count > 0))
+                _v4 = OpenSocket(AddressFamily.InterNetwork);
+            if (ipv6 && interfaces.Any(i => i.IPv6Addresses.Count > 0))
+                _v6 = OpenSocket(AddressFamily.InterNetworkV6);
+            if (_v4 is null && _v6 is null)
+                throw new WsCoreException(FailureKind.Other, "mDNS: no interface has an address of the wanted family");
+            foreach (var iface in interfaces)
+            {
+                if (_v4 is not null && iface.IPv4Addresses.Count > 0)
+                    Join(_v4, iface, _joinedV4);
+                if (_v6 is not null && iface.IPv6Addresses.Count > 0)
+                    Join(_v6, iface, _joinedV6);
+            }
+            if (_joinedV4.Count == 0 && _joinedV6.Count == 0)
+                throw new WsCoreException(FailureKind.Other, "mDNS: could not join the multicast group on any interface");
         }
-        if (_joinedV4.Count == 0 && _joinedV6.Count == 0)
-            throw new WsCoreException(FailureKind.Other, "mDNS: could not join the multicast group on any interface");
+        catch
+        {
+            _v4?.Dispose();
+            _v6?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The interfaces this transport sends and receives on.</summary>
