@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Makaretu.Dns;
+using WsCore.Mdns;
 
 namespace WsCore.Tests.Mdns;
 
@@ -201,6 +203,47 @@ public class MdnsNamespaceTests
         Assert.Equal("127.0.0.1", Addresses(json)[0]);
         Assert.All(Addresses(json), a => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(a)), a));
         Assert.Equal("lo", json.GetProperty("interface").GetString());
+    }
+
+    [NetNamespaceFact]
+    public async Task Responder_LegacyUnicastQueryFromEphemeralPort_AnswersUnicastWithIdQuestionAndShortTtl()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        var responder = lab.StartDriver(lab.DeviceNamespace, "respond", "wsdevice", "8080");
+        await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
+        var query = new Message { Id = 0x4242, RD = false };
+        query.Questions.Add(new Question { Name = new DomainName("wsdevice", "local"), Type = DnsType.A });
+        // A plain DNS client (RFC 6762 §6.7 "legacy unicast"): one socket on an ephemeral port, no mDNS library.
+        const string client = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(1.0)
+            for attempt in range(8):
+                s.sendto(bytes.fromhex(sys.argv[1]), ("224.0.0.251", 5353))
+                try:
+                    data, addr = s.recvfrom(9000)
+                    print(addr[0], addr[1], data.hex())
+                    sys.exit(0)
+                except socket.timeout:
+                    pass
+            sys.exit(1)
+            """;
+
+        var (code, output) = await NetNamespaceLab.RunAsync("ip",
+            ["netns", "exec", lab.HostNamespace, "python3", "-c", client, Convert.ToHexString(query.ToByteArray())], ProcessTimeout);
+
+        Assert.True(code == 0, output);
+        var parts = output.Trim().Split(' ');
+        Assert.Equal(NetNamespaceLab.DeviceAddress, parts[0]);
+        Assert.Equal("5353", parts[1]);
+        var bytes = Convert.FromHexString(parts[2]);
+        var response = MdnsWire.TryParse(bytes, bytes.Length)!;
+        Assert.Equal(0x4242, response.Id);
+        Assert.Single(response.Questions);
+        var a = Assert.IsType<ARecord>(Assert.Single(response.Answers));
+        Assert.Equal(IPAddress.Parse(NetNamespaceLab.DeviceAddress), a.Address);
+        Assert.Equal(DnsClass.IN, a.Class);
+        Assert.True(a.TTL <= TimeSpan.FromSeconds(10));
     }
 
     [NetNamespaceFact]
