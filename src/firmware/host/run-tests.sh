@@ -148,9 +148,10 @@ fi
 
 step "32-bit RISC-V compile of the portable core (-Werror, newlib headers)"
 if command -v riscv64-unknown-elf-gcc >/dev/null; then
-  mapfile -t incs < <(find "$fw" -name '*.h' -not -path '*/main/*' -not -path '*/host/*' -printf '-I%h\n' | sort -u)
-  mapfile -t core < <(find "$fw/components" -name '*.c' -not -path '*/port/*' -not -path '*/test/*' \
-    -not -path '*/tests/*' -not -path '*/fuzz/*' | sort)
+  # Paths are matched relative to src/firmware: the checkout itself may sit under a directory named main or port.
+  mapfile -t incs < <(cd "$fw" && find . -name '*.h' -not -path './main/*' -not -path './host/*' -printf "-I$fw/%h\n" | sort -u)
+  mapfile -t core < <(cd "$fw" && find ./components -name '*.c' -not -path '*/port/*' -not -path '*/test/*' \
+    -not -path '*/tests/*' -not -path '*/fuzz/*' -printf "$fw/%p\n" | sort)
   rv_bad=()
   for c in "${core[@]}"; do
     riscv64-unknown-elf-gcc -march=rv32imc_zicsr_zifencei -mabi=ilp32 -std=gnu17 -Wall -Wextra -Werror \
