@@ -12,6 +12,7 @@ public static class WsctlCommand
             "wsctl: serve, talk to, probe, benchmark and flash ESP32 WebSocket devices.\n\n" + ExitCodes.Describe());
         GlobalOptions.AddTo(root);
         // Verbs, in the order --help lists them.
+        root.Subcommands.Add(Commands.FlashCommand.Create());
         return root;
     }
 }
