@@ -164,14 +164,11 @@ public sealed class EspFlasher
             if (info.Data.Length >= 22 && Chips.BySecurityInfoChipId(BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
                 return chip;
         }
-        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException)
+        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException)
         {
+            // esptool's detect_chip falls back the same way on every one of these (FatalError covers a timeout).
             _logger.Debug("GET_SECURITY_INFO not available ({Reason}); reading the magic register", e.Message);
             _rom.DiscardInput();
-        }
-        catch (RomTimeoutException e)
-        {
-            throw new WsCoreException(FailureKind.Device, $"the chip stopped answering during detection ({e.Message})", SyncHint, e);
         }
         var magic = ReadRegister(Chips.MagicRegister);
         return Chips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
@@ -239,7 +236,9 @@ public sealed class EspFlasher
         {
             throw new BlockFailedException($"{begin}: {e.InnerException!.Message}");
         }
-        var blockTimeout = RomTimeouts.EraseWrite(deflate ? Math.Min(image.Length, 4L * RomPackets.FlashBlockSize * 16) : RomPackets.FlashBlockSize);
+        // A compressed block can inflate to far more than 0x400 bytes, all written before the ROM answers:
+        // allow 16 times the average inflation (esptool sizes it from the block's inflated length).
+        var blockTimeout = RomTimeouts.EraseWrite(deflate ? Math.Min(image.Length, 16L * image.Length / blocks) : RomPackets.FlashBlockSize);
         for (var seq = 0; seq < blocks; seq++)
         {
             cancel.ThrowIfCancellationRequested();

@@ -309,21 +309,36 @@ public static class FlashCommand
             Console.WriteLine($"Wrote the merged image to {output}");
     }
 
-    /// <summary>Creates the file with mode 0600 from the start (no window where others could read the password).</summary>
+    /// <summary>
+    /// Writes <paramref name="data"/> to <paramref name="path"/> with mode 0600 from the start (no window where others
+    /// could read the password): a new file created with UnixCreateMode in the same folder, then renamed over the
+    /// target. A device such as /dev/stdout is written in place, never replaced.
+    /// </summary>
     private static void WritePrivateFile(string path, byte[] data, string field)
     {
+        var full = Path.GetFullPath(path);
+        var resolved = File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+        if (resolved.StartsWith("/dev/", StringComparison.Ordinal) || resolved.StartsWith("/proc/", StringComparison.Ordinal))
+        {
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write);
+            device.Write(data);
+            return;
+        }
+        if (Directory.Exists(full))
+            throw new WsCoreException(FailureKind.InvalidInput, $"{field}: {path} is a directory");
+        var temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
-            if (File.Exists(path))
-                File.Delete(path); // UnixCreateMode applies only when the file is created
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            using var file = new FileStream(path, options);
-            file.Write(data);
+            using (var file = new FileStream(temp, options))
+                file.Write(data);
+            File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            File.Delete(temp);
             throw new WsCoreException(FailureKind.InvalidInput, $"{field}: cannot write {path} ({e.Message})");
         }
     }

@@ -54,6 +54,8 @@ public class FlashCliTests
         try
         {
             var path = Path.Combine(dir, "nvs.bin");
+            await File.WriteAllTextAsync(path, "an older, world-readable file");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             var result = await WsctlRunner.RunAsync(["flash", "--ssid", "Home Net", "--pass", "-", "--ws-port", "9000", "--max-clients", "3", "--nvs-out", path], stdin: Secret + "\n");
             Assert.True(result.ExitCode == 0, result.All);
             Assert.Equal(new DeviceSettings("Home Net", Secret, "esp32ws", 9000, 3).BuildNvsImage(0x6000), await File.ReadAllBytesAsync(path));

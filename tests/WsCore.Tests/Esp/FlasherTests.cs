@@ -101,6 +101,7 @@ public class FlasherTests
     [InlineData(RomFault.CorruptChecksum)]
     [InlineData(RomFault.MissingResponse)]
     [InlineData(RomFault.GarbledEscape)]
+    [InlineData(RomFault.DropResponseBytes)]
     public void FlashAll_TransientFault_EndsInCorrectFlash(RomFault fault)
     {
         using var fw = new FirmwareFixture();

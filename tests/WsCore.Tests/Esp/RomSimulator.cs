@@ -12,6 +12,8 @@ public enum RomFault
 {
     /// <summary>Three bytes of the request are lost on the line: the ROM answers "invalid message".</summary>
     DropRequestBytes,
+    /// <summary>The block is written but two bytes of the answer are lost on the line.</summary>
+    DropResponseBytes,
     /// <summary>A bit of the block flips on the line: the ROM answers "bad checksum".</summary>
     CorruptChecksum,
     /// <summary>The block is written but the answer never comes.</summary>
@@ -280,7 +282,7 @@ public sealed class RomSimulator : IDisposable
             }
             if (fault == RomFault.MissingResponse)
                 return;
-            Reply(op, value, payload, error, garble: fault == RomFault.GarbledEscape);
+            Reply(op, value, payload, error, garble: fault == RomFault.GarbledEscape, drop: fault == RomFault.DropResponseBytes);
         }
 
         private byte Begin(bool deflate, byte[] data)
@@ -348,7 +350,7 @@ public sealed class RomSimulator : IDisposable
             return 0;
         }
 
-        private void Reply(byte op, uint value, byte[] payload, byte error, bool garble = false)
+        private void Reply(byte op, uint value, byte[] payload, byte error, bool garble = false, bool drop = false)
         {
             var body = new List<byte> { 0x01, op, 0, 0, 0, 0, 0, 0 };
             body.AddRange(payload);
@@ -357,6 +359,8 @@ public sealed class RomSimulator : IDisposable
             body[2] = (byte)size;
             body[3] = (byte)(size >> 8);
             BinaryPrimitives.WriteUInt32LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(body).Slice(4), value);
+            if (drop)
+                body.RemoveRange(9, 2);
             var wire = new List<byte> { 0xC0 };
             foreach (var b in body)
             {
