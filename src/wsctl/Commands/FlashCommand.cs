@@ -1,11 +1,11 @@
 using System.CommandLine;
 using Serilog;
-using Wsctl.Cli;
-using Wsctl.Flash;
 using WsCore;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
+using Wsctl.Cli;
+using Wsctl.Flash;
 
 namespace Wsctl.Commands;
 
