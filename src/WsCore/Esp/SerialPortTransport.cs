@@ -108,7 +108,13 @@ public sealed class SerialPortTransport : ISerialTransport
 
     public void SetDtr(bool asserted) => SetLine(() => _port.DtrEnable = asserted);
 
-    public void SetRts(bool asserted) => SetLine(() => _port.RtsEnable = asserted);
+    public void SetRts(bool asserted) => SetLine(() =>
+    {
+        _port.RtsEnable = asserted;
+        // Windows usbser.sys passes a new RTS state on only with the next DTR write (esptool _setRTS).
+        if (OperatingSystem.IsWindows())
+            _port.DtrEnable = _port.DtrEnable;
+    });
 
     public void SetBaudRate(int baud)
     {

@@ -261,7 +261,8 @@ public static class FlashCommand
         var usbJtag = false;
         if (port == "auto")
         {
-            var found = new SerialPortFinder().Find();
+            // WSCTL_SYSFS_ROOT points the adapter scan at another tree (the tests' fake sysfs).
+            var found = new SerialPortFinder(Environment.GetEnvironmentVariable("WSCTL_SYSFS_ROOT") ?? "/sys").Find();
             if (found.Count == 0)
                 throw new WsCoreException(FailureKind.Device, "no ESP32 USB serial adapter found (CP210x, CH340, CH9102, FTDI, Espressif USB-JTAG)",
                     "plug the board in with a data cable (not a charge-only one), or name the port: --port /dev/ttyUSB0");

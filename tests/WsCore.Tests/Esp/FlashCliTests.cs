@@ -171,6 +171,39 @@ public class FlashCliTests
     }
 
     [Fact]
+    public async Task PortAuto_NoAdapter_Exit10WithHint_SeveralAdapters_Exit1Listing()
+    {
+        var root = Directory.CreateTempSubdirectory("wsctl-sysfs-").FullName;
+        try
+        {
+            var none = await WsctlRunner.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
+                env: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
+            Assert.Equal(10, none.ExitCode);
+            Assert.Contains("no ESP32 USB serial adapter found", none.Stderr);
+            Assert.Contains("hint:", none.Stderr);
+            foreach (var (tty, vid, pid) in new[] { ("ttyUSB0", "10c4", "ea60"), ("ttyUSB1", "1a86", "7523") })
+            {
+                var usb = Path.Combine(root, "devices", $"usb-{tty}");
+                var node = Path.Combine(usb, "1-1:1.0", tty);
+                Directory.CreateDirectory(node);
+                await File.WriteAllTextAsync(Path.Combine(usb, "idVendor"), vid);
+                await File.WriteAllTextAsync(Path.Combine(usb, "idProduct"), pid);
+                Directory.CreateDirectory(Path.Combine(root, "class", "tty", tty));
+                Directory.CreateSymbolicLink(Path.Combine(root, "class", "tty", tty, "device"), node);
+            }
+            var several = await WsctlRunner.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
+                env: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
+            Assert.Equal(1, several.ExitCode);
+            Assert.Contains("/dev/ttyUSB0  (CP210x, 10c4:ea60)", several.Stderr);
+            Assert.Contains("/dev/ttyUSB1  (CH340, 1a86:7523)", several.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Help_ShowsExamplesAndExitCodes()
     {
         var result = await WsctlRunner.RunAsync(["flash", "--help"]);
