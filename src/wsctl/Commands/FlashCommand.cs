@@ -32,11 +32,13 @@ public static class FlashCommand
     private static readonly Option<string> BeforeOption = new Option<string>("--before")
     {
         Description = "Reset into the bootloader first (default-reset) or not (no-reset).",
+        HelpName = "default-reset|no-reset",
         DefaultValueFactory = _ => "default-reset",
     }.AcceptOnlyFromAmong("default-reset", "no-reset", "default_reset", "no_reset");
     private static readonly Option<string?> AfterOption = new Option<string?>("--after")
     {
         Description = "Reset the board when done (hard-reset, the default) or leave it in the bootloader (no-reset).",
+        HelpName = "hard-reset|no-reset",
     }.AcceptOnlyFromAmong("hard-reset", "no-reset", "hard_reset", "no_reset");
     private static readonly Option<string> ChipOption = new Option<string>("--chip")
     {

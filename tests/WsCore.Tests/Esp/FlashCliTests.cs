@@ -230,9 +230,10 @@ public class FlashCliTests
             while (!File.Exists(link) && DateTime.UtcNow < deadline)
                 await Task.Delay(20);
             Assert.True(File.Exists(link), "socat made no pty");
-            var result = await WsctlRunner.RunAsync(["flash", "--port", link, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset"]);
+            var result = await WsctlRunner.RunAsync(["flash", "--port", link, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
             Assert.True(result.ExitCode == 0, result.All);
             Assert.Contains("NOT reset", result.Stderr);
+            Assert.NotNull(sim.RequestedBaud); // CHANGE_BAUDRATE went out, and the host port took the new rate
             Assert.Equal(FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]), sim.Flash);
         }
         finally
