@@ -63,6 +63,27 @@ public class WireBytesTests(ITestOutputHelper output)
         return read.Result;
     }
 
+    [Theory]
+    [InlineData("WsCore.dll")]
+    [InlineData("System.CommandLine.dll")]
+    [InlineData("Serilog.dll")]
+    [InlineData("xunit.core.dll")]
+    public void Compress_RealBinaries_RoundTripsAndIsNoLargerThanZlib9(string file)
+    {
+        var data = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, file));
+        var ours = EspFlasher.Compress(data);
+        using (var inflated = new MemoryStream())
+        {
+            using (var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(ours), System.IO.Compression.CompressionMode.Decompress))
+                zlib.CopyTo(inflated);
+            Assert.Equal(data, inflated.ToArray());
+        }
+        var reference = PythonZlib9(data);
+        output.WriteLine($"{file}: {data.Length} bytes -> wsctl {ours.Length}, zlib 9 {reference?.Length}");
+        if (reference is not null)
+            Assert.True(ours.Length <= reference.Length, $"wsctl {ours.Length} > zlib {reference.Length}");
+    }
+
     [Fact]
     public void FlashAll_BuildDir_SendsFewerBytesThanEsptoolUncompressed()
     {
