@@ -22,14 +22,23 @@ public sealed record ChipDescriptor(
     /// <summary>Flash-size nibble (header byte 3, high) by size name (esptool <c>FLASH_SIZES</c>, ESP32).</summary>
     public IReadOnlyDictionary<string, byte> FlashSizes { get; init; } = new Dictionary<string, byte>
     {
-        ["1MB"] = 0x00, ["2MB"] = 0x10, ["4MB"] = 0x20, ["8MB"] = 0x30, ["16MB"] = 0x40,
-        ["32MB"] = 0x50, ["64MB"] = 0x60, ["128MB"] = 0x70,
+        ["1MB"] = 0x00,
+        ["2MB"] = 0x10,
+        ["4MB"] = 0x20,
+        ["8MB"] = 0x30,
+        ["16MB"] = 0x40,
+        ["32MB"] = 0x50,
+        ["64MB"] = 0x60,
+        ["128MB"] = 0x70,
     };
 
     /// <summary>Flash-frequency nibble (header byte 3, low) by name (esptool <c>FLASH_FREQUENCY</c>, ESP32).</summary>
     public IReadOnlyDictionary<string, byte> FlashFrequencies { get; init; } = new Dictionary<string, byte>
     {
-        ["80m"] = 0x0F, ["40m"] = 0x00, ["26m"] = 0x01, ["20m"] = 0x02,
+        ["80m"] = 0x0F,
+        ["40m"] = 0x00,
+        ["26m"] = 0x01,
+        ["20m"] = 0x02,
     };
 }
 

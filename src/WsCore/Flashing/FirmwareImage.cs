@@ -18,7 +18,10 @@ public static class FirmwareImage
     /// <summary>Flash mode codes in header byte 2 (esptool <c>FLASH_MODES</c>).</summary>
     public static readonly IReadOnlyDictionary<string, byte> FlashModes = new Dictionary<string, byte>
     {
-        ["qio"] = 0, ["qout"] = 1, ["dio"] = 2, ["dout"] = 3,
+        ["qio"] = 0,
+        ["qout"] = 1,
+        ["dio"] = 2,
+        ["dout"] = 3,
     };
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Wsctl.Flash;
 using WsCore.Esp;
+using Wsctl.Flash;
 
 namespace WsCore.Tests.Esp;
 
