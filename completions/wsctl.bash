@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'completion' ;;
+    '') echo 'flash completion' ;;
   esac
 }
 
@@ -16,6 +16,7 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
+    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
 }
@@ -24,6 +25,27 @@ _wsctl_options() {
 _wsctl_value_kind() {
   case "$1|$2" in
     '|--log-format') echo 'choice json text' ;;
+    'flash|--port') echo 'text' ;;
+    'flash|-p') echo 'text' ;;
+    'flash|--baud') echo 'text' ;;
+    'flash|-b') echo 'text' ;;
+    'flash|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
+    'flash|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
+    'flash|--chip') echo 'choice auto esp32' ;;
+    'flash|--flash-size') echo 'text' ;;
+    'flash|--flash-mode') echo 'text' ;;
+    'flash|--flash-freq') echo 'text' ;;
+    'flash|--firmware') echo 'path' ;;
+    'flash|--image') echo 'path' ;;
+    'flash|--ssid') echo 'text' ;;
+    'flash|--pass') echo 'text' ;;
+    'flash|--hostname') echo 'text' ;;
+    'flash|--ws-port') echo 'text' ;;
+    'flash|--max-clients') echo 'text' ;;
+    'flash|--nvs-out') echo 'path' ;;
+    'flash|--output') echo 'path' ;;
+    'flash|-o') echo 'path' ;;
+    'flash|--log-format') echo 'choice json text' ;;
     'completion|--log-format') echo 'choice json text' ;;
   esac
 }

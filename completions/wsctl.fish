@@ -4,13 +4,15 @@
 function __wsctl_commands
     switch "$argv[1]"
         case ''
-            echo completion
+            echo flash completion
     end
 end
 
 function __wsctl_takes_value
     switch "$argv[1]|$argv[2]"
         case '|--log-format'
+            return 0
+        case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
             return 0
         case 'completion|--log-format'
             return 0
@@ -40,12 +42,36 @@ function __wsctl_at
 end
 
 complete -c wsctl -f
+complete -c wsctl -n '__wsctl_at \'\'' -a flash -d 'Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.'
 complete -c wsctl -n '__wsctl_at \'\'' -a completion -d 'Print the shell completion script for bash, zsh, fish or PowerShell.'
 complete -c wsctl -n '__wsctl_at \'\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'\'' -l version -d 'Show version information'
 complete -c wsctl -n '__wsctl_at \'\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'\'' -l quiet -s q -d 'Log only errors to stderr.'
 complete -c wsctl -n '__wsctl_at \'\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l port -s p -x -d 'Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l baud -s b -x -d 'Switch to this baud rate after connecting (default: stay at 115200).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l before -x -a 'default-reset default_reset no-reset no_reset' -d 'Reset into the bootloader first (default-reset) or not (no-reset).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l after -x -a 'hard-reset hard_reset no-reset no_reset' -d 'Reset the board when done (hard-reset, the default) or leave it in the bootloader (no-r...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l chip -x -a 'auto esp32' -d 'The chip to expect: esp32, or auto to detect it.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l flash-size -x -d 'Flash size (1MB, 2MB, 4MB, 8MB, 16MB) or keep. Default: the build\'s setting, else keep ...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l flash-mode -x -d 'Flash mode patched into the bootloader: qio, qout, dio, dout or keep. Default: the buil...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l flash-freq -x -d 'Flash frequency patched into the bootloader: 80m, 40m, 26m, 20m or keep. Default: the b...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l firmware -r -F -d 'An ESP-IDF build directory (reads flasher_args.json) or an app .bin (written at 0x10000).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l image -r -F -d 'Write FILE at OFFSET (repeatable), e.g. --image 0x10000=app.bin.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l ssid -x -d 'Wi-Fi network name (1-32 bytes). With it, the NVS partition with the settings below is ...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l pass -x -d 'Wi-Fi password (8-63 characters, 64 hex digits, or "" for an open network). \'-\' reads i...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l hostname -x -d 'The device\'s host name (mDNS).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l ws-port -x -d 'The device\'s WebSocket port.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l max-clients -x -d 'Simultaneous WebSocket clients the device accepts (1-16).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l nvs-out -r -F -d 'Write the NVS partition image to FILE (mode 0600) instead of flashing.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l output -s o -r -F -d 'Write one merged flash image of every region (0xFF between them, mode 0600) instead of ...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l dry-run -d 'Print the plan (regions, offsets, sizes, MD5s) and touch no device.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l json -d 'Print events as JSON lines on stdout (for wrappers).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l help -s h -d 'Show help and usage information'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l quiet -s q -d 'Log only errors to stderr.'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
 complete -c wsctl -n '__wsctl_at \'completion\'' -a 'bash fish pwsh zsh'
 complete -c wsctl -n '__wsctl_at \'completion\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'completion\'' -l verbose -s v -d 'Log more (debug level) to stderr.'

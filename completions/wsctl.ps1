@@ -4,17 +4,39 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('completion')
+        '' = @('flash', 'completion')
     }
     $arguments = @{
         'completion' = @('bash', 'fish', 'pwsh', 'zsh')
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
         '|--log-format' = 'choice json text'
+        'flash|--port' = 'text'
+        'flash|-p' = 'text'
+        'flash|--baud' = 'text'
+        'flash|-b' = 'text'
+        'flash|--before' = 'choice default-reset default_reset no-reset no_reset'
+        'flash|--after' = 'choice hard-reset hard_reset no-reset no_reset'
+        'flash|--chip' = 'choice auto esp32'
+        'flash|--flash-size' = 'text'
+        'flash|--flash-mode' = 'text'
+        'flash|--flash-freq' = 'text'
+        'flash|--firmware' = 'path'
+        'flash|--image' = 'path'
+        'flash|--ssid' = 'text'
+        'flash|--pass' = 'text'
+        'flash|--hostname' = 'text'
+        'flash|--ws-port' = 'text'
+        'flash|--max-clients' = 'text'
+        'flash|--nvs-out' = 'path'
+        'flash|--output' = 'path'
+        'flash|-o' = 'path'
+        'flash|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })

@@ -14,6 +14,7 @@ public static class WsctlCommand
         GlobalOptions.AddTo(root);
         VersionInfo.Install(root);
         // Verbs, in the order --help lists them.
+        root.Subcommands.Add(FlashCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());
         return root;
     }
