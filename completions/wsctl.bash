@@ -25,8 +25,8 @@ _wsctl_options() {
 _wsctl_value_kind() {
   case "$1|$2" in
     '|--log-format') echo 'choice json text' ;;
-    'flash|--port') echo 'text' ;;
-    'flash|-p') echo 'text' ;;
+    'flash|--port') echo 'device' ;;
+    'flash|-p') echo 'device' ;;
     'flash|--baud') echo 'text' ;;
     'flash|-b') echo 'text' ;;
     'flash|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;

@@ -16,8 +16,8 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     }
     $valueKinds = @{
         '|--log-format' = 'choice json text'
-        'flash|--port' = 'text'
-        'flash|-p' = 'text'
+        'flash|--port' = 'device'
+        'flash|-p' = 'device'
         'flash|--baud' = 'text'
         'flash|-b' = 'text'
         'flash|--before' = 'choice default-reset default_reset no-reset no_reset'

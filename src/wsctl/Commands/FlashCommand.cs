@@ -22,7 +22,7 @@ public static class FlashCommand
     {
         Description = "Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.",
         DefaultValueFactory = _ => "auto",
-        HelpName = "PORT",
+        HelpName = "DEVICE",
     };
     private static readonly Option<int?> BaudOption = new("--baud", "-b")
     {
