@@ -307,28 +307,21 @@ public sealed class EspFlasher
     public const int SkipCheckThreshold = 4 * RomPackets.FlashBlockSize;
 
     /// <summary>
-    /// A zlib stream of <paramref name="image"/> that costs the fewest bytes on the line: zlib-ng at level 9 with
-    /// the default and the filtered strategy, level 8, and DotNetZip's zlib port at its best, compared by their
-    /// SLIP-escaped size (esptool sends <c>zlib.compress(image, 9)</c>; each encoder differs from zlib's output by a
-    /// fraction of a percent either way).
+    /// A zlib stream of <paramref name="image"/> that costs the fewest bytes on the line, compared by SLIP-escaped
+    /// size: the system zlib's <c>compress2</c> at level 9 (exactly what esptool sends, so wsctl never sends more),
+    /// and zlib-ng (.NET's ZLibStream) at level 9 with the default and the filtered strategy, which is sometimes a
+    /// few hundred bytes smaller.
     /// </summary>
     public static byte[] Compress(ReadOnlySpan<byte> image)
     {
         byte[]? best = null;
         long bestCost = long.MaxValue;
-        foreach (var (level, strategy) in new[] { (9, ZLibCompressionStrategy.Default), (9, ZLibCompressionStrategy.Filtered), (8, ZLibCompressionStrategy.Default) })
+        if (SystemZlib.TryCompress(image, 9, out var likeEsptool))
+            Consider(likeEsptool);
+        foreach (var strategy in new[] { ZLibCompressionStrategy.Default, ZLibCompressionStrategy.Filtered })
         {
             using var output = new MemoryStream();
-            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true))
-                zlib.Write(image);
-            Consider(output.ToArray());
-        }
-        // DotNetZip's port of zlib (in SharpCompress) often beats zlib-ng by a few hundred bytes where zlib-ng
-        // loses to the zlib esptool uses; keeping the smaller keeps wsctl at or under esptool's byte count.
-        using (var output = new MemoryStream())
-        {
-            using (var zlib = new SharpCompress.Compressors.Deflate.ZlibStream(output, SharpCompress.Compressors.CompressionMode.Compress,
-                       SharpCompress.Compressors.Deflate.CompressionLevel.BestCompression))
+            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = 9, CompressionStrategy = strategy }, leaveOpen: true))
                 zlib.Write(image);
             Consider(output.ToArray());
         }

@@ -85,6 +85,16 @@ public class WireBytesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SystemZlib_Level9_IsByteForByteWhatEsptoolsPythonZlibSends()
+    {
+        var data = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "System.CommandLine.dll"));
+        Assert.True(SystemZlib.TryCompress(data, 9, out var ours), "libz.so.1 could not be loaded");
+        var reference = PythonZlib9(data);
+        Assert.NotNull(reference);
+        Assert.Equal(reference, ours);
+    }
+
+    [Fact]
     public void FlashAll_BuildDir_SendsFewerBytesThanEsptoolUncompressed()
     {
         using var fw = new FirmwareFixture(appSize: 160 * 1024);
