@@ -43,7 +43,11 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
             throw Invalid("--max-clients", $"{MaxClients} is out of range (1-16)");
     }
 
-    /// <summary>The NVS partition image for these settings, as nvs_partition_gen.py makes it.</summary>
+    /// <summary>
+    /// The NVS partition image for these settings, byte-identical to what nvs_partition_gen.py makes from the same
+    /// entries and size when the SSID is ASCII (a non-ASCII SSID gets its UTF-8 byte count as length, which the
+    /// device needs and the generator gets wrong; see <see cref="NvsPartitionBuilder.String(string, string)"/>).
+    /// </summary>
     public byte[] BuildNvsImage(int partitionSize)
     {
         Validate();

@@ -24,7 +24,15 @@ public enum NvsItemType : byte
 /// pages filled in order, the page being filled ACTIVE and earlier ones FULL, unused pages all 0xFF, the last page
 /// reserved (esp32-rom-protocol.md §9; generator classes Page and NVS).
 /// </summary>
-/// <remarks>Pure: no I/O. Not thread-safe.</remarks>
+/// <remarks>
+/// Pure: no I/O. Not thread-safe. Compared with the generator's own output (esp-idf-nvs-partition-gen,
+/// nvs_partition_gen.py at commit 0169b796a3e2; NvsGeneratorVectorTests) it matches byte for byte for ASCII strings
+/// and primitives in one namespace, across page overflow and partition sizes. Two deliberate differences: non-ASCII
+/// string lengths (a non-ASCII SSID reaches this; see <see cref="String(string, string)"/>), and selecting an earlier
+/// namespace again (<see cref="DeviceSettings"/> never does): the generator keeps tagging entries with the newest
+/// namespace's index (its write_entry uses namespace_count), this builder uses the selected one, as nvs_open on the
+/// device would.
+/// </remarks>
 public sealed class NvsPartitionBuilder
 {
     /// <summary>NVS page size.</summary>
@@ -36,7 +44,11 @@ public sealed class NvsPartitionBuilder
     private const uint PageFull = 0xFFFFFFFC;
     private const byte Version2 = 0xFE;
     private const byte ChunkAny = 0xFF;
-    private const int MaxStringSize = 4000;
+    // The generator checks a string against 4000 bytes (max_blob_size) but then needs header + data to stay below
+    // entry 126 even on a fresh page (write_varlen_data's ">="), so 124 data entries are the most it can place;
+    // a longer string ends in an unhandled PageFullError there. Same limit here, so every image this builder makes
+    // is one the generator makes too.
+    private const int MaxStringSize = (MaxEntries - 2) * EntrySize;
 
     private readonly List<byte[]> _pages = [];
     private readonly Dictionary<string, byte> _namespaces = new(StringComparer.Ordinal);
@@ -85,12 +97,20 @@ public sealed class NvsPartitionBuilder
     /// Adds a string: UTF-8 bytes plus a NUL, in the entries after its header (span 1 + ceil(len/32)). A string
     /// that does not fit in the rest of the page starts a new page.
     /// </summary>
+    /// <remarks>
+    /// The length field is the UTF-8 byte count including the NUL, which is what ESP-IDF's reader needs
+    /// (Page::readItem checks the data CRC over that many bytes). The generator stores Python's
+    /// <c>len(str)</c> instead, i.e. code points, so for non-ASCII text its length field, span and entry CRC
+    /// differ from this builder's and the device cannot read its string (espressif/esp-idf#15441). For ASCII
+    /// the two agree byte for byte.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The value is longer than 3967 UTF-8 bytes.</exception>
     public NvsPartitionBuilder String(string key, string value)
     {
         var data = new byte[Encoding.UTF8.GetByteCount(value) + 1];
         Encoding.UTF8.GetBytes(value, data);
         if (data.Length > MaxStringSize)
-            throw new ArgumentException($"the value of '{key}' is {data.Length} bytes; NVS strings hold at most {MaxStringSize}", nameof(value));
+            throw new ArgumentException($"the value of '{key}' is {data.Length} bytes with its NUL; nvs_partition_gen.py places at most {MaxStringSize}", nameof(value));
         var dataEntries = (data.Length + 31) / 32;
         // The generator starts a new page when header + data would reach the 126th entry (">=", write_varlen_data).
         if (_entry >= MaxEntries || _entry + dataEntries + 1 >= MaxEntries)
