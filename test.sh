@@ -41,6 +41,9 @@ run_stage() {  # run_stage TITLE SCRIPT...
   return 0
 }
 
+# Firmware: host build with -Werror, unit tests, ASan/UBSan, valgrind, fuzz corpus, RISC-V gate (issue 6).
+run_stage "Firmware host tests (src/firmware/host/run-tests.sh)" src/firmware/host/run-tests.sh
+
 run_stage "Native binary (NativeAOT publish and smoke test)" scripts/test-native.sh
 
 echo

@@ -4,17 +4,72 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('completion')
+        '' = @('serve', 'send', 'broadcast', 'flash', 'bench', 'completion')
     }
     $arguments = @{
         'completion' = @('bash', 'fish', 'pwsh', 'zsh')
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'send' = @('--binary', '--file', '--hex', '--base64', '--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'broadcast' = @('--port', '--list', '--to', '--parallel', '--binary', '--file', '--hex', '--base64', '--timeout', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
         '|--log-format' = 'choice json text'
+        'serve|--port' = 'text'
+        'serve|--bind' = 'text'
+        'serve|--max-clients' = 'text'
+        'serve|--max-message' = 'text'
+        'serve|--counter-interval' = 'text'
+        'serve|--ping-interval' = 'text'
+        'serve|--log-format' = 'choice json text'
+        'send|--file' = 'path'
+        'send|--wait' = 'text'
+        'send|--wait-for' = 'text'
+        'send|--timeout' = 'text'
+        'send|--header' = 'text'
+        'send|--subprotocol' = 'text'
+        'send|--origin' = 'text'
+        'send|--client' = 'text'
+        'send|--port' = 'text'
+        'send|--log-format' = 'choice json text'
+        'broadcast|--port' = 'text'
+        'broadcast|--to' = 'text'
+        'broadcast|--parallel' = 'text'
+        'broadcast|--file' = 'path'
+        'broadcast|--timeout' = 'text'
+        'broadcast|--log-format' = 'choice json text'
+        'flash|--port' = 'device'
+        'flash|-p' = 'device'
+        'flash|--baud' = 'text'
+        'flash|-b' = 'text'
+        'flash|--before' = 'choice default-reset default_reset no-reset no_reset'
+        'flash|--after' = 'choice hard-reset hard_reset no-reset no_reset'
+        'flash|--chip' = 'choice auto esp32'
+        'flash|--flash-size' = 'text'
+        'flash|--flash-mode' = 'text'
+        'flash|--flash-freq' = 'text'
+        'flash|--firmware' = 'path'
+        'flash|--image' = 'path'
+        'flash|--ssid' = 'text'
+        'flash|--pass' = 'text'
+        'flash|--hostname' = 'text'
+        'flash|--ws-port' = 'text'
+        'flash|--max-clients' = 'text'
+        'flash|--nvs-out' = 'path'
+        'flash|--output' = 'path'
+        'flash|-o' = 'path'
+        'flash|--log-format' = 'choice json text'
+        'bench|--mode' = 'choice broadcast connect echo idle'
+        'bench|--clients' = 'text'
+        'bench|--size' = 'text'
+        'bench|--duration' = 'text'
+        'bench|--rate' = 'text'
+        'bench|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })

@@ -19,6 +19,7 @@ declare -A need_by=(
   [valgrind]="the firmware memory check"
   [gcc-riscv64-unknown-elf]="the 32-bit RISC-V compile gate"
   [libnewlib-dev]="newlib headers for the RISC-V gate"
+  [g++]="the firmware unit tests (GoogleTest is C++)"
 )
 missing=()
 for pkg in "${!need_by[@]}"; do

@@ -12,6 +12,20 @@ check() {  # check NAME COMMAND...
 if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/bin" -nologo >"$out/publish.log" 2>&1; then
   check "NativeAOT publish has no IL/AOT warnings" bash -c "! grep -E 'warning (IL|AOT)[0-9]+' '$out/publish.log'"
   check "native wsctl --version names a commit" bash -c "'$out/bin/wsctl' --version | grep -qE 'commit [0-9a-f]{7,}'"
+  # serve + send round trip, both native: serve echoes, send waits for the echo.
+  "$out/bin/wsctl" serve --port 0 --bind 127.0.0.1 --echo --no-counter </dev/null >"$out/serve.out" 2>"$out/serve.err" &
+  serve_pid=$!
+  port=""
+  for _ in $(seq 100); do
+    port=$(sed -nE 's/.*ws:\/\/127\.0\.0\.1:([0-9]+)\/.*/\1/p' "$out/serve.err" | head -1)
+    [[ -n $port ]] && break
+    sleep 0.1
+  done
+  check "native serve starts and reports its port" test -n "$port"
+  check "native send gets its echo from native serve" \
+    bash -c "[[ \$('$out/bin/wsctl' send ws://127.0.0.1:$port/ hello-native --wait 1 --timeout 10s) == hello-native ]]"
+  kill -INT "$serve_pid"; wait "$serve_pid"; rc=$?; serve_pid=""
+  check "native serve exits 0 on SIGINT" test "$rc" -eq 0
 else
   tail -20 "$out/publish.log"
   check "NativeAOT publish succeeds" false

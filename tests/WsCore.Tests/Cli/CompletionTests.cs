@@ -72,6 +72,13 @@ public class CompletionTests
     [InlineData("wsctl --log-format ", "json text")]
     [InlineData("wsctl completion --log", "--log-format")]
     [InlineData("wsctl --log-format json comp", "completion")]
+    [InlineData("wsctl fl", "flash")]
+    [InlineData("wsctl flash --be", "--before")]
+    [InlineData("wsctl flash --before ", "default-reset no-reset")]
+    [InlineData("wsctl flash --after ", "hard-reset no-reset")]
+    [InlineData("wsctl flash --chip ", "auto esp32")]
+    [InlineData("wsctl flash --port ", "auto socket://")]
+    [InlineData("wsctl flash -p socket://x:1 --be", "--before")]
     public void BashCompletion_InARealBash_OffersVerbsOptionsAndValues(string line, string expected)
     {
         var offered = CompleteInBash(line).Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -1,0 +1,363 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Serilog;
+
+namespace WsCore.Esp;
+
+/// <summary>
+/// Writes regions to an ESP32 through its ROM loader (no stub): connect (reset + SYNC), detect the chip, optional
+/// baud change, SPI_ATTACH, SPI_SET_PARAMS, then per region compressed writes and an MD5 check
+/// (esp32-rom-protocol.md §4).
+/// </summary>
+/// <remarks>One owner: not thread-safe. Throws <see cref="WsCoreException"/> at its edge.</remarks>
+public sealed class EspFlasher
+{
+    private const string SyncHint = "hold BOOT and tap EN (reset), then try again; check the cable is a data cable";
+
+    private readonly RomConnection _rom;
+    private readonly FlashSessionOptions _options;
+    private readonly ILogger _logger;
+    private readonly IFlashObserver? _observer;
+
+    public EspFlasher(ISerialTransport transport, FlashSessionOptions options, ILogger? logger = null, IFlashObserver? observer = null)
+    {
+        _logger = logger ?? Serilog.Core.Logger.None;
+        _rom = new RomConnection(transport, _logger);
+        _options = options;
+        _observer = observer;
+    }
+
+    /// <summary>Bytes sent on the line so far (SLIP framing included).</summary>
+    public long BytesSent => _rom.BytesSent;
+
+    /// <summary>The detected chip, after <see cref="Connect"/>.</summary>
+    public ChipDescriptor? Chip { get; private set; }
+
+    /// <summary>Connects, writes every region, verifies, and resets as asked.</summary>
+    public void FlashAll(IReadOnlyList<FlashRegion> regions, CancellationToken cancel = default)
+    {
+        Connect(cancel);
+        PrepareFlash();
+        foreach (var region in regions)
+        {
+            cancel.ThrowIfCancellationRequested();
+            WriteRegion(region, cancel);
+        }
+        Finish();
+    }
+
+    /// <summary>Resets into the bootloader, syncs, detects the chip and changes the baud rate if asked.</summary>
+    public void Connect(CancellationToken cancel = default)
+    {
+        _observer?.OnEvent(new FlashEvent(FlashEventKind.Connecting, Message: _rom.Transport.Name));
+        Sync(cancel);
+        Chip = DetectChip();
+        if (_options.ExpectedChip is { } expected && expected != Chip)
+            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected, but --chip says {expected.Name}",
+                $"use --chip auto, or connect the {expected.Name} board");
+        if (!Chip.Supported)
+            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected; wsctl flash supports the ESP32 for now",
+                "use esptool or idf.py flash for this chip");
+        _observer?.OnEvent(new FlashEvent(FlashEventKind.Connected, Message: Chip.Name));
+        if (_options.Baud is { } baud && baud != 115200)
+            ChangeBaud(baud);
+    }
+
+    /// <summary>SPI_ATTACH then SPI_SET_PARAMS: both required by the ESP32 ROM before flash writes (§4 steps 5, 7).</summary>
+    public void PrepareFlash()
+    {
+        Run(RomCommand.SpiAttach, RomPackets.Request(RomCommand.SpiAttach, RomPackets.SpiAttachPayload(0, rom: true)));
+        Run(RomCommand.SpiSetParams, RomPackets.Request(RomCommand.SpiSetParams, RomPackets.SpiSetParamsPayload(_options.FlashSize)));
+    }
+
+    /// <summary>
+    /// Writes one region unless its MD5 already matches; verifies with SPI_FLASH_MD5; retries the region once on
+    /// a mismatch or a block that keeps failing.
+    /// </summary>
+    public void WriteRegion(FlashRegion region, CancellationToken cancel = default)
+    {
+        var image = PadTo4(region.Data);
+        var expected = Convert.ToHexStringLower(MD5.HashData(image));
+        var compressed = Compress(image);
+        // Checking first costs a request; for a region that compresses to a few packets, writing costs about as
+        // much, so only larger regions are checked (and skipped when already in flash, as espflash does).
+        if (compressed.Length > SkipCheckThreshold && ReadMd5(region.Offset, image.Length) == expected)
+        {
+            _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionSkipped, region, image.Length, image.Length, expected));
+            return;
+        }
+        for (var attempt = 1; ; attempt++)
+        {
+            string reason;
+            try
+            {
+                WriteOnce(region, image, compressed, cancel);
+                var actual = ReadMd5(region.Offset, image.Length);
+                if (actual == expected)
+                {
+                    _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionVerified, region, image.Length, image.Length, expected));
+                    return;
+                }
+                reason = $"MD5 mismatch at 0x{region.Offset:X} (flash {actual}, expected {expected})";
+                if (attempt >= 2)
+                    throw new WsCoreException(FailureKind.VerificationFailed,
+                        $"verification failed for {region.Name} at 0x{region.Offset:X}: the flash MD5 is {actual}, expected {expected}",
+                        "the flash may be worn or the connection noisy: try a shorter cable, a lower --baud, and run again");
+            }
+            catch (BlockFailedException e)
+            {
+                reason = e.Message;
+                if (attempt >= 2)
+                    throw new WsCoreException(FailureKind.Device,
+                        $"writing {region.Name} at 0x{region.Offset:X} failed: {e.Message}",
+                        "the board stopped answering or the line is noisy: check the cable, try without --baud, and run again", e);
+            }
+            _logger.Warning("Retrying {Region} at 0x{Offset:X}: {Reason}", region.Name, region.Offset, reason);
+            _observer?.OnEvent(new FlashEvent(FlashEventKind.Retrying, region, 0, image.Length, reason));
+            _rom.Drain(TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    /// <summary>Leaves the loader as asked: a hard reset via RTS, or nothing. No FLASH_END to the ROM (§4 step 9).</summary>
+    public void Finish()
+    {
+        if (_options.After == AfterReset.HardReset)
+        {
+            _observer?.OnEvent(new FlashEvent(FlashEventKind.Resetting, Message: "hard reset"));
+            new HardReset().Reset(_rom.Transport);
+        }
+        _observer?.OnEvent(new FlashEvent(FlashEventKind.Done));
+    }
+
+    private void Sync(CancellationToken cancel)
+    {
+        var strategies = ResetSequences.For(_options.Before, _options.UsbJtagSerial, _options.ConnectAttempts);
+        var sync = RomPackets.Request(RomCommand.Sync, RomPackets.SyncPayload());
+        foreach (var strategy in strategies)
+        {
+            cancel.ThrowIfCancellationRequested();
+            _logger.Debug("Connect attempt: reset {Strategy}", strategy.Name);
+            strategy.Reset(_rom.Transport);
+            _rom.DiscardInput();
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                _rom.Send(sync);
+                var reply = _rom.ReadResponse(RomCommand.Sync, RomTimeouts.Sync);
+                if (reply is null)
+                    continue;
+                // The ROM answers SYNC 8 times: read the other 7 so they are not taken for later answers (§4 step 1).
+                for (var extra = 0; extra < 7; extra++)
+                    if (_rom.ReadResponse(RomCommand.Sync, RomTimeouts.Sync) is null)
+                        break;
+                _rom.DiscardInput();
+                _logger.Debug("SYNC answered (value 0x{Value:X8})", reply.Value.Value);
+                return;
+            }
+        }
+        throw new WsCoreException(FailureKind.Device, $"no answer to SYNC from {_rom.Transport.Name}: the ESP32 is not in download mode", SyncHint);
+    }
+
+    private ChipDescriptor DetectChip()
+    {
+        try
+        {
+            var info = _rom.Command(RomCommand.GetSecurityInfo, RomPackets.Request(RomCommand.GetSecurityInfo, []), RomTimeouts.Default);
+            // S3/C3 and later: 20 bytes (chip id at 12) + status; S2: 12 bytes + status and no chip id.
+            if (info.Data.Length >= 22 && Chips.BySecurityInfoChipId(BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
+                return chip;
+        }
+        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException)
+        {
+            // esptool's detect_chip falls back the same way on every one of these (FatalError covers a timeout).
+            _logger.Debug("GET_SECURITY_INFO not available ({Reason}); reading the magic register", e.Message);
+            _rom.DiscardInput();
+        }
+        var magic = ReadRegister(Chips.MagicRegister);
+        return Chips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
+            $"unknown chip (magic register 0x{magic:X8}); wsctl flash supports the ESP32",
+            "check with esptool chip-id which chip this is");
+    }
+
+    /// <summary>READ_REG: the value comes in the response's value field.</summary>
+    public uint ReadRegister(uint address) =>
+        Run(RomCommand.ReadReg, RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(address))).Value;
+
+    /// <summary>
+    /// The ESP32 ROM derives the new divider from its own 8 MHz clock estimate, so esptool scales the rate it
+    /// sends (targets/esp32.py l.418-446; esp32-rom-protocol.md §6).
+    /// </summary>
+    public static uint CorrectedBaud(int baud, uint rtcCaliRegister, uint efuseBlk0Word4)
+    {
+        var cali = (rtcCaliRegister >> 7) & 0x1FFFFFF;
+        var ck8m = efuseBlk0Word4 & 0xFF;
+        var romFreq = cali * 15625.0 * ck8m / 40;
+        if (romFreq <= 0)
+            return (uint)baud; // no calibration data: the ROM uses the nominal clock
+        return (uint)Math.Floor(baud * romFreq / (romFreq > 33e6 ? 40e6 : 26e6));
+    }
+
+    private void ChangeBaud(int baud)
+    {
+        var sent = CorrectedBaud(baud, ReadRegister(0x3FF5F06C), ReadRegister(0x3FF5A010));
+        // Old baud 0: the ROM (unlike the stub) ignores it; the answer comes at the old rate.
+        Run(RomCommand.ChangeBaudrate, RomPackets.Request(RomCommand.ChangeBaudrate, RomPackets.Words(sent, 0)));
+        _rom.Transport.SetBaudRate(baud);
+        Thread.Sleep(50);
+        _rom.DiscardInput();
+        _logger.Information("Changed baud rate to {Baud}", baud);
+    }
+
+    private string ReadMd5(uint offset, int length)
+    {
+        var response = Run(RomCommand.SpiFlashMd5, RomPackets.Request(RomCommand.SpiFlashMd5, RomPackets.Words(offset, (uint)length, 0, 0)),
+            RomTimeouts.Md5(length), payloadLength: 32);
+        // ROM: 32 ASCII hex characters; the stub would send 16 raw bytes (§3).
+        return System.Text.Encoding.ASCII.GetString(response.Data, 0, 32).ToLowerInvariant();
+    }
+
+    private void WriteOnce(FlashRegion region, byte[] image, byte[] compressed, CancellationToken cancel)
+    {
+        var deflate = compressed.Length < image.Length; // esptool v5 falls back to plain writes when it does not shrink
+        var payload = deflate ? compressed : image;
+        var blocks = (payload.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize;
+        // ROM: erase size rounded up to whole blocks for DEFL; exact length for plain writes (§3).
+        var eraseSize = deflate ? (uint)((image.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize * RomPackets.FlashBlockSize) : (uint)image.Length;
+        var words = new List<uint> { eraseSize, (uint)blocks, RomPackets.FlashBlockSize, region.Offset };
+        if (Chip is { FlashBeginWords: 5 })
+            words.Add(0); // not encrypted; the ESP32 ROM takes exactly 4 words
+        var begin = deflate ? RomCommand.FlashDeflBegin : RomCommand.FlashBegin;
+        var data = deflate ? RomCommand.FlashDeflData : RomCommand.FlashData;
+        _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionStarted, region, 0, image.Length,
+            deflate ? $"{compressed.Length} bytes compressed" : "uncompressed"));
+        try
+        {
+            Run(begin, RomPackets.Request(begin, RomPackets.Words([.. words])), RomTimeouts.Erase(eraseSize));
+        }
+        catch (WsCoreException e) when (e.InnerException is RomCommandException or RomTimeoutException)
+        {
+            throw new BlockFailedException($"{begin}: {e.InnerException!.Message}");
+        }
+        // A compressed block can inflate to far more than 0x400 bytes, all written before the ROM answers:
+        // allow 16 times the average inflation (esptool sizes it from the block's inflated length).
+        var blockTimeout = RomTimeouts.EraseWrite(deflate ? Math.Min(image.Length, 16L * image.Length / blocks) : RomPackets.FlashBlockSize);
+        for (var seq = 0; seq < blocks; seq++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var start = seq * RomPackets.FlashBlockSize;
+            var length = Math.Min(RomPackets.FlashBlockSize, payload.Length - start);
+            byte[] block;
+            if (deflate)
+                block = payload.AsSpan(start, length).ToArray(); // the last compressed chunk is not padded
+            else
+            {
+                block = new byte[RomPackets.FlashBlockSize];
+                block.AsSpan().Fill(0xFF);
+                payload.AsSpan(start, length).CopyTo(block);
+            }
+            SendBlock(data, (uint)seq, block, blockTimeout);
+            var done = deflate ? (long)image.Length * (seq + 1) / blocks : Math.Min(image.Length, start + length);
+            _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionProgress, region, done, image.Length));
+        }
+    }
+
+    private void SendBlock(RomCommand command, uint sequence, byte[] block, TimeSpan timeout)
+    {
+        var packet = RomPackets.DataRequest(command, sequence, block);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _rom.Command(command, packet, timeout);
+                return;
+            }
+            catch (Exception e) when (e is RomCommandException or RomTimeoutException or RomUnsupportedCommandException)
+            {
+                if (attempt >= _options.BlockAttempts)
+                    throw new BlockFailedException($"block {sequence}: {e.Message} ({attempt} tries)");
+                _logger.Warning("Block {Sequence}: {Reason}; sending it again", sequence, e.Message);
+                _rom.Drain(TimeSpan.FromMilliseconds(100));
+            }
+        }
+    }
+
+    private RomResponse Run(RomCommand command, byte[] packet, TimeSpan? timeout = null, int payloadLength = 0)
+    {
+        try
+        {
+            return _rom.Command(command, packet, timeout ?? RomTimeouts.Default, payloadLength);
+        }
+        catch (RomCommandException e)
+        {
+            throw new WsCoreException(FailureKind.Device, $"the ESP32 refused {command}: {RomErrors.Describe(e.Error)}",
+                "reset the board into download mode (hold BOOT, tap EN) and run again", e);
+        }
+        catch (RomTimeoutException e)
+        {
+            throw new WsCoreException(FailureKind.Device, $"the ESP32 stopped answering: {e.Message}",
+                "check the cable and that nothing else uses the port; then " + SyncHint, e);
+        }
+        catch (RomUnsupportedCommandException e)
+        {
+            throw new WsCoreException(FailureKind.Device, $"the loader does not support {command}", null, e);
+        }
+    }
+
+    /// <summary>Regions whose compressed form is at most this many bytes are written without an MD5 check first.</summary>
+    public const int SkipCheckThreshold = 4 * RomPackets.FlashBlockSize;
+
+    /// <summary>
+    /// A zlib stream of <paramref name="image"/> that costs the fewest bytes on the line, compared by SLIP-escaped
+    /// size: the system zlib's <c>compress2</c> at level 9 (exactly what esptool sends, so wsctl never sends more),
+    /// and zlib-ng (.NET's ZLibStream) at level 9 with the default and the filtered strategy, which is sometimes a
+    /// few hundred bytes smaller.
+    /// </summary>
+    public static byte[] Compress(ReadOnlySpan<byte> image)
+    {
+        byte[]? best = null;
+        long bestCost = long.MaxValue;
+        if (SystemZlib.TryCompress(image, 9, out var likeEsptool))
+            Consider(likeEsptool);
+        foreach (var strategy in new[] { ZLibCompressionStrategy.Default, ZLibCompressionStrategy.Filtered })
+        {
+            using var output = new MemoryStream();
+            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = 9, CompressionStrategy = strategy }, leaveOpen: true))
+                zlib.Write(image);
+            Consider(output.ToArray());
+        }
+        return best!;
+
+        void Consider(byte[] candidate)
+        {
+            var cost = WireCost(candidate);
+            if (cost < bestCost)
+            {
+                best = candidate;
+                bestCost = cost;
+            }
+        }
+    }
+
+    /// <summary>Payload bytes on the line once split into blocks and SLIP-escaped (headers are the same for all).</summary>
+    private static long WireCost(ReadOnlySpan<byte> payload)
+    {
+        long cost = payload.Length;
+        foreach (var b in payload)
+            if (b is Slip.End or Slip.Esc)
+                cost++;
+        return cost;
+    }
+
+    /// <summary>Pads with 0xFF to a multiple of 4 (esptool <c>pad_to(image, 4)</c>).</summary>
+    public static byte[] PadTo4(byte[] data)
+    {
+        if (data.Length % 4 == 0)
+            return data;
+        var padded = new byte[(data.Length + 3) & ~3];
+        padded.AsSpan().Fill(0xFF);
+        data.CopyTo(padded, 0);
+        return padded;
+    }
+
+    private sealed class BlockFailedException(string message) : Exception(message);
+}

@@ -1,0 +1,158 @@
+using Serilog;
+
+namespace WsCore.Esp;
+
+/// <summary>A failing status in a ROM response.</summary>
+public sealed class RomCommandException(RomCommand command, byte error)
+    : Exception($"{command} failed: {RomErrors.Describe(error)}")
+{
+    public RomCommand Command { get; } = command;
+    public byte Error { get; } = error;
+}
+
+/// <summary>No matching response arrived in time.</summary>
+public sealed class RomTimeoutException(RomCommand command, TimeSpan timeout)
+    : Exception($"no answer to {command} within {timeout.TotalSeconds:0.###} s")
+{
+    public RomCommand Command { get; } = command;
+}
+
+/// <summary>The loader answered "invalid message" with another op: it does not know this command.</summary>
+public sealed class RomUnsupportedCommandException(RomCommand command)
+    : Exception($"{command} is not supported by this loader")
+{
+    public RomCommand Command { get; } = command;
+}
+
+/// <summary>
+/// Request/response exchange with a ROM loader over an <see cref="ISerialTransport"/>: SLIP framing, response
+/// matching (up to 100 frames per request), status checks and "unsupported command" handling
+/// (esp32-rom-protocol.md §2).
+/// </summary>
+/// <remarks>One owner: not thread-safe.</remarks>
+public sealed class RomConnection
+{
+    /// <summary>Frames read while looking for the answer to one request (esptool <c>command()</c>).</summary>
+    public const int MaxFramesPerResponse = 100;
+
+    private readonly ISerialTransport _transport;
+    private readonly ILogger _logger;
+    private readonly SlipDecoder _decoder = new();
+    private readonly byte[] _buffer = new byte[8192];
+    private int _bufferStart;
+    private int _bufferEnd;
+
+    public RomConnection(ISerialTransport transport, ILogger? logger = null)
+    {
+        _transport = transport;
+        _logger = logger ?? Serilog.Core.Logger.None;
+    }
+
+    /// <summary>The transport underneath.</summary>
+    public ISerialTransport Transport => _transport;
+
+    /// <summary>Bytes sent on the line so far, SLIP framing included.</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>Status bytes after the payload: 4 on the ESP32 ROM (parsed generically, see <see cref="RomResponse.TryGetStatus"/>).</summary>
+    public int PayloadLengthFor(RomCommand command) => command == RomCommand.SpiFlashMd5 ? 32 : 0;
+
+    /// <summary>Frames and sends an unframed request packet.</summary>
+    public void Send(ReadOnlySpan<byte> packet)
+    {
+        var frame = Slip.Encode(packet);
+        _transport.Write(frame);
+        BytesSent += frame.Length;
+    }
+
+    /// <summary>
+    /// Sends a request and returns its checked response.
+    /// </summary>
+    /// <exception cref="RomCommandException">The response carries a failing status.</exception>
+    /// <exception cref="RomTimeoutException">No matching response in time.</exception>
+    /// <exception cref="RomUnsupportedCommandException">The loader does not know the command.</exception>
+    public RomResponse Command(RomCommand command, ReadOnlySpan<byte> packet, TimeSpan timeout, int payloadLength = 0)
+    {
+        Send(packet);
+        var response = ReadResponse(command, timeout) ?? throw new RomTimeoutException(command, timeout);
+        if (!response.TryGetStatus(payloadLength, out var failed, out var error))
+            throw new RomCommandException(command, (byte)RomErrorCode.InvalidMessage);
+        if (failed)
+        {
+            _logger.Debug("{Command} answered status failed, error 0x{Error:X2} ({Name})", command, error, RomErrors.Describe(error));
+            throw new RomCommandException(command, error);
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// Reads frames until the answer to <paramref name="command"/> arrives; null on timeout. Frames for other ops
+    /// are skipped (e.g. the 7 extra SYNC replies); an "invalid message" reply with another op means unsupported.
+    /// </summary>
+    public RomResponse? ReadResponse(RomCommand command, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        for (var frames = 0; frames < MaxFramesPerResponse;)
+        {
+            var frame = ReadFrame(deadline);
+            if (frame is null)
+                return null;
+            frames++;
+            if (!RomResponse.TryParse(frame, out var response))
+            {
+                _logger.Debug("Skipped a frame that is not a response ({Length} bytes)", frame.Length);
+                continue;
+            }
+            if (response.Command == (byte)command)
+                return response;
+            if (response.IsUnsupportedAnswerTo(command))
+            {
+                // esptool: flush and give up on this command; the ROM may answer several times (l.555).
+                Drain(TimeSpan.FromMilliseconds(200));
+                throw new RomUnsupportedCommandException(command);
+            }
+            _logger.Verbose("Skipped a response to 0x{Op:X2} while waiting for {Command}", response.Command, command);
+        }
+        return null;
+    }
+
+    /// <summary>Reads one SLIP frame, or null when <paramref name="deadline"/> passes.</summary>
+    public byte[]? ReadFrame(DateTime deadline)
+    {
+        while (true)
+        {
+            if (_bufferStart < _bufferEnd)
+            {
+                var status = _decoder.Decode(_buffer.AsSpan(_bufferStart, _bufferEnd - _bufferStart), out var consumed, out var frame);
+                _bufferStart += consumed;
+                if (status == SlipDecodeStatus.Frame)
+                    return frame;
+                if (status == SlipDecodeStatus.BadEscape)
+                    _logger.Debug("Dropped a frame with an invalid SLIP escape");
+                continue;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+                return null;
+            _bufferStart = 0;
+            _bufferEnd = _transport.Read(_buffer, left);
+        }
+    }
+
+    /// <summary>Reads and discards everything that arrives for <paramref name="duration"/>, and any partial frame.</summary>
+    public void Drain(TimeSpan duration)
+    {
+        var deadline = DateTime.UtcNow + duration;
+        while (DateTime.UtcNow < deadline)
+            _transport.Read(_buffer, deadline - DateTime.UtcNow);
+        DiscardInput();
+    }
+
+    /// <summary>Forgets buffered input and partial frames.</summary>
+    public void DiscardInput()
+    {
+        _transport.DiscardInput();
+        _bufferStart = _bufferEnd = 0;
+        _decoder.Reset();
+    }
+}

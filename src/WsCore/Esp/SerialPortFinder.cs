@@ -1,0 +1,95 @@
+namespace WsCore.Esp;
+
+/// <summary>A USB serial adapter of a kind found on ESP32 boards.</summary>
+/// <param name="DevicePath">The device node, e.g. /dev/ttyUSB0.</param>
+/// <param name="VendorId">USB vendor id, lowercase hex.</param>
+/// <param name="ProductId">USB product id, lowercase hex.</param>
+/// <param name="Kind">The adapter's name, e.g. "CP210x".</param>
+public sealed record SerialPortCandidate(string DevicePath, string VendorId, string ProductId, string Kind)
+{
+    /// <summary>Whether this is Espressif's USB-Serial/JTAG, which needs its own reset sequence.</summary>
+    public bool IsUsbJtagSerial => VendorId == "303a" && ProductId == "1001";
+}
+
+/// <summary>
+/// Finds ESP32 USB serial adapters through sysfs (<c>/sys/class/tty/*/device</c>, walking up to the USB device
+/// that has <c>idVendor</c>/<c>idProduct</c>). The root is injectable so tests can build a fake tree.
+/// </summary>
+public sealed class SerialPortFinder(string sysfsRoot = "/sys", string devRoot = "/dev")
+{
+    /// <summary>The adapters wsctl recognises by VID:PID.</summary>
+    public static readonly IReadOnlyDictionary<string, string> KnownAdapters = new Dictionary<string, string>
+    {
+        ["10c4:ea60"] = "CP210x",
+        ["1a86:7523"] = "CH340",
+        ["1a86:55d4"] = "CH9102",
+        ["0403:6001"] = "FTDI FT232R",
+        ["0403:6010"] = "FTDI FT2232",
+        ["0403:6015"] = "FTDI FT231X",
+        ["303a:1001"] = "Espressif USB-Serial/JTAG",
+    };
+
+    /// <summary>The recognised adapters present, sorted by device path.</summary>
+    public IReadOnlyList<SerialPortCandidate> Find()
+    {
+        var ttyClass = Path.Combine(sysfsRoot, "class", "tty");
+        if (!Directory.Exists(ttyClass))
+            return [];
+        var found = new List<SerialPortCandidate>();
+        foreach (var entry in Directory.EnumerateFileSystemEntries(ttyClass))
+        {
+            var device = Path.Combine(entry, "device");
+            if (!Directory.Exists(device))
+                continue;
+            var dir = RealPath(device);
+            for (var up = 0; up < 4 && dir is not null; up++, dir = Path.GetDirectoryName(dir))
+            {
+                var vidFile = Path.Combine(dir, "idVendor");
+                var pidFile = Path.Combine(dir, "idProduct");
+                if (!File.Exists(vidFile) || !File.Exists(pidFile))
+                    continue;
+                var vid = File.ReadAllText(vidFile).Trim().ToLowerInvariant();
+                var pid = File.ReadAllText(pidFile).Trim().ToLowerInvariant();
+                if (KnownAdapters.TryGetValue($"{vid}:{pid}", out var kind))
+                    found.Add(new SerialPortCandidate(Path.Combine(devRoot, Path.GetFileName(entry)), vid, pid, kind));
+                break;
+            }
+        }
+        found.Sort((a, b) => string.CompareOrdinal(a.DevicePath, b.DevicePath));
+        return found;
+    }
+
+    /// <summary>
+    /// realpath(3) in managed code: resolves every symlink component, so ".." walks the real device hierarchy
+    /// (sysfs is a tree of relative symlinks whose targets are relative to their real parent).
+    /// </summary>
+    internal static string RealPath(string path)
+    {
+        var pending = new Stack<string>(Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var current = "/";
+        var hops = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Pop();
+            if (part == ".")
+                continue;
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? "/";
+                continue;
+            }
+            var next = Path.Combine(current, part);
+            var target = new FileInfo(next).LinkTarget;
+            if (target is null || ++hops > 64)
+            {
+                current = next;
+                continue;
+            }
+            if (target.StartsWith('/'))
+                current = "/";
+            foreach (var piece in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+                pending.Push(piece);
+        }
+        return current;
+    }
+}

@@ -1,0 +1,164 @@
+using System.IO.Ports;
+using Serilog;
+
+namespace WsCore.Esp;
+
+/// <summary>
+/// A local serial port through System.IO.Ports, 8N1, no flow control (esp32-rom-protocol.md §1). On a
+/// pseudo-terminal every DTR/RTS change throws IOException (ENOTTY); like esptool, that is logged once and the
+/// reset is skipped (§5).
+/// </summary>
+public sealed class SerialPortTransport : ISerialTransport
+{
+    private readonly SerialPort _port;
+    private readonly ILogger _logger;
+    private bool _linesRefused;
+
+    private SerialPortTransport(SerialPort port, ILogger logger)
+    {
+        _port = port;
+        _logger = logger;
+    }
+
+    /// <summary>Opens <paramref name="path"/> at <paramref name="baud"/>.</summary>
+    /// <exception cref="WsCoreException">Device, with a hint for permission-denied and busy ports.</exception>
+    public static SerialPortTransport Open(string path, int baud, ILogger? logger = null)
+    {
+        // Both lines low before Open(): on some drivers opening with them asserted resets the chip (loader.py __init__).
+        var port = new SerialPort(path, baud, Parity.None, 8, StopBits.One)
+        {
+            Handshake = Handshake.None,
+            DtrEnable = false,
+            RtsEnable = false,
+            ReadTimeout = 100,
+            WriteTimeout = 10_000,
+            ReadBufferSize = 64 * 1024,
+        };
+        try
+        {
+            port.Open();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            port.Dispose();
+            var busy = e.InnerException is IOException || e.Message.Contains("busy", StringComparison.OrdinalIgnoreCase);
+            throw busy
+                ? new WsCoreException(FailureKind.Device, $"{path}: the port is busy",
+                    "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again", e)
+                : new WsCoreException(FailureKind.Device, $"{path}: permission denied",
+                    "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log in again", e);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
+        {
+            port.Dispose();
+            var busy = e.Message.Contains("busy", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase);
+            throw new WsCoreException(FailureKind.Device, $"{path}: cannot open the serial port ({e.Message})",
+                busy ? "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again"
+                     : "check the cable and the port name (wsctl flash --port auto lists the ESP32 adapters it finds)", e);
+        }
+        return new SerialPortTransport(port, logger ?? Serilog.Core.Logger.None);
+    }
+
+    public string Name => _port.PortName;
+
+    public bool CanControlLines => !_linesRefused;
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        var buffer = data.ToArray();
+        try
+        {
+            _port.BaseStream.Write(buffer, 0, buffer.Length);
+            _port.BaseStream.Flush();
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+        {
+            throw new WsCoreException(FailureKind.Device, $"{Name}: write failed ({e.Message})",
+                "check the cable; the board may have been unplugged", e);
+        }
+    }
+
+    public int Read(Span<byte> buffer, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        try
+        {
+            while (true)
+            {
+                if (_port.BytesToRead > 0)
+                {
+                    var n = Math.Min(buffer.Length, _port.BytesToRead);
+                    var temp = new byte[n];
+                    var got = _port.Read(temp, 0, n);
+                    temp.AsSpan(0, got).CopyTo(buffer);
+                    return got;
+                }
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                    return 0;
+                Thread.Sleep(Math.Min(5, Math.Max(1, (int)left.TotalMilliseconds)));
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            throw new WsCoreException(FailureKind.Device, $"{Name}: read failed ({e.Message})",
+                "check the cable; the board may have been unplugged", e);
+        }
+    }
+
+    public void SetDtr(bool asserted) => SetLine(() => _port.DtrEnable = asserted);
+
+    public void SetRts(bool asserted) => SetLine(() =>
+    {
+        _port.RtsEnable = asserted;
+        // Windows usbser.sys passes a new RTS state on only with the next DTR write (esptool _setRTS).
+        if (OperatingSystem.IsWindows())
+            _port.DtrEnable = _port.DtrEnable;
+    });
+
+    public void SetBaudRate(int baud)
+    {
+        try
+        {
+            _port.BaudRate = baud;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            throw new WsCoreException(FailureKind.Device, $"{Name}: cannot set {baud} baud ({e.Message})",
+                "try a standard rate such as 460800 or 921600, or leave --baud out", e);
+        }
+    }
+
+    public void DiscardInput()
+    {
+        try
+        {
+            _port.DiscardInBuffer();
+        }
+        catch (IOException)
+        {
+            // A pty may refuse TCFLUSH as it refuses the modem lines; reading drains it instead.
+            var sink = new byte[256];
+            while (Read(sink, TimeSpan.Zero) > 0) { }
+        }
+    }
+
+    public void Dispose() => _port.Dispose();
+
+    private void SetLine(Action set)
+    {
+        if (_linesRefused)
+            return;
+        try
+        {
+            set();
+        }
+        catch (IOException e)
+        {
+            // esptool: "Chip was NOT reset" and carry on (esp32-rom-protocol.md §5, testing through a pty).
+            _linesRefused = true;
+            _logger.Warning("{Port} does not accept DTR/RTS changes ({Reason}); the chip was NOT reset. " +
+                "Put it into download mode by hand (hold BOOT, tap EN) if the connection fails", Name, e.Message);
+        }
+    }
+}

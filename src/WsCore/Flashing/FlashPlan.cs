@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using WsCore.Esp;
+using WsCore.Nvs;
+
+namespace WsCore.Flashing;
+
+/// <summary>What the user asked to write, before any file is read.</summary>
+public sealed record FlashRequest
+{
+    /// <summary>An ESP-IDF build directory (with flasher_args.json) or an app .bin (written at 0x10000), or null.</summary>
+    public string? Firmware { get; init; }
+
+    /// <summary>Explicit (offset, file) images (<c>--image OFFSET=FILE</c>).</summary>
+    public IReadOnlyList<(uint Offset, string Path)> Images { get; init; } = [];
+
+    /// <summary>Settings to write as the NVS partition, or null for none.</summary>
+    public DeviceSettings? Settings { get; init; }
+
+    /// <summary>Flash mode/size/frequency; null takes flasher_args.json's value, else "keep".</summary>
+    public string? FlashMode { get; init; }
+    public string? FlashSize { get; init; }
+    public string? FlashFreq { get; init; }
+
+    /// <summary>The target chip (only the ESP32 is written today).</summary>
+    public ChipDescriptor Chip { get; init; } = Chips.Esp32;
+}
+
+/// <summary>The regions to write, checked: no overlaps, all inside the flash.</summary>
+/// <param name="Regions">Sorted by offset.</param>
+/// <param name="FlashSizeBytes">Flash size used for SPI_SET_PARAMS and the fit check.</param>
+/// <param name="Before">The build's --before, if it named one.</param>
+/// <param name="After">The build's --after, if it named one.</param>
+/// <param name="Chip">The chip named by the build, if any.</param>
+public sealed record FlashPlan(IReadOnlyList<FlashRegion> Regions, uint FlashSizeBytes, string? Before, string? After, string? Chip)
+{
+    /// <summary>One image of all regions from address 0, 0xFF in the gaps (like esptool merge-bin).</summary>
+    public byte[] Merge()
+    {
+        var end = Regions.Count == 0 ? 0 : Regions.Max(r => r.End);
+        var image = new byte[end];
+        image.AsSpan().Fill(0xFF);
+        foreach (var region in Regions)
+            region.Data.CopyTo(image, region.Offset);
+        return image;
+    }
+
+    /// <summary>Lowercase hex MD5 of a region as the device will report it (data padded to 4 bytes).</summary>
+    public static string Md5Of(FlashRegion region) => Convert.ToHexStringLower(MD5.HashData(EspFlasher.PadTo4(region.Data)));
+}
+
+/// <summary>Turns a <see cref="FlashRequest"/> into a checked <see cref="FlashPlan"/>. Reads files; writes nothing.</summary>
+public static class FlashPlanner
+{
+    /// <summary>Where the NVS partition is when no partition table says otherwise (partitions_singleapp.csv).</summary>
+    public const uint DefaultNvsOffset = 0x9000;
+    public const int DefaultNvsSize = 0x6000;
+    /// <summary>Where a lone app image goes.</summary>
+    public const uint DefaultAppOffset = 0x10000;
+
+    /// <summary>Builds the plan; throws <see cref="WsCoreException"/> (InvalidInput) naming the field at fault.</summary>
+    public static FlashPlan Create(FlashRequest request)
+    {
+        request.Settings?.Validate();
+        var files = new List<(string Name, uint Offset, string Path, string Field)>();
+        FlasherArgs? args = null;
+        string? baseDir = null;
+        if (request.Firmware is { } firmware)
+        {
+            if (Directory.Exists(firmware))
+            {
+                var json = Path.Combine(firmware, "flasher_args.json");
+                if (!File.Exists(json))
+                    throw Invalid("--firmware", $"{firmware} has no flasher_args.json (expected an ESP-IDF build directory, or an app .bin)");
+                args = FlasherArgs.Parse(File.ReadAllText(json), json);
+                baseDir = firmware;
+                foreach (var (offset, path) in args.Files)
+                    files.Add((Path.GetFileName(path), offset, Path.Combine(firmware, path), "--firmware"));
+            }
+            else if (File.Exists(firmware))
+                files.Add(("app", DefaultAppOffset, firmware, "--firmware"));
+            else
+                throw Invalid("--firmware", $"{firmware} does not exist");
+        }
+        foreach (var (offset, path) in request.Images)
+            files.Add((Path.GetFileName(path), offset, path, "--image"));
+
+        var mode = (request.FlashMode ?? args?.FlashMode ?? "keep").ToLowerInvariant();
+        var size = request.FlashSize ?? args?.FlashSize ?? "keep";
+        var freq = (request.FlashFreq ?? args?.FlashFreq ?? "keep").ToLowerInvariant();
+        if (size.Equals("detect", StringComparison.OrdinalIgnoreCase))
+            size = "keep"; // wsctl does not probe the flash ID; the header keeps its size
+        size = size.Equals("keep", StringComparison.OrdinalIgnoreCase) ? "keep" : size.ToUpperInvariant();
+        if (mode != "keep" && !FirmwareImage.FlashModes.ContainsKey(mode))
+            throw Invalid("--flash-mode", $"'{mode}' is not one of qio, qout, dio, dout, keep");
+        if (freq != "keep" && !request.Chip.FlashFrequencies.ContainsKey(freq))
+            throw Invalid("--flash-freq", $"'{freq}' is not one of {string.Join(", ", request.Chip.FlashFrequencies.Keys)}, keep");
+        if (size != "keep" && (!request.Chip.FlashSizes.ContainsKey(size) || FirmwareImage.ParseFlashSize(size) is null))
+            throw Invalid("--flash-size", $"'{size}' is not one of {string.Join(", ", request.Chip.FlashSizes.Keys)}, keep");
+        var flashBytes = size == "keep" ? 4u * 1024 * 1024 : FirmwareImage.ParseFlashSize(size)!.Value;
+
+        var regions = new List<FlashRegion>();
+        foreach (var (name, offset, path, field) in files)
+        {
+            if (!File.Exists(path))
+                throw Invalid(field, $"{path} does not exist");
+            var length = new FileInfo(path).Length;
+            if (length == 0)
+                throw Invalid(field, $"{path} is empty");
+            if (offset + length > flashBytes)
+                throw Invalid(field, $"{path} ({length} bytes at 0x{offset:X}) does not fit in a {flashBytes / (1024 * 1024)} MB flash (set --flash-size if the board has more)");
+            var data = File.ReadAllBytes(path);
+            if (offset == request.Chip.BootloaderOffset)
+                data = FirmwareImage.PatchFlashParams(data, request.Chip, mode, size, freq);
+            regions.Add(new FlashRegion(name, offset, data));
+        }
+
+        if (request.Settings is { } settings)
+        {
+            var (nvsOffset, nvsSize) = FindNvs(regions, baseDir);
+            byte[] nvs;
+            try
+            {
+                nvs = settings.BuildNvsImage((int)nvsSize);
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid("--ssid", e.Message);
+            }
+            regions.Add(new FlashRegion("nvs", nvsOffset, nvs));
+        }
+
+        regions.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+        for (var i = 1; i < regions.Count; i++)
+            if (regions[i].Offset < regions[i - 1].End)
+                throw Invalid("--image", $"{regions[i - 1].Name} (0x{regions[i - 1].Offset:X}-0x{regions[i - 1].End:X}) overlaps {regions[i].Name} at 0x{regions[i].Offset:X}");
+        foreach (var region in regions)
+            if (region.End > flashBytes)
+                throw Invalid("--flash-size", $"{region.Name} ends at 0x{region.End:X}, past the end of a 0x{flashBytes:X}-byte flash");
+        return new FlashPlan(regions, flashBytes, args?.Before, args?.After, args?.Chip);
+    }
+
+    /// <summary>
+    /// The NVS partition from the partition table being written (binary at 0x8000) or the build's partitions.csv;
+    /// else 0x9000/0x6000.
+    /// </summary>
+    private static (uint Offset, uint Size) FindNvs(IEnumerable<FlashRegion> regions, string? baseDir)
+    {
+        var table = regions.FirstOrDefault(r => r.Offset == PartitionTable.DefaultOffset || r.Data is [0xAA, 0x50, ..]);
+        Partition? nvs = null;
+        if (table is not null)
+            nvs = PartitionTable.FindNvs(PartitionTable.ParseBinary(table.Data));
+        if (nvs is null && baseDir is not null)
+        {
+            var csv = Directory.EnumerateFiles(baseDir, "partitions*.csv").FirstOrDefault()
+                ?? Path.Combine(baseDir, "..", "partitions.csv");
+            if (File.Exists(csv))
+                nvs = PartitionTable.FindNvs(PartitionTable.ParseCsv(File.ReadAllText(csv)));
+        }
+        return nvs is null ? (DefaultNvsOffset, DefaultNvsSize) : (nvs.Offset, nvs.Size);
+    }
+
+    private static WsCoreException Invalid(string field, string message) => new(FailureKind.InvalidInput, $"{field}: {message}");
+}

@@ -1,0 +1,89 @@
+using System.Net;
+
+namespace WsCore.Mdns;
+
+/// <summary>Which interfaces and address families an mDNS querier or responder uses.</summary>
+public sealed record MdnsOptions
+{
+    /// <summary>
+    /// The one interface to use (e.g. "eth0"), or null for every interface that is up and multicast-capable
+    /// (loopback only when it carries the MULTICAST flag).
+    /// </summary>
+    public string? InterfaceName { get; init; }
+
+    /// <summary>Use IPv4 (224.0.0.251). Default true.</summary>
+    public bool UseIPv4 { get; init; } = true;
+
+    /// <summary>Use IPv6 (ff02::fb). Default true.</summary>
+    public bool UseIPv6 { get; init; } = true;
+
+    /// <summary>
+    /// After the first address answer, how long a resolve keeps listening for the other address family, so that
+    /// a host with both gets both back. Default 200 ms.
+    /// </summary>
+    public TimeSpan OtherFamilyGrace { get; init; } = TimeSpan.FromMilliseconds(200);
+}
+
+/// <summary>A network interface as mDNS uses it: its index, name and current addresses.</summary>
+/// <param name="Name">The interface name, e.g. "eth0".</param>
+/// <param name="Index">The kernel interface index (scope id of its IPv6 link-local addresses).</param>
+/// <param name="IsLoopback">True for the loopback interface.</param>
+/// <param name="IPv4Addresses">Its IPv4 unicast addresses.</param>
+/// <param name="IPv6Addresses">Its IPv6 unicast addresses (link-local ones carry <see cref="Index"/> as scope id).</param>
+public sealed record MdnsInterface(
+    string Name, int Index, bool IsLoopback, IReadOnlyList<IPAddress> IPv4Addresses, IReadOnlyList<IPAddress> IPv6Addresses)
+{
+    /// <summary>All addresses, IPv4 first.</summary>
+    public IEnumerable<IPAddress> Addresses => IPv4Addresses.Concat(IPv6Addresses);
+}
+
+/// <summary>The answer to an mDNS address query.</summary>
+/// <param name="HostName">The name asked for, fully qualified (e.g. "esp32ws.local").</param>
+/// <param name="Addresses">Every address found, IPv4 first; IPv6 link-local addresses carry the interface's scope id.</param>
+/// <param name="InterfaceName">The interface the first answer arrived on.</param>
+/// <param name="Elapsed">Time from the first query to the answer.</param>
+/// <param name="QueriesSent">How many times the query went out (RFC 6762 §5.2 retransmission) before the answer.</param>
+public sealed record MdnsResolveResult(
+    string HostName, IReadOnlyList<IPAddress> Addresses, string InterfaceName, TimeSpan Elapsed, int QueriesSent);
+
+/// <summary>One DNS-SD service instance found by browsing (RFC 6763 §4).</summary>
+/// <param name="InstanceName">The instance label, e.g. "esp32ws" (may contain spaces and dots).</param>
+/// <param name="ServiceType">The service type, e.g. "_ws._tcp.local".</param>
+/// <param name="HostName">The SRV target, e.g. "esp32ws.local", or null if no SRV record arrived.</param>
+/// <param name="Port">The SRV port, or 0 if no SRV record arrived.</param>
+/// <param name="Addresses">The host's addresses, IPv4 first (empty if none arrived).</param>
+/// <param name="Txt">The TXT key/value pairs (keys case-insensitive; empty if no TXT record arrived).</param>
+/// <param name="InterfaceName">The interface the instance was seen on.</param>
+public sealed record MdnsServiceInstance(
+    string InstanceName,
+    string ServiceType,
+    string? HostName,
+    int Port,
+    IReadOnlyList<IPAddress> Addresses,
+    IReadOnlyDictionary<string, string> Txt,
+    string InterfaceName)
+{
+    /// <summary>True once SRV and at least one address are known: enough to connect.</summary>
+    public bool IsResolved => HostName is not null && Port != 0 && Addresses.Count > 0;
+}
+
+/// <summary>A DNS-SD service a responder advertises (RFC 6763): PTR, SRV and TXT records.</summary>
+/// <param name="InstanceName">The instance label, e.g. "esp32ws" (RFC 6763 §4.1.1: up to 63 bytes, any characters).</param>
+/// <param name="ServiceType">The service type, e.g. "_ws._tcp".</param>
+/// <param name="Port">The TCP/UDP port in the SRV record.</param>
+/// <param name="Txt">The TXT key/value pairs, in order.</param>
+public sealed record ServiceAdvertisement(
+    string InstanceName, string ServiceType, int Port, IReadOnlyList<KeyValuePair<string, string>> Txt)
+{
+    /// <summary>
+    /// The <c>_ws._tcp</c> advertisement of a WebSocket server, with the TXT keys the firmware uses:
+    /// <c>path</c>, <c>max_clients</c> and <c>version</c>.
+    /// </summary>
+    public static ServiceAdvertisement WebSocket(string instanceName, int port, string path, int maxClients, string version) =>
+        new(instanceName, "_ws._tcp", port,
+        [
+            new("path", path),
+            new("max_clients", maxClients.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("version", version),
+        ]);
+}

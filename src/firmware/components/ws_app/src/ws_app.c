@@ -1,0 +1,145 @@
+/* ws_app.c - application logic shared by the firmware and the host build. */
+#include "ws_app.h"
+
+#include <string.h>
+
+void ws_app_config_defaults(ws_app_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->hostname, "esp32ws");
+    cfg->port = 8080;
+    cfg->max_clients = 5;
+    cfg->max_message = 65536;
+    cfg->ping_interval_ms = 30000;
+    cfg->counter_interval_ms = 5000;
+}
+
+static bool copy_str(char *dst, size_t cap, const char *src, bool allow_empty)
+{
+    size_t n = strlen(src);
+    if (n >= cap || (!allow_empty && n == 0)) {
+        return false;
+    }
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *stored)
+{
+    unsigned set = 0;
+    if (stored == NULL) {
+        return 0;
+    }
+    if (stored->ssid != NULL) {
+        set |= copy_str(cfg->ssid, sizeof(cfg->ssid), stored->ssid, false) ? WS_APP_SET_SSID : WS_APP_REJECTED;
+    }
+    if (stored->pass != NULL) {
+        set |= copy_str(cfg->pass, sizeof(cfg->pass), stored->pass, true) ? WS_APP_SET_PASS : WS_APP_REJECTED;
+    }
+    if (stored->hostname != NULL) {
+        set |= copy_str(cfg->hostname, sizeof(cfg->hostname), stored->hostname, false) ? WS_APP_SET_HOSTNAME
+                                                                                       : WS_APP_REJECTED;
+    }
+    if (stored->has_port) {
+        if (stored->port != 0) {
+            cfg->port = stored->port;
+            set |= WS_APP_SET_PORT;
+        } else {
+            set |= WS_APP_REJECTED;
+        }
+    }
+    if (stored->has_max_clients) {
+        if (stored->max_clients >= 1 && stored->max_clients <= WS_APP_MAX_CLIENTS_LIMIT) {
+            cfg->max_clients = stored->max_clients;
+            set |= WS_APP_SET_MAX_CLIENTS;
+        } else {
+            set |= WS_APP_REJECTED;
+        }
+    }
+    return set;
+}
+
+void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->port = cfg->port;
+    out->max_clients = cfg->max_clients;
+    out->max_message = cfg->max_message;
+    out->ping_interval_ms = cfg->ping_interval_ms;
+}
+
+size_t ws_app_format_counter(char *out, size_t cap, uint32_t value)
+{
+    int n = snprintf(out, cap, "{\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":%lu}}",
+                     (unsigned long)value);
+    return (n > 0 && (size_t)n < cap) ? (size_t)n : 0u;
+}
+
+void ws_app_print_message(FILE *out, const ws_queue_item_t *item)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (item->opcode == WS_OP_BIN) {
+        fprintf(out, "binary %lu:", (unsigned long)item->len);
+        for (size_t i = 0; i < item->len; i++) {
+            fputc(hex[item->payload[i] >> 4], out);
+            fputc(hex[item->payload[i] & 15u], out);
+        }
+    } else {
+        for (size_t i = 0; i < item->len; i++) {
+            uint8_t c = item->payload[i];
+            if (c == '\n') {
+                fputs("\\n", out);
+            } else if (c == '\r') {
+                fputs("\\r", out);
+            } else if (c < 0x20 || c == 0x7F) {
+                fprintf(out, "\\x%02x", (unsigned)c);
+            } else {
+                fputc(c, out);
+            }
+        }
+    }
+    fputc('\n', out);
+    fflush(out);
+}
+
+void ws_app_recv_loop(ws_app_recv_loop_t *loop)
+{
+    uint32_t poll_ms = loop->poll_ms != 0 ? loop->poll_ms : 200u;
+    while (!*loop->stop) {
+        ws_queue_item_t *item = NULL;
+        if (ws_recv(&item, poll_ms) != WS_OK) {
+            if (ws_get_recv_queue() == NULL) {
+                ws_port_sleep_ms(poll_ms); /* server not started yet */
+            }
+            continue;
+        }
+        loop->received++;
+        if (loop->out != NULL) {
+            ws_app_print_message(loop->out, item);
+        }
+        if (loop->echo) {
+            (void)ws_send(item, 1000); /* the payload is copied; the sender may have gone, which is fine */
+        }
+        ws_item_free(item);
+    }
+}
+
+void ws_app_counter_loop(ws_app_counter_t *counter)
+{
+    uint32_t next = ws_port_now_ms() + counter->interval_ms;
+    while (!*counter->stop) {
+        uint32_t now = ws_port_now_ms();
+        if (!ws_time_reached(now, next)) {
+            uint32_t wait = next - now;
+            ws_port_sleep_ms(wait < 100u ? wait : 100u); /* short slices so a stop request is seen quickly */
+            continue;
+        }
+        next += counter->interval_ms;
+        char json[96];
+        size_t len = ws_app_format_counter(json, sizeof(json), counter->value);
+        ws_queue_item_t item = {
+            .payload = (uint8_t *)json, .len = len, .index = -1, .opcode = WS_OP_TXT, .ws_frame = 1};
+        (void)ws_send(&item, 100); /* WS_ERR_STATE while Wi-Fi is down: the count goes on, as in the seed */
+        counter->value++;
+    }
+}

@@ -1,0 +1,57 @@
+/*
+ * ws_http.h - the HTTP/1.1 side of the opening handshake (RFC 6455 section 4.2), no I/O.
+ *
+ * The parser takes the request bytes received so far and answers "incomplete", "upgrade" or "reject with
+ * status N". Header names and the Upgrade/Connection tokens compare case-insensitively (RFC 7230 3.2, 6.1;
+ * RFC 6455 4.2.1), and Connection is a comma-separated token list ("keep-alive, Upgrade" is fine).
+ */
+#ifndef WS_HTTP_H
+#define WS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WS_HTTP_KEY_LEN 24    /* base64 of a 16-byte nonce (RFC 6455 4.1) */
+#define WS_HTTP_ACCEPT_LEN 28 /* base64 of a 20-byte SHA-1 */
+
+/* Results of ws_http_parse_upgrade. */
+#define WS_HTTP_INCOMPLETE 0 /* no blank line yet: read more */
+#define WS_HTTP_UPGRADE 1    /* valid upgrade request: answer 101 */
+#define WS_HTTP_REJECT 2     /* invalid: answer with out->status */
+
+typedef struct {
+    int status;                          /* 101, or 400 (bad request/missing or bad key), 426 (version != 13) */
+    size_t request_len;                  /* bytes up to and including the blank line */
+    char key[WS_HTTP_KEY_LEN + 1];       /* Sec-WebSocket-Key, NUL-terminated */
+    char accept[WS_HTTP_ACCEPT_LEN + 1]; /* Sec-WebSocket-Accept to send back */
+} ws_http_request_t;
+
+/*
+ * Parses an upgrade request from the first len bytes of buf (need not be NUL-terminated).
+ * Checks (RFC 6455 4.2.1): method GET, HTTP/1.1 or later, Host present, Upgrade contains "websocket",
+ * Connection contains "upgrade", Sec-WebSocket-Key decodes to 16 bytes (else 400), Sec-WebSocket-Version is
+ * 13 (else 426, 4.2.2). Returns WS_HTTP_INCOMPLETE, WS_HTTP_UPGRADE or WS_HTTP_REJECT.
+ */
+int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out);
+
+/* Computes Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (4.2.2 step 5.4). Returns 0, or -1 on a NULL arg. */
+int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_LEN + 1]);
+
+/* Writes the 101 response. Returns its length, or 0 if cap is too small. */
+size_t ws_http_write_101(char *out, size_t cap, const char *accept);
+
+/*
+ * Writes an error response with status 400, 426 (adds Sec-WebSocket-Version: 13) or 503 (adds
+ * Retry-After: retry_after_s, RFC 9110 10.2.3). Returns its length, or 0 if cap is too small.
+ */
+size_t ws_http_write_error(char *out, size_t cap, int status, uint32_t retry_after_s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WS_HTTP_H */

@@ -1,0 +1,126 @@
+/*
+ * ws_server.h - the WebSocket server API (same shape as the seed's esp32-Simple-WebSocket-Server).
+ *
+ *   ws_server_cfg_t cfg = {.port = 8080};            // every other field: 0 = default below
+ *   ws_server_init(&cfg);                            // after the station got an address
+ *   ws_queue_item_t *item;
+ *   while (ws_recv(&item, WS_PORT_WAIT_FOREVER) == WS_OK) { ...; ws_item_free(item); }
+ *
+ * One server task multiplexes the listener and every client with poll(); there is no task per client.
+ * Other tasks talk to it through two bounded queues: the receive queue (messages from clients) and a command
+ * queue (frames to send), plus a waker that interrupts its poll().
+ *
+ * Buffer ownership
+ *  - Received: each message arrives as a malloc'd ws_queue_item_t whose payload is malloc'd too (len bytes plus
+ *    a NUL, so text can be printed directly). The receiver owns both and frees them: free(item->payload);
+ *    free(item); exactly as with the seed, or ws_item_free(item).
+ *  - Sent: ws_send copies the payload into a new frame buffer before it returns. The caller keeps ownership of
+ *    the item and its payload and may free or reuse them at once. The server frees the frame after the last
+ *    client it was queued for has written it.
+ *
+ * Thread safety: ws_send, ws_recv and ws_server_port may be called from any task. ws_server_init and
+ * ws_server_stop must not run concurrently with each other.
+ */
+#ifndef WS_SERVER_H
+#define WS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws_conn.h"
+#include "ws_err.h"
+#include "ws_port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WS_OP_TXT 0x1 /* text message (RFC 6455 opcode 0x1) */
+#define WS_OP_BIN 0x2 /* binary message (opcode 0x2) */
+
+#define WS_SERVER_DEFAULT_PORT 8080
+#define WS_SERVER_DEFAULT_MAX_CLIENTS 5
+#define WS_SERVER_DEFAULT_MAX_MESSAGE 65536u
+#define WS_SERVER_DEFAULT_SEND_QUEUE_LEN 16u
+#define WS_SERVER_DEFAULT_RECV_QUEUE_LEN 16u
+#define WS_SERVER_DEFAULT_PING_INTERVAL_MS 30000u
+#define WS_SERVER_DEFAULT_CLOSE_TIMEOUT_MS 2000u
+#define WS_SERVER_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000u
+#define WS_SERVER_DEFAULT_RETRY_AFTER_S 5u
+#define WS_SERVER_DEFAULT_TASK_STACK 4096u
+#define WS_SERVER_DEFAULT_TASK_PRIORITY 5u
+#define WS_SERVER_EXTRA_SLOTS 4u /* table slots beyond max_clients: handshakes in progress, lingering closes */
+#define WS_SERVER_RX_CHUNK 1536u /* the server task's receive buffer (one, owned by the task) */
+#define WS_SERVER_CMD_QUEUE_LEN 16u
+
+/* A message, as in the seed. */
+typedef struct {
+    uint8_t *payload; /* message bytes */
+    size_t len;       /* payload length in bytes */
+    int index;        /* client slot: received from / send to; -1 in ws_send = every open client */
+    int opcode;       /* WS_OP_TXT or WS_OP_BIN */
+    int ws_frame;     /* kept for source compatibility with the seed; ignored */
+} ws_queue_item_t;
+
+typedef struct {
+    uint16_t port;                 /* TCP port; 0 = pick a free one (host tests), see ws_server_port() */
+    uint16_t max_clients;          /* open WebSockets; the next handshake gets 503 + Retry-After */
+    uint32_t max_message;          /* largest reassembled message in bytes; larger: close 1009 */
+    uint32_t send_queue_len;       /* frames queued per client; overflow: close 1008 (slow client) */
+    uint32_t recv_queue_len;       /* messages waiting for the application */
+    uint32_t ping_interval_ms;     /* idle time before a ping, and time allowed for its pong */
+    uint32_t close_timeout_ms;     /* wait for the peer's close frame */
+    uint32_t handshake_timeout_ms; /* time allowed for the HTTP upgrade request */
+    uint32_t retry_after_s;        /* Retry-After in the 503 */
+    uint32_t task_stack;           /* server task stack (FreeRTOS) */
+    uint32_t task_priority;        /* server task priority (FreeRTOS) */
+} ws_server_cfg_t;
+
+/*
+ * Opens the listener and starts the server task. cfg may be NULL (all defaults).
+ * Returns WS_OK, WS_ERR_STATE (already running), WS_ERR_NO_MEM, WS_ERR_PORT (listen or task failed).
+ */
+ws_err_t ws_server_init(const ws_server_cfg_t *cfg);
+
+/*
+ * Stops the server: sends close 1001 (going away, RFC 6455 7.4.1) to every client, waits up to close_timeout_ms
+ * for their replies, closes every socket and frees the server. The receive queue stays (see ws_get_recv_queue).
+ * Returns WS_OK or WS_ERR_STATE (not running).
+ */
+ws_err_t ws_server_stop(void);
+
+/*
+ * The receive queue. Its items are ws_queue_item_t pointers. It is created by the first ws_server_init and
+ * survives ws_server_stop, so a receive task keeps working across Wi-Fi reconnects. On ESP-IDF the handle is
+ * a FreeRTOS QueueHandle_t (cast it, as the seed's users did with xQueueReceive). NULL before the first init.
+ */
+ws_port_queue_t *ws_get_recv_queue(void);
+
+/* Takes the next received message. Returns WS_OK, WS_ERR_TIMEOUT, WS_ERR_STATE (no queue yet). */
+ws_err_t ws_recv(ws_queue_item_t **item, uint32_t wait_ms);
+
+/* Frees a received item and its payload. NULL is ignored. */
+void ws_item_free(ws_queue_item_t *item);
+
+/*
+ * Sends item->payload (item->len bytes) as one WS_OP_TXT or WS_OP_BIN message to client item->index, or to
+ * every open client if index is -1. The frame is encoded once and shared by all recipients. Waits up to wait_ms
+ * for room in the command queue. Returns WS_OK, WS_ERR_ARG, WS_ERR_NO_MEM, WS_ERR_TIMEOUT, WS_ERR_STATE (not
+ * running). A client whose own send queue is full is closed with 1008 by the server task (counted in stats).
+ */
+ws_err_t ws_send(const ws_queue_item_t *item, uint32_t wait_ms);
+
+/* The TCP port the server listens on, or 0 if not running. */
+uint16_t ws_server_port(void);
+
+/* A snapshot of the counters. Returns WS_OK or WS_ERR_STATE. */
+ws_err_t ws_server_get_stats(ws_stats_t *out);
+
+/* Frees the receive queue and any messages still in it (for a clean exit; only when no task uses it). */
+void ws_server_release_recv_queue(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WS_SERVER_H */

@@ -1,0 +1,312 @@
+/* ws_conn.c - per-connection state machine (RFC 6455 sections 4.2, 5.5, 7) and the connection table. */
+#include "ws_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_http.h"
+
+ws_err_t ws_conn_start(ws_conn_t *c, int sock, const ws_conn_limits_t *lim, uint32_t now)
+{
+    uint16_t index = c->index;
+    memset(c, 0, sizeof(*c));
+    c->index = index;
+    c->http = (char *)malloc(WS_CONN_MAX_REQUEST);
+    if (c->http == NULL) {
+        return WS_ERR_NO_MEM;
+    }
+    c->sock = sock;
+    c->state = WS_CONN_HANDSHAKE;
+    c->deadline_ms = now + lim->handshake_timeout_ms;
+    c->last_rx_ms = now;
+    ws_reader_init(&c->reader, lim->max_message);
+    ws_sendq_init(&c->sendq, lim->send_queue_len);
+    return WS_OK;
+}
+
+static void linger(ws_conn_t *c, const ws_conn_limits_t *lim, uint32_t now)
+{
+    c->state = WS_CONN_LINGER;
+    c->deadline_ms = now + lim->close_timeout_ms;
+    ws_reader_free(&c->reader);
+}
+
+/* Queues a close frame carrying code (or no body for 1005, which must never be sent, section 7.4.1). */
+static void queue_close_frame(ws_conn_t *c, uint16_t code)
+{
+    uint8_t body[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    ws_buf_t *b = ws_buf_new_frame(WS_OPCODE_CLOSE, body, code == WS_CLOSE_NO_STATUS ? 0u : 2u);
+    ws_sendq_drop_unstarted(&c->sendq);
+    if (b != NULL) {
+        ws_sendq_push_force(&c->sendq, b);
+        ws_buf_unref(b);
+    }
+}
+
+static void http_reply(ws_conn_t *c, const ws_conn_limits_t *lim, int status, uint32_t now)
+{
+    char text[160];
+    size_t n = ws_http_write_error(text, sizeof(text), status, lim->retry_after_s);
+    ws_buf_t *b = ws_buf_new_raw(text, n);
+    if (b != NULL) {
+        ws_sendq_push_force(&c->sendq, b);
+        ws_buf_unref(b);
+    }
+    free(c->http);
+    c->http = NULL;
+    linger(c, lim, now);
+}
+
+/* Handshake bytes. Returns bytes consumed from in. */
+static size_t handshake_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, const uint8_t *in,
+                              size_t len, uint32_t now, bool can_open)
+{
+    size_t room = WS_CONN_MAX_REQUEST - c->http_len;
+    size_t take = len < room ? len : room;
+    memcpy(c->http + c->http_len, in, take);
+    size_t before = c->http_len;
+    c->http_len += take;
+    ws_http_request_t req;
+    int r = ws_http_parse_upgrade(c->http, c->http_len, &req);
+    if (r == WS_HTTP_INCOMPLETE) {
+        if (c->http_len == WS_CONN_MAX_REQUEST) {
+            stats->rejected_bad++;
+            http_reply(c, lim, 400, now);
+            return len;
+        }
+        return take;
+    }
+    if (r == WS_HTTP_REJECT) {
+        stats->rejected_bad++;
+        http_reply(c, lim, req.status, now);
+        return len;
+    }
+    if (!can_open) {
+        stats->rejected_full++;
+        http_reply(c, lim, 503, now);
+        return len;
+    }
+    char text[160];
+    size_t n = ws_http_write_101(text, sizeof(text), req.accept);
+    ws_buf_t *b = ws_buf_new_raw(text, n);
+    if (b == NULL || ws_sendq_push(&c->sendq, b) != WS_OK) {
+        ws_buf_unref(b);
+        http_reply(c, lim, 503, now);
+        return len;
+    }
+    ws_buf_unref(b);
+    stats->accepted++;
+    free(c->http);
+    c->http = NULL;
+    c->state = WS_CONN_OPEN;
+    c->last_rx_ms = now;
+    /* Frames pipelined right behind the request start at this offset of the current input. */
+    return req.request_len - before;
+}
+
+size_t ws_conn_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, const uint8_t *in, size_t len,
+                     uint32_t now, bool can_open, ws_read_event_t *msg)
+{
+    memset(msg, 0, sizeof(*msg));
+    c->last_rx_ms = now;
+    c->ping_outstanding = false; /* any traffic proves the peer is alive */
+    size_t pos = 0;
+    while (pos < len) {
+        switch (c->state) {
+        case WS_CONN_HANDSHAKE:
+            pos += handshake_input(c, lim, stats, in + pos, len - pos, now, can_open);
+            break;
+        case WS_CONN_OPEN:
+        case WS_CONN_CLOSING: {
+            ws_read_event_t ev;
+            pos += ws_reader_feed(&c->reader, in + pos, len - pos, &ev);
+            switch (ev.type) {
+            case WS_READ_MESSAGE:
+                if (c->state == WS_CONN_OPEN) {
+                    *msg = ev;
+                    return pos;
+                }
+                free(ev.data); /* 7.1.2: after sending close, data is discarded */
+                break;
+            case WS_READ_PING:
+                if (c->state == WS_CONN_OPEN) { /* 5.5.3: pong with the same payload */
+                    ws_buf_t *b = ws_buf_new_frame(WS_OPCODE_PONG, ev.data, ev.len);
+                    if (b != NULL) {
+                        ws_conn_send(c, lim, stats, b, now);
+                        ws_buf_unref(b);
+                    }
+                    msg->type = WS_READ_PING; /* let the caller write the pong before reading on */
+                    return pos;
+                }
+                break;
+            case WS_READ_PONG:
+            case WS_READ_NEED_MORE:
+                break;
+            case WS_READ_CLOSE:
+                if (c->state == WS_CONN_OPEN) { /* 5.5.1: echo the status code */
+                    queue_close_frame(c, ev.close_code);
+                }
+                linger(c, lim, now); /* 7.1.1: the server closes the TCP connection first */
+                break;
+            case WS_READ_FAIL:
+                stats->failed++;
+                if (c->state == WS_CONN_OPEN) {
+                    queue_close_frame(c, ev.close_code);
+                }
+                linger(c, lim, now);
+                break;
+            }
+            break;
+        }
+        case WS_CONN_LINGER:
+        case WS_CONN_FREE:
+            return len; /* discarded */
+        }
+    }
+    return pos;
+}
+
+ws_err_t ws_conn_send(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, ws_buf_t *buf, uint32_t now)
+{
+    if (c->state != WS_CONN_OPEN) {
+        return WS_ERR_STATE;
+    }
+    ws_err_t err = ws_sendq_push(&c->sendq, buf);
+    if (err == WS_ERR_FULL) {
+        stats->slow_closed++;
+        ws_conn_close(c, lim, WS_CLOSE_POLICY_VIOLATION, now);
+    }
+    return err;
+}
+
+void ws_conn_close(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uint32_t now)
+{
+    if (c->state == WS_CONN_HANDSHAKE) {
+        http_reply(c, lim, 503, now);
+        return;
+    }
+    if (c->state != WS_CONN_OPEN) {
+        return;
+    }
+    queue_close_frame(c, code);
+    c->state = WS_CONN_CLOSING;
+    c->deadline_ms = now + lim->close_timeout_ms;
+}
+
+bool ws_conn_peer_eof(ws_conn_t *c)
+{
+    (void)c;
+    return true; /* in every state the peer can no longer talk to us; nothing left worth sending */
+}
+
+bool ws_conn_tick(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, uint32_t now)
+{
+    switch (c->state) {
+    case WS_CONN_HANDSHAKE:
+    case WS_CONN_CLOSING:
+    case WS_CONN_LINGER:
+        return ws_time_reached(now, c->deadline_ms);
+    case WS_CONN_OPEN:
+        if (lim->ping_interval_ms == 0) {
+            return false;
+        }
+        if (c->ping_outstanding) {
+            if (ws_time_reached(now, c->ping_sent_ms + lim->ping_interval_ms)) {
+                stats->ping_dropped++; /* 5.5.2: a peer that does not answer a ping is gone */
+                return true;
+            }
+            return false;
+        }
+        if (ws_time_reached(now, c->last_rx_ms + lim->ping_interval_ms)) {
+            ws_buf_t *b = ws_buf_new_frame(WS_OPCODE_PING, (const uint8_t *)"idle", 4);
+            if (b != NULL) {
+                ws_conn_send(c, lim, stats, b, now);
+                ws_buf_unref(b);
+            }
+            c->ping_outstanding = true;
+            c->ping_sent_ms = now;
+        }
+        return false;
+    case WS_CONN_FREE:
+        break;
+    }
+    return false;
+}
+
+uint32_t ws_conn_next_deadline(const ws_conn_t *c, const ws_conn_limits_t *lim, uint32_t now)
+{
+    switch (c->state) {
+    case WS_CONN_HANDSHAKE:
+    case WS_CONN_CLOSING:
+    case WS_CONN_LINGER:
+        return c->deadline_ms;
+    case WS_CONN_OPEN:
+        if (lim->ping_interval_ms == 0) {
+            break;
+        }
+        return c->ping_outstanding ? c->ping_sent_ms + lim->ping_interval_ms : c->last_rx_ms + lim->ping_interval_ms;
+    case WS_CONN_FREE:
+        break;
+    }
+    return now + 60000u;
+}
+
+bool ws_conn_wants_read(const ws_conn_t *c) { return c->state != WS_CONN_FREE && c->pending_head == NULL; }
+
+void ws_conn_release(ws_conn_t *c)
+{
+    free(c->http);
+    c->http = NULL;
+    ws_reader_free(&c->reader);
+    ws_sendq_clear(&c->sendq);
+    c->state = WS_CONN_FREE;
+    c->sock = -1;
+}
+
+ws_err_t ws_conn_table_init(ws_conn_table_t *t, uint16_t size, uint16_t max_open)
+{
+    if (size == 0 || size < max_open || max_open == 0) {
+        return WS_ERR_ARG;
+    }
+    t->conns = (ws_conn_t *)calloc(size, sizeof(ws_conn_t));
+    if (t->conns == NULL) {
+        return WS_ERR_NO_MEM;
+    }
+    t->size = size;
+    t->max_open = max_open;
+    for (uint16_t i = 0; i < size; i++) {
+        t->conns[i].index = i;
+        t->conns[i].sock = -1;
+    }
+    return WS_OK;
+}
+
+ws_conn_t *ws_conn_table_alloc(ws_conn_table_t *t)
+{
+    for (uint16_t i = 0; i < t->size; i++) {
+        if (t->conns[i].state == WS_CONN_FREE) {
+            return &t->conns[i];
+        }
+    }
+    return NULL;
+}
+
+uint16_t ws_conn_table_open_count(const ws_conn_table_t *t)
+{
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < t->size; i++) {
+        if (t->conns[i].state == WS_CONN_OPEN || t->conns[i].state == WS_CONN_CLOSING) {
+            n++;
+        }
+    }
+    return n;
+}
+
+bool ws_conn_table_can_open(const ws_conn_table_t *t) { return ws_conn_table_open_count(t) < t->max_open; }
+
+void ws_conn_table_free(ws_conn_table_t *t)
+{
+    free(t->conns);
+    t->conns = NULL;
+    t->size = 0;
+}

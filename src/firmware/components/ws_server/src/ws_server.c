@@ -1,0 +1,532 @@
+/* ws_server.c - the server task: one poll() loop over the listener, the waker and every client. */
+#include "ws_server.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_http.h"
+
+/* A received message waiting for room in the receive queue. The item comes first so free(item) frees it. */
+struct ws_pending {
+    ws_queue_item_t item;
+    struct ws_pending *next;
+};
+
+typedef struct {
+    ws_buf_t *buf; /* NULL: stop the server */
+    int index;
+} ws_cmd_t;
+
+typedef struct {
+    ws_conn_limits_t lim;
+    ws_conn_table_t table;
+    ws_stats_t stats;
+    ws_stats_t stats_published;  /* copy readable by other tasks under stats_lock */
+    ws_port_mutex_t *stats_lock; /* not g_lock: ws_send may hold g_lock while it waits for the loop */
+    int listener;
+    uint16_t port;
+    ws_port_waker_t *waker;
+    ws_port_queue_t *cmds;
+    ws_port_task_t *task;
+    uint8_t *rx; /* receive buffer of the server task; one per server, never shared with other tasks */
+    ws_port_pollfd_t *pfds;
+    ws_conn_t **pconn; /* pfds[i] belongs to pconn[i] (NULL for listener and waker) */
+    bool stopping;
+    uint32_t stop_deadline_ms;
+    bool accept_paused; /* accept() failed (e.g. no free socket): do not spin on a readable listener */
+    uint32_t accept_resume_ms;
+} ws_server_t;
+
+static ws_port_mutex_t *g_lock; /* guards g_server against ws_send racing ws_server_stop */
+static ws_server_t *g_server;
+static ws_port_queue_t *g_recv_queue; /* lives across stop/init */
+
+static uint32_t or_default(uint32_t v, uint32_t d) { return v != 0 ? v : d; }
+
+/* ---- delivering received messages ---- */
+
+static void free_pending(ws_conn_t *c)
+{
+    while (c->pending_head != NULL) {
+        struct ws_pending *p = c->pending_head;
+        c->pending_head = p->next;
+        free(p->item.payload);
+        free(p);
+    }
+    c->pending_tail = NULL;
+}
+
+/* Moves waiting messages into the receive queue without blocking the loop; keeps order per client. */
+static void flush_pending(ws_conn_t *c)
+{
+    while (c->pending_head != NULL) {
+        struct ws_pending *p = c->pending_head;
+        struct ws_pending *next = p->next; /* read first: once queued, the receiver may free p at any moment */
+        ws_queue_item_t *item = &p->item;
+        if (ws_port_queue_send(g_recv_queue, &item, 0) != 0) {
+            return; /* still full: the client is not read until there is room (back-pressure over TCP) */
+        }
+        c->pending_head = next;
+        if (c->pending_head == NULL) {
+            c->pending_tail = NULL;
+        }
+    }
+}
+
+static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev)
+{
+    struct ws_pending *p = (struct ws_pending *)malloc(sizeof(*p));
+    if (p == NULL) {
+        free(ev->data);
+        ws_conn_close(c, &s->lim, WS_CLOSE_INTERNAL_ERROR, ws_port_now_ms());
+        return;
+    }
+    p->item.payload = ev->data;
+    p->item.len = ev->len;
+    p->item.index = c->index;
+    p->item.opcode = ev->opcode;
+    p->item.ws_frame = 1;
+    p->next = NULL;
+    if (c->pending_tail != NULL) {
+        c->pending_tail->next = p;
+    } else {
+        c->pending_head = p;
+    }
+    c->pending_tail = p;
+    flush_pending(c);
+}
+
+/* ---- socket handling ---- */
+
+static void close_conn(ws_conn_t *c)
+{
+    free_pending(c);
+    int sock = c->sock;
+    ws_conn_release(c);
+    if (sock >= 0) {
+        ws_port_close(sock);
+    }
+}
+
+/* Writes as much of the send queue as the socket takes. Returns false if the socket failed. */
+static bool flush_output(ws_conn_t *c)
+{
+    for (;;) {
+        size_t len;
+        const uint8_t *data = ws_sendq_peek(&c->sendq, &len);
+        if (data == NULL) {
+            break;
+        }
+        int32_t n = ws_port_send(c->sock, data, len);
+        if (n == WS_PORT_AGAIN) {
+            return true;
+        }
+        if (n < 0) {
+            return false;
+        }
+        ws_sendq_advance(&c->sendq, (size_t)n);
+    }
+    if (c->state == WS_CONN_LINGER && !c->write_shut) {
+        ws_port_shutdown_write(c->sock); /* everything said: FIN, then wait for the peer's */
+        c->write_shut = true;
+    }
+    return true;
+}
+
+static void accept_clients(ws_server_t *s, uint32_t now)
+{
+    for (;;) {
+        int sock = ws_port_accept(s->listener);
+        if (sock == WS_PORT_ERROR) {
+            s->accept_paused = true; /* lwIP out of sockets, or EMFILE: retry in a moment */
+            s->accept_resume_ms = now + 100u;
+            return;
+        }
+        if (sock < 0) {
+            return;
+        }
+        ws_conn_t *c = ws_conn_table_alloc(&s->table);
+        if (c == NULL || ws_conn_start(c, sock, &s->lim, now) != WS_OK) {
+            /* No slot even for a handshake: answer 503 at once, best effort. */
+            char text[160];
+            size_t n = ws_http_write_error(text, sizeof(text), 503, s->lim.retry_after_s);
+            (void)ws_port_send(sock, text, n);
+            ws_port_close(sock);
+            s->stats.rejected_full++;
+            if (c != NULL) {
+                ws_conn_release(c);
+            }
+            continue;
+        }
+    }
+}
+
+/* Reads once from a readable client and runs the bytes through its state machine. */
+static void read_client(ws_server_t *s, ws_conn_t *c, uint32_t now)
+{
+    int32_t n = ws_port_recv(c->sock, s->rx, WS_SERVER_RX_CHUNK);
+    if (n == WS_PORT_AGAIN) {
+        return;
+    }
+    if (n <= 0) {
+        if (ws_conn_peer_eof(c)) {
+            close_conn(c);
+        }
+        return;
+    }
+    size_t pos = 0;
+    while (pos < (size_t)n && c->state != WS_CONN_FREE) {
+        ws_read_event_t msg;
+        pos += ws_conn_input(c, &s->lim, &s->stats, s->rx + pos, (size_t)n - pos, now,
+                             ws_conn_table_can_open(&s->table), &msg);
+        if (msg.type == WS_READ_MESSAGE) {
+            deliver(s, c, &msg);
+        } else if (msg.type == WS_READ_PING && !flush_output(c)) {
+            close_conn(c);
+        }
+    }
+}
+
+static void run_commands(ws_server_t *s, uint32_t now)
+{
+    ws_cmd_t cmd;
+    while (ws_port_queue_recv(s->cmds, &cmd, 0) == 0) {
+        if (cmd.buf == NULL) {
+            s->stopping = true;
+            s->stop_deadline_ms = now + s->lim.close_timeout_ms;
+            for (uint16_t i = 0; i < s->table.size; i++) {
+                ws_conn_t *c = &s->table.conns[i];
+                if (c->state == WS_CONN_HANDSHAKE) {
+                    close_conn(c);
+                } else if (c->state == WS_CONN_OPEN) {
+                    ws_conn_close(c, &s->lim, WS_CLOSE_GOING_AWAY, now);
+                }
+            }
+            continue;
+        }
+        for (uint16_t i = 0; i < s->table.size; i++) {
+            ws_conn_t *c = &s->table.conns[i];
+            if (c->state == WS_CONN_OPEN && (cmd.index < 0 || cmd.index == (int)i)) {
+                ws_conn_send(c, &s->lim, &s->stats, cmd.buf, now);
+                /* Write at once: a burst of commands must not fill the queue of a client that reads fine. */
+                if (!flush_output(c)) {
+                    close_conn(c);
+                }
+            }
+        }
+        ws_buf_unref(cmd.buf);
+    }
+}
+
+static void server_task(void *arg)
+{
+    ws_server_t *s = (ws_server_t *)arg;
+    for (;;) {
+        uint32_t now = ws_port_now_ms();
+        size_t n = 0;
+        uint32_t timeout = 1000;
+        bool any_pending = false;
+        if (s->accept_paused && ws_time_reached(now, s->accept_resume_ms)) {
+            s->accept_paused = false;
+        }
+        if (!s->stopping && !s->accept_paused) {
+            s->pfds[n] = (ws_port_pollfd_t){.sock = s->listener, .events = WS_PORT_POLL_IN};
+            s->pconn[n++] = NULL;
+        } else if (s->accept_paused && timeout > 100u) {
+            timeout = 100u;
+        }
+        s->pfds[n] = (ws_port_pollfd_t){.sock = ws_port_waker_fd(s->waker), .events = WS_PORT_POLL_IN};
+        s->pconn[n++] = NULL;
+        size_t active = 0;
+        for (uint16_t i = 0; i < s->table.size; i++) {
+            ws_conn_t *c = &s->table.conns[i];
+            if (c->state == WS_CONN_FREE) {
+                continue;
+            }
+            active++;
+            uint8_t ev = 0;
+            if (ws_conn_wants_read(c)) {
+                ev |= WS_PORT_POLL_IN;
+            } else {
+                any_pending = true;
+            }
+            if (!ws_sendq_empty(&c->sendq)) {
+                ev |= WS_PORT_POLL_OUT;
+            }
+            s->pfds[n] = (ws_port_pollfd_t){.sock = c->sock, .events = ev};
+            s->pconn[n++] = c;
+            uint32_t due = ws_conn_next_deadline(c, &s->lim, now);
+            uint32_t wait = ws_time_reached(now, due) ? 0u : due - now;
+            if (wait < timeout) {
+                timeout = wait;
+            }
+        }
+        if (s->stopping && (active == 0 || ws_time_reached(now, s->stop_deadline_ms))) {
+            break;
+        }
+        if (any_pending && timeout > 10u) {
+            timeout = 10u; /* retry handing messages to a full receive queue */
+        }
+        if (ws_port_poll(s->pfds, n, timeout) < 0) {
+            ws_port_sleep_ms(10); /* e.g. EINTR; never spin */
+        }
+        now = ws_port_now_ms();
+        for (size_t i = 0; i < n; i++) {
+            ws_conn_t *c = s->pconn[i];
+            uint8_t rev = s->pfds[i].revents;
+            if (c == NULL) {
+                if (rev == 0) {
+                    continue;
+                }
+                if (s->pfds[i].sock == s->listener && !s->stopping) {
+                    accept_clients(s, now);
+                } else {
+                    ws_port_waker_drain(s->waker);
+                    run_commands(s, now);
+                }
+                continue;
+            }
+            if (c->state == WS_CONN_FREE || c->sock != s->pfds[i].sock) {
+                continue; /* closed earlier in this round */
+            }
+            if (c->pending_head != NULL) {
+                flush_pending(c);
+            }
+            if (rev & (WS_PORT_POLL_IN | WS_PORT_POLL_ERR)) {
+                read_client(s, c, now);
+            }
+            if (c->state != WS_CONN_FREE && !flush_output(c)) {
+                close_conn(c);
+            }
+        }
+        /* Frames queued by commands for clients polled before the waker, and timers. */
+        for (uint16_t i = 0; i < s->table.size; i++) {
+            ws_conn_t *c = &s->table.conns[i];
+            if (c->state == WS_CONN_FREE) {
+                continue;
+            }
+            if (ws_conn_tick(c, &s->lim, &s->stats, now) || !flush_output(c)) {
+                close_conn(c);
+            }
+        }
+        ws_port_mutex_lock(s->stats_lock);
+        s->stats_published = s->stats;
+        ws_port_mutex_unlock(s->stats_lock);
+    }
+    for (uint16_t i = 0; i < s->table.size; i++) {
+        if (s->table.conns[i].state != WS_CONN_FREE) {
+            close_conn(&s->table.conns[i]);
+        }
+    }
+}
+
+/* ---- public API ---- */
+
+static void server_free(ws_server_t *s)
+{
+    if (s->listener >= 0) {
+        ws_port_close(s->listener);
+    }
+    if (s->cmds != NULL) {
+        ws_cmd_t cmd;
+        while (ws_port_queue_recv(s->cmds, &cmd, 0) == 0) {
+            ws_buf_unref(cmd.buf);
+        }
+        ws_port_queue_destroy(s->cmds);
+    }
+    if (s->waker != NULL) {
+        ws_port_waker_destroy(s->waker);
+    }
+    ws_conn_table_free(&s->table);
+    if (s->stats_lock != NULL) {
+        ws_port_mutex_destroy(s->stats_lock);
+    }
+    free(s->rx);
+    free(s->pfds);
+    free(s->pconn);
+    free(s);
+}
+
+ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
+{
+    static const ws_server_cfg_t defaults = {0};
+    if (cfg == NULL) {
+        cfg = &defaults;
+    }
+    if (g_lock == NULL) {
+        g_lock = ws_port_mutex_create();
+        if (g_lock == NULL) {
+            return WS_ERR_NO_MEM;
+        }
+    }
+    if (g_server != NULL) {
+        return WS_ERR_STATE;
+    }
+    if (g_recv_queue == NULL) {
+        g_recv_queue = ws_port_queue_create(sizeof(ws_queue_item_t *),
+                                            or_default(cfg->recv_queue_len, WS_SERVER_DEFAULT_RECV_QUEUE_LEN));
+        if (g_recv_queue == NULL) {
+            return WS_ERR_NO_MEM;
+        }
+    }
+    ws_server_t *s = (ws_server_t *)calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return WS_ERR_NO_MEM;
+    }
+    s->listener = -1;
+    s->lim.max_message = or_default(cfg->max_message, WS_SERVER_DEFAULT_MAX_MESSAGE);
+    s->lim.send_queue_len = or_default(cfg->send_queue_len, WS_SERVER_DEFAULT_SEND_QUEUE_LEN);
+    s->lim.ping_interval_ms = or_default(cfg->ping_interval_ms, WS_SERVER_DEFAULT_PING_INTERVAL_MS);
+    s->lim.close_timeout_ms = or_default(cfg->close_timeout_ms, WS_SERVER_DEFAULT_CLOSE_TIMEOUT_MS);
+    s->lim.handshake_timeout_ms = or_default(cfg->handshake_timeout_ms, WS_SERVER_DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    s->lim.retry_after_s = or_default(cfg->retry_after_s, WS_SERVER_DEFAULT_RETRY_AFTER_S);
+    uint16_t max_clients = (uint16_t)or_default(cfg->max_clients, WS_SERVER_DEFAULT_MAX_CLIENTS);
+    uint16_t slots = (uint16_t)(max_clients + WS_SERVER_EXTRA_SLOTS);
+    ws_err_t err = ws_conn_table_init(&s->table, slots, max_clients);
+    s->rx = (uint8_t *)malloc(WS_SERVER_RX_CHUNK);
+    s->pfds = (ws_port_pollfd_t *)calloc((size_t)slots + 2u, sizeof(ws_port_pollfd_t));
+    s->pconn = (ws_conn_t **)calloc((size_t)slots + 2u, sizeof(ws_conn_t *));
+    s->cmds = ws_port_queue_create(sizeof(ws_cmd_t), WS_SERVER_CMD_QUEUE_LEN);
+    s->waker = ws_port_waker_create();
+    s->stats_lock = ws_port_mutex_create();
+    if (err != WS_OK || s->rx == NULL || s->pfds == NULL || s->pconn == NULL || s->cmds == NULL || s->waker == NULL ||
+        s->stats_lock == NULL) {
+        server_free(s);
+        return err == WS_ERR_ARG ? WS_ERR_ARG : WS_ERR_NO_MEM;
+    }
+    uint16_t want = cfg->port; /* 0 stays 0: an ephemeral port, for tests */
+    s->listener = ws_port_listen(want, (int)max_clients + 2, &s->port);
+    if (s->listener < 0) {
+        server_free(s);
+        return WS_ERR_PORT;
+    }
+    s->task = ws_port_task_start(server_task, s, "ws_server", or_default(cfg->task_stack, WS_SERVER_DEFAULT_TASK_STACK),
+                                 or_default(cfg->task_priority, WS_SERVER_DEFAULT_TASK_PRIORITY));
+    if (s->task == NULL) {
+        server_free(s);
+        return WS_ERR_PORT;
+    }
+    ws_port_mutex_lock(g_lock);
+    g_server = s;
+    ws_port_mutex_unlock(g_lock);
+    return WS_OK;
+}
+
+ws_err_t ws_server_stop(void)
+{
+    if (g_lock == NULL) {
+        return WS_ERR_STATE;
+    }
+    ws_port_mutex_lock(g_lock);
+    ws_server_t *s = g_server;
+    g_server = NULL;
+    ws_port_mutex_unlock(g_lock);
+    if (s == NULL) {
+        return WS_ERR_STATE;
+    }
+    ws_cmd_t stop = {.buf = NULL, .index = -1};
+    ws_port_queue_send(s->cmds, &stop, WS_PORT_WAIT_FOREVER);
+    ws_port_waker_signal(s->waker);
+    ws_port_task_join(s->task);
+    server_free(s);
+    return WS_OK;
+}
+
+ws_port_queue_t *ws_get_recv_queue(void) { return g_recv_queue; }
+
+ws_err_t ws_recv(ws_queue_item_t **item, uint32_t wait_ms)
+{
+    if (item == NULL) {
+        return WS_ERR_ARG;
+    }
+    if (g_recv_queue == NULL) {
+        return WS_ERR_STATE;
+    }
+    return ws_port_queue_recv(g_recv_queue, item, wait_ms) == 0 ? WS_OK : WS_ERR_TIMEOUT;
+}
+
+void ws_item_free(ws_queue_item_t *item)
+{
+    if (item != NULL) {
+        free(item->payload);
+        free(item);
+    }
+}
+
+ws_err_t ws_send(const ws_queue_item_t *item, uint32_t wait_ms)
+{
+    if (item == NULL || (item->payload == NULL && item->len > 0) ||
+        (item->opcode != WS_OP_TXT && item->opcode != WS_OP_BIN)) {
+        return WS_ERR_ARG;
+    }
+    if (g_lock == NULL) {
+        return WS_ERR_STATE;
+    }
+    /* Encode outside the lock: the frame is built once, whatever the number of recipients. */
+    ws_cmd_t cmd = {.buf = ws_buf_new_frame((uint8_t)item->opcode, item->payload, item->len), .index = item->index};
+    if (cmd.buf == NULL) {
+        return WS_ERR_NO_MEM;
+    }
+    ws_err_t err = WS_OK;
+    ws_port_mutex_lock(g_lock);
+    if (g_server == NULL) {
+        err = WS_ERR_STATE;
+    } else if (ws_port_queue_send(g_server->cmds, &cmd, wait_ms) != 0) {
+        err = WS_ERR_TIMEOUT;
+    } else {
+        ws_port_waker_signal(g_server->waker);
+    }
+    ws_port_mutex_unlock(g_lock);
+    if (err != WS_OK) {
+        ws_buf_unref(cmd.buf);
+    }
+    return err;
+}
+
+uint16_t ws_server_port(void)
+{
+    if (g_lock == NULL) {
+        return 0;
+    }
+    ws_port_mutex_lock(g_lock);
+    uint16_t port = g_server != NULL ? g_server->port : 0;
+    ws_port_mutex_unlock(g_lock);
+    return port;
+}
+
+ws_err_t ws_server_get_stats(ws_stats_t *out)
+{
+    if (out == NULL) {
+        return WS_ERR_ARG;
+    }
+    if (g_lock == NULL) {
+        return WS_ERR_STATE;
+    }
+    ws_port_mutex_lock(g_lock);
+    ws_err_t err = g_server != NULL ? WS_OK : WS_ERR_STATE;
+    if (g_server != NULL) {
+        ws_port_mutex_lock(g_server->stats_lock);
+        *out = g_server->stats_published;
+        ws_port_mutex_unlock(g_server->stats_lock);
+    }
+    ws_port_mutex_unlock(g_lock);
+    return err;
+}
+
+void ws_server_release_recv_queue(void)
+{
+    if (g_recv_queue == NULL) {
+        return;
+    }
+    ws_queue_item_t *item;
+    while (ws_port_queue_recv(g_recv_queue, &item, 0) == 0) {
+        ws_item_free(item);
+    }
+    ws_port_queue_destroy(g_recv_queue);
+    g_recv_queue = NULL;
+    if (g_server == NULL && g_lock != NULL) {
+        ws_port_mutex_destroy(g_lock);
+        g_lock = NULL;
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Writes the hand-made seed inputs of the fuzz corpus (corpus/{frame,http,conn}/<name>). See README.md."""
+import os, struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+K = b"\x01\x02\x03\x04"
+
+
+def m(op, p, fin=True, rsv=0, mask=True):
+    """A client frame; masked unless mask=False."""
+    n = len(p)
+    b0 = (0x80 if fin else 0) | (rsv << 4) | op
+    mb = 0x80 if mask else 0
+    if n < 126:
+        h = bytes([b0, mb | n])
+    elif n < 65536:
+        h = bytes([b0, mb | 126]) + struct.pack("!H", n)
+    else:
+        h = bytes([b0, mb | 127]) + struct.pack("!Q", n)
+    if mask:
+        h += K
+        p = bytes(c ^ K[i % 4] for i, c in enumerate(p))
+    return h + p
+
+
+# frame: byte 0 = chunk size - 1, then the bytes a client sends after the handshake.
+FRAME = {
+    "text_small": b"\x00" + m(1, b"hello"),
+    "three_in_one": b"\x40" + m(1, b"one") + m(1, b"two") + m(1, b"three"),
+    "byte_by_byte": b"\x00" + m(1, b"slow-frame"),
+    "fragmented_ping": b"\x03" + m(1, b"frag-", fin=False) + m(9, b"p") + m(0, b"mented"),
+    "len16": b"\x20" + m(2, b"x" * 300),
+    "len64": b"\xff" + m(2, b"y" * 70000)[:2000],
+    "bad_utf8": b"\x00" + m(1, b"\xc3\x28"),
+    "utf8_split": b"\x00" + m(1, b"\xe2\x82", fin=False) + m(0, b"\xac"),
+    "unmasked": b"\x05" + m(1, b"hi", mask=False),
+    "rsv": b"\x05" + m(1, b"hi", rsv=4),
+    "reserved_opcode": b"\x05" + m(3, b""),
+    "long_ping": b"\x05" + m(9, b"p" * 126),
+    "fragmented_ping_ctrl": b"\x05" + m(9, b"p", fin=False),
+    "continuation_alone": b"\x05" + m(0, b"x"),
+    "data_inside_fragment": b"\x05" + m(1, b"a", fin=False) + m(1, b"b"),
+    "close_normal": b"\x05" + m(8, struct.pack("!H", 1000) + b"bye"),
+    "close_one_byte": b"\x05" + m(8, b"\x03"),
+    "close_bad_code": b"\x05" + m(8, struct.pack("!H", 1005)),
+    "too_big": b"\x05" + bytes([0x81, 0xFF]) + struct.pack("!Q", 10**6) + K + b"x" * 10,
+    "top_bit_len": b"\x05" + bytes([0x81, 0xFF]) + b"\x80" + b"\x00" * 7 + K,
+    "pong": b"\x05" + m(10, b"pong"),
+    "empty_text": b"\x05" + m(1, b""),
+}
+
+KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+GOOD = (f"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {KEY}\r\nOrigin: http://example.com\r\nSec-WebSocket-Version: 13\r\n\r\n")
+# http: a handshake request as received.
+HTTP = {
+    "rfc_sample": GOOD,
+    "case_tokens": GOOD.replace("Upgrade: websocket", "uPgRaDe: WebSocket").replace("Connection: Upgrade", "connection: keep-alive, upgrade"),
+    "version_8": GOOD.replace("Version: 13", "Version: 8"),
+    "no_key": GOOD.replace(f"Sec-WebSocket-Key: {KEY}\r\n", ""),
+    "bad_key": GOOD.replace(KEY, "short=="),
+    "post": GOOD.replace("GET", "POST"),
+    "http10": GOOD.replace("HTTP/1.1", "HTTP/1.0"),
+    "incomplete": GOOD[:-2],
+    "no_host": GOOD.replace("Host: server.example.com\r\n", ""),
+    "pipelined": GOOD + "\x81\x85abcd",
+    "garbage": "\r\n\r\n",
+    "colonless": "GET / HTTP/1.1\r\nHost\r\n\r\n",
+}
+
+REQ = (b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+# conn: byte 0 = chunk size - 1, byte 1 = send queue length - 1 (bits 0-2) and "table full" (bit 7), then traffic.
+CONN = {
+    "open_text_close": b"\x40\x03" + REQ + m(1, b"hello") + m(8, b"\x03\xe8"),
+    "open_pings": b"\x08\x01" + REQ + m(9, b"a") * 12,
+    "table_full": b"\xff\x83" + REQ,
+    "fragments": b"\x04\x05" + REQ + m(1, b"ab", False) + m(9, b"") + m(0, b"cd"),
+    "bad_request": b"\x10\x05" + b"POST / HTTP/1.1\r\n\r\n",
+    "protocol_error": b"\x30\x05" + REQ + bytes([0x81, 0x02]) + b"hi",
+}
+
+for sub, items in (("frame", FRAME), ("http", HTTP), ("conn", CONN)):
+    os.makedirs(os.path.join(HERE, "corpus", sub), exist_ok=True)
+    for name, data in items.items():
+        with open(os.path.join(HERE, "corpus", sub, name), "wb") as f:
+            f.write(data.encode("latin1") if isinstance(data, str) else data)

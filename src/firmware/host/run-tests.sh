@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Every quality gate of the firmware, in one script (test.sh calls it):
+#   1. host build with -Wall -Wextra -Werror, then CTest (GoogleTest + fuzz corpus replay)
+#   2. the same under -fsanitize=address,undefined -fno-sanitize-recover, CTest again
+#   3. ws_server_host under valgrind, driven by python3-websockets and raw sockets, stopped with SIGINT: exit 0
+#   4. libFuzzer targets (clang-14): the committed corpus replayed (-runs=0), then a short bounded fuzz run
+#   5. the portable core compiled for 32-bit RISC-V (rv32imc, ilp32, newlib headers) with -Werror
+# Build directories go under build/ at the repository root. The last line is "firmware: N passed, M failed".
+# FUZZ_SECONDS (default 5) bounds the fuzz run per target; 0 skips it.
+set -uo pipefail
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+fw=$(cd "$here/.." && pwd)
+root=$(cd "$fw/../.." && pwd)
+out="$root/build/firmware"
+mkdir -p "$out"
+jobs=${JOBS:-2}
+fuzz_seconds=${FUZZ_SECONDS:-5}
+passed=0
+failed=0
+
+step() { printf '\n-- firmware: %s\n' "$1"; }
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+# Runs CTest in $1 and adds its test counts.
+run_ctest() {
+  local dir=$1 label=$2 log
+  log=$(ctest --test-dir "$dir" --output-on-failure --timeout 120 2>&1)
+  local rc=$?
+  local line
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' <<<"$log" | tail -1)
+  if [[ -z $line ]]; then
+    echo "$log" | tail -30
+    bad "$label: ctest produced no summary"
+    return
+  fi
+  local nfail ntotal
+  nfail=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  ntotal=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  ((rc != 0)) && echo "$log" | grep -E -A15 'Failure|FAILED|Failed' | head -60
+  echo "$label: $line"
+  passed=$((passed + ntotal - nfail))
+  failed=$((failed + nfail))
+  ((rc != 0 && nfail == 0)) && bad "$label: ctest exit code $rc"
+}
+
+build() {
+  local dir=$1
+  shift
+  cmake -S "$here" -B "$dir" "$@" >"$dir.configure.log" 2>&1 && cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1
+}
+
+step "build (-Wall -Wextra -Werror) and unit tests"
+mkdir -p "$out"
+if build "$out/host" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  ok "host build with -Werror"
+  run_ctest "$out/host" "ctest"
+else
+  tail -30 "$out/host.configure.log" "$out/host.build.log"
+  bad "host build with -Werror"
+fi
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer"
+if build "$out/host-asan" -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=ON; then
+  ok "sanitizer build"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest "$out/host-asan" "ctest (ASan+UBSan)"
+else
+  tail -30 "$out/host-asan.build.log"
+  bad "sanitizer build"
+fi
+
+step "valgrind: ws_server_host driven by python3-websockets and raw sockets"
+exe="$out/host/ws_server_host"
+if [[ -x $exe ]] && command -v valgrind >/dev/null; then
+  err="$out/valgrind.stderr"
+  : >"$err" # truncate now: the port is read from this file, never from a previous run's copy
+  valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect -q \
+    "$exe" --port 0 --echo --counter-interval-ms 200 --max-clients 4 --max-message 65536 \
+    >"$out/valgrind.stdout" 2>"$err" &
+  vpid=$!
+  port=""
+  for _ in $(seq 1 200); do
+    port=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$err" | head -1)
+    [[ -n $port ]] && break
+    sleep 0.1
+  done
+  if [[ -z $port ]]; then
+    cat "$err"
+    kill "$vpid" 2>/dev/null
+    bad "valgrind: server did not start"
+  else
+    if timeout 120 /usr/bin/python3 "$here/tests/drive_server.py" "$port" "$vpid"; then
+      ok "valgrind run: clients, messages, bad frames"
+    else
+      bad "valgrind run: clients, messages, bad frames"
+      kill -INT "$vpid" 2>/dev/null
+    fi
+    code=0
+    for _ in $(seq 1 150); do
+      kill -0 "$vpid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$vpid" 2>/dev/null; then
+      kill -KILL "$vpid"
+      bad "valgrind: server did not exit after SIGINT"
+    fi
+    wait "$vpid"
+    code=$?
+    if ((code == 0)); then
+      ok "valgrind: exit 0 after SIGINT, no memory errors or leaks"
+    else
+      cat "$err"
+      bad "valgrind: exit code $code (99 = valgrind found errors)"
+    fi
+  fi
+else
+  bad "valgrind: ws_server_host or valgrind missing"
+fi
+
+step "libFuzzer (clang-14): corpus replay and a bounded fuzz run"
+if command -v clang-14 >/dev/null &&
+  build "$out/fuzz" -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14; then
+  for target in frame http conn; do
+    corpus="$here/fuzz/corpus/$target"
+    if "$out/fuzz/fuzz_$target" -runs=0 "$corpus" >"$out/fuzz-$target-replay.log" 2>&1; then
+      ok "fuzz_$target: committed corpus ($(ls "$corpus" | wc -l) inputs) replayed"
+    else
+      tail -30 "$out/fuzz-$target-replay.log"
+      bad "fuzz_$target: corpus replay"
+    fi
+    if ((fuzz_seconds > 0)); then
+      work="$out/fuzz-$target-corpus"
+      rm -rf "$work" && mkdir -p "$work" && cp "$corpus"/* "$work"/
+      if (cd "$out" && "$out/fuzz/fuzz_$target" -max_total_time="$fuzz_seconds" -max_len=4096 "$work" \
+        >"$out/fuzz-$target-run.log" 2>&1); then
+        ok "fuzz_$target: ${fuzz_seconds}s fuzz run found nothing"
+      else
+        tail -40 "$out/fuzz-$target-run.log"
+        bad "fuzz_$target: fuzz run found a crash (reproducer in $out)"
+      fi
+    fi
+  done
+else
+  tail -30 "$out/fuzz.build.log" 2>/dev/null
+  bad "fuzz build (clang-14, libclang-rt-14-dev)"
+fi
+
+step "32-bit RISC-V compile of the portable core (-Werror, newlib headers)"
+if command -v riscv64-unknown-elf-gcc >/dev/null; then
+  # Paths are matched relative to src/firmware: the checkout itself may sit under a directory named main or port.
+  mapfile -t incs < <(cd "$fw" && find . -name '*.h' -not -path './main/*' -not -path './host/*' -printf "-I$fw/%h\n" | sort -u)
+  mapfile -t core < <(cd "$fw" && find ./components -name '*.c' -not -path '*/port/*' -not -path '*/test/*' \
+    -not -path '*/tests/*' -not -path '*/fuzz/*' -printf "$fw/%p\n" | sort)
+  rv_bad=()
+  for c in "${core[@]}"; do
+    riscv64-unknown-elf-gcc -march=rv32imc_zicsr_zifencei -mabi=ilp32 -std=gnu17 -Wall -Wextra -Werror \
+      -isystem /usr/include/newlib -ffreestanding -c "$c" -o /dev/null "${incs[@]}" || rv_bad+=("$(basename "$c")")
+  done
+  if ((${#rv_bad[@]} == 0 && ${#core[@]} > 0)); then
+    ok "RISC-V rv32imc: ${#core[@]} core files compile with -Werror"
+  else
+    bad "RISC-V rv32imc: ${rv_bad[*]:-no files}"
+  fi
+else
+  bad "RISC-V gate: riscv64-unknown-elf-gcc missing"
+fi
+
+echo
+echo "firmware: $passed passed, $failed failed"
+((failed == 0))

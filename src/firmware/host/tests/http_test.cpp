@@ -1,0 +1,91 @@
+// Opening handshake (RFC 6455 section 4.2).
+#include <gtest/gtest.h>
+
+#include "c_api.h"
+
+static const std::string kSample =
+    "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+static int Parse(const std::string &req, ws_http_request_t *out)
+{
+    return ws_http_parse_upgrade(req.data(), req.size(), out);
+}
+
+static std::string Replace(std::string s, const std::string &from, const std::string &to)
+{
+    s.replace(s.find(from), from.size(), to);
+    return s;
+}
+
+TEST(Handshake, Rfc6455Section1_3SampleKey_GivesSampleAccept)
+{
+    ws_http_request_t req;
+    ASSERT_EQ(Parse(kSample, &req), WS_HTTP_UPGRADE);
+    EXPECT_STREQ(req.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    EXPECT_EQ(req.request_len, kSample.size());
+    char out[256];
+    size_t n = ws_http_write_101(out, sizeof(out), req.accept);
+    ASSERT_GT(n, 0u);
+    EXPECT_NE(std::string(out, n).find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos);
+    EXPECT_EQ(std::string(out, 12), "HTTP/1.1 101");
+}
+
+TEST(Handshake, HeaderNamesAndTokensAnyCase_ConnectionTokenList_Accepted)
+{
+    std::string req = Replace(kSample, "Upgrade: websocket", "uPGRADE:   WebSocket  ");
+    req = Replace(req, "Connection: Upgrade", "CONNECTION: keep-alive, UPGRADE");
+    req = Replace(req, "Sec-WebSocket-Key", "sec-websocket-key");
+    ws_http_request_t out;
+    ASSERT_EQ(Parse(req, &out), WS_HTTP_UPGRADE);
+    EXPECT_STREQ(out.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST(Handshake, EveryPrefix_IsIncomplete)
+{
+    ws_http_request_t out;
+    for (size_t n = 0; n < kSample.size(); n++) {
+        ASSERT_EQ(ws_http_parse_upgrade(kSample.data(), n, &out), WS_HTTP_INCOMPLETE) << n;
+    }
+}
+
+TEST(Handshake, WrongVersion_Rejected426WithSupportedVersion)
+{
+    ws_http_request_t out;
+    ASSERT_EQ(Parse(Replace(kSample, "Version: 13", "Version: 8"), &out), WS_HTTP_REJECT);
+    EXPECT_EQ(out.status, 426);
+    char text[256];
+    size_t n = ws_http_write_error(text, sizeof(text), 426, 0);
+    EXPECT_NE(std::string(text, n).find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
+}
+
+TEST(Handshake, BadRequests_Rejected400)
+{
+    const std::string bad[] = {
+        Replace(kSample, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),  // no key
+        Replace(kSample, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),         // key not 16 bytes
+        Replace(kSample, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25j!Q=="), // not base64
+        Replace(kSample, "GET", "POST"),
+        Replace(kSample, "HTTP/1.1", "HTTP/1.0"),
+        Replace(kSample, "Host: server.example.com\r\n", ""),
+        Replace(kSample, "Upgrade: websocket", "Upgrade: h2c"),
+        Replace(kSample, "Connection: Upgrade", "Connection: keep-alive"),
+        Replace(kSample, "Sec-WebSocket-Version: 13\r\n", ""),
+        "GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+    };
+    for (const auto &req : bad) {
+        ws_http_request_t out;
+        EXPECT_EQ(Parse(req, &out), WS_HTTP_REJECT) << req;
+        EXPECT_EQ(out.status, 400) << req;
+    }
+}
+
+TEST(Handshake, ServiceUnavailable_CarriesRetryAfter)
+{
+    char text[256];
+    size_t n = ws_http_write_error(text, sizeof(text), 503, 7);
+    std::string s(text, n);
+    EXPECT_EQ(s.rfind("HTTP/1.1 503 ", 0), 0u);
+    EXPECT_NE(s.find("Retry-After: 7\r\n"), std::string::npos);
+    EXPECT_EQ(s.substr(s.size() - 4), "\r\n\r\n");
+}

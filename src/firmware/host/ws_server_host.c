@@ -1,0 +1,125 @@
+/*
+ * ws_server_host.c - the firmware's server and app loop as a Linux program, for tests and conformance suites.
+ *
+ *   ws_server_host --port P [--max-clients N] [--max-message BYTES] [--counter-interval-ms MS]
+ *                  [--ping-interval-ms MS] [--echo]
+ *
+ * Prints "listening on port N" on stderr once it listens, each received message as one line on stdout.
+ * SIGINT/SIGTERM: close 1001 to every client, then exit 0.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_app.h"
+#include "ws_server.h"
+
+static volatile bool g_stop;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ws_server_host --port P [--max-clients N] [--max-message BYTES] "
+                 "[--counter-interval-ms MS] [--ping-interval-ms MS] [--echo]\n");
+}
+
+static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static void recv_task(void *arg) { ws_app_recv_loop((ws_app_recv_loop_t *)arg); }
+static void counter_task(void *arg) { ws_app_counter_loop((ws_app_counter_t *)arg); }
+
+int main(int argc, char **argv)
+{
+    ws_app_config_t cfg;
+    ws_app_config_defaults(&cfg);
+    bool echo = false, have_port = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        uint32_t v = 0;
+        if (strcmp(a, "--echo") == 0) {
+            echo = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            usage(stderr);
+            return 2;
+        }
+        const char *val = argv[++i];
+        if (strcmp(a, "--port") == 0 && parse_u32(val, 65535, &v)) {
+            cfg.port = (uint16_t)v;
+            have_port = true;
+        } else if (strcmp(a, "--max-clients") == 0 && parse_u32(val, WS_APP_MAX_CLIENTS_LIMIT, &v) && v > 0) {
+            cfg.max_clients = (uint8_t)v;
+        } else if (strcmp(a, "--max-message") == 0 && parse_u32(val, 64u * 1024u * 1024u, &v) && v > 0) {
+            cfg.max_message = v;
+        } else if (strcmp(a, "--counter-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v)) {
+            cfg.counter_interval_ms = v;
+        } else if (strcmp(a, "--ping-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v) && v > 0) {
+            cfg.ping_interval_ms = v;
+        } else {
+            fprintf(stderr, "ws_server_host: bad option or value: %s %s\n", a, val);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!have_port) {
+        usage(stderr);
+        return 2;
+    }
+
+    /* Signals are taken synchronously by sigwait in main; every thread created below inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    ws_server_cfg_t scfg;
+    ws_app_server_cfg(&cfg, &scfg);
+    ws_err_t err = ws_server_init(&scfg);
+    if (err != WS_OK) {
+        fprintf(stderr, "ws_server_host: cannot start the server on port %u (error %d)\n", (unsigned)cfg.port,
+                (int)err);
+        return 1;
+    }
+    fprintf(stderr, "listening on port %u\n", (unsigned)ws_server_port());
+    fflush(stderr);
+
+    ws_app_recv_loop_t loop = {.out = stdout, .echo = echo, .stop = &g_stop, .poll_ms = 100};
+    ws_app_counter_t counter = {.interval_ms = cfg.counter_interval_ms, .stop = &g_stop, .value = 0};
+    ws_port_task_t *recv_t = ws_port_task_start(recv_task, &loop, "ws_recv", 4096, 1);
+    ws_port_task_t *counter_t =
+        cfg.counter_interval_ms > 0 ? ws_port_task_start(counter_task, &counter, "ws_counter", 4096, 1) : NULL;
+    if (recv_t == NULL || (cfg.counter_interval_ms > 0 && counter_t == NULL)) {
+        fprintf(stderr, "ws_server_host: cannot start threads\n");
+        return 1;
+    }
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "signal %d: closing clients with 1001\n", sig);
+    g_stop = true;
+    ws_port_task_join(counter_t);
+    ws_server_stop(); /* close 1001 to every client, wait for their close frames */
+    ws_port_task_join(recv_t);
+    ws_server_release_recv_queue();
+    fprintf(stderr, "stopped\n");
+    return 0;
+}

@@ -1,0 +1,352 @@
+using System.CommandLine;
+using Serilog;
+using WsCore;
+using WsCore.Esp;
+using WsCore.Flashing;
+using WsCore.Nvs;
+using Wsctl.Cli;
+using Wsctl.Flash;
+
+namespace Wsctl.Commands;
+
+/// <summary>
+/// <c>wsctl flash</c>: writes Wi-Fi credentials (an NVS partition) and optionally firmware to an ESP32 through its
+/// ROM bootloader, or just produces the images (<c>--nvs-out</c>, <c>--output</c>, <c>--dry-run</c>).
+/// </summary>
+public static class FlashCommand
+{
+    /// <summary>The environment variable that may hold the Wi-Fi password.</summary>
+    public const string PasswordVariable = "WSCTL_WIFI_PASS";
+
+    private static readonly Option<string> PortOption = new("--port", "-p")
+    {
+        Description = "Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.",
+        DefaultValueFactory = _ => "auto",
+        HelpName = "DEVICE",
+    };
+    private static readonly Option<int?> BaudOption = new("--baud", "-b")
+    {
+        Description = "Switch to this baud rate after connecting (default: stay at 115200).",
+        HelpName = "N",
+    };
+    private static readonly Option<string> BeforeOption = new Option<string>("--before")
+    {
+        Description = "Reset into the bootloader first (default-reset) or not (no-reset).",
+        HelpName = "default-reset|no-reset",
+        DefaultValueFactory = _ => "default-reset",
+    }.AcceptOnlyFromAmong("default-reset", "no-reset", "default_reset", "no_reset");
+    private static readonly Option<string?> AfterOption = new Option<string?>("--after")
+    {
+        Description = "Reset the board when done (hard-reset, the default) or leave it in the bootloader (no-reset).",
+        HelpName = "hard-reset|no-reset",
+    }.AcceptOnlyFromAmong("hard-reset", "no-reset", "hard_reset", "no_reset");
+    private static readonly Option<string> ChipOption = new Option<string>("--chip")
+    {
+        Description = "The chip to expect: esp32, or auto to detect it.",
+        DefaultValueFactory = _ => "auto",
+    }.AcceptOnlyFromAmong("auto", "esp32");
+    private static readonly Option<string?> FlashSizeOption = new("--flash-size")
+    {
+        Description = "Flash size (1MB, 2MB, 4MB, 8MB, 16MB) or keep. Default: the build's setting, else keep (4MB assumed for checks).",
+        HelpName = "SIZE",
+    };
+    private static readonly Option<string?> FlashModeOption = new("--flash-mode")
+    {
+        Description = "Flash mode patched into the bootloader: qio, qout, dio, dout or keep. Default: the build's setting, else keep.",
+        HelpName = "MODE",
+    };
+    private static readonly Option<string?> FlashFreqOption = new("--flash-freq")
+    {
+        Description = "Flash frequency patched into the bootloader: 80m, 40m, 26m, 20m or keep. Default: the build's setting, else keep.",
+        HelpName = "FREQ",
+    };
+    private static readonly Option<string?> FirmwareOption = new("--firmware")
+    {
+        Description = "An ESP-IDF build directory (reads flasher_args.json) or an app .bin (written at 0x10000).",
+        HelpName = "DIR|FILE",
+    };
+    private static readonly Option<string[]> ImageOption = new("--image")
+    {
+        Description = "Write FILE at OFFSET (repeatable), e.g. --image 0x10000=app.bin.",
+        HelpName = "OFFSET=FILE",
+    };
+    private static readonly Option<string?> SsidOption = new("--ssid")
+    {
+        Description = "Wi-Fi network name (1-32 bytes). With it, the NVS partition with the settings below is written.",
+    };
+    private static readonly Option<string?> PassOption = new("--pass")
+    {
+        Description = "Wi-Fi password (8-63 characters, 64 hex digits, or \"\" for an open network). '-' reads it from stdin; " +
+            $"{PasswordVariable} is used when --pass is absent. A value given here is visible in process listings.",
+        HelpName = "PASSWORD|-",
+    };
+    private static readonly Option<string> HostnameOption = new("--hostname")
+    {
+        Description = "The device's host name (mDNS).",
+        DefaultValueFactory = _ => "esp32ws",
+    };
+    private static readonly Option<int> WsPortOption = new("--ws-port")
+    {
+        Description = "The device's WebSocket port.",
+        DefaultValueFactory = _ => 8080,
+    };
+    private static readonly Option<int> MaxClientsOption = new("--max-clients")
+    {
+        Description = "Simultaneous WebSocket clients the device accepts (1-16).",
+        DefaultValueFactory = _ => 5,
+    };
+    private static readonly Option<string?> NvsOutOption = new("--nvs-out")
+    {
+        Description = "Write the NVS partition image to FILE (mode 0600) instead of flashing.",
+        HelpName = "FILE",
+    };
+    private static readonly Option<string?> OutputOption = new("--output", "-o")
+    {
+        Description = "Write one merged flash image of every region (0xFF between them, mode 0600) instead of flashing.",
+        HelpName = "FILE",
+    };
+    private static readonly Option<bool> DryRunOption = new("--dry-run")
+    {
+        Description = "Print the plan (regions, offsets, sizes, MD5s) and touch no device.",
+    };
+    private static readonly Option<bool> JsonOption = new("--json")
+    {
+        Description = "Print events as JSON lines on stdout (for wrappers).",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("flash",
+            "Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.\n\n" +
+            "Examples:\n" +
+            "  wsctl flash --ssid MyNet --pass - < wifi-pass.txt           # credentials only, auto-detected port\n" +
+            "  wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --baud 460800\n" +
+            "  wsctl flash --ssid MyNet --nvs-out nvs.bin                  # just the NVS image, no device\n\n" +
+            "The NVS partition (namespace wsctl: ssid, pass, hostname, port, max_clients) goes where the firmware's\n" +
+            "partition table puts it, else at 0x9000 (0x6000 bytes). The password never appears in any output.\n\n" +
+            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed, ExitCode.Interrupted));
+        foreach (var option in new Option[]
+                 {
+                     PortOption, BaudOption, BeforeOption, AfterOption, ChipOption, FlashSizeOption, FlashModeOption,
+                     FlashFreqOption, FirmwareOption, ImageOption, SsidOption, PassOption, HostnameOption, WsPortOption,
+                     MaxClientsOption, NvsOutOption, OutputOption, DryRunOption, JsonOption,
+                 })
+            command.Options.Add(option);
+        command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (logger, ct) => RunAsync(parse, logger, ct)));
+        return command;
+    }
+
+    private static async Task<ExitCode> RunAsync(ParseResult parse, ILogger logger, CancellationToken cancel)
+    {
+        var json = parse.GetValue(JsonOption);
+        try
+        {
+            return await Task.Run(() => Run(parse, logger, json, cancel), cancel);
+        }
+        catch (WsCoreException e) when (json)
+        {
+            JsonFlashRenderer.Write(Console.OpenStandardOutput(), w =>
+            {
+                w.WriteString("event", "error");
+                w.WriteNumber("exitCode", (int)ExitCodes.From(e.Kind));
+                w.WriteString("message", e.Message);
+                if (e.Hint is not null)
+                    w.WriteString("hint", e.Hint);
+            });
+            throw;
+        }
+    }
+
+    private static ExitCode Run(ParseResult parse, ILogger logger, bool json, CancellationToken cancel)
+    {
+        // 1. Everything is checked before any file is written or any port opened.
+        var settings = ReadSettings(parse);
+        var images = new List<(uint, string)>();
+        foreach (var spec in parse.GetValue(ImageOption) ?? [])
+        {
+            var eq = spec.IndexOf('=');
+            var offset = eq > 0 ? FlasherArgs.ParseOffset(spec[..eq]) : null;
+            if (offset is null || eq == spec.Length - 1)
+                throw Invalid("--image", $"'{spec}' is not OFFSET=FILE (e.g. 0x10000=app.bin)");
+            images.Add((offset.Value, spec[(eq + 1)..]));
+        }
+        var firmware = parse.GetValue(FirmwareOption);
+        if (settings is null && firmware is null && images.Count == 0)
+            throw Invalid("--ssid", "nothing to write: give --ssid/--pass, --firmware or --image");
+        var baud = parse.GetValue(BaudOption);
+        if (baud is { } b && b is < 9600 or > 5_000_000)
+            throw Invalid("--baud", $"{b} is not a usable baud rate (9600-5000000)");
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = firmware,
+            Images = images,
+            Settings = settings,
+            FlashMode = parse.GetValue(FlashModeOption),
+            FlashSize = parse.GetValue(FlashSizeOption),
+            FlashFreq = parse.GetValue(FlashFreqOption),
+        });
+        if (plan.Chip is { } buildChip && Chips.ById(buildChip) is { Supported: false } other)
+            throw Invalid("--firmware", $"the build is for {other.Name}; wsctl flash supports the ESP32 for now");
+        var nvsOut = parse.GetValue(NvsOutOption);
+        if (nvsOut is not null && settings is null)
+            throw Invalid("--nvs-out", "needs --ssid (and --pass) to have something to write");
+        var output = parse.GetValue(OutputOption);
+        var dryRun = parse.GetValue(DryRunOption);
+
+        // 2. Offline outputs: no device.
+        if (dryRun || nvsOut is not null || output is not null)
+        {
+            if (nvsOut is not null)
+                WritePrivateFile(nvsOut, plan.Regions.Single(r => r.Name == "nvs").Data, "--nvs-out");
+            if (output is not null)
+                WritePrivateFile(output, plan.Merge(), "--output");
+            PrintPlan(plan, json, nvsOut, output);
+            return ExitCode.Ok;
+        }
+
+        // 3. The device.
+        var before = Normalise(parse.GetValue(BeforeOption)) == "no-reset" ? BeforeReset.NoReset : BeforeReset.DefaultReset;
+        var afterText = Normalise(parse.GetValue(AfterOption) ?? plan.After ?? "hard-reset");
+        var after = afterText == "no-reset" ? AfterReset.NoReset : AfterReset.HardReset;
+        var (transport, usbJtag) = OpenTransport(parse.GetValue(PortOption) ?? "auto", logger);
+        using (transport)
+        {
+            if (transport is TcpSerialTransport && before != BeforeReset.NoReset)
+            {
+                logger.Debug("socket:// has no DTR/RTS lines: not resetting (as esptool)");
+                before = BeforeReset.NoReset;
+            }
+            IFlashObserver observer = json ? new JsonFlashRenderer(Console.OpenStandardOutput())
+                : Console.IsOutputRedirected ? new PlainFlashRenderer(Console.Out)
+                : new TerminalFlashRenderer(Console.Out);
+            var flasher = new EspFlasher(transport, new FlashSessionOptions
+            {
+                Before = before,
+                After = after,
+                Baud = baud,
+                FlashSize = plan.FlashSizeBytes,
+                UsbJtagSerial = usbJtag,
+                ExpectedChip = parse.GetValue(ChipOption) == "esp32" ? Chips.Esp32 : null,
+            }, logger, observer);
+            flasher.FlashAll(plan.Regions, cancel);
+            logger.Debug("{Bytes} bytes sent on the line", flasher.BytesSent);
+        }
+        return ExitCode.Ok;
+    }
+
+    private static DeviceSettings? ReadSettings(ParseResult parse)
+    {
+        var ssid = parse.GetValue(SsidOption);
+        var passText = parse.GetValue(PassOption);
+        var password = passText == "-" ? (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n')
+            : passText ?? Environment.GetEnvironmentVariable(PasswordVariable);
+        if (ssid is null)
+        {
+            if (passText is not null)
+                throw Invalid("--ssid", "--pass needs --ssid");
+            return null;
+        }
+        if (password is null)
+            throw Invalid("--pass", $"give the password with --pass (or '-' to read it from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
+        var settings = new DeviceSettings(ssid, password, parse.GetValue(HostnameOption) ?? "esp32ws",
+            parse.GetValue(WsPortOption), parse.GetValue(MaxClientsOption));
+        settings.Validate();
+        return settings;
+    }
+
+    private static (ISerialTransport Transport, bool UsbJtag) OpenTransport(string port, ILogger logger)
+    {
+        if (TcpSerialTransport.TryParseUrl(port, out var host, out var tcpPort))
+            return (TcpSerialTransport.Connect(host, tcpPort, logger), false);
+        if (port.StartsWith("socket://", StringComparison.OrdinalIgnoreCase))
+            throw Invalid("--port", $"'{port}' is not socket://HOST:PORT");
+        var usbJtag = false;
+        if (port == "auto")
+        {
+            // WSCTL_SYSFS_ROOT points the adapter scan at another tree (the tests' fake sysfs).
+            var found = new SerialPortFinder(Environment.GetEnvironmentVariable("WSCTL_SYSFS_ROOT") ?? "/sys").Find();
+            if (found.Count == 0)
+                throw new WsCoreException(FailureKind.Device, "no ESP32 USB serial adapter found (CP210x, CH340, CH9102, FTDI, Espressif USB-JTAG)",
+                    "plug the board in with a data cable (not a charge-only one), or name the port: --port /dev/ttyUSB0");
+            if (found.Count > 1)
+                throw new WsCoreException(FailureKind.InvalidInput,
+                    "--port: several ESP32 adapters found; pick one with --port:\n" +
+                    string.Join("\n", found.Select(c => $"  {c.DevicePath}  ({c.Kind}, {c.VendorId}:{c.ProductId})")));
+            port = found[0].DevicePath;
+            usbJtag = found[0].IsUsbJtagSerial;
+            logger.Information("Using {Port} ({Kind})", port, found[0].Kind);
+        }
+        return (SerialPortTransport.Open(port, 115200, logger), usbJtag);
+    }
+
+    private static void PrintPlan(FlashPlan plan, bool json, string? nvsOut, string? output)
+    {
+        if (json)
+        {
+            var stdout = Console.OpenStandardOutput();
+            foreach (var region in plan.Regions)
+                JsonFlashRenderer.Write(stdout, w =>
+                {
+                    w.WriteString("event", "plan");
+                    w.WriteString("region", region.Name);
+                    w.WriteNumber("offset", region.Offset);
+                    w.WriteNumber("size", region.Data.Length);
+                    w.WriteString("md5", FlashPlan.Md5Of(region));
+                });
+            JsonFlashRenderer.Write(stdout, w =>
+            {
+                w.WriteString("event", "done");
+                if (nvsOut is not null)
+                    w.WriteString("nvsOut", nvsOut);
+                if (output is not null)
+                    w.WriteString("output", output);
+            });
+            return;
+        }
+        Console.WriteLine($"{"region",-24} {"offset",-10} {"size",10}  md5");
+        foreach (var region in plan.Regions)
+            Console.WriteLine($"{region.Name,-24} 0x{region.Offset:X8} {region.Data.Length,10}  {FlashPlan.Md5Of(region)}");
+        if (nvsOut is not null)
+            Console.WriteLine($"Wrote the NVS image to {nvsOut}");
+        if (output is not null)
+            Console.WriteLine($"Wrote the merged image to {output}");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to <paramref name="path"/> with mode 0600 from the start (no window where others
+    /// could read the password): a new file created with UnixCreateMode in the same folder, then renamed over the
+    /// target. A device such as /dev/stdout is written in place, never replaced.
+    /// </summary>
+    private static void WritePrivateFile(string path, byte[] data, string field)
+    {
+        var full = Path.GetFullPath(path);
+        var resolved = File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+        if (resolved.StartsWith("/dev/", StringComparison.Ordinal) || resolved.StartsWith("/proc/", StringComparison.Ordinal))
+        {
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write);
+            device.Write(data);
+            return;
+        }
+        if (Directory.Exists(full))
+            throw new WsCoreException(FailureKind.InvalidInput, $"{field}: {path} is a directory");
+        var temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var file = new FileStream(temp, options))
+                file.Write(data);
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);
+            throw new WsCoreException(FailureKind.InvalidInput, $"{field}: cannot write {path} ({e.Message})");
+        }
+    }
+
+    private static string Normalise(string? value) => (value ?? "").Replace('_', '-');
+
+    private static WsCoreException Invalid(string field, string message) => new(FailureKind.InvalidInput, $"{field}: {message}");
+}

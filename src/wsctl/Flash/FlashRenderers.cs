@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WsCore.Esp;
+
+namespace Wsctl.Flash;
+
+/// <summary>
+/// A bar per region on a terminal (bytes, percent, rate, ETA), redrawn in place with \r. Writes region names and
+/// sizes only: nothing here can carry the password.
+/// </summary>
+public sealed class TerminalFlashRenderer(TextWriter output) : IFlashObserver
+{
+    private readonly Stopwatch _clock = new();
+    private long _lastDrawMs = -1000;
+
+    public void OnEvent(in FlashEvent e)
+    {
+        switch (e.Kind)
+        {
+            case FlashEventKind.RegionStarted:
+                _clock.Restart();
+                _lastDrawMs = -1000;
+                Draw(e, force: true);
+                break;
+            case FlashEventKind.RegionProgress:
+                Draw(e, force: e.Done == e.Total);
+                break;
+            case FlashEventKind.RegionVerified:
+                output.WriteLine();
+                output.WriteLine($"  verified {e.Region!.Name} (md5 {e.Message})");
+                break;
+            default:
+                PlainFlashRenderer.WriteLine(output, e);
+                break;
+        }
+        output.Flush();
+    }
+
+    private void Draw(in FlashEvent e, bool force)
+    {
+        var ms = _clock.ElapsedMilliseconds;
+        if (!force && ms - _lastDrawMs < 100)
+            return;
+        _lastDrawMs = ms;
+        const int width = 30;
+        var fraction = e.Total == 0 ? 1 : (double)e.Done / e.Total;
+        var filled = (int)(fraction * width);
+        var rate = ms > 0 ? e.Done * 1000.0 / ms : 0;
+        var eta = rate > 0 ? TimeSpan.FromSeconds((e.Total - e.Done) / rate) : TimeSpan.Zero;
+        output.Write($"\r{e.Region!.Name,-22} 0x{e.Region.Offset:X6} [{new string('#', filled)}{new string('-', width - filled)}] " +
+            $"{e.Done,8}/{e.Total} {fraction * 100,5:0.0}% {rate / 1024,7:0.0} KiB/s ETA {eta:mm\\:ss} ");
+    }
+}
+
+/// <summary>Plain lines for logs and pipes: one line when a region starts and one when it ends.</summary>
+public sealed class PlainFlashRenderer(TextWriter output) : IFlashObserver
+{
+    public void OnEvent(in FlashEvent e)
+    {
+        if (e.Kind == FlashEventKind.RegionProgress)
+            return;
+        WriteLine(output, e);
+        output.Flush();
+    }
+
+    internal static void WriteLine(TextWriter output, in FlashEvent e)
+    {
+        switch (e.Kind)
+        {
+            case FlashEventKind.Connecting:
+                output.WriteLine($"Connecting to {e.Message}...");
+                break;
+            case FlashEventKind.Connected:
+                output.WriteLine($"Connected: {e.Message}");
+                break;
+            case FlashEventKind.RegionStarted:
+                output.WriteLine($"Writing {e.Region!.Name} at 0x{e.Region.Offset:X} ({e.Total} bytes, {e.Message})");
+                break;
+            case FlashEventKind.RegionSkipped:
+                output.WriteLine($"Skipping {e.Region!.Name} at 0x{e.Region.Offset:X}: already in flash (md5 {e.Message})");
+                break;
+            case FlashEventKind.RegionVerified:
+                output.WriteLine($"Verified {e.Region!.Name} at 0x{e.Region.Offset:X} (md5 {e.Message})");
+                break;
+            case FlashEventKind.Retrying:
+                output.WriteLine($"Retrying {e.Region!.Name} at 0x{e.Region.Offset:X}: {e.Message}");
+                break;
+            case FlashEventKind.Resetting:
+                output.WriteLine("Resetting the board (hard reset)");
+                break;
+            case FlashEventKind.Done:
+                output.WriteLine("Done");
+                break;
+        }
+    }
+}
+
+/// <summary>One JSON object per line for wrappers (Utf8JsonWriter: no reflection, NativeAOT-safe).</summary>
+public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
+{
+    private long _lastPercent = -1;
+
+    public void OnEvent(in FlashEvent e)
+    {
+        if (e.Kind == FlashEventKind.RegionProgress)
+        {
+            // At most one progress event per percent: wrappers want progress, not 1000 lines.
+            var percent = e.Total == 0 ? 100 : e.Done * 100 / e.Total;
+            if (percent == _lastPercent)
+                return;
+            _lastPercent = percent;
+        }
+        else
+            _lastPercent = -1;
+        var ev = e;
+        Write(output, w =>
+        {
+            w.WriteString("event", Name(ev.Kind));
+            if (ev.Region is { } region)
+            {
+                w.WriteString("region", region.Name);
+                w.WriteNumber("offset", region.Offset);
+                w.WriteNumber("done", ev.Done);
+                w.WriteNumber("total", ev.Total);
+            }
+            if (ev.Message is not null)
+                w.WriteString(ev.Kind is FlashEventKind.RegionVerified or FlashEventKind.RegionSkipped ? "md5" : "detail", ev.Message);
+        });
+    }
+
+    /// <summary>Writes one object and a newline.</summary>
+    public static void Write(Stream output, Action<Utf8JsonWriter> body)
+    {
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+        output.WriteByte((byte)'\n');
+        output.Flush();
+    }
+
+    private static string Name(FlashEventKind kind) => kind switch
+    {
+        FlashEventKind.Connecting => "connecting",
+        FlashEventKind.Connected => "connected",
+        FlashEventKind.RegionStarted => "region-start",
+        FlashEventKind.RegionProgress => "progress",
+        FlashEventKind.RegionSkipped => "region-skipped",
+        FlashEventKind.RegionVerified => "region-verified",
+        FlashEventKind.Retrying => "retry",
+        FlashEventKind.Resetting => "reset",
+        _ => "done",
+    };
+}

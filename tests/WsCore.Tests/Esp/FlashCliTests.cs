@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WsCore.Flashing;
+using WsCore.Nvs;
+
+namespace WsCore.Tests.Esp;
+
+/// <summary>The built wsctl, run as a process, against the simulated ROM loader.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class FlashCliTests
+{
+    private const string Secret = "Zq7-distinctive-PASS-91";
+
+    private static string[] Device(RomSimulator sim, params string[] rest) =>
+        ["flash", "--port", sim.Url, "--before", "no-reset", "--after", "no-reset", .. rest];
+
+    private static byte[] ExpectedFor(FirmwareFixture fw, DeviceSettings settings) =>
+        FirmwareFixture.ExpectedFlash(FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings })
+            .Regions.Select(r => (r.Offset, r.Data)));
+
+    [Fact]
+    public async Task Flash_BuildDirAndCredentials_FlashMatches_PasswordNowhere()
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var result = await WsctlRunner.RunAsync([.. Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--hostname", "lab7", "-v")]);
+        sim.WaitIdle(TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Equal(ExpectedFor(fw, new DeviceSettings("MyNet", Secret, "lab7")), sim.Flash);
+        Assert.DoesNotContain(Secret, result.All);
+        Assert.Contains("Verified", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Flash_Json_EveryLineIsAnObject_PasswordNowhere()
+    {
+        using var sim = new RomSimulator();
+        var result = await WsctlRunner.RunAsync(Device(sim, "--ssid", "MyNet", "--json"), env: new Dictionary<string, string> { ["WSCTL_WIFI_PASS"] = Secret });
+        sim.WaitIdle(TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, result.All);
+        var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()).ToList();
+        Assert.Contains("region-verified", events);
+        Assert.Equal("done", events[^1]);
+        Assert.DoesNotContain(Secret, result.All);
+        // Only the NVS partition is written when no firmware is given.
+        var expected = FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]);
+        Assert.Equal(expected, sim.Flash);
+    }
+
+    [Fact]
+    public async Task NvsOut_PasswordFromStdin_File0600MatchesBuilder()
+    {
+        var dir = Directory.CreateTempSubdirectory("wsctl-nvs-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "nvs.bin");
+            await File.WriteAllTextAsync(path, "an older, world-readable file");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var result = await WsctlRunner.RunAsync(["flash", "--ssid", "Home Net", "--pass", "-", "--ws-port", "9000", "--max-clients", "3", "--nvs-out", path], stdin: Secret + "\n");
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Equal(new DeviceSettings("Home Net", Secret, "esp32ws", 9000, 3).BuildNvsImage(0x6000), await File.ReadAllBytesAsync(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.DoesNotContain(Secret, result.All);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Output_MergedImage_AndDryRunPlan()
+    {
+        using var fw = new FirmwareFixture();
+        var path = Path.Combine(fw.Dir, "merged.bin");
+        var result = await WsctlRunner.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--output", path]);
+        Assert.True(result.ExitCode == 0, result.All);
+        var merged = await File.ReadAllBytesAsync(path);
+        var expected = ExpectedFor(fw, new DeviceSettings("MyNet", Secret));
+        Assert.Equal(expected.AsSpan(0, merged.Length).ToArray(), merged);
+        Assert.Equal(0x10000 + fw.App.Length, merged.Length);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+
+        var dry = await WsctlRunner.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--dry-run"]);
+        Assert.True(dry.ExitCode == 0, dry.All);
+        Assert.Contains("0x00009000", dry.Stdout);
+        Assert.Contains("0x00010000", dry.Stdout);
+        Assert.Contains(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(fw.App)), dry.Stdout);
+        Assert.DoesNotContain(Secret, dry.All);
+    }
+
+    [Theory]
+    [InlineData("--ssid", "--ssid", "")]
+    [InlineData("--pass", "--pass", "short")]
+    [InlineData("--hostname", "--hostname", "bad_name")]
+    [InlineData("--ws-port", "--ws-port", "70000")]
+    [InlineData("--max-clients", "--max-clients", "17")]
+    [InlineData("--image", "--image", "0x10000=/nonexistent/app.bin")]
+    [InlineData("--firmware", "--firmware", "/nonexistent/build")]
+    public async Task BadInput_Exit1_NamesField_TouchesNothing(string field, string option, string value)
+    {
+        using var sim = new RomSimulator();
+        var dir = Directory.CreateTempSubdirectory("wsctl-bad-").FullName;
+        try
+        {
+            var nvs = Path.Combine(dir, "nvs.bin");
+            string[] args = ["--ssid", "MyNet", "--pass", Secret];
+            var list = args.ToList();
+            var at = list.IndexOf(option);
+            if (at >= 0)
+                list[at + 1] = value;
+            else
+                list.AddRange([option, value]);
+            var offline = await WsctlRunner.RunAsync(["flash", .. list, "--nvs-out", nvs]);
+            Assert.Equal(1, offline.ExitCode);
+            Assert.Contains(field, offline.Stderr);
+            Assert.False(File.Exists(nvs));
+            var online = await WsctlRunner.RunAsync(Device(sim, [.. list]));
+            Assert.Equal(1, online.ExitCode);
+            Assert.Equal(0, sim.BytesReceived);
+            Assert.DoesNotContain(Secret, offline.All + online.All);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task OverlappingImages_Exit1()
+    {
+        using var fw = new FirmwareFixture();
+        var app = Path.Combine(fw.Dir, "app.bin");
+        var result = await WsctlRunner.RunAsync(["flash", "--image", $"0x10000={app}", "--image", $"0x11000={app}", "--dry-run"]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("overlaps", result.Stderr);
+    }
+
+    [Fact]
+    public async Task VerificationFailure_Exit11_NamesOffset()
+    {
+        using var sim = new RomSimulator();
+        sim.InjectFault(RomFault.CorruptFlashAlways, 1);
+        var result = await WsctlRunner.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
+        Assert.Equal(11, result.ExitCode);
+        Assert.Contains("0x9000", result.Stderr);
+        Assert.DoesNotContain(Secret, result.All);
+    }
+
+    [Fact]
+    public async Task ResetMidWrite_Exit10_WithHint()
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        sim.InjectFault(RomFault.ResetMidWrite, 3);
+        var result = await WsctlRunner.RunAsync(Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--json"));
+        Assert.Equal(10, result.ExitCode);
+        Assert.Contains("hint:", result.Stderr);
+        var last = JsonDocument.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+        Assert.Equal("error", last.GetProperty("event").GetString());
+        Assert.Equal(10, last.GetProperty("exitCode").GetInt32());
+    }
+
+    [Fact]
+    public async Task UnsupportedChip_Exit10_SaysWhichChip()
+    {
+        using var sim = new RomSimulator(magic: 0x9);
+        var result = await WsctlRunner.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
+        Assert.Equal(10, result.ExitCode);
+        Assert.Contains("ESP32-S3 detected; wsctl flash supports the ESP32 for now", result.Stderr);
+    }
+
+    [Fact]
+    public async Task PortAuto_NoAdapter_Exit10WithHint_SeveralAdapters_Exit1Listing()
+    {
+        var root = Directory.CreateTempSubdirectory("wsctl-sysfs-").FullName;
+        try
+        {
+            var none = await WsctlRunner.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
+                env: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
+            Assert.Equal(10, none.ExitCode);
+            Assert.Contains("no ESP32 USB serial adapter found", none.Stderr);
+            Assert.Contains("hint:", none.Stderr);
+            foreach (var (tty, vid, pid) in new[] { ("ttyUSB0", "10c4", "ea60"), ("ttyUSB1", "1a86", "7523") })
+            {
+                var usb = Path.Combine(root, "devices", $"usb-{tty}");
+                var node = Path.Combine(usb, "1-1:1.0", tty);
+                Directory.CreateDirectory(node);
+                await File.WriteAllTextAsync(Path.Combine(usb, "idVendor"), vid);
+                await File.WriteAllTextAsync(Path.Combine(usb, "idProduct"), pid);
+                Directory.CreateDirectory(Path.Combine(root, "class", "tty", tty));
+                Directory.CreateSymbolicLink(Path.Combine(root, "class", "tty", tty, "device"), node);
+            }
+            var several = await WsctlRunner.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
+                env: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
+            Assert.Equal(1, several.ExitCode);
+            Assert.Contains("/dev/ttyUSB0  (CP210x, 10c4:ea60)", several.Stderr);
+            Assert.Contains("/dev/ttyUSB1  (CH340, 1a86:7523)", several.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Help_ShowsExamplesAndExitCodes()
+    {
+        var result = await WsctlRunner.RunAsync(["flash", "--help"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("--nvs-out", result.Stdout);
+        Assert.Contains("visible in process listings", result.Stdout);
+        Assert.Contains("11  verification failed", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Pty_ThroughSocat_ResetRefusedIsWarnedAndFlashWorks()
+    {
+        if (!File.Exists("/usr/bin/socat"))
+            Assert.Fail("socat is missing: scripts/prereqs.sh installs it");
+        using var sim = new RomSimulator();
+        var link = Path.Combine(Path.GetTempPath(), $"wsctl-pty-{Guid.NewGuid():N}");
+        using var socat = Process.Start(new ProcessStartInfo("socat", [$"pty,link={link},raw,echo=0", $"tcp:127.0.0.1:{sim.Port}"])
+        {
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!File.Exists(link) && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            Assert.True(File.Exists(link), "socat made no pty");
+            var result = await WsctlRunner.RunAsync(["flash", "--port", link, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Contains("NOT reset", result.Stderr);
+            Assert.NotNull(sim.RequestedBaud); // CHANGE_BAUDRATE went out, and the host port took the new rate
+            Assert.Equal(FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]), sim.Flash);
+        }
+        finally
+        {
+            if (!socat.HasExited)
+                socat.Kill();
+            await socat.WaitForExitAsync();
+        }
+    }
+}

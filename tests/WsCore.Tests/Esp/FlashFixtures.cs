@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace WsCore.Tests.Esp;
+
+/// <summary>
+/// Builds what an ESP-IDF build directory holds, from scratch: a valid ESP32 bootloader image (two segments,
+/// checksum, appended SHA-256), a binary partition table, an app, and flasher_args.json.
+/// </summary>
+public sealed class FirmwareFixture : IDisposable
+{
+    public FirmwareFixture(int appSize = 48 * 1024, uint nvsOffset = 0x9000, uint nvsSize = 0x6000, string afterSpelling = "hard_reset")
+    {
+        Directory.CreateDirectory(Path.Combine(Dir, "bootloader"));
+        Directory.CreateDirectory(Path.Combine(Dir, "partition_table"));
+        Bootloader = BuildImage(hashAppended: true);
+        PartitionTable = BuildPartitionTable(nvsOffset, nvsSize);
+        App = BuildApp(appSize);
+        File.WriteAllBytes(Path.Combine(Dir, "bootloader", "bootloader.bin"), Bootloader);
+        File.WriteAllBytes(Path.Combine(Dir, "partition_table", "partition-table.bin"), PartitionTable);
+        File.WriteAllBytes(Path.Combine(Dir, "app.bin"), App);
+        File.WriteAllText(Path.Combine(Dir, "flasher_args.json"), $$"""
+            {
+              "write_flash_args": ["--flash_mode", "dio", "--flash_size", "4MB", "--flash_freq", "40m"],
+              "flash_settings": {"flash_mode": "dio", "flash_size": "4MB", "flash_freq": "40m"},
+              "flash_files": {
+                "0x1000": "bootloader/bootloader.bin",
+                "0x10000": "app.bin",
+                "0x8000": "partition_table/partition-table.bin"
+              },
+              "bootloader": {"offset": "0x1000", "file": "bootloader/bootloader.bin", "encrypted": "false"},
+              "app": {"offset": "0x10000", "file": "app.bin", "encrypted": "false"},
+              "partition-table": {"offset": "0x8000", "file": "partition_table/partition-table.bin", "encrypted": "false"},
+              "extra_esptool_args": {"after": "{{afterSpelling}}", "before": "default_reset", "stub": true, "chip": "esp32"}
+            }
+            """);
+    }
+
+    public string Dir { get; } = Directory.CreateTempSubdirectory("wsctl-fw-").FullName;
+    public byte[] Bootloader { get; }
+    public byte[] PartitionTable { get; }
+    public byte[] App { get; }
+
+    public void Dispose() => Directory.Delete(Dir, recursive: true);
+
+    /// <summary>A valid ESP32 image: header (DIO, 1MB, 40m), 2 segments, padding, checksum, optional SHA-256.</summary>
+    public static byte[] BuildImage(bool hashAppended, byte mode = 2, byte sizeFreq = 0x00)
+    {
+        var image = new List<byte> { 0xE9, 2, mode, sizeFreq };
+        image.AddRange(BitConverter.GetBytes(0x40080400u));
+        // extended header: wp_pin, 3 drive bytes, chip_id u16, min_rev, min_rev_full u16, max_rev_full u16, 4 reserved, hash_appended
+        image.AddRange([0xEE, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0, (byte)(hashAppended ? 1 : 0)]);
+        byte checksum = 0xEF;
+        foreach (var (addr, len) in new[] { (0x3FFF0000u, 20), (0x40078000u, 301) })
+        {
+            image.AddRange(BitConverter.GetBytes(addr));
+            image.AddRange(BitConverter.GetBytes((uint)len));
+            for (var i = 0; i < len; i++)
+            {
+                var b = (byte)(i * 7 + len);
+                if (i % 50 == 0)
+                    b = 0xC0; // bytes SLIP must escape
+                image.Add(b);
+                checksum ^= b;
+            }
+        }
+        while (image.Count % 16 != 15)
+            image.Add(0);
+        image.Add(checksum);
+        if (hashAppended)
+            image.AddRange(SHA256.HashData(image.ToArray()));
+        return image.ToArray();
+    }
+
+    public static byte[] BuildPartitionTable(uint nvsOffset, uint nvsSize)
+    {
+        var table = new byte[0xC00];
+        table.AsSpan().Fill(0xFF);
+        void Entry(int index, byte type, byte subtype, uint offset, uint size, string label)
+        {
+            var e = table.AsSpan(index * 32, 32);
+            e[0] = 0xAA; e[1] = 0x50; e[2] = type; e[3] = subtype;
+            BinaryPrimitives.WriteUInt32LittleEndian(e[4..], offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(e[8..], size);
+            e.Slice(12, 16).Clear();
+            Encoding.ASCII.GetBytes(label).CopyTo(e[12..]);
+            BinaryPrimitives.WriteUInt32LittleEndian(e[28..], 0);
+        }
+        Entry(0, 1, 2, nvsOffset, nvsSize, "nvs");
+        Entry(1, 1, 1, 0xF000, 0x1000, "phy_init");
+        Entry(2, 0, 0, 0x10000, 0x100000, "factory");
+        return table;
+    }
+
+    /// <summary>An app that compresses somewhat, like real code: text-ish runs mixed with noise.</summary>
+    public static byte[] BuildApp(int size)
+    {
+        var app = new byte[size];
+        var random = new Random(size);
+        for (var i = 0; i < size; i++)
+            app[i] = i % 64 < 40 ? (byte)"wsctl esp32 websocket server "[i % 29] : (byte)random.Next(256);
+        app[0] = 0xE9;
+        return app;
+    }
+
+    /// <summary>Flash as it must be after writing <paramref name="regions"/> onto an erased (0xFF) chip.</summary>
+    public static byte[] ExpectedFlash(IEnumerable<(uint Offset, byte[] Data)> regions)
+    {
+        var flash = new byte[RomSimulator.FlashSize];
+        flash.AsSpan().Fill(0xFF);
+        foreach (var (offset, data) in regions)
+            data.CopyTo(flash, offset);
+        return flash;
+    }
+}
+
+/// <summary>Runs the built wsctl in a child process (dotnet wsctl.dll), with a timeout.</summary>
+public static class WsctlRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public string All => Stdout + Stderr;
+    }
+
+    public static async Task<Result> RunAsync(IEnumerable<string> args, string? stdin = null,
+        IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "wsctl.dll"));
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        info.Environment.Remove("WSCTL_WIFI_PASS");
+        if (env is not null)
+            foreach (var (k, v) in env)
+                info.Environment[k] = v;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+            await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"wsctl {string.Join(' ', args)} did not finish in time");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}

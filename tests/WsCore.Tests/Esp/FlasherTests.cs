@@ -1,0 +1,189 @@
+using WsCore.Esp;
+using WsCore.Flashing;
+using WsCore.Nvs;
+
+namespace WsCore.Tests.Esp;
+
+/// <summary>EspFlasher against the simulated ROM loader over loopback TCP.</summary>
+public class FlasherTests
+{
+    private sealed class Recorder : IFlashObserver
+    {
+        public List<FlashEvent> Events { get; } = [];
+        public void OnEvent(in FlashEvent e) => Events.Add(e);
+    }
+
+    private static FlashSessionOptions NoReset => new() { Before = BeforeReset.NoReset, After = AfterReset.NoReset };
+
+    private static (byte[] Expected, IReadOnlyList<FlashRegion> Regions) Plan(FirmwareFixture fw, DeviceSettings? settings)
+    {
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings });
+        return (FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))), plan.Regions);
+    }
+
+    private static void Flash(RomSimulator sim, IReadOnlyList<FlashRegion> regions, Recorder? recorder = null, FlashSessionOptions? options = null)
+    {
+        using (var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port))
+            new EspFlasher(transport, options ?? NoReset, null, recorder).FlashAll(regions);
+        sim.WaitIdle(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void FlashAll_BuildDirAndSettings_FlashMatchesByteForByte()
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var (expected, regions) = Plan(fw, new DeviceSettings("MyNet", "password123"));
+        var recorder = new Recorder();
+        Flash(sim, regions, recorder);
+        Assert.Equal(expected, sim.Flash);
+        Assert.Equal(4, recorder.Events.Count(e => e.Kind == FlashEventKind.RegionVerified));
+        // The ESP32 ROM path: GET_SECURITY_INFO (unsupported), READ_REG magic, SPI_ATTACH (8 bytes), SPI_SET_PARAMS,
+        // compressed writes, MD5; never FLASH_END.
+        Assert.Equal(new byte[] { 0x08, 0x14, 0x0A, 0x0D, 0x0B }, sim.Ops.Distinct().Take(5));
+        Assert.DoesNotContain((byte)0x04, sim.Ops);
+        Assert.DoesNotContain((byte)0x12, sim.Ops);
+        Assert.Contains((byte)0x10, sim.Ops);
+        var attach = sim.Requests.First(r => r.Op == 0x0D);
+        Assert.Equal(new byte[8], attach.Data);
+        var setParams = sim.Requests.First(r => r.Op == 0x0B);
+        Assert.Equal(RomPackets.SpiSetParamsPayload(4 * 1024 * 1024), setParams.Data);
+        // DEFL_BEGIN for the 0x6000 NVS: erase size rounded to blocks, offset 0x9000, 4 words only.
+        var nvsBegin = sim.Requests.Where(r => r.Op == 0x10).Select(r => r.Data).Single(d => BitConverter.ToUInt32(d, 12) == 0x9000);
+        Assert.Equal(16, nvsBegin.Length);
+        Assert.Equal(0x6000u, BitConverter.ToUInt32(nvsBegin, 0));
+        Assert.Equal(0x400u, BitConverter.ToUInt32(nvsBegin, 8));
+    }
+
+    [Fact]
+    public void FlashAll_SecondRun_SkipsRegionsWhoseMd5Matches()
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var (expected, regions) = Plan(fw, new DeviceSettings("MyNet", "password123"));
+        Flash(sim, regions);
+        sim.Ops.Clear();
+        sim.Requests.Clear();
+        var recorder = new Recorder();
+        Flash(sim, regions, recorder);
+        Assert.Equal(expected, sim.Flash);
+        // The app (compressed beyond EspFlasher.SkipCheckThreshold) is checked and skipped; the small regions
+        // are cheaper to write again than to check.
+        var skipped = Assert.Single(recorder.Events, e => e.Kind == FlashEventKind.RegionSkipped);
+        Assert.Equal(0x10000u, skipped.Region!.Offset);
+        Assert.DoesNotContain(sim.Requests, r => r.Op == 0x10 && BitConverter.ToUInt32(r.Data, 12) == 0x10000);
+    }
+
+    [Fact]
+    public void FlashAll_IncompressibleData_UsesPlainFlashDataPaddedBlocks()
+    {
+        using var sim = new RomSimulator();
+        var noise = new byte[3000];
+        new Random(7).NextBytes(noise);
+        var regions = new[] { new FlashRegion("noise", 0x20000, noise) };
+        Flash(sim, regions);
+        Assert.Equal(FirmwareFixture.ExpectedFlash([(0x20000u, noise)]), sim.Flash);
+        Assert.Contains((byte)0x02, sim.Ops);
+        Assert.All(sim.Requests.Where(r => r.Op == 0x03), r => Assert.Equal(16 + 0x400, r.Data.Length));
+        Assert.Equal(3000u, BitConverter.ToUInt32(sim.Requests.Single(r => r.Op == 0x02).Data, 0));
+    }
+
+    [Fact]
+    public void FlashAll_EraseCoversWholeSectors_StaleBytesAroundRegionErased()
+    {
+        using var sim = new RomSimulator();
+        sim.Flash.AsSpan(0x30000, 0x2000).Fill(0x00);
+        var data = Enumerable.Repeat((byte)0x11, 100).ToArray();
+        Flash(sim, [new FlashRegion("small", 0x30000, data)]);
+        Assert.All(sim.Flash.AsSpan(0x30000, 100).ToArray(), b => Assert.Equal(0x11, b));
+        Assert.All(sim.Flash.AsSpan(0x30000 + 100, 0x1000 - 100).ToArray(), b => Assert.Equal(0xFF, b));
+        Assert.All(sim.Flash.AsSpan(0x31000, 0x1000).ToArray(), b => Assert.Equal(0x00, b)); // next sector untouched
+    }
+
+    [Theory]
+    [InlineData(RomFault.DropRequestBytes)]
+    [InlineData(RomFault.CorruptChecksum)]
+    [InlineData(RomFault.MissingResponse)]
+    [InlineData(RomFault.GarbledEscape)]
+    [InlineData(RomFault.DropResponseBytes)]
+    public void FlashAll_TransientFault_EndsInCorrectFlash(RomFault fault)
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var (expected, regions) = Plan(fw, new DeviceSettings("MyNet", "password123"));
+        int cleanDataPackets;
+        using (var clean = new RomSimulator())
+        {
+            Flash(clean, regions);
+            cleanDataPackets = clean.Ops.Count(op => op == 0x11);
+        }
+        sim.InjectFault(fault, atDataPacket: 4);
+        Flash(sim, regions);
+        Assert.Equal(expected, sim.Flash);
+        Assert.True(sim.Ops.Count(op => op == 0x11) > cleanDataPackets, "the fault was recovered by sending again");
+    }
+
+    [Fact]
+    public void FlashAll_ResetMidWrite_FailsAsDeviceError()
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var (_, regions) = Plan(fw, null);
+        sim.InjectFault(RomFault.ResetMidWrite, atDataPacket: 3);
+        var e = Assert.Throws<WsCoreException>(() => Flash(sim, regions));
+        Assert.Equal(FailureKind.Device, e.Kind);
+        Assert.NotNull(e.Hint);
+    }
+
+    [Fact]
+    public void FlashAll_FlashKeepsCorrupting_FailsVerificationWithOffset()
+    {
+        using var sim = new RomSimulator();
+        sim.InjectFault(RomFault.CorruptFlashAlways, atDataPacket: 1);
+        var data = FirmwareFixture.BuildApp(8192);
+        var recorder = new Recorder();
+        var e = Assert.Throws<WsCoreException>(() => Flash(sim, [new FlashRegion("app", 0x10000, data)], recorder));
+        Assert.Equal(FailureKind.VerificationFailed, e.Kind);
+        Assert.Contains("0x10000", e.Message);
+        Assert.Single(recorder.Events, ev => ev.Kind == FlashEventKind.Retrying);
+    }
+
+    [Fact]
+    public void Connect_UnsupportedChip_RefusedByName()
+    {
+        using var sim = new RomSimulator(magic: 0x000007C6);
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
+        var e = Assert.Throws<WsCoreException>(() => new EspFlasher(transport, NoReset).Connect());
+        Assert.Equal("ESP32-S2 detected; wsctl flash supports the ESP32 for now", e.Message);
+    }
+
+    [Fact]
+    public void Connect_UnsupportedReplyWithOtherOp_FallsBackToMagicRegister()
+    {
+        using var sim = new RomSimulator { UnsupportedReplyOp = 0x00 };
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
+        var flasher = new EspFlasher(transport, NoReset);
+        flasher.Connect();
+        Assert.Equal(Chips.Esp32, flasher.Chip);
+    }
+
+    [Fact]
+    public void Connect_WithBaud_SendsCorrectedRate()
+    {
+        using var sim = new RomSimulator();
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
+        new EspFlasher(transport, NoReset with { Baud = 921600 }).Connect();
+        Assert.Equal(927000u, sim.RequestedBaud);
+    }
+
+    [Fact]
+    public void Connect_NobodyAnswers_FailsWithSyncHint()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
+        var e = Assert.Throws<WsCoreException>(() => new EspFlasher(transport, NoReset with { ConnectAttempts = 2 }).Connect());
+        Assert.Equal(FailureKind.Device, e.Kind);
+        Assert.Contains("hold BOOT and tap EN", e.Hint);
+    }
+}

@@ -1,0 +1,382 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace WsCore.Tests.Esp;
+
+/// <summary>Faults the simulator can inject at the Nth data packet (FLASH_DATA or FLASH_DEFL_DATA, counted from 1).</summary>
+public enum RomFault
+{
+    /// <summary>Three bytes of the request are lost on the line: the ROM answers "invalid message".</summary>
+    DropRequestBytes,
+    /// <summary>The block is written but two bytes of the answer are lost on the line.</summary>
+    DropResponseBytes,
+    /// <summary>A bit of the block flips on the line: the ROM answers "bad checksum".</summary>
+    CorruptChecksum,
+    /// <summary>The block is written but the answer never comes.</summary>
+    MissingResponse,
+    /// <summary>The block is written but the answer has an invalid SLIP escape (DB 00).</summary>
+    GarbledEscape,
+    /// <summary>The chip resets: boot-log text, then it runs its app and never answers again.</summary>
+    ResetMidWrite,
+    /// <summary>From this packet on, every region written ends with one flipped byte in flash (a bad flash chip).</summary>
+    CorruptFlashAlways,
+}
+
+/// <summary>
+/// A simulated ESP32 ROM serial loader behind TCP (esp32-rom-protocol.md §2-§4): SYNC answered 8 times with value
+/// 0x20120707, 4 status bytes, exactly 16-byte FLASH_BEGIN/DEFL_BEGIN, 8-byte SPI_ATTACH, SPI_SET_PARAMS required
+/// before writes, erase of whole 4 KiB sectors, ROM MD5 as 32 lowercase hex characters, READ_REG 0x40001000 =
+/// 0x00F01D83, unknown commands answered status 1 / 0x05. Its SLIP code is its own, independent of WsCore's.
+/// </summary>
+public sealed class RomSimulator : IDisposable
+{
+    public const int FlashSize = 4 * 1024 * 1024;
+    private readonly TcpListener _listener;
+    private readonly Thread _thread;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, RomFault> _faults = [];
+    private volatile bool _stopping;
+    private Socket? _client;
+
+    public RomSimulator(uint magic = 0x00F01D83)
+    {
+        Magic = magic;
+        Flash.AsSpan().Fill(0xFF);
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = "rom-simulator" };
+        _thread.Start();
+    }
+
+    public int Port { get; }
+    public string Url => $"socket://127.0.0.1:{Port}";
+    public uint Magic { get; }
+    public byte[] Flash { get; } = new byte[FlashSize];
+    /// <summary>Bytes received from the host, SLIP framing included.</summary>
+    public long BytesReceived { get; private set; }
+    /// <summary>Ops received, in order.</summary>
+    public List<byte> Ops { get; } = [];
+    /// <summary>Requests with their raw data (for asserting exact payloads).</summary>
+    public List<(byte Op, byte[] Data)> Requests { get; } = [];
+    /// <summary>The baud rate value of the last CHANGE_BAUDRATE.</summary>
+    public uint? RequestedBaud { get; private set; }
+    /// <summary>When set, unsupported commands are answered with this op instead of the request's.</summary>
+    public byte? UnsupportedReplyOp { get; set; }
+
+    public void InjectFault(RomFault fault, int atDataPacket)
+    {
+        lock (_gate)
+            _faults[atDataPacket] = fault;
+    }
+
+    /// <summary>Waits until the current client disconnects (the host is done), so Flash is stable.</summary>
+    public void WaitIdle(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Volatile.Read(ref _client) is not null && DateTime.UtcNow < deadline)
+            Thread.Sleep(10);
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _listener.Stop();
+        _client?.Dispose();
+        _thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private void AcceptLoop()
+    {
+        while (!_stopping)
+        {
+            Socket client;
+            try
+            {
+                client = _listener.AcceptSocket();
+            }
+            catch (Exception) when (_stopping)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                return;
+            }
+            Volatile.Write(ref _client, client);
+            try
+            {
+                new Session(this, client).Run();
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                client.Dispose();
+                Volatile.Write(ref _client, null);
+            }
+        }
+    }
+
+    private sealed class Session(RomSimulator sim, Socket socket)
+    {
+        private bool _attached;
+        private bool _paramsSet;
+        private bool _silent;
+        private bool _corruptFlash;
+        private int _dataPackets;
+        // Write state between FLASH_(DEFL_)BEGIN and the last block.
+        private bool _deflate;
+        private uint _offset;
+        private uint _eraseSize;
+        private uint _blockSize;
+        private int _written;
+        private MemoryStream _compressed = new();
+
+        public void Run()
+        {
+            var buffer = new byte[4096];
+            var frame = new List<byte>();
+            var inFrame = false;
+            var escape = false;
+            while (true)
+            {
+                var n = socket.Receive(buffer);
+                if (n == 0)
+                    return;
+                sim.BytesReceived += n;
+                for (var i = 0; i < n; i++)
+                {
+                    var b = buffer[i];
+                    if (!inFrame)
+                    {
+                        inFrame = b == 0xC0;
+                        continue;
+                    }
+                    if (escape)
+                    {
+                        escape = false;
+                        frame.Add(b == 0xDC ? (byte)0xC0 : b == 0xDD ? (byte)0xDB : b);
+                        continue;
+                    }
+                    if (b == 0xDB)
+                        escape = true;
+                    else if (b == 0xC0)
+                    {
+                        if (frame.Count == 0)
+                            continue;
+                        if (!_silent)
+                            Handle(frame.ToArray());
+                        frame.Clear();
+                        inFrame = false;
+                    }
+                    else
+                        frame.Add(b);
+                }
+            }
+        }
+
+        private void Handle(byte[] packet)
+        {
+            if (packet.Length < 8 || packet[0] != 0x00)
+                return;
+            var op = packet[1];
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(packet.AsSpan(2));
+            var checksum = BinaryPrimitives.ReadUInt32LittleEndian(packet.AsSpan(4));
+            var data = packet[8..];
+            lock (sim._gate)
+            {
+                sim.Ops.Add(op);
+                sim.Requests.Add((op, data));
+            }
+            RomFault? fault = null;
+            if (op is 0x03 or 0x11)
+            {
+                _dataPackets++;
+                lock (sim._gate)
+                    if (sim._faults.Remove(_dataPackets, out var f))
+                        fault = f;
+                if (fault == RomFault.DropRequestBytes)
+                    data = data[..^3];
+                else if (fault == RomFault.CorruptChecksum)
+                    data[^1] ^= 0x10;
+                else if (fault == RomFault.ResetMidWrite)
+                {
+                    Send(Encoding.ASCII.GetBytes("ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"));
+                    _silent = true;
+                    return;
+                }
+                else if (fault == RomFault.CorruptFlashAlways)
+                    _corruptFlash = true;
+            }
+            if (data.Length != size)
+            {
+                Reply(op, 0, [], 0x05);
+                return;
+            }
+            byte error = 0;
+            uint value = 0;
+            byte[] payload = [];
+            switch (op)
+            {
+                case 0x08: // SYNC
+                    if (!data.AsSpan().SequenceEqual((byte[])[0x07, 0x07, 0x12, 0x20, .. Enumerable.Repeat((byte)0x55, 32)]))
+                    {
+                        Reply(op, 0, [], 0x05);
+                        return;
+                    }
+                    for (var i = 0; i < 8; i++)
+                        Reply(op, 0x20120707, [], 0);
+                    return;
+                case 0x0A: // READ_REG
+                    value = BinaryPrimitives.ReadUInt32LittleEndian(data) switch
+                    {
+                        0x40001000 => sim.Magic,
+                        0x3FF5F06C => 1030u << 7,     // RTC calibration: cali 1030
+                        0x3FF5A010 => 0x64u,          // eFuse BLK0 word 4: ck8m 100 (ROM clock estimate 40.23 MHz)
+                        _ => 0,
+                    };
+                    break;
+                case 0x0D: // SPI_ATTACH: the ESP32 ROM takes 8 bytes
+                    if (size != 8)
+                        error = 0x05;
+                    else
+                        _attached = true;
+                    break;
+                case 0x0B: // SPI_SET_PARAMS
+                    if (size != 24)
+                        error = 0x05;
+                    else
+                        _paramsSet = true;
+                    break;
+                case 0x0F: // CHANGE_BAUDRATE
+                    if (size != 8)
+                        error = 0x05;
+                    else
+                        sim.RequestedBaud = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                    break;
+                case 0x02 or 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN: exactly 4 words on the ESP32 ROM
+                    error = size != 16 ? (byte)0x05 : !_attached || !_paramsSet ? (byte)0x06 : Begin(op == 0x10, data);
+                    break;
+                case 0x03 or 0x11:
+                    error = DataBlock(op == 0x11, data, checksum);
+                    break;
+                case 0x13: // SPI_FLASH_MD5: 32 hex characters
+                    {
+                        var addr = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                        var len = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(4));
+                        if ((long)addr + len > FlashSize)
+                            error = 0x0A;
+                        else
+                            payload = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(MD5.HashData(sim.Flash.AsSpan((int)addr, (int)len))));
+                        break;
+                    }
+                default: // GET_SECURITY_INFO and anything else: not on the ESP32 ROM
+                    Reply(sim.UnsupportedReplyOp ?? op, 0, [], 0x05);
+                    return;
+            }
+            if (fault == RomFault.MissingResponse)
+                return;
+            Reply(op, value, payload, error, garble: fault == RomFault.GarbledEscape, drop: fault == RomFault.DropResponseBytes);
+        }
+
+        private byte Begin(bool deflate, byte[] data)
+        {
+            _deflate = deflate;
+            _eraseSize = BinaryPrimitives.ReadUInt32LittleEndian(data);
+            _blockSize = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8));
+            _offset = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(12));
+            if (_blockSize != 0x400 || (long)_offset + _eraseSize > FlashSize)
+                return 0x06;
+            _written = 0;
+            _compressed = new MemoryStream();
+            // The ROM erases whole 4 KiB sectors covering the region now.
+            var first = _offset / 0x1000 * 0x1000;
+            var end = (_offset + _eraseSize + 0xFFF) / 0x1000 * 0x1000;
+            sim.Flash.AsSpan((int)first, (int)(end - first)).Fill(0xFF);
+            return 0;
+        }
+
+        private byte DataBlock(bool deflate, byte[] data, uint checksum)
+        {
+            if (deflate != _deflate || data.Length < 16)
+                return 0x05;
+            var len = BinaryPrimitives.ReadUInt32LittleEndian(data);
+            var block = data.AsSpan(16);
+            if (len != block.Length)
+                return 0x05;
+            byte sum = 0xEF;
+            foreach (var b in block)
+                sum ^= b;
+            if (sum != checksum)
+                return 0x07;
+            if (!deflate)
+            {
+                if (block.Length != _blockSize)
+                    return 0x05;
+                var n = (int)Math.Min(block.Length, _eraseSize - _written);
+                if (n <= 0)
+                    return 0x06;
+                block[..n].CopyTo(sim.Flash.AsSpan((int)(_offset + _written)));
+                _written += n;
+            }
+            else
+            {
+                _compressed.Write(block);
+                // Inflate everything received so far and write what is new (a streaming inflater, simply).
+                var output = new MemoryStream();
+                try
+                {
+                    using var zlib = new ZLibStream(new MemoryStream(_compressed.ToArray()), CompressionMode.Decompress);
+                    zlib.CopyTo(output);
+                }
+                catch (InvalidDataException)
+                {
+                    return 0x0B;
+                }
+                var inflated = output.ToArray();
+                if (inflated.Length > _eraseSize)
+                    return 0x0B;
+                inflated.AsSpan(_written).CopyTo(sim.Flash.AsSpan((int)(_offset + _written)));
+                _written = inflated.Length;
+            }
+            if (_corruptFlash && _written == _eraseSize)
+                sim.Flash[_offset] ^= 0x01;
+            return 0;
+        }
+
+        private void Reply(byte op, uint value, byte[] payload, byte error, bool garble = false, bool drop = false)
+        {
+            var body = new List<byte> { 0x01, op, 0, 0, 0, 0, 0, 0 };
+            body.AddRange(payload);
+            body.AddRange([(byte)(error == 0 ? 0 : 1), error, 0, 0]); // the ESP32 ROM sends 4 status bytes
+            var size = body.Count - 8;
+            body[2] = (byte)size;
+            body[3] = (byte)(size >> 8);
+            BinaryPrimitives.WriteUInt32LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(body).Slice(4), value);
+            if (drop)
+                body.RemoveRange(9, 2);
+            var wire = new List<byte> { 0xC0 };
+            foreach (var b in body)
+            {
+                if (b == 0xC0)
+                    wire.AddRange([0xDB, 0xDC]);
+                else if (b == 0xDB)
+                    wire.AddRange([0xDB, 0xDD]);
+                else
+                    wire.Add(b);
+            }
+            if (garble)
+                wire.InsertRange(4, [0xDB, 0x00]);
+            wire.Add(0xC0);
+            Send(wire.ToArray());
+        }
+
+        private void Send(byte[] bytes) => socket.Send(bytes);
+    }
+}
