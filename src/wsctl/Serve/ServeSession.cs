@@ -56,7 +56,7 @@ public static class ServeSession
         log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
             settings.Page ? $"; test page http://{pageHost}:{port}/" : "");
 
-        var printing = PrintEventsAsync(server, settings, stdout);
+        var printing = PrintEventsAsync(server, settings, stdout, log);
         var counting = settings.CounterInterval is { } interval ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
         StartStdinReader(server, log);
 
@@ -99,9 +99,10 @@ public static class ServeSession
 
     // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
     // redirected stdout sees every line promptly.
-    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout)
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout, ILogger log)
     {
         var printer = new EventPrinter(stdout, settings.Json);
+        var stdoutOpen = true;
         var events = server.Events;
         while (await events.WaitToReadAsync())
         {
@@ -114,10 +115,21 @@ public static class ServeSession
                     else if (settings.Relay)
                         server.Send(WebSocketServer.AllClients, message.Type, message.Payload.Span);
                 }
-                printer.Write(serverEvent);
+                if (stdoutOpen)
+                    printer.Write(serverEvent);
                 (serverEvent as IDisposable)?.Dispose();
             }
-            printer.Flush();
+            try
+            {
+                if (stdoutOpen)
+                    printer.Flush();
+            }
+            catch (IOException e)
+            {
+                // E.g. `wsctl serve | head -1`: the reader went away. Keep serving (and draining events) without output.
+                stdoutOpen = false;
+                log.Warning("stdout closed ({Error}); no more message output", e.Message);
+            }
         }
     }
 
