@@ -61,7 +61,7 @@ public static class ServeSession
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
         await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server), log);
 
-        var printing = PrintEventsAsync(server, settings, stdout);
+        var printing = PrintEventsAsync(server, settings, stdout, log);
         var counting = settings.CounterInterval is { } interval ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
         StartStdinReader(server, log);
 
@@ -104,9 +104,10 @@ public static class ServeSession
 
     // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
     // redirected stdout sees every line promptly.
-    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout)
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout, ILogger log)
     {
         var printer = new EventPrinter(stdout, settings.Json);
+        var stdoutOpen = true;
         var events = server.Events;
         while (await events.WaitToReadAsync())
         {
@@ -119,11 +120,21 @@ public static class ServeSession
                     else if (settings.Relay)
                         server.Send(WebSocketServer.AllClients, message.Type, message.Payload.Span);
                 }
-                if (settings.Print)
+                if (settings.Print && stdoutOpen)
                     printer.Write(serverEvent);
                 (serverEvent as IDisposable)?.Dispose();
             }
-            printer.Flush();
+            try
+            {
+                if (stdoutOpen)
+                    printer.Flush();
+            }
+            catch (IOException e)
+            {
+                // E.g. `wsctl serve | head -1`: the reader went away. Keep serving (and draining events) without output.
+                stdoutOpen = false;
+                log.Warning("stdout closed ({Error}); no more message output", e.Message);
+            }
         }
     }
 

@@ -149,6 +149,25 @@ public class ServeProcessTests
     }
 
     [Fact]
+    public async Task Serve_Page_ServedOnRootAnd404ElsewhereAndOffWithNoPage()
+    {
+        using var http = new HttpClient { Timeout = Timeout };
+        var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter");
+        using (serve)
+        {
+            var page = await http.GetAsync($"http://127.0.0.1:{port}/");
+            Assert.Equal("text/html; charset=utf-8", page.Content.Headers.ContentType!.ToString());
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains("new WebSocket(", html);
+            Assert.Contains("id=\"counter\"", html);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/other")).StatusCode);
+        }
+        var (noPage, noPagePort) = await WsctlProcess.StartServeAsync("--no-counter", "--no-page");
+        using (noPage)
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{noPagePort}/")).StatusCode);
+    }
+
+    [Fact]
     public async Task Serve_Relay_SendsEveryMessageToEveryClient()
     {
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--relay");

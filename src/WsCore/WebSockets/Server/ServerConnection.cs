@@ -391,7 +391,7 @@ internal sealed class ServerConnection
         {
             while (await reader.WaitToReadAsync(token))
             {
-                var batch = ArrayPool<byte>.Shared.Rent(BatchBytes);
+                byte[]? batch = null;
                 var fill = 0;
                 var closeWritten = false;
                 try
@@ -404,20 +404,20 @@ internal sealed class ServerConnection
                             if (Volatile.Read(ref _discardUntilClose) && frame.Opcode != Opcode.Close)
                                 continue;
                             closeWritten = frame.Opcode == Opcode.Close;
-                            if (frame.Length > batch.Length - fill && fill > 0)
+                            if (fill > 0 && frame.Length > BatchBytes - fill)
                             {
                                 await SendAllAsync(batch.AsMemory(0, fill), token);
                                 fill = 0;
                             }
-                            if (frame.Length > batch.Length)
+                            if (fill == 0 && (frame.Length > BatchBytes || closeWritten || !reader.TryPeek(out _)))
                             {
+                                // Alone in the queue, or too big to batch: send it straight from the shared buffer.
                                 await SendAllAsync(frame.Bytes, token);
+                                continue;
                             }
-                            else
-                            {
-                                frame.Bytes.Span.CopyTo(batch.AsSpan(fill));
-                                fill += frame.Length;
-                            }
+                            batch ??= ArrayPool<byte>.Shared.Rent(BatchBytes);
+                            frame.Bytes.Span.CopyTo(batch.AsSpan(fill));
+                            fill += frame.Length;
                         }
                         finally
                         {
@@ -429,7 +429,8 @@ internal sealed class ServerConnection
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(batch);
+                    if (batch is not null)
+                        ArrayPool<byte>.Shared.Return(batch);
                 }
                 if (closeWritten)
                     break;
