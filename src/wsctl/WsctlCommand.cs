@@ -14,6 +14,10 @@ public static class WsctlCommand
         GlobalOptions.AddTo(root);
         VersionInfo.Install(root);
         // Verbs, in the order --help lists them.
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(BroadcastCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());
         return root;
     }

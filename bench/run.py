@@ -1,0 +1,249 @@
+"""Runs the side-by-side benchmark (called by bench/run.sh after it built everything) and writes bench/RESULTS.md.
+
+Each scenario runs against every server in turns (A B C A B C ...) so that drift of the machine hits all alike.
+The server is pinned to CPU 0 and the load generator (wsctl bench) to CPU 1. Server CPU time comes from
+/proc/PID/stat (utime + stime) around the measured run; memory from /proc/PID/status (VmRSS).
+"""
+import json, os, platform, socket, statistics, subprocess, sys, time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = "--quick" in sys.argv
+ROUNDS = 1 if QUICK else 5
+SECONDS = 3 if QUICK else 10
+IDLE_CLIENTS = 2000 if QUICK else 10000
+TICK = os.sysconf("SC_CLK_TCK")
+WSCTL = ["dotnet", f"{ROOT}/src/wsctl/bin/Release/net10.0/wsctl.dll"]
+WSCTL_NATIVE = f"{ROOT}/build/bench/aot/wsctl"
+SERVER_CPU, LOADGEN_CPU = "0", "1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds=30):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+# Each server: (name, command for a mode and port, modes it supports). All do echo and relay the same way.
+SERVERS = {
+    "wsctl": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}", "--no-counter",
+                                        "--no-page", "--no-print", "--max-clients", "100000", "--ping-interval", "0", "-q"],
+    "kestrel": lambda mode, port: ["dotnet", f"{ROOT}/bench/KestrelPeer/bin/Release/net10.0/KestrelPeer.dll",
+                                   "--port", str(port), "--mode", mode],
+    "node-ws": lambda mode, port: ["node", f"{ROOT}/bench/node/peer.js", "--port", str(port), "--mode", mode],
+    "firmware": lambda mode, port: [f"{ROOT}/build/bench/firmware/ws_server_host", "--port", str(port), "--max-clients", "16",
+                                    "--counter-interval-ms", "0", "--max-message", "65536"] + (["--echo"] if mode == "echo" else []),
+}
+
+# (key, title, server mode, bench arguments, servers, metric)
+SCENARIOS = [
+    ("echo64", "echo, 64 connections, 32 B", "echo", ["--mode", "echo", "--clients", "64", "--size", "32"],
+     ["wsctl", "kestrel", "node-ws"], "cpu_us_per_msg"),
+    ("echo5", "echo, 5 connections (the device's limit), 32 B", "echo", ["--mode", "echo", "--clients", "5", "--size", "32"],
+     ["wsctl", "kestrel", "node-ws", "firmware"], "cpu_us_per_msg"),
+    ("broadcast1000", "broadcast to 1,000 clients, 32 B", "relay", ["--mode", "broadcast", "--clients", "1000", "--size", "32"],
+     ["wsctl", "kestrel", "node-ws"], "msgs_per_s"),
+    (f"idle{IDLE_CLIENTS}", f"{IDLE_CLIENTS:,} idle connections", "echo", ["--mode", "idle", "--clients", str(IDLE_CLIENTS)],
+     ["wsctl", "kestrel", "node-ws"], "rss_kb_per_conn"),
+]
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def proc_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def run_one(server, mode, bench_args, duration):
+    port = free_port()
+    cmd = ["taskset", "-c", SERVER_CPU] + SERVERS[server](mode, port)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_port(port):
+            raise RuntimeError(f"{server} did not start")
+        time.sleep(0.5)
+        rss_before = proc_rss_kb(proc.pid)
+        cpu_before = proc_cpu_seconds(proc.pid)
+        gen = subprocess.run(["taskset", "-c", LOADGEN_CPU] + WSCTL + ["bench", f"ws://127.0.0.1:{port}/", "--duration",
+                             f"{duration}s", "--json", "-q"] + bench_args, capture_output=True, text=True, timeout=duration + 240)
+        cpu = proc_cpu_seconds(proc.pid) - cpu_before
+        rss_after = proc_rss_kb(proc.pid)
+        result = json.loads(gen.stdout.strip().splitlines()[-1])
+        result["server_cpu_s"] = cpu
+        result["rss_before_kb"], result["rss_after_kb"] = rss_before, rss_after
+        if result["received"]:
+            result["cpu_us_per_msg"] = cpu * 1e6 / result["received"]
+        result["msgs_per_s"] = result["messages_per_second"]
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_idle(server, bench_args, duration):
+    """Idle needs RSS while the connections are open: sample the server during the hold."""
+    port = free_port()
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + SERVERS[server]("echo", port),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_port(port):
+            raise RuntimeError(f"{server} did not start")
+        time.sleep(0.5)
+        rss_before = proc_rss_kb(proc.pid)
+        gen = subprocess.Popen(["taskset", "-c", LOADGEN_CPU] + WSCTL + ["bench", f"ws://127.0.0.1:{port}/", "--duration",
+                               f"{duration}s", "--json", "-q"] + bench_args, stdout=subprocess.PIPE, text=True)
+        peak = rss_before
+        while gen.poll() is None:
+            peak = max(peak, proc_rss_kb(proc.pid))
+            time.sleep(0.2)
+        result = json.loads(gen.stdout.read().strip().splitlines()[-1])
+        result["rss_before_kb"], result["rss_peak_kb"] = rss_before, peak
+        result["rss_kb_per_conn"] = (peak - rss_before) / max(1, result["alive"])
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def send_latency_ms(runs):
+    """Median wall time of one `wsctl send` (native binary) to a local serve."""
+    port = free_port()
+    serve = subprocess.Popen(WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", "--no-counter", "--no-print", "-q"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run([WSCTL_NATIVE, "send", f"ws://127.0.0.1:{port}/", "x", "-q"], check=True)
+            times.append((time.perf_counter() - t) * 1000)
+        return times
+    finally:
+        serve.terminate()
+        serve.wait(10)
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def main():
+    results = {}
+    for key, title, mode, args, servers, metric in SCENARIOS:
+        samples = {s: [] for s in servers}
+        for r in range(ROUNDS):
+            for server in servers:
+                duration = SECONDS
+                print(f"bench: {key} round {r + 1}/{ROUNDS}: {server}", file=sys.stderr, flush=True)
+                try:
+                    res = run_idle(server, args, duration) if "idle" in args else run_one(server, mode, args, duration)
+                    if res.get("errors"):
+                        print(f"bench:   {res['errors']} errors: {res.get('error_samples')}", file=sys.stderr)
+                    samples[server].append(res)
+                except Exception as e:  # a server that fails a scenario is reported, not fatal
+                    print(f"bench:   {server} failed: {e}", file=sys.stderr)
+        results[key] = (title, metric, samples)
+    send = send_latency_ms(10 if QUICK else 30)
+    write_report(results, send)
+
+
+METRIC_TEXT = {
+    "cpu_us_per_msg": ("server CPU µs per round trip", False),
+    "msgs_per_s": ("messages delivered per second", True),
+    "rss_kb_per_conn": ("server RSS KB per connection", False),
+}
+
+
+def write_report(results, send):
+    lines = ["# Benchmark results", "",
+             f"Made by `bench/run.sh{' --quick' if QUICK else ''}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
+             "## Machine", "",
+             f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; server pinned to CPU {SERVER_CPU}, load generator to CPU {LOADGEN_CPU}",
+             f"- Kernel: {platform.release()}; .NET {tool_version(['dotnet', '--version'])}; node {tool_version(['node', '--version'])}",
+             f"- Rounds: {ROUNDS} per scenario, servers in turns; {SECONDS} s per run; medians with [min–max]", "",
+             "Ratios are to Kestrel's median from the same run. For CPU and memory lower is better; for throughput higher.", ""]
+    for key, (title, metric, samples) in results.items():
+        text, higher_better = METRIC_TEXT[metric]
+        lines += [f"## {title}: {text}", "", "| server | median | spread | ratio to Kestrel | also |", "|---|---|---|---|---|"]
+        kestrel = [s[metric] for s in samples.get("kestrel", []) if metric in s]
+        base = statistics.median(kestrel) if kestrel else None
+        for server, runs in samples.items():
+            values = [s[metric] for s in runs if metric in s]
+            if not values:
+                lines.append(f"| {server} | failed | | | |")
+                continue
+            sm = summary(values)
+            ratio = f"{sm['median'] / base:.2f}×" if base else "n/a"
+            extra = ""
+            if metric == "cpu_us_per_msg":
+                extra = f"{statistics.median([s['msgs_per_s'] for s in runs]):,.0f} round trips/s, p99 {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs"
+            elif metric == "msgs_per_s":
+                extra = f"p99 latency {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs"
+            elif metric == "rss_kb_per_conn":
+                extra = f"{statistics.median([s['alive'] for s in runs]):,.0f} alive at the end"
+            errors = sum(s.get("errors", 0) for s in runs)
+            if errors:
+                extra += f"; {errors} errors"
+            lines.append(f"| {server} | {fmt(sm['median'])} | [{fmt(sm['min'])}–{fmt(sm['max'])}] | {ratio} | {extra} |")
+        lines.append("")
+    sm = summary(send)
+    lines += ["## `wsctl send` of one message to a local serve (NativeAOT binary), wall time", "",
+              f"median {sm['median']:.1f} ms [{sm['min']:.1f}–{sm['max']:.1f}] over {sm['n']} runs", ""]
+    path = os.path.join(ROOT, "bench", "RESULTS.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+    print(f"bench: wrote {path}", file=sys.stderr)
+
+
+def fmt(v):
+    return f"{v:,.0f}" if v >= 100 else f"{v:.2f}"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def tool_version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip()
+    except OSError:
+        return "not installed"
+
+
+if __name__ == "__main__":
+    main()

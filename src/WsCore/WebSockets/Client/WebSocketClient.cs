@@ -1,0 +1,539 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using System.Threading.Channels;
+using Serilog;
+using WsCore.WebSockets.Protocol;
+
+namespace WsCore.WebSockets.Client;
+
+/// <summary>
+/// A WebSocket client (RFC 6455) over any <see cref="Stream"/>: TCP for <c>ws://</c>, TLS for <c>wss://</c>. A
+/// background loop reads frames, answers pings, matches pongs to <see cref="PingAsync"/> and queues messages for
+/// <see cref="ReceiveAsync"/>.
+/// </summary>
+/// <remarks>
+/// Thread-safety: sends (<see cref="SendAsync"/>, <see cref="SendTextAsync"/>, <see cref="SendFrameAsync"/>,
+/// <see cref="PingAsync"/>, <see cref="CloseAsync"/>) may be called concurrently; they are serialised. Have one caller
+/// of <see cref="ReceiveAsync"/> at a time. Failures are <see cref="WsCoreException"/>s whose
+/// <see cref="FailureKind"/> says what happened (NameNotResolved, ConnectionFailed, Tls, HandshakeRejected, Timeout,
+/// ConnectionEnded).
+/// </remarks>
+public sealed class WebSocketClient : IAsyncDisposable
+{
+    private const int ReceiveBufferBytes = 16 * 1024;
+    private const int MaxResponseHeadBytes = 16 * 1024;
+
+    private readonly Stream _stream;
+    private readonly WebSocketClientOptions _options;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly Channel<WebSocketMessage> _messages;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<TimeSpan>> _pings = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _reader = Task.CompletedTask;
+    private long _nextPing;
+    private volatile bool _closeSent;
+    private volatile WsCoreException? _failure;
+
+    private WebSocketClient(Stream stream, Uri uri, string? subprotocol, IPEndPoint? remote, WebSocketClientOptions options)
+    {
+        _stream = stream;
+        Uri = uri;
+        Subprotocol = subprotocol;
+        RemoteEndPoint = remote;
+        _options = options;
+        _log = options.Logger;
+        _messages = Channel.CreateBounded<WebSocketMessage>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleWriter = true,
+        });
+    }
+
+    /// <summary>The URL connected to.</summary>
+    public Uri Uri { get; }
+
+    /// <summary>The subprotocol the server selected, or null.</summary>
+    public string? Subprotocol { get; }
+
+    /// <summary>The server's address (null when connected over a caller's stream).</summary>
+    public IPEndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The close code the server sent (1005 if its Close had none), or null while none came.</summary>
+    public ushort? CloseStatus { get; private set; }
+
+    /// <summary>The close reason the server sent, or null.</summary>
+    public string? CloseReason { get; private set; }
+
+    /// <summary>True once the connection has ended (close handshake done, failed or aborted).</summary>
+    public bool IsClosed => _closed.Task.IsCompleted;
+
+    /// <summary>
+    /// Connects to a <c>ws://</c> or <c>wss://</c> URL: resolves the name, connects TCP (each address in turn), adds
+    /// TLS for wss, and completes the opening handshake, checking <c>Sec-WebSocket-Accept</c>.
+    /// </summary>
+    /// <exception cref="WsCoreException">NameNotResolved, ConnectionFailed, Tls, HandshakeRejected (message starts with
+    /// the status, e.g. "503 Service Unavailable"), Timeout, or InvalidInput for a URL that is not ws/wss.</exception>
+    public static async Task<WebSocketClient> ConnectAsync(Uri uri, WebSocketClientOptions? options = null, CancellationToken cancel = default)
+    {
+        options ??= new WebSocketClientOptions();
+        var secure = uri.Scheme switch
+        {
+            "ws" => false,
+            "wss" => true,
+            _ => throw new WsCoreException(FailureKind.InvalidInput, $"'{uri}' is not a ws:// or wss:// URL"),
+        };
+        var port = uri.IsDefaultPort ? (secure ? 443 : 80) : uri.Port;
+        var host = uri.IdnHost;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(options.ConnectTimeout);
+        Socket? socket = null;
+        Stream? stream = null;
+        try
+        {
+            var addresses = await ResolveAsync(host, timeout.Token);
+            SocketException? lastError = null;
+            foreach (var address in addresses)
+            {
+                var candidate = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await candidate.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+                    socket = candidate;
+                    break;
+                }
+                catch (SocketException e)
+                {
+                    candidate.Dispose();
+                    lastError = e;
+                }
+                catch
+                {
+                    candidate.Dispose();
+                    throw;
+                }
+            }
+            if (socket is null)
+            {
+                throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot connect to {host}:{port}: {lastError?.Message ?? "no address"}",
+                    "is the server running, and is the port right?", lastError);
+            }
+            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            stream = new NetworkStream(socket, ownsSocket: true);
+            if (secure)
+                stream = await AuthenticateAsync(stream, host, options, timeout.Token);
+            var client = await HandshakeAsync(stream, uri, remote, options, timeout.Token);
+            stream = null;
+            socket = null;
+            return client;
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new WsCoreException(FailureKind.Timeout, $"connecting to {uri} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s");
+        }
+        finally
+        {
+            if (stream is not null)
+                await stream.DisposeAsync();
+            else
+                socket?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Completes the opening handshake over a stream the caller connected (an in-memory pipe in tests, a proxy
+    /// tunnel, a serial bridge). The client owns the stream afterwards.
+    /// </summary>
+    public static async Task<WebSocketClient> ConnectAsync(Stream stream, Uri uri, WebSocketClientOptions? options = null, CancellationToken cancel = default)
+    {
+        options ??= new WebSocketClientOptions();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            return await HandshakeAsync(stream, uri, null, options, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new WsCoreException(FailureKind.Timeout, $"the handshake with {uri} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s");
+        }
+    }
+
+    /// <summary>Sends one whole message (masked with a fresh key, §5.3).</summary>
+    public Task SendAsync(MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancel = default) =>
+        SendFrameAsync(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload, fin: true, cancel);
+
+    /// <summary>Sends a text message.</summary>
+    public Task SendTextAsync(string text, CancellationToken cancel = default) =>
+        SendAsync(MessageType.Text, Encoding.UTF8.GetBytes(text), cancel);
+
+    /// <summary>
+    /// Sends one frame as given, for fragmented messages (first frame Text/Binary with <paramref name="fin"/> false,
+    /// then Continuation frames) and for tests that need exact frames.
+    /// </summary>
+    public async Task SendFrameAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin = true, CancellationToken cancel = default)
+    {
+        ThrowIfEnded();
+        await _sendLock.WaitAsync(cancel);
+        try
+        {
+            ThrowIfEnded();
+            await WriteFrameLockedAsync(opcode, payload.Span, fin, cancel);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The next message. Returns null when the connection closed normally (1000 or 1001 from the server, or after
+    /// <see cref="CloseAsync"/>); then <see cref="CloseStatus"/> says how.
+    /// </summary>
+    /// <exception cref="WsCoreException">ConnectionEnded: the server closed with another code, broke the protocol, or
+    /// the TCP connection ended without a Close frame.</exception>
+    public async ValueTask<WebSocketMessage?> ReceiveAsync(CancellationToken cancel = default)
+    {
+        while (await _messages.Reader.WaitToReadAsync(cancel))
+        {
+            if (_messages.Reader.TryRead(out var message))
+                return message;
+        }
+        if (_failure is { } failure)
+            throw new WsCoreException(failure.Kind, failure.Message, failure.Hint, failure.InnerException);
+        return null;
+    }
+
+    /// <summary>
+    /// Sends a Ping and waits for its Pong; returns the round-trip time. Works while nobody calls
+    /// <see cref="ReceiveAsync"/>: the background reader matches the Pong.
+    /// </summary>
+    public async Task<TimeSpan> PingAsync(CancellationToken cancel = default)
+    {
+        var id = Interlocked.Increment(ref _nextPing);
+        var pong = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pings[id] = pong;
+        try
+        {
+            var payload = new byte[16];
+            BinaryPrimitives.WriteInt64BigEndian(payload, id);
+            BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(8), Stopwatch.GetTimestamp());
+            await SendFrameAsync(Opcode.Ping, payload, fin: true, cancel);
+            return await pong.Task.WaitAsync(cancel);
+        }
+        finally
+        {
+            _pings.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// Closes: sends a Close with <paramref name="code"/> and <paramref name="reason"/>, waits up to
+    /// <see cref="WebSocketClientOptions.CloseTimeout"/> for the server's Close and the end of TCP, then releases the
+    /// connection. Safe to call more than once and after the server closed.
+    /// </summary>
+    public async Task CloseAsync(ushort code = Protocol.CloseStatus.NormalClosure, string reason = "", CancellationToken cancel = default)
+    {
+        if (!IsClosed && !_closeSent)
+        {
+            try
+            {
+                await SendCloseAsync(code, reason, cancel);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or WsCoreException)
+            {
+                // Already gone: nothing to wait for.
+            }
+        }
+        await Task.WhenAny(_closed.Task, Task.Delay(_options.CloseTimeout, cancel));
+        await DisposeAsync();
+    }
+
+    /// <summary>Ends the connection at once (no close handshake) and releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _abort.Cancel();
+        try
+        {
+            await _reader;
+        }
+        catch
+        {
+            // The reader records its own failure.
+        }
+        await _stream.DisposeAsync();
+        while (_messages.Reader.TryRead(out var message))
+            message.Dispose();
+    }
+
+    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
+    {
+        if (IPAddress.TryParse(host, out var literal))
+            return [literal];
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(host, cancel);
+            if (addresses.Length == 0)
+                throw new WsCoreException(FailureKind.NameNotResolved, $"'{host}' has no address");
+            return addresses;
+        }
+        catch (SocketException e)
+        {
+            throw new WsCoreException(FailureKind.NameNotResolved, $"cannot resolve '{host}': {e.Message}",
+                host.EndsWith(".local", StringComparison.OrdinalIgnoreCase) ? "for .local names, is the device on this network and mDNS (avahi) running?" : "check the host name", e);
+        }
+    }
+
+    private static async Task<Stream> AuthenticateAsync(Stream stream, string host, WebSocketClientOptions options, CancellationToken cancel)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            var authentication = new SslClientAuthenticationOptions { TargetHost = host };
+            if (options.AllowUntrustedCertificate)
+                authentication.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            await tls.AuthenticateAsClientAsync(authentication, cancel);
+            return tls;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync();
+            throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
+                e is AuthenticationException ? "for a self-signed device certificate, allow untrusted certificates" : null, e);
+        }
+    }
+
+    private static async Task<WebSocketClient> HandshakeAsync(Stream stream, Uri uri, IPEndPoint? remote, WebSocketClientOptions options, CancellationToken cancel)
+    {
+        var key = ClientHandshake.CreateKey();
+        var request = ClientHandshake.BuildRequest(uri, key, options.Subprotocols, options.Origin, options.Headers);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxResponseHeadBytes);
+        try
+        {
+            await stream.WriteAsync(request, cancel);
+            await stream.FlushAsync(cancel);
+            var filled = 0;
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await stream.ReadAsync(buffer.AsMemory(filled, MaxResponseHeadBytes - filled), cancel);
+                }
+                catch (IOException e)
+                {
+                    throw new WsCoreException(FailureKind.HandshakeRejected, $"the server dropped the connection during the handshake: {e.Message}", null, e);
+                }
+                if (read == 0)
+                    throw new WsCoreException(FailureKind.HandshakeRejected, "the server closed the connection without answering the handshake");
+                filled += read;
+                var status = HttpResponseHead.TryParse(buffer.AsSpan(0, filled), MaxResponseHeadBytes, out var response, out var headLength);
+                if (status == HttpParseStatus.NeedMoreData)
+                    continue;
+                if (status != HttpParseStatus.Complete)
+                    throw new WsCoreException(FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
+                var problem = ClientHandshake.Validate(response!, key, options.Subprotocols, out var subprotocol);
+                if (problem is not null)
+                {
+                    var hint = response!.StatusCode == 503 ? "the server is full (too many clients); retry later" : null;
+                    throw new WsCoreException(FailureKind.HandshakeRejected, problem, hint);
+                }
+                var client = new WebSocketClient(stream, uri, subprotocol, remote, options);
+                var leftover = buffer.AsSpan(headLength, filled - headLength).ToArray();
+                client._reader = Task.Run(() => client.ReadLoopAsync(leftover));
+                return client;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task ReadLoopAsync(byte[] leftover)
+    {
+        using var decoder = new MessageDecoder(expectMaskedFrames: false, _options.MaxMessageBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+        try
+        {
+            var done = leftover.Length > 0 && await ProcessAsync(decoder, leftover);
+            while (!done)
+            {
+                var read = await _stream.ReadAsync(buffer, _abort.Token);
+                if (read == 0)
+                {
+                    if (CloseStatus is null)
+                        Fail($"the connection to {Uri} ended without a close frame (1006)");
+                    break;
+                }
+                done = await ProcessAsync(decoder, buffer.AsMemory(0, read));
+            }
+            // Done: the server closes TCP first after the close handshake (§7.1.1); wait for that briefly.
+            if (CloseStatus is not null)
+            {
+                using var linger = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+                linger.CancelAfter(_options.CloseTimeout);
+                while (await _stream.ReadAsync(buffer, linger.Token) > 0)
+                {
+                }
+                // The handshake is over: close our side of TCP too, so the server is not left waiting for it.
+                await _stream.DisposeAsync();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            if (CloseStatus is null && _failure is null && !_closeSent)
+                Fail("the connection was aborted");
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            if (CloseStatus is null)
+                Fail($"the connection to {Uri} failed: {e.Message}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _messages.Writer.TryComplete();
+            foreach (var ping in _pings.Values)
+                ping.TrySetException(_failure ?? new WsCoreException(FailureKind.ConnectionEnded, "the connection closed before the pong"));
+            _closed.TrySetResult();
+        }
+    }
+
+    // True when decoding is over (Close received or a violation).
+    private async ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
+    {
+        while (true)
+        {
+            var status = decoder.Decode(data.Span, out var consumed);
+            data = data[consumed..];
+            switch (status)
+            {
+                case DecodeStatus.NeedMoreData:
+                    return false;
+                case DecodeStatus.Message:
+                    var message = new WebSocketMessage(decoder.MessageType, decoder.DetachMessage());
+                    try
+                    {
+                        await _messages.Writer.WriteAsync(message, _abort.Token);
+                    }
+                    catch
+                    {
+                        message.Dispose();
+                        throw;
+                    }
+                    break;
+                case DecodeStatus.Ping:
+                    await SendControlAsync(Opcode.Pong, decoder.Payload.ToArray());
+                    break;
+                case DecodeStatus.Pong:
+                    var payload = decoder.Payload;
+                    if (payload.Length == 16 && _pings.TryGetValue(BinaryPrimitives.ReadInt64BigEndian(payload), out var pong))
+                        pong.TrySetResult(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64BigEndian(payload[8..])));
+                    break;
+                case DecodeStatus.Close:
+                    CloseStatus = decoder.CloseCode;
+                    CloseReason = decoder.CloseReason;
+                    if (decoder.CloseCode is not (Protocol.CloseStatus.NormalClosure or Protocol.CloseStatus.GoingAway or Protocol.CloseStatus.NoStatusReceived) && !_closeSent)
+                    {
+                        Fail($"the server closed the connection with {decoder.CloseCode} ({Protocol.CloseStatus.Describe(decoder.CloseCode)})"
+                            + (decoder.CloseReason.Length > 0 ? $": {decoder.CloseReason}" : ""));
+                    }
+                    if (!_closeSent)
+                        await TrySendCloseAsync(decoder.CloseCode == Protocol.CloseStatus.NoStatusReceived ? Protocol.CloseStatus.NormalClosure : decoder.CloseCode, "");
+                    return true;
+                case DecodeStatus.ProtocolError:
+                    var violation = decoder.Violation;
+                    Fail($"the server broke the protocol: {violation.Reason} (closing with {violation.CloseCode})");
+                    await TrySendCloseAsync(violation.CloseCode, violation.Reason);
+                    return true;
+            }
+        }
+    }
+
+    private void Fail(string message)
+    {
+        _failure ??= new WsCoreException(FailureKind.ConnectionEnded, message);
+        _log.Debug("{Uri}: {Message}", Uri, message);
+    }
+
+    private async Task TrySendCloseAsync(ushort code, string reason)
+    {
+        try
+        {
+            await SendCloseAsync(code, reason, _abort.Token);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or WsCoreException)
+        {
+        }
+    }
+
+    private async Task SendCloseAsync(ushort code, string reason, CancellationToken cancel)
+    {
+        var payload = new byte[FrameHeader.MaxControlPayload];
+        var length = FrameEncoder.WriteClosePayload(payload, code, reason);
+        await _sendLock.WaitAsync(cancel);
+        try
+        {
+            if (_closeSent)
+                return;
+            _closeSent = true;
+            await WriteFrameLockedAsync(Opcode.Close, payload.AsSpan(0, length), true, cancel);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task SendControlAsync(Opcode opcode, byte[] payload)
+    {
+        await _sendLock.WaitAsync(_abort.Token);
+        try
+        {
+            if (!_closeSent)
+                await WriteFrameLockedAsync(opcode, payload, true, _abort.Token);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private ValueTask WriteFrameLockedAsync(Opcode opcode, ReadOnlySpan<byte> payload, bool fin, CancellationToken cancel)
+    {
+        var length = FrameEncoder.GetFrameLength(payload.Length, masked: true);
+        var frame = ArrayPool<byte>.Shared.Rent(length);
+        FrameEncoder.Encode(frame, opcode, payload, fin, Masking.NewKey());
+        return WriteAndReturnAsync(frame, length, cancel);
+    }
+
+    private async ValueTask WriteAndReturnAsync(byte[] frame, int length, CancellationToken cancel)
+    {
+        try
+        {
+            await _stream.WriteAsync(frame.AsMemory(0, length), cancel);
+            await _stream.FlushAsync(cancel);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private void ThrowIfEnded()
+    {
+        if (_closeSent || IsClosed)
+            throw _failure is { } failure
+                ? new WsCoreException(failure.Kind, failure.Message, failure.Hint)
+                : new WsCoreException(FailureKind.ConnectionEnded, "the connection is closed");
+    }
+}

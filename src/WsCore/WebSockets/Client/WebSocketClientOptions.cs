@@ -1,0 +1,34 @@
+using Serilog;
+
+namespace WsCore.WebSockets.Client;
+
+/// <summary>Settings of <see cref="WebSocketClient.ConnectAsync(Uri, WebSocketClientOptions?, CancellationToken)"/>.</summary>
+public sealed class WebSocketClientOptions
+{
+    /// <summary>Subprotocols to offer, most preferred first.</summary>
+    public IReadOnlyList<string> Subprotocols { get; set; } = [];
+
+    /// <summary>An <c>Origin</c> header, as a browser would send (some servers check it); null sends none.</summary>
+    public string? Origin { get; set; }
+
+    /// <summary>Further request headers (name, value), e.g. an <c>Authorization</c> header.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; set; } = [];
+
+    /// <summary>Time allowed for name resolution, TCP connect, TLS and the opening handshake together.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <see cref="WebSocketClient.CloseAsync"/> waits for the server's side of the close handshake.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest message accepted from the server; a larger one fails the connection with 1009.</summary>
+    public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>How many received messages may wait for <see cref="WebSocketClient.ReceiveAsync"/> before reading pauses.</summary>
+    public int ReceiveQueueCapacity { get; set; } = 256;
+
+    /// <summary>For <c>wss://</c>: accept any server certificate (self-signed device certificates). Off by default.</summary>
+    public bool AllowUntrustedCertificate { get; set; }
+
+    /// <summary>Where the client logs.</summary>
+    public ILogger Logger { get; set; } = Serilog.Core.Logger.None;
+}

@@ -1,0 +1,171 @@
+using System.Text;
+
+namespace WsCore.WebSockets.Protocol;
+
+/// <summary>Outcome of parsing an HTTP/1.1 message head.</summary>
+public enum HttpParseStatus
+{
+    /// <summary>No blank line yet: read more bytes and parse all of them again.</summary>
+    NeedMoreData,
+    /// <summary>A head was parsed.</summary>
+    Complete,
+    /// <summary>No blank line within the size limit (answer 431).</summary>
+    TooLarge,
+    /// <summary>Not an HTTP/1.x message head (answer 400).</summary>
+    Malformed,
+}
+
+/// <summary>Header fields of an HTTP/1.1 message, looked up case-insensitively (RFC 9110 §5.1).</summary>
+public abstract class HttpHead
+{
+    private readonly List<KeyValuePair<string, string>> _fields;
+
+    private protected HttpHead(List<KeyValuePair<string, string>> fields) => _fields = fields;
+
+    /// <summary>Every field in arrival order, names as sent.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Fields => _fields;
+
+    /// <summary>The value of the first field called <paramref name="name"/>, or null.</summary>
+    public string? Get(string name)
+    {
+        foreach (var field in _fields)
+        {
+            if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
+                return field.Value;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The comma-separated elements of every field called <paramref name="name"/>, trimmed, empty ones dropped
+    /// (RFC 9110 §5.6.1: a list may be split over several lines or written on one).
+    /// </summary>
+    public IEnumerable<string> GetList(string name)
+    {
+        foreach (var field in _fields)
+        {
+            if (!string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
+                continue;
+            foreach (var element in field.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                yield return element;
+        }
+    }
+
+    /// <summary>True when the list field <paramref name="name"/> holds <paramref name="token"/>, compared case-insensitively.</summary>
+    public bool HasToken(string name, string token)
+    {
+        foreach (var element in GetList(name))
+        {
+            if (string.Equals(element, token, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
+    // Finds the head's end, checks its size and splits it into a start line and header fields (RFC 9112 §2-§5).
+    private protected static HttpParseStatus Split(ReadOnlySpan<byte> buffer, int maxHeadBytes,
+        out string startLine, out List<KeyValuePair<string, string>> fields, out int headLength)
+    {
+        startLine = "";
+        fields = [];
+        headLength = 0;
+        var end = buffer.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+            return buffer.Length >= maxHeadBytes ? HttpParseStatus.TooLarge : HttpParseStatus.NeedMoreData;
+        if (end + 4 > maxHeadBytes)
+            return HttpParseStatus.TooLarge;
+        headLength = end + 4;
+        // Header bytes are ASCII; Latin-1 keeps any stray byte as one char so nothing is lost or thrown.
+        var text = Encoding.Latin1.GetString(buffer[..end]);
+        var lines = text.Split("\r\n");
+        startLine = lines[0];
+        for (var i = 1; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            // Obsolete line folding (RFC 9112 §5.2) and whitespace before the colon (§5.1) are refused.
+            if (line.Length == 0 || line[0] is ' ' or '\t')
+                return HttpParseStatus.Malformed;
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || line[colon - 1] is ' ' or '\t')
+                return HttpParseStatus.Malformed;
+            fields.Add(new(line[..colon], line[(colon + 1)..].Trim(' ', '\t')));
+        }
+        return HttpParseStatus.Complete;
+    }
+}
+
+/// <summary>An HTTP/1.1 request head: request line and header fields.</summary>
+public sealed class HttpRequestHead : HttpHead
+{
+    private HttpRequestHead(string method, string target, string version, List<KeyValuePair<string, string>> fields)
+        : base(fields)
+    {
+        Method = method;
+        Target = target;
+        Version = version;
+    }
+
+    /// <summary>The method, e.g. <c>GET</c>.</summary>
+    public string Method { get; }
+
+    /// <summary>The request target as sent, e.g. <c>/chat?room=1</c>.</summary>
+    public string Target { get; }
+
+    /// <summary>The target without its query.</summary>
+    public string Path => Target.IndexOf('?') is var q and >= 0 ? Target[..q] : Target;
+
+    /// <summary>The protocol version, e.g. <c>HTTP/1.1</c>.</summary>
+    public string Version { get; }
+
+    /// <summary>
+    /// Parses a request head from the start of <paramref name="buffer"/> (which may hold bytes after the head:
+    /// <paramref name="headLength"/> says where the head ends).
+    /// </summary>
+    public static HttpParseStatus TryParse(ReadOnlySpan<byte> buffer, int maxHeadBytes, out HttpRequestHead? head, out int headLength)
+    {
+        head = null;
+        var status = Split(buffer, maxHeadBytes, out var startLine, out var fields, out headLength);
+        if (status != HttpParseStatus.Complete)
+            return status;
+        var parts = startLine.Split(' ');
+        if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+            return HttpParseStatus.Malformed;
+        head = new HttpRequestHead(parts[0], parts[1], parts[2], fields);
+        return HttpParseStatus.Complete;
+    }
+}
+
+/// <summary>An HTTP/1.1 response head: status line and header fields.</summary>
+public sealed class HttpResponseHead : HttpHead
+{
+    private HttpResponseHead(string statusLine, int statusCode, List<KeyValuePair<string, string>> fields)
+        : base(fields)
+    {
+        StatusLine = statusLine;
+        StatusCode = statusCode;
+    }
+
+    /// <summary>The whole status line, e.g. <c>HTTP/1.1 503 Service Unavailable</c>.</summary>
+    public string StatusLine { get; }
+
+    /// <summary>The status code, e.g. 101.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>The status code and reason phrase, e.g. <c>503 Service Unavailable</c>.</summary>
+    public string Status => StatusLine.IndexOf(' ') is var space and >= 0 ? StatusLine[(space + 1)..] : StatusLine;
+
+    /// <summary>Parses a response head from the start of <paramref name="buffer"/>.</summary>
+    public static HttpParseStatus TryParse(ReadOnlySpan<byte> buffer, int maxHeadBytes, out HttpResponseHead? head, out int headLength)
+    {
+        head = null;
+        var status = Split(buffer, maxHeadBytes, out var startLine, out var fields, out headLength);
+        if (status != HttpParseStatus.Complete)
+            return status;
+        var parts = startLine.Split(' ', 3);
+        if (parts.Length < 2 || !parts[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || parts[1].Length != 3
+            || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code))
+            return HttpParseStatus.Malformed;
+        head = new HttpResponseHead(startLine, code, fields);
+        return HttpParseStatus.Complete;
+    }
+}

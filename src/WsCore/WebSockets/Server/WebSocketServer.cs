@@ -1,0 +1,320 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+using Serilog;
+using WsCore.WebSockets.Protocol;
+
+namespace WsCore.WebSockets.Server;
+
+/// <summary>
+/// A WebSocket server (RFC 6455) on one TCP port: the workstation counterpart of the ESP32 firmware's server. It
+/// accepts up to <see cref="WebSocketServerOptions.MaxClients"/> clients (one more gets 503), serves an optional page
+/// to plain GET requests, delivers what clients send through <see cref="Events"/> (the firmware's
+/// <c>ws_get_recv_queue()</c>), and sends with <see cref="Send"/> (the firmware's <c>ws_send()</c>; id
+/// <see cref="AllClients"/> = -1 broadcasts).
+/// </summary>
+/// <remarks>
+/// <para>Thread-safety: <see cref="Send"/>, <see cref="SendText"/>, <see cref="CloseClient"/> and the properties may be
+/// called from any thread at any time. <see cref="Events"/> has one intended reader.</para>
+/// <para>Each client has one writer task, the only code that writes to its socket, draining a bounded queue in
+/// batches. A broadcast encodes its frame once into a pooled, reference-counted buffer shared by all queues.</para>
+/// </remarks>
+public sealed class WebSocketServer : IAsyncDisposable
+{
+    /// <summary>The client id meaning "every client" (the firmware's index -1).</summary>
+    public const int AllClients = -1;
+
+    private readonly Channel<ServerEvent> _events;
+    private readonly Lock _clientsLock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    // Every accepted connection (handshaking, serving a page, or a registered client) and its task.
+    private readonly Dictionary<ServerConnection, Task> _connections = [];
+    private ServerConnection[] _clients = [];
+    private int _nextId;
+    private Socket? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+    private Task _keepAlive = Task.CompletedTask;
+    private long _slowClientsDropped;
+    private long _clientsRefused;
+    private int _stopped;
+
+    /// <summary>Creates a server; nothing listens until <see cref="Start"/>.</summary>
+    public WebSocketServer(WebSocketServerOptions options)
+    {
+        Options = options;
+        options.Validate();
+        _events = Channel.CreateBounded<ServerEvent>(new BoundedChannelOptions(options.EventQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+    }
+
+    /// <summary>The options the server was created with (do not change them after <see cref="Start"/>).</summary>
+    public WebSocketServerOptions Options { get; }
+
+    /// <summary>The bound address and port (the real port when 0 was asked for). Valid after <see cref="Start"/>.</summary>
+    public IPEndPoint LocalEndPoint { get; private set; } = new(IPAddress.None, 0);
+
+    /// <summary>True when the listening socket takes IPv4 and IPv6 (bound to <c>[::]</c> in dual mode).</summary>
+    public bool IsDualMode { get; private set; }
+
+    /// <summary>
+    /// Opens, messages and closes, in order per client. Read it continuously: when
+    /// <see cref="WebSocketServerOptions.EventQueueCapacity"/> events wait, receiving pauses. Completes after
+    /// <see cref="StopAsync"/>.
+    /// </summary>
+    public ChannelReader<ServerEvent> Events => _events.Reader;
+
+    /// <summary>How many WebSocket clients are connected.</summary>
+    public int ClientCount => Volatile.Read(ref _clients).Length;
+
+    /// <summary>The ids of the connected clients.</summary>
+    public IReadOnlyList<int> ClientIds => Array.ConvertAll(Volatile.Read(ref _clients), c => c.Id);
+
+    /// <summary>How many clients were closed for not reading fast enough (1008).</summary>
+    public long SlowClientsDropped => Interlocked.Read(ref _slowClientsDropped);
+
+    /// <summary>How many upgrade requests were refused with 503 because the server was full.</summary>
+    public long ClientsRefused => Interlocked.Read(ref _clientsRefused);
+
+    /// <summary>Binds and starts accepting. Throws <see cref="WsCoreException"/> (ConnectionFailed) when the port is taken.</summary>
+    public void Start()
+    {
+        if (_listener is not null)
+            throw new InvalidOperationException("The server is already started.");
+        _listener = Bind();
+        LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        Options.Logger.Debug("listening on {EndPoint} (dual mode: {DualMode})", LocalEndPoint, IsDualMode);
+        _acceptLoop = AcceptLoopAsync(_listener);
+        if (Options.PingInterval > TimeSpan.Zero)
+            _keepAlive = KeepAliveLoopAsync();
+    }
+
+    /// <summary>
+    /// Queues a message for one client, or for every client with <see cref="AllClients"/>. Returns how many clients
+    /// it was queued for (0 when the id is unknown). Never blocks: a client whose queue is full is closed with 1008.
+    /// </summary>
+    /// <param name="clientId">A client id from <see cref="ClientConnected"/>, or <see cref="AllClients"/>.</param>
+    /// <param name="type">Text or binary. Text must be valid UTF-8 (not checked here).</param>
+    /// <param name="payload">The message; copied before this returns.</param>
+    public int Send(int clientId, MessageType type, ReadOnlySpan<byte> payload)
+    {
+        var clients = Volatile.Read(ref _clients);
+        if (clients.Length == 0)
+            return 0;
+        // Encoded once; every queue takes a reference to the same pooled buffer.
+        var frame = OutgoingFrame.Create(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload);
+        var queued = 0;
+        try
+        {
+            foreach (var client in clients)
+            {
+                if ((clientId == AllClients || client.Id == clientId) && client.Enqueue(frame))
+                    queued++;
+            }
+        }
+        finally
+        {
+            frame.Release();
+        }
+        return queued;
+    }
+
+    /// <summary>A snapshot of the connected clients, by id, with their message counts.</summary>
+    public IReadOnlyList<ClientInfo> GetClients() => Array.ConvertAll(Volatile.Read(ref _clients),
+        c => new ClientInfo(c.Id, c.RemoteEndPoint, c.ConnectedAt, c.MessagesIn, c.MessagesOut));
+
+    /// <summary>Sends a text message (see <see cref="Send"/>).</summary>
+    public int SendText(int clientId, string text) => Send(clientId, MessageType.Text, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Starts the close handshake with one client. False when no such client is open.</summary>
+    public bool CloseClient(int clientId, ushort code = CloseStatus.NormalClosure, string reason = "")
+    {
+        foreach (var client in Volatile.Read(ref _clients))
+        {
+            if (client.Id == clientId)
+                return client.BeginClose(code, reason);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Graceful shutdown: stops accepting, sends Close 1001 to every client, waits up to
+    /// <see cref="WebSocketServerOptions.CloseTimeout"/> for them to answer, aborts the rest, then completes
+    /// <see cref="Events"/>.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
+        _stopping.Cancel();
+        _listener?.Dispose();
+        try
+        {
+            await _acceptLoop;
+            await _keepAlive;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        KeyValuePair<ServerConnection, Task>[] pending;
+        lock (_connections)
+            pending = [.. _connections];
+        // Registered clients get Close 1001 (§7.4.1); connections still handshaking or serving a page are aborted.
+        foreach (var (connection, _) in pending)
+            connection.BeginClose(CloseStatus.GoingAway, "server shutting down");
+        var all = Task.WhenAll(pending.Select(p => p.Value));
+        if (await Task.WhenAny(all, Task.Delay(Options.CloseTimeout + TimeSpan.FromSeconds(1))) != all)
+        {
+            Options.Logger.Warning("some clients did not close in time; aborting them");
+            foreach (var (connection, _) in pending)
+                connection.Abort();
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1)));
+        }
+        _events.Writer.TryComplete();
+    }
+
+    /// <summary>Same as <see cref="StopAsync"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+    }
+
+    internal bool TryRegister(ServerConnection connection)
+    {
+        lock (_clientsLock)
+        {
+            if (_clients.Length >= Options.MaxClients || _stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _clientsRefused);
+                return false;
+            }
+            connection.Id = ++_nextId;
+            _clients = [.. _clients, connection];
+            return true;
+        }
+    }
+
+    internal async ValueTask OnClientOpenedAsync(ServerConnection connection, string path, string? subprotocol)
+    {
+        Options.Logger.Information("client {Client} connected from {Remote} ({Count}/{Max})",
+            connection.Id, connection.RemoteEndPoint, ClientCount, Options.MaxClients);
+        await PublishAsync(new ClientConnected(connection.Id, connection.RemoteEndPoint, path, subprotocol));
+    }
+
+    internal async ValueTask OnClientClosedAsync(ServerConnection connection, ushort code, string reason, bool byServer, bool publish)
+    {
+        lock (_clientsLock)
+            _clients = Array.FindAll(_clients, c => c != connection);
+        Options.Logger.Information("client {Client} ({Remote}) closed: {Code} {Description}{Reason}",
+            connection.Id, connection.RemoteEndPoint, code, CloseStatus.Describe(code), reason.Length > 0 ? $" ({reason})" : "");
+        if (publish)
+            await PublishAsync(new ClientDisconnected(connection.Id, connection.RemoteEndPoint, code, reason, byServer));
+    }
+
+    internal void OnSlowClientDropped(ServerConnection connection, int queuedBytes)
+    {
+        var total = Interlocked.Increment(ref _slowClientsDropped);
+        Options.Logger.Warning("client {Client} ({Remote}) too slow: {Queued} bytes queued, limit {Limit}; closing with 1008 ({Total} dropped so far)",
+            connection.Id, connection.RemoteEndPoint, queuedBytes, Options.MaxQueuedBytesPerClient, total);
+    }
+
+    internal async ValueTask PublishAsync(ServerEvent serverEvent)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(serverEvent);
+        }
+        catch (ChannelClosedException)
+        {
+            (serverEvent as IDisposable)?.Dispose();
+        }
+    }
+
+    private Socket Bind()
+    {
+        var address = Options.BindAddress;
+        var wantDual = address is null || address.Equals(IPAddress.IPv6Any);
+        if (wantDual && !Socket.OSSupportsIPv6)
+        {
+            address = IPAddress.Any;
+            wantDual = false;
+        }
+        address ??= IPAddress.IPv6Any;
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (wantDual)
+                socket.DualMode = true;
+            IsDualMode = wantDual;
+            // Lets a restarted server bind while old connections sit in TIME_WAIT (Linux semantics: not port sharing).
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, Options.Port));
+            socket.Listen(512);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "another program listens on that port; pick another with --port" : null;
+            throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot listen on {address}:{Options.Port}: {e.Message}", hint, e);
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException e)
+            {
+                // E.g. EMFILE under load: log, and keep accepting.
+                Options.Logger.Warning("accept failed: {Error}", e.SocketErrorCode);
+                continue;
+            }
+            socket.NoDelay = true;
+            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            if (remote.Address.IsIPv4MappedToIPv6)
+                remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
+            var connection = new ServerConnection(this, socket, remote);
+            // Added under the lock the continuation takes, so a connection that ends at once is still removed.
+            lock (_connections)
+                _connections[connection] = Task.Run(connection.RunAsync).ContinueWith(_ =>
+                {
+                    lock (_connections)
+                        _connections.Remove(connection);
+                }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task KeepAliveLoopAsync()
+    {
+        var interval = Options.PingInterval;
+        // Check several times per interval so a silent client is pinged close to on time.
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(interval.TotalMilliseconds / 4, 10, 1000));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                var now = Environment.TickCount64;
+                foreach (var client in Volatile.Read(ref _clients))
+                    client.CheckAlive(now, (long)interval.TotalMilliseconds);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

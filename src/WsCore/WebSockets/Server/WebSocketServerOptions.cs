@@ -1,0 +1,86 @@
+using System.Net;
+using Serilog;
+using WsCore.WebSockets.Protocol;
+
+namespace WsCore.WebSockets.Server;
+
+/// <summary>A page served for a plain HTTP GET (no Upgrade).</summary>
+/// <param name="ContentType">E.g. <c>text/html; charset=utf-8</c>.</param>
+/// <param name="Body">The bytes sent.</param>
+public sealed record HttpPage(string ContentType, ReadOnlyMemory<byte> Body);
+
+/// <summary>Settings of a <see cref="WebSocketServer"/>. Defaults follow the ESP32 firmware it mirrors.</summary>
+public sealed class WebSocketServerOptions
+{
+    /// <summary>
+    /// The address to listen on. Null (the default) or <see cref="IPAddress.IPv6Any"/> means every interface, IPv4
+    /// and IPv6, through one dual-mode socket (IPv4 only where the host has no IPv6). <see cref="IPAddress.Any"/>
+    /// or a specific address binds just that.
+    /// </summary>
+    public IPAddress? BindAddress { get; set; }
+
+    /// <summary>TCP port; 0 lets the OS pick a free one (see <see cref="WebSocketServer.LocalEndPoint"/>).</summary>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>
+    /// The most WebSocket clients at once (the firmware's MAX_OPEN_WS_NR, 5). One more gets
+    /// <c>503 Service Unavailable</c> with <c>Retry-After</c>, and nobody else notices.
+    /// </summary>
+    public int MaxClients { get; set; } = 5;
+
+    /// <summary>The largest message accepted, summed over fragments; larger ones close the client with 1009.</summary>
+    public int MaxMessageBytes { get; set; } = 65_536;
+
+    /// <summary>
+    /// A client silent this long gets a Ping; one still silent after a second interval is dropped (close code 1006
+    /// in its event). <see cref="TimeSpan.Zero"/> turns keep-alive off.
+    /// </summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for the peer's side of a close handshake (and for a lingering close) before aborting.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a new connection has to send its request head.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest request head accepted (431 beyond).</summary>
+    public int MaxRequestHeadBytes { get; set; } = 8192;
+
+    /// <summary>
+    /// Bytes of encoded frames allowed to wait in one client's outgoing queue. A client that falls further behind
+    /// (it stopped reading) is closed with 1008 and counted in the logs, so it never grows memory or stalls others.
+    /// </summary>
+    public int MaxQueuedBytesPerClient { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// How many received events may wait for the consumer of <see cref="WebSocketServer.Events"/>. When full, the
+    /// receive loops pause (TCP pushes back on the clients): read the events.
+    /// </summary>
+    public int EventQueueCapacity { get; set; } = 1024;
+
+    /// <summary>Subprotocols the server speaks, most preferred first.</summary>
+    public IReadOnlyList<string> Subprotocols { get; set; } = [];
+
+    /// <summary>
+    /// Answers plain GET requests: the request path in, a page or null (404) out. Null (the default) answers
+    /// every plain request with 404.
+    /// </summary>
+    public Func<HttpRequestHead, HttpPage?>? PageHandler { get; set; }
+
+    /// <summary>Where the server logs (never to the console by itself).</summary>
+    public ILogger Logger { get; set; } = Serilog.Core.Logger.None;
+
+    internal void Validate()
+    {
+        if (Port is < 0 or > 65535)
+            throw new WsCoreException(FailureKind.InvalidInput, $"port {Port} is not a TCP port");
+        if (MaxClients < 1)
+            throw new WsCoreException(FailureKind.InvalidInput, "the client limit must be at least 1");
+        if (MaxMessageBytes < 1)
+            throw new WsCoreException(FailureKind.InvalidInput, "the message size limit must be at least 1 byte");
+        if (PingInterval < TimeSpan.Zero || CloseTimeout <= TimeSpan.Zero || HandshakeTimeout <= TimeSpan.Zero)
+            throw new WsCoreException(FailureKind.InvalidInput, "timeouts must be positive");
+        if (MaxQueuedBytesPerClient < 1024)
+            throw new WsCoreException(FailureKind.InvalidInput, "the per-client queue must hold at least 1 KiB");
+    }
+}

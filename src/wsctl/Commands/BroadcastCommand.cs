@@ -1,0 +1,84 @@
+using System.CommandLine;
+using WsCore;
+using WsCore.WebSockets.Client;
+using Wsctl.Cli;
+using Wsctl.Send;
+
+namespace Wsctl.Commands;
+
+/// <summary><c>wsctl broadcast</c>: one message to every client of a running serve, or to many devices.</summary>
+public static class BroadcastCommand
+{
+    public static Command Create()
+    {
+        var message = new Argument<string?>("MESSAGE")
+        {
+            Description = "The text to send; '-' or none reads stdin (serve: one message per line).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var port = Options.Port("The port of the wsctl serve whose clients get the message.", 8080);
+        var list = new Option<bool>("--list") { Description = "List the clients of the serve on --port (id, address, since, messages in/out)." };
+        var to = new Option<string[]>("--to")
+        {
+            Description = "Send to this device or server instead (repeatable): ws://HOST[:PORT][/PATH] or HOST[:PORT].",
+            HelpName = "TARGET",
+        };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "With --to: at most this many targets at once.",
+            DefaultValueFactory = _ => 16,
+            HelpName = "N",
+        };
+        var binary = new Option<bool>("--binary") { Description = "Send stdin (or --file) whole, as one binary message." };
+        var file = new Option<string?>("--file") { Description = "Send this file as one binary message.", HelpName = "FILE" };
+        var hex = new Option<bool>("--hex") { Description = "MESSAGE is hex; send the bytes as a binary message." };
+        var base64 = new Option<bool>("--base64") { Description = "MESSAGE is base64; send the bytes as a binary message." };
+        var timeout = Options.Duration("--timeout", "With --to: the limit for each target.", TimeSpan.FromSeconds(10));
+        var json = new Option<bool>("--json") { Description = "Print results as JSON lines." };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
+        parallel.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+                r.AddError("--parallel: must be at least 1.");
+        });
+
+        var command = new Command("broadcast", HelpText.Describe(
+            "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print how " +
+            "many received it; or, with --to, to many devices at once, one result line per target.",
+            [
+                "wsctl broadcast '{\"cmd\":\"reboot\"}' --port 8080",
+                "wsctl broadcast --list",
+                "wsctl broadcast 'fw=1.2' --to esp32-a.local --to esp32-b.local --json",
+            ],
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
+            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial, ExitCode.Interrupted))
+        {
+            message, port, list, to, parallel, binary, file, hex, base64, timeout, json, insecure,
+        };
+
+        command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, async (log, token) =>
+        {
+            var stdout = Console.OpenStandardOutput();
+            var targets = parse.GetValue(to) ?? [];
+            if (parse.GetValue(list))
+            {
+                if (targets.Length > 0 || parse.GetValue(message) is not null)
+                    throw new WsCoreException(FailureKind.InvalidInput, "--list takes no MESSAGE and no --to");
+                return await BroadcastSession.ListAsync(parse.GetValue(port), parse.GetValue(json), stdout, token);
+            }
+            var outgoing = Outgoing.FromArguments(parse.GetValue(message), parse.GetValue(binary), parse.GetValue(file),
+                parse.GetValue(hex), parse.GetValue(base64), Console.OpenStandardInput);
+            if (targets.Length == 0)
+                return await BroadcastSession.ToServeClientsAsync(parse.GetValue(port), outgoing, parse.GetValue(json), stdout, token);
+
+            // Every target gets the same message: read stdin whole (its lines joined) once, up front.
+            byte[]? payload = null;
+            await foreach (var m in outgoing.ReadAsync(token))
+                payload = payload is null ? m.ToArray() : [.. payload, (byte)'\n', .. m.Span];
+            return await BroadcastSession.ToTargetsAsync(targets, outgoing.Type, payload ?? [], parse.GetValue(parallel),
+                parse.GetValue(timeout), parse.GetValue(json),
+                new WebSocketClientOptions { AllowUntrustedCertificate = parse.GetValue(insecure) }, log, stdout, token);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using WsCore;
+using WsCore.WebSockets.Client;
+using Wsctl.Cli;
+using Wsctl.Send;
+
+namespace Wsctl.Commands;
+
+/// <summary><c>wsctl send</c>: send messages to a device or server (or to one client of a running serve).</summary>
+public static class SendCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string?>("TARGET")
+        {
+            Description = "ws://HOST[:PORT][/PATH], wss://…, or HOST[:PORT] (ws, port 8080, path /). With --client: the MESSAGE.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var message = new Argument<string?>("MESSAGE")
+        {
+            Description = "The text to send; '-' or none reads stdin, one message per line, each sent as it arrives.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var binary = new Option<bool>("--binary") { Description = "Send stdin (or --file) whole, as one binary message." };
+        var file = new Option<string?>("--file") { Description = "Send this file as one binary message.", HelpName = "FILE" };
+        var hex = new Option<bool>("--hex") { Description = "MESSAGE is hex; send the bytes as a binary message." };
+        var base64 = new Option<bool>("--base64") { Description = "MESSAGE is base64; send the bytes as a binary message." };
+        var wait = new Option<int>("--wait") { Description = "Then print the next N messages received.", HelpName = "N" };
+        var waitFor = new Option<string?>("--wait-for")
+        {
+            Description = "Then wait for a message matching this regular expression, and print it.",
+            HelpName = "REGEX",
+        };
+        var timeout = Options.Duration("--timeout",
+            "Limit for each network step (connect and handshake, waiting, close); when given, also for the whole run, stdin included.",
+            TimeSpan.FromSeconds(10));
+        var json = new Option<bool>("--json") { Description = "Print received messages and the result as JSON lines." };
+        var header = new Option<string[]>("--header")
+        {
+            Description = "Add a request header (repeatable).",
+            HelpName = "NAME:VALUE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var subprotocol = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable).", HelpName = "NAME" };
+        var origin = new Option<string?>("--origin") { Description = "Send an Origin header, as a browser would.", HelpName = "ORIGIN" };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
+        var client = new Option<int?>("--client")
+        {
+            Description = "Send to this client of the wsctl serve on --port (ids are in serve's open events).",
+            HelpName = "ID",
+        };
+        var port = Options.Port("With --client: the port of the wsctl serve to use.", 8080);
+
+        wait.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+                r.AddError("--wait: must be 0 or more.");
+        });
+        waitFor.Validators.Add(r =>
+        {
+            var pattern = r.GetValueOrDefault<string?>();
+            if (pattern is not null && !IsRegex(pattern))
+                r.AddError($"--wait-for: '{pattern}' is not a valid regular expression.");
+        });
+        header.Validators.Add(r =>
+        {
+            foreach (var h in r.GetValueOrDefault<string[]>() ?? [])
+                if (h.IndexOf(':') <= 0)
+                    r.AddError($"--header: '{h}' is not NAME:VALUE.");
+        });
+
+        var command = new Command("send", HelpText.Describe(
+            "Send messages to a WebSocket device or server, then optionally wait for replies; closes with 1000 when done. " +
+            "With --client, sends through a running wsctl serve to one of its clients.",
+            [
+                "wsctl send esp32ws.local '{\"cmd\":\"led\",\"on\":true}' --wait 1",
+                "sensor-reader | wsctl send ws://192.168.1.40:8080/",
+                "wsctl send --client 2 'hello, client 2' --port 8080",
+            ],
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
+            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Interrupted))
+        {
+            target, message, binary, file, hex, base64, wait, waitFor, timeout, json, header, subprotocol, origin, insecure, client, port,
+        };
+
+        command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, async (log, token) =>
+        {
+            var first = parse.GetValue(target);
+            var second = parse.GetValue(message);
+            var clientId = parse.GetValue(client);
+            if (clientId is not null && second is not null)
+                throw new WsCoreException(FailureKind.InvalidInput, "with --client, give only MESSAGE (the serve is chosen by --port)");
+            var text = clientId is null ? second : first;
+            var outgoing = Outgoing.FromArguments(text, parse.GetValue(binary), parse.GetValue(file),
+                parse.GetValue(hex), parse.GetValue(base64), Console.OpenStandardInput);
+            var stdout = Console.OpenStandardOutput();
+            if (clientId is { } id)
+                return await SendSession.ToServeClientAsync(parse.GetValue(port), id, outgoing, parse.GetValue(json), stdout, token);
+            if (first is null)
+                throw new WsCoreException(FailureKind.InvalidInput, "TARGET is missing", "wsctl send ws://HOST:PORT/ MESSAGE, or --client ID MESSAGE");
+
+            var waitPattern = parse.GetValue(waitFor);
+            var limit = parse.GetValue(timeout);
+            var timeoutGiven = parse.GetResult(timeout) is { Implicit: false };
+            var settings = new SendSettings(
+                WebSocketTarget.Parse(first),
+                outgoing,
+                parse.GetValue(wait),
+                waitPattern is null ? null : new Regex(waitPattern, RegexOptions.None, TimeSpan.FromSeconds(1)),
+                limit,
+                timeoutGiven ? limit : null,
+                parse.GetValue(json),
+                new WebSocketClientOptions
+                {
+                    Headers = (parse.GetValue(header) ?? []).Select(SplitHeader).ToList(),
+                    Subprotocols = parse.GetValue(subprotocol) ?? [],
+                    Origin = parse.GetValue(origin),
+                    AllowUntrustedCertificate = parse.GetValue(insecure),
+                });
+            return await SendSession.RunAsync(settings, log, stdout, token);
+        }));
+        return command;
+    }
+
+    private static KeyValuePair<string, string> SplitHeader(string header)
+    {
+        var colon = header.IndexOf(':');
+        return new(header[..colon].Trim(), header[(colon + 1)..].Trim());
+    }
+
+    private static bool IsRegex(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

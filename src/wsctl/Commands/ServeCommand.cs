@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Net;
+using Wsctl.Cli;
+using Wsctl.Serve;
+
+namespace Wsctl.Commands;
+
+/// <summary><c>wsctl serve</c>: the ESP32 firmware's WebSocket server, on a workstation.</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var port = Options.Port("TCP port to listen on (0: any free port).", 8080, allowZero: true);
+        var bind = new Option<string?>("--bind")
+        {
+            Description = "Address to listen on (default: every IPv4 and IPv6 address; 0.0.0.0 for IPv4 only, 127.0.0.1 for this machine only).",
+            HelpName = "ADDR",
+        };
+        var maxClients = new Option<int>("--max-clients")
+        {
+            Description = "Most WebSocket clients at once; one more gets HTTP 503 with Retry-After.",
+            DefaultValueFactory = _ => 5,
+            HelpName = "N",
+        };
+        var maxMessage = new Option<int>("--max-message")
+        {
+            Description = "Largest message in bytes (summed over fragments); larger ones close the client with 1009.",
+            DefaultValueFactory = _ => 65_536,
+            HelpName = "BYTES",
+        };
+        var counterInterval = Options.Duration("--counter-interval",
+            "How often to broadcast the counter {\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":N}}.", TimeSpan.FromSeconds(5));
+        var noCounter = new Option<bool>("--no-counter") { Description = "Do not broadcast the counter." };
+        var pingInterval = Options.Duration("--ping-interval",
+            "Ping clients silent this long; drop those silent for another interval (0: never).", TimeSpan.FromSeconds(30));
+        var noPage = new Option<bool>("--no-page") { Description = "Do not serve the test page (plain GET gets 404)." };
+        var echo = new Option<bool>("--echo") { Description = "Send every message back to its sender." };
+        var relay = new Option<bool>("--relay") { Description = "Send every message to every client, sender included." };
+        var json = new Option<bool>("--json") { Description = "Print every event (open, text, binary, close) as one JSON object per line." };
+
+        maxClients.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+                r.AddError("--max-clients: must be at least 1.");
+        });
+        maxMessage.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 1 << 30)
+                r.AddError("--max-message: must be between 1 and 1073741824 bytes.");
+        });
+        counterInterval.Validators.Add(r =>
+        {
+            // Text that is no duration at all was already reported by the option's parser.
+            if (r.Tokens.Count > 0 && Cli.Duration.TryParse(r.Tokens[0].Value, out var interval) && interval <= TimeSpan.Zero)
+                r.AddError("--counter-interval: must be above 0 (use --no-counter to turn it off).");
+        });
+        bind.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string?>();
+            if (text is not null && !TryParseBind(text, out _))
+                r.AddError($"--bind: '{text}' is not an IP address.");
+        });
+
+        var command = new Command("serve",
+            "Run a WebSocket server like the ESP32 firmware's: port 8080, at most 5 clients (one more gets 503), a JSON " +
+            "counter broadcast every 5 s, and a test page at http://HOST:PORT/. Received messages go to stdout, one per " +
+            "line; each line on stdin is sent to every client. Ctrl-C or SIGTERM closes every client with 1001 and exits 0.\n\n" +
+            "Examples:\n" +
+            "  wsctl serve                                   # like the device; open http://localhost:8080/\n" +
+            "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
+            "  wsctl serve --json --counter-interval 1s > events.jsonl\n\n" +
+            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
+        {
+            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(echo) && r.GetValue(relay))
+                r.AddError("--echo and --relay exclude each other.");
+        });
+
+        command.SetAction((parse, cancel) =>
+        {
+            // serve handles SIGINT/SIGTERM itself (close 1001, exit 0); System.CommandLine's own handling would end
+            // the process with 130 after its 2 s grace period, cutting the close handshakes short.
+            parse.InvocationConfiguration.ProcessTerminationTimeout = null;
+            TryParseBind(parse.GetValue(bind), out var bindAddress);
+            var settings = new ServeSettings(
+                parse.GetValue(port),
+                bindAddress,
+                parse.GetValue(maxClients),
+                parse.GetValue(maxMessage),
+                parse.GetValue(noCounter) ? null : parse.GetValue(counterInterval),
+                parse.GetValue(pingInterval),
+                !parse.GetValue(noPage),
+                parse.GetValue(echo),
+                parse.GetValue(relay),
+                parse.GetValue(json));
+            return VerbRunner.RunAsync(parse, cancel, (log, token) =>
+                ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
+        });
+        return command;
+    }
+
+    // Null address = every interface (dual-mode IPv6 socket).
+    private static bool TryParseBind(string? text, out IPAddress? address)
+    {
+        address = null;
+        switch (text)
+        {
+            case null or "*" or "any":
+                return true;
+            case "localhost":
+                address = IPAddress.Loopback;
+                return true;
+            default:
+                return IPAddress.TryParse(text, out address);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Serilog;
+using WsCore;
+using WsCore.Control;
+using WsCore.WebSockets.Client;
+using WsCore.WebSockets.Protocol;
+using Wsctl.Cli;
+
+namespace Wsctl.Send;
+
+/// <summary>One target's outcome in <c>wsctl broadcast --to</c>.</summary>
+public sealed record TargetResult(string Target, WsCoreException? Error, double Milliseconds)
+{
+    public bool Ok => Error is null;
+}
+
+/// <summary><c>wsctl broadcast</c>: to every client of a running serve, or to many devices at once.</summary>
+public static class BroadcastSession
+{
+    /// <summary>Through serve's control socket: every client gets the message(s); prints how many received each.</summary>
+    public static async Task<ExitCode> ToServeClientsAsync(int port, Outgoing messages, bool jsonOutput, Stream stdout, CancellationToken cancel)
+    {
+        await using var control = await ControlClient.ConnectAsync(port, cancel);
+        var json = jsonOutput ? new JsonLines(stdout) : null;
+        await foreach (var message in messages.ReadAsync(cancel))
+        {
+            var answer = await control.RequestAsync(
+                new ControlRequest(ControlOperation.Broadcast, 0, message, messages.Type == MessageType.Binary), cancel);
+            if (!answer.Ok)
+                throw new WsCoreException(FailureKind.Other, answer.Error ?? "the server refused the broadcast");
+            if (json is not null)
+                json.Write(w =>
+                {
+                    w.WriteString("type", "result");
+                    w.WriteBoolean("ok", true);
+                    w.WriteNumber("port", port);
+                    w.WriteNumber("delivered", answer.Delivered);
+                });
+            else
+                stdout.Write(Encoding.UTF8.GetBytes($"delivered to {answer.Delivered} client{(answer.Delivered == 1 ? "" : "s")}\n"));
+            stdout.Flush();
+        }
+        return ExitCode.Ok;
+    }
+
+    /// <summary><c>broadcast --list</c>: the clients of the serve on <paramref name="port"/>.</summary>
+    public static async Task<ExitCode> ListAsync(int port, bool jsonOutput, Stream stdout, CancellationToken cancel)
+    {
+        await using var control = await ControlClient.ConnectAsync(port, cancel);
+        var answer = await control.RequestAsync(new ControlRequest(ControlOperation.List, 0, default, false), cancel);
+        var clients = answer.Clients ?? [];
+        if (jsonOutput)
+        {
+            var json = new JsonLines(stdout);
+            foreach (var c in clients)
+                json.Write(w =>
+                {
+                    w.WriteNumber("id", c.Id);
+                    w.WriteString("remote", c.Remote);
+                    w.WriteString("since", JsonLines.Timestamp(c.ConnectedSince));
+                    w.WriteNumber("in", c.MessagesIn);
+                    w.WriteNumber("out", c.MessagesOut);
+                });
+            return ExitCode.Ok;
+        }
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"ID",4}  {"REMOTE",-44} {"CONNECTED SINCE",-24} {"IN",8} {"OUT",8}");
+        foreach (var c in clients)
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{c.Id,4}  {c.Remote,-44} {c.ConnectedSince.ToLocalTime():yyyy-MM-dd HH:mm:ss}      {c.MessagesIn,8} {c.MessagesOut,8}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{clients.Count} client{(clients.Count == 1 ? "" : "s")} connected to the serve on port {port}");
+        stdout.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        return ExitCode.Ok;
+    }
+
+    /// <summary>
+    /// <c>broadcast --to</c>: connects to every target concurrently (at most <paramref name="parallel"/> at once), sends
+    /// the message, closes with 1000; one result line per target, in the order given. Exit: 0 when all succeed, 9
+    /// (partial) when some fail, and the first failure's own code when all fail.
+    /// </summary>
+    public static async Task<ExitCode> ToTargetsAsync(IReadOnlyList<string> targets, MessageType type, byte[] payload,
+        int parallel, TimeSpan timeout, bool jsonOutput, WebSocketClientOptions template, ILogger log, Stream stdout, CancellationToken cancel)
+    {
+        using var gate = new SemaphoreSlim(parallel);
+        var tasks = targets.Select(async target =>
+        {
+            await gate.WaitAsync(cancel);
+            try
+            {
+                return await SendOneAsync(target, type, payload, timeout, template, log, cancel);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        var results = await Task.WhenAll(tasks);
+
+        var json = jsonOutput ? new JsonLines(stdout) : null;
+        var width = Math.Min(60, results.Max(r => r.Target.Length));
+        foreach (var r in results)
+        {
+            if (json is not null)
+            {
+                json.Write(w =>
+                {
+                    w.WriteString("target", r.Target);
+                    w.WriteBoolean("ok", r.Ok);
+                    w.WriteNumber("ms", Math.Round(r.Milliseconds, 1));
+                    if (r.Error is not null)
+                    {
+                        w.WriteNumber("exit", (int)ExitCodes.From(r.Error.Kind));
+                        w.WriteString("error", r.Error.Message);
+                    }
+                });
+                continue;
+            }
+            var line = r.Ok
+                ? $"{r.Target.PadRight(width)}  ok      {r.Milliseconds,7:0.0} ms\n"
+                : $"{r.Target.PadRight(width)}  failed  {r.Milliseconds,7:0.0} ms  {r.Error!.Message} (exit {(int)ExitCodes.From(r.Error.Kind)})\n";
+            stdout.Write(Encoding.UTF8.GetBytes(line));
+        }
+        stdout.Flush();
+
+        var failures = results.Where(r => !r.Ok).ToList();
+        if (failures.Count == 0)
+            return ExitCode.Ok;
+        if (failures.Count == results.Length)
+            return ExitCodes.From(failures[0].Error!.Kind);
+        log.Warning("{Failed} of {Total} targets failed", failures.Count, results.Length);
+        return ExitCode.Partial;
+    }
+
+    private static async Task<TargetResult> SendOneAsync(string target, MessageType type, byte[] payload, TimeSpan timeout,
+        WebSocketClientOptions template, ILogger log, CancellationToken cancel)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var uri = WebSocketTarget.Parse(target);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            limit.CancelAfter(timeout);
+            var options = new WebSocketClientOptions
+            {
+                Headers = template.Headers,
+                Subprotocols = template.Subprotocols,
+                Origin = template.Origin,
+                AllowUntrustedCertificate = template.AllowUntrustedCertificate,
+                ConnectTimeout = timeout,
+                Logger = log,
+            };
+            try
+            {
+                await using var client = await WebSocketClient.ConnectAsync(uri, options, limit.Token);
+                await client.SendAsync(type, payload, limit.Token);
+                await client.CloseAsync(CloseStatus.NormalClosure, "", limit.Token);
+                if (client.CloseStatus is { } code && code is not (CloseStatus.NormalClosure or CloseStatus.GoingAway))
+                    throw new WsCoreException(FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
+            }
+            return new TargetResult(target, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (WsCoreException e)
+        {
+            return new TargetResult(target, e, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+}

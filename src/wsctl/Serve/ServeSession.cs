@@ -1,0 +1,154 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Serilog;
+using WsCore.Control;
+using WsCore.WebSockets.Protocol;
+using WsCore.WebSockets.Server;
+
+namespace Wsctl.Serve;
+
+/// <summary>What <c>wsctl serve</c> was asked to do.</summary>
+public sealed record ServeSettings(
+    int Port,
+    IPAddress? Bind,
+    int MaxClients,
+    int MaxMessageBytes,
+    TimeSpan? CounterInterval,
+    TimeSpan PingInterval,
+    bool Page,
+    bool Echo,
+    bool Relay,
+    bool Json);
+
+/// <summary>
+/// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
+/// test page), stdin lines broadcast, received messages on stdout, until SIGINT or SIGTERM.
+/// </summary>
+public static class ServeSession
+{
+    /// <summary>The counter message, as the firmware example sends it.</summary>
+    public static string CounterMessage(long value) =>
+        "{\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":" + value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
+
+    public static async Task<ExitCode> RunAsync(ServeSettings settings, ILogger log, Stream stdout, CancellationToken cancel)
+    {
+        // SIGINT and SIGTERM end serve gracefully: Close 1001 to every client, then exit 0 (not 130).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+        var options = new WebSocketServerOptions
+        {
+            BindAddress = settings.Bind,
+            Port = settings.Port,
+            MaxClients = settings.MaxClients,
+            MaxMessageBytes = settings.MaxMessageBytes,
+            PingInterval = settings.PingInterval,
+            PageHandler = settings.Page ? ServePage : null,
+            Logger = log,
+        };
+        await using var server = new WebSocketServer(options);
+        server.Start();
+        var port = server.LocalEndPoint.Port;
+        var where = server.IsDualMode ? $"ws://0.0.0.0:{port}/ and ws://[::]:{port}/"
+            : server.LocalEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"ws://[{server.LocalEndPoint.Address}]:{port}/"
+            : $"ws://{server.LocalEndPoint.Address}:{port}/";
+        log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
+            settings.Page ? $"; test page http://localhost:{port}/" : "");
+
+        // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
+        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server), log);
+
+        var printing = PrintEventsAsync(server, settings, stdout);
+        var counting = settings.CounterInterval is { } interval ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
+        StartStdinReader(server, log);
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        log.Information("stopping: closing {Count} client(s) with 1001", server.ClientCount);
+        await counting;
+        await server.StopAsync();
+        await printing;
+        return ExitCode.Ok;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static HttpPage? ServePage(HttpRequestHead request) =>
+        request.Path is "/" or "/index.html" ? new HttpPage(TestPage.ContentType, TestPage.Utf8) : null;
+
+    private static async Task CountAsync(WebSocketServer server, TimeSpan interval, CancellationToken cancel)
+    {
+        using var timer = new PeriodicTimer(interval);
+        long value = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancel))
+                server.SendText(WebSocketServer.AllClients, CounterMessage(++value));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
+    // redirected stdout sees every line promptly.
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout)
+    {
+        var printer = new EventPrinter(stdout, settings.Json);
+        var events = server.Events;
+        while (await events.WaitToReadAsync())
+        {
+            while (events.TryRead(out var serverEvent))
+            {
+                if (serverEvent is MessageReceived message)
+                {
+                    if (settings.Echo)
+                        server.Send(message.ClientId, message.Type, message.Payload.Span);
+                    else if (settings.Relay)
+                        server.Send(WebSocketServer.AllClients, message.Type, message.Payload.Span);
+                }
+                printer.Write(serverEvent);
+                (serverEvent as IDisposable)?.Dispose();
+            }
+            printer.Flush();
+        }
+    }
+
+    // Console input has no truly asynchronous read on every platform: a background thread reads lines, so the end of
+    // stdin (or a closed stdin under a service manager) just ends this thread and nothing else.
+    private static void StartStdinReader(WebSocketServer server, ILogger log)
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var input = new StreamReader(Console.OpenStandardInput());
+                while (input.ReadLine() is { } line)
+                {
+                    var sent = server.SendText(WebSocketServer.AllClients, line);
+                    log.Debug("stdin line sent to {Count} client(s)", sent);
+                }
+                log.Debug("stdin closed; still serving");
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                log.Debug("stdin unreadable ({Error}); still serving", e.Message);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "stdin lines",
+        };
+        thread.Start();
+    }
+}

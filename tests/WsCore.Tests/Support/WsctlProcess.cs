@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace WsCore.Tests.Support;
+
+/// <summary>
+/// The real <c>wsctl</c> as a child process: <c>dotnet wsctl.dll ARGS</c> from the test output directory (the test
+/// project references wsctl, so the dll is there), with stdin, stdout and stderr redirected and collected. Waits use
+/// timeouts, never sleeps; the process is always killed on dispose.
+/// </summary>
+public sealed partial class WsctlProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly List<string> _stdoutLines = [];
+
+    private WsctlProcess(Process process) => _process = process;
+
+    /// <summary>Path of wsctl.dll next to the test assembly.</summary>
+    public static string DllPath => Path.Combine(AppContext.BaseDirectory, "wsctl.dll");
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public StreamWriter StandardInput => _process.StandardInput;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+                return _stdout.ToString();
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+                return _stderr.ToString();
+        }
+    }
+
+    public IReadOnlyList<string> StdoutLines
+    {
+        get
+        {
+            lock (_stdout)
+                return [.. _stdoutLines];
+        }
+    }
+
+    /// <summary>Starts <c>dotnet wsctl.dll</c> with <paramref name="args"/>.</summary>
+    public static WsctlProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(DllPath);
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var wsctl = new WsctlProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (wsctl._stdout)
+            {
+                wsctl._stdout.AppendLine(e.Data);
+                wsctl._stdoutLines.Add(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (wsctl._stderr)
+                wsctl._stderr.AppendLine(e.Data);
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return wsctl;
+    }
+
+    /// <summary>Starts <c>wsctl serve --port 0 ARGS</c> and waits for its startup log line; returns it and the port.</summary>
+    public static async Task<(WsctlProcess Process, int Port)> StartServeAsync(params string[] args)
+    {
+        var process = Start(["serve", "--port", "0", .. args]);
+        try
+        {
+            var line = await process.WaitForStderrAsync(ListeningPattern(), TimeSpan.FromSeconds(30));
+            return (process, int.Parse(ListeningPattern().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until stdout has a line matching <paramref name="match"/>; returns it.</summary>
+    public Task<string> WaitForStdoutAsync(Func<string, bool> match, TimeSpan timeout) =>
+        WaitAsync(() => StdoutLines.FirstOrDefault(match), timeout, "stdout");
+
+    /// <summary>Waits until stderr has a line matching <paramref name="pattern"/>; returns it.</summary>
+    public Task<string> WaitForStderrAsync(Regex pattern, TimeSpan timeout) =>
+        WaitAsync(() => Stderr.Split('\n').FirstOrDefault(pattern.IsMatch), timeout, "stderr");
+
+    /// <summary>Sends a POSIX signal (e.g. "INT", "TERM") with kill(1).</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the exit and returns the exit code; throws TimeoutException when it keeps running.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"wsctl still running after {timeout}; stderr:\n{Stderr}");
+        }
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+
+    private async Task<string> WaitAsync(Func<string?> probe, TimeSpan timeout, string where)
+    {
+        var end = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < end)
+        {
+            if (probe() is { } found)
+                return found;
+            if (_process.HasExited)
+            {
+                await Task.Delay(100);
+                return probe() ?? throw new InvalidOperationException($"wsctl exited ({_process.ExitCode}) before the expected {where} line; stderr:\n{Stderr}");
+            }
+            await Task.Delay(25);
+        }
+        throw new TimeoutException($"no expected {where} line within {timeout}; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+    }
+
+    [GeneratedRegex(@"listening on .*?:(\d+)/")]
+    private static partial Regex ListeningPattern();
+}
