@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'completion' ;;
+    '') echo 'serve send broadcast probe bench completion' ;;
   esac
 }
 
@@ -16,6 +16,11 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --mdns-name --interface --help -h --verbose -v --quiet -q --log-format' ;;
+    'send') echo '--binary --file --hex --base64 --wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --help -h --verbose -v --quiet -q --log-format' ;;
+    'broadcast') echo '--port --list --to --discover --parallel --binary --file --hex --base64 --timeout --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
+    'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
+    'bench') echo '--mode --clients --size --duration --rate --json --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
 }
@@ -24,6 +29,44 @@ _wsctl_options() {
 _wsctl_value_kind() {
   case "$1|$2" in
     '|--log-format') echo 'choice json text' ;;
+    'serve|--port') echo 'text' ;;
+    'serve|--bind') echo 'text' ;;
+    'serve|--max-clients') echo 'text' ;;
+    'serve|--max-message') echo 'text' ;;
+    'serve|--counter-interval') echo 'text' ;;
+    'serve|--ping-interval') echo 'text' ;;
+    'serve|--mdns-name') echo 'text' ;;
+    'serve|--interface') echo 'text' ;;
+    'serve|--log-format') echo 'choice json text' ;;
+    'send|--file') echo 'path' ;;
+    'send|--wait') echo 'text' ;;
+    'send|--wait-for') echo 'text' ;;
+    'send|--timeout') echo 'text' ;;
+    'send|--header') echo 'text' ;;
+    'send|--subprotocol') echo 'text' ;;
+    'send|--origin') echo 'text' ;;
+    'send|--client') echo 'text' ;;
+    'send|--port') echo 'text' ;;
+    'send|--log-format') echo 'choice json text' ;;
+    'broadcast|--port') echo 'text' ;;
+    'broadcast|--to') echo 'text' ;;
+    'broadcast|--parallel') echo 'text' ;;
+    'broadcast|--file') echo 'path' ;;
+    'broadcast|--timeout') echo 'text' ;;
+    'broadcast|--log-format') echo 'choice json text' ;;
+    'probe|--port') echo 'text' ;;
+    'probe|--path') echo 'path' ;;
+    'probe|--count') echo 'text' ;;
+    'probe|--timeout') echo 'text' ;;
+    'probe|--wait-message') echo 'text' ;;
+    'probe|--interface') echo 'text' ;;
+    'probe|--log-format') echo 'choice json text' ;;
+    'bench|--mode') echo 'choice broadcast connect echo idle' ;;
+    'bench|--clients') echo 'text' ;;
+    'bench|--size') echo 'text' ;;
+    'bench|--duration') echo 'text' ;;
+    'bench|--rate') echo 'text' ;;
+    'bench|--log-format') echo 'choice json text' ;;
     'completion|--log-format') echo 'choice json text' ;;
   esac
 }

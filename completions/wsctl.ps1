@@ -4,17 +4,60 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('completion')
+        '' = @('serve', 'send', 'broadcast', 'probe', 'bench', 'completion')
     }
     $arguments = @{
         'completion' = @('bash', 'fish', 'pwsh', 'zsh')
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--mdns-name', '--interface', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'send' = @('--binary', '--file', '--hex', '--base64', '--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--binary', '--file', '--hex', '--base64', '--timeout', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
         '|--log-format' = 'choice json text'
+        'serve|--port' = 'text'
+        'serve|--bind' = 'text'
+        'serve|--max-clients' = 'text'
+        'serve|--max-message' = 'text'
+        'serve|--counter-interval' = 'text'
+        'serve|--ping-interval' = 'text'
+        'serve|--mdns-name' = 'text'
+        'serve|--interface' = 'text'
+        'serve|--log-format' = 'choice json text'
+        'send|--file' = 'path'
+        'send|--wait' = 'text'
+        'send|--wait-for' = 'text'
+        'send|--timeout' = 'text'
+        'send|--header' = 'text'
+        'send|--subprotocol' = 'text'
+        'send|--origin' = 'text'
+        'send|--client' = 'text'
+        'send|--port' = 'text'
+        'send|--log-format' = 'choice json text'
+        'broadcast|--port' = 'text'
+        'broadcast|--to' = 'text'
+        'broadcast|--parallel' = 'text'
+        'broadcast|--file' = 'path'
+        'broadcast|--timeout' = 'text'
+        'broadcast|--log-format' = 'choice json text'
+        'probe|--port' = 'text'
+        'probe|--path' = 'path'
+        'probe|--count' = 'text'
+        'probe|--timeout' = 'text'
+        'probe|--wait-message' = 'text'
+        'probe|--interface' = 'text'
+        'probe|--log-format' = 'choice json text'
+        'bench|--mode' = 'choice broadcast connect echo idle'
+        'bench|--clients' = 'text'
+        'bench|--size' = 'text'
+        'bench|--duration' = 'text'
+        'bench|--rate' = 'text'
+        'bench|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })

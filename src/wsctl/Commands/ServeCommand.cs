@@ -37,6 +37,17 @@ public static class ServeCommand
         var echo = new Option<bool>("--echo") { Description = "Send every message back to its sender." };
         var relay = new Option<bool>("--relay") { Description = "Send every message to every client, sender included." };
         var json = new Option<bool>("--json") { Description = "Print every event (open, text, binary, close) as one JSON object per line." };
+        var mdnsName = new Option<string?>("--mdns-name")
+        {
+            Description = "Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so 'wsctl probe NAME.local' " +
+                "finds it; goodbye records on exit. Off by default.",
+            HelpName = "NAME",
+        };
+        var mdnsInterface = new Option<string?>("--interface")
+        {
+            Description = "With --mdns-name: advertise on this network interface only (default: every multicast-capable one that is up).",
+            HelpName = "IFACE",
+        };
 
         maxClients.Validators.Add(r =>
         {
@@ -68,15 +79,18 @@ public static class ServeCommand
             "Examples:\n" +
             "  wsctl serve                                   # like the device; open http://localhost:8080/\n" +
             "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
-            "  wsctl serve --json --counter-interval 1s > events.jsonl\n\n" +
+            "  wsctl serve --json --counter-interval 1s > events.jsonl\n" +
+            "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
-            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
+            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, mdnsName, mdnsInterface,
         };
         command.Validators.Add(r =>
         {
             if (r.GetValue(echo) && r.GetValue(relay))
                 r.AddError("--echo and --relay exclude each other.");
+            if (r.GetValue(mdnsInterface) is not null && r.GetValue(mdnsName) is null)
+                r.AddError("--interface applies to --mdns-name; give both.");
         });
 
         command.SetAction((parse, cancel) =>
@@ -95,7 +109,9 @@ public static class ServeCommand
                 !parse.GetValue(noPage),
                 parse.GetValue(echo),
                 parse.GetValue(relay),
-                parse.GetValue(json));
+                parse.GetValue(json),
+                parse.GetValue(mdnsName),
+                parse.GetValue(mdnsInterface));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

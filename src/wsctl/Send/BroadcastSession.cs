@@ -4,6 +4,7 @@ using System.Text;
 using Serilog;
 using WsCore;
 using WsCore.Control;
+using WsCore.Mdns;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 using Wsctl.Cli;
@@ -73,6 +74,25 @@ public static class BroadcastSession
         text.AppendLine(CultureInfo.InvariantCulture, $"{clients.Count} client{(clients.Count == 1 ? "" : "s")} connected to the serve on port {port}");
         stdout.Write(Encoding.UTF8.GetBytes(text.ToString()));
         return ExitCode.Ok;
+    }
+
+    /// <summary>
+    /// <c>broadcast --discover</c>: the WebSocket URLs of every <c>_ws._tcp</c> device that answers a browse of
+    /// min(<paramref name="timeout"/>, 3 s), the same browse as <c>probe --discover</c>.
+    /// </summary>
+    /// <exception cref="WsCoreException">NameNotResolved when no device answered.</exception>
+    public static async Task<string[]> DiscoverTargetsAsync(TimeSpan timeout, ILogger log, CancellationToken cancel)
+    {
+        var browse = timeout < Probe.ProbeSession.MaxBrowse ? timeout : Probe.ProbeSession.MaxBrowse;
+        var devices = await new DeviceDiscovery(log).DiscoverAsync(browse, null, cancel);
+        var targets = devices.Where(d => d.Uri is not null).Select(d => d.Uri!.ToString()).ToArray();
+        foreach (var device in devices.Where(d => d.Uri is null))
+            log.Warning("{Instance}: no address or port in its DNS-SD answer; skipped", device.Instance.InstanceName);
+        return targets.Length > 0
+            ? targets
+            : throw new WsCoreException(FailureKind.NameNotResolved,
+                $"no {DeviceDiscovery.WebSocketServiceType} device answered within {browse.TotalSeconds:0.#} s",
+                "is the device on this network (same link: mDNS does not cross routers)?");
     }
 
     /// <summary>
@@ -148,6 +168,7 @@ public static class BroadcastSession
                 Subprotocols = template.Subprotocols,
                 Origin = template.Origin,
                 AllowUntrustedCertificate = template.AllowUntrustedCertificate,
+                Resolve = template.Resolve,
                 ConnectTimeout = timeout,
                 Logger = log,
             };
