@@ -162,13 +162,14 @@ public static class BroadcastSession
             var uri = WebSocketTarget.Parse(target);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             limit.CancelAfter(timeout);
+            var resolving = new ResolveWatch();
             var options = new WebSocketClientOptions
             {
                 Headers = template.Headers,
                 Subprotocols = template.Subprotocols,
                 Origin = template.Origin,
                 AllowUntrustedCertificate = template.AllowUntrustedCertificate,
-                Resolve = template.Resolve,
+                Resolve = resolving.Wrap(template.Resolve),
                 ConnectTimeout = timeout,
                 Logger = log,
             };
@@ -182,7 +183,7 @@ public static class BroadcastSession
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                throw new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
+                throw resolving.CutOff(timeout) ?? new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
             }
             return new TargetResult(target, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
