@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'serve send broadcast flash bench completion' ;;
+    '') echo 'serve send broadcast probe flash bench completion' ;;
   esac
 }
 
@@ -16,9 +16,10 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
-    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --help -h --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --help -h --verbose -v --quiet -q --log-format' ;;
     'send') echo '--binary --file --hex --base64 --wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --help -h --verbose -v --quiet -q --log-format' ;;
-    'broadcast') echo '--port --list --to --parallel --binary --file --hex --base64 --timeout --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
+    'broadcast') echo '--port --list --to --discover --parallel --binary --file --hex --base64 --timeout --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
+    'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
     'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
@@ -35,6 +36,8 @@ _wsctl_value_kind() {
     'serve|--max-message') echo 'text' ;;
     'serve|--counter-interval') echo 'text' ;;
     'serve|--ping-interval') echo 'text' ;;
+    'serve|--mdns-name') echo 'text' ;;
+    'serve|--interface') echo 'text' ;;
     'serve|--log-format') echo 'choice json text' ;;
     'send|--file') echo 'path' ;;
     'send|--wait') echo 'text' ;;
@@ -52,6 +55,13 @@ _wsctl_value_kind() {
     'broadcast|--file') echo 'path' ;;
     'broadcast|--timeout') echo 'text' ;;
     'broadcast|--log-format') echo 'choice json text' ;;
+    'probe|--port') echo 'text' ;;
+    'probe|--path') echo 'path' ;;
+    'probe|--count') echo 'text' ;;
+    'probe|--timeout') echo 'text' ;;
+    'probe|--wait-message') echo 'text' ;;
+    'probe|--interface') echo 'text' ;;
+    'probe|--log-format') echo 'choice json text' ;;
     'flash|--port') echo 'device' ;;
     'flash|-p') echo 'device' ;;
     'flash|--baud') echo 'text' ;;

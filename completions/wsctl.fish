@@ -4,7 +4,7 @@
 function __wsctl_commands
     switch "$argv[1]"
         case ''
-            echo serve send broadcast flash bench completion
+            echo serve send broadcast probe flash bench completion
     end
 end
 
@@ -12,11 +12,13 @@ function __wsctl_takes_value
     switch "$argv[1]|$argv[2]"
         case '|--log-format'
             return 0
-        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--log-format'
+        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--log-format'
             return 0
         case 'send|--file' 'send|--wait' 'send|--wait-for' 'send|--timeout' 'send|--header' 'send|--subprotocol' 'send|--origin' 'send|--client' 'send|--port' 'send|--log-format'
             return 0
         case 'broadcast|--port' 'broadcast|--to' 'broadcast|--parallel' 'broadcast|--file' 'broadcast|--timeout' 'broadcast|--log-format'
+            return 0
+        case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--log-format'
             return 0
         case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
             return 0
@@ -53,6 +55,7 @@ complete -c wsctl -f
 complete -c wsctl -n '__wsctl_at \'\'' -a serve -d 'Run a WebSocket server like the ESP32 firmware\'s: port 8080, at most 5 clients (one mor...'
 complete -c wsctl -n '__wsctl_at \'\'' -a send -d 'Send messages to a WebSocket device or server, then optionally wait for replies; closes...'
 complete -c wsctl -n '__wsctl_at \'\'' -a broadcast -d 'Send a message to every client of a running wsctl serve (the shell\'s ws_send with index...'
+complete -c wsctl -n '__wsctl_at \'\'' -a probe -d 'Check a WebSocket device\'s health in one command: resolve (mDNS for NAME.local, no nss-...'
 complete -c wsctl -n '__wsctl_at \'\'' -a flash -d 'Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.'
 complete -c wsctl -n '__wsctl_at \'\'' -a bench -d 'Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max),...'
 complete -c wsctl -n '__wsctl_at \'\'' -a completion -d 'Print the shell completion script for bash, zsh, fish or PowerShell.'
@@ -73,6 +76,8 @@ complete -c wsctl -n '__wsctl_at \'serve\'' -l echo -d 'Send every message back 
 complete -c wsctl -n '__wsctl_at \'serve\'' -l relay -d 'Send every message to every client, sender included.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l json -d 'Print every event (open, text, binary, close) as one JSON object per line.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l no-print -d 'Print nothing on stdout (benchmarks, conformance runs); events still go to the log.'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l mdns-name -x -d 'Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so \'wsctl ...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l interface -x -d 'With --mdns-name: advertise on this network interface only (default: every multicast-ca...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l quiet -s q -d 'Log only errors to stderr.'
@@ -98,6 +103,7 @@ complete -c wsctl -n '__wsctl_at \'send\'' -l log-format -x -a 'json text' -d 'F
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l port -x -d 'The port of the wsctl serve whose clients get the message.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l list -d 'List the clients of the serve on --port (id, address, since, messages in/out).'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l to -x -d 'Send to this device or server instead (repeatable): ws://HOST[:PORT][/PATH] or HOST[:PO...'
+complete -c wsctl -n '__wsctl_at \'broadcast\'' -l discover -d 'Send to every _ws._tcp device found by mDNS on the link (browses for min(--timeout, 3 s)).'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l parallel -x -d 'With --to: at most this many targets at once.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l binary -d 'Send stdin (or --file) whole, as one binary message.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l file -r -F -d 'Send this file as one binary message.'
@@ -110,6 +116,19 @@ complete -c wsctl -n '__wsctl_at \'broadcast\'' -l help -s h -d 'Show help and u
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l quiet -s q -d 'Log only errors to stderr.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l port -x -d 'TCP port, unless HOST gives one.'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l path -r -F -d 'Request path, unless HOST is a URL.'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l count -x -d 'Pings to send (round-trip times: min/avg/max); 0 skips the stage.'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l timeout -x -d 'Limit for each stage: the resolve (mDNS keeps asking until then), the TCP connect, the ...'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l wait-message -x -d 'How long to wait for the first message the server pushes (the firmware\'s counter); 0 sk...'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l interface -x -d 'mDNS: use only this network interface (default: every multicast-capable one that is up).'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l discover -d 'List every _ws._tcp device on the link (name, addresses, port, TXT) and probe each; bro...'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l json -d 'Print one JSON object: every stage, addresses, timings, RTTs, first message, close code...'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l help -s h -d 'Show help and usage information'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l quiet -s q -d 'Log only errors to stderr.'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l port -s p -x -a 'auto socket:// (ls /dev | string match -r \'^tty(USB|ACM)[0-9]+$\' | string replace -r \'^\' /dev/)' -d 'Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l baud -s b -x -d 'Switch to this baud rate after connecting (default: stay at 115200).'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l before -x -a 'default-reset default_reset no-reset no_reset' -d 'Reset into the bootloader first (default-reset) or not (no-reset).'

@@ -4,16 +4,17 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('serve', 'send', 'broadcast', 'flash', 'bench', 'completion')
+        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'bench', 'completion')
     }
     $arguments = @{
         'completion' = @('bash', 'fish', 'pwsh', 'zsh')
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--mdns-name', '--interface', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'send' = @('--binary', '--file', '--hex', '--base64', '--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'broadcast' = @('--port', '--list', '--to', '--parallel', '--binary', '--file', '--hex', '--base64', '--timeout', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--binary', '--file', '--hex', '--base64', '--timeout', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
@@ -26,6 +27,8 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'serve|--max-message' = 'text'
         'serve|--counter-interval' = 'text'
         'serve|--ping-interval' = 'text'
+        'serve|--mdns-name' = 'text'
+        'serve|--interface' = 'text'
         'serve|--log-format' = 'choice json text'
         'send|--file' = 'path'
         'send|--wait' = 'text'
@@ -43,6 +46,13 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'broadcast|--file' = 'path'
         'broadcast|--timeout' = 'text'
         'broadcast|--log-format' = 'choice json text'
+        'probe|--port' = 'text'
+        'probe|--path' = 'path'
+        'probe|--count' = 'text'
+        'probe|--timeout' = 'text'
+        'probe|--wait-message' = 'text'
+        'probe|--interface' = 'text'
+        'probe|--log-format' = 'choice json text'
         'flash|--port' = 'device'
         'flash|-p' = 'device'
         'flash|--baud' = 'text'

@@ -17,6 +17,7 @@ public static class WsctlCommand
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(BroadcastCommand.Create());
+        root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(FlashCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());

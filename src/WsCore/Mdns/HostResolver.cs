@@ -33,6 +33,18 @@ public sealed class HostResolver
     }
 
     /// <summary>
+    /// A <see cref="WsCore.WebSockets.Client.WebSocketClientOptions.Resolve"/> hook: <c>NAME.local</c> by mDNS (so
+    /// <c>wsctl send esp32ws.local</c> works without nss-mdns), other names by the system resolver; at most
+    /// <paramref name="timeout"/> per name. Addresses come back IPv4 first.
+    /// </summary>
+    public Func<string, CancellationToken, Task<IPAddress[]>> ForClient(TimeSpan timeout, MdnsOptions? mdnsOptions = null) =>
+        async (host, cancellationToken) =>
+        {
+            var resolution = await ResolveAsync(ProbeTarget.Parse(host), timeout, mdnsOptions, cancellationToken);
+            return [.. resolution.Addresses];
+        };
+
+    /// <summary>
     /// Resolves <paramref name="target"/>'s host within <paramref name="timeout"/>.
     /// </summary>
     /// <exception cref="WsCoreException">

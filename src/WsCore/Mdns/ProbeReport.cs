@@ -71,8 +71,35 @@ public sealed class ProbeReport(ProbeTarget target)
     /// <summary>The first message's text, or null if none arrived (or the stage was skipped).</summary>
     public string? FirstMessage { get; set; }
 
+    /// <summary>The first message's type: true for binary (then <see cref="FirstMessage"/> is base64).</summary>
+    public bool FirstMessageBinary { get; set; }
+
+    /// <summary>When the first message arrived, counted from the end of the handshake.</summary>
+    public TimeSpan? FirstMessageAfterOpen { get; set; }
+
+    /// <summary>The address and port the TCP connection reached, once it did.</summary>
+    public System.Net.IPEndPoint? ConnectedEndPoint { get; set; }
+
+    /// <summary>Addresses tried before the one that connected, with why each failed.</summary>
+    public List<string> FailedAddresses { get; } = [];
+
+    /// <summary>The server's answer to the opening handshake (101, or the status that refused it), once one came.</summary>
+    public WsCore.WebSockets.Protocol.HttpResponseHead? HandshakeResponse { get; set; }
+
+    /// <summary>True once the 101's <c>Sec-WebSocket-Accept</c> matched the key sent (RFC 6455 §4.2.2 step 5.4).</summary>
+    public bool AcceptKeyVerified { get; set; }
+
+    /// <summary>The subprotocol the server selected, or null.</summary>
+    public string? Subprotocol { get; set; }
+
     /// <summary>The close status code received, or null.</summary>
     public int? CloseCode { get; set; }
+
+    /// <summary>The close reason received, or null.</summary>
+    public string? CloseReason { get; set; }
+
+    /// <summary>Time from the start of the first stage to the end of the last.</summary>
+    public TimeSpan Total => _stages.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Elapsed);
 
     /// <summary>True once the handshake was answered with 503 (the device is full).</summary>
     public bool DeviceBusy { get; set; }

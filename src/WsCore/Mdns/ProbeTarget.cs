@@ -26,6 +26,11 @@ public enum HostKind
 /// <param name="Secure">True for <c>wss://</c>.</param>
 public sealed record ProbeTarget(string Host, HostKind Kind, int Port, string Path, bool Secure)
 {
+    /// <summary>The WebSocket URI as named (its host is what the request's <c>Host</c> header carries).</summary>
+    public Uri Uri => Kind == HostKind.Address
+        ? UriFor(IPAddress.Parse(Host))
+        : new Uri($"{(Secure ? "wss" : "ws")}://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}{Path}");
+
     /// <summary>The WebSocket URI for a given resolved address (brackets around IPv6, scope id kept).</summary>
     public Uri UriFor(IPAddress address)
     {

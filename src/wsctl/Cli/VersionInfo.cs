@@ -20,6 +20,18 @@ public static class VersionInfo
         }
     }
 
+    /// <summary>The version number alone (e.g. "0.1.0"), as serve advertises it in its mDNS TXT record.</summary>
+    public static string Number
+    {
+        get
+        {
+            var informational = typeof(VersionInfo).Assembly
+                .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+            var plus = informational.IndexOf('+');
+            return plus < 0 ? informational : informational[..plus];
+        }
+    }
+
     /// <summary>Replaces the default --version output with <see cref="Text"/>.</summary>
     public static void Install(RootCommand root)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using WsCore;
+using WsCore.Mdns;
 using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Send;
@@ -22,6 +23,10 @@ public static class BroadcastCommand
         {
             Description = "Send to this device or server instead (repeatable): ws://HOST[:PORT][/PATH] or HOST[:PORT].",
             HelpName = "TARGET",
+        };
+        var discover = new Option<bool>("--discover")
+        {
+            Description = "Send to every _ws._tcp device found by mDNS on the link (browses for min(--timeout, 3 s)).",
         };
         var parallel = new Option<int>("--parallel")
         {
@@ -47,27 +52,34 @@ public static class BroadcastCommand
             "many received it; or, with --to, to many devices at once, one result line per target.",
             [
                 "wsctl broadcast '{\"cmd\":\"reboot\"}' --port 8080",
-                "wsctl broadcast --list",
                 "wsctl broadcast 'fw=1.2' --to esp32-a.local --to esp32-b.local --json",
+                "wsctl broadcast '{\"cmd\":\"led\",\"on\":false}' --discover",
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial, ExitCode.Interrupted))
         {
-            message, port, list, to, parallel, binary, file, hex, base64, timeout, json, insecure,
+            message, port, list, to, discover, parallel, binary, file, hex, base64, timeout, json, insecure,
         };
 
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, async (log, token) =>
         {
             var stdout = Console.OpenStandardOutput();
             var targets = parse.GetValue(to) ?? [];
+            var discovering = parse.GetValue(discover);
             if (parse.GetValue(list))
             {
-                if (targets.Length > 0 || parse.GetValue(message) is not null)
-                    throw new WsCoreException(FailureKind.InvalidInput, "--list takes no MESSAGE and no --to");
+                if (targets.Length > 0 || discovering || parse.GetValue(message) is not null)
+                    throw new WsCoreException(FailureKind.InvalidInput, "--list takes no MESSAGE, no --to and no --discover");
                 return await BroadcastSession.ListAsync(parse.GetValue(port), parse.GetValue(json), stdout, token);
             }
             var outgoing = Outgoing.FromArguments(parse.GetValue(message), parse.GetValue(binary), parse.GetValue(file),
                 parse.GetValue(hex), parse.GetValue(base64), Console.OpenStandardInput);
+            if (discovering)
+            {
+                if (targets.Length > 0)
+                    throw new WsCoreException(FailureKind.InvalidInput, "give --to or --discover, not both");
+                targets = await BroadcastSession.DiscoverTargetsAsync(parse.GetValue(timeout), log, token);
+            }
             if (targets.Length == 0)
                 return await BroadcastSession.ToServeClientsAsync(parse.GetValue(port), outgoing, parse.GetValue(json), stdout, token);
 
@@ -77,7 +89,12 @@ public static class BroadcastCommand
                 payload = payload is null ? m.ToArray() : [.. payload, (byte)'\n', .. m.Span];
             return await BroadcastSession.ToTargetsAsync(targets, outgoing.Type, payload ?? [], parse.GetValue(parallel),
                 parse.GetValue(timeout), parse.GetValue(json),
-                new WebSocketClientOptions { AllowUntrustedCertificate = parse.GetValue(insecure) }, log, stdout, token);
+                new WebSocketClientOptions
+                {
+                    AllowUntrustedCertificate = parse.GetValue(insecure),
+                    // NAME.local by WsCore's own mDNS querier: works without nss-mdns (issue "mDNS").
+                    Resolve = new HostResolver(log).ForClient(parse.GetValue(timeout)),
+                }, log, stdout, token);
         }));
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using WsCore;
+using WsCore.Mdns;
 using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Send;
@@ -117,6 +118,8 @@ public static class SendCommand
                     Subprotocols = parse.GetValue(subprotocol) ?? [],
                     Origin = parse.GetValue(origin),
                     AllowUntrustedCertificate = parse.GetValue(insecure),
+                    // NAME.local by WsCore's own mDNS querier: works without nss-mdns (issue "mDNS").
+                    Resolve = new HostResolver(log).ForClient(limit),
                 });
             return await SendSession.RunAsync(settings, log, stdout, token);
         }));

@@ -41,6 +41,17 @@ public static class ServeCommand
         {
             Description = "Print nothing on stdout (benchmarks, conformance runs); events still go to the log.",
         };
+        var mdnsName = new Option<string?>("--mdns-name")
+        {
+            Description = "Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so 'wsctl probe NAME.local' " +
+                "finds it; goodbye records on exit. Off by default.",
+            HelpName = "NAME",
+        };
+        var mdnsInterface = new Option<string?>("--interface")
+        {
+            Description = "With --mdns-name: advertise on this network interface only (default: every multicast-capable one that is up).",
+            HelpName = "IFACE",
+        };
 
         maxClients.Validators.Add(r =>
         {
@@ -72,15 +83,19 @@ public static class ServeCommand
             "Examples:\n" +
             "  wsctl serve                                   # like the device; open http://localhost:8080/\n" +
             "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
-            "  wsctl serve --json --counter-interval 1s > events.jsonl\n\n" +
+            "  wsctl serve --json --counter-interval 1s > events.jsonl\n" +
+            "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, noPrint,
+            mdnsName, mdnsInterface,
         };
         command.Validators.Add(r =>
         {
             if (r.GetValue(echo) && r.GetValue(relay))
                 r.AddError("--echo and --relay exclude each other.");
+            if (r.GetValue(mdnsInterface) is not null && r.GetValue(mdnsName) is null)
+                r.AddError("--interface applies to --mdns-name; give both.");
         });
 
         command.SetAction((parse, cancel) =>
@@ -100,7 +115,9 @@ public static class ServeCommand
                 parse.GetValue(echo),
                 parse.GetValue(relay),
                 parse.GetValue(json),
-                !parse.GetValue(noPrint));
+                !parse.GetValue(noPrint),
+                parse.GetValue(mdnsName),
+                parse.GetValue(mdnsInterface));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

@@ -4,6 +4,7 @@ using System.Text;
 using Serilog;
 using WsCore;
 using WsCore.Control;
+using WsCore.Mdns;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 using Wsctl.Cli;
@@ -76,6 +77,25 @@ public static class BroadcastSession
     }
 
     /// <summary>
+    /// <c>broadcast --discover</c>: the WebSocket URLs of every <c>_ws._tcp</c> device that answers a browse of
+    /// min(<paramref name="timeout"/>, 3 s), the same browse as <c>probe --discover</c>.
+    /// </summary>
+    /// <exception cref="WsCoreException">NameNotResolved when no device answered.</exception>
+    public static async Task<string[]> DiscoverTargetsAsync(TimeSpan timeout, ILogger log, CancellationToken cancel)
+    {
+        var browse = timeout < Probe.ProbeSession.MaxBrowse ? timeout : Probe.ProbeSession.MaxBrowse;
+        var devices = await new DeviceDiscovery(log).DiscoverAsync(browse, null, cancel);
+        var targets = devices.Where(d => d.Uri is not null).Select(d => d.Uri!.ToString()).ToArray();
+        foreach (var device in devices.Where(d => d.Uri is null))
+            log.Warning("{Instance}: no address or port in its DNS-SD answer; skipped", device.Instance.InstanceName);
+        return targets.Length > 0
+            ? targets
+            : throw new WsCoreException(FailureKind.NameNotResolved,
+                $"no {DeviceDiscovery.WebSocketServiceType} device answered within {browse.TotalSeconds:0.#} s",
+                "is the device on this network (same link: mDNS does not cross routers)?");
+    }
+
+    /// <summary>
     /// <c>broadcast --to</c>: connects to every target concurrently (at most <paramref name="parallel"/> at once), sends
     /// the message, closes with 1000; one result line per target, in the order given. Exit: 0 when all succeed, 9
     /// (partial) when some fail, and the first failure's own code when all fail.
@@ -142,12 +162,14 @@ public static class BroadcastSession
             var uri = WebSocketTarget.Parse(target);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             limit.CancelAfter(timeout);
+            var resolving = new ResolveWatch();
             var options = new WebSocketClientOptions
             {
                 Headers = template.Headers,
                 Subprotocols = template.Subprotocols,
                 Origin = template.Origin,
                 AllowUntrustedCertificate = template.AllowUntrustedCertificate,
+                Resolve = resolving.Wrap(template.Resolve),
                 ConnectTimeout = timeout,
                 Logger = log,
             };
@@ -161,7 +183,7 @@ public static class BroadcastSession
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                throw new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
+                throw resolving.CutOff(timeout) ?? new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
             }
             return new TargetResult(target, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }

@@ -40,6 +40,8 @@ public static class SendSession
         using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         if (settings.WholeRunLimit is { } limit)
             whole.CancelAfter(limit);
+        var resolving = new ResolveWatch();
+        settings.ClientOptions.Resolve = resolving.Wrap(settings.ClientOptions.Resolve);
         try
         {
             settings.ClientOptions.ConnectTimeout = settings.Timeout;
@@ -76,7 +78,7 @@ public static class SendSession
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            var error = new WsCoreException(FailureKind.Timeout,
+            var error = resolving.CutOff(settings.WholeRunLimit ?? settings.Timeout) ?? new WsCoreException(FailureKind.Timeout,
                 $"timed out after {Duration.Format(settings.WholeRunLimit ?? settings.Timeout)} " +
                 (sent == 0 ? "before the first message was sent" : $"waiting for {Awaited(settings, received)}"),
                 "raise --timeout, or check that the server answers");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Serilog;
 using WsCore.Control;
+using WsCore.Mdns;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
 
@@ -19,7 +20,9 @@ public sealed record ServeSettings(
     bool Echo,
     bool Relay,
     bool Json,
-    bool Print = true);
+    bool Print = true,
+    string? MdnsName = null,
+    string? MdnsInterface = null);
 
 /// <summary>
 /// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
@@ -35,6 +38,7 @@ public static class ServeSession
     {
         // SIGINT and SIGTERM end serve gracefully: Close 1001 to every client, then exit 0 (not 130).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        IgnoredSignals.RestoreInterrupt();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
@@ -61,6 +65,14 @@ public static class ServeSession
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
         await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server), log);
 
+        // Advertised only once the listener is bound, so whoever finds it can connect. Disposed before the server
+        // stops (declared after it): the goodbye (RFC 6762 §10.1) leaves no stale record behind.
+        await using var mdns = settings.MdnsName is { } name
+            ? await MdnsResponder.StartAsync(name,
+                ServiceAdvertisement.WebSocket(InstanceName(name), port, "/", settings.MaxClients, Cli.VersionInfo.Number),
+                new MdnsResponderOptions { Network = new MdnsOptions { InterfaceName = settings.MdnsInterface } }, log, stop.Token)
+            : null;
+
         var printing = PrintEventsAsync(server, settings, stdout, log);
         var counting = settings.CounterInterval is { } interval ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
         StartStdinReader(server, log);
@@ -83,6 +95,13 @@ public static class ServeSession
             context.Cancel = true;
             stop.Cancel();
         }
+    }
+
+    // "benchhost.local" advertises the instance "benchhost".
+    private static string InstanceName(string mdnsName)
+    {
+        var name = mdnsName.TrimEnd('.');
+        return name.EndsWith(".local", StringComparison.OrdinalIgnoreCase) ? name[..^".local".Length] : name;
     }
 
     private static HttpPage? ServePage(HttpRequestHead request) =>

@@ -159,9 +159,11 @@ public class ClientTests
     {
         await using var server = TestServer.Start(configure: o => o.MaxClients = 1);
         await using var first = await WebSocketClient.ConnectAsync(server.Uri);
-        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(server.Uri));
+        var error = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => WebSocketClient.ConnectAsync(server.Uri));
         Assert.Equal(FailureKind.HandshakeRejected, error.Kind);
         Assert.Equal("503 Service Unavailable", error.Message);
+        Assert.Equal(503, error.StatusCode);
+        Assert.NotNull(error.Response.Get("Retry-After"));
     }
 
     [Fact]

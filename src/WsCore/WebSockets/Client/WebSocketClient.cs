@@ -43,10 +43,11 @@ public sealed class WebSocketClient : IAsyncDisposable
     private volatile bool _closeSent;
     private volatile WsCoreException? _failure;
 
-    private WebSocketClient(Stream stream, Uri uri, string? subprotocol, IPEndPoint? remote, WebSocketClientOptions options)
+    private WebSocketClient(Stream stream, Uri uri, string? subprotocol, IPEndPoint? remote, HttpResponseHead response, WebSocketClientOptions options)
     {
         _stream = stream;
         Uri = uri;
+        HandshakeResponse = response;
         Subprotocol = subprotocol;
         RemoteEndPoint = remote;
         _options = options;
@@ -63,6 +64,9 @@ public sealed class WebSocketClient : IAsyncDisposable
 
     /// <summary>The subprotocol the server selected, or null.</summary>
     public string? Subprotocol { get; }
+
+    /// <summary>The server's 101 response: status line and headers (<c>Server</c>, extensions…), as received.</summary>
+    public HttpResponseHead HandshakeResponse { get; }
 
     /// <summary>The server's address (null when connected over a caller's stream).</summary>
     public IPEndPoint? RemoteEndPoint { get; }
@@ -99,7 +103,7 @@ public sealed class WebSocketClient : IAsyncDisposable
         Stream? stream = null;
         try
         {
-            var addresses = await ResolveAsync(host, timeout.Token);
+            var addresses = await ResolveAsync(host, options, cancel, timeout.Token);
             SocketException? lastError = null;
             foreach (var address in addresses)
             {
@@ -274,10 +278,27 @@ public sealed class WebSocketClient : IAsyncDisposable
             message.Dispose();
     }
 
-    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
+    private static async Task<IPAddress[]> ResolveAsync(string host, WebSocketClientOptions options, CancellationToken caller, CancellationToken cancel)
     {
-        if (IPAddress.TryParse(host, out var literal))
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
             return [literal];
+        if (options.Resolve is { } resolve)
+        {
+            try
+            {
+                var resolved = await resolve(host, cancel);
+                return resolved.Length > 0
+                    ? resolved
+                    : throw new WsCoreException(FailureKind.NameNotResolved, $"'{host}' has no address");
+            }
+            catch (OperationCanceledException) when (!caller.IsCancellationRequested)
+            {
+                // mDNS has no negative answer (RFC 6762 §5): silence until the deadline means "no such name".
+                throw new WsCoreException(FailureKind.NameNotResolved,
+                    $"'{host}' could not be resolved within {options.ConnectTimeout.TotalSeconds:0.###} s",
+                    "is the device on this network? wsctl probe --discover lists the devices that answer");
+            }
+        }
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(host, cancel);
@@ -344,9 +365,9 @@ public sealed class WebSocketClient : IAsyncDisposable
                 if (problem is not null)
                 {
                     var hint = response!.StatusCode == 503 ? "the server is full (too many clients); retry later" : null;
-                    throw new WsCoreException(FailureKind.HandshakeRejected, problem, hint);
+                    throw new WebSocketHandshakeException(problem, response, hint);
                 }
-                var client = new WebSocketClient(stream, uri, subprotocol, remote, options);
+                var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options);
                 var leftover = buffer.AsSpan(headLength, filled - headLength).ToArray();
                 client._reader = Task.Run(() => client.ReadLoopAsync(leftover));
                 return client;

@@ -1,3 +1,4 @@
+using System.Net;
 using Serilog;
 
 namespace WsCore.WebSockets.Client;
@@ -28,6 +29,14 @@ public sealed class WebSocketClientOptions
 
     /// <summary>For <c>wss://</c>: accept any server certificate (self-signed device certificates). Off by default.</summary>
     public bool AllowUntrustedCertificate { get; set; }
+
+    /// <summary>
+    /// Resolves a host name to addresses in place of the system resolver (e.g. mDNS for <c>NAME.local</c> on machines
+    /// without nss-mdns); null uses the system resolver. Not called for address literals. The request's
+    /// <c>Host</c> header stays the name. Its token is cancelled at <see cref="ConnectTimeout"/>; a resolve cut off
+    /// by it is reported as <see cref="FailureKind.NameNotResolved"/>.
+    /// </summary>
+    public Func<string, CancellationToken, Task<IPAddress[]>>? Resolve { get; set; }
 
     /// <summary>Where the client logs.</summary>
     public ILogger Logger { get; set; } = Serilog.Core.Logger.None;

@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Serilog;
+using Serilog.Core;
+using WsCore.Mdns;
+using WsCore.WebSockets.Client;
+using WsCore.WebSockets.Protocol;
+
+namespace WsCore.Probe;
+
+/// <summary>What a probe does besides the target: how many pings, how long each step may take.</summary>
+public sealed record ProbeOptions
+{
+    /// <summary>Ping/pong round trips to measure (0: skip the stage).</summary>
+    public int PingCount { get; init; } = 3;
+
+    /// <summary>
+    /// Limit for each stage: the resolve (all of it: mDNS keeps asking until then), the TCP connect (all addresses
+    /// together), the handshake, each ping, and the close.
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to wait for the first message the server pushes (zero: skip the stage).</summary>
+    public TimeSpan WaitMessage { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>mDNS interfaces and families for <c>.local</c> names.</summary>
+    public MdnsOptions? Mdns { get; init; }
+
+    /// <summary>For <c>wss://</c>: accept any certificate (a device's self-signed one).</summary>
+    public bool AllowUntrustedCertificate { get; init; }
+}
+
+/// <summary>
+/// Checks a WebSocket device's health stage by stage (<c>wsctl probe</c>): resolve, TCP connect on its own socket (so
+/// connect and handshake are timed apart), the opening handshake over that stream, pings, the first pushed message,
+/// and the close. Every stage's outcome lands in a <see cref="ProbeReport"/>; a failed stage ends the probe. Only
+/// <see cref="OperationCanceledException"/> from the caller's token escapes. Thread-safety: stateless; concurrent
+/// probes are safe.
+/// </summary>
+public sealed class DeviceProber(ILogger? logger = null)
+{
+    private readonly ILogger _log = logger ?? Logger.None;
+
+    /// <summary>Probes <paramref name="target"/>, resolving its host first.</summary>
+    public async Task<ProbeReport> ProbeAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken = default)
+    {
+        var report = new ProbeReport(target);
+        if (await report.ResolveAsync(new HostResolver(_log), options.Timeout, options.Mdns, cancellationToken))
+            await ProbeConnectedStagesAsync(report, options, cancellationToken);
+        return report;
+    }
+
+    /// <summary>
+    /// Probes a device found by <see cref="DeviceDiscovery"/>: the browse already gave its addresses, so the resolve
+    /// stage records them (method "dns-sd") instead of asking again. The request's Host is the device's host name.
+    /// </summary>
+    public async Task<ProbeReport> ProbeAsync(DiscoveredDevice device, ProbeOptions options, CancellationToken cancellationToken = default)
+    {
+        var instance = device.Instance;
+        if (device.Target is not { } found || instance.HostName is null)
+        {
+            var unresolved = new ProbeReport(new ProbeTarget(instance.InstanceName, HostKind.Mdns, Math.Max(instance.Port, 1), "/", false));
+            unresolved.Add(new ProbeStageResult(ProbeStage.Resolve, false, TimeSpan.Zero,
+                $"{instance.InstanceName} gave no SRV record (host and port)", FailureKind.NameNotResolved));
+            return unresolved;
+        }
+        var report = new ProbeReport(found with { Host = instance.HostName.TrimEnd('.'), Kind = HostKind.Mdns });
+        if (instance.Addresses.Count == 0)
+        {
+            if (await report.ResolveAsync(new HostResolver(_log), options.Timeout, options.Mdns, cancellationToken))
+                await ProbeConnectedStagesAsync(report, options, cancellationToken);
+            return report;
+        }
+        report.Resolution = new HostResolution(instance.HostName, "dns-sd", instance.Addresses, instance.InterfaceName, TimeSpan.Zero, 0);
+        report.Add(new ProbeStageResult(ProbeStage.Resolve, true, TimeSpan.Zero,
+            $"dns-sd: {string.Join(", ", instance.Addresses)} on {instance.InterfaceName}"));
+        await ProbeConnectedStagesAsync(report, options, cancellationToken);
+        return report;
+    }
+
+    private async Task ProbeConnectedStagesAsync(ProbeReport report, ProbeOptions options, CancellationToken cancel)
+    {
+        Socket? socket = null;
+        if (!await report.RunStageAsync(ProbeStage.Connect, async () =>
+            {
+                socket = await ConnectAsync(report, options.Timeout, cancel);
+                return report.FailedAddresses.Count == 0
+                    ? FormatEndPoint(report.ConnectedEndPoint!)
+                    : $"{FormatEndPoint(report.ConnectedEndPoint!)} (after {string.Join("; ", report.FailedAddresses)})";
+            }))
+            return;
+
+        WebSocketClient? client = null;
+        try
+        {
+            if (!await report.RunStageAsync(ProbeStage.Handshake, async () =>
+                {
+                    client = await HandshakeAsync(report, socket!, options, cancel);
+                    socket = null;
+                    var response = client.HandshakeResponse;
+                    var server = response.Get("Server");
+                    return $"{response.Status}; accept key ok; subprotocol {client.Subprotocol ?? "none"}"
+                        + (server is null ? "" : $"; server {server}");
+                }))
+                return;
+            var opened = Stopwatch.StartNew();
+
+            if (options.PingCount > 0 && !await report.RunStageAsync(ProbeStage.Ping, () => PingAsync(report, client!, options, cancel)))
+                return;
+            if (options.WaitMessage > TimeSpan.Zero
+                && !await report.RunStageAsync(ProbeStage.FirstMessage, () => ReceiveFirstAsync(report, client!, options.WaitMessage, opened, cancel)))
+                return;
+            await report.RunStageAsync(ProbeStage.Close, () => CloseAsync(report, client!, options.Timeout, cancel));
+        }
+        finally
+        {
+            socket?.Dispose();
+            if (client is not null)
+                await client.DisposeAsync();
+        }
+    }
+
+    // Each address in turn (IPv4 first, as resolved) within one deadline for them all.
+    private async Task<Socket> ConnectAsync(ProbeReport report, TimeSpan timeout, CancellationToken cancel)
+    {
+        var port = report.Target.Port;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(timeout);
+        var timedOut = false;
+        foreach (var address in report.Resolution!.Addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var endPoint = new IPEndPoint(address, port);
+            try
+            {
+                await socket.ConnectAsync(endPoint, deadline.Token);
+                report.ConnectedEndPoint = endPoint;
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                report.FailedAddresses.Add($"{FormatEndPoint(endPoint)}: {e.Message}");
+                _log.Debug("probe: connect to {EndPoint} failed: {Error}", endPoint, e.SocketErrorCode);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                socket.Dispose();
+                report.FailedAddresses.Add($"{FormatEndPoint(endPoint)}: no answer within {Seconds(timeout)}");
+                timedOut = true;
+                break;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        var why = string.Join("; ", report.FailedAddresses);
+        throw timedOut
+            ? new WsCoreException(FailureKind.Timeout, $"TCP connect to port {port} timed out ({why})", "is the device powered and on this network?")
+            : new WsCoreException(FailureKind.ConnectionFailed, $"cannot connect to port {port} ({why})", "is the server running, and is the port right?");
+    }
+
+    private async Task<WebSocketClient> HandshakeAsync(ProbeReport report, Socket socket, ProbeOptions options, CancellationToken cancel)
+    {
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        var target = report.Target;
+        try
+        {
+            if (target.Secure)
+                stream = await AuthenticateAsync(stream, target.Host, options, cancel);
+            var clientOptions = new WebSocketClientOptions
+            {
+                ConnectTimeout = options.Timeout,
+                CloseTimeout = options.Timeout,
+                AllowUntrustedCertificate = options.AllowUntrustedCertificate,
+                Logger = _log,
+            };
+            // The URL keeps the name, so the Host header is what a browser would send for it.
+            var client = await WebSocketClient.ConnectAsync(stream, target.Uri, clientOptions, cancel);
+            report.HandshakeResponse = client.HandshakeResponse;
+            report.AcceptKeyVerified = true; // ConnectAsync checks Sec-WebSocket-Accept (RFC 6455 §4.2.2) or throws
+            report.Subprotocol = client.Subprotocol;
+            return client;
+        }
+        catch (WebSocketHandshakeException e)
+        {
+            await stream.DisposeAsync();
+            report.HandshakeResponse = e.Response;
+            // The firmware (and wsctl serve) answer 503 when every client slot is taken: a busy device, not a broken one.
+            report.DeviceBusy = e.StatusCode == 503;
+            throw;
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<Stream> AuthenticateAsync(Stream stream, string host, ProbeOptions options, CancellationToken cancel)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(options.Timeout);
+        try
+        {
+            var authentication = new SslClientAuthenticationOptions { TargetHost = host };
+            if (options.AllowUntrustedCertificate)
+                authentication.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            await tls.AuthenticateAsClientAsync(authentication, deadline.Token);
+            return tls;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
+                e is AuthenticationException ? "for a device's self-signed certificate, add --insecure" : null, e);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new WsCoreException(FailureKind.Timeout, $"TLS with {host} took longer than {Seconds(options.Timeout)}");
+        }
+    }
+
+    private static async Task<string?> PingAsync(ProbeReport report, WebSocketClient client, ProbeOptions options, CancellationToken cancel)
+    {
+        for (var i = 0; i < options.PingCount; i++)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            deadline.CancelAfter(options.Timeout);
+            try
+            {
+                report.RoundTrips.Add(await client.PingAsync(deadline.Token));
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new WsCoreException(FailureKind.Timeout, $"no pong to ping {i + 1} within {Seconds(options.Timeout)} (RFC 6455 §5.5.3)");
+            }
+        }
+        var rtt = report.Rtt!;
+        return $"{rtt.Count} round trip{(rtt.Count == 1 ? "" : "s")}: min {Ms(rtt.Min)} / avg {Ms(rtt.Average)} / max {Ms(rtt.Max)} ms";
+    }
+
+    private static async Task<string?> ReceiveFirstAsync(ProbeReport report, WebSocketClient client, TimeSpan wait, Stopwatch opened, CancellationToken cancel)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(wait - opened.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
+        {
+            using var message = await client.ReceiveAsync(deadline.Token);
+            if (message is null)
+            {
+                report.CloseCode = client.CloseStatus;
+                report.CloseReason = client.CloseReason;
+                throw new WsCoreException(FailureKind.ConnectionEnded,
+                    $"the server closed ({client.CloseStatus} {client.CloseReason}".TrimEnd() + ") before sending a message");
+            }
+            report.FirstMessageAfterOpen = opened.Elapsed;
+            report.FirstMessageBinary = message.Type == MessageType.Binary;
+            report.FirstMessage = report.FirstMessageBinary ? Convert.ToBase64String(message.Payload.Span) : message.GetText();
+            return $"{(report.FirstMessageBinary ? "binary (base64) " : "")}{report.FirstMessage} after {Ms(opened.Elapsed)} ms";
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new WsCoreException(FailureKind.Timeout, $"no message from the server within {Seconds(wait)} of the handshake",
+                "the firmware pushes its counter every 5 s; --wait-message 0 skips this stage for servers that only answer");
+        }
+    }
+
+    private static async Task<string?> CloseAsync(ProbeReport report, WebSocketClient client, TimeSpan timeout, CancellationToken cancel)
+    {
+        await client.CloseAsync(CloseStatus.NormalClosure, "", cancel);
+        report.CloseCode = client.CloseStatus;
+        report.CloseReason = client.CloseReason;
+        if (client.CloseStatus is not { } code)
+            throw new WsCoreException(FailureKind.Timeout, $"the server did not answer the close within {Seconds(timeout)} (RFC 6455 §7.1.2)");
+        var text = $"{code} ({CloseStatus.Describe(code)})" + (string.IsNullOrEmpty(client.CloseReason) ? "" : $": {client.CloseReason}");
+        // RFC 6455 §5.5.1: the answer to a Close echoes its code; 1001 is fine from a server going down.
+        return code is CloseStatus.NormalClosure or CloseStatus.GoingAway
+            ? text
+            : throw new WsCoreException(FailureKind.ConnectionEnded, $"the server answered the close with {text}");
+    }
+
+    private static string FormatEndPoint(IPEndPoint endPoint) =>
+        endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]:{endPoint.Port}" : $"{endPoint.Address}:{endPoint.Port}";
+
+    private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static string Seconds(TimeSpan value) => $"{value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+}
