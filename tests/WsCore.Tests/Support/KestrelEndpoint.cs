@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,9 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace WsCore.Tests.Support;
 
 /// <summary>
-/// A WebSocket endpoint that is not ours: ASP.NET Core Kestrel on a free loopback port. Text messages are echoed as
-/// "echoed:TEXT", binary ones as they are; "close:NNNN" makes it close with that code; "burst:N" sends N numbered
-/// messages "msg-1".."msg-N".
+/// A WebSocket endpoint that is not ours: ASP.NET Core Kestrel on a free loopback port (TLS with a certificate given).
+/// Text messages are echoed with a prefix ("echoed:TEXT" by default), binary ones as they are; "close:NNNN" makes it
+/// close with that code and the reason "asked"; "burst:N" sends N numbered messages "msg-1".."msg-N".
 /// </summary>
 public sealed class KestrelEndpoint : IAsyncDisposable
 {
@@ -31,11 +32,15 @@ public sealed class KestrelEndpoint : IAsyncDisposable
 
     public List<byte[]> Received { get; } = [];
 
-    public static async Task<KestrelEndpoint> StartAsync()
+    public static async Task<KestrelEndpoint> StartAsync(X509Certificate2? certificate = null, string textEchoPrefix = "echoed:")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+                listen.UseHttps(certificate);
+        }));
         var app = builder.Build();
         app.UseWebSockets();
         KestrelEndpoint? self = null;
@@ -74,7 +79,7 @@ public sealed class KestrelEndpoint : IAsyncDisposable
                 if (text.StartsWith("close:", StringComparison.Ordinal))
                 {
                     await socket.CloseAsync((WebSocketCloseStatus)int.Parse(text[6..], System.Globalization.CultureInfo.InvariantCulture),
-                        "asked to", CancellationToken.None);
+                        "asked", CancellationToken.None);
                     return;
                 }
                 if (text.StartsWith("burst:", StringComparison.Ordinal))
@@ -83,7 +88,7 @@ public sealed class KestrelEndpoint : IAsyncDisposable
                         await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes($"msg-{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
                     continue;
                 }
-                await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes("echoed:" + text), WebSocketMessageType.Text, true, CancellationToken.None);
+                await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(textEchoPrefix + text), WebSocketMessageType.Text, true, CancellationToken.None);
             }
         });
         await app.StartAsync();

@@ -22,55 +22,9 @@ public class ClientTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>A Kestrel echo server on a free loopback port; closes with the code a "close:NNNN" text asks for.</summary>
-    private static async Task<(WebApplication App, int Port)> StartKestrelAsync(X509Certificate2? certificate = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            if (certificate is not null)
-                listen.UseHttps(certificate);
-        }));
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.Run(async context =>
-        {
-            if (!context.WebSockets.IsWebSocketRequest)
-            {
-                context.Response.StatusCode = 404;
-                return;
-            }
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var buffer = new byte[1 << 20];
-            while (true)
-            {
-                var filled = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(filled), CancellationToken.None);
-                    filled += result.Count;
-                }
-                while (!result.EndOfMessage);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
-                    return;
-                }
-                var text = System.Text.Encoding.UTF8.GetString(buffer, 0, filled);
-                if (text.StartsWith("close:", StringComparison.Ordinal))
-                {
-                    await socket.CloseAsync((WebSocketCloseStatus)int.Parse(text[6..], System.Globalization.CultureInfo.InvariantCulture), "asked", CancellationToken.None);
-                    return;
-                }
-                await socket.SendAsync(buffer.AsMemory(0, filled), result.MessageType, true, CancellationToken.None);
-            }
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, new Uri(address).Port);
-    }
+    /// <summary>Kestrel echoing text as it came (no prefix), with TLS when a certificate is given.</summary>
+    private static Task<KestrelEndpoint> StartKestrelAsync(X509Certificate2? certificate = null) =>
+        KestrelEndpoint.StartAsync(certificate, textEchoPrefix: "");
 
     private static async Task<WebSocketMessage> ReceiveAsync(WebSocketClient client)
     {
@@ -81,8 +35,8 @@ public class ClientTests
     [Fact]
     public async Task ConnectAsync_Kestrel_EchoesTextBinaryAndFragments()
     {
-        var (app, port) = await StartKestrelAsync();
-        await using var _ = app;
+        await using var kestrel = await StartKestrelAsync();
+        var port = kestrel.Port;
         var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
         await client.SendTextAsync("hello kestrel");
         using (var reply = await ReceiveAsync(client))
@@ -103,8 +57,8 @@ public class ClientTests
     [Fact]
     public async Task PingAsync_Kestrel_ReturnsRoundTripTime()
     {
-        var (app, port) = await StartKestrelAsync();
-        await using var _ = app;
+        await using var kestrel = await StartKestrelAsync();
+        var port = kestrel.Port;
         await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
         var rtt = await client.PingAsync().WaitAsync(Timeout);
         Assert.True(rtt > TimeSpan.Zero && rtt < Timeout);
@@ -113,8 +67,8 @@ public class ClientTests
     [Fact]
     public async Task ReceiveAsync_ServerClosesWith1011_ThrowsConnectionEndedWithCode()
     {
-        var (app, port) = await StartKestrelAsync();
-        await using var _ = app;
+        await using var kestrel = await StartKestrelAsync();
+        var port = kestrel.Port;
         await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
         await client.SendTextAsync("close:1011");
         var error = await Assert.ThrowsAsync<WsCoreException>(async () => await client.ReceiveAsync().AsTask().WaitAsync(Timeout));
@@ -126,8 +80,8 @@ public class ClientTests
     [Fact]
     public async Task ReceiveAsync_ServerClosesWith1000_ReturnsNull()
     {
-        var (app, port) = await StartKestrelAsync();
-        await using var _ = app;
+        await using var kestrel = await StartKestrelAsync();
+        var port = kestrel.Port;
         await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
         await client.SendTextAsync("close:1000");
         Assert.Null(await client.ReceiveAsync().AsTask().WaitAsync(Timeout));
@@ -143,8 +97,8 @@ public class ClientTests
         san.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(san.Build());
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var (app, port) = await StartKestrelAsync(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null));
-        await using var _ = app;
+        await using var kestrel = await StartKestrelAsync(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null));
+        var port = kestrel.Port;
         var uri = new Uri($"wss://127.0.0.1:{port}/");
         var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(uri));
         Assert.Equal(FailureKind.Tls, error.Kind);
