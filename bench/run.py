@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
 ROUNDS = 1 if QUICK else 5
-SECONDS = 3 if QUICK else 10
+SECONDS = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else (3 if QUICK else 10)
 IDLE_CLIENTS = 2000 if QUICK else 10000
 TICK = os.sysconf("SC_CLK_TCK")
 WSCTL = ["dotnet", f"{ROOT}/src/wsctl/bin/Release/net10.0/wsctl.dll"]
@@ -216,11 +216,48 @@ def write_report(results, send):
     sm = summary(send)
     lines += ["## `wsctl send` of one message to a local serve (NativeAOT binary), wall time", "",
               f"median {sm['median']:.1f} ms [{sm['min']:.1f}–{sm['max']:.1f}] over {sm['n']} runs", ""]
+    lines += targets(results, sm["median"])
     path = os.path.join(ROOT, "bench", "RESULTS.md")
     with open(path, "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))
     print(f"bench: wrote {path}", file=sys.stderr)
+
+
+def ratio(results, key, metric, server="wsctl"):
+    """wsctl's median over Kestrel's median for a scenario, or None."""
+    if key not in results:
+        return None
+    samples = results[key][2]
+    ours = [s[metric] for s in samples.get(server, []) if metric in s]
+    theirs = [s[metric] for s in samples.get("kestrel", []) if metric in s]
+    return statistics.median(ours) / statistics.median(theirs) if ours and theirs else None
+
+
+def absolute(results, key, metric, server="wsctl"):
+    if key not in results:
+        return None
+    values = [s[metric] for s in results[key][2].get(server, []) if metric in s]
+    return statistics.median(values) if values else None
+
+
+def targets(results, send_ms):
+    """The targets of issue 7, each met or missed by how much (ratios from this same run)."""
+    idle_key = f"idle{IDLE_CLIENTS}"
+    rows = [
+        ("echo, 64 connections: server CPU per round trip", "≤ 0.60× Kestrel", ratio(results, "echo64", "cpu_us_per_msg"), lambda v: v <= 0.60, "{:.2f}×"),
+        ("broadcast to 1,000 clients: deliveries per second", "≥ 1.5× Kestrel", ratio(results, "broadcast1000", "msgs_per_s"), lambda v: v >= 1.5, "{:.2f}×"),
+        (f"{IDLE_CLIENTS:,} idle connections: RSS per connection", "≤ 4 KB", absolute(results, idle_key, "rss_kb_per_conn"), lambda v: v <= 4.0, "{:.1f} KB"),
+        ("`wsctl send` of one message, native binary", "≤ 30 ms median", send_ms, lambda v: v <= 30, "{:.1f} ms"),
+    ]
+    out = ["## Targets (issue 7)", "", "| target | goal | this run | |", "|---|---|---|---|"]
+    for name, goal, value, ok, form in rows:
+        if value is None:
+            out.append(f"| {name} | {goal} | not measured | |")
+        else:
+            out.append(f"| {name} | {goal} | {form.format(value)} | {'met' if ok(value) else 'missed'} |")
+    out.append("")
+    return out
 
 
 def fmt(v):
