@@ -111,7 +111,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             foreach (var client in clients)
             {
-                if ((clientId == AllClients || client.Id == clientId) && client.Enqueue(frame))
+                if ((clientId == AllClients || client.Id == clientId) && client.Enqueue(frame, mayWriteInline: clientId != AllClients))
                     queued++;
             }
         }
