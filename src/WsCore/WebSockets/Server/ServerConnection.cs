@@ -11,7 +11,8 @@ namespace WsCore.WebSockets.Server;
 
 /// <summary>
 /// One accepted TCP connection: the handshake (or a page / error response), then a receive loop feeding a
-/// <see cref="MessageDecoder"/> and one writer loop that owns every socket write and drains the bounded queue.
+/// <see cref="MessageDecoder"/> and one writer loop that drains the bounded queue; a frame for an idle queue is written
+/// by the caller of <see cref="Enqueue"/>. Whoever writes holds the send gate.
 /// </summary>
 internal sealed class ServerConnection
 {

@@ -17,8 +17,9 @@ namespace WsCore.WebSockets.Server;
 /// <remarks>
 /// <para>Thread-safety: <see cref="Send"/>, <see cref="SendText"/>, <see cref="CloseClient"/> and the properties may be
 /// called from any thread at any time. <see cref="Events"/> has one intended reader.</para>
-/// <para>Each client has one writer task, the only code that writes to its socket, draining a bounded queue in
-/// batches. A broadcast encodes its frame once into a pooled, reference-counted buffer shared by all queues.</para>
+/// <para>Each client has one writer task draining a bounded queue in batches; a send to one client with nothing queued
+/// is written from the caller's thread instead. A broadcast encodes its frame once into a pooled, reference-counted
+/// buffer shared by all queues.</para>
 /// </remarks>
 public sealed class WebSocketServer : IAsyncDisposable
 {
