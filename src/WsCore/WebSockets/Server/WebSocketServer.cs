@@ -17,8 +17,9 @@ namespace WsCore.WebSockets.Server;
 /// <remarks>
 /// <para>Thread-safety: <see cref="Send"/>, <see cref="SendText"/>, <see cref="CloseClient"/> and the properties may be
 /// called from any thread at any time. <see cref="Events"/> has one intended reader.</para>
-/// <para>Each client has one writer task, the only code that writes to its socket, draining a bounded queue in
-/// batches. A broadcast encodes its frame once into a pooled, reference-counted buffer shared by all queues.</para>
+/// <para>Each client has one writer task draining a bounded queue in batches; a send to one client with nothing queued
+/// is written from the caller's thread instead. A broadcast encodes its frame once into a pooled, reference-counted
+/// buffer shared by all queues.</para>
 /// </remarks>
 public sealed class WebSocketServer : IAsyncDisposable
 {
@@ -111,7 +112,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             foreach (var client in clients)
             {
-                if ((clientId == AllClients || client.Id == clientId) && client.Enqueue(frame))
+                if ((clientId == AllClients || client.Id == clientId) && client.Enqueue(frame, mayWriteInline: clientId != AllClients))
                     queued++;
             }
         }
@@ -288,13 +289,26 @@ public sealed class WebSocketServer : IAsyncDisposable
             if (remote.Address.IsIPv4MappedToIPv6)
                 remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
             var connection = new ServerConnection(this, socket, remote);
-            // Added under the lock the continuation takes, so a connection that ends at once is still removed.
+            // Added under the lock the removal takes, so a connection that ends at once is still removed.
             lock (_connections)
-                _connections[connection] = Task.Run(connection.RunAsync).ContinueWith(_ =>
-                {
-                    lock (_connections)
-                        _connections.Remove(connection);
-                }, TaskScheduler.Default);
+                _connections[connection] = RunConnectionAsync(connection);
+        }
+    }
+
+    // One task per connection (not Task.Run plus a continuation): every idle connection holds its task for its whole
+    // life, so each object saved here is saved ten thousand times on a busy server.
+    private async Task RunConnectionAsync(ServerConnection connection)
+    {
+        // Leaves the accept loop at once: the handshake runs on the thread pool.
+        await Task.Yield();
+        try
+        {
+            await connection.RunAsync();
+        }
+        finally
+        {
+            lock (_connections)
+                _connections.Remove(connection);
         }
     }
 
