@@ -34,6 +34,22 @@ public class ServerLoopbackTests
     }
 
     [Fact]
+    public async Task MessageAfterServersClose_IsNotPublished_AndTheCloseHandshakeCompletes()
+    {
+        await using var server = TestServer.Start(echo: false);
+        using var client = await RawWebSocket.ConnectAsync(server.Port);
+        var opened = await server.WaitForAsync<ClientConnected>();
+        Assert.True(server.Server.CloseClient(opened.ClientId, WsCore.WebSockets.Protocol.CloseStatus.NormalClosure, "bye"));
+        Assert.Equal(1000, await client.ReceiveCloseCodeAsync(Timeout));
+        // §7.1.4: after sending Close the server processes no more data; the peer's late message is dropped.
+        await client.SendFrameAsync(1, "too late"u8.ToArray());
+        await client.SendFrameAsync(8, RawWebSocket.ClosePayload(1000));
+        var closed = await server.WaitForAsync<ClientDisconnected>();
+        Assert.Equal(1000, closed.CloseCode);
+        Assert.DoesNotContain(server.Messages, m => m.Payload.SequenceEqual("too late"u8.ToArray()));
+    }
+
+    [Fact]
     public async Task Send_TextAndBinaryEcho_ComeBackUnchanged()
     {
         await using var server = TestServer.Start(echo: true);

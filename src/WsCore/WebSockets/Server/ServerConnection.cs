@@ -409,8 +409,10 @@ internal sealed class ServerConnection
                 case DecodeStatus.Message:
                     // §7.1.4-ish: after our Close, data from the peer is ignored.
                     if (_state == State.Open)
+                    {
                         Interlocked.Increment(ref _messagesIn);
                         await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, decoder.MessageType, decoder.DetachMessage()));
+                    }
                     break;
                 case DecodeStatus.Ping:
                     if (_state == State.Open)
