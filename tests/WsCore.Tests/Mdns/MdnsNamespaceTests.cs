@@ -134,29 +134,12 @@ public class MdnsNamespaceTests
         var responder = lab.StartDriver(lab.HostNamespace, "respond", "benchhost", "8090", "-v");
         await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
 
-        // 1. The announcement alone puts the service in avahi's cache (-c: cache only, no query sent).
-        var cached = await NetNamespaceLab.PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], env,
-            o => o.Contains("benchhost;_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.Contains("benchhost;_ws._tcp", cached);
-
-        // 2. avahi-resolve resolves the host name to the host namespace's address.
-        var resolved = await NetNamespaceLab.PollAsync("avahi-resolve", ["-4", "-n", "benchhost.local"], env,
-            o => o.Contains(NetNamespaceLab.HostAddress, StringComparison.Ordinal), TimeSpan.FromSeconds(15));
-        Assert.Contains(NetNamespaceLab.HostAddress, resolved);
-
-        // 3. avahi-browse resolves the service: host, address, port and TXT.
-        var browsed = await NetNamespaceLab.PollAsync("avahi-browse", ["-rtp", "_ws._tcp"], env,
-            o => o.Split('\n').Any(l => l.StartsWith('=') && l.Contains(";8090;", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
-        var line = Assert.Single(browsed.Split('\n'), l => l.StartsWith('=') && l.Contains("benchhost", StringComparison.Ordinal));
-        Assert.Contains($"benchhost.local;{NetNamespaceLab.HostAddress};8090;", line);
-        Assert.Contains("\"path=/\"", line);
-        Assert.Contains("\"max_clients=5\"", line);
+        // The announcement alone puts it in avahi's cache; avahi-resolve and avahi-browse see host, port and TXT.
+        await NetNamespaceLab.AssertAvahiSeesAsync(env, "benchhost", 8090, maxClients: 5);
 
         // 4. Stopping sends goodbyes: avahi drops the service from its cache (RFC 6762 §10.1: within about a second).
         Assert.Equal(0, await responder.CloseInputAndWaitAsync(ProcessTimeout));
-        var after = await NetNamespaceLab.PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], env,
-            o => !o.Contains("_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.DoesNotContain("_ws._tcp", after);
+        await NetNamespaceLab.AssertAvahiForgotAsync(env);
     }
 
     [NetNamespaceFact]

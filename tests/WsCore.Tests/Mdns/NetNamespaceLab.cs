@@ -292,6 +292,36 @@ public sealed class NetNamespaceLab : IAsyncDisposable
     /// Runs <paramref name="fileName"/> until its output satisfies <paramref name="done"/> or the deadline passes;
     /// returns the last output. For avahi's clients, which answer from a cache that fills as packets arrive.
     /// </summary>
+    /// <summary>
+    /// Asserts that avahi's own clients (on the private bus in <paramref name="environment"/>) see a responder in the
+    /// host namespace: its announcement alone put the service in avahi's cache (-c: cache only, no query sent),
+    /// avahi-resolve resolves NAME.local to the host address, and avahi-browse resolves the service's host, address,
+    /// port and TXT.
+    /// </summary>
+    public static async Task AssertAvahiSeesAsync(IDictionary<string, string> environment, string name, int port, int maxClients)
+    {
+        var cached = await PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], environment,
+            o => o.Contains($"{name};_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.Contains($"{name};_ws._tcp", cached);
+        var resolved = await PollAsync("avahi-resolve", ["-4", "-n", $"{name}.local"], environment,
+            o => o.Contains(HostAddress, StringComparison.Ordinal), TimeSpan.FromSeconds(15));
+        Assert.Contains(HostAddress, resolved);
+        var browsed = await PollAsync("avahi-browse", ["-rtp", "_ws._tcp"], environment,
+            o => o.Split('\n').Any(l => l.StartsWith('=') && l.Contains($";{port};", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
+        var line = Assert.Single(browsed.Split('\n'), l => l.StartsWith('=') && l.Contains(name, StringComparison.Ordinal));
+        Assert.Contains($"{name}.local;{HostAddress};{port};", line);
+        Assert.Contains("\"path=/\"", line);
+        Assert.Contains($"\"max_clients={maxClients}\"", line);
+    }
+
+    /// <summary>Asserts that avahi's cache holds no _ws._tcp service any more (after goodbyes, RFC 6762 §10.1).</summary>
+    public static async Task AssertAvahiForgotAsync(IDictionary<string, string> environment)
+    {
+        var after = await PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], environment,
+            o => !o.Contains("_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("_ws._tcp", after);
+    }
+
     public static async Task<string> PollAsync(string fileName, string[] args, IDictionary<string, string> environment, Func<string, bool> done, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();

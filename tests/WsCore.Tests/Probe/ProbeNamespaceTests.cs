@@ -156,19 +156,8 @@ public sealed class ProbeNamespaceTests
         var serve = await StartServeAsync(lab, lab.HostNamespace, "--port", "8090", "--bind", "0.0.0.0", "--max-clients", "3", "--mdns-name", "benchhost");
         await serve.WaitForLineAsync(l => l.Contains("mDNS: answering", StringComparison.Ordinal), ProcessTimeout);
 
-        // Announced: in avahi's cache without being asked (-c reads the cache only).
-        var cached = await NetNamespaceLab.PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], env,
-            o => o.Contains("benchhost;_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.Contains("benchhost;_ws._tcp", cached);
-        var resolved = await NetNamespaceLab.PollAsync("avahi-resolve", ["-4", "-n", "benchhost.local"], env,
-            o => o.Contains(NetNamespaceLab.HostAddress, StringComparison.Ordinal), TimeSpan.FromSeconds(15));
-        Assert.Contains(NetNamespaceLab.HostAddress, resolved);
-        var browsed = await NetNamespaceLab.PollAsync("avahi-browse", ["-rtp", "_ws._tcp"], env,
-            o => o.Split('\n').Any(l => l.StartsWith('=') && l.Contains(";8090;", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
-        var line = Assert.Single(browsed.Split('\n'), l => l.StartsWith('=') && l.Contains("benchhost", StringComparison.Ordinal));
-        Assert.Contains($"benchhost.local;{NetNamespaceLab.HostAddress};8090;", line);
-        Assert.Contains("\"path=/\"", line);
-        Assert.Contains("\"max_clients=3\"", line);
+        // Announced: in avahi's cache without being asked; avahi-resolve and avahi-browse see host, port and TXT.
+        await NetNamespaceLab.AssertAvahiSeesAsync(env, "benchhost", 8090, maxClients: 3);
 
         // Ctrl-C: goodbye records, then exit 0; avahi drops the service (RFC 6762 §10.1).
         using (var kill = Process.Start("kill", ["-INT", serve.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -176,8 +165,6 @@ public sealed class ProbeNamespaceTests
         using (var exited = new CancellationTokenSource(ProcessTimeout))
             await serve.Process.WaitForExitAsync(exited.Token);
         Assert.Equal(0, serve.Process.ExitCode);
-        var after = await NetNamespaceLab.PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], env,
-            o => !o.Contains("_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.DoesNotContain("_ws._tcp", after);
+        await NetNamespaceLab.AssertAvahiForgotAsync(env);
     }
 }
