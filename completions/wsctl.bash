@@ -17,8 +17,8 @@ _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
     'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --help -h --verbose -v --quiet -q --log-format' ;;
-    'send') echo '--binary --file --hex --base64 --wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --help -h --verbose -v --quiet -q --log-format' ;;
-    'broadcast') echo '--port --list --to --discover --parallel --binary --file --hex --base64 --timeout --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
+    'send') echo '--wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
+    'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
     'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --help -h --verbose -v --quiet -q --log-format' ;;
@@ -39,7 +39,6 @@ _wsctl_value_kind() {
     'serve|--mdns-name') echo 'text' ;;
     'serve|--interface') echo 'text' ;;
     'serve|--log-format') echo 'choice json text' ;;
-    'send|--file') echo 'path' ;;
     'send|--wait') echo 'text' ;;
     'send|--wait-for') echo 'text' ;;
     'send|--timeout') echo 'text' ;;
@@ -48,12 +47,13 @@ _wsctl_value_kind() {
     'send|--origin') echo 'text' ;;
     'send|--client') echo 'text' ;;
     'send|--port') echo 'text' ;;
+    'send|--file') echo 'path' ;;
     'send|--log-format') echo 'choice json text' ;;
     'broadcast|--port') echo 'text' ;;
     'broadcast|--to') echo 'text' ;;
     'broadcast|--parallel') echo 'text' ;;
-    'broadcast|--file') echo 'path' ;;
     'broadcast|--timeout') echo 'text' ;;
+    'broadcast|--file') echo 'path' ;;
     'broadcast|--log-format') echo 'choice json text' ;;
     'probe|--port') echo 'text' ;;
     'probe|--path') echo 'path' ;;

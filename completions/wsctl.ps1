@@ -12,8 +12,8 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--mdns-name', '--interface', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'send' = @('--binary', '--file', '--hex', '--base64', '--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--binary', '--file', '--hex', '--base64', '--timeout', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'send' = @('--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
@@ -30,7 +30,6 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'serve|--mdns-name' = 'text'
         'serve|--interface' = 'text'
         'serve|--log-format' = 'choice json text'
-        'send|--file' = 'path'
         'send|--wait' = 'text'
         'send|--wait-for' = 'text'
         'send|--timeout' = 'text'
@@ -39,12 +38,13 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'send|--origin' = 'text'
         'send|--client' = 'text'
         'send|--port' = 'text'
+        'send|--file' = 'path'
         'send|--log-format' = 'choice json text'
         'broadcast|--port' = 'text'
         'broadcast|--to' = 'text'
         'broadcast|--parallel' = 'text'
-        'broadcast|--file' = 'path'
         'broadcast|--timeout' = 'text'
+        'broadcast|--file' = 'path'
         'broadcast|--log-format' = 'choice json text'
         'probe|--port' = 'text'
         'probe|--path' = 'path'

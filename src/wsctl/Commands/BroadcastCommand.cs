@@ -34,10 +34,7 @@ public static class BroadcastCommand
             DefaultValueFactory = _ => 16,
             HelpName = "N",
         };
-        var binary = new Option<bool>("--binary") { Description = "Send stdin (or --file) whole, as one binary message." };
-        var file = new Option<string?>("--file") { Description = "Send this file as one binary message.", HelpName = "FILE" };
-        var hex = new Option<bool>("--hex") { Description = "MESSAGE is hex; send the bytes as a binary message." };
-        var base64 = new Option<bool>("--base64") { Description = "MESSAGE is base64; send the bytes as a binary message." };
+        var messageOptions = new MessageOptions();
         var timeout = Options.Duration("--timeout", "With --to: the limit for each target.", TimeSpan.FromSeconds(10));
         var json = new Option<bool>("--json") { Description = "Print results as JSON lines." };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
@@ -58,8 +55,9 @@ public static class BroadcastCommand
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial, ExitCode.Interrupted))
         {
-            message, port, list, to, discover, parallel, binary, file, hex, base64, timeout, json, insecure,
+            message, port, list, to, discover, parallel, timeout, json, insecure,
         };
+        messageOptions.AddTo(command);
 
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, async (log, token) =>
         {
@@ -72,8 +70,7 @@ public static class BroadcastCommand
                     throw new WsCoreException(FailureKind.InvalidInput, "--list takes no MESSAGE, no --to and no --discover");
                 return await BroadcastSession.ListAsync(parse.GetValue(port), parse.GetValue(json), stdout, token);
             }
-            var outgoing = Outgoing.FromArguments(parse.GetValue(message), parse.GetValue(binary), parse.GetValue(file),
-                parse.GetValue(hex), parse.GetValue(base64), Console.OpenStandardInput);
+            var outgoing = messageOptions.Read(parse, parse.GetValue(message));
             if (discovering)
             {
                 if (targets.Length > 0)

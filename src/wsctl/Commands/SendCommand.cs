@@ -23,10 +23,7 @@ public static class SendCommand
             Description = "The text to send; '-' or none reads stdin, one message per line, each sent as it arrives.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var binary = new Option<bool>("--binary") { Description = "Send stdin (or --file) whole, as one binary message." };
-        var file = new Option<string?>("--file") { Description = "Send this file as one binary message.", HelpName = "FILE" };
-        var hex = new Option<bool>("--hex") { Description = "MESSAGE is hex; send the bytes as a binary message." };
-        var base64 = new Option<bool>("--base64") { Description = "MESSAGE is base64; send the bytes as a binary message." };
+        var messageOptions = new MessageOptions();
         var wait = new Option<int>("--wait") { Description = "Then print the next N messages received.", HelpName = "N" };
         var waitFor = new Option<string?>("--wait-for")
         {
@@ -82,8 +79,9 @@ public static class SendCommand
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Interrupted))
         {
-            target, message, binary, file, hex, base64, wait, waitFor, timeout, json, header, subprotocol, origin, insecure, client, port,
+            target, message, wait, waitFor, timeout, json, header, subprotocol, origin, insecure, client, port,
         };
+        messageOptions.AddTo(command);
 
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, async (log, token) =>
         {
@@ -93,8 +91,7 @@ public static class SendCommand
             if (clientId is not null && second is not null)
                 throw new WsCoreException(FailureKind.InvalidInput, "with --client, give only MESSAGE (the serve is chosen by --port)");
             var text = clientId is null ? second : first;
-            var outgoing = Outgoing.FromArguments(text, parse.GetValue(binary), parse.GetValue(file),
-                parse.GetValue(hex), parse.GetValue(base64), Console.OpenStandardInput);
+            var outgoing = messageOptions.Read(parse, text);
             var stdout = Console.OpenStandardOutput();
             if (clientId is { } id)
                 return await SendSession.ToServeClientAsync(parse.GetValue(port), id, outgoing, parse.GetValue(json), stdout, token);
