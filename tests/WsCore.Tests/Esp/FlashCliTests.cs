@@ -1,3 +1,4 @@
+using WsCore.Tests.Support;
 using System.Diagnostics;
 using System.Text.Json;
 using WsCore.Flashing;
@@ -23,7 +24,7 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         using var sim = new RomSimulator();
-        var result = await WsctlRunner.RunAsync([.. Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--hostname", "lab7", "-v")]);
+        var result = await WsctlProcess.RunAsync([.. Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--hostname", "lab7", "-v")]);
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Equal(ExpectedFor(fw, new DeviceSettings("MyNet", Secret, "lab7")), sim.Flash);
@@ -35,7 +36,7 @@ public class FlashCliTests
     public async Task Flash_Json_EveryLineIsAnObject_PasswordNowhere()
     {
         using var sim = new RomSimulator();
-        var result = await WsctlRunner.RunAsync(Device(sim, "--ssid", "MyNet", "--json"), env: new Dictionary<string, string> { ["WSCTL_WIFI_PASS"] = Secret });
+        var result = await WsctlProcess.RunAsync(Device(sim, "--ssid", "MyNet", "--json"), environment: new Dictionary<string, string> { ["WSCTL_WIFI_PASS"] = Secret });
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.All);
         var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()).ToList();
@@ -56,7 +57,7 @@ public class FlashCliTests
             var path = Path.Combine(dir, "nvs.bin");
             await File.WriteAllTextAsync(path, "an older, world-readable file");
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            var result = await WsctlRunner.RunAsync(["flash", "--ssid", "Home Net", "--pass", "-", "--ws-port", "9000", "--max-clients", "3", "--nvs-out", path], stdin: Secret + "\n");
+            var result = await WsctlProcess.RunAsync(["flash", "--ssid", "Home Net", "--pass", "-", "--ws-port", "9000", "--max-clients", "3", "--nvs-out", path], stdin: Secret + "\n");
             Assert.True(result.ExitCode == 0, result.All);
             Assert.Equal(new DeviceSettings("Home Net", Secret, "esp32ws", 9000, 3).BuildNvsImage(0x6000), await File.ReadAllBytesAsync(path));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -73,7 +74,7 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         var path = Path.Combine(fw.Dir, "merged.bin");
-        var result = await WsctlRunner.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--output", path]);
+        var result = await WsctlProcess.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--output", path]);
         Assert.True(result.ExitCode == 0, result.All);
         var merged = await File.ReadAllBytesAsync(path);
         var expected = ExpectedFor(fw, new DeviceSettings("MyNet", Secret));
@@ -81,7 +82,7 @@ public class FlashCliTests
         Assert.Equal(0x10000 + fw.App.Length, merged.Length);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
-        var dry = await WsctlRunner.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--dry-run"]);
+        var dry = await WsctlProcess.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--dry-run"]);
         Assert.True(dry.ExitCode == 0, dry.All);
         Assert.Contains("0x00009000", dry.Stdout);
         Assert.Contains("0x00010000", dry.Stdout);
@@ -111,11 +112,11 @@ public class FlashCliTests
                 list[at + 1] = value;
             else
                 list.AddRange([option, value]);
-            var offline = await WsctlRunner.RunAsync(["flash", .. list, "--nvs-out", nvs]);
+            var offline = await WsctlProcess.RunAsync(["flash", .. list, "--nvs-out", nvs]);
             Assert.Equal(1, offline.ExitCode);
             Assert.Contains(field, offline.Stderr);
             Assert.False(File.Exists(nvs));
-            var online = await WsctlRunner.RunAsync(Device(sim, [.. list]));
+            var online = await WsctlProcess.RunAsync(Device(sim, [.. list]));
             Assert.Equal(1, online.ExitCode);
             Assert.Equal(0, sim.BytesReceived);
             Assert.DoesNotContain(Secret, offline.All + online.All);
@@ -131,7 +132,7 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         var app = Path.Combine(fw.Dir, "app.bin");
-        var result = await WsctlRunner.RunAsync(["flash", "--image", $"0x10000={app}", "--image", $"0x11000={app}", "--dry-run"]);
+        var result = await WsctlProcess.RunAsync(["flash", "--image", $"0x10000={app}", "--image", $"0x11000={app}", "--dry-run"]);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("overlaps", result.Stderr);
     }
@@ -141,7 +142,7 @@ public class FlashCliTests
     {
         using var sim = new RomSimulator();
         sim.InjectFault(RomFault.CorruptFlashAlways, 1);
-        var result = await WsctlRunner.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
+        var result = await WsctlProcess.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
         Assert.Equal(11, result.ExitCode);
         Assert.Contains("0x9000", result.Stderr);
         Assert.DoesNotContain(Secret, result.All);
@@ -153,7 +154,7 @@ public class FlashCliTests
         using var fw = new FirmwareFixture();
         using var sim = new RomSimulator();
         sim.InjectFault(RomFault.ResetMidWrite, 3);
-        var result = await WsctlRunner.RunAsync(Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--json"));
+        var result = await WsctlProcess.RunAsync(Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--json"));
         Assert.Equal(10, result.ExitCode);
         Assert.Contains("hint:", result.Stderr);
         var last = JsonDocument.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
@@ -165,7 +166,7 @@ public class FlashCliTests
     public async Task UnsupportedChip_Exit10_SaysWhichChip()
     {
         using var sim = new RomSimulator(magic: 0x9);
-        var result = await WsctlRunner.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
+        var result = await WsctlProcess.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
         Assert.Equal(10, result.ExitCode);
         Assert.Contains("ESP32-S3 detected; wsctl flash supports the ESP32 for now", result.Stderr);
     }
@@ -176,8 +177,8 @@ public class FlashCliTests
         var root = Directory.CreateTempSubdirectory("wsctl-sysfs-").FullName;
         try
         {
-            var none = await WsctlRunner.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
-                env: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
+            var none = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
+                environment: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
             Assert.Equal(10, none.ExitCode);
             Assert.Contains("no ESP32 USB serial adapter found", none.Stderr);
             Assert.Contains("hint:", none.Stderr);
@@ -191,8 +192,8 @@ public class FlashCliTests
                 Directory.CreateDirectory(Path.Combine(root, "class", "tty", tty));
                 Directory.CreateSymbolicLink(Path.Combine(root, "class", "tty", tty, "device"), node);
             }
-            var several = await WsctlRunner.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
-                env: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
+            var several = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
+                environment: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
             Assert.Equal(1, several.ExitCode);
             Assert.Contains("/dev/ttyUSB0  (CP210x, 10c4:ea60)", several.Stderr);
             Assert.Contains("/dev/ttyUSB1  (CH340, 1a86:7523)", several.Stderr);
@@ -206,7 +207,7 @@ public class FlashCliTests
     [Fact]
     public async Task Help_ShowsExamplesAndExitCodes()
     {
-        var result = await WsctlRunner.RunAsync(["flash", "--help"]);
+        var result = await WsctlProcess.RunAsync(["flash", "--help"]);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("--nvs-out", result.Stdout);
         Assert.Contains("visible in process listings", result.Stdout);
@@ -230,7 +231,7 @@ public class FlashCliTests
             while (!File.Exists(link) && DateTime.UtcNow < deadline)
                 await Task.Delay(20);
             Assert.True(File.Exists(link), "socat made no pty");
-            var result = await WsctlRunner.RunAsync(["flash", "--port", link, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
+            var result = await WsctlProcess.RunAsync(["flash", "--port", link, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
             Assert.True(result.ExitCode == 0, result.All);
             Assert.Contains("NOT reset", result.Stderr);
             Assert.NotNull(sim.RequestedBaud); // CHANGE_BAUDRATE went out, and the host port took the new rate

@@ -1,3 +1,4 @@
+using WsCore.Tests.Support;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -130,7 +131,7 @@ public class NvsGeneratorVectorTests
             await File.WriteAllBytesAsync(tablePath, table);
             var nvs = Path.Combine(dir, "nvs.bin");
             var s = Punctuation.Settings;
-            var result = await WsctlRunner.RunAsync(["flash", "--ssid", s.Ssid, "--pass", s.Password, "--hostname", s.Hostname,
+            var result = await WsctlProcess.RunAsync(["flash", "--ssid", s.Ssid, "--pass", s.Password, "--hostname", s.Hostname,
                 "--ws-port", "1", "--max-clients", "1", "--image", $"0x8000={tablePath}", "--nvs-out", nvs]);
             Assert.True(result.ExitCode == 0, result.All);
             Assert.Equal(Convert.ToHexString(Expected(Punctuation)), Convert.ToHexString(await File.ReadAllBytesAsync(nvs)));

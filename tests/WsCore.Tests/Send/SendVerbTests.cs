@@ -16,12 +16,8 @@ public sealed class SendVerbTests
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunWithStdinAsync(string? stdin, params string[] args)
     {
-        using var process = WsctlProcess.Start(args);
-        if (stdin is not null)
-            await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        var exit = await process.WaitForExitAsync(Timeout);
-        return (exit, process.Stdout, process.Stderr);
+        var result = await WsctlProcess.RunAsync(args, stdin, timeout: Timeout);
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) => RunWithStdinAsync(null, args);

@@ -55,7 +55,13 @@ public sealed partial class WsctlProcess : IDisposable
     }
 
     /// <summary>Starts <c>dotnet wsctl.dll</c> with <paramref name="args"/>.</summary>
-    public static WsctlProcess Start(params string[] args)
+    public static WsctlProcess Start(params string[] args) => Start(args, null);
+
+    /// <summary>
+    /// Starts <c>dotnet wsctl.dll</c> with <paramref name="args"/> and the given environment variables. A
+    /// <c>WSCTL_WIFI_PASS</c> of the test run's own environment is never passed on: a test names its secrets.
+    /// </summary>
+    public static WsctlProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -68,6 +74,9 @@ public sealed partial class WsctlProcess : IDisposable
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment.Remove("WSCTL_WIFI_PASS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var wsctl = new WsctlProcess(process);
         process.OutputDataReceived += (_, e) =>
@@ -91,6 +100,21 @@ public sealed partial class WsctlProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return wsctl;
+    }
+
+    /// <summary>
+    /// Runs <c>wsctl ARGS</c> to its end: writes <paramref name="stdin"/> (if any), closes stdin, waits up to
+    /// <paramref name="timeout"/> (2 minutes by default; TimeoutException past it, the process killed).
+    /// </summary>
+    public static async Task<WsctlResult> RunAsync(IEnumerable<string> args, string? stdin = null,
+        IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        using var process = Start(args, environment);
+        if (stdin is not null)
+            await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        var exit = await process.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(2));
+        return new WsctlResult(exit, process.Stdout, process.Stderr);
     }
 
     /// <summary>Starts <c>wsctl serve --port 0 ARGS</c> and waits for its startup log line; returns it and the port.</summary>
@@ -174,4 +198,10 @@ public sealed partial class WsctlProcess : IDisposable
 
     [GeneratedRegex(@"listening on .*?:(\d+)/")]
     private static partial Regex ListeningPattern();
+}
+
+/// <summary>How a finished <c>wsctl</c> run ended, and what it printed.</summary>
+public sealed record WsctlResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string All => Stdout + Stderr;
 }
