@@ -4,7 +4,7 @@ Each scenario runs against every server in turns (A B C A B C ...) so that drift
 The server is pinned to CPU 0 and the load generator (wsctl bench) to CPU 1. Server CPU time comes from
 /proc/PID/stat (utime + stime) around the measured run; memory from /proc/PID/status (VmRSS).
 """
-import json, os, platform, socket, statistics, subprocess, sys, time
+import contextlib, json, os, platform, socket, statistics, subprocess, sys, time
 from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,27 +73,17 @@ def proc_rss_kb(pid):
     return 0
 
 
-def run_one(server, mode, bench_args, duration):
+@contextlib.contextmanager
+def started(server, mode):
+    """The server pinned to its CPU, listening on a free port; yields (process, port) and stops it afterwards."""
     port = free_port()
-    cmd = ["taskset", "-c", SERVER_CPU] + SERVERS[server](mode, port)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + SERVERS[server](mode, port),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         if not wait_port(port):
             raise RuntimeError(f"{server} did not start")
         time.sleep(0.5)
-        rss_before = proc_rss_kb(proc.pid)
-        cpu_before = proc_cpu_seconds(proc.pid)
-        gen = subprocess.run(["taskset", "-c", LOADGEN_CPU] + WSCTL + ["bench", f"ws://127.0.0.1:{port}/", "--duration",
-                             f"{duration}s", "--json", "-q"] + bench_args, capture_output=True, text=True, timeout=duration + 240)
-        cpu = proc_cpu_seconds(proc.pid) - cpu_before
-        rss_after = proc_rss_kb(proc.pid)
-        result = json.loads(gen.stdout.strip().splitlines()[-1])
-        result["server_cpu_s"] = cpu
-        result["rss_before_kb"], result["rss_after_kb"] = rss_before, rss_after
-        if result["received"]:
-            result["cpu_us_per_msg"] = cpu * 1e6 / result["received"]
-        result["msgs_per_s"] = result["messages_per_second"]
-        return result
+        yield proc, port
     finally:
         proc.terminate()
         try:
@@ -103,18 +93,31 @@ def run_one(server, mode, bench_args, duration):
             proc.wait()
 
 
+def loadgen(port, duration, bench_args):
+    """The wsctl bench command line, pinned to the load generator's CPU."""
+    return ["taskset", "-c", LOADGEN_CPU] + WSCTL + ["bench", f"ws://127.0.0.1:{port}/", "--duration", f"{duration}s",
+                                                     "--json", "-q"] + bench_args
+
+
+def run_one(server, mode, bench_args, duration):
+    """Server CPU time around one load run (echo, broadcast)."""
+    with started(server, mode) as (proc, port):
+        cpu_before = proc_cpu_seconds(proc.pid)
+        gen = subprocess.run(loadgen(port, duration, bench_args), capture_output=True, text=True, timeout=duration + 240)
+        cpu = proc_cpu_seconds(proc.pid) - cpu_before
+        result = json.loads(gen.stdout.strip().splitlines()[-1])
+        result["server_cpu_s"] = cpu
+        if result["received"]:
+            result["cpu_us_per_msg"] = cpu * 1e6 / result["received"]
+        result["msgs_per_s"] = result["messages_per_second"]
+        return result
+
+
 def run_idle(server, bench_args, duration):
     """Idle needs RSS while the connections are open: sample the server during the hold."""
-    port = free_port()
-    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + SERVERS[server]("echo", port),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        if not wait_port(port):
-            raise RuntimeError(f"{server} did not start")
-        time.sleep(0.5)
+    with started(server, "echo") as (proc, port):
         rss_before = proc_rss_kb(proc.pid)
-        gen = subprocess.Popen(["taskset", "-c", LOADGEN_CPU] + WSCTL + ["bench", f"ws://127.0.0.1:{port}/", "--duration",
-                               f"{duration}s", "--json", "-q"] + bench_args, stdout=subprocess.PIPE, text=True)
+        gen = subprocess.Popen(loadgen(port, duration, bench_args), stdout=subprocess.PIPE, text=True)
         peak = rss_before
         while gen.poll() is None:
             peak = max(peak, proc_rss_kb(proc.pid))
@@ -123,13 +126,6 @@ def run_idle(server, bench_args, duration):
         result["rss_before_kb"], result["rss_peak_kb"] = rss_before, peak
         result["rss_kb_per_conn"] = (peak - rss_before) / max(1, result["alive"])
         return result
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def send_latency_ms(runs):
