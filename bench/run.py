@@ -12,6 +12,11 @@ QUICK = "--quick" in sys.argv
 ROUNDS = 1 if QUICK else 5
 SECONDS = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else (3 if QUICK else 10)
 IDLE_CLIENTS = 2000 if QUICK else 10000
+# --only KEY[,KEY], --servers NAME[,NAME] and --rounds N narrow a run while working on one figure; such a partial
+# run prints its medians and leaves RESULTS.md (the full comparison) alone.
+ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
+ONLY_SERVERS = sys.argv[sys.argv.index("--servers") + 1].split(",") if "--servers" in sys.argv else None
+ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else ROUNDS
 TICK = os.sysconf("SC_CLK_TCK")
 WSCTL = ["dotnet", f"{ROOT}/src/wsctl/bin/Release/net10.0/wsctl.dll"]
 WSCTL_NATIVE = f"{ROOT}/build/bench/aot/wsctl"
@@ -153,6 +158,9 @@ def summary(values):
 def main():
     results = {}
     for key, title, mode, args, servers, metric in SCENARIOS:
+        if ONLY and not any(key.startswith(o) for o in ONLY):
+            continue
+        servers = [s for s in servers if not ONLY_SERVERS or s in ONLY_SERVERS]
         samples = {s: [] for s in servers}
         for r in range(ROUNDS):
             for server in servers:
@@ -166,6 +174,14 @@ def main():
                 except Exception as e:  # a server that fails a scenario is reported, not fatal
                     print(f"bench:   {server} failed: {e}", file=sys.stderr)
         results[key] = (title, metric, samples)
+    if ONLY or ONLY_SERVERS:
+        for key, (title, metric, samples) in results.items():
+            for server, runs in samples.items():
+                values = [r[metric] for r in runs if metric in r]
+                if values:
+                    sm = summary(values)
+                    print(f"{key:14} {server:9} {metric} median {fmt(sm['median'])} [{fmt(sm['min'])}–{fmt(sm['max'])}]")
+        return
     send = send_latency_ms(10 if QUICK else 30)
     write_report(results, send)
 
