@@ -39,6 +39,7 @@ public static class ServeSession
         // SIGINT and SIGTERM end serve gracefully: Close 1001 to every client, then exit 0 (not 130).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         IgnoredSignals.RestoreInterrupt();
+        InlineSocketCompletions.PreferUnlessConfigured();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
@@ -50,6 +51,10 @@ public static class ServeSession
             MaxMessageBytes = settings.MaxMessageBytes,
             PingInterval = settings.PingInterval,
             PageHandler = settings.Page ? ServePage : null,
+            // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per
+            // message when nothing is printed (the events exist only to be printed then).
+            MessageHandler = settings.Echo ? Echo : settings.Relay ? Relay : null,
+            PublishMessageEvents = settings.Print || !(settings.Echo || settings.Relay),
             Logger = log,
         };
         await using var server = new WebSocketServer(options);
@@ -97,6 +102,12 @@ public static class ServeSession
         }
     }
 
+    private static void Echo(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
+        server.Send(clientId, type, payload);
+
+    private static void Relay(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
+        server.Send(WebSocketServer.AllClients, type, payload);
+
     // "benchhost.local" advertises the instance "benchhost".
     private static string InstanceName(string mdnsName)
     {
@@ -132,13 +143,6 @@ public static class ServeSession
         {
             while (events.TryRead(out var serverEvent))
             {
-                if (serverEvent is MessageReceived message)
-                {
-                    if (settings.Echo)
-                        server.Send(message.ClientId, message.Type, message.Payload.Span);
-                    else if (settings.Relay)
-                        server.Send(WebSocketServer.AllClients, message.Type, message.Payload.Span);
-                }
                 if (settings.Print && stdoutOpen)
                     printer.Write(serverEvent);
                 (serverEvent as IDisposable)?.Dispose();

@@ -50,6 +50,57 @@ public class ServerLoopbackTests
     }
 
     [Fact]
+    public async Task MessageHandler_EchoesOnTheReceivingThread_WithoutMessageEvents()
+    {
+        await using var server = TestServer.Start(echo: false, options =>
+        {
+            options.MessageHandler = (s, id, type, payload) => s.Send(id, type, payload);
+            options.PublishMessageEvents = false;
+        });
+        using var client = await ConnectAsync(server);
+        for (var i = 0; i < 100; i++)
+        {
+            var text = $"message {i} é";
+            await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+            Assert.Equal((WebSocketMessageType.Text, text), await ReceiveAsync(client));
+        }
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).WaitAsync(Timeout);
+        // Connects and disconnects are still events; the messages were the handler's alone.
+        await server.WaitForAsync<ClientDisconnected>();
+        Assert.Empty(server.Messages);
+        Assert.Single(server.Events.OfType<ClientConnected>());
+    }
+
+    [Fact]
+    public async Task MessageHandler_ThatThrows_ClosesThatClientWith1011_AndServesTheOthers()
+    {
+        await using var server = TestServer.Start(echo: false, options =>
+            options.MessageHandler = (s, id, type, payload) =>
+            {
+                if (payload.SequenceEqual("boom"u8))
+                    throw new InvalidOperationException("handler bug");
+                s.Send(id, type, payload);
+            });
+        using var victim = await ConnectAsync(server);
+        using var bystander = await ConnectAsync(server);
+        await victim.SendAsync("boom"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        using var cts = new CancellationTokenSource(Timeout);
+        var result = await victim.ReceiveAsync(new byte[256], cts.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal((WebSocketCloseStatus)1011, victim.CloseStatus);
+        var closed = await server.WaitForAsync<ClientDisconnected>();
+        Assert.Equal(1011, closed.CloseCode);
+        Assert.True(closed.InitiatedByServer);
+
+        await bystander.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal((WebSocketMessageType.Text, "still here"), await ReceiveAsync(bystander));
+        // Handled messages are still published (the default); the one that broke the handler is not: its client is
+        // being failed.
+        await server.WaitForMessageAsync(m => m.Payload.SequenceEqual("still here"u8.ToArray()));
+        Assert.DoesNotContain(server.Messages, m => m.Payload.SequenceEqual("boom"u8.ToArray()));
+    }
+
+    [Fact]
     public async Task Send_TextAndBinaryEcho_ComeBackUnchanged()
     {
         await using var server = TestServer.Start(echo: true);

@@ -411,7 +411,10 @@ internal sealed class ServerConnection
                     if (_state == State.Open)
                     {
                         Interlocked.Increment(ref _messagesIn);
-                        await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, decoder.MessageType, decoder.DetachMessage()));
+                        if (_options.MessageHandler is { } handler && !TryHandle(handler, decoder))
+                            return true;
+                        if (_options.PublishMessageEvents)
+                            await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, decoder.MessageType, decoder.DetachMessage()));
                     }
                     break;
                 case DecodeStatus.Ping:
@@ -448,6 +451,24 @@ internal sealed class ServerConnection
                         BeginCloseLocked(decoder.Violation.CloseCode, decoder.Violation.Reason, discardQueued: false);
                     return true;
             }
+        }
+    }
+
+    // Runs the application's handler on this thread. A handler that throws is a bug in the application, not in the
+    // client: that client is closed with 1011 (§7.4.1, "unexpected condition") and everyone else keeps being served.
+    private bool TryHandle(MessageHandler handler, MessageDecoder decoder)
+    {
+        try
+        {
+            handler(_server, Id, decoder.MessageType, decoder.Payload);
+            return true;
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "client {Client} ({Remote}): the message handler failed; closing with 1011", Id, RemoteEndPoint);
+            lock (_stateLock)
+                BeginCloseLocked(CloseStatus.InternalServerError, "server error handling the message", discardQueued: false);
+            return false;
         }
     }
 

@@ -9,6 +9,17 @@ namespace WsCore.WebSockets.Server;
 /// <param name="Body">The bytes sent.</param>
 public sealed record HttpPage(string ContentType, ReadOnlyMemory<byte> Body);
 
+/// <summary>
+/// Handles one complete message on the thread that received it, before the next frame of that client is read: the
+/// payload is only valid during the call. Must not block: it holds up that client's receive loop (and, with inline
+/// socket completions, others). <see cref="WebSocketServer.Send"/> may be called from it.
+/// </summary>
+/// <param name="server">The server that received it.</param>
+/// <param name="clientId">The sender.</param>
+/// <param name="type">Text (valid UTF-8) or binary.</param>
+/// <param name="payload">The message's bytes, valid until the handler returns.</param>
+public delegate void MessageHandler(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload);
+
 /// <summary>Settings of a <see cref="WebSocketServer"/>. Defaults follow the ESP32 firmware it mirrors.</summary>
 public sealed class WebSocketServerOptions
 {
@@ -57,6 +68,20 @@ public sealed class WebSocketServerOptions
     /// receive loops pause (TCP pushes back on the clients): read the events.
     /// </summary>
     public int EventQueueCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Called for every received message on the receiving thread (see <see cref="MessageHandler"/>), e.g. to echo or
+    /// relay it. It saves the hop through <see cref="WebSocketServer.Events"/> and, with
+    /// <see cref="PublishMessageEvents"/> off, allocates nothing per message. A handler that throws closes that client
+    /// with 1011 (internal error); the server keeps serving the others.
+    /// </summary>
+    public MessageHandler? MessageHandler { get; set; }
+
+    /// <summary>
+    /// True (the default) to deliver each message as a <see cref="MessageReceived"/> event as well. Turn it off when
+    /// <see cref="MessageHandler"/> does all there is to do with messages; connects and disconnects are still events.
+    /// </summary>
+    public bool PublishMessageEvents { get; set; } = true;
 
     /// <summary>Subprotocols the server speaks, most preferred first.</summary>
     public IReadOnlyList<string> Subprotocols { get; set; } = [];
