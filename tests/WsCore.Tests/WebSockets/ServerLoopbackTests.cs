@@ -406,6 +406,47 @@ public class ServerLoopbackTests
     }
 
     [Fact]
+    public async Task HandshakeTimeout_ConnectionThatNeverSendsItsRequest_IsDropped_OthersStay()
+    {
+        await using var server = TestServer.Start(configure: o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        using var client = await ConnectAsync(server);
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await silent.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
+        await silent.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n"u8.ToArray(), SocketFlags.None);
+        // Half a request head, then nothing: the server ends the connection once the handshake timeout passed.
+        using var cts = new CancellationTokenSource(Timeout);
+        var ended = false;
+        try
+        {
+            ended = await silent.ReceiveAsync(new byte[256], SocketFlags.None, cts.Token) == 0;
+        }
+        catch (SocketException)
+        {
+            ended = true;
+        }
+        Assert.True(ended);
+        // The upgraded client is past its handshake: it has no deadline and is still served.
+        await client.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal((WebSocketMessageType.Text, "still here"), await ReceiveAsync(client));
+    }
+
+    [Fact]
+    public async Task CloseTimeout_ClientThatNeverAnswersTheServersClose_IsAbortedAfterTheTimeout()
+    {
+        await using var server = TestServer.Start(echo: false, configure: o => o.CloseTimeout = TimeSpan.FromMilliseconds(300));
+        using var raw = await RawWebSocket.ConnectAsync(server.Port);
+        var opened = await server.WaitForAsync<ClientConnected>();
+        Assert.True(server.Server.CloseClient(opened.ClientId, WsCore.WebSockets.Protocol.CloseStatus.NormalClosure, "bye"));
+        Assert.Equal(1000, await raw.ReceiveCloseCodeAsync(Timeout));
+        // No Close back, and TCP left open: after the close timeout the server gives up and ends the connection.
+        Assert.True(await raw.WaitForEndAsync(Timeout));
+        var closed = await server.WaitForAsync<ClientDisconnected>();
+        Assert.Equal(1000, closed.CloseCode);
+        Assert.True(closed.InitiatedByServer);
+        Assert.Equal(0, server.Server.ClientCount);
+    }
+
+    [Fact]
     public async Task Start_DualModeAny_AcceptsIPv4AndIPv6()
     {
         if (!Socket.OSSupportsIPv6)

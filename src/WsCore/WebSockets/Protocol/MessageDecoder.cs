@@ -45,8 +45,10 @@ public sealed class MessageDecoder : IDisposable
     private enum Phase : byte { Header, Payload, Closed }
 
     private readonly bool _expectMasked;
-    private readonly byte[] _header = new byte[FrameHeader.MaxLength];
-    private readonly byte[] _control = new byte[FrameHeader.MaxControlPayload];
+    // A server holds one decoder per connection for the connection's life, idle or not: the header bytes live inline,
+    // and the control-frame buffer only exists once the peer sent a control frame.
+    private HeaderBytes _header;
+    private byte[]? _control;
     private Phase _phase;
     private int _headerCount;
     private FrameHeader _frame;
@@ -157,7 +159,7 @@ public sealed class MessageDecoder : IDisposable
             {
                 if (!CollectHeader(input, ref consumed))
                     return DecodeStatus.NeedMoreData;
-                var status = FrameHeader.TryRead(_header.AsSpan(0, _headerCount), out _frame, out _);
+                var status = FrameHeader.TryRead(((ReadOnlySpan<byte>)_header)[.._headerCount], out _frame, out _);
                 if (status == FrameHeaderStatus.Invalid)
                     return Fail(CloseStatus.ProtocolError, "64-bit payload length with its high bit set");
                 var problem = CheckHeader();
@@ -167,7 +169,10 @@ public sealed class MessageDecoder : IDisposable
                 _frameReceived = 0;
                 _phase = Phase.Payload;
                 if (_frame.Opcode.IsControl())
+                {
+                    _control ??= new byte[FrameHeader.MaxControlPayload];
                     _controlLength = (int)_frame.PayloadLength;
+                }
                 else if (_frame.Opcode != Opcode.Continuation)
                 {
                     _inMessage = true;
@@ -240,7 +245,7 @@ public sealed class MessageDecoder : IDisposable
         }
         var required = FrameHeader.RequiredLength(_header[1]);
         var take = Math.Min(required - _headerCount, input.Length - consumed);
-        input.Slice(consumed, take).CopyTo(_header.AsSpan(_headerCount));
+        input.Slice(consumed, take).CopyTo(((Span<byte>)_header)[_headerCount..]);
         _headerCount += take;
         consumed += take;
         return _headerCount == required;
@@ -346,6 +351,12 @@ public sealed class MessageDecoder : IDisposable
             ArrayPool<byte>.Shared.Return(_completedBuffer);
         _completedBuffer = null;
         _completedLength = 0;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(FrameHeader.MaxLength)]
+    private struct HeaderBytes
+    {
+        private byte _first;
     }
 }
 

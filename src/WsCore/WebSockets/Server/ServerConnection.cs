@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Threading.Channels;
 using Serilog;
 using WsCore.WebSockets.Protocol;
 
@@ -11,10 +10,17 @@ namespace WsCore.WebSockets.Server;
 
 /// <summary>
 /// One accepted TCP connection: the handshake (or a page / error response), then a receive loop feeding a
-/// <see cref="MessageDecoder"/> and one writer loop that drains the bounded queue; a frame for an idle queue is written
-/// by the caller of <see cref="Enqueue"/>. Whoever writes holds the send gate.
+/// <see cref="MessageDecoder"/>. Frames go out from whichever thread has them when the socket is free (a send to an
+/// idle client costs one non-blocking send call and nothing else); what arrives while a write is under way waits in a
+/// queue, and the writer of the moment drains it in batches before it lets go of the socket.
 /// </summary>
-internal sealed class ServerConnection
+/// <remarks>
+/// A busy server holds thousands of these idle for hours, so an idle connection holds as little as the sockets allow:
+/// no receive buffer (zero-byte reads), no writer task, no queue until a backlog forms, no decoder until the client
+/// sends, no cancellation registrations or timers (the server's one housekeeping timer checks deadlines), one async
+/// state machine.
+/// </remarks>
+internal sealed class ServerConnection : IThreadPoolWorkItem
 {
     private enum State { Handshaking, Open, Closing, Closed }
 
@@ -27,19 +33,24 @@ internal sealed class ServerConnection
     private readonly WebSocketServerOptions _options;
     private readonly Socket _socket;
     private readonly ILogger _log;
-    private readonly CancellationTokenSource _abort = new();
-    private readonly Channel<OutgoingFrame> _queue =
-        Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    // Guards _state, _queue, _queuedBytes, _writing and _closeSent.
     private readonly Lock _stateLock = new();
-    // Held by whoever writes to the socket: the writer task for a batch, or an Enqueue caller on the fast path.
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
     private State _state = State.Handshaking;
+    // Frames waiting while someone else writes; created when the first backlog forms.
+    private Queue<OutgoingFrame>? _queue;
     private int _queuedBytes;
-    private bool _discardUntilClose;
+    // True while one thread owns the socket's sending side (an inline send, or a drain of the queue). When false, the
+    // queue is empty.
+    private bool _writing;
+    // Completed once our Close frame is on the wire (or can never be): the receive loop waits for it before it closes TCP.
+    private TaskCompletionSource? _closeSent;
+    // When the handshake or the close handshake must be over (Environment.TickCount64); the server's housekeeping
+    // timer aborts the connection after it. A field instead of a CancellationTokenSource per connection: idle
+    // connections are the many, and a timer registration each would outweigh the rest of the connection.
+    private long _deadline = long.MaxValue;
     private ushort _closeCode = CloseStatus.AbnormalClosure;
     private string _closeReason = "";
     private bool _closedByServer;
-    private Task _writer = Task.CompletedTask;
     private long _lastActivity = Environment.TickCount64;
     private long _pingSentAt;
     private bool _pingOutstanding;
@@ -51,6 +62,8 @@ internal sealed class ServerConnection
         _server = server;
         _options = server.Options;
         _socket = socket;
+        // Synchronous sends then return WouldBlock instead of waiting: see SendAllAsync.
+        _socket.Blocking = false;
         RemoteEndPoint = remote;
         _log = _options.Logger;
     }
@@ -74,19 +87,67 @@ internal sealed class ServerConnection
     /// <summary>Data messages queued to the client.</summary>
     public long MessagesOut => Interlocked.Read(ref _messagesOut);
 
+    /// <summary>The connection's whole life; the server keeps the task to wait for it on shutdown.</summary>
+    /// <remarks>The receive loop lives in this one method so that an idle connection holds one async state machine.</remarks>
     public async Task RunAsync()
     {
+        // Leaves the accept loop at once: the handshake runs on the thread pool.
+        await Task.Yield();
+        var buffer = (byte[]?)null;
+        MessageDecoder? decoder = null;
         try
         {
+            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)_options.HandshakeTimeout.TotalMilliseconds);
             var leftover = await HandshakeAsync();
             if (leftover is null)
                 return;
-            _writer = WriteLoopAsync();
-            await ReceiveLoopAsync(leftover);
+            Volatile.Write(ref _deadline, long.MaxValue);
+
+            // Made when the client first sends: a client that only listens (a dashboard, a counter display) never needs one.
+            var done = leftover.Length > 0 && await ProcessAsync(decoder = NewDecoder(), leftover);
+            while (!done)
+            {
+                // Idle: wait for data with a zero-byte read, so an idle client holds no receive buffer. No token:
+                // Abort and the deadlines end it by closing the socket.
+                if (decoder is null || decoder.IsIdle)
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+                var read = await _socket.ReceiveAsync(buffer, SocketFlags.None);
+                if (read == 0)
+                {
+                    // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
+                    if (_state == State.Open)
+                    {
+                        _closeCode = CloseStatus.AbnormalClosure;
+                        _closeReason = "connection ended without a close frame";
+                    }
+                    return;
+                }
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                Volatile.Write(ref _pingOutstanding, false);
+                done = await ProcessAsync(decoder ??= NewDecoder(), buffer.AsMemory(0, read));
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+
+            // The close handshake is under way: let our Close go out, then close TCP first (§7.1.1).
+            Task? closeSent;
+            lock (_stateLock)
+                closeSent = _closeSent?.Task;
+            if (closeSent is not null)
+                await closeSent;
+            if (_closeReceived)
+            {
+                // Both Close frames are exchanged: nothing more may come from the client, so closing at once cannot
+                // destroy unread data. (Waiting for the client's FIN would stall clients that only close on dispose.)
+                _socket.Shutdown(SocketShutdown.Send);
+                return;
+            }
+            await LingerAsync();
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (IsConnectionFailure(e))
         {
-            // The peer vanished, a timeout fired, or the server is stopping: the close code below says which.
+            // The peer vanished, a deadline passed, or the server is stopping: the close code says which.
         }
         catch (Exception e)
         {
@@ -95,32 +156,34 @@ internal sealed class ServerConnection
         }
         finally
         {
+            decoder?.Dispose();
+            if (buffer is not null)
+                ArrayPool<byte>.Shared.Return(buffer);
             lock (_stateLock)
+            {
                 _state = State.Closed;
-            _abort.Cancel();
-            try
-            {
-                await _writer;
-            }
-            catch
-            {
-                // The writer's failure was already the reason to stop.
+                DiscardQueueLocked();
+                _closeSent?.TrySetResult();
             }
             _socket.Dispose();
-            _abort.Dispose();
             if (Id != 0)
                 await _server.OnClientClosedAsync(this, _closeCode, _closeReason, _closedByServer, _openedPublished);
+            _server.OnConnectionEnded(this);
         }
     }
 
+    private MessageDecoder NewDecoder() => new(expectMaskedFrames: true, _options.MaxMessageBytes);
+
     /// <summary>
-    /// Queues a frame for the writer. Returns false when the connection is not open, or when the frame would take
-    /// the queue over its bound: then the client is closed with 1008 (it is not reading fast enough).
+    /// Sends a frame, or queues it behind a write under way. Returns false when the connection is not open, or when
+    /// the frame would take the queue over its bound: then the client is closed with 1008 (it is not reading fast
+    /// enough).
     /// </summary>
-    /// <param name="frame">The frame; the queue takes its own reference.</param>
+    /// <param name="frame">The frame; the connection takes its own reference.</param>
     /// <param name="mayWriteInline">
-    /// True to let the caller's thread write the frame when nothing else is queued (a send to one client). A broadcast
-    /// passes false: one thread making a send call per client costs far more than each writer batching its backlog.
+    /// True to let the caller's thread write the frame when the socket is free (a send to one client). A broadcast
+    /// passes false: one thread making a send call per client costs far more than each client's writer batching its
+    /// backlog on the thread pool.
     /// </param>
     public bool Enqueue(OutgoingFrame frame, bool mayWriteInline = true)
     {
@@ -128,78 +191,175 @@ internal sealed class ServerConnection
         {
             if (_state != State.Open)
                 return false;
-            var queued = Interlocked.Add(ref _queuedBytes, frame.Length);
-            if (queued > _options.MaxQueuedBytesPerClient)
+            if (_queuedBytes + frame.Length > _options.MaxQueuedBytesPerClient)
             {
-                Interlocked.Add(ref _queuedBytes, -frame.Length);
+                var queued = _queuedBytes;
                 BeginCloseLocked(CloseStatus.PolicyViolation, "too slow: outgoing queue full", discardQueued: true);
-                _server.OnSlowClientDropped(this, queued - frame.Length);
+                _server.OnSlowClientDropped(this, queued);
                 return false;
             }
             Interlocked.Increment(ref _messagesOut);
             frame.AddReference();
-            // Fast path: nothing queued and no write in progress, so the frame goes to the socket from this thread.
-            // Waking the writer task instead costs a thread-pool hop (a context switch) per message, which dominated
-            // the server's CPU per echoed message. The gate keeps frames in order with the writer's batches.
-            if (!mayWriteInline || queued != frame.Length || !_sendGate.Wait(0))
+            if (_writing || !mayWriteInline)
             {
-                _queue.Writer.TryWrite(frame);
+                QueueLocked(frame);
                 return true;
             }
-            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            // The socket is free and nothing waits: this thread writes. Handing the frame to another thread instead
+            // costs a thread switch per message, which dominated the server's CPU per echoed message.
+            _writing = true;
         }
         SendInline(frame);
         return true;
     }
 
-    // Sends a frame while holding the send gate; the common case (the socket buffer has room) completes synchronously
-    // and allocates nothing. Otherwise the rest of the send finishes in the background, still holding the gate.
+    // Queues a frame, and gets a writer going on the thread pool when nobody writes.
+    private void QueueLocked(OutgoingFrame frame)
+    {
+        (_queue ??= new Queue<OutgoingFrame>()).Enqueue(frame);
+        _queuedBytes += frame.Length;
+        if (_writing)
+            return;
+        _writing = true;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+
+    // Sends one frame from the caller's thread. The common case (the socket buffer has room) is one non-blocking send
+    // call; otherwise the rest goes out asynchronously, and whoever finishes it drains what was queued meanwhile.
     private void SendInline(OutgoingFrame frame)
     {
-        ValueTask<int> pending;
+        ValueTask sending;
         try
         {
-            pending = _socket.SendAsync(frame.Bytes, SocketFlags.None, _abort.Token);
+            sending = SendAllAsync(frame.Bytes);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsConnectionFailure(e))
         {
-            EndInlineSend(frame, failed: true);
+            frame.Release();
+            WriteFailed();
             return;
         }
-        if (pending.IsCompletedSuccessfully)
+        if (!sending.IsCompleted)
         {
-            var sent = pending.Result;
-            if (sent == frame.Length)
-                EndInlineSend(frame, failed: false);
-            else
-                _ = FinishInlineSendAsync(frame, sent, null);
+            _ = FinishInlineSendAsync(frame, sending);
             return;
         }
-        _ = FinishInlineSendAsync(frame, 0, pending);
-    }
-
-    private async Task FinishInlineSendAsync(OutgoingFrame frame, int sent, ValueTask<int>? pending)
-    {
-        var failed = false;
-        try
-        {
-            if (pending is { } stillSending)
-                sent = await stillSending;
-            await SendAllAsync(frame.Bytes[sent..], _abort.Token);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            failed = true;
-        }
-        EndInlineSend(frame, failed);
-    }
-
-    private void EndInlineSend(OutgoingFrame frame, bool failed)
-    {
         frame.Release();
-        _sendGate.Release();
-        if (failed)
-            Abort();
+        if (sending.IsCompletedSuccessfully)
+            _ = DrainAsync();
+        else
+            WriteFailed();
+    }
+
+    private async Task FinishInlineSendAsync(OutgoingFrame frame, ValueTask sending)
+    {
+        try
+        {
+            await sending;
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            frame.Release();
+            WriteFailed();
+            return;
+        }
+        frame.Release();
+        await DrainAsync();
+    }
+
+    // Writes what is queued, in batches, until the queue is empty; then gives up the sending side. Only the owner of
+    // the sending side (_writing) calls it. Completes synchronously, allocating nothing, when the queue is empty.
+    private async Task DrainAsync()
+    {
+        byte[]? batch = null;
+        try
+        {
+            while (true)
+            {
+                OutgoingFrame? single = null;
+                var fill = 0;
+                var closeWritten = false;
+                lock (_stateLock)
+                {
+                    if (_queue is not { Count: > 0 } || _state == State.Closed)
+                    {
+                        _writing = false;
+                        return;
+                    }
+                    while (_queue.TryPeek(out var frame))
+                    {
+                        if (fill == 0 && (frame.Length > BatchBytes || _queue.Count == 1))
+                        {
+                            // Alone in the queue, or too big to batch: sent straight from its shared buffer.
+                            single = _queue.Dequeue();
+                            _queuedBytes -= frame.Length;
+                            closeWritten = frame.Opcode == Opcode.Close;
+                            break;
+                        }
+                        if (frame.Length > BatchBytes - fill)
+                            break;
+                        _queue.Dequeue();
+                        _queuedBytes -= frame.Length;
+                        batch ??= ArrayPool<byte>.Shared.Rent(BatchBytes);
+                        frame.Bytes.Span.CopyTo(batch.AsSpan(fill));
+                        fill += frame.Length;
+                        closeWritten = frame.Opcode == Opcode.Close;
+                        frame.Release();
+                    }
+                }
+                if (single is not null)
+                {
+                    try
+                    {
+                        await SendAllAsync(single.Bytes);
+                    }
+                    finally
+                    {
+                        single.Release();
+                    }
+                }
+                else
+                {
+                    await SendAllAsync(batch.AsMemory(0, fill));
+                }
+                if (closeWritten)
+                {
+                    // The Close is always the last frame queued (nothing is accepted after it, §5.5.1).
+                    lock (_stateLock)
+                        _closeSent?.TrySetResult();
+                }
+            }
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            WriteFailed();
+        }
+        finally
+        {
+            if (batch is not null)
+                ArrayPool<byte>.Shared.Return(batch);
+        }
+    }
+
+    // A write failed: the connection is finished. The sending side stays taken so nothing else tries to write; the
+    // receive loop's end releases whatever is still queued.
+    private void WriteFailed()
+    {
+        Abort();
+        lock (_stateLock)
+            _closeSent?.TrySetResult();
+    }
+
+    // Frames dropped unsent: the connection is closing for a client that stopped reading, or it is over.
+    private void DiscardQueueLocked()
+    {
+        if (_queue is null)
+            return;
+        while (_queue.TryDequeue(out var frame))
+            frame.Release();
+        _queuedBytes = 0;
     }
 
     /// <summary>Starts the close handshake from the server's side (§7.1.2); the connection ends when the client answers or the close timeout passes.</summary>
@@ -209,7 +369,7 @@ internal sealed class ServerConnection
         {
             if (_state == State.Handshaking)
             {
-                _abort.Cancel();
+                Abort();
                 return false;
             }
             return BeginCloseLocked(code, reason, discardQueued: false);
@@ -217,15 +377,17 @@ internal sealed class ServerConnection
     }
 
     /// <summary>Ends the connection at once, without a close handshake.</summary>
-    public void Abort()
+    /// <remarks>
+    /// Closing the socket is what ends a pending read or send: they carry no cancellation token (a registration per
+    /// idle connection costs memory ten thousand times over).
+    /// </remarks>
+    public void Abort() => _socket.Dispose();
+
+    /// <summary>Aborts a connection whose handshake or close handshake outlived its timeout.</summary>
+    public void CheckDeadline(long now)
     {
-        try
-        {
-            _abort.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        if (now >= Volatile.Read(ref _deadline))
+            Abort();
     }
 
     /// <summary>Keep-alive (§5.5.2): ping a client silent for an interval, drop one that stays silent another interval.</summary>
@@ -264,13 +426,24 @@ internal sealed class ServerConnection
         _closeCode = code;
         _closeReason = reason;
         _closedByServer = true;
-        _discardUntilClose = discardQueued;
-        // The Close frame bypasses the queue bound: it is the last thing this client gets.
-        _queue.Writer.TryWrite(OutgoingFrame.CreateClose(code, reason));
-        _queue.Writer.TryComplete();
-        _abort.CancelAfter(_options.CloseTimeout);
+        if (discardQueued)
+            DiscardQueueLocked();
+        QueueCloseLocked(OutgoingFrame.CreateClose(code, reason));
         return true;
     }
+
+    // The Close frame bypasses the queue bound: it is the last thing this client gets. From here the close timeout runs.
+    private void QueueCloseLocked(OutgoingFrame close)
+    {
+        _closeSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        QueueLocked(close);
+        ArmCloseTimeout();
+    }
+
+    // From now on the connection has the close timeout to finish (§7.1.1: the server closes TCP first, but waits for
+    // the client's Close only this long).
+    private void ArmCloseTimeout() =>
+        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)_options.CloseTimeout.TotalMilliseconds);
 
     // Reads and answers the request head. Returns the bytes received after the head for an upgraded client, or null
     // when the connection was answered with a page or an error and is done.
@@ -279,14 +452,12 @@ internal sealed class ServerConnection
         var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxRequestHeadBytes);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-            timeout.CancelAfter(_options.HandshakeTimeout);
             var filled = 0;
             HttpRequestHead? request;
             int headLength;
             while (true)
             {
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(filled, _options.MaxRequestHeadBytes - filled), SocketFlags.None, timeout.Token);
+                var read = await _socket.ReceiveAsync(buffer.AsMemory(filled, _options.MaxRequestHeadBytes - filled), SocketFlags.None);
                 if (read == 0)
                     return null;
                 filled += read;
@@ -329,8 +500,13 @@ internal sealed class ServerConnection
                 return null;
             }
             lock (_stateLock)
+            {
                 _state = State.Open;
-            await SendAllAsync(ServerHandshake.BuildUpgradeResponse(decision.Accept!, decision.Subprotocol), _abort.Token);
+                // The 101 response goes out first: a broadcast that reaches the new client meanwhile queues behind it.
+                _writing = true;
+            }
+            await SendAllAsync(ServerHandshake.BuildUpgradeResponse(decision.Accept!, decision.Subprotocol));
+            await DrainAsync();
             await _server.OnClientOpenedAsync(this, request!.Target, decision.Subprotocol);
             _openedPublished = true;
             return buffer.AsSpan(headLength, filled - headLength).ToArray();
@@ -345,53 +521,8 @@ internal sealed class ServerConnection
     {
         if (logLine is not null)
             _log.Debug("{Remote}: {What}", RemoteEndPoint, logLine);
-        _abort.CancelAfter(_options.CloseTimeout);
-        await SendAllAsync(response, _abort.Token);
-        await LingerAsync();
-    }
-
-    private async Task ReceiveLoopAsync(byte[] leftover)
-    {
-        using var decoder = new MessageDecoder(expectMaskedFrames: true, _options.MaxMessageBytes);
-        var done = leftover.Length > 0 && await ProcessAsync(decoder, leftover);
-        var token = _abort.Token;
-        while (!done)
-        {
-            // Idle: wait for data with a zero-byte read, so an idle client holds no receive buffer.
-            if (decoder.IsIdle)
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token);
-            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
-            try
-            {
-                var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, token);
-                if (read == 0)
-                {
-                    // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
-                    if (_state == State.Open)
-                    {
-                        _closeCode = CloseStatus.AbnormalClosure;
-                        _closeReason = "connection ended without a close frame";
-                    }
-                    return;
-                }
-                Volatile.Write(ref _lastActivity, Environment.TickCount64);
-                Volatile.Write(ref _pingOutstanding, false);
-                done = await ProcessAsync(decoder, buffer.AsMemory(0, read));
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
-        // The close handshake is under way: let the writer send our Close, then close TCP first (§7.1.1).
-        await _writer;
-        if (_closeReceived)
-        {
-            // Both Close frames are exchanged: nothing more may come from the client, so closing at once cannot
-            // destroy unread data. (Waiting for the client's FIN would stall clients that only close on dispose.)
-            _socket.Shutdown(SocketShutdown.Send);
-            return;
-        }
+        ArmCloseTimeout();
+        await SendAllAsync(response);
         await LingerAsync();
     }
 
@@ -438,9 +569,7 @@ internal sealed class ServerConnection
                             _closeCode = decoder.CloseCode;
                             _closeReason = decoder.CloseReason;
                             _closedByServer = false;
-                            _queue.Writer.TryWrite(OutgoingFrame.CreateClose(decoder.CloseCode, ""));
-                            _queue.Writer.TryComplete();
-                            _abort.CancelAfter(_options.CloseTimeout);
+                            QueueCloseLocked(OutgoingFrame.CreateClose(decoder.CloseCode, ""));
                         }
                     }
                     return true;
@@ -472,81 +601,31 @@ internal sealed class ServerConnection
         }
     }
 
-    // The one owner of socket writes: drains everything queued into one batch per send.
-    private async Task WriteLoopAsync()
+    // Writes all of data: first with one non-blocking send (the socket is in non-blocking mode), which for the frames a
+    // WebSocket server sends almost always takes everything and needs none of the asynchronous machinery (whose
+    // per-socket state would otherwise stay allocated on every idle connection); what the kernel did not take goes
+    // out asynchronously.
+    private ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
-        var reader = _queue.Reader;
-        var token = _abort.Token;
-        try
-        {
-            while (await reader.WaitToReadAsync(token))
-            {
-                byte[]? batch = null;
-                var fill = 0;
-                var closeWritten = false;
-                await _sendGate.WaitAsync(token);
-                try
-                {
-                    while (!closeWritten && reader.TryRead(out var frame))
-                    {
-                        try
-                        {
-                            Interlocked.Add(ref _queuedBytes, -frame.Length);
-                            if (Volatile.Read(ref _discardUntilClose) && frame.Opcode != Opcode.Close)
-                                continue;
-                            closeWritten = frame.Opcode == Opcode.Close;
-                            if (fill > 0 && frame.Length > BatchBytes - fill)
-                            {
-                                await SendAllAsync(batch.AsMemory(0, fill), token);
-                                fill = 0;
-                            }
-                            if (fill == 0 && (frame.Length > BatchBytes || closeWritten || !reader.TryPeek(out _)))
-                            {
-                                // Alone in the queue, or too big to batch: send it straight from the shared buffer.
-                                await SendAllAsync(frame.Bytes, token);
-                                continue;
-                            }
-                            batch ??= ArrayPool<byte>.Shared.Rent(BatchBytes);
-                            frame.Bytes.Span.CopyTo(batch.AsSpan(fill));
-                            fill += frame.Length;
-                        }
-                        finally
-                        {
-                            frame.Release();
-                        }
-                    }
-                    if (fill > 0)
-                        await SendAllAsync(batch.AsMemory(0, fill), token);
-                }
-                finally
-                {
-                    _sendGate.Release();
-                    if (batch is not null)
-                        ArrayPool<byte>.Shared.Return(batch);
-                }
-                if (closeWritten)
-                    break;
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            Abort();
-        }
-        finally
-        {
-            while (reader.TryRead(out var frame))
-                frame.Release();
-        }
+        var sent = _socket.Send(data.Span, SocketFlags.None, out var error);
+        if (error == SocketError.Success && sent == data.Length)
+            return ValueTask.CompletedTask;
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+            return ValueTask.FromException(new SocketException((int)error));
+        return SendRemainderAsync(data[sent..]);
     }
 
-    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken token)
+    private async ValueTask SendRemainderAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
         {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, token);
+            var sent = await _socket.SendAsync(data, SocketFlags.None);
             data = data[sent..];
         }
     }
+
+    private static bool IsConnectionFailure(Exception e) =>
+        e is OperationCanceledException or SocketException or ObjectDisposedException or IOException;
 
     // Closes our sending side, then reads (and drops) until the peer closes too or the close timeout fires. Closing
     // a socket with unread input makes the kernel send RST, which can destroy the response or Close frame we just
@@ -564,7 +643,7 @@ internal sealed class ServerConnection
         var sink = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            while (await _socket.ReceiveAsync(sink, SocketFlags.None, _abort.Token) > 0)
+            while (await _socket.ReceiveAsync(sink, SocketFlags.None) > 0)
             {
             }
         }
