@@ -7,24 +7,28 @@ namespace WsCore.WebSockets.Server;
 /// One encoded server frame in a pooled buffer, shared by every client queue it was put on: a broadcast is encoded
 /// once, and the buffer goes back to the pool when the last client's writer has copied or sent it.
 /// </summary>
+/// <remarks>
+/// The frame objects are recycled too (one per thread, kept when the last reference is released): an echo creates,
+/// sends and releases its frame on one thread, so a steady stream of replies allocates nothing. A frame must not be
+/// touched after its holder's <see cref="Release"/>, which the reference count already demanded for the buffer.
+/// </remarks>
 internal sealed class OutgoingFrame
 {
+    [ThreadStatic]
+    private static OutgoingFrame? t_spare;
+
     private byte[]? _buffer;
     private int _references;
 
-    private OutgoingFrame(byte[] buffer, int length, Opcode opcode)
+    private OutgoingFrame()
     {
-        _buffer = buffer;
-        Length = length;
-        Opcode = opcode;
-        _references = 1;
     }
 
     /// <summary>Encoded size: header plus payload.</summary>
-    public int Length { get; }
+    public int Length { get; private set; }
 
     /// <summary>The frame's opcode (the writer treats Close specially).</summary>
-    public Opcode Opcode { get; }
+    public Opcode Opcode { get; private set; }
 
     /// <summary>The encoded frame.</summary>
     public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(0, Length);
@@ -35,7 +39,13 @@ internal sealed class OutgoingFrame
         var length = FrameEncoder.GetFrameLength(payload.Length, masked: false);
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         FrameEncoder.Encode(buffer, opcode, payload);
-        return new OutgoingFrame(buffer, length, opcode);
+        var frame = t_spare ?? new OutgoingFrame();
+        t_spare = null;
+        frame._buffer = buffer;
+        frame.Length = length;
+        frame.Opcode = opcode;
+        frame._references = 1;
+        return frame;
     }
 
     /// <summary>A Close frame with <paramref name="code"/> and <paramref name="reason"/>.</summary>
@@ -49,14 +59,15 @@ internal sealed class OutgoingFrame
     /// <summary>Another queue holds the frame.</summary>
     public void AddReference() => Interlocked.Increment(ref _references);
 
-    /// <summary>A holder is done with it; the last one returns the buffer to the pool.</summary>
+    /// <summary>A holder is done with it; the last one returns the buffer to the pool and keeps the object for reuse.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0)
-        {
-            var buffer = Interlocked.Exchange(ref _buffer, null);
-            if (buffer is not null)
-                ArrayPool<byte>.Shared.Return(buffer);
-        }
+        if (Interlocked.Decrement(ref _references) != 0)
+            return;
+        var buffer = _buffer;
+        _buffer = null;
+        if (buffer is not null)
+            ArrayPool<byte>.Shared.Return(buffer);
+        t_spare ??= this;
     }
 }

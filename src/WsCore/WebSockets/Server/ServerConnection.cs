@@ -112,7 +112,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 if (decoder is null || decoder.IsIdle)
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
-                var read = await _socket.ReceiveAsync(buffer, SocketFlags.None);
+                var read = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
                 if (read == 0)
                 {
                     // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
@@ -643,7 +643,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         var sink = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            while (await _socket.ReceiveAsync(sink, SocketFlags.None) > 0)
+            while (await _socket.ReceiveAsync(sink.AsMemory(), SocketFlags.None) > 0)
             {
             }
         }
