@@ -34,8 +34,12 @@ public static class ServerHandshake
     /// <summary><c>base64(SHA-1(key + GUID))</c> (§1.3, §4.2.2 item 5.4).</summary>
     public static string ComputeAccept(string key)
     {
+        // key + GUID, hashed from the stack: a server computes this once per connection.
+        Span<byte> input = stackalloc byte[Encoding.ASCII.GetMaxByteCount(key.Length) + Guid.Length];
+        var length = Encoding.ASCII.GetBytes(key, input);
+        length += Encoding.ASCII.GetBytes(Guid, input[length..]);
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(Encoding.ASCII.GetBytes(key + Guid), hash);
+        SHA1.HashData(input[..length], hash);
         return Convert.ToBase64String(hash);
     }
 
@@ -90,11 +94,23 @@ public static class ServerHandshake
     /// <summary>The 101 response completing the handshake (§4.2.2 item 5).</summary>
     public static byte[] BuildUpgradeResponse(string accept, string? subprotocol)
     {
-        var text = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + $"Sec-WebSocket-Accept: {accept}\r\n"
-            + (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n")
-            + "\r\n";
-        return Encoding.ASCII.GetBytes(text);
+        ReadOnlySpan<byte> start = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "u8;
+        ReadOnlySpan<byte> protocol = "\r\nSec-WebSocket-Protocol: "u8;
+        var length = start.Length + accept.Length + (subprotocol is null ? 0 : protocol.Length + subprotocol.Length) + 4;
+        // Written straight into the one array sent: no intermediate string per connection.
+        var response = new byte[length];
+        var at = 0;
+        start.CopyTo(response);
+        at += start.Length;
+        at += Encoding.ASCII.GetBytes(accept, response.AsSpan(at));
+        if (subprotocol is not null)
+        {
+            protocol.CopyTo(response.AsSpan(at));
+            at += protocol.Length;
+            at += Encoding.ASCII.GetBytes(subprotocol, response.AsSpan(at));
+        }
+        "\r\n\r\n"u8.CopyTo(response.AsSpan(at));
+        return response;
     }
 
     /// <summary>

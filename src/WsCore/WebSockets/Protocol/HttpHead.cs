@@ -54,15 +54,27 @@ public abstract class HttpHead
     /// <summary>True when the list field <paramref name="name"/> holds <paramref name="token"/>, compared case-insensitively.</summary>
     public bool HasToken(string name, string token)
     {
-        foreach (var element in GetList(name))
+        foreach (var field in _fields)
         {
-            if (string.Equals(element, token, StringComparison.OrdinalIgnoreCase))
-                return true;
+            if (!string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
+                continue;
+            // Walks the comma-separated list in place: every handshake asks this, so it allocates nothing.
+            var rest = field.Value.AsSpan();
+            while (!rest.IsEmpty)
+            {
+                var comma = rest.IndexOf(',');
+                var element = (comma < 0 ? rest : rest[..comma]).Trim(" \t");
+                if (element.Equals(token, StringComparison.OrdinalIgnoreCase))
+                    return true;
+                rest = comma < 0 ? default : rest[(comma + 1)..];
+            }
         }
         return false;
     }
 
-    // Finds the head's end, checks its size and splits it into a start line and header fields (RFC 9112 §2-§5).
+    // Finds the head's end, checks its size and splits it into a start line and header fields (RFC 9112 §2-§5). Works
+    // on the bytes: each name and value becomes one string (a common one none at all), with no copy of the whole head
+    // or of each line on the way; a server pays this once per connection, thousands of times in a connect storm.
     private protected static HttpParseStatus Split(ReadOnlySpan<byte> buffer, int maxHeadBytes,
         out string startLine, out List<KeyValuePair<string, string>> fields, out int headLength)
     {
@@ -75,22 +87,48 @@ public abstract class HttpHead
         if (end + 4 > maxHeadBytes)
             return HttpParseStatus.TooLarge;
         headLength = end + 4;
-        // Header bytes are ASCII; Latin-1 keeps any stray byte as one char so nothing is lost or thrown.
-        var text = Encoding.Latin1.GetString(buffer[..end]);
-        var lines = text.Split("\r\n");
-        startLine = lines[0];
-        for (var i = 1; i < lines.Length; i++)
+        var head = buffer[..end];
+        var firstBreak = head.IndexOf("\r\n"u8);
+        startLine = Text(firstBreak < 0 ? head : head[..firstBreak]);
+        if (firstBreak < 0)
+            return HttpParseStatus.Complete;
+        var rest = head[(firstBreak + 2)..];
+        fields.Capacity = rest.Count("\r\n"u8) + 1;
+        while (true)
         {
-            var line = lines[i];
+            var lineBreak = rest.IndexOf("\r\n"u8);
+            var line = lineBreak < 0 ? rest : rest[..lineBreak];
             // Obsolete line folding (RFC 9112 §5.2) and whitespace before the colon (§5.1) are refused.
-            if (line.Length == 0 || line[0] is ' ' or '\t')
+            if (line.IsEmpty || line[0] is (byte)' ' or (byte)'\t')
                 return HttpParseStatus.Malformed;
-            var colon = line.IndexOf(':');
-            if (colon <= 0 || line[colon - 1] is ' ' or '\t')
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || line[colon - 1] is (byte)' ' or (byte)'\t')
                 return HttpParseStatus.Malformed;
-            fields.Add(new(line[..colon], line[(colon + 1)..].Trim(' ', '\t')));
+            fields.Add(new(Text(line[..colon]), Text(line[(colon + 1)..].Trim(" \t"u8))));
+            if (lineBreak < 0)
+                return HttpParseStatus.Complete;
+            rest = rest[(lineBreak + 2)..];
         }
-        return HttpParseStatus.Complete;
+    }
+
+    // Names and values every WebSocket handshake carries, so they need no string of their own.
+    private static readonly string[] CommonText =
+    [
+        "Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Accept",
+        "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Origin", "User-Agent", "Accept", "Accept-Encoding",
+        "Accept-Language", "Cache-Control", "Pragma", "Content-Type", "Content-Length", "Retry-After",
+        "websocket", "keep-alive, Upgrade", "13", "no-cache", "close", "GET", "HEAD", "HTTP/1.1", "/",
+    ];
+
+    // Header bytes are ASCII; Latin-1 keeps any stray byte as one char so nothing is lost or thrown.
+    private protected static string Text(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var common in CommonText)
+        {
+            if (common.Length == bytes.Length && Ascii.Equals(bytes, common))
+                return common;
+        }
+        return Encoding.Latin1.GetString(bytes);
     }
 }
 
@@ -127,12 +165,25 @@ public sealed class HttpRequestHead : HttpHead
         var status = Split(buffer, maxHeadBytes, out var startLine, out var fields, out headLength);
         if (status != HttpParseStatus.Complete)
             return status;
-        var parts = startLine.Split(' ');
-        if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        // "METHOD SP TARGET SP VERSION" (RFC 9112 §3).
+        var line = startLine.AsSpan();
+        var firstSpace = line.IndexOf(' ');
+        var lastSpace = line.LastIndexOf(' ');
+        if (firstSpace <= 0 || lastSpace <= firstSpace + 1 || line[(firstSpace + 1)..lastSpace].Contains(' ')
+            || !line[(lastSpace + 1)..].StartsWith("HTTP/1.", StringComparison.Ordinal))
             return HttpParseStatus.Malformed;
-        head = new HttpRequestHead(parts[0], parts[1], parts[2], fields);
+        head = new HttpRequestHead(Common(line[..firstSpace]), Common(line[(firstSpace + 1)..lastSpace]), Common(line[(lastSpace + 1)..]), fields);
         return HttpParseStatus.Complete;
     }
+
+    // The start line's common parts need no strings of their own.
+    private static string Common(ReadOnlySpan<char> text) => text switch
+    {
+        "GET" => "GET",
+        "HTTP/1.1" => "HTTP/1.1",
+        "/" => "/",
+        _ => text.ToString(),
+    };
 }
 
 /// <summary>An HTTP/1.1 response head: status line and header fields.</summary>
