@@ -4,7 +4,7 @@ Each scenario runs against every server in turns (A B C A B C ...) so that drift
 The server is pinned to CPU 0 and the load generator (wsctl bench) to CPU 1. Server CPU time comes from
 /proc/PID/stat (utime + stime) around the measured run; memory from /proc/PID/status (VmRSS).
 """
-import contextlib, json, os, platform, socket, statistics, subprocess, sys, time
+import contextlib, json, os, platform, socket, statistics, subprocess, sys, threading, time
 from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -98,10 +98,10 @@ def started(server, mode):
             proc.wait()
 
 
-def loadgen(port, duration, bench_args):
+def loadgen(port, duration, bench_args, quiet=True):
     """The wsctl bench command line, pinned to the load generator's CPU."""
     return ["taskset", "-c", LOADGEN_CPU] + WSCTL + ["bench", f"ws://127.0.0.1:{port}/", "--duration", f"{duration}s",
-                                                     "--json", "-q"] + bench_args
+                                                     "--json"] + (["-q"] if quiet else []) + bench_args
 
 
 def run_one(server, mode, bench_args, duration):
@@ -119,13 +119,23 @@ def run_one(server, mode, bench_args, duration):
 
 
 def run_idle(server, bench_args, duration):
-    """Idle needs RSS while the connections are open: sample the server during the hold."""
+    """RSS while the idle connections are held: sampled from when all are connected (the load generator says
+    "holding") until the hold ends, so neither the connect storm's nor the teardown's garbage counts as holding."""
     with started(server, "echo") as (proc, port):
         rss_before = proc_rss_kb(proc.pid)
-        gen = subprocess.Popen(loadgen(port, duration, bench_args), stdout=subprocess.PIPE, text=True)
+        gen = subprocess.Popen(loadgen(port, duration, bench_args, quiet=False), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        holding = threading.Event()
+        threading.Thread(target=lambda: [holding.set() for line in gen.stderr if "holding for" in line],
+                         daemon=True).start()
         peak = rss_before
+        hold_end = None
         while gen.poll() is None:
-            peak = max(peak, proc_rss_kb(proc.pid))
+            now = time.time()
+            if holding.is_set():
+                hold_end = hold_end or now + duration - 0.3
+                if now < hold_end:
+                    peak = max(peak, proc_rss_kb(proc.pid))
             time.sleep(0.2)
         result = json.loads(gen.stdout.read().strip().splitlines()[-1])
         result["rss_before_kb"], result["rss_peak_kb"] = rss_before, peak

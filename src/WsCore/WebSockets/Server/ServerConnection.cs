@@ -33,7 +33,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private readonly WebSocketServerOptions _options;
     private readonly Socket _socket;
     private readonly ILogger _log;
-    // Guards _state, _queue, _queuedBytes, _writing and _closeSent.
+    // Guards _state, _queue, _queuedBytes, _writing and _closeSent. (Not the connection itself: the server's
+    // dictionaries hash it, and an object whose header holds its hash code turns every lock into a sync block.)
     private readonly Lock _stateLock = new();
     private State _state = State.Handshaking;
     // Frames waiting while someone else writes; created when the first backlog forms.

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 using Serilog;
+using Serilog.Events;
 using WsCore.WebSockets.Protocol;
 
 namespace WsCore.WebSockets.Server;
@@ -234,8 +235,13 @@ public sealed class WebSocketServer : IAsyncDisposable
 
     internal async ValueTask OnClientOpenedAsync(ServerConnection connection, string path, string? subprotocol)
     {
-        Options.Logger.Information("client {Client} connected from {Remote} ({Count}/{Max})",
-            connection.Id, connection.RemoteEndPoint, ClientCount, Options.MaxClients);
+        // Checked first: with four or more values Serilog takes a params array, built (and the numbers boxed) even
+        // when the level is off, once per connect and close of every client.
+        if (Options.Logger.IsEnabled(LogEventLevel.Information))
+        {
+            Options.Logger.Information("client {Client} connected from {Remote} ({Count}/{Max})",
+                connection.Id, connection.RemoteEndPoint, ClientCount, Options.MaxClients);
+        }
         await PublishAsync(new ClientConnected(connection.Id, connection.RemoteEndPoint, path, subprotocol));
     }
 
@@ -246,8 +252,11 @@ public sealed class WebSocketServer : IAsyncDisposable
             if (_clients.Remove(connection.Id))
                 _clientsSnapshot = null;
         }
-        Options.Logger.Information("client {Client} ({Remote}) closed: {Code} {Description}{Reason}",
-            connection.Id, connection.RemoteEndPoint, code, CloseStatus.Describe(code), reason.Length > 0 ? $" ({reason})" : "");
+        if (Options.Logger.IsEnabled(LogEventLevel.Information))
+        {
+            Options.Logger.Information("client {Client} ({Remote}) closed: {Code} {Description}{Reason}",
+                connection.Id, connection.RemoteEndPoint, code, CloseStatus.Describe(code), reason.Length > 0 ? $" ({reason})" : "");
+        }
         if (publish)
             await PublishAsync(new ClientDisconnected(connection.Id, connection.RemoteEndPoint, code, reason, byServer));
     }
