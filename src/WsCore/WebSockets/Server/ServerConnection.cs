@@ -30,12 +30,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private const int BatchBytes = 64 * 1024;
 
     private readonly WebSocketServer _server;
-    private readonly WebSocketServerOptions _options;
     private readonly Socket _socket;
-    private readonly ILogger _log;
-    // Guards _state, _queue, _queuedBytes, _writing and _closeSent. (Not the connection itself: the server's
-    // dictionaries hash it, and an object whose header holds its hash code turns every lock into a sync block.)
-    private readonly Lock _stateLock = new();
     private State _state = State.Handshaking;
     // Frames waiting while someone else writes; created when the first backlog forms.
     private Queue<OutgoingFrame>? _queue;
@@ -61,12 +56,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     public ServerConnection(WebSocketServer server, Socket socket, IPEndPoint remote)
     {
         _server = server;
-        _options = server.Options;
         _socket = socket;
         // Synchronous sends then return WouldBlock instead of waiting: see SendAllAsync.
         _socket.Blocking = false;
         RemoteEndPoint = remote;
-        _log = _options.Logger;
     }
 
     /// <summary>Assigned when the handshake succeeds and the client is registered; 0 before.</summary>
@@ -77,7 +70,24 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     public bool IsOpen => _state == State.Open;
 
     /// <summary>When the TCP connection was accepted.</summary>
-    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset ConnectedAt => new(_connectedAtTicks, TimeSpan.Zero);
+
+    private readonly long _connectedAtTicks = DateTime.UtcNow.Ticks;
+    private static int s_nextSerial;
+    private readonly int _serial = Interlocked.Increment(ref s_nextSerial);
+
+    // Guards _state, _queue, _queuedBytes, _writing and _closeSent. The connection locks itself: it is internal and
+    // nobody else locks it, and a lock object would cost 40 bytes on every idle connection. Its hash code is a serial
+    // (below), so the object header never holds a hash and the lock stays a thin lock instead of a sync block.
+    private object StateLock => this;
+
+    public override int GetHashCode() => _serial;
+
+    public override bool Equals(object? obj) => ReferenceEquals(this, obj);
+
+    private WebSocketServerOptions Options => _server.Options;
+
+    private ILogger Log => _server.Options.Logger;
 
     private long _messagesIn;
     private long _messagesOut;
@@ -98,7 +108,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         MessageDecoder? decoder = null;
         try
         {
-            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)_options.HandshakeTimeout.TotalMilliseconds);
+            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.HandshakeTimeout.TotalMilliseconds);
             var leftover = await HandshakeAsync();
             if (leftover is null)
                 return;
@@ -133,7 +143,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
 
             // The close handshake is under way: let our Close go out, then close TCP first (§7.1.1).
             Task? closeSent;
-            lock (_stateLock)
+            lock (StateLock)
                 closeSent = _closeSent?.Task;
             if (closeSent is not null)
                 await closeSent;
@@ -152,7 +162,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
         catch (Exception e)
         {
-            _log.Error(e, "client {Client} ({Remote}): unexpected error", Id, RemoteEndPoint);
+            Log.Error(e, "client {Client} ({Remote}): unexpected error", Id, RemoteEndPoint);
             _closeCode = CloseStatus.InternalServerError;
         }
         finally
@@ -160,7 +170,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             decoder?.Dispose();
             if (buffer is not null)
                 ArrayPool<byte>.Shared.Return(buffer);
-            lock (_stateLock)
+            lock (StateLock)
             {
                 _state = State.Closed;
                 DiscardQueueLocked();
@@ -173,7 +183,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
     }
 
-    private MessageDecoder NewDecoder() => new(expectMaskedFrames: true, _options.MaxMessageBytes);
+    private MessageDecoder NewDecoder() => new(expectMaskedFrames: true, Options.MaxMessageBytes);
 
     /// <summary>
     /// Sends a frame, or queues it behind a write under way. Returns false when the connection is not open, or when
@@ -188,11 +198,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     /// </param>
     public bool Enqueue(OutgoingFrame frame, bool mayWriteInline = true)
     {
-        lock (_stateLock)
+        lock (StateLock)
         {
             if (_state != State.Open)
                 return false;
-            if (_queuedBytes + frame.Length > _options.MaxQueuedBytesPerClient)
+            if (_queuedBytes + frame.Length > Options.MaxQueuedBytesPerClient)
             {
                 var queued = _queuedBytes;
                 BeginCloseLocked(CloseStatus.PolicyViolation, "too slow: outgoing queue full", discardQueued: true);
@@ -282,7 +292,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 OutgoingFrame? single = null;
                 var fill = 0;
                 var closeWritten = false;
-                lock (_stateLock)
+                lock (StateLock)
                 {
                     if (_queue is not { Count: > 0 } || _state == State.Closed)
                     {
@@ -328,7 +338,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 if (closeWritten)
                 {
                     // The Close is always the last frame queued (nothing is accepted after it, §5.5.1).
-                    lock (_stateLock)
+                    lock (StateLock)
                         _closeSent?.TrySetResult();
                 }
             }
@@ -349,7 +359,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private void WriteFailed()
     {
         Abort();
-        lock (_stateLock)
+        lock (StateLock)
             _closeSent?.TrySetResult();
     }
 
@@ -366,7 +376,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     /// <summary>Starts the close handshake from the server's side (§7.1.2); the connection ends when the client answers or the close timeout passes.</summary>
     public bool BeginClose(ushort code, string reason)
     {
-        lock (_stateLock)
+        lock (StateLock)
         {
             if (_state == State.Handshaking)
             {
@@ -400,7 +410,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         {
             if (now - _pingSentAt >= intervalMs)
             {
-                _log.Information("client {Client} ({Remote}): no answer to ping; dropping", Id, RemoteEndPoint);
+                Log.Information("client {Client} ({Remote}): no answer to ping; dropping", Id, RemoteEndPoint);
                 _closeCode = CloseStatus.AbnormalClosure;
                 _closeReason = "no answer to ping";
                 _closedByServer = true;
@@ -444,13 +454,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     // From now on the connection has the close timeout to finish (§7.1.1: the server closes TCP first, but waits for
     // the client's Close only this long).
     private void ArmCloseTimeout() =>
-        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)_options.CloseTimeout.TotalMilliseconds);
+        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.CloseTimeout.TotalMilliseconds);
 
     // Reads and answers the request head. Returns the bytes received after the head for an upgraded client, or null
     // when the connection was answered with a page or an error and is done.
     private async Task<byte[]?> HandshakeAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxRequestHeadBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(Options.MaxRequestHeadBytes);
         try
         {
             var filled = 0;
@@ -458,11 +468,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             int headLength;
             while (true)
             {
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(filled, _options.MaxRequestHeadBytes - filled), SocketFlags.None);
+                var read = await _socket.ReceiveAsync(buffer.AsMemory(filled, Options.MaxRequestHeadBytes - filled), SocketFlags.None);
                 if (read == 0)
                     return null;
                 filled += read;
-                var status = HttpRequestHead.TryParse(buffer.AsSpan(0, filled), _options.MaxRequestHeadBytes, out request, out headLength);
+                var status = HttpRequestHead.TryParse(buffer.AsSpan(0, filled), Options.MaxRequestHeadBytes, out request, out headLength);
                 if (status == HttpParseStatus.Complete)
                     break;
                 if (status == HttpParseStatus.TooLarge)
@@ -477,11 +487,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 }
             }
 
-            var decision = ServerHandshake.Evaluate(request!, _options.Subprotocols);
+            var decision = ServerHandshake.Evaluate(request!, Options.Subprotocols);
             switch (decision.Outcome)
             {
                 case HandshakeOutcome.PageRequest:
-                    var page = _options.PageHandler?.Invoke(request!);
+                    var page = Options.PageHandler?.Invoke(request!);
                     var response = page is null
                         ? ServerHandshake.BuildErrorResponse(404, "not found")
                         : ServerHandshake.BuildResponse(200, page.Body.Span, page.ContentType, headOnly: request!.Method == "HEAD");
@@ -495,12 +505,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
 
             if (!_server.TryRegister(this))
             {
-                _log.Warning("refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint, _options.MaxClients);
-                var body = $"server full: at most {_options.MaxClients} WebSocket clients; try again later\n";
+                Log.Warning("refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint, Options.MaxClients);
+                var body = $"server full: at most {Options.MaxClients} WebSocket clients; try again later\n";
                 await RespondAndCloseAsync(ServerHandshake.BuildResponse(503, Encoding.UTF8.GetBytes(body), extraHeaders: ["Retry-After: 5"]), null);
                 return null;
             }
-            lock (_stateLock)
+            lock (StateLock)
             {
                 _state = State.Open;
                 // The 101 response goes out first: a broadcast that reaches the new client meanwhile queues behind it.
@@ -521,7 +531,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private async Task RespondAndCloseAsync(byte[] response, string? logLine)
     {
         if (logLine is not null)
-            _log.Debug("{Remote}: {What}", RemoteEndPoint, logLine);
+            Log.Debug("{Remote}: {What}", RemoteEndPoint, logLine);
         ArmCloseTimeout();
         await SendAllAsync(response);
         await LingerAsync();
@@ -543,9 +553,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                     if (_state == State.Open)
                     {
                         Interlocked.Increment(ref _messagesIn);
-                        if (_options.MessageHandler is { } handler && !TryHandle(handler, decoder))
+                        if (Options.MessageHandler is { } handler && !TryHandle(handler, decoder))
                             return true;
-                        if (_options.PublishMessageEvents)
+                        if (Options.PublishMessageEvents)
                             await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, decoder.MessageType, decoder.DetachMessage()));
                     }
                     break;
@@ -561,7 +571,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                     break;
                 case DecodeStatus.Close:
                     _closeReceived = true;
-                    lock (_stateLock)
+                    lock (StateLock)
                     {
                         if (_state == State.Open)
                         {
@@ -575,9 +585,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                     }
                     return true;
                 case DecodeStatus.ProtocolError:
-                    _log.Information("client {Client} ({Remote}): {Reason}; closing with {Code}",
+                    Log.Information("client {Client} ({Remote}): {Reason}; closing with {Code}",
                         Id, RemoteEndPoint, decoder.Violation.Reason, decoder.Violation.CloseCode);
-                    lock (_stateLock)
+                    lock (StateLock)
                         BeginCloseLocked(decoder.Violation.CloseCode, decoder.Violation.Reason, discardQueued: false);
                     return true;
             }
@@ -595,8 +605,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
         catch (Exception e)
         {
-            _log.Error(e, "client {Client} ({Remote}): the message handler failed; closing with 1011", Id, RemoteEndPoint);
-            lock (_stateLock)
+            Log.Error(e, "client {Client} ({Remote}): the message handler failed; closing with 1011", Id, RemoteEndPoint);
+            lock (StateLock)
                 BeginCloseLocked(CloseStatus.InternalServerError, "server error handling the message", discardQueued: false);
             return false;
         }
