@@ -48,4 +48,42 @@ public class Utf8ValidatorTests
         Assert.False(validator.IsComplete);
         Assert.False(validator.Append(second));
     }
+
+    [Fact]
+    public void Append_RandomTextAndCorruptions_InRandomPieces_AgreesWithAStrictDecoder()
+    {
+        // The strict decoder (throwOnInvalidBytes) is the oracle; pieces of random sizes exercise both the whole-piece
+        // fast path and the byte-by-byte path, and characters cut between pieces.
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        var random = new Random(6455);
+        var alphabet = "aé€😀ßж中\u007f\u0080\uffff";
+        for (var round = 0; round < 3000; round++)
+        {
+            var text = new StringBuilder();
+            for (var n = random.Next(0, 200); n > 0; n--)
+                text.Append(char.IsSurrogate(alphabet[random.Next(alphabet.Length)]) ? "😀" : alphabet[random.Next(alphabet.Length)].ToString());
+            var bytes = Encoding.UTF8.GetBytes(text.ToString());
+            if (bytes.Length > 0 && random.Next(3) == 0)
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);   // often makes it invalid
+            bool expected;
+            try
+            {
+                strict.GetString(bytes);
+                expected = true;
+            }
+            catch (DecoderFallbackException)
+            {
+                expected = false;
+            }
+            var validator = new Utf8Validator();
+            var valid = true;
+            for (var at = 0; at < bytes.Length && valid;)
+            {
+                var piece = Math.Min(bytes.Length - at, random.Next(1, 70));
+                valid = validator.Append(bytes.AsSpan(at, piece));
+                at += piece;
+            }
+            Assert.True(expected == (valid && validator.IsComplete), $"round {round}: {Convert.ToHexString(bytes)}");
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Unicode;
+
 namespace WsCore.WebSockets.Protocol;
 
 /// <summary>
@@ -27,10 +29,25 @@ public struct Utf8Validator
     public bool Append(ReadOnlySpan<byte> bytes)
     {
         var i = 0;
+        var triedWholeCheck = false;
         while (i < bytes.Length)
         {
             if (_pending == 0)
             {
+                if (!triedWholeCheck)
+                {
+                    // Most of a piece is whole characters: the runtime's vectorised validator takes them in one pass
+                    // (same rules: no overlongs, surrogates or code points above U+10FFFF). A character cut at the end
+                    // of the piece, and a piece that is invalid, go through the byte-by-byte path below, which carries
+                    // the cut character over and knows the byte where text fails.
+                    triedWholeCheck = true;
+                    var whole = WholeCharactersLength(bytes[i..]);
+                    if (whole > 0 && Utf8.IsValid(bytes.Slice(i, whole)))
+                    {
+                        i += whole;
+                        continue;
+                    }
+                }
                 // ASCII runs are the common case: skip them with a vectorised search.
                 var nonAscii = bytes[i..].IndexOfAnyInRange((byte)0x80, (byte)0xFF);
                 if (nonAscii < 0)
@@ -82,6 +99,26 @@ public struct Utf8Validator
     {
         var validator = new Utf8Validator();
         return validator.Append(bytes) && validator.IsComplete;
+    }
+
+    // The length of bytes without a trailing lead byte whose sequence is not complete yet.
+    private static int WholeCharactersLength(ReadOnlySpan<byte> bytes)
+    {
+        for (var back = 1; back <= Math.Min(4, bytes.Length); back++)
+        {
+            var b = bytes[^back];
+            if ((b & 0xC0) == 0x80)
+                continue;   // a continuation byte: its lead is further back
+            var needed = b switch
+            {
+                >= 0xF0 => 4,
+                >= 0xE0 => 3,
+                >= 0xC0 => 2,
+                _ => 1,
+            };
+            return needed > back ? bytes.Length - back : bytes.Length;
+        }
+        return bytes.Length;
     }
 
     private void Expect(byte pending, byte lowest, byte highest)
