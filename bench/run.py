@@ -296,7 +296,14 @@ def targets(results, send_ms):
         "  teardown is not counted (for any server).", "",
     ]
     idle = absolute(results, idle_key, "rss_kb_per_conn")
-    if idle is not None and idle > 4.0:
+    if idle is not None and idle > 4.0 and QUICK:
+        out += [
+            "## The idle figure in a quick run", "",
+            f"- {idle:.1f} KB: `--quick` holds {IDLE_CLIENTS:,} connections, so the server's one-time costs (code paged in and",
+            "  compiled, GC bookkeeping, the gen0 budget: about 1.2 KB per connection at 10,000) weigh five times as much.",
+            "  The 4 KB target is for the full run's 10,000 connections.", "",
+        ]
+    elif idle is not None and idle > 4.0:
         out += [
             "## Why the idle-memory target can be missed", "",
             f"- {idle:.1f} KB against 4 KB. The figure is bimodal, about 3.85 or 4.3 KB per connection (see the spread):",
