@@ -76,9 +76,9 @@ public abstract class HttpHead
     // on the bytes: each name and value becomes one string (a common one none at all), with no copy of the whole head
     // or of each line on the way; a server pays this once per connection, thousands of times in a connect storm.
     private protected static HttpParseStatus Split(ReadOnlySpan<byte> buffer, int maxHeadBytes,
-        out string startLine, out List<KeyValuePair<string, string>> fields, out int headLength)
+        out ReadOnlySpan<byte> startLine, out List<KeyValuePair<string, string>> fields, out int headLength)
     {
-        startLine = "";
+        startLine = default;
         fields = [];
         headLength = 0;
         var end = buffer.IndexOf("\r\n\r\n"u8);
@@ -89,7 +89,7 @@ public abstract class HttpHead
         headLength = end + 4;
         var head = buffer[..end];
         var firstBreak = head.IndexOf("\r\n"u8);
-        startLine = Text(firstBreak < 0 ? head : head[..firstBreak]);
+        startLine = firstBreak < 0 ? head : head[..firstBreak];
         if (firstBreak < 0)
             return HttpParseStatus.Complete;
         var rest = head[(firstBreak + 2)..];
@@ -166,24 +166,16 @@ public sealed class HttpRequestHead : HttpHead
         if (status != HttpParseStatus.Complete)
             return status;
         // "METHOD SP TARGET SP VERSION" (RFC 9112 §3).
-        var line = startLine.AsSpan();
-        var firstSpace = line.IndexOf(' ');
-        var lastSpace = line.LastIndexOf(' ');
-        if (firstSpace <= 0 || lastSpace <= firstSpace + 1 || line[(firstSpace + 1)..lastSpace].Contains(' ')
-            || !line[(lastSpace + 1)..].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        var firstSpace = startLine.IndexOf((byte)' ');
+        var lastSpace = startLine.LastIndexOf((byte)' ');
+        if (firstSpace <= 0 || lastSpace <= firstSpace + 1 || startLine[(firstSpace + 1)..lastSpace].Contains((byte)' ')
+            || !startLine[(lastSpace + 1)..].StartsWith("HTTP/1."u8))
             return HttpParseStatus.Malformed;
-        head = new HttpRequestHead(Common(line[..firstSpace]), Common(line[(firstSpace + 1)..lastSpace]), Common(line[(lastSpace + 1)..]), fields);
+        head = new HttpRequestHead(Text(startLine[..firstSpace]), Text(startLine[(firstSpace + 1)..lastSpace]),
+            Text(startLine[(lastSpace + 1)..]), fields);
         return HttpParseStatus.Complete;
     }
 
-    // The start line's common parts need no strings of their own.
-    private static string Common(ReadOnlySpan<char> text) => text switch
-    {
-        "GET" => "GET",
-        "HTTP/1.1" => "HTTP/1.1",
-        "/" => "/",
-        _ => text.ToString(),
-    };
 }
 
 /// <summary>An HTTP/1.1 response head: status line and header fields.</summary>
@@ -212,11 +204,12 @@ public sealed class HttpResponseHead : HttpHead
         var status = Split(buffer, maxHeadBytes, out var startLine, out var fields, out headLength);
         if (status != HttpParseStatus.Complete)
             return status;
-        var parts = startLine.Split(' ', 3);
+        var statusLine = Text(startLine);
+        var parts = statusLine.Split(' ', 3);
         if (parts.Length < 2 || !parts[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || parts[1].Length != 3
             || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code))
             return HttpParseStatus.Malformed;
-        head = new HttpResponseHead(startLine, code, fields);
+        head = new HttpResponseHead(statusLine, code, fields);
         return HttpParseStatus.Complete;
     }
 }

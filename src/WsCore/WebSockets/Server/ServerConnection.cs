@@ -220,7 +220,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             // costs a thread switch per message, which dominated the server's CPU per echoed message.
             _writing = true;
         }
-        SendInline(frame);
+        _ = SendInlineAsync(frame);
         return true;
     }
 
@@ -237,46 +237,24 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
 
     void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
-    // Sends one frame from the caller's thread. The common case (the socket buffer has room) is one non-blocking send
-    // call; otherwise the rest goes out asynchronously, and whoever finishes it drains what was queued meanwhile.
-    private void SendInline(OutgoingFrame frame)
-    {
-        ValueTask sending;
-        try
-        {
-            sending = SendAllAsync(frame.Bytes);
-        }
-        catch (Exception e) when (IsConnectionFailure(e))
-        {
-            frame.Release();
-            WriteFailed();
-            return;
-        }
-        if (!sending.IsCompleted)
-        {
-            _ = FinishInlineSendAsync(frame, sending);
-            return;
-        }
-        frame.Release();
-        if (sending.IsCompletedSuccessfully)
-            _ = DrainAsync();
-        else
-            WriteFailed();
-    }
-
-    private async Task FinishInlineSendAsync(OutgoingFrame frame, ValueTask sending)
+    // Sends one frame from the caller's thread, then drains what was queued meanwhile. The common case (the socket
+    // buffer has room) is one non-blocking send call and completes synchronously, allocating nothing; otherwise the
+    // rest goes out asynchronously.
+    private async Task SendInlineAsync(OutgoingFrame frame)
     {
         try
         {
-            await sending;
+            await SendAllAsync(frame.Bytes);
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
-            frame.Release();
             WriteFailed();
             return;
         }
-        frame.Release();
+        finally
+        {
+            frame.Release();
+        }
         await DrainAsync();
     }
 
