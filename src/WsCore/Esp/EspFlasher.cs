@@ -7,8 +7,9 @@ namespace WsCore.Esp;
 
 /// <summary>
 /// Writes regions to an ESP32 through its ROM loader (no stub): connect (reset + SYNC), detect the chip, optional
-/// baud change, SPI_ATTACH, SPI_SET_PARAMS, then per region compressed writes and an MD5 check
-/// (esp32-rom-protocol.md §4).
+/// baud change, SPI_ATTACH, SPI_SET_PARAMS, then per region the writes <see cref="WritePlanner"/> plans (compressed
+/// where the ROM's inflate window cannot reach unrequested flash) and an MD5 check, and last a read-back of the flash
+/// around the regions (esp32-rom-protocol.md §4).
 /// </summary>
 /// <remarks>One owner: not thread-safe. Throws <see cref="WsCoreException"/> at its edge.</remarks>
 public sealed class EspFlasher
@@ -34,18 +35,35 @@ public sealed class EspFlasher
     /// <summary>The detected chip, after <see cref="Connect"/>.</summary>
     public ChipDescriptor? Chip { get; private set; }
 
-    /// <summary>Connects, writes every region, verifies, and resets as asked.</summary>
+    /// <summary>
+    /// Connects, writes every region that is not already in flash, verifies each, checks that the flash around
+    /// them is unchanged, and resets as asked.
+    /// </summary>
     public void FlashAll(IReadOnlyList<FlashRegion> regions, CancellationToken cancel = default)
     {
         Connect(cancel);
         PrepareFlash();
+        var toWrite = new List<FlashRegion>(regions.Count);
         foreach (var region in regions)
         {
             cancel.ThrowIfCancellationRequested();
-            WriteRegion(region, cancel);
+            if (!AlreadyInFlash(region))
+                toWrite.Add(region);
         }
+        // Regions skipped above are not rewritten, so no spill may be planned into them: plan only what is written.
+        var guards = WritePlanner.GuardRanges(toWrite, _options.FlashSize, GuardNeighbourhood);
+        var before = guards.Select(ReadMd5).ToList();
+        foreach (var write in WritePlanner.Plan(toWrite, Chip!.DeflateSpillWindow, data => Compress(data)))
+        {
+            cancel.ThrowIfCancellationRequested();
+            WriteRegion(write, cancel);
+        }
+        CheckUnchanged(guards, before);
         Finish();
     }
+
+    /// <summary>Bytes on each side of a written region that must read back unchanged: one ROM inflate window.</summary>
+    public const int GuardNeighbourhood = 32 * 1024;
 
     /// <summary>Resets into the bootloader, syncs, detects the chip and changes the baud rate if asked.</summary>
     public void Connect(CancellationToken cancel = default)
@@ -72,38 +90,47 @@ public sealed class EspFlasher
     }
 
     /// <summary>
-    /// Writes one region unless its MD5 already matches; verifies with SPI_FLASH_MD5; retries the region once on
-    /// a mismatch or a block that keeps failing.
+    /// Whether a region is already in flash. Checking costs a request; for a small region writing costs about as
+    /// much, so only larger regions are checked (and skipped, as espflash does).
     /// </summary>
-    public void WriteRegion(FlashRegion region, CancellationToken cancel = default)
+    private bool AlreadyInFlash(FlashRegion region)
     {
         var image = PadTo4(region.Data);
+        if (image.Length <= CheckFirstThreshold)
+            return false;
         var expected = Convert.ToHexStringLower(MD5.HashData(image));
-        var compressed = Compress(image);
-        // Checking first costs a request; for a region that compresses to a few packets, writing costs about as
-        // much, so only larger regions are checked (and skipped when already in flash, as espflash does).
-        if (compressed.Length > SkipCheckThreshold && ReadMd5(region.Offset, image.Length) == expected)
-        {
-            _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionSkipped, region, image.Length, image.Length, expected));
-            return;
-        }
+        if (ReadMd5(new FlashRange(region.Offset, region.Offset + image.Length)) != expected)
+            return false;
+        _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionSkipped, region, image.Length, image.Length, region.ShownMd5(expected)));
+        return true;
+    }
+
+    /// <summary>
+    /// Writes one region as planned, verifies it with SPI_FLASH_MD5, and writes it again once on a mismatch or a
+    /// block that keeps failing.
+    /// </summary>
+    private void WriteRegion(RegionWrite write, CancellationToken cancel)
+    {
+        var region = write.Region;
+        var expected = Convert.ToHexStringLower(MD5.HashData(write.Image));
+        var whole = new FlashRange(region.Offset, region.Offset + write.Image.Length);
         for (var attempt = 1; ; attempt++)
         {
             string reason;
             try
             {
-                WriteOnce(region, image, compressed, cancel);
-                var actual = ReadMd5(region.Offset, image.Length);
+                WriteOnce(write, cancel);
+                var actual = ReadMd5(whole);
                 if (actual == expected)
                 {
-                    _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionVerified, region, image.Length, image.Length, expected));
+                    _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionVerified, region, write.Image.Length, write.Image.Length, region.ShownMd5(expected)));
                     return;
                 }
-                reason = $"MD5 mismatch at 0x{region.Offset:X} (flash {actual}, expected {expected})";
+                reason = $"MD5 mismatch at 0x{region.Offset:X} (flash {region.ShownMd5(actual)}, expected {region.ShownMd5(expected)})";
                 if (attempt >= 2)
                     throw new WsCoreException(FailureKind.VerificationFailed,
-                        $"verification failed for {region.Name} at 0x{region.Offset:X}: the flash MD5 is {actual}, expected {expected}",
-                        "the flash may be worn or the connection noisy: try a shorter cable, a lower --baud, and run again");
+                        $"verification failed for {region.Name} at 0x{region.Offset:X}: the flash MD5 is {region.ShownMd5(actual)}, expected {region.ShownMd5(expected)}",
+                        "the flash may be worn or the connection noisy: try a shorter cable, a lower baud rate, and run again");
             }
             catch (BlockFailedException e)
             {
@@ -111,12 +138,32 @@ public sealed class EspFlasher
                 if (attempt >= 2)
                     throw new WsCoreException(FailureKind.Device,
                         $"writing {region.Name} at 0x{region.Offset:X} failed: {e.Message}",
-                        "the board stopped answering or the line is noisy: check the cable, try without --baud, and run again", e);
+                        "the board stopped answering or the line is noisy: check the cable, try the default baud rate, and run again", e);
             }
             _logger.Warning("Retrying {Region} at 0x{Offset:X}: {Reason}", region.Name, region.Offset, reason);
-            _observer?.OnEvent(new FlashEvent(FlashEventKind.Retrying, region, 0, image.Length, reason));
+            _observer?.OnEvent(new FlashEvent(FlashEventKind.Retrying, region, 0, write.Image.Length, reason));
             _rom.Drain(TimeSpan.FromMilliseconds(200));
         }
+    }
+
+    /// <summary>
+    /// Fails the run when flash that no region asked for reads back different from before it (exit 11): the
+    /// regions themselves verified, but the device holds something else than it did next to them.
+    /// </summary>
+    private void CheckUnchanged(IReadOnlyList<FlashRange> guards, IReadOnlyList<string> before)
+    {
+        for (var i = 0; i < guards.Count; i++)
+        {
+            var after = ReadMd5(guards[i]);
+            if (after == before[i])
+                continue;
+            _logger.Error("Flash at {Range} changed (md5 {Before} before, {After} after)", guards[i].ToString(), before[i], after);
+            throw new WsCoreException(FailureKind.VerificationFailed,
+                $"flash outside the written regions changed at {guards[i]} (md5 {before[i]} before, {after} after)",
+                "the written regions verified, but data next to them did not survive; this is a wsctl bug (please report it " +
+                "with -v output): write the partition that lives there again, e.g. the app with --firmware");
+        }
+        _logger.Debug("{Count} neighbouring ranges read back unchanged", guards.Count);
     }
 
     /// <summary>Leaves the loader as asked: a hard reset via RTS, or nothing. No FLASH_END to the ROM (§4 step 9).</summary>
@@ -208,28 +255,43 @@ public sealed class EspFlasher
         _logger.Information("Changed baud rate to {Baud}", baud);
     }
 
-    private string ReadMd5(uint offset, int length)
+    private string ReadMd5(FlashRange range)
     {
-        var response = Run(RomCommand.SpiFlashMd5, RomPackets.Request(RomCommand.SpiFlashMd5, RomPackets.Words(offset, (uint)length, 0, 0)),
-            RomTimeouts.Md5(length), payloadLength: 32);
+        var response = Run(RomCommand.SpiFlashMd5, RomPackets.Request(RomCommand.SpiFlashMd5, RomPackets.Words((uint)range.Start, (uint)range.Length, 0, 0)),
+            RomTimeouts.Md5(range.Length), payloadLength: 32);
         // ROM: 32 ASCII hex characters; the stub would send 16 raw bytes (§3).
         return System.Text.Encoding.ASCII.GetString(response.Data, 0, 32).ToLowerInvariant();
     }
 
-    private void WriteOnce(FlashRegion region, byte[] image, byte[] compressed, CancellationToken cancel)
+    private void WriteOnce(RegionWrite write, CancellationToken cancel)
     {
-        var deflate = compressed.Length < image.Length; // esptool v5 falls back to plain writes when it does not shrink
-        var payload = deflate ? compressed : image;
+        var region = write.Region;
+        var total = write.Image.Length;
+        var compressedBytes = write.Pieces.Sum(p => p.Compressed?.Length ?? 0);
+        var plainBytes = write.Pieces.Where(p => !p.IsCompressed).Sum(p => p.SentLength);
+        _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionStarted, region, 0, total,
+            plainBytes == 0 ? $"{compressedBytes} bytes compressed"
+            : compressedBytes == 0 ? "uncompressed"
+            : $"{compressedBytes} bytes compressed, {plainBytes} plain"));
+        foreach (var piece in write.Pieces)
+            WritePiece(region, piece, total, cancel);
+    }
+
+    private void WritePiece(FlashRegion region, WritePiece piece, int regionTotal, CancellationToken cancel)
+    {
+        var deflate = piece.IsCompressed;
+        var payload = deflate ? piece.Compressed! : piece.Data.AsSpan(0, piece.SentLength).ToArray();
         var blocks = (payload.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize;
-        // ROM: erase size rounded up to whole blocks for DEFL; exact length for plain writes (§3).
-        var eraseSize = deflate ? (uint)((image.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize * RomPackets.FlashBlockSize) : (uint)image.Length;
-        var words = new List<uint> { eraseSize, (uint)blocks, RomPackets.FlashBlockSize, region.Offset };
+        // ROM: erase size rounded up to whole blocks for DEFL; exact length for plain writes (§3). A plain piece
+        // may send fewer blocks than it erases: the trailing 0xFF is what the erase leaves.
+        var eraseSize = deflate ? (uint)((piece.Data.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize * RomPackets.FlashBlockSize) : piece.EraseSize;
+        var words = new List<uint> { eraseSize, (uint)blocks, RomPackets.FlashBlockSize, piece.Offset };
         if (Chip is { FlashBeginWords: 5 })
             words.Add(0); // not encrypted; the ESP32 ROM takes exactly 4 words
         var begin = deflate ? RomCommand.FlashDeflBegin : RomCommand.FlashBegin;
         var data = deflate ? RomCommand.FlashDeflData : RomCommand.FlashData;
-        _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionStarted, region, 0, image.Length,
-            deflate ? $"{compressed.Length} bytes compressed" : "uncompressed"));
+        _logger.Debug("{Region}: {Begin} at 0x{Offset:X}, {Length} bytes in {Blocks} blocks, erasing {Erase}",
+            region.Name, begin, piece.Offset, piece.Data.Length, blocks, eraseSize);
         try
         {
             Run(begin, RomPackets.Request(begin, RomPackets.Words([.. words])), RomTimeouts.Erase(eraseSize));
@@ -240,7 +302,8 @@ public sealed class EspFlasher
         }
         // A compressed block can inflate to far more than 0x400 bytes, all written before the ROM answers:
         // allow 16 times the average inflation (esptool sizes it from the block's inflated length).
-        var blockTimeout = RomTimeouts.EraseWrite(deflate ? Math.Min(image.Length, 16L * image.Length / blocks) : RomPackets.FlashBlockSize);
+        var blockTimeout = RomTimeouts.EraseWrite(deflate ? Math.Min(piece.Data.Length, 16L * piece.Data.Length / Math.Max(1, blocks)) : RomPackets.FlashBlockSize);
+        var pieceStart = piece.Offset - region.Offset;
         for (var seq = 0; seq < blocks; seq++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -256,8 +319,8 @@ public sealed class EspFlasher
                 payload.AsSpan(start, length).CopyTo(block);
             }
             SendBlock(data, (uint)seq, block, blockTimeout);
-            var done = deflate ? (long)image.Length * (seq + 1) / blocks : Math.Min(image.Length, start + length);
-            _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionProgress, region, done, image.Length));
+            var pieceDone = deflate ? (long)piece.Data.Length * (seq + 1) / blocks : Math.Min(piece.Data.Length, start + length);
+            _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionProgress, region, Math.Min(regionTotal, pieceStart + pieceDone), regionTotal));
         }
     }
 
@@ -303,8 +366,8 @@ public sealed class EspFlasher
         }
     }
 
-    /// <summary>Regions whose compressed form is at most this many bytes are written without an MD5 check first.</summary>
-    public const int SkipCheckThreshold = 4 * RomPackets.FlashBlockSize;
+    /// <summary>Regions of at most this many bytes are written without an MD5 check first.</summary>
+    private const int CheckFirstThreshold = 16 * RomPackets.FlashBlockSize;
 
     /// <summary>
     /// A zlib stream of <paramref name="image"/> that costs the fewest bytes on the line, compared by SLIP-escaped

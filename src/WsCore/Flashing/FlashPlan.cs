@@ -126,7 +126,7 @@ public static class FlashPlanner
             {
                 throw Invalid("--ssid", e.Message);
             }
-            regions.Add(new FlashRegion("nvs", nvsOffset, nvs));
+            regions.Add(new FlashRegion("nvs", nvsOffset, nvs) { Secret = true });
         }
 
         regions.Sort((a, b) => a.Offset.CompareTo(b.Offset));

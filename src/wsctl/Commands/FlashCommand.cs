@@ -291,7 +291,7 @@ public static class FlashCommand
                     w.WriteString("region", region.Name);
                     w.WriteNumber("offset", region.Offset);
                     w.WriteNumber("size", region.Data.Length);
-                    w.WriteString("md5", FlashPlan.Md5Of(region));
+                    w.WriteString("md5", region.ShownMd5(FlashPlan.Md5Of(region)));
                 });
             JsonFlashRenderer.Write(stdout, w =>
             {
@@ -305,7 +305,7 @@ public static class FlashCommand
         }
         Console.WriteLine($"{"region",-24} {"offset",-10} {"size",10}  md5");
         foreach (var region in plan.Regions)
-            Console.WriteLine($"{region.Name,-24} 0x{region.Offset:X8} {region.Data.Length,10}  {FlashPlan.Md5Of(region)}");
+            Console.WriteLine($"{region.Name,-24} 0x{region.Offset:X8} {region.Data.Length,10}  {region.ShownMd5(FlashPlan.Md5Of(region))}");
         if (nvsOut is not null)
             Console.WriteLine($"Wrote the NVS image to {nvsOut}");
         if (output is not null)

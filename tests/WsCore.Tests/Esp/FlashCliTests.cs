@@ -1,6 +1,7 @@
 using WsCore.Tests.Support;
 using System.Diagnostics;
 using System.Text.Json;
+using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
 
@@ -46,6 +47,34 @@ public class FlashCliTests
         // Only the NVS partition is written when no firmware is given.
         var expected = FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]);
         Assert.Equal(expected, sim.Flash);
+    }
+
+    public static TheoryData<string[]> OutputModes() =>
+    [
+        ["-v"], ["--json", "-v"], ["--dry-run"], ["--dry-run", "--json"], ["--log-format", "json", "-v"],
+    ];
+
+    /// <summary>
+    /// The NVS image is fully determined by SSID, password and defaults, so its MD5 (in hex, either case, or in
+    /// base64) would let anyone holding the output test password guesses offline: no mode of output may show it.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(OutputModes))]
+    public async Task EveryOutput_NeitherPasswordNorNvsMd5(string[] mode)
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var result = await WsctlProcess.RunAsync(Device(sim, ["--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, .. mode]));
+        sim.WaitIdle(TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, result.All);
+        var nvs = new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000);
+        var md5 = System.Security.Cryptography.MD5.HashData(nvs);
+        Assert.DoesNotContain(Secret, result.All);
+        Assert.DoesNotContain(Convert.ToHexStringLower(md5), result.All, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Convert.ToBase64String(md5), result.All);
+        Assert.Contains("(secret)", result.All);
+        // The app's MD5 is no secret and is still shown.
+        Assert.Contains(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(EspFlasher.PadTo4(fw.App))), result.All);
     }
 
     [Fact]

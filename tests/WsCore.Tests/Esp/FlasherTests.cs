@@ -48,10 +48,12 @@ public class FlasherTests
         Assert.Equal(new byte[8], attach.Data);
         var setParams = sim.Requests.First(r => r.Op == 0x0B);
         Assert.Equal(RomPackets.SpiSetParamsPayload(4 * 1024 * 1024), setParams.Data);
-        // DEFL_BEGIN for the 0x6000 NVS: erase size rounded to blocks, offset 0x9000, 4 words only.
-        var nvsBegin = sim.Requests.Where(r => r.Op == 0x10).Select(r => r.Data).Single(d => BitConverter.ToUInt32(d, 12) == 0x9000);
+        // The 0x6000 NVS has nothing written after it that would absorb a compressed write's spill: a plain
+        // FLASH_BEGIN erasing all of it, 4 words only, and only the blocks before its trailing 0xFF.
+        var nvsBegin = sim.Requests.Where(r => r.Op == 0x02).Select(r => r.Data).Single(d => BitConverter.ToUInt32(d, 12) == 0x9000);
         Assert.Equal(16, nvsBegin.Length);
         Assert.Equal(0x6000u, BitConverter.ToUInt32(nvsBegin, 0));
+        Assert.InRange(BitConverter.ToUInt32(nvsBegin, 4), 1u, 2u);
         Assert.Equal(0x400u, BitConverter.ToUInt32(nvsBegin, 8));
     }
 
@@ -67,11 +69,11 @@ public class FlasherTests
         var recorder = new Recorder();
         Flash(sim, regions, recorder);
         Assert.Equal(expected, sim.Flash);
-        // The app (compressed beyond EspFlasher.SkipCheckThreshold) is checked and skipped; the small regions
-        // are cheaper to write again than to check.
-        var skipped = Assert.Single(recorder.Events, e => e.Kind == FlashEventKind.RegionSkipped);
-        Assert.Equal(0x10000u, skipped.Region!.Offset);
-        Assert.DoesNotContain(sim.Requests, r => r.Op == 0x10 && BitConverter.ToUInt32(r.Data, 12) == 0x10000);
+        // The app and the NVS (over 16 KiB) are checked and skipped; the small regions are cheaper to write
+        // again than to check.
+        var skipped = recorder.Events.Where(e => e.Kind == FlashEventKind.RegionSkipped).Select(e => e.Region!.Offset);
+        Assert.Equal([0x9000u, 0x10000u], skipped);
+        Assert.DoesNotContain(sim.Requests, r => r.Op is 0x02 or 0x10 && BitConverter.ToUInt32(r.Data, 12) >= 0x9000);
     }
 
     [Fact]
@@ -185,5 +187,84 @@ public class FlasherTests
         var e = Assert.Throws<WsCoreException>(() => new EspFlasher(transport, NoReset with { ConnectAttempts = 2 }).Connect());
         Assert.Equal(FailureKind.Device, e.Kind);
         Assert.Contains("hold BOOT and tap EN", e.Hint);
+    }
+
+    /// <summary>A chip that holds an old build and data: every byte is something, none of them 0xFF.</summary>
+    private static byte[] UsedChip(int seed)
+    {
+        var flash = new byte[RomSimulator.FlashSize];
+        new Random(seed).NextBytes(flash);
+        return flash;
+    }
+
+    /// <summary>The flash after writing <paramref name="regions"/> onto <paramref name="before"/>: each region's
+    /// sectors erased, then its bytes; nothing else changed.</summary>
+    private static byte[] ExpectedOnto(byte[] before, IEnumerable<FlashRegion> regions)
+    {
+        var expected = before.ToArray();
+        foreach (var region in regions)
+        {
+            var erased = WritePlanner.Erased(region.Offset, EspFlasher.PadTo4(region.Data).Length);
+            expected.AsSpan((int)erased.Start, (int)erased.Length).Fill(0xFF);
+            region.Data.CopyTo(expected, region.Offset);
+        }
+        return expected;
+    }
+
+    private static void AssertSameFlash(byte[] expected, byte[] actual)
+    {
+        var same = actual.AsSpan().CommonPrefixLength(expected);
+        if (same != expected.Length)
+            Assert.Fail($"flash differs from 0x{same:X}: expected {expected[same]:X2}, found {actual[same]:X2}");
+    }
+
+    [Fact]
+    public void FlashAll_CredentialsOnlyOntoAChipWithAnApp_AppAndEverythingElseIntact()
+    {
+        using var sim = new RomSimulator();
+        var before = UsedChip(1);
+        before.CopyTo(sim.Flash, 0);
+        var plan = FlashPlanner.Create(new FlashRequest { Settings = new DeviceSettings("MyNet", "password123") });
+        Flash(sim, plan.Regions);
+        AssertSameFlash(ExpectedOnto(before, plan.Regions), sim.Flash);
+    }
+
+    [Fact]
+    public void FlashAll_FullBuildOntoAUsedChip_OnlyTheRegionsSectorsChange()
+    {
+        using var fw = new FirmwareFixture(appSize: 200 * 1024 + 123);
+        using var sim = new RomSimulator();
+        var before = UsedChip(2);
+        before.CopyTo(sim.Flash, 0);
+        var (_, regions) = Plan(fw, new DeviceSettings("MyNet", "password123"));
+        Flash(sim, regions);
+        AssertSameFlash(ExpectedOnto(before, regions), sim.Flash);
+        // Still compressed where that is safe: the app's head.
+        Assert.Contains(sim.Requests, r => r.Op == 0x10 && BitConverter.ToUInt32(r.Data, 12) == 0x10000);
+    }
+
+    [Fact]
+    public void FlashAll_AppFollowedByADataPartition_DataIntact()
+    {
+        using var sim = new RomSimulator();
+        var before = UsedChip(3);
+        before.CopyTo(sim.Flash, 0);
+        // An app ending 3 sectors before a SPIFFS partition at 0x50000 that is not written.
+        var app = FirmwareFixture.BuildApp(0x50000 - 0x10000 - 0x3000 - 77);
+        var regions = new[] { new FlashRegion("app", 0x10000, app) };
+        Flash(sim, regions);
+        AssertSameFlash(ExpectedOnto(before, regions), sim.Flash);
+    }
+
+    [Fact]
+    public void FlashAll_RomSpillsFurtherThanKnown_FailsVerificationNamingTheRange()
+    {
+        // A ROM whose spill reaches further than the chip's known window: the regions verify, the guard does not.
+        using var sim = new RomSimulator { DeflateSpillWindow = 256 * 1024 };
+        sim.Flash.AsSpan().Fill(0x5A);
+        var app = FirmwareFixture.BuildApp(100 * 1024);
+        var e = Assert.Throws<WsCoreException>(() => Flash(sim, [new FlashRegion("app", 0x10000, app)]));
+        Assert.Equal(FailureKind.VerificationFailed, e.Kind);
+        Assert.Contains("outside the written regions changed at 0x29000-", e.Message);
     }
 }

@@ -65,6 +65,13 @@ public sealed class RomSimulator : IDisposable
     public List<(byte Op, byte[] Data)> Requests { get; } = [];
     /// <summary>The baud rate value of the last CHANGE_BAUDRATE.</summary>
     public uint? RequestedBaud { get; private set; }
+    /// <summary>
+    /// How far a compressed write programs past its data, as the ESP32 mask ROM does: when the stream ends, the rest
+    /// of its 32 KiB inflate window is programmed too, up to start + (⌊n / 32 KiB⌋ + 1) × 32 KiB, and programming
+    /// can only clear bits, so those bytes read zero (observed in Espressif's QEMU with the real ROM). 0: no spill.
+    /// </summary>
+    public int DeflateSpillWindow { get; set; } = 32 * 1024;
+
     /// <summary>When set, unsupported commands are answered with this op instead of the request's.</summary>
     public byte? UnsupportedReplyOp { get; set; }
 
@@ -135,6 +142,8 @@ public sealed class RomSimulator : IDisposable
         private uint _offset;
         private uint _eraseSize;
         private uint _blockSize;
+        private uint _blocks;
+        private uint _blocksReceived;
         private int _written;
         private MemoryStream _compressed = new();
 
@@ -289,11 +298,13 @@ public sealed class RomSimulator : IDisposable
         {
             _deflate = deflate;
             _eraseSize = BinaryPrimitives.ReadUInt32LittleEndian(data);
+            _blocks = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(4));
             _blockSize = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8));
             _offset = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(12));
             if (_blockSize != 0x400 || (long)_offset + _eraseSize > FlashSize)
                 return 0x06;
             _written = 0;
+            _blocksReceived = 0;
             _compressed = new MemoryStream();
             // The ROM erases whole 4 KiB sectors covering the region now.
             var first = _offset / 0x1000 * 0x1000;
@@ -315,6 +326,7 @@ public sealed class RomSimulator : IDisposable
                 sum ^= b;
             if (sum != checksum)
                 return 0x07;
+            var last = ++_blocksReceived == _blocks;
             if (!deflate)
             {
                 if (block.Length != _blockSize)
@@ -344,8 +356,14 @@ public sealed class RomSimulator : IDisposable
                     return 0x0B;
                 inflated.AsSpan(_written).CopyTo(sim.Flash.AsSpan((int)(_offset + _written)));
                 _written = inflated.Length;
+                if (last && sim.DeflateSpillWindow > 0)
+                {
+                    var window = sim.DeflateSpillWindow;
+                    var spillEnd = Math.Min(FlashSize, (long)_offset + (_written / window + 1) * (long)window);
+                    sim.Flash.AsSpan((int)(_offset + _written), (int)(spillEnd - _offset - _written)).Clear();
+                }
             }
-            if (_corruptFlash && _written == _eraseSize)
+            if (_corruptFlash && last)
                 sim.Flash[_offset] ^= 0x01;
             return 0;
         }
