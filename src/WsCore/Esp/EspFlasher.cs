@@ -214,7 +214,7 @@ public sealed class EspFlasher
             if (info.Data.Length >= 22 && Chips.BySecurityInfoChipId(BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
                 return chip;
         }
-        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException)
+        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException or RomMalformedResponseException)
         {
             // esptool's detect_chip falls back the same way on every one of these (FatalError covers a timeout).
             _logger.Debug("GET_SECURITY_INFO not available ({Reason}); reading the magic register", e.Message);
@@ -277,7 +277,32 @@ public sealed class EspFlasher
             WritePiece(region, piece, total, cancel);
     }
 
+    /// <summary>
+    /// Writes one piece, starting it again from its FLASH_DEFL_BEGIN when a compressed block's answer is lost: the
+    /// ROM's inflater may already have taken that block, and then cannot take it again ("deflate error" on every
+    /// later block), whereas a new BEGIN resets the inflater and erases the piece again.
+    /// </summary>
     private void WritePiece(FlashRegion region, WritePiece piece, int regionTotal, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                WritePieceOnce(region, piece, regionTotal, cancel);
+                return;
+            }
+            catch (PieceRestartException e)
+            {
+                if (attempt >= _options.BlockAttempts)
+                    throw new BlockFailedException($"{e.Message} ({attempt} starts)");
+                _logger.Warning("{Region}: {Reason}; starting the compressed write at 0x{Offset:X} again", region.Name, e.Message, piece.Offset);
+                _observer?.OnEvent(new FlashEvent(FlashEventKind.Retrying, region, 0, regionTotal, $"{e.Message}; writing 0x{piece.Offset:X} again"));
+                _rom.Drain(TimeSpan.FromMilliseconds(100));
+            }
+        }
+    }
+
+    private void WritePieceOnce(FlashRegion region, WritePiece piece, int regionTotal, CancellationToken cancel)
     {
         var deflate = piece.IsCompressed;
         var payload = deflate ? piece.Compressed! : piece.Data.AsSpan(0, piece.SentLength).ToArray();
@@ -296,7 +321,7 @@ public sealed class EspFlasher
         {
             Run(begin, RomPackets.Request(begin, RomPackets.Words([.. words])), RomTimeouts.Erase(eraseSize));
         }
-        catch (WsCoreException e) when (e.InnerException is RomCommandException or RomTimeoutException)
+        catch (WsCoreException e) when (e.InnerException is RomCommandException or RomTimeoutException or RomMalformedResponseException)
         {
             throw new BlockFailedException($"{begin}: {e.InnerException!.Message}");
         }
@@ -318,13 +343,18 @@ public sealed class EspFlasher
                 block.AsSpan().Fill(0xFF);
                 payload.AsSpan(start, length).CopyTo(block);
             }
-            SendBlock(data, (uint)seq, block, blockTimeout);
+            SendBlock(data, (uint)seq, block, blockTimeout, deflate);
             var pieceDone = deflate ? (long)piece.Data.Length * (seq + 1) / blocks : Math.Min(piece.Data.Length, start + length);
             _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionProgress, region, Math.Min(regionTotal, pieceStart + pieceDone), regionTotal));
         }
     }
 
-    private void SendBlock(RomCommand command, uint sequence, byte[] block, TimeSpan timeout)
+    /// <summary>
+    /// Sends one data block. A block the loader refused (bad checksum, invalid message: it did not take it) is sent
+    /// again. A compressed block whose answer is lost or garbled may have been taken: the piece starts again
+    /// (<see cref="PieceRestartException"/>). A plain block carries its sequence number and is simply sent again.
+    /// </summary>
+    private void SendBlock(RomCommand command, uint sequence, byte[] block, TimeSpan timeout, bool deflate)
     {
         var packet = RomPackets.DataRequest(command, sequence, block);
         for (var attempt = 1; ; attempt++)
@@ -334,7 +364,11 @@ public sealed class EspFlasher
                 _rom.Command(command, packet, timeout);
                 return;
             }
-            catch (Exception e) when (e is RomCommandException or RomTimeoutException or RomUnsupportedCommandException)
+            catch (Exception e) when (deflate && e is RomTimeoutException or RomMalformedResponseException)
+            {
+                throw new PieceRestartException($"block {sequence}: {e.Message}");
+            }
+            catch (Exception e) when (e is RomCommandException or RomTimeoutException or RomMalformedResponseException or RomUnsupportedCommandException)
             {
                 if (attempt >= _options.BlockAttempts)
                     throw new BlockFailedException($"block {sequence}: {e.Message} ({attempt} tries)");
@@ -359,6 +393,11 @@ public sealed class EspFlasher
         {
             throw new WsCoreException(FailureKind.Device, $"the ESP32 stopped answering: {e.Message}",
                 "check the cable and that nothing else uses the port; then " + SyncHint, e);
+        }
+        catch (RomMalformedResponseException e)
+        {
+            throw new WsCoreException(FailureKind.Device, $"the ESP32's answer to {command} was garbled on the line",
+                "check the cable (a shorter one helps), try the default baud rate, and run again", e);
         }
         catch (RomUnsupportedCommandException e)
         {
@@ -423,4 +462,6 @@ public sealed class EspFlasher
     }
 
     private sealed class BlockFailedException(string message) : Exception(message);
+
+    private sealed class PieceRestartException(string message) : Exception(message);
 }

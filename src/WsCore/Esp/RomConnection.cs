@@ -17,6 +17,16 @@ public sealed class RomTimeoutException(RomCommand command, TimeSpan timeout)
     public RomCommand Command { get; } = command;
 }
 
+/// <summary>
+/// The answer arrived but its status could not be read (bytes lost on the line): the loader may or may not have
+/// acted on the request.
+/// </summary>
+public sealed class RomMalformedResponseException(RomCommand command)
+    : Exception($"the answer to {command} was garbled on the line")
+{
+    public RomCommand Command { get; } = command;
+}
+
 /// <summary>The loader answered "invalid message" with another op: it does not know this command.</summary>
 public sealed class RomUnsupportedCommandException(RomCommand command)
     : Exception($"{command} is not supported by this loader")
@@ -70,13 +80,14 @@ public sealed class RomConnection
     /// </summary>
     /// <exception cref="RomCommandException">The response carries a failing status.</exception>
     /// <exception cref="RomTimeoutException">No matching response in time.</exception>
+    /// <exception cref="RomMalformedResponseException">A response whose status cannot be read.</exception>
     /// <exception cref="RomUnsupportedCommandException">The loader does not know the command.</exception>
     public RomResponse Command(RomCommand command, ReadOnlySpan<byte> packet, TimeSpan timeout, int payloadLength = 0)
     {
         Send(packet);
         var response = ReadResponse(command, timeout) ?? throw new RomTimeoutException(command, timeout);
         if (!response.TryGetStatus(payloadLength, out var failed, out var error))
-            throw new RomCommandException(command, (byte)RomErrorCode.InvalidMessage);
+            throw new RomMalformedResponseException(command);
         if (failed)
         {
             _logger.Debug("{Command} answered status failed, error 0x{Error:X2} ({Name})", command, error, RomErrors.Describe(error));

@@ -267,4 +267,24 @@ public class FlasherTests
         Assert.Equal(FailureKind.VerificationFailed, e.Kind);
         Assert.Contains("outside the written regions changed at 0x29000-", e.Message);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void FlashAll_LostAnswerMidDeflate_PieceStartsAgainAndEndsRight(int which)
+    {
+        using var sim = new RomSimulator();
+        using var proxy = new ReplyDroppingProxy("127.0.0.1", sim.Port, op: 0x11, which);
+        var app = FirmwareFixture.BuildApp(120 * 1024);
+        var recorder = new Recorder();
+        using (var transport = TcpSerialTransport.Connect("127.0.0.1", proxy.Port))
+            new EspFlasher(transport, NoReset, null, recorder).FlashAll([new FlashRegion("app", 0x10000, app)]);
+        sim.WaitIdle(TimeSpan.FromSeconds(10));
+        Assert.True(proxy.Dropped);
+        Assert.Equal(FirmwareFixture.ExpectedFlash([(0x10000u, app)]), sim.Flash);
+        // The compressed piece began twice (never a block sent twice into the same inflater), the region once.
+        Assert.Equal(2, sim.Requests.Count(r => r.Op == 0x10 && BitConverter.ToUInt32(r.Data, 12) == 0x10000));
+        var retry = Assert.Single(recorder.Events, e => e.Kind == FlashEventKind.Retrying);
+        Assert.Contains("writing 0x10000 again", retry.Message);
+    }
 }
