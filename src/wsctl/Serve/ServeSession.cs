@@ -49,6 +49,7 @@ public static class ServeSession
             Port = settings.Port,
             MaxClients = settings.MaxClients,
             MaxMessageBytes = settings.MaxMessageBytes,
+            MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(settings.MaxMessageBytes),
             PingInterval = settings.PingInterval,
             PageHandler = settings.Page ? ServePage : null,
             // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per

@@ -47,35 +47,37 @@ public sealed class RawWebSocket : IDisposable
 
     public static byte[] BuildFrame(int opcode, byte[] payload, bool fin = true, bool mask = true, int rsv = 0)
     {
-        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | (rsv << 4) | opcode) };
+        Span<byte> head = stackalloc byte[14];
+        head[0] = (byte)((fin ? 0x80 : 0) | (rsv << 4) | opcode);
         var maskBit = mask ? 0x80 : 0;
+        int headLength;
         if (payload.Length < 126)
         {
-            frame.Add((byte)(maskBit | payload.Length));
+            head[1] = (byte)(maskBit | payload.Length);
+            headLength = 2;
         }
         else if (payload.Length < 65536)
         {
-            frame.Add((byte)(maskBit | 126));
-            frame.Add((byte)(payload.Length >> 8));
-            frame.Add((byte)payload.Length);
+            head[1] = (byte)(maskBit | 126);
+            BinaryPrimitives.WriteUInt16BigEndian(head[2..], (ushort)payload.Length);
+            headLength = 4;
         }
         else
         {
-            frame.Add((byte)(maskBit | 127));
-            var length = new byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(length, (ulong)payload.Length);
-            frame.AddRange(length);
+            head[1] = (byte)(maskBit | 127);
+            BinaryPrimitives.WriteUInt64BigEndian(head[2..], (ulong)payload.Length);
+            headLength = 10;
         }
-        if (!mask)
-        {
-            frame.AddRange(payload);
-            return [.. frame];
-        }
-        var key = RandomNumberGenerator.GetBytes(4);
-        frame.AddRange(key);
-        for (var i = 0; i < payload.Length; i++)
-            frame.Add((byte)(payload[i] ^ key[i % 4]));
-        return [.. frame];
+        var key = mask ? RandomNumberGenerator.GetBytes(4) : [];
+        key.CopyTo(head[headLength..]);
+        headLength += key.Length;
+        var frame = new byte[headLength + payload.Length];
+        head[..headLength].CopyTo(frame);
+        payload.CopyTo(frame, headLength);
+        if (mask)
+            for (var i = 0; i < payload.Length; i++)
+                frame[headLength + i] ^= key[i % 4];
+        return frame;
     }
 
     public static byte[] ClosePayload(int code, string reason = "")

@@ -1,5 +1,6 @@
 using System.Text;
 using WsCore.Tests.Support;
+using WsCore.WebSockets.Server;
 
 namespace WsCore.Tests.WebSockets;
 
@@ -14,7 +15,11 @@ public class ConformanceTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = TestServer.Start(echo: true, o => o.MaxMessageBytes = 16 * 1024 * 1024);
+        _server = TestServer.Start(echo: true, o =>
+        {
+            o.MaxMessageBytes = 16 * 1024 * 1024;
+            o.MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(o.MaxMessageBytes);
+        });
         return Task.CompletedTask;
     }
 
@@ -63,6 +68,50 @@ public class ConformanceTests : IAsyncLifetime
         var payload = Enumerable.Range(0, length).Select(i => (byte)('a' + i % 26)).ToArray();
         await ws.SendFrameAsync(opcode, payload);
         await ExpectFrameAsync(ws, opcode, payload);
+        await ExpectCleanCloseAsync(ws);
+    }
+
+    // Section 9 (limits and performance): 9.1/9.2 whole text and binary messages of 64 KiB to 16 MiB; 9.3/9.4
+    // 4 MiB messages in fragments of 64 B to 4 MiB (9.x.1 is 65,536 fragments). Each must come back whole.
+    public static TheoryData<string, int, int, int> Section9Cases()
+    {
+        var cases = new TheoryData<string, int, int, int>();
+        int[] whole = [64 << 10, 256 << 10, 1 << 20, 4 << 20, 8 << 20, 16 << 20];
+        for (var i = 0; i < whole.Length; i++)
+        {
+            cases.Add($"9.1.{i + 1}", 1, whole[i], whole[i]);
+            cases.Add($"9.2.{i + 1}", 2, whole[i], whole[i]);
+        }
+        int[] fragments = [64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
+        for (var i = 0; i < fragments.Length; i++)
+        {
+            cases.Add($"9.3.{i + 1}", 1, 4 << 20, fragments[i]);
+            cases.Add($"9.4.{i + 1}", 2, 4 << 20, fragments[i]);
+        }
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(Section9Cases))]
+    public async Task Section9_BigMessage_IsEchoedWhole(string @case, int opcode, int length, int fragment)
+    {
+        _ = @case;
+        using var ws = await ConnectAsync();
+        var payload = new byte[length];
+        for (var i = 0; i < length; i++)
+            payload[i] = (byte)('*' + i % 80);
+        using (var frames = new MemoryStream())
+        {
+            for (var offset = 0; offset < length; offset += fragment)
+            {
+                var piece = payload.AsSpan(offset, Math.Min(fragment, length - offset)).ToArray();
+                frames.Write(RawWebSocket.BuildFrame(offset == 0 ? opcode : 0, piece, fin: offset + fragment >= length));
+            }
+            await ws.SendRawAsync(frames.ToArray());
+        }
+        var (gotOpcode, echoed) = await ws.ReceiveFrameAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(opcode, gotOpcode);
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "the echo differs");
         await ExpectCleanCloseAsync(ws);
     }
 

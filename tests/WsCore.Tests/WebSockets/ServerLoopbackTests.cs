@@ -248,7 +248,11 @@ public class ServerLoopbackTests
     [Fact]
     public async Task Send_ClientThatStopsReading_IsDroppedWith1008WhileOthersKeepReceiving()
     {
-        await using var server = TestServer.Start(echo: false, o => o.MaxQueuedBytesPerClient = 64 * 1024);
+        await using var server = TestServer.Start(echo: false, o =>
+        {
+            o.MaxMessageBytes = 32 * 1024;
+            o.MaxQueuedBytesPerClient = 64 * 1024;
+        });
         using var slow = await RawWebSocket.ConnectAsync(server.Port);
         using var fast = await ConnectAsync(server);
         await WaitUntil(() => server.Server.ClientCount == 2);
@@ -294,6 +298,32 @@ public class ServerLoopbackTests
         var closed = await server.WaitForAsync<ClientDisconnected>();
         Assert.Equal(1008, closed.CloseCode);
         Assert.Equal(1, server.Server.ClientCount);
+    }
+
+    [Fact]
+    public void Options_QueueSmallerThanOneLargestMessage_Refused()
+    {
+        var e = Assert.Throws<WsCoreException>(() => TestServer.Start(echo: true, o => o.MaxMessageBytes = 8 * 1024 * 1024));
+        Assert.Equal(FailureKind.InvalidInput, e.Kind);
+        Assert.Contains("cannot hold one message of the largest size", e.Message);
+    }
+
+    [Fact]
+    public async Task Send_FrameLargerThanTheQueueBound_GoesOutWhenTheBacklogIsEmpty()
+    {
+        // A broadcast of a message bigger than the queue bound to a client that reads: sent, not a "slow client".
+        await using var server = TestServer.Start(echo: false, o =>
+        {
+            o.MaxMessageBytes = 1024;
+            o.MaxQueuedBytesPerClient = 1024 + 10;
+        });
+        using var ws = await RawWebSocket.ConnectAsync(server.Port);
+        await WaitUntil(() => server.Server.ClientCount == 1);
+        var big = new byte[3 * 1024 * 1024];
+        Assert.Equal(1, server.Server.Send(WebSocketServer.AllClients, MessageType.Binary, big));
+        var (opcode, payload) = await ws.ReceiveFrameAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, opcode);
+        Assert.Equal(big.Length, payload.Length);
     }
 
     [Fact]

@@ -187,8 +187,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
 
     /// <summary>
     /// Sends a frame, or queues it behind a write under way. Returns false when the connection is not open, or when
-    /// the frame would take the queue over its bound: then the client is closed with 1008 (it is not reading fast
-    /// enough).
+    /// the frame would take a non-empty backlog over its bound: then the client is closed with 1008 (it is not
+    /// reading fast enough).
     /// </summary>
     /// <param name="frame">The frame; the connection takes its own reference.</param>
     /// <param name="mayWriteInline">
@@ -202,7 +202,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         {
             if (_state != State.Open)
                 return false;
-            if (_queuedBytes + frame.Length > Options.MaxQueuedBytesPerClient)
+            // The bound is on the backlog behind a write under way: a frame finding the backlog empty always goes
+            // (a 16 MiB echo is no sign of a slow reader), a client whose backlog keeps growing is one.
+            if (_queuedBytes > 0 && _queuedBytes + frame.Length > Options.MaxQueuedBytesPerClient)
             {
                 var queued = _queuedBytes;
                 BeginCloseLocked(CloseStatus.PolicyViolation, "too slow: outgoing queue full", discardQueued: true);

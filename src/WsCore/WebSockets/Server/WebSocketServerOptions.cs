@@ -58,10 +58,22 @@ public sealed class WebSocketServerOptions
     public int MaxRequestHeadBytes { get; set; } = 8192;
 
     /// <summary>
-    /// Bytes of encoded frames allowed to wait in one client's outgoing queue. A client that falls further behind
-    /// (it stopped reading) is closed with 1008 and counted in the logs, so it never grows memory or stalls others.
+    /// Bytes of encoded frames allowed to wait in one client's outgoing queue behind a write under way. A client
+    /// that falls further behind (it stopped reading) is closed with 1008 and counted in the logs, so it never grows
+    /// memory or stalls others. A frame that finds the queue empty is always sent, whatever its size. At least one
+    /// frame of <see cref="MaxMessageBytes"/> plus its header; <see cref="QueueBoundFor"/> gives a default.
     /// </summary>
     public int MaxQueuedBytesPerClient { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// A queue bound for a message limit: 4 MiB, or two of the largest frames, whichever is more, so that a largest
+    /// message can always wait behind another one (a relay while the client is still receiving the last).
+    /// </summary>
+    public static int QueueBoundFor(int maxMessageBytes) =>
+        (int)Math.Min(int.MaxValue, Math.Max(4L * 1024 * 1024, 2L * (maxMessageBytes + MaxFrameHeaderBytes)));
+
+    /// <summary>The longest frame header a server sends (RFC 6455 §5.2: 2 + 8 bytes of length, no mask).</summary>
+    private const int MaxFrameHeaderBytes = 10;
 
     /// <summary>
     /// How many received events may wait for the consumer of <see cref="WebSocketServer.Events"/>. When full, the
@@ -107,5 +119,10 @@ public sealed class WebSocketServerOptions
             throw new WsCoreException(FailureKind.InvalidInput, "timeouts must be positive");
         if (MaxQueuedBytesPerClient < 1024)
             throw new WsCoreException(FailureKind.InvalidInput, "the per-client queue must hold at least 1 KiB");
+        if ((long)MaxQueuedBytesPerClient < (long)MaxMessageBytes + MaxFrameHeaderBytes)
+            throw new WsCoreException(FailureKind.InvalidInput,
+                $"the per-client queue ({MaxQueuedBytesPerClient} bytes) cannot hold one message of the largest size ({MaxMessageBytes} bytes): " +
+                "such a message could be received but never sent on",
+                "raise the queue bound to at least the message limit plus 10 bytes (QueueBoundFor gives one)");
     }
 }
