@@ -30,8 +30,8 @@ public sealed record RegionWrite(FlashRegion Region, byte[] Image, IReadOnlyList
 /// <para>
 /// The ESP32 ROM's compressed write (FLASH_DEFL_*) inflates into a 32 KiB window and programs the whole window:
 /// a stream of <c>n</c> bytes at <c>start</c> also programs [start + n, start + (⌊n / 32 KiB⌋ + 1) × 32 KiB), past
-/// the sectors it erased (observed through the real mask ROM in Espressif's QEMU; esptool avoids it by writing
-/// uncompressed to the ESP32 ROM). Flash programming can only clear bits, so those bytes end up zero. A compressed
+/// the sectors it erased, with stale window bytes (observed through the real mask ROM in Espressif's QEMU, for n a
+/// multiple of 32 KiB too; esptool avoids it by writing uncompressed to the ESP32 ROM). A compressed
 /// piece is therefore used only where its spill lands in sectors that a later piece of the same run erases
 /// and rewrites; elsewhere the region ends in a plain (uncompressed) piece. The ESP32-C3 ROM does not spill.
 /// </para>

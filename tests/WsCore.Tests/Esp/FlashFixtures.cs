@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using WsCore.Esp;
 
 namespace WsCore.Tests.Esp;
 
@@ -112,5 +113,38 @@ public sealed class FirmwareFixture : IDisposable
         foreach (var (offset, data) in regions)
             data.CopyTo(flash, offset);
         return flash;
+    }
+}
+
+/// <summary>What the flash must hold after a run onto a chip that already held something.</summary>
+public static class FlashExpectations
+{
+    /// <summary>A chip that holds an old build and data: every byte is something, none of them 0xFF.</summary>
+    public static byte[] UsedChip(int seed)
+    {
+        var flash = new byte[RomSimulator.FlashSize];
+        new Random(seed).NextBytes(flash);
+        return flash;
+    }
+
+    /// <summary>The flash after writing <paramref name="regions"/> onto <paramref name="before"/>: each region's
+    /// sectors erased, then its bytes; nothing else changed.</summary>
+    public static byte[] ExpectedOnto(byte[] before, IEnumerable<FlashRegion> regions)
+    {
+        var expected = before.ToArray();
+        foreach (var region in regions)
+        {
+            var erased = WritePlanner.Erased(region.Offset, EspFlasher.PadTo4(region.Data).Length);
+            expected.AsSpan((int)erased.Start, (int)erased.Length).Fill(0xFF);
+            region.Data.CopyTo(expected, region.Offset);
+        }
+        return expected;
+    }
+
+    public static void AssertSameFlash(byte[] expected, byte[] actual)
+    {
+        var same = actual.AsSpan().CommonPrefixLength(expected);
+        if (same != expected.Length)
+            Assert.Fail($"flash differs from 0x{same:X}: expected {expected[same]:X2}, found {actual[same]:X2}");
     }
 }

@@ -189,44 +189,15 @@ public class FlasherTests
         Assert.Contains("hold BOOT and tap EN", e.Hint);
     }
 
-    /// <summary>A chip that holds an old build and data: every byte is something, none of them 0xFF.</summary>
-    private static byte[] UsedChip(int seed)
-    {
-        var flash = new byte[RomSimulator.FlashSize];
-        new Random(seed).NextBytes(flash);
-        return flash;
-    }
-
-    /// <summary>The flash after writing <paramref name="regions"/> onto <paramref name="before"/>: each region's
-    /// sectors erased, then its bytes; nothing else changed.</summary>
-    private static byte[] ExpectedOnto(byte[] before, IEnumerable<FlashRegion> regions)
-    {
-        var expected = before.ToArray();
-        foreach (var region in regions)
-        {
-            var erased = WritePlanner.Erased(region.Offset, EspFlasher.PadTo4(region.Data).Length);
-            expected.AsSpan((int)erased.Start, (int)erased.Length).Fill(0xFF);
-            region.Data.CopyTo(expected, region.Offset);
-        }
-        return expected;
-    }
-
-    private static void AssertSameFlash(byte[] expected, byte[] actual)
-    {
-        var same = actual.AsSpan().CommonPrefixLength(expected);
-        if (same != expected.Length)
-            Assert.Fail($"flash differs from 0x{same:X}: expected {expected[same]:X2}, found {actual[same]:X2}");
-    }
-
     [Fact]
     public void FlashAll_CredentialsOnlyOntoAChipWithAnApp_AppAndEverythingElseIntact()
     {
         using var sim = new RomSimulator();
-        var before = UsedChip(1);
+        var before = FlashExpectations.UsedChip(1);
         before.CopyTo(sim.Flash, 0);
         var plan = FlashPlanner.Create(new FlashRequest { Settings = new DeviceSettings("MyNet", "password123") });
         Flash(sim, plan.Regions);
-        AssertSameFlash(ExpectedOnto(before, plan.Regions), sim.Flash);
+        FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), sim.Flash);
     }
 
     [Fact]
@@ -234,11 +205,11 @@ public class FlasherTests
     {
         using var fw = new FirmwareFixture(appSize: 200 * 1024 + 123);
         using var sim = new RomSimulator();
-        var before = UsedChip(2);
+        var before = FlashExpectations.UsedChip(2);
         before.CopyTo(sim.Flash, 0);
         var (_, regions) = Plan(fw, new DeviceSettings("MyNet", "password123"));
         Flash(sim, regions);
-        AssertSameFlash(ExpectedOnto(before, regions), sim.Flash);
+        FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, regions), sim.Flash);
         // Still compressed where that is safe: the app's head.
         Assert.Contains(sim.Requests, r => r.Op == 0x10 && BitConverter.ToUInt32(r.Data, 12) == 0x10000);
     }
@@ -247,13 +218,13 @@ public class FlasherTests
     public void FlashAll_AppFollowedByADataPartition_DataIntact()
     {
         using var sim = new RomSimulator();
-        var before = UsedChip(3);
+        var before = FlashExpectations.UsedChip(3);
         before.CopyTo(sim.Flash, 0);
         // An app ending 3 sectors before a SPIFFS partition at 0x50000 that is not written.
         var app = FirmwareFixture.BuildApp(0x50000 - 0x10000 - 0x3000 - 77);
         var regions = new[] { new FlashRegion("app", 0x10000, app) };
         Flash(sim, regions);
-        AssertSameFlash(ExpectedOnto(before, regions), sim.Flash);
+        FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, regions), sim.Flash);
     }
 
     [Fact]

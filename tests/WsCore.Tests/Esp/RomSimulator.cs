@@ -67,8 +67,9 @@ public sealed class RomSimulator : IDisposable
     public uint? RequestedBaud { get; private set; }
     /// <summary>
     /// How far a compressed write programs past its data, as the ESP32 mask ROM does: when the stream ends, the rest
-    /// of its 32 KiB inflate window is programmed too, up to start + (⌊n / 32 KiB⌋ + 1) × 32 KiB, and programming
-    /// can only clear bits, so those bytes read zero (observed in Espressif's QEMU with the real ROM). 0: no spill.
+    /// of its 32 KiB inflate window is programmed too, up to start + (⌊n / 32 KiB⌋ + 1) × 32 KiB (observed in
+    /// Espressif's QEMU with the real ROM, for n a multiple of 32 KiB too). The ROM programs stale window bytes and
+    /// programming only clears bits; the simulator programs zeros, which any check must catch the same. 0: no spill.
     /// </summary>
     public int DeflateSpillWindow { get; set; } = 32 * 1024;
 
