@@ -1,3 +1,3 @@
-using Wsctl;
+using Wsctl.Cli;
 
-return await WsctlCommand.Create().Parse(args).InvokeAsync();
+return await Invocation.RunAsync(args);

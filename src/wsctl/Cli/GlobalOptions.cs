@@ -23,7 +23,7 @@ public static class GlobalOptions
         DefaultValueFactory = _ => "text",
         HelpName = "text|json",
         Recursive = true,
-    }.AcceptOnlyFromAmong("text", "json");
+    }.OnlyFrom("text", "json");
 
     public static void AddTo(Command root)
     {

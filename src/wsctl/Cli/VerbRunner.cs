@@ -6,7 +6,8 @@ namespace Wsctl.Cli;
 
 /// <summary>
 /// Runs a verb's body with a logger, and turns every way it can end into one exit code from <see cref="ExitCodes"/>:
-/// WsCore errors by their kind, with their hint on stderr; Ctrl-C as 130 unless the verb handled it itself.
+/// WsCore errors by their kind, with their hint on stderr; Ctrl-C as 130 unless the verb handled it itself; anything
+/// else as 2 with one line (its trace is logged at debug level, so -v shows it).
 /// </summary>
 public static class VerbRunner
 {
@@ -27,6 +28,12 @@ public static class VerbRunner
         {
             ReportError("interrupted", null);
             return (int)ExitCode.Interrupted;
+        }
+        catch (Exception e)
+        {
+            // A bug: one line, the trace only with -v, exit 2 (never an unhandled exception's dump).
+            logger.Debug(e, "Unexpected error");
+            return Invocation.ReportUnexpected(e, verbose: false);
         }
     }
 

@@ -18,22 +18,13 @@ public static class BenchCommand
         {
             Description = "echo: round trips, every byte checked; broadcast: one sender, every client counts arrivals (needs a relaying server); connect: connects per second; idle: how many connections stay alive.",
             DefaultValueFactory = _ => "echo",
-        }.AcceptOnlyFromAmong("echo", "broadcast", "connect", "idle");
-        var clients = new Option<int>("--clients") { Description = "Connections (connect mode: concurrent connect loops).", DefaultValueFactory = _ => 1, HelpName = "N" };
-        var size = new Option<int>("--size") { Description = "Message payload size in bytes.", DefaultValueFactory = _ => 32, HelpName = "BYTES" };
-        var duration = Options.Duration("--duration", "How long to measure.", TimeSpan.FromSeconds(10));
-        var rate = new Option<double?>("--rate") { Description = "Messages per second in all (default: as fast as the server answers).", HelpName = "R" };
+        }.OnlyFrom("echo", "broadcast", "connect", "idle");
+        var clients = Options.Integer("--clients", "Connections (connect mode: concurrent connect loops).", 1, 1, 100_000);
+        var size = Options.Integer("--size",
+            "Message payload size in bytes (at least 16: a sequence number and a timestamp travel in each message).", 32, 16, 16 * 1024 * 1024, "BYTES");
+        var duration = Options.Duration("--duration", "How long to measure.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(100));
+        var rate = Options.OptionalPositiveNumber("--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
-        clients.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 100_000)
-                r.AddError("--clients: must be between 1 and 100000.");
-        });
-        size.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 16 or > 16 * 1024 * 1024)
-                r.AddError("--size: must be between 16 bytes (a sequence number and a timestamp travel in each message) and 16 MiB.");
-        });
 
         var command = new Command("bench", HelpText.Describe(
             "Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max), connects per second, " +

@@ -28,21 +28,11 @@ public static class BroadcastCommand
         {
             Description = "Send to every _ws._tcp device found by mDNS on the link (browses for min(--timeout, 3 s)).",
         };
-        var parallel = new Option<int>("--parallel")
-        {
-            Description = "With --to: at most this many targets at once.",
-            DefaultValueFactory = _ => 16,
-            HelpName = "N",
-        };
+        var parallel = Options.Integer("--parallel", "With --to: at most this many targets at once.", 16, 1, 1024);
         var messageOptions = new MessageOptions();
-        var timeout = Options.Duration("--timeout", "With --to: the limit for each target.", TimeSpan.FromSeconds(10));
+        var timeout = Options.Duration("--timeout", "With --to: the limit for each target.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(1));
         var json = new Option<bool>("--json") { Description = "Print results as JSON lines." };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
-        parallel.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-                r.AddError("--parallel: must be at least 1.");
-        });
 
         var command = new Command("broadcast", HelpText.Describe(
             "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print how " +

@@ -8,14 +8,19 @@ public static class CompletionCommand
 {
     public static Command Create()
     {
-        var shell = new Argument<string>("shell") { Description = "bash, zsh, fish or pwsh" }
-            .AcceptOnlyFromAmong([.. CompletionScripts.Shells]);
+        var shell = new Argument<string>("shell") { Description = "bash, zsh, fish or pwsh" };
+        shell.CompletionSources.Add([.. CompletionScripts.Shells]);
+        shell.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => !CompletionScripts.Shells.Contains(t.Value)))
+                result.AddError($"shell: expected one of {string.Join(", ", CompletionScripts.Shells)}, got {Options.Quote(token.Value)}");
+        });
         var command = new Command("completion", HelpText.Describe(
             "Print the shell completion script for bash, zsh, fish or PowerShell.",
             [
-                "wsctl completion bash > ~/.local/share/bash-completion/completions/wsctl",
-                "wsctl completion zsh > \"${fpath[1]}/_wsctl\"",
-                "wsctl completion fish > ~/.config/fish/completions/wsctl.fish",
+                "mkdir -p ~/.local/share/bash-completion/completions && wsctl completion bash > ~/.local/share/bash-completion/completions/wsctl",
+                "mkdir -p ~/.zfunc && wsctl completion zsh > ~/.zfunc/_wsctl   # with fpath+=(~/.zfunc) before compinit in ~/.zshrc",
+                "mkdir -p ~/.config/fish/completions && wsctl completion fish > ~/.config/fish/completions/wsctl.fish",
             ],
             ExitCode.Ok, ExitCode.Usage))
         {

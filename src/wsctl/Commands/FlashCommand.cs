@@ -24,27 +24,24 @@ public static class FlashCommand
         DefaultValueFactory = _ => "auto",
         HelpName = "DEVICE",
     };
-    private static readonly Option<int?> BaudOption = new("--baud", "-b")
-    {
-        Description = "Switch to this baud rate after connecting (default: stay at 115200).",
-        HelpName = "N",
-    };
+    private static readonly Option<int?> BaudOption = Options.OptionalInteger("--baud",
+        "Switch to this baud rate after connecting (default: stay at 115200).", 9600, 5_000_000, "N", "-b");
     private static readonly Option<string> BeforeOption = new Option<string>("--before")
     {
         Description = "Reset into the bootloader first (default-reset) or not (no-reset).",
         HelpName = "default-reset|no-reset",
         DefaultValueFactory = _ => "default-reset",
-    }.AcceptOnlyFromAmong("default-reset", "no-reset", "default_reset", "no_reset");
+    }.OnlyFrom("default-reset", "no-reset", "default_reset", "no_reset");
     private static readonly Option<string?> AfterOption = new Option<string?>("--after")
     {
         Description = "Reset the board when done (hard-reset, the default) or leave it in the bootloader (no-reset).",
         HelpName = "hard-reset|no-reset",
-    }.AcceptOnlyFromAmong("hard-reset", "no-reset", "hard_reset", "no_reset");
+    }.OnlyFrom("hard-reset", "no-reset", "hard_reset", "no_reset");
     private static readonly Option<string> ChipOption = new Option<string>("--chip")
     {
         Description = "The chip to expect: esp32, or auto to detect it.",
         DefaultValueFactory = _ => "auto",
-    }.AcceptOnlyFromAmong("auto", "esp32");
+    }.OnlyFrom("auto", "esp32");
     private static readonly Option<string?> FlashSizeOption = new("--flash-size")
     {
         Description = "Flash size (1MB, 2MB, 4MB, 8MB, 16MB) or keep. Default: the build's setting, else keep (4MB assumed for checks).",
@@ -85,16 +82,9 @@ public static class FlashCommand
         Description = "The device's host name (mDNS).",
         DefaultValueFactory = _ => "esp32ws",
     };
-    private static readonly Option<int> WsPortOption = new("--ws-port")
-    {
-        Description = "The device's WebSocket port.",
-        DefaultValueFactory = _ => 8080,
-    };
-    private static readonly Option<int> MaxClientsOption = new("--max-clients")
-    {
-        Description = "Simultaneous WebSocket clients the device accepts (1-16).",
-        DefaultValueFactory = _ => 5,
-    };
+    private static readonly Option<int> WsPortOption = Options.Integer("--ws-port", "The device's WebSocket port.", 8080, 1, 65535, "PORT");
+    private static readonly Option<int> MaxClientsOption = Options.Integer("--max-clients",
+        "Simultaneous WebSocket clients the device accepts (1-16).", 5, 1, 16);
     private static readonly Option<string?> NvsOutOption = new("--nvs-out")
     {
         Description = "Write the NVS partition image to FILE (mode 0600) instead of flashing.",

@@ -24,15 +24,10 @@ public static class ProbeCommand
             DefaultValueFactory = _ => "/",
             HelpName = "PATH",
         };
-        var count = new Option<int>("--count")
-        {
-            Description = "Pings to send (round-trip times: min/avg/max); 0 skips the stage.",
-            DefaultValueFactory = _ => 3,
-            HelpName = "N",
-        };
+        var count = Options.Integer("--count", "Pings to send (round-trip times: min/avg/max); 0 skips the stage.", 3, 0, 1000);
         var timeout = Options.Duration("--timeout",
             "Limit for each stage: the resolve (mDNS keeps asking until then), the TCP connect, the handshake, each ping, the close.",
-            TimeSpan.FromSeconds(5));
+            TimeSpan.FromSeconds(5), minimum: TimeSpan.FromMilliseconds(1));
         var waitMessage = Options.Duration("--wait-message",
             "How long to wait for the first message the server pushes (the firmware's counter); 0 skips the stage.",
             TimeSpan.FromSeconds(6));
@@ -48,16 +43,6 @@ public static class ProbeCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object: every stage, addresses, timings, RTTs, first message, close code, verdict." };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
 
-        count.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 1000)
-                r.AddError("--count: must be between 0 and 1000.");
-        });
-        timeout.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && Cli.Duration.TryParse(r.Tokens[0].Value, out var value) && value <= TimeSpan.Zero)
-                r.AddError("--timeout: must be above 0.");
-        });
 
         var command = new Command("probe", HelpText.Describe(
             "Check a WebSocket device's health in one command: resolve (mDNS for NAME.local, no nss-mdns needed; DNS " +

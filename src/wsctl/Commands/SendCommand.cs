@@ -24,7 +24,7 @@ public static class SendCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var messageOptions = new MessageOptions();
-        var wait = new Option<int>("--wait") { Description = "Then print the next N messages received.", HelpName = "N" };
+        var wait = Options.Integer("--wait", "Then print the next N messages received (a count; --timeout bounds the time).", 0, 0, int.MaxValue);
         var waitFor = new Option<string?>("--wait-for")
         {
             Description = "Then wait for a message matching this regular expression, and print it.",
@@ -32,7 +32,7 @@ public static class SendCommand
         };
         var timeout = Options.Duration("--timeout",
             "Limit for each network step (connect and handshake, waiting, close); when given, also for the whole run, stdin included.",
-            TimeSpan.FromSeconds(10));
+            TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(1));
         var json = new Option<bool>("--json") { Description = "Print received messages and the result as JSON lines." };
         var header = new Option<string[]>("--header")
         {
@@ -43,29 +43,21 @@ public static class SendCommand
         var subprotocol = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable).", HelpName = "NAME" };
         var origin = new Option<string?>("--origin") { Description = "Send an Origin header, as a browser would.", HelpName = "ORIGIN" };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
-        var client = new Option<int?>("--client")
-        {
-            Description = "Send to this client of the wsctl serve on --port (ids are in serve's open events).",
-            HelpName = "ID",
-        };
+        var client = Options.OptionalInteger("--client",
+            "Send to this client of the wsctl serve on --port (ids are in serve's open events and broadcast --list).", 1, int.MaxValue, "ID");
         var port = Options.Port("With --client: the port of the wsctl serve to use.", 8080);
 
-        wait.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0)
-                r.AddError("--wait: must be 0 or more.");
-        });
         waitFor.Validators.Add(r =>
         {
             var pattern = r.GetValueOrDefault<string?>();
             if (pattern is not null && !IsRegex(pattern))
-                r.AddError($"--wait-for: '{pattern}' is not a valid regular expression.");
+                r.AddError($"--wait-for: expected a regular expression, got {Options.Quote(pattern)}");
         });
         header.Validators.Add(r =>
         {
             foreach (var h in r.GetValueOrDefault<string[]>() ?? [])
                 if (h.IndexOf(':') <= 0)
-                    r.AddError($"--header: '{h}' is not NAME:VALUE.");
+                    r.AddError($"--header: expected NAME:VALUE, got {Options.Quote(h)}");
         });
 
         var command = new Command("send", HelpText.Describe(

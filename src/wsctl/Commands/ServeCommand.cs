@@ -16,20 +16,13 @@ public static class ServeCommand
             Description = "Address to listen on (default: every IPv4 and IPv6 address; 0.0.0.0 for IPv4 only, 127.0.0.1 for this machine only).",
             HelpName = "ADDR",
         };
-        var maxClients = new Option<int>("--max-clients")
-        {
-            Description = "Most WebSocket clients at once; one more gets HTTP 503 with Retry-After.",
-            DefaultValueFactory = _ => 5,
-            HelpName = "N",
-        };
-        var maxMessage = new Option<int>("--max-message")
-        {
-            Description = "Largest message in bytes (summed over fragments); larger ones close the client with 1009.",
-            DefaultValueFactory = _ => 65_536,
-            HelpName = "BYTES",
-        };
+        var maxClients = Options.Integer("--max-clients", "Most WebSocket clients at once; one more gets HTTP 503 with Retry-After.",
+            5, 1, 100_000);
+        var maxMessage = Options.Integer("--max-message",
+            "Largest message in bytes (summed over fragments); larger ones close the client with 1009.", 65_536, 1, 1 << 30, "BYTES");
         var counterInterval = Options.Duration("--counter-interval",
-            "How often to broadcast the counter {\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":N}}.", TimeSpan.FromSeconds(5));
+            "How often to broadcast the counter {\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":N}} " +
+            "(--no-counter turns it off).", TimeSpan.FromSeconds(5), minimum: TimeSpan.FromMilliseconds(1));
         var noCounter = new Option<bool>("--no-counter") { Description = "Do not broadcast the counter." };
         var pingInterval = Options.Duration("--ping-interval",
             "Ping clients silent this long; drop those silent for another interval (0: never).", TimeSpan.FromSeconds(30));
@@ -53,27 +46,11 @@ public static class ServeCommand
             HelpName = "IFACE",
         };
 
-        maxClients.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-                r.AddError("--max-clients: must be at least 1.");
-        });
-        maxMessage.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 1 << 30)
-                r.AddError("--max-message: must be between 1 and 1073741824 bytes.");
-        });
-        counterInterval.Validators.Add(r =>
-        {
-            // Text that is no duration at all was already reported by the option's parser.
-            if (r.Tokens.Count > 0 && Cli.Duration.TryParse(r.Tokens[0].Value, out var interval) && interval <= TimeSpan.Zero)
-                r.AddError("--counter-interval: must be above 0 (use --no-counter to turn it off).");
-        });
         bind.Validators.Add(r =>
         {
-            var text = r.GetValueOrDefault<string?>();
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : null;
             if (text is not null && !TryParseBind(text, out _))
-                r.AddError($"--bind: '{text}' is not an IP address.");
+                r.AddError($"--bind: expected an IP address (or localhost, any), got {Options.Quote(text)}");
         });
 
         var command = new Command("serve",
