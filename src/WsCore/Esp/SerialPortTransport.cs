@@ -21,9 +21,16 @@ public sealed class SerialPortTransport : ISerialTransport
     }
 
     /// <summary>Opens <paramref name="path"/> at <paramref name="baud"/>.</summary>
-    /// <exception cref="WsCoreException">Device, with a hint for permission-denied and busy ports.</exception>
+    /// <exception cref="WsCoreException">
+    /// Device, saying what happened: no such port (with the ports that exist), not a serial device, permission
+    /// denied (with the dialout hint), busy (only when the system says so), or the system's own words.
+    /// </exception>
     public static SerialPortTransport Open(string path, int baud, ILogger? logger = null)
     {
+        if (!Path.Exists(path))
+            throw new WsCoreException(FailureKind.Device, $"{path}: no such serial port", PortsHint());
+        if (Directory.Exists(path))
+            throw new WsCoreException(FailureKind.Device, $"{path}: is a directory, not a serial port", PortsHint());
         // Both lines low before Open(): on some drivers opening with them asserted resets the chip (loader.py __init__).
         var port = new SerialPort(path, baud, Parity.None, 8, StopBits.One)
         {
@@ -38,25 +45,46 @@ public sealed class SerialPortTransport : ISerialTransport
         {
             port.Open();
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or ArgumentException or InvalidOperationException)
         {
             port.Dispose();
-            var busy = e.InnerException is IOException || e.Message.Contains("busy", StringComparison.OrdinalIgnoreCase);
-            throw busy
-                ? new WsCoreException(FailureKind.Device, $"{path}: the port is busy",
-                    "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again", e)
-                : new WsCoreException(FailureKind.Device, $"{path}: permission denied",
-                    "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log in again", e);
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
-        {
-            port.Dispose();
-            var busy = e.Message.Contains("busy", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase);
-            throw new WsCoreException(FailureKind.Device, $"{path}: cannot open the serial port ({e.Message})",
-                busy ? "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again"
-                     : "check the cable and the port name (wsctl flash --port auto lists the ESP32 adapters it finds)", e);
+            throw OpenFailure(path, e);
         }
         return new SerialPortTransport(port, logger ?? Serilog.Core.Logger.None);
+    }
+
+    /// <summary>
+    /// What an Open failure means. System.IO.Ports wraps every open(2)/tcgetattr failure in "access denied"; the
+    /// inner exception carries the system's message (strerror), which tells the cases apart.
+    /// </summary>
+    private static WsCoreException OpenFailure(string path, Exception e)
+    {
+        var reason = (e.InnerException as IOException)?.Message ?? e.Message;
+        if (reason.Contains("Inappropriate ioctl", StringComparison.OrdinalIgnoreCase))
+            return new WsCoreException(FailureKind.Device, $"{path}: not a serial device", PortsHint(), e);
+        if (reason.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || e is UnauthorizedAccessException && e.InnerException is null)
+            return new WsCoreException(FailureKind.Device, $"{path}: permission denied",
+                "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log in again", e);
+        if (reason.Contains("busy", StringComparison.OrdinalIgnoreCase))
+            return new WsCoreException(FailureKind.Device, $"{path}: the port is busy",
+                "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again", e);
+        if (reason.Contains("No such", StringComparison.OrdinalIgnoreCase))
+            return new WsCoreException(FailureKind.Device, $"{path}: the device is gone ({reason})", "check the cable; " + PortsHint(), e);
+        return new WsCoreException(FailureKind.Device, $"{path}: cannot open the serial port ({reason})",
+            "check the cable and the port name; " + PortsHint(), e);
+    }
+
+    /// <summary>The serial ports that exist, for a hint.</summary>
+    private static string PortsHint()
+    {
+        var adapters = new SerialPortFinder().Find().Select(c => $"{c.DevicePath} ({c.Kind})").ToList();
+        var others = SerialPort.GetPortNames()
+            .Where(p => p.Contains("USB", StringComparison.Ordinal) || p.Contains("ACM", StringComparison.Ordinal))
+            .Where(p => adapters.All(a => !a.StartsWith(p + " ", StringComparison.Ordinal)));
+        var all = adapters.Concat(others).ToList();
+        return all.Count == 0
+            ? "no USB serial port is connected: plug the board in (a data cable), then try --port auto"
+            : $"serial ports here: {string.Join(", ", all)}";
     }
 
     public string Name => _port.PortName;

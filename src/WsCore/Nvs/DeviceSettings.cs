@@ -32,7 +32,13 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
         if (Password.Length != 0)
         {
             var hex64 = Password.Length == 64 && Password.All(char.IsAsciiHexDigit);
-            if (!hex64 && (Password.Length is < 8 or > 63 || !Password.All(c => c >= 0x20 && c <= 0x7E)))
+            // WPA2-PSK passphrases are printable ASCII (IEEE 802.11i H.4.1). The character itself is not shown: it is
+            // part of a secret.
+            var wrong = Password.AsSpan().IndexOfAnyExceptInRange((char)0x20, (char)0x7E);
+            if (!hex64 && wrong >= 0)
+                throw Invalid("--pass", $"character {wrong + 1} of the password is not printable ASCII (letters like ä, é or ß " +
+                    "are not allowed in a WPA passphrase): use 8-63 characters from space to ~, or 64 hex digits");
+            if (!hex64 && Password.Length is < 8 or > 63)
                 throw Invalid("--pass", $"the password must be empty (open network), 8-63 printable ASCII characters, or 64 hex digits (it has {Password.Length} characters)");
         }
         if (!IsDnsLabel(Hostname))

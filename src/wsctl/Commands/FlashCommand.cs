@@ -319,6 +319,8 @@ public static class FlashCommand
         }
         if (Directory.Exists(full))
             throw new WsCoreException(FailureKind.InvalidInput, $"{field}: {path} is a directory");
+        if (Path.GetDirectoryName(full) is { } parent && !Directory.Exists(parent))
+            throw new WsCoreException(FailureKind.InvalidInput, $"{field}: the directory {parent} does not exist", $"create it first: mkdir -p {parent}");
         var temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
@@ -331,7 +333,14 @@ public static class FlashCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // Nothing was created, or it cannot be removed either: the error below is the one to report.
+            }
             throw new WsCoreException(FailureKind.InvalidInput, $"{field}: cannot write {path} ({e.Message})");
         }
     }

@@ -233,6 +233,38 @@ public class FlashCliTests
         }
     }
 
+    [Theory]
+    [InlineData("/dev/ttyUSB97", "no such serial port")]
+    [InlineData("/dev/null", "not a serial device")]
+    [InlineData("/etc/hostname", "not a serial device")]
+    [InlineData("/tmp", "is a directory, not a serial port")]
+    public async Task Port_NotAUsableSerialPort_Exit10SaysWhat(string port, string what)
+    {
+        var result = await WsctlProcess.RunAsync(["flash", "-p", port, "--ssid", "MyNet", "--pass", Secret]);
+        Assert.Equal(10, result.ExitCode);
+        Assert.StartsWith($"wsctl: {port}: {what}", result.Stderr);
+        Assert.DoesNotContain("busy", result.Stderr);
+        Assert.Contains("hint:", result.Stderr);
+    }
+
+    [Fact]
+    public async Task NvsOut_DirectoryMissing_Exit1WithHint()
+    {
+        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret, "--nvs-out", "/nonexistent/dir/nvs.bin"]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--nvs-out: the directory /nonexistent/dir does not exist", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Pass_NonAscii_SaysWhichCharacterWithoutShowingIt()
+    {
+        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", "pässwörd123", "--dry-run"]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("character 2 of the password is not printable ASCII", result.Stderr);
+        Assert.DoesNotContain("pässwörd123", result.All);
+    }
+
     [Fact]
     public async Task Help_ShowsExamplesAndExitCodes()
     {
