@@ -89,7 +89,8 @@ public sealed class Outgoing
             yield return _single;
             yield break;
         }
-        using var reader = new StreamReader(_openLines!(), new UTF8Encoding(false));
+        // UTF-8 whatever the first bytes are: a line starting FF FE is not a UTF-16 byte-order mark here.
+        using var reader = new StreamReader(_openLines!(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
         while (await reader.ReadLineAsync(cancel) is { } line)
             yield return Encoding.UTF8.GetBytes(line);
     }

@@ -44,26 +44,39 @@ public static class SendSession
         settings.ClientOptions.Resolve = resolving.Wrap(settings.ClientOptions.Resolve);
         try
         {
+            var waiting = settings.WaitCount > 0 || settings.WaitFor is not null;
             settings.ClientOptions.ConnectTimeout = settings.Timeout;
             settings.ClientOptions.Logger = log;
+            // Without --wait nobody reads what the server pushes (a device's counter): drop it rather than stop
+            // reading, so pings are answered and a close is seen however long stdin stays open.
+            settings.ClientOptions.DropUnreadMessages = !waiting;
             await using var client = await WebSocketClient.ConnectAsync(settings.Target, settings.ClientOptions, whole.Token);
             log.Debug("Connected to {Target} ({Remote}), subprotocol {Subprotocol}", settings.Target, client.RemoteEndPoint, client.Subprotocol);
 
-            var waiting = settings.WaitCount > 0 || settings.WaitFor is not null;
             using var receiving = CancellationTokenSource.CreateLinkedTokenSource(whole.Token);
             var receiver = waiting
                 ? ReceiveAsync(client, settings, printer, () => received++, log, receiving.Token)
                 : Task.CompletedTask;
 
-            await foreach (var message in settings.Messages.ReadAsync(whole.Token))
+            // Each stdin line is awaited against the server ending the connection and against --timeout: a read
+            // of an idle stdin cannot be cancelled, so it is left behind rather than waited for.
+            var messages = settings.Messages.ReadAsync(whole.Token).GetAsyncEnumerator(whole.Token);
+            while (true)
             {
-                // A server that ends the connection while we send is reported by the receiver when it waits.
-                if (receiver.IsFaulted)
+                var next = messages.MoveNextAsync().AsTask();
+                var first = await Task.WhenAny(next, client.Completion, receiver.IsCompleted ? next : receiver).WaitAsync(whole.Token);
+                if (first != next)
+                {
+                    if (waiting)
+                        await receiver; // the receiver's error says how the connection ended
+                    await ThrowServerEndedAsync(client, sent);
+                }
+                if (!await next)
                     break;
-                await client.SendAsync(settings.Messages.Type, message, whole.Token);
+                await client.SendAsync(settings.Messages.Type, messages.Current, whole.Token);
                 sent++;
             }
-            log.Debug("Sent {Count} message(s)", sent);
+            log.Debug("Sent {Count} message(s); {Dropped} received unread", sent, client.MessagesDropped);
 
             if (waiting)
             {
@@ -92,6 +105,17 @@ public static class SendSession
         }
         WriteResult(json, settings.Target, started, sent, received, null);
         return ExitCode.Ok;
+    }
+
+    /// <summary>The server ended the connection while stdin was still open: how it did, as the exit code says.</summary>
+    private static async Task ThrowServerEndedAsync(WebSocketClient client, int sent)
+    {
+        // A protocol error or a vanished TCP connection comes out of the receive queue as the client's failure.
+        while (await client.ReceiveAsync() is { } unread)
+            unread.Dispose();
+        throw new WsCoreException(FailureKind.ConnectionEnded,
+            $"the server closed the connection ({client.CloseStatus} {client.CloseReason}".TrimEnd() + $") after {sent} message(s), with stdin still open",
+            "the server (or device) ended the session: check its log");
     }
 
     private static string Awaited(SendSettings settings, int received) => settings.WaitFor is not null

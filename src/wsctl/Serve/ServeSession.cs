@@ -170,7 +170,8 @@ public static class ServeSession
         {
             try
             {
-                using var input = new StreamReader(Console.OpenStandardInput());
+                // UTF-8 whatever the first bytes are: a line starting FF FE is not a UTF-16 byte-order mark here.
+                using var input = new StreamReader(Console.OpenStandardInput(), new System.Text.UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
                 while (input.ReadLine() is { } line)
                 {
                     var sent = server.SendText(WebSocketServer.AllClients, line);

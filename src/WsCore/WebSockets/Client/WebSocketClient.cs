@@ -40,6 +40,7 @@ public sealed class WebSocketClient : IAsyncDisposable
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reader = Task.CompletedTask;
     private long _nextPing;
+    private long _messagesDropped;
     private volatile bool _closeSent;
     private volatile WsCoreException? _failure;
 
@@ -54,8 +55,12 @@ public sealed class WebSocketClient : IAsyncDisposable
         _log = options.Logger;
         _messages = Channel.CreateBounded<WebSocketMessage>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
-            FullMode = BoundedChannelFullMode.Wait,
+            FullMode = options.DropUnreadMessages ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
             SingleWriter = true,
+        }, dropped =>
+        {
+            Interlocked.Increment(ref _messagesDropped);
+            dropped.Dispose();
         });
     }
 
@@ -79,6 +84,12 @@ public sealed class WebSocketClient : IAsyncDisposable
 
     /// <summary>True once the connection has ended (close handshake done, failed or aborted).</summary>
     public bool IsClosed => _closed.Task.IsCompleted;
+
+    /// <summary>Completes when the connection has ended (close handshake done, failed or aborted); never faults.</summary>
+    public Task Completion => _closed.Task;
+
+    /// <summary>Messages dropped unread (<see cref="WebSocketClientOptions.DropUnreadMessages"/>).</summary>
+    public long MessagesDropped => Interlocked.Read(ref _messagesDropped);
 
     /// <summary>
     /// Connects to a <c>ws://</c> or <c>wss://</c> URL: resolves the name, connects TCP (each address in turn), adds

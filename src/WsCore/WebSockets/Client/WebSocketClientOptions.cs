@@ -24,8 +24,19 @@ public sealed class WebSocketClientOptions
     /// <summary>The largest message accepted from the server; a larger one fails the connection with 1009.</summary>
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>How many received messages may wait for <see cref="WebSocketClient.ReceiveAsync"/> before reading pauses.</summary>
+    /// <summary>
+    /// How many received messages may wait for <see cref="WebSocketClient.ReceiveAsync"/> before reading pauses (or,
+    /// with <see cref="DropUnreadMessages"/>, before the oldest is dropped).
+    /// </summary>
     public int ReceiveQueueCapacity { get; set; } = 256;
+
+    /// <summary>
+    /// When the receive queue is full, drop its oldest message instead of pausing the reading: for a client that
+    /// only sends (and may never call ReceiveAsync), so that pings are still answered and the server's close still
+    /// seen however much the server pushes. Dropped messages are counted in
+    /// <see cref="WebSocketClient.MessagesDropped"/>.
+    /// </summary>
+    public bool DropUnreadMessages { get; set; }
 
     /// <summary>For <c>wss://</c>: accept any server certificate (self-signed device certificates). Off by default.</summary>
     public bool AllowUntrustedCertificate { get; set; }
