@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/prereqs.sh || exit 1
 
-passed=0; failed=0; broken=()
+passed=0; failed=0; skipped=0; broken=(); skipped_names=()
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
@@ -23,7 +23,11 @@ else
     [[ -f $trx ]] || continue
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
     p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+    s=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+    # Skipped tests by name (a test that cannot run here says why in its skip reason, shown by dotnet test above).
+    mapfile -t -O "${#skipped_names[@]}" skipped_names < <(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"[^>]*>' "$trx" |
+      sed -n 's/.*testName="\([^"]*\)".*/\1/p')
   done
 fi
 
@@ -47,6 +51,10 @@ run_stage "Firmware host tests (src/firmware/host/run-tests.sh)" src/firmware/ho
 run_stage "Native binary (NativeAOT publish and smoke test)" scripts/test-native.sh
 
 echo
+if ((${#skipped_names[@]})); then
+  echo "skipped (each says why in the C# output above):"
+  printf '  %s\n' "${skipped_names[@]}"
+fi
 if ((${#broken[@]})); then echo "stages with failures: ${broken[*]}"; fi
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0 && ${#broken[@]} == 0))

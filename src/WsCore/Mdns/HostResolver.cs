@@ -13,8 +13,10 @@ namespace WsCore.Mdns;
 /// <param name="InterfaceName">For mDNS: the interface the answer came on; otherwise null.</param>
 /// <param name="Elapsed">Time taken by the stage.</param>
 /// <param name="QueriesSent">For mDNS: queries sent (RFC 6762 §5.2 retransmissions); otherwise 0.</param>
+/// <param name="ServicePort">For mDNS without a given port: the port of the host's _ws._tcp service, if it answered.</param>
 public sealed record HostResolution(
-    string Host, string Method, IReadOnlyList<IPAddress> Addresses, string? InterfaceName, TimeSpan Elapsed, int QueriesSent);
+    string Host, string Method, IReadOnlyList<IPAddress> Addresses, string? InterfaceName, TimeSpan Elapsed, int QueriesSent,
+    int? ServicePort = null);
 
 /// <summary>
 /// Resolves a probe target's host: mDNS for <c>NAME.local</c> (no nss-mdns needed), the system resolver for other
@@ -59,8 +61,12 @@ public sealed class HostResolver
             case HostKind.Address:
                 return new HostResolution(target.Host, "literal", [IPAddress.Parse(target.Host)], null, clock.Elapsed, 0);
             case HostKind.Mdns:
+                // Without a port of the caller's, the device's _ws._tcp record says which (in the same query).
+                if (!target.PortGiven)
+                    mdnsOptions = (mdnsOptions ?? new MdnsOptions()) with { ServicePortOf = "_ws._tcp" };
                 var answer = await _mdns.ResolveAsync(target.Host, timeout, mdnsOptions, cancellationToken);
-                return new HostResolution(target.Host, "mdns", answer.Addresses, answer.InterfaceName, answer.Elapsed, answer.QueriesSent);
+                return new HostResolution(target.Host, "mdns", answer.Addresses, answer.InterfaceName, answer.Elapsed, answer.QueriesSent,
+                    answer.ServicePort);
             default:
                 try
                 {

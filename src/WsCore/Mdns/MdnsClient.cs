@@ -45,7 +45,8 @@ public sealed class MdnsClient
         var interfaces = MdnsInterfaces.Select(options.InterfaceName, options.UseIPv4, options.UseIPv6);
         await using var transport = MdnsTransport.Open(interfaces, options.UseIPv4, options.UseIPv6, _logger);
         var collector = new MdnsAddressCollector(hostName);
-        var query = MdnsQueryMatcher.BuildAddressQuery(hostName, options.UseIPv4, options.UseIPv6);
+        var query = MdnsQueryMatcher.BuildAddressQuery(hostName, options.UseIPv4, options.UseIPv6,
+            options.ServicePortOf is { } type ? MdnsWire.ServiceTypeName(type) : null);
         var clock = Stopwatch.StartNew();
         var nextSend = TimeSpan.Zero;
         var queriesSent = 0;
@@ -88,7 +89,7 @@ public sealed class MdnsClient
         var iface = MdnsInterfaces.ByIndex(interfaces, collector.FirstInterfaceIndex ?? 0);
         var elapsed = firstAnswerAt ?? clock.Elapsed;
         _logger.Debug("mDNS: {Name} is {Addresses} ({Elapsed} ms)", hostName, collector.Addresses, (int)elapsed.TotalMilliseconds);
-        return new MdnsResolveResult(hostName.ToString(), collector.Addresses, iface?.Name ?? "?", elapsed, queriesSent);
+        return new MdnsResolveResult(hostName.ToString(), collector.Addresses, iface?.Name ?? "?", elapsed, queriesSent, collector.ServicePort);
     }
 
     /// <summary>

@@ -22,6 +22,13 @@ public sealed record MdnsOptions
     /// a host with both gets both back. Default 200 ms.
     /// </summary>
     public TimeSpan OtherFamilyGrace { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// A DNS-SD service type (e.g. "_ws._tcp") to ask about in the same query as the addresses: the port of the
+    /// host's instance comes back in <see cref="MdnsResolveResult.ServicePort"/> (a device on another port than the
+    /// default says so in its SRV record, RFC 6763 §5). Null: addresses only.
+    /// </summary>
+    public string? ServicePortOf { get; init; }
 }
 
 /// <summary>A network interface as mDNS uses it: its index, name and current addresses.</summary>
@@ -43,8 +50,9 @@ public sealed record MdnsInterface(
 /// <param name="InterfaceName">The interface the first answer arrived on.</param>
 /// <param name="Elapsed">Time from the first query to the answer.</param>
 /// <param name="QueriesSent">How many times the query went out (RFC 6762 §5.2 retransmission) before the answer.</param>
+/// <param name="ServicePort">The port of the host's <see cref="MdnsOptions.ServicePortOf"/> instance, when it answered.</param>
 public sealed record MdnsResolveResult(
-    string HostName, IReadOnlyList<IPAddress> Addresses, string InterfaceName, TimeSpan Elapsed, int QueriesSent);
+    string HostName, IReadOnlyList<IPAddress> Addresses, string InterfaceName, TimeSpan Elapsed, int QueriesSent, int? ServicePort = null);
 
 /// <summary>One DNS-SD service instance found by browsing (RFC 6763 §4).</summary>
 /// <param name="InstanceName">The instance label, e.g. "esp32ws" (may contain spaces and dots).</param>

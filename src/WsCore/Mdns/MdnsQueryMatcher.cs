@@ -13,9 +13,13 @@ internal static class MdnsQueryMatcher
     /// One query message asking for the A and/or AAAA records of <paramref name="hostName"/> (RFC 6762 §5.2: both
     /// questions in one message, so one round trip serves both families). ID 0 and no flags (§18).
     /// </summary>
-    public static Message BuildAddressQuery(DomainName hostName, bool ipv4, bool ipv6)
+    public static Message BuildAddressQuery(DomainName hostName, bool ipv4, bool ipv6, DomainName? serviceType = null)
     {
         var query = new Message { Id = 0, QR = false };
+        // A PTR question for the service type: responders answer with their instance's SRV (the port) beside it
+        // (RFC 6763 §12.1), so one query gives both.
+        if (serviceType is not null)
+            query.Questions.Add(new Question { Name = serviceType, Type = DnsType.PTR, Class = MdnsWire.QuestionClass(false) });
         if (ipv4)
             query.Questions.Add(new Question { Name = hostName, Type = DnsType.A, Class = MdnsWire.QuestionClass(false) });
         if (ipv6)
@@ -91,12 +95,18 @@ internal sealed class MdnsAddressCollector(DomainName hostName)
     /// <summary>Every address so far, IPv4 first.</summary>
     public IReadOnlyList<IPAddress> Addresses => MdnsQueryMatcher.OrderIPv4First(_addresses);
 
+    /// <summary>The port of an SRV record whose target is the host (a service instance on it), or null.</summary>
+    public int? ServicePort { get; private set; }
+
     /// <summary>Reads a received message; returns true if it added an address not seen before.</summary>
     public bool Add(Message message, int interfaceIndex)
     {
         if (!MdnsQueryMatcher.IsResponse(message))
             return false;
         var added = false;
+        foreach (var srv in MdnsQueryMatcher.AllRecords(message).OfType<SRVRecord>())
+            if (srv.TTL > TimeSpan.Zero && MdnsWire.NamesEqual(srv.Target, HostName))
+                ServicePort ??= srv.Port;
         foreach (var address in MdnsQueryMatcher.MatchAddresses(message, HostName, interfaceIndex))
         {
             if (_addresses.Contains(address))

@@ -56,8 +56,8 @@ public sealed class ProbeReport(ProbeTarget target)
 {
     private readonly List<ProbeStageResult> _stages = [];
 
-    /// <summary>What was probed.</summary>
-    public ProbeTarget Target { get; } = target;
+    /// <summary>What was probed (its port corrected by the device's mDNS service record when none was given).</summary>
+    public ProbeTarget Target { get; private set; } = target;
 
     /// <summary>The resolve stage's details (addresses, method, interface), once it succeeded.</summary>
     public HostResolution? Resolution { get; set; }
@@ -145,7 +145,13 @@ public sealed class ProbeReport(ProbeTarget target)
         RunStageAsync(ProbeStage.Resolve, async () =>
         {
             Resolution = await resolver.ResolveAsync(Target, timeout, options, cancellationToken);
+            var portNote = "";
+            if (!Target.PortGiven && Resolution.ServicePort is { } advertised)
+            {
+                Target = Target with { Port = advertised, PortGiven = true };
+                portNote = $", port {advertised} from its _ws._tcp service";
+            }
             return $"{Resolution.Method}: {string.Join(", ", Resolution.Addresses)}"
-                + (Resolution.InterfaceName is { } iface ? $" on {iface}" : "");
+                + (Resolution.InterfaceName is { } iface ? $" on {iface}" : "") + portNote;
         });
 }

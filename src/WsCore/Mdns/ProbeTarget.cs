@@ -40,12 +40,30 @@ public sealed record ProbeTarget(string Host, HostKind Kind, int Port, string Pa
         return new Uri($"{(Secure ? "wss" : "ws")}://{host}:{Port.ToString(CultureInfo.InvariantCulture)}{Path}");
     }
 
+    /// <summary>The port the firmware listens on, used when nothing names one.</summary>
+    public const int DefaultPort = 8080;
+
+    /// <summary>
+    /// True when the port came from the caller (a URL, <c>host:port</c> or an explicit option); false when it is
+    /// only <see cref="DefaultPort"/>, which a device's own mDNS service record may then correct.
+    /// </summary>
+    public bool PortGiven { get; init; } = true;
+
     /// <summary>
     /// Parses <paramref name="text"/>. A URL's own port wins (else 80 / 443, RFC 6455 §3); otherwise
     /// <c>host:port</c> wins over <paramref name="port"/>; <paramref name="path"/> applies unless a URL gives one.
+    /// A null <paramref name="port"/> means none was given: <see cref="DefaultPort"/>, with <see cref="PortGiven"/> false.
     /// </summary>
     /// <exception cref="WsCoreException"><see cref="FailureKind.InvalidInput"/> for anything else.</exception>
-    public static ProbeTarget Parse(string text, int port = 8080, string path = "/")
+    public static ProbeTarget Parse(string text, int? port = DefaultPort, string path = "/")
+    {
+        var target = Parse(text, port ?? DefaultPort, path);
+        return port is null && target.Kind != HostKind.Address && !text.Contains("://", StringComparison.Ordinal) && target.Port == DefaultPort
+            && !text.TrimEnd().EndsWith(":" + DefaultPort, StringComparison.Ordinal)
+            ? target with { PortGiven = false } : target;
+    }
+
+    private static ProbeTarget Parse(string text, int port, string path)
     {
         var input = text.Trim();
         if (input.Length == 0)

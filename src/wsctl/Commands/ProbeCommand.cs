@@ -17,7 +17,7 @@ public static class ProbeCommand
             Description = "NAME.local (resolved by mDNS), another host name (DNS), an address, or a ws:// / wss:// URL.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var port = Options.Port("TCP port, unless HOST gives one.", 8080);
+        var port = Options.Port("TCP port, unless HOST gives one; for NAME.local the port of its _ws._tcp service when it has one.", 8080);
         var path = new Option<string>("--path")
         {
             Description = "Request path, unless HOST is a URL.",
@@ -79,7 +79,9 @@ public static class ProbeCommand
             var stdout = Console.OpenStandardOutput();
             if (parse.GetValue(discover))
                 return await ProbeSession.DiscoverAsync(options, parse.GetValue(json), log, stdout, token);
-            var target = ProbeTarget.Parse(parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(path) ?? "/");
+            // --port wins; without it, a NAME.local device's own _ws._tcp record says its port (else 8080).
+            var portGiven = parse.GetResult(port) is { Implicit: false };
+            var target = ProbeTarget.Parse(parse.GetValue(host)!, portGiven ? parse.GetValue(port) : null, parse.GetValue(path) ?? "/");
             return await ProbeSession.ProbeOneAsync(target, options, parse.GetValue(json), log, stdout, token);
         }));
         return command;

@@ -120,4 +120,14 @@ public class ProbeReportTests
         Assert.Equal(new RttSummary(TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(9), 3), report.Rtt);
         Assert.Null(RttSummary.Of([]));
     }
+
+    [Theory]
+    [InlineData("esp32ws.local", null, false)]
+    [InlineData("esp32ws.local", 8080, true)]
+    [InlineData("esp32ws.local:8080", null, true)]
+    [InlineData("esp32ws.local:9000", null, true)]
+    [InlineData("ws://esp32ws.local/", null, true)]
+    [InlineData("10.0.0.5", null, true)]
+    public void Parse_PortGivenOnlyWhenSomethingNamedIt(string text, int? port, bool given) =>
+        Assert.Equal(given, ProbeTarget.Parse(text, port).PortGiven);
 }

@@ -85,6 +85,23 @@ public sealed class ProbeNamespaceTests
     }
 
     [NetNamespaceFact]
+    public async Task Probe_ServeOnAnotherPort_PortComesFromItsService_PortOptionWins()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        var serve = await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8090", "--mdns-name", "otherport", "--counter-interval", "500ms");
+        await serve.WaitForLineAsync(l => l.Contains("mDNS: answering", StringComparison.Ordinal), ProcessTimeout);
+
+        var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "probe", "otherport.local", "--json");
+        Assert.True(code == 0, output);
+        var json = JsonObject(output);
+        Assert.Equal("ws://otherport.local:8090/", json.GetProperty("url").GetString());
+        Assert.Contains("port 8090 from its _ws._tcp service", json.GetProperty("stages")[0].GetProperty("detail").GetString());
+
+        var (explicitCode, explicitOutput) = await WsctlAsync(lab, lab.HostNamespace, "probe", "otherport.local", "--port", "8080", "--json");
+        Assert.True(explicitCode == 4, explicitOutput);
+    }
+
+    [NetNamespaceFact]
     public async Task Probe_LocalNameNobodyHas_Exits3AfterItsWholeTimeout()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
