@@ -15,18 +15,27 @@ public static class VerbRunner
         Func<ILogger, CancellationToken, Task<ExitCode>> body)
     {
         using var logger = Logging.Create(parse);
+        // With --log-format json the final error is one more JSON log line, like every other line on stderr.
+        var jsonLog = parse.GetValue(GlobalOptions.LogFormat) == "json";
+        void Report(string message, string? hint)
+        {
+            if (jsonLog)
+                logger.ForContext("Hint", hint).Error("wsctl: {Error}", message);
+            else
+                ReportError(message, hint);
+        }
         try
         {
             return (int)await body(logger, cancel);
         }
         catch (WsCoreException e)
         {
-            ReportError(e.Message, e.Hint);
+            Report(e.Message, e.Hint);
             return (int)ExitCodes.From(e.Kind);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            ReportError("interrupted", null);
+            Report("interrupted", null);
             return (int)ExitCode.Interrupted;
         }
         catch (Exception e)

@@ -182,8 +182,9 @@ public static class SendSession
         {
             var answer = await control.RequestAsync(
                 new ControlRequest(ControlOperation.Send, clientId, message, messages.Type == MessageType.Binary), cancel);
+            // No such client is the caller's mistake (a wrong id), so a usage error like any other bad argument.
             if (!answer.Ok)
-                throw new WsCoreException(FailureKind.Other, answer.Error ?? "the server refused the message",
+                throw new WsCoreException(FailureKind.InvalidInput, answer.Error ?? "the server refused the message",
                     $"wsctl broadcast --list --port {port} shows the connected clients");
             sent++;
         }

@@ -58,6 +58,9 @@ public static class ServeSession
             PublishMessageEvents = settings.Print || !(settings.Echo || settings.Relay),
             Logger = log,
         };
+        // An mDNS interface that cannot be used is a usage error before anything listens, not after.
+        if (settings.MdnsName is not null)
+            MdnsInterfaces.Select(settings.MdnsInterface);
         await using var server = new WebSocketServer(options);
         server.Start();
         var port = server.LocalEndPoint.Port;

@@ -249,8 +249,14 @@ public sealed class SendVerbTests
             Assert.True(exit == 0, stderr);
 
             (exit, _, stderr) = await RunAsync("send", "--client", "999", "nobody", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Assert.Equal(2, exit);
+            Assert.Equal(1, exit); // a wrong id is a usage error
             Assert.Contains("no client 999", stderr);
+            (exit, _, stderr) = await RunAsync("send", "--client", "999", "nobody", "--log-format", "json",
+                "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(1, exit);
+            var error = System.Text.Json.JsonDocument.Parse(stderr.Trim().Split('\n')[^1]).RootElement;
+            Assert.Equal("Error", error.GetProperty("Level").GetString());
+            Assert.Contains("no client 999", error.GetProperty("RenderedMessage").GetString());
             foreach (var c in clients)
                 c.Dispose();
             serve.Signal("INT");

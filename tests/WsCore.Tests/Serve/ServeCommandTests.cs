@@ -1,3 +1,4 @@
+using WsCore.Tests.Support;
 using Wsctl;
 
 namespace WsCore.Tests.Serve;
@@ -30,5 +31,14 @@ public class ServeCommandTests
         var serve = WsctlCommand.Create().Subcommands.Single(c => c.Name == "serve");
         Assert.Contains("Examples:", serve.Description);
         Assert.Contains("Exit codes:", serve.Description);
+    }
+
+    [Fact]
+    public async Task MdnsInterfaceUnusable_Exit1BeforeListening()
+    {
+        var result = await WsctlProcess.RunAsync(["serve", "--port", "0", "--mdns-name", "x", "--interface", "no-such-if0"], timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("no network interface named 'no-such-if0'", result.Stderr);
+        Assert.DoesNotContain("listening", result.Stderr);
     }
 }
