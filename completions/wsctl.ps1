@@ -15,7 +15,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'send' = @('--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }

@@ -10,6 +10,7 @@ namespace WsCore.Esp;
 /// <param name="BootloaderOffset">Where the second-stage bootloader lives in flash.</param>
 /// <param name="Supported">Whether <c>wsctl flash</c> writes to this chip.</param>
 /// <param name="FlashBeginWords">Words in FLASH_BEGIN/FLASH_DEFL_BEGIN on the ROM (4 on ESP32, 5 on later chips).</param>
+/// <param name="ImageChipId">The chip id an image built for this chip carries in its extended header.</param>
 /// <param name="DeflateSpillWindow">How far the ROM's compressed write programs past its data (a whole inflate
 /// window; 0 when it does not), see <see cref="WritePlanner"/>.</param>
 public sealed record ChipDescriptor(
@@ -20,6 +21,7 @@ public sealed record ChipDescriptor(
     uint BootloaderOffset,
     bool Supported,
     int FlashBeginWords,
+    ushort ImageChipId,
     int DeflateSpillWindow)
 {
     /// <summary>Flash-size nibble (header byte 3, high) by size name (esptool <c>FLASH_SIZES</c>, ESP32).</summary>
@@ -57,11 +59,11 @@ public static class Chips
     // Spill: observed on the ESP32 mask ROM and absent on the ESP32-C3's (Espressif's QEMU with the real ROMs).
     // The S2 and S3 ROMs have not been observed, so they are assumed to spill: a plain tail costs a little time,
     // a wrong guess would cost the user's data.
-    public static readonly ChipDescriptor Esp32 = new("ESP32", "esp32", [0x00F01D83], null, 0x1000, true, 4, InflateWindow);
-    public static readonly ChipDescriptor Esp32S2 = new("ESP32-S2", "esp32s2", [0x000007C6], 2, 0x1000, false, 5, InflateWindow);
-    public static readonly ChipDescriptor Esp32S3 = new("ESP32-S3", "esp32s3", [0x9], 9, 0x0, false, 5, InflateWindow);
+    public static readonly ChipDescriptor Esp32 = new("ESP32", "esp32", [0x00F01D83], null, 0x1000, true, 4, 0, InflateWindow);
+    public static readonly ChipDescriptor Esp32S2 = new("ESP32-S2", "esp32s2", [0x000007C6], 2, 0x1000, false, 5, 2, InflateWindow);
+    public static readonly ChipDescriptor Esp32S3 = new("ESP32-S3", "esp32s3", [0x9], 9, 0x0, false, 5, 9, InflateWindow);
     public static readonly ChipDescriptor Esp32C3 = new("ESP32-C3", "esp32c3",
-        [0x6921506F, 0x1B31506F, 0x4881606F, 0x4361606F], 5, 0x0, false, 5, 0);
+        [0x6921506F, 0x1B31506F, 0x4881606F, 0x4361606F], 5, 0x0, false, 5, 5, 0);
 
     public static readonly IReadOnlyList<ChipDescriptor> All = [Esp32, Esp32S2, Esp32S3, Esp32C3];
 
@@ -70,6 +72,9 @@ public static class Chips
 
     /// <summary>The chip with GET_SECURITY_INFO chip id <paramref name="chipId"/>, or null.</summary>
     public static ChipDescriptor? BySecurityInfoChipId(uint chipId) => All.FirstOrDefault(c => c.SecurityInfoChipId == chipId);
+
+    /// <summary>The chip whose images carry <paramref name="imageChipId"/>, or null.</summary>
+    public static ChipDescriptor? ByImageChipId(ushort imageChipId) => All.FirstOrDefault(c => c.ImageChipId == imageChipId);
 
     /// <summary>The chip named <paramref name="id"/> (e.g. "esp32"), or null.</summary>
     public static ChipDescriptor? ById(string id) =>

@@ -42,6 +42,7 @@ public sealed class EspFlasher
     public void FlashAll(IReadOnlyList<FlashRegion> regions, CancellationToken cancel = default)
     {
         Connect(cancel);
+        CheckImagesAreFor(Chip!, regions);
         PrepareFlash();
         var toWrite = new List<FlashRegion>(regions.Count);
         foreach (var region in regions)
@@ -60,6 +61,28 @@ public sealed class EspFlasher
         }
         CheckUnchanged(guards, before);
         Finish();
+    }
+
+    /// <summary>
+    /// Refuses, before anything is written, an image whose header names another chip than the one connected: the
+    /// board would not boot it. <see cref="FlashSessionOptions.Force"/> writes it anyway.
+    /// </summary>
+    private void CheckImagesAreFor(ChipDescriptor chip, IReadOnlyList<FlashRegion> regions)
+    {
+        foreach (var region in regions.Where(r => r.IsImage))
+        {
+            if (Flashing.FirmwareImage.ChipId(region.Data) is not { } id || id == chip.ImageChipId)
+                continue;
+            var builtFor = Chips.ByImageChipId(id)?.Name ?? $"chip id {id}";
+            if (_options.Force)
+            {
+                _logger.Warning("{Region} is built for {BuiltFor}, the device is {Chip}: writing it anyway (forced)", region.Name, builtFor, chip.Name);
+                continue;
+            }
+            throw new WsCoreException(FailureKind.InvalidInput,
+                $"{region.Name} at 0x{region.Offset:X} is built for {builtFor}, but the device is {chip.Name}: nothing was written",
+                $"build for {chip.Name} (idf.py set-target {chip.Id}), or force it");
+        }
     }
 
     /// <summary>Bytes on each side of a written region that must read back unchanged: one ROM inflate window.</summary>

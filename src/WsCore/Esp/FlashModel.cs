@@ -13,6 +13,12 @@ public sealed record FlashRegion(string Name, uint Offset, byte[] Data)
     /// </summary>
     public bool Secret { get; init; }
 
+    /// <summary>
+    /// Whether the bytes are an ESP image (the bootloader or an app) that must be well formed and built for the
+    /// chip it is written to.
+    /// </summary>
+    public bool IsImage { get; init; }
+
     /// <summary>The MD5 as a front end may show it: the hex digest, or "(secret)".</summary>
     public string ShownMd5(string md5) => Secret ? "(secret)" : md5;
 
@@ -74,4 +80,7 @@ public sealed record FlashSessionOptions
 
     /// <summary>The chip the user demands (null = accept what is detected, if supported).</summary>
     public ChipDescriptor? ExpectedChip { get; init; }
+
+    /// <summary>Write images even when their header names another chip than the one detected.</summary>
+    public bool Force { get; init; }
 }

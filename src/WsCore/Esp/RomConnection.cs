@@ -51,6 +51,8 @@ public sealed class RomConnection
     private readonly byte[] _buffer = new byte[8192];
     private int _bufferStart;
     private int _bufferEnd;
+    // Ops that have had their answer: a later frame with one of them is a duplicate, not an answer to what waits.
+    private readonly HashSet<byte> _answered = [];
 
     public RomConnection(ISerialTransport transport, ILogger? logger = null)
     {
@@ -115,7 +117,17 @@ public sealed class RomConnection
                 continue;
             }
             if (response.Command == (byte)command)
+            {
+                _answered.Add(response.Command);
                 return response;
+            }
+            // A late second answer to an earlier request (the ESP32 ROM can answer a refused GET_SECURITY_INFO
+            // twice): stale, not a verdict on this one.
+            if (_answered.Contains(response.Command))
+            {
+                _logger.Debug("Skipped a late answer to 0x{Op:X2} while waiting for {Command}", response.Command, command);
+                continue;
+            }
             if (response.IsUnsupportedAnswerTo(command))
             {
                 // esptool: flush and give up on this command; the ROM may answer several times (l.555).

@@ -24,6 +24,58 @@ public static class FirmwareImage
         ["dout"] = 3,
     };
 
+    /// <summary>Most segments an image may have (ESP-IDF <c>ESP_IMAGE_MAX_SEGMENTS</c>).</summary>
+    public const int MaxSegments = 16;
+
+    /// <summary>Offset of the extended header's chip id (u16), esp_image_header_t.chip_id.</summary>
+    private const int ChipIdOffset = 12;
+
+    /// <summary>
+    /// What is wrong with <paramref name="image"/> as an ESP image, in words, or null when it is well formed:
+    /// magic 0xE9, 1-16 segments inside the file, the XOR checksum and, when byte 23 says so, the appended SHA-256.
+    /// </summary>
+    public static string? Problem(ReadOnlySpan<byte> image)
+    {
+        if (image.Length < HeaderLength)
+            return $"it is {image.Length} bytes, shorter than an image header ({HeaderLength})";
+        if (image[0] != Magic)
+            return $"its first byte is 0x{image[0]:X2}, not the image magic 0xE9";
+        if (image[1] is 0 or > MaxSegments)
+            return $"its header announces {image[1]} segments (an image has 1-{MaxSegments})";
+        var position = HeaderLength;
+        byte checksum = RomPackets.ChecksumSeed;
+        for (var segment = 0; segment < image[1]; segment++)
+        {
+            if (position + 8 > image.Length)
+                return $"segment {segment + 1} of {image[1]} starts past the end of the file";
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(image[(position + 4)..]);
+            position += 8;
+            if (length > (uint)(image.Length - position))
+                return $"segment {segment + 1} ({length} bytes) runs past the end of the file";
+            foreach (var b in image.Slice(position, (int)length))
+                checksum ^= b;
+            position += (int)length;
+        }
+        position += 15 - position % 16;
+        if (position >= image.Length)
+            return "the file ends before the checksum byte";
+        if (image[position] != checksum)
+            return $"its checksum byte is 0x{image[position]:X2}, but its segments give 0x{checksum:X2} (a damaged or truncated file)";
+        if (image[HashAppendedOffset] == 1)
+        {
+            var dataLength = position + 1;
+            if (dataLength + 32 > image.Length)
+                return "its header says a SHA-256 is appended, but the file ends first";
+            if (!SHA256.HashData(image[..dataLength]).AsSpan().SequenceEqual(image.Slice(dataLength, 32)))
+                return "its appended SHA-256 does not match its contents (a damaged file)";
+        }
+        return null;
+    }
+
+    /// <summary>The chip id of the extended header (0 ESP32, 2 S2, 5 C3, 9 S3), or null for a too-short image.</summary>
+    public static ushort? ChipId(ReadOnlySpan<byte> image) =>
+        image.Length >= HeaderLength && image[0] == Magic ? BinaryPrimitives.ReadUInt16LittleEndian(image[ChipIdOffset..]) : null;
+
     /// <summary>
     /// Where the checksum byte ends and, when byte 23 is 1, where the appended SHA-256 starts; null when the
     /// data is not a well-formed image (bad magic, segments running past the end, wrong checksum or digest).

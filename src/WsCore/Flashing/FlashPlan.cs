@@ -23,6 +23,9 @@ public sealed record FlashRequest
 
     /// <summary>The target chip (only the ESP32 is written today).</summary>
     public ChipDescriptor Chip { get; init; } = Chips.Esp32;
+
+    /// <summary>Write the bootloader and app even when their image headers are not well formed.</summary>
+    public bool Force { get; init; }
 }
 
 /// <summary>The regions to write, checked: no overlaps, all inside the flash.</summary>
@@ -62,6 +65,7 @@ public static class FlashPlanner
     {
         request.Settings?.Validate();
         var files = new List<(string Name, uint Offset, string Path, string Field)>();
+        var imageOffsets = new HashSet<uint> { request.Chip.BootloaderOffset, DefaultAppOffset };
         FlasherArgs? args = null;
         string? baseDir = null;
         if (request.Firmware is { } firmware)
@@ -75,6 +79,8 @@ public static class FlashPlanner
                 baseDir = firmware;
                 foreach (var (offset, path) in args.Files)
                     files.Add((Path.GetFileName(path), offset, Path.Combine(firmware, path), "--firmware"));
+                if (args.AppOffset is { } appOffset)
+                    imageOffsets.Add(appOffset);
             }
             else if (File.Exists(firmware))
                 files.Add(("app", DefaultAppOffset, firmware, "--firmware"));
@@ -109,9 +115,15 @@ public static class FlashPlanner
             if (offset + length > flashBytes)
                 throw Invalid(field, $"{path} ({length} bytes at 0x{offset:X}) does not fit in a {flashBytes / (1024 * 1024)} MB flash (set --flash-size if the board has more)");
             var data = File.ReadAllBytes(path);
+            // The bootloader and the app are ESP images: a file that is not one (a wrong path, a truncated
+            // download, random bytes) would leave a board that does not boot.
+            var isImage = imageOffsets.Contains(offset) || offset == request.Chip.BootloaderOffset;
+            if (isImage && !request.Force && FirmwareImage.Problem(data) is { } problem)
+                throw new WsCoreException(FailureKind.InvalidInput,
+                    $"{field}: {path} is not an ESP image for 0x{offset:X}: {problem}", "--force writes it anyway");
             if (offset == request.Chip.BootloaderOffset)
                 data = FirmwareImage.PatchFlashParams(data, request.Chip, mode, size, freq);
-            regions.Add(new FlashRegion(name, offset, data));
+            regions.Add(new FlashRegion(name, offset, data) { IsImage = isImage });
         }
 
         if (request.Settings is { } settings)

@@ -14,6 +14,7 @@ namespace WsCore.Flashing;
 /// <param name="Chip">e.g. "esp32", or null (IDF before 4.3).</param>
 /// <param name="Before">"default-reset"/"no-reset" (underscore spellings normalised), or null.</param>
 /// <param name="After">"hard-reset"/"no-reset" (underscore spellings normalised), or null.</param>
+/// <param name="AppOffset">The offset of the "app" entry (the application image), or null.</param>
 public sealed record FlasherArgs(
     IReadOnlyList<(uint Offset, string Path)> Files,
     string? FlashMode,
@@ -21,7 +22,8 @@ public sealed record FlasherArgs(
     string? FlashFreq,
     string? Chip,
     string? Before,
-    string? After)
+    string? After,
+    uint? AppOffset = null)
 {
     /// <summary>Parses the JSON text (JsonDocument: no reflection, NativeAOT-safe).</summary>
     /// <exception cref="WsCoreException">InvalidInput when the document is not a flasher_args.json.</exception>
@@ -41,8 +43,10 @@ public sealed record FlasherArgs(
                 root.TryGetProperty("flash_settings", out var s) && s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             string? Extra(string name) =>
                 root.TryGetProperty("extra_esptool_args", out var e) && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var appOffset = root.TryGetProperty("app", out var app) && app.TryGetProperty("offset", out var offset)
+                && offset.ValueKind == JsonValueKind.String ? ParseOffset(offset.GetString()!) : null;
             return new FlasherArgs(list, Setting("flash_mode"), Setting("flash_size"), Setting("flash_freq"), Extra("chip"),
-                Extra("before")?.Replace('_', '-'), Extra("after")?.Replace('_', '-'));
+                Extra("before")?.Replace('_', '-'), Extra("after")?.Replace('_', '-'), appOffset);
         }
         catch (JsonException e)
         {

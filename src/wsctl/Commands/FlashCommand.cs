@@ -103,6 +103,10 @@ public static class FlashCommand
     {
         Description = "Print events as JSON lines on stdout (for wrappers).",
     };
+    private static readonly Option<bool> ForceOption = new("--force")
+    {
+        Description = "Write the bootloader and app even when their image header is damaged or names another chip.",
+    };
 
     public static Command Create()
     {
@@ -119,7 +123,7 @@ public static class FlashCommand
                  {
                      PortOption, BaudOption, BeforeOption, AfterOption, ChipOption, FlashSizeOption, FlashModeOption,
                      FlashFreqOption, FirmwareOption, ImageOption, SsidOption, PassOption, HostnameOption, WsPortOption,
-                     MaxClientsOption, NvsOutOption, OutputOption, DryRunOption, JsonOption,
+                     MaxClientsOption, NvsOutOption, OutputOption, DryRunOption, JsonOption, ForceOption,
                  })
             command.Options.Add(option);
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (logger, ct) => RunAsync(parse, logger, ct)));
@@ -174,6 +178,7 @@ public static class FlashCommand
             FlashMode = parse.GetValue(FlashModeOption),
             FlashSize = parse.GetValue(FlashSizeOption),
             FlashFreq = parse.GetValue(FlashFreqOption),
+            Force = parse.GetValue(ForceOption),
         });
         if (plan.Chip is { } buildChip && Chips.ById(buildChip) is { Supported: false } other)
             throw Invalid("--firmware", $"the build is for {other.Name}; wsctl flash supports the ESP32 for now");
@@ -217,6 +222,7 @@ public static class FlashCommand
                 FlashSize = plan.FlashSizeBytes,
                 UsbJtagSerial = usbJtag,
                 ExpectedChip = parse.GetValue(ChipOption) == "esp32" ? Chips.Esp32 : null,
+                Force = parse.GetValue(ForceOption),
             }, logger, observer);
             flasher.FlashAll(plan.Regions, cancel);
             logger.Debug("{Bytes} bytes sent on the line", flasher.BytesSent);

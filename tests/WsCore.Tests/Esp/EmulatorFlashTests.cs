@@ -9,6 +9,7 @@ namespace WsCore.Tests.Esp;
 /// tests assert, checked where it matters, on the chip's own loader. Its UART runs at about 60 kbit/s, so the
 /// images are small. Skipped with the reason where QEMU is absent.
 /// </summary>
+[Collection(EmulatorCollection.Name)]
 public class EmulatorFlashTests
 {
     private static FlashSessionOptions NoReset => new() { Before = BeforeReset.NoReset, After = AfterReset.NoReset };
@@ -34,7 +35,7 @@ public class EmulatorFlashTests
     [Esp32EmulatorFact]
     public void FullBuild_OntoAUsedChip_OnlyTheRegionsSectorsChange()
     {
-        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 123);
+        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112);
         var before = FlashExpectations.UsedChip(12)[..EspEmulator.FlashSize];
         var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
         var after = RunOnEsp32(before, plan.Regions);
@@ -45,7 +46,7 @@ public class EmulatorFlashTests
     public void AppFollowedByADataPartition_DataIntact()
     {
         var before = FlashExpectations.UsedChip(13)[..EspEmulator.FlashSize];
-        var regions = new[] { new FlashRegion("app", 0x10000, FirmwareFixture.BuildApp(0x20000 - 0x10000 - 0x2000 - 77)) };
+        var regions = new[] { new FlashRegion("app", 0x10000, FirmwareFixture.BuildApp(0x20000 - 0x10000 - 0x2000 - 80)) };
         var after = RunOnEsp32(before, regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, regions), after);
     }

@@ -136,3 +136,13 @@ public sealed class Esp32EmulatorFactAttribute : FactAttribute
             Skip = reason;
     }
 }
+
+/// <summary>
+/// Emulator tests run alone, after the parallel ones: QEMU paces the UART in real time, and a starved guest loses
+/// bytes the way a noisy cable does, which is not what these tests are about.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EmulatorCollection
+{
+    public const string Name = "ESP emulator";
+}

@@ -265,6 +265,85 @@ public class FlashCliTests
         Assert.DoesNotContain("pässwörd123", result.All);
     }
 
+    public static TheoryData<string, string> DamagedApps() => new()
+    {
+        { "random", "its first byte is 0x" },
+        { "truncated", "segment 1 (4031 bytes) runs past the end of the file" },
+        { "checksum", "its checksum byte is" },
+        { "sha", "its appended SHA-256 does not match" },
+        { "segments", "its header announces 0 segments" },
+    };
+
+    private static byte[] Damaged(string how)
+    {
+        var app = FirmwareFixture.BuildApp(4096);
+        switch (how)
+        {
+            case "random":
+                new Random(1).NextBytes(app);
+                app[0] = 0x42;
+                return app;
+            case "truncated":
+                return app[..2000];
+            case "checksum":
+                app[4096 - 33] ^= 0xFF;
+                return app;
+            case "sha":
+                app[^1] ^= 0xFF;
+                return app;
+            default:
+                app[1] = 0;
+                return app;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(DamagedApps))]
+    public async Task DamagedApp_Exit1NamesWhatIsWrong_NothingWritten_ForceWritesIt(string how, string what)
+    {
+        using var sim = new RomSimulator();
+        var dir = Directory.CreateTempSubdirectory("wsctl-app-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "app.bin");
+            await File.WriteAllBytesAsync(path, Damaged(how));
+            var refused = await WsctlProcess.RunAsync(Device(sim, "--firmware", path));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.True(refused.Stderr.Contains($"--firmware: {path} is not an ESP image for 0x10000: {what}", StringComparison.Ordinal), refused.Stderr);
+            Assert.Contains("--force", refused.Stderr);
+            Assert.Equal(0, sim.BytesReceived);
+            var forced = await WsctlProcess.RunAsync(Device(sim, "--firmware", path, "--force"));
+            Assert.True(forced.ExitCode == 0, forced.All);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AppBuiltForAnotherChip_Exit1BeforeAnyWrite_ForceWritesIt()
+    {
+        using var sim = new RomSimulator();
+        var dir = Directory.CreateTempSubdirectory("wsctl-app-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "app.bin");
+            await File.WriteAllBytesAsync(path, FirmwareFixture.BuildApp(4096, chipId: 5));
+            var refused = await WsctlProcess.RunAsync(Device(sim, "--firmware", path));
+            sim.WaitIdle(TimeSpan.FromSeconds(10));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("app at 0x10000 is built for ESP32-C3, but the device is ESP32: nothing was written", refused.Stderr);
+            Assert.DoesNotContain(sim.Ops, op => op is 0x02 or 0x03 or 0x10 or 0x11);
+            var forced = await WsctlProcess.RunAsync(Device(sim, "--firmware", path, "--force"));
+            Assert.True(forced.ExitCode == 0, forced.All);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Help_ShowsExamplesAndExitCodes()
     {

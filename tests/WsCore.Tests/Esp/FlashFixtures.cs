@@ -94,14 +94,39 @@ public sealed class FirmwareFixture : IDisposable
         return table;
     }
 
-    /// <summary>An app that compresses somewhat, like real code: text-ish runs mixed with noise.</summary>
-    public static byte[] BuildApp(int size)
+    /// <summary>
+    /// A well-formed app image of exactly <paramref name="size"/> bytes (at least 48) that compresses somewhat, like
+    /// real code: header, one segment of text-ish runs mixed with noise, padding, checksum, and an appended SHA-256,
+    /// for the chip with image id <paramref name="chipId"/> (0: ESP32).
+    /// </summary>
+    public static byte[] BuildApp(int size, ushort chipId = 0)
     {
+        const int overhead = 24 + 8 + 1 + 32; // headers, segment header, checksum, SHA-256
+        // The segment's length puts the checksum byte at an offset ≡ 15 (mod 16) with no padding needed.
+        var segment = size - overhead;
         var app = new byte[size];
-        var random = new Random(size);
-        for (var i = 0; i < size; i++)
-            app[i] = i % 64 < 40 ? (byte)"wsctl esp32 websocket server "[i % 29] : (byte)random.Next(256);
         app[0] = 0xE9;
+        app[1] = 1;
+        app[2] = 2; // DIO
+        BitConverter.TryWriteBytes(app.AsSpan(4), 0x400D0000u);
+        app[8] = 0xEE;
+        BitConverter.TryWriteBytes(app.AsSpan(12), chipId);
+        BitConverter.TryWriteBytes(app.AsSpan(17), (ushort)0xFFFF); // max_chip_rev_full
+        app[23] = 1; // hash appended
+        BitConverter.TryWriteBytes(app.AsSpan(24), 0x3F400020u);
+        BitConverter.TryWriteBytes(app.AsSpan(28), (uint)segment);
+        var random = new Random(size);
+        byte checksum = 0xEF;
+        for (var i = 0; i < segment; i++)
+        {
+            var b = i % 64 < 40 ? (byte)"wsctl esp32 websocket server "[i % 29] : (byte)random.Next(256);
+            app[32 + i] = b;
+            checksum ^= b;
+        }
+        if ((32 + segment) % 16 != 15)
+            throw new ArgumentException($"an app of {size} bytes cannot be built without padding: use a size ≡ 0 (mod 16)", nameof(size));
+        app[32 + segment] = checksum;
+        SHA256.HashData(app.AsSpan(0, size - 32)).CopyTo(app.AsSpan(size - 32));
         return app;
     }
 

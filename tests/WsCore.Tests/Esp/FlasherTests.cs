@@ -203,7 +203,7 @@ public class FlasherTests
     [Fact]
     public void FlashAll_FullBuildOntoAUsedChip_OnlyTheRegionsSectorsChange()
     {
-        using var fw = new FirmwareFixture(appSize: 200 * 1024 + 123);
+        using var fw = new FirmwareFixture(appSize: 200 * 1024 + 112);
         using var sim = new RomSimulator();
         var before = FlashExpectations.UsedChip(2);
         before.CopyTo(sim.Flash, 0);
@@ -221,7 +221,7 @@ public class FlasherTests
         var before = FlashExpectations.UsedChip(3);
         before.CopyTo(sim.Flash, 0);
         // An app ending 3 sectors before a SPIFFS partition at 0x50000 that is not written.
-        var app = FirmwareFixture.BuildApp(0x50000 - 0x10000 - 0x3000 - 77);
+        var app = FirmwareFixture.BuildApp(0x50000 - 0x10000 - 0x3000 - 80);
         var regions = new[] { new FlashRegion("app", 0x10000, app) };
         Flash(sim, regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, regions), sim.Flash);
