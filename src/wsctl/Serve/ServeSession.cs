@@ -51,7 +51,6 @@ public static class ServeSession
             MaxMessageBytes = settings.MaxMessageBytes,
             MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(settings.MaxMessageBytes),
             PingInterval = settings.PingInterval,
-            PageHandler = settings.Page ? ServePage : null,
             // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per
             // message when nothing is printed (the events exist only to be printed then).
             MessageHandler = settings.Echo ? Echo : settings.Relay ? Relay : null,
@@ -62,6 +61,9 @@ public static class ServeSession
         if (settings.MdnsName is not null)
             MdnsInterfaces.Select(settings.MdnsInterface);
         await using var server = new WebSocketServer(options);
+        // Set once the server exists (options may change until Start): /status answers from its client count.
+        if (settings.Page)
+            options.PageHandler = request => ServePage(server, request);
         server.Start();
         var port = server.LocalEndPoint.Port;
         var address = server.LocalEndPoint.Address;
@@ -119,8 +121,13 @@ public static class ServeSession
         return name.EndsWith(".local", StringComparison.OrdinalIgnoreCase) ? name[..^".local".Length] : name;
     }
 
-    private static HttpPage? ServePage(HttpRequestHead request) =>
-        request.Path is "/" or "/index.html" ? new HttpPage(TestPage.ContentType, TestPage.Utf8) : null;
+    // The test page, and the status it asks for to tell "server full" from "server gone" (see TestPage.StatusPath).
+    private static HttpPage? ServePage(WebSocketServer server, HttpRequestHead request) => request.Path switch
+    {
+        "/" or "/index.html" => new HttpPage(TestPage.ContentType, TestPage.Utf8),
+        TestPage.StatusPath => new HttpPage(TestPage.StatusContentType, TestPage.Status(server.ClientCount, server.Options.MaxClients)),
+        _ => null,
+    };
 
     private static async Task CountAsync(WebSocketServer server, TimeSpan interval, CancellationToken cancel)
     {

@@ -149,7 +149,7 @@ public class ServeProcessTests
     }
 
     [Fact]
-    public async Task Serve_Page_ServedOnRootAnd404ElsewhereAndOffWithNoPage()
+    public async Task Serve_Page_ServedOnRootWithStatusAnd404ElsewhereAndOffWithNoPage()
     {
         using var http = new HttpClient { Timeout = Timeout };
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter");
@@ -161,6 +161,13 @@ public class ServeProcessTests
             Assert.Contains("new WebSocket(", html);
             Assert.Contains("id=\"counter\"", html);
             Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/other")).StatusCode);
+            // The page asks /status how full the server is (a browser cannot see a refused upgrade's 503).
+            using var client = await ConnectAsync(port);
+            await serve.WaitForStderrAsync(new System.Text.RegularExpressions.Regex("client 1 connected"), Timeout);
+            var status = await http.GetAsync($"http://127.0.0.1:{port}/status");
+            Assert.Equal("application/json", status.Content.Headers.ContentType!.ToString());
+            Assert.Equal("no-store", status.Headers.CacheControl!.ToString());
+            Assert.Equal("{\"clients\":1,\"maxClients\":5}", await status.Content.ReadAsStringAsync());
         }
         var (noPage, noPagePort) = await WsctlProcess.StartServeAsync("--no-counter", "--no-page");
         using (noPage)

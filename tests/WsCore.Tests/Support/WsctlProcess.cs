@@ -118,9 +118,15 @@ public sealed partial class WsctlProcess : IDisposable
     }
 
     /// <summary>Starts <c>wsctl serve --port 0 ARGS</c> and waits for its startup log line; returns it and the port.</summary>
-    public static async Task<(WsctlProcess Process, int Port)> StartServeAsync(params string[] args)
+    public static Task<(WsctlProcess Process, int Port)> StartServeAsync(params string[] args) => StartServeOnPortAsync(0, args);
+
+    /// <summary>
+    /// Starts <c>wsctl serve --port PORT ARGS</c> and waits for its startup log line; returns it and the bound port
+    /// (e.g. to restart a serve on the port it had).
+    /// </summary>
+    public static async Task<(WsctlProcess Process, int Port)> StartServeOnPortAsync(int port, params string[] args)
     {
-        var process = Start(["serve", "--port", "0", .. args]);
+        var process = Start(["serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
         try
         {
             var line = await process.WaitForStderrAsync(ListeningPattern(), TimeSpan.FromSeconds(30));
