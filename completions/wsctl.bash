@@ -16,7 +16,7 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
-    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --help -h --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --allow-origin --max-pending --help -h --verbose -v --quiet -q --log-format' ;;
     'send') echo '--wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
@@ -38,6 +38,8 @@ _wsctl_value_kind() {
     'serve|--ping-interval') echo 'text' ;;
     'serve|--mdns-name') echo 'text' ;;
     'serve|--interface') echo 'text' ;;
+    'serve|--allow-origin') echo 'text' ;;
+    'serve|--max-pending') echo 'text' ;;
     'serve|--log-format') echo 'choice json text' ;;
     'send|--wait') echo 'text' ;;
     'send|--wait-for') echo 'text' ;;

@@ -12,7 +12,7 @@ function __wsctl_takes_value
     switch "$argv[1]|$argv[2]"
         case '|--log-format'
             return 0
-        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--log-format'
+        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--allow-origin' 'serve|--max-pending' 'serve|--log-format'
             return 0
         case 'send|--wait' 'send|--wait-for' 'send|--timeout' 'send|--header' 'send|--subprotocol' 'send|--origin' 'send|--client' 'send|--port' 'send|--file' 'send|--log-format'
             return 0
@@ -78,6 +78,8 @@ complete -c wsctl -n '__wsctl_at \'serve\'' -l json -d 'Print every event (open,
 complete -c wsctl -n '__wsctl_at \'serve\'' -l no-print -d 'Print nothing on stdout (benchmarks, conformance runs); events still go to the log.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l mdns-name -x -d 'Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so \'wsctl ...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l interface -x -d 'With --mdns-name: advertise on this network interface only (default: every multicast-ca...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l allow-origin -x -d 'Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for a...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l max-pending -x -d 'Most connections in their opening handshake at once; one more closes the oldest (a floo...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l quiet -s q -d 'Log only errors to stderr.'

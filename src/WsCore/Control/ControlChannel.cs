@@ -21,20 +21,37 @@ public interface IControlHandler
 }
 
 /// <summary>
-/// Where the control socket of <c>wsctl serve --port P</c> lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
-/// <c>/tmp/wsctl-UID/serve-P.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own (0700),
-/// so only the user who runs serve can reach the socket.
+/// Where the control socket of <c>wsctl serve --port P</c> lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.netN.sock</c>,
+/// or <c>/tmp/wsctl-UID/serve-P.netN.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own
+/// (0700), so only the user who runs serve can reach the socket. N is the network namespace (its inode on Linux):
+/// a port is a port of one namespace, so a serve on port P in another namespace is another server, with its own
+/// socket, and <c>wsctl broadcast</c> reaches the serve of its own namespace.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 public static class ControlSocketPath
 {
-    public static string For(int port, string? runtimeDirectory = null)
+    public static string For(int port, string? runtimeDirectory = null, string? networkNamespace = null)
     {
         runtimeDirectory ??= Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
         var directory = !string.IsNullOrEmpty(runtimeDirectory)
             ? Path.Combine(runtimeDirectory, "wsctl")
             : Path.Combine(Path.GetTempPath(), $"wsctl-{EffectiveUserId()}");
-        return Path.Combine(directory, $"serve-{port}.sock");
+        networkNamespace ??= CurrentNetworkNamespace();
+        return Path.Combine(directory, networkNamespace is null ? $"serve-{port}.sock" : $"serve-{port}.net{networkNamespace}.sock");
+    }
+
+    /// <summary>The inode of this process's network namespace ("net:[4026531840]" → "4026531840"), or null off Linux.</summary>
+    public static string? CurrentNetworkNamespace()
+    {
+        try
+        {
+            var link = new FileInfo("/proc/self/ns/net").LinkTarget;
+            return link is ['n', 'e', 't', ':', '[', .. var inode, ']'] && inode.All(char.IsAsciiDigit) ? inode : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     [DllImport("libc", EntryPoint = "geteuid")]

@@ -40,6 +40,15 @@ public static class ServeCommand
                 "finds it; goodbye records on exit. Off by default.",
             HelpName = "NAME",
         };
+        var allowOrigin = new Option<string[]>("--allow-origin")
+        {
+            Description = "Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for any. Always allowed: " +
+                "no Origin (devices, scripts), the test page itself, pages on localhost, and files (Origin null). Others get 403.",
+            HelpName = "ORIGIN",
+        };
+        var maxPending = Options.Integer("--max-pending",
+            "Most connections in their opening handshake at once; one more closes the oldest (a flood of half-open connections stays bounded).",
+            64, 1, 10_000);
         var mdnsInterface = new Option<string?>("--interface")
         {
             Description = "With --mdns-name: advertise on this network interface only (default: every multicast-capable one that is up).",
@@ -65,8 +74,14 @@ public static class ServeCommand
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, noPrint,
-            mdnsName, mdnsInterface,
+            mdnsName, mdnsInterface, allowOrigin, maxPending,
         };
+        allowOrigin.Validators.Add(r =>
+        {
+            foreach (var token in r.Tokens)
+                if (token.Value != "*" && token.Value != "null" && !(Uri.TryCreate(token.Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                    r.AddError($"--allow-origin: expected an origin such as https://host[:port] (or *), got {Options.Quote(token.Value)}");
+        });
         command.Validators.Add(r =>
         {
             if (r.GetValue(echo) && r.GetValue(relay))
@@ -94,7 +109,9 @@ public static class ServeCommand
                 parse.GetValue(json),
                 !parse.GetValue(noPrint),
                 parse.GetValue(mdnsName),
-                parse.GetValue(mdnsInterface));
+                parse.GetValue(mdnsInterface),
+                parse.GetValue(allowOrigin) ?? [],
+                parse.GetValue(maxPending));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

@@ -22,7 +22,9 @@ public sealed record ServeSettings(
     bool Json,
     bool Print = true,
     string? MdnsName = null,
-    string? MdnsInterface = null);
+    string? MdnsInterface = null,
+    IReadOnlyList<string>? AllowedOrigins = null,
+    int MaxPending = 64);
 
 /// <summary>
 /// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
@@ -51,6 +53,8 @@ public static class ServeSession
             MaxMessageBytes = settings.MaxMessageBytes,
             MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(settings.MaxMessageBytes),
             PingInterval = settings.PingInterval,
+            MaxPendingHandshakes = settings.MaxPending,
+            Origins = new OriginPolicy(settings.AllowedOrigins ?? [], "start serve with --allow-origin ORIGIN to allow it"),
             // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per
             // message when nothing is printed (the events exist only to be printed then).
             MessageHandler = settings.Echo ? Echo : settings.Relay ? Relay : null,

@@ -43,7 +43,8 @@ public sealed class ControlChannelTests : IDisposable
     [Fact]
     public void SocketPath_UnderXdgRuntimeDir_IsWsctlServePortSock()
     {
-        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"), ControlSocketPath.For(8080, "/run/user/1000"));
+        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"), ControlSocketPath.For(8080, "/run/user/1000", "4026531840"));
+        Assert.Matches(@"serve-8080\.net[0-9]+\.sock$", ControlSocketPath.For(8080, "/run/user/1000"));
     }
 
     [Fact]

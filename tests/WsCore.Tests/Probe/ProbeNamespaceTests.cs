@@ -102,6 +102,21 @@ public sealed class ProbeNamespaceTests
     }
 
     [NetNamespaceFact]
+    public async Task Serve_SamePortInTwoNamespaces_BothRun_EachBroadcastReachesItsOwn()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        // One runtime directory for both (the same user): the control sockets must still be told apart.
+        await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8080", "--no-counter");
+        await StartServeAsync(lab, lab.HostNamespace, "--port", "8080", "--no-counter");
+        foreach (var ns in new[] { lab.DeviceNamespace, lab.HostNamespace })
+        {
+            var (code, output) = await WsctlAsync(lab, ns, "broadcast", "hello", "--port", "8080");
+            Assert.True(code == 0, output);
+            Assert.Contains("delivered to 0 clients", output);
+        }
+    }
+
+    [NetNamespaceFact]
     public async Task Probe_LocalNameNobodyHas_Exits3AfterItsWholeTimeout()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();

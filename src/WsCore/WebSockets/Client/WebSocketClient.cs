@@ -338,8 +338,12 @@ public sealed class WebSocketClient : IAsyncDisposable
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             await tls.DisposeAsync();
+            // A certificate the system does not trust (a device's self-signed one) is one thing; an answer that is no
+            // TLS at all (a plain ws:// server answering 400, or closing) is another, and far more common.
+            var certificate = e is AuthenticationException && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
             throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
-                e is AuthenticationException ? "for a self-signed device certificate, allow untrusted certificates" : null, e);
+                certificate ? "for a self-signed device certificate, allow untrusted certificates"
+                    : "the server may not speak TLS: try ws:// instead of wss://", e);
         }
     }
 

@@ -32,6 +32,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private readonly WebSocketServer _server;
     private readonly Socket _socket;
     private State _state = State.Handshaking;
+
+    /// <summary>This connection's place in the server's list of pending handshakes (oldest first), or null.</summary>
+    internal LinkedListNode<ServerConnection>? PendingNode;
     // Frames waiting while someone else writes; created when the first backlog forms.
     private Queue<OutgoingFrame>? _queue;
     private int _queuedBytes;
@@ -108,8 +111,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         MessageDecoder? decoder = null;
         try
         {
-            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.HandshakeTimeout.TotalMilliseconds);
+            // The request head has a short deadline of its own: a connection that sends half a head and stops holds a
+            // pending slot (WebSocketServerOptions.MaxPendingHandshakes) only that long.
+            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Math.Min(Options.RequestHeadTimeout.TotalMilliseconds, Options.HandshakeTimeout.TotalMilliseconds));
             var leftover = await HandshakeAsync();
+            _server.OnHandshakeEnded(this);
             if (leftover is null)
                 return;
             Volatile.Write(ref _deadline, long.MaxValue);
@@ -127,10 +133,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 if (read == 0)
                 {
                     // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
-                    if (_state == State.Open)
+                    lock (StateLock)
                     {
-                        _closeCode = CloseStatus.AbnormalClosure;
-                        _closeReason = "connection ended without a close frame";
+                        if (_state == State.Open)
+                        {
+                            _closeCode = CloseStatus.AbnormalClosure;
+                            _closeReason = "connection ended without a close frame";
+                        }
                     }
                     return;
                 }
@@ -163,22 +172,28 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         catch (Exception e)
         {
             Log.Error(e, "client {Client} ({Remote}): unexpected error", Id, RemoteEndPoint);
-            _closeCode = CloseStatus.InternalServerError;
+            lock (StateLock)
+                _closeCode = CloseStatus.InternalServerError;
         }
         finally
         {
             decoder?.Dispose();
             if (buffer is not null)
                 ArrayPool<byte>.Shared.Return(buffer);
+            ushort closeCode;
+            string closeReason;
+            bool closedByServer;
             lock (StateLock)
             {
                 _state = State.Closed;
                 DiscardQueueLocked();
                 _closeSent?.TrySetResult();
+                (closeCode, closeReason, closedByServer) = (_closeCode, _closeReason, _closedByServer);
             }
             _socket.Dispose();
+            _server.OnHandshakeEnded(this);
             if (Id != 0)
-                await _server.OnClientClosedAsync(this, _closeCode, _closeReason, _closedByServer, _openedPublished);
+                await _server.OnClientClosedAsync(this, closeCode, closeReason, closedByServer, _openedPublished);
             _server.OnConnectionEnded(this);
         }
     }
@@ -391,9 +406,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             if (now - _pingSentAt >= intervalMs)
             {
                 Log.Information("client {Client} ({Remote}): no answer to ping; dropping", Id, RemoteEndPoint);
-                _closeCode = CloseStatus.AbnormalClosure;
-                _closeReason = "no answer to ping";
-                _closedByServer = true;
+                lock (StateLock)
+                {
+                    _closeCode = CloseStatus.AbnormalClosure;
+                    _closeReason = "no answer to ping";
+                    _closedByServer = true;
+                }
                 Abort();
             }
         }
@@ -452,6 +470,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 if (read == 0)
                     return null;
                 filled += read;
+                if (!CanStartHttpRequest(buffer.AsSpan(0, filled)))
+                {
+                    // A TLS ClientHello (0x16 0x03 …) or other binary: answered at once, not left to time out.
+                    await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(400, "not an HTTP request (TLS? this server speaks plain ws://)"),
+                        "400 not HTTP");
+                    return null;
+                }
                 var status = HttpRequestHead.TryParse(buffer.AsSpan(0, filled), Options.MaxRequestHeadBytes, out request, out headLength);
                 if (status == HttpParseStatus.Complete)
                     break;
@@ -467,7 +492,15 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 }
             }
 
+            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.HandshakeTimeout.TotalMilliseconds);
             var decision = ServerHandshake.Evaluate(request!, Options.Subprotocols);
+            if (decision.Outcome == HandshakeOutcome.Upgrade && Options.Origins is { } origins
+                && !origins.Allows(request!.Get("Origin"), request.Get("Host")))
+            {
+                _server.OnOriginRefused(this, request.Get("Origin")!);
+                await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(403, "origin not allowed"), null);
+                return null;
+            }
             switch (decision.Outcome)
             {
                 case HandshakeOutcome.PageRequest:
@@ -506,6 +539,23 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Whether the bytes can begin an HTTP/1.1 request: a method token of uppercase letters (RFC 9110 §9: the
+    /// registered methods are all uppercase) followed by a space. Anything else is not worth waiting for.
+    /// </summary>
+    private static bool CanStartHttpRequest(ReadOnlySpan<byte> received)
+    {
+        const int longestMethod = 16;
+        for (var i = 0; i < received.Length && i <= longestMethod; i++)
+        {
+            if (received[i] == (byte)' ')
+                return i > 0;
+            if (received[i] is < (byte)'A' or > (byte)'Z')
+                return false;
+        }
+        return received.Length <= longestMethod;
     }
 
     private async Task RespondAndCloseAsync(byte[] response, string? logLine)

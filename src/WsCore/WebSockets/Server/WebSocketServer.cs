@@ -45,6 +45,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     private readonly CancellationTokenSource _housekeepingStop = new();
     private long _slowClientsDropped;
     private long _clientsRefused;
+    // Connections still in their handshake, oldest first (see AdmitPending).
+    private readonly LinkedList<ServerConnection> _pending = new();
+    private long _pendingEvicted;
     private int _stopped;
 
     /// <summary>Creates a server; nothing listens until <see cref="Start"/>.</summary>
@@ -261,6 +264,55 @@ public sealed class WebSocketServer : IAsyncDisposable
             await PublishAsync(new ClientDisconnected(connection.Id, connection.RemoteEndPoint, code, reason, byServer));
     }
 
+    /// <summary>
+    /// Counts a new connection among those still in their handshake. At the bound, the oldest pending one is closed
+    /// to make room: a flood of connections that send half a request head and stop (slowloris) then costs at most
+    /// <see cref="WebSocketServerOptions.MaxPendingHandshakes"/> sockets and buffers, and a real client arriving
+    /// during the flood still gets through (it sends its head at once).
+    /// </summary>
+    private void AdmitPending(ServerConnection connection)
+    {
+        ServerConnection? evicted = null;
+        lock (_pending)
+        {
+            connection.PendingNode = _pending.AddLast(connection);
+            if (_pending.Count > Options.MaxPendingHandshakes)
+            {
+                evicted = _pending.First!.Value;
+                _pending.RemoveFirst();
+                evicted.PendingNode = null;
+            }
+        }
+        if (evicted is null)
+            return;
+        var total = Interlocked.Increment(ref _pendingEvicted);
+        // Once per thousand, not per connection: a flood must not flood the log too.
+        if (total == 1 || total % 1000 == 0)
+            Options.Logger.Warning("{Max} connections are in their handshake: closing the oldest ({Remote}; {Total} so far)",
+                Options.MaxPendingHandshakes, evicted.RemoteEndPoint, total);
+        evicted.Abort();
+    }
+
+    /// <summary>The connection's handshake is over (upgraded, answered, or failed): it no longer counts as pending.</summary>
+    internal void OnHandshakeEnded(ServerConnection connection)
+    {
+        lock (_pending)
+        {
+            if (connection.PendingNode is { } node)
+            {
+                _pending.Remove(node);
+                connection.PendingNode = null;
+            }
+        }
+    }
+
+    /// <summary>Connections closed because too many were in their handshake at once.</summary>
+    public long PendingHandshakesEvicted => Interlocked.Read(ref _pendingEvicted);
+
+    internal void OnOriginRefused(ServerConnection connection, string origin) =>
+        Options.Logger.Warning("refused {Remote}: origin {Origin} is not allowed (403){Hint}", connection.RemoteEndPoint, origin,
+            Options.Origins?.RefusalHint is { } hint ? "; " + hint.Replace("ORIGIN", origin, StringComparison.Ordinal) : "");
+
     internal void OnConnectionEnded(ServerConnection connection)
     {
         lock (_connections)
@@ -302,8 +354,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             if (wantDual)
                 socket.DualMode = true;
             IsDualMode = wantDual;
-            // Lets a restarted server bind while old connections sit in TIME_WAIT (Linux semantics: not port sharing).
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            AllowRebindDuringTimeWait(socket);
             socket.Bind(new IPEndPoint(address, Options.Port));
             socket.Listen(512);
             return socket;
@@ -311,9 +362,28 @@ public sealed class WebSocketServer : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "another program listens on that port; pick another with --port" : null;
+            var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "another program (another server?) listens on that port: stop it, or pick another port" : null;
             throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot listen on {new IPEndPoint(address, Options.Port)}: {e.Message}", hint, e);
         }
+    }
+
+    /// <summary>
+    /// Lets a restarted server bind while its old connections sit in TIME_WAIT, without letting a second server
+    /// share the port. .NET's ReuseAddress also sets SO_REUSEPORT on Linux, with which a second server binds beside
+    /// the first and the kernel splits new clients between them; so SO_REUSEADDR alone is set there. Windows' own
+    /// SO_REUSEADDR would allow taking the port over: there the port is held exclusively instead.
+    /// </summary>
+    private static void AllowRebindDuringTimeWait(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            const int solSocket = 1, soReuseAddr = 2; // <asm-generic/socket.h>
+            socket.SetRawSocketOption(solSocket, soReuseAddr, BitConverter.GetBytes(1));
+        }
+        else if (OperatingSystem.IsWindows())
+            socket.ExclusiveAddressUse = true;
+        else
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -340,6 +410,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             if (remote.Address.IsIPv4MappedToIPv6)
                 remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
             var connection = new ServerConnection(this, socket, remote);
+            AdmitPending(connection);
             // Added under the lock the removal takes, so a connection that ends at once is still removed.
             lock (_connections)
                 _connections[connection] = connection.RunAsync();

@@ -51,8 +51,26 @@ public sealed class WebSocketServerOptions
     /// <summary>How long to wait for the peer's side of a close handshake (and for a lingering close) before aborting.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a new connection has to send its request head.</summary>
+    /// <summary>How long a new connection has for its whole opening handshake (head received, answer written).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a new connection has to send its whole request head: short, because a client sends it at once
+    /// and a connection that does not is holding a pending slot (<see cref="MaxPendingHandshakes"/>).
+    /// </summary>
+    public TimeSpan RequestHeadTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Most connections in their handshake at once; one more closes the oldest of them. Bounds what a flood of
+    /// half-open connections costs (sockets, buffers) without refusing the real clients that arrive meanwhile.
+    /// </summary>
+    public int MaxPendingHandshakes { get; set; } = 64;
+
+    /// <summary>
+    /// Which browser pages may open a WebSocket (the <c>Origin</c> header, RFC 6455 §10.2), or null to accept
+    /// any. Without a check, any web page the user visits can connect to a server on localhost.
+    /// </summary>
+    public OriginPolicy? Origins { get; set; }
 
     /// <summary>The largest request head accepted (431 beyond).</summary>
     public int MaxRequestHeadBytes { get; set; } = 8192;
@@ -116,6 +134,10 @@ public sealed class WebSocketServerOptions
         if (MaxMessageBytes < 1)
             throw new WsCoreException(FailureKind.InvalidInput, "the message size limit must be at least 1 byte");
         if (PingInterval < TimeSpan.Zero || CloseTimeout <= TimeSpan.Zero || HandshakeTimeout <= TimeSpan.Zero)
+            throw new WsCoreException(FailureKind.InvalidInput, "timeouts must be positive");
+        if (MaxPendingHandshakes < 1)
+            throw new WsCoreException(FailureKind.InvalidInput, "the pending-handshake limit must be at least 1");
+        if (RequestHeadTimeout <= TimeSpan.Zero)
             throw new WsCoreException(FailureKind.InvalidInput, "timeouts must be positive");
         if (MaxQueuedBytesPerClient < 1024)
             throw new WsCoreException(FailureKind.InvalidInput, "the per-client queue must hold at least 1 KiB");
