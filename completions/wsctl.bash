@@ -85,7 +85,7 @@ _wsctl_value_kind() {
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;
     'flash|--log-format') echo 'choice json text' ;;
-    'bench|--mode') echo 'choice broadcast connect echo idle' ;;
+    'bench|--mode') echo 'choice broadcast connect echo idle ping' ;;
     'bench|--clients') echo 'text' ;;
     'bench|--size') echo 'text' ;;
     'bench|--duration') echo 'text' ;;

@@ -76,7 +76,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'flash|--output' = 'path'
         'flash|-o' = 'path'
         'flash|--log-format' = 'choice json text'
-        'bench|--mode' = 'choice broadcast connect echo idle'
+        'bench|--mode' = 'choice broadcast connect echo idle ping'
         'bench|--clients' = 'text'
         'bench|--size' = 'text'
         'bench|--duration' = 'text'

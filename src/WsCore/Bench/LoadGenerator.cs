@@ -2,117 +2,55 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Serilog;
 using WsCore.WebSockets.Protocol;
 
 namespace WsCore.Bench;
 
-/// <summary>What the load generator does.</summary>
-public enum BenchMode
-{
-    /// <summary>Every client sends a message and waits for its echo (closed loop), every byte checked.</summary>
-    Echo,
-    /// <summary>One client sends to a relaying server; every client counts what arrives.</summary>
-    Broadcast,
-    /// <summary>Clients connect, handshake and close, over and over: connects per second.</summary>
-    Connect,
-    /// <summary>Clients connect and stay idle (answering pings); how many are still alive at the end.</summary>
-    Idle,
-}
-
-/// <summary>Settings of one load run.</summary>
-/// <param name="Target">The server: a ws:// URL.</param>
-/// <param name="Mode">The scenario.</param>
-/// <param name="Clients">How many connections (connect mode: how many connect loops).</param>
-/// <param name="MessageBytes">Payload size of each message.</param>
-/// <param name="Duration">How long to measure.</param>
-/// <param name="Rate">Messages per second in all (echo: spread over the clients; broadcast: the sender's); null: as fast as the server goes.</param>
-public sealed record BenchOptions(Uri Target, BenchMode Mode, int Clients, int MessageBytes, TimeSpan Duration, double? Rate = null)
-{
-    /// <summary>Connections opened at once while ramping up.</summary>
-    public int ConnectConcurrency { get; init; } = 64;
-
-    /// <summary>Broadcast: messages the sender may have in flight (sent but not yet back to itself).</summary>
-    public int BroadcastWindow { get; init; } = 32;
-}
-
-/// <summary>Latency percentiles in microseconds.</summary>
-public sealed record LatencySummary(int Count, double P50, double P90, double P99, double Max)
-{
-    public static LatencySummary From(List<long> ticks)
-    {
-        if (ticks.Count == 0)
-            return new LatencySummary(0, 0, 0, 0, 0);
-        ticks.Sort();
-        double At(double q) => ticks[Math.Min(ticks.Count - 1, (int)(q * ticks.Count))] * 1e6 / Stopwatch.Frequency;
-        return new LatencySummary(ticks.Count, At(0.50), At(0.90), At(0.99), ticks[^1] * 1e6 / Stopwatch.Frequency);
-    }
-}
-
-/// <summary>What a load run measured.</summary>
-public sealed record BenchResult(
-    BenchMode Mode,
-    int Clients,
-    int Connected,
-    double Seconds,
-    long MessagesSent,
-    long MessagesReceived,
-    double MessagesPerSecond,
-    LatencySummary Latency,
-    long Connects,
-    double ConnectsPerSecond,
-    long Errors,
-    int AliveAtEnd,
-    IReadOnlyList<string> ErrorSamples);
-
 /// <summary>
-/// The load generator behind <c>wsctl bench</c>: raw sockets, masked frames, every echoed byte checked. Talks to any
+/// The load generator behind <c>wsctl bench</c>: raw sockets, masked frames, every answered byte checked. Talks to any
 /// RFC 6455 server (wsctl serve, Kestrel, node's ws, a board) and reports messages per second, latency
-/// percentiles, connects per second and errors.
+/// percentiles, connects per second, losses and errors.
 /// </summary>
 public static class LoadGenerator
 {
-    // Payload layout: u64 sequence number, i64 Stopwatch timestamp of the send, then a pattern derived from both.
-    private const int StampBytes = 16;
+    /// <summary>The smallest message: a sequence number and a timestamp travel in each.</summary>
+    public const int MinMessageBytes = 16;
 
-    public static async Task<BenchResult> RunAsync(BenchOptions options, ILogger? logger = null, CancellationToken cancel = default)
+    /// <summary>The largest ping payload: a control frame carries at most 125 bytes (RFC 6455 §5.5).</summary>
+    public const int MaxPingBytes = FrameHeader.MaxControlPayload;
+
+    /// <summary>
+    /// Runs one load scenario. Cancelling <paramref name="cancel"/> (Ctrl-C) stops it early: what was measured up to
+    /// then comes back with <see cref="BenchResult.Interrupted"/> set, unless nothing was connected yet
+    /// (OperationCanceledException then).
+    /// </summary>
+    /// <param name="options">What to run.</param>
+    /// <param name="logger">Where the phases are logged (connected, running, holding).</param>
+    /// <param name="cancel">Stops the run early.</param>
+    /// <param name="progress">
+    /// Hears every <see cref="BenchOptions.ProgressInterval"/> how the run goes, on a pool thread; null costs nothing
+    /// (no live latency histogram is kept).
+    /// </param>
+    public static async Task<BenchResult> RunAsync(BenchOptions options, ILogger? logger = null, CancellationToken cancel = default,
+        IProgress<BenchProgress>? progress = null)
     {
-        logger ??= Serilog.Core.Logger.None;
-        if (options.Mode != BenchMode.Connect && options.Mode != BenchMode.Idle && options.MessageBytes < StampBytes)
-            throw new WsCoreException(FailureKind.InvalidInput, $"--size must be at least {StampBytes} bytes (a sequence number and a timestamp travel in each message)");
+        if (options.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast && options.MessageBytes < MinMessageBytes)
+            throw new WsCoreException(FailureKind.InvalidInput,
+                $"--size must be at least {MinMessageBytes} bytes (a sequence number and a timestamp travel in each message)");
+        if (options.Mode == BenchMode.Ping && options.MessageBytes > MaxPingBytes)
+            throw new WsCoreException(FailureKind.InvalidInput,
+                $"--size must be at most {MaxPingBytes} bytes in ping mode (a control frame's payload limit, RFC 6455 §5.5)");
         var endpoint = await ResolveAsync(options.Target, cancel);
-        var stats = new Stats();
+        var run = new Run(options, endpoint, logger ?? Serilog.Core.Logger.None, progress, cancel);
         return options.Mode switch
         {
-            BenchMode.Echo => await EchoAsync(options, endpoint, stats, logger, cancel),
-            BenchMode.Broadcast => await BroadcastAsync(options, endpoint, stats, logger, cancel),
-            BenchMode.Connect => await ConnectLoopAsync(options, endpoint, stats, cancel),
-            _ => await IdleAsync(options, endpoint, stats, logger, cancel),
+            BenchMode.Ping or BenchMode.Echo => await run.RoundTripsAsync(),
+            BenchMode.Broadcast => await run.BroadcastAsync(),
+            BenchMode.Connect => await run.ConnectLoopAsync(),
+            _ => await run.IdleAsync(),
         };
-    }
-
-    private sealed class Stats
-    {
-        public long Sent;
-        public long Received;
-        public long Connects;
-        public long Errors;
-        public readonly List<string> Samples = [];
-        public readonly List<long> Latencies = [];
-
-        public void Error(string what)
-        {
-            Interlocked.Increment(ref Errors);
-            lock (Samples)
-                if (Samples.Count < 5)
-                    Samples.Add(what);
-        }
-
-        public void AddLatencies(List<long> ticks)
-        {
-            lock (Latencies)
-                Latencies.AddRange(ticks);
-        }
     }
 
     private static async Task<IPEndPoint> ResolveAsync(Uri target, CancellationToken cancel)
@@ -133,304 +71,501 @@ public static class LoadGenerator
         }
     }
 
-    /// <summary>Opens <paramref name="count"/> connections, <see cref="BenchOptions.ConnectConcurrency"/> at a time.</summary>
-    private static async Task<List<BenchConnection>> OpenManyAsync(BenchOptions options, IPEndPoint endpoint, int count, Stats stats, CancellationToken cancel)
-    {
-        var opened = new List<BenchConnection>(count);
-        using var gate = new SemaphoreSlim(options.ConnectConcurrency);
-        var tasks = Enumerable.Range(0, count).Select(async _ =>
-        {
-            await gate.WaitAsync(cancel);
-            try
-            {
-                var connection = await BenchConnection.OpenAsync(endpoint, options.Target, cancel);
-                lock (opened)
-                    opened.Add(connection);
-            }
-            catch (Exception e) when (e is WsCoreException or SocketException)
-            {
-                stats.Error("connect: " + e.Message);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        });
-        await Task.WhenAll(tasks);
-        return opened;
-    }
+    // Payload layout: u64 sequence number, i64 Stopwatch timestamp of the send, then a pattern derived from the
+    // sequence number. In ping and echo the number's high half is the connection's random tag and the low half counts.
+    private const long TagMask = unchecked((long)0xFFFF_FFFF_0000_0000);
 
     private static void FillPayload(Span<byte> payload, long sequence, long stamp)
     {
         BinaryPrimitives.WriteInt64LittleEndian(payload, sequence);
         BinaryPrimitives.WriteInt64LittleEndian(payload[8..], stamp);
         var seed = (byte)(sequence * 31 + 7);
-        for (var i = StampBytes; i < payload.Length; i++)
+        for (var i = MinMessageBytes; i < payload.Length; i++)
             payload[i] = (byte)(seed + i);
     }
 
-    private static async Task<BenchResult> EchoAsync(BenchOptions options, IPEndPoint endpoint, Stats stats, ILogger logger, CancellationToken cancel)
+    private static bool PatternIntact(ReadOnlySpan<byte> payload)
     {
-        var connections = await OpenManyAsync(options, endpoint, options.Clients, stats, cancel);
-        logger.Information("echo: {Connected}/{Clients} connected; running for {Duration}", connections.Count, options.Clients, options.Duration);
-        var perClientInterval = options.Rate is { } rate && rate > 0 ? TimeSpan.FromSeconds(connections.Count / rate) : (TimeSpan?)null;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        stop.CancelAfter(options.Duration);
-        var started = Stopwatch.GetTimestamp();
-        await Task.WhenAll(connections.Select((c, index) => Task.Run(() => EchoLoopAsync(c, index, options, perClientInterval, stats, stop.Token))));
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var alive = connections.Count(c => !c.IsClosed);
-        await CloseAllAsync(connections);
-        return Result(options, connections.Count, seconds, stats, alive);
+        var seed = (byte)(BinaryPrimitives.ReadInt64LittleEndian(payload) * 31 + 7);
+        for (var i = MinMessageBytes; i < payload.Length; i++)
+            if (payload[i] != (byte)(seed + i))
+                return false;
+        return true;
     }
 
-    private static async Task EchoLoopAsync(BenchConnection connection, int index, BenchOptions options, TimeSpan? interval, Stats stats, CancellationToken stop)
+    /// <summary>What the counters of a run are; updated by every client task at once.</summary>
+    private sealed class Stats(bool live)
     {
-        var payload = new byte[options.MessageBytes];
-        var latencies = new List<long>(1024);
-        var opcode = Opcode.Binary;
-        long sequence = (long)index << 40;
-        var next = Stopwatch.GetTimestamp();
-        try
+        public long Sent;
+        public long Received;
+        public long Connects;
+        public long Errors;
+        public long Lost;
+        public long Unsolicited;
+        public long Opened;
+        public long Closed;
+        public readonly List<string> ErrorSamples = [];
+        public readonly List<string> LossSamples = [];
+        public readonly List<long> Latencies = [];
+
+        /// <summary>Latencies as they come, for the progress line's median; only kept when someone watches.</summary>
+        public readonly LatencyHistogram? Live = live ? new LatencyHistogram() : null;
+
+        public void Error(string what)
         {
-            while (!stop.IsCancellationRequested)
-            {
-                if (interval is { } pace)
-                {
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
-                    if (wait > TimeSpan.Zero)
-                        await Task.Delay(wait, stop);
-                    next += (long)(pace.TotalSeconds * Stopwatch.Frequency);
-                }
-                var stamp = Stopwatch.GetTimestamp();
-                FillPayload(payload, ++sequence, stamp);
-                await connection.SendAsync(opcode, payload, stop);
-                Interlocked.Increment(ref stats.Sent);
-                var (got, echoed) = await connection.ReceiveAsync(stop);
-                if (connection.IsClosed)
-                {
-                    stats.Error("the server closed the connection");
-                    return;
-                }
-                if (got != opcode || !echoed.Span.SequenceEqual(payload))
-                {
-                    stats.Error($"echo mismatch (opcode {got}, {echoed.Length} bytes)");
-                    continue;
-                }
-                latencies.Add(Stopwatch.GetTimestamp() - stamp);
-                Interlocked.Increment(ref stats.Received);
-            }
+            Interlocked.Increment(ref Errors);
+            Sample(ErrorSamples, what);
         }
-        catch (OperationCanceledException)
+
+        public void Lose(string why)
         {
+            Interlocked.Increment(ref Lost);
+            Sample(LossSamples, why);
         }
-        catch (SocketException e)
+
+        public void Latency(List<long> mine, long ticks)
         {
-            stats.Error(e.Message);
+            mine.Add(ticks);
+            Live?.Record(ticks);
         }
-        finally
+
+        public void AddLatencies(List<long> ticks)
         {
-            stats.AddLatencies(latencies);
+            lock (Latencies)
+                Latencies.AddRange(ticks);
+        }
+
+        /// <summary>Keeps the first few distinct problems, in words, for the report.</summary>
+        public static void Sample(List<string> samples, string what)
+        {
+            lock (samples)
+                if (samples.Count < 5 && !samples.Contains(what))
+                    samples.Add(what);
         }
     }
 
-    private static async Task<BenchResult> BroadcastAsync(BenchOptions options, IPEndPoint endpoint, Stats stats, ILogger logger, CancellationToken cancel)
+    /// <summary>How the wait for one answer ended.</summary>
+    private enum Answer
     {
-        var connections = await OpenManyAsync(options, endpoint, options.Clients, stats, cancel);
-        if (connections.Count == 0)
-            return Result(options, 0, 0, stats, 0);
-        logger.Information("broadcast: {Connected}/{Clients} connected; running for {Duration}", connections.Count, options.Clients, options.Duration);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var sender = connections[0];
-        var senderEchoes = new SemaphoreSlim(options.BroadcastWindow);
-        var started = Stopwatch.GetTimestamp();
-        var receivers = connections.Select((c, i) => Task.Run(() => CountArrivalsAsync(c, options, stats, i == 0 ? senderEchoes : null, stop.Token))).ToList();
-
-        // The sender keeps at most BroadcastWindow messages in flight, judged by its own copies coming back, so a
-        // server is measured at the rate it sustains, not by how much it lets pile up.
-        var payload = new byte[options.MessageBytes];
-        var interval = options.Rate is { } rate && rate > 0 ? 1.0 / rate : (double?)null;
-        var next = Stopwatch.GetTimestamp();
-        long sequence = 0;
-        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        sending.CancelAfter(options.Duration);
-        try
-        {
-            while (!sending.IsCancellationRequested && !sender.IsClosed)
-            {
-                await senderEchoes.WaitAsync(sending.Token);
-                if (interval is { } gap)
-                {
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
-                    if (wait > TimeSpan.Zero)
-                        await Task.Delay(wait, sending.Token);
-                    next += (long)(gap * Stopwatch.Frequency);
-                }
-                FillPayload(payload, ++sequence, Stopwatch.GetTimestamp());
-                await sender.SendAsync(Opcode.Binary, payload, sending.Token);
-                Interlocked.Increment(ref stats.Sent);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (SocketException e)
-        {
-            stats.Error("send: " + e.Message);
-        }
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        // Deliveries still on their way count: give them a moment, bounded.
-        var expected = Interlocked.Read(ref stats.Sent) * connections.Count;
-        var drainUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
-        while (Interlocked.Read(ref stats.Received) < expected && Stopwatch.GetTimestamp() < drainUntil)
-            await Task.Delay(20, cancel);
-        await stop.CancelAsync();
-        await Task.WhenAll(receivers);
-        var alive = connections.Count(c => !c.IsClosed);
-        await CloseAllAsync(connections);
-        return Result(options, connections.Count, seconds, stats, alive);
+        Matched,
+        Corrupted,
+        Closed,
     }
 
-    private static async Task CountArrivalsAsync(BenchConnection connection, BenchOptions options, Stats stats, SemaphoreSlim? senderWindow, CancellationToken stop)
+    /// <summary>One load run: its settings, counters and the token that interrupts it.</summary>
+    private sealed class Run(BenchOptions options, IPEndPoint endpoint, ILogger logger, IProgress<BenchProgress>? progress, CancellationToken cancel)
     {
-        var latencies = new List<long>(1024);
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var (opcode, payload) = await connection.ReceiveAsync(stop);
-                if (connection.IsClosed)
-                {
-                    stats.Error("the server closed a receiving connection");
-                    return;
-                }
-                if (opcode != Opcode.Binary || payload.Length != options.MessageBytes)
-                    continue;   // the server's own messages (a counter, say) are not ours to count
-                var sequence = BinaryPrimitives.ReadInt64LittleEndian(payload.Span);
-                var stamp = BinaryPrimitives.ReadInt64LittleEndian(payload.Span[8..]);
-                var seed = (byte)(sequence * 31 + 7);
-                var span = payload.Span;
-                for (var i = StampBytes; i < span.Length; i++)
-                {
-                    if (span[i] != (byte)(seed + i))
-                    {
-                        stats.Error("broadcast payload corrupted");
-                        break;
-                    }
-                }
-                latencies.Add(Stopwatch.GetTimestamp() - stamp);
-                Interlocked.Increment(ref stats.Received);
-                senderWindow?.Release();
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (SocketException e)
-        {
-            stats.Error(e.Message);
-        }
-        finally
-        {
-            stats.AddLatencies(latencies);
-        }
-    }
+        private readonly Stats _stats = new(progress is not null);
 
-    private static async Task<BenchResult> ConnectLoopAsync(BenchOptions options, IPEndPoint endpoint, Stats stats, CancellationToken cancel)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        stop.CancelAfter(options.Duration);
-        var started = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, options.Clients).Select(_ => Task.Run(async () =>
-        {
-            var latencies = new List<long>();
-            while (!stop.IsCancellationRequested)
-            {
-                var begin = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var connection = await BenchConnection.OpenAsync(endpoint, options.Target, stop.Token);
-                    latencies.Add(Stopwatch.GetTimestamp() - begin);
-                    Interlocked.Increment(ref stats.Connects);
-                    using var closing = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-                    closing.CancelAfter(TimeSpan.FromSeconds(5));
-                    await connection.CloseAsync(closing.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    if (stop.IsCancellationRequested)
-                        break;
-                    stats.Error("close handshake timed out");
-                }
-                catch (Exception e) when (e is WsCoreException or SocketException)
-                {
-                    stats.Error(e.Message);
-                }
-            }
-            stats.AddLatencies(latencies);
-        })));
-        return Result(options, options.Clients, Stopwatch.GetElapsedTime(started).TotalSeconds, stats, 0);
-    }
+        private string ModeName => options.Mode.ToString().ToLowerInvariant();
 
-    private static async Task<BenchResult> IdleAsync(BenchOptions options, IPEndPoint endpoint, Stats stats, ILogger logger, CancellationToken cancel)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var connections = await OpenManyAsync(options, endpoint, options.Clients, stats, cancel);
-        Interlocked.Add(ref stats.Connects, connections.Count);
-        logger.Information("idle: {Connected}/{Clients} connected; holding for {Duration}", connections.Count, options.Clients, options.Duration);
-        using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        hold.CancelAfter(options.Duration);
-        // Each connection answers the server's pings while idle; a close or reset ends it.
-        var readers = connections.Select(c => Task.Run(async () =>
+        /// <summary>Ping and echo: every client in a closed loop, one message in flight each.</summary>
+        public async Task<BenchResult> RoundTripsAsync()
         {
+            var connections = await OpenManyAsync(options.Clients);
+            if (connections.Count == 0)
+                return Result(0, 0, 0, 0);
+            logger.Information("{Mode}: {Connected}/{Clients} connected; running for {Duration}", ModeName, connections.Count, options.Clients, options.Duration);
+            var perClientInterval = options.Rate is { } rate && rate > 0 ? TimeSpan.FromSeconds(connections.Count / rate) : (TimeSpan?)null;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            stop.CancelAfter(options.Duration);
+            var started = Stopwatch.GetTimestamp();
+            var reporting = ReportProgressAsync(() => Interlocked.Read(ref _stats.Received), started, stop.Token);
+            await Task.WhenAll(connections.Select(c => Task.Run(() => RoundTripLoopAsync(c, perClientInterval, stop.Token))));
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            await stop.CancelAsync();
+            await reporting;
+            var alive = connections.Count(c => !c.IsClosed);
+            await CloseAllAsync(connections);
+            return Result(connections.Count, seconds, alive, _stats.Lost);
+        }
+
+        private async Task RoundTripLoopAsync(BenchConnection connection, TimeSpan? interval, CancellationToken stop)
+        {
+            var pinging = options.Mode == BenchMode.Ping;
+            var request = pinging ? Opcode.Ping : Opcode.Binary;
+            var answer = pinging ? Opcode.Pong : Opcode.Binary;
+            var noun = pinging ? "pong" : "echo";
+            var payload = new byte[options.MessageBytes];
+            var latencies = new List<long>(1024);
+            // A random tag marks this connection's messages, so what another connection (of this run or another
+            // one) sent, relayed here, is told apart from an answer of ours.
+            var tag = (long)RandomNumberGenerator.GetInt32(1, int.MaxValue) << 32;
+            uint count = 0;
+            var next = Stopwatch.GetTimestamp();
+            // A message sent is waited for even when the run's time is up: only Ctrl-C or the answer timeout end the
+            // wait, so every message ends up answered, lost or interrupted, never silently dropped. One source for
+            // the whole loop, reset after each answer: nothing allocated per message.
+            var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             try
             {
-                while (!c.IsClosed)
-                    await c.ReceiveAsync(hold.Token);
+                while (!stop.IsCancellationRequested)
+                {
+                    if (interval is { } pace)
+                    {
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                        if (wait > TimeSpan.Zero)
+                            await Task.Delay(wait, stop);
+                        next += (long)(pace.TotalSeconds * Stopwatch.Frequency);
+                    }
+                    var stamp = Stopwatch.GetTimestamp();
+                    FillPayload(payload, tag | ++count, stamp);
+                    await connection.SendAsync(request, payload, cancel);
+                    Interlocked.Increment(ref _stats.Sent);
+                    deadline.CancelAfter(options.AnswerTimeout);
+                    Answer outcome;
+                    try
+                    {
+                        outcome = await AwaitAnswerAsync(connection, answer, payload, tag, deadline.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+                    {
+                        _stats.Lose($"no {noun} within {Seconds(options.AnswerTimeout)}");
+                        return;
+                    }
+                    switch (outcome)
+                    {
+                        case Answer.Matched:
+                            _stats.Latency(latencies, Stopwatch.GetTimestamp() - stamp);
+                            Interlocked.Increment(ref _stats.Received);
+                            break;
+                        case Answer.Corrupted:
+                            _stats.Error($"{noun} corrupted ({payload.Length} bytes sent, the answer differs)");
+                            break;
+                        default:
+                            // The message in flight is lost, and a connection the server ends mid-run is an error.
+                            Interlocked.Increment(ref _stats.Lost);
+                            _stats.Error($"the server closed the connection before the {noun}");
+                            return;
+                    }
+                    if (!deadline.TryReset())
+                    {
+                        // The timeout fired just as the answer came (or Ctrl-C, which the next send sees): a new one.
+                        deadline.Dispose();
+                        deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                    }
+                }
             }
             catch (OperationCanceledException)
             {
             }
-        })).ToList();
-        await Task.WhenAll(readers);
-        var alive = connections.Count(c => !c.IsClosed);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await CloseAllAsync(connections);
-        return Result(options, connections.Count, seconds, stats, alive);
-    }
-
-    private static async Task CloseAllAsync(List<BenchConnection> connections)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await Task.WhenAll(connections.Select(async c =>
-        {
-            try
+            catch (Exception e) when (e is SocketException or WsCoreException)
             {
-                if (!c.IsClosed)
-                    await c.CloseAsync(limit.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or WsCoreException)
-            {
+                _stats.Error(e.Message);
             }
             finally
             {
-                c.Dispose();
+                deadline.Dispose();
+                _stats.AddLatencies(latencies);
             }
-        }));
+        }
+
+        // Ours is a frame of the expected kind and length carrying this connection's tag; anything else the server
+        // sends meanwhile (the firmware's counter, a status push, an unasked pong, another client's message relayed)
+        // is unsolicited and skipped. Ours but not byte for byte what was sent (another sequence number, changed
+        // bytes) is corrupted. A tag changed in transit makes the answer unrecognisable: it is then lost at the timeout.
+        private async Task<Answer> AwaitAnswerAsync(BenchConnection connection, Opcode answer, byte[] sent, long tag, CancellationToken deadline)
+        {
+            while (true)
+            {
+                var (opcode, data) = await connection.ReceiveAsync(deadline);
+                if (connection.IsClosed)
+                    return Answer.Closed;
+                if (opcode == answer && data.Length == sent.Length && (BinaryPrimitives.ReadInt64LittleEndian(data.Span) & TagMask) == tag)
+                    return data.Span.SequenceEqual(sent) ? Answer.Matched : Answer.Corrupted;
+                Interlocked.Increment(ref _stats.Unsolicited);
+            }
+        }
+
+        /// <summary>One sender, every client (the sender too) counts what the server relays.</summary>
+        public async Task<BenchResult> BroadcastAsync()
+        {
+            var connections = await OpenManyAsync(options.Clients);
+            if (connections.Count == 0)
+                return Result(0, 0, 0, 0);
+            logger.Information("broadcast: {Connected}/{Clients} connected; running for {Duration}", connections.Count, options.Clients, options.Duration);
+            using var receiving = new CancellationTokenSource();
+            var sender = connections[0];
+            using var senderEchoes = new SemaphoreSlim(options.BroadcastWindow);
+            var started = Stopwatch.GetTimestamp();
+            var receivers = connections.Select((c, i) => Task.Run(() => CountArrivalsAsync(c, i == 0 ? senderEchoes : null, receiving.Token))).ToList();
+
+            // The sender keeps at most BroadcastWindow messages in flight, judged by its own copies coming back, so a
+            // server is measured at the rate it sustains, not by how much it lets pile up.
+            var payload = new byte[options.MessageBytes];
+            var interval = options.Rate is { } rate && rate > 0 ? 1.0 / rate : (double?)null;
+            var next = Stopwatch.GetTimestamp();
+            long sequence = 0;
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            sending.CancelAfter(options.Duration);
+            var reporting = ReportProgressAsync(() => Interlocked.Read(ref _stats.Received), started, sending.Token);
+            try
+            {
+                while (!sending.IsCancellationRequested && !sender.IsClosed)
+                {
+                    await senderEchoes.WaitAsync(sending.Token);
+                    if (interval is { } gap)
+                    {
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                        if (wait > TimeSpan.Zero)
+                            await Task.Delay(wait, sending.Token);
+                        next += (long)(gap * Stopwatch.Frequency);
+                    }
+                    FillPayload(payload, ++sequence, Stopwatch.GetTimestamp());
+                    await sender.SendAsync(Opcode.Binary, payload, sending.Token);
+                    Interlocked.Increment(ref _stats.Sent);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (SocketException e)
+            {
+                _stats.Error("send: " + e.Message);
+            }
+            await sending.CancelAsync();
+            await reporting;
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            // Deliveries still on their way are not lost: give them a moment, bounded (shorter after Ctrl-C, where
+            // the user is waiting for the results).
+            var expected = Interlocked.Read(ref _stats.Sent) * connections.Count;
+            var drainUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (cancel.IsCancellationRequested ? 1 : 2);
+            while (Interlocked.Read(ref _stats.Received) < expected && Stopwatch.GetTimestamp() < drainUntil)
+                await Task.Delay(20, CancellationToken.None);
+            await receiving.CancelAsync();
+            await Task.WhenAll(receivers);
+            var lost = Math.Max(0, expected - Interlocked.Read(ref _stats.Received));
+            if (lost > 0)
+                Stats.Sample(_stats.LossSamples, $"{Interlocked.Read(ref _stats.Sent):N0} sent × {connections.Count} {(connections.Count == 1 ? "receiver" : "receivers")} = {expected:N0} deliveries expected, {Interlocked.Read(ref _stats.Received):N0} arrived");
+            var alive = connections.Count(c => !c.IsClosed);
+            await CloseAllAsync(connections);
+            return Result(connections.Count, seconds, alive, lost);
+        }
+
+        private async Task CountArrivalsAsync(BenchConnection connection, SemaphoreSlim? senderWindow, CancellationToken stop)
+        {
+            var latencies = new List<long>(1024);
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var (opcode, payload) = await connection.ReceiveAsync(stop);
+                    if (connection.IsClosed)
+                    {
+                        _stats.Error("the server closed a receiving connection");
+                        return;
+                    }
+                    if (opcode != Opcode.Binary || payload.Length != options.MessageBytes)
+                    {
+                        Interlocked.Increment(ref _stats.Unsolicited);   // the server's own (a counter, say): not ours to count
+                        continue;
+                    }
+                    if (!PatternIntact(payload.Span))
+                        _stats.Error("broadcast payload corrupted");
+                    var stamp = BinaryPrimitives.ReadInt64LittleEndian(payload.Span[8..]);
+                    _stats.Latency(latencies, Stopwatch.GetTimestamp() - stamp);
+                    Interlocked.Increment(ref _stats.Received);
+                    senderWindow?.Release();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e) when (e is SocketException or WsCoreException)
+            {
+                _stats.Error(e.Message);
+            }
+            finally
+            {
+                _stats.AddLatencies(latencies);
+            }
+        }
+
+        /// <summary>Connect, handshake, close, repeat, in <see cref="BenchOptions.Clients"/> loops.</summary>
+        public async Task<BenchResult> ConnectLoopAsync()
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            stop.CancelAfter(options.Duration);
+            var started = Stopwatch.GetTimestamp();
+            var reporting = ReportProgressAsync(() => Interlocked.Read(ref _stats.Connects), started, stop.Token);
+            await Task.WhenAll(Enumerable.Range(0, options.Clients).Select(_ => Task.Run(async () =>
+            {
+                var latencies = new List<long>();
+                while (!stop.IsCancellationRequested)
+                {
+                    var begin = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        using var connection = await BenchConnection.OpenAsync(endpoint, options.Target, stop.Token);
+                        _stats.Latency(latencies, Stopwatch.GetTimestamp() - begin);
+                        Interlocked.Increment(ref _stats.Connects);
+                        using var closing = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                        closing.CancelAfter(TimeSpan.FromSeconds(5));
+                        await connection.CloseAsync(closing.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        if (stop.IsCancellationRequested)
+                            break;
+                        _stats.Error("close handshake timed out");
+                    }
+                    catch (Exception e) when (e is WsCoreException or SocketException)
+                    {
+                        _stats.Error(e.Message);
+                    }
+                }
+                _stats.AddLatencies(latencies);
+            })));
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            await stop.CancelAsync();
+            await reporting;
+            return Result(options.Clients, seconds, 0, 0);
+        }
+
+        /// <summary>Connect every client, then hold them, answering pings; count those still open at the end.</summary>
+        public async Task<BenchResult> IdleAsync()
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            var reporting = ReportProgressAsync(() => Interlocked.Read(ref _stats.Opened) - Interlocked.Read(ref _stats.Closed), started, hold.Token);
+            var connections = await OpenManyAsync(options.Clients);
+            Interlocked.Add(ref _stats.Connects, connections.Count);
+            logger.Information("idle: {Connected}/{Clients} connected; holding for {Duration}", connections.Count, options.Clients, options.Duration);
+            hold.CancelAfter(options.Duration);
+            // Each connection answers the server's pings while idle; a close or reset ends it.
+            var readers = connections.Select(c => Task.Run(async () =>
+            {
+                try
+                {
+                    while (!c.IsClosed)
+                        await c.ReceiveAsync(hold.Token);
+                    Interlocked.Increment(ref _stats.Closed);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (Exception e) when (e is SocketException or WsCoreException)
+                {
+                    Interlocked.Increment(ref _stats.Closed);
+                    _stats.Error(e.Message);
+                }
+            })).ToList();
+            await Task.WhenAll(readers);
+            await hold.CancelAsync();
+            await reporting;
+            var alive = connections.Count(c => !c.IsClosed);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            await CloseAllAsync(connections);
+            return Result(connections.Count, seconds, alive, 0);
+        }
+
+        /// <summary>
+        /// Opens <paramref name="count"/> connections, <see cref="BenchOptions.ConnectConcurrency"/> at a time; after
+        /// Ctrl-C, those opened so far.
+        /// </summary>
+        private async Task<List<BenchConnection>> OpenManyAsync(int count)
+        {
+            var opened = new List<BenchConnection>(count);
+            using var gate = new SemaphoreSlim(options.ConnectConcurrency);
+            var tasks = Enumerable.Range(0, count).Select(async _ =>
+            {
+                try
+                {
+                    await gate.WaitAsync(cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                try
+                {
+                    var connection = await BenchConnection.OpenAsync(endpoint, options.Target, cancel);
+                    Interlocked.Increment(ref _stats.Opened);
+                    lock (opened)
+                        opened.Add(connection);
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                }
+                catch (Exception e) when (e is WsCoreException or SocketException)
+                {
+                    _stats.Error("connect: " + e.Message);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            });
+            await Task.WhenAll(tasks);
+            return opened;
+        }
+
+        private async Task ReportProgressAsync(Func<long> count, long started, CancellationToken stop)
+        {
+            if (progress is null)
+                return;
+            using var timer = new PeriodicTimer(options.ProgressInterval);
+            var lastCount = 0L;
+            var lastTime = started;
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop))
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    var current = count();
+                    var interval = Stopwatch.GetElapsedTime(lastTime, now).TotalSeconds;
+                    var rate = options.Mode == BenchMode.Idle || interval <= 0 ? 0 : (current - lastCount) / interval;
+                    double? median = options.Mode == BenchMode.Idle ? null : _stats.Live!.ValueAt(0.5) * 1e6 / Stopwatch.Frequency;
+                    progress.Report(new BenchProgress(options.Mode, Stopwatch.GetElapsedTime(started, now), current, rate, median));
+                    (lastCount, lastTime) = (current, now);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        private async Task CloseAllAsync(List<BenchConnection> connections)
+        {
+            // After Ctrl-C the user waits for the results: a shorter bound on the close handshakes.
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(cancel.IsCancellationRequested ? 1 : 5));
+            await Task.WhenAll(connections.Select(async c =>
+            {
+                try
+                {
+                    if (!c.IsClosed)
+                        await c.CloseAsync(limit.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or WsCoreException)
+                {
+                }
+                finally
+                {
+                    c.Dispose();
+                }
+            }));
+        }
+
+        private BenchResult Result(int connected, double seconds, int alive, long lost) => new(
+            options.Mode,
+            options.Clients,
+            connected,
+            seconds,
+            _stats.Sent,
+            _stats.Received,
+            seconds > 0 ? _stats.Received / seconds : 0,
+            LatencySummary.From(_stats.Latencies),
+            _stats.Connects,
+            seconds > 0 ? _stats.Connects / seconds : 0,
+            _stats.Errors,
+            alive,
+            lost,
+            _stats.Unsolicited,
+            cancel.IsCancellationRequested,
+            _stats.ErrorSamples,
+            _stats.LossSamples);
     }
 
-    private static BenchResult Result(BenchOptions options, int connected, double seconds, Stats stats, int alive) => new(
-        options.Mode,
-        options.Clients,
-        connected,
-        seconds,
-        stats.Sent,
-        stats.Received,
-        seconds > 0 ? stats.Received / seconds : 0,
-        LatencySummary.From(stats.Latencies),
-        stats.Connects,
-        seconds > 0 ? stats.Connects / seconds : 0,
-        stats.Errors,
-        alive,
-        stats.Samples);
+    private static string Seconds(TimeSpan time) =>
+        time.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text;
+using WsCore.Bench;
+using Wsctl.Cli;
+
+namespace Wsctl.Bench;
+
+/// <summary>The results of <c>wsctl bench</c> on stdout: a few aligned lines, or one JSON object (--json).</summary>
+public static class BenchOutput
+{
+    public static string Text(BenchResult r, BenchOptions o)
+    {
+        var s = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        s.Append(c, $"{Name(o.Mode)} {o.Target}: {r.Connected}/{r.Clients} connected, {o.MessageBytes}-byte messages, {r.Seconds:0.0} s");
+        s.AppendLine(r.Interrupted ? ", interrupted (partial results)" : "");
+        if (r.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast)
+        {
+            var what = r.Mode == BenchMode.Broadcast ? "delivered" : "round trips";
+            s.AppendLine(c, $"  messages: {r.MessagesSent:N0} sent, {r.MessagesReceived:N0} received, {r.MessagesPerSecond:N0}/s {what}");
+            s.AppendLine(c, $"  latency:  p50 {r.Latency.P50:N0} µs, p90 {r.Latency.P90:N0} µs, p99 {r.Latency.P99:N0} µs, max {r.Latency.Max:N0} µs");
+            s.AppendLine(c, $"  lost:     {r.Lost:N0}{Samples(r.LossSamples)}");
+            s.AppendLine(c, $"  skipped:  {r.Unsolicited:N0} unsolicited (messages the server sent on its own)");
+        }
+        if (r.Mode == BenchMode.Connect)
+        {
+            s.AppendLine(c, $"  connects: {r.Connects:N0}, {r.ConnectsPerSecond:N0}/s");
+            s.AppendLine(c, $"  connect + handshake: p50 {r.Latency.P50:N0} µs, p99 {r.Latency.P99:N0} µs, max {r.Latency.Max:N0} µs");
+        }
+        if (r.Mode == BenchMode.Idle)
+            s.AppendLine(c, $"  alive at the end: {r.AliveAtEnd:N0} of {r.Connected:N0}");
+        s.AppendLine(c, $"  errors:   {r.Errors:N0}{Samples(r.ErrorSamples)}");
+        return s.ToString();
+    }
+
+    private static string Samples(IReadOnlyList<string> samples) => samples.Count > 0 ? " (" + string.Join("; ", samples) + ")" : "";
+
+    public static void Json(BenchResult r, BenchOptions o, Stream stdout) => new JsonLines(stdout).Write(w =>
+    {
+        w.WriteString("mode", Name(o.Mode));
+        w.WriteString("target", o.Target.ToString());
+        w.WriteBoolean("interrupted", r.Interrupted);
+        w.WriteNumber("clients", r.Clients);
+        w.WriteNumber("connected", r.Connected);
+        w.WriteNumber("size", o.MessageBytes);
+        w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
+        w.WriteNumber("sent", r.MessagesSent);
+        w.WriteNumber("received", r.MessagesReceived);
+        w.WriteNumber("lost", r.Lost);
+        w.WriteNumber("unsolicited", r.Unsolicited);
+        w.WriteNumber("messages_per_second", Math.Round(r.MessagesPerSecond, 1));
+        w.WriteStartObject("latency_us");
+        w.WriteNumber("p50", Math.Round(r.Latency.P50, 1));
+        w.WriteNumber("p90", Math.Round(r.Latency.P90, 1));
+        w.WriteNumber("p99", Math.Round(r.Latency.P99, 1));
+        w.WriteNumber("max", Math.Round(r.Latency.Max, 1));
+        w.WriteNumber("count", r.Latency.Count);
+        w.WriteEndObject();
+        w.WriteNumber("connects", r.Connects);
+        w.WriteNumber("connects_per_second", Math.Round(r.ConnectsPerSecond, 1));
+        w.WriteNumber("alive", r.AliveAtEnd);
+        w.WriteNumber("errors", r.Errors);
+        w.WriteStartArray("error_samples");
+        foreach (var e in r.ErrorSamples)
+            w.WriteStringValue(e);
+        w.WriteEndArray();
+        w.WriteStartArray("loss_samples");
+        foreach (var reason in r.LossSamples)
+            w.WriteStringValue(reason);
+        w.WriteEndArray();
+    });
+
+    public static string Name(BenchMode mode) => mode.ToString().ToLowerInvariant();
+}

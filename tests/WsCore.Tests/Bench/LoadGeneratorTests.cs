@@ -1,0 +1,119 @@
+using System.Buffers.Binary;
+using WsCore.Bench;
+using WsCore.Tests.Support;
+using WsCore.WebSockets.Server;
+
+namespace WsCore.Tests.Bench;
+
+/// <summary>
+/// The load generator in process against an in-process server that misbehaves on purpose: answers changed in
+/// transit, messages nobody asked for, a run stopped early, progress while it runs.
+/// </summary>
+public sealed class LoadGeneratorTests
+{
+    private static BenchOptions Echo(TestServer server, TimeSpan duration) =>
+        new(server.Uri, BenchMode.Echo, Clients: 2, MessageBytes: 32, duration);
+
+    [Fact]
+    public async Task Echo_ServerChangesTheLastByte_EveryAnswerAnErrorNoneCountedReceived()
+    {
+        await using var server = TestServer.Start(echo: false, o => o.MessageHandler = (s, id, type, payload) =>
+        {
+            var changed = payload.ToArray();
+            changed[^1] ^= 0xFF;
+            s.Send(id, type, changed);
+        });
+
+        var result = await LoadGenerator.RunAsync(Echo(server, TimeSpan.FromMilliseconds(300)));
+
+        Assert.True(result.MessagesSent > 0);
+        Assert.Equal(0, result.MessagesReceived);
+        Assert.Equal(result.MessagesSent, result.Errors);
+        Assert.Equal(0, result.Lost);
+        Assert.Contains(result.ErrorSamples, e => e.Contains("corrupted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Echo_ServerAlsoSendsTextAndAnotherClientsMessage_BothSkippedAsUnsolicited()
+    {
+        await using var server = TestServer.Start(echo: false, o => o.MessageHandler = (s, id, type, payload) =>
+        {
+            s.SendText(id, "{\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":1}}");
+            // Same kind and length, another connection's tag (the high half of the sequence number): not ours.
+            var foreign = payload.ToArray();
+            BinaryPrimitives.WriteInt64LittleEndian(foreign, BinaryPrimitives.ReadInt64LittleEndian(foreign) ^ (1L << 40));
+            s.Send(id, type, foreign);
+            s.Send(id, type, payload);
+        });
+
+        var result = await LoadGenerator.RunAsync(Echo(server, TimeSpan.FromMilliseconds(300)));
+
+        Assert.True(result.MessagesReceived > 0);
+        Assert.Equal(result.MessagesSent, result.MessagesReceived);
+        Assert.Equal(2 * result.MessagesReceived, result.Unsolicited);
+        Assert.Equal(0, result.Errors);
+        Assert.Equal(0, result.Lost);
+    }
+
+    [Fact]
+    public async Task Ping_ProgressWatched_ReportsCountsAndAMedianWhileRunning()
+    {
+        await using var server = TestServer.Start(echo: false);
+        var reports = new List<BenchProgress>();
+        var progress = new Collect(p =>
+        {
+            lock (reports)
+                reports.Add(p);
+        });
+        var options = new BenchOptions(server.Uri, BenchMode.Ping, 1, 16, TimeSpan.FromSeconds(1)) { ProgressInterval = TimeSpan.FromMilliseconds(100) };
+
+        var result = await LoadGenerator.RunAsync(options, progress: progress);
+
+        Assert.Equal(0, result.Errors);
+        lock (reports)
+        {
+            Assert.NotEmpty(reports);
+            Assert.All(reports, r => Assert.Equal(BenchMode.Ping, r.Mode));
+            Assert.Contains(reports, r => r.Count > 0 && r.P50Microseconds > 0);
+            Assert.True(reports.Zip(reports.Skip(1)).All(p => p.First.Count <= p.Second.Count), "counts only grow");
+        }
+    }
+
+    [Fact]
+    public async Task Ping_CancelledWhileMeasuring_PartialResultsMarkedInterrupted()
+    {
+        await using var server = TestServer.Start(echo: false);
+        using var interrupt = new CancellationTokenSource();
+        var progress = new Collect(p =>
+        {
+            if (p.Count > 0)
+                interrupt.Cancel();
+        });
+        var options = new BenchOptions(server.Uri, BenchMode.Ping, 2, 32, TimeSpan.FromMinutes(5)) { ProgressInterval = TimeSpan.FromMilliseconds(50) };
+
+        var result = await LoadGenerator.RunAsync(options, cancel: interrupt.Token, progress: progress).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(result.Interrupted);
+        Assert.Equal(2, result.Connected);
+        Assert.True(result.MessagesReceived > 0);
+        Assert.Equal(0, result.Lost);
+        Assert.Equal(0, result.Errors);
+    }
+
+    [Fact]
+    public async Task Ping_SizeAbove125_InvalidInputBeforeConnecting()
+    {
+        var options = new BenchOptions(new Uri("ws://127.0.0.1:9/"), BenchMode.Ping, 1, 126, TimeSpan.FromSeconds(1));
+
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => LoadGenerator.RunAsync(options));
+
+        Assert.Equal(FailureKind.InvalidInput, error.Kind);
+        Assert.Contains("125", error.Message);
+    }
+
+    /// <summary>Calls back on the reporting thread itself (Progress&lt;T&gt; would post to a context).</summary>
+    private sealed class Collect(Action<BenchProgress> report) : IProgress<BenchProgress>
+    {
+        public void Report(BenchProgress value) => report(value);
+    }
+}
