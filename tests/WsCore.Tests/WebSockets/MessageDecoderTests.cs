@@ -203,4 +203,20 @@ public class MessageDecoderTests
         Assert.Equal(new byte[] { 9, 8, 7 }, message.Memory.ToArray());
         message.Return();
     }
+
+    [Fact]
+    public void Decode_HugeFrameAnnounced_MemoryFollowsTheBytesThatArrived()
+    {
+        using var decoder = new MessageDecoder(expectMaskedFrames: true, maxMessageBytes: 16 * 1024 * 1024);
+        // A masked binary frame announcing 16 MiB, then 100 bytes of it: a slow (or hostile) sender.
+        byte[] header = [0x82, 0x80 | 127, 0, 0, 0, 0, 0x01, 0x00, 0x00, 0x00, 1, 2, 3, 4];
+        Assert.Equal(DecodeStatus.NeedMoreData, decoder.Decode(header, out _));
+        Assert.Equal(0, decoder.AssemblyCapacity);
+        Assert.Equal(DecodeStatus.NeedMoreData, decoder.Decode(new byte[100], out _));
+        Assert.InRange(decoder.AssemblyCapacity, 100, 4096);
+        // Then 1 MiB more: the buffer doubles as it fills, staying within twice what arrived.
+        for (var i = 0; i < 1024; i++)
+            decoder.Decode(new byte[1024], out _);
+        Assert.InRange(decoder.AssemblyCapacity, 1024 * 1024 + 100, 2 * (1024 * 1024 + 100) + 256);
+    }
 }

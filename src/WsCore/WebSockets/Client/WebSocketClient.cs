@@ -38,6 +38,10 @@ public sealed class WebSocketClient : IAsyncDisposable
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TimeSpan>> _pings = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // A protocol violation whose Close waits until the application has taken the messages before it.
+    private volatile PendingClose? _pendingViolation;
+
+    private sealed record PendingClose(ushort CloseCode, string Reason);
     private Task _reader = Task.CompletedTask;
     private long _nextPing;
     private long _messagesDropped;
@@ -223,7 +227,11 @@ public sealed class WebSocketClient : IAsyncDisposable
                 return message;
         }
         if (_failure is { } failure)
+        {
+            if (_pendingViolation is { } violation)
+                await TrySendCloseAsync(violation.CloseCode, violation.Reason);
             throw new WsCoreException(failure.Kind, failure.Message, failure.Hint, failure.InnerException);
+        }
         return null;
     }
 
@@ -489,6 +497,19 @@ public sealed class WebSocketClient : IAsyncDisposable
                 case DecodeStatus.ProtocolError:
                     var violation = decoder.Violation;
                     Fail($"the server broke the protocol: {violation.Reason} (closing with {violation.CloseCode})");
+                    // The messages before the violation were valid (§7.1.7 fails the connection from this frame on):
+                    // they are delivered first, and our Close goes out when the application has taken them and asks
+                    // for more (ReceiveAsync sends it), so that what it sent in answer (an echo) precedes the Close.
+                    // Bounded, for an application that does not read.
+                    _pendingViolation = new PendingClose(violation.CloseCode, violation.Reason);
+                    _messages.Writer.TryComplete();
+                    try
+                    {
+                        await Task.Delay(_options.CloseTimeout, _abort.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
                     await TrySendCloseAsync(violation.CloseCode, violation.Reason);
                     return true;
             }

@@ -35,8 +35,8 @@ public readonly record struct ProtocolViolation(ushort CloseCode, string Reason)
 /// <remarks>
 /// <para>Limits are enforced from the announced lengths, before any payload is buffered: a data frame whose length
 /// would take the message over <see cref="MaxMessageBytes"/> is refused with 1009 the moment its header is complete.</para>
-/// <para>Buffers: the message being assembled lives in an array rented from <see cref="ArrayPool{T}.Shared"/>, sized
-/// from the announced frame length. A completed message's array is lent to the caller until the next call to
+/// <para>Buffers: the message being assembled lives in an array rented from <see cref="ArrayPool{T}.Shared"/> that
+/// grows as its bytes arrive (doubling), never from an announced length. A completed message's array is lent to the caller until the next call to
 /// <see cref="Decode"/>, or handed over for good with <see cref="DetachMessage"/>. Between messages the decoder
 /// holds no pooled buffer. Not thread-safe: one receive loop owns it.</para>
 /// </remarks>
@@ -101,6 +101,9 @@ public sealed class MessageDecoder : IDisposable
 
     /// <summary>After ProtocolError: the code and reason to fail the connection with.</summary>
     public ProtocolViolation Violation { get; private set; }
+
+    /// <summary>Bytes of pooled memory held for the message being assembled (it follows what arrived, not what was announced).</summary>
+    public int AssemblyCapacity => _messageBuffer?.Length ?? 0;
 
     /// <summary>True between frames with no fragmented message pending: nothing is buffered.</summary>
     public bool IsIdle => _phase == Phase.Header && _headerCount == 0 && !_inMessage;
@@ -180,8 +183,6 @@ public sealed class MessageDecoder : IDisposable
                     _messageLength = 0;
                     _utf8.Reset();
                 }
-                if (!_frame.Opcode.IsControl())
-                    EnsureMessageCapacity(_messageLength + (int)_frame.PayloadLength);
             }
 
             var remaining = _frame.PayloadLength - _frameReceived;
@@ -198,6 +199,7 @@ public sealed class MessageDecoder : IDisposable
                 }
                 else
                 {
+                    EnsureMessageCapacity(_messageLength + chunk);
                     var target = _messageBuffer.AsSpan(_messageLength, chunk);
                     source.CopyTo(target);
                     if (_frame.Masked)
@@ -323,11 +325,15 @@ public sealed class MessageDecoder : IDisposable
         return DecodeStatus.ProtocolError;
     }
 
+    // Grows with the bytes that arrived, doubling (never from an announced length: a peer announcing 16 MiB and
+    // trickling bytes must not get 16 MiB of memory for it), capped at the message limit.
     private void EnsureMessageCapacity(int needed)
     {
         if (needed == 0 || (_messageBuffer is not null && _messageBuffer.Length >= needed))
             return;
-        var bigger = ArrayPool<byte>.Shared.Rent(needed);
+        const int smallest = 256;
+        var doubled = Math.Min((long)MaxMessageBytes, Math.Max(smallest, 2L * (_messageBuffer?.Length ?? 0)));
+        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Max(needed, doubled));
         if (_messageBuffer is not null)
         {
             _messageBuffer.AsSpan(0, _messageLength).CopyTo(bigger);
