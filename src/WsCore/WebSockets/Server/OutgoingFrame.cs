@@ -57,12 +57,20 @@ internal sealed class OutgoingFrame
     }
 
     /// <summary>Another queue holds the frame.</summary>
-    public void AddReference() => Interlocked.Increment(ref _references);
+    public void AddReference()
+    {
+        var now = Interlocked.Increment(ref _references);
+        // Referencing a frame already handed back to the pool would send whatever the pool puts in its buffer next.
+        System.Diagnostics.Debug.Assert(now > 1, "OutgoingFrame referenced after its last release");
+    }
 
     /// <summary>A holder is done with it; the last one returns the buffer to the pool and keeps the object for reuse.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) != 0)
+        var left = Interlocked.Decrement(ref _references);
+        // A release too many would return the buffer to the pool while another holder still sends from it.
+        System.Diagnostics.Debug.Assert(left >= 0, "OutgoingFrame released more often than referenced");
+        if (left != 0)
             return;
         var buffer = _buffer;
         _buffer = null;
