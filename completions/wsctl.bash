@@ -70,7 +70,7 @@ _wsctl_value_kind() {
     'flash|-b') echo 'text' ;;
     'flash|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
     'flash|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
-    'flash|--chip') echo 'choice auto esp32' ;;
+    'flash|--chip') echo 'choice auto esp32 esp32c3 esp32s2 esp32s3' ;;
     'flash|--flash-size') echo 'text' ;;
     'flash|--flash-mode') echo 'text' ;;
     'flash|--flash-freq') echo 'text' ;;

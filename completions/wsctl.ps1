@@ -61,7 +61,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'flash|-b' = 'text'
         'flash|--before' = 'choice default-reset default_reset no-reset no_reset'
         'flash|--after' = 'choice hard-reset hard_reset no-reset no_reset'
-        'flash|--chip' = 'choice auto esp32'
+        'flash|--chip' = 'choice auto esp32 esp32c3 esp32s2 esp32s3'
         'flash|--flash-size' = 'text'
         'flash|--flash-mode' = 'text'
         'flash|--flash-freq' = 'text'

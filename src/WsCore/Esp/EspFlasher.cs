@@ -44,6 +44,8 @@ public sealed class EspFlasher
         Connect(cancel);
         CheckImagesAreFor(Chip!, regions);
         PrepareFlash();
+        if (DetectedFlashSize is { } detected)
+            regions = WithBootloaderSize(regions, detected);
         var toWrite = new List<FlashRegion>(regions.Count);
         foreach (var region in regions)
         {
@@ -52,7 +54,8 @@ public sealed class EspFlasher
                 toWrite.Add(region);
         }
         // Regions skipped above are not rewritten, so no spill may be planned into them: plan only what is written.
-        var guards = WritePlanner.GuardRanges(toWrite, _options.FlashSize, GuardNeighbourhood);
+        var flashSize = _options.FlashSize ?? Flashing.FirmwareImage.ParseFlashSize(DetectedFlashSize!)!.Value;
+        var guards = WritePlanner.GuardRanges(toWrite, flashSize, GuardNeighbourhood);
         var before = guards.Select(ReadMd5).ToList();
         foreach (var write in WritePlanner.Plan(toWrite, Chip!.DeflateSpillWindow, data => Compress(data)))
         {
@@ -98,18 +101,93 @@ public sealed class EspFlasher
             throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected, but --chip says {expected.Name}",
                 $"use --chip auto, or connect the {expected.Name} board");
         if (!Chip.Supported)
-            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected; wsctl flash supports the ESP32 for now",
+            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected; wsctl flash does not write to it",
                 "use esptool or idf.py flash for this chip");
         _observer?.OnEvent(new FlashEvent(FlashEventKind.Connected, Message: Chip.Name));
+        if (_options.UsbJtagSerial && Chip.Watchdogs is { } watchdogs)
+            DisableWatchdogs(watchdogs);
         if (_options.Baud is { } baud && baud != 115200)
             ChangeBaud(baud);
     }
 
-    /// <summary>SPI_ATTACH then SPI_SET_PARAMS: both required by the ESP32 ROM before flash writes (§4 steps 5, 7).</summary>
+    /// <summary>The flash size read from the chip's JEDEC ID (with <c>FlashSize</c> null: detect), e.g. "4MB".</summary>
+    public string? DetectedFlashSize { get; private set; }
+
+    /// <summary>
+    /// SPI_ATTACH, the flash size (detected from the JEDEC ID when asked), then SPI_SET_PARAMS: attach and params
+    /// are required by the ROM before flash writes (§4 steps 5-7).
+    /// </summary>
     public void PrepareFlash()
     {
         Run(RomCommand.SpiAttach, RomPackets.Request(RomCommand.SpiAttach, RomPackets.SpiAttachPayload(0, rom: true)));
-        Run(RomCommand.SpiSetParams, RomPackets.Request(RomCommand.SpiSetParams, RomPackets.SpiSetParamsPayload(_options.FlashSize)));
+        var size = _options.FlashSize ?? DetectFlashSize();
+        Run(RomCommand.SpiSetParams, RomPackets.Request(RomCommand.SpiSetParams, RomPackets.SpiSetParamsPayload(size)));
+    }
+
+    private uint DetectFlashSize()
+    {
+        var jedec = ReadFlashId();
+        var name = Chips.FlashSizeFromJedec(jedec) ?? throw new WsCoreException(FailureKind.Device,
+            $"the flash chip's JEDEC ID 0x{jedec:X6} names no size wsctl knows",
+            "give the size (e.g. 4MB) instead of detect");
+        _logger.Information("Flash: JEDEC ID 0x{Id:X6}, {Size}", jedec, name);
+        DetectedFlashSize = name;
+        return Flashing.FirmwareImage.ParseFlashSize(name)!.Value;
+    }
+
+    /// <summary>
+    /// Reads the flash chip's JEDEC ID (command 0x9F, 24 bits) through the SPI controller's user-command registers,
+    /// as esptool's <c>run_spiflash_command</c> does: the ROM loader has no command of its own for it.
+    /// </summary>
+    public uint ReadFlashId()
+    {
+        var spi = Chip?.Spi ?? throw new WsCoreException(FailureKind.Device, $"reading the flash ID of {Chip?.Name ?? "this chip"} is not supported",
+            "give the flash size (e.g. 4MB) instead of detect");
+        const uint usrCommand = 1u << 31, usrMiso = 1u << 28, cmdUsr = 1u << 18, rdid = 0x9F;
+        var cmd = spi.Base;
+        var usr = spi.Base + spi.UsrOffset;
+        var usr2 = spi.Base + spi.Usr2Offset;
+        var oldUsr = ReadRegister(usr);
+        var oldUsr2 = ReadRegister(usr2);
+        WriteRegister(spi.Base + spi.MisoDlenOffset, 24 - 1);
+        WriteRegister(usr, usrCommand | usrMiso);
+        WriteRegister(usr2, (7u << 28) | rdid); // command length 8 bits, command 0x9F
+        WriteRegister(spi.Base + spi.W0Offset, 0);
+        WriteRegister(cmd, cmdUsr);
+        var done = false;
+        for (var i = 0; i < 10 && !done; i++)
+            done = (ReadRegister(cmd) & cmdUsr) == 0;
+        if (!done)
+            throw new WsCoreException(FailureKind.Device, "the SPI flash command did not complete", SyncHint);
+        var id = ReadRegister(spi.Base + spi.W0Offset) & 0xFFFFFF;
+        WriteRegister(usr, oldUsr);
+        WriteRegister(usr2, oldUsr2);
+        return id;
+    }
+
+    /// <summary>The bootloader's header says the flash size the chip has (as esptool's detect does).</summary>
+    private IReadOnlyList<FlashRegion> WithBootloaderSize(IReadOnlyList<FlashRegion> regions, string size) =>
+        regions.Select(r => r.IsImage && r.Offset == Chip!.BootloaderOffset
+            ? r with { Data = Flashing.FirmwareImage.PatchFlashParams(r.Data, Chip, "keep", size, "keep") }
+            : r).ToList();
+
+    /// <summary>WRITE_REG: value at address, whole word, no delay.</summary>
+    public void WriteRegister(uint address, uint value) =>
+        Run(RomCommand.WriteReg, RomPackets.Request(RomCommand.WriteReg, RomPackets.Words(address, value, 0xFFFFFFFF, 0)));
+
+    /// <summary>
+    /// Through its own USB-Serial/JTAG port, a C3 or S3 keeps its RTC watchdog and super watchdog running in the
+    /// loader, and they reset it mid-write: stop the one, let the other feed itself (esptool disable_watchdogs).
+    /// </summary>
+    private void DisableWatchdogs(WatchdogRegisters watchdogs)
+    {
+        WriteRegister(watchdogs.WdtProtect, WatchdogRegisters.WdtKey);
+        WriteRegister(watchdogs.WdtConfig0, 0);
+        WriteRegister(watchdogs.WdtProtect, 0);
+        WriteRegister(watchdogs.SwdProtect, WatchdogRegisters.SwdKey);
+        WriteRegister(watchdogs.SwdConf, ReadRegister(watchdogs.SwdConf) | WatchdogRegisters.SwdAutoFeed);
+        WriteRegister(watchdogs.SwdProtect, 0);
+        _logger.Debug("Watchdogs stopped (USB-Serial/JTAG)");
     }
 
     /// <summary>
@@ -269,7 +347,7 @@ public sealed class EspFlasher
 
     private void ChangeBaud(int baud)
     {
-        var sent = CorrectedBaud(baud, ReadRegister(0x3FF5F06C), ReadRegister(0x3FF5A010));
+        var sent = Chip!.ScalesBaudRate ? CorrectedBaud(baud, ReadRegister(0x3FF5F06C), ReadRegister(0x3FF5A010)) : (uint)baud;
         // Old baud 0: the ROM (unlike the stub) ignores it; the answer comes at the old rate.
         Run(RomCommand.ChangeBaudrate, RomPackets.Request(RomCommand.ChangeBaudrate, RomPackets.Words(sent, 0)));
         _rom.Transport.SetBaudRate(baud);

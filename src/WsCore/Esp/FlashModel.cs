@@ -66,8 +66,8 @@ public sealed record FlashSessionOptions
     /// <summary>A baud rate to switch to after SYNC, or null to stay at 115200.</summary>
     public int? Baud { get; init; }
 
-    /// <summary>The flash size in bytes for SPI_SET_PARAMS.</summary>
-    public uint FlashSize { get; init; } = 4 * 1024 * 1024;
+    /// <summary>The flash size in bytes for SPI_SET_PARAMS, or null to detect it from the flash chip's JEDEC ID.</summary>
+    public uint? FlashSize { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Whether the port is Espressif's USB-Serial/JTAG (its own reset sequence).</summary>
     public bool UsbJtagSerial { get; init; }

@@ -36,6 +36,9 @@ public sealed record FlashRequest
 /// <param name="Chip">The chip named by the build, if any.</param>
 public sealed record FlashPlan(IReadOnlyList<FlashRegion> Regions, uint FlashSizeBytes, string? Before, string? After, string? Chip)
 {
+    /// <summary>Whether the flash size is to be read from the chip (--flash-size detect): the flasher patches it in.</summary>
+    public bool DetectFlashSize { get; init; }
+
     /// <summary>One image of all regions from address 0, 0xFF in the gaps (like esptool merge-bin).</summary>
     public byte[] Merge()
     {
@@ -65,7 +68,7 @@ public static class FlashPlanner
     {
         request.Settings?.Validate();
         var files = new List<(string Name, uint Offset, string Path, string Field)>();
-        var imageOffsets = new HashSet<uint> { request.Chip.BootloaderOffset, DefaultAppOffset };
+        var imageOffsets = new HashSet<uint> { DefaultAppOffset };
         FlasherArgs? args = null;
         string? baseDir = null;
         if (request.Firmware is { } firmware)
@@ -90,18 +93,22 @@ public static class FlashPlanner
         foreach (var (offset, path) in request.Images)
             files.Add((Path.GetFileName(path), offset, path, "--image"));
 
+        // The chip the build is for (flasher_args.json names it) decides where its bootloader goes; else the caller's.
+        var chip = args?.Chip is { } named && Chips.ById(named) is { } known ? known : request.Chip;
+        imageOffsets.Add(chip.BootloaderOffset);
         var mode = (request.FlashMode ?? args?.FlashMode ?? "keep").ToLowerInvariant();
         var size = request.FlashSize ?? args?.FlashSize ?? "keep";
+        var detect = size.Equals("detect", StringComparison.OrdinalIgnoreCase);
         var freq = (request.FlashFreq ?? args?.FlashFreq ?? "keep").ToLowerInvariant();
         if (size.Equals("detect", StringComparison.OrdinalIgnoreCase))
-            size = "keep"; // wsctl does not probe the flash ID; the header keeps its size
+            size = "keep"; // the flasher reads the JEDEC ID once connected and patches the size then
         size = size.Equals("keep", StringComparison.OrdinalIgnoreCase) ? "keep" : size.ToUpperInvariant();
         if (mode != "keep" && !FirmwareImage.FlashModes.ContainsKey(mode))
             throw Invalid("--flash-mode", $"'{mode}' is not one of qio, qout, dio, dout, keep");
-        if (freq != "keep" && !request.Chip.FlashFrequencies.ContainsKey(freq))
-            throw Invalid("--flash-freq", $"'{freq}' is not one of {string.Join(", ", request.Chip.FlashFrequencies.Keys)}, keep");
-        if (size != "keep" && (!request.Chip.FlashSizes.ContainsKey(size) || FirmwareImage.ParseFlashSize(size) is null))
-            throw Invalid("--flash-size", $"'{size}' is not one of {string.Join(", ", request.Chip.FlashSizes.Keys)}, keep");
+        if (freq != "keep" && !chip.FlashFrequencies.ContainsKey(freq))
+            throw Invalid("--flash-freq", $"'{freq}' is not one of {string.Join(", ", chip.FlashFrequencies.Keys)}, keep");
+        if (size != "keep" && (!chip.FlashSizes.ContainsKey(size) || FirmwareImage.ParseFlashSize(size) is null))
+            throw Invalid("--flash-size", $"'{size}' is not one of {string.Join(", ", chip.FlashSizes.Keys)}, keep, detect");
         var flashBytes = size == "keep" ? 4u * 1024 * 1024 : FirmwareImage.ParseFlashSize(size)!.Value;
 
         var regions = new List<FlashRegion>();
@@ -117,12 +124,12 @@ public static class FlashPlanner
             var data = File.ReadAllBytes(path);
             // The bootloader and the app are ESP images: a file that is not one (a wrong path, a truncated
             // download, random bytes) would leave a board that does not boot.
-            var isImage = imageOffsets.Contains(offset) || offset == request.Chip.BootloaderOffset;
+            var isImage = imageOffsets.Contains(offset);
             if (isImage && !request.Force && FirmwareImage.Problem(data) is { } problem)
                 throw new WsCoreException(FailureKind.InvalidInput,
                     $"{field}: {path} is not an ESP image for 0x{offset:X}: {problem}", "--force writes it anyway");
-            if (offset == request.Chip.BootloaderOffset)
-                data = FirmwareImage.PatchFlashParams(data, request.Chip, mode, size, freq);
+            if (offset == chip.BootloaderOffset)
+                data = FirmwareImage.PatchFlashParams(data, chip, mode, size, freq);
             regions.Add(new FlashRegion(name, offset, data) { IsImage = isImage });
         }
 
@@ -148,7 +155,7 @@ public static class FlashPlanner
         foreach (var region in regions)
             if (region.End > flashBytes)
                 throw Invalid("--flash-size", $"{region.Name} ends at 0x{region.End:X}, past the end of a 0x{flashBytes:X}-byte flash");
-        return new FlashPlan(regions, flashBytes, args?.Before, args?.After, args?.Chip);
+        return new FlashPlan(regions, flashBytes, args?.Before, args?.After, args?.Chip) { DetectFlashSize = detect };
     }
 
     /// <summary>

@@ -39,12 +39,13 @@ public static class FlashCommand
     }.OnlyFrom("hard-reset", "no-reset", "hard_reset", "no_reset");
     private static readonly Option<string> ChipOption = new Option<string>("--chip")
     {
-        Description = "The chip to expect: esp32, or auto to detect it.",
+        Description = "The chip to expect: esp32, esp32s2, esp32s3, esp32c3, or auto to detect it.",
         DefaultValueFactory = _ => "auto",
-    }.OnlyFrom("auto", "esp32");
+    }.OnlyFrom("auto", "esp32", "esp32s2", "esp32s3", "esp32c3");
     private static readonly Option<string?> FlashSizeOption = new("--flash-size")
     {
-        Description = "Flash size (1MB, 2MB, 4MB, 8MB, 16MB) or keep. Default: the build's setting, else keep (4MB assumed for checks).",
+        Description = "Flash size (1MB, 2MB, 4MB, 8MB, 16MB), detect (read the flash chip's JEDEC ID once connected), or keep. " +
+            "Default: the build's setting, else keep (4MB assumed for checks).",
         HelpName = "SIZE",
     };
     private static readonly Option<string?> FlashModeOption = new("--flash-mode")
@@ -170,8 +171,10 @@ public static class FlashCommand
         var baud = parse.GetValue(BaudOption);
         if (baud is { } b && b is < 9600 or > 5_000_000)
             throw Invalid("--baud", $"{b} is not a usable baud rate (9600-5000000)");
+        var expectedChip = parse.GetValue(ChipOption) is { } chipId and not "auto" ? Chips.ById(chipId) : null;
         var plan = FlashPlanner.Create(new FlashRequest
         {
+            Chip = expectedChip ?? Chips.Esp32,
             Firmware = firmware,
             Images = images,
             Settings = settings,
@@ -180,8 +183,10 @@ public static class FlashCommand
             FlashFreq = parse.GetValue(FlashFreqOption),
             Force = parse.GetValue(ForceOption),
         });
-        if (plan.Chip is { } buildChip && Chips.ById(buildChip) is { Supported: false } other)
-            throw Invalid("--firmware", $"the build is for {other.Name}; wsctl flash supports the ESP32 for now");
+        if (plan.Chip is { } buildChip && Chips.ById(buildChip) is null)
+            throw Invalid("--firmware", $"the build is for {buildChip}, which wsctl flash does not know (esp32, esp32s2, esp32s3, esp32c3)");
+        if (plan.Chip is { } forChip && expectedChip is not null && !string.Equals(forChip, expectedChip.Id, StringComparison.OrdinalIgnoreCase))
+            throw Invalid("--chip", $"the build is for {forChip}, not {expectedChip.Id}");
         var nvsOut = parse.GetValue(NvsOutOption);
         if (nvsOut is not null && settings is null)
             throw Invalid("--nvs-out", "needs --ssid (and --pass) to have something to write");
@@ -219,9 +224,9 @@ public static class FlashCommand
                 Before = before,
                 After = after,
                 Baud = baud,
-                FlashSize = plan.FlashSizeBytes,
+                FlashSize = plan.DetectFlashSize ? null : plan.FlashSizeBytes,
                 UsbJtagSerial = usbJtag,
-                ExpectedChip = parse.GetValue(ChipOption) == "esp32" ? Chips.Esp32 : null,
+                ExpectedChip = expectedChip,
                 Force = parse.GetValue(ForceOption),
             }, logger, observer);
             flasher.FlashAll(plan.Regions, cancel);

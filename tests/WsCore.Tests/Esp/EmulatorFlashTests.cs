@@ -14,13 +14,42 @@ public class EmulatorFlashTests
 {
     private static FlashSessionOptions NoReset => new() { Before = BeforeReset.NoReset, After = AfterReset.NoReset };
 
-    private static byte[] RunOnEsp32(byte[] before, IReadOnlyList<FlashRegion> regions, Func<int, int>? viaProxy = null)
+    private static byte[] RunOnEsp32(byte[] before, IReadOnlyList<FlashRegion> regions, Func<int, int>? viaProxy = null) =>
+        RunOn("esp32", before, regions, NoReset, viaProxy).Flash;
+
+    private static (byte[] Flash, EspFlasher Flasher) RunOn(string chip, byte[] before, IReadOnlyList<FlashRegion> regions,
+        FlashSessionOptions options, Func<int, int>? viaProxy = null)
     {
-        using var emulator = EspEmulator.Start("esp32", before);
+        using var emulator = EspEmulator.Start(chip, before);
         var port = viaProxy?.Invoke(emulator.Port) ?? emulator.Port;
+        EspFlasher flasher;
         using (var transport = TcpSerialTransport.Connect("127.0.0.1", port))
-            new EspFlasher(transport, NoReset).FlashAll(regions);
-        return emulator.StopAndReadFlash();
+        {
+            flasher = new EspFlasher(transport, options);
+            flasher.FlashAll(regions);
+        }
+        return (emulator.StopAndReadFlash(), flasher);
+    }
+
+    [Esp32EmulatorFact]
+    public void FlashSizeDetect_ReadsTheEmulatedFlashId()
+    {
+        using var fw = new FirmwareFixture(appSize: 16 * 1024, flashSize: "detect");
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir });
+        var (_, flasher) = RunOn("esp32", FlashExpectations.UsedChip(15)[..EspEmulator.FlashSize], plan.Regions, NoReset with { FlashSize = null });
+        Assert.Equal("4MB", flasher.DetectedFlashSize);
+    }
+
+    [Esp32C3EmulatorFact]
+    public void C3_FullBuildAndCredentials_ThroughTheRealC3Rom_OnlyTheRegionsChange()
+    {
+        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: Chips.Esp32C3);
+        var before = FlashExpectations.UsedChip(16)[..EspEmulator.FlashSize];
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
+        Assert.Equal(0u, plan.Regions[0].Offset); // the C3's bootloader lives at 0x0
+        var (after, flasher) = RunOn("esp32c3", before, plan.Regions, NoReset);
+        Assert.Equal(Chips.Esp32C3, flasher.Chip);
+        FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), after);
     }
 
     [Esp32EmulatorFact]

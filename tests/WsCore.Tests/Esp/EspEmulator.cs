@@ -137,6 +137,18 @@ public sealed class Esp32EmulatorFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A [Fact] that runs only where Espressif's QEMU for the ESP32-C3 is found.</summary>
+public sealed class Esp32C3EmulatorFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Reason = new(() => EspEmulator.SkipReason("esp32c3"));
+
+    public Esp32C3EmulatorFactAttribute()
+    {
+        if (Reason.Value is { } reason)
+            Skip = reason;
+    }
+}
+
 /// <summary>
 /// Emulator tests run alone, after the parallel ones: QEMU paces the UART in real time, and a starved guest loses
 /// bytes the way a noisy cable does, which is not what these tests are about.

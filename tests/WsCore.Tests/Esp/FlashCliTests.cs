@@ -192,12 +192,18 @@ public class FlashCliTests
     }
 
     [Fact]
-    public async Task UnsupportedChip_Exit10_SaysWhichChip()
+    public async Task LaterChip_CredentialsFlashed_ExpectedChipMismatch_Exit10()
     {
-        using var sim = new RomSimulator(magic: 0x9);
-        var result = await WsctlProcess.RunAsync(Device(sim, "--ssid", "MyNet", "--pass", Secret));
-        Assert.Equal(10, result.ExitCode);
-        Assert.Contains("ESP32-S3 detected; wsctl flash supports the ESP32 for now", result.Stderr);
+        using (var s3 = new RomSimulator(chip: Chips.Esp32S3))
+        {
+            var result = await WsctlProcess.RunAsync(Device(s3, "--ssid", "MyNet", "--pass", Secret));
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Contains("ESP32-S3", result.Stdout);
+        }
+        using var esp32 = new RomSimulator();
+        var mismatch = await WsctlProcess.RunAsync(Device(esp32, "--ssid", "MyNet", "--pass", Secret, "--chip", "esp32c3"));
+        Assert.Equal(10, mismatch.ExitCode);
+        Assert.Contains("ESP32 detected, but --chip says ESP32-C3", mismatch.Stderr);
     }
 
     [Fact]

@@ -11,29 +11,32 @@ namespace WsCore.Tests.Esp;
 /// </summary>
 public sealed class FirmwareFixture : IDisposable
 {
-    public FirmwareFixture(int appSize = 48 * 1024, uint nvsOffset = 0x9000, uint nvsSize = 0x6000, string afterSpelling = "hard_reset")
+    public FirmwareFixture(int appSize = 48 * 1024, uint nvsOffset = 0x9000, uint nvsSize = 0x6000, string afterSpelling = "hard_reset",
+        ChipDescriptor? chip = null, string flashSize = "4MB")
     {
+        chip ??= Chips.Esp32;
+        var bootloaderOffset = $"0x{chip.BootloaderOffset:X}";
         Directory.CreateDirectory(Path.Combine(Dir, "bootloader"));
         Directory.CreateDirectory(Path.Combine(Dir, "partition_table"));
-        Bootloader = BuildImage(hashAppended: true);
+        Bootloader = BuildImage(hashAppended: true, chipId: chip.ImageChipId);
         PartitionTable = BuildPartitionTable(nvsOffset, nvsSize);
-        App = BuildApp(appSize);
+        App = BuildApp(appSize, chip.ImageChipId);
         File.WriteAllBytes(Path.Combine(Dir, "bootloader", "bootloader.bin"), Bootloader);
         File.WriteAllBytes(Path.Combine(Dir, "partition_table", "partition-table.bin"), PartitionTable);
         File.WriteAllBytes(Path.Combine(Dir, "app.bin"), App);
         File.WriteAllText(Path.Combine(Dir, "flasher_args.json"), $$"""
             {
-              "write_flash_args": ["--flash_mode", "dio", "--flash_size", "4MB", "--flash_freq", "40m"],
-              "flash_settings": {"flash_mode": "dio", "flash_size": "4MB", "flash_freq": "40m"},
+              "write_flash_args": ["--flash_mode", "dio", "--flash_size", "{{flashSize}}", "--flash_freq", "40m"],
+              "flash_settings": {"flash_mode": "dio", "flash_size": "{{flashSize}}", "flash_freq": "40m"},
               "flash_files": {
-                "0x1000": "bootloader/bootloader.bin",
+                "{{bootloaderOffset}}": "bootloader/bootloader.bin",
                 "0x10000": "app.bin",
                 "0x8000": "partition_table/partition-table.bin"
               },
-              "bootloader": {"offset": "0x1000", "file": "bootloader/bootloader.bin", "encrypted": "false"},
+              "bootloader": {"offset": "{{bootloaderOffset}}", "file": "bootloader/bootloader.bin", "encrypted": "false"},
               "app": {"offset": "0x10000", "file": "app.bin", "encrypted": "false"},
               "partition-table": {"offset": "0x8000", "file": "partition_table/partition-table.bin", "encrypted": "false"},
-              "extra_esptool_args": {"after": "{{afterSpelling}}", "before": "default_reset", "stub": true, "chip": "esp32"}
+              "extra_esptool_args": {"after": "{{afterSpelling}}", "before": "default_reset", "stub": true, "chip": "{{chip.Id}}"}
             }
             """);
     }
@@ -46,12 +49,12 @@ public sealed class FirmwareFixture : IDisposable
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 
     /// <summary>A valid ESP32 image: header (DIO, 1MB, 40m), 2 segments, padding, checksum, optional SHA-256.</summary>
-    public static byte[] BuildImage(bool hashAppended, byte mode = 2, byte sizeFreq = 0x00)
+    public static byte[] BuildImage(bool hashAppended, byte mode = 2, byte sizeFreq = 0x00, ushort chipId = 0)
     {
         var image = new List<byte> { 0xE9, 2, mode, sizeFreq };
         image.AddRange(BitConverter.GetBytes(0x40080400u));
         // extended header: wp_pin, 3 drive bytes, chip_id u16, min_rev, min_rev_full u16, max_rev_full u16, 4 reserved, hash_appended
-        image.AddRange([0xEE, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0, (byte)(hashAppended ? 1 : 0)]);
+        image.AddRange([0xEE, 0, 0, 0, (byte)chipId, (byte)(chipId >> 8), 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0, (byte)(hashAppended ? 1 : 0)]);
         byte checksum = 0xEF;
         foreach (var (addr, len) in new[] { (0x3FFF0000u, 20), (0x40078000u, 301) })
         {

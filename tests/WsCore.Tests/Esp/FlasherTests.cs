@@ -151,12 +151,61 @@ public class FlasherTests
     }
 
     [Fact]
-    public void Connect_UnsupportedChip_RefusedByName()
+    public void Connect_S2_DetectedByMagicAfterItsShortSecurityInfo()
     {
         using var sim = new RomSimulator(magic: 0x000007C6);
         using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
-        var e = Assert.Throws<WsCoreException>(() => new EspFlasher(transport, NoReset).Connect());
-        Assert.Equal("ESP32-S2 detected; wsctl flash supports the ESP32 for now", e.Message);
+        var flasher = new EspFlasher(transport, NoReset);
+        flasher.Connect();
+        Assert.Equal(Chips.Esp32S2, flasher.Chip);
+    }
+
+    public static TheoryData<string> LaterChips() => ["esp32s2", "esp32s3", "esp32c3"];
+
+    [Theory]
+    [MemberData(nameof(LaterChips))]
+    public void FlashAll_BuildForALaterChip_BootloaderAtItsOffset_FiveWordBegin_FlashMatches(string chipId)
+    {
+        var chip = Chips.ById(chipId)!;
+        using var fw = new FirmwareFixture(chip: chip);
+        using var sim = new RomSimulator(chip: chip);
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
+        Assert.Equal(chip.BootloaderOffset, plan.Regions[0].Offset);
+        Flash(sim, plan.Regions);
+        Assert.Equal(FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))), sim.Flash);
+        Assert.All(sim.Requests.Where(r => r.Op is 0x02 or 0x10), r => Assert.Equal(20, r.Data.Length));
+        if (chip.DeflateSpillWindow == 0)
+            Assert.DoesNotContain((byte)0x02, sim.Ops); // no spill: everything compressed, the NVS too
+    }
+
+    [Fact]
+    public void FlashAll_FlashSizeDetect_ReadsTheJedecIdAndPatchesTheBootloader()
+    {
+        using var fw = new FirmwareFixture(flashSize: "detect");
+        using var sim = new RomSimulator { JedecId = 0x174020 }; // capacity 0x17: 8 MB
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir });
+        Assert.True(plan.DetectFlashSize);
+        using (var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port))
+        {
+            var flasher = new EspFlasher(transport, NoReset with { FlashSize = null });
+            flasher.FlashAll(plan.Regions);
+            Assert.Equal("8MB", flasher.DetectedFlashSize);
+        }
+        sim.WaitIdle(TimeSpan.FromSeconds(10));
+        Assert.Equal(RomPackets.SpiSetParamsPayload(8 * 1024 * 1024), sim.Requests.First(r => r.Op == 0x0B).Data);
+        Assert.Equal(0x30, sim.Flash[0x1000 + 3] & 0xF0); // header byte 3: size nibble 8MB
+    }
+
+    [Fact]
+    public void Connect_UsbJtagSerialC3_StopsTheWatchdogs()
+    {
+        using var sim = new RomSimulator(chip: Chips.Esp32C3);
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
+        new EspFlasher(transport, NoReset with { UsbJtagSerial = true }).Connect();
+        var watchdogs = Chips.Esp32C3.Watchdogs!;
+        Assert.Equal(0u, sim.Registers[watchdogs.WdtConfig0]);
+        Assert.Equal(WatchdogRegisters.SwdAutoFeed, sim.Registers[watchdogs.SwdConf] & WatchdogRegisters.SwdAutoFeed);
+        Assert.Equal(0u, sim.Registers[watchdogs.WdtProtect]); // locked again
     }
 
     [Fact]

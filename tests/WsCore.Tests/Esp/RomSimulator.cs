@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
+using WsCore.Esp;
+
 namespace WsCore.Tests.Esp;
 
 /// <summary>Faults the simulator can inject at the Nth data packet (FLASH_DATA or FLASH_DEFL_DATA, counted from 1).</summary>
@@ -42,9 +44,11 @@ public sealed class RomSimulator : IDisposable
     private volatile bool _stopping;
     private Socket? _client;
 
-    public RomSimulator(uint magic = 0x00F01D83)
+    public RomSimulator(uint magic = 0x00F01D83, ChipDescriptor? chip = null)
     {
-        Magic = magic;
+        Chip = chip ?? Chips.ByMagic(magic) ?? Chips.Esp32;
+        Magic = chip?.MagicValues[0] ?? magic;
+        DeflateSpillWindow = Chip.DeflateSpillWindow;
         Flash.AsSpan().Fill(0xFF);
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
@@ -56,6 +60,12 @@ public sealed class RomSimulator : IDisposable
     public int Port { get; }
     public string Url => $"socket://127.0.0.1:{Port}";
     public uint Magic { get; }
+    /// <summary>The chip whose ROM this one plays: FLASH_BEGIN words, GET_SECURITY_INFO, spill, SPI registers.</summary>
+    public ChipDescriptor Chip { get; }
+    /// <summary>What the flash chip answers to RDID (0x9F): manufacturer, type, capacity (0x16: 4 MB).</summary>
+    public uint JedecId { get; set; } = 0x164020;
+    /// <summary>Registers written with WRITE_REG (address → value).</summary>
+    public Dictionary<uint, uint> Registers { get; } = [];
     public byte[] Flash { get; } = new byte[FlashSize];
     /// <summary>Bytes received from the host, SLIP framing included.</summary>
     public long BytesReceived { get; private set; }
@@ -71,7 +81,7 @@ public sealed class RomSimulator : IDisposable
     /// Espressif's QEMU with the real ROM, for n a multiple of 32 KiB too). The ROM programs stale window bytes and
     /// programming only clears bits; the simulator programs zeros, which any check must catch the same. 0: no spill.
     /// </summary>
-    public int DeflateSpillWindow { get; set; } = 32 * 1024;
+    public int DeflateSpillWindow { get; set; }
 
     /// <summary>When set, unsupported commands are answered with this op instead of the request's.</summary>
     public byte? UnsupportedReplyOp { get; set; }
@@ -244,14 +254,35 @@ public sealed class RomSimulator : IDisposable
                         Reply(op, 0x20120707, [], 0);
                     return;
                 case 0x0A: // READ_REG
-                    value = BinaryPrimitives.ReadUInt32LittleEndian(data) switch
                     {
-                        0x40001000 => sim.Magic,
-                        0x3FF5F06C => 1030u << 7,     // RTC calibration: cali 1030
-                        0x3FF5A010 => 0x64u,          // eFuse BLK0 word 4: ck8m 100 (ROM clock estimate 40.23 MHz)
-                        _ => 0,
-                    };
+                        var address = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                        value = address switch
+                        {
+                            0x40001000 => sim.Magic,
+                            0x3FF5F06C => 1030u << 7,     // RTC calibration: cali 1030
+                            0x3FF5A010 => 0x64u,          // eFuse BLK0 word 4: ck8m 100 (ROM clock estimate 40.23 MHz)
+                            _ => sim.Registers.GetValueOrDefault(address),
+                        };
+                        break;
+                    }
+                case 0x09: // WRITE_REG: address, value, mask, delay (16-byte groups)
+                    if (size % 16 != 0)
+                    {
+                        error = 0x05;
+                        break;
+                    }
+                    for (var at = 0; at < size; at += 16)
+                        WriteRegister(BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at)), BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 4)));
                     break;
+                case 0x14 when sim.Chip.SecurityInfoChipId is not null || sim.Chip == Chips.Esp32S2: // GET_SECURITY_INFO
+                    {
+                        // flags u32, flash_crypt_cnt u8, 7 key purposes; S3/C3 and later: chip id u32, API version u32.
+                        var info = new byte[sim.Chip.SecurityInfoChipId is null ? 12 : 20];
+                        if (sim.Chip.SecurityInfoChipId is { } id)
+                            BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(12), id);
+                        payload = info;
+                        break;
+                    }
                 case 0x0D: // SPI_ATTACH: the ESP32 ROM takes 8 bytes
                     if (size != 8)
                         error = 0x05;
@@ -270,8 +301,8 @@ public sealed class RomSimulator : IDisposable
                     else
                         sim.RequestedBaud = BinaryPrimitives.ReadUInt32LittleEndian(data);
                     break;
-                case 0x02 or 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN: exactly 4 words on the ESP32 ROM
-                    error = size != 16 ? (byte)0x05 : !_attached || !_paramsSet ? (byte)0x06 : Begin(op == 0x10, data);
+                case 0x02 or 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN: exactly 4 words on the ESP32 ROM, 5 on later ones
+                    error = size != 4 * sim.Chip.FlashBeginWords ? (byte)0x05 : !_attached || !_paramsSet ? (byte)0x06 : Begin(op == 0x10, data);
                     break;
                 case 0x03 or 0x11:
                     error = DataBlock(op == 0x11, data, checksum);
@@ -293,6 +324,17 @@ public sealed class RomSimulator : IDisposable
             if (fault == RomFault.MissingResponse)
                 return;
             Reply(op, value, payload, error, garble: fault == RomFault.GarbledEscape, drop: fault == RomFault.DropResponseBytes);
+        }
+
+        // The SPI controller's user command, as far as RDID goes: writing USR to CMD runs the command in USR2.
+        private void WriteRegister(uint address, uint value)
+        {
+            sim.Registers[address] = value;
+            if (sim.Chip.Spi is not { } spi || address != spi.Base || (value & (1u << 18)) == 0)
+                return;
+            if ((sim.Registers.GetValueOrDefault(spi.Base + spi.Usr2Offset) & 0xFF) == 0x9F)
+                sim.Registers[spi.Base + spi.W0Offset] = sim.JedecId;
+            sim.Registers[spi.Base] = 0; // done at once
         }
 
         private byte Begin(bool deflate, byte[] data)
