@@ -80,7 +80,8 @@ if [[ -x $exe ]] && command -v valgrind >/dev/null; then
   err="$out/valgrind.stderr"
   : >"$err" # truncate now: the port is read from this file, never from a previous run's copy
   valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect -q \
-    "$exe" --port 0 --echo --counter-interval-ms 200 --max-clients 4 --max-message 65536 \
+    "$exe" --port 0 --echo --counter-interval-ms 200 --max-clients 4 --max-message 65536 --rx-budget 98304 \
+    --allow-origin http://allowed.example \
     >"$out/valgrind.stdout" 2>"$err" &
   vpid=$!
   port=""

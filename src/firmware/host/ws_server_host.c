@@ -1,8 +1,12 @@
 /*
  * ws_server_host.c - the firmware's server and app loop as a Linux program, for tests and conformance suites.
  *
- *   ws_server_host --port P [--max-clients N] [--max-message BYTES] [--counter-interval-ms MS]
- *                  [--ping-interval-ms MS] [--echo]
+ *   ws_server_host --port P [--max-clients N] [--max-message BYTES] [--rx-budget BYTES]
+ *                  [--allow-origin LIST] [--counter-interval-ms MS] [--ping-interval-ms MS] [--echo]
+ *
+ * --rx-budget is the receive budget of all clients together (default: the build's, 98304 like the device, raised
+ * to max-message + 1 when that is larger, so a big --max-message alone works); --allow-origin turns the Origin
+ * allow-list on (comma-separated; "*" = any), overriding the build's.
  *
  * Prints "listening on port N" on stderr once it listens, each received message as one line on stdout.
  * SIGINT/SIGTERM: close 1001 to every client, then exit 0.
@@ -22,8 +26,8 @@ static volatile bool g_stop;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ws_server_host --port P [--max-clients N] [--max-message BYTES] "
-                 "[--counter-interval-ms MS] [--ping-interval-ms MS] [--echo]\n");
+    fprintf(out, "usage: ws_server_host --port P [--max-clients N] [--max-message BYTES] [--rx-budget BYTES] "
+                 "[--allow-origin LIST] [--counter-interval-ms MS] [--ping-interval-ms MS] [--echo]\n");
 }
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -46,6 +50,8 @@ int main(int argc, char **argv)
     ws_app_config_t cfg;
     ws_app_config_defaults(&cfg);
     bool echo = false, have_port = false;
+    uint32_t rx_budget = 0;
+    const char *origins = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint32_t v = 0;
@@ -69,6 +75,10 @@ int main(int argc, char **argv)
             cfg.max_clients = (uint8_t)v;
         } else if (strcmp(a, "--max-message") == 0 && parse_u32(val, 64u * 1024u * 1024u, &v) && v > 0) {
             cfg.max_message = v;
+        } else if (strcmp(a, "--rx-budget") == 0 && parse_u32(val, UINT32_MAX - 1u, &v) && v > 0) {
+            rx_budget = v;
+        } else if (strcmp(a, "--allow-origin") == 0) {
+            origins = val;
         } else if (strcmp(a, "--counter-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v)) {
             cfg.counter_interval_ms = v;
         } else if (strcmp(a, "--ping-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v) && v > 0) {
@@ -93,7 +103,16 @@ int main(int argc, char **argv)
 
     ws_server_cfg_t scfg;
     ws_app_server_cfg(&cfg, &scfg);
+    if (rx_budget == 0) {
+        rx_budget = cfg.max_message < WS_SERVER_DEFAULT_RX_BUDGET ? WS_SERVER_DEFAULT_RX_BUDGET : cfg.max_message + 1u;
+    }
+    scfg.rx_budget = rx_budget;
+    scfg.allowed_origins = origins;
     ws_err_t err = ws_server_init(&scfg);
+    if (err == WS_ERR_ARG) {
+        fprintf(stderr, "ws_server_host: --rx-budget must be larger than --max-message\n");
+        return 2;
+    }
     if (err != WS_OK) {
         fprintf(stderr, "ws_server_host: cannot start the server on port %u (error %d)\n", (unsigned)cfg.port,
                 (int)err);

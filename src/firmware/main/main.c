@@ -180,6 +180,10 @@ void app_main(void)
     /* Control loop: the server follows the station's address; reconnects back off exponentially. */
     ws_server_cfg_t scfg;
     ws_app_server_cfg(&s_cfg, &scfg);
+    if (scfg.max_message >= WS_SERVER_DEFAULT_RX_BUDGET) {
+        ESP_LOGE(TAG, "WSCTL_MAX_MESSAGE (%u) must be below WS_SERVER_RX_BUDGET (%u): the server will not start",
+                 (unsigned)scfg.max_message, (unsigned)WS_SERVER_DEFAULT_RX_BUDGET);
+    }
     uint32_t backoff_ms = BACKOFF_MIN_MS;
     bool running = false;
     for (;;) {

@@ -1,7 +1,10 @@
 /*
- * libFuzzer target: one connection's whole state machine (handshake, frames, pings, close, timers, send queue)
- * driven by the input. Byte 0 picks the chunk size, byte 1 the send-queue length and whether the table is full;
- * the rest is what the "peer" sends. Between chunks the clock advances and part of the output is "written".
+ * libFuzzer target: one connection's whole state machine (handshake, Origin allow-list, frames, pings, close,
+ * answers before the close, the receive budget, timers, send queue) driven by the input. Byte 0 picks the chunk
+ * size; byte 1 the send-queue length (bits 0-2), a receive budget smaller than the maximum message (bit 4), the
+ * application answering each message late (bit 5: the close waits in FINISHING), an Origin allow-list (bit 6) and
+ * whether the table is full (bit 7); the rest is what the "peer" sends. Between chunks the clock advances and part
+ * of the output is "written".
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,12 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     size_t chunk = (size_t)data[0] + 1u;
+    ws_budget_t budget;
+    ws_budget_init(&budget, 1500);
+    bool answers = (data[1] & 0x20u) != 0;
     ws_conn_limits_t lim = {.max_message = 2048,
                             .send_queue_len = (uint32_t)(data[1] & 7u) + 1u,
                             .ping_interval_ms = 50,
                             .close_timeout_ms = 100,
                             .handshake_timeout_ms = 100,
-                            .retry_after_s = 1};
+                            .retry_after_s = 1,
+                            .rx_budget = (data[1] & 0x10u) != 0 ? &budget : NULL,
+                            .allowed_origins =
+                                (data[1] & 0x40u) != 0 ? "http://a.example, https://b.example:8443" : NULL,
+                            .answer_timeout_ms = answers ? 60u : 0u};
     bool can_open = (data[1] & 0x80u) == 0;
     data += 2;
     size -= 2;
@@ -45,10 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             off += used;
             if (msg.type == WS_READ_MESSAGE) {
                 free(msg.data);
+                c.answer_pending = answers; /* as the server does when the application reads with ws_recv */
             }
         }
         pos += n;
         now += 17;
+        if (c.state == WS_CONN_FINISHING && (pos / chunk) % 3u == 0u) {
+            ws_buf_t *b = ws_buf_new_frame(WS_OPCODE_TEXT, (const uint8_t *)"answer", 6);
+            ws_conn_send(&c, &lim, &stats, b, now);
+            ws_buf_unref(b);
+            ws_conn_answered(&c, &lim, now);
+        }
         size_t len;
         if (ws_sendq_peek(&c.sendq, &len) != NULL) {
             ws_sendq_advance(&c.sendq, len / 2u + 1u); /* a socket that takes about half */
@@ -56,7 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ws_conn_tick(&c, &lim, &stats, now)) {
             break;
         }
+        if (budget.used > budget.limit + WS_BUDGET_RESERVE) {
+            abort();
+        }
     }
     ws_conn_release(&c);
+    if (budget.used != 0) {
+        abort(); /* every charge was given back */
+    }
     return 0;
 }

@@ -1,4 +1,8 @@
-/* libFuzzer target: the incremental frame reader, fed the input in pieces whose sizes come from the input. */
+/*
+ * libFuzzer target: the incremental frame reader, fed the input in pieces whose sizes come from the input. The
+ * reader's budget (3000 bytes) is below its maximum message (4096), so both 1008 and 1009 are reachable; the
+ * budget's accounting must come back to zero and never pass the limit by more than one reserve.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[0] + 1u;
     data++;
     size--;
+    ws_budget_t budget;
+    ws_budget_init(&budget, 3000);
     ws_reader_t r;
-    ws_reader_init(&r, 4096);
+    ws_reader_init(&r, 4096, &budget);
     size_t pos = 0;
     while (pos < size) {
         size_t n = size - pos < chunk ? size - pos : chunk;
@@ -29,6 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* no progress would loop forever */
             }
             off += used;
+            if (budget.used > budget.limit + WS_BUDGET_RESERVE || budget.used != r.msg_cap) {
+                abort(); /* the charge is exactly the buffer being reassembled */
+            }
             if (ev.type == WS_READ_MESSAGE) {
                 if (ev.data[ev.len] != 0) {
                     abort();
@@ -39,5 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += n;
     }
     ws_reader_free(&r);
+    if (budget.used != 0) {
+        abort();
+    }
     return 0;
 }

@@ -1,4 +1,5 @@
-/* libFuzzer target: the handshake parser and the response writers. */
+/* libFuzzer target: the handshake parser, the Origin allow-list check and the response writers. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == WS_HTTP_UPGRADE) {
         if (req.request_len > size || strlen(req.accept) != WS_HTTP_ACCEPT_LEN ||
             ws_http_write_101(out, sizeof(out), req.accept) == 0) {
+            abort();
+        }
+        if ((req.origin == NULL) != (req.origin_count == 0) ||
+            (req.origin != NULL && (req.origin < buf || req.origin + req.origin_len > buf + req.request_len))) {
+            abort(); /* the Origin value lies inside the request */
+        }
+        bool listed = ws_http_origin_allowed("http://a.example, HTTPS://B.example:8443 ,", req.origin, req.origin_len);
+        if (req.origin == NULL && !listed) {
+            abort(); /* no Origin: always allowed */
+        }
+        if (!ws_http_origin_allowed("*", req.origin, req.origin_len) ||
+            (req.origin != NULL && ws_http_origin_allowed("", req.origin, req.origin_len))) {
+            abort();
+        }
+        if (!listed && ws_http_write_error(out, sizeof(out), 403, 0) == 0) {
             abort();
         }
     } else if (r == WS_HTTP_REJECT) {

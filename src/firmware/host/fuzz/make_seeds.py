@@ -47,6 +47,15 @@ FRAME = {
     "top_bit_len": b"\x05" + bytes([0x81, 0xFF]) + b"\x80" + b"\x00" * 7 + K,
     "pong": b"\x05" + m(10, b"pong"),
     "empty_text": b"\x05" + m(1, b""),
+    # fail fast on UTF-8 (Autobahn 6.4.x): the bad byte in an unfinished fragment, a code point cut between fragments
+    "utf8_fail_fast_fragment": b"\x03" + m(1, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", fin=False)
+                               + m(0, b"\xf4\x90\x80\x80", fin=False) + m(0, b"edited"),
+    "utf8_surrogate_split": b"\x00" + m(1, b"ok\xed", fin=False) + m(0, b"\xa0\x80"),
+    "utf8_4byte_split3": b"\x01" + m(1, b"\xf0", fin=False) + m(0, b"\x9f\x98", fin=False) + m(0, b"\x80"),
+    # memory follows the bytes: a big announced frame that trickles, and one that passes the target's 3000-byte budget
+    "announce_big_trickle": b"\x10" + m(2, b"t" * 4000)[:8 + 600],
+    "over_budget": b"\xff" + m(2, b"o" * 3500),
+    "fragments_over_budget": b"\x7f" + m(1, b"f" * 1500, fin=False) + m(0, b"g" * 1600),
 }
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -66,11 +75,19 @@ HTTP = {
     "pipelined": GOOD + "\x81\x85abcd",
     "garbage": "\r\n\r\n",
     "colonless": "GET / HTTP/1.1\r\nHost\r\n\r\n",
+    # Origin allow-list (RFC 6455 10.2): listed in another case, unlisted, repeated, absent
+    "origin_listed_case": GOOD.replace("Origin: http://example.com", "Origin: HTTP://A.Example"),
+    "origin_unlisted": GOOD.replace("Origin: http://example.com", "Origin: http://evil.example"),
+    "origin_repeated": GOOD.replace("Origin: http://example.com", "Origin: http://a.example\r\norigin: http://b.example"),
+    "origin_absent": GOOD.replace("Origin: http://example.com\r\n", ""),
 }
 
 REQ = (b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-# conn: byte 0 = chunk size - 1, byte 1 = send queue length - 1 (bits 0-2) and "table full" (bit 7), then traffic.
+# conn: byte 0 = chunk size - 1, byte 1 = send queue length - 1 (bits 0-2), receive budget (bit 4), late answers
+# (bit 5), Origin allow-list (bit 6), "table full" (bit 7); then traffic.
+REQ_ORIGIN = REQ.replace(b"Host: x\r\n", b"Host: x\r\nOrigin: http://a.example\r\n")
+REQ_EVIL = REQ.replace(b"Host: x\r\n", b"Host: x\r\nOrigin: http://evil.example\r\n")
 CONN = {
     "open_text_close": b"\x40\x03" + REQ + m(1, b"hello") + m(8, b"\x03\xe8"),
     "open_pings": b"\x08\x01" + REQ + m(9, b"a") * 12,
@@ -78,6 +95,12 @@ CONN = {
     "fragments": b"\x04\x05" + REQ + m(1, b"ab", False) + m(9, b"") + m(0, b"cd"),
     "bad_request": b"\x10\x05" + b"POST / HTTP/1.1\r\n\r\n",
     "protocol_error": b"\x30\x05" + REQ + bytes([0x81, 0x02]) + b"hi",
+    "origin_allowed": b"\x40\x43" + REQ_ORIGIN + m(1, b"hello"),
+    "origin_refused": b"\x40\x43" + REQ_EVIL + m(1, b"hello"),
+    "origin_absent_with_list": b"\x40\x43" + REQ + m(1, b"hello"),
+    "answer_before_error": b"\x08\x23" + REQ + m(1, b"Hello, world!") + m(1, b"x", rsv=2) + m(9, b""),
+    "answer_before_close": b"\x08\x23" + REQ + m(1, b"last") + m(8, b"\x03\xe8") + m(1, b"late"),
+    "budget_exceeded": b"\xff\x13" + REQ + m(2, b"b" * 1900),
 }
 
 for sub, items in (("frame", FRAME), ("http", HTTP), ("conn", CONN)):

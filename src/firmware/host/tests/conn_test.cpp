@@ -11,7 +11,7 @@ class ConnTest : public ::testing::Test
   protected:
     void SetUp() override
     {
-        lim = {4096, 4, 1000, 500, 500, 9};
+        lim = {4096, 4, 1000, 500, 500, 9, nullptr, nullptr, 0};
         c.index = 0;
         ASSERT_EQ(ws_conn_start(&c, 42, &lim, 0), WS_OK);
     }
@@ -219,7 +219,7 @@ TEST(ConnTable, OpenLimit_CountsOnlyOpenAndClosing)
 {
     ws_conn_table_t t;
     ASSERT_EQ(ws_conn_table_init(&t, 4, 2), WS_OK);
-    ws_conn_limits_t lim = {4096, 4, 0, 500, 500, 5};
+    ws_conn_limits_t lim = {4096, 4, 0, 500, 500, 5, nullptr, nullptr, 0};
     ws_conn_t *c[4];
     for (int i = 0; i < 4; i++) {
         c[i] = ws_conn_table_alloc(&t);
@@ -248,4 +248,162 @@ TEST(RamPerClient, ConnectionStruct_IsSmall)
     // Documented in README.md; this prints the host (64-bit) figure and guards against accidental growth.
     std::printf("sizeof(ws_conn_t) = %zu on this host\n", sizeof(ws_conn_t));
     EXPECT_LT(sizeof(ws_conn_t), 640u);
+}
+
+// ---- Origin allow-list ----
+
+static std::string RequestWithOrigin(const std::string &origin_lines)
+{
+    return "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + origin_lines +
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+TEST_F(ConnTest, OriginInAllowList_Answers101)
+{
+    lim.allowed_origins = "http://esp32ws.local,http://app.example";
+    Input(B(RequestWithOrigin("Origin: HTTP://App.Example\r\n")));
+    EXPECT_EQ(c.state, WS_CONN_OPEN);
+    EXPECT_EQ(Output().rfind("HTTP/1.1 101", 0), 0u);
+}
+
+TEST_F(ConnTest, OriginOutsideAllowList_Answers403AndCounts)
+{
+    lim.allowed_origins = "http://esp32ws.local";
+    Input(B(RequestWithOrigin("Origin: http://evil.example\r\n")));
+    EXPECT_EQ(c.state, WS_CONN_LINGER);
+    std::string out = Output();
+    EXPECT_EQ(out.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u);
+    EXPECT_EQ(out.substr(out.size() - 19), "origin not allowed\n");
+    EXPECT_EQ(stats.rejected_origin, 1u);
+    EXPECT_EQ(stats.accepted, 0u);
+}
+
+TEST_F(ConnTest, NoOriginHeaderWithAllowList_Answers101)
+{
+    lim.allowed_origins = "http://esp32ws.local";
+    Input(B(kRequest));
+    EXPECT_EQ(c.state, WS_CONN_OPEN);
+}
+
+TEST_F(ConnTest, RepeatedOriginWithAllowList_Answers403)
+{
+    lim.allowed_origins = "http://esp32ws.local";
+    Input(B(RequestWithOrigin("Origin: http://esp32ws.local\r\nOrigin: http://evil.example\r\n")));
+    EXPECT_EQ(Output().rfind("HTTP/1.1 403", 0), 0u);
+}
+
+TEST_F(ConnTest, OriginWithoutAllowList_Answers101)
+{
+    Input(B(RequestWithOrigin("Origin: http://anywhere.example\r\n")));
+    EXPECT_EQ(c.state, WS_CONN_OPEN);
+}
+
+TEST_F(ConnTest, RefusedOriginOnFullServer_Answers403Not503)
+{
+    lim.allowed_origins = "";
+    Input(B(RequestWithOrigin("Origin: http://x.example\r\n")), 1, false);
+    EXPECT_EQ(Output().rfind("HTTP/1.1 403", 0), 0u);
+}
+
+// ---- answers before the close (RFC 6455 section 5.5.1; Autobahn 3.2, 4.1.3, 5.15, 7.1.6) ----
+
+TEST_F(ConnTest, ErrorWhileAnswerPending_ClosesAfterTheAnswer)
+{
+    lim.answer_timeout_ms = 500;
+    Open();
+    auto msgs = Input(ClientFrame(1, B("Hello")));
+    ASSERT_EQ(msgs.size(), 1u);
+    c.answer_pending = true; // the server gave "Hello" to the application
+    Input(Concat({ClientFrame(1, B("x"), true, 2), ClientFrame(WS_OPCODE_PING, B(""))}), 5); // RSV, then a ping
+    EXPECT_EQ(c.state, WS_CONN_FINISHING);
+    EXPECT_EQ(stats.failed, 1u);
+    EXPECT_EQ(Output(), ""); // no close yet, and never a pong after the error
+    ws_buf_t *echo = ws_buf_new_frame(WS_OPCODE_TEXT, reinterpret_cast<const uint8_t *>("Hello"), 5);
+    EXPECT_EQ(ws_conn_send(&c, &lim, &stats, echo, 6), WS_OK);
+    ws_buf_unref(echo);
+    ws_conn_answered(&c, &lim, 7);
+    EXPECT_EQ(c.state, WS_CONN_LINGER);
+    EXPECT_EQ(Output(), std::string("\x81\x05Hello\x88\x02\x03\xea", 11));
+}
+
+TEST_F(ConnTest, ErrorWithoutAnswerPending_ClosesAtOnce)
+{
+    lim.answer_timeout_ms = 500;
+    Open();
+    Input(ClientFrame(1, B("ok\xc3\x28"), false)); // invalid UTF-8 in an unfinished message
+    EXPECT_EQ(c.state, WS_CONN_LINGER);
+    EXPECT_EQ(Output(), std::string("\x88\x02\x03\xef", 4));
+}
+
+TEST_F(ConnTest, PeerCloseWhileAnswerPending_EchoesCloseAfterTheAnswer)
+{
+    lim.answer_timeout_ms = 500;
+    Open();
+    Input(ClientFrame(1, B("Hi")));
+    c.answer_pending = true;
+    Input(ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8}), 5);
+    EXPECT_EQ(c.state, WS_CONN_FINISHING);
+    auto late = Input(ClientFrame(1, B("after close")), 6); // 5.5.1: nothing after a close frame counts
+    EXPECT_TRUE(late.empty());
+    ws_buf_t *echo = ws_buf_new_frame(WS_OPCODE_TEXT, reinterpret_cast<const uint8_t *>("Hi"), 2);
+    ws_conn_send(&c, &lim, &stats, echo, 7);
+    ws_buf_unref(echo);
+    ws_conn_answered(&c, &lim, 8);
+    EXPECT_EQ(Output(), std::string("\x81\x02Hi\x88\x02\x03\xe8", 8));
+}
+
+TEST_F(ConnTest, ApplicationNeverAnswers_CloseSentAtAnswerTimeout)
+{
+    lim.answer_timeout_ms = 500;
+    Open();
+    c.answer_pending = true;
+    Input(ClientFrame(1, B("hi"), true, 0, false), 100); // unmasked: 1002
+    EXPECT_EQ(c.state, WS_CONN_FINISHING);
+    EXPECT_EQ(ws_conn_next_deadline(&c, &lim, 100), 600u);
+    EXPECT_FALSE(ws_conn_tick(&c, &lim, &stats, 599));
+    EXPECT_EQ(Output(), "");
+    EXPECT_FALSE(ws_conn_tick(&c, &lim, &stats, 600));
+    EXPECT_EQ(c.state, WS_CONN_LINGER);
+    EXPECT_EQ(Output(), std::string("\x88\x02\x03\xea", 4));
+}
+
+TEST_F(ConnTest, ServerStopWhileFinishing_SendsTheOwedCloseAtOnce)
+{
+    lim.answer_timeout_ms = 500;
+    Open();
+    c.answer_pending = true;
+    Input(ClientFrame(1, B("hi"), true, 0, false), 100);
+    ws_conn_close(&c, &lim, WS_CLOSE_GOING_AWAY, 110);
+    EXPECT_EQ(c.state, WS_CONN_LINGER);
+    EXPECT_EQ(Output(), std::string("\x88\x02\x03\xea", 4)); // the peer's error code, not 1001
+}
+
+TEST_F(ConnTest, FinishingClient_StillCountsAgainstMaxClients)
+{
+    ws_conn_table_t t;
+    ASSERT_EQ(ws_conn_table_init(&t, 2, 1), WS_OK);
+    t.conns[0].state = WS_CONN_FINISHING;
+    EXPECT_FALSE(ws_conn_table_can_open(&t));
+    t.conns[0].state = WS_CONN_FREE;
+    ws_conn_table_free(&t);
+}
+
+// ---- the shared receive budget ----
+
+TEST_F(ConnTest, GrowthBeyondBudget_Closes1008AndCountsIt)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 1000);
+    ws_budget_add(&budget, 900); // other clients hold most of it
+    lim.rx_budget = &budget;
+    ws_conn_release(&c);
+    ASSERT_EQ(ws_conn_start(&c, 42, &lim, 0), WS_OK);
+    Open();
+    Bytes f = ClientFrame(WS_OPCODE_BINARY, Bytes(3000, 'z'));
+    Input(Bytes(f.begin(), f.begin() + 8 + 600)); // 600 bytes need a 1024-byte buffer: 1924 > 1000
+    EXPECT_EQ(c.state, WS_CONN_LINGER);
+    EXPECT_EQ(Output(), std::string("\x88\x02\x03\xf0", 4));
+    EXPECT_EQ(stats.budget_closed, 1u);
+    EXPECT_EQ(stats.failed, 0u);
+    EXPECT_EQ(budget.used, 900u); // this client's bytes went back
 }

@@ -6,7 +6,7 @@
 class ReaderTest : public ::testing::Test
 {
   protected:
-    void SetUp() override { ws_reader_init(&r, 65536); }
+    void SetUp() override { ws_reader_init(&r, 65536, nullptr); }
     void TearDown() override { ws_reader_free(&r); }
     ws_reader_t r;
 };
@@ -111,7 +111,7 @@ TEST_F(ReaderTest, SixteenAndSixtyFourBitLengths_AnySplit_Reassemble)
     Bytes big16(300, 'a'), big64(70000, 'b');
     Bytes in = Concat({ClientFrame(WS_OPCODE_BINARY, big16), ClientFrame(WS_OPCODE_BINARY, big64)});
     ws_reader_free(&r);
-    ws_reader_init(&r, 100000);
+    ws_reader_init(&r, 100000, nullptr);
     for (size_t chunk : {1u, 3u, 13u, 1460u}) {
         ReadResult res = FeedAll(&r, in, chunk);
         ASSERT_EQ(res.messages.size(), 2u) << chunk;
@@ -165,7 +165,7 @@ TEST_F(ReaderTest, InvalidUtf8InBinary_IsDelivered)
 TEST_F(ReaderTest, AnnouncedLengthOverMax_Fails1009FromHeaderAlone)
 {
     ws_reader_free(&r);
-    ws_reader_init(&r, 1000);
+    ws_reader_init(&r, 1000, nullptr);
     Bytes f = ClientFrame(WS_OPCODE_TEXT, Bytes(1001, 'x'));
     ws_read_event_t ev;
     size_t used = ws_reader_feed(&r, f.data(), 8, &ev); // header only: 2 + 2 + 4 bytes
@@ -177,13 +177,13 @@ TEST_F(ReaderTest, AnnouncedLengthOverMax_Fails1009FromHeaderAlone)
 TEST_F(ReaderTest, FragmentsAddingUpOverMax_Fail1009)
 {
     ws_reader_free(&r);
-    ws_reader_init(&r, 10);
+    ws_reader_init(&r, 10, nullptr);
     Bytes in = Concat({ClientFrame(1, B("123456"), false), ClientFrame(0, B("7890x"))});
     ReadResult res = FeedAll(&r, in, in.size());
     EXPECT_EQ(res.close_code, WS_CLOSE_MESSAGE_TOO_BIG);
     // Exactly the maximum is fine.
     ws_reader_free(&r);
-    ws_reader_init(&r, 10);
+    ws_reader_init(&r, 10, nullptr);
     res = FeedAll(&r, Concat({ClientFrame(1, B("123456"), false), ClientFrame(0, B("7890"))}), 100);
     ASSERT_EQ(res.messages.size(), 1u);
 }
@@ -206,7 +206,7 @@ TEST_F(ReaderTest, EveryProtocolError_Fails1002)
     };
     for (const Bytes &in : cases) {
         ws_reader_free(&r);
-        ws_reader_init(&r, 65536);
+        ws_reader_init(&r, 65536, nullptr);
         ReadResult res = FeedAll(&r, in, 1);
         ASSERT_FALSE(res.types.empty());
         EXPECT_EQ(res.types.back(), WS_READ_FAIL);
@@ -219,10 +219,10 @@ TEST_F(ReaderTest, CloseFrames_ReportCodeReasonOrNoStatus)
     ReadResult res = FeedAll(&r, ClientFrame(WS_OPCODE_CLOSE, Concat({Bytes{0x03, 0xE8}, B("bye")})), 3);
     ASSERT_EQ(res.types.back(), WS_READ_CLOSE);
     EXPECT_EQ(res.close_code, WS_CLOSE_NORMAL);
-    ws_reader_init(&r, 65536);
+    ws_reader_init(&r, 65536, nullptr);
     res = FeedAll(&r, ClientFrame(WS_OPCODE_CLOSE, Bytes{}), 3);
     EXPECT_EQ(res.close_code, WS_CLOSE_NO_STATUS);
-    ws_reader_init(&r, 65536);
+    ws_reader_init(&r, 65536, nullptr);
     res = FeedAll(&r, ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8, 0xc3, 0x28}), 3); // reason not UTF-8
     EXPECT_EQ(res.types.back(), WS_READ_FAIL);
     EXPECT_EQ(res.close_code, WS_CLOSE_INVALID_PAYLOAD);
@@ -244,4 +244,252 @@ TEST_F(ReaderTest, EmptyTextAndPong_AreReported)
     EXPECT_EQ(res.types[0], WS_READ_MESSAGE);
     EXPECT_EQ(res.messages[0], "");
     EXPECT_EQ(res.types[1], WS_READ_PONG);
+}
+
+// ---- fail fast on invalid UTF-8 (RFC 6455 section 8.1, Autobahn 6.4.x) ----
+
+// Feeds in and reports the first event other than NEED_MORE, and how many bytes were consumed up to it.
+static ws_read_event_t FirstEvent(ws_reader_t *r, const Bytes &in, size_t *consumed)
+{
+    ws_read_event_t ev = {};
+    size_t pos = 0;
+    while (pos < in.size()) {
+        pos += ws_reader_feed(r, in.data() + pos, in.size() - pos, &ev);
+        if (ev.type != WS_READ_NEED_MORE) {
+            break;
+        }
+    }
+    *consumed = pos;
+    return ev;
+}
+
+TEST_F(ReaderTest, CodePointCutAtEveryFragmentBoundary_IsAccepted)
+{
+    Bytes text = B("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xf0\x9f\x98\x80 \xe2\x82\xac");
+    for (size_t cut = 1; cut < text.size(); cut++) {
+        ws_reader_free(&r);
+        ws_reader_init(&r, 65536, nullptr);
+        Bytes in = Concat({ClientFrame(1, Bytes(text.begin(), text.begin() + cut), false),
+                           ClientFrame(0, Bytes(text.begin() + cut, text.end()))});
+        ReadResult res = FeedAll(&r, in, 3);
+        ASSERT_EQ(res.messages.size(), 1u) << cut;
+        EXPECT_EQ(res.messages[0], std::string(text.begin(), text.end())) << cut;
+    }
+}
+
+TEST_F(ReaderTest, CodePointSpreadOverThreeFragments_IsAccepted)
+{
+    Bytes in = Concat(
+        {ClientFrame(1, Bytes{0xf0}, false), ClientFrame(0, Bytes{0x9f, 0x98}, false), ClientFrame(0, Bytes{0x80})});
+    ReadResult res = FeedAll(&r, in, 1);
+    ASSERT_EQ(res.messages.size(), 1u);
+    EXPECT_EQ(res.messages[0], "\xf0\x9f\x98\x80");
+}
+
+TEST_F(ReaderTest, InvalidByteInFirstFragmentWithMoreToCome_Fails1007AtThatFragment)
+{
+    // The first fragment (FIN clear) carries the bad byte; the continuation is never needed to decide.
+    Bytes first = ClientFrame(1, B("ab\xf4\x90"), false);
+    size_t used = 0;
+    ws_read_event_t ev = FirstEvent(&r, Concat({first, ClientFrame(0, B("cd"))}), &used);
+    EXPECT_EQ(ev.type, WS_READ_FAIL);
+    EXPECT_EQ(ev.close_code, WS_CLOSE_INVALID_PAYLOAD);
+    EXPECT_EQ(used, first.size()); // decided on the last byte of the first fragment
+}
+
+TEST_F(ReaderTest, InvalidByteInLaterFragment_Fails1007BeforeTheFinalFragment)
+{
+    // Autobahn 6.4.1/6.4.2: valid first fragment, the invalid sequence in the second, FIN only on the third.
+    const Bytes part1 = B("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5");
+    for (const auto &parts :
+         {std::vector<Bytes>{part1, B("\xf4\x90\x80\x80"), B("edited")},
+          std::vector<Bytes>{Concat({part1, Bytes{0xf4}}), Bytes{0x90}, Concat({Bytes{0x80, 0x80}, B("edited")})}}) {
+        ws_reader_free(&r);
+        ws_reader_init(&r, 65536, nullptr);
+        size_t used = 0;
+        EXPECT_EQ(FirstEvent(&r, ClientFrame(1, parts[0], false), &used).type, WS_READ_NEED_MORE);
+        ws_read_event_t ev = FirstEvent(&r, ClientFrame(0, parts[1], false), &used);
+        EXPECT_EQ(ev.type, WS_READ_FAIL);
+        EXPECT_EQ(ev.close_code, WS_CLOSE_INVALID_PAYLOAD);
+    }
+}
+
+TEST_F(ReaderTest, InvalidByteInLaterChopOfOneFrame_Fails1007OnThatChop)
+{
+    // Autobahn 6.4.3/6.4.4: one frame, its payload sent in three TCP chops; fail on the chop with the bad byte.
+    Bytes payload = B("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"
+                      "edited");
+    Bytes f = ClientFrame(1, payload);
+    size_t header = f.size() - payload.size();
+    ws_read_event_t ev;
+    ASSERT_EQ(ws_reader_feed(&r, f.data(), header + 12, &ev), header + 12); // up to and including F4
+    EXPECT_EQ(ev.type, WS_READ_NEED_MORE);
+    size_t used = ws_reader_feed(&r, f.data() + header + 12, 1, &ev); // 0x90
+    EXPECT_EQ(used, 1u);
+    EXPECT_EQ(ev.type, WS_READ_FAIL);
+    EXPECT_EQ(ev.close_code, WS_CLOSE_INVALID_PAYLOAD);
+}
+
+TEST_F(ReaderTest, OverlongSurrogateAndTooLargeInFragments_EachFail1007BeforeFin)
+{
+    const Bytes bad[] = {
+        B("\xc0\xaf"),         // overlong '/'
+        B("\xe0\x80\xaf"),     // overlong 3-byte
+        B("\xf0\x8f\xbf\xbf"), // overlong 4-byte
+        B("\xed\xa0\x80"),     // U+D800
+        B("\xed\xbf\xbf"),     // U+DFFF
+        B("\xf4\x90\x80\x80"), // U+110000
+        B("\xf5\x80\x80\x80"), // never a lead byte
+    };
+    for (const Bytes &seq : bad) {
+        for (size_t cut = 0; cut < seq.size(); cut++) { // the sequence itself split over two fragments
+            ws_reader_free(&r);
+            ws_reader_init(&r, 65536, nullptr);
+            Bytes in = Concat({ClientFrame(1, Concat({B("ok"), Bytes(seq.begin(), seq.begin() + cut)}), false),
+                               ClientFrame(0, Bytes(seq.begin() + cut, seq.end()), false)});
+            ReadResult res = FeedAll(&r, in, 1);
+            ASSERT_EQ(res.types.size(), 1u) << cut;
+            EXPECT_EQ(res.types[0], WS_READ_FAIL);
+            EXPECT_EQ(res.close_code, WS_CLOSE_INVALID_PAYLOAD);
+        }
+    }
+}
+
+// ---- memory follows the bytes (RFC 6455 section 10.4) ----
+
+TEST_F(ReaderTest, AnnouncedLength_IsNotAllocated)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 100000);
+    ws_reader_free(&r);
+    ws_reader_init(&r, 65536, &budget);
+    Bytes f = ClientFrame(WS_OPCODE_BINARY, Bytes(60000, 'x'));
+    ws_read_event_t ev;
+    ASSERT_EQ(ws_reader_feed(&r, f.data(), 8, &ev), 8u); // 16-bit length header + mask: 60,000 announced
+    EXPECT_EQ(r.msg_cap, 0u);
+    EXPECT_EQ(budget.used, 0u);
+    ASSERT_EQ(ws_reader_feed(&r, f.data() + 8, 10, &ev), 10u);
+    EXPECT_EQ(r.msg_cap, WS_READER_MIN_CAP); // 10 bytes arrived: the first, small buffer
+    EXPECT_EQ(budget.used, WS_READER_MIN_CAP);
+}
+
+TEST_F(ReaderTest, Buffer_DoublesWithArrivingBytesAndStaysWithinTwiceThem)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 0); // unlimited, still counted
+    ws_reader_free(&r);
+    ws_reader_init(&r, 65536, &budget);
+    Bytes payload(65536, 'y');
+    Bytes f = ClientFrame(WS_OPCODE_BINARY, payload);
+    size_t header = f.size() - payload.size();
+    ws_read_event_t ev;
+    ASSERT_EQ(ws_reader_feed(&r, f.data(), header, &ev), header);
+    size_t pos = header, prev_cap = 0;
+    while (pos < f.size() - 1) {
+        size_t n = std::min<size_t>(1000, f.size() - 1 - pos);
+        ASSERT_EQ(ws_reader_feed(&r, f.data() + pos, n, &ev), n);
+        pos += n;
+        size_t arrived = pos - header;
+        EXPECT_GE(r.msg_cap, arrived + 1);
+        EXPECT_LE(r.msg_cap, std::max<size_t>(WS_READER_MIN_CAP, 2 * (arrived + 1)));
+        EXPECT_TRUE(r.msg_cap == prev_cap || r.msg_cap == 2 * prev_cap || prev_cap == 0 || r.msg_cap == 65537u);
+        EXPECT_EQ(budget.used, r.msg_cap);
+        prev_cap = r.msg_cap;
+    }
+    ASSERT_EQ(ws_reader_feed(&r, f.data() + pos, 1, &ev), 1u);
+    ASSERT_EQ(ev.type, WS_READ_MESSAGE);
+    EXPECT_EQ(ev.len, 65536u);
+    EXPECT_LE(budget.peak, 65537u); // capped at max_message + 1
+    EXPECT_EQ(budget.used, 0u);     // handed over: the caller owns and accounts for it
+    free(ev.data);
+}
+
+TEST_F(ReaderTest, SmallAndEmptyMessages_ShrinkToTheirLengthAndReleaseTheBudget)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 1000);
+    ws_reader_free(&r);
+    ws_reader_init(&r, 500, &budget);
+    ReadResult res = FeedAll(&r, Concat({ClientFrame(1, B("")), ClientFrame(2, B("abc"))}), 64);
+    ASSERT_EQ(res.messages.size(), 2u);
+    EXPECT_EQ(res.messages[0], "");
+    EXPECT_EQ(res.messages[1], "abc");
+    EXPECT_EQ(budget.used, 0u);
+    EXPECT_EQ(r.msg_cap, 0u);
+}
+
+TEST_F(ReaderTest, MaxMessageBelowFirstBufferSize_CapsTheBuffer)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 0);
+    ws_reader_free(&r);
+    ws_reader_init(&r, 10, &budget);
+    Bytes f = ClientFrame(1, B("0123456789"));
+    ws_read_event_t ev;
+    ASSERT_EQ(ws_reader_feed(&r, f.data(), f.size() - 1, &ev), f.size() - 1);
+    EXPECT_EQ(r.msg_cap, 11u);
+    ASSERT_EQ(ws_reader_feed(&r, f.data() + f.size() - 1, 1, &ev), 1u);
+    ASSERT_EQ(ev.type, WS_READ_MESSAGE);
+    free(ev.data);
+}
+
+TEST(ReaderBudget, GrowthBeyondSharedBudget_Fails1008ForThatReaderOnly)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 5000);
+    ws_reader_t a, b;
+    ws_reader_init(&a, 10000, &budget);
+    ws_reader_init(&b, 10000, &budget);
+    Bytes fa = ClientFrame(WS_OPCODE_BINARY, Bytes(4000, 'a'));
+    Bytes fb = ClientFrame(WS_OPCODE_BINARY, Bytes(8000, 'b'));
+    ws_read_event_t ev;
+    ASSERT_EQ(ws_reader_feed(&a, fa.data(), 8 + 2500, &ev), 8u + 2500u); // a holds 4096
+    EXPECT_EQ(budget.used, 4096u);
+    ASSERT_EQ(ws_reader_feed(&b, fb.data(), 8 + 300, &ev), 8u + 300u); // b: 512, total 4608
+    EXPECT_EQ(ev.type, WS_READ_NEED_MORE);
+    EXPECT_EQ(budget.used, 4608u);
+    ws_reader_feed(&b, fb.data() + 8 + 300, 300, &ev); // b would need 1024: 5120 > 5000
+    EXPECT_EQ(ev.type, WS_READ_FAIL);
+    EXPECT_EQ(ev.close_code, WS_CLOSE_POLICY_VIOLATION);
+    EXPECT_EQ(budget.used, 4096u); // b's memory went back
+    EXPECT_EQ(budget.refused, 1u);
+    size_t pos = 8 + 2500;
+    ASSERT_EQ(ws_reader_feed(&a, fa.data() + pos, fa.size() - pos, &ev), fa.size() - pos); // a goes on
+    ASSERT_EQ(ev.type, WS_READ_MESSAGE);
+    EXPECT_EQ(ev.len, 4000u);
+    free(ev.data);
+    EXPECT_EQ(budget.used, 0u);
+    ws_reader_free(&a);
+    ws_reader_free(&b);
+}
+
+TEST(ReaderBudget, BudgetUsedUp_SmallMessagesStillPassThroughTheReserve)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 1024);
+    ws_budget_add(&budget, 1024); // others hold everything
+    ws_reader_t r;
+    ws_reader_init(&r, 4096, &budget);
+    ReadResult res = FeedAll(&r, ClientFrame(1, Bytes(WS_BUDGET_RESERVE - 1, 's')), 7);
+    ASSERT_EQ(res.messages.size(), 1u);
+    res = FeedAll(&r, ClientFrame(1, Bytes(WS_BUDGET_RESERVE, 'S')), 7); // needs 257 with the NUL: refused
+    ASSERT_EQ(res.types.size(), 1u);
+    EXPECT_EQ(res.close_code, WS_CLOSE_POLICY_VIOLATION);
+    EXPECT_EQ(budget.used, 1024u);
+    ws_reader_free(&r);
+}
+
+TEST(ReaderBudget, FreeMidMessage_ReleasesTheCharge)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 0);
+    ws_reader_t r;
+    ws_reader_init(&r, 65536, &budget);
+    Bytes f = ClientFrame(WS_OPCODE_BINARY, Bytes(3000, 'x'), false);
+    ws_read_event_t ev;
+    ws_reader_feed(&r, f.data(), f.size(), &ev);
+    EXPECT_EQ(budget.used, 4096u);
+    ws_reader_free(&r);
+    EXPECT_EQ(budget.used, 0u);
+    EXPECT_EQ(budget.peak, 4096u);
 }

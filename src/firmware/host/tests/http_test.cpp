@@ -89,3 +89,77 @@ TEST(Handshake, ServiceUnavailable_CarriesRetryAfter)
     EXPECT_NE(s.find("Retry-After: 7\r\n"), std::string::npos);
     EXPECT_EQ(s.substr(s.size() - 4), "\r\n\r\n");
 }
+
+// ---- Origin (RFC 6455 sections 4.2.2 and 10.2, RFC 6454) ----
+
+static bool Allowed(const char *list, const char *origin)
+{
+    return ws_http_origin_allowed(list, origin, origin != nullptr ? strlen(origin) : 0);
+}
+
+TEST(Origin, Parser_ReportsFirstOriginAndCount)
+{
+    // req.origin points into the request, so each request must outlive the checks on it.
+    ws_http_request_t req;
+    ASSERT_EQ(Parse(kSample, &req), WS_HTTP_UPGRADE);
+    EXPECT_EQ(std::string(req.origin, req.origin_len), "http://example.com");
+    EXPECT_EQ(req.origin_count, 1u);
+    const std::string none = Replace(kSample, "Origin: http://example.com\r\n", "");
+    ASSERT_EQ(Parse(none, &req), WS_HTTP_UPGRADE);
+    EXPECT_EQ(req.origin, nullptr);
+    EXPECT_EQ(req.origin_count, 0u);
+    const std::string two = Replace(kSample, "Origin: http://example.com\r\n",
+                                    "oRiGiN:  http://a.example \r\nOrigin: http://b.example\r\n");
+    ASSERT_EQ(Parse(two, &req), WS_HTTP_UPGRADE);
+    EXPECT_EQ(std::string(req.origin, req.origin_len), "http://a.example");
+    EXPECT_EQ(req.origin_count, 2u);
+}
+
+TEST(Origin, NoList_AllowsAnyOrigin)
+{
+    EXPECT_TRUE(Allowed(nullptr, "http://evil.example"));
+    EXPECT_TRUE(Allowed(nullptr, nullptr));
+}
+
+TEST(Origin, ListedOrigin_IsAllowedWithCaseInsensitiveSchemeAndHost)
+{
+    const char *list = " http://esp32ws.local , https://Dash.Example:8443,http://192.168.1.20:8080";
+    EXPECT_TRUE(Allowed(list, "http://esp32ws.local"));
+    EXPECT_TRUE(Allowed(list, "HTTP://ESP32WS.LOCAL"));
+    EXPECT_TRUE(Allowed(list, "https://dash.example:8443"));
+    EXPECT_TRUE(Allowed(list, "http://192.168.1.20:8080"));
+}
+
+TEST(Origin, UnlistedOrigin_IsRefused)
+{
+    const char *list = "http://esp32ws.local,https://dash.example:8443";
+    EXPECT_FALSE(Allowed(list, "http://evil.example"));
+    EXPECT_FALSE(Allowed(list, "https://esp32ws.local"));     // other scheme
+    EXPECT_FALSE(Allowed(list, "http://esp32ws.local:80"));   // exact match: an explicit port differs
+    EXPECT_FALSE(Allowed(list, "https://dash.example"));      // port missing
+    EXPECT_FALSE(Allowed(list, "http://esp32ws.local.evil")); // no prefix matching
+    EXPECT_FALSE(Allowed(list, "http://esp32ws.loca"));       // nor suffix
+    EXPECT_FALSE(Allowed(list, "null"));                      // sandboxed pages and file:// send "null"
+    EXPECT_FALSE(Allowed("", "http://esp32ws.local"));        // an empty list refuses every browser
+    EXPECT_FALSE(Allowed(" , ", "http://esp32ws.local"));
+}
+
+TEST(Origin, AbsentOrigin_IsAlwaysAllowed)
+{
+    EXPECT_TRUE(Allowed("http://esp32ws.local", nullptr)); // devices, scripts, wsctl: no Origin header
+    EXPECT_TRUE(Allowed("", nullptr));
+}
+
+TEST(Origin, Star_AllowsAnyOrigin) { EXPECT_TRUE(Allowed("http://a.example, *", "http://evil.example")); }
+
+TEST(Origin, Forbidden_Is403WithShortBodyOfItsContentLength)
+{
+    char text[256];
+    size_t n = ws_http_write_error(text, sizeof(text), 403, 0);
+    std::string s(text, n);
+    EXPECT_EQ(s.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u);
+    size_t body = s.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos);
+    EXPECT_EQ(s.substr(body + 4), "origin not allowed\n");
+    EXPECT_NE(s.find("Content-Length: " + std::to_string(s.size() - body - 4) + "\r\n"), std::string::npos);
+}

@@ -43,9 +43,9 @@ class Client
         }
         return buf_;
     }
-    std::string Handshake()
+    std::string Handshake(const std::string &extra_headers = "")
     {
-        Send(B("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        Send(B("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra_headers +
                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
         std::string s = ReadUntil([](const std::string &b) { return b.find("\r\n\r\n") != std::string::npos; });
         size_t end = s.find("\r\n\r\n");
@@ -54,6 +54,35 @@ class Client
         return head;
     }
     std::string &buffer() { return buf_; }
+    void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+    // Reads until a close frame has arrived (or 5 s); returns every frame as (opcode, payload).
+    std::vector<std::pair<int, std::string>> FramesUntilClose()
+    {
+        std::vector<std::pair<int, std::string>> frames;
+        auto parse = [&frames](const std::string &b) {
+            frames.clear();
+            size_t pos = 0;
+            while (pos + 2 <= b.size()) {
+                size_t n = static_cast<uint8_t>(b[pos + 1]) & 0x7F, h = 2;
+                if (n == 126) {
+                    if (pos + 4 > b.size()) {
+                        break;
+                    }
+                    n = (static_cast<uint8_t>(b[pos + 2]) << 8) | static_cast<uint8_t>(b[pos + 3]);
+                    h = 4;
+                }
+                if (pos + h + n > b.size()) {
+                    break;
+                }
+                frames.emplace_back(b[pos] & 0x0F, b.substr(pos + h, n));
+                pos += h + n;
+            }
+            return !frames.empty() && frames.back().first == WS_OPCODE_CLOSE;
+        };
+        ReadUntil(parse);
+        parse(buf_);
+        return frames;
+    }
 
   private:
     int fd_;
@@ -133,6 +162,54 @@ TEST_F(ServerTest, StopWithOpenClient_SendsClose1001)
     EXPECT_EQ(ws_send(&item, 0), WS_ERR_STATE);
 }
 
+TEST_F(ServerTest, InvalidUtf8InUnfinishedFirstFragment_Close1007WithoutTheRest)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.Send(ClientFrame(WS_OPCODE_TEXT, B("fine so far \xed\xa0\x80"), false)); // a surrogate; FIN clear
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].second, std::string("\x03\xef", 2));
+}
+
+TEST_F(ServerTest, MessagesBeforeAProtocolError_AreAnsweredBeforeTheClose)
+{
+    // Autobahn 3.2 / 4.1.3: a message, then a bad frame and a ping, in one segment. This thread plays the
+    // application's receive loop: ws_recv, answer with ws_send, come back to ws_recv.
+    ws_queue_item_t *item = nullptr;
+    EXPECT_EQ(ws_recv(&item, 0), WS_ERR_TIMEOUT); // the application reads through ws_recv
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.Send(Concat({ClientFrame(WS_OPCODE_TEXT, B("Hello, world!")), ClientFrame(WS_OPCODE_TEXT, B("x"), true, 2),
+                   ClientFrame(WS_OPCODE_PING, B(""))}));
+    ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+    ws_port_sleep_ms(50); // a slow application: the close must still wait for it
+    ASSERT_EQ(ws_send(item, 1000), WS_OK);
+    ws_item_free(item);
+    EXPECT_EQ(ws_recv(&item, 0), WS_ERR_TIMEOUT); // back for more: done with "Hello, world!"
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0], std::make_pair(static_cast<int>(WS_OPCODE_TEXT), std::string("Hello, world!")));
+    EXPECT_EQ(frames[1].second, std::string("\x03\xea", 2)); // 1002, and no pong
+}
+
+TEST_F(ServerTest, MessageThenPeerClose_AnswerBeforeTheCloseEcho)
+{
+    ws_queue_item_t *item = nullptr;
+    EXPECT_EQ(ws_recv(&item, 0), WS_ERR_TIMEOUT);
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.Send(Concat({ClientFrame(WS_OPCODE_TEXT, B("last words")), ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8})}));
+    ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+    ASSERT_EQ(ws_send(item, 1000), WS_OK);
+    ws_item_free(item);
+    EXPECT_EQ(ws_recv(&item, 0), WS_ERR_TIMEOUT);
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0].second, "last words");
+    EXPECT_EQ(frames[1].second, std::string("\x03\xe8", 2));
+}
+
 TEST_F(ServerTest, AnnouncedTooBig_Close1009)
 {
     Client c(port);
@@ -199,4 +276,110 @@ TEST_F(ServerTest, ClientThatNeverReads_ClosedAsSlowClientAndCounted)
         ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
     }
     EXPECT_EQ(st.slow_closed, 1u);
+}
+
+TEST(ServerConfig, BudgetNotLargerThanMaxMessage_IsRefused)
+{
+    ws_server_cfg_t cfg = {};
+    cfg.max_message = 4096;
+    cfg.rx_budget = 4096;
+    EXPECT_EQ(ws_server_init(&cfg), WS_ERR_ARG);
+    EXPECT_EQ(ws_server_port(), 0);
+    ws_server_release_recv_queue();
+}
+
+// Several clients announce big frames and trickle their payload; memory follows what they sent, the one that
+// would pass the shared budget is closed with 1008, and a client sending small messages is served throughout.
+TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
+{
+    ws_server_cfg_t cfg = {};
+    cfg.port = 0;
+    cfg.max_clients = 4;
+    cfg.max_message = 8000;
+    cfg.rx_budget = 10000;
+    cfg.close_timeout_ms = 300;
+    ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+    uint16_t port = ws_server_port();
+    Client a(port), b(port), d(port), small(port);
+    for (Client *c : {&a, &b, &d, &small}) {
+        ASSERT_EQ(c->Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    }
+    Bytes fa = ClientFrame(WS_OPCODE_BINARY, Bytes(8000, 'a')), fb = ClientFrame(WS_OPCODE_BINARY, Bytes(8000, 'b')),
+          fd = ClientFrame(WS_OPCODE_BINARY, Bytes(8000, 'd'));
+    ws_stats_t st = {};
+    auto held = [&st](uint32_t want) { // waits until the server holds exactly want bytes
+        for (int i = 0; i < 200; i++) {
+            if (ws_server_get_stats(&st) == WS_OK && st.rx_held == want) {
+                return true;
+            }
+            ws_port_sleep_ms(10);
+        }
+        return false;
+    };
+    // Headers alone (8,000 announced each): nothing is allocated.
+    a.Send(Bytes(fa.begin(), fa.begin() + 8));
+    b.Send(Bytes(fb.begin(), fb.begin() + 8));
+    d.Send(Bytes(fd.begin(), fd.begin() + 8));
+    ws_port_sleep_ms(50);
+    ASSERT_TRUE(held(0));
+    // Trickle: a and b to 3,000 bytes each (4,096-byte buffers), d to 1,000 (1,024): 9,216 of 10,000.
+    for (size_t off = 8; off < 8 + 3000; off += 500) {
+        a.Send(Bytes(fa.begin() + static_cast<long>(off), fa.begin() + static_cast<long>(off + 500)));
+        b.Send(Bytes(fb.begin() + static_cast<long>(off), fb.begin() + static_cast<long>(off + 500)));
+        ws_port_sleep_ms(5);
+    }
+    d.Send(Bytes(fd.begin() + 8, fd.begin() + 8 + 1000));
+    ASSERT_TRUE(held(4096 + 4096 + 1024)) << st.rx_held;
+    // The small client is served (its first buffer is within the reserve) while the budget is nearly used up.
+    small.Send(ClientFrame(WS_OPCODE_TEXT, B("still here")));
+    ws_queue_item_t *item = nullptr;
+    ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(item->payload), item->len), "still here");
+    ASSERT_EQ(ws_send(item, 1000), WS_OK);
+    ws_item_free(item);
+    EXPECT_EQ(small.ReadUntil([](const std::string &s) { return s.size() >= 12; }), "\x81\x0astill here");
+    // d needs 2,048 bytes for its next 500: 10,240 > 10,000, so d alone is closed with 1008.
+    d.Send(Bytes(fd.begin() + 8 + 1000, fd.begin() + 8 + 1500));
+    auto frames = d.FramesUntilClose();
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(frames.back().second, std::string("\x03\xf0", 2));
+    ASSERT_TRUE(held(8192)); // d's memory went back
+    EXPECT_EQ(st.budget_closed, 1u);
+    EXPECT_LE(st.rx_peak, 10000u + 4 * WS_BUDGET_RESERVE);
+    // a's last bytes need its buffer at 8,001 bytes: refused while b holds 4,096, granted once b is gone.
+    b.ShutdownWrite(); // b gives up (EOF): its partial message is freed
+    ASSERT_TRUE(held(4096));
+    a.Send(Bytes(fa.begin() + 8 + 3000, fa.end()));
+    ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+    EXPECT_EQ(item->len, 8000u);
+    EXPECT_EQ(item->index, 0);
+    ws_item_free(item);
+    ASSERT_TRUE(held(0)); // taken by the application: no longer the server's
+    EXPECT_EQ(st.budget_closed, 1u);
+    ws_server_stop();
+    ws_server_release_recv_queue();
+}
+
+TEST(ServerOrigin, AllowList_RefusesOtherBrowsersWith403AndAdmitsListedAndOriginless)
+{
+    std::string list = "http://esp32ws.local, http://app.example:8080";
+    ws_server_cfg_t cfg = {};
+    cfg.port = 0;
+    cfg.allowed_origins = list.c_str();
+    ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+    list.assign(list.size(), '#'); // the server keeps its own copy
+    uint16_t port = ws_server_port();
+    {
+        Client evil(port), listed(port), script(port);
+        std::string head = evil.Handshake("Origin: http://evil.example\r\n");
+        EXPECT_EQ(head.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << head;
+        EXPECT_EQ(evil.ReadUntil([](const std::string &s) { return s.size() >= 19; }), "origin not allowed\n");
+        EXPECT_EQ(listed.Handshake("Origin: http://APP.example:8080\r\n").rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(script.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+        ws_stats_t st;
+        ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
+        EXPECT_EQ(st.rejected_origin, 1u);
+    }
+    ws_server_stop();
+    ws_server_release_recv_queue();
 }

@@ -4,10 +4,15 @@
  * The parser takes the request bytes received so far and answers "incomplete", "upgrade" or "reject with
  * status N". Header names and the Upgrade/Connection tokens compare case-insensitively (RFC 7230 3.2, 6.1;
  * RFC 6455 4.2.1), and Connection is a comma-separated token list ("keep-alive, Upgrade" is fine).
+ *
+ * Origin (RFC 6455 section 10.2, RFC 6454): browsers say which page opened the connection; other clients usually
+ * send no Origin. The parser reports it and ws_http_origin_allowed checks it against an allow-list; the server
+ * answers 403 to a refused origin (4.2.2: "the server MAY ... reply with an appropriate HTTP error code").
  */
 #ifndef WS_HTTP_H
 #define WS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +33,9 @@ typedef struct {
     size_t request_len;                  /* bytes up to and including the blank line */
     char key[WS_HTTP_KEY_LEN + 1];       /* Sec-WebSocket-Key, NUL-terminated */
     char accept[WS_HTTP_ACCEPT_LEN + 1]; /* Sec-WebSocket-Accept to send back */
+    const char *origin;                  /* the first Origin value, inside buf (no NUL), or NULL if absent */
+    size_t origin_len;
+    unsigned origin_count; /* Origin headers seen; a user agent sends at most one (RFC 6454 section 7.3) */
 } ws_http_request_t;
 
 /*
@@ -38,6 +46,16 @@ typedef struct {
  */
 int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out);
 
+/*
+ * True if a handshake with this Origin may be answered 101. allow_list is a comma-separated list of origins
+ * ("http://esp32ws.local, https://app.example:8443"; blanks around entries are ignored): NULL means no check,
+ * an entry "*" allows any origin, an empty list allows none. An origin matches an entry exactly, except that
+ * letters compare case-insensitively (the scheme and host of an origin are case-insensitive, RFC 6454 4 and
+ * RFC 3986 3.1, 3.2.2; the port is digits), so "http://example.com" and "http://example.com:80" differ.
+ * A request without Origin (origin NULL: devices, scripts, command-line tools) is always allowed.
+ */
+bool ws_http_origin_allowed(const char *allow_list, const char *origin, size_t origin_len);
+
 /* Computes Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (4.2.2 step 5.4). Returns 0, or -1 on a NULL arg. */
 int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_LEN + 1]);
 
@@ -45,8 +63,9 @@ int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_
 size_t ws_http_write_101(char *out, size_t cap, const char *accept);
 
 /*
- * Writes an error response with status 400, 426 (adds Sec-WebSocket-Version: 13) or 503 (adds
- * Retry-After: retry_after_s, RFC 9110 10.2.3). Returns its length, or 0 if cap is too small.
+ * Writes an error response with status 400, 403 (a short text/plain body saying the origin is not allowed),
+ * 426 (adds Sec-WebSocket-Version: 13) or 503 (adds Retry-After: retry_after_s, RFC 9110 10.2.3).
+ * Returns its length, or 0 if cap is too small.
  */
 size_t ws_http_write_error(char *out, size_t cap, int status, uint32_t retry_after_s);
 

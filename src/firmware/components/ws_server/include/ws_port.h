@@ -84,6 +84,8 @@ ws_port_queue_t *ws_port_queue_create(size_t item_size, uint32_t length);
 int ws_port_queue_send(ws_port_queue_t *q, const void *item, uint32_t wait_ms);
 /* Copies the oldest item out; waits up to wait_ms. Returns 0 or WS_PORT_AGAIN. */
 int ws_port_queue_recv(ws_port_queue_t *q, void *item, uint32_t wait_ms);
+/* Items waiting in the queue right now (FreeRTOS uxQueueMessagesWaiting); 0 for NULL. */
+uint32_t ws_port_queue_count(ws_port_queue_t *q);
 void ws_port_queue_destroy(ws_port_queue_t *q);
 
 /* ---- task ---- */

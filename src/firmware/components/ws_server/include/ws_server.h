@@ -18,8 +18,19 @@
  *    the item and its payload and may free or reuse them at once. The server frees the frame after the last
  *    client it was queued for has written it.
  *
- * Thread safety: ws_send, ws_recv and ws_server_port may be called from any task. ws_server_init and
- * ws_server_stop must not run concurrently with each other.
+ * Memory: message buffers grow with the bytes received, never from announced lengths, within max_message per
+ * message (else close 1009) and within rx_budget for all clients together (else close 1008 for the client that
+ * needs more): see ws_budget.h. A message counts against the budget until the application takes it from the
+ * receive queue; what the application holds after that is its own.
+ *
+ * Answers before closes: when a client's input ends (its close frame, or an error that fails it) right after
+ * messages the application is still handling, the close frame waits until the application has come back to
+ * ws_recv after taking them (so its ws_send answers are queued first), at most close_timeout_ms. Applications
+ * that never call ws_recv (they read the queue with xQueueReceive) get the close at once, as before; one that
+ * mixes both may wait for close_timeout_ms.
+ *
+ * Thread safety: ws_send, ws_recv and ws_server_port may be called from any task (ws_recv from one task, if
+ * answers are to precede closes). ws_server_init and ws_server_stop must not run concurrently with each other.
  */
 #ifndef WS_SERVER_H
 #define WS_SERVER_H
@@ -27,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ws_config.h"
 #include "ws_conn.h"
 #include "ws_err.h"
 #include "ws_port.h"
@@ -74,11 +86,16 @@ typedef struct {
     uint32_t retry_after_s;        /* Retry-After in the 503 */
     uint32_t task_stack;           /* server task stack (FreeRTOS) */
     uint32_t task_priority;        /* server task priority (FreeRTOS) */
+    uint32_t rx_budget;            /* bytes of received messages all clients may hold, > max_message;
+                                      0 = WS_SERVER_DEFAULT_RX_BUDGET (Kconfig WS_SERVER_RX_BUDGET) */
+    const char *allowed_origins;   /* comma-separated Origin allow-list (HTTP 403 outside it), copied;
+                                      NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig; no check unless enabled) */
 } ws_server_cfg_t;
 
 /*
  * Opens the listener and starts the server task. cfg may be NULL (all defaults).
- * Returns WS_OK, WS_ERR_STATE (already running), WS_ERR_NO_MEM, WS_ERR_PORT (listen or task failed).
+ * Returns WS_OK, WS_ERR_ARG (rx_budget not larger than max_message), WS_ERR_STATE (already running),
+ * WS_ERR_NO_MEM, WS_ERR_PORT (listen or task failed).
  */
 ws_err_t ws_server_init(const ws_server_cfg_t *cfg);
 
@@ -96,7 +113,10 @@ ws_err_t ws_server_stop(void);
  */
 ws_port_queue_t *ws_get_recv_queue(void);
 
-/* Takes the next received message. Returns WS_OK, WS_ERR_TIMEOUT, WS_ERR_STATE (no queue yet). */
+/*
+ * Takes the next received message. Calling it again tells the server the application is done with the messages
+ * it took before (see "Answers before closes"). Returns WS_OK, WS_ERR_ARG, WS_ERR_TIMEOUT, WS_ERR_STATE (no queue).
+ */
 ws_err_t ws_recv(ws_queue_item_t **item, uint32_t wait_ms);
 
 /* Frees a received item and its payload. NULL is ignored. */

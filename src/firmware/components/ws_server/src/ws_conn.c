@@ -1,4 +1,4 @@
-/* ws_conn.c - per-connection state machine (RFC 6455 sections 4.2, 5.5, 7) and the connection table. */
+/* ws_conn.c - per-connection state machine (RFC 6455 sections 4.2, 5.5, 7, 10.2) and the connection table. */
 #include "ws_conn.h"
 
 #include <stdlib.h>
@@ -19,7 +19,7 @@ ws_err_t ws_conn_start(ws_conn_t *c, int sock, const ws_conn_limits_t *lim, uint
     c->state = WS_CONN_HANDSHAKE;
     c->deadline_ms = now + lim->handshake_timeout_ms;
     c->last_rx_ms = now;
-    ws_reader_init(&c->reader, lim->max_message);
+    ws_reader_init(&c->reader, lim->max_message, lim->rx_budget);
     ws_sendq_init(&c->sendq, lim->send_queue_len);
     return WS_OK;
 }
@@ -31,16 +31,40 @@ static void linger(ws_conn_t *c, const ws_conn_limits_t *lim, uint32_t now)
     ws_reader_free(&c->reader);
 }
 
-/* Queues a close frame carrying code (or no body for 1005, which must never be sent, section 7.4.1). */
-static void queue_close_frame(ws_conn_t *c, uint16_t code)
+/*
+ * Queues a close frame carrying code (or no body for 1005, which must never be sent, section 7.4.1). With
+ * drop_unsent, frames not yet started are dropped first (a server-initiated close: shutdown, slow client);
+ * otherwise the close goes behind them (answers the application queued before the peer's close or error).
+ */
+static void queue_close_frame(ws_conn_t *c, uint16_t code, bool drop_unsent)
 {
     uint8_t body[2] = {(uint8_t)(code >> 8), (uint8_t)code};
     ws_buf_t *b = ws_buf_new_frame(WS_OPCODE_CLOSE, body, code == WS_CLOSE_NO_STATUS ? 0u : 2u);
-    ws_sendq_drop_unstarted(&c->sendq);
+    if (drop_unsent) {
+        ws_sendq_drop_unstarted(&c->sendq);
+    }
     if (b != NULL) {
-        ws_sendq_push_force(&c->sendq, b);
+        if (ws_sendq_push_force(&c->sendq, b) != WS_OK) {
+            ws_sendq_drop_unstarted(&c->sendq); /* no room even for the close: it matters more */
+            ws_sendq_push_force(&c->sendq, b);
+        }
         ws_buf_unref(b);
     }
+}
+
+/* The peer's input is over (its close, or a failure) and the close frame we owe it is code. */
+static void finish(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uint32_t now)
+{
+    if (c->answer_pending && lim->answer_timeout_ms > 0) {
+        /* 5.5.1: the close may wait until the application's answers to earlier messages are queued. */
+        c->state = WS_CONN_FINISHING;
+        c->close_code = code;
+        c->deadline_ms = now + lim->answer_timeout_ms;
+        ws_reader_free(&c->reader);
+        return;
+    }
+    queue_close_frame(c, code, false);
+    linger(c, lim, now); /* 7.1.1: the server closes the TCP connection first */
 }
 
 static void http_reply(ws_conn_t *c, const ws_conn_limits_t *lim, int status, uint32_t now)
@@ -79,6 +103,14 @@ static size_t handshake_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stat
     if (r == WS_HTTP_REJECT) {
         stats->rejected_bad++;
         http_reply(c, lim, req.status, now);
+        return len;
+    }
+    /* 10.2: a browser's Origin outside the allow-list is refused (4.2.2 allows 403); so is a repeated Origin,
+     * which no user agent sends (RFC 6454 7.3), when the list is in force. */
+    if (lim->allowed_origins != NULL &&
+        (req.origin_count > 1 || !ws_http_origin_allowed(lim->allowed_origins, req.origin, req.origin_len))) {
+        stats->rejected_origin++;
+        http_reply(c, lim, 403, now);
         return len;
     }
     if (!can_open) {
@@ -144,20 +176,27 @@ size_t ws_conn_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stat
                 break;
             case WS_READ_CLOSE:
                 if (c->state == WS_CONN_OPEN) { /* 5.5.1: echo the status code */
-                    queue_close_frame(c, ev.close_code);
+                    finish(c, lim, ev.close_code, now);
+                } else {
+                    linger(c, lim, now); /* 7.1.1: the server closes the TCP connection first */
                 }
-                linger(c, lim, now); /* 7.1.1: the server closes the TCP connection first */
                 break;
             case WS_READ_FAIL:
-                stats->failed++;
-                if (c->state == WS_CONN_OPEN) {
-                    queue_close_frame(c, ev.close_code);
+                if (ev.close_code == WS_CLOSE_POLICY_VIOLATION) {
+                    stats->budget_closed++; /* the reader's only 1008: the shared receive budget */
+                } else {
+                    stats->failed++;
                 }
-                linger(c, lim, now);
+                if (c->state == WS_CONN_OPEN) {
+                    finish(c, lim, ev.close_code, now);
+                } else {
+                    linger(c, lim, now);
+                }
                 break;
             }
             break;
         }
+        case WS_CONN_FINISHING:
         case WS_CONN_LINGER:
         case WS_CONN_FREE:
             return len; /* discarded */
@@ -166,9 +205,18 @@ size_t ws_conn_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stat
     return pos;
 }
 
+void ws_conn_answered(ws_conn_t *c, const ws_conn_limits_t *lim, uint32_t now)
+{
+    c->answer_pending = false;
+    if (c->state == WS_CONN_FINISHING) {
+        queue_close_frame(c, c->close_code, false);
+        linger(c, lim, now);
+    }
+}
+
 ws_err_t ws_conn_send(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, ws_buf_t *buf, uint32_t now)
 {
-    if (c->state != WS_CONN_OPEN) {
+    if (c->state != WS_CONN_OPEN && c->state != WS_CONN_FINISHING) {
         return WS_ERR_STATE;
     }
     ws_err_t err = ws_sendq_push(&c->sendq, buf);
@@ -185,10 +233,16 @@ void ws_conn_close(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uin
         http_reply(c, lim, 503, now);
         return;
     }
+    if (c->state == WS_CONN_FINISHING) {
+        /* The peer already closed or failed: it gets the close it is owed, behind what fits of the answers. */
+        queue_close_frame(c, c->close_code, code == WS_CLOSE_POLICY_VIOLATION);
+        linger(c, lim, now);
+        return;
+    }
     if (c->state != WS_CONN_OPEN) {
         return;
     }
-    queue_close_frame(c, code);
+    queue_close_frame(c, code, true);
     c->state = WS_CONN_CLOSING;
     c->deadline_ms = now + lim->close_timeout_ms;
 }
@@ -206,6 +260,11 @@ bool ws_conn_tick(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, 
     case WS_CONN_CLOSING:
     case WS_CONN_LINGER:
         return ws_time_reached(now, c->deadline_ms);
+    case WS_CONN_FINISHING:
+        if (ws_time_reached(now, c->deadline_ms)) {
+            ws_conn_answered(c, lim, now); /* the application took too long: close without its answers */
+        }
+        return false;
     case WS_CONN_OPEN:
         if (lim->ping_interval_ms == 0) {
             return false;
@@ -237,6 +296,7 @@ uint32_t ws_conn_next_deadline(const ws_conn_t *c, const ws_conn_limits_t *lim, 
 {
     switch (c->state) {
     case WS_CONN_HANDSHAKE:
+    case WS_CONN_FINISHING:
     case WS_CONN_CLOSING:
     case WS_CONN_LINGER:
         return c->deadline_ms;
@@ -295,7 +355,8 @@ uint16_t ws_conn_table_open_count(const ws_conn_table_t *t)
 {
     uint16_t n = 0;
     for (uint16_t i = 0; i < t->size; i++) {
-        if (t->conns[i].state == WS_CONN_OPEN || t->conns[i].state == WS_CONN_CLOSING) {
+        ws_conn_state_t st = t->conns[i].state;
+        if (st == WS_CONN_OPEN || st == WS_CONN_FINISHING || st == WS_CONN_CLOSING) {
             n++;
         }
     }

@@ -132,6 +132,11 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
         } else if (equals_ci(name, name_len, "sec-websocket-version")) {
             version_seen = true;
             version13 = value_len == 2 && value[0] == '1' && value[1] == '3';
+        } else if (equals_ci(name, name_len, "origin")) {
+            if (out->origin_count++ == 0) {
+                out->origin = value;
+                out->origin_len = value_len;
+            }
         }
         pos = eol + 2;
     }
@@ -147,6 +152,41 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
     ws_http_accept_key(out->key, WS_HTTP_KEY_LEN, out->accept);
     out->status = 101;
     return WS_HTTP_UPGRADE;
+}
+
+bool ws_http_origin_allowed(const char *allow_list, const char *origin, size_t origin_len)
+{
+    if (allow_list == NULL || origin == NULL) {
+        return true;
+    }
+    const char *p = allow_list;
+    while (*p != '\0') {
+        while (*p == ',' || is_ows(*p)) {
+            p++;
+        }
+        const char *start = p;
+        while (*p != '\0' && *p != ',') {
+            p++;
+        }
+        const char *end = p;
+        while (end > start && is_ows(end[-1])) {
+            end--;
+        }
+        size_t n = (size_t)(end - start);
+        if (n == 1 && start[0] == '*') {
+            return true;
+        }
+        if (n > 0 && n == origin_len) {
+            size_t i = 0;
+            while (i < n && lower(start[i]) == lower(origin[i])) {
+                i++;
+            }
+            if (i == n) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_LEN + 1])
@@ -184,6 +224,12 @@ size_t ws_http_write_error(char *out, size_t cap, int status, uint32_t retry_aft
         n = snprintf(out, cap,
                      "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
                      "Connection: close\r\n\r\n");
+        break;
+    case 403:
+        /* 4.2.2: a server that does not accept the origin MAY answer 403. The body says why, for people. */
+        n = snprintf(out, cap,
+                     "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n"
+                     "Connection: close\r\n\r\norigin not allowed\n");
         break;
     case 503:
         n = snprintf(out, cap,

@@ -1,22 +1,62 @@
-/* ws_reader.c - incremental RFC 6455 receiver (sections 5.2-5.5, 7.4, 8.1). */
+/* ws_reader.c - incremental RFC 6455 receiver (sections 5.2-5.5, 7.4, 8.1, 10.4). */
 #include "ws_reader.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void ws_reader_init(ws_reader_t *r, uint32_t max_message)
+void ws_reader_init(ws_reader_t *r, uint32_t max_message, ws_budget_t *budget)
 {
     memset(r, 0, sizeof(*r));
     r->max_message = max_message;
+    r->budget = budget;
     ws_utf8_init(&r->utf8);
 }
 
 void ws_reader_free(ws_reader_t *r)
 {
     free(r->msg);
+    ws_budget_release(r->budget, r->msg_cap);
     r->msg = NULL;
     r->msg_len = 0;
+    r->msg_cap = 0;
     r->in_message = false;
+}
+
+/*
+ * Makes the message buffer hold at least need bytes (payload so far plus the NUL). Section 10.4: memory follows
+ * the bytes that arrived, not the length a header announced, so a peer that announces 64 KiB and trickles costs
+ * only what it sent. The buffer starts at WS_READER_MIN_CAP and doubles, never beyond max_message + 1 (start_frame
+ * refused anything longer). Returns 0, or the close code: 1008 when the shared budget refuses (only this client is
+ * failed and its memory released), 1011 when malloc fails.
+ */
+static uint16_t reserve(ws_reader_t *r, size_t need)
+{
+    if (need <= r->msg_cap) {
+        return 0;
+    }
+    size_t limit = (size_t)r->max_message + 1u;
+    size_t cap = r->msg_cap < WS_READER_MIN_CAP ? WS_READER_MIN_CAP : r->msg_cap;
+    while (cap < need && cap < limit) {
+        cap = cap > limit / 2u ? limit : cap * 2u;
+    }
+    if (cap > limit) {
+        cap = limit;
+    }
+    if (cap < need) {
+        return WS_CLOSE_MESSAGE_TOO_BIG; /* not reached: start_frame checked the announced lengths */
+    }
+    size_t more = cap - r->msg_cap;
+    if (ws_budget_take(r->budget, more, cap) != WS_OK) {
+        return WS_CLOSE_POLICY_VIOLATION;
+    }
+    uint8_t *grown = (uint8_t *)realloc(r->msg, cap);
+    if (grown == NULL) {
+        ws_budget_release(r->budget, more);
+        return WS_CLOSE_INTERNAL_ERROR;
+    }
+    r->msg = grown;
+    r->msg_cap = cap;
+    return 0;
 }
 
 static size_t fail(ws_reader_t *r, ws_read_event_t *ev, uint16_t code, size_t consumed)
@@ -45,24 +85,17 @@ static int start_frame(ws_reader_t *r, uint16_t *code)
         *code = WS_CLOSE_PROTOCOL_ERROR;
         return -1;
     }
-    /* Decide on the announced length before buffering anything (7.4.1: 1009). */
+    /* Decide on the announced length before buffering anything (7.4.1: 1009); allocate nothing for it. */
     if (f->payload_len > (uint64_t)r->max_message - r->msg_len) {
         *code = WS_CLOSE_MESSAGE_TOO_BIG;
         return -1;
     }
-    size_t total = r->msg_len + (size_t)f->payload_len;
     if (!r->in_message) {
         r->in_message = true;
         r->msg_opcode = f->opcode;
         r->msg_len = 0;
         ws_utf8_init(&r->utf8);
     }
-    uint8_t *grown = (uint8_t *)realloc(r->msg, total + 1u);
-    if (grown == NULL) {
-        *code = WS_CLOSE_INTERNAL_ERROR;
-        return -1;
-    }
-    r->msg = grown;
     return 0;
 }
 
@@ -122,13 +155,27 @@ static int finish_frame(ws_reader_t *r, ws_read_event_t *ev)
         ev->close_code = WS_CLOSE_INVALID_PAYLOAD; /* text ended inside a code point */
         return -1;
     }
+    uint16_t code = reserve(r, r->msg_len + 1u); /* an empty message still needs its NUL */
+    if (code != 0) {
+        ev->close_code = code;
+        return -1;
+    }
     r->msg[r->msg_len] = 0;
+    if (r->msg_cap > r->msg_len + 1u) {
+        /* Hand over no more than the message: it may wait in the application's queue for a while. */
+        uint8_t *fit = (uint8_t *)realloc(r->msg, r->msg_len + 1u);
+        if (fit != NULL) {
+            r->msg = fit;
+        }
+    }
     ev->type = WS_READ_MESSAGE;
     ev->opcode = r->msg_opcode;
     ev->data = r->msg;
     ev->len = r->msg_len;
+    ws_budget_release(r->budget, r->msg_cap); /* the caller owns (and accounts for) it now */
     r->msg = NULL;
     r->msg_len = 0;
+    r->msg_cap = 0;
     r->in_message = false;
     return 0;
 }
@@ -165,10 +212,18 @@ size_t ws_reader_feed(ws_reader_t *r, const uint8_t *in, size_t len, ws_read_eve
             take = (size_t)left;
         }
         if (take > 0) {
-            uint8_t *dst =
-                ws_frame_is_control(r->frame.opcode) ? r->ctrl + r->frame_pos : r->msg + r->msg_len + r->frame_pos;
+            uint8_t *dst = r->ctrl + r->frame_pos;
+            if (!ws_frame_is_control(r->frame.opcode)) {
+                size_t at = r->msg_len + (size_t)r->frame_pos;
+                uint16_t code = reserve(r, at + take + 1u);
+                if (code != 0) {
+                    return fail(r, ev, code, pos);
+                }
+                dst = r->msg + at;
+            }
             memcpy(dst, in + pos, take);
             ws_frame_unmask(dst, take, r->frame.mask, r->frame_pos);
+            /* 8.1: fail on the first byte that cannot be UTF-8, whether or not the message or frame is complete. */
             if (!ws_frame_is_control(r->frame.opcode) && r->msg_opcode == WS_OPCODE_TEXT &&
                 ws_utf8_feed(&r->utf8, dst, take) == WS_UTF8_INVALID) {
                 return fail(r, ev, WS_CLOSE_INVALID_PAYLOAD, pos + take);

@@ -20,6 +20,8 @@ typedef struct {
 
 typedef struct {
     ws_conn_limits_t lim;
+    ws_budget_t budget; /* received bytes held for all clients (ws_budget.h); lim.rx_budget points here */
+    char *origins;      /* copy of the allow-list; lim.allowed_origins points here */
     ws_conn_table_t table;
     ws_stats_t stats;
     ws_stats_t stats_published;  /* copy readable by other tasks under stats_lock */
@@ -36,37 +38,82 @@ typedef struct {
     uint32_t stop_deadline_ms;
     bool accept_paused; /* accept() failed (e.g. no free socket): do not spin on a readable listener */
     uint32_t accept_resume_ms;
+    /* Sizes of the messages this server put in the receive queue and the application has not taken yet, oldest
+     * first: they count against the budget until taken. A ring of the queue's length + 1. */
+    size_t *queued;
+    uint32_t queued_cap, queued_head, queued_count;
 } ws_server_t;
 
 static ws_port_mutex_t *g_lock; /* guards g_server against ws_send racing ws_server_stop */
 static ws_server_t *g_server;
 static ws_port_queue_t *g_recv_queue; /* lives across stop/init */
+static uint32_t g_recv_queue_len;
+
+/*
+ * The application's progress through the receive queue, so a close can wait for its answers (ws_conn.h,
+ * FINISHING). Items are numbered in the order they enter the queue; the queue is FIFO, so the application takes
+ * them in that order. "Done" items are those taken before its latest ws_recv call: it came back for more, so it has
+ * sent (ws_send) whatever answers it had for them. Guarded by g_recv_lock (never g_lock, see stats_lock).
+ */
+static ws_port_mutex_t *g_recv_lock;
+static uint32_t g_recv_pushed; /* items put in the queue, by every server since the queue exists */
+static uint32_t g_recv_taken;  /* items ws_recv returned */
+static uint32_t g_recv_done;   /* g_recv_taken when ws_recv was last entered */
+static bool g_recv_tracked;    /* ws_recv was called at least once: the application reads through it */
 
 static uint32_t or_default(uint32_t v, uint32_t d) { return v != 0 ? v : d; }
 
 /* ---- delivering received messages ---- */
 
-static void free_pending(ws_conn_t *c)
+static void free_pending(ws_server_t *s, ws_conn_t *c)
 {
     while (c->pending_head != NULL) {
         struct ws_pending *p = c->pending_head;
         c->pending_head = p->next;
+        ws_budget_release(&s->budget, p->item.len + 1u);
         free(p->item.payload);
         free(p);
     }
     c->pending_tail = NULL;
 }
 
+/*
+ * Releases the budget of messages the application has taken from the receive queue. The queue is FIFO and only
+ * this task adds to it, so the ones still in it are the newest this server added (older servers' leftovers, if
+ * any, sit in front of them). Works however the application reads the queue (ws_recv or xQueueReceive).
+ */
+static void reconcile_queued(ws_server_t *s)
+{
+    uint32_t waiting = ws_port_queue_count(g_recv_queue);
+    while (s->queued_count > waiting) {
+        ws_budget_release(&s->budget, s->queued[s->queued_head]);
+        s->queued_head = (s->queued_head + 1u) % s->queued_cap;
+        s->queued_count--;
+    }
+}
+
 /* Moves waiting messages into the receive queue without blocking the loop; keeps order per client. */
-static void flush_pending(ws_conn_t *c)
+static void flush_pending(ws_server_t *s, ws_conn_t *c)
 {
     while (c->pending_head != NULL) {
         struct ws_pending *p = c->pending_head;
         struct ws_pending *next = p->next; /* read first: once queued, the receiver may free p at any moment */
         ws_queue_item_t *item = &p->item;
-        if (ws_port_queue_send(g_recv_queue, &item, 0) != 0) {
+        size_t size = p->item.len + 1u;
+        ws_port_mutex_lock(g_recv_lock);
+        int sent = ws_port_queue_send(g_recv_queue, &item, 0);
+        if (sent == 0) {
+            c->answer_seq = ++g_recv_pushed; /* numbered under the lock, before ws_recv can count it taken */
+        }
+        ws_port_mutex_unlock(g_recv_lock);
+        if (sent != 0) {
             return; /* still full: the client is not read until there is room (back-pressure over TCP) */
         }
+        /* Still charged until taken. After reconciling, the ring holds at most the queue's length (the items
+         * waiting now, this one included), so there is room for this one. */
+        reconcile_queued(s);
+        s->queued[(s->queued_head + s->queued_count) % s->queued_cap] = size;
+        s->queued_count++;
         c->pending_head = next;
         if (c->pending_head == NULL) {
             c->pending_tail = NULL;
@@ -74,10 +121,25 @@ static void flush_pending(ws_conn_t *c)
     }
 }
 
+/* True when the application is done with every message of c it was given (see g_recv_done). */
+static bool answers_done(const ws_conn_t *c)
+{
+    if (c->pending_head != NULL) {
+        return false;
+    }
+    ws_port_mutex_lock(g_recv_lock);
+    bool done = !g_recv_tracked || (int32_t)(g_recv_done - c->answer_seq) >= 0;
+    ws_port_mutex_unlock(g_recv_lock);
+    return done;
+}
+
 static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev)
 {
+    /* The reader released the buffer's charge; it stays charged while it waits for the application. */
+    ws_budget_add(&s->budget, ev->len + 1u);
     struct ws_pending *p = (struct ws_pending *)malloc(sizeof(*p));
     if (p == NULL) {
+        ws_budget_release(&s->budget, ev->len + 1u);
         free(ev->data);
         ws_conn_close(c, &s->lim, WS_CLOSE_INTERNAL_ERROR, ws_port_now_ms());
         return;
@@ -94,14 +156,17 @@ static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev)
         c->pending_head = p;
     }
     c->pending_tail = p;
-    flush_pending(c);
+    ws_port_mutex_lock(g_recv_lock);
+    c->answer_pending = g_recv_tracked; /* with ws_recv, a close from this client waits for the answers */
+    ws_port_mutex_unlock(g_recv_lock);
+    flush_pending(s, c);
 }
 
 /* ---- socket handling ---- */
 
-static void close_conn(ws_conn_t *c)
+static void close_conn(ws_server_t *s, ws_conn_t *c)
 {
-    free_pending(c);
+    free_pending(s, c);
     int sock = c->sock;
     ws_conn_release(c);
     if (sock >= 0) {
@@ -171,7 +236,7 @@ static void read_client(ws_server_t *s, ws_conn_t *c, uint32_t now)
     }
     if (n <= 0) {
         if (ws_conn_peer_eof(c)) {
-            close_conn(c);
+            close_conn(s, c);
         }
         return;
     }
@@ -183,7 +248,7 @@ static void read_client(ws_server_t *s, ws_conn_t *c, uint32_t now)
         if (msg.type == WS_READ_MESSAGE) {
             deliver(s, c, &msg);
         } else if (msg.type == WS_READ_PING && !flush_output(c)) {
-            close_conn(c);
+            close_conn(s, c);
         }
     }
 }
@@ -198,7 +263,7 @@ static void run_commands(ws_server_t *s, uint32_t now)
             for (uint16_t i = 0; i < s->table.size; i++) {
                 ws_conn_t *c = &s->table.conns[i];
                 if (c->state == WS_CONN_HANDSHAKE) {
-                    close_conn(c);
+                    close_conn(s, c);
                 } else if (c->state == WS_CONN_OPEN) {
                     ws_conn_close(c, &s->lim, WS_CLOSE_GOING_AWAY, now);
                 }
@@ -207,15 +272,36 @@ static void run_commands(ws_server_t *s, uint32_t now)
         }
         for (uint16_t i = 0; i < s->table.size; i++) {
             ws_conn_t *c = &s->table.conns[i];
-            if (c->state == WS_CONN_OPEN && (cmd.index < 0 || cmd.index == (int)i)) {
+            bool open = c->state == WS_CONN_OPEN || c->state == WS_CONN_FINISHING; /* before its close: fine */
+            if (open && (cmd.index < 0 || cmd.index == (int)i)) {
                 ws_conn_send(c, &s->lim, &s->stats, cmd.buf, now);
                 /* Write at once: a burst of commands must not fill the queue of a client that reads fine. */
                 if (!flush_output(c)) {
-                    close_conn(c);
+                    close_conn(s, c);
                 }
             }
         }
         ws_buf_unref(cmd.buf);
+    }
+}
+
+/*
+ * Clients whose messages the application has finished with: a close that waited for the answers (FINISHING)
+ * goes out now, behind the answers still in the command queue.
+ */
+static void check_answers(ws_server_t *s, uint32_t now)
+{
+    for (uint16_t i = 0; i < s->table.size; i++) {
+        ws_conn_t *c = &s->table.conns[i];
+        if (!c->answer_pending || !answers_done(c)) {
+            continue;
+        }
+        if (c->state == WS_CONN_FINISHING) {
+            run_commands(s, now); /* the answers were sent (ws_send) before the application came back for more */
+        }
+        if (c->state != WS_CONN_FREE) {
+            ws_conn_answered(c, &s->lim, now);
+        }
     }
 }
 
@@ -227,6 +313,8 @@ static void server_task(void *arg)
         size_t n = 0;
         uint32_t timeout = 1000;
         bool any_pending = false;
+        reconcile_queued(s);
+        check_answers(s, now);
         if (s->accept_paused && ws_time_reached(now, s->accept_resume_ms)) {
             s->accept_paused = false;
         }
@@ -250,6 +338,9 @@ static void server_task(void *arg)
                 ev |= WS_PORT_POLL_IN;
             } else {
                 any_pending = true;
+            }
+            if (c->state == WS_CONN_FINISHING) {
+                any_pending = true; /* look at the application's progress again soon */
             }
             if (!ws_sendq_empty(&c->sendq)) {
                 ev |= WS_PORT_POLL_OUT;
@@ -291,13 +382,13 @@ static void server_task(void *arg)
                 continue; /* closed earlier in this round */
             }
             if (c->pending_head != NULL) {
-                flush_pending(c);
+                flush_pending(s, c);
             }
             if (rev & (WS_PORT_POLL_IN | WS_PORT_POLL_ERR)) {
                 read_client(s, c, now);
             }
             if (c->state != WS_CONN_FREE && !flush_output(c)) {
-                close_conn(c);
+                close_conn(s, c);
             }
         }
         /* Frames queued by commands for clients polled before the waker, and timers. */
@@ -307,16 +398,19 @@ static void server_task(void *arg)
                 continue;
             }
             if (ws_conn_tick(c, &s->lim, &s->stats, now) || !flush_output(c)) {
-                close_conn(c);
+                close_conn(s, c);
             }
         }
+        check_answers(s, now); /* a failure read just now, with the application already done */
+        s->stats.rx_held = (uint32_t)s->budget.used;
+        s->stats.rx_peak = (uint32_t)s->budget.peak;
         ws_port_mutex_lock(s->stats_lock);
         s->stats_published = s->stats;
         ws_port_mutex_unlock(s->stats_lock);
     }
     for (uint16_t i = 0; i < s->table.size; i++) {
         if (s->table.conns[i].state != WS_CONN_FREE) {
-            close_conn(&s->table.conns[i]);
+            close_conn(s, &s->table.conns[i]);
         }
     }
 }
@@ -345,6 +439,8 @@ static void server_free(ws_server_t *s)
     free(s->rx);
     free(s->pfds);
     free(s->pconn);
+    free(s->queued);
+    free(s->origins);
     free(s);
 }
 
@@ -363,10 +459,20 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
     if (g_server != NULL) {
         return WS_ERR_STATE;
     }
+    uint32_t max_message = or_default(cfg->max_message, WS_SERVER_DEFAULT_MAX_MESSAGE);
+    uint32_t rx_budget = or_default(cfg->rx_budget, WS_SERVER_DEFAULT_RX_BUDGET);
+    if (rx_budget <= max_message) {
+        return WS_ERR_ARG; /* one largest message (and its NUL) must fit */
+    }
     if (g_recv_queue == NULL) {
-        g_recv_queue = ws_port_queue_create(sizeof(ws_queue_item_t *),
-                                            or_default(cfg->recv_queue_len, WS_SERVER_DEFAULT_RECV_QUEUE_LEN));
-        if (g_recv_queue == NULL) {
+        g_recv_queue_len = or_default(cfg->recv_queue_len, WS_SERVER_DEFAULT_RECV_QUEUE_LEN);
+        g_recv_queue = ws_port_queue_create(sizeof(ws_queue_item_t *), g_recv_queue_len);
+        g_recv_lock = ws_port_mutex_create();
+        if (g_recv_queue == NULL || g_recv_lock == NULL) {
+            ws_port_queue_destroy(g_recv_queue);
+            ws_port_mutex_destroy(g_recv_lock);
+            g_recv_queue = NULL;
+            g_recv_lock = NULL;
             return WS_ERR_NO_MEM;
         }
     }
@@ -375,12 +481,28 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
         return WS_ERR_NO_MEM;
     }
     s->listener = -1;
-    s->lim.max_message = or_default(cfg->max_message, WS_SERVER_DEFAULT_MAX_MESSAGE);
+    ws_budget_init(&s->budget, rx_budget);
+    s->lim.rx_budget = &s->budget;
+    s->lim.max_message = max_message;
     s->lim.send_queue_len = or_default(cfg->send_queue_len, WS_SERVER_DEFAULT_SEND_QUEUE_LEN);
     s->lim.ping_interval_ms = or_default(cfg->ping_interval_ms, WS_SERVER_DEFAULT_PING_INTERVAL_MS);
     s->lim.close_timeout_ms = or_default(cfg->close_timeout_ms, WS_SERVER_DEFAULT_CLOSE_TIMEOUT_MS);
     s->lim.handshake_timeout_ms = or_default(cfg->handshake_timeout_ms, WS_SERVER_DEFAULT_HANDSHAKE_TIMEOUT_MS);
     s->lim.retry_after_s = or_default(cfg->retry_after_s, WS_SERVER_DEFAULT_RETRY_AFTER_S);
+    s->lim.answer_timeout_ms = s->lim.close_timeout_ms;
+    const char *origins = cfg->allowed_origins != NULL ? cfg->allowed_origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS;
+    bool origins_ok = true;
+    if (origins != NULL) {
+        size_t n = strlen(origins) + 1u;
+        s->origins = (char *)malloc(n);
+        origins_ok = s->origins != NULL;
+        if (origins_ok) {
+            memcpy(s->origins, origins, n);
+        }
+        s->lim.allowed_origins = s->origins;
+    }
+    s->queued_cap = g_recv_queue_len + 1u;
+    s->queued = (size_t *)calloc(s->queued_cap, sizeof(size_t));
     uint16_t max_clients = (uint16_t)or_default(cfg->max_clients, WS_SERVER_DEFAULT_MAX_CLIENTS);
     uint16_t slots = (uint16_t)(max_clients + WS_SERVER_EXTRA_SLOTS);
     ws_err_t err = ws_conn_table_init(&s->table, slots, max_clients);
@@ -391,7 +513,7 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
     s->waker = ws_port_waker_create();
     s->stats_lock = ws_port_mutex_create();
     if (err != WS_OK || s->rx == NULL || s->pfds == NULL || s->pconn == NULL || s->cmds == NULL || s->waker == NULL ||
-        s->stats_lock == NULL) {
+        s->stats_lock == NULL || s->queued == NULL || !origins_ok) {
         server_free(s);
         return err == WS_ERR_ARG ? WS_ERR_ARG : WS_ERR_NO_MEM;
     }
@@ -443,7 +565,17 @@ ws_err_t ws_recv(ws_queue_item_t **item, uint32_t wait_ms)
     if (g_recv_queue == NULL) {
         return WS_ERR_STATE;
     }
-    return ws_port_queue_recv(g_recv_queue, item, wait_ms) == 0 ? WS_OK : WS_ERR_TIMEOUT;
+    ws_port_mutex_lock(g_recv_lock);
+    g_recv_tracked = true;
+    g_recv_done = g_recv_taken; /* back for more: done with everything taken before */
+    ws_port_mutex_unlock(g_recv_lock);
+    if (ws_port_queue_recv(g_recv_queue, item, wait_ms) != 0) {
+        return WS_ERR_TIMEOUT;
+    }
+    ws_port_mutex_lock(g_recv_lock);
+    g_recv_taken++;
+    ws_port_mutex_unlock(g_recv_lock);
+    return WS_OK;
 }
 
 void ws_item_free(ws_queue_item_t *item)
@@ -525,6 +657,10 @@ void ws_server_release_recv_queue(void)
     }
     ws_port_queue_destroy(g_recv_queue);
     g_recv_queue = NULL;
+    ws_port_mutex_destroy(g_recv_lock);
+    g_recv_lock = NULL;
+    g_recv_pushed = g_recv_taken = g_recv_done = 0;
+    g_recv_tracked = false;
     if (g_server == NULL && g_lock != NULL) {
         ws_port_mutex_destroy(g_lock);
         g_lock = NULL;

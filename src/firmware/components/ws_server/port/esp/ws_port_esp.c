@@ -192,6 +192,11 @@ int ws_port_queue_recv(ws_port_queue_t *q, void *item, uint32_t wait_ms)
     return xQueueReceive((QueueHandle_t)q, item, to_ticks(wait_ms)) == pdTRUE ? 0 : WS_PORT_AGAIN;
 }
 
+uint32_t ws_port_queue_count(ws_port_queue_t *q)
+{
+    return q != NULL ? (uint32_t)uxQueueMessagesWaiting((QueueHandle_t)q) : 0u;
+}
+
 void ws_port_queue_destroy(ws_port_queue_t *q)
 {
     if (q != NULL) {

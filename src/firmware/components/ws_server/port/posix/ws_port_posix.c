@@ -274,6 +274,17 @@ int ws_port_queue_recv(ws_port_queue_t *q, void *item, uint32_t wait_ms)
     return 0;
 }
 
+uint32_t ws_port_queue_count(ws_port_queue_t *q)
+{
+    if (q == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&q->m);
+    uint32_t n = q->count;
+    pthread_mutex_unlock(&q->m);
+    return n;
+}
+
 void ws_port_queue_destroy(ws_port_queue_t *q)
 {
     if (q != NULL) {
