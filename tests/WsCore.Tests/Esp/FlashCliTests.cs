@@ -303,21 +303,23 @@ public class FlashCliTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(DamagedApps))]
-    public async Task DamagedApp_Exit1NamesWhatIsWrong_NothingWritten_ForceWritesIt(string how, string what)
+    /// <summary>
+    /// Writes <paramref name="app"/> to a file, flashes it (refused, nothing written, the refusal checked by
+    /// <paramref name="assertRefused"/>), then flashes it with --force (exit 0).
+    /// </summary>
+    private static async Task RefusedThenForcedAsync(byte[] app, Action<RomSimulator, string, WsctlResult> assertRefused)
     {
         using var sim = new RomSimulator();
         var dir = Directory.CreateTempSubdirectory("wsctl-app-").FullName;
         try
         {
             var path = Path.Combine(dir, "app.bin");
-            await File.WriteAllBytesAsync(path, Damaged(how));
+            await File.WriteAllBytesAsync(path, app);
             var refused = await WsctlProcess.RunAsync(Device(sim, "--firmware", path));
+            sim.WaitIdle(TimeSpan.FromSeconds(10));
             Assert.Equal(1, refused.ExitCode);
-            Assert.True(refused.Stderr.Contains($"--firmware: {path} is not an ESP image for 0x10000: {what}", StringComparison.Ordinal), refused.Stderr);
-            Assert.Contains("--force", refused.Stderr);
-            Assert.Equal(0, sim.BytesReceived);
+            Assert.DoesNotContain(sim.Ops, op => op is 0x02 or 0x03 or 0x10 or 0x11);
+            assertRefused(sim, path, refused);
             var forced = await WsctlProcess.RunAsync(Device(sim, "--firmware", path, "--force"));
             Assert.True(forced.ExitCode == 0, forced.All);
         }
@@ -327,28 +329,20 @@ public class FlashCliTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(DamagedApps))]
+    public Task DamagedApp_Exit1NamesWhatIsWrong_NothingWritten_ForceWritesIt(string how, string what) =>
+        RefusedThenForcedAsync(Damaged(how), (sim, path, refused) =>
+        {
+            Assert.True(refused.Stderr.Contains($"--firmware: {path} is not an ESP image for 0x10000: {what}", StringComparison.Ordinal), refused.Stderr);
+            Assert.Contains("--force", refused.Stderr);
+            Assert.Equal(0, sim.BytesReceived); // refused before the port was opened
+        });
+
     [Fact]
-    public async Task AppBuiltForAnotherChip_Exit1BeforeAnyWrite_ForceWritesIt()
-    {
-        using var sim = new RomSimulator();
-        var dir = Directory.CreateTempSubdirectory("wsctl-app-").FullName;
-        try
-        {
-            var path = Path.Combine(dir, "app.bin");
-            await File.WriteAllBytesAsync(path, FirmwareFixture.BuildApp(4096, chipId: 5));
-            var refused = await WsctlProcess.RunAsync(Device(sim, "--firmware", path));
-            sim.WaitIdle(TimeSpan.FromSeconds(10));
-            Assert.Equal(1, refused.ExitCode);
-            Assert.Contains("app at 0x10000 is built for ESP32-C3, but the device is ESP32: nothing was written", refused.Stderr);
-            Assert.DoesNotContain(sim.Ops, op => op is 0x02 or 0x03 or 0x10 or 0x11);
-            var forced = await WsctlProcess.RunAsync(Device(sim, "--firmware", path, "--force"));
-            Assert.True(forced.ExitCode == 0, forced.All);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+    public Task AppBuiltForAnotherChip_Exit1BeforeAnyWrite_ForceWritesIt() =>
+        RefusedThenForcedAsync(FirmwareFixture.BuildApp(4096, chipId: 5), (_, _, refused) =>
+            Assert.Contains("app at 0x10000 is built for ESP32-C3, but the device is ESP32: nothing was written", refused.Stderr));
 
     [Fact]
     public async Task Help_ShowsExamplesAndExitCodes()
