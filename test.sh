@@ -31,28 +31,32 @@ else
   done
 fi
 
-# Adds a stage's "NAME: N passed, N failed" closing line to the totals; a stage that fails without one counts once.
+# Adds a stage's "NAME: N passed, N failed[, N skipped]" closing line to the totals; a stage that fails without one
+# counts once. Each skipped gate is named, with its reason, by a "skipped: WHAT: WHY" line before the closing one.
 run_stage() {  # run_stage TITLE SCRIPT...
   stage "$1"; shift
-  local log="$results/stage.log" rc line p f
+  local log="$results/stage.log" rc line p f s
   "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}
   line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
   if [[ -n $line ]]; then
     p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-    passed=$((passed + p)); failed=$((failed + f))
+    s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
+    mapfile -t -O "${#skipped_names[@]}" skipped_names < <(sed -n 's/^skipped: //p' "$log")
   fi
   if ((rc != 0)); then broken+=("$1"); [[ -z $line ]] && failed=$((failed + 1)); fi
   return 0
 }
 
-# Firmware: host build with -Werror, unit tests, ASan/UBSan, valgrind, fuzz corpus, RISC-V gate (issue 6).
+# Firmware: host build with -Werror, unit tests, ASan/UBSan, valgrind, fuzz corpus, RISC-V gate (issue 6), and the
+# ESP-IDF build when IDF_PATH names one (skipped otherwise, with the reason).
 run_stage "Firmware host tests (src/firmware/host/run-tests.sh)" src/firmware/host/run-tests.sh
 
 run_stage "Native binary (NativeAOT publish and smoke test)" scripts/test-native.sh
 
 echo
 if ((${#skipped_names[@]})); then
-  echo "skipped (each says why in the C# output above):"
+  echo "skipped (C# tests say why in their output above; gates after the colon):"
   printf '  %s\n' "${skipped_names[@]}"
 fi
 if ((${#broken[@]})); then echo "stages with failures: ${broken[*]}"; fi

@@ -8,14 +8,21 @@ public sealed record Partition(string Label, byte Type, byte Subtype, uint Offse
 
 /// <summary>
 /// ESP-IDF partition tables: the binary form flashed at 0x8000 (32-byte entries starting AA 50; gen_esp32part.py)
-/// and the CSV form. Only what wsctl needs: finding the NVS partition.
+/// and the CSV form. Only what wsctl needs: finding the NVS partition (and, for the tests, reading the firmware's
+/// own partitions.csv).
 /// </summary>
 public static class PartitionTable
 {
+    /// <summary>Type "app".</summary>
+    public const byte AppType = 0x00;
     /// <summary>Type "data".</summary>
     public const byte DataType = 0x01;
     /// <summary>Subtype "nvs" of type data.</summary>
     public const byte NvsSubtype = 0x02;
+    /// <summary>Subtype "ota" of type data: the OTA selection (otadata, 0x2000 bytes).</summary>
+    public const byte OtaDataSubtype = 0x00;
+    /// <summary>Subtype "ota_0" of type app; ota_N is this + N (N up to 15).</summary>
+    public const byte Ota0Subtype = 0x10;
     /// <summary>The default table offset (CONFIG_PARTITION_TABLE_OFFSET).</summary>
     public const uint DefaultOffset = 0x8000;
 
@@ -51,16 +58,20 @@ public static class PartitionTable
             var cells = line.Split(',').Select(c => c.Trim()).ToArray();
             if (cells.Length < 5)
                 continue;
-            var type = cells[1] switch { "app" => (byte)0, "data" => DataType, var t => (byte)(FlasherArgs.ParseOffset(t) ?? 0xFF) };
+            var type = cells[1] switch { "app" => AppType, "data" => DataType, var t => (byte)(FlasherArgs.ParseOffset(t) ?? 0xFF) };
             var subtype = (type, cells[2]) switch
             {
                 (DataType, "nvs") => NvsSubtype,
                 (DataType, "phy") => (byte)0x01,
-                (DataType, "ota") => (byte)0x00,
-                (0, "factory") => (byte)0x00,
+                (DataType, "ota") => OtaDataSubtype,
+                (AppType, "factory") => (byte)0x00,
+                (AppType, "test") => (byte)0x20,
+                (AppType, var ota) when ota.StartsWith("ota_", StringComparison.Ordinal)
+                    && int.TryParse(ota.AsSpan(4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                    && n is >= 0 and <= 15 => (byte)(Ota0Subtype + n),
                 _ => (byte)(FlasherArgs.ParseOffset(cells[2]) ?? 0xFE),
             };
-            var align = type == 0 ? 0x10000u : 0x1000u;
+            var align = type == AppType ? 0x10000u : 0x1000u;
             var offset = cells[3].Length > 0 ? FlasherArgs.ParseOffset(cells[3]) ?? 0 : (next + align - 1) / align * align;
             var size = ParseSize(cells[4]) ?? 0;
             list.Add(new Partition(cells[0], type, subtype, offset, size));

@@ -33,7 +33,7 @@ public sealed class DeviceDiscovery(ILogger? logger = null)
     {
         if (instance.HostName is null || instance.Port == 0)
             return new DiscoveredDevice(instance, null);
-        var path = instance.Txt.TryGetValue("path", out var p) && p.Length > 0 ? p : "/";
+        var path = instance.Txt.TryGetValue(ServiceAdvertisement.PathKey, out var p) && p.Length > 0 ? p : "/";
         if (!path.StartsWith('/'))
             path = "/" + path;
         var host = instance.Addresses.Count > 0 ? instance.Addresses[0].ToString() : instance.HostName;

@@ -83,15 +83,22 @@ public sealed record MdnsServiceInstance(
 public sealed record ServiceAdvertisement(
     string InstanceName, string ServiceType, int Port, IReadOnlyList<KeyValuePair<string, string>> Txt)
 {
+    /// <summary>TXT key of the WebSocket path (<c>WSCTL_TXT_PATH</c>).</summary>
+    public const string PathKey = "path";
+    /// <summary>TXT key of the client limit (<c>WSCTL_TXT_MAX_CLIENTS</c>).</summary>
+    public const string MaxClientsKey = "max_clients";
+    /// <summary>TXT key of the server's version (<c>WSCTL_TXT_VERSION</c>).</summary>
+    public const string VersionKey = "version";
+
     /// <summary>
-    /// The <c>_ws._tcp</c> advertisement of a WebSocket server, with the TXT keys the firmware uses:
-    /// <c>path</c>, <c>max_clients</c> and <c>version</c>.
+    /// The <c>_ws._tcp</c> advertisement of a WebSocket server, with the TXT keys the firmware uses, in its order:
+    /// <c>path</c>, <c>max_clients</c> and <c>version</c> (defined for both in the firmware's <c>wsctl_limits.h</c>).
     /// </summary>
     public static ServiceAdvertisement WebSocket(string instanceName, int port, string path, int maxClients, string version) =>
-        new(instanceName, "_ws._tcp", port,
+        new(instanceName, DeviceDiscovery.WebSocketServiceType, port,
         [
-            new("path", path),
-            new("max_clients", maxClients.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("version", version),
+            new(PathKey, path),
+            new(MaxClientsKey, maxClients.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(VersionKey, version),
         ]);
 }

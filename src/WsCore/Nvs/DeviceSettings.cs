@@ -6,15 +6,62 @@ namespace WsCore.Nvs;
 /// What the firmware reads from NVS at boot: namespace <c>wsctl</c> with <c>ssid</c>, <c>pass</c>, <c>hostname</c>,
 /// <c>port</c> (u16) and <c>max_clients</c> (u8), in that order.
 /// </summary>
+/// <remarks>
+/// The limits and names are the firmware's, defined once in
+/// <c>src/firmware/components/ws_app/include/wsctl_limits.h</c>; a test parses that header and compares it with the
+/// constants here, so a value the device cannot hold is refused here rather than dropped on the device.
+/// </remarks>
 /// <param name="Ssid">Wi-Fi network name, 1-32 bytes.</param>
 /// <param name="Password">WPA passphrase (8-63 characters or 64 hex digits), or empty for an open network.</param>
-/// <param name="Hostname">mDNS host name, a DNS label.</param>
+/// <param name="Hostname">mDNS host name: 1-32 letters, digits and '-'.</param>
 /// <param name="WebSocketPort">The device's WebSocket port.</param>
-/// <param name="MaxClients">Simultaneous WebSocket clients, 1-16.</param>
-public sealed record DeviceSettings(string Ssid, string Password, string Hostname = "esp32ws", int WebSocketPort = 8080, int MaxClients = 5)
+/// <param name="MaxClients">Simultaneous WebSocket clients, 1-8.</param>
+public sealed record DeviceSettings(string Ssid, string Password, string Hostname = DeviceSettings.DefaultHostname,
+    int WebSocketPort = DeviceSettings.DefaultWebSocketPort, int MaxClients = DeviceSettings.DefaultMaxClients)
 {
-    /// <summary>The NVS namespace the firmware opens.</summary>
+    /// <summary>The NVS namespace the firmware opens (<c>WSCTL_NVS_NAMESPACE</c>).</summary>
     public const string NamespaceName = "wsctl";
+    /// <summary>NVS key of the SSID, a string (<c>WSCTL_NVS_KEY_SSID</c>).</summary>
+    public const string SsidKey = "ssid";
+    /// <summary>NVS key of the password, a string (<c>WSCTL_NVS_KEY_PASS</c>).</summary>
+    public const string PasswordKey = "pass";
+    /// <summary>NVS key of the host name, a string (<c>WSCTL_NVS_KEY_HOSTNAME</c>).</summary>
+    public const string HostnameKey = "hostname";
+    /// <summary>NVS key of the WebSocket port, a u16 (<c>WSCTL_NVS_KEY_PORT</c>).</summary>
+    public const string PortKey = "port";
+    /// <summary>NVS key of the client limit, a u8 (<c>WSCTL_NVS_KEY_MAX_CLIENTS</c>).</summary>
+    public const string MaxClientsKey = "max_clients";
+
+    /// <summary>Most bytes of an SSID (<c>WSCTL_SSID_MAX_BYTES</c>: wifi_sta_config_t.ssid[32]).</summary>
+    public const int SsidMaxBytes = 32;
+    /// <summary>Fewest characters of a WPA passphrase (<c>WSCTL_PASS_PHRASE_MIN</c>).</summary>
+    public const int PassphraseMinLength = 8;
+    /// <summary>Most characters of a WPA passphrase (<c>WSCTL_PASS_PHRASE_MAX</c>).</summary>
+    public const int PassphraseMaxLength = 63;
+    /// <summary>Hex digits of a raw 256-bit PSK (<c>WSCTL_PASS_PSK_HEX_LEN</c>).</summary>
+    public const int PskHexLength = 64;
+    /// <summary>
+    /// Most characters of the host name (<c>WSCTL_HOSTNAME_MAX</c>): ESP-IDF's esp_netif_set_hostname refuses more
+    /// than 32, well below the 63 of a DNS label.
+    /// </summary>
+    public const int HostnameMaxLength = 32;
+    /// <summary>Lowest WebSocket port (<c>WSCTL_WS_PORT_MIN</c>).</summary>
+    public const int MinWebSocketPort = 1;
+    /// <summary>Highest WebSocket port (<c>WSCTL_WS_PORT_MAX</c>).</summary>
+    public const int MaxWebSocketPort = 65535;
+    /// <summary>Fewest clients (<c>WSCTL_MAX_CLIENTS_MIN</c>).</summary>
+    public const int MinClients = 1;
+    /// <summary>
+    /// Most clients (<c>WSCTL_MAX_CLIENTS_MAX</c>): the server at 8 clients needs 14 of the device's 16 lwIP sockets
+    /// (listener, clients, 4 handshake/closing slots, one to answer 503), and 2 stay spare.
+    /// </summary>
+    public const int MaxClientsLimit = 8;
+    /// <summary>The firmware's default host name (<c>WSCTL_DEFAULT_HOSTNAME</c>).</summary>
+    public const string DefaultHostname = "esp32ws";
+    /// <summary>The firmware's default WebSocket port (<c>WSCTL_DEFAULT_WS_PORT</c>).</summary>
+    public const int DefaultWebSocketPort = 8080;
+    /// <summary>The firmware's default client limit (<c>WSCTL_DEFAULT_MAX_CLIENTS</c>).</summary>
+    public const int DefaultMaxClients = 5;
 
     /// <summary>Never prints the password.</summary>
     public override string ToString() =>
@@ -27,26 +74,29 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     public void Validate()
     {
         var ssidBytes = Encoding.UTF8.GetByteCount(Ssid);
-        if (ssidBytes is < 1 or > 32)
-            throw Invalid("--ssid", $"the SSID must be 1-32 bytes (it is {ssidBytes})");
+        if (ssidBytes is < 1 or > SsidMaxBytes)
+            throw Invalid("--ssid", $"the SSID must be 1-{SsidMaxBytes} bytes (it is {ssidBytes})");
         if (Password.Length != 0)
         {
-            var hex64 = Password.Length == 64 && Password.All(char.IsAsciiHexDigit);
+            var hex = Password.Length == PskHexLength && Password.All(char.IsAsciiHexDigit);
             // WPA2-PSK passphrases are printable ASCII (IEEE 802.11i H.4.1). The character itself is not shown: it is
             // part of a secret.
             var wrong = Password.AsSpan().IndexOfAnyExceptInRange((char)0x20, (char)0x7E);
-            if (!hex64 && wrong >= 0)
+            if (!hex && wrong >= 0)
                 throw Invalid("--pass", $"character {wrong + 1} of the password is not printable ASCII (letters like ä, é or ß " +
-                    "are not allowed in a WPA passphrase): use 8-63 characters from space to ~, or 64 hex digits");
-            if (!hex64 && Password.Length is < 8 or > 63)
-                throw Invalid("--pass", $"the password must be empty (open network), 8-63 printable ASCII characters, or 64 hex digits (it has {Password.Length} characters)");
+                    $"are not allowed in a WPA passphrase): use {PassphraseMinLength}-{PassphraseMaxLength} characters from space to ~, or {PskHexLength} hex digits");
+            if (!hex && Password.Length is < PassphraseMinLength or > PassphraseMaxLength)
+                throw Invalid("--pass", $"the password must be empty (open network), {PassphraseMinLength}-{PassphraseMaxLength} printable ASCII characters, " +
+                    $"or {PskHexLength} hex digits (it has {Password.Length} characters)");
         }
         if (!IsDnsLabel(Hostname))
-            throw Invalid("--hostname", $"'{Hostname}' is not a valid host name (1-63 letters, digits and '-', not starting or ending with '-')");
-        if (WebSocketPort is < 1 or > 65535)
-            throw Invalid("--ws-port", $"{WebSocketPort} is not a TCP port (1-65535)");
-        if (MaxClients is < 1 or > 16)
-            throw Invalid("--max-clients", $"{MaxClients} is out of range (1-16)");
+            throw Invalid("--hostname", $"'{Hostname}' is not a valid host name (1-{HostnameMaxLength} letters, digits and '-', not starting or ending with '-')");
+        if (Hostname.Length > HostnameMaxLength)
+            throw Invalid("--hostname", $"'{Hostname}' has {Hostname.Length} characters; the device takes at most {HostnameMaxLength} (ESP-IDF's host-name limit)");
+        if (WebSocketPort is < MinWebSocketPort or > MaxWebSocketPort)
+            throw Invalid("--ws-port", $"{WebSocketPort} is not a TCP port ({MinWebSocketPort}-{MaxWebSocketPort})");
+        if (MaxClients is < MinClients or > MaxClientsLimit)
+            throw Invalid("--max-clients", $"{MaxClients} is out of range ({MinClients}-{MaxClientsLimit}: the device's 16 lwIP sockets hold no more)");
     }
 
     /// <summary>
@@ -57,17 +107,24 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     public byte[] BuildNvsImage(int partitionSize)
     {
         Validate();
-        return new NvsPartitionBuilder(partitionSize)
-            .Namespace(NamespaceName)
-            .String("ssid", Ssid)
-            .String("pass", Password)
-            .String("hostname", Hostname)
-            .U16("port", (ushort)WebSocketPort)
-            .U8("max_clients", (byte)MaxClients)
-            .Build();
+        return EncodeNvsImage(partitionSize);
     }
 
-    /// <summary>An RFC 1123 host-name label.</summary>
+    /// <summary>
+    /// The NVS image without <see cref="Validate"/>: for the generator vectors, which also cover values beyond what
+    /// the device takes (a 63-character host name, 16 clients) because the NVS format holds them.
+    /// </summary>
+    internal byte[] EncodeNvsImage(int partitionSize) =>
+        new NvsPartitionBuilder(partitionSize)
+            .Namespace(NamespaceName)
+            .String(SsidKey, Ssid)
+            .String(PasswordKey, Password)
+            .String(HostnameKey, Hostname)
+            .U16(PortKey, (ushort)WebSocketPort)
+            .U8(MaxClientsKey, (byte)MaxClients)
+            .Build();
+
+    /// <summary>An RFC 1123 host-name label (1-63 characters; the device takes at most <see cref="HostnameMaxLength"/>).</summary>
     public static bool IsDnsLabel(string label) =>
         label.Length is >= 1 and <= 63 && label[0] != '-' && label[^1] != '-' && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 

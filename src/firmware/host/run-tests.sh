@@ -5,10 +5,12 @@
 #   3. ws_server_host under valgrind, driven by python3-websockets and raw sockets, stopped with SIGINT: exit 0
 #   4. libFuzzer targets (clang-14): the committed corpus replayed (-runs=0), then a short bounded fuzz run
 #   5. the portable core compiled for 32-bit RISC-V (rv32imc, ilp32, newlib headers) with -Werror
-# Build directories go under build/ at the repository root. The last line is "firmware: N passed, M failed".
+#   6. the ESP-IDF build of the whole firmware (scripts/idf-build.sh), skipped when IDF_PATH is not set
+# Build directories go under build/ at the repository root. The last line is
+# "firmware: N passed, M failed, K skipped", after one "skipped: WHAT: WHY" line per skipped gate.
 # Each test is counted once: the sanitizer run of the unit tests adds only its failures, and builds and compile
-# gates are not tests (a failing one counts as a failure).
-# FUZZ_SECONDS (default 5) bounds the fuzz run per target; 0 skips it.
+# gates are not tests (a failing one counts as a failure, a skipped one as skipped, never as passed).
+# FUZZ_SECONDS (default 5) bounds the fuzz run per target; 0 skips it. TARGET (default esp32c3) is the ESP-IDF target.
 set -uo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 fw=$(cd "$here/.." && pwd)
@@ -19,11 +21,14 @@ jobs=${JOBS:-2}
 fuzz_seconds=${FUZZ_SECONDS:-5}
 passed=0
 failed=0
+skipped=0
+skips=()
 
 step() { printf '\n-- firmware: %s\n' "$1"; }
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 gate() { echo "ok   $1 (gate, not counted)"; }
 bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+skip() { echo "skip  $1"; skipped=$((skipped + 1)); skips+=("$1"); }
 
 # Runs CTest in $1 and adds its test counts (with "failures-only" as $3: only its failures, for a second run of the
 # same tests under another configuration).
@@ -171,6 +176,20 @@ else
   bad "RISC-V gate: riscv64-unknown-elf-gcc missing"
 fi
 
+step "ESP-IDF build (scripts/idf-build.sh, target ${TARGET:-esp32c3})"
+idf_log="$out/idf-build.stdout"
+"$fw/scripts/idf-build.sh" 2>&1 | tee "$idf_log"
+idf_rc=${PIPESTATUS[0]}
+idf_skip=$(sed -n 's/^idf-build: skipped: //p' "$idf_log" | head -1)
+if ((idf_rc == 0)) && [[ -n $idf_skip ]]; then
+  skip "ESP-IDF build: $idf_skip"
+elif ((idf_rc == 0)); then
+  gate "ESP-IDF build for ${TARGET:-esp32c3}"
+else
+  bad "ESP-IDF build for ${TARGET:-esp32c3} (exit $idf_rc)"
+fi
+
 echo
-echo "firmware: $passed passed, $failed failed"
+for s in "${skips[@]}"; do echo "skipped: $s"; done
+echo "firmware: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

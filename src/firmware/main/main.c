@@ -17,15 +17,25 @@
 #include "mdns.h"
 #include "nvs.h"
 #include "nvs_flash.h"
+#include "sdkconfig.h"
 
 #include "ws_app.h"
 #include "ws_server.h"
+#include "wsctl_limits.h"
 
 #define FIRMWARE_VERSION "1.0.0"
 #define BACKOFF_MIN_MS 500u
 #define BACKOFF_MAX_MS 30000u
 
 static const char *TAG = "esp32ws";
+
+/* The limits wsctl flash enforces (wsctl_limits.h) must hold for this build's configuration too. */
+_Static_assert(CONFIG_WSCTL_MAX_CLIENTS >= WSCTL_MAX_CLIENTS_MIN && CONFIG_WSCTL_MAX_CLIENTS <= WSCTL_MAX_CLIENTS_MAX,
+               "CONFIG_WSCTL_MAX_CLIENTS is outside wsctl_limits.h's range");
+_Static_assert(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX) + WSCTL_SOCKETS_SPARE <= CONFIG_LWIP_MAX_SOCKETS,
+               "CONFIG_LWIP_MAX_SOCKETS cannot hold the server at WSCTL_MAX_CLIENTS_MAX (see wsctl_limits.h)");
+_Static_assert(sizeof(CONFIG_WSCTL_HOSTNAME) - 1u <= WSCTL_HOSTNAME_MAX,
+               "CONFIG_WSCTL_HOSTNAME is longer than esp_netif accepts");
 
 /* Event bits set by the Wi-Fi/IP handlers (event task) and consumed by the control loop in app_main. */
 #define BIT_GOT_IP BIT0
@@ -47,11 +57,21 @@ static void nvs_init(void)
     ESP_ERROR_CHECK(err);
 }
 
-/* Reads a string key into buf; returns buf, or NULL if the key is absent or does not fit. */
+/*
+ * Reads a string key into buf; returns buf, or NULL if the key is absent or unusable. A stored value too long for
+ * buf (ESP_ERR_NVS_INVALID_LENGTH) is logged, not dropped silently: wsctl flash never writes one (wsctl_limits.h).
+ */
 static const char *nvs_str(nvs_handle_t h, const char *key, char *buf, size_t cap)
 {
     size_t len = cap;
-    return nvs_get_str(h, key, buf, &len) == ESP_OK ? buf : NULL;
+    esp_err_t err = nvs_get_str(h, key, buf, &len);
+    if (err == ESP_OK) {
+        return buf;
+    }
+    if (err != ESP_ERR_NVS_NOT_FOUND) {
+        ESP_LOGW(TAG, "NVS key \"%s\" ignored (%s; at most %u bytes)", key, esp_err_to_name(err), (unsigned)(cap - 1u));
+    }
+    return NULL;
 }
 
 /* Kconfig defaults, then whatever `wsctl flash` stored in NVS namespace "wsctl". */
@@ -68,24 +88,24 @@ static void load_config(ws_app_config_t *cfg)
     cfg->counter_interval_ms = CONFIG_WSCTL_COUNTER_INTERVAL_MS;
 
     nvs_handle_t h;
-    esp_err_t err = nvs_open(CONFIG_WSCTL_NVS_NAMESPACE, NVS_READONLY, &h);
+    esp_err_t err = nvs_open(WSCTL_NVS_NAMESPACE, NVS_READONLY, &h);
     if (err != ESP_OK) {
-        ESP_LOGW(TAG, "no NVS namespace \"%s\" (%s): using Kconfig defaults", CONFIG_WSCTL_NVS_NAMESPACE,
+        ESP_LOGW(TAG, "no NVS namespace \"%s\" (%s): using Kconfig defaults", WSCTL_NVS_NAMESPACE,
                  esp_err_to_name(err));
         return;
     }
-    char ssid[WS_APP_SSID_MAX + 1], pass[WS_APP_PASS_MAX + 1], hostname[WS_APP_HOSTNAME_MAX + 1];
+    char ssid[WSCTL_SSID_MAX_BYTES + 1], pass[WSCTL_PASS_PSK_HEX_LEN + 1], hostname[WSCTL_HOSTNAME_MAX + 1];
     ws_app_overrides_t stored = {
-        .ssid = nvs_str(h, WS_APP_KEY_SSID, ssid, sizeof(ssid)),
-        .pass = nvs_str(h, WS_APP_KEY_PASS, pass, sizeof(pass)),
-        .hostname = nvs_str(h, WS_APP_KEY_HOSTNAME, hostname, sizeof(hostname)),
+        .ssid = nvs_str(h, WSCTL_NVS_KEY_SSID, ssid, sizeof(ssid)),
+        .pass = nvs_str(h, WSCTL_NVS_KEY_PASS, pass, sizeof(pass)),
+        .hostname = nvs_str(h, WSCTL_NVS_KEY_HOSTNAME, hostname, sizeof(hostname)),
     };
-    stored.has_port = nvs_get_u16(h, WS_APP_KEY_PORT, &stored.port) == ESP_OK;
-    stored.has_max_clients = nvs_get_u8(h, WS_APP_KEY_MAX_CLIENTS, &stored.max_clients) == ESP_OK;
+    stored.has_port = nvs_get_u16(h, WSCTL_NVS_KEY_PORT, &stored.port) == ESP_OK;
+    stored.has_max_clients = nvs_get_u8(h, WSCTL_NVS_KEY_MAX_CLIENTS, &stored.max_clients) == ESP_OK;
     nvs_close(h);
     unsigned set = ws_app_config_merge(cfg, &stored);
     if (set & WS_APP_REJECTED) {
-        ESP_LOGW(TAG, "some NVS settings were invalid and ignored");
+        ESP_LOGW(TAG, "some NVS settings were invalid and ignored (limits: wsctl_limits.h)");
     }
     ESP_LOGI(TAG, "config: ssid \"%s\", host %s, port %u, max clients %u", cfg->ssid, cfg->hostname,
              (unsigned)cfg->port, (unsigned)cfg->max_clients);
@@ -139,12 +159,16 @@ static void mdns_start(const ws_app_config_t *cfg)
     ESP_ERROR_CHECK(mdns_init());
     ESP_ERROR_CHECK(mdns_hostname_set(cfg->hostname));
     ESP_ERROR_CHECK(mdns_instance_name_set("wsctl WebSocket server"));
-    mdns_txt_item_t txt[] = {
-        {"path", "/"},
-        {"board", CONFIG_WSCTL_BOARD},
-        {"version", FIRMWARE_VERSION},
-    };
-    ESP_ERROR_CHECK(mdns_service_add(NULL, "_ws", "_tcp", cfg->port, txt, sizeof(txt) / sizeof(txt[0])));
+    /* The TXT keys `wsctl serve --mdns-name` advertises (path, max_clients, version); mdns copies the strings. */
+    char number[WS_APP_TXT_NUMBER_LEN];
+    ws_app_txt_t entries[WS_APP_TXT_COUNT];
+    ws_app_mdns_txt(cfg, FIRMWARE_VERSION, number, entries);
+    mdns_txt_item_t txt[WS_APP_TXT_COUNT];
+    for (size_t i = 0; i < WS_APP_TXT_COUNT; i++) {
+        txt[i].key = entries[i].key;
+        txt[i].value = entries[i].value;
+    }
+    ESP_ERROR_CHECK(mdns_service_add(NULL, WSCTL_MDNS_SERVICE, WSCTL_MDNS_PROTO, cfg->port, txt, WS_APP_TXT_COUNT));
 }
 
 static void recv_task(void *arg)

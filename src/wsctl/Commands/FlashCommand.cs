@@ -70,22 +70,25 @@ public static class FlashCommand
     };
     private static readonly Option<string?> SsidOption = new("--ssid")
     {
-        Description = "Wi-Fi network name (1-32 bytes). With it, the NVS partition with the settings below is written.",
+        Description = $"Wi-Fi network name (1-{DeviceSettings.SsidMaxBytes} bytes). With it, the NVS partition with the settings below is written.",
     };
     private static readonly Option<string?> PassOption = new("--pass")
     {
-        Description = "Wi-Fi password (8-63 characters, 64 hex digits, or \"\" for an open network). '-' reads it from stdin; " +
+        Description = $"Wi-Fi password ({DeviceSettings.PassphraseMinLength}-{DeviceSettings.PassphraseMaxLength} characters, " +
+            $"{DeviceSettings.PskHexLength} hex digits, or \"\" for an open network). '-' reads it from stdin; " +
             $"{PasswordVariable} is used when --pass is absent. A value given here is visible in process listings.",
         HelpName = "PASSWORD|-",
     };
     private static readonly Option<string> HostnameOption = new("--hostname")
     {
-        Description = "The device's host name (mDNS).",
-        DefaultValueFactory = _ => "esp32ws",
+        Description = $"The device's host name (mDNS): 1-{DeviceSettings.HostnameMaxLength} letters, digits and '-'.",
+        DefaultValueFactory = _ => DeviceSettings.DefaultHostname,
     };
-    private static readonly Option<int> WsPortOption = Options.Integer("--ws-port", "The device's WebSocket port.", 8080, 1, 65535, "PORT");
+    private static readonly Option<int> WsPortOption = Options.Integer("--ws-port", "The device's WebSocket port.",
+        DeviceSettings.DefaultWebSocketPort, DeviceSettings.MinWebSocketPort, DeviceSettings.MaxWebSocketPort, "PORT");
     private static readonly Option<int> MaxClientsOption = Options.Integer("--max-clients",
-        "Simultaneous WebSocket clients the device accepts (1-16).", 5, 1, 16);
+        $"Simultaneous WebSocket clients the device accepts ({DeviceSettings.MinClients}-{DeviceSettings.MaxClientsLimit}).",
+        DeviceSettings.DefaultMaxClients, DeviceSettings.MinClients, DeviceSettings.MaxClientsLimit);
     private static readonly Option<string?> NvsOutOption = new("--nvs-out")
     {
         Description = "Write the NVS partition image to FILE (mode 0600) instead of flashing.",
@@ -249,7 +252,7 @@ public static class FlashCommand
         }
         if (password is null)
             throw Invalid("--pass", $"give the password with --pass (or '-' to read it from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
-        var settings = new DeviceSettings(ssid, password, parse.GetValue(HostnameOption) ?? "esp32ws",
+        var settings = new DeviceSettings(ssid, password, parse.GetValue(HostnameOption) ?? DeviceSettings.DefaultHostname,
             parse.GetValue(WsPortOption), parse.GetValue(MaxClientsOption));
         settings.Validate();
         return settings;

@@ -124,7 +124,8 @@ public class FlashCliTests
     [InlineData("--pass", "--pass", "short")]
     [InlineData("--hostname", "--hostname", "bad_name")]
     [InlineData("--ws-port", "--ws-port", "70000")]
-    [InlineData("--max-clients", "--max-clients", "17")]
+    [InlineData("--max-clients", "--max-clients", "9")]
+    [InlineData("--hostname", "--hostname", "h23456789012345678901234567890123")]
     [InlineData("--image", "--image", "0x10000=/nonexistent/app.bin")]
     [InlineData("--firmware", "--firmware", "/nonexistent/build")]
     public async Task BadInput_Exit1_NamesField_TouchesNothing(string field, string option, string value)
@@ -149,6 +150,50 @@ public class FlashCliTests
             Assert.Equal(1, online.ExitCode);
             Assert.Equal(0, sim.BytesReceived);
             Assert.DoesNotContain(Secret, offline.All + online.All);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>One past each limit of the firmware's wsctl_limits.h, as the CLI takes it.</summary>
+    public static TheoryData<string, string> BeyondDeviceLimits()
+    {
+        var limits = FirmwareSources.Defines(FirmwareSources.LimitsHeaderPath);
+        long Int(string name) => (long)limits[name];
+        return new()
+        {
+            { "--hostname", "h" + new string('o', (int)Int("WSCTL_HOSTNAME_MAX") - 1) + "x" },
+            { "--max-clients", (Int("WSCTL_MAX_CLIENTS_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            { "--ws-port", (Int("WSCTL_WS_PORT_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            { "--ssid", new string('s', (int)Int("WSCTL_SSID_MAX_BYTES") + 1) },
+        };
+    }
+
+    /// <summary>
+    /// A value the device cannot hold is refused before anything is written (exit 1, the first stderr line names
+    /// the option), never written for the device to drop at boot in favour of its Kconfig default.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BeyondDeviceLimits))]
+    public async Task BeyondDeviceLimit_Exit1_FirstLineNamesOption_NothingWritten(string option, string value)
+    {
+        var dir = Directory.CreateTempSubdirectory("wsctl-limit-").FullName;
+        try
+        {
+            var nvs = Path.Combine(dir, "nvs.bin");
+            var list = new List<string> { "flash", "--ssid", "MyNet", "--pass", Secret, "--nvs-out", nvs };
+            var at = list.IndexOf(option);
+            if (at >= 0)
+                list[at + 1] = value;
+            else
+                list.AddRange([option, value]);
+            var result = await WsctlProcess.RunAsync([.. list]);
+            Assert.Equal(1, result.ExitCode);
+            var first = result.Stderr.Split('\n')[0];
+            Assert.StartsWith($"wsctl: {option}:", first);
+            Assert.False(File.Exists(nvs));
         }
         finally
         {

@@ -2,40 +2,57 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using WsCore.Esp;
+using WsCore.Flashing;
 
 namespace WsCore.Tests.Esp;
 
 /// <summary>
 /// Builds what an ESP-IDF build directory holds, from scratch: a valid ESP32 bootloader image (two segments,
-/// checksum, appended SHA-256), a binary partition table, an app, and flasher_args.json.
+/// checksum, appended SHA-256), a binary partition table, an app, and flasher_args.json. Given
+/// <c>partitions</c> with an otadata partition, it holds what ESP-IDF adds for an OTA layout too:
+/// <c>ota_data_initial.bin</c> (0x2000 bytes of 0xFF) listed in flash_files and as "otadata", and the app at the
+/// first app partition (factory, else ota_0).
 /// </summary>
 public sealed class FirmwareFixture : IDisposable
 {
     public FirmwareFixture(int appSize = 48 * 1024, uint nvsOffset = 0x9000, uint nvsSize = 0x6000, string afterSpelling = "hard_reset",
-        ChipDescriptor? chip = null, string flashSize = "4MB")
+        ChipDescriptor? chip = null, string flashSize = "4MB", IReadOnlyList<Partition>? partitions = null)
     {
         chip ??= Chips.Esp32;
         var bootloaderOffset = $"0x{chip.BootloaderOffset:X}";
         Directory.CreateDirectory(Path.Combine(Dir, "bootloader"));
         Directory.CreateDirectory(Path.Combine(Dir, "partition_table"));
         Bootloader = BuildImage(hashAppended: true, chipId: chip.ImageChipId);
-        PartitionTable = BuildPartitionTable(nvsOffset, nvsSize);
+        PartitionTable = partitions is null ? BuildPartitionTable(nvsOffset, nvsSize) : BuildPartitionTable(partitions);
         App = BuildApp(appSize, chip.ImageChipId);
         File.WriteAllBytes(Path.Combine(Dir, "bootloader", "bootloader.bin"), Bootloader);
         File.WriteAllBytes(Path.Combine(Dir, "partition_table", "partition-table.bin"), PartitionTable);
         File.WriteAllBytes(Path.Combine(Dir, "app.bin"), App);
+        var apps = partitions?.Where(p => p.Type == Flashing.PartitionTable.AppType).OrderBy(p => p.Subtype).ToList();
+        var appOffset = $"0x{(apps is { Count: > 0 } ? apps[0].Offset : 0x10000u):X}";
+        var otadata = partitions?.FirstOrDefault(p => p.Type == Flashing.PartitionTable.DataType && p.Subtype == Flashing.PartitionTable.OtaDataSubtype);
+        var otaFile = "";
+        var otaEntry = "";
+        if (otadata is not null)
+        {
+            OtaDataInitial = new byte[0x2000];
+            OtaDataInitial.AsSpan().Fill(0xFF);
+            File.WriteAllBytes(Path.Combine(Dir, "ota_data_initial.bin"), OtaDataInitial);
+            otaFile = $",\n    \"0x{otadata.Offset:x}\": \"ota_data_initial.bin\"";
+            otaEntry = $"\n  \"otadata\": {{\"offset\": \"0x{otadata.Offset:x}\", \"file\": \"ota_data_initial.bin\", \"encrypted\": \"false\"}},";
+        }
         File.WriteAllText(Path.Combine(Dir, "flasher_args.json"), $$"""
             {
               "write_flash_args": ["--flash_mode", "dio", "--flash_size", "{{flashSize}}", "--flash_freq", "40m"],
               "flash_settings": {"flash_mode": "dio", "flash_size": "{{flashSize}}", "flash_freq": "40m"},
               "flash_files": {
                 "{{bootloaderOffset}}": "bootloader/bootloader.bin",
-                "0x10000": "app.bin",
-                "0x8000": "partition_table/partition-table.bin"
+                "{{appOffset}}": "app.bin",
+                "0x8000": "partition_table/partition-table.bin"{{otaFile}}
               },
               "bootloader": {"offset": "{{bootloaderOffset}}", "file": "bootloader/bootloader.bin", "encrypted": "false"},
-              "app": {"offset": "0x10000", "file": "app.bin", "encrypted": "false"},
-              "partition-table": {"offset": "0x8000", "file": "partition_table/partition-table.bin", "encrypted": "false"},
+              "app": {"offset": "{{appOffset}}", "file": "app.bin", "encrypted": "false"},
+              "partition-table": {"offset": "0x8000", "file": "partition_table/partition-table.bin", "encrypted": "false"},{{otaEntry}}
               "extra_esptool_args": {"after": "{{afterSpelling}}", "before": "default_reset", "stub": true, "chip": "{{chip.Id}}"}
             }
             """);
@@ -45,6 +62,8 @@ public sealed class FirmwareFixture : IDisposable
     public byte[] Bootloader { get; }
     public byte[] PartitionTable { get; }
     public byte[] App { get; }
+    /// <summary>ota_data_initial.bin when the partitions have an otadata partition, else null.</summary>
+    public byte[]? OtaDataInitial { get; }
 
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 
@@ -77,23 +96,29 @@ public sealed class FirmwareFixture : IDisposable
         return image.ToArray();
     }
 
-    public static byte[] BuildPartitionTable(uint nvsOffset, uint nvsSize)
+    public static byte[] BuildPartitionTable(uint nvsOffset, uint nvsSize) =>
+        BuildPartitionTable([
+            new Partition("nvs", 1, 2, nvsOffset, nvsSize),
+            new Partition("phy_init", 1, 1, 0xF000, 0x1000),
+            new Partition("factory", 0, 0, 0x10000, 0x100000),
+        ]);
+
+    /// <summary>The binary table gen_esp32part.py makes from <paramref name="partitions"/> (without its MD5 entry).</summary>
+    public static byte[] BuildPartitionTable(IReadOnlyList<Partition> partitions)
     {
         var table = new byte[0xC00];
         table.AsSpan().Fill(0xFF);
-        void Entry(int index, byte type, byte subtype, uint offset, uint size, string label)
+        for (var i = 0; i < partitions.Count; i++)
         {
-            var e = table.AsSpan(index * 32, 32);
-            e[0] = 0xAA; e[1] = 0x50; e[2] = type; e[3] = subtype;
-            BinaryPrimitives.WriteUInt32LittleEndian(e[4..], offset);
-            BinaryPrimitives.WriteUInt32LittleEndian(e[8..], size);
+            var p = partitions[i];
+            var e = table.AsSpan(i * 32, 32);
+            e[0] = 0xAA; e[1] = 0x50; e[2] = p.Type; e[3] = p.Subtype;
+            BinaryPrimitives.WriteUInt32LittleEndian(e[4..], p.Offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(e[8..], p.Size);
             e.Slice(12, 16).Clear();
-            Encoding.ASCII.GetBytes(label).CopyTo(e[12..]);
+            Encoding.ASCII.GetBytes(p.Label).CopyTo(e[12..]);
             BinaryPrimitives.WriteUInt32LittleEndian(e[28..], 0);
         }
-        Entry(0, 1, 2, nvsOffset, nvsSize, "nvs");
-        Entry(1, 1, 1, 0xF000, 0x1000, "phy_init");
-        Entry(2, 0, 0, 0x10000, 0x100000, "factory");
         return table;
     }
 

@@ -113,7 +113,8 @@ public class DeviceSettingsTests
     [InlineData("net", "password1", "esp32ws", 0, 5, "--ws-port")]
     [InlineData("net", "password1", "esp32ws", 65536, 5, "--ws-port")]
     [InlineData("net", "password1", "esp32ws", 8080, 0, "--max-clients")]
-    [InlineData("net", "password1", "esp32ws", 8080, 17, "--max-clients")]
+    [InlineData("net", "password1", "esp32ws", 8080, 9, "--max-clients")]
+    [InlineData("net", "password1", "h23456789012345678901234567890123", 8080, 5, "--hostname")]
     public void Validate_BadField_IsNamed(string ssid, string pass, string host, int port, int max, string field)
     {
         var e = Assert.Throws<WsCoreException>(() => new DeviceSettings(ssid, pass, host, port, max).Validate());

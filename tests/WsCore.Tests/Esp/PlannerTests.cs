@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using WsCore.Flashing;
 using WsCore.Nvs;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Esp;
 
@@ -28,6 +29,76 @@ public class FlashPlannerTests
         var nvs = plan.Regions.Single(r => r.Name == "nvs");
         Assert.Equal(0xA000u, nvs.Offset);
         Assert.Equal(0x4000, nvs.Data.Length);
+    }
+
+    /// <summary>The firmware's own partitions.csv (src/firmware), as gen_esp32part.py reads it.</summary>
+    private static IReadOnlyList<Partition> FirmwarePartitions() =>
+        PartitionTable.ParseCsv(File.ReadAllText(FirmwareSources.PartitionsCsvPath));
+
+    [Fact]
+    public void FirmwarePartitionsCsv_FourMbTwoOtaSlots_NvsWhereWsctlWritesIt()
+    {
+        var table = FirmwarePartitions();
+        var nvs = PartitionTable.FindNvs(table);
+        Assert.NotNull(nvs);
+        Assert.Equal((FlashPlanner.DefaultNvsOffset, (uint)FlashPlanner.DefaultNvsSize), (nvs.Offset, nvs.Size));
+        var ota = table.Where(p => p.Type == PartitionTable.AppType).ToList();
+        Assert.Equal([PartitionTable.Ota0Subtype, (byte)(PartitionTable.Ota0Subtype + 1)], ota.Select(p => p.Subtype));
+        Assert.All(ota, p => Assert.True(p.Size >= 1536 * 1024, $"{p.Label} holds {p.Size} bytes, less than 1.5 MB"));
+        Assert.All(ota, p => Assert.Equal(0u, p.Offset % 0x10000)); // apps start on 64 KiB boundaries
+        // A lone app .bin (wsctl flash --firmware app.bin) still lands on the first slot the bootloader starts.
+        Assert.Equal(FlashPlanner.DefaultAppOffset, ota[0].Offset);
+        var otadata = Assert.Single(table, p => p.Type == PartitionTable.DataType && p.Subtype == PartitionTable.OtaDataSubtype);
+        Assert.Equal(0x2000u, otadata.Size);
+        Assert.Single(table, p => p.Type == PartitionTable.DataType && p.Subtype == 0x01); // phy_init
+        var sorted = table.OrderBy(p => p.Offset).ToList();
+        Assert.True(sorted[0].Offset >= PartitionTable.DefaultOffset + 0x1000, "a partition overlaps the partition table");
+        for (var i = 1; i < sorted.Count; i++)
+            Assert.True(sorted[i].Offset >= sorted[i - 1].Offset + sorted[i - 1].Size, $"{sorted[i - 1].Label} overlaps {sorted[i].Label}");
+        Assert.True(sorted[^1].Offset + sorted[^1].Size <= 4u * 1024 * 1024, "the table does not fit 4 MB");
+        var defaults = FirmwareSources.Sdkconfig(FirmwareSources.SdkconfigDefaultsPath);
+        Assert.Equal("y", defaults["CONFIG_ESPTOOLPY_FLASHSIZE_4MB"]);
+        Assert.Equal("y", defaults["CONFIG_PARTITION_TABLE_CUSTOM"]);
+        Assert.Equal("\"partitions.csv\"", defaults["CONFIG_PARTITION_TABLE_CUSTOM_FILENAME"]);
+    }
+
+    [Fact]
+    public void Create_OtaBuildDir_WritesEveryFlasherArgsFileIncludingOtadata_NvsFromTheNewTable()
+    {
+        // A build of the firmware's OTA layout: flasher_args.json lists ota_data_initial.bin at otadata's offset
+        // (and as "otadata"), the app at ota_0.
+        var partitions = FirmwarePartitions();
+        using var fw = new FirmwareFixture(partitions: partitions);
+        var otadata = partitions.Single(p => p.Type == PartitionTable.DataType && p.Subtype == PartitionTable.OtaDataSubtype);
+        var args = FlasherArgs.Parse(File.ReadAllText(Path.Combine(fw.Dir, "flasher_args.json")));
+        Assert.Contains((otadata.Offset, "ota_data_initial.bin"), args.Files);
+
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("n", "password1") });
+
+        // Every file flasher_args.json lists, plus the NVS image, and nothing else.
+        Assert.Equal(args.Files.Select(f => f.Offset).Append(FlashPlanner.DefaultNvsOffset).Order(), plan.Regions.Select(r => r.Offset));
+        var ota = plan.Regions.Single(r => r.Offset == otadata.Offset);
+        Assert.Equal("ota_data_initial.bin", ota.Name);
+        Assert.Equal(fw.OtaDataInitial, ota.Data);
+        Assert.False(ota.IsImage); // data, not an ESP image: no header check
+        Assert.Equal(fw.App, plan.Regions.Single(r => r.Offset == FlashPlanner.DefaultAppOffset).Data);
+        // The NVS partition is found in the new table (0x9000, 0x6000), not assumed.
+        var nvs = plan.Regions.Single(r => r.Name == "nvs");
+        Assert.Equal(FlashPlanner.DefaultNvsOffset, nvs.Offset);
+        Assert.Equal(new DeviceSettings("n", "password1").BuildNvsImage(FlashPlanner.DefaultNvsSize), nvs.Data);
+        Assert.Equal(4u * 1024 * 1024, plan.FlashSizeBytes);
+        Assert.True(plan.Regions.Max(r => r.End) <= plan.FlashSizeBytes);
+    }
+
+    [Fact]
+    public void Create_OtaTableWithNvsElsewhere_NvsFollowsTheTable()
+    {
+        // The NVS offset comes from the table being written, whatever the layout around it.
+        var moved = FirmwarePartitions().Select(p => p.Label == "nvs" ? p with { Offset = 0xA000, Size = 0x4000 } : p).ToList();
+        using var fw = new FirmwareFixture(partitions: moved);
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("n", "password1") });
+        var nvs = plan.Regions.Single(r => r.Name == "nvs");
+        Assert.Equal((0xA000u, 0x4000), (nvs.Offset, nvs.Data.Length));
     }
 
     [Fact]

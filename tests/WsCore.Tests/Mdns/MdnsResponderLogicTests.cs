@@ -1,6 +1,7 @@
 using System.Net;
 using Makaretu.Dns;
 using WsCore.Mdns;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Mdns;
 
@@ -77,6 +78,25 @@ public class MdnsResponderLogicTests
         var txt = Assert.Single(response.AdditionalRecords.OfType<TXTRecord>());
         Assert.Equal(["path=/", "max_clients=5", "version=0.1.0"], txt.Strings);
         Assert.Equal(2, response.AdditionalRecords.OfType<AddressRecord>().Count());
+    }
+
+    /// <summary>
+    /// What serve answers for its TXT record has the firmware's keys in the firmware's order (wsctl_limits.h), so a
+    /// browser (wsctl probe --discover) reads a board and a serve the same way.
+    /// </summary>
+    [Fact]
+    public void Answer_TxtQuestion_KeysAreTheFirmwaresInOrder()
+    {
+        var limits = FirmwareSources.Defines(FirmwareSources.LimitsHeaderPath);
+        var query = new Message();
+        query.Questions.Add(new Question { Name = Instance, Type = DnsType.TXT });
+
+        var response = RoundTrip(Logic().Answer(RoundTrip(query), VethAddresses, 5353)!.Message);
+
+        var txt = Assert.Single(response.Answers.OfType<TXTRecord>());
+        Assert.Equal([limits["WSCTL_TXT_PATH"], limits["WSCTL_TXT_MAX_CLIENTS"], limits["WSCTL_TXT_VERSION"]],
+            txt.Strings.Select(entry => (object)entry[..entry.IndexOf('=')]));
+        Assert.Equal("5", MdnsTxt.Decode(txt.Strings)[(string)limits["WSCTL_TXT_MAX_CLIENTS"]]);
     }
 
     [Fact]

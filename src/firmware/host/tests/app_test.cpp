@@ -12,18 +12,18 @@ TEST(AppConfig, Defaults_MatchKconfigDefaults)
     EXPECT_STREQ(cfg.hostname, "esp32ws");
     EXPECT_EQ(cfg.max_message, 65536u);
     EXPECT_EQ(cfg.counter_interval_ms, 5000u);
-    EXPECT_STREQ(WS_APP_NVS_NAMESPACE, "wsctl");
+    EXPECT_STREQ(WSCTL_NVS_NAMESPACE, "wsctl");
 }
 
 TEST(AppConfig, StoredValues_OverrideDefaults)
 {
     ws_app_config_t cfg;
     ws_app_config_defaults(&cfg);
-    ws_app_overrides_t s = {"home", "secret", "kitchen", true, 9000, true, 3};
+    ws_app_overrides_t s = {"home", "secret99", "kitchen", true, 9000, true, 3};
     unsigned set = ws_app_config_merge(&cfg, &s);
     EXPECT_EQ(set, WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_HOSTNAME | WS_APP_SET_PORT | WS_APP_SET_MAX_CLIENTS);
     EXPECT_STREQ(cfg.ssid, "home");
-    EXPECT_STREQ(cfg.pass, "secret");
+    EXPECT_STREQ(cfg.pass, "secret99");
     EXPECT_STREQ(cfg.hostname, "kitchen");
     EXPECT_EQ(cfg.port, 9000);
     EXPECT_EQ(cfg.max_clients, 3);
@@ -43,6 +43,78 @@ TEST(AppConfig, InvalidStoredValues_KeepDefaultsAndAreReported)
     EXPECT_EQ(cfg.max_clients, 5);
     ws_app_overrides_t none = {};
     EXPECT_EQ(ws_app_config_merge(&cfg, &none), 0u);
+}
+
+// The limits of wsctl_limits.h, which `wsctl flash` enforces too: a value at the limit is taken, one past it is
+// refused and the default kept (and reported), never cut short.
+TEST(AppConfig, Limits_AtTheEdge_TakenOrRefusedLikeWsctlFlash)
+{
+    struct Case {
+        std::string ssid, pass, hostname;
+        unsigned max_clients;
+        unsigned expect;
+    };
+    const std::string ssid32(WSCTL_SSID_MAX_BYTES, 's'), host32(WSCTL_HOSTNAME_MAX, 'h');
+    const std::string phrase63(WSCTL_PASS_PHRASE_MAX, 'p'), hex64(WSCTL_PASS_PSK_HEX_LEN, 'a');
+    const Case cases[] = {
+        {ssid32, phrase63, host32, WSCTL_MAX_CLIENTS_MAX,
+         WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_HOSTNAME | WS_APP_SET_MAX_CLIENTS},
+        {ssid32 + "s", "", "", 0, WS_APP_SET_PASS | WS_APP_REJECTED}, // 33-byte SSID
+        {"n", hex64, "esp32ws", WSCTL_MAX_CLIENTS_MIN,
+         WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_HOSTNAME | WS_APP_SET_MAX_CLIENTS}, // 64 hex digits
+        {"n", std::string(WSCTL_PASS_PSK_HEX_LEN, 'g'), "x", 1,
+         WS_APP_SET_SSID | WS_APP_SET_HOSTNAME | WS_APP_SET_MAX_CLIENTS | WS_APP_REJECTED},
+        {"n", std::string(WSCTL_PASS_PHRASE_MIN - 1, 'p'), "x", 1,
+         WS_APP_SET_SSID | WS_APP_SET_HOSTNAME | WS_APP_SET_MAX_CLIENTS | WS_APP_REJECTED}, // 7 characters
+        {"n", "pass\x01word", "x", 1, WS_APP_SET_SSID | WS_APP_SET_HOSTNAME | WS_APP_SET_MAX_CLIENTS | WS_APP_REJECTED},
+        {"n", "password", host32 + "h", 1,
+         WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_MAX_CLIENTS | WS_APP_REJECTED},
+        {"n", "password", "-lab", 1, WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_MAX_CLIENTS | WS_APP_REJECTED},
+        {"n", "password", "bad_name", 1, WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_MAX_CLIENTS | WS_APP_REJECTED},
+        {"n", "password", "lab-7", WSCTL_MAX_CLIENTS_MAX + 1,
+         WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_HOSTNAME | WS_APP_REJECTED},
+    };
+    for (const Case &c : cases) {
+        ws_app_config_t cfg;
+        ws_app_config_defaults(&cfg);
+        ws_app_overrides_t s = {
+            c.ssid.c_str(), c.pass.c_str(), c.hostname.c_str(), false, 0, true, static_cast<uint8_t>(c.max_clients)};
+        EXPECT_EQ(ws_app_config_merge(&cfg, &s), c.expect) << c.ssid.size() << "/" << c.pass << "/" << c.hostname;
+        if (!(c.expect & WS_APP_SET_HOSTNAME)) {
+            EXPECT_STREQ(cfg.hostname, WSCTL_DEFAULT_HOSTNAME);
+        }
+        if (!(c.expect & WS_APP_SET_MAX_CLIENTS)) {
+            EXPECT_EQ(cfg.max_clients, WSCTL_DEFAULT_MAX_CLIENTS);
+        }
+    }
+}
+
+// The numbers behind WSCTL_MAX_CLIENTS_MAX: the server's sockets at that many clients plus the spare ones fill
+// lwIP's table exactly (the C# test checks sdkconfig.defaults holds the same CONFIG_LWIP_MAX_SOCKETS).
+TEST(AppConfig, MaxClients_FitsLwipSockets)
+{
+    EXPECT_EQ(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX), 14u); // 1 listener + 8 + 4 extra slots + 1 for a 503
+    EXPECT_LE(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX) + WSCTL_SOCKETS_SPARE, (unsigned)WSCTL_LWIP_MAX_SOCKETS);
+    EXPECT_GT(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX + 1) + WSCTL_SOCKETS_SPARE, (unsigned)WSCTL_LWIP_MAX_SOCKETS);
+}
+
+// The firmware's _ws._tcp TXT record has serve's keys in serve's order (ServiceAdvertisement.WebSocket).
+TEST(AppMdns, Txt_PathMaxClientsVersion)
+{
+    ws_app_config_t cfg;
+    ws_app_config_defaults(&cfg);
+    cfg.max_clients = WSCTL_MAX_CLIENTS_MAX;
+    char number[WS_APP_TXT_NUMBER_LEN];
+    ws_app_txt_t txt[WS_APP_TXT_COUNT];
+    ws_app_mdns_txt(&cfg, "1.0.0", number, txt);
+    std::vector<std::string> got;
+    for (const ws_app_txt_t &t : txt) {
+        got.push_back(std::string(t.key) + "=" + t.value);
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"path=/", "max_clients=8", "version=1.0.0"}));
+    cfg.max_clients = 255;
+    ws_app_mdns_txt(&cfg, "1.0.0", number, txt);
+    EXPECT_STREQ(txt[1].value, "255");
 }
 
 TEST(AppCounter, Json_MatchesSeedFormat)

@@ -1,10 +1,15 @@
 // The whole server over real loopback sockets (port 0): handshake, echo through the app API, limits, stop.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include "c_api.h"
 
@@ -147,6 +152,53 @@ TEST_F(ServerTest, ClientsBeyondMax_Get503AndBroadcastReachesOthers)
     ws_stats_t st;
     ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
     EXPECT_EQ(st.rejected_full, 1u);
+}
+
+// Sockets open in this process (client and server ends alike), from /proc/self/fd.
+static int CountSockets()
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == nullptr) {
+        return -1;
+    }
+    while (dirent *e = readdir(d)) {
+        char link[64] = {0}, path[300];
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        if (readlink(path, link, sizeof(link) - 1) > 0 && strncmp(link, "socket:", 7) == 0) {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+// WS_SERVER_SOCKETS, which sizes CONFIG_LWIP_MAX_SOCKETS on the device (wsctl_limits.h): however many connect, the
+// server keeps the listener and one socket per table slot (max_clients + WS_SERVER_EXTRA_SLOTS); the others are
+// answered 503 and closed at once, holding one more socket only for that moment.
+TEST_F(ServerTest, ManyConnections_ServerHoldsNoMoreSocketsThanWsServerSockets)
+{
+    const int before = CountSockets(); // the listener
+    ASSERT_GT(before, 0);
+    Client a(port), b(port);
+    ASSERT_EQ(a.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    ASSERT_EQ(b.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    const int silent = 10; // connect and never send: each takes a handshake slot while one is free
+    std::vector<std::unique_ptr<Client>> others;
+    for (int i = 0; i < silent; i++) {
+        others.push_back(std::make_unique<Client>(port));
+        ASSERT_TRUE(others.back()->connected());
+    }
+    const uint32_t slots = 2u + WS_SERVER_EXTRA_SLOTS;
+    ws_stats_t st = {};
+    for (int i = 0; i < 200 && (ws_server_get_stats(&st) != WS_OK || st.rejected_full < 2u + silent - slots); i++) {
+        ws_port_sleep_ms(10);
+    }
+    EXPECT_EQ(st.rejected_full, 2u + silent - slots);
+    const int clients = 2 + silent;
+    const int held = CountSockets() - clients - before; // the server's, besides the listener
+    EXPECT_EQ(held, static_cast<int>(slots));
+    EXPECT_EQ(1u + static_cast<unsigned>(held) + 1u, WS_SERVER_SOCKETS(2)); // + the listener + a 503 being answered
 }
 
 TEST_F(ServerTest, StopWithOpenClient_SendsClose1001)

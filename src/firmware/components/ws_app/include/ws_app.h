@@ -12,28 +12,16 @@
 #include <stdio.h>
 
 #include "ws_server.h"
+#include "wsctl_limits.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define WS_APP_SSID_MAX 32     /* wifi_sta_config_t.ssid[32] */
-#define WS_APP_PASS_MAX 64     /* wifi_sta_config_t.password[64] */
-#define WS_APP_HOSTNAME_MAX 32 /* mDNS label limit is 63; keep it short for the device */
-#define WS_APP_MAX_CLIENTS_LIMIT 16
-
-/* NVS keys written by `wsctl flash` into namespace "wsctl" (at most 15 characters each). */
-#define WS_APP_NVS_NAMESPACE "wsctl"
-#define WS_APP_KEY_SSID "ssid"               /* string */
-#define WS_APP_KEY_PASS "pass"               /* string */
-#define WS_APP_KEY_HOSTNAME "hostname"       /* string */
-#define WS_APP_KEY_PORT "port"               /* u16 */
-#define WS_APP_KEY_MAX_CLIENTS "max_clients" /* u8 */
-
 typedef struct {
-    char ssid[WS_APP_SSID_MAX + 1];
-    char pass[WS_APP_PASS_MAX + 1];
-    char hostname[WS_APP_HOSTNAME_MAX + 1];
+    char ssid[WSCTL_SSID_MAX_BYTES + 1];
+    char pass[WSCTL_PASS_PSK_HEX_LEN + 1];
+    char hostname[WSCTL_HOSTNAME_MAX + 1];
     uint16_t port;
     uint8_t max_clients;
     uint32_t max_message;
@@ -60,15 +48,42 @@ typedef struct {
 #define WS_APP_SET_MAX_CLIENTS 0x10u
 #define WS_APP_REJECTED 0x80u /* some stored value was invalid and ignored */
 
-/* Fills cfg with the built-in defaults (the Kconfig defaults: port 8080, 5 clients, "esp32ws", 65536, 5000 ms). */
+/*
+ * Fills cfg with the built-in defaults (the Kconfig defaults: port 8080, 5 clients, "esp32ws" from wsctl_limits.h;
+ * 65536, 30000 ms, 5000 ms).
+ */
 void ws_app_config_defaults(ws_app_config_t *cfg);
 
 /*
- * Applies stored values over cfg. Invalid ones are ignored and keep the default: strings too long for their
- * field, an empty hostname, port 0, max_clients 0 or above WS_APP_MAX_CLIENTS_LIMIT. An empty password is valid
- * (open network). Returns the WS_APP_SET_* bits of what was applied, plus WS_APP_REJECTED.
+ * Applies stored values over cfg. Invalid ones are ignored and keep the default, with the same rules as `wsctl
+ * flash` (wsctl_limits.h): an SSID of 0 or more than 32 bytes, a password that is not empty, 8-63 printable ASCII
+ * or 64 hex digits, a host name that is not 1-32 letters, digits and '-' (not first or last), port 0, max_clients
+ * outside 1-WSCTL_MAX_CLIENTS_MAX. Returns the WS_APP_SET_* bits of what was applied, plus WS_APP_REJECTED.
  */
 unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *stored);
+
+/* Whether pass is a usable Wi-Fi password: "" (open network), 8-63 printable ASCII, or 64 hex digits. */
+bool ws_app_valid_password(const char *pass);
+
+/* Whether name is a host name the device can use: 1-WSCTL_HOSTNAME_MAX letters, digits and '-', no '-' at the ends. */
+bool ws_app_valid_hostname(const char *name);
+
+/* One TXT entry; the same layout as mdns_txt_item_t (key, value), so main.c copies the pointers. */
+typedef struct {
+    const char *key;
+    const char *value;
+} ws_app_txt_t;
+
+#define WS_APP_TXT_COUNT 3u
+#define WS_APP_TXT_NUMBER_LEN 4u /* "255" and its NUL: room for max_clients */
+
+/*
+ * The _ws._tcp TXT record, the keys `wsctl serve --mdns-name` uses, in its order: path=/, max_clients=N,
+ * version=<version>. The max_clients value is written into number (WS_APP_TXT_NUMBER_LEN bytes), which must
+ * outlive txt; the other values point at string literals and at version.
+ */
+void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
+                     ws_app_txt_t txt[WS_APP_TXT_COUNT]);
 
 /* Server configuration for cfg. */
 void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out);

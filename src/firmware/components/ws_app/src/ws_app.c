@@ -3,21 +3,60 @@
 
 #include <string.h>
 
+/* The server's sockets for the most clients, plus the spare ones, must fit lwIP's table (see wsctl_limits.h). */
+_Static_assert(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX) + WSCTL_SOCKETS_SPARE <= WSCTL_LWIP_MAX_SOCKETS,
+               "WSCTL_MAX_CLIENTS_MAX does not fit WSCTL_LWIP_MAX_SOCKETS");
+_Static_assert(WSCTL_DEFAULT_MAX_CLIENTS >= WSCTL_MAX_CLIENTS_MIN && WSCTL_DEFAULT_MAX_CLIENTS <= WSCTL_MAX_CLIENTS_MAX,
+               "the default client count is out of range");
+_Static_assert(WSCTL_MAX_CLIENTS_MAX <= 255, "max_clients is stored as u8");
+_Static_assert(sizeof(WSCTL_DEFAULT_HOSTNAME) - 1u <= WSCTL_HOSTNAME_MAX, "the default host name is too long");
+
 void ws_app_config_defaults(ws_app_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    strcpy(cfg->hostname, "esp32ws");
-    cfg->port = 8080;
-    cfg->max_clients = 5;
+    memcpy(cfg->hostname, WSCTL_DEFAULT_HOSTNAME, sizeof(WSCTL_DEFAULT_HOSTNAME));
+    cfg->port = WSCTL_DEFAULT_WS_PORT;
+    cfg->max_clients = WSCTL_DEFAULT_MAX_CLIENTS;
     cfg->max_message = 65536;
     cfg->ping_interval_ms = 30000;
     cfg->counter_interval_ms = 5000;
 }
 
-static bool copy_str(char *dst, size_t cap, const char *src, bool allow_empty)
+static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+static bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+bool ws_app_valid_password(const char *pass)
+{
+    size_t n = strlen(pass);
+    bool printable = true, hex = true;
+    for (size_t i = 0; i < n; i++) {
+        printable = printable && pass[i] >= 0x20 && pass[i] <= 0x7E;
+        hex = hex && is_hex(pass[i]);
+    }
+    return n == 0 || (printable && n >= WSCTL_PASS_PHRASE_MIN && n <= WSCTL_PASS_PHRASE_MAX) ||
+           (hex && n == WSCTL_PASS_PSK_HEX_LEN);
+}
+
+bool ws_app_valid_hostname(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > WSCTL_HOSTNAME_MAX || name[0] == '-' || name[n - 1] == '-') {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!is_alnum(name[i]) && name[i] != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Copies src into dst (cap bytes) when ok and it fits; returns whether it did. */
+static bool copy_str(char *dst, size_t cap, const char *src, bool ok)
 {
     size_t n = strlen(src);
-    if (n >= cap || (!allow_empty && n == 0)) {
+    if (!ok || n >= cap) {
         return false;
     }
     memcpy(dst, src, n + 1);
@@ -31,17 +70,21 @@ unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *sto
         return 0;
     }
     if (stored->ssid != NULL) {
-        set |= copy_str(cfg->ssid, sizeof(cfg->ssid), stored->ssid, false) ? WS_APP_SET_SSID : WS_APP_REJECTED;
+        set |= copy_str(cfg->ssid, sizeof(cfg->ssid), stored->ssid, stored->ssid[0] != '\0') ? WS_APP_SET_SSID
+                                                                                             : WS_APP_REJECTED;
     }
     if (stored->pass != NULL) {
-        set |= copy_str(cfg->pass, sizeof(cfg->pass), stored->pass, true) ? WS_APP_SET_PASS : WS_APP_REJECTED;
+        set |= copy_str(cfg->pass, sizeof(cfg->pass), stored->pass, ws_app_valid_password(stored->pass))
+                   ? WS_APP_SET_PASS
+                   : WS_APP_REJECTED;
     }
     if (stored->hostname != NULL) {
-        set |= copy_str(cfg->hostname, sizeof(cfg->hostname), stored->hostname, false) ? WS_APP_SET_HOSTNAME
-                                                                                       : WS_APP_REJECTED;
+        set |= copy_str(cfg->hostname, sizeof(cfg->hostname), stored->hostname, ws_app_valid_hostname(stored->hostname))
+                   ? WS_APP_SET_HOSTNAME
+                   : WS_APP_REJECTED;
     }
     if (stored->has_port) {
-        if (stored->port != 0) {
+        if (stored->port >= WSCTL_WS_PORT_MIN) { /* u16: never above WSCTL_WS_PORT_MAX */
             cfg->port = stored->port;
             set |= WS_APP_SET_PORT;
         } else {
@@ -49,7 +92,7 @@ unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *sto
         }
     }
     if (stored->has_max_clients) {
-        if (stored->max_clients >= 1 && stored->max_clients <= WS_APP_MAX_CLIENTS_LIMIT) {
+        if (stored->max_clients >= WSCTL_MAX_CLIENTS_MIN && stored->max_clients <= WSCTL_MAX_CLIENTS_MAX) {
             cfg->max_clients = stored->max_clients;
             set |= WS_APP_SET_MAX_CLIENTS;
         } else {
@@ -66,6 +109,15 @@ void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
     out->max_clients = cfg->max_clients;
     out->max_message = cfg->max_message;
     out->ping_interval_ms = cfg->ping_interval_ms;
+}
+
+void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
+                     ws_app_txt_t txt[WS_APP_TXT_COUNT])
+{
+    (void)snprintf(number, WS_APP_TXT_NUMBER_LEN, "%u", (unsigned)cfg->max_clients);
+    txt[0] = (ws_app_txt_t){WSCTL_TXT_PATH, "/"};
+    txt[1] = (ws_app_txt_t){WSCTL_TXT_MAX_CLIENTS, number};
+    txt[2] = (ws_app_txt_t){WSCTL_TXT_VERSION, version};
 }
 
 size_t ws_app_format_counter(char *out, size_t cap, uint32_t value)

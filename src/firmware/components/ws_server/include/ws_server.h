@@ -62,6 +62,12 @@ extern "C" {
 #define WS_SERVER_DEFAULT_TASK_STACK 4096u
 #define WS_SERVER_DEFAULT_TASK_PRIORITY 5u
 #define WS_SERVER_EXTRA_SLOTS 4u /* table slots beyond max_clients: handshakes in progress, lingering closes */
+/*
+ * The most sockets the server holds at once for max_clients: the listener, one per table slot (max_clients +
+ * WS_SERVER_EXTRA_SLOTS), and one accepted only to answer 503 when every slot is taken (closed at once). On lwIP
+ * they all come from CONFIG_LWIP_MAX_SOCKETS; when it runs out, accept() fails and the server retries 100 ms later.
+ */
+#define WS_SERVER_SOCKETS(max_clients) (1u + (unsigned)(max_clients) + WS_SERVER_EXTRA_SLOTS + 1u)
 #define WS_SERVER_RX_CHUNK 1536u /* the server task's receive buffer (one, owned by the task) */
 #define WS_SERVER_CMD_QUEUE_LEN 16u
 

@@ -1,0 +1,138 @@
+using WsCore.Mdns;
+using WsCore.Nvs;
+using WsCore.Tests.Support;
+
+namespace WsCore.Tests.Firmware;
+
+/// <summary>
+/// The limits and names both halves share are defined once, in the firmware's <c>wsctl_limits.h</c>: these tests
+/// parse it and hold WsCore's constants, the Kconfig options and <c>sdkconfig.defaults</c> to it, so neither half
+/// can change a limit alone.
+/// </summary>
+public class FirmwareLimitsTests
+{
+    private static readonly IReadOnlyDictionary<string, object> Limits = FirmwareSources.Defines(FirmwareSources.LimitsHeaderPath);
+
+    private static long Int(string name) => Assert.IsType<long>(Limits[name]);
+
+    private static string Str(string name) => Assert.IsType<string>(Limits[name]);
+
+    /// <summary>Each define of the header and the WsCore value it must equal.</summary>
+    public static TheoryData<string, object> Counterparts() => new()
+    {
+        { "WSCTL_SSID_MAX_BYTES", (long)DeviceSettings.SsidMaxBytes },
+        { "WSCTL_PASS_PHRASE_MIN", (long)DeviceSettings.PassphraseMinLength },
+        { "WSCTL_PASS_PHRASE_MAX", (long)DeviceSettings.PassphraseMaxLength },
+        { "WSCTL_PASS_PSK_HEX_LEN", (long)DeviceSettings.PskHexLength },
+        { "WSCTL_HOSTNAME_MAX", (long)DeviceSettings.HostnameMaxLength },
+        { "WSCTL_WS_PORT_MIN", (long)DeviceSettings.MinWebSocketPort },
+        { "WSCTL_WS_PORT_MAX", (long)DeviceSettings.MaxWebSocketPort },
+        { "WSCTL_MAX_CLIENTS_MIN", (long)DeviceSettings.MinClients },
+        { "WSCTL_MAX_CLIENTS_MAX", (long)DeviceSettings.MaxClientsLimit },
+        { "WSCTL_DEFAULT_HOSTNAME", DeviceSettings.DefaultHostname },
+        { "WSCTL_DEFAULT_WS_PORT", (long)DeviceSettings.DefaultWebSocketPort },
+        { "WSCTL_DEFAULT_MAX_CLIENTS", (long)DeviceSettings.DefaultMaxClients },
+        { "WSCTL_NVS_NAMESPACE", DeviceSettings.NamespaceName },
+        { "WSCTL_NVS_KEY_SSID", DeviceSettings.SsidKey },
+        { "WSCTL_NVS_KEY_PASS", DeviceSettings.PasswordKey },
+        { "WSCTL_NVS_KEY_HOSTNAME", DeviceSettings.HostnameKey },
+        { "WSCTL_NVS_KEY_PORT", DeviceSettings.PortKey },
+        { "WSCTL_NVS_KEY_MAX_CLIENTS", DeviceSettings.MaxClientsKey },
+        { "WSCTL_TXT_PATH", ServiceAdvertisement.PathKey },
+        { "WSCTL_TXT_MAX_CLIENTS", ServiceAdvertisement.MaxClientsKey },
+        { "WSCTL_TXT_VERSION", ServiceAdvertisement.VersionKey },
+    };
+
+    /// <summary>Defines checked by the other tests here rather than against one WsCore constant.</summary>
+    private static readonly string[] CheckedElsewhere =
+        ["WSCTL_SOCKETS_SPARE", "WSCTL_LWIP_MAX_SOCKETS", "WSCTL_MDNS_SERVICE", "WSCTL_MDNS_PROTO"];
+
+    [Theory]
+    [MemberData(nameof(Counterparts))]
+    public void Header_Define_EqualsWsCoreConstant(string name, object expected)
+    {
+        Assert.True(Limits.ContainsKey(name), $"{name} is not in wsctl_limits.h");
+        Assert.Equal(expected, Limits[name]);
+    }
+
+    [Fact]
+    public void Header_EveryDefine_HasACheck()
+    {
+        // A limit added to the header must get its WsCore counterpart (and a row above) too.
+        var known = Counterparts().Select(row => (string)row[0]).Concat(CheckedElsewhere).ToHashSet();
+        Assert.All(Limits.Keys, k => Assert.True(known.Contains(k), $"{k} in wsctl_limits.h has no check here"));
+        Assert.True(Limits.Count >= known.Count, "the parser found fewer defines than the tests expect");
+    }
+
+    [Fact]
+    public void MaxClients_ServerSocketsPlusSpare_FitSdkconfigLwipMaxSockets()
+    {
+        var server = FirmwareSources.Defines(FirmwareSources.ServerHeaderPath);
+        var extraSlots = Assert.IsType<long>(server["WS_SERVER_EXTRA_SLOTS"]);
+        var sdkconfig = FirmwareSources.Sdkconfig(FirmwareSources.SdkconfigDefaultsPath);
+        var lwipSockets = long.Parse(sdkconfig["CONFIG_LWIP_MAX_SOCKETS"], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(Int("WSCTL_LWIP_MAX_SOCKETS"), lwipSockets);
+        // WS_SERVER_SOCKETS(n) = listener + n + extra slots + one accepted to answer 503 (ws_server.h).
+        long ServerSockets(long clients) => 1 + clients + extraSlots + 1;
+        Assert.True(ServerSockets(DeviceSettings.MaxClientsLimit) + Int("WSCTL_SOCKETS_SPARE") <= lwipSockets,
+            $"{DeviceSettings.MaxClientsLimit} clients need {ServerSockets(DeviceSettings.MaxClientsLimit)} sockets + spare; lwIP has {lwipSockets}");
+        // And the limit is not lower than it needs to be.
+        Assert.True(ServerSockets(DeviceSettings.MaxClientsLimit + 1) + Int("WSCTL_SOCKETS_SPARE") > lwipSockets);
+        // ESP-IDF's Kconfig takes at most 16 before v5.3.2 (a larger value falls back to the default there).
+        Assert.True(lwipSockets <= 16);
+    }
+
+    [Fact]
+    public void Kconfig_RangesAndDefaults_AreTheHeaders()
+    {
+        var path = FirmwareSources.KconfigPath;
+        Assert.Equal(($"{Int("WSCTL_MAX_CLIENTS_MIN")} {Int("WSCTL_MAX_CLIENTS_MAX")}", Int("WSCTL_DEFAULT_MAX_CLIENTS").ToString()),
+            FirmwareSources.KconfigOption(path, "WSCTL_MAX_CLIENTS"));
+        Assert.Equal(($"{Int("WSCTL_WS_PORT_MIN")} {Int("WSCTL_WS_PORT_MAX")}", Int("WSCTL_DEFAULT_WS_PORT").ToString()),
+            FirmwareSources.KconfigOption(path, "WSCTL_PORT"));
+        Assert.Equal((null, $"\"{Str("WSCTL_DEFAULT_HOSTNAME")}\""), FirmwareSources.KconfigOption(path, "WSCTL_HOSTNAME"));
+        // The namespace is the header's alone: a Kconfig option could make the device read another than wsctl writes.
+        Assert.Equal((null, null), FirmwareSources.KconfigOption(path, "WSCTL_NVS_NAMESPACE"));
+    }
+
+    [Fact]
+    public void MdnsService_TxtKeysAndOrder_AreTheFirmwares()
+    {
+        Assert.Equal(DeviceDiscovery.WebSocketServiceType, $"{Str("WSCTL_MDNS_SERVICE")}.{Str("WSCTL_MDNS_PROTO")}");
+        var advertised = ServiceAdvertisement.WebSocket("esp32ws", 8080, "/", 5, "1.0.0");
+        Assert.Equal(DeviceDiscovery.WebSocketServiceType, advertised.ServiceType);
+        Assert.Equal([Str("WSCTL_TXT_PATH"), Str("WSCTL_TXT_MAX_CLIENTS"), Str("WSCTL_TXT_VERSION")], advertised.Txt.Select(kv => kv.Key));
+    }
+
+    [Fact]
+    public void DeviceSettings_AtEveryLimit_Accepted()
+    {
+        var settings = new DeviceSettings(new string('s', (int)Int("WSCTL_SSID_MAX_BYTES")), new string('p', (int)Int("WSCTL_PASS_PHRASE_MAX")),
+            "h" + new string('o', (int)Int("WSCTL_HOSTNAME_MAX") - 2) + "x", (int)Int("WSCTL_WS_PORT_MAX"), (int)Int("WSCTL_MAX_CLIENTS_MAX"));
+        settings.Validate();
+        new DeviceSettings("n", new string('a', (int)Int("WSCTL_PASS_PSK_HEX_LEN")), MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MIN")).Validate();
+        new DeviceSettings("n", new string('p', (int)Int("WSCTL_PASS_PHRASE_MIN")), WebSocketPort: (int)Int("WSCTL_WS_PORT_MIN")).Validate();
+    }
+
+    public static TheoryData<string, DeviceSettings> OnePastEachLimit() => new()
+    {
+        { "--ssid", new DeviceSettings(new string('s', (int)Int("WSCTL_SSID_MAX_BYTES") + 1), "password1") },
+        { "--pass", new DeviceSettings("n", new string('p', (int)Int("WSCTL_PASS_PHRASE_MIN") - 1)) },
+        { "--pass", new DeviceSettings("n", new string('p', (int)Int("WSCTL_PASS_PHRASE_MAX") + 1)) },
+        { "--hostname", new DeviceSettings("n", "password1", new string('h', (int)Int("WSCTL_HOSTNAME_MAX") + 1)) },
+        { "--ws-port", new DeviceSettings("n", "password1", WebSocketPort: (int)Int("WSCTL_WS_PORT_MAX") + 1) },
+        { "--max-clients", new DeviceSettings("n", "password1", MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MAX") + 1) },
+        { "--max-clients", new DeviceSettings("n", "password1", MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MIN") - 1) },
+    };
+
+    [Theory]
+    [MemberData(nameof(OnePastEachLimit))]
+    public void DeviceSettings_OnePastALimit_RefusedNamingTheOption(string option, DeviceSettings settings)
+    {
+        var e = Assert.Throws<WsCoreException>(settings.Validate);
+        Assert.Equal(FailureKind.InvalidInput, e.Kind);
+        Assert.StartsWith(option + ":", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}
