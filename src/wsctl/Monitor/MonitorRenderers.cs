@@ -18,8 +18,11 @@ public interface IMonitorRenderer : IMonitorObserver
 /// </summary>
 public sealed class TextMonitorRenderer(TextWriter output, bool keepEscapes) : IMonitorRenderer
 {
+    private bool _midLine;
+
     public void OnLine(DateTimeOffset time, ConsoleLine line, IReadOnlyList<DecodedAddress> decoded)
     {
+        _midLine = false;
         var rest = line.Text[line.ShownBefore..];
         output.Write(keepEscapes ? rest : AnsiEscapes.Strip(rest));
         output.Write('\n');
@@ -30,11 +33,19 @@ public sealed class TextMonitorRenderer(TextWriter output, bool keepEscapes) : I
 
     public void OnPendingText(string text)
     {
+        _midLine = true;
         output.Write(keepEscapes ? text : AnsiEscapes.Strip(text));
         output.Flush();
     }
 
-    public void OnResult(string result, int exitCode, string message) { }
+    // The end is said on stderr; a prompt left on screen gets its line ended first, so the shell's prompt starts clean.
+    public void OnResult(string result, int exitCode, string message)
+    {
+        if (!_midLine)
+            return;
+        output.Write('\n');
+        output.Flush();
+    }
 
     /// <summary><c>  0x400d1234: app_main at main/main.c:42</c>, or the function alone without line information.</summary>
     public static string Describe(DecodedAddress address)

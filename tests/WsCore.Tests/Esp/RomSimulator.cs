@@ -54,6 +54,15 @@ public sealed class RomSimulator : IDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>
+    /// What the board's new firmware prints after the hard reset that ends a flash (socket:// carries no reset to
+    /// see): sent once, when the host has sent nothing for <see cref="ConsoleQuietTime"/> after its first command.
+    /// </summary>
+    public byte[]? ConsoleAfterFlash { get; set; }
+
+    /// <summary>How long the host must be quiet before <see cref="ConsoleAfterFlash"/> is sent.</summary>
+    public static readonly TimeSpan ConsoleQuietTime = TimeSpan.FromMilliseconds(500);
     public string Url => $"socket://127.0.0.1:{Port}";
     public uint Magic { get; }
     public byte[] Flash { get; } = new byte[FlashSize];
@@ -154,8 +163,16 @@ public sealed class RomSimulator : IDisposable
             var frame = new List<byte>();
             var inFrame = false;
             var escape = false;
+            var consoleSent = false;
             while (true)
             {
+                if (sim.ConsoleAfterFlash is { } console && !consoleSent && sim.BytesReceived > 0
+                    && !socket.Poll((int)ConsoleQuietTime.TotalMicroseconds, SelectMode.SelectRead))
+                {
+                    socket.Send(console);
+                    consoleSent = true;
+                    continue;
+                }
                 var n = socket.Receive(buffer);
                 if (n == 0)
                     return;
