@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using WsCore.Tests.Support;
 using Wsctl;
 using Wsctl.Cli;
-using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Cli;
 
