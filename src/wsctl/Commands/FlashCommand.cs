@@ -199,8 +199,8 @@ public static class FlashCommand
             throw Invalid("--monitor", "needs a board: it cannot go with --dry-run, --nvs-out or --output");
         if (monitor && Normalise(parse.GetValue(AfterOption)) == "no-reset")
             throw Invalid("--monitor", "the board must boot the new firmware: leave --after at hard-reset");
-        // The decoder is read before the device is touched, so a bad ELF costs no flashing; a build without one is
-        // monitored undecoded.
+        // The ELF is read before the device is touched (a large one takes a moment, which must not fall between the
+        // reset and the first boot line); a build without a usable one is monitored undecoded, with a warning.
         var decoder = monitor && firmware is not null && Directory.Exists(firmware) ? LoadDecoderOrWarn(firmware, logger) : null;
 
         // 2. Offline outputs: no device.
@@ -256,7 +256,7 @@ public static class FlashCommand
     {
         try
         {
-            return MonitorCommand.LoadDecoder(null, buildDir, logger);
+            return MonitorSession.LoadDecoder(null, buildDir, logger);
         }
         catch (WsCoreException e) when (e.Kind == FailureKind.InvalidInput)
         {

@@ -89,7 +89,7 @@ public static class MonitorCommand
 
     private static ExitCode Run(ParseResult parse, ILogger logger, CancellationToken cancel)
     {
-        var decoder = LoadDecoder(parse.GetValue(ElfOption), parse.GetValue(FirmwareOption), logger);
+        var decoder = MonitorSession.LoadDecoder(parse.GetValue(ElfOption), parse.GetValue(FirmwareOption), logger);
         var timeout = parse.GetValue(TimeoutOption);
         var options = new MonitorOptions
         {
@@ -102,22 +102,6 @@ public static class MonitorCommand
             "Reset the board by hand (tap EN) to see it boot");
         using (transport)
             return MonitorSession.Run(transport, options, parse.GetValue(JsonOption), logger, cancel);
-    }
-
-    /// <summary>
-    /// The decoder for <paramref name="elf"/>, or for the app ELF of the build directory <paramref name="firmware"/>;
-    /// null when neither is given.
-    /// </summary>
-    public static ElfSymbolizer? LoadDecoder(string? elf, string? firmware, ILogger logger)
-    {
-        var path = elf ?? (firmware is null ? null : FirmwareElfLocator.Find(firmware));
-        if (path is null)
-            return null;
-        var symbolizer = ElfSymbolizer.Load(path);
-        logger.Debug("{Elf}: {Functions} functions, line information {Lines}", path, symbolizer.SymbolCount, symbolizer.HasLineInfo ? "read" : "absent");
-        if (symbolizer.LineInfoNote is { } note)
-            logger.Warning("{Elf}: {Note}", path, note);
-        return symbolizer;
     }
 
     private static Regex? TryParsePattern(string text, out string? error)

@@ -53,4 +53,20 @@ public static class MonitorSession
         logger.Debug("Monitor ended: {Message}", result.Message);
         return code;
     }
+
+    /// <summary>
+    /// The decoder for <paramref name="elf"/>, or for the app ELF of the build directory <paramref name="firmware"/>;
+    /// null when neither is given.
+    /// </summary>
+    public static ElfSymbolizer? LoadDecoder(string? elf, string? firmware, ILogger logger)
+    {
+        var path = elf ?? (firmware is null ? null : FirmwareElfLocator.Find(firmware));
+        if (path is null)
+            return null;
+        var symbolizer = ElfSymbolizer.Load(path);
+        logger.Debug("{Elf}: {Functions} functions, line information {Lines}", path, symbolizer.SymbolCount, symbolizer.HasLineInfo ? "read" : "absent");
+        if (symbolizer.LineInfoNote is { } note)
+            logger.Warning("{Elf}: {Note}", path, note);
+        return symbolizer;
+    }
 }
