@@ -56,13 +56,14 @@ public sealed class RomSimulator : IDisposable
     public int Port { get; }
 
     /// <summary>
-    /// What the board's new firmware prints after the hard reset that ends a flash (socket:// carries no reset to
-    /// see): sent once, when the host has sent nothing for <see cref="ConsoleQuietTime"/> after its first command.
+    /// Sends <paramref name="bytes"/> to the connected host as they are: what the board's new firmware prints after
+    /// the hard reset that ends a flash (socket:// carries no reset for the simulator to see, so the test says when).
     /// </summary>
-    public byte[]? ConsoleAfterFlash { get; set; }
-
-    /// <summary>How long the host must be quiet before <see cref="ConsoleAfterFlash"/> is sent.</summary>
-    public static readonly TimeSpan ConsoleQuietTime = TimeSpan.FromMilliseconds(500);
+    public void SendToHost(byte[] bytes)
+    {
+        var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("no host is connected");
+        client.Send(bytes);
+    }
     public string Url => $"socket://127.0.0.1:{Port}";
     public uint Magic { get; }
     public byte[] Flash { get; } = new byte[FlashSize];
@@ -163,16 +164,8 @@ public sealed class RomSimulator : IDisposable
             var frame = new List<byte>();
             var inFrame = false;
             var escape = false;
-            var consoleSent = false;
             while (true)
             {
-                if (sim.ConsoleAfterFlash is { } console && !consoleSent && sim.BytesReceived > 0
-                    && !socket.Poll((int)ConsoleQuietTime.TotalMicroseconds, SelectMode.SelectRead))
-                {
-                    socket.Send(console);
-                    consoleSent = true;
-                    continue;
-                }
                 var n = socket.Receive(buffer);
                 if (n == 0)
                     return;

@@ -279,17 +279,24 @@ public class FlashMonitorTests
         File.Copy(elf.Path, Path.Combine(fw.Dir, "app.elf"));
         using var sim = new WsCore.Tests.Esp.RomSimulator();
         var pc = elf.Symbols["store_through"] + 2;
-        sim.ConsoleAfterFlash = System.Text.Encoding.UTF8.GetBytes(PanicSamples.HealthyBoot +
+        using var wsctl = WsctlProcess.Start(["flash", "--port", sim.Url, "--before", "no-reset", "--firmware", fw.Dir,
+            "--ssid", "MyNet", "--pass", "password123", "--monitor", "--json"], null);
+        // Flashing is over (the hard reset is done) when the "done" event is out: then the new firmware speaks.
+        await wsctl.WaitForStdoutAsync(l => l.Contains("\"event\":\"done\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+        sim.SendToHost(System.Text.Encoding.UTF8.GetBytes(PanicSamples.HealthyBoot +
             "Guru Meditation Error: Core  0 panic'ed (StoreProhibited). Exception was unhandled.\r\n" +
-            $"Backtrace: 0x{pc:x8}:0x3ffb5620\r\n\r\nRebooting...\r\n");
-        var result = await WsctlProcess.RunAsync(["flash", "--port", sim.Url, "--before", "no-reset", "--firmware", fw.Dir,
-            "--ssid", "MyNet", "--pass", "password123", "--monitor"], timeout: TimeSpan.FromMinutes(2));
-        Assert.True(result.ExitCode == 12, result.All);
-        Assert.Contains("Verified", result.Stdout);
-        Assert.Contains("I (611) ws_server: WebSocket server on port 8080", result.Stdout);
-        Assert.Contains($"  0x{pc:x8}: store_through at ", result.Stdout);
-        Assert.Contains("wsctl: the device panicked", result.Stderr);
-        Assert.DoesNotContain("password123", result.All);
+            $"Backtrace: 0x{pc:x8}:0x3ffb5620\r\n\r\nRebooting...\r\n"));
+        Assert.Equal(12, await wsctl.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        var objects = wsctl.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "region-verified");
+        Assert.Contains(objects, o => o.TryGetProperty("line", out var l) && l.GetString() == "I (611) ws_server: WebSocket server on port 8080");
+        var decoded = Assert.Single(objects, o => o.TryGetProperty("decoded", out _)).GetProperty("decoded")[0];
+        Assert.Equal("store_through", decoded.GetProperty("function").GetString());
+        Assert.Equal("panic", objects[^1].GetProperty("result").GetString());
+        // Flashing's own "error" event is not added: the monitor's result is the last word.
+        Assert.DoesNotContain(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "error");
+        Assert.Contains("wsctl: the device panicked", wsctl.Stderr);
+        Assert.DoesNotContain("password123", wsctl.Stdout + wsctl.Stderr);
     }
 
     [Theory]
