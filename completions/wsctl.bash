@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'serve send broadcast probe flash bench completion' ;;
+    '') echo 'serve send broadcast probe flash monitor bench completion' ;;
   esac
 }
 
@@ -20,7 +20,8 @@ _wsctl_options() {
     'send') echo '--wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
-    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --force --help -h --verbose -v --quiet -q --log-format' ;;
+    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
@@ -85,6 +86,15 @@ _wsctl_value_kind() {
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;
     'flash|--log-format') echo 'choice json text' ;;
+    'monitor|--port') echo 'device' ;;
+    'monitor|-p') echo 'device' ;;
+    'monitor|--baud') echo 'text' ;;
+    'monitor|-b') echo 'text' ;;
+    'monitor|--elf') echo 'path' ;;
+    'monitor|--firmware') echo 'path' ;;
+    'monitor|--until') echo 'text' ;;
+    'monitor|--timeout') echo 'text' ;;
+    'monitor|--log-format') echo 'choice json text' ;;
     'bench|--mode') echo 'choice broadcast connect echo idle ping' ;;
     'bench|--clients') echo 'text' ;;
     'bench|--size') echo 'text' ;;

@@ -4,7 +4,7 @@
 function __wsctl_commands
     switch "$argv[1]"
         case ''
-            echo serve send broadcast probe flash bench completion
+            echo serve send broadcast probe flash monitor bench completion
     end
 end
 
@@ -21,6 +21,8 @@ function __wsctl_takes_value
         case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--log-format'
             return 0
         case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
+            return 0
+        case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
         case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--log-format'
             return 0
@@ -57,6 +59,7 @@ complete -c wsctl -n '__wsctl_at \'\'' -a send -d 'Send messages to a WebSocket 
 complete -c wsctl -n '__wsctl_at \'\'' -a broadcast -d 'Send a message to every client of a running wsctl serve (the shell\'s ws_send with index...'
 complete -c wsctl -n '__wsctl_at \'\'' -a probe -d 'Check a WebSocket device\'s health in one command: resolve (mDNS for NAME.local, no nss-...'
 complete -c wsctl -n '__wsctl_at \'\'' -a flash -d 'Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.'
+complete -c wsctl -n '__wsctl_at \'\'' -a monitor -d 'Show an ESP32\'s serial console: reset the board into its app (an RTS pulse with IO0 hig...'
 complete -c wsctl -n '__wsctl_at \'\'' -a bench -d 'Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max),...'
 complete -c wsctl -n '__wsctl_at \'\'' -a completion -d 'Print the shell completion script for bash, zsh, fish or PowerShell.'
 complete -c wsctl -n '__wsctl_at \'\'' -l help -s h -d 'Show help and usage information'
@@ -151,10 +154,23 @@ complete -c wsctl -n '__wsctl_at \'flash\'' -l output -s o -r -F -d 'Write one m
 complete -c wsctl -n '__wsctl_at \'flash\'' -l dry-run -d 'Print the plan (regions, offsets, sizes, MD5s) and touch no device.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l json -d 'Print events as JSON lines on stdout (for wrappers).'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l force -d 'Write the bootloader and app even when their image header is damaged or names another c...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l monitor -d 'After the hard reset, show the board\'s console as wsctl monitor does (panics decoded wi...'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l quiet -s q -d 'Log only errors to stderr.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l port -s p -x -a 'auto socket:// (ls /dev | string match -r \'^tty(USB|ACM)[0-9]+$\' | string replace -r \'^\' /dev/)' -d 'Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l baud -s b -x -d 'The console\'s baud rate (the firmware\'s CONFIG_ESP_CONSOLE_UART_BAUDRATE).'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l elf -r -F -d 'The app\'s ELF file: panics and backtraces are decoded to functions and source lines.'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l firmware -r -F -d 'An ESP-IDF build directory: its app ELF (project_description.json, flasher_args.json, o...'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l no-reset -d 'Do not reset the board into its app first (socket:// never resets: it has no DTR/RTS).'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l until -x -d 'End with exit 0 at the first line matching this regular expression (.NET syntax).'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l timeout -x -d 'End with exit 6 after this long; 0 waits for ever.'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l json -d 'One JSON object per line: {"ts","line"}, {"ts","decoded":[…]} after backtraces, and a f...'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l help -s h -d 'Show help and usage information'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l quiet -s q -d 'Log only errors to stderr.'
+complete -c wsctl -n '__wsctl_at \'monitor\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l mode -x -a 'broadcast connect echo idle ping' -d 'ping: ping/pong round trips, which every WebSocket server answers (RFC 6455 §5.5.2); ec...'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l clients -x -d 'Connections (connect mode: concurrent connect loops).'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l size -x -d 'Message payload size in bytes: at least 16 (a sequence number and a timestamp travel in...'

@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'bench', 'completion')
+        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'monitor', 'bench', 'completion')
     }
     $arguments = @{
         'completion' = @('bash', 'fish', 'pwsh', 'zsh')
@@ -15,7 +15,8 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'send' = @('--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
@@ -76,6 +77,15 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'flash|--output' = 'path'
         'flash|-o' = 'path'
         'flash|--log-format' = 'choice json text'
+        'monitor|--port' = 'device'
+        'monitor|-p' = 'device'
+        'monitor|--baud' = 'text'
+        'monitor|-b' = 'text'
+        'monitor|--elf' = 'path'
+        'monitor|--firmware' = 'path'
+        'monitor|--until' = 'text'
+        'monitor|--timeout' = 'text'
+        'monitor|--log-format' = 'choice json text'
         'bench|--mode' = 'choice broadcast connect echo idle ping'
         'bench|--clients' = 'text'
         'bench|--size' = 'text'

@@ -27,6 +27,8 @@ public enum FailureKind
     VerificationFailed,
     /// <summary>The user interrupted the operation.</summary>
     Interrupted,
+    /// <summary>The device's firmware panicked (crash, abort, failed assertion) or the chip keeps rebooting.</summary>
+    DeviceCrashed,
 }
 
 /// <summary>

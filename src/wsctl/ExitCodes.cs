@@ -17,6 +17,7 @@ public enum ExitCode
     Partial = 9,
     Device = 10,
     VerificationFailed = 11,
+    DeviceCrashed = 12,
     Interrupted = 130,
 }
 
@@ -37,6 +38,7 @@ public static class ExitCodes
         (ExitCode.Partial, "partial: some targets failed (all failed: the first failure's code)"),
         (ExitCode.Device, "device or serial-port error"),
         (ExitCode.VerificationFailed, "verification failed"),
+        (ExitCode.DeviceCrashed, "the device panicked or keeps rebooting"),
         (ExitCode.Interrupted, "interrupted"),
     ];
 
@@ -53,6 +55,7 @@ public static class ExitCodes
         FailureKind.Device => ExitCode.Device,
         FailureKind.VerificationFailed => ExitCode.VerificationFailed,
         FailureKind.Interrupted => ExitCode.Interrupted,
+        FailureKind.DeviceCrashed => ExitCode.DeviceCrashed,
         _ => ExitCode.Failure,
     };
 

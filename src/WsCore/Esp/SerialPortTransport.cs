@@ -12,20 +12,29 @@ public sealed class SerialPortTransport : ISerialTransport
 {
     private readonly SerialPort _port;
     private readonly ILogger _logger;
+    private readonly string _linesRefusedHint;
     private bool _linesRefused;
 
-    private SerialPortTransport(SerialPort port, ILogger logger)
+    private SerialPortTransport(SerialPort port, ILogger logger, string linesRefusedHint)
     {
         _port = port;
         _logger = logger;
+        _linesRefusedHint = linesRefusedHint;
     }
 
+    /// <summary>What the warning about refused DTR/RTS lines tells a user of the ROM loader to do.</summary>
+    public const string DownloadModeByHand = "Put it into download mode by hand (hold BOOT, tap EN) if the connection fails";
+
     /// <summary>Opens <paramref name="path"/> at <paramref name="baud"/>.</summary>
+    /// <param name="path">The device, e.g. /dev/ttyUSB0.</param>
+    /// <param name="baud">The baud rate.</param>
+    /// <param name="logger">Where the warning about refused DTR/RTS lines goes.</param>
+    /// <param name="linesRefusedHint">The sentence after "the chip was NOT reset" when the port refuses DTR/RTS (a pty).</param>
     /// <exception cref="WsCoreException">
     /// Device, saying what happened: no such port (with the ports that exist), not a serial device, permission
     /// denied (with the dialout hint), busy (only when the system says so), or the system's own words.
     /// </exception>
-    public static SerialPortTransport Open(string path, int baud, ILogger? logger = null)
+    public static SerialPortTransport Open(string path, int baud, ILogger? logger = null, string linesRefusedHint = DownloadModeByHand)
     {
         if (!Path.Exists(path))
             throw new WsCoreException(FailureKind.Device, $"{path}: no such serial port", PortsHint());
@@ -50,7 +59,7 @@ public sealed class SerialPortTransport : ISerialTransport
             port.Dispose();
             throw OpenFailure(path, e);
         }
-        return new SerialPortTransport(port, logger ?? Serilog.Core.Logger.None);
+        return new SerialPortTransport(port, logger ?? Serilog.Core.Logger.None, linesRefusedHint);
     }
 
     /// <summary>
@@ -185,8 +194,7 @@ public sealed class SerialPortTransport : ISerialTransport
         {
             // esptool: "Chip was NOT reset" and carry on (esp32-rom-protocol.md §5, testing through a pty).
             _linesRefused = true;
-            _logger.Warning("{Port} does not accept DTR/RTS changes ({Reason}); the chip was NOT reset. " +
-                "Put it into download mode by hand (hold BOOT, tap EN) if the connection fails", Name, e.Message);
+            _logger.Warning("{Port} does not accept DTR/RTS changes ({Reason}); the chip was NOT reset. {Hint}", Name, e.Message, _linesRefusedHint);
         }
     }
 }

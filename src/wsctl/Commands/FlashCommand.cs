@@ -1,11 +1,14 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using Serilog;
 using WsCore;
 using WsCore.Esp;
 using WsCore.Flashing;
+using WsCore.Monitor;
 using WsCore.Nvs;
 using Wsctl.Cli;
 using Wsctl.Flash;
+using Wsctl.Monitor;
 
 namespace Wsctl.Commands;
 
@@ -18,12 +21,7 @@ public static class FlashCommand
     /// <summary>The environment variable that may hold the Wi-Fi password.</summary>
     public const string PasswordVariable = "WSCTL_WIFI_PASS";
 
-    private static readonly Option<string> PortOption = new("--port", "-p")
-    {
-        Description = "Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.",
-        DefaultValueFactory = _ => "auto",
-        HelpName = "DEVICE",
-    };
+    private static readonly Option<string> PortOption = SerialPortOption.Create();
     private static readonly Option<int?> BaudOption = Options.OptionalInteger("--baud",
         "Switch to this baud rate after connecting (default: stay at 115200).", 9600, 5_000_000, "N", "-b");
     private static readonly Option<string> BeforeOption = new Option<string>("--before")
@@ -111,6 +109,10 @@ public static class FlashCommand
     {
         Description = "Write the bootloader and app even when their image header is damaged or names another chip.",
     };
+    private static readonly Option<bool> MonitorOption = new("--monitor")
+    {
+        Description = "After the hard reset, show the board's console as wsctl monitor does (panics decoded with the app ELF of --firmware DIR).",
+    };
 
     public static Command Create()
     {
@@ -119,15 +121,18 @@ public static class FlashCommand
             "Examples:\n" +
             "  wsctl flash --ssid MyNet --pass - < wifi-pass.txt           # credentials only, auto-detected port\n" +
             "  wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --baud 460800\n" +
-            "  wsctl flash --ssid MyNet --nvs-out nvs.bin                  # just the NVS image, no device\n\n" +
+            "  wsctl flash --ssid MyNet --nvs-out nvs.bin                  # just the NVS image, no device\n" +
+            "  wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)\n\n" +
             "The NVS partition (namespace wsctl: ssid, pass, hostname, port, max_clients) goes where the firmware's\n" +
             "partition table puts it, else at 0x9000 (0x6000 bytes). The password never appears in any output.\n\n" +
-            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed, ExitCode.Interrupted));
+            "With --monitor the exit code is the monitor's once flashing succeeded (12 when the new firmware panics).\n\n" +
+            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed, ExitCode.DeviceCrashed,
+                ExitCode.Interrupted));
         foreach (var option in new Option[]
                  {
                      PortOption, BaudOption, BeforeOption, AfterOption, ChipOption, FlashSizeOption, FlashModeOption,
                      FlashFreqOption, FirmwareOption, ImageOption, SsidOption, PassOption, HostnameOption, WsPortOption,
-                     MaxClientsOption, NvsOutOption, OutputOption, DryRunOption, JsonOption, ForceOption,
+                     MaxClientsOption, NvsOutOption, OutputOption, DryRunOption, JsonOption, ForceOption, MonitorOption,
                  })
             command.Options.Add(option);
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (logger, ct) => RunAsync(parse, logger, ct)));
@@ -137,11 +142,13 @@ public static class FlashCommand
     private static async Task<ExitCode> RunAsync(ParseResult parse, ILogger logger, CancellationToken cancel)
     {
         var json = parse.GetValue(JsonOption);
+        // Once the monitor runs, it reports its own end (its JSON "result"); flash's "error" event is for flashing.
+        var monitoring = new StrongBox<bool>();
         try
         {
-            return await Task.Run(() => Run(parse, logger, json, cancel), cancel);
+            return await Task.Run(() => Run(parse, logger, json, monitoring, cancel), cancel);
         }
-        catch (WsCoreException e) when (json)
+        catch (WsCoreException e) when (json && !monitoring.Value)
         {
             JsonFlashRenderer.Write(Console.OpenStandardOutput(), w =>
             {
@@ -155,7 +162,7 @@ public static class FlashCommand
         }
     }
 
-    private static ExitCode Run(ParseResult parse, ILogger logger, bool json, CancellationToken cancel)
+    private static ExitCode Run(ParseResult parse, ILogger logger, bool json, StrongBox<bool> monitoring, CancellationToken cancel)
     {
         // 1. Everything is checked before any file is written or any port opened.
         var settings = ReadSettings(parse);
@@ -195,6 +202,14 @@ public static class FlashCommand
             throw Invalid("--nvs-out", "needs --ssid (and --pass) to have something to write");
         var output = parse.GetValue(OutputOption);
         var dryRun = parse.GetValue(DryRunOption);
+        var monitor = parse.GetValue(MonitorOption);
+        if (monitor && (dryRun || nvsOut is not null || output is not null))
+            throw Invalid("--monitor", "needs a board: it cannot go with --dry-run, --nvs-out or --output");
+        if (monitor && Normalise(parse.GetValue(AfterOption)) == "no-reset")
+            throw Invalid("--monitor", "the board must boot the new firmware: leave --after at hard-reset");
+        // The ELF is read before the device is touched (a large one takes a moment, which must not fall between the
+        // reset and the first boot line); a build without a usable one is monitored undecoded, with a warning.
+        var decoder = monitor && firmware is not null && Directory.Exists(firmware) ? LoadDecoderOrWarn(firmware, logger) : null;
 
         // 2. Offline outputs: no device.
         if (dryRun || nvsOut is not null || output is not null)
@@ -210,8 +225,8 @@ public static class FlashCommand
         // 3. The device.
         var before = Normalise(parse.GetValue(BeforeOption)) == "no-reset" ? BeforeReset.NoReset : BeforeReset.DefaultReset;
         var afterText = Normalise(parse.GetValue(AfterOption) ?? plan.After ?? "hard-reset");
-        var after = afterText == "no-reset" ? AfterReset.NoReset : AfterReset.HardReset;
-        var (transport, usbJtag) = OpenTransport(parse.GetValue(PortOption) ?? "auto", logger);
+        var after = afterText == "no-reset" && !monitor ? AfterReset.NoReset : AfterReset.HardReset;
+        var (transport, usbJtag) = SerialPortOption.Open(parse.GetValue(PortOption), 115200, logger);
         using (transport)
         {
             if (transport is TcpSerialTransport && before != BeforeReset.NoReset)
@@ -234,8 +249,28 @@ public static class FlashCommand
             }, logger, observer);
             flasher.FlashAll(plan.Regions, cancel);
             logger.Debug("{Bytes} bytes sent on the line", flasher.BytesSent);
+            if (monitor)
+            {
+                // The hard reset has started the new firmware; its console runs at 115200 whatever --baud flashed at.
+                transport.SetBaudRate(115200);
+                monitoring.Value = true;
+                return MonitorSession.Run(transport, new MonitorOptions { Decoder = decoder, ResetIntoApp = false }, json, logger, cancel);
+            }
         }
         return ExitCode.Ok;
+    }
+
+    private static ElfSymbolizer? LoadDecoderOrWarn(string buildDir, ILogger logger)
+    {
+        try
+        {
+            return MonitorSession.LoadDecoder(null, buildDir, logger);
+        }
+        catch (WsCoreException e) when (e.Kind == FailureKind.InvalidInput)
+        {
+            logger.Warning("--monitor: {Reason}; panics will not be decoded", e.Message);
+            return null;
+        }
     }
 
     private static DeviceSettings? ReadSettings(ParseResult parse)
@@ -256,31 +291,6 @@ public static class FlashCommand
             parse.GetValue(WsPortOption), parse.GetValue(MaxClientsOption));
         settings.Validate();
         return settings;
-    }
-
-    private static (ISerialTransport Transport, bool UsbJtag) OpenTransport(string port, ILogger logger)
-    {
-        if (TcpSerialTransport.TryParseUrl(port, out var host, out var tcpPort))
-            return (TcpSerialTransport.Connect(host, tcpPort, logger), false);
-        if (port.StartsWith("socket://", StringComparison.OrdinalIgnoreCase))
-            throw Invalid("--port", $"'{port}' is not socket://HOST:PORT");
-        var usbJtag = false;
-        if (port == "auto")
-        {
-            // WSCTL_SYSFS_ROOT points the adapter scan at another tree (the tests' fake sysfs).
-            var found = new SerialPortFinder(Environment.GetEnvironmentVariable("WSCTL_SYSFS_ROOT") ?? "/sys").Find();
-            if (found.Count == 0)
-                throw new WsCoreException(FailureKind.Device, "no ESP32 USB serial adapter found (CP210x, CH340, CH9102, FTDI, Espressif USB-JTAG)",
-                    "plug the board in with a data cable (not a charge-only one), or name the port: --port /dev/ttyUSB0");
-            if (found.Count > 1)
-                throw new WsCoreException(FailureKind.InvalidInput,
-                    "--port: several ESP32 adapters found; pick one with --port:\n" +
-                    string.Join("\n", found.Select(c => $"  {c.DevicePath}  ({c.Kind}, {c.VendorId}:{c.ProductId})")));
-            port = found[0].DevicePath;
-            usbJtag = found[0].IsUsbJtagSerial;
-            logger.Information("Using {Port} ({Kind})", port, found[0].Kind);
-        }
-        return (SerialPortTransport.Open(port, 115200, logger), usbJtag);
     }
 
     private static void PrintPlan(FlashPlan plan, bool json, string? nvsOut, string? output)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using WsCore.Tests.Support;
 using Wsctl;
 using Wsctl.Cli;
-using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Cli;
 
@@ -79,6 +79,10 @@ public class CompletionTests
     [InlineData("wsctl flash --chip ", "auto esp32")]
     [InlineData("wsctl flash --port ", "auto socket://")]
     [InlineData("wsctl flash -p socket://x:1 --be", "--before")]
+    [InlineData("wsctl mon", "monitor")]
+    [InlineData("wsctl monitor --un", "--until")]
+    [InlineData("wsctl monitor --port ", "auto socket://")]
+    [InlineData("wsctl flash --mon", "--monitor")]
     public void BashCompletion_InARealBash_OffersVerbsOptionsAndValues(string line, string expected)
     {
         var offered = CompleteInBash(line).Split(' ', StringSplitOptions.RemoveEmptyEntries);

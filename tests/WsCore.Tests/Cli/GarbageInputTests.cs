@@ -24,6 +24,7 @@ public class GarbageInputTests
         ["probe"] = ["127.0.0.1"],
         ["flash"] = ["--ssid", "MyNet", "--pass", "password123", "--dry-run"],
         ["bench"] = ["127.0.0.1:9"],
+        ["monitor"] = ["--port", "socket://127.0.0.1:9", "--timeout", "1s"],
         ["completion"] = ["bash"],
     };
 

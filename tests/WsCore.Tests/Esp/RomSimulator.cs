@@ -58,6 +58,16 @@ public sealed class RomSimulator : IDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> to the connected host as they are: what the board's new firmware prints after
+    /// the hard reset that ends a flash (socket:// carries no reset for the simulator to see, so the test says when).
+    /// </summary>
+    public void SendToHost(byte[] bytes)
+    {
+        var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("no host is connected");
+        client.Send(bytes);
+    }
     public string Url => $"socket://127.0.0.1:{Port}";
     public uint Magic { get; }
     /// <summary>The chip whose ROM this one plays: FLASH_BEGIN words, GET_SECURITY_INFO, spill, SPI registers.</summary>

@@ -1,0 +1,72 @@
+using Serilog;
+using WsCore;
+using WsCore.Esp;
+using WsCore.Monitor;
+
+namespace Wsctl.Monitor;
+
+/// <summary>
+/// Runs a <see cref="SerialMonitor"/> on an open transport with the renderer stdout calls for, feeds it stdin, and
+/// turns its end into an exit code (shared by <c>monitor</c> and <c>flash --monitor</c>): matched or stopped 0;
+/// a timeout, a panic or a reboot loop as a <see cref="WsCoreException"/> of their kind, after the JSON result.
+/// </summary>
+public static class MonitorSession
+{
+    public static ExitCode Run(ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
+    {
+        IMonitorRenderer renderer = json
+            ? new JsonMonitorRenderer(Console.OpenStandardOutput())
+            : new TextMonitorRenderer(Console.Out, keepEscapes: !Console.IsOutputRedirected);
+        var monitor = new SerialMonitor(transport, options, renderer, logger);
+        ConsoleInput.Start(monitor);
+        if (!Console.IsInputRedirected)
+            logger.Information("Monitoring {Port}; Ctrl-] ends", transport.Name);
+        MonitorResult result;
+        try
+        {
+            result = monitor.Run(cancel);
+        }
+        catch (WsCoreException e)
+        {
+            renderer.OnResult("error", (int)ExitCodes.From(e.Kind), e.Message);
+            throw;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            renderer.OnResult("interrupted", (int)ExitCode.Interrupted, "interrupted");
+            throw;
+        }
+        var (name, code, failure, hint) = result.Outcome switch
+        {
+            MonitorOutcome.Matched => ("matched", ExitCode.Ok, (FailureKind?)null, (string?)null),
+            MonitorOutcome.Stopped => ("stopped", ExitCode.Ok, null, null),
+            MonitorOutcome.TimedOut => ("timeout", ExitCode.Timeout, FailureKind.Timeout, null),
+            MonitorOutcome.Panicked => ("panic", ExitCode.DeviceCrashed, FailureKind.DeviceCrashed, options.Decoder is null
+                ? "give the app's ELF (--elf build/PROJECT.elf, or --firmware build) to see the backtrace as functions and source lines"
+                : null),
+            _ => ("reboot-loop", ExitCode.DeviceCrashed, FailureKind.DeviceCrashed,
+                "a reset cause such as a brownout (power supply), a watchdog or a boot failure; the lines above say which"),
+        };
+        renderer.OnResult(name, (int)code, result.Message);
+        if (failure is { } kind)
+            throw new WsCoreException(kind, result.Message, hint);
+        logger.Debug("Monitor ended: {Message}", result.Message);
+        return code;
+    }
+
+    /// <summary>
+    /// The decoder for <paramref name="elf"/>, or for the app ELF of the build directory <paramref name="firmware"/>;
+    /// null when neither is given.
+    /// </summary>
+    public static ElfSymbolizer? LoadDecoder(string? elf, string? firmware, ILogger logger)
+    {
+        var path = elf ?? (firmware is null ? null : FirmwareElfLocator.Find(firmware));
+        if (path is null)
+            return null;
+        var symbolizer = ElfSymbolizer.Load(path);
+        logger.Debug("{Elf}: {Functions} functions, line information {Lines}", path, symbolizer.SymbolCount, symbolizer.HasLineInfo ? "read" : "absent");
+        if (symbolizer.LineInfoNote is { } note)
+            logger.Warning("{Elf}: {Note}", path, note);
+        return symbolizer;
+    }
+}

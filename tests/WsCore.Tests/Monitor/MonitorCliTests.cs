@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WsCore.Tests.Support;
+
+namespace WsCore.Tests.Monitor;
+
+/// <summary>The built wsctl monitor, as a process, against a scripted console on loopback (and through a pty).</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class MonitorCliTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    /// <summary>An Xtensa-style panic whose backtrace PCs are store_through, app_main and _start of the test ELF.</summary>
+    private static (string Script, ulong[] Pcs) XtensaPanicIn(TestElf elf)
+    {
+        ulong[] pcs = [elf.Symbols["store_through"] + 2, elf.Symbols["app_main"] + 6, elf.Symbols["_start"] + 4];
+        var script = PanicSamples.HealthyBoot +
+            "Guru Meditation Error: Core  0 panic'ed (StoreProhibited). Exception was unhandled.\r\n\r\n" +
+            "Core  0 register dump:\r\n" +
+            $"PC      : 0x{pcs[0]:x8}  PS      : 0x00060830  A0      : 0x800d6e6c  A1      : 0x3ffb5620  \r\n\r\n" +
+            $"Backtrace: 0x{pcs[0]:x8}:0x3ffb5620 0x{pcs[1]:x8}:0x3ffb5640 0x{pcs[2]:x8}:0x3ffb5660\r\n\r\n" +
+            "ELF file SHA256: 9a3ff5b8fe5a8e0f\r\n\r\nRebooting...\r\n" +
+            "ets Jul 29 2019 12:21:46\r\n\r\nrst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n";
+        return (script, pcs);
+    }
+
+    [ElfFact]
+    public async Task Panic_XtensaBacktraceInTheElf_Exit12_EachPcDecodedToFunctionAndLine()
+    {
+        var elf = TestElf.Riscv;
+        var (script, pcs) = XtensaPanicIn(elf);
+        using var device = new ScriptedDevice(script);
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--elf", elf.Path], timeout: Limit);
+        Assert.True(result.ExitCode == 12, result.All);
+        var lines = result.Stdout.Split('\n');
+        var backtrace = Array.FindIndex(lines, l => l.StartsWith("Backtrace:", StringComparison.Ordinal));
+        Assert.True(backtrace > 0, result.Stdout);
+        for (var i = 0; i < pcs.Length; i++)
+        {
+            var (function, location) = elf.Oracle(pcs[i]);
+            var line = location.Split(':')[1];
+            Assert.Equal($"  0x{pcs[i]:x8}: {function} at {Path.Combine(TestElf.SourceDir, "app.c")}:{line}", lines[backtrace + 1 + i]);
+        }
+        // The register dump's PC is decoded too, right after its line.
+        Assert.StartsWith($"  0x{pcs[0]:x8}: store_through at ", lines[Array.FindIndex(lines, l => l.StartsWith("PC ", StringComparison.Ordinal)) + 1]);
+        Assert.Contains("Rebooting...", result.Stdout);
+        Assert.Contains("wsctl: the device panicked: Guru Meditation Error: Core  0 panic'ed (StoreProhibited)", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [ElfFact]
+    public async Task Panic_RiscvRegistersAndStack_Json_DecodedObjectsThenResult()
+    {
+        var elf = TestElf.Riscv;
+        var mepc = elf.Symbols["store_through"] + 2;
+        var ra = elf.Symbols["app_main"] + 6;
+        var onStack = elf.Symbols["_start"] + 4;
+        var script = "Guru Meditation Error: Core  0 panic'ed (Store access fault). Exception was unhandled.\r\n\r\n" +
+            "Core  0 register dump:\r\n" +
+            $"MEPC    : 0x{mepc:x8}  RA      : 0x{ra:x8}  SP      : 0x3fc93a40  GP      : 0x3fc8d800  \r\n\r\n" +
+            "Stack memory:\r\n" +
+            $"3fc93a40: 0x00000000 0x3fc93a60 0x00000000 0x{onStack:x8} 0x00000000 0x00000000 0x00000000 0x00000000\r\n\r\n" +
+            "ELF file SHA256: 3c7ab2ef61a0ab2e\r\n\r\nRebooting...\r\n";
+        using var device = new ScriptedDevice(script);
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--elf", elf.Path, "--json"], timeout: Limit);
+        Assert.True(result.ExitCode == 12, result.All);
+        var objects = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(objects, o => Assert.True(o.TryGetProperty("ts", out _)));
+        var decoded = objects.Where(o => o.TryGetProperty("decoded", out _))
+            .SelectMany(o => o.GetProperty("decoded").EnumerateArray()).ToList();
+        Assert.Equal([$"0x{mepc:x8}", $"0x{ra:x8}", $"0x{onStack:x8}"], decoded.Select(d => d.GetProperty("address").GetString()));
+        Assert.Equal(["store_through", "app_main", "_start"], decoded.Select(d => d.GetProperty("function").GetString()));
+        Assert.Equal(int.Parse(elf.Oracle(mepc).Location.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture), decoded[0].GetProperty("line").GetInt32());
+        Assert.EndsWith("app.c", decoded[0].GetProperty("file").GetString());
+        // Each decoded object follows the line it decodes.
+        var mepcLine = objects.FindIndex(o => o.TryGetProperty("line", out var l) && l.GetString()!.StartsWith("MEPC", StringComparison.Ordinal));
+        Assert.True(objects[mepcLine + 1].TryGetProperty("decoded", out _));
+        var last = objects[^1];
+        Assert.Equal("panic", last.GetProperty("result").GetString());
+        Assert.Equal(12, last.GetProperty("exitCode").GetInt32());
+    }
+
+    [Fact]
+    public async Task Panic_WithoutElf_Exit12_HintNamesElf()
+    {
+        using var device = new ScriptedDevice(PanicSamples.XtensaAbort);
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url], timeout: Limit);
+        Assert.Equal(12, result.ExitCode);
+        Assert.Contains("Backtrace: 0x40081a36:0x3ffb5580", result.Stdout);
+        Assert.Contains("wsctl: the device panicked: abort() was called at PC 0x400d6e3b on core 0", result.Stderr);
+        Assert.Contains("hint: give the app's ELF (--elf", result.Stderr);
+    }
+
+    [Fact]
+    public async Task RebootLoop_Exit12_NamesTheResetCauses()
+    {
+        using var device = new ScriptedDevice(PanicSamples.WatchdogResets);
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--timeout", "30s"], timeout: Limit);
+        Assert.Equal(12, result.ExitCode);
+        Assert.Contains("wsctl: the device keeps rebooting: 3 resets within", result.Stderr);
+        Assert.Contains("rst:0x10 (RTCWDT_RTC_RESET)", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Until_MatchingLine_Exit0_AfterPrintingIt()
+    {
+        using var device = new ScriptedDevice(PanicSamples.HealthyBoot + "I (700) app: after the match\r\n");
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.EndsWith("I (611) ws_server: WebSocket server on port 8080\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Timeout_SilentDevice_Exit6()
+    {
+        using var device = new ScriptedDevice("");
+        var clock = Stopwatch.StartNew();
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--until", "never", "--timeout", "1s"], timeout: Limit);
+        Assert.Equal(6, result.ExitCode);
+        Assert.Contains("wsctl: timeout: no line matched 'never' within 1 s", result.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Piped_Output_HasNoEscapeCodes_TextKept()
+    {
+        using var device = new ScriptedDevice(PanicSamples.HealthyBoot);
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--until", "WebSocket server on"], timeout: Limit);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.DoesNotContain('\u001b', result.Stdout);
+        Assert.Contains("W (530) mdns: no IPv6 address yet\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task StdinLines_ReachTheDevice()
+    {
+        using var device = new ScriptedDevice("esp32> ");
+        using var wsctl = WsctlProcess.Start(["monitor", "-p", device.Url, "--timeout", "60s"], null);
+        await wsctl.StandardInput.WriteAsync("status\nled on\n");
+        await wsctl.StandardInput.FlushAsync();
+        Assert.True(await device.WaitForReceivedAsync("status\r\nled on\r\n", TimeSpan.FromSeconds(30)), $"received: '{device.Received}'\n{wsctl.Stderr}");
+        wsctl.Signal("INT");
+        Assert.Equal(130, await wsctl.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Pty_ThroughSocat_UntilMatched_ResetRefusedIsWarned()
+    {
+        if (!File.Exists("/usr/bin/socat"))
+            Assert.Fail("socat is missing: scripts/prereqs.sh installs it");
+        using var device = new ScriptedDevice(PanicSamples.HealthyBoot);
+        var link = Path.Combine(Path.GetTempPath(), $"wsctl-pty-{Guid.NewGuid():N}");
+        using var socat = Process.Start(new ProcessStartInfo("socat", [$"pty,link={link},raw,echo=0", $"tcp:127.0.0.1:{device.Port}"])
+        {
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!File.Exists(link) && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            Assert.True(File.Exists(link), "socat made no pty");
+            var result = await WsctlProcess.RunAsync(["monitor", "-p", link, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Contains("NOT reset", result.Stderr);
+            Assert.Contains("tap EN", result.Stderr);
+            Assert.Contains("I (611) ws_server: WebSocket server on port 8080", result.Stdout);
+        }
+        finally
+        {
+            if (!socat.HasExited)
+                socat.Kill();
+            await socat.WaitForExitAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--until", "(unclosed" }, "--until: expected a regular expression, got '(unclosed'")]
+    [InlineData(new[] { "--elf", "a.elf", "--firmware", "build" }, "--elf: give --elf or --firmware, not both")]
+    [InlineData(new[] { "--elf", "/nonexistent/app.elf" }, "/nonexistent/app.elf: cannot read it")]
+    [InlineData(new[] { "--firmware", "/nonexistent/build" }, "/nonexistent/build: no such build directory")]
+    public async Task BadInput_Exit1_OneMessageNoPortTouched(string[] args, string message)
+    {
+        using var device = new ScriptedDevice("should never be read\r\n");
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, .. args], timeout: Limit);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("wsctl: " + message, result.Stderr);
+        Assert.Equal("", result.Stdout);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Help_ShowsExamplesAndExitCode12()
+    {
+        var result = await WsctlProcess.RunAsync(["monitor", "--help"], timeout: Limit);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Examples:", result.Stdout);
+        Assert.Contains("--until 'WebSocket server on'", result.Stdout);
+        Assert.Contains(" 12  the device panicked or keeps rebooting", result.Stdout);
+        Assert.Contains("  6  timeout", result.Stdout);
+        var root = await WsctlProcess.RunAsync(["--help"], timeout: Limit);
+        Assert.Contains("monitor", root.Stdout);
+        Assert.Contains(" 12  the device panicked or keeps rebooting", root.Stdout);
+    }
+}
+
+/// <summary>wsctl monitor on a pseudo-terminal (script(1)), as a person uses it.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class MonitorTerminalTests
+{
+    [WsCore.Tests.Bench.TerminalFact]
+    public async Task Terminal_ColoursKept_TypedKeysReachTheDevice_CtrlBracketEndsWithExit0()
+    {
+        using var device = new ScriptedDevice("\u001b[0;32mI (611) ws_server: WebSocket server on port 8080\u001b[0m\r\nesp32> ");
+        var command = $"dotnet '{WsctlProcess.DllPath}' monitor -p {device.Url} --timeout 60s";
+        var info = new ProcessStartInfo("script", ["-qec", command, "/dev/null"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        using var terminal = Process.Start(info)!;
+        var screen = new System.Text.StringBuilder();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new char[1024];
+            int n;
+            while ((n = await terminal.StandardOutput.ReadAsync(buffer)) > 0)
+                lock (screen)
+                    screen.Append(buffer, 0, n);
+        });
+        string Screen()
+        {
+            lock (screen)
+                return screen.ToString();
+        }
+        try
+        {
+            var end = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!Screen().Contains("esp32> ", StringComparison.Ordinal) && DateTime.UtcNow < end)
+                await Task.Delay(20);
+            // Colours as the device sent them; the prompt, a line not ended, shown once the device paused.
+            Assert.Contains("\u001b[0;32mI (611) ws_server: WebSocket server on port 8080\u001b[0m", Screen());
+            Assert.Contains("esp32> ", Screen());
+            await terminal.StandardInput.WriteAsync("help\r");
+            await terminal.StandardInput.FlushAsync();
+            Assert.True(await device.WaitForReceivedAsync("help\r\n", TimeSpan.FromSeconds(30)), $"received: '{device.Received}'\n{Screen()}");
+            await terminal.StandardInput.WriteAsync(WsCore.Tests.Monitor.ConsoleKeys.CtrlBracket);
+            await terminal.StandardInput.FlushAsync();
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await terminal.WaitForExitAsync(limit.Token);
+            Assert.True(terminal.ExitCode == 0, Screen());
+        }
+        finally
+        {
+            if (!terminal.HasExited)
+                terminal.Kill(entireProcessTree: true);
+        }
+        await reading.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+}
+
+/// <summary>Keys as a terminal sends them.</summary>
+public static class ConsoleKeys
+{
+    public const string CtrlBracket = "\u001d";
+}
+
+/// <summary><c>wsctl flash --monitor</c>: flashing, then the console of the new firmware on the same connection.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class FlashMonitorTests
+{
+    [ElfFact]
+    public async Task FlashMonitor_BuildDirWithElf_FlashesThenDecodesThePanicOfTheNewFirmware_Exit12()
+    {
+        var elf = TestElf.Riscv;
+        using var fw = new WsCore.Tests.Esp.FirmwareFixture();
+        File.Copy(elf.Path, Path.Combine(fw.Dir, "app.elf"));
+        using var sim = new WsCore.Tests.Esp.RomSimulator();
+        var pc = elf.Symbols["store_through"] + 2;
+        using var wsctl = WsctlProcess.Start(["flash", "--port", sim.Url, "--before", "no-reset", "--firmware", fw.Dir,
+            "--ssid", "MyNet", "--pass", "password123", "--monitor", "--json"], null);
+        // Flashing is over (the hard reset is done) when the "done" event is out: then the new firmware speaks.
+        await wsctl.WaitForStdoutAsync(l => l.Contains("\"event\":\"done\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+        sim.SendToHost(System.Text.Encoding.UTF8.GetBytes(PanicSamples.HealthyBoot +
+            "Guru Meditation Error: Core  0 panic'ed (StoreProhibited). Exception was unhandled.\r\n" +
+            $"Backtrace: 0x{pc:x8}:0x3ffb5620\r\n\r\nRebooting...\r\n"));
+        Assert.Equal(12, await wsctl.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        var objects = wsctl.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "region-verified");
+        Assert.Contains(objects, o => o.TryGetProperty("line", out var l) && l.GetString() == "I (611) ws_server: WebSocket server on port 8080");
+        var decoded = Assert.Single(objects, o => o.TryGetProperty("decoded", out _)).GetProperty("decoded")[0];
+        Assert.Equal("store_through", decoded.GetProperty("function").GetString());
+        Assert.Equal("panic", objects[^1].GetProperty("result").GetString());
+        // Flashing's own "error" event is not added: the monitor's result is the last word.
+        Assert.DoesNotContain(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "error");
+        Assert.Contains("wsctl: the device panicked", wsctl.Stderr);
+        Assert.DoesNotContain("password123", wsctl.Stdout + wsctl.Stderr);
+    }
+
+    [Theory]
+    [InlineData("--dry-run", "--monitor: needs a board")]
+    [InlineData("--after", "--monitor: the board must boot the new firmware")]
+    public async Task FlashMonitor_WithoutABoardToWatch_Exit1(string option, string message)
+    {
+        string[] extra = option == "--after" ? ["--after", "no-reset"] : [option];
+        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", "password123", "--monitor", .. extra, "-p", "socket://127.0.0.1:9"]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+    }
+}
