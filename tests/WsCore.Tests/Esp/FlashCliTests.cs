@@ -402,31 +402,12 @@ public class FlashCliTests
     [Fact]
     public async Task Pty_ThroughSocat_ResetRefusedIsWarnedAndFlashWorks()
     {
-        if (!File.Exists("/usr/bin/socat"))
-            Assert.Fail("socat is missing: scripts/prereqs.sh installs it");
         using var sim = new RomSimulator();
-        var link = Path.Combine(Path.GetTempPath(), $"wsctl-pty-{Guid.NewGuid():N}");
-        using var socat = Process.Start(new ProcessStartInfo("socat", [$"pty,link={link},raw,echo=0", $"tcp:127.0.0.1:{sim.Port}"])
-        {
-            RedirectStandardError = true,
-        })!;
-        try
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (!File.Exists(link) && DateTime.UtcNow < deadline)
-                await Task.Delay(20);
-            Assert.True(File.Exists(link), "socat made no pty");
-            var result = await WsctlProcess.RunAsync(["flash", "--port", link, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
-            Assert.True(result.ExitCode == 0, result.All);
-            Assert.Contains("NOT reset", result.Stderr);
-            Assert.NotNull(sim.RequestedBaud); // CHANGE_BAUDRATE went out, and the host port took the new rate
-            Assert.Equal(FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]), sim.Flash);
-        }
-        finally
-        {
-            if (!socat.HasExited)
-                socat.Kill();
-            await socat.WaitForExitAsync();
-        }
+        await using var pty = await SocatPty.StartAsync(sim.Port);
+        var result = await WsctlProcess.RunAsync(["flash", "--port", pty.Path, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("NOT reset", result.Stderr);
+        Assert.NotNull(sim.RequestedBaud); // CHANGE_BAUDRATE went out, and the host port took the new rate
+        Assert.Equal(FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]), sim.Flash);
     }
 }

@@ -146,32 +146,13 @@ public class MonitorCliTests
     [Fact]
     public async Task Pty_ThroughSocat_UntilMatched_ResetRefusedIsWarned()
     {
-        if (!File.Exists("/usr/bin/socat"))
-            Assert.Fail("socat is missing: scripts/prereqs.sh installs it");
         using var device = new ScriptedDevice(PanicSamples.HealthyBoot);
-        var link = Path.Combine(Path.GetTempPath(), $"wsctl-pty-{Guid.NewGuid():N}");
-        using var socat = Process.Start(new ProcessStartInfo("socat", [$"pty,link={link},raw,echo=0", $"tcp:127.0.0.1:{device.Port}"])
-        {
-            RedirectStandardError = true,
-        })!;
-        try
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (!File.Exists(link) && DateTime.UtcNow < deadline)
-                await Task.Delay(20);
-            Assert.True(File.Exists(link), "socat made no pty");
-            var result = await WsctlProcess.RunAsync(["monitor", "-p", link, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
-            Assert.True(result.ExitCode == 0, result.All);
-            Assert.Contains("NOT reset", result.Stderr);
-            Assert.Contains("tap EN", result.Stderr);
-            Assert.Contains("I (611) ws_server: WebSocket server on port 8080", result.Stdout);
-        }
-        finally
-        {
-            if (!socat.HasExited)
-                socat.Kill();
-            await socat.WaitForExitAsync();
-        }
+        await using var pty = await SocatPty.StartAsync(device.Port);
+        var result = await WsctlProcess.RunAsync(["monitor", "-p", pty.Path, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("NOT reset", result.Stderr);
+        Assert.Contains("tap EN", result.Stderr);
+        Assert.Contains("I (611) ws_server: WebSocket server on port 8080", result.Stdout);
     }
 
     [Theory]
