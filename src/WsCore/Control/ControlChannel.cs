@@ -21,11 +21,11 @@ public interface IControlHandler
 }
 
 /// <summary>
-/// Where the control socket of <c>wsctl serve --port P</c> lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.netN.sock</c>,
-/// or <c>/tmp/wsctl-UID/serve-P.netN.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own
-/// (0700), so only the user who runs serve can reach the socket. N is the network namespace (its inode on Linux):
-/// a port is a port of one namespace, so a serve on port P in another namespace is another server, with its own
-/// socket, and <c>wsctl broadcast</c> reaches the serve of its own namespace.
+/// Where the control socket of <c>wsctl serve --port P</c> lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
+/// <c>/tmp/wsctl-UID/serve-P.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own (0700), so
+/// only the user who runs serve can reach the socket. A port is a port of one network namespace: a serve in another
+/// namespace than the system's (PID 1's) is another server, so its socket is <c>serve-P.netN.sock</c>, N being its
+/// namespace's inode, and <c>wsctl broadcast</c> reaches the serve of its own namespace.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 public static class ControlSocketPath
@@ -36,16 +36,27 @@ public static class ControlSocketPath
         var directory = !string.IsNullOrEmpty(runtimeDirectory)
             ? Path.Combine(runtimeDirectory, "wsctl")
             : Path.Combine(Path.GetTempPath(), $"wsctl-{EffectiveUserId()}");
-        networkNamespace ??= CurrentNetworkNamespace();
+        networkNamespace ??= OwnNetworkNamespace();
         return Path.Combine(directory, networkNamespace is null ? $"serve-{port}.sock" : $"serve-{port}.net{networkNamespace}.sock");
     }
 
-    /// <summary>The inode of this process's network namespace ("net:[4026531840]" → "4026531840"), or null off Linux.</summary>
-    public static string? CurrentNetworkNamespace()
+    /// <summary>
+    /// The inode of this process's network namespace when it is not the system's (PID 1's); null in the system's
+    /// namespace, off Linux, or where PID 1's cannot be read (another user's process): then the plain name.
+    /// </summary>
+    public static string? OwnNetworkNamespace()
+    {
+        var own = NetworkNamespaceOf("self");
+        var system = NetworkNamespaceOf("1");
+        return own is null || system is null || own == system ? null : own;
+    }
+
+    /// <summary>The inode of a process's network namespace ("net:[4026531840]" → "4026531840"), or null.</summary>
+    private static string? NetworkNamespaceOf(string process)
     {
         try
         {
-            var link = new FileInfo("/proc/self/ns/net").LinkTarget;
+            var link = new FileInfo($"/proc/{process}/ns/net").LinkTarget;
             return link is ['n', 'e', 't', ':', '[', .. var inode, ']'] && inode.All(char.IsAsciiDigit) ? inode : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
