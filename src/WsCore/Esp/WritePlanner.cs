@@ -53,6 +53,9 @@ public static class WritePlanner
     public static FlashRange Erased(long start, long length) =>
         new(start / SectorSize * SectorSize, (start + length + SectorSize - 1) / SectorSize * SectorSize);
 
+    /// <summary>The sectors writing <paramref name="region"/> erases (its data padded to 4 bytes, as it is sent).</summary>
+    public static FlashRange ErasedBy(FlashRegion region) => Erased(region.Offset, (region.Data.Length + 3) & ~3);
+
     /// <summary>
     /// The pieces for <paramref name="regions"/>, written in the given order. <paramref name="compress"/> turns an
     /// image into a zlib stream (callers pick the best one); a compressed piece that does not shrink is sent plain.
@@ -60,11 +63,12 @@ public static class WritePlanner
     public static IReadOnlyList<RegionWrite> Plan(IReadOnlyList<FlashRegion> regions, int spillWindow, Func<byte[], byte[]> compress)
     {
         var writes = new List<RegionWrite>(regions.Count);
+        var erased = regions.Select(ErasedBy).ToList();
         for (var i = 0; i < regions.Count; i++)
         {
             var region = regions[i];
             var image = EspFlasher.PadTo4(region.Data);
-            var erasedLater = regions.Skip(i + 1).Select(r => Erased(r.Offset, EspFlasher.PadTo4(r.Data).Length)).ToList();
+            var erasedLater = erased.GetRange(i + 1, regions.Count - i - 1);
             writes.Add(new RegionWrite(region, image, PlanRegion(region.Offset, image, erasedLater, spillWindow, compress)));
         }
         return writes;
@@ -146,7 +150,7 @@ public static class WritePlanner
     /// </summary>
     public static IReadOnlyList<FlashRange> GuardRanges(IReadOnlyList<FlashRegion> written, long flashSize, int neighbourhood)
     {
-        var erased = written.Select(r => Erased(r.Offset, EspFlasher.PadTo4(r.Data).Length)).OrderBy(r => r.Start).ToList();
+        var erased = written.Select(ErasedBy).OrderBy(r => r.Start).ToList();
         var candidates = erased
             .SelectMany(e => new[] { new FlashRange(Math.Max(0, e.Start - neighbourhood), e.Start), new FlashRange(e.End, Math.Min(flashSize, e.End + neighbourhood)) })
             .Where(r => r.Length > 0)
