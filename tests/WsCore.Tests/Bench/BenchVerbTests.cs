@@ -182,15 +182,7 @@ public sealed partial class BenchVerbTests
         using (serve)
         {
             // script(1) runs bench on a pseudo-terminal: stdout and stderr both reach it, as on a user's screen.
-            var command = $"dotnet '{WsctlProcess.DllPath}' bench {Target(port)} --duration 2500ms";
-            var info = new ProcessStartInfo("script", ["-qec", command, "/dev/null"])
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            info.Environment["DOTNET_NOLOGO"] = "1";
-            using var terminal = Process.Start(info)!;
+            using var terminal = PseudoTerminal.StartWsctl($"bench {Target(port)} --duration 2500ms");
             var screen = terminal.StandardOutput.ReadToEndAsync();
             using var limit = new CancellationTokenSource(Timeout);
             try

@@ -193,15 +193,7 @@ public class MonitorTerminalTests
     public async Task Terminal_ColoursKept_TypedKeysReachTheDevice_CtrlBracketEndsWithExit0()
     {
         using var device = new ScriptedDevice("\u001b[0;32mI (611) ws_server: WebSocket server on port 8080\u001b[0m\r\nesp32> ");
-        var command = $"dotnet '{WsctlProcess.DllPath}' monitor -p {device.Url} --timeout 60s";
-        var info = new ProcessStartInfo("script", ["-qec", command, "/dev/null"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var terminal = Process.Start(info)!;
+        using var terminal = PseudoTerminal.StartWsctl($"monitor -p {device.Url} --timeout 60s");
         var screen = new System.Text.StringBuilder();
         var reading = Task.Run(async () =>
         {
