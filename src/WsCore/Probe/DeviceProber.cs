@@ -46,7 +46,8 @@ public sealed class DeviceProber(ILogger? logger = null)
     private readonly ILogger _log = logger ?? Logger.None;
 
     /// <summary>Probes <paramref name="target"/>, resolving its host first.</summary>
-    public async Task<ProbeReport> ProbeAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken = default)
+    public async Task<ProbeReport> ProbeAsync(WebSocketTarget target, ProbeOptions options,
+        CancellationToken cancellationToken = default)
     {
         var report = new ProbeReport(target);
         if (await report.ResolveAsync(new HostResolver(_log), options.Timeout, options.Mdns, cancellationToken))
@@ -63,7 +64,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         var instance = device.Instance;
         if (device.Target is not { } found || instance.HostName is null)
         {
-            var unresolved = new ProbeReport(new ProbeTarget(instance.InstanceName, HostKind.Mdns, Math.Max(instance.Port, 1), "/", false));
+            var unresolved = new ProbeReport(
+                new WebSocketTarget(instance.InstanceName, HostKind.Mdns, Math.Max(instance.Port, 1), "/", false));
             unresolved.Add(new ProbeStageResult(ProbeStage.Resolve, false, TimeSpan.Zero,
                 $"{instance.InstanceName} gave no SRV record (host and port)", FailureKind.NameNotResolved));
             return unresolved;

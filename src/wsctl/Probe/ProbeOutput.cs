@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using WsCore;
 using WsCore.Mdns;
+using WsCore.Probe;
 
 namespace Wsctl.Probe;
 
