@@ -60,7 +60,8 @@ public static class LoadGenerator
             throw new WsCoreException(FailureKind.InvalidInput, "wsctl bench speaks ws:// only (TLS would measure the cipher, not the server)");
         var port = target.IsDefaultPort ? 80 : target.Port;
         var addresses = await Connector.ResolveAsync(target.IdnHost, null, Timeout.InfiniteTimeSpan, cancel, cancel);
-        return new IPEndPoint(addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First(), port);
+        var first = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();
+        return new IPEndPoint(first, port);
     }
 
     // Payload layout: u64 sequence number, i64 Stopwatch timestamp of the send, then a pattern derived from the

@@ -37,7 +37,8 @@ public sealed record ProbeOptions
 /// connect and handshake are timed apart), the opening handshake over that stream, pings, the first pushed message,
 /// and the close. TCP and TLS go through the <see cref="Connector"/> that <see cref="WebSocketClient"/> uses, step by
 /// step; the resolve stage uses <see cref="HostResolver"/> rather than the connector's, to report how the name
-/// resolved (mDNS or DNS, interface, queries, the device's own port). Every stage's outcome lands in a <see cref="ProbeReport"/>; a failed stage ends the probe. Only
+/// resolved (mDNS or DNS, interface, queries, the device's own port). Every stage's outcome lands in a
+/// <see cref="ProbeReport"/>; a failed stage ends the probe. Only
 /// <see cref="OperationCanceledException"/> from the caller's token escapes. Thread-safety: stateless; concurrent
 /// probes are safe.
 /// </summary>
@@ -89,7 +90,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         Socket? socket = null;
         if (!await report.RunStageAsync(ProbeStage.Connect, async () =>
             {
-                var tcp = await Connector.ConnectTcpAsync(report.Target.Host, report.Resolution!.Addresses, report.Target.Port,
+                var target = report.Target;
+                var tcp = await Connector.ConnectTcpAsync(target.Host, report.Resolution!.Addresses, target.Port,
                     options.Timeout, cancel, report.FailedAddresses);
                 socket = tcp.Socket;
                 report.ConnectedEndPoint = tcp.RemoteEndPoint;
@@ -138,8 +140,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         {
             if (target.Secure)
             {
-                stream = await Connector.AuthenticateAsync(stream, target.Host, options.AllowUntrustedCertificate, options.Timeout,
-                    cancel);
+                var untrusted = options.AllowUntrustedCertificate;
+                stream = await Connector.AuthenticateAsync(stream, target.Host, untrusted, options.Timeout, cancel);
             }
             var clientOptions = new WebSocketClientOptions
             {

@@ -5,7 +5,7 @@ using WsCore.WebSockets.Client;
 
 namespace WsCore.Tests.WebSockets;
 
-/// <summary>The one way to a server's stream (client and prober): each address in turn, failures listed, timings.</summary>
+/// <summary>The one way to a server's stream (client and prober): each address in turn, failures, timings.</summary>
 public class ConnectorTests
 {
     [Fact]
@@ -29,9 +29,10 @@ public class ConnectorTests
     public async Task ConnectTcpAsync_EveryAddressRefuses_ConnectionFailedNamingEach()
     {
         var port = FreePort();
+        IPAddress[] addresses = [IPAddress.Parse("127.0.0.2"), IPAddress.Loopback];
 
-        var e = await Assert.ThrowsAsync<WsCoreException>(() => Connector.ConnectTcpAsync("host",
-            [IPAddress.Parse("127.0.0.2"), IPAddress.Loopback], port, TimeSpan.FromSeconds(10), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<WsCoreException>(() =>
+            Connector.ConnectTcpAsync("host", addresses, port, TimeSpan.FromSeconds(10), CancellationToken.None));
 
         Assert.Equal(FailureKind.ConnectionFailed, e.Kind);
         Assert.Contains($"cannot connect to host:{port} (127.0.0.2:{port}: ", e.Message);

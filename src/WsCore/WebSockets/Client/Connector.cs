@@ -12,7 +12,11 @@ namespace WsCore.WebSockets.Client;
 /// <param name="Connect">TCP, every address tried included.</param>
 /// <param name="Tls">The TLS handshake (zero for <c>ws://</c>).</param>
 /// <param name="Handshake">The WebSocket opening handshake (RFC 6455 §4).</param>
-public sealed record ConnectTimings(TimeSpan Resolve, TimeSpan Connect, TimeSpan Tls, TimeSpan Handshake);
+public sealed record ConnectTimings(TimeSpan Resolve, TimeSpan Connect, TimeSpan Tls, TimeSpan Handshake)
+{
+    /// <summary>No step taken yet.</summary>
+    public static readonly ConnectTimings None = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+}
 
 /// <summary>A TCP connection to one of a host's addresses.</summary>
 /// <param name="Socket">The connected socket (the caller owns it).</param>
@@ -38,8 +42,9 @@ internal static class Connector
     /// <c>NAME.local</c>) or the system resolver. <paramref name="limit"/> is only named in messages: the caller's
     /// <paramref name="cancel"/> bounds the time, and <paramref name="caller"/> tells its own cancellation apart.
     /// </summary>
-    public static async Task<IPAddress[]> ResolveAsync(string host, Func<string, CancellationToken, Task<IPAddress[]>>? resolve,
-        TimeSpan limit, CancellationToken caller, CancellationToken cancel)
+    public static async Task<IPAddress[]> ResolveAsync(string host,
+        Func<string, CancellationToken, Task<IPAddress[]>>? resolve, TimeSpan limit, CancellationToken caller,
+        CancellationToken cancel)
     {
         if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
             return [literal];
@@ -133,8 +138,8 @@ internal static class Connector
     /// </summary>
     /// <exception cref="WsCoreException">Tls, with a hint that tells an untrusted certificate from a server that does
     /// not speak TLS; Timeout when <paramref name="timeout"/> passed.</exception>
-    public static async Task<Stream> AuthenticateAsync(Stream stream, string host, bool allowUntrusted, TimeSpan timeout,
-        CancellationToken cancel)
+    public static async Task<Stream> AuthenticateAsync(Stream stream, string host, bool allowUntrusted,
+        TimeSpan timeout, CancellationToken cancel)
     {
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -152,7 +157,8 @@ internal static class Connector
             await tls.DisposeAsync();
             // A certificate the system does not trust (a device's self-signed one) is one thing; an answer that is no
             // TLS at all (a plain ws:// server answering 400, or closing) is another, and far more common.
-            var certificate = e is AuthenticationException && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
+            var certificate = e is AuthenticationException
+                && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
             throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
                 certificate ? "for a self-signed device certificate, allow untrusted certificates"
                     : "the server may not speak TLS: try ws:// instead of wss://", e);

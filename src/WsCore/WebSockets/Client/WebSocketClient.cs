@@ -78,8 +78,8 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// <summary>The server's address (null when connected over a caller's stream).</summary>
     public IPEndPoint? RemoteEndPoint { get; }
 
-    /// <summary>How long resolving, TCP, TLS and the opening handshake took (only the handshake over a caller's stream).</summary>
-    public ConnectTimings Timings { get; private set; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+    /// <summary>How long the resolve, TCP, TLS and opening handshake took (a caller's stream: only the last).</summary>
+    public ConnectTimings Timings { get; private set; } = ConnectTimings.None;
 
     /// <summary>The close code the server sent (1005 if its Close had none), or null while none came.</summary>
     public ushort? CloseStatus { get; private set; }
@@ -121,7 +121,8 @@ public sealed class WebSocketClient : IAsyncDisposable
         {
             // One deadline for all the steps (ConnectTimeout): when it fires, the catch below says so.
             var started = Stopwatch.GetTimestamp();
-            var addresses = await Connector.ResolveAsync(host, options.Resolve, options.ConnectTimeout, cancel, timeout.Token);
+            var limit = options.ConnectTimeout;
+            var addresses = await Connector.ResolveAsync(host, options.Resolve, limit, cancel, timeout.Token);
             var resolved = Stopwatch.GetElapsedTime(started);
             var tcp = await Connector.ConnectTcpAsync(host, addresses, port, Timeout.InfiniteTimeSpan, timeout.Token);
             socket = tcp.Socket;
@@ -130,8 +131,9 @@ public sealed class WebSocketClient : IAsyncDisposable
             if (secure)
             {
                 started = Stopwatch.GetTimestamp();
-                stream = await Connector.AuthenticateAsync(stream, host, options.AllowUntrustedCertificate, Timeout.InfiniteTimeSpan,
-                    timeout.Token);
+                var untrusted = options.AllowUntrustedCertificate;
+                var forever = Timeout.InfiniteTimeSpan;
+                stream = await Connector.AuthenticateAsync(stream, host, untrusted, forever, timeout.Token);
                 tls = Stopwatch.GetElapsedTime(started);
             }
             var client = await HandshakeAsync(stream, uri, tcp.RemoteEndPoint, options, timeout.Token);
@@ -321,7 +323,7 @@ public sealed class WebSocketClient : IAsyncDisposable
                 }
                 var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options)
                 {
-                    Timings = new ConnectTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, Stopwatch.GetElapsedTime(started)),
+                    Timings = ConnectTimings.None with { Handshake = Stopwatch.GetElapsedTime(started) },
                 };
                 var leftover = buffer.AsSpan(headLength, filled - headLength).ToArray();
                 client._reader = Task.Run(() => client.ReadLoopAsync(leftover));
