@@ -386,7 +386,8 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
     }
 
-    // True when decoding is over (Close received or a violation).
+    // True when decoding is over (Close received or a violation). Why this is not one loop with the server's: see
+    // ServerConnection.ProcessAsync.
     private async ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
     {
         while (true)
