@@ -9,17 +9,14 @@ namespace WsCore.Tests.Mdns;
 /// </summary>
 public class MdnsRecordTextTests
 {
-    // A response such as an ESP-IDF or Apple responder sends: ID 0, flags 0x8400 (QR, AA), 1 answer, 2 additional.
+    // MdnsWireTests' cache-flush A response (esp32ws.local at offset 12) with two additional records (ARCOUNT 2).
     private static readonly byte[] ResponseWithNsecAndOpt =
     [
-        0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
-        // answer: esp32ws.local (offset 12) A, IN | cache-flush, TTL 120, 10.231.0.1
-        7, (byte)'e', (byte)'s', (byte)'p', (byte)'3', (byte)'2', (byte)'w', (byte)'s', 5, (byte)'l', (byte)'o', (byte)'c', (byte)'a', (byte)'l', 0,
-        0x00, 0x01, 0x80, 0x01, 0x00, 0x00, 0x00, 0x78, 0x00, 0x04, 10, 231, 0, 1,
-        // additional: NSEC (RFC 6762 §6.1: the name has no other types), name pointer to offset 12, IN | cache-flush,
-        // TTL 120, RDATA: next name (pointer), window 0, bitmap length 1, 0x40 = type 1 (A) only
+        .. MdnsWireTests.CacheFlushAResponse[..11], 0x02, .. MdnsWireTests.CacheFlushAResponse[12..],
+        // NSEC (RFC 6762 §6.1: the name has no other types), name pointer to offset 12, IN | cache-flush, TTL 120,
+        // RDATA: next name (pointer), window 0, bitmap length 1, 0x40 = type 1 (A) only
         0xC0, 0x0C, 0x00, 0x2F, 0x80, 0x01, 0x00, 0x00, 0x00, 0x78, 0x00, 0x05, 0xC0, 0x0C, 0x00, 0x01, 0x40,
-        // additional: OPT (RFC 6891 §6.1.2), root name, class = UDP payload size 1440, TTL 0, RDATA: option 4
+        // OPT (RFC 6891 §6.1.2), root name, class = UDP payload size 1440, TTL 0, RDATA: option 4
         // (EDNS0 Owner), length 8: version 0, sequence 0, MAC a1:b2:c3:d4:e5:f6
         0x00, 0x00, 0x29, 0x05, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0C,
         0x00, 0x04, 0x00, 0x08, 0x00, 0x00, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6,
