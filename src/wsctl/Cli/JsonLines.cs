@@ -24,17 +24,15 @@ public sealed class JsonLines
     // ISO 8601 in UTC with milliseconds, e.g. 2025-01-31T12:00:00.123Z.
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    private readonly Stream _output;
-    private readonly ArrayBufferWriter<byte> _buffer;
+    private readonly PendingOutput _pending;
     // One writer, reset for every object: a line costs no allocation of its own.
     private readonly Utf8JsonWriter _json;
     private readonly Lock _lock = new();
 
     public JsonLines(Stream output, int initialBufferBytes = 1024)
     {
-        _output = output;
-        _buffer = new ArrayBufferWriter<byte>(initialBufferBytes);
-        _json = new Utf8JsonWriter(_buffer, WriterOptions);
+        _pending = new PendingOutput(output, initialBufferBytes);
+        _json = new Utf8JsonWriter(_pending.Buffer, WriterOptions);
     }
 
     /// <summary>Writes one object, built by <paramref name="write"/>, as one line, and flushes it.</summary>
@@ -43,7 +41,7 @@ public sealed class JsonLines
         lock (_lock)
         {
             AppendLocked(write, static (json, w) => w(json));
-            FlushLocked();
+            _pending.Flush();
         }
     }
 
@@ -61,7 +59,7 @@ public sealed class JsonLines
     public void Flush()
     {
         lock (_lock)
-            FlushLocked();
+            _pending.Flush();
     }
 
     /// <summary>A timestamp as wsctl's JSON carries it: ISO 8601 in UTC with milliseconds.</summary>
@@ -78,26 +76,11 @@ public sealed class JsonLines
 
     private void AppendLocked<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
-        _json.Reset(_buffer);
+        _json.Reset(_pending.Buffer);
         _json.WriteStartObject();
         write(_json, state);
         _json.WriteEndObject();
         _json.Flush();
-        _buffer.Write("\n"u8);
-    }
-
-    private void FlushLocked()
-    {
-        if (_buffer.WrittenCount == 0)
-            return;
-        try
-        {
-            _output.Write(_buffer.WrittenSpan);
-            _output.Flush();
-        }
-        finally
-        {
-            _buffer.ResetWrittenCount();
-        }
+        _pending.Buffer.Write("\n"u8);
     }
 }

@@ -14,14 +14,13 @@ namespace Wsctl.Serve;
 /// </summary>
 public sealed class EventPrinter
 {
-    private readonly Stream _output;
     private readonly JsonLines? _json;
-    private readonly ArrayBufferWriter<byte> _plain = new(4096);
+    private readonly PendingOutput? _plain;
 
     public EventPrinter(Stream output, bool json)
     {
-        _output = output;
         _json = json ? new JsonLines(output, 4096) : null;
+        _plain = json ? null : new PendingOutput(output, 4096);
     }
 
     /// <summary>Writes the event's line (if it has one) into the pending output; <see cref="Flush"/> sends it.</summary>
@@ -37,38 +36,27 @@ public sealed class EventPrinter
     public void Flush()
     {
         if (_json is not null)
-        {
             _json.Flush();
-            return;
-        }
-        if (_plain.WrittenCount == 0)
-            return;
-        try
-        {
-            _output.Write(_plain.WrittenSpan);
-            _output.Flush();
-        }
-        finally
-        {
-            _plain.ResetWrittenCount();
-        }
+        else
+            _plain!.Flush();
     }
 
     private void WritePlain(WebSocketMessage message)
     {
+        var buffer = _plain!.Buffer;
         if (message.Type == MessageType.Text)
         {
-            _plain.Write(message.Payload.Span);
+            buffer.Write(message.Payload.Span);
         }
         else
         {
             var prefix = Encoding.ASCII.GetBytes($"[binary {message.Payload.Length} bytes] base64:");
-            _plain.Write(prefix);
-            var target = _plain.GetSpan(Base64Length(message.Payload.Length));
+            buffer.Write(prefix);
+            var target = buffer.GetSpan(Base64Length(message.Payload.Length));
             System.Buffers.Text.Base64.EncodeToUtf8(message.Payload.Span, target, out _, out var written);
-            _plain.Advance(written);
+            buffer.Advance(written);
         }
-        _plain.Write("\n"u8);
+        buffer.Write("\n"u8);
     }
 
     private static void WriteJson(Utf8JsonWriter json, ServerEvent serverEvent)
