@@ -54,8 +54,8 @@ public sealed class HostResolver
     /// <see cref="FailureKind.NameNotResolved"/> if no address was found in time (mDNS: the querier's message and
     /// hint; DNS: the resolver's error); <see cref="FailureKind.InvalidInput"/> for bad options.
     /// </exception>
-    public async Task<HostResolution> ResolveAsync(WebSocketTarget target, TimeSpan timeout, MdnsOptions? mdnsOptions = null,
-        CancellationToken cancellationToken = default)
+    public async Task<HostResolution> ResolveAsync(WebSocketTarget target, TimeSpan timeout,
+        MdnsOptions? mdnsOptions = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         switch (target.Kind)

@@ -77,8 +77,8 @@ public sealed class MdnsClient
                 continue;
             if (_logger.IsEnabled(LogEventLevel.Debug))
             {
-                _logger.Debug("mDNS: answer from {Source} on {Interface}: {Records}", received.Source, received.Interface.Name,
-                    MdnsRecordText.Describe(received.Message));
+                _logger.Debug("mDNS: answer from {Source} on {Interface}: {Records}", received.Source,
+                    received.Interface.Name, MdnsRecordText.Describe(received.Message));
             }
             firstAnswerAt ??= clock.Elapsed;
             // Both families in hand: nothing more to wait for.

@@ -21,9 +21,10 @@ internal static class MdnsRecordText
 {
     /// <summary>The records of a message's answer, authority and additional sections, separated by "; ".</summary>
     public static string Describe(Message message) =>
-        string.Join("; ", message.Answers.Concat(message.AuthorityRecords).Concat(message.AdditionalRecords).Select(Format));
+        string.Join("; ", message.Answers.Concat(message.AuthorityRecords).Concat(message.AdditionalRecords)
+            .Select(Format));
 
-    /// <summary>One record: <c>esp32ws.local 120 IN A 10.0.0.5</c> (with <c>cache-flush</c> after the class if set).</summary>
+    /// <summary>One record: <c>esp32ws.local 120 IN A 10.0.0.5</c>, "cache-flush" after the class if set.</summary>
     public static string Format(ResourceRecord record)
     {
         var text = new StringBuilder();
@@ -51,7 +52,8 @@ internal static class MdnsRecordText
                 break;
             case SRVRecord service:
                 // RFC 2782: priority weight port target.
-                text.Append(CultureInfo.InvariantCulture, $"{service.Priority} {service.Weight} {service.Port} {service.Target}");
+                text.Append(CultureInfo.InvariantCulture,
+                    $"{service.Priority} {service.Weight} {service.Port} {service.Target}");
                 break;
             case TXTRecord txt:
                 text.AppendJoin(' ', txt.Strings.Select(Quote));
@@ -95,6 +97,8 @@ internal static class MdnsRecordText
     private static string ClassName(DnsClass wireClass)
     {
         var baseClass = MdnsWire.BaseClass(wireClass);
-        return Enum.IsDefined(baseClass) ? baseClass.ToString() : $"CLASS{((ushort)baseClass).ToString(CultureInfo.InvariantCulture)}";
+        return Enum.IsDefined(baseClass)
+            ? baseClass.ToString()
+            : $"CLASS{((ushort)baseClass).ToString(CultureInfo.InvariantCulture)}";
     }
 }

@@ -11,7 +11,7 @@ public sealed class PendingOutput(Stream output, int initialBytes = 1024)
     /// <summary>Where the pending bytes are written.</summary>
     public ArrayBufferWriter<byte> Buffer { get; } = new(initialBytes);
 
-    /// <summary>Writes out and forgets the pending bytes (forgotten even if the write fails: stdout went away).</summary>
+    /// <summary>Writes out and forgets the pending bytes (forgotten even if the write fails: no reader).</summary>
     public void Flush()
     {
         if (Buffer.WrittenCount == 0)

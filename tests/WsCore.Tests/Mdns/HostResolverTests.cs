@@ -28,7 +28,8 @@ public class HostResolverTests
     public void ToDevice_InstanceWithTxtPath_GivesUriOfFirstAddress()
     {
         var instance = new MdnsServiceInstance("esp32ws", "_ws._tcp.local", "esp32ws.local", 8080,
-            [IPAddress.Parse("10.231.0.1"), IPAddress.Parse("fe80::1%2")], new Dictionary<string, string> { ["path"] = "/ws" }, "veth0");
+            [IPAddress.Parse("10.231.0.1"), IPAddress.Parse("fe80::1%2")],
+            new Dictionary<string, string> { ["path"] = "/ws" }, "veth0");
 
         var device = DeviceDiscovery.ToDevice(instance);
 
@@ -38,7 +39,8 @@ public class HostResolverTests
     [Fact]
     public void ToDevice_InstanceWithoutSrv_HasNoTarget()
     {
-        var instance = new MdnsServiceInstance("x", "_ws._tcp.local", null, 0, [], new Dictionary<string, string>(), "veth0");
+        var instance = new MdnsServiceInstance("x", "_ws._tcp.local", null, 0, [], new Dictionary<string, string>(),
+            "veth0");
 
         Assert.Null(DeviceDiscovery.ToDevice(instance).Target);
         Assert.Null(DeviceDiscovery.ToDevice(instance).Uri);

@@ -26,7 +26,8 @@ public class ProbeReportTests
     {
         var report = new ProbeReport(WebSocketTarget.Parse("10.0.0.9"));
 
-        var ok = await report.RunStageAsync(ProbeStage.Connect, () => throw new WsCoreException(FailureKind.ConnectionFailed, "refused"));
+        var ok = await report.RunStageAsync(ProbeStage.Connect,
+            () => throw new WsCoreException(FailureKind.ConnectionFailed, "refused"));
 
         Assert.False(ok);
         Assert.Equal(ProbeVerdict.Failed, report.Verdict);
@@ -38,9 +39,10 @@ public class ProbeReportTests
     public void Rtt_Samples_GiveMinAverageMax()
     {
         var report = new ProbeReport(WebSocketTarget.Parse("10.0.0.9"));
-        report.RoundTrips.AddRange([TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(4), TimeSpan.FromMilliseconds(9)]);
+        static TimeSpan Ms(int value) => TimeSpan.FromMilliseconds(value);
+        report.RoundTrips.AddRange([Ms(2), Ms(4), Ms(9)]);
 
-        Assert.Equal(new RttSummary(TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(9), 3), report.Rtt);
+        Assert.Equal(new RttSummary(Ms(2), Ms(5), Ms(9), 3), report.Rtt);
         Assert.Null(RttSummary.Of([]));
     }
 }

@@ -114,7 +114,8 @@ public class WebSocketTargetTests
 
     [Fact]
     public void Parse_HttpUrl_HintsTheWsUrl() =>
-        Assert.Equal("try wss://esp32ws.local/x", Assert.Throws<WsCoreException>(() => WebSocketTarget.Parse("https://esp32ws.local/x")).Hint);
+        Assert.Equal("try wss://esp32ws.local/x",
+            Assert.Throws<WsCoreException>(() => WebSocketTarget.Parse("https://esp32ws.local/x")).Hint);
 
     [Theory]
     [InlineData("esp32ws.local", null, false)]
@@ -134,7 +135,8 @@ public class WebSocketTargetTests
 
     [Fact]
     public void UriFor_IPv6LinkLocal_BracketsAndEscapesScope() =>
-        Assert.Equal("ws://[fe80::1%253]:8080/", WebSocketTarget.Parse("esp32ws.local").UriFor(IPAddress.Parse("fe80::1%3")).OriginalString);
+        Assert.Equal("ws://[fe80::1%253]:8080/",
+            WebSocketTarget.Parse("esp32ws.local").UriFor(IPAddress.Parse("fe80::1%3")).OriginalString);
 
     // What each verb's command does with its TARGET argument (src/wsctl/Commands): send, broadcast and bench connect
     // to the URI; probe also passes its --port (null unless given) and --path (default "/").
