@@ -6,6 +6,8 @@ using Serilog;
 using Serilog.Events;
 using WsCore;
 using WsCore.Mdns;
+using WsCore.Probe;
+using WsCore.WebSockets.Client;
 
 // Usage (all durations in milliseconds; -v logs at Debug to stderr; --interface NAME picks one interface):
 //   MdnsDriver resolve NAME TIMEOUT_MS       → {"ok":true,"host":…,"addresses":[…],"interface":…,"elapsedMs":…,"queries":…}
@@ -68,7 +70,7 @@ try
             });
             return 0;
         case "resolve-stage" when positional.Count == 3:
-            var report = new ProbeReport(ProbeTarget.Parse(positional[1]));
+            var report = new ProbeReport(WebSocketTarget.Parse(positional[1]));
             var resolved = await report.ResolveAsync(new HostResolver(logger), Ms(positional[2]), options);
             var stage = report.Stages[0];
             Print(w =>

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Serilog;
+using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 
 namespace WsCore.Bench;
@@ -58,17 +59,9 @@ public static class LoadGenerator
         if (target.Scheme != "ws")
             throw new WsCoreException(FailureKind.InvalidInput, "wsctl bench speaks ws:// only (TLS would measure the cipher, not the server)");
         var port = target.IsDefaultPort ? 80 : target.Port;
-        if (IPAddress.TryParse(target.IdnHost, out var literal))
-            return new IPEndPoint(literal, port);
-        try
-        {
-            var addresses = await Dns.GetHostAddressesAsync(target.IdnHost, cancel);
-            return new IPEndPoint(addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First(), port);
-        }
-        catch (SocketException e)
-        {
-            throw new WsCoreException(FailureKind.NameNotResolved, $"cannot resolve '{target.IdnHost}': {e.Message}");
-        }
+        var addresses = await Connector.ResolveAsync(target.IdnHost, null, Timeout.InfiniteTimeSpan, cancel, cancel);
+        var first = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();
+        return new IPEndPoint(first, port);
     }
 
     // Payload layout: u64 sequence number, i64 Stopwatch timestamp of the send, then a pattern derived from the

@@ -1,11 +1,12 @@
 using Serilog;
+using WsCore.WebSockets.Client;
 
 namespace WsCore.Mdns;
 
 /// <summary>A WebSocket device found on the link by DNS-SD (a <c>_ws._tcp</c> instance) and where to reach it.</summary>
 /// <param name="Instance">What the browse found.</param>
 /// <param name="Target">The probe target: the first address, the SRV port, the TXT <c>path</c> (default "/").</param>
-public sealed record DiscoveredDevice(MdnsServiceInstance Instance, ProbeTarget? Target)
+public sealed record DiscoveredDevice(MdnsServiceInstance Instance, WebSocketTarget? Target)
 {
     /// <summary>The WebSocket URI of the first address, or null if the instance has no address or port yet.</summary>
     public Uri? Uri => Target is null || Instance.Addresses.Count == 0 ? null : Target.UriFor(Instance.Addresses[0]);
@@ -38,6 +39,6 @@ public sealed class DeviceDiscovery(ILogger? logger = null)
             path = "/" + path;
         var host = instance.Addresses.Count > 0 ? instance.Addresses[0].ToString() : instance.HostName;
         var kind = instance.Addresses.Count > 0 ? HostKind.Address : HostKind.Mdns;
-        return new DiscoveredDevice(instance, new ProbeTarget(host, kind, instance.Port, path, Secure: false));
+        return new DiscoveredDevice(instance, new WebSocketTarget(host, kind, instance.Port, path, Secure: false));
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Serilog;
 using Serilog.Core;
+using WsCore.WebSockets.Client;
 
 namespace WsCore.Mdns;
 
@@ -42,7 +43,7 @@ public sealed class HostResolver
     public Func<string, CancellationToken, Task<IPAddress[]>> ForClient(TimeSpan timeout, MdnsOptions? mdnsOptions = null) =>
         async (host, cancellationToken) =>
         {
-            var resolution = await ResolveAsync(ProbeTarget.Parse(host), timeout, mdnsOptions, cancellationToken);
+            var resolution = await ResolveAsync(WebSocketTarget.Parse(host), timeout, mdnsOptions, cancellationToken);
             return [.. resolution.Addresses];
         };
 
@@ -53,7 +54,8 @@ public sealed class HostResolver
     /// <see cref="FailureKind.NameNotResolved"/> if no address was found in time (mDNS: the querier's message and
     /// hint; DNS: the resolver's error); <see cref="FailureKind.InvalidInput"/> for bad options.
     /// </exception>
-    public async Task<HostResolution> ResolveAsync(ProbeTarget target, TimeSpan timeout, MdnsOptions? mdnsOptions = null, CancellationToken cancellationToken = default)
+    public async Task<HostResolution> ResolveAsync(WebSocketTarget target, TimeSpan timeout,
+        MdnsOptions? mdnsOptions = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         switch (target.Kind)

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Makaretu.Dns;
 using Serilog;
 using Serilog.Core;
+using Serilog.Events;
 
 namespace WsCore.Mdns;
 
@@ -74,6 +75,11 @@ public sealed class MdnsClient
             var datagram = await ReadAsync(transport.Received, wakeAt - clock.Elapsed, cancellationToken);
             if (datagram is not { } received || !collector.Add(received.Message, received.Interface.Index))
                 continue;
+            if (_logger.IsEnabled(LogEventLevel.Debug))
+            {
+                _logger.Debug("mDNS: answer from {Source} on {Interface}: {Records}", received.Source,
+                    received.Interface.Name, MdnsRecordText.Describe(received.Message));
+            }
             firstAnswerAt ??= clock.Elapsed;
             // Both families in hand: nothing more to wait for.
             if ((collector.HasIPv4 || !options.UseIPv4) && (collector.HasIPv6 || !options.UseIPv6))

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using Serilog;
 using Serilog.Core;
 using WsCore.Mdns;
@@ -37,7 +35,10 @@ public sealed record ProbeOptions
 /// <summary>
 /// Checks a WebSocket device's health stage by stage (<c>wsctl probe</c>): resolve, TCP connect on its own socket (so
 /// connect and handshake are timed apart), the opening handshake over that stream, pings, the first pushed message,
-/// and the close. Every stage's outcome lands in a <see cref="ProbeReport"/>; a failed stage ends the probe. Only
+/// and the close. TCP and TLS go through the <see cref="Connector"/> that <see cref="WebSocketClient"/> uses, step by
+/// step; the resolve stage uses <see cref="HostResolver"/> rather than the connector's, to report how the name
+/// resolved (mDNS or DNS, interface, queries, the device's own port). Every stage's outcome lands in a
+/// <see cref="ProbeReport"/>; a failed stage ends the probe. Only
 /// <see cref="OperationCanceledException"/> from the caller's token escapes. Thread-safety: stateless; concurrent
 /// probes are safe.
 /// </summary>
@@ -46,7 +47,8 @@ public sealed class DeviceProber(ILogger? logger = null)
     private readonly ILogger _log = logger ?? Logger.None;
 
     /// <summary>Probes <paramref name="target"/>, resolving its host first.</summary>
-    public async Task<ProbeReport> ProbeAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken = default)
+    public async Task<ProbeReport> ProbeAsync(WebSocketTarget target, ProbeOptions options,
+        CancellationToken cancellationToken = default)
     {
         var report = new ProbeReport(target);
         if (await report.ResolveAsync(new HostResolver(_log), options.Timeout, options.Mdns, cancellationToken))
@@ -63,7 +65,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         var instance = device.Instance;
         if (device.Target is not { } found || instance.HostName is null)
         {
-            var unresolved = new ProbeReport(new ProbeTarget(instance.InstanceName, HostKind.Mdns, Math.Max(instance.Port, 1), "/", false));
+            var unresolved = new ProbeReport(
+                new WebSocketTarget(instance.InstanceName, HostKind.Mdns, Math.Max(instance.Port, 1), "/", false));
             unresolved.Add(new ProbeStageResult(ProbeStage.Resolve, false, TimeSpan.Zero,
                 $"{instance.InstanceName} gave no SRV record (host and port)", FailureKind.NameNotResolved));
             return unresolved;
@@ -87,10 +90,15 @@ public sealed class DeviceProber(ILogger? logger = null)
         Socket? socket = null;
         if (!await report.RunStageAsync(ProbeStage.Connect, async () =>
             {
-                socket = await ConnectAsync(report, options.Timeout, cancel);
+                var target = report.Target;
+                var tcp = await Connector.ConnectTcpAsync(target.Host, report.Resolution!.Addresses, target.Port,
+                    options.Timeout, cancel, report.FailedAddresses);
+                socket = tcp.Socket;
+                report.ConnectedEndPoint = tcp.RemoteEndPoint;
+                var connected = Connector.Format(tcp.RemoteEndPoint);
                 return report.FailedAddresses.Count == 0
-                    ? FormatEndPoint(report.ConnectedEndPoint!)
-                    : $"{FormatEndPoint(report.ConnectedEndPoint!)} (after {string.Join("; ", report.FailedAddresses)})";
+                    ? connected
+                    : $"{connected} (after {string.Join("; ", report.FailedAddresses)})";
             }))
             return;
 
@@ -124,48 +132,6 @@ public sealed class DeviceProber(ILogger? logger = null)
         }
     }
 
-    // Each address in turn (IPv4 first, as resolved) within one deadline for them all.
-    private async Task<Socket> ConnectAsync(ProbeReport report, TimeSpan timeout, CancellationToken cancel)
-    {
-        var port = report.Target.Port;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(timeout);
-        var timedOut = false;
-        foreach (var address in report.Resolution!.Addresses)
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            var endPoint = new IPEndPoint(address, port);
-            try
-            {
-                await socket.ConnectAsync(endPoint, deadline.Token);
-                report.ConnectedEndPoint = endPoint;
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                report.FailedAddresses.Add($"{FormatEndPoint(endPoint)}: {e.Message}");
-                _log.Debug("probe: connect to {EndPoint} failed: {Error}", endPoint, e.SocketErrorCode);
-            }
-            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
-            {
-                socket.Dispose();
-                report.FailedAddresses.Add($"{FormatEndPoint(endPoint)}: no answer within {Seconds(timeout)}");
-                timedOut = true;
-                break;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        var why = string.Join("; ", report.FailedAddresses);
-        throw timedOut
-            ? new WsCoreException(FailureKind.Timeout, $"TCP connect to port {port} timed out ({why})", "is the device powered and on this network?")
-            : new WsCoreException(FailureKind.ConnectionFailed, $"cannot connect to port {port} ({why})", "is the server running, and is the port right?");
-    }
-
     private async Task<WebSocketClient> HandshakeAsync(ProbeReport report, Socket socket, ProbeOptions options, CancellationToken cancel)
     {
         Stream stream = new NetworkStream(socket, ownsSocket: true);
@@ -173,7 +139,10 @@ public sealed class DeviceProber(ILogger? logger = null)
         try
         {
             if (target.Secure)
-                stream = await AuthenticateAsync(stream, target.Host, options, cancel);
+            {
+                var untrusted = options.AllowUntrustedCertificate;
+                stream = await Connector.AuthenticateAsync(stream, target.Host, untrusted, options.Timeout, cancel);
+            }
             var clientOptions = new WebSocketClientOptions
             {
                 ConnectTimeout = options.Timeout,
@@ -200,30 +169,6 @@ public sealed class DeviceProber(ILogger? logger = null)
         {
             await stream.DisposeAsync();
             throw;
-        }
-    }
-
-    private static async Task<Stream> AuthenticateAsync(Stream stream, string host, ProbeOptions options, CancellationToken cancel)
-    {
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(options.Timeout);
-        try
-        {
-            var authentication = new SslClientAuthenticationOptions { TargetHost = host };
-            if (options.AllowUntrustedCertificate)
-                authentication.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-            await tls.AuthenticateAsClientAsync(authentication, deadline.Token);
-            return tls;
-        }
-        catch (Exception e) when (e is AuthenticationException or IOException)
-        {
-            throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
-                e is AuthenticationException ? "for a device's self-signed certificate, add --insecure" : null, e);
-        }
-        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
-        {
-            throw new WsCoreException(FailureKind.Timeout, $"TLS with {host} took longer than {Seconds(options.Timeout)}");
         }
     }
 
@@ -285,9 +230,6 @@ public sealed class DeviceProber(ILogger? logger = null)
             ? text
             : throw new WsCoreException(FailureKind.ConnectionEnded, $"the server answered the close with {text}");
     }
-
-    private static string FormatEndPoint(IPEndPoint endPoint) =>
-        endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]:{endPoint.Port}" : $"{endPoint.Address}:{endPoint.Port}";
 
     private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
 

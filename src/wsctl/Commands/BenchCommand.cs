@@ -79,7 +79,8 @@ public static class BenchCommand
                     "idle" => BenchMode.Idle,
                     _ => BenchMode.Ping,
                 };
-                var options = new BenchOptions(WebSocketTarget.Parse(parse.GetValue(target)!), benchMode, parse.GetValue(clients),
+                var uri = WebSocketTarget.Parse(parse.GetValue(target)!).Uri;
+                var options = new BenchOptions(uri, benchMode, parse.GetValue(clients),
                     parse.GetValue(size), parse.GetValue(duration), parse.GetValue(rate));
                 // The progress line is for a person at a terminal; -q asks for a quiet stderr.
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);

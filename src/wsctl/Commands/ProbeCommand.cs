@@ -2,6 +2,7 @@ using System.CommandLine;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Probe;
 
@@ -81,7 +82,8 @@ public static class ProbeCommand
                 return await ProbeSession.DiscoverAsync(options, parse.GetValue(json), log, stdout, token);
             // --port wins; without it, a NAME.local device's own _ws._tcp record says its port (else 8080).
             var portGiven = parse.GetResult(port) is { Implicit: false };
-            var target = ProbeTarget.Parse(parse.GetValue(host)!, portGiven ? parse.GetValue(port) : null, parse.GetValue(path) ?? "/");
+            var target = WebSocketTarget.Parse(parse.GetValue(host)!, portGiven ? parse.GetValue(port) : null,
+                parse.GetValue(path) ?? "/");
             return await ProbeSession.ProbeOneAsync(target, options, parse.GetValue(json), log, stdout, token);
         }));
         return command;

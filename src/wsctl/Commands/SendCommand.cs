@@ -94,7 +94,7 @@ public static class SendCommand
             var limit = parse.GetValue(timeout);
             var timeoutGiven = parse.GetResult(timeout) is { Implicit: false };
             var settings = new SendSettings(
-                WebSocketTarget.Parse(first),
+                WebSocketTarget.Parse(first).Uri,
                 outgoing,
                 parse.GetValue(wait),
                 waitPattern is null ? null : new Regex(waitPattern, RegexOptions.None, TimeSpan.FromSeconds(1)),

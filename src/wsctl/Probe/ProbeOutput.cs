@@ -1,21 +1,16 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using WsCore;
 using WsCore.Mdns;
+using WsCore.Probe;
+using Wsctl.Cli;
 
 namespace Wsctl.Probe;
 
 /// <summary>Renders probe reports: one line per stage and a verdict, or one JSON object (Utf8JsonWriter, AOT-safe).</summary>
 public static class ProbeOutput
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Indented = false,
-    };
-
     /// <summary>The exit code a report stands for: 0 healthy, 5 busy (503), else the first failed stage's kind.</summary>
     public static ExitCode ExitCodeOf(ProbeReport report) => report.Verdict switch
     {
@@ -56,7 +51,7 @@ public static class ProbeOutput
     public static byte[] Json(ProbeReport report)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var json = new Utf8JsonWriter(buffer, JsonLines.WriterOptions))
             WriteReport(json, report);
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
@@ -66,7 +61,7 @@ public static class ProbeOutput
     public static byte[] Json(IReadOnlyList<(DiscoveredDevice Device, ProbeReport Report)> devices, TimeSpan browsed, ExitCode exit)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var json = new Utf8JsonWriter(buffer, JsonLines.WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("service", DeviceDiscovery.WebSocketServiceType);

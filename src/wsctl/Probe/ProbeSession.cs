@@ -4,6 +4,7 @@ using Serilog;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.WebSockets.Client;
 
 namespace Wsctl.Probe;
 
@@ -13,7 +14,8 @@ public static class ProbeSession
     /// <summary>The longest browse of --discover: devices answer a DNS-SD query within about a second (RFC 6762 §6).</summary>
     public static readonly TimeSpan MaxBrowse = TimeSpan.FromSeconds(3);
 
-    public static async Task<ExitCode> ProbeOneAsync(ProbeTarget target, ProbeOptions options, bool json, ILogger log, Stream stdout, CancellationToken cancel)
+    public static async Task<ExitCode> ProbeOneAsync(WebSocketTarget target, ProbeOptions options, bool json,
+        ILogger log, Stream stdout, CancellationToken cancel)
     {
         var report = await new DeviceProber(log).ProbeAsync(target, options, cancel);
         var output = json ? ProbeOutput.Json(report) : Encoding.UTF8.GetBytes(ProbeOutput.Text(report));

@@ -159,7 +159,7 @@ public static class BroadcastSession
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var uri = WebSocketTarget.Parse(target);
+            var uri = WebSocketTarget.Parse(target).Uri;
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             limit.CancelAfter(timeout);
             var resolving = new ResolveWatch();

@@ -21,13 +21,14 @@ public sealed class TestServer : IAsyncDisposable
             await foreach (var serverEvent in server.Events.ReadAllAsync())
             {
                 if (echo && serverEvent is MessageReceived message)
-                    server.Send(message.ClientId, message.Type, message.Payload.Span);
+                    server.Send(message.ClientId, message.Message.Type, message.Message.Payload.Span);
                 lock (_seen)
                 {
                     // Keep a copy of messages: the pooled payload goes back to the pool right here.
                     if (serverEvent is MessageReceived received)
                     {
-                        _messages.Add(new ReceivedCopy(received.ClientId, received.Type, received.Payload.ToArray()));
+                        var copy = received.Message.Payload.ToArray();
+                        _messages.Add(new ReceivedCopy(received.ClientId, received.Message.Type, copy));
                         received.Dispose();
                     }
                     _seen.Add(serverEvent);

@@ -3,9 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Text;
 using System.Threading.Channels;
 using Serilog;
@@ -80,6 +78,9 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// <summary>The server's address (null when connected over a caller's stream).</summary>
     public IPEndPoint? RemoteEndPoint { get; }
 
+    /// <summary>How long the resolve, TCP, TLS and opening handshake took (a caller's stream: only the last).</summary>
+    public ConnectTimings Timings { get; private set; } = ConnectTimings.None;
+
     /// <summary>The close code the server sent (1005 if its Close had none), or null while none came.</summary>
     public ushort? CloseStatus { get; private set; }
 
@@ -118,38 +119,25 @@ public sealed class WebSocketClient : IAsyncDisposable
         Stream? stream = null;
         try
         {
-            var addresses = await ResolveAsync(host, options, cancel, timeout.Token);
-            SocketException? lastError = null;
-            foreach (var address in addresses)
-            {
-                var candidate = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await candidate.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
-                    socket = candidate;
-                    break;
-                }
-                catch (SocketException e)
-                {
-                    candidate.Dispose();
-                    lastError = e;
-                }
-                catch
-                {
-                    candidate.Dispose();
-                    throw;
-                }
-            }
-            if (socket is null)
-            {
-                throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot connect to {host}:{port}: {lastError?.Message ?? "no address"}",
-                    "is the server running, and is the port right?", lastError);
-            }
-            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            // One deadline for all the steps (ConnectTimeout): when it fires, the catch below says so.
+            var started = Stopwatch.GetTimestamp();
+            var limit = options.ConnectTimeout;
+            var addresses = await Connector.ResolveAsync(host, options.Resolve, limit, cancel, timeout.Token);
+            var resolved = Stopwatch.GetElapsedTime(started);
+            var tcp = await Connector.ConnectTcpAsync(host, addresses, port, Timeout.InfiniteTimeSpan, timeout.Token);
+            socket = tcp.Socket;
             stream = new NetworkStream(socket, ownsSocket: true);
+            var tls = TimeSpan.Zero;
             if (secure)
-                stream = await AuthenticateAsync(stream, host, options, timeout.Token);
-            var client = await HandshakeAsync(stream, uri, remote, options, timeout.Token);
+            {
+                started = Stopwatch.GetTimestamp();
+                var untrusted = options.AllowUntrustedCertificate;
+                var forever = Timeout.InfiniteTimeSpan;
+                stream = await Connector.AuthenticateAsync(stream, host, untrusted, forever, timeout.Token);
+                tls = Stopwatch.GetElapsedTime(started);
+            }
+            var client = await HandshakeAsync(stream, uri, tcp.RemoteEndPoint, options, timeout.Token);
+            client.Timings = client.Timings with { Resolve = resolved, Connect = tcp.Elapsed, Tls = tls };
             stream = null;
             socket = null;
             return client;
@@ -297,66 +285,9 @@ public sealed class WebSocketClient : IAsyncDisposable
             message.Dispose();
     }
 
-    private static async Task<IPAddress[]> ResolveAsync(string host, WebSocketClientOptions options, CancellationToken caller, CancellationToken cancel)
-    {
-        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
-            return [literal];
-        if (options.Resolve is { } resolve)
-        {
-            try
-            {
-                var resolved = await resolve(host, cancel);
-                return resolved.Length > 0
-                    ? resolved
-                    : throw new WsCoreException(FailureKind.NameNotResolved, $"'{host}' has no address");
-            }
-            catch (OperationCanceledException) when (!caller.IsCancellationRequested)
-            {
-                // mDNS has no negative answer (RFC 6762 §5): silence until the deadline means "no such name".
-                throw new WsCoreException(FailureKind.NameNotResolved,
-                    $"'{host}' could not be resolved within {options.ConnectTimeout.TotalSeconds:0.###} s",
-                    "is the device on this network? wsctl probe --discover lists the devices that answer");
-            }
-        }
-        try
-        {
-            var addresses = await Dns.GetHostAddressesAsync(host, cancel);
-            if (addresses.Length == 0)
-                throw new WsCoreException(FailureKind.NameNotResolved, $"'{host}' has no address");
-            return addresses;
-        }
-        catch (SocketException e)
-        {
-            throw new WsCoreException(FailureKind.NameNotResolved, $"cannot resolve '{host}': {e.Message}",
-                host.EndsWith(".local", StringComparison.OrdinalIgnoreCase) ? "for .local names, is the device on this network and mDNS (avahi) running?" : "check the host name", e);
-        }
-    }
-
-    private static async Task<Stream> AuthenticateAsync(Stream stream, string host, WebSocketClientOptions options, CancellationToken cancel)
-    {
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
-        {
-            var authentication = new SslClientAuthenticationOptions { TargetHost = host };
-            if (options.AllowUntrustedCertificate)
-                authentication.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-            await tls.AuthenticateAsClientAsync(authentication, cancel);
-            return tls;
-        }
-        catch (Exception e) when (e is AuthenticationException or IOException)
-        {
-            await tls.DisposeAsync();
-            // A certificate the system does not trust (a device's self-signed one) is one thing; an answer that is no
-            // TLS at all (a plain ws:// server answering 400, or closing) is another, and far more common.
-            var certificate = e is AuthenticationException && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
-            throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
-                certificate ? "for a self-signed device certificate, allow untrusted certificates"
-                    : "the server may not speak TLS: try ws:// instead of wss://", e);
-        }
-    }
-
     private static async Task<WebSocketClient> HandshakeAsync(Stream stream, Uri uri, IPEndPoint? remote, WebSocketClientOptions options, CancellationToken cancel)
     {
+        var started = Stopwatch.GetTimestamp();
         var key = ClientHandshake.CreateKey();
         var request = ClientHandshake.BuildRequest(uri, key, options.Subprotocols, options.Origin, options.Headers);
         var buffer = ArrayPool<byte>.Shared.Rent(MaxResponseHeadBytes);
@@ -390,7 +321,10 @@ public sealed class WebSocketClient : IAsyncDisposable
                     var hint = response!.StatusCode == 503 ? "the server is full (too many clients); retry later" : null;
                     throw new WebSocketHandshakeException(problem, response, hint);
                 }
-                var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options);
+                var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options)
+                {
+                    Timings = ConnectTimings.None with { Handshake = Stopwatch.GetElapsedTime(started) },
+                };
                 var leftover = buffer.AsSpan(headLength, filled - headLength).ToArray();
                 client._reader = Task.Run(() => client.ReadLoopAsync(leftover));
                 return client;
@@ -452,7 +386,8 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
     }
 
-    // True when decoding is over (Close received or a violation).
+    // True when decoding is over (Close received or a violation). Why this is not one loop with the server's: see
+    // ServerConnection.ProcessAsync.
     private async ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
     {
         while (true)

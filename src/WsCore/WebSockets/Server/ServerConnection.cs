@@ -568,6 +568,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     }
 
     // Feeds received bytes to the decoder and acts on each event. True when the connection is closing.
+    // Not one skeleton with WebSocketClient.ProcessAsync, though the loops look alike: what the two share (framing,
+    // reassembly, masking rules, UTF-8 and close-code checks, RFC 6455 §5-7) is already one piece, MessageDecoder. What
+    // is left is the role's answer to each status, and none of those is the client's: a message goes to the handler
+    // and the event channel (not a receive queue), a Pong goes through the shared write queue, a Close or violation
+    // changes the state under the connection's lock. A common loop would be this switch calling five callbacks: as
+    // many lines, plus an interface call and a second async frame on the receive path of every message.
     private async ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
     {
         while (true)
@@ -586,7 +592,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                         if (Options.MessageHandler is { } handler && !TryHandle(handler, decoder))
                             return true;
                         if (Options.PublishMessageEvents)
-                            await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, decoder.MessageType, decoder.DetachMessage()));
+                        {
+                            var message = new WebSocketMessage(decoder.MessageType, decoder.DetachMessage());
+                            await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, message));
+                        }
                     }
                     break;
                 case DecodeStatus.Ping:

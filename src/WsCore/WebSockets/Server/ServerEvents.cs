@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using WsCore.WebSockets.Protocol;
 
 namespace WsCore.WebSockets.Server;
@@ -47,35 +46,19 @@ public sealed class ClientConnected : ServerEvent
 
 /// <summary>
 /// A complete message from a client (the counterpart of an entry of the firmware's <c>ws_get_recv_queue()</c>).
-/// The payload lives in a pooled buffer: dispose the event when done with it (not disposing is safe, only slower).
+/// The payload lives in a pooled buffer: dispose the event (or its <see cref="Message"/>) when done with it (not
+/// disposing is safe, only slower).
 /// </summary>
 public sealed class MessageReceived : ServerEvent, IDisposable
 {
-    private RentedMessage _message;
+    internal MessageReceived(int clientId, IPEndPoint remote, WebSocketMessage message)
+        : base(clientId, remote) => Message = message;
 
-    internal MessageReceived(int clientId, IPEndPoint remote, MessageType type, RentedMessage message)
-        : base(clientId, remote)
-    {
-        Type = type;
-        _message = message;
-    }
-
-    /// <summary>Text or binary.</summary>
-    public MessageType Type { get; }
-
-    /// <summary>The message's bytes (UTF-8 for text, already validated). Invalid after <see cref="Dispose"/>.</summary>
-    public ReadOnlyMemory<byte> Payload => _message.Memory;
-
-    /// <summary>The payload decoded as UTF-8.</summary>
-    public string GetText() => Encoding.UTF8.GetString(Payload.Span);
+    /// <summary>The message: its type and payload (valid until disposed).</summary>
+    public WebSocketMessage Message { get; }
 
     /// <summary>Returns the payload's buffer to the pool.</summary>
-    public void Dispose()
-    {
-        var message = _message;
-        _message = default;
-        message.Return();
-    }
+    public void Dispose() => Message.Dispose();
 }
 
 /// <summary>A client's connection ended.</summary>

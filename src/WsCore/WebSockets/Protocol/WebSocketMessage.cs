@@ -1,9 +1,12 @@
 using System.Text;
-using WsCore.WebSockets.Protocol;
 
-namespace WsCore.WebSockets.Client;
+namespace WsCore.WebSockets.Protocol;
 
-/// <summary>A message received by a <see cref="WebSocketClient"/>. Its payload is pooled: dispose it when done.</summary>
+/// <summary>
+/// A whole received message, text or binary, its payload in a pooled buffer: what
+/// <see cref="Client.WebSocketClient.ReceiveAsync"/> returns and what a server's <see cref="Server.MessageReceived"/>
+/// event carries. Dispose it when done (not disposing is safe, only slower: the buffer is then not reused).
+/// </summary>
 public sealed class WebSocketMessage : IDisposable
 {
     private RentedMessage _message;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using WsCore.Mdns;
+using WsCore.WebSockets.Client;
 
-namespace WsCore.Mdns;
+namespace WsCore.Probe;
 
 /// <summary>The stages of <c>wsctl probe</c>, in order.</summary>
 public enum ProbeStage
@@ -52,12 +54,12 @@ public sealed record RttSummary(TimeSpan Min, TimeSpan Average, TimeSpan Max, in
 /// Everything a probe found, stage by stage: what <c>wsctl probe</c> prints as lines or as one JSON object. The
 /// CLI renders it; WsCore fills it. Not thread-safe: one probe run owns it.
 /// </summary>
-public sealed class ProbeReport(ProbeTarget target)
+public sealed class ProbeReport(WebSocketTarget target)
 {
     private readonly List<ProbeStageResult> _stages = [];
 
     /// <summary>What was probed (its port corrected by the device's mDNS service record when none was given).</summary>
-    public ProbeTarget Target { get; private set; } = target;
+    public WebSocketTarget Target { get; private set; } = target;
 
     /// <summary>The resolve stage's details (addresses, method, interface), once it succeeded.</summary>
     public HostResolution? Resolution { get; set; }
