@@ -12,7 +12,9 @@
  *   heap. The ESP-IDF build sets it from CONFIG_LWIP_MAX_SOCKETS (components/ws_server/CMakeLists.txt), so the
  *   device never allocates here and keeps the server task's stack small; the host default of 64 suits the benchmarks.
  */
-#define _GNU_SOURCE /* accept4() in glibc; newlib ignores it */
+#ifndef _GNU_SOURCE /* ESP-IDF defines it for every file already */
+#define _GNU_SOURCE     /* accept4() in glibc */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -93,8 +95,8 @@ int ws_port_accept(int listener)
 
 int32_t ws_port_recv(int sock, void *buf, size_t len)
 {
-    if (len > INT32_MAX) {
-        len = INT32_MAX;
+    if (len > (size_t)INT32_MAX) {
+        len = (size_t)INT32_MAX;
     }
     ssize_t n = recv(sock, buf, len, 0);
     if (n < 0) {
@@ -105,8 +107,8 @@ int32_t ws_port_recv(int sock, void *buf, size_t len)
 
 int32_t ws_port_send(int sock, const void *buf, size_t len)
 {
-    if (len > INT32_MAX) {
-        len = INT32_MAX;
+    if (len > (size_t)INT32_MAX) {
+        len = (size_t)INT32_MAX;
     }
     ssize_t n = send(sock, buf, len, MSG_NOSIGNAL);
     if (n < 0) {
