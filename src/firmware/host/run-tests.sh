@@ -6,6 +6,8 @@
 #   4. libFuzzer targets (clang-14): the committed corpus replayed (-runs=0), then a short bounded fuzz run
 #   5. the portable core compiled for 32-bit RISC-V (rv32imc, ilp32, newlib headers) with -Werror
 #   6. the ESP-IDF build of the whole firmware (scripts/idf-build.sh), skipped when IDF_PATH is not set
+#   7. the emulator smoke test (scripts/qemu-smoke.sh: the qemu profile flashed with wsctl into Espressif's QEMU,
+#      booted with Ethernet, checked with wsctl probe/send), skipped when IDF_PATH or qemu-system-riscv32 is absent
 # Build directories go under build/ at the repository root. The last line is
 # "firmware: N passed, M failed, K skipped", after one "skipped: WHAT: WHY" line per skipped gate.
 # Each test is counted once: the sanitizer run of the unit tests adds only its failures, and builds and compile
@@ -187,6 +189,23 @@ elif ((idf_rc == 0)); then
   gate "ESP-IDF build for ${TARGET:-esp32c3}"
 else
   bad "ESP-IDF build for ${TARGET:-esp32c3} (exit $idf_rc)"
+fi
+
+step "ESP32-C3 in QEMU (scripts/qemu-smoke.sh)"
+smoke_log="$out/qemu-smoke.stdout"
+"$fw/scripts/qemu-smoke.sh" 2>&1 | tee "$smoke_log"
+smoke_rc=${PIPESTATUS[0]}
+smoke_skip=$(sed -n 's/^qemu-smoke: skipped: //p' "$smoke_log" | head -1)
+smoke_line=$(grep -E '^qemu-smoke: [0-9]+ passed, [0-9]+ failed' "$smoke_log" | tail -1)
+if ((smoke_rc == 0)) && [[ -n $smoke_skip ]]; then
+  skip "QEMU smoke test: $smoke_skip"
+elif [[ -n $smoke_line ]]; then
+  # Its checks are tests: each counts once, as a pass or a failure.
+  passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$smoke_line")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$smoke_line")))
+  ((smoke_rc != 0)) && [[ $smoke_line == *" 0 failed"* ]] && bad "QEMU smoke test: exit $smoke_rc"
+else
+  bad "QEMU smoke test: no summary line (exit $smoke_rc)"
 fi
 
 echo

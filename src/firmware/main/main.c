@@ -1,16 +1,16 @@
 /*
- * main.c - ESP-IDF v5 glue of the wsctl firmware: NVS settings, Wi-Fi station with reconnect backoff, mDNS,
- * and starting/stopping the WebSocket server with the station's address. The application itself (config merge,
- * counter JSON, receive loop) is components/ws_app, which the host build runs unchanged.
- *
- * Not compiled on the development machine (no ESP32 toolchain there); see README.md.
+ * main.c - ESP-IDF v5 glue of the wsctl firmware: NVS settings, the network (net.h: Wi-Fi station or, for the
+ * emulator, OpenCores Ethernet), mDNS, and starting/stopping the WebSocket server with the interface's address.
+ * The application itself (config merge, counter JSON, receive loop) is components/ws_app, which the host build
+ * runs unchanged.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "esp_event.h"
 #include "esp_log.h"
 #include "esp_netif.h"
-#include "esp_wifi.h"
+#include "esp_system.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
@@ -19,13 +19,14 @@
 #include "nvs_flash.h"
 #include "sdkconfig.h"
 
+#include "net.h"
 #include "ws_app.h"
 #include "ws_server.h"
 #include "wsctl_limits.h"
 
 #define FIRMWARE_VERSION "1.0.0"
-#define BACKOFF_MIN_MS 500u
-#define BACKOFF_MAX_MS 30000u
+/* How often the control loop looks at the server's client count, to log the heap as clients come and go. */
+#define CLIENT_WATCH_MS 250u
 
 static const char *TAG = "esp32ws";
 
@@ -37,11 +38,7 @@ _Static_assert(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX) + WSCTL_SOCKETS_SPARE <=
 _Static_assert(sizeof(CONFIG_WSCTL_HOSTNAME) - 1u <= WSCTL_HOSTNAME_MAX,
                "CONFIG_WSCTL_HOSTNAME is longer than esp_netif accepts");
 
-/* Event bits set by the Wi-Fi/IP handlers (event task) and consumed by the control loop in app_main. */
-#define BIT_GOT_IP BIT0
-#define BIT_DISCONNECTED BIT1
-
-static EventGroupHandle_t s_events;
+static EventGroupHandle_t s_events; /* NET_BIT_UP / NET_BIT_DOWN from net_*.c, consumed by app_main's loop */
 static ws_app_config_t s_cfg;
 static volatile bool s_stop_app; /* never set on the device; the loops run forever */
 
@@ -111,49 +108,6 @@ static void load_config(ws_app_config_t *cfg)
              (unsigned)cfg->port, (unsigned)cfg->max_clients);
 }
 
-static void on_wifi_event(void *arg, esp_event_base_t base, int32_t id, void *data)
-{
-    (void)arg;
-    (void)base;
-    if (id == WIFI_EVENT_STA_START) {
-        esp_wifi_connect();
-    } else if (id == WIFI_EVENT_STA_DISCONNECTED) {
-        const wifi_event_sta_disconnected_t *d = (const wifi_event_sta_disconnected_t *)data;
-        ESP_LOGW(TAG, "Wi-Fi disconnected (reason %d)", d->reason);
-        xEventGroupSetBits(s_events, BIT_DISCONNECTED);
-    }
-}
-
-static void on_ip_event(void *arg, esp_event_base_t base, int32_t id, void *data)
-{
-    (void)arg;
-    (void)base;
-    if (id == IP_EVENT_STA_GOT_IP) {
-        const ip_event_got_ip_t *e = (const ip_event_got_ip_t *)data;
-        ESP_LOGI(TAG, "got address " IPSTR, IP2STR(&e->ip_info.ip));
-        xEventGroupSetBits(s_events, BIT_GOT_IP);
-    }
-}
-
-static void wifi_start(const ws_app_config_t *cfg)
-{
-    ESP_ERROR_CHECK(esp_netif_init());
-    ESP_ERROR_CHECK(esp_event_loop_create_default());
-    esp_netif_t *sta = esp_netif_create_default_wifi_sta();
-    ESP_ERROR_CHECK(esp_netif_set_hostname(sta, cfg->hostname));
-    wifi_init_config_t init = WIFI_INIT_CONFIG_DEFAULT();
-    ESP_ERROR_CHECK(esp_wifi_init(&init));
-    ESP_ERROR_CHECK(esp_event_handler_instance_register(WIFI_EVENT, ESP_EVENT_ANY_ID, on_wifi_event, NULL, NULL));
-    ESP_ERROR_CHECK(esp_event_handler_instance_register(IP_EVENT, IP_EVENT_STA_GOT_IP, on_ip_event, NULL, NULL));
-    wifi_config_t wc = {0};
-    memcpy(wc.sta.ssid, cfg->ssid, strnlen(cfg->ssid, sizeof(wc.sta.ssid)));
-    memcpy(wc.sta.password, cfg->pass, strnlen(cfg->pass, sizeof(wc.sta.password)));
-    wc.sta.threshold.authmode = cfg->pass[0] != '\0' ? WIFI_AUTH_WPA2_PSK : WIFI_AUTH_OPEN;
-    ESP_ERROR_CHECK(esp_wifi_set_mode(WIFI_MODE_STA));
-    ESP_ERROR_CHECK(esp_wifi_set_config(WIFI_IF_STA, &wc));
-    ESP_ERROR_CHECK(esp_wifi_start());
-}
-
 static void mdns_start(const ws_app_config_t *cfg)
 {
     ESP_ERROR_CHECK(mdns_init());
@@ -183,15 +137,29 @@ static void counter_task(void *arg)
     vTaskDelete(NULL);
 }
 
+/*
+ * The heap now and its low-water mark since boot (issue 14 item 6: free heap at boot, per idle client, per client
+ * with a message in reassembly). `held` is what the server holds of received messages (ws_stats_t.rx_held).
+ */
+static void log_heap(const char *when, unsigned held)
+{
+    ESP_LOGI(TAG, "heap %s: %u bytes free (lowest %u), %u bytes of received messages held", when,
+             (unsigned)esp_get_free_heap_size(), (unsigned)esp_get_minimum_free_heap_size(), held);
+}
+
 void app_main(void)
 {
     static ws_app_recv_loop_t recv_loop;
     static ws_app_counter_t counter;
 
+    log_heap("at boot", 0u);
     nvs_init();
     load_config(&s_cfg);
     s_events = xEventGroupCreate();
-    wifi_start(&s_cfg);
+    ESP_ERROR_CHECK(esp_netif_init());
+    ESP_ERROR_CHECK(esp_event_loop_create_default());
+    ESP_LOGI(TAG, "network: %s", NET_NAME);
+    net_start(&s_cfg, s_events);
     mdns_start(&s_cfg);
 
     recv_loop = (ws_app_recv_loop_t){.out = stdout, .echo = false, .stop = &s_stop_app, .poll_ms = 1000};
@@ -201,39 +169,42 @@ void app_main(void)
         xTaskCreate(counter_task, "ws_counter", 3072, &counter, 1, NULL);
     }
 
-    /* Control loop: the server follows the station's address; reconnects back off exponentially. */
+    /* Control loop: the server follows the interface's address (net.h does the reconnecting). */
     ws_server_cfg_t scfg;
     ws_app_server_cfg(&s_cfg, &scfg);
     if (scfg.max_message >= WS_SERVER_DEFAULT_RX_BUDGET) {
         ESP_LOGE(TAG, "WSCTL_MAX_MESSAGE (%u) must be below WS_SERVER_RX_BUDGET (%u): the server will not start",
                  (unsigned)scfg.max_message, (unsigned)WS_SERVER_DEFAULT_RX_BUDGET);
     }
-    uint32_t backoff_ms = BACKOFF_MIN_MS;
     bool running = false;
+    uint32_t clients = 0;
     for (;;) {
-        EventBits_t bits = xEventGroupWaitBits(s_events, BIT_GOT_IP | BIT_DISCONNECTED, pdTRUE, pdFALSE, portMAX_DELAY);
-        if (bits & BIT_DISCONNECTED) {
-            if (running) {
-                ws_server_stop(); /* sockets are dead without an address; clients reconnect later */
-                running = false;
-                ESP_LOGI(TAG, "server stopped");
-            }
-            ESP_LOGI(TAG, "reconnecting in %u ms", (unsigned)backoff_ms);
-            vTaskDelay(pdMS_TO_TICKS(backoff_ms));
-            backoff_ms = backoff_ms * 2u > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2u;
-            esp_wifi_connect();
+        EventBits_t bits = xEventGroupWaitBits(s_events, NET_BIT_UP | NET_BIT_DOWN, pdTRUE, pdFALSE,
+                                               pdMS_TO_TICKS(CLIENT_WATCH_MS));
+        if ((bits & NET_BIT_DOWN) && running) {
+            ws_server_stop(); /* sockets are dead without an address; clients reconnect later */
+            running = false;
+            clients = 0;
+            ESP_LOGI(TAG, "server stopped");
         }
-        if (bits & BIT_GOT_IP) {
-            backoff_ms = BACKOFF_MIN_MS;
-            if (!running) {
-                ws_err_t err = ws_server_init(&scfg);
-                running = err == WS_OK;
-                if (running) {
-                    ESP_LOGI(TAG, "WebSocket server on ws://%s.local:%u/", s_cfg.hostname, (unsigned)scfg.port);
-                } else {
-                    ESP_LOGE(TAG, "ws_server_init failed: %d", (int)err);
-                }
+        /* Both bits may be set (lost and got back, or the other way round): net_is_up() says which came last. */
+        if (!running && (bits & (NET_BIT_UP | NET_BIT_DOWN)) && net_is_up()) {
+            ws_err_t err = ws_server_init(&scfg);
+            running = err == WS_OK;
+            if (running) {
+                ESP_LOGI(TAG, "WebSocket server on ws://%s.local:%u/ (max clients %u)", s_cfg.hostname,
+                         (unsigned)ws_server_port(), (unsigned)scfg.max_clients);
+                log_heap("with the server running", 0u);
+            } else {
+                ESP_LOGE(TAG, "ws_server_init failed: %d", (int)err);
             }
+        }
+        ws_stats_t st;
+        if (running && ws_server_get_stats(&st) == WS_OK && st.open_clients != clients) {
+            clients = st.open_clients;
+            char when[24];
+            snprintf(when, sizeof(when), "with %u client%s", (unsigned)clients, clients == 1u ? "" : "s");
+            log_heap(when, (unsigned)st.rx_held);
         }
     }
 }

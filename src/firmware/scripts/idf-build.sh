@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Builds the firmware with the ESP-IDF that IDF_PATH names:
 #   idf.py -B BUILD_DIR set-target ${TARGET:-esp32c3} build
-# TARGET: esp32, esp32s2, esp32s3, esp32c3 (default). BUILD_DIR: default build/firmware-idf-TARGET at the repository
-# root, so src/firmware stays clean; `wsctl flash --firmware BUILD_DIR` writes the result.
+# TARGET: esp32, esp32s2, esp32s3, esp32c3 (default).
+# PROFILE: empty (the device: sdkconfig.defaults) or NAME, which adds sdkconfig.NAME on top of sdkconfig.defaults
+#   (SDKCONFIG_DEFAULTS="sdkconfig.defaults;sdkconfig.NAME"); PROFILE=qemu is the emulator build (OpenCores Ethernet
+#   instead of Wi-Fi), which scripts/qemu-smoke.sh boots in Espressif's QEMU.
+# BUILD_DIR: default build/firmware-idf-TARGET (-PROFILE) at the repository root, so src/firmware stays clean;
+#   `wsctl flash --firmware BUILD_DIR` writes the result.
+# The configuration is made afresh (set-target, from the defaults files) when the build directory has none, or one
+# for another target or profile, or one older than a defaults file; otherwise the build is incremental.
 # Without IDF_PATH it prints "idf-build: skipped: IDF_PATH is not set" and exits 0: run-tests.sh (and so ./test.sh)
 # counts that as skipped, never as passed. Exit 1 when the build fails or IDF_PATH is not an ESP-IDF.
 # Sources $IDF_PATH/export.sh unless idf.py is already on PATH (an already exported shell).
@@ -11,6 +17,7 @@ here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 fw=$(cd "$here/.." && pwd)
 root=$(cd "$fw/../.." && pwd)
 target=${TARGET:-esp32c3}
+profile=${PROFILE:-}
 
 if [[ -z ${IDF_PATH:-} ]]; then
   echo "idf-build: skipped: IDF_PATH is not set (install ESP-IDF v5 and set IDF_PATH to build the firmware image)"
@@ -20,6 +27,14 @@ if [[ ! -f $IDF_PATH/tools/idf.py ]]; then
   echo "idf-build: FAIL: IDF_PATH=$IDF_PATH is not an ESP-IDF checkout (no tools/idf.py)"
   exit 1
 fi
+defaults=("$fw/sdkconfig.defaults")
+if [[ -n $profile ]]; then
+  if [[ ! -f $fw/sdkconfig.$profile ]]; then
+    echo "idf-build: FAIL: PROFILE=$profile: no $fw/sdkconfig.$profile"
+    exit 1
+  fi
+  defaults+=("$fw/sdkconfig.$profile")
+fi
 if ! command -v idf.py >/dev/null; then
   # export.sh checks the Python environment and the toolchain and puts them on PATH; its own output is noise here.
   # shellcheck disable=SC1091
@@ -28,15 +43,33 @@ if ! command -v idf.py >/dev/null; then
     exit 1
   fi
 fi
-build_dir=${BUILD_DIR:-$root/build/firmware-idf-$target}
+build_dir=${BUILD_DIR:-$root/build/firmware-idf-$target${profile:+-$profile}}
 mkdir -p "$(dirname "$build_dir")"
 log="$build_dir.log"
-echo "idf-build: ESP-IDF $(cd "$IDF_PATH" && git describe --tags 2>/dev/null || echo '(version unknown)'), target $target, into $build_dir"
-# set-target regenerates sdkconfig from sdkconfig.defaults; keep it in the build directory, not in the sources.
-if (cd "$fw" && idf.py -B "$build_dir" -D SDKCONFIG="$build_dir/sdkconfig" set-target "$target" build) >"$log" 2>&1; then
+stamp="$build_dir/wsctl-build-profile" # "TARGET PROFILE" of the configuration in the build directory
+fresh=1
+if [[ -f $build_dir/sdkconfig && -f $stamp && "$(cat "$stamp")" == "$target ${profile:--}" ]]; then
+  fresh=0
+  for f in "${defaults[@]}" "$fw"/sdkconfig.defaults.*; do
+    [[ -f $f && $f -nt $build_dir/sdkconfig ]] && fresh=1
+  done
+fi
+joined=$(IFS=';' && echo "${defaults[*]}")
+echo "idf-build: ESP-IDF $(cd "$IDF_PATH" && git describe --tags 2>/dev/null || echo '(version unknown)')," \
+  "target $target${profile:+, profile $profile}, into $build_dir ($( ((fresh)) && echo 'fresh configuration' || echo 'incremental'))"
+# The sdkconfig lives in the build directory, never in the sources; set-target makes it from the defaults files.
+args=(-B "$build_dir" -D SDKCONFIG="$build_dir/sdkconfig" -D SDKCONFIG_DEFAULTS="$joined")
+if ((fresh)); then
+  rm -f "$stamp"
+  run=(idf.py "${args[@]}" set-target "$target" build)
+else
+  run=(idf.py "${args[@]}" build)
+fi
+if (cd "$fw" && "${run[@]}") >"$log" 2>&1; then
+  echo "$target ${profile:--}" >"$stamp"
   echo "idf-build: ok: $build_dir/flasher_args.json (log: $log)"
   exit 0
 fi
 tail -40 "$log"
-echo "idf-build: FAIL: idf.py build for $target (log: $log)"
+echo "idf-build: FAIL: idf.py build for $target${profile:+ (profile $profile)} (log: $log)"
 exit 1

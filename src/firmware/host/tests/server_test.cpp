@@ -154,6 +154,36 @@ TEST_F(ServerTest, ClientsBeyondMax_Get503AndBroadcastReachesOthers)
     EXPECT_EQ(st.rejected_full, 1u);
 }
 
+// ws_stats_t.open_clients, which the firmware logs the heap by as clients come and go: the WebSockets open now, not
+// connections still in their handshake or answered 503.
+TEST_F(ServerTest, ClientsComeAndGo_OpenClientsFollowsThem)
+{
+    auto open_clients = [](uint32_t want) {
+        ws_stats_t st = {};
+        for (int i = 0; i < 500; i++) {
+            if (ws_server_get_stats(&st) == WS_OK && st.open_clients == want) {
+                break;
+            }
+            ws_port_sleep_ms(10);
+        }
+        return st.open_clients;
+    };
+    EXPECT_EQ(open_clients(0), 0u);
+    auto a = std::make_unique<Client>(port);
+    Client b(port);
+    ASSERT_EQ(a->Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    EXPECT_EQ(open_clients(1), 1u);
+    Client pending(port); // connected, no request yet: a handshake slot, not an open client
+    ASSERT_TRUE(pending.connected());
+    ASSERT_EQ(b.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    EXPECT_EQ(open_clients(2), 2u);
+    Client third(port); // max_clients is 2
+    EXPECT_EQ(third.Handshake().rfind("HTTP/1.1 503", 0), 0u);
+    EXPECT_EQ(open_clients(2), 2u);
+    a.reset(); // TCP close without a close frame
+    EXPECT_EQ(open_clients(1), 1u);
+}
+
 // Sockets open in this process (client and server ends alike), from /proc/self/fd.
 static int CountSockets()
 {

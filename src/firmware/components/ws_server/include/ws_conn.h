@@ -72,6 +72,7 @@ typedef struct {
     uint32_t budget_closed;   /* clients closed with 1008 because the shared receive budget was used up */
     uint32_t rx_held;         /* bytes of received messages the server holds now (the budget's use) */
     uint32_t rx_peak;         /* most bytes held at once */
+    uint32_t open_clients;    /* WebSockets open now (the ones max_clients counts: open, finishing, closing) */
 } ws_stats_t;
 
 struct ws_pending; /* messages waiting for room in the receive queue; owned by the server loop */

@@ -1,8 +1,9 @@
 /*
  * ws_port.h - everything the portable core needs from the platform, and nothing more.
  *
- * Implemented by port/esp/ws_port_esp.c (lwIP BSD sockets, FreeRTOS, eventfd from the IDF VFS) and by
- * port/posix/ws_port_posix.c (BSD sockets, pthreads, a self-pipe). Sockets are plain int handles so this header
+ * The sockets are implemented once, by port/bsd/ws_port_bsd.c (BSD sockets: lwIP's on ESP-IDF, the kernel's on
+ * Linux); the rest by port/esp/ws_port_esp.c (FreeRTOS, esp_timer, an eventfd from the IDF VFS) or by
+ * port/posix/ws_port_posix.c (pthreads, CLOCK_MONOTONIC, a self-pipe). Sockets are plain int handles so this header
  * needs no <sys/socket.h>; the core compiles freestanding.
  *
  * Return conventions: functions returning int/int32_t give >= 0 on success, WS_PORT_AGAIN when a non-blocking

@@ -404,6 +404,7 @@ static void server_task(void *arg)
         check_answers(s, now); /* a failure read just now, with the application already done */
         s->stats.rx_held = (uint32_t)s->budget.used;
         s->stats.rx_peak = (uint32_t)s->budget.peak;
+        s->stats.open_clients = ws_conn_table_open_count(&s->table);
         ws_port_mutex_lock(s->stats_lock);
         s->stats_published = s->stats;
         ws_port_mutex_unlock(s->stats_lock);

@@ -1,18 +1,11 @@
 /*
- * ws_port_esp.c - ws_port.h for ESP-IDF v5: lwIP BSD sockets, poll() from the IDF VFS, an eventfd waker
- * (esp_vfs_eventfd, select()-able next to lwIP sockets), FreeRTOS queues, mutexes and tasks.
+ * ws_port_esp.c - the platform half of ws_port.h for ESP-IDF v5: an eventfd waker (esp_vfs_eventfd, pollable next
+ * to lwIP sockets), esp_timer time, FreeRTOS queues, mutexes and tasks. The sockets (lwIP's BSD API) are
+ * port/bsd/ws_port_bsd.c, shared with the POSIX port.
  *
- * Compiled only by ESP-IDF (components/ws_server/CMakeLists.txt under if(ESP_PLATFORM)); no ESP32 compiler exists
- * on the development machine, so this file is checked by review, and everything it sits under by the host build.
+ * Compiled only by ESP-IDF (components/ws_server/CMakeLists.txt under if(ESP_PLATFORM)).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "esp_err.h"
@@ -22,99 +15,10 @@
 #include "freertos/queue.h"
 #include "freertos/semphr.h"
 #include "freertos/task.h"
-#include "sdkconfig.h"
 
 #include "ws_port.h"
 
 static TickType_t to_ticks(uint32_t ms) { return ms == WS_PORT_WAIT_FOREVER ? portMAX_DELAY : pdMS_TO_TICKS(ms); }
-
-static int set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL, 0);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
-int ws_port_listen(uint16_t port, int backlog, uint16_t *bound_port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    if (fd < 0) {
-        return WS_PORT_ERROR;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in addr = {0};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    addr.sin_port = htons(port);
-    socklen_t alen = sizeof(addr);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, backlog) != 0 || set_nonblocking(fd) != 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &alen) != 0) {
-        close(fd);
-        return WS_PORT_ERROR;
-    }
-    if (bound_port != NULL) {
-        *bound_port = ntohs(addr.sin_port);
-    }
-    return fd;
-}
-
-int ws_port_accept(int listener)
-{
-    int fd = accept(listener, NULL, NULL);
-    if (fd < 0) {
-        return (errno == EAGAIN || errno == EWOULDBLOCK) ? WS_PORT_AGAIN : WS_PORT_ERROR;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (set_nonblocking(fd) != 0) {
-        close(fd);
-        return WS_PORT_AGAIN;
-    }
-    return fd;
-}
-
-int32_t ws_port_recv(int sock, void *buf, size_t len)
-{
-    ssize_t n = recv(sock, buf, len, 0);
-    if (n < 0) {
-        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? WS_PORT_AGAIN : WS_PORT_ERROR;
-    }
-    return (int32_t)n;
-}
-
-int32_t ws_port_send(int sock, const void *buf, size_t len)
-{
-    ssize_t n = send(sock, buf, len, 0); /* no signals on FreeRTOS */
-    if (n < 0) {
-        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? WS_PORT_AGAIN : WS_PORT_ERROR;
-    }
-    return (int32_t)n;
-}
-
-void ws_port_shutdown_write(int sock) { shutdown(sock, SHUT_WR); }
-
-void ws_port_close(int sock) { close(sock); }
-
-int ws_port_poll(ws_port_pollfd_t *fds, size_t n, uint32_t timeout_ms)
-{
-    struct pollfd p[CONFIG_LWIP_MAX_SOCKETS + 2];
-    if (n > sizeof(p) / sizeof(p[0])) {
-        return WS_PORT_ERROR;
-    }
-    for (size_t i = 0; i < n; i++) {
-        p[i].fd = fds[i].sock;
-        p[i].events = (short)(((fds[i].events & WS_PORT_POLL_IN) ? POLLIN : 0) |
-                              ((fds[i].events & WS_PORT_POLL_OUT) ? POLLOUT : 0));
-        p[i].revents = 0;
-    }
-    int r = poll(p, (nfds_t)n, timeout_ms == WS_PORT_WAIT_FOREVER ? -1 : (int)timeout_ms);
-    for (size_t i = 0; i < n; i++) {
-        short re = r > 0 ? p[i].revents : 0;
-        fds[i].revents = (uint8_t)(((re & POLLIN) ? WS_PORT_POLL_IN : 0) | ((re & POLLOUT) ? WS_PORT_POLL_OUT : 0) |
-                                   ((re & (POLLERR | POLLHUP | POLLNVAL)) ? WS_PORT_POLL_ERR : 0));
-    }
-    return r < 0 ? WS_PORT_ERROR : r;
-}
 
 struct ws_port_waker {
     int fd;

@@ -1,111 +1,18 @@
-/* ws_port_posix.c - ws_port.h for Linux/POSIX: BSD sockets, poll(), a self-pipe waker, pthreads. */
-#define _GNU_SOURCE
+/*
+ * ws_port_posix.c - the platform half of ws_port.h for Linux/POSIX: a self-pipe waker, CLOCK_MONOTONIC time,
+ * pthread mutexes, a condition-variable queue and threads. The sockets are port/bsd/ws_port_bsd.c, shared with the
+ * ESP-IDF port.
+ */
+#define _GNU_SOURCE /* pipe2(), pthread_setname_np() */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ws_port.h"
-
-static int set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL, 0);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
-int ws_port_listen(uint16_t port, int backlog, uint16_t *bound_port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return WS_PORT_ERROR;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    addr.sin_port = htons(port);
-    socklen_t alen = sizeof(addr);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, backlog) != 0 || set_nonblocking(fd) != 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &alen) != 0) {
-        close(fd);
-        return WS_PORT_ERROR;
-    }
-    if (bound_port != NULL) {
-        *bound_port = ntohs(addr.sin_port);
-    }
-    return fd;
-}
-
-int ws_port_accept(int listener)
-{
-    int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? WS_PORT_AGAIN : WS_PORT_ERROR;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-}
-
-int32_t ws_port_recv(int sock, void *buf, size_t len)
-{
-    ssize_t n = recv(sock, buf, len, 0);
-    if (n < 0) {
-        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? WS_PORT_AGAIN : WS_PORT_ERROR;
-    }
-    return (int32_t)n;
-}
-
-int32_t ws_port_send(int sock, const void *buf, size_t len)
-{
-    if (len > INT32_MAX) {
-        len = INT32_MAX;
-    }
-    ssize_t n = send(sock, buf, len, MSG_NOSIGNAL);
-    if (n < 0) {
-        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? WS_PORT_AGAIN : WS_PORT_ERROR;
-    }
-    return (int32_t)n;
-}
-
-void ws_port_shutdown_write(int sock) { shutdown(sock, SHUT_WR); }
-
-void ws_port_close(int sock) { close(sock); }
-
-int ws_port_poll(ws_port_pollfd_t *fds, size_t n, uint32_t timeout_ms)
-{
-    struct pollfd stack_fds[64];
-    struct pollfd *p = n <= 64 ? stack_fds : (struct pollfd *)calloc(n, sizeof(*p));
-    if (p == NULL) {
-        return WS_PORT_ERROR;
-    }
-    for (size_t i = 0; i < n; i++) {
-        p[i].fd = fds[i].sock;
-        p[i].events = (short)(((fds[i].events & WS_PORT_POLL_IN) ? POLLIN : 0) |
-                              ((fds[i].events & WS_PORT_POLL_OUT) ? POLLOUT : 0));
-        p[i].revents = 0;
-    }
-    int timeout = timeout_ms > (uint32_t)INT32_MAX ? -1 : (int)timeout_ms;
-    int r = poll(p, (nfds_t)n, timeout);
-    for (size_t i = 0; i < n; i++) {
-        short re = r > 0 ? p[i].revents : 0;
-        fds[i].revents = (uint8_t)(((re & POLLIN) ? WS_PORT_POLL_IN : 0) | ((re & POLLOUT) ? WS_PORT_POLL_OUT : 0) |
-                                   ((re & (POLLERR | POLLHUP | POLLNVAL)) ? WS_PORT_POLL_ERR : 0));
-    }
-    if (p != stack_fds) {
-        free(p);
-    }
-    return r < 0 ? WS_PORT_ERROR : r;
-}
 
 struct ws_port_waker {
     int fds[2];

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# The whole firmware on an emulated ESP32-C3 (Espressif's QEMU, its esp-develop branch), checked from the host
+# with the repository's own wsctl:
+#   1. builds the emulator profile: PROFILE=qemu scripts/idf-build.sh (OpenCores Ethernet instead of Wi-Fi)
+#   2. flashes it with `wsctl flash` through the chip's real mask ROM: QEMU booted in UART download mode on a blank
+#      4 MB flash, its UART on loopback TCP (socket://); bootloader, partition table, otadata and app from the
+#      build's flasher_args.json, plus the NVS settings (ssid, password, host name, port, max clients)
+#      QEMU_SMOKE_FLASH=image instead writes `wsctl flash --output` (the same regions merged, no ROM): faster
+#   3. boots it with `-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:PORT-:8080`, the console in a log file
+#   4. checks: DHCP address and server start in the boot log; the settings from NVS in it (ssid, host name, port,
+#      max clients) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl send`
+#      text on the console; five clients open and a sixth refused with 503; the free heap logged at boot and as
+#      clients come and go; no panic or reboot
+# Prints one "ok"/"FAIL" line per check and ends with "qemu-smoke: N passed, N failed" (exit 1 if any failed), or
+# "qemu-smoke: skipped: REASON" with exit 0 when IDF_PATH, Espressif's qemu-system-riscv32 (WSCTL_QEMU_DIR or PATH)
+# or dotnet is absent. Every wait has a timeout; nothing waits a fixed time in place of a condition.
+# Environment: WSCTL (a wsctl command, e.g. a native build; default: dotnet with src/wsctl built in Release),
+# QEMU_SMOKE_FLASH (rom|image), QEMU_BOOT_TIMEOUT (s, default 120), BUILD_DIR is not used: the emulator build
+# goes to build/firmware-idf-esp32c3-qemu (QEMU_BUILD_DIR), beside the device build, so neither overwrites the other.
+set -uo pipefail
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+fw=$(cd "$here/.." && pwd)
+root=$(cd "$fw/../.." && pwd)
+out="$root/build/qemu-smoke"
+build_dir=${QEMU_BUILD_DIR:-$root/build/firmware-idf-esp32c3-qemu}
+flash_mode=${QEMU_SMOKE_FLASH:-rom}
+boot_timeout=${QEMU_BOOT_TIMEOUT:-120}
+passed=0
+failed=0
+
+skip() {
+  echo "qemu-smoke: skipped: $1"
+  exit 0
+}
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+check() { # check NAME COMMAND...: ok when the command succeeds
+  local name=$1
+  shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+finish() {
+  echo "qemu-smoke: $passed passed, $failed failed"
+  ((failed == 0))
+  exit
+}
+
+# ---- what it needs ----
+[[ -n ${IDF_PATH:-} ]] || skip "IDF_PATH is not set (an ESP-IDF v5 is needed to build the emulator image)"
+qemu=""
+for d in ${WSCTL_QEMU_DIR:-} ${PATH//:/ }; do
+  if [[ -x $d/qemu-system-riscv32 ]]; then
+    qemu=$d/qemu-system-riscv32
+    break
+  fi
+done
+[[ -n $qemu ]] || skip "qemu-system-riscv32 (Espressif's QEMU, esp-develop) is not in WSCTL_QEMU_DIR or PATH"
+"$qemu" -machine help 2>/dev/null | grep -q '^esp32c3 ' ||
+  skip "$qemu has no esp32c3 machine (it is not Espressif's fork)"
+if [[ -n ${WSCTL:-} ]]; then
+  read -r -a wsctl <<<"$WSCTL"
+else
+  command -v dotnet >/dev/null || skip "dotnet is not installed and WSCTL is not set (wsctl flashes and checks the device)"
+  wsctl=(dotnet "$root/src/wsctl/bin/Release/net10.0/wsctl.dll")
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+declare -a pids=() # every process this script starts in the background: stopped on exit, by PID
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits until FILE, from line FROM on, has a line matching the extended regex, at most SECONDS; fails early when
+# the process PID (QEMU) is gone. The 0.2 s between looks is a poll interval, not a guess at how long things take.
+wait_for_line() { # wait_for_line FILE FROM REGEX SECONDS PID
+  local file=$1 from=$2 regex=$3 deadline=$((SECONDS + $4)) pid=$5
+  while ((SECONDS < deadline)); do
+    tail -n +"$from" "$file" 2>/dev/null | grep -qE -- "$regex" && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
+lines() { wc -l <"$1"; }
+# json_field FILE KEY [KEY...]: the value at that path of a JSON object ("" when absent).
+json_field() {
+  python3 -c 'import json, sys
+try:
+    v = json.load(open(sys.argv[1]))
+    for k in sys.argv[2:]:
+        v = v.get(k) if isinstance(v, dict) else None
+    print("" if v is None else v)
+except Exception:
+    print("")' "$@"
+}
+
+# ---- 1. build ----
+echo "qemu-smoke: building the emulator profile (PROFILE=qemu) into $build_dir"
+if ! PROFILE=qemu TARGET=esp32c3 BUILD_DIR="$build_dir" "$fw/scripts/idf-build.sh"; then
+  bad "ESP-IDF build of the emulator profile"
+  finish
+fi
+if [[ -z ${WSCTL:-} ]]; then
+  if ! dotnet build "$root/src/wsctl" -c Release -nologo -v quiet >"$out/wsctl-build.log" 2>&1; then
+    tail -20 "$out/wsctl-build.log"
+    bad "dotnet build src/wsctl"
+    finish
+  fi
+fi
+
+# ---- 2. flash: settings a default build would not have, so the boot log shows they came from NVS ----
+ssid="wsctl-qemu"
+hostname="wsctl-qemu-c3"
+secret="smoke-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" # must never appear on the console
+settings=(--ssid "$ssid" --pass - --hostname "$hostname" --ws-port 8080 --max-clients 5)
+flash="$out/flash.bin"
+head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >"$flash" # a blank (erased) 4 MB flash chip
+
+if [[ $flash_mode == rom ]]; then
+  serial_port=$(free_port)
+  "$qemu" -nographic -monitor none -machine esp32c3 -drive "file=$flash,if=mtd,format=raw" \
+    -global driver=esp32c3.gpio,property=strap_mode,value=0x02 \
+    -serial "tcp:127.0.0.1:$serial_port,server=on" </dev/null >"$out/qemu-download.log" 2>&1 &
+  dl_pid=$!
+  pids+=("$dl_pid")
+  # QEMU's server=on waits for its client before running the guest; listening shows in /proc/net/tcp without a
+  # probing connection (which QEMU would take as that client).
+  hex=$(printf ':%04X ' "$serial_port")
+  listening=0
+  for _ in $(seq 1 100); do
+    grep -q "$hex.* 0A " /proc/net/tcp && { listening=1 && break; }
+    kill -0 "$dl_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if ((!listening)); then
+    cat "$out/qemu-download.log"
+    bad "QEMU in download mode listens on its UART"
+    finish
+  fi
+  echo "qemu-smoke: wsctl flash through the ESP32-C3 ROM (the emulated UART is slow: a few minutes)"
+  timeout 1200 "${wsctl[@]}" flash -p "socket://127.0.0.1:$serial_port" --chip esp32c3 --before no-reset \
+    --after no-reset --firmware "$build_dir" "${settings[@]}" <<<"$secret" >"$out/flash.log" 2>&1
+  rc=$?
+  kill "$dl_pid" 2>/dev/null
+  wait "$dl_pid" 2>/dev/null
+  if ((rc != 0)); then
+    tail -30 "$out/flash.log"
+    bad "wsctl flash --firmware $build_dir through the ROM (exit $rc)"
+    finish
+  fi
+  ok "wsctl flash: bootloader, partition table, otadata, app and NVS settings through the real ROM"
+elif [[ $flash_mode == image ]]; then
+  if ! "${wsctl[@]}" flash --firmware "$build_dir" "${settings[@]}" --output "$out/merged.bin" <<<"$secret" \
+    >"$out/flash.log" 2>&1; then
+    tail -30 "$out/flash.log"
+    bad "wsctl flash --output"
+    finish
+  fi
+  dd if="$out/merged.bin" of="$flash" conv=notrunc status=none
+  ok "wsctl flash --output: one image of the build's regions and the NVS settings"
+else
+  echo "qemu-smoke: QEMU_SMOKE_FLASH=$flash_mode: expected rom or image"
+  exit 1
+fi
+check "the password is not in wsctl flash's output" bash -c "! grep -qF -- '$secret' '$out/flash.log'"
+
+# ---- 3. boot with Ethernet ----
+# An eFuse block for chip revision v0.3, as `idf.py qemu` makes (its default for the esp32c3: byte 38 = 0x0c);
+# the timer-group watchdog off as idf.py qemu does (emulated time may pass unevenly under a loaded host).
+efuse="$out/efuse.bin"
+python3 -c 'import sys; b=bytearray(1024); b[38]=0x0c; sys.stdout.buffer.write(b)' >"$efuse"
+http_port=$(free_port)
+console="$out/console.log"
+: >"$console"
+"$qemu" -display none -monitor none -machine esp32c3 -drive "file=$flash,if=mtd,format=raw" \
+  -drive "file=$efuse,if=none,format=raw,id=efuse" -global driver=nvram.esp32c3.efuse,property=drive,value=efuse \
+  -global driver=timer.esp32c3.timg,property=wdt_disable,value=true \
+  -nic "user,model=open_eth,hostfwd=tcp:127.0.0.1:$http_port-:8080" \
+  -serial "file:$console" </dev/null >"$out/qemu.log" 2>&1 &
+qemu_pid=$!
+pids+=("$qemu_pid")
+echo "qemu-smoke: booting; console in $console, ws://127.0.0.1:$http_port/ forwarded to the device's 8080"
+url="ws://127.0.0.1:$http_port/"
+
+if ! wait_for_line "$console" 1 'WebSocket server on ws://' "$boot_timeout" "$qemu_pid"; then
+  tail -40 "$console"
+  cat "$out/qemu.log"
+  bad "boot: the server starts within ${boot_timeout}s"
+  finish
+fi
+ok "boot: app_main ran, the server started"
+check "boot log: a DHCP address on Ethernet" grep -qE 'got address 10\.0\.2\.[0-9]+' "$console"
+check "boot log: the NVS settings (ssid \"$ssid\", host $hostname, port 8080, max clients 5)" \
+  grep -qF "config: ssid \"$ssid\", host $hostname, port 8080, max clients 5" "$console"
+check "boot log: the server announces ws://$hostname.local:8080/ (max clients 5)" \
+  grep -qF "WebSocket server on ws://$hostname.local:8080/ (max clients 5)" "$console"
+check "boot log: free heap at boot and with the server running" \
+  bash -c "grep -q 'heap at boot: [0-9]* bytes free' '$console' && grep -q 'heap with the server running: [0-9]* bytes free' '$console'"
+
+# ---- 4. the server, from the host ----
+"${wsctl[@]}" probe "$url" --wait-message 12s --timeout 10s --json >"$out/probe.json" 2>"$out/probe.err"
+rc=$?
+verdict=$(json_field "$out/probe.json" verdict)
+first=$(json_field "$out/probe.json" firstMessage text)
+check "wsctl probe $url: healthy (exit $rc, verdict $verdict)" test "$rc" -eq 0 -a "$verdict" = healthy
+check "wsctl probe: the first message is the counter ($first)" \
+  grep -qxE '\{"type":"message","data":\{"sensor":"counter","value":[0-9]+\}\}' <<<"$first"
+
+token="qemu-smoke-$RANDOM$RANDOM"
+from=$(($(lines "$console") + 1))
+"${wsctl[@]}" send "$url" "$token" --timeout 10s >"$out/send.out" 2>&1
+rc=$?
+check "wsctl send: exit 0" test "$rc" -eq 0
+check "wsctl send: the text reaches the console" wait_for_line "$console" "$from" "^$token\$" 15 "$qemu_pid"
+
+# Five clients held open: each a `wsctl send` reading its stdin from a FIFO this script keeps open for writing.
+from=$(($(lines "$console") + 1))
+declare -a holders=() holder_fds=()
+for i in 1 2 3 4 5; do
+  fifo="$out/hold$i.fifo"
+  mkfifo "$fifo"
+  "${wsctl[@]}" send "$url" <"$fifo" >"$out/hold$i.out" 2>&1 &
+  holders+=($!)
+  pids+=($!)
+  exec {fd}<>"$fifo" # held open for writing (read-write: the open never blocks); closing it is the EOF
+  holder_fds+=("$fd")
+done
+check "five clients: the device logs the heap with 5 clients" \
+  wait_for_line "$console" "$from" 'heap with 5 clients: [0-9]+ bytes free' 45 "$qemu_pid"
+"${wsctl[@]}" probe "$url" --count 0 --wait-message 0 --timeout 10s --json >"$out/probe6.json" 2>"$out/probe6.err"
+rc=$?
+verdict=$(json_field "$out/probe6.json" verdict)
+status=$(json_field "$out/probe6.json" handshake status)
+check "a sixth client: refused with 503 (probe exit $rc, verdict $verdict, status $status)" \
+  test "$rc" -eq 5 -a "$verdict" = busy -a "$status" = 503
+from=$(($(lines "$console") + 1))
+for fd in "${holder_fds[@]}"; do exec {fd}>&-; done # EOF on their stdin: each closes with 1000
+holders_ok=1
+for p in "${holders[@]}"; do
+  wait "$p" || holders_ok=0
+done
+check "five clients: each closed normally (wsctl send exit 0)" test "$holders_ok" -eq 1
+check "five clients gone: the device logs the heap with 0 clients" \
+  wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free' 30 "$qemu_pid"
+
+# ---- 5. the whole console ----
+check "console: the password never appears" bash -c "! grep -qF -- '$secret' '$console'"
+check "console: no panic, one boot (one ROM banner)" \
+  bash -c "! grep -qE 'Guru Meditation|abort\\(\\) was called|Backtrace:' '$console' && [[ \$(grep -c 'ESP-ROM:' '$console') -eq 1 ]]"
+grep -E 'heap (at boot|with)' "$console" | sed 's/^/qemu-smoke: /'
+finish
