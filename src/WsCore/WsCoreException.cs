@@ -33,7 +33,9 @@ public enum FailureKind
 
 /// <summary>
 /// The one error type WsCore throws at its API edge. It carries a <see cref="FailureKind"/> (which the CLI maps to
-/// an exit code) and, where one exists, a hint the user can act on.
+/// an exit code), the <see cref="InputField"/> at fault and the one the hint suggests changing where there are such,
+/// and, where one exists, a hint the user can act on. Neither the message nor the hint names a front end's spelling of
+/// a field (a command-line flag): the front end shows <see cref="Field"/> and <see cref="HintField"/> its own way.
 /// </summary>
 public class WsCoreException : Exception
 {
@@ -49,4 +51,14 @@ public class WsCoreException : Exception
 
     /// <summary>What the user can do about it, or null.</summary>
     public string? Hint { get; }
+
+    /// <summary>The input at fault, or null. The message does not name it: the front end does.</summary>
+    public InputField? Field { get; init; }
+
+    /// <summary>The input the hint suggests changing (forcing a refused image, another flash size), or null.</summary>
+    public InputField? HintField { get; init; }
+
+    /// <summary>An <see cref="FailureKind.InvalidInput"/> failure of <paramref name="field"/>.</summary>
+    public static WsCoreException Invalid(InputField field, string message, string? hint = null) =>
+        new(FailureKind.InvalidInput, message, hint) { Field = field };
 }

@@ -38,11 +38,13 @@ public static class LoadGenerator
         IProgress<BenchProgress>? progress = null)
     {
         if (options.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast && options.MessageBytes < MinMessageBytes)
-            throw new WsCoreException(FailureKind.InvalidInput,
-                $"--size must be at least {MinMessageBytes} bytes (a sequence number and a timestamp travel in each message)");
+            throw WsCoreException.Invalid(InputField.MessageSize,
+                $"messages must be at least {MinMessageBytes} bytes " +
+                "(a sequence number and a timestamp travel in each)");
         if (options.Mode == BenchMode.Ping && options.MessageBytes > MaxPingBytes)
-            throw new WsCoreException(FailureKind.InvalidInput,
-                $"--size must be at most {MaxPingBytes} bytes in ping mode (a control frame's payload limit, RFC 6455 §5.5)");
+            throw WsCoreException.Invalid(InputField.MessageSize,
+                $"messages must be at most {MaxPingBytes} bytes in ping mode " +
+                "(a control frame's payload limit, RFC 6455 §5.5)");
         var endpoint = await ResolveAsync(options.Target, cancel);
         var run = new Run(options, endpoint, logger ?? Serilog.Core.Logger.None, progress, cancel);
         return options.Mode switch
@@ -57,7 +59,8 @@ public static class LoadGenerator
     private static async Task<IPEndPoint> ResolveAsync(Uri target, CancellationToken cancel)
     {
         if (target.Scheme != "ws")
-            throw new WsCoreException(FailureKind.InvalidInput, "wsctl bench speaks ws:// only (TLS would measure the cipher, not the server)");
+            throw new WsCoreException(FailureKind.InvalidInput,
+                "the load generator speaks ws:// only (TLS would measure the cipher, not the server)");
         var port = target.IsDefaultPort ? 80 : target.Port;
         var addresses = await Connector.ResolveAsync(target.IdnHost, null, Timeout.InfiniteTimeSpan, cancel, cancel);
         var first = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();

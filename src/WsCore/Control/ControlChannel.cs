@@ -21,7 +21,7 @@ public interface IControlHandler
 }
 
 /// <summary>
-/// Where the control socket of <c>wsctl serve --port P</c> lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
+/// Where the control socket of a <c>wsctl serve</c> on port P lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
 /// <c>/tmp/wsctl-UID/serve-P.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own (0700), so
 /// only the user who runs serve can reach the socket. A port is a port of one network namespace: a serve in another
 /// namespace than the system's (PID 1's) is another server, so its socket is <c>serve-P.netN.sock</c>, N being its
@@ -119,8 +119,8 @@ public sealed class ControlServer : IAsyncDisposable
         if (File.Exists(path))
         {
             if (await IsLiveAsync(path))
-                throw new WsCoreException(FailureKind.Other, $"another wsctl serve already owns the control socket {path}",
-                    "stop the other serve, or choose another --port");
+                throw new WsCoreException(FailureKind.Other, $"another server already owns the control socket {path}",
+                    "stop the other server, or choose another port") { Field = InputField.ListenPort };
             logger.Warning("Replacing stale control socket {Path} (left by a server that is gone)", path);
             File.Delete(path);
         }
@@ -287,9 +287,10 @@ public sealed class ControlClient : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
+            // The front end knows how a server is started: the hint only says what to change.
             throw new WsCoreException(FailureKind.ConnectionFailed,
-                $"no wsctl serve is running on port {port} for this user (nothing at {path})",
-                $"start one with: wsctl serve --port {port}; or give the port of the running one with --port", e);
+                $"no server is running on port {port} for this user (nothing at {path})",
+                "start one on that port, or give the port of the running one", e) { Field = InputField.ServePort };
         }
     }
 

@@ -4,11 +4,11 @@ namespace WsCore.Esp;
 /// What wsctl knows about one chip family, as data (esptool <c>targets/*.py</c>; esp32-rom-protocol.md §6 and §8).
 /// </summary>
 /// <param name="Name">Marketing name, e.g. "ESP32-S3".</param>
-/// <param name="Id">The <c>--chip</c> spelling, e.g. "esp32s3".</param>
+/// <param name="Id">The short name (esptool's and ESP-IDF's spelling), e.g. "esp32s3".</param>
 /// <param name="MagicValues">Values of READ_REG 0x40001000 that identify the chip (older detection path).</param>
 /// <param name="SecurityInfoChipId">The chip id in GET_SECURITY_INFO (20-byte form), or null.</param>
 /// <param name="BootloaderOffset">Where the second-stage bootloader lives in flash.</param>
-/// <param name="Supported">Whether <c>wsctl flash</c> writes to this chip.</param>
+/// <param name="Supported">Whether <see cref="EspFlasher"/> writes to this chip.</param>
 /// <param name="FlashBeginWords">Words in FLASH_BEGIN/FLASH_DEFL_BEGIN on the ROM (4 on ESP32, 5 on later chips).</param>
 /// <param name="ImageChipId">The chip id an image built for this chip carries in its extended header.</param>
 /// <param name="DeflateSpillWindow">How far the ROM's compressed write programs past its data (a whole inflate
@@ -58,7 +58,7 @@ public sealed record ChipDescriptor(
 
 /// <summary>
 /// The SPI controller registers through which the ROM loader can send any command to the flash chip (esptool
-/// <c>run_spiflash_command</c>): how the JEDEC ID is read for <c>--flash-size detect</c>.
+/// <c>run_spiflash_command</c>): how the JEDEC ID is read when the flash size is to be detected.
 /// </summary>
 public sealed record SpiFlashRegisters(uint Base, uint UsrOffset, uint Usr1Offset, uint Usr2Offset, uint MosiDlenOffset, uint MisoDlenOffset, uint W0Offset);
 

@@ -98,10 +98,11 @@ public sealed class EspFlasher
         Sync(cancel);
         Chip = DetectChip();
         if (_options.ExpectedChip is { } expected && expected != Chip)
-            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected, but --chip says {expected.Name}",
-                $"use --chip auto, or connect the {expected.Name} board");
+            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected, but {expected.Name} was expected",
+                $"connect the {expected.Name} board, or let the chip be detected")
+            { Field = InputField.Chip, HintField = InputField.Chip };
         if (!Chip.Supported)
-            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected; wsctl flash does not write to it",
+            throw new WsCoreException(FailureKind.Device, $"{Chip.Name} detected; this flasher does not write to it",
                 "use esptool or idf.py flash for this chip");
         _observer?.OnEvent(new FlashEvent(FlashEventKind.Connected, Message: Chip.Name));
         if (_options.UsbJtagSerial && Chip.Watchdogs is { } watchdogs)
@@ -128,8 +129,8 @@ public sealed class EspFlasher
     {
         var jedec = ReadFlashId();
         var name = Chips.FlashSizeFromJedec(jedec) ?? throw new WsCoreException(FailureKind.Device,
-            $"the flash chip's JEDEC ID 0x{jedec:X6} names no size wsctl knows",
-            "give the size (e.g. 4MB) instead of detect");
+            $"the flash chip's JEDEC ID 0x{jedec:X6} names no size this flasher knows",
+            "give the size (e.g. 4MB) instead of detect") { Field = InputField.FlashSize };
         _logger.Information("Flash: JEDEC ID 0x{Id:X6}, {Size}", jedec, name);
         DetectedFlashSize = name;
         return Flashing.FirmwareImage.ParseFlashSize(name)!.Value;
@@ -261,8 +262,9 @@ public sealed class EspFlasher
             _logger.Error("Flash at {Range} changed (md5 {Before} before, {After} after)", guards[i].ToString(), before[i], after);
             throw new WsCoreException(FailureKind.VerificationFailed,
                 $"flash outside the written regions changed at {guards[i]} (md5 {before[i]} before, {after} after)",
-                "the written regions verified, but data next to them did not survive; this is a wsctl bug (please report it " +
-                "with -v output): write the partition that lives there again, e.g. the app with --firmware");
+                "the written regions verified, but data next to them did not survive; this is a wsctl bug (please " +
+                "report it with the verbose log): write the partition that lives there again, e.g. the app's firmware")
+            { HintField = InputField.Firmware };
         }
         _logger.Debug("{Count} neighbouring ranges read back unchanged", guards.Count);
     }
@@ -323,7 +325,8 @@ public sealed class EspFlasher
         }
         var magic = ReadRegister(Chips.MagicRegister);
         return Chips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
-            $"unknown chip (magic register 0x{magic:X8}); wsctl flash supports the ESP32",
+            $"unknown chip (magic register 0x{magic:X8}); this flasher knows " +
+            string.Join(", ", Chips.All.Select(c => c.Name)),
             "check with esptool chip-id which chip this is");
     }
 

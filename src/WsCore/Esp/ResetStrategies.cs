@@ -108,14 +108,14 @@ public sealed class HardReset(bool usbOtg = false) : ResetStrategy
     }
 }
 
-/// <summary>Which reset to use before connecting (<c>--before</c>).</summary>
+/// <summary>Which reset to use before connecting (esptool's <c>before</c>).</summary>
 public enum BeforeReset
 {
     DefaultReset,
     NoReset,
 }
 
-/// <summary>What to do after flashing (<c>--after</c>).</summary>
+/// <summary>What to do after flashing (esptool's <c>after</c>).</summary>
 public enum AfterReset
 {
     HardReset,

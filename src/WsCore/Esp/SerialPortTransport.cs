@@ -37,9 +37,9 @@ public sealed class SerialPortTransport : ISerialTransport
     public static SerialPortTransport Open(string path, int baud, ILogger? logger = null, string linesRefusedHint = DownloadModeByHand)
     {
         if (!Path.Exists(path))
-            throw new WsCoreException(FailureKind.Device, $"{path}: no such serial port", PortsHint());
+            throw WithPorts($"{path}: no such serial port", null, null);
         if (Directory.Exists(path))
-            throw new WsCoreException(FailureKind.Device, $"{path}: is a directory, not a serial port", PortsHint());
+            throw WithPorts($"{path}: is a directory, not a serial port", null, null);
         // Both lines low before Open(): on some drivers opening with them asserted resets the chip (loader.py __init__).
         var port = new SerialPort(path, baud, Parity.None, 8, StopBits.One)
         {
@@ -70,7 +70,7 @@ public sealed class SerialPortTransport : ISerialTransport
     {
         var reason = (e.InnerException as IOException)?.Message ?? e.Message;
         if (reason.Contains("Inappropriate ioctl", StringComparison.OrdinalIgnoreCase))
-            return new WsCoreException(FailureKind.Device, $"{path}: not a serial device", PortsHint(), e);
+            return WithPorts($"{path}: not a serial device", null, e);
         if (reason.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || e is UnauthorizedAccessException && e.InnerException is null)
             return new WsCoreException(FailureKind.Device, $"{path}: permission denied",
                 "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log in again", e);
@@ -78,22 +78,26 @@ public sealed class SerialPortTransport : ISerialTransport
             return new WsCoreException(FailureKind.Device, $"{path}: the port is busy",
                 "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again", e);
         if (reason.Contains("No such", StringComparison.OrdinalIgnoreCase))
-            return new WsCoreException(FailureKind.Device, $"{path}: the device is gone ({reason})", "check the cable; " + PortsHint(), e);
-        return new WsCoreException(FailureKind.Device, $"{path}: cannot open the serial port ({reason})",
-            "check the cable and the port name; " + PortsHint(), e);
+            return WithPorts($"{path}: the device is gone ({reason})", "check the cable", e);
+        return WithPorts($"{path}: cannot open the serial port ({reason})", "check the cable and the port name", e);
     }
 
-    /// <summary>The serial ports that exist, for a hint.</summary>
-    private static string PortsHint()
+    /// <summary>A Device failure whose hint lists the serial ports there are, after any advice.</summary>
+    private static WsCoreException WithPorts(string message, string? advice, Exception? e)
     {
         var adapters = new SerialPortFinder().Find().Select(c => $"{c.DevicePath} ({c.Kind})").ToList();
         var others = SerialPort.GetPortNames()
             .Where(p => p.Contains("USB", StringComparison.Ordinal) || p.Contains("ACM", StringComparison.Ordinal))
             .Where(p => adapters.All(a => !a.StartsWith(p + " ", StringComparison.Ordinal)));
         var all = adapters.Concat(others).ToList();
-        return all.Count == 0
-            ? "no USB serial port is connected: plug the board in (a data cable), then try --port auto"
+        var ports = all.Count == 0
+            ? "no USB serial port is connected: plug the board in (a data cable), then let the port be found"
             : $"serial ports here: {string.Join(", ", all)}";
+        // With none connected the advice is about the port setting itself (auto-detection): say so to the front end.
+        return new WsCoreException(FailureKind.Device, message, advice is null ? ports : $"{advice}; {ports}", e)
+        {
+            HintField = all.Count == 0 ? InputField.SerialPort : null,
+        };
     }
 
     public string Name => _port.PortName;
@@ -162,7 +166,10 @@ public sealed class SerialPortTransport : ISerialTransport
         catch (Exception e) when (e is IOException or ArgumentException)
         {
             throw new WsCoreException(FailureKind.Device, $"{Name}: cannot set {baud} baud ({e.Message})",
-                "try a standard rate such as 460800 or 921600, or leave --baud out", e);
+                "try a standard rate such as 460800 or 921600, or leave the rate as it is", e)
+            {
+                Field = InputField.Baud,
+            };
         }
     }
 

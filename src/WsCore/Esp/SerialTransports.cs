@@ -3,7 +3,7 @@ using Serilog;
 namespace WsCore.Esp;
 
 /// <summary>
-/// Opens what a <c>--port</c> value names: <c>socket://HOST:PORT</c> (a TCP serial server), <c>auto</c> (the one known
+/// Opens what a serial port name names: <c>socket://HOST:PORT</c> (a TCP serial server), <c>auto</c> (the one known
 /// ESP32 USB adapter, found through sysfs), or a serial device path. Shared by <c>flash</c> and <c>monitor</c>.
 /// </summary>
 public static class SerialTransports
@@ -25,17 +25,19 @@ public static class SerialTransports
         if (TcpSerialTransport.TryParseUrl(port, out var host, out var tcpPort))
             return (TcpSerialTransport.Connect(host, tcpPort, logger), false);
         if (port.StartsWith("socket://", StringComparison.OrdinalIgnoreCase))
-            throw new WsCoreException(FailureKind.InvalidInput, $"--port: '{port}' is not socket://HOST:PORT");
+            throw WsCoreException.Invalid(InputField.SerialPort, $"'{port}' is not socket://HOST:PORT");
         var usbJtag = false;
         if (port == "auto")
         {
             var found = new SerialPortFinder(sysfsRoot).Find();
             if (found.Count == 0)
-                throw new WsCoreException(FailureKind.Device, "no ESP32 USB serial adapter found (CP210x, CH340, CH9102, FTDI, Espressif USB-JTAG)",
-                    "plug the board in with a data cable (not a charge-only one), or name the port: --port /dev/ttyUSB0");
+                throw new WsCoreException(FailureKind.Device,
+                    "no ESP32 USB serial adapter found (CP210x, CH340, CH9102, FTDI, Espressif USB-JTAG)",
+                    "plug the board in with a data cable (not a charge-only one), or name the port, e.g. /dev/ttyUSB0")
+                { Field = InputField.SerialPort };
             if (found.Count > 1)
-                throw new WsCoreException(FailureKind.InvalidInput,
-                    "--port: several ESP32 adapters found; pick one with --port:\n" +
+                throw WsCoreException.Invalid(InputField.SerialPort,
+                    "several ESP32 adapters found; name the one to use:\n" +
                     string.Join("\n", found.Select(c => $"  {c.DevicePath}  ({c.Kind}, {c.VendorId}:{c.ProductId})")));
             port = found[0].DevicePath;
             usbJtag = found[0].IsUsbJtagSerial;

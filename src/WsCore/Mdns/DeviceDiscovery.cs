@@ -13,12 +13,15 @@ public sealed record DiscoveredDevice(MdnsServiceInstance Instance, WebSocketTar
 }
 
 /// <summary>
-/// Lists the WebSocket devices on the link (<c>wsctl probe --discover</c>, <c>wsctl broadcast --discover</c>):
+/// Lists the WebSocket devices on the link (what probe and broadcast discover):
 /// a DNS-SD browse for <c>_ws._tcp</c>. Thread-safety: stateless; concurrent calls are safe.
 /// </summary>
 public sealed class DeviceDiscovery(ILogger? logger = null)
 {
-    /// <summary>The DNS-SD service type of WebSocket servers: what the firmware and <c>wsctl serve --mdns-name</c> advertise.</summary>
+    /// <summary>
+    /// The DNS-SD service type of WebSocket servers: what the firmware and <c>wsctl serve</c> (with an mDNS name)
+    /// advertise.
+    /// </summary>
     public const string WebSocketServiceType = "_ws._tcp";
 
     private readonly MdnsClient _mdns = new(logger);

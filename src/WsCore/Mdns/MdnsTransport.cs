@@ -239,7 +239,7 @@ internal sealed class MdnsTransport : IAsyncDisposable
                 }
                 var index = result.PacketInformation.Interface;
                 if (!joined.Contains(index) || MdnsInterfaces.ByIndex(Interfaces, index) is not { } iface)
-                    continue; // arrived on an interface not chosen (e.g. --interface picked another one)
+                    continue; // arrived on an interface not chosen (e.g. the options named another one)
                 var message = MdnsWire.TryParse(buffer, result.ReceivedBytes);
                 if (message is null)
                 {

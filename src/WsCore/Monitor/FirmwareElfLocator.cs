@@ -17,7 +17,8 @@ public static class FirmwareElfLocator
             return buildDir;
         if (!Directory.Exists(buildDir))
             throw new WsCoreException(FailureKind.InvalidInput, $"{buildDir}: no such build directory",
-                "give the ESP-IDF build directory (the one with flasher_args.json), or the ELF itself with --elf");
+                "give the ESP-IDF build directory (the one with flasher_args.json), or the ELF itself")
+            { Field = InputField.Firmware, HintField = InputField.Elf };
         if (FromJson(Path.Combine(buildDir, "project_description.json"), "app_elf", null) is { } described && File.Exists(Path.Combine(buildDir, described)))
             return Path.Combine(buildDir, described);
         if (FromJson(Path.Combine(buildDir, "flasher_args.json"), "app", "file") is { } appBin)
@@ -31,10 +32,11 @@ public static class FirmwareElfLocator
         {
             1 => candidates[0],
             0 => throw new WsCoreException(FailureKind.InvalidInput, $"{buildDir}: no app ELF found (no project_description.json or flasher_args.json naming one, no *.elf)",
-                "build the project first (idf.py build), or give the ELF with --elf"),
+                "build the project first (idf.py build), or give the ELF itself")
+            { Field = InputField.Firmware, HintField = InputField.Elf },
             _ => throw new WsCoreException(FailureKind.InvalidInput,
                 $"{buildDir}: several ELF files and no project_description.json to choose: {string.Join(", ", candidates.Select(Path.GetFileName))}",
-                "give the one to use with --elf"),
+                "give the one to use") { Field = InputField.Firmware, HintField = InputField.Elf },
         };
     }
 

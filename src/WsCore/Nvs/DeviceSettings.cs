@@ -68,14 +68,15 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
         $"DeviceSettings {{ Ssid = {Ssid}, Password = {(Password.Length == 0 ? "(open)" : "(hidden)")}, Hostname = {Hostname}, WebSocketPort = {WebSocketPort}, MaxClients = {MaxClients} }}";
 
     /// <summary>
-    /// Checks every field; throws <see cref="WsCoreException"/> (InvalidInput) naming the first bad one. Messages
-    /// never contain the password.
+    /// Checks every field; throws <see cref="WsCoreException"/> (InvalidInput) with the first bad one as its
+    /// <see cref="WsCoreException.Field"/>. Messages never contain the password.
     /// </summary>
     public void Validate()
     {
         var ssidBytes = Encoding.UTF8.GetByteCount(Ssid);
         if (ssidBytes is < 1 or > SsidMaxBytes)
-            throw Invalid("--ssid", $"the SSID must be 1-{SsidMaxBytes} bytes (it is {ssidBytes})");
+            throw WsCoreException.Invalid(InputField.Ssid,
+                $"the SSID must be 1-{SsidMaxBytes} bytes (it is {ssidBytes})");
         if (Password.Length != 0)
         {
             var hex = Password.Length == PskHexLength && Password.All(char.IsAsciiHexDigit);
@@ -83,20 +84,28 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
             // part of a secret.
             var wrong = Password.AsSpan().IndexOfAnyExceptInRange((char)0x20, (char)0x7E);
             if (!hex && wrong >= 0)
-                throw Invalid("--pass", $"character {wrong + 1} of the password is not printable ASCII (letters like ä, é or ß " +
-                    $"are not allowed in a WPA passphrase): use {PassphraseMinLength}-{PassphraseMaxLength} characters from space to ~, or {PskHexLength} hex digits");
+                throw WsCoreException.Invalid(InputField.Password,
+                    $"character {wrong + 1} of the password is not printable ASCII (letters like ä, é or ß are not " +
+                    $"allowed in a WPA passphrase): use {PassphraseMinLength}-{PassphraseMaxLength} characters from " +
+                    $"space to ~, or {PskHexLength} hex digits");
             if (!hex && Password.Length is < PassphraseMinLength or > PassphraseMaxLength)
-                throw Invalid("--pass", $"the password must be empty (open network), {PassphraseMinLength}-{PassphraseMaxLength} printable ASCII characters, " +
-                    $"or {PskHexLength} hex digits (it has {Password.Length} characters)");
+                throw WsCoreException.Invalid(InputField.Password,
+                    $"the password must be empty (open network), {PassphraseMinLength}-{PassphraseMaxLength} " +
+                    $"printable ASCII characters, or {PskHexLength} hex digits (it has {Password.Length} characters)");
         }
         if (!IsDnsLabel(Hostname))
-            throw Invalid("--hostname", $"'{Hostname}' is not a valid host name (1-{HostnameMaxLength} letters, digits and '-', not starting or ending with '-')");
+            throw WsCoreException.Invalid(InputField.Hostname, $"'{Hostname}' is not a valid host name " +
+                $"(1-{HostnameMaxLength} letters, digits and '-', not starting or ending with '-')");
         if (Hostname.Length > HostnameMaxLength)
-            throw Invalid("--hostname", $"'{Hostname}' has {Hostname.Length} characters; the device takes at most {HostnameMaxLength} (ESP-IDF's host-name limit)");
+            throw WsCoreException.Invalid(InputField.Hostname, $"'{Hostname}' has {Hostname.Length} characters; " +
+                $"the device takes at most {HostnameMaxLength} (ESP-IDF's host-name limit)");
         if (WebSocketPort is < MinWebSocketPort or > MaxWebSocketPort)
-            throw Invalid("--ws-port", $"{WebSocketPort} is not a TCP port ({MinWebSocketPort}-{MaxWebSocketPort})");
+            throw WsCoreException.Invalid(InputField.WebSocketPort,
+                $"{WebSocketPort} is not a TCP port ({MinWebSocketPort}-{MaxWebSocketPort})");
         if (MaxClients is < MinClients or > MaxClientsLimit)
-            throw Invalid("--max-clients", $"{MaxClients} is out of range ({MinClients}-{MaxClientsLimit}: the device's 16 lwIP sockets hold no more)");
+            throw WsCoreException.Invalid(InputField.MaxClients,
+                $"{MaxClients} is out of range ({MinClients}-{MaxClientsLimit}: " +
+                "the device's 16 lwIP sockets hold no more)");
     }
 
     /// <summary>
@@ -127,6 +136,4 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     /// <summary>An RFC 1123 host-name label (1-63 characters; the device takes at most <see cref="HostnameMaxLength"/>).</summary>
     public static bool IsDnsLabel(string label) =>
         label.Length is >= 1 and <= 63 && label[0] != '-' && label[^1] != '-' && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
-
-    private static WsCoreException Invalid(string field, string message) => new(FailureKind.InvalidInput, $"{field}: {message}");
 }

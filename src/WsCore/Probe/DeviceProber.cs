@@ -213,7 +213,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
             throw new WsCoreException(FailureKind.Timeout, $"no message from the server within {Seconds(wait)} of the handshake",
-                "the firmware pushes its counter every 5 s; --wait-message 0 skips this stage for servers that only answer");
+                "the firmware pushes its counter every 5 s; skip this stage for servers that only answer")
+            { HintField = InputField.WaitMessage };
         }
     }
 

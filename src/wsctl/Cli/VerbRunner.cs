@@ -6,7 +6,8 @@ namespace Wsctl.Cli;
 
 /// <summary>
 /// Runs a verb's body with a logger, and turns every way it can end into one exit code from <see cref="ExitCodes"/>:
-/// WsCore errors by their kind, with their hint on stderr; Ctrl-C as 130 unless the verb handled it itself; anything
+/// WsCore errors by their kind, with their hint on stderr (their fields named as this verb's options, see
+/// <see cref="InputFlags"/>); Ctrl-C as 130 unless the verb handled it itself; anything
 /// else as 2 with one line (its trace is logged at debug level, so -v shows it).
 /// </summary>
 public static class VerbRunner
@@ -30,7 +31,8 @@ public static class VerbRunner
         }
         catch (WsCoreException e)
         {
-            Report(e.Message, e.Hint);
+            var (message, hint) = InputFlags.Describe(e, parse);
+            Report(message, hint);
             return (int)ExitCodes.From(e.Kind);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

@@ -150,13 +150,14 @@ public static class FlashCommand
         }
         catch (WsCoreException e) when (json && !monitoring.Value)
         {
+            var (message, hint) = InputFlags.Describe(e, parse);
             JsonFlashRenderer.Write(Console.OpenStandardOutput(), w =>
             {
                 w.WriteString("event", "error");
                 w.WriteNumber("exitCode", (int)ExitCodes.From(e.Kind));
-                w.WriteString("message", e.Message);
-                if (e.Hint is not null)
-                    w.WriteString("hint", e.Hint);
+                w.WriteString("message", message);
+                if (hint is not null)
+                    w.WriteString("hint", hint);
             });
             throw;
         }

@@ -2,6 +2,7 @@ using Serilog;
 using WsCore;
 using WsCore.Esp;
 using WsCore.Monitor;
+using Wsctl.Cli;
 
 namespace Wsctl.Monitor;
 
@@ -28,7 +29,7 @@ public static class MonitorSession
         }
         catch (WsCoreException e)
         {
-            renderer.OnResult("error", (int)ExitCodes.From(e.Kind), e.Message);
+            renderer.OnResult("error", (int)ExitCodes.From(e.Kind), InputFlags.Describe(e).Message);
             throw;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

@@ -136,7 +136,8 @@ public sealed class ControlChannelTests : IDisposable
         var path = ControlSocketPath.For(9004, _runtimeDir);
         await using var first = await ControlServer.StartAsync(path, new RecordingHandler());
         var error = await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(path, new RecordingHandler()));
-        Assert.Contains("another wsctl serve", error.Message);
+        Assert.Contains("another server", error.Message);
+        Assert.Equal(InputField.ListenPort, error.Field);
         Assert.True(File.Exists(path), "the live server's socket must survive the refused start");
     }
 
@@ -146,6 +147,11 @@ public sealed class ControlChannelTests : IDisposable
         var error = await Assert.ThrowsAsync<WsCoreException>(
             () => ControlClient.ConnectAsync(9005, Timeout, ControlSocketPath.For(9005, _runtimeDir)));
         Assert.Equal(FailureKind.ConnectionFailed, error.Kind);
-        Assert.Contains("wsctl serve --port 9005", error.Hint);
+        Assert.Equal(InputField.ServePort, error.Field);
+        // The command line names the verb that starts a server, on the port the verb was given.
+        var parse = Wsctl.WsctlCommand.Create().Parse(["send", "--client", "1", "hi", "--port", "9005"]);
+        var (message, hint) = Wsctl.Cli.InputFlags.Describe(error, parse);
+        Assert.StartsWith("--port: no server is running on port 9005", message);
+        Assert.Contains("wsctl serve --port 9005", hint);
     }
 }

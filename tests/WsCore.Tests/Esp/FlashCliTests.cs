@@ -248,7 +248,8 @@ public class FlashCliTests
         using var esp32 = new RomSimulator();
         var mismatch = await WsctlProcess.RunAsync(Device(esp32, "--ssid", "MyNet", "--pass", Secret, "--chip", "esp32c3"));
         Assert.Equal(10, mismatch.ExitCode);
-        Assert.Contains("ESP32 detected, but --chip says ESP32-C3", mismatch.Stderr);
+        Assert.Contains("--chip: ESP32 detected, but ESP32-C3 was expected", mismatch.Stderr);
+        Assert.Contains("hint: connect the ESP32-C3 board, or let the chip be detected (--chip auto)", mismatch.Stderr);
     }
 
     [Fact]
@@ -260,8 +261,8 @@ public class FlashCliTests
             var none = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
                 environment: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
             Assert.Equal(10, none.ExitCode);
-            Assert.Contains("no ESP32 USB serial adapter found", none.Stderr);
-            Assert.Contains("hint:", none.Stderr);
+            Assert.Contains("wsctl: --port: no ESP32 USB serial adapter found", none.Stderr);
+            Assert.Contains("hint: plug the board in", none.Stderr);
             foreach (var (tty, vid, pid) in new[] { ("ttyUSB0", "10c4", "ea60"), ("ttyUSB1", "1a86", "7523") })
             {
                 var usb = Path.Combine(root, "devices", $"usb-{tty}");
@@ -275,6 +276,7 @@ public class FlashCliTests
             var several = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret],
                 environment: new Dictionary<string, string> { ["WSCTL_SYSFS_ROOT"] = root });
             Assert.Equal(1, several.ExitCode);
+            Assert.Contains("wsctl: --port: several ESP32 adapters found", several.Stderr);
             Assert.Contains("/dev/ttyUSB0  (CP210x, 10c4:ea60)", several.Stderr);
             Assert.Contains("/dev/ttyUSB1  (CH340, 1a86:7523)", several.Stderr);
         }

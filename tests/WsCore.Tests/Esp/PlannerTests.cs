@@ -111,7 +111,8 @@ public class FlashPlannerTests
             FlashSize = "1MB",
         }));
         Assert.Equal(FailureKind.InvalidInput, e.Kind);
-        Assert.StartsWith("--image:", e.Message);
+        Assert.Equal(InputField.Images, e.Field);
+        Assert.Equal(InputField.FlashSize, e.HintField);
     }
 
     [Fact]

@@ -132,7 +132,7 @@ public class FirmwareLimitsTests
     {
         var e = Assert.Throws<WsCoreException>(settings.Validate);
         Assert.Equal(FailureKind.InvalidInput, e.Kind);
-        Assert.StartsWith(option + ":", e.Message);
+        Assert.Equal(option, Wsctl.Cli.InputFlags.Table[Assert.NotNull(e.Field)].Flag);
         Assert.DoesNotContain('\n', e.Message);
     }
 }

@@ -159,7 +159,8 @@ public class MonitorCliTests
     [InlineData(new[] { "--until", "(unclosed" }, "--until: expected a regular expression, got '(unclosed'")]
     [InlineData(new[] { "--elf", "a.elf", "--firmware", "build" }, "--elf: give --elf or --firmware, not both")]
     [InlineData(new[] { "--elf", "/nonexistent/app.elf" }, "/nonexistent/app.elf: cannot read it")]
-    [InlineData(new[] { "--firmware", "/nonexistent/build" }, "/nonexistent/build: no such build directory")]
+    [InlineData(new[] { "--firmware", "/nonexistent/build" },
+        "--firmware: /nonexistent/build: no such build directory")]
     public async Task BadInput_Exit1_OneMessageNoPortTouched(string[] args, string message)
     {
         using var device = new ScriptedDevice("should never be read\r\n");

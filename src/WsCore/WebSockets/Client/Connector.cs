@@ -62,7 +62,8 @@ internal static class Connector
                 // mDNS has no negative answer (RFC 6762 §5): silence until the deadline means "no such name".
                 throw new WsCoreException(FailureKind.NameNotResolved,
                     $"'{host}' could not be resolved within {Seconds(limit)}",
-                    "is the device on this network? wsctl probe --discover lists the devices that answer");
+                    "is the device on this network?")
+                { HintField = InputField.Target };
             }
         }
         try
@@ -161,7 +162,8 @@ internal static class Connector
                 && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
             throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
                 certificate ? "for a self-signed device certificate, allow untrusted certificates"
-                    : "the server may not speak TLS: try ws:// instead of wss://", e);
+                    : "the server may not speak TLS: try ws:// instead of wss://", e)
+            { HintField = certificate ? InputField.AllowUntrustedCertificate : null };
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {

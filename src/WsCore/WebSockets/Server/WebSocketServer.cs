@@ -362,8 +362,15 @@ public sealed class WebSocketServer : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "another program (another server?) listens on that port: stop it, or pick another port" : null;
-            throw new WsCoreException(FailureKind.ConnectionFailed, $"cannot listen on {new IPEndPoint(address, Options.Port)}: {e.Message}", hint, e);
+            // A port in use is the port's fault; any other refusal (an address not on this host) is the address's.
+            var inUse = e.SocketErrorCode == SocketError.AddressAlreadyInUse;
+            throw new WsCoreException(FailureKind.ConnectionFailed,
+                $"cannot listen on {new IPEndPoint(address, Options.Port)}: {e.Message}",
+                inUse ? "another program (another server?) listens on that port: stop it, or pick another port" : null,
+                e)
+            {
+                Field = inUse ? InputField.ListenPort : null,
+            };
         }
     }
 
