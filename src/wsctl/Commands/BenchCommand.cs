@@ -12,11 +12,8 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string>("TARGET")
-        {
-            Description = "ws://HOST[:PORT][/PATH] or HOST[:PORT]: any WebSocket server (a device, wsctl serve); echo mode needs " +
-                "one that echoes (serve --echo), broadcast one that relays (serve --relay).",
-        };
+        var target = SharedOptions.Target("Any WebSocket server (a device, wsctl serve); echo mode needs one that " +
+            "echoes (serve --echo), broadcast one that relays (serve --relay).", tls: false);
         var mode = new Option<string>("--mode")
         {
             Description = "ping: ping/pong round trips, which every WebSocket server answers (RFC 6455 §5.5.2); echo: round trips " +
@@ -32,7 +29,7 @@ public static class BenchCommand
             32, LoadGenerator.MinMessageBytes, 16 * 1024 * 1024, "BYTES");
         var duration = Options.Duration("--duration", "How long to measure.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(100));
         var rate = Options.OptionalPositiveNumber("--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
-        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
+        var json = SharedOptions.Json("the result, as one object");
 
         var command = new Command("bench", HelpText.Describe(
             "Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max), connects per second, " +

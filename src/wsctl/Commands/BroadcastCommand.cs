@@ -21,7 +21,7 @@ public static class BroadcastCommand
         var list = new Option<bool>("--list") { Description = "List the clients of the serve on --port (id, address, since, messages in/out)." };
         var to = new Option<string[]>("--to")
         {
-            Description = "Send to this device or server instead (repeatable): ws://HOST[:PORT][/PATH] or HOST[:PORT].",
+            Description = $"Send to this device or server instead (repeatable): {SharedOptions.TargetForms}.",
             HelpName = "TARGET",
         };
         var discover = new Option<bool>("--discover")
@@ -30,9 +30,9 @@ public static class BroadcastCommand
         };
         var parallel = Options.Integer("--parallel", "With --to: at most this many targets at once.", 16, 1, 1024);
         var messageOptions = new MessageOptions();
-        var timeout = Options.Duration("--timeout", "With --to: the limit for each target.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(1));
-        var json = new Option<bool>("--json") { Description = "Print results as JSON lines." };
-        var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
+        var timeout = SharedOptions.Timeout("With --to: the limit for each target.", TimeSpan.FromSeconds(10));
+        var json = SharedOptions.Json("the results (or the clients, with --list)");
+        var insecure = SharedOptions.Insecure();
 
         var command = new Command("broadcast", HelpText.Describe(
             "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print how " +

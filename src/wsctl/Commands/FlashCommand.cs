@@ -101,10 +101,8 @@ public static class FlashCommand
     {
         Description = "Print the plan (regions, offsets, sizes, MD5s) and touch no device.",
     };
-    private static readonly Option<bool> JsonOption = new("--json")
-    {
-        Description = "Print events as JSON lines on stdout (for wrappers).",
-    };
+    private static readonly Option<bool> JsonOption =
+        SharedOptions.Json("each event (progress, verified, done, error), for wrappers");
     private static readonly Option<bool> ForceOption = new("--force")
     {
         Description = "Write the bootloader and app even when their image header is damaged or names another chip.",

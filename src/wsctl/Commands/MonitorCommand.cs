@@ -39,12 +39,10 @@ public static class MonitorCommand
         Description = "End with exit 0 at the first line matching this regular expression (.NET syntax).",
         HelpName = "REGEX",
     };
-    private static readonly Option<TimeSpan> TimeoutOption = Options.Duration("--timeout",
-        "End with exit 6 after this long; 0 waits for ever.", TimeSpan.Zero);
-    private static readonly Option<bool> JsonOption = new("--json")
-    {
-        Description = "One JSON object per line: {\"ts\",\"line\"}, {\"ts\",\"decoded\":[…]} after backtraces, and a final {\"result\",\"exitCode\",\"message\"}.",
-    };
+    private static readonly Option<TimeSpan> TimeoutOption = SharedOptions.Timeout(
+        "End with exit 6 after this long; 0 waits for ever.", TimeSpan.Zero, zeroWaitsForever: true);
+    private static readonly Option<bool> JsonOption = SharedOptions.Json("{\"ts\",\"line\"}, " +
+        "{\"ts\",\"decoded\":[…]} after backtraces, and a final {\"result\",\"exitCode\",\"message\"}");
 
     public static Command Create()
     {

@@ -26,9 +26,8 @@ public static class ProbeCommand
             HelpName = "PATH",
         };
         var count = Options.Integer("--count", "Pings to send (round-trip times: min/avg/max); 0 skips the stage.", 3, 0, 1000);
-        var timeout = Options.Duration("--timeout",
-            "Limit for each stage: the resolve (mDNS keeps asking until then), the TCP connect, the handshake, each ping, the close.",
-            TimeSpan.FromSeconds(5), minimum: TimeSpan.FromMilliseconds(1));
+        var timeout = SharedOptions.Timeout("Limit for each stage: the resolve (mDNS keeps asking until then), " +
+            "the TCP connect, the handshake, each ping, the close.", TimeSpan.FromSeconds(5));
         var waitMessage = Options.Duration("--wait-message",
             "How long to wait for the first message the server pushes (the firmware's counter); 0 skips the stage.",
             TimeSpan.FromSeconds(6));
@@ -41,8 +40,9 @@ public static class ProbeCommand
         {
             Description = "List every _ws._tcp device on the link (name, addresses, port, TXT) and probe each; browses for at most 3 s.",
         };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object: every stage, addresses, timings, RTTs, first message, close code, verdict." };
-        var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
+        var json = SharedOptions.Json(
+            "one object with every stage, addresses, timings, RTTs, first message, close code, verdict");
+        var insecure = SharedOptions.Insecure();
 
 
         var command = new Command("probe", HelpText.Describe(

@@ -13,11 +13,7 @@ public static class SendCommand
 {
     public static Command Create()
     {
-        var target = new Argument<string?>("TARGET")
-        {
-            Description = "ws://HOST[:PORT][/PATH], wss://…, or HOST[:PORT] (ws, port 8080, path /). With --client: the MESSAGE.",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var target = SharedOptions.Target("With --client: the MESSAGE.", optional: true);
         var message = new Argument<string?>("MESSAGE")
         {
             Description = "The text to send; '-' or none reads stdin, one message per line, each sent as it arrives.",
@@ -30,10 +26,9 @@ public static class SendCommand
             Description = "Then wait for a message matching this regular expression, and print it.",
             HelpName = "REGEX",
         };
-        var timeout = Options.Duration("--timeout",
-            "Limit for each network step (connect and handshake, waiting, close); when given, also for the whole run, stdin included.",
-            TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(1));
-        var json = new Option<bool>("--json") { Description = "Print received messages and the result as JSON lines." };
+        var timeout = SharedOptions.Timeout("Limit for each network step (connect and handshake, waiting, close); " +
+            "when given, also for the whole run, stdin included.", TimeSpan.FromSeconds(10));
+        var json = SharedOptions.Json("received messages and the result");
         var header = new Option<string[]>("--header")
         {
             Description = "Add a request header (repeatable).",
@@ -42,7 +37,7 @@ public static class SendCommand
         };
         var subprotocol = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable).", HelpName = "NAME" };
         var origin = new Option<string?>("--origin") { Description = "Send an Origin header, as a browser would.", HelpName = "ORIGIN" };
-        var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any certificate (a device's self-signed one)." };
+        var insecure = SharedOptions.Insecure();
         var client = Options.OptionalInteger("--client",
             "Send to this client of the wsctl serve on --port (ids are in serve's open events and broadcast --list).", 1, int.MaxValue, "ID");
         var port = Options.Port("With --client: the port of the wsctl serve to use.", 8080);

@@ -29,7 +29,7 @@ public static class ServeCommand
         var noPage = new Option<bool>("--no-page") { Description = "Do not serve the test page (plain GET gets 404)." };
         var echo = new Option<bool>("--echo") { Description = "Send every message back to its sender." };
         var relay = new Option<bool>("--relay") { Description = "Send every message to every client, sender included." };
-        var json = new Option<bool>("--json") { Description = "Print every event (open, text, binary, close) as one JSON object per line." };
+        var json = SharedOptions.Json("every event (open, text, binary, close)");
         var noPrint = new Option<bool>("--no-print")
         {
             Description = "Print nothing on stdout (benchmarks, conformance runs); events still go to the log.",
