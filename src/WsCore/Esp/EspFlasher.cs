@@ -25,6 +25,12 @@ public sealed class EspFlasher
     {
         _logger = logger ?? Serilog.Core.Logger.None;
         _rom = new RomConnection(transport, _logger);
+        if (transport is TcpSerialTransport && options.Before != BeforeReset.NoReset)
+        {
+            // No reset sequence reaches the chip without modem lines; esptool forces no-reset here too.
+            _logger.Debug("socket:// has no DTR/RTS lines: not resetting (as esptool)");
+            options = options with { Before = BeforeReset.NoReset };
+        }
         _options = options;
         _observer = observer;
     }

@@ -28,7 +28,7 @@ public static class SharedOptions
         Description = "wss://: accept any certificate (a device's self-signed one).",
     };
 
-    /// <summary><c>--timeout</c>: a duration; what it limits is the verb's (each step, each target, the whole run).</summary>
+    /// <summary><c>--timeout</c>: a duration; what it limits is the verb's (each step, each target, the run).</summary>
     /// <param name="limits">What the limit applies to, as a sentence.</param>
     /// <param name="defaultValue">The limit when the option is absent.</param>
     /// <param name="zeroWaitsForever">Whether 0 is accepted (no limit) rather than refused.</param>

@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Serilog;
-using WsCore.Esp;
-using WsCore.Monitor;
 using Wsctl.Cli;
 using Wsctl.Monitor;
 
@@ -17,35 +14,37 @@ public static class MonitorCommand
     /// <summary>How long one --until match may take on one line before it counts as no match.</summary>
     private static readonly TimeSpan MatchTimeLimit = TimeSpan.FromMilliseconds(200);
 
-    private static readonly Option<string> PortOption = SerialPortOption.Create();
-    private static readonly Option<int> BaudOption = Options.Integer("--baud",
-        "The console's baud rate (the firmware's CONFIG_ESP_CONSOLE_UART_BAUDRATE).", 115200, 300, 5_000_000, "N", "-b");
-    private static readonly Option<string?> ElfOption = new("--elf")
-    {
-        Description = "The app's ELF file: panics and backtraces are decoded to functions and source lines.",
-        HelpName = "FILE",
-    };
-    private static readonly Option<string?> FirmwareOption = new("--firmware")
-    {
-        Description = "An ESP-IDF build directory: its app ELF (project_description.json, flasher_args.json, or the only *.elf) decodes panics.",
-        HelpName = "DIR",
-    };
-    private static readonly Option<bool> NoResetOption = new("--no-reset")
-    {
-        Description = "Do not reset the board into its app first (socket:// never resets: it has no DTR/RTS).",
-    };
-    private static readonly Option<string?> UntilOption = new("--until")
-    {
-        Description = "End with exit 0 at the first line matching this regular expression (.NET syntax).",
-        HelpName = "REGEX",
-    };
-    private static readonly Option<TimeSpan> TimeoutOption = SharedOptions.Timeout(
-        "End with exit 6 after this long; 0 waits for ever.", TimeSpan.Zero, zeroWaitsForever: true);
-    private static readonly Option<bool> JsonOption = SharedOptions.Json("{\"ts\",\"line\"}, " +
-        "{\"ts\",\"decoded\":[…]} after backtraces, and a final {\"result\",\"exitCode\",\"message\"}");
-
     public static Command Create()
     {
+        var port = SerialPortOption.Create();
+        var baud = Options.Integer("--baud",
+            "The console's baud rate (the firmware's CONFIG_ESP_CONSOLE_UART_BAUDRATE).",
+            115200, 300, 5_000_000, "N", "-b");
+        var elf = new Option<string?>("--elf")
+        {
+            Description = "The app's ELF file: panics and backtraces are decoded to functions and source lines.",
+            HelpName = "FILE",
+        };
+        var firmware = new Option<string?>("--firmware")
+        {
+            Description = "An ESP-IDF build directory: its app ELF (project_description.json, flasher_args.json, " +
+                "or the only *.elf) decodes panics.",
+            HelpName = "DIR",
+        };
+        var noReset = new Option<bool>("--no-reset")
+        {
+            Description = "Do not reset the board into its app first (socket:// never resets: it has no DTR/RTS).",
+        };
+        var until = new Option<string?>("--until")
+        {
+            Description = "End with exit 0 at the first line matching this regular expression (.NET syntax).",
+            HelpName = "REGEX",
+        };
+        var timeout = SharedOptions.Timeout("End with exit 6 after this long; 0 waits for ever.", TimeSpan.Zero,
+            zeroWaitsForever: true);
+        var json = SharedOptions.Json("{\"ts\",\"line\"}, {\"ts\",\"decoded\":[…]} after backtraces, and a final " +
+            "{\"result\",\"exitCode\",\"message\"}");
+
         var command = new Command("monitor", HelpText.Describe(
             "Show an ESP32's serial console: reset the board into its app (an RTS pulse with IO0 high; not with --no-reset " +
             "or over socket://) and print each line as it comes, colours kept on a terminal and stripped in a pipe. With the " +
@@ -61,9 +60,9 @@ public static class MonitorCommand
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Timeout, ExitCode.Device, ExitCode.DeviceCrashed, ExitCode.Interrupted))
         {
-            PortOption, BaudOption, ElfOption, FirmwareOption, NoResetOption, UntilOption, TimeoutOption, JsonOption,
+            port, baud, elf, firmware, noReset, until, timeout, json,
         };
-        UntilOption.Validators.Add(result =>
+        until.Validators.Add(result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
             if (TryParsePattern(text, out var error) is null)
@@ -71,7 +70,7 @@ public static class MonitorCommand
         });
         command.Validators.Add(result =>
         {
-            if (result.GetResult(ElfOption) is not null && result.GetResult(FirmwareOption) is not null)
+            if (result.GetResult(elf) is not null && result.GetResult(firmware) is not null)
                 result.AddError("--elf: give --elf or --firmware, not both");
         });
         command.SetAction(async (parse, cancel) =>
@@ -79,27 +78,19 @@ public static class MonitorCommand
             // The session ends on Ctrl-C with its JSON result written (see GracefulInterrupt), then exits 130.
             parse.InvocationConfiguration.ProcessTerminationTimeout = null;
             using var interrupt = new GracefulInterrupt(cancel);
+            var settings = new MonitorSettings(
+                parse.GetValue(port) ?? "auto",
+                parse.GetValue(baud),
+                parse.GetValue(elf),
+                parse.GetValue(firmware),
+                ResetIntoApp: !parse.GetValue(noReset),
+                Until: parse.GetValue(until) is { } pattern ? TryParsePattern(pattern, out _) : null,
+                Timeout: parse.GetValue(timeout) is var limit && limit > TimeSpan.Zero ? limit : null,
+                Json: parse.GetValue(json));
             return await VerbRunner.RunAsync(parse, interrupt.Token, (logger, token) =>
-                Task.Run(() => Run(parse, logger, token), token));
+                Task.Run(() => MonitorSession.Run(settings, logger, token), token));
         });
         return command;
-    }
-
-    private static ExitCode Run(ParseResult parse, ILogger logger, CancellationToken cancel)
-    {
-        var decoder = MonitorSession.LoadDecoder(parse.GetValue(ElfOption), parse.GetValue(FirmwareOption), logger);
-        var timeout = parse.GetValue(TimeoutOption);
-        var options = new MonitorOptions
-        {
-            Until = parse.GetValue(UntilOption) is { } until ? TryParsePattern(until, out _) : null,
-            Timeout = timeout > TimeSpan.Zero ? timeout : null,
-            Decoder = decoder,
-            ResetIntoApp = !parse.GetValue(NoResetOption),
-        };
-        var (transport, _) = SerialPortOption.Open(parse.GetValue(PortOption), parse.GetValue(BaudOption), logger,
-            "Reset the board by hand (tap EN) to see it boot");
-        using (transport)
-            return MonitorSession.Run(transport, options, parse.GetValue(JsonOption), logger, cancel);
     }
 
     private static Regex? TryParsePattern(string text, out string? error)

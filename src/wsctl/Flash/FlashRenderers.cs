@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using WsCore;
 using WsCore.Esp;
+using WsCore.Flashing;
+using Wsctl.Cli;
 
 namespace Wsctl.Flash;
 
@@ -128,6 +131,20 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
         });
     }
 
+    /// <summary>The "error" event: why flashing failed, as stderr says it, and the exit code it ends with.</summary>
+    public static void WriteError(Stream output, WsCoreException error)
+    {
+        var (message, hint) = InputFlags.Describe(error);
+        Write(output, w =>
+        {
+            w.WriteString("event", "error");
+            w.WriteNumber("exitCode", (int)ExitCodes.From(error.Kind));
+            w.WriteString("message", message);
+            if (hint is not null)
+                w.WriteString("hint", hint);
+        });
+    }
+
     /// <summary>Writes one object and a newline.</summary>
     public static void Write(Stream output, Action<Utf8JsonWriter> body)
     {
@@ -153,4 +170,47 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
         FlashEventKind.Resetting => "reset",
         _ => "done",
     };
+}
+
+/// <summary>
+/// The plan of an offline run (--dry-run, --nvs-out, --output): each region's offset, size and MD5 (the NVS one's
+/// shown as secret), then which files were written.
+/// </summary>
+public static class FlashPlanRenderer
+{
+    public static void WriteText(FlashPlan plan, string? nvsOut, string? output, TextWriter text)
+    {
+        text.WriteLine($"{"region",-24} {"offset",-10} {"size",10}  md5");
+        foreach (var region in plan.Regions)
+        {
+            var md5 = region.ShownMd5(FlashPlan.Md5Of(region));
+            text.WriteLine($"{region.Name,-24} 0x{region.Offset:X8} {region.Data.Length,10}  {md5}");
+        }
+        if (nvsOut is not null)
+            text.WriteLine($"Wrote the NVS image to {nvsOut}");
+        if (output is not null)
+            text.WriteLine($"Wrote the merged image to {output}");
+    }
+
+    /// <summary>A "plan" event per region, then "done" naming the files written.</summary>
+    public static void WriteJson(FlashPlan plan, string? nvsOut, string? output, Stream stdout)
+    {
+        foreach (var region in plan.Regions)
+            JsonFlashRenderer.Write(stdout, w =>
+            {
+                w.WriteString("event", "plan");
+                w.WriteString("region", region.Name);
+                w.WriteNumber("offset", region.Offset);
+                w.WriteNumber("size", region.Data.Length);
+                w.WriteString("md5", region.ShownMd5(FlashPlan.Md5Of(region)));
+            });
+        JsonFlashRenderer.Write(stdout, w =>
+        {
+            w.WriteString("event", "done");
+            if (nvsOut is not null)
+                w.WriteString("nvsOut", nvsOut);
+            if (output is not null)
+                w.WriteString("output", output);
+        });
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Serilog;
 using WsCore;
 using WsCore.Esp;
@@ -6,6 +7,14 @@ using Wsctl.Cli;
 
 namespace Wsctl.Monitor;
 
+/// <summary>What <c>wsctl monitor</c> was asked to do.</summary>
+/// <param name="Port">A serial device, socket://HOST:PORT, or auto.</param>
+/// <param name="Elf">The app's ELF, or null.</param>
+/// <param name="Firmware">A build directory whose app ELF decodes panics, or null.</param>
+/// <param name="Timeout">The time limit, or null for none.</param>
+public sealed record MonitorSettings(string Port, int Baud, string? Elf, string? Firmware, bool ResetIntoApp,
+    Regex? Until, TimeSpan? Timeout, bool Json);
+
 /// <summary>
 /// Runs a <see cref="SerialMonitor"/> on an open transport with the renderer stdout calls for, feeds it stdin, and
 /// turns its end into an exit code (shared by <c>monitor</c> and <c>flash --monitor</c>): matched or stopped 0;
@@ -13,6 +22,25 @@ namespace Wsctl.Monitor;
 /// </summary>
 public static class MonitorSession
 {
+    /// <summary>
+    /// <c>wsctl monitor</c>: reads the ELF first (before the board is reset, so no boot line is missed while a large
+    /// one loads), opens the port, and runs the monitor on it.
+    /// </summary>
+    public static ExitCode Run(MonitorSettings settings, ILogger logger, CancellationToken cancel)
+    {
+        var options = new MonitorOptions
+        {
+            Until = settings.Until,
+            Timeout = settings.Timeout,
+            Decoder = LoadDecoder(settings.Elf, settings.Firmware, logger),
+            ResetIntoApp = settings.ResetIntoApp,
+        };
+        var (transport, _) = SerialPortOption.Open(settings.Port, settings.Baud, logger,
+            "Reset the board by hand (tap EN) to see it boot");
+        using (transport)
+            return Run(transport, options, settings.Json, logger, cancel);
+    }
+
     public static ExitCode Run(ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
     {
         IMonitorRenderer renderer = json

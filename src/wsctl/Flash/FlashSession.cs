@@ -1,0 +1,203 @@
+using System.Runtime.CompilerServices;
+using Serilog;
+using WsCore;
+using WsCore.Esp;
+using WsCore.Flashing;
+using WsCore.Monitor;
+using WsCore.Nvs;
+using Wsctl.Cli;
+using Wsctl.Monitor;
+
+namespace Wsctl.Flash;
+
+/// <summary>What <c>wsctl flash</c> was asked to do, as given: nothing is read or checked yet.</summary>
+public sealed record FlashSettings
+{
+    /// <summary>A serial device, socket://HOST:PORT, or auto.</summary>
+    public string Port { get; init; } = "auto";
+    public int? Baud { get; init; }
+    public BeforeReset Before { get; init; }
+    /// <summary>The reset after flashing; null takes the build's, else a hard reset.</summary>
+    public AfterReset? After { get; init; }
+    /// <summary>The chip to expect; null detects it.</summary>
+    public ChipDescriptor? Chip { get; init; }
+    public string? FlashSize { get; init; }
+    public string? FlashMode { get; init; }
+    public string? FlashFreq { get; init; }
+    public string? Firmware { get; init; }
+    /// <summary>OFFSET=FILE specs, as typed.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+    public string? Ssid { get; init; }
+    /// <summary>The password: '-' reads stdin, null takes <see cref="FlashSession.PasswordVariable"/>.</summary>
+    public string? Password { get; init; }
+    public string Hostname { get; init; } = DeviceSettings.DefaultHostname;
+    public int WebSocketPort { get; init; } = DeviceSettings.DefaultWebSocketPort;
+    public int MaxClients { get; init; } = DeviceSettings.DefaultMaxClients;
+    public string? NvsOut { get; init; }
+    public string? Output { get; init; }
+    public bool DryRun { get; init; }
+    public bool Json { get; init; }
+    public bool Force { get; init; }
+    public bool Monitor { get; init; }
+}
+
+/// <summary>
+/// Runs <c>wsctl flash</c>: checks everything before any file is written or any port opened, then writes the
+/// offline outputs (plan, NVS image, merged image) or flashes the board, and with --monitor watches it boot. With
+/// --json a failure of flashing is also an "error" event on stdout.
+/// </summary>
+public static class FlashSession
+{
+    /// <summary>The environment variable that may hold the Wi-Fi password.</summary>
+    public const string PasswordVariable = "WSCTL_WIFI_PASS";
+
+    public static async Task<ExitCode> RunAsync(FlashSettings settings, ILogger logger, CancellationToken cancel)
+    {
+        // Once the monitor runs, it reports its own end (its JSON "result"); flash's "error" event is for flashing.
+        var monitoring = new StrongBox<bool>();
+        try
+        {
+            return await Task.Run(() => Run(settings, logger, monitoring, cancel), cancel);
+        }
+        catch (WsCoreException e) when (settings.Json && !monitoring.Value)
+        {
+            JsonFlashRenderer.WriteError(Console.OpenStandardOutput(), e);
+            throw;
+        }
+    }
+
+    private static ExitCode Run(FlashSettings settings, ILogger logger, StrongBox<bool> monitoring,
+        CancellationToken cancel)
+    {
+        // 1. Everything is checked before any file is written or any port opened.
+        var device = ReadDeviceSettings(settings);
+        var images = settings.Images.Select(ParseImage).ToList();
+        if (device is null && settings.Firmware is null && images.Count == 0)
+            throw WsCoreException.Invalid(InputField.Ssid,
+                "nothing to write: give --ssid/--pass, --firmware or --image");
+        if (settings.Baud is { } b && b is < 9600 or > 5_000_000)
+            throw WsCoreException.Invalid(InputField.Baud, $"{b} is not a usable baud rate (9600-5000000)");
+        var expectedChip = settings.Chip;
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Chip = expectedChip ?? Chips.Esp32,
+            Firmware = settings.Firmware,
+            Images = images,
+            Settings = device,
+            FlashMode = settings.FlashMode,
+            FlashSize = settings.FlashSize,
+            FlashFreq = settings.FlashFreq,
+            Force = settings.Force,
+        });
+        if (plan.Chip is { } buildChip && Chips.ById(buildChip) is null)
+            throw WsCoreException.Invalid(InputField.Firmware,
+                $"the build is for {buildChip}, which wsctl flash does not know (esp32, esp32s2, esp32s3, esp32c3)");
+        if (plan.Chip is { } forChip && expectedChip is not null
+            && !string.Equals(forChip, expectedChip.Id, StringComparison.OrdinalIgnoreCase))
+            throw WsCoreException.Invalid(InputField.Chip, $"the build is for {forChip}, not {expectedChip.Id}");
+        if (settings.NvsOut is not null && device is null)
+            throw WsCoreException.Invalid(InputField.NvsImageFile,
+                "needs --ssid (and --pass) to have something to write");
+        var offline = settings.DryRun || settings.NvsOut is not null || settings.Output is not null;
+        // --monitor is the command line's own: no WsCore field stands for it.
+        if (settings.Monitor && offline)
+            throw new WsCoreException(FailureKind.InvalidInput,
+                "--monitor: needs a board: it cannot go with --dry-run, --nvs-out or --output");
+        if (settings.Monitor && settings.After == AfterReset.NoReset)
+            throw new WsCoreException(FailureKind.InvalidInput,
+                "--monitor: the board must boot the new firmware: leave --after at hard-reset");
+        // The ELF is read before the device is touched (a large one takes a moment, which must not fall between the
+        // reset and the first boot line); a build without a usable one is monitored undecoded, with a warning.
+        var decoder = settings.Monitor && settings.Firmware is { } build && Directory.Exists(build)
+            ? LoadDecoderOrWarn(build, logger)
+            : null;
+
+        // 2. Offline outputs: no device.
+        if (offline)
+        {
+            if (settings.NvsOut is { } nvsOut)
+                PrivateFile.Write(nvsOut, plan.Regions.Single(r => r.Name == "nvs").Data, InputField.NvsImageFile);
+            if (settings.Output is { } output)
+                PrivateFile.Write(output, plan.Merge(), InputField.MergedImageFile);
+            if (settings.Json)
+                FlashPlanRenderer.WriteJson(plan, settings.NvsOut, settings.Output, Console.OpenStandardOutput());
+            else
+                FlashPlanRenderer.WriteText(plan, settings.NvsOut, settings.Output, Console.Out);
+            return ExitCode.Ok;
+        }
+
+        // 3. The device.
+        var after = settings.Monitor ? AfterReset.HardReset
+            : settings.After ?? ResetNames.ParseAfter(plan.After) ?? AfterReset.HardReset;
+        var (transport, usbJtag) = SerialPortOption.Open(settings.Port, 115200, logger);
+        using (transport)
+        {
+            IFlashObserver observer = settings.Json ? new JsonFlashRenderer(Console.OpenStandardOutput())
+                : Console.IsOutputRedirected ? new PlainFlashRenderer(Console.Out)
+                : new TerminalFlashRenderer(Console.Out);
+            var flasher = new EspFlasher(transport, new FlashSessionOptions
+            {
+                Before = settings.Before,
+                After = after,
+                Baud = settings.Baud,
+                FlashSize = plan.DetectFlashSize ? null : plan.FlashSizeBytes,
+                UsbJtagSerial = usbJtag,
+                ExpectedChip = expectedChip,
+                Force = settings.Force,
+            }, logger, observer);
+            flasher.FlashAll(plan.Regions, cancel);
+            logger.Debug("{Bytes} bytes sent on the line", flasher.BytesSent);
+            if (settings.Monitor)
+            {
+                // The hard reset has started the new firmware; its console runs at 115200 whatever --baud flashed at.
+                transport.SetBaudRate(115200);
+                monitoring.Value = true;
+                var options = new MonitorOptions { Decoder = decoder, ResetIntoApp = false };
+                return MonitorSession.Run(transport, options, settings.Json, logger, cancel);
+            }
+        }
+        return ExitCode.Ok;
+    }
+
+    /// <summary>OFFSET=FILE, e.g. 0x10000=app.bin.</summary>
+    private static (uint Offset, string Path) ParseImage(string spec)
+    {
+        var eq = spec.IndexOf('=');
+        var offset = eq > 0 ? FlasherArgs.ParseOffset(spec[..eq]) : null;
+        if (offset is null || eq == spec.Length - 1)
+            throw WsCoreException.Invalid(InputField.Images, $"'{spec}' is not OFFSET=FILE (e.g. 0x10000=app.bin)");
+        return (offset.Value, spec[(eq + 1)..]);
+    }
+
+    /// <summary>The settings to write as the NVS partition (null without an SSID); '-' reads the password.</summary>
+    private static DeviceSettings? ReadDeviceSettings(FlashSettings settings)
+    {
+        var password = settings.Password == "-" ? (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n')
+            : settings.Password ?? Environment.GetEnvironmentVariable(PasswordVariable);
+        if (settings.Ssid is not { } ssid)
+        {
+            if (settings.Password is not null)
+                throw WsCoreException.Invalid(InputField.Ssid, "--pass needs --ssid");
+            return null;
+        }
+        if (password is null)
+            throw WsCoreException.Invalid(InputField.Password, "give the password with --pass (or '-' to read it " +
+                $"from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
+        var device = new DeviceSettings(ssid, password, settings.Hostname, settings.WebSocketPort, settings.MaxClients);
+        device.Validate();
+        return device;
+    }
+
+    private static ElfSymbolizer? LoadDecoderOrWarn(string buildDir, ILogger logger)
+    {
+        try
+        {
+            return MonitorSession.LoadDecoder(null, buildDir, logger);
+        }
+        catch (WsCoreException e) when (e.Kind == FailureKind.InvalidInput)
+        {
+            logger.Warning("--monitor: {Reason}; panics will not be decoded", e.Message);
+            return null;
+        }
+    }
+}
