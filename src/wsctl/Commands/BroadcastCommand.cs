@@ -1,7 +1,4 @@
 using System.CommandLine;
-using WsCore;
-using WsCore.Mdns;
-using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Send;
 
@@ -49,40 +46,19 @@ public static class BroadcastCommand
         };
         messageOptions.AddTo(command);
 
-        command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, async (log, token) =>
-        {
-            var stdout = Console.OpenStandardOutput();
-            var targets = parse.GetValue(to) ?? [];
-            var discovering = parse.GetValue(discover);
-            if (parse.GetValue(list))
-            {
-                if (targets.Length > 0 || discovering || parse.GetValue(message) is not null)
-                    throw new WsCoreException(FailureKind.InvalidInput, "--list takes no MESSAGE, no --to and no --discover");
-                return await BroadcastSession.ListAsync(parse.GetValue(port), parse.GetValue(json), stdout, token);
-            }
-            var outgoing = messageOptions.Read(parse, parse.GetValue(message));
-            if (discovering)
-            {
-                if (targets.Length > 0)
-                    throw new WsCoreException(FailureKind.InvalidInput, "give --to or --discover, not both");
-                targets = await BroadcastSession.DiscoverTargetsAsync(parse.GetValue(timeout), log, token);
-            }
-            if (targets.Length == 0)
-                return await BroadcastSession.ToServeClientsAsync(parse.GetValue(port), outgoing, parse.GetValue(json), stdout, token);
-
-            // Every target gets the same message: read stdin whole (its lines joined) once, up front.
-            byte[]? payload = null;
-            await foreach (var m in outgoing.ReadAsync(token))
-                payload = payload is null ? m.ToArray() : [.. payload, (byte)'\n', .. m.Span];
-            return await BroadcastSession.ToTargetsAsync(targets, outgoing.Type, payload ?? [], parse.GetValue(parallel),
-                parse.GetValue(timeout), parse.GetValue(json),
-                new WebSocketClientOptions
-                {
-                    AllowUntrustedCertificate = parse.GetValue(insecure),
-                    // NAME.local by WsCore's own mDNS querier: works without nss-mdns (issue "mDNS").
-                    Resolve = new HostResolver(log).ForClient(parse.GetValue(timeout)),
-                }, log, stdout, token);
-        }));
+        command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (log, token) =>
+            BroadcastSession.RunAsync(new BroadcastSettings(
+                parse.GetValue(port),
+                parse.GetValue(list),
+                parse.GetValue(to) ?? [],
+                parse.GetValue(discover),
+                parse.GetValue(parallel),
+                parse.GetValue(timeout),
+                parse.GetValue(json),
+                parse.GetValue(insecure),
+                MessageGiven: parse.GetValue(message) is not null,
+                ReadMessages: () => messageOptions.Read(parse, parse.GetValue(message))),
+                log, Console.OpenStandardOutput(), token)));
         return command;
     }
 }

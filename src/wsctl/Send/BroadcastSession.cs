@@ -17,9 +17,57 @@ public sealed record TargetResult(string Target, WsCoreException? Error, double 
     public bool Ok => Error is null;
 }
 
+/// <summary>What <c>wsctl broadcast</c> was asked to do.</summary>
+/// <param name="Port">The port of the serve whose clients get the message (or are listed).</param>
+/// <param name="Targets">Devices or servers to send to instead (--to).</param>
+/// <param name="Timeout">With targets: the limit for each.</param>
+/// <param name="MessageGiven">Whether MESSAGE was on the command line (--list takes none).</param>
+/// <param name="ReadMessages">Builds the messages to send (only when there is something to send them to).</param>
+public sealed record BroadcastSettings(int Port, bool List, IReadOnlyList<string> Targets, bool Discover, int Parallel,
+    TimeSpan Timeout, bool Json, bool Insecure, bool MessageGiven, Func<Outgoing> ReadMessages);
+
 /// <summary><c>wsctl broadcast</c>: to every client of a running serve, or to many devices at once.</summary>
 public static class BroadcastSession
 {
+    /// <summary>
+    /// The clients of the serve (--list), or the message to every client of the serve, or to every target (--to, or
+    /// the devices --discover finds).
+    /// </summary>
+    public static async Task<ExitCode> RunAsync(BroadcastSettings settings, ILogger log, Stream stdout,
+        CancellationToken cancel)
+    {
+        var targets = settings.Targets;
+        if (settings.List)
+        {
+            if (targets.Count > 0 || settings.Discover || settings.MessageGiven)
+                throw new WsCoreException(FailureKind.InvalidInput,
+                    "--list takes no MESSAGE, no --to and no --discover");
+            return await ListAsync(settings.Port, settings.Json, stdout, cancel);
+        }
+        var outgoing = settings.ReadMessages();
+        if (settings.Discover)
+        {
+            if (targets.Count > 0)
+                throw new WsCoreException(FailureKind.InvalidInput, "give --to or --discover, not both");
+            targets = await DiscoverTargetsAsync(settings.Timeout, log, cancel);
+        }
+        if (targets.Count == 0)
+            return await ToServeClientsAsync(settings.Port, outgoing, settings.Json, stdout, cancel);
+
+        // Every target gets the same message: read stdin whole (its lines joined) once, up front.
+        byte[]? payload = null;
+        await foreach (var m in outgoing.ReadAsync(cancel))
+            payload = payload is null ? m.ToArray() : [.. payload, (byte)'\n', .. m.Span];
+        return await ToTargetsAsync(targets, outgoing.Type, payload ?? [], settings.Parallel, settings.Timeout,
+            settings.Json,
+            new WebSocketClientOptions
+            {
+                AllowUntrustedCertificate = settings.Insecure,
+                // NAME.local by WsCore's own mDNS querier: works without nss-mdns (issue "mDNS").
+                Resolve = new HostResolver(log).ForClient(settings.Timeout),
+            }, log, stdout, cancel);
+    }
+
     /// <summary>Through serve's control socket: every client gets the message(s); prints how many received each.</summary>
     public static async Task<ExitCode> ToServeClientsAsync(int port, Outgoing messages, bool jsonOutput, Stream stdout, CancellationToken cancel)
     {
