@@ -120,7 +120,8 @@ public sealed class ControlServer : IAsyncDisposable
         {
             if (await IsLiveAsync(path))
                 throw new WsCoreException(FailureKind.Other, $"another server already owns the control socket {path}",
-                    "stop the other server, or choose another port") { Field = InputField.ListenPort };
+                    "stop the other server, or choose another port")
+                { Field = InputField.ListenPort };
             logger.Warning("Replacing stale control socket {Path} (left by a server that is gone)", path);
             File.Delete(path);
         }
@@ -290,7 +291,8 @@ public sealed class ControlClient : IAsyncDisposable
             // The front end knows how a server is started: the hint only says what to change.
             throw new WsCoreException(FailureKind.ConnectionFailed,
                 $"no server is running on port {port} for this user (nothing at {path})",
-                "start one on that port, or give the port of the running one", e) { Field = InputField.ServePort };
+                "start one on that port, or give the port of the running one", e)
+            { Field = InputField.ServePort };
         }
     }
 

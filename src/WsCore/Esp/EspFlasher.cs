@@ -136,7 +136,8 @@ public sealed class EspFlasher
         var jedec = ReadFlashId();
         var name = Chips.FlashSizeFromJedec(jedec) ?? throw new WsCoreException(FailureKind.Device,
             $"the flash chip's JEDEC ID 0x{jedec:X6} names no size this flasher knows",
-            "give the size (e.g. 4MB) instead of detect") { Field = InputField.FlashSize };
+            "give the size (e.g. 4MB) instead of detect")
+        { Field = InputField.FlashSize };
         _logger.Information("Flash: JEDEC ID 0x{Id:X6}, {Size}", jedec, name);
         DetectedFlashSize = name;
         return Flashing.FirmwareImage.ParseFlashSize(name)!.Value;

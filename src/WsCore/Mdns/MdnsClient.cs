@@ -90,7 +90,8 @@ public sealed class MdnsClient
         {
             throw new WsCoreException(FailureKind.NameNotResolved,
                 $"{hostName} could not be resolved by mDNS within {FormatSeconds(timeout)}",
-                hint: "is the device powered and on this network?") { HintField = InputField.Target };
+                hint: "is the device powered and on this network?")
+            { HintField = InputField.Target };
         }
         var iface = MdnsInterfaces.ByIndex(interfaces, collector.FirstInterfaceIndex ?? 0);
         var elapsed = firstAnswerAt ?? clock.Elapsed;

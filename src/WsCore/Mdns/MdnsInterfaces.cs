@@ -41,7 +41,8 @@ public static class MdnsInterfaces
         if (result.Count == 0)
         {
             throw new WsCoreException(FailureKind.Other, "no network interface is up and multicast-capable",
-                hint: "connect to a network, or name the interface to use") { HintField = InputField.Interface };
+                hint: "connect to a network, or name the interface to use")
+            { HintField = InputField.Interface };
         }
         return result;
     }

@@ -36,7 +36,8 @@ public static class FirmwareElfLocator
             { Field = InputField.Firmware, HintField = InputField.Elf },
             _ => throw new WsCoreException(FailureKind.InvalidInput,
                 $"{buildDir}: several ELF files and no project_description.json to choose: {string.Join(", ", candidates.Select(Path.GetFileName))}",
-                "give the one to use") { Field = InputField.Firmware, HintField = InputField.Elf },
+                "give the one to use")
+            { Field = InputField.Firmware, HintField = InputField.Elf },
         };
     }
 

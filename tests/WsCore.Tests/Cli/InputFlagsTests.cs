@@ -87,7 +87,8 @@ public class InputFlagsTests
     public void Describe_HintField_FollowsTheHintWithTheOptionThatDoesIt()
     {
         var error = new WsCoreException(FailureKind.InvalidInput, "app.bin is not an ESP image for 0x10000: bad magic",
-            "force the write to put it there anyway") { Field = InputField.Images, HintField = InputField.Force };
+            "force the write to put it there anyway")
+        { Field = InputField.Images, HintField = InputField.Force };
         var (message, hint) = InputFlags.Describe(error, Parse("flash", "--image", "0x10000=app.bin"));
         Assert.Equal("--image: app.bin is not an ESP image for 0x10000: bad magic", message);
         Assert.Equal("force the write to put it there anyway (--force)", hint);
@@ -98,7 +99,8 @@ public class InputFlagsTests
     {
         // broadcast --discover browses by mDNS but has no --interface to offer.
         var error = new WsCoreException(FailureKind.Other, "no network interface is up and multicast-capable",
-            "connect to a network, or name the interface to use") { HintField = InputField.Interface };
+            "connect to a network, or name the interface to use")
+        { HintField = InputField.Interface };
         Assert.Equal("connect to a network, or name the interface to use",
             InputFlags.Describe(error, Parse("broadcast", "--discover", "hi")).Hint);
         Assert.Equal("connect to a network, or name the interface to use (--interface NAME)",
