@@ -102,6 +102,23 @@ public class FlashPlannerTests
     }
 
     [Fact]
+    public void Create_TableWithATooSmallNvs_RefusedAsTheTablesSourceNotTheSsid()
+    {
+        // The settings are fine; the partition table they go into is not (NVS needs at least 0x3000 bytes).
+        using var fw = new FirmwareFixture(nvsSize: 0x1000);
+        var settings = new DeviceSettings("n", "password1");
+        var fromBuild = Assert.Throws<WsCoreException>(() =>
+            FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings }));
+        Assert.Equal(InputField.Firmware, fromBuild.Field);
+        Assert.Contains("0x1000 bytes at 0x9000, from partition-table.bin", fromBuild.Message);
+
+        var table = Path.Combine(fw.Dir, "partition_table", "partition-table.bin");
+        var fromImage = Assert.Throws<WsCoreException>(() =>
+            FlashPlanner.Create(new FlashRequest { Images = [(0x8000u, table)], Settings = settings }));
+        Assert.Equal(InputField.Images, fromImage.Field);
+    }
+
+    [Fact]
     public void Create_FlashSizeTooSmall_RefusedNamingFlashSize()
     {
         using var fw = new FirmwareFixture(appSize: 300 * 1024);
