@@ -6,7 +6,6 @@
  * gives it a DHCP address (10.0.2.15) and `hostfwd=tcp::PORT-:8080` brings the host's PORT to the server.
  * Not for a real chip: the driver refuses to start on hardware (it checks the EMAC's date register).
  */
-#include <stdint.h> /* before stdatomic.h: newlib's copy of it, if found first, uses int_least8_t & co. unannounced */
 #include <stdatomic.h>
 
 #include "esp_eth.h"

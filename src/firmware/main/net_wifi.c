@@ -3,7 +3,6 @@
  * by `wsctl flash`, else Kconfig), reconnects after a disconnect with exponential backoff (0.5 s doubling to 30 s,
  * back to 0.5 s once an address comes), DHCP host name = the mDNS host name.
  */
-#include <stdint.h> /* before stdatomic.h: newlib's copy of it, if found first, uses int_least8_t & co. unannounced */
 #include <stdatomic.h>
 #include <string.h>
 
