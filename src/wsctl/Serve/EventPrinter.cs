@@ -22,11 +22,16 @@ public sealed class EventPrinter
     private readonly Stream _output;
     private readonly bool _json;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly string? _instance;
 
-    public EventPrinter(Stream output, bool json)
+    /// <param name="output">Where the lines go.</param>
+    /// <param name="json">One JSON object per event instead of plain lines.</param>
+    /// <param name="instance">In a cluster, this instance's name: every JSON event carries it as "instance".</param>
+    public EventPrinter(Stream output, bool json, string? instance = null)
     {
         _output = output;
         _json = json;
+        _instance = instance;
     }
 
     /// <summary>Writes the event's line (if it has one) into the pending output; <see cref="Flush"/> sends it.</summary>
@@ -100,10 +105,12 @@ public sealed class EventPrinter
         _buffer.Write("\n"u8);
     }
 
-    private static void WriteClient(Utf8JsonWriter json, string type, ServerEvent serverEvent)
+    private void WriteClient(Utf8JsonWriter json, string type, ServerEvent serverEvent)
     {
         json.WriteString("type", type);
         json.WriteNumber("client", serverEvent.ClientId);
+        if (_instance is not null)
+            json.WriteString("instance", _instance);
         json.WriteString("remote", serverEvent.RemoteEndPoint.ToString());
     }
 
