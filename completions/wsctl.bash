@@ -16,7 +16,7 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
-    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --allow-origin --max-pending --help -h --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --allow-origin --max-pending --cluster --cluster-name --cluster-max-clients --cluster-optional --cluster-lease --cluster-instance --help -h --verbose -v --quiet -q --log-format' ;;
     'send') echo '--wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
@@ -41,6 +41,11 @@ _wsctl_value_kind() {
     'serve|--interface') echo 'text' ;;
     'serve|--allow-origin') echo 'text' ;;
     'serve|--max-pending') echo 'text' ;;
+    'serve|--cluster') echo 'text' ;;
+    'serve|--cluster-name') echo 'text' ;;
+    'serve|--cluster-max-clients') echo 'text' ;;
+    'serve|--cluster-lease') echo 'text' ;;
+    'serve|--cluster-instance') echo 'text' ;;
     'serve|--log-format') echo 'choice json text' ;;
     'send|--wait') echo 'text' ;;
     'send|--wait-for') echo 'text' ;;

@@ -12,7 +12,7 @@ function __wsctl_takes_value
     switch "$argv[1]|$argv[2]"
         case '|--log-format'
             return 0
-        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--allow-origin' 'serve|--max-pending' 'serve|--log-format'
+        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--allow-origin' 'serve|--max-pending' 'serve|--cluster' 'serve|--cluster-name' 'serve|--cluster-max-clients' 'serve|--cluster-lease' 'serve|--cluster-instance' 'serve|--log-format'
             return 0
         case 'send|--wait' 'send|--wait-for' 'send|--timeout' 'send|--header' 'send|--subprotocol' 'send|--origin' 'send|--client' 'send|--port' 'send|--file' 'send|--log-format'
             return 0
@@ -83,6 +83,12 @@ complete -c wsctl -n '__wsctl_at \'serve\'' -l mdns-name -x -d 'Advertise by mDN
 complete -c wsctl -n '__wsctl_at \'serve\'' -l interface -x -d 'With --mdns-name: advertise on this network interface only (default: every multicast-ca...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l allow-origin -x -d 'Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for a...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l max-pending -x -d 'Most connections in their opening handshake at once; one more closes the oldest (a floo...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster -x -d 'Join the instances of serve that use this Redis (and --cluster-name) into one server: b...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-name -x -d 'With --cluster: the cluster to join (instances with another name on the same Redis do n...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-max-clients -x -d 'With --cluster: most WebSocket clients in the whole cluster, counted in Redis; one more...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-optional -d 'With --cluster: when Redis is unreachable at start, serve alone and join once it answers.'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-lease -x -d 'With --cluster: an instance silent this long is gone (its clients leave --list and the ...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-instance -x -d 'With --cluster: this instance\'s name in --list and --json events (default HOST:PORT).'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l quiet -s q -d 'Log only errors to stderr.'
