@@ -24,7 +24,7 @@ function __wsctl_takes_value
             return 0
         case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
-        case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--log-format'
+        case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--also' 'bench|--log-format'
             return 0
         case 'completion|--log-format'
             return 0
@@ -183,6 +183,7 @@ complete -c wsctl -n '__wsctl_at \'bench\'' -l size -x -d 'Message payload size 
 complete -c wsctl -n '__wsctl_at \'bench\'' -l duration -x -d 'How long to measure.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l rate -x -d 'Messages per second in all (default: as fast as the server answers).'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l json -d 'Print the result as one JSON object.'
+complete -c wsctl -n '__wsctl_at \'bench\'' -l also -x -d 'Another server to spread the connections over, in turns with TARGET (repeatable): e.g. ...'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l quiet -s q -d 'Log only errors to stderr.'

@@ -17,7 +17,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
@@ -96,6 +96,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'bench|--size' = 'text'
         'bench|--duration' = 'text'
         'bench|--rate' = 'text'
+        'bench|--also' = 'text'
         'bench|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }

@@ -33,6 +33,12 @@ public static class BenchCommand
         var duration = Options.Duration("--duration", "How long to measure.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(100));
         var rate = Options.OptionalPositiveNumber("--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
+        var also = new Option<string[]>("--also")
+        {
+            Description = "Another server to spread the connections over, in turns with TARGET (repeatable): e.g. the other " +
+                "instances of a serve --cluster, so that broadcast mode measures the cluster.",
+            HelpName = "TARGET",
+        };
 
         var command = new Command("bench", HelpText.Describe(
             "Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max), connects per second, " +
@@ -50,7 +56,7 @@ public static class BenchCommand
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed, ExitCode.Interrupted))
         {
-            target, mode, clients, size, duration, rate, json,
+            target, mode, clients, size, duration, rate, json, also,
         };
         command.Validators.Add(r =>
         {
@@ -80,7 +86,10 @@ public static class BenchCommand
                     _ => BenchMode.Ping,
                 };
                 var options = new BenchOptions(WebSocketTarget.Parse(parse.GetValue(target)!), benchMode, parse.GetValue(clients),
-                    parse.GetValue(size), parse.GetValue(duration), parse.GetValue(rate));
+                    parse.GetValue(size), parse.GetValue(duration), parse.GetValue(rate))
+                {
+                    AlsoTargets = [.. (parse.GetValue(also) ?? []).Select(WebSocketTarget.Parse)],
+                };
                 // The progress line is for a person at a terminal; -q asks for a quiet stderr.
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);
                 return BenchSession.RunAsync(options, parse.GetValue(json), showProgress, log, Console.OpenStandardOutput(), token);
