@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace WsCore.Cluster;
 
-/// <summary>Where a cluster's Redis is: <c>redis://HOST[:PORT][/DB]</c> (port 6379 and database 0 by default).</summary>
+/// <summary>Where a cluster's Redis is: <c>redis://HOST[:PORT][/DB]</c> (port 6379 and database 0 by
+/// default).</summary>
 /// <param name="Host">A host name or an IP address (IPv6 without brackets).</param>
 /// <param name="Port">The TCP port.</param>
 /// <param name="Database">The Redis database number (0-15 on a default server).</param>
@@ -11,7 +12,8 @@ public sealed record ClusterAddress(string Host, int Port, int Database)
     /// <summary>Redis's default port.</summary>
     public const int DefaultPort = 6379;
 
-    /// <summary>Parses <c>redis://HOST[:PORT][/DB]</c>; anything else is an InvalidInput <see cref="WsCoreException"/>.</summary>
+    /// <summary>Parses <c>redis://HOST[:PORT][/DB]</c>; anything else is an InvalidInput <see
+    /// cref="WsCoreException"/>.</summary>
     public static ClusterAddress Parse(string text)
     {
         const string form = "expected redis://HOST[:PORT][/DB]";
@@ -26,7 +28,8 @@ public sealed record ClusterAddress(string Host, int Port, int Database)
         var database = 0;
         if (path.Length > 0 && (!int.TryParse(path, NumberStyles.None, CultureInfo.InvariantCulture, out database)
             || database > 65535))
-            throw new WsCoreException(FailureKind.InvalidInput, $"--cluster: the database must be a number, got '{path}'");
+            throw new WsCoreException(FailureKind.InvalidInput,
+                $"--cluster: the database must be a number, got '{path}'");
         var host = uri.Host.StartsWith('[') ? uri.Host[1..^1] : uri.Host;
         return new ClusterAddress(host, uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port, database);
     }

@@ -61,7 +61,8 @@ public sealed record ClusterMessage(ClusterMessageKind Kind, string Origin)
 /// Broadcast: TYPE(1 text, 2 binary) PAYLOAD…                   (the payload runs to the end)
 /// Counter:   VALUE(i64)
 /// Request:   REQUEST-ID(i64) OP(1 list, 2 send) CLIENT(i32) TYPE PAYLOAD…
-/// Reply:     REQUEST-ID(i64) OK(0/1) COUNT(i32) then per client: ID(i32) REMOTE-LEN REMOTE SINCE-MS(i64) IN(i64) OUT(i64)
+/// Reply:     REQUEST-ID(i64) OK(0/1) COUNT(i32) then per client: ID(i32) REMOTE-LEN REMOTE SINCE-MS(i64) IN(i64)
+/// OUT(i64)
 /// </code>
 /// A client's instance in a reply is the reply's origin.
 /// </summary>
@@ -120,7 +121,8 @@ public static class ClusterCodec
         return buffer;
     }
 
-    /// <summary>A Broadcast message, encoded straight from a span (the payload copied once, into the message).</summary>
+    /// <summary>A Broadcast message, encoded straight from a span (the payload copied once, into the
+    /// message).</summary>
     public static byte[] EncodeBroadcast(string origin, MessageType type, ReadOnlySpan<byte> payload)
     {
         var header = 3 + StringBytes(origin);
@@ -201,13 +203,19 @@ public static class ClusterCodec
                 return Fail("reply cut short", out error);
             var since = DateTimeOffset.FromUnixTimeMilliseconds(
                 Math.Clamp(BinaryPrimitives.ReadInt64BigEndian(span[at..]), 0, 253_402_300_799_999));
-            clients[i] = new ClusterClient(id, origin, remote, since, BinaryPrimitives.ReadInt64BigEndian(span[(at + 8)..]),
-                BinaryPrimitives.ReadInt64BigEndian(span[(at + 16)..]));
+            var messagesIn = BinaryPrimitives.ReadInt64BigEndian(span[(at + 8)..]);
+            var messagesOut = BinaryPrimitives.ReadInt64BigEndian(span[(at + 16)..]);
+            clients[i] = new ClusterClient(id, origin, remote, since, messagesIn, messagesOut);
             at += 24;
         }
         if (at != span.Length)
             return Fail($"{span.Length - at} bytes after the last client", out error);
-        return new ClusterMessage(ClusterMessageKind.Reply, origin) { RequestId = requestId, Ok = ok, Clients = clients };
+        return new ClusterMessage(ClusterMessageKind.Reply, origin)
+        {
+            RequestId = requestId,
+            Ok = ok,
+            Clients = clients,
+        };
     }
 
     private static int EncodedLength(ClusterMessage message)

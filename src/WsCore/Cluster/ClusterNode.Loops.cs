@@ -51,7 +51,8 @@ public sealed partial class ClusterNode
             if (await _backplane.TryHoldLeaseAsync(Instance, _options.Lease))
             {
                 // Counted from before the request: the lease may have been renewed that long before we heard.
-                Volatile.Write(ref _leaseUntil, started + (long)(_options.Lease.TotalSeconds * 0.9 * Stopwatch.Frequency));
+                var held = (long)(_options.Lease.TotalSeconds * 0.9 * Stopwatch.Frequency);
+                Volatile.Write(ref _leaseUntil, started + held);
                 if (!Volatile.Read(ref _leader))
                 {
                     Volatile.Write(ref _leader, true);
@@ -66,8 +67,8 @@ public sealed partial class ClusterNode
         var missed = Interlocked.Read(ref _missed);
         if (missed != _missedLogged)
         {
-            _log.Warning("{Count} cluster message(s) so far reached fewer instances than were alive (one cut off or gone)",
-                missed);
+            _log.Warning("{Count} cluster message(s) so far reached fewer instances than were alive " +
+                "(one cut off or gone)", missed);
             _missedLogged = missed;
         }
     }
@@ -104,8 +105,8 @@ public sealed partial class ClusterNode
                 }
                 SawCounter(value);
                 _server?.SendText(WebSocketServer.AllClients, _options.CounterText(value));
-                Publish(null, ClusterCodec.Encode(new ClusterMessage(ClusterMessageKind.Counter, Instance) { Counter = value }),
-                    countMissed: true);
+                var counter = new ClusterMessage(ClusterMessageKind.Counter, Instance) { Counter = value };
+                Publish(null, ClusterCodec.Encode(counter), countMissed: true);
             }
         }
         catch (OperationCanceledException)

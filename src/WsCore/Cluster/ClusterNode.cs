@@ -68,7 +68,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         _backplane.ConnectionChanged += OnConnectionChanged;
     }
 
-    /// <summary>This instance's name in the cluster (HOST:PORT by default); empty before <see cref="StartAsync"/>.</summary>
+    /// <summary>This instance's name in the cluster (HOST:PORT by default); empty before <see
+    /// cref="StartAsync"/>.</summary>
     public string Instance { get; private set; } = "";
 
     /// <summary>The options the node was made with.</summary>
@@ -89,7 +90,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     /// once Redis answers.
     /// </summary>
     /// <param name="options">The cluster.</param>
-    /// <param name="backplane">The store to use instead of Redis at <see cref="ClusterOptions.Address"/> (tests).</param>
+    /// <param name="backplane">The store to use instead of Redis at <see cref="ClusterOptions.Address"/>
+    /// (tests).</param>
     public static async Task<ClusterNode> ConnectAsync(ClusterOptions options, IClusterBackplane? backplane = null)
     {
         options.Validate();
@@ -108,7 +110,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
 
     /// <summary>
     /// Joins the cluster as <paramref name="instance"/> with <paramref name="server"/>'s clients: subscribes, says
-    /// it is alive, and starts the heartbeat (and the counter, when <see cref="ClusterOptions.CounterInterval"/> is set).
+    /// it is alive, and starts the heartbeat (and the counter, when <see cref="ClusterOptions.CounterInterval"/> is
+    /// set).
     /// </summary>
     public async Task StartAsync(WebSocketServer server, string instance)
     {
@@ -163,7 +166,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         }
     }
 
-    /// <summary>A <see cref="MessageHandler"/> that relays every client's message to every client of the cluster.</summary>
+    /// <summary>A <see cref="MessageHandler"/> that relays every client's message to every client of the
+    /// cluster.</summary>
     public void Relay(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
         Broadcast(type, payload);
 
@@ -243,7 +247,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public string RefusalText => $"cluster full: at most {_options.MaxClients} WebSocket clients in the cluster; try again later";
+    public string RefusalText =>
+        $"cluster full: at most {_options.MaxClients} WebSocket clients in the cluster; try again later";
 
     /// <inheritdoc/>
     public async ValueTask<bool> TryAdmitAsync()
@@ -279,11 +284,13 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         Interlocked.Decrement(ref _slotsHeld);
         if (!_backplane.IsConnected || Instance.Length == 0)
             return;
-        // The heartbeat sets this instance's count anyway: a release lost with Redis is corrected within a third of a lease.
+        // The heartbeat sets this instance's count anyway: a release lost with Redis is corrected within a third of a
+        // lease.
         _backplane.ReleaseSlotAsync(Instance).ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    /// <summary>Stops the heartbeat and the counter and leaves the cluster (slots, liveness and lease go back at once).</summary>
+    /// <summary>Stops the heartbeat and the counter and leaves the cluster (slots, liveness and lease go back at
+    /// once).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

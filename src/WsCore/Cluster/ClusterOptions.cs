@@ -8,7 +8,8 @@ public sealed class ClusterOptions
     /// <summary>The cluster's Redis.</summary>
     public required ClusterAddress Address { get; init; }
 
-    /// <summary>Instances with the same name (and Redis) form one cluster; others on the same Redis do not meet.</summary>
+    /// <summary>Instances with the same name (and Redis) form one cluster; others on the same Redis do not
+    /// meet.</summary>
     public string Name { get; init; } = "wsctl";
 
     /// <summary>The most clients in the whole cluster (503 beyond), or null for no cluster-wide limit.</summary>
@@ -25,7 +26,8 @@ public sealed class ClusterOptions
     public TimeSpan? CounterInterval { get; init; }
 
     /// <summary>The counter's message for a value (serve's JSON).</summary>
-    public Func<long, string> CounterText { get; init; } = value => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public Func<long, string> CounterText { get; init; } =
+        value => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// False (the default): a Redis that does not answer at start is an error. True: serve alone and join when it
@@ -36,7 +38,8 @@ public sealed class ClusterOptions
     /// <summary>How long the first connection to Redis may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>How long a listing or a send to another instance's client waits for the other instances' answers.</summary>
+    /// <summary>How long a listing or a send to another instance's client waits for the other instances'
+    /// answers.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Client ids reserved from Redis at a time.</summary>

@@ -33,7 +33,9 @@ public sealed class RedisBackplane : IClusterBackplane
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
         for i = 3, 4 do
-          if tonumber(redis.call('GET', KEYS[i]) or '0') < tonumber(ARGV[i + 1]) then redis.call('SET', KEYS[i], ARGV[i + 1]) end
+          if tonumber(redis.call('GET', KEYS[i]) or '0') < tonumber(ARGV[i + 1]) then
+            redis.call('SET', KEYS[i], ARGV[i + 1])
+          end
         end
         """ + ListLive;
 
@@ -163,7 +165,8 @@ public sealed class RedisBackplane : IClusterBackplane
         {
             throw new WsCoreException(FailureKind.ConnectionFailed,
                 $"cannot reach the cluster's Redis at {address}: {FirstLine(e.Message)}",
-                "start redis-server there, check --cluster, or add --cluster-optional to serve alone until it is up", e);
+                "start redis-server there, check --cluster, or add --cluster-optional to serve alone until it is up",
+                e);
         }
     }
 
@@ -190,7 +193,8 @@ public sealed class RedisBackplane : IClusterBackplane
         int idFloor, long counterFloor)
     {
         return Pairs((RedisResult[])(await Run(() => _db.ScriptEvaluateAsync(HeartbeatScript,
-            [_instances, _slots, _ids, _counter], [instance, (long)ttl.TotalMilliseconds, clients, idFloor, counterFloor])))!);
+            [_instances, _slots, _ids, _counter],
+            [instance, (long)ttl.TotalMilliseconds, clients, idFloor, counterFloor])))!);
     }
 
     // The live instances' list the scripts return: instance, slots, instance, slots…
@@ -217,7 +221,8 @@ public sealed class RedisBackplane : IClusterBackplane
 
     /// <inheritdoc/>
     public async Task<bool> TryHoldLeaseAsync(string instance, TimeSpan lease) =>
-        (int)await Run(() => _db.ScriptEvaluateAsync(LeaseScript, [_lease], [instance, (long)lease.TotalMilliseconds])) == 1;
+        (int)await Run(() => _db.ScriptEvaluateAsync(LeaseScript, [_lease],
+            [instance, (long)lease.TotalMilliseconds])) == 1;
 
     /// <inheritdoc/>
     public async Task<long> NextCounterAsync(long floor) =>
@@ -244,7 +249,8 @@ public sealed class RedisBackplane : IClusterBackplane
     {
         // Raised per connection (interactive and subscription): report the first only.
         if (Interlocked.CompareExchange(ref _lostAt, Stopwatch.GetTimestamp(), 0) == 0)
-            ConnectionChanged?.Invoke(false, $"{e.FailureType}: {FirstLine(e.Exception?.Message ?? "connection lost")}");
+            ConnectionChanged?.Invoke(false,
+                $"{e.FailureType}: {FirstLine(e.Exception?.Message ?? "connection lost")}");
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)

@@ -19,8 +19,10 @@ public interface IControlHandler
     /// <summary>The connected clients, by id.</summary>
     IReadOnlyList<ControlClientInfo> ListClients();
 
-    /// <summary>The connected clients, by id, when finding them takes a while (a cluster asks its other instances).</summary>
-    ValueTask<IReadOnlyList<ControlClientInfo>> ListClientsAsync(CancellationToken cancel) => ValueTask.FromResult(ListClients());
+    /// <summary>The connected clients, by id, when finding them takes a while (a cluster asks its other
+    /// instances).</summary>
+    ValueTask<IReadOnlyList<ControlClientInfo>> ListClientsAsync(CancellationToken cancel) =>
+        ValueTask.FromResult(ListClients());
 }
 
 /// <summary>

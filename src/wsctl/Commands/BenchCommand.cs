@@ -35,8 +35,8 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var also = new Option<string[]>("--also")
         {
-            Description = "Another server to spread the connections over, in turns with TARGET (repeatable): e.g. the other " +
-                "instances of a serve --cluster, so that broadcast mode measures the cluster.",
+            Description = "Another server to spread the connections over, in turns with TARGET (repeatable): " +
+                "e.g. the other instances of a serve --cluster, so that broadcast mode measures the cluster.",
             HelpName = "TARGET",
         };
 

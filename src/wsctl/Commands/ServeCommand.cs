@@ -72,7 +72,7 @@ public static class ServeCommand
             "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
             "  wsctl serve --json --counter-interval 1s > events.jsonl\n" +
             "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n" +
-            "  wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one of several instances acting as one\n\n" +
+            "  wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, noPrint,

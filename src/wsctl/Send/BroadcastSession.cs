@@ -75,8 +75,8 @@ public static class BroadcastSession
             $"{"ID",4}  {"REMOTE",-44} {"CONNECTED SINCE",-24} {"IN",8} {"OUT",8}{(instances ? "  INSTANCE" : "")}");
         foreach (var c in clients)
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{c.Id,4}  {c.Remote,-44} {c.ConnectedSince.ToLocalTime():yyyy-MM-dd HH:mm:ss}      {c.MessagesIn,8} " +
-                $"{c.MessagesOut,8}{(instances ? "  " + c.Instance : "")}");
+                $"{c.Id,4}  {c.Remote,-44} {c.ConnectedSince.ToLocalTime():yyyy-MM-dd HH:mm:ss}      " +
+                $"{c.MessagesIn,8} {c.MessagesOut,8}{(instances ? "  " + c.Instance : "")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"{clients.Count} client{(clients.Count == 1 ? "" : "s")} connected to the serve on port {port}");
         stdout.Write(Encoding.UTF8.GetBytes(text.ToString()));
         return ExitCode.Ok;

@@ -12,29 +12,31 @@ namespace Wsctl.Serve;
 /// <param name="Optional">Serve alone while Redis is unreachable instead of failing at start.</param>
 /// <param name="Lease">The liveness and counter lease period.</param>
 /// <param name="Instance">This instance's name, or null for HOST:PORT.</param>
-public sealed record ClusterSettings(ClusterAddress Address, string Name, int? MaxClients, bool Optional, TimeSpan Lease,
-    string? Instance);
+public sealed record ClusterSettings(ClusterAddress Address, string Name, int? MaxClients, bool Optional,
+    TimeSpan Lease, string? Instance);
 
 /// <summary>serve's <c>--cluster*</c> options: one definition, read into <see cref="ClusterSettings"/>.</summary>
 public sealed class ClusterCliOptions
 {
     public Option<string?> Cluster { get; } = new("--cluster")
     {
-        Description = "Join the instances of serve that use this Redis (and --cluster-name) into one server: broadcasts, " +
-            "the counter, client ids, --list and send --client span every instance. Redis unreachable at start: exit 4.",
+        Description = "Join the instances of serve that use this Redis (and --cluster-name) into one server: " +
+            "broadcasts, the counter, client ids, --list and send --client span every instance. Redis unreachable " +
+            "at start: exit 4.",
         HelpName = "redis://HOST[:PORT][/DB]",
     };
 
     public Option<string> Name { get; } = new("--cluster-name")
     {
-        Description = "With --cluster: the cluster to join (instances with another name on the same Redis do not meet).",
+        Description = "With --cluster: the cluster to join (instances with another name on the same Redis do not " +
+            "meet).",
         HelpName = "NAME",
         DefaultValueFactory = _ => "wsctl",
     };
 
     public Option<int?> MaxClients { get; } = Options.OptionalInteger("--cluster-max-clients",
-        "With --cluster: most WebSocket clients in the whole cluster, counted in Redis; one more gets HTTP 503. A dead " +
-        "instance's clients stop counting within one --cluster-lease.", 1, 10_000_000);
+        "With --cluster: most WebSocket clients in the whole cluster, counted in Redis; one more gets HTTP 503. " +
+        "A dead instance's clients stop counting within one --cluster-lease.", 1, 10_000_000);
 
     public Option<bool> Optional { get; } = new("--cluster-optional")
     {
@@ -42,8 +44,8 @@ public sealed class ClusterCliOptions
     };
 
     public Option<TimeSpan> Lease { get; } = Options.Duration("--cluster-lease",
-        "With --cluster: an instance silent this long is gone (its clients leave --list and the count); the counter's " +
-        "lease, taken over within two of them when its holder dies.", TimeSpan.FromSeconds(3),
+        "With --cluster: an instance silent this long is gone (its clients leave --list and the count); " +
+        "the counter's lease, taken over within two of them when its holder dies.", TimeSpan.FromSeconds(3),
         minimum: TimeSpan.FromMilliseconds(300));
 
     public Option<string?> Instance { get; } = new("--cluster-instance")

@@ -87,7 +87,8 @@ public static class ServeSession
             await cluster.StartAsync(server, settings.Cluster!.Instance ?? $"{Dns.GetHostName()}:{port}");
 
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
-        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server, cluster), log);
+        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port),
+            new ServeControl(server, cluster), log);
 
         // Advertised only once the listener is bound, so whoever finds it can connect. Disposed before the server
         // stops (declared after it): the goodbye (RFC 6762 §10.1) leaves no stale record behind.
@@ -164,8 +165,8 @@ public static class ServeSession
 
     // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
     // redirected stdout sees every line promptly.
-    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout, ILogger log,
-        string? instance)
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout,
+        ILogger log, string? instance)
     {
         var printer = new EventPrinter(stdout, settings.Json, instance);
         var stdoutOpen = true;

@@ -123,7 +123,8 @@ public sealed class LoadGeneratorTests
         await using var first = TestServer.Start();
         await using var second = TestServer.Start();
         await using var third = TestServer.Start();
-        var options = new BenchOptions(first.Uri, BenchMode.Echo, Clients: 7, MessageBytes: 32, TimeSpan.FromMilliseconds(300))
+        var duration = TimeSpan.FromMilliseconds(300);
+        var options = new BenchOptions(first.Uri, BenchMode.Echo, Clients: 7, MessageBytes: 32, duration)
         {
             AlsoTargets = [second.Uri, third.Uri],
             ProgressInterval = TimeSpan.FromMilliseconds(50),
@@ -133,7 +134,7 @@ public sealed class LoadGeneratorTests
         {
             lock (connectedAt)
                 if (connectedAt.Count == 0)
-                    connectedAt.AddRange([first.Server.ClientCount, second.Server.ClientCount, third.Server.ClientCount]);
+                    connectedAt.AddRange([.. new[] { first, second, third }.Select(s => s.Server.ClientCount)]);
         }));
 
         Assert.Equal(0, result.Errors);

@@ -47,7 +47,8 @@ public class ClusterCodecTests
             0x02, 0xFF,                 // binary, payload
         }, bytes);
         var decoded = ClusterCodec.Decode(bytes, out _)!;
-        Assert.Equal((5L, ClusterRequestOperation.Send, 7, MessageType.Binary), (decoded.RequestId, decoded.Operation, decoded.ClientId, decoded.Type));
+        Assert.Equal((5L, ClusterRequestOperation.Send, 7, MessageType.Binary),
+            (decoded.RequestId, decoded.Operation, decoded.ClientId, decoded.Type));
         Assert.Equal(new byte[] { 0xFF }, decoded.Payload.ToArray());
     }
 
@@ -115,7 +116,8 @@ public class ClusterCodecTests
 
     [Fact]
     public void Encode_OriginLongerThan255Bytes_Refused() =>
-        Assert.Throws<ArgumentException>(() => ClusterCodec.EncodeBroadcast(new string('é', 128), MessageType.Text, []));
+        Assert.Throws<ArgumentException>(() =>
+            ClusterCodec.EncodeBroadcast(new string('é', 128), MessageType.Text, []));
 
     [Theory]
     [InlineData("redis://127.0.0.1", "127.0.0.1", 6379, 0)]

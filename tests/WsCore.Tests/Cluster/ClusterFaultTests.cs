@@ -20,7 +20,7 @@ public class ClusterFaultTests
             timeout: Timeout);
         Assert.Equal(4, result.ExitCode);
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal($"wsctl: cannot reach the cluster's Redis at redis://127.0.0.1:{port}/0: ", lines[0][..(lines[0].IndexOf("/0: ", StringComparison.Ordinal) + 4)]);
+        Assert.StartsWith($"wsctl: cannot reach the cluster's Redis at redis://127.0.0.1:{port}/0: ", lines[0]);
         Assert.StartsWith("hint: ", lines[1]);
         Assert.Contains("--cluster-optional", lines[1]);
         Assert.Equal(2, lines.Length);
@@ -46,7 +46,8 @@ public class ClusterFaultTests
 
             await redis.StartAsync();
             await alone.WaitForStderrAsync(ClusterLab.JoinedPattern(), Timeout);
-            var (other, _) = await WsctlProcess.StartServeAsync("--no-counter", "--cluster", redis.Url, "--cluster-name", name);
+            var (other, _) = await WsctlProcess.StartServeAsync("--no-counter", "--cluster", redis.Url,
+                "--cluster-name", name);
             using (other)
             {
                 await other.WaitForStderrAsync(ClusterLab.JoinedPattern(), Timeout);
@@ -89,8 +90,9 @@ public class ClusterFaultTests
             Assert.StartsWith("n", during);
 
             await lab.Redis.StartAsync();
-            var back = await a.Process.WaitForStderrAsync(new Regex(@"is back after .*; (\d+) cluster message\(s\) could not be delivered"), Timeout);
-            var lost = int.Parse(Regex.Match(back, @"; (\d+) cluster message").Groups[1].Value, CultureInfo.InvariantCulture);
+            var backLine = new Regex(@"is back after .*; (\d+) cluster message\(s\) could not be delivered");
+            var back = await a.Process.WaitForStderrAsync(backLine, Timeout);
+            var lost = int.Parse(backLine.Match(back).Groups[1].Value, CultureInfo.InvariantCulture);
             Assert.True(lost > 0, back);
             // Once A and B are resubscribed, B's client gets A's broadcasts again, without having been disconnected.
             var after = await onB.NextMatchingAsync(m => Number(m) > Number(during), Timeout);

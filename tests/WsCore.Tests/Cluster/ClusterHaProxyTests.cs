@@ -52,7 +52,8 @@ public class ClusterHaProxyTests
             }
             var survivors = lab.Instances.Skip(1).ToList();
             var after = await WaitForListAsync(survivors[0], 6);
-            Assert.Equal(survivors.Select(i => i.Name).Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(survivors.Select(i => i.Name).Order(StringComparer.Ordinal),
+                after.Keys.Order(StringComparer.Ordinal));
             await BroadcastAndExpectAsync(survivors[1], clients, "after-the-kill");
         }
         finally
@@ -62,7 +63,8 @@ public class ClusterHaProxyTests
         }
     }
 
-    private static async Task BroadcastAndExpectAsync(ClusterLab.Instance via, List<CollectingClient> clients, string text)
+    private static async Task BroadcastAndExpectAsync(ClusterLab.Instance via, List<CollectingClient> clients,
+        string text)
     {
         var result = await ClusterLab.WsctlAsync("broadcast", text, "--port", via.PortText);
         Assert.Equal(0, result.ExitCode);

@@ -42,7 +42,8 @@ public sealed partial class ClusterLab : IAsyncDisposable
     /// <summary>Starts one more instance and waits until it has joined.</summary>
     public async Task<Instance> AddInstanceAsync(params string[] args)
     {
-        var (process, port) = await WsctlProcess.StartServeAsync(["--cluster", Redis.Url, "--cluster-name", Name, .. args]);
+        var (process, port) = await WsctlProcess.StartServeAsync(
+            ["--cluster", Redis.Url, "--cluster-name", Name, .. args]);
         try
         {
             var joined = await process.WaitForStderrAsync(JoinedPattern(), Timeout);
@@ -97,7 +98,8 @@ public sealed class CollectingClient : IAsyncDisposable
     public static async Task<CollectingClient> ConnectAsync(int port)
     {
         var client = new CollectingClient();
-        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), CancellationToken.None).WaitAsync(ClusterLab.Timeout);
+        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), CancellationToken.None)
+            .WaitAsync(ClusterLab.Timeout);
         client._receiving = client.ReceiveLoopAsync();
         return client;
     }

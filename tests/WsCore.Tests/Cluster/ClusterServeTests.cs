@@ -115,7 +115,8 @@ public class ClusterServeTests
         await using var onB = await CollectingClient.ConnectAsync(b.Port);
 
         // --json events carry the instance.
-        var openOnB = JsonDocument.Parse(await b.Process.WaitForStdoutAsync(l => l.Contains("\"open\"", StringComparison.Ordinal), Timeout));
+        var openOnB = JsonDocument.Parse(
+            await b.Process.WaitForStdoutAsync(l => l.Contains("\"open\"", StringComparison.Ordinal), Timeout));
         Assert.Equal(b.Name, openOnB.RootElement.GetProperty("instance").GetString());
         var idOnB = openOnB.RootElement.GetProperty("client").GetInt32();
 
@@ -124,20 +125,22 @@ public class ClusterServeTests
         {
             var list = await ClusterLab.WsctlAsync("broadcast", "--list", "--json", "--port", asked.PortText);
             Assert.Equal(0, list.ExitCode);
-            var rows = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            var rows = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => JsonDocument.Parse(l).RootElement).ToList();
             Assert.Equal(2, rows.Count);
             Assert.Equal(new[] { a.Name, b.Name }.Order(StringComparer.Ordinal),
                 rows.Select(r => r.GetProperty("instance").GetString()!).Order(StringComparer.Ordinal));
             Assert.Equal(2, rows.Select(r => r.GetProperty("id").GetInt32()).Distinct().Count());
-            Assert.Contains(rows, r => r.GetProperty("id").GetInt32() == idOnB && r.GetProperty("instance").GetString() == b.Name);
+            Assert.Contains(rows, r =>
+                r.GetProperty("id").GetInt32() == idOnB && r.GetProperty("instance").GetString() == b.Name);
         }
         var table = await ClusterLab.WsctlAsync("broadcast", "--list", "--port", a.PortText);
         Assert.Contains("INSTANCE", table.Stdout);
         Assert.Contains(b.Name, table.Stdout);
 
         // send --client on A reaches B's client, and only it.
-        var sent = await ClusterLab.WsctlAsync("send", "--client", idOnB.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--port", a.PortText, "just-for-you");
+        var sent = await ClusterLab.WsctlAsync("send", "--client",
+            idOnB.ToString(System.Globalization.CultureInfo.InvariantCulture), "--port", a.PortText, "just-for-you");
         Assert.Equal(0, sent.ExitCode);
         Assert.Equal("just-for-you", await onB.NextAsync());
         var missing = await ClusterLab.WsctlAsync("send", "--client", "999999", "--port", a.PortText, "nobody");
@@ -152,7 +155,8 @@ public class ClusterServeTests
     [Fact]
     public async Task ClusterMaxClients_CountedAcrossInstances_SlotsOfSigkilledInstanceComeBackAndItsIdsLeaveList()
     {
-        await using var lab = await ClusterLab.StartAsync(2, "--no-counter", "--cluster-max-clients", "3", "--cluster-lease", "1s");
+        await using var lab = await ClusterLab.StartAsync(2, "--no-counter", "--cluster-max-clients", "3",
+            "--cluster-lease", "1s");
         var (a, b) = (lab.Instances[0], lab.Instances[1]);
         using var a1 = await RawWebSocket.ConnectAsync(a.Port);
         using var a2 = await RawWebSocket.ConnectAsync(a.Port);
@@ -181,7 +185,8 @@ public class ClusterServeTests
         using (admitted)
         {
             Assert.NotNull(admitted);
-            Assert.True(killed.Elapsed < TimeSpan.FromSeconds(4), $"slots came back after {killed.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(killed.Elapsed < TimeSpan.FromSeconds(4),
+                $"slots came back after {killed.Elapsed.TotalSeconds:0.0} s");
             // Its ids left --list too: only B's clients remain.
             var list = await ClusterLab.WsctlAsync("broadcast", "--list", "--json", "--port", b.PortText);
             var instances = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)

@@ -24,7 +24,8 @@ public sealed class HaProxy : IDisposable
 
     public static string ConfigPath => RepoPaths.Combine("deploy", "haproxy", "wsctl-cluster.cfg");
 
-    /// <summary>Starts HAProxy in front of the three instances on <paramref name="servers"/>; returns once it accepts.</summary>
+    /// <summary>Starts HAProxy in front of the three instances on <paramref name="servers"/>; returns once it
+    /// accepts.</summary>
     public static async Task<HaProxy> StartAsync(IReadOnlyList<int> servers)
     {
         var port = RedisServer.FreePort();

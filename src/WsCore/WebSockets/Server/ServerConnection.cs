@@ -534,8 +534,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 if (!await admission.TryAdmitAsync())
                 {
                     Log.Warning("refused {Remote}: {Why} (503)", RemoteEndPoint, admission.RefusalText);
-                    await RespondAndCloseAsync(ServerHandshake.BuildResponse(503, Encoding.UTF8.GetBytes(admission.RefusalText + "\n"),
-                        extraHeaders: ["Retry-After: 5"]), null);
+                    var refusal = Encoding.UTF8.GetBytes(admission.RefusalText + "\n");
+                    await RespondAndCloseAsync(
+                        ServerHandshake.BuildResponse(503, refusal, extraHeaders: ["Retry-After: 5"]), null);
                     return null;
                 }
                 _admitted = true;

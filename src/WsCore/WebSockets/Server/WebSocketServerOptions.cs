@@ -169,7 +169,8 @@ public interface IClientAdmission
     /// <summary>Takes a slot for a new client; false refuses it with 503.</summary>
     ValueTask<bool> TryAdmitAsync();
 
-    /// <summary>Gives back a slot taken by <see cref="TryAdmitAsync"/> (its client closed, or was not registered).</summary>
+    /// <summary>Gives back a slot taken by <see cref="TryAdmitAsync"/> (its client closed, or was not
+    /// registered).</summary>
     void Release();
 
     /// <summary>The body of the 503 answer when <see cref="TryAdmitAsync"/> refused.</summary>
