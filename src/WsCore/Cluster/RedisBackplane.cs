@@ -163,8 +163,10 @@ public sealed class RedisBackplane : IClusterBackplane
         }
         catch (RedisConnectionException e)
         {
+            // The library's text is advice for its own API (abortConnect=false); it stays in the inner exception (-v).
             throw new WsCoreException(FailureKind.ConnectionFailed,
-                $"cannot reach the cluster's Redis at {address}: {FirstLine(e.Message)}",
+                $"cannot reach the cluster's Redis at {address}: no connection could be made (refused, unresolved, " +
+                $"or no answer within {timeout.TotalSeconds:0.#} s)",
                 "start redis-server there, check --cluster, or add --cluster-optional to serve alone until it is up",
                 e);
         }
