@@ -34,11 +34,12 @@ SCALING = (
     "several machines behind the load balancer.")
 
 
-def serve(port, extra):
+def serve(port, extra, log):
+    """A serve on CPU 0; its warnings (-q keeps only those) go to `log`, to be counted."""
     return subprocess.Popen(["taskset", "-c", SERVER_CPU] + WSCTL + [
         "serve", "--port", str(port), "--bind", "127.0.0.1", "--relay", "--no-counter", "--no-page", "--no-print",
         "--max-clients", "100000", "--ping-interval", "0", "-q"] + extra,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
 
 
 def stop(procs):
@@ -59,7 +60,7 @@ def setup(kind):
     try:
         if kind == "one":
             ports = [free_port()]
-            procs.append(serve(ports[0], []))
+            procs.append(serve(ports[0], [], os.path.join(workdir, "serve-0.log")))
         else:
             redis_port = free_port()
             redis = subprocess.Popen(["taskset", "-c", SERVER_CPU, "redis-server", "--port", str(redis_port), "--bind",
@@ -68,13 +69,14 @@ def setup(kind):
             if not wait_port(redis_port):
                 raise RuntimeError("redis-server did not start")
             ports = [free_port() for _ in range(3)]
-            for port in ports:
-                procs.append(serve(port, ["--cluster", f"redis://127.0.0.1:{redis_port}", "--cluster-name", "bench"]))
+            for i, port in enumerate(ports):
+                procs.append(serve(port, ["--cluster", f"redis://127.0.0.1:{redis_port}", "--cluster-name", "bench"],
+                                   os.path.join(workdir, f"serve-{i}.log")))
         for port in ports:
             if not wait_port(port):
                 raise RuntimeError(f"serve on {port} did not start")
         time.sleep(1.0)
-        yield procs, redis, ports
+        yield procs, redis, ports, workdir
     finally:
         stop(procs + ([redis] if redis else []))
 
@@ -82,7 +84,7 @@ def setup(kind):
 def run(kind, rate=None):
     """One measured run. CPU is taken from when every client is connected (the bench's "running" line) to the end,
     so the connect storm and the JIT warm-up of three processes instead of one do not count."""
-    with setup(kind) as (procs, redis, ports):
+    with setup(kind) as (procs, redis, ports, workdir):
         cmd = ["taskset", "-c", LOADGEN_CPU] + WSCTL + [
             "bench", f"ws://127.0.0.1:{ports[0]}/", "--mode", "broadcast", "--clients", str(CLIENTS), "--size", str(SIZE),
             "--duration", f"{SECONDS}s", "--json"] + (["--rate", str(rate)] if rate else [])
@@ -107,6 +109,9 @@ def run(kind, rate=None):
             "cpu_us_per_delivery": (serve_cpu + redis_cpu) * 1e6 / received if received else float("nan"),
             "redis_cpu_us_per_delivery": redis_cpu * 1e6 / received if received else 0.0,
             "connected": result["connected"], "lost": result["lost"], "errors": result["errors"],
+            # What the servers warned about (a client dropped as too slow, Redis lost): none in a clean run.
+            "server_warnings": [line.strip() for name in sorted(os.listdir(workdir)) if name.endswith(".log")
+                                for line in open(os.path.join(workdir, name)) if "WRN" in line or "ERR" in line][:5],
         }
 
 
