@@ -76,10 +76,30 @@ public sealed class ClusterCliOptions
         {
             if (r.GetResult(Cluster) is not null)
                 return;
-            foreach (var option in new Option[] { Name, MaxClients, Optional, Lease, Instance })
-                if (r.GetResult(option) is { Implicit: false })
+            // A value that does not parse is reported by its option, by name, first; nothing to add then.
+            var given = new (Option Option, Action Read)[]
+            {
+                (Name, () => r.GetValue(Name)), (MaxClients, () => r.GetValue(MaxClients)),
+                (Optional, () => r.GetValue(Optional)), (Lease, () => r.GetValue(Lease)),
+                (Instance, () => r.GetValue(Instance)),
+            };
+            foreach (var (option, read) in given)
+                if (r.GetResult(option) is { Implicit: false } && Parses(read))
                     r.AddError($"{option.Name} applies to --cluster; give both.");
         });
+    }
+
+    private static bool Parses(Action read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The cluster settings, or null without <c>--cluster</c>.</summary>
