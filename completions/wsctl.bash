@@ -16,13 +16,13 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
-    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --allow-origin --max-pending --help -h --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --allow-origin --max-pending --cluster --cluster-name --cluster-max-clients --cluster-optional --cluster-lease --cluster-instance --help -h --verbose -v --quiet -q --log-format' ;;
     'send') echo '--wait --wait-for --timeout --json --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
     'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
-    'bench') echo '--mode --clients --size --duration --rate --json --help -h --verbose -v --quiet -q --log-format' ;;
+    'bench') echo '--mode --clients --size --duration --rate --json --also --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
 }
@@ -41,6 +41,11 @@ _wsctl_value_kind() {
     'serve|--interface') echo 'text' ;;
     'serve|--allow-origin') echo 'text' ;;
     'serve|--max-pending') echo 'text' ;;
+    'serve|--cluster') echo 'text' ;;
+    'serve|--cluster-name') echo 'text' ;;
+    'serve|--cluster-max-clients') echo 'text' ;;
+    'serve|--cluster-lease') echo 'text' ;;
+    'serve|--cluster-instance') echo 'text' ;;
     'serve|--log-format') echo 'choice json text' ;;
     'send|--wait') echo 'text' ;;
     'send|--wait-for') echo 'text' ;;
@@ -100,6 +105,7 @@ _wsctl_value_kind() {
     'bench|--size') echo 'text' ;;
     'bench|--duration') echo 'text' ;;
     'bench|--rate') echo 'text' ;;
+    'bench|--also') echo 'text' ;;
     'bench|--log-format') echo 'choice json text' ;;
     'completion|--log-format') echo 'choice json text' ;;
   esac

@@ -11,13 +11,13 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--mdns-name', '--interface', '--allow-origin', '--max-pending', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--mdns-name', '--interface', '--allow-origin', '--max-pending', '--cluster', '--cluster-name', '--cluster-max-clients', '--cluster-optional', '--cluster-lease', '--cluster-instance', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'send' = @('--wait', '--wait-for', '--timeout', '--json', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
@@ -32,6 +32,11 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'serve|--interface' = 'text'
         'serve|--allow-origin' = 'text'
         'serve|--max-pending' = 'text'
+        'serve|--cluster' = 'text'
+        'serve|--cluster-name' = 'text'
+        'serve|--cluster-max-clients' = 'text'
+        'serve|--cluster-lease' = 'text'
+        'serve|--cluster-instance' = 'text'
         'serve|--log-format' = 'choice json text'
         'send|--wait' = 'text'
         'send|--wait-for' = 'text'
@@ -91,6 +96,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'bench|--size' = 'text'
         'bench|--duration' = 'text'
         'bench|--rate' = 'text'
+        'bench|--also' = 'text'
         'bench|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }

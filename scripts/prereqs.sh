@@ -20,6 +20,8 @@ declare -A need_by=(
   [gcc-riscv64-unknown-elf]="the 32-bit RISC-V compile gate, and the ELF (with addr2line) the monitor tests decode against"
   [libnewlib-dev]="newlib headers for the RISC-V gate"
   [g++]="the firmware unit tests (GoogleTest is C++)"
+  [redis-server]="the backplane of serve --cluster (the tests start their own on a free port, never the service)"
+  [haproxy]="the load balancer in front of three clustered serve instances"
 )
 missing=()
 for pkg in "${!need_by[@]}"; do

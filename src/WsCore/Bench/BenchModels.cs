@@ -35,6 +35,12 @@ public enum BenchMode
 /// </param>
 public sealed record BenchOptions(Uri Target, BenchMode Mode, int Clients, int MessageBytes, TimeSpan Duration, double? Rate = null)
 {
+    /// <summary>
+    /// More servers to spread the connections over (the instances of a <c>serve --cluster</c>): connection i goes to
+    /// server i mod N of <see cref="Target"/> and these, in that order. Connect mode uses <see cref="Target"/> only.
+    /// </summary>
+    public IReadOnlyList<Uri> AlsoTargets { get; init; } = [];
+
     /// <summary>Connections opened at once while ramping up.</summary>
     public int ConnectConcurrency { get; init; } = 64;
 

@@ -47,6 +47,8 @@ public static class LoadGenerator
                 "(a control frame's payload limit, RFC 6455 §5.5)");
         var endpoint = await ResolveAsync(options.Target, cancel);
         var run = new Run(options, endpoint, logger ?? Serilog.Core.Logger.None, progress, cancel);
+        foreach (var also in options.AlsoTargets)
+            run.Servers.Add((await ResolveAsync(also, cancel), also));
         return options.Mode switch
         {
             BenchMode.Ping or BenchMode.Echo => await run.RoundTripsAsync(),
@@ -151,6 +153,9 @@ public static class LoadGenerator
     /// <summary>One load run: its settings, counters and the token that interrupts it.</summary>
     private sealed class Run(BenchOptions options, IPEndPoint endpoint, ILogger logger, IProgress<BenchProgress>? progress, CancellationToken cancel)
     {
+        /// <summary>Every server the connections are spread over, <see cref="BenchOptions.Target"/> first.</summary>
+        public List<(IPEndPoint EndPoint, Uri Target)> Servers { get; } = [(endpoint, options.Target)];
+
         private readonly Stats _stats = new(progress is not null);
 
         private string ModeName => options.Mode.ToString().ToLowerInvariant();
@@ -463,7 +468,7 @@ public static class LoadGenerator
         {
             var opened = new List<BenchConnection>(count);
             using var gate = new SemaphoreSlim(options.ConnectConcurrency);
-            var tasks = Enumerable.Range(0, count).Select(async _ =>
+            var tasks = Enumerable.Range(0, count).Select(async index =>
             {
                 try
                 {
@@ -475,7 +480,8 @@ public static class LoadGenerator
                 }
                 try
                 {
-                    var connection = await BenchConnection.OpenAsync(endpoint, options.Target, cancel);
+                    var server = Servers[index % Servers.Count];
+                    var connection = await BenchConnection.OpenAsync(server.EndPoint, server.Target, cancel);
                     Interlocked.Increment(ref _stats.Opened);
                     lock (opened)
                         opened.Add(connection);

@@ -18,6 +18,11 @@ public interface IControlHandler
 
     /// <summary>The connected clients, by id.</summary>
     IReadOnlyList<ControlClientInfo> ListClients();
+
+    /// <summary>The connected clients, by id, when finding them takes a while (a cluster asks its other
+    /// instances).</summary>
+    ValueTask<IReadOnlyList<ControlClientInfo>> ListClientsAsync(CancellationToken cancel) =>
+        ValueTask.FromResult(ListClients());
 }
 
 /// <summary>
@@ -237,7 +242,7 @@ public sealed class ControlServer : IAsyncDisposable
                     ? new ControlResponse(true, 1, null, null)
                     : ControlResponse.Failure($"no client {request.ClientId} is connected");
             default:
-                return new ControlResponse(true, 0, _handler.ListClients(), null);
+                return new ControlResponse(true, 0, await _handler.ListClientsAsync(_stop.Token), null);
         }
     }
 

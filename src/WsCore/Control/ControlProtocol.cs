@@ -22,8 +22,9 @@ public enum ControlOperation
 /// <param name="Binary">Whether the message is binary.</param>
 public sealed record ControlRequest(ControlOperation Operation, int ClientId, ReadOnlyMemory<byte> Payload, bool Binary);
 
-/// <summary>A connected client as the control channel reports it.</summary>
-public sealed record ControlClientInfo(int Id, string Remote, DateTimeOffset ConnectedSince, long MessagesIn, long MessagesOut);
+/// <summary>A connected client as the control channel reports it (in a cluster, with the instance it is on).</summary>
+public sealed record ControlClientInfo(int Id, string Remote, DateTimeOffset ConnectedSince, long MessagesIn,
+    long MessagesOut, string? Instance = null);
 
 /// <summary>The answer to a request: ok with a delivery count and/or a client list, or an error.</summary>
 public sealed record ControlResponse(bool Ok, int Delivered, IReadOnlyList<ControlClientInfo>? Clients, string? Error)
@@ -134,6 +135,8 @@ public static class ControlProtocol
                     json.WriteString("since", client.ConnectedSince);
                     json.WriteNumber("in", client.MessagesIn);
                     json.WriteNumber("out", client.MessagesOut);
+                    if (client.Instance is not null)
+                        json.WriteString("instance", client.Instance);
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -158,7 +161,9 @@ public static class ControlProtocol
             foreach (var c in list.EnumerateArray())
             {
                 clients.Add(new ControlClientInfo(c.GetProperty("id").GetInt32(), c.GetProperty("remote").GetString() ?? "",
-                    c.GetProperty("since").GetDateTimeOffset(), c.GetProperty("in").GetInt64(), c.GetProperty("out").GetInt64()));
+                    c.GetProperty("since").GetDateTimeOffset(), c.GetProperty("in").GetInt64(),
+                    c.GetProperty("out").GetInt64(),
+                    c.TryGetProperty("instance", out var instance) ? instance.GetString() : null));
             }
         }
         return new ControlResponse(ok, delivered, clients, error);

@@ -30,6 +30,12 @@ public static class BenchCommand
         var duration = Options.Duration("--duration", "How long to measure.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(100));
         var rate = Options.OptionalPositiveNumber("--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
         var json = SharedOptions.Json("the result, as one object");
+        var also = new Option<string[]>("--also")
+        {
+            Description = "Another server to spread the connections over, in turns with TARGET (repeatable): " +
+                "e.g. the other instances of a serve --cluster, so that broadcast mode measures the cluster.",
+            HelpName = "TARGET",
+        };
 
         var command = new Command("bench", HelpText.Describe(
             "Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max), connects per second, " +
@@ -47,7 +53,7 @@ public static class BenchCommand
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed, ExitCode.Interrupted))
         {
-            target, mode, clients, size, duration, rate, json,
+            target, mode, clients, size, duration, rate, json, also,
         };
         command.Validators.Add(r =>
         {
@@ -78,7 +84,10 @@ public static class BenchCommand
                 };
                 var uri = WebSocketTarget.Parse(parse.GetValue(target)!).Uri;
                 var options = new BenchOptions(uri, benchMode, parse.GetValue(clients),
-                    parse.GetValue(size), parse.GetValue(duration), parse.GetValue(rate));
+                    parse.GetValue(size), parse.GetValue(duration), parse.GetValue(rate))
+                {
+                    AlsoTargets = [.. (parse.GetValue(also) ?? []).Select(t => WebSocketTarget.Parse(t).Uri)],
+                };
                 // The progress line is for a person at a terminal; -q asks for a quiet stderr.
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);
                 return BenchSession.RunAsync(options, parse.GetValue(json), showProgress, log, Console.OpenStandardOutput(), token);

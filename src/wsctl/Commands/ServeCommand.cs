@@ -62,6 +62,7 @@ public static class ServeCommand
                 r.AddError($"--bind: expected an IP address (or localhost, any), got {Options.Quote(text)}");
         });
 
+        var cluster = new ClusterCliOptions();
         var command = new Command("serve",
             "Run a WebSocket server like the ESP32 firmware's: port 8080, at most 5 clients (one more gets 503), a JSON " +
             "counter broadcast every 5 s, and a test page at http://HOST:PORT/. Received messages go to stdout, one per " +
@@ -70,12 +71,14 @@ public static class ServeCommand
             "  wsctl serve                                   # like the device; open http://localhost:8080/\n" +
             "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
             "  wsctl serve --json --counter-interval 1s > events.jsonl\n" +
-            "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n\n" +
+            "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n" +
+            "  wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, noPrint,
             mdnsName, mdnsInterface, allowOrigin, maxPending,
         };
+        cluster.AddTo(command);
         allowOrigin.Validators.Add(r =>
         {
             foreach (var token in r.Tokens)
@@ -111,7 +114,8 @@ public static class ServeCommand
                 parse.GetValue(mdnsName),
                 parse.GetValue(mdnsInterface),
                 parse.GetValue(allowOrigin) ?? [],
-                parse.GetValue(maxPending));
+                parse.GetValue(maxPending),
+                cluster.Read(parse));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

@@ -111,14 +111,20 @@ public static class BroadcastSession
                     w.WriteString("since", JsonLines.Timestamp(c.ConnectedSince));
                     w.WriteNumber("in", c.MessagesIn);
                     w.WriteNumber("out", c.MessagesOut);
+                    if (c.Instance is not null)
+                        w.WriteString("instance", c.Instance);
                 });
             return ExitCode.Ok;
         }
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"ID",4}  {"REMOTE",-44} {"CONNECTED SINCE",-24} {"IN",8} {"OUT",8}");
+        // In a cluster every client is listed with the instance it is connected to.
+        var instances = clients.Any(c => c.Instance is not null);
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"{"ID",4}  {"REMOTE",-44} {"CONNECTED SINCE",-24} {"IN",8} {"OUT",8}{(instances ? "  INSTANCE" : "")}");
         foreach (var c in clients)
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{c.Id,4}  {c.Remote,-44} {c.ConnectedSince.ToLocalTime():yyyy-MM-dd HH:mm:ss}      {c.MessagesIn,8} {c.MessagesOut,8}");
+                $"{c.Id,4}  {c.Remote,-44} {c.ConnectedSince.ToLocalTime():yyyy-MM-dd HH:mm:ss}      " +
+                $"{c.MessagesIn,8} {c.MessagesOut,8}{(instances ? "  " + c.Instance : "")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"{clients.Count} client{(clients.Count == 1 ? "" : "s")} connected to the serve on port {port}");
         stdout.Write(Encoding.UTF8.GetBytes(text.ToString()));
         return ExitCode.Ok;

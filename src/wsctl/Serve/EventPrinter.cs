@@ -16,9 +16,14 @@ public sealed class EventPrinter
 {
     private readonly JsonLines? _json;
     private readonly PendingOutput? _plain;
+    private readonly string? _instance;
 
-    public EventPrinter(Stream output, bool json)
+    /// <param name="output">Where the lines go.</param>
+    /// <param name="json">One JSON object per event instead of plain lines.</param>
+    /// <param name="instance">In a cluster, this instance's name: every JSON event carries it as "instance".</param>
+    public EventPrinter(Stream output, bool json, string? instance = null)
     {
+        _instance = instance;
         _json = json ? new JsonLines(output, 4096) : null;
         _plain = json ? null : new PendingOutput(output, 4096);
     }
@@ -27,7 +32,7 @@ public sealed class EventPrinter
     public void Write(ServerEvent serverEvent)
     {
         if (_json is not null)
-            _json.Append(serverEvent, WriteJson);
+            _json.Append((serverEvent, _instance), static (json, e) => WriteJson(json, e.serverEvent, e._instance));
         else if (serverEvent is MessageReceived received)
             WritePlain(received.Message);
     }
@@ -59,28 +64,28 @@ public sealed class EventPrinter
         buffer.Write("\n"u8);
     }
 
-    private static void WriteJson(Utf8JsonWriter json, ServerEvent serverEvent)
+    private static void WriteJson(Utf8JsonWriter json, ServerEvent serverEvent, string? instance)
     {
         JsonLines.WriteTimestamp(json, "ts", serverEvent.Timestamp);
         switch (serverEvent)
         {
             case ClientConnected opened:
-                WriteClient(json, "open", serverEvent);
+                WriteClient(json, instance, "open", serverEvent);
                 json.WriteString("path", opened.Path);
                 if (opened.Subprotocol is not null)
                     json.WriteString("subprotocol", opened.Subprotocol);
                 break;
             case MessageReceived { Message.Type: MessageType.Text } text:
-                WriteClient(json, "text", serverEvent);
+                WriteClient(json, instance, "text", serverEvent);
                 json.WriteString("data", text.Message.Payload.Span);
                 break;
             case MessageReceived binary:
-                WriteClient(json, "binary", serverEvent);
+                WriteClient(json, instance, "binary", serverEvent);
                 json.WriteNumber("size", binary.Message.Payload.Length);
                 json.WriteBase64String("data", binary.Message.Payload.Span);
                 break;
             case ClientDisconnected closed:
-                WriteClient(json, "close", serverEvent);
+                WriteClient(json, instance, "close", serverEvent);
                 json.WriteNumber("code", closed.CloseCode);
                 json.WriteString("reason", closed.CloseReason);
                 json.WriteString("by", closed.InitiatedByServer ? "server" : "client");
@@ -88,10 +93,12 @@ public sealed class EventPrinter
         }
     }
 
-    private static void WriteClient(Utf8JsonWriter json, string type, ServerEvent serverEvent)
+    private static void WriteClient(Utf8JsonWriter json, string? instance, string type, ServerEvent serverEvent)
     {
         json.WriteString("type", type);
         json.WriteNumber("client", serverEvent.ClientId);
+        if (instance is not null)
+            json.WriteString("instance", instance);
         json.WriteString("remote", serverEvent.RemoteEndPoint.ToString());
     }
 

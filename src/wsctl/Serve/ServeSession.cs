@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Serilog;
+using WsCore.Cluster;
 using WsCore.Control;
 using WsCore.Mdns;
 using WsCore.WebSockets.Protocol;
@@ -24,7 +25,8 @@ public sealed record ServeSettings(
     string? MdnsName = null,
     string? MdnsInterface = null,
     IReadOnlyList<string>? AllowedOrigins = null,
-    int MaxPending = 64);
+    int MaxPending = 64,
+    ClusterSettings? Cluster = null);
 
 /// <summary>
 /// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
@@ -64,6 +66,10 @@ public static class ServeSession
         // An mDNS interface that cannot be used is a usage error before anything listens, not after.
         if (settings.MdnsName is not null)
             MdnsInterfaces.Select(settings.MdnsInterface);
+        // Redis unreachable is an error before anything listens too (unless --cluster-optional).
+        await using var cluster = settings.Cluster is { } clusterSettings
+            ? await ServeCluster.ConnectAsync(clusterSettings, settings, options, log)
+            : null;
         await using var server = new WebSocketServer(options);
         // Set once the server exists (options may change until Start): /status answers from its client count.
         if (settings.Page)
@@ -77,8 +83,12 @@ public static class ServeSession
         log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
             settings.Page ? $"; test page http://{pageHost}:{port}/" : "");
 
+        if (cluster is not null)
+            await cluster.StartAsync(server, settings.Cluster!.Instance ?? $"{Dns.GetHostName()}:{port}");
+
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
-        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port), new ServeControl(server), log);
+        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port),
+            new ServeControl(server, cluster), log);
 
         // Advertised only once the listener is bound, so whoever finds it can connect. Disposed before the server
         // stops (declared after it): the goodbye (RFC 6762 §10.1) leaves no stale record behind.
@@ -88,9 +98,12 @@ public static class ServeSession
                 new MdnsResponderOptions { Network = new MdnsOptions { InterfaceName = settings.MdnsInterface } }, log, stop.Token)
             : null;
 
-        var printing = PrintEventsAsync(server, settings, stdout, log);
-        var counting = settings.CounterInterval is { } interval ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
-        StartStdinReader(server, log);
+        var printing = PrintEventsAsync(server, settings, stdout, log, cluster?.Instance);
+        // In a cluster the counter is the node's: one sequence, published by the lease holder.
+        var counting = settings.CounterInterval is { } interval && cluster is null
+            ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
+        StartStdinReader(line => cluster?.Broadcast(MessageType.Text, System.Text.Encoding.UTF8.GetBytes(line))
+            ?? server.SendText(WebSocketServer.AllClients, line), log);
 
         try
         {
@@ -101,6 +114,9 @@ public static class ServeSession
         }
         log.Information("stopping: closing {Count} client(s) with 1001", server.ClientCount);
         await counting;
+        // Leaves the cluster first: the others stop counting this instance's clients at once.
+        if (cluster is not null)
+            await cluster.DisposeAsync();
         await server.StopAsync();
         await printing;
         return ExitCode.Ok;
@@ -149,9 +165,10 @@ public static class ServeSession
 
     // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
     // redirected stdout sees every line promptly.
-    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout, ILogger log)
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout,
+        ILogger log, string? instance)
     {
-        var printer = new EventPrinter(stdout, settings.Json);
+        var printer = new EventPrinter(stdout, settings.Json, instance);
         var stdoutOpen = true;
         var events = server.Events;
         while (await events.WaitToReadAsync())
@@ -178,7 +195,7 @@ public static class ServeSession
 
     // Console input has no truly asynchronous read on every platform: a background thread reads lines, so the end of
     // stdin (or a closed stdin under a service manager) just ends this thread and nothing else.
-    private static void StartStdinReader(WebSocketServer server, ILogger log)
+    private static void StartStdinReader(Func<string, int> broadcast, ILogger log)
     {
         var thread = new Thread(() =>
         {
@@ -188,7 +205,7 @@ public static class ServeSession
                 using var input = new StreamReader(Console.OpenStandardInput(), new System.Text.UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
                 while (input.ReadLine() is { } line)
                 {
-                    var sent = server.SendText(WebSocketServer.AllClients, line);
+                    var sent = broadcast(line);
                     log.Debug("stdin line sent to {Count} client(s)", sent);
                 }
                 log.Debug("stdin closed; still serving");

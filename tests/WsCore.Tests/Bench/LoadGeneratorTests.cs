@@ -116,4 +116,29 @@ public sealed class LoadGeneratorTests
     {
         public void Report(BenchProgress value) => report(value);
     }
+
+    [Fact]
+    public async Task Echo_AlsoTargets_ConnectionsSpreadOverTheServersInTurns()
+    {
+        await using var first = TestServer.Start();
+        await using var second = TestServer.Start();
+        await using var third = TestServer.Start();
+        var duration = TimeSpan.FromMilliseconds(300);
+        var options = new BenchOptions(first.Uri, BenchMode.Echo, Clients: 7, MessageBytes: 32, duration)
+        {
+            AlsoTargets = [second.Uri, third.Uri],
+            ProgressInterval = TimeSpan.FromMilliseconds(50),
+        };
+        var connectedAt = new List<int>();
+        var result = await LoadGenerator.RunAsync(options, progress: new Progress<BenchProgress>(_ =>
+        {
+            lock (connectedAt)
+                if (connectedAt.Count == 0)
+                    connectedAt.AddRange([.. new[] { first, second, third }.Select(s => s.Server.ClientCount)]);
+        }));
+
+        Assert.Equal(0, result.Errors);
+        Assert.True(result.MessagesReceived > 0);
+        Assert.Equal([3, 2, 2], connectedAt);
+    }
 }

@@ -54,6 +54,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private long _pingSentAt;
     private bool _pingOutstanding;
     private bool _openedPublished;
+    // A slot of WebSocketServerOptions.Admission is held (released when the connection ends).
+    private bool _admitted;
     private bool _closeReceived;
 
     public ServerConnection(WebSocketServer server, Socket socket, IPEndPoint remote)
@@ -191,10 +193,21 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 (closeCode, closeReason, closedByServer) = (_closeCode, _closeReason, _closedByServer);
             }
             _socket.Dispose();
+            ReleaseAdmission();
             _server.OnHandshakeEnded(this);
             if (Id != 0)
                 await _server.OnClientClosedAsync(this, closeCode, closeReason, closedByServer, _openedPublished);
             _server.OnConnectionEnded(this);
+        }
+    }
+
+    // A slot of WebSocketServerOptions.Admission goes back once, whichever way the connection ends.
+    private void ReleaseAdmission()
+    {
+        if (_admitted)
+        {
+            _admitted = false;
+            Options.Admission!.Release();
         }
     }
 
@@ -516,8 +529,21 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                     return null;
             }
 
+            if (Options.Admission is { } admission)
+            {
+                if (!await admission.TryAdmitAsync())
+                {
+                    Log.Warning("refused {Remote}: {Why} (503)", RemoteEndPoint, admission.RefusalText);
+                    var refusal = Encoding.UTF8.GetBytes(admission.RefusalText + "\n");
+                    await RespondAndCloseAsync(
+                        ServerHandshake.BuildResponse(503, refusal, extraHeaders: ["Retry-After: 5"]), null);
+                    return null;
+                }
+                _admitted = true;
+            }
             if (!_server.TryRegister(this))
             {
+                ReleaseAdmission();
                 Log.Warning("refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint, Options.MaxClients);
                 var body = $"server full: at most {Options.MaxClients} WebSocket clients; try again later\n";
                 await RespondAndCloseAsync(ServerHandshake.BuildResponse(503, Encoding.UTF8.GetBytes(body), extraHeaders: ["Retry-After: 5"]), null);

@@ -229,7 +229,7 @@ public sealed class WebSocketServer : IAsyncDisposable
                 Interlocked.Increment(ref _clientsRefused);
                 return false;
             }
-            connection.Id = ++_nextId;
+            connection.Id = Options.ClientIds?.Invoke() ?? ++_nextId;
             _clients.Add(connection.Id, connection);
             _clientsSnapshot = null;
             return true;

@@ -122,6 +122,18 @@ public sealed class WebSocketServerOptions
     /// </summary>
     public Func<HttpRequestHead, HttpPage?>? PageHandler { get; set; }
 
+    /// <summary>
+    /// Where client ids come from, or null for 1, 2, 3… A cluster gives ids unique across its instances. Called under
+    /// the server's client lock: it must be quick and must not call back into the server.
+    /// </summary>
+    public Func<int>? ClientIds { get; set; }
+
+    /// <summary>
+    /// A second limit on clients beyond <see cref="MaxClients"/> (a cluster-wide one), asked before a client is
+    /// registered; null for none.
+    /// </summary>
+    public IClientAdmission? Admission { get; set; }
+
     /// <summary>Where the server logs (never to the console by itself).</summary>
     public ILogger Logger { get; set; } = Serilog.Core.Logger.None;
 
@@ -147,4 +159,20 @@ public sealed class WebSocketServerOptions
                 "such a message could be received but never sent on",
                 "raise the queue bound to at least the message limit plus 10 bytes (QueueBoundFor gives one)");
     }
+}
+
+/// <summary>
+/// A limit on clients that the server asks before registering one (see <see cref="WebSocketServerOptions.Admission"/>).
+/// </summary>
+public interface IClientAdmission
+{
+    /// <summary>Takes a slot for a new client; false refuses it with 503.</summary>
+    ValueTask<bool> TryAdmitAsync();
+
+    /// <summary>Gives back a slot taken by <see cref="TryAdmitAsync"/> (its client closed, or was not
+    /// registered).</summary>
+    void Release();
+
+    /// <summary>The body of the 503 answer when <see cref="TryAdmitAsync"/> refused.</summary>
+    string RefusalText { get; }
 }

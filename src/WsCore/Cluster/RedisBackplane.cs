@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace WsCore.Cluster;
+
+/// <summary>
+/// <see cref="IClusterBackplane"/> on Redis through StackExchange.Redis: pub/sub for messages, one multiplexed
+/// connection, and small Lua scripts so that each read-check-write on the shared state is atomic. Every key of the
+/// cluster NAME starts with <c>wsctl:{NAME}:</c> (the braces keep them in one hash slot).
+/// </summary>
+/// <remarks>
+/// <para>Keys: <c>instances</c> (sorted set: instance → expiry in Redis's own ms clock), <c>slots</c> (hash: instance →
+/// clients), <c>counter</c> and <c>ids</c> (integers), <c>counter-lease</c> (the holder, with PX). Channels:
+/// <c>bus</c>, and <c>to:INSTANCE</c> for replies.</para>
+/// <para>While Redis is unreachable, commands fail at once (BacklogPolicy.FailFast) instead of queueing: a broadcast
+/// delivered minutes late would be worse than one counted as lost. Reconnection is the library's, with exponential
+/// backoff from 250 ms to 5 s.</para>
+/// </remarks>
+public sealed class RedisBackplane : IClusterBackplane
+{
+    // Expired instances leave both the liveness set and the slot counts; Redis's TIME is the one clock (instances'
+    // clocks may differ). Shared by the heartbeat and the slot taking.
+    private const string ExpireDead = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+        for _, id in ipairs(dead) do redis.call('HDEL', KEYS[2], id) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        """;
+
+    private const string HeartbeatScript = ExpireDead + """
+
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+        for i = 3, 4 do
+          if tonumber(redis.call('GET', KEYS[i]) or '0') < tonumber(ARGV[i + 1]) then
+            redis.call('SET', KEYS[i], ARGV[i + 1])
+          end
+        end
+        """ + ListLive;
+
+    private const string ListLive = """
+
+        local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+        local result = {}
+        for _, id in ipairs(live) do
+          table.insert(result, id)
+          table.insert(result, tonumber(redis.call('HGET', KEYS[2], id) or '0'))
+        end
+        return result
+        """;
+
+    private const string LiveScript = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        """ + ListLive;
+
+    private const string TakeSlotScript = ExpireDead + """
+
+        local total = 0
+        for _, v in ipairs(redis.call('HVALS', KEYS[2])) do total = total + tonumber(v) end
+        if total >= tonumber(ARGV[3]) then return 0 end
+        redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+        return 1
+        """;
+
+    private const string ReleaseSlotScript = """
+        if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) < 0 then redis.call('HSET', KEYS[1], ARGV[1], 0) end
+        return 1
+        """;
+
+    private const string LeaseScript = """
+        local holder = redis.call('GET', KEYS[1])
+        if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+        if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+        return 0
+        """;
+
+    private const string CounterScript = """
+        local v = redis.call('INCR', KEYS[1])
+        if v <= tonumber(ARGV[1]) then v = tonumber(ARGV[1]) + 1 redis.call('SET', KEYS[1], v) end
+        return v
+        """;
+
+    private const string ReserveIdsScript = """
+        local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if current < tonumber(ARGV[2]) then current = tonumber(ARGV[2]) end
+        redis.call('SET', KEYS[1], current + tonumber(ARGV[1]))
+        return current + 1
+        """;
+
+    private const string LeaveScript = """
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+        return 1
+        """;
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _db;
+    private readonly string _prefix;
+    private readonly RedisKey _instances;
+    private readonly RedisKey _slots;
+    private readonly RedisKey _counter;
+    private readonly RedisKey _lease;
+    private readonly RedisKey _ids;
+    private readonly RedisChannel _bus;
+    private readonly List<ChannelMessageQueue> _queues = [];
+    private long _lostAt;
+
+    private RedisBackplane(ConnectionMultiplexer redis, ClusterAddress address, string name)
+    {
+        _redis = redis;
+        Description = address.ToString();
+        _db = redis.GetDatabase(address.Database);
+        _prefix = $"wsctl:{{{name}}}:";
+        _instances = _prefix + "instances";
+        _slots = _prefix + "slots";
+        _counter = _prefix + "counter";
+        _lease = _prefix + "counter-lease";
+        _ids = _prefix + "ids";
+        _bus = RedisChannel.Literal(_prefix + "bus");
+        redis.ConnectionFailed += OnConnectionFailed;
+        redis.ConnectionRestored += OnConnectionRestored;
+    }
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <inheritdoc/>
+    public bool IsConnected => _redis.IsConnected;
+
+    /// <inheritdoc/>
+    public event Action<bool, string>? ConnectionChanged;
+
+    /// <summary>
+    /// Connects to Redis. With <paramref name="mustConnect"/>, a Redis that does not answer within
+    /// <paramref name="timeout"/> is a ConnectionFailed <see cref="WsCoreException"/>; without, the backplane is
+    /// returned unconnected and keeps trying in the background.
+    /// </summary>
+    public static async Task<RedisBackplane> ConnectAsync(ClusterAddress address, string clusterName, string clientName,
+        bool mustConnect, TimeSpan timeout)
+    {
+        var config = new ConfigurationOptions
+        {
+            EndPoints = { address.EndPoint },
+            DefaultDatabase = address.Database,
+            AbortOnConnectFail = mustConnect,
+            ConnectTimeout = (int)timeout.TotalMilliseconds,
+            ConnectRetry = 1,
+            AsyncTimeout = 2000,
+            SyncTimeout = 2000,
+            KeepAlive = 5,
+            ClientName = clientName,
+            ReconnectRetryPolicy = new ExponentialRetry(250, 5000),
+            BacklogPolicy = BacklogPolicy.FailFast,
+        };
+        try
+        {
+            var redis = await ConnectionMultiplexer.ConnectAsync(config);
+            return new RedisBackplane(redis, address, clusterName);
+        }
+        catch (RedisConnectionException e)
+        {
+            // The library's text is advice for its own API (abortConnect=false); it stays in the inner exception (-v).
+            throw new WsCoreException(FailureKind.ConnectionFailed,
+                $"cannot reach the cluster's Redis at {address}: no connection could be made (refused, unresolved, " +
+                $"or no answer within {timeout.TotalSeconds:0.#} s)",
+                "start redis-server there, check --cluster, or add --cluster-optional to serve alone until it is up",
+                e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task SubscribeAsync(string instance, Action<ReadOnlyMemory<byte>> onMessage)
+    {
+        var subscriber = _redis.GetSubscriber();
+        foreach (var channel in new[] { _bus, RedisChannel.Literal(_prefix + "to:" + instance) })
+        {
+            var queue = await Run(() => subscriber.SubscribeAsync(channel));
+            // One handler call at a time per channel, in arrival order (unlike the callback overload).
+            queue.OnMessage(message => onMessage((byte[])message.Message!));
+            lock (_queues)
+                _queues.Add(queue);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<long> PublishAsync(string? toInstance, byte[] message) => Run(() => _redis.GetSubscriber().PublishAsync(
+        toInstance is null ? _bus : RedisChannel.Literal(_prefix + "to:" + toInstance), message));
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, int>> HeartbeatAsync(string instance, int clients, TimeSpan ttl,
+        int idFloor, long counterFloor)
+    {
+        return Pairs((RedisResult[])(await Run(() => _db.ScriptEvaluateAsync(HeartbeatScript,
+            [_instances, _slots, _ids, _counter],
+            [instance, (long)ttl.TotalMilliseconds, clients, idFloor, counterFloor])))!);
+    }
+
+    // The live instances' list the scripts return: instance, slots, instance, slots…
+    private static Dictionary<string, int> Pairs(RedisResult[] result)
+    {
+        var live = new Dictionary<string, int>(result.Length / 2);
+        for (var i = 0; i + 1 < result.Length; i += 2)
+            live[(string)result[i]!] = (int)result[i + 1];
+        return live;
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, int>> LiveInstancesAsync() =>
+        Pairs((RedisResult[])(await Run(() => _db.ScriptEvaluateAsync(LiveScript, [_instances, _slots])))!);
+
+    /// <inheritdoc/>
+    public async Task<bool> TryTakeSlotAsync(string instance, int max, TimeSpan ttl) =>
+        (int)await Run(() => _db.ScriptEvaluateAsync(TakeSlotScript, [_instances, _slots],
+            [instance, (long)ttl.TotalMilliseconds, max])) == 1;
+
+    /// <inheritdoc/>
+    public Task ReleaseSlotAsync(string instance) =>
+        Run(() => _db.ScriptEvaluateAsync(ReleaseSlotScript, [_slots], [instance]));
+
+    /// <inheritdoc/>
+    public async Task<bool> TryHoldLeaseAsync(string instance, TimeSpan lease) =>
+        (int)await Run(() => _db.ScriptEvaluateAsync(LeaseScript, [_lease],
+            [instance, (long)lease.TotalMilliseconds])) == 1;
+
+    /// <inheritdoc/>
+    public async Task<long> NextCounterAsync(long floor) =>
+        (long)await Run(() => _db.ScriptEvaluateAsync(CounterScript, [_counter], [floor]));
+
+    /// <inheritdoc/>
+    public async Task<int> ReserveIdsAsync(int count, int floor) =>
+        (int)await Run(() => _db.ScriptEvaluateAsync(ReserveIdsScript, [_ids], [count, floor]));
+
+    /// <inheritdoc/>
+    public Task LeaveAsync(string instance) =>
+        Run(() => _db.ScriptEvaluateAsync(LeaveScript, [_instances, _slots, _lease], [instance]));
+
+    /// <summary>Unsubscribes and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _redis.ConnectionFailed -= OnConnectionFailed;
+        _redis.ConnectionRestored -= OnConnectionRestored;
+        await _redis.CloseAsync(allowCommandsToComplete: false);
+        await _redis.DisposeAsync();
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        // Raised per connection (interactive and subscription): report the first only.
+        if (Interlocked.CompareExchange(ref _lostAt, Stopwatch.GetTimestamp(), 0) == 0)
+            ConnectionChanged?.Invoke(false,
+                $"{e.FailureType}: {FirstLine(e.Exception?.Message ?? "connection lost")}");
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        // Back when every connection is: commands and subscriptions both work again.
+        if (!_redis.IsConnected)
+            return;
+        var lostAt = Interlocked.Exchange(ref _lostAt, 0);
+        if (lostAt != 0)
+            ConnectionChanged?.Invoke(true, $"{Stopwatch.GetElapsedTime(lostAt).TotalSeconds:0.0} s");
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
+    }
+
+    // Every Redis failure becomes the one error type WsCore throws.
+    private static async Task<T> Run<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            throw new WsCoreException(FailureKind.ConnectionEnded, "Redis: " + FirstLine(e.Message), null, e);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using WsCore;
+using WsCore.Cluster;
+using Wsctl.Cli;
+
+namespace Wsctl.Serve;
+
+/// <summary>What <c>serve --cluster</c> was asked to do.</summary>
+/// <param name="Address">The cluster's Redis.</param>
+/// <param name="Name">The cluster's name: instances with the same one act as one server.</param>
+/// <param name="MaxClients">The most clients in the whole cluster, or null.</param>
+/// <param name="Optional">Serve alone while Redis is unreachable instead of failing at start.</param>
+/// <param name="Lease">The liveness and counter lease period.</param>
+/// <param name="Instance">This instance's name, or null for HOST:PORT.</param>
+public sealed record ClusterSettings(ClusterAddress Address, string Name, int? MaxClients, bool Optional,
+    TimeSpan Lease, string? Instance);
+
+/// <summary>serve's <c>--cluster*</c> options: one definition, read into <see cref="ClusterSettings"/>.</summary>
+public sealed class ClusterCliOptions
+{
+    public Option<string?> Cluster { get; } = new("--cluster")
+    {
+        Description = "Join the instances of serve that use this Redis (and --cluster-name) into one server: " +
+            "broadcasts, the counter, client ids, --list and send --client span every instance. Redis unreachable " +
+            "at start: exit 4.",
+        HelpName = "redis://HOST[:PORT][/DB]",
+    };
+
+    public Option<string> Name { get; } = new("--cluster-name")
+    {
+        Description = "With --cluster: the cluster to join (instances with another name on the same Redis do not " +
+            "meet).",
+        HelpName = "NAME",
+        DefaultValueFactory = _ => "wsctl",
+    };
+
+    public Option<int?> MaxClients { get; } = Options.OptionalInteger("--cluster-max-clients",
+        "With --cluster: most WebSocket clients in the whole cluster, counted in Redis; one more gets HTTP 503. " +
+        "A dead instance's clients stop counting within one --cluster-lease.", 1, 10_000_000);
+
+    public Option<bool> Optional { get; } = new("--cluster-optional")
+    {
+        Description = "With --cluster: when Redis is unreachable at start, serve alone and join once it answers.",
+    };
+
+    public Option<TimeSpan> Lease { get; } = Options.Duration("--cluster-lease",
+        "With --cluster: an instance silent this long is gone (its clients leave --list and the count); " +
+        "the counter's lease, taken over within two of them when its holder dies.", TimeSpan.FromSeconds(3),
+        minimum: TimeSpan.FromMilliseconds(300));
+
+    public Option<string?> Instance { get; } = new("--cluster-instance")
+    {
+        Description = "With --cluster: this instance's name in --list and --json events (default HOST:PORT).",
+        HelpName = "NAME",
+    };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Cluster, Name, MaxClients, Optional, Lease, Instance })
+            command.Options.Add(option);
+        Cluster.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : null;
+            if (text is null)
+                return;
+            try
+            {
+                ClusterAddress.Parse(text);
+            }
+            catch (WsCoreException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(Cluster) is not null)
+                return;
+            // A value that does not parse is reported by its option, by name, first; nothing to add then.
+            var given = new (Option Option, Action Read)[]
+            {
+                (Name, () => r.GetValue(Name)), (MaxClients, () => r.GetValue(MaxClients)),
+                (Optional, () => r.GetValue(Optional)), (Lease, () => r.GetValue(Lease)),
+                (Instance, () => r.GetValue(Instance)),
+            };
+            foreach (var (option, read) in given)
+                if (r.GetResult(option) is { Implicit: false } && Parses(read))
+                    r.AddError($"{option.Name} applies to --cluster; give both.");
+        });
+    }
+
+    private static bool Parses(Action read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The cluster settings, or null without <c>--cluster</c>.</summary>
+    public ClusterSettings? Read(ParseResult parse) => parse.GetValue(Cluster) is { } address
+        ? new ClusterSettings(ClusterAddress.Parse(address), parse.GetValue(Name)!, parse.GetValue(MaxClients),
+            parse.GetValue(Optional), parse.GetValue(Lease), parse.GetValue(Instance))
+        : null;
+}
