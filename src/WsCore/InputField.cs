@@ -59,4 +59,16 @@ public enum InputField
     AllowUntrustedCertificate,
     /// <summary>How long the prober waits for the first pushed message (<c>ProbeOptions.WaitMessage</c>).</summary>
     WaitMessage,
+    /// <summary>The cluster's Redis, <c>redis://HOST[:PORT][/DB]</c> (<c>ClusterOptions.Address</c>).</summary>
+    ClusterAddress,
+    /// <summary>The name that joins instances into one cluster (<c>ClusterOptions.Name</c>).</summary>
+    ClusterName,
+    /// <summary>The client limit of the whole cluster (<c>ClusterOptions.MaxClients</c>).</summary>
+    ClusterMaxClients,
+    /// <summary>Serving alone while the cluster's Redis cannot be reached (<c>ClusterOptions.Optional</c>).</summary>
+    ClusterOptional,
+    /// <summary>How long the counter's lease lasts (<c>ClusterOptions.Lease</c>).</summary>
+    ClusterLease,
+    /// <summary>This instance's name in the cluster (<c>ClusterNode.StartAsync</c>).</summary>
+    ClusterInstance,
 }

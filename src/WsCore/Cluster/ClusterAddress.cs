@@ -19,17 +19,17 @@ public sealed record ClusterAddress(string Host, int Port, int Database)
         const string form = "expected redis://HOST[:PORT][/DB]";
         if (!text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
             || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
-            throw new WsCoreException(FailureKind.InvalidInput, $"--cluster: {form}, got '{text}'",
-                "e.g. --cluster redis://127.0.0.1:6379/0");
+            throw WsCoreException.Invalid(InputField.ClusterAddress, $"{form}, got '{text}'",
+                "e.g. redis://127.0.0.1:6379/0");
         if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
-            throw new WsCoreException(FailureKind.InvalidInput,
-                $"--cluster: {form} (no user, password, query or fragment), got '{text}'");
+            throw WsCoreException.Invalid(InputField.ClusterAddress,
+                $"{form} (no user, password, query or fragment), got '{text}'");
         var path = uri.AbsolutePath.Trim('/');
         var database = 0;
         if (path.Length > 0 && (!int.TryParse(path, NumberStyles.None, CultureInfo.InvariantCulture, out database)
             || database > 65535))
-            throw new WsCoreException(FailureKind.InvalidInput,
-                $"--cluster: the database must be a number, got '{path}'");
+            throw WsCoreException.Invalid(InputField.ClusterAddress,
+                $"the database must be a number, got '{path}'");
         var host = uri.Host.StartsWith('[') ? uri.Host[1..^1] : uri.Host;
         return new ClusterAddress(host, uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port, database);
     }

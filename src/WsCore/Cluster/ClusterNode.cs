@@ -100,8 +100,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         var node = new ClusterNode(options, backplane);
         if (!backplane.IsConnected)
         {
-            options.Logger.Warning("cannot reach the cluster's Redis at {Redis}: serving alone (--cluster-optional) " +
-                "until it answers", backplane.Description);
+            options.Logger.Warning("cannot reach the cluster's Redis at {Redis}: serving alone (the cluster is " +
+                "optional) until it answers", backplane.Description);
             return node;
         }
         await node.ReserveBlockAsync();
@@ -118,7 +118,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         if (_server is not null)
             throw new InvalidOperationException("The node is already started.");
         if (System.Text.Encoding.UTF8.GetByteCount(instance) is 0 or > ClusterCodec.MaxStringBytes)
-            throw new WsCoreException(FailureKind.InvalidInput, "--cluster-instance: 1 to 255 bytes");
+            throw WsCoreException.Invalid(InputField.ClusterInstance, "1 to 255 bytes");
         Instance = instance;
         _server = server;
         if (_backplane.IsConnected)
@@ -272,7 +272,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         if (!_admissionWarned)
         {
             _admissionWarned = true;
-            _log.Warning("cannot count the cluster's clients (Redis unreachable): admitting up to --max-clients only");
+            _log.Warning("cannot count the cluster's clients (Redis unreachable): admitting up to this instance's own client limit only");
         }
         Interlocked.Increment(ref _slotsHeld);
         return true;

@@ -51,12 +51,12 @@ public sealed class ClusterOptions
     internal void Validate()
     {
         if (Name.Length == 0 || Name.Length > 100 || Name.Any(c => char.IsControl(c) || c is '{' or '}' or ' '))
-            throw new WsCoreException(FailureKind.InvalidInput,
-                $"--cluster-name: 1 to 100 characters without spaces or braces, got '{Name}'");
+            throw WsCoreException.Invalid(InputField.ClusterName,
+                $"1 to 100 characters without spaces or braces, got '{Name}'");
         if (MaxClients is < 1)
-            throw new WsCoreException(FailureKind.InvalidInput, "--cluster-max-clients must be at least 1");
+            throw WsCoreException.Invalid(InputField.ClusterMaxClients, "must be at least 1");
         if (Lease < TimeSpan.FromMilliseconds(300))
-            throw new WsCoreException(FailureKind.InvalidInput, "--cluster-lease must be at least 300ms");
+            throw WsCoreException.Invalid(InputField.ClusterLease, "must be at least 300ms");
         if (IdBlockSize < 2)
             throw new WsCoreException(FailureKind.InvalidInput, "the id block must hold at least 2 ids");
     }

@@ -167,8 +167,8 @@ public sealed class RedisBackplane : IClusterBackplane
             throw new WsCoreException(FailureKind.ConnectionFailed,
                 $"cannot reach the cluster's Redis at {address}: no connection could be made (refused, unresolved, " +
                 $"or no answer within {timeout.TotalSeconds:0.#} s)",
-                "start redis-server there, check --cluster, or add --cluster-optional to serve alone until it is up",
-                e);
+                "start redis-server there, check the address, or serve alone until it is up",
+                e) { HintField = InputField.ClusterOptional };
         }
     }
 

@@ -69,7 +69,7 @@ public sealed class ClusterCliOptions
             }
             catch (WsCoreException e)
             {
-                r.AddError(e.Message);
+                r.AddError($"{Cluster.Name}: {e.Message}");
             }
         });
         command.Validators.Add(r =>
