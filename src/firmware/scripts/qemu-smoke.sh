@@ -15,13 +15,14 @@
 # "qemu-smoke: skipped: REASON" with exit 0 when IDF_PATH, Espressif's qemu-system-riscv32 (WSCTL_QEMU_DIR or PATH)
 # or dotnet is absent. Every wait has a timeout; nothing waits a fixed time in place of a condition.
 # Environment: WSCTL (a wsctl command, e.g. a native build; default: dotnet with src/wsctl built in Release),
-# QEMU_SMOKE_FLASH (rom|image), QEMU_BOOT_TIMEOUT (s, default 120), BUILD_DIR is not used: the emulator build
-# goes to build/firmware-idf-esp32c3-qemu (QEMU_BUILD_DIR), beside the device build, so neither overwrites the other.
+# QEMU_SMOKE_FLASH (rom|image), QEMU_BOOT_TIMEOUT (s, default 120), QEMU_SMOKE_OUT (logs, flash and console; default
+# build/qemu-smoke). BUILD_DIR is not used: the emulator build goes to build/firmware-idf-esp32c3-qemu
+# (QEMU_BUILD_DIR), beside the device build, so neither overwrites the other.
 set -uo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 fw=$(cd "$here/.." && pwd)
 root=$(cd "$fw/../.." && pwd)
-out="$root/build/qemu-smoke"
+out=${QEMU_SMOKE_OUT:-$root/build/qemu-smoke}
 build_dir=${QEMU_BUILD_DIR:-$root/build/firmware-idf-esp32c3-qemu}
 flash_mode=${QEMU_SMOKE_FLASH:-rom}
 boot_timeout=${QEMU_BOOT_TIMEOUT:-120}
