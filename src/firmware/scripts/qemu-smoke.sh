@@ -82,7 +82,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for_line() { # wait_for_line FILE FROM REGEX SECONDS PID
   local file=$1 from=$2 regex=$3 deadline=$((SECONDS + $4)) pid=$5
   while ((SECONDS < deadline)); do
-    tail -n +"$from" "$file" 2>/dev/null | grep -qE -- "$regex" && return 0
+    tail -n +"$from" "$file" 2>/dev/null | tr -d '\r' | grep -qE -- "$regex" && return 0 # the console ends lines CRLF
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.2
   done
@@ -254,5 +254,6 @@ check "five clients gone: the device logs the heap with 0 clients" \
 check "console: the password never appears" bash -c "! grep -qF -- '$secret' '$console'"
 check "console: no panic, one boot (one ROM banner)" \
   bash -c "! grep -qE 'Guru Meditation|abort\\(\\) was called|Backtrace:' '$console' && [[ \$(grep -c 'ESP-ROM:' '$console') -eq 1 ]]"
-grep -E 'heap (at boot|with)' "$console" | sed 's/^/qemu-smoke: /'
+# The heap figures (issue 14 item 6), without the log's colour codes.
+grep -E 'heap (at boot|with)' "$console" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r$//' -e 's/^/qemu-smoke: /'
 finish
