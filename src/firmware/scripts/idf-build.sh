@@ -65,8 +65,11 @@ if ((fresh)); then
 else
   run=(idf.py "${args[@]}" build)
 fi
-if (cd "$fw" && "${run[@]}") >"$log" 2>&1; then
-  echo "$target ${profile:--}" >"$stamp"
+(cd "$fw" && "${run[@]}") >"$log" 2>&1
+rc=$?
+# Configured (whether or not the build went through): the next run builds on this configuration, incrementally.
+[[ -f $build_dir/sdkconfig ]] && echo "$target ${profile:--}" >"$stamp"
+if ((rc == 0)); then
   echo "idf-build: ok: $build_dir/flasher_args.json (log: $log)"
   exit 0
 fi
