@@ -269,7 +269,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
             {
             }
         }
-        if (!_admissionWarned)
+        if (Instance.Length > 0 && !_admissionWarned)
         {
             _admissionWarned = true;
             _log.Warning("cannot count the cluster's clients (Redis unreachable): admitting up to this instance's own client limit only");
