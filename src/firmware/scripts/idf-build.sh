@@ -55,8 +55,10 @@ if [[ -f $build_dir/sdkconfig && -f $stamp && "$(cat "$stamp")" == "$target ${pr
   done
 fi
 joined=$(IFS=';' && echo "${defaults[*]}")
+how=incremental
+((fresh)) && how="fresh configuration"
 echo "idf-build: ESP-IDF $(cd "$IDF_PATH" && git describe --tags 2>/dev/null || echo '(version unknown)')," \
-  "target $target${profile:+, profile $profile}, into $build_dir ($( ((fresh)) && echo 'fresh configuration' || echo 'incremental'))"
+  "target $target${profile:+, profile $profile}, into $build_dir ($how)"
 # The sdkconfig lives in the build directory, never in the sources; set-target makes it from the defaults files.
 args=(-B "$build_dir" -D SDKCONFIG="$build_dir/sdkconfig" -D SDKCONFIG_DEFAULTS="$joined")
 if ((fresh)); then
