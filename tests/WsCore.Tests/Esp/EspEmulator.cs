@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Esp;
 
@@ -95,13 +96,8 @@ public sealed class EspEmulator : IDisposable
     }
 
     /// <summary>The path of <paramref name="binary"/> in WSCTL_QEMU_DIR or PATH, or null.</summary>
-    public static string? Find(string binary)
-    {
-        var dirs = new[] { Environment.GetEnvironmentVariable("WSCTL_QEMU_DIR") }
-            .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-            .Where(d => !string.IsNullOrEmpty(d));
-        return dirs.Select(d => Path.Combine(d!, binary)).FirstOrDefault(File.Exists);
-    }
+    public static string? Find(string binary) =>
+        Executables.Find(binary, Environment.GetEnvironmentVariable("WSCTL_QEMU_DIR"));
 
     /// <summary>Why the emulator for <paramref name="chip"/> cannot run here, or null when it can.</summary>
     public static string? SkipReason(string chip)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Esp;
 
@@ -26,7 +27,7 @@ public class EsptoolComparisonTests
     [MemberData(nameof(Runs))]
     public void FullBuild_OntoAUsedChip_SameFlashAsEsptool(string chip, bool withCredentials)
     {
-        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: chip == "esp32" ? Chips.Esp32 : Chips.Esp32C3);
+        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: Chip(chip));
         var before = FlashExpectations.UsedChip(chip.Length + (withCredentials ? 20 : 30))[..EspEmulator.FlashSize];
         var request = new FlashRequest
         {
@@ -87,10 +88,7 @@ public static class Esptool
     public static string? Find() =>
         Environment.GetEnvironmentVariable("WSCTL_ESPTOOL") is { Length: > 0 } path && File.Exists(path)
             ? path
-            : new[] { "esptool.py", "esptool" }
-                .SelectMany(name => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-                    .Where(d => d.Length > 0).Select(d => Path.Combine(d, name)))
-                .FirstOrDefault(File.Exists);
+            : Executables.Find("esptool.py") ?? Executables.Find("esptool");
 
     /// <summary>Runs esptool with <paramref name="args"/>; throws with its output when it fails or hangs.</summary>
     public static void Run(IEnumerable<string> args, TimeSpan timeout)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Mdns;
 
@@ -85,21 +86,7 @@ public sealed class LabProcess(Process process, string description) : IDisposabl
         return Process.ExitCode;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                Process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        Process.Dispose();
-    }
+    public void Dispose() => ChildProcess.KillAndDispose(Process, entireTree: true);
 }
 
 /// <summary>

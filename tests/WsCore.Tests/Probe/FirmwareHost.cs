@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Probe;
 
@@ -86,21 +87,7 @@ public sealed partial class FirmwareHost : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-    }
+    public void Dispose() => ChildProcess.KillAndDispose(_process);
 
     private static async Task RunCheckedAsync(string fileName, string[] args)
     {

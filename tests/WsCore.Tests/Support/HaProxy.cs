@@ -76,21 +76,7 @@ public sealed class HaProxy : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-    }
+    public void Dispose() => ChildProcess.KillAndDispose(_process);
 
     private void Append(string? line)
     {

@@ -169,21 +169,7 @@ public sealed partial class WsctlProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-    }
+    public void Dispose() => ChildProcess.KillAndDispose(_process, entireTree: true);
 
     private async Task<string> WaitAsync(Func<string?> probe, TimeSpan timeout, string where)
     {
