@@ -26,7 +26,7 @@ public enum ClusterRequestOperation : byte
     Send = 2,
 }
 
-/// <summary>A client of some instance, as <c>broadcast --list</c> shows it.</summary>
+/// <summary>A client of some instance, as the cluster-wide client list shows it.</summary>
 /// <param name="Id">The cluster-wide client id.</param>
 /// <param name="Instance">The instance the client is connected to.</param>
 /// <param name="Remote">The client's address and port.</param>

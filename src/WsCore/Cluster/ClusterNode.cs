@@ -272,7 +272,8 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         if (Instance.Length > 0 && !_admissionWarned)
         {
             _admissionWarned = true;
-            _log.Warning("cannot count the cluster's clients (Redis unreachable): admitting up to this instance's own client limit only");
+            _log.Warning("cannot count the cluster's clients (Redis unreachable): admitting up to this instance's " +
+                "own client limit only");
         }
         Interlocked.Increment(ref _slotsHeld);
         return true;

@@ -97,6 +97,34 @@ public static class Options
         return null;
     }
 
+    /// <summary>
+    /// Refuses any of <paramref name="dependents"/> given without <paramref name="required"/>
+    /// ("--cluster-name applies to --cluster; give both."). A dependent whose value does not parse is left to its own
+    /// error, which names it: one message per mistake.
+    /// </summary>
+    public static void RequireWith(this Command command, Option required, params Option[] dependents) =>
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(required) is not null)
+                return;
+            foreach (var dependent in dependents)
+                if (r.GetResult(dependent) is { Implicit: false } given && ValueParses(given))
+                    r.AddError($"{dependent.Name} applies to {required.Name}; give both.");
+        });
+
+    private static bool ValueParses(OptionResult given)
+    {
+        try
+        {
+            given.GetValueOrDefault<object?>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The text as the user typed it, quoted, with control characters shown as escapes (one line).</summary>
     public static string Quote(string text)
     {

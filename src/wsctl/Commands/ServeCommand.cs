@@ -13,22 +13,31 @@ public static class ServeCommand
         var port = Options.Port("TCP port to listen on (0: any free port).", 8080, allowZero: true);
         var bind = new Option<string?>("--bind")
         {
-            Description = "Address to listen on (default: every IPv4 and IPv6 address; 0.0.0.0 for IPv4 only, 127.0.0.1 for this machine only).",
+            Description = "Address to listen on (default: every IPv4 and IPv6 address; 0.0.0.0 for IPv4 only, " +
+                "127.0.0.1 for this machine only).",
             HelpName = "ADDR",
         };
-        var maxClients = Options.Integer("--max-clients", "Most WebSocket clients at once; one more gets HTTP 503 with Retry-After.",
-            5, 1, 100_000);
+        var maxClients = Options.Integer("--max-clients",
+            "Most WebSocket clients at once; one more gets HTTP 503 with Retry-After.", 5, 1, 100_000);
         var maxMessage = Options.Integer("--max-message",
-            "Largest message in bytes (summed over fragments); larger ones close the client with 1009.", 65_536, 1, 1 << 30, "BYTES");
+            "Largest message in bytes (summed over fragments); larger ones close the client with 1009.",
+            65_536, 1, 1 << 30, "BYTES");
         var counterInterval = Options.Duration("--counter-interval",
             "How often to broadcast the counter {\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":N}} " +
             "(--no-counter turns it off).", TimeSpan.FromSeconds(5), minimum: TimeSpan.FromMilliseconds(1));
         var noCounter = new Option<bool>("--no-counter") { Description = "Do not broadcast the counter." };
         var pingInterval = Options.Duration("--ping-interval",
-            "Ping clients silent this long; drop those silent for another interval (0: never).", TimeSpan.FromSeconds(30));
-        var noPage = new Option<bool>("--no-page") { Description = "Do not serve the test page (plain GET gets 404)." };
+            "Ping clients silent this long; drop those silent for another interval (0: never).",
+            TimeSpan.FromSeconds(30));
+        var noPage = new Option<bool>("--no-page")
+        {
+            Description = "Do not serve the test page (plain GET gets 404).",
+        };
         var echo = new Option<bool>("--echo") { Description = "Send every message back to its sender." };
-        var relay = new Option<bool>("--relay") { Description = "Send every message to every client, sender included." };
+        var relay = new Option<bool>("--relay")
+        {
+            Description = "Send every message to every client, sender included.",
+        };
         var json = SharedOptions.Json("every event (open, text, binary, close)");
         var noPrint = new Option<bool>("--no-print")
         {
@@ -36,22 +45,25 @@ public static class ServeCommand
         };
         var mdnsName = new Option<string?>("--mdns-name")
         {
-            Description = "Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so 'wsctl probe NAME.local' " +
-                "finds it; goodbye records on exit. Off by default.",
+            Description = "Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so " +
+                "'wsctl probe NAME.local' finds it; goodbye records on exit. Off by default.",
             HelpName = "NAME",
         };
         var allowOrigin = new Option<string[]>("--allow-origin")
         {
-            Description = "Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for any. Always allowed: " +
-                "no Origin (devices, scripts), the test page itself, pages on localhost, and files (Origin null). Others get 403.",
+            Description = "Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for " +
+                "any. Always allowed: no Origin (devices, scripts), the test page itself, pages on localhost, and " +
+                "files (Origin null). Others get 403.",
             HelpName = "ORIGIN",
         };
         var maxPending = Options.Integer("--max-pending",
-            "Most connections in their opening handshake at once; one more closes the oldest (a flood of half-open connections stays bounded).",
+            "Most connections in their opening handshake at once; one more closes the oldest (a flood of half-open " +
+            "connections stays bounded).",
             64, 1, 10_000);
         var mdnsInterface = new Option<string?>("--interface")
         {
-            Description = "With --mdns-name: advertise on this network interface only (default: every multicast-capable one that is up).",
+            Description = "With --mdns-name: advertise on this network interface only (default: every " +
+                "multicast-capable one that is up).",
             HelpName = "IFACE",
         };
 
@@ -64,9 +76,10 @@ public static class ServeCommand
 
         var cluster = new ClusterCliOptions();
         var command = new Command("serve",
-            "Run a WebSocket server like the ESP32 firmware's: port 8080, at most 5 clients (one more gets 503), a JSON " +
-            "counter broadcast every 5 s, and a test page at http://HOST:PORT/. Received messages go to stdout, one per " +
-            "line; each line on stdin is sent to every client. Ctrl-C or SIGTERM closes every client with 1001 and exits 0.\n\n" +
+            "Run a WebSocket server like the ESP32 firmware's: port 8080, at most 5 clients (one more gets 503), a " +
+            "JSON counter broadcast every 5 s, and a test page at http://HOST:PORT/. Received messages go to stdout, " +
+            "one per line; each line on stdin is sent to every client. Ctrl-C or SIGTERM closes every client with " +
+            "1001 and exits 0.\n\n" +
             "Examples:\n" +
             "  wsctl serve                                   # like the device; open http://localhost:8080/\n" +
             "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
@@ -75,23 +88,23 @@ public static class ServeCommand
             "  wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
         {
-            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json, noPrint,
-            mdnsName, mdnsInterface, allowOrigin, maxPending,
+            port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
+            noPrint, mdnsName, mdnsInterface, allowOrigin, maxPending,
         };
         cluster.AddTo(command);
         allowOrigin.Validators.Add(r =>
         {
             foreach (var token in r.Tokens)
-                if (token.Value != "*" && token.Value != "null" && !(Uri.TryCreate(token.Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
-                    r.AddError($"--allow-origin: expected an origin such as https://host[:port] (or *), got {Options.Quote(token.Value)}");
+                if (token.Value is not ("*" or "null") && !IsWebOrigin(token.Value))
+                    r.AddError("--allow-origin: expected an origin such as https://host[:port] (or *), got " +
+                        Options.Quote(token.Value));
         });
         command.Validators.Add(r =>
         {
             if (r.GetValue(echo) && r.GetValue(relay))
                 r.AddError("--echo and --relay exclude each other.");
-            if (r.GetValue(mdnsInterface) is not null && r.GetValue(mdnsName) is null)
-                r.AddError("--interface applies to --mdns-name; give both.");
         });
+        command.RequireWith(mdnsName, mdnsInterface);
 
         command.SetAction((parse, cancel) =>
         {
@@ -121,6 +134,9 @@ public static class ServeCommand
         });
         return command;
     }
+
+    private static bool IsWebOrigin(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 
     // Null address = every interface (dual-mode IPv6 socket).
     private static bool TryParseBind(string? text, out IPAddress? address)

@@ -72,34 +72,7 @@ public sealed class ClusterCliOptions
                 r.AddError($"{Cluster.Name}: {e.Message}");
             }
         });
-        command.Validators.Add(r =>
-        {
-            if (r.GetResult(Cluster) is not null)
-                return;
-            // A value that does not parse is reported by its option, by name, first; nothing to add then.
-            var given = new (Option Option, Action Read)[]
-            {
-                (Name, () => r.GetValue(Name)), (MaxClients, () => r.GetValue(MaxClients)),
-                (Optional, () => r.GetValue(Optional)), (Lease, () => r.GetValue(Lease)),
-                (Instance, () => r.GetValue(Instance)),
-            };
-            foreach (var (option, read) in given)
-                if (r.GetResult(option) is { Implicit: false } && Parses(read))
-                    r.AddError($"{option.Name} applies to --cluster; give both.");
-        });
-    }
-
-    private static bool Parses(Action read)
-    {
-        try
-        {
-            read();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
+        command.RequireWith(Cluster, Name, MaxClients, Optional, Lease, Instance);
     }
 
     /// <summary>The cluster settings, or null without <c>--cluster</c>.</summary>

@@ -28,7 +28,9 @@ public sealed class EventPrinter
         _plain = json ? null : new PendingOutput(output, 4096);
     }
 
-    /// <summary>Writes the event's line (if it has one) into the pending output; <see cref="Flush"/> sends it.</summary>
+    /// <summary>
+    /// Writes the event's line (if it has one) into the pending output; <see cref="Flush"/> sends it.
+    /// </summary>
     public void Write(ServerEvent serverEvent)
     {
         if (_json is not null)

@@ -17,7 +17,9 @@ internal static class IgnoredSignals
     [DllImport("libc", EntryPoint = "signal")]
     private static extern nint SetSignalHandler(int signal, nint handler);
 
-    /// <summary>Resets SIGINT to its default when the process inherited it ignored (Linux: /proc/self/status).</summary>
+    /// <summary>
+    /// Resets SIGINT to its default when the process inherited it ignored (Linux: /proc/self/status).
+    /// </summary>
     public static void RestoreInterrupt()
     {
         if (!OperatingSystem.IsLinux() || !IsIgnored(SigInt))
@@ -29,9 +31,12 @@ internal static class IgnoredSignals
     {
         try
         {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            const string Field = "SigIgn:";
+            var line = File.ReadLines("/proc/self/status")
+                .FirstOrDefault(l => l.StartsWith(Field, StringComparison.Ordinal));
             return line is not null
-                && ulong.TryParse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var mask)
+                && ulong.TryParse(line[Field.Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture,
+                    out var mask)
                 && (mask & (1UL << (signal - 1))) != 0;
         }
         catch (IOException)

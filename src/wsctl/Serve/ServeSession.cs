@@ -36,9 +36,11 @@ public static class ServeSession
 {
     /// <summary>The counter message, as the firmware example sends it.</summary>
     public static string CounterMessage(long value) =>
-        "{\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":" + value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
+        "{\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":"
+        + value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
 
-    public static async Task<ExitCode> RunAsync(ServeSettings settings, ILogger log, Stream stdout, CancellationToken cancel)
+    public static async Task<ExitCode> RunAsync(ServeSettings settings, ILogger log, Stream stdout,
+        CancellationToken cancel)
     {
         // SIGINT and SIGTERM end serve gracefully: Close 1001 to every client, then exit 0 (not 130).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -56,7 +58,8 @@ public static class ServeSession
             MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(settings.MaxMessageBytes),
             PingInterval = settings.PingInterval,
             MaxPendingHandshakes = settings.MaxPending,
-            Origins = new OriginPolicy(settings.AllowedOrigins ?? [], "start serve with --allow-origin ORIGIN to allow it"),
+            Origins = new OriginPolicy(settings.AllowedOrigins ?? [],
+                "start serve with --allow-origin ORIGIN to allow it"),
             // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per
             // message when nothing is printed (the events exist only to be printed then).
             MessageHandler = settings.Echo ? Echo : settings.Relay ? Relay : null,
@@ -77,7 +80,9 @@ public static class ServeSession
         server.Start();
         var port = server.LocalEndPoint.Port;
         var address = server.LocalEndPoint.Address;
-        var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{address}]"
+            : address.ToString();
         var where = server.IsDualMode ? $"ws://0.0.0.0:{port}/ and ws://[::]:{port}/" : $"ws://{host}:{port}/";
         var pageHost = server.IsDualMode || address.Equals(IPAddress.Any) ? "localhost" : host;
         log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
@@ -94,8 +99,10 @@ public static class ServeSession
         // stops (declared after it): the goodbye (RFC 6762 §10.1) leaves no stale record behind.
         await using var mdns = settings.MdnsName is { } name
             ? await MdnsResponder.StartAsync(name,
-                ServiceAdvertisement.WebSocket(InstanceName(name), port, "/", settings.MaxClients, Cli.VersionInfo.Number),
-                new MdnsResponderOptions { Network = new MdnsOptions { InterfaceName = settings.MdnsInterface } }, log, stop.Token)
+                ServiceAdvertisement.WebSocket(InstanceName(name), port, "/", settings.MaxClients,
+                    Cli.VersionInfo.Number),
+                new MdnsResponderOptions { Network = new MdnsOptions { InterfaceName = settings.MdnsInterface } },
+                log, stop.Token)
             : null;
 
         var printing = PrintEventsAsync(server, settings, stdout, log, cluster?.Instance);
@@ -145,7 +152,8 @@ public static class ServeSession
     private static HttpPage? ServePage(WebSocketServer server, HttpRequestHead request) => request.Path switch
     {
         "/" or "/index.html" => new HttpPage(TestPage.ContentType, TestPage.Utf8),
-        TestPage.StatusPath => new HttpPage(TestPage.StatusContentType, TestPage.Status(server.ClientCount, server.Options.MaxClients)),
+        TestPage.StatusPath => new HttpPage(TestPage.StatusContentType,
+            TestPage.Status(server.ClientCount, server.Options.MaxClients)),
         _ => null,
     };
 
@@ -186,7 +194,8 @@ public static class ServeSession
             }
             catch (IOException e)
             {
-                // E.g. `wsctl serve | head -1`: the reader went away. Keep serving (and draining events) without output.
+                // E.g. `wsctl serve | head -1`: the reader went away. Keep serving (and draining events) without
+                // output.
                 stdoutOpen = false;
                 log.Warning("stdout closed ({Error}); no more message output", e.Message);
             }
@@ -202,7 +211,8 @@ public static class ServeSession
             try
             {
                 // UTF-8 whatever the first bytes are: a line starting FF FE is not a UTF-16 byte-order mark here.
-                using var input = new StreamReader(Console.OpenStandardInput(), new System.Text.UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
+                using var input = new StreamReader(Console.OpenStandardInput(), new System.Text.UTF8Encoding(false),
+                    detectEncodingFromByteOrderMarks: false);
                 while (input.ReadLine() is { } line)
                 {
                     var sent = broadcast(line);

@@ -28,7 +28,8 @@ public static class TestPage
 
     /// <summary>The answer to <see cref="StatusPath"/>: <c>{"clients":N,"maxClients":M}</c> as UTF-8.</summary>
     public static byte[] Status(int clients, int maxClients) =>
-        Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"clients\":{clients},\"maxClients\":{maxClients}}}"));
+        Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"clients\":{clients},\"maxClients\":{maxClients}}}"));
 
     private const string Html = """
         <!DOCTYPE html>
