@@ -34,7 +34,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     private readonly Dictionary<ServerConnection, Task> _connections = [];
     // The registered clients by id, under _clientsLock. Readers that walk all clients (broadcast, keep-alive) use a
     // snapshot array built when first needed after a change: a storm of connects then costs O(1) each instead of
-    // copying an ever longer array per connect (10,000 connects made ~400 MB of garbage that way).
+    // copying an ever longer array per connect (garbage quadratic in the number of clients).
     private readonly Dictionary<int, ServerConnection> _clients = [];
     private ServerConnection[]? _clientsSnapshot = [];
     private int _nextId;
