@@ -125,6 +125,14 @@ public sealed class RedisBackplane : IClusterBackplane
         redis.ConnectionRestored += OnConnectionRestored;
     }
 
+    private static T? Inner<T>(Exception e) where T : Exception
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is T found)
+                return found;
+        return null;
+    }
+
     /// <inheritdoc/>
     public string Description { get; }
 
@@ -155,11 +163,30 @@ public sealed class RedisBackplane : IClusterBackplane
             ClientName = clientName,
             ReconnectRetryPolicy = new ExponentialRetry(250, 5000),
             BacklogPolicy = BacklogPolicy.FailFast,
+            User = address.User,
+            Password = address.Password,
+            Ssl = address.Tls,
+            SslHost = address.Tls ? address.Host : null,
         };
         try
         {
             var redis = await ConnectionMultiplexer.ConnectAsync(config);
             return new RedisBackplane(redis, address, clusterName);
+        }
+        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure)
+        {
+            // The library reports a refused TLS handshake and a refused login the same way; the inner exception
+            // tells them apart.
+            if (Inner<System.Security.Authentication.AuthenticationException>(e) is { } tls)
+                throw new WsCoreException(FailureKind.Tls,
+                    $"TLS with the cluster's Redis at {address} failed: {tls.Message}",
+                    "the server's certificate must be valid for the host and signed by a trusted root " +
+                    "(SSL_CERT_FILE names extra roots)", e) { Field = InputField.ClusterAddress };
+            throw new WsCoreException(FailureKind.ConnectionFailed,
+                $"the cluster's Redis at {address} refused the login" +
+                (address.Password is null ? " (it asks for a password; none was given)" : " (wrong user or password)"),
+                "give the password Redis expects (requirepass, or the ACL user's)", e)
+            { Field = InputField.ClusterAddress };
         }
         catch (RedisConnectionException e)
         {

@@ -52,7 +52,7 @@ public static class InputFlags
         [InputField.MessageSize] = new("--size", ["bench"]),
         [InputField.AllowUntrustedCertificate] = new("--insecure", ["send", "broadcast", "probe"]),
         [InputField.WaitMessage] = new("--wait-message", ["probe"], Usage: "--wait-message 0"),
-        [InputField.ClusterAddress] = new("--cluster", ["serve"], Usage: "--cluster redis://HOST[:PORT][/DB]"),
+        [InputField.ClusterAddress] = new("--cluster", ["serve"], Usage: "--cluster redis[s]://HOST[:PORT][/DB]"),
         [InputField.ClusterName] = new("--cluster-name", ["serve"]),
         [InputField.ClusterMaxClients] = new("--cluster-max-clients", ["serve"]),
         [InputField.ClusterOptional] = new("--cluster-optional", ["serve"]),

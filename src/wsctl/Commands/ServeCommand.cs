@@ -86,7 +86,7 @@ public static class ServeCommand
             "  wsctl serve --json --counter-interval 1s > events.jsonl\n" +
             "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n" +
             "  wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one\n\n" +
-            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed))
+            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed, ExitCode.Tls))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
             noPrint, mdnsName, mdnsInterface, allowOrigin, maxPending,

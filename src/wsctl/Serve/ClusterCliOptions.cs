@@ -18,12 +18,17 @@ public sealed record ClusterSettings(ClusterAddress Address, string Name, int? M
 /// <summary>serve's <c>--cluster*</c> options: one definition, read into <see cref="ClusterSettings"/>.</summary>
 public sealed class ClusterCliOptions
 {
+    /// <summary>The Redis password when the address has none: the variable redis-cli reads, so that a password set
+    /// up for it works here, and stays out of process listings.</summary>
+    public const string PasswordVariable = "REDISCLI_AUTH";
+
     public Option<string?> Cluster { get; } = new("--cluster")
     {
         Description = "Join the instances of serve that use this Redis (and --cluster-name) into one server: " +
             "broadcasts, the counter, client ids, --list and send --client span every instance. Redis unreachable " +
-            "at start: exit 4.",
-        HelpName = "redis://HOST[:PORT][/DB]",
+            "at start: exit 4. rediss:// for TLS; a password in the URL (redis://[USER]:PASSWORD@HOST) is visible " +
+            $"in process listings, {PasswordVariable} is used when the URL has none.",
+        HelpName = "redis[s]://HOST[:PORT][/DB]",
     };
 
     public Option<string> Name { get; } = new("--cluster-name")
@@ -76,8 +81,13 @@ public sealed class ClusterCliOptions
     }
 
     /// <summary>The cluster settings, or null without <c>--cluster</c>.</summary>
-    public ClusterSettings? Read(ParseResult parse) => parse.GetValue(Cluster) is { } address
-        ? new ClusterSettings(ClusterAddress.Parse(address), parse.GetValue(Name)!, parse.GetValue(MaxClients),
-            parse.GetValue(Optional), parse.GetValue(Lease), parse.GetValue(Instance))
+    public ClusterSettings? Read(ParseResult parse) => parse.GetValue(Cluster) is { } text
+        ? new ClusterSettings(WithPasswordFromEnvironment(ClusterAddress.Parse(text)), parse.GetValue(Name)!,
+            parse.GetValue(MaxClients), parse.GetValue(Optional), parse.GetValue(Lease), parse.GetValue(Instance))
         : null;
+
+    private static ClusterAddress WithPasswordFromEnvironment(ClusterAddress address) =>
+        address.Password is null && Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password
+            ? address with { Password = password }
+            : address;
 }

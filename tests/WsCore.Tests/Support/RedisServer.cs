@@ -17,12 +17,14 @@ public sealed class RedisServer : IAsyncDisposable
     private Process? _process;
     private readonly StringBuilder _log = new();
 
-    private RedisServer(int port) => Port = port;
+    private readonly RedisServerOptions _options;
+
+    private RedisServer(int port, RedisServerOptions options) => (Port, _options) = (port, options);
 
     public int Port { get; }
 
-    /// <summary>The URL serve's --cluster takes.</summary>
-    public string Url => $"redis://127.0.0.1:{Port}/0";
+    /// <summary>The URL serve's --cluster takes (<c>rediss://localhost</c> with TLS; never with the password).</summary>
+    public string Url => _options.Tls is null ? $"redis://127.0.0.1:{Port}/0" : $"rediss://localhost:{Port}/0";
 
     public string Log
     {
@@ -34,9 +36,9 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>Starts a Redis on a free port and waits until it accepts connections.</summary>
-    public static async Task<RedisServer> StartNewAsync()
+    public static async Task<RedisServer> StartNewAsync(RedisServerOptions? options = null)
     {
-        var redis = new RedisServer(FreePort());
+        var redis = new RedisServer(FreePort(), options ?? new RedisServerOptions());
         try
         {
             await redis.StartAsync();
@@ -70,11 +72,14 @@ public sealed class RedisServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _directory,
         };
-        foreach (var arg in new[]
-        {
-            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", _directory, "--daemonize", "no", "--loglevel", "notice",
-        })
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] listen = _options.Tls is { } tls
+            ? ["--port", "0", "--tls-port", port, "--tls-cert-file", tls.CertificateFile, "--tls-key-file", tls.KeyFile,
+               "--tls-auth-clients", "no"]
+            : ["--port", port];
+        string[] auth = _options.Password is { } password ? ["--requirepass", password] : [];
+        foreach (var arg in (string[])[.. listen, .. auth, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                     "--dir", _directory, "--daemonize", "no", "--loglevel", "notice"])
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -112,6 +117,8 @@ public sealed class RedisServer : IAsyncDisposable
     public async Task<string> CliAsync(params string[] args)
     {
         var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, UseShellExecute = false };
+        if (_options.Password is { } password)
+            info.Environment["REDISCLI_AUTH"] = password;
         foreach (var arg in (string[])["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args])
             info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
@@ -140,3 +147,11 @@ public sealed class RedisServer : IAsyncDisposable
             _log.AppendLine(line);
     }
 }
+
+/// <summary>How a <see cref="RedisServer"/> asks clients to log in.</summary>
+/// <param name="Password">requirepass, or null for none.</param>
+/// <param name="Tls">TLS only (no plain port), with this certificate and key (PEM files); null for plain TCP.</param>
+public sealed record RedisServerOptions(string? Password = null, RedisTlsFiles? Tls = null);
+
+/// <summary>A server certificate and its private key, as PEM files.</summary>
+public sealed record RedisTlsFiles(string CertificateFile, string KeyFile);

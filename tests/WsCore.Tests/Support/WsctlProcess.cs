@@ -124,9 +124,18 @@ public sealed partial class WsctlProcess : IDisposable
     /// Starts <c>wsctl serve --port PORT ARGS</c> and waits for its startup log line; returns it and the bound port
     /// (e.g. to restart a serve on the port it had).
     /// </summary>
-    public static async Task<(WsctlProcess Process, int Port)> StartServeOnPortAsync(int port, params string[] args)
+    public static Task<(WsctlProcess Process, int Port)> StartServeOnPortAsync(int port, params string[] args) =>
+        StartServeAsync(null, port, args);
+
+    /// <summary>
+    /// Starts <c>wsctl serve --port PORT ARGS</c> with the given environment variables and waits for its startup log
+    /// line; returns it and the bound port.
+    /// </summary>
+    public static async Task<(WsctlProcess Process, int Port)> StartServeAsync(
+        IDictionary<string, string>? environment, int port, params string[] args)
     {
-        var process = Start(["serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
+        var process = Start(["serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. args], environment);
         try
         {
             var line = await process.WaitForStderrAsync(ListeningPattern(), TimeSpan.FromSeconds(30));
