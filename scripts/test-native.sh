@@ -9,7 +9,8 @@ check() {  # check NAME COMMAND...
   local name=$1; shift
   if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
 }
-if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/bin" -nologo >"$out/publish.log" 2>&1; then
+if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/bin" -nologo \
+    >"$out/publish.log" 2>&1; then
   check "NativeAOT publish has no IL/AOT warnings" bash -c "! grep -E 'warning (IL|AOT)[0-9]+' '$out/publish.log'"
   check "native wsctl --version names a commit" bash -c "'$out/bin/wsctl' --version | grep -qE 'commit [0-9a-f]{7,}'"
   # serve + send round trip, both native: serve echoes, send waits for the echo.
