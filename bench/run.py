@@ -42,24 +42,29 @@ def wait_port(port, seconds=30):
 
 # Each server: (name, command for a mode and port, modes it supports). All do echo and relay the same way.
 SERVERS = {
-    "wsctl": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}", "--no-counter",
-                                        "--no-page", "--no-print", "--max-clients", "100000", "--ping-interval", "0", "-q"],
+    "wsctl": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}",
+                                        "--no-counter", "--no-page", "--no-print", "--max-clients", "100000",
+                                        "--ping-interval", "0", "-q"],
     "kestrel": lambda mode, port: ["dotnet", f"{ROOT}/bench/KestrelPeer/bin/Release/net10.0/KestrelPeer.dll",
                                    "--port", str(port), "--mode", mode],
     "node-ws": lambda mode, port: ["node", f"{ROOT}/bench/node/peer.js", "--port", str(port), "--mode", mode],
-    "firmware": lambda mode, port: [f"{ROOT}/build/bench/firmware/ws_server_host", "--port", str(port), "--max-clients", "16",
-                                    "--counter-interval-ms", "0", "--max-message", "65536"] + (["--echo"] if mode == "echo" else []),
+    "firmware": lambda mode, port: [f"{ROOT}/build/bench/firmware/ws_server_host", "--port", str(port),
+                                    "--max-clients", "16", "--counter-interval-ms", "0", "--max-message", "65536"]
+                                   + (["--echo"] if mode == "echo" else []),
 }
 
 # (key, title, server mode, bench arguments, servers, metric)
 SCENARIOS = [
     ("echo64", "echo, 64 connections, 32 B", "echo", ["--mode", "echo", "--clients", "64", "--size", "32"],
      ["wsctl", "kestrel", "node-ws"], "cpu_us_per_msg"),
-    ("echo5", "echo, 5 connections (the device's limit), 32 B", "echo", ["--mode", "echo", "--clients", "5", "--size", "32"],
+    ("echo5", "echo, 5 connections (the device's limit), 32 B", "echo",
+     ["--mode", "echo", "--clients", "5", "--size", "32"],
      ["wsctl", "kestrel", "node-ws", "firmware"], "cpu_us_per_msg"),
-    ("broadcast1000", "broadcast to 1,000 clients, 32 B", "relay", ["--mode", "broadcast", "--clients", "1000", "--size", "32"],
+    ("broadcast1000", "broadcast to 1,000 clients, 32 B", "relay",
+     ["--mode", "broadcast", "--clients", "1000", "--size", "32"],
      ["wsctl", "kestrel", "node-ws"], "msgs_per_s"),
-    (f"idle{IDLE_CLIENTS}", f"{IDLE_CLIENTS:,} idle connections", "echo", ["--mode", "idle", "--clients", str(IDLE_CLIENTS)],
+    (f"idle{IDLE_CLIENTS}", f"{IDLE_CLIENTS:,} idle connections", "echo",
+     ["--mode", "idle", "--clients", str(IDLE_CLIENTS)],
      ["wsctl", "kestrel", "node-ws"], "rss_kb_per_conn"),
 ]
 
@@ -108,7 +113,8 @@ def run_one(server, mode, bench_args, duration):
     """Server CPU time around one load run (echo, broadcast)."""
     with started(server, mode) as (proc, port):
         cpu_before = proc_cpu_seconds(proc.pid)
-        gen = subprocess.run(loadgen(port, duration, bench_args), capture_output=True, text=True, timeout=duration + 240)
+        gen = subprocess.run(loadgen(port, duration, bench_args), capture_output=True, text=True,
+                             timeout=duration + 240)
         cpu = proc_cpu_seconds(proc.pid) - cpu_before
         result = json.loads(gen.stdout.strip().splitlines()[-1])
         result["server_cpu_s"] = cpu
@@ -146,7 +152,8 @@ def run_idle(server, bench_args, duration):
 def send_latency_ms(runs):
     """Median wall time of one `wsctl send` (native binary) to a local serve."""
     port = free_port()
-    serve = subprocess.Popen(WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", "--no-counter", "--no-print", "-q"],
+    serve = subprocess.Popen(WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", "--no-counter",
+                                      "--no-print", "-q"],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port)
@@ -190,7 +197,8 @@ def main():
                 values = [r[metric] for r in runs if metric in r]
                 if values:
                     sm = summary(values)
-                    print(f"{key:14} {server:9} {metric} median {fmt(sm['median'])} [{fmt(sm['min'])}–{fmt(sm['max'])}]")
+                    print(f"{key:14} {server:9} {metric} median {fmt(sm['median'])} "
+                          f"[{fmt(sm['min'])}–{fmt(sm['max'])}]")
         return
     send = send_latency_ms(10 if QUICK else 30)
     write_report(results, send)
@@ -205,15 +213,20 @@ METRIC_TEXT = {
 
 def write_report(results, send):
     lines = ["# Benchmark results", "",
-             f"Made by `bench/run.sh{' --quick' if QUICK else ''}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
+             f"Made by `bench/run.sh{' --quick' if QUICK else ''}` on "
+             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
              "## Machine", "",
-             f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; server pinned to CPU {SERVER_CPU}, load generator to CPU {LOADGEN_CPU}",
-             f"- Kernel: {platform.release()}; .NET {tool_version(['dotnet', '--version'])}; node {tool_version(['node', '--version'])}",
+             f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; server pinned to CPU {SERVER_CPU}, "
+             f"load generator to CPU {LOADGEN_CPU}",
+             f"- Kernel: {platform.release()}; .NET {tool_version(['dotnet', '--version'])}; "
+             f"node {tool_version(['node', '--version'])}",
              f"- Rounds: {ROUNDS} per scenario, servers in turns; {SECONDS} s per run; medians with [min–max]", "",
-             "Ratios are to Kestrel's median from the same run. For CPU and memory lower is better; for throughput higher.", ""]
+             "Ratios are to Kestrel's median from the same run. For CPU and memory lower is better; "
+             "for throughput higher.", ""]
     for key, (title, metric, samples) in results.items():
         text, higher_better = METRIC_TEXT[metric]
-        lines += [f"## {title}: {text}", "", "| server | median | spread | ratio to Kestrel | also |", "|---|---|---|---|---|"]
+        lines += [f"## {title}: {text}", "", "| server | median | spread | ratio to Kestrel | also |",
+                  "|---|---|---|---|---|"]
         kestrel = [s[metric] for s in samples.get("kestrel", []) if metric in s]
         base = statistics.median(kestrel) if kestrel else None
         for server, runs in samples.items():
@@ -225,7 +238,8 @@ def write_report(results, send):
             ratio = f"{sm['median'] / base:.2f}×" if base else "n/a"
             extra = ""
             if metric == "cpu_us_per_msg":
-                extra = f"{statistics.median([s['msgs_per_s'] for s in runs]):,.0f} round trips/s, p99 {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs"
+                extra = (f"{statistics.median([s['msgs_per_s'] for s in runs]):,.0f} round trips/s, "
+                         f"p99 {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs")
             elif metric == "msgs_per_s":
                 extra = f"p99 latency {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs"
             elif metric == "rss_kb_per_conn":
@@ -233,7 +247,8 @@ def write_report(results, send):
             errors = sum(s.get("errors", 0) for s in runs)
             if errors:
                 extra += f"; {errors} errors"
-            lines.append(f"| {server} | {fmt(sm['median'])} | [{fmt(sm['min'])}–{fmt(sm['max'])}] | {ratio} | {extra} |")
+            lines.append(f"| {server} | {fmt(sm['median'])} | [{fmt(sm['min'])}–{fmt(sm['max'])}] | {ratio} "
+                         f"| {extra} |")
         lines.append("")
     sm = summary(send)
     lines += ["## `wsctl send` of one message to a local serve (NativeAOT binary), wall time", "",
@@ -267,9 +282,12 @@ def targets(results, send_ms):
     """The targets of issue 7, each met or missed by how much (ratios from this same run)."""
     idle_key = f"idle{IDLE_CLIENTS}"
     rows = [
-        ("echo, 64 connections: server CPU per round trip", "≤ 0.60× Kestrel", ratio(results, "echo64", "cpu_us_per_msg"), lambda v: v <= 0.60, "{:.2f}×"),
-        ("broadcast to 1,000 clients: deliveries per second", "≥ 1.5× Kestrel", ratio(results, "broadcast1000", "msgs_per_s"), lambda v: v >= 1.5, "{:.2f}×"),
-        (f"{IDLE_CLIENTS:,} idle connections: RSS per connection", "≤ 4 KB", absolute(results, idle_key, "rss_kb_per_conn"), lambda v: v <= 4.0, "{:.1f} KB"),
+        ("echo, 64 connections: server CPU per round trip", "≤ 0.60× Kestrel",
+         ratio(results, "echo64", "cpu_us_per_msg"), lambda v: v <= 0.60, "{:.2f}×"),
+        ("broadcast to 1,000 clients: deliveries per second", "≥ 1.5× Kestrel",
+         ratio(results, "broadcast1000", "msgs_per_s"), lambda v: v >= 1.5, "{:.2f}×"),
+        (f"{IDLE_CLIENTS:,} idle connections: RSS per connection", "≤ 4 KB",
+         absolute(results, idle_key, "rss_kb_per_conn"), lambda v: v <= 4.0, "{:.1f} KB"),
         ("`wsctl send` of one message, native binary", "≤ 30 ms median", send_ms, lambda v: v <= 30, "{:.1f} ms"),
     ]
     out = ["## Targets (issue 7)", "", "| target | goal | this run | |", "|---|---|---|---|"]
@@ -283,14 +301,17 @@ def targets(results, send_ms):
     out.append("")
     out += [
         "## How wsctl gets there", "",
-        "- **Echo and relay** answer on the receiving thread (`WebSocketServerOptions.MessageHandler`), and `serve` sets",
-        "  `DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1` (unless the user set it), so a message is read, decoded and",
+        "- **Echo and relay** answer on the receiving thread "
+            "(`WebSocketServerOptions.MessageHandler`), and `serve` sets",
+        "  `DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1` (unless the user set it), so "
+            "a message is read, decoded and",
         "  answered on the epoll thread with one non-blocking `send`: no thread switch per message, nothing allocated",
         "  (frame objects recycled per thread, buffers pooled).",
         "- **Broadcast** encodes once into a shared, reference-counted buffer; each client's backlog is drained in",
         "  64 KiB batches, one `send` per batch.",
         "- **Idle connections** hold no receive buffer (zero-byte reads), no writer task, no queue, no timer or",
-        "  cancellation registration (one housekeeping timer checks every deadline), no decoder until the client sends,",
+        "  cancellation registration (one housekeeping timer checks every deadline), no "
+            "decoder until the client sends,",
         "  and one async state machine: about 1.5 KB of managed memory, most of it the runtime's socket objects.",
         "- **Memory method**: RSS is sampled while the connections are held, from before the first connect; the",
         "  teardown is not counted (for any server).", "",
@@ -299,24 +320,32 @@ def targets(results, send_ms):
     if idle is not None and idle > 4.0 and QUICK:
         out += [
             "## The idle figure in a quick run", "",
-            f"- {idle:.1f} KB: `--quick` holds {IDLE_CLIENTS:,} connections, so the server's one-time costs (code paged in and",
-            "  compiled, GC bookkeeping, the gen0 budget: about 1.2 KB per connection at 10,000) weigh five times as much.",
+            f"- {idle:.1f} KB: `--quick` holds {IDLE_CLIENTS:,} connections, so the server's "
+                "one-time costs (code paged in and",
+            "  compiled, GC bookkeeping, the gen0 budget: about 1.2 KB per connection at "
+                "10,000) weigh five times as much.",
             "  The 4 KB target is for the full run's 10,000 connections.", "",
         ]
     elif idle is not None and idle > 4.0:
         out += [
             "## Why the idle-memory target can be missed", "",
-            f"- {idle:.1f} KB against 4 KB. The figure is bimodal, about 3.85 or 4.3 KB per connection (see the spread):",
+            f"- {idle:.1f} KB against 4 KB. The figure is bimodal, about 3.85 or 4.3 KB per "
+                "connection (see the spread):",
             "  the GC's small-object heap grows in 4 MB regions, and whether the connect storm leaves one more region",
             "  committed (0.4 KB per connection at 10,000) depends on where its collections fall.",
-            "- About 1.5 KB per connection is managed memory (a gcdump of serve at 10,000 connections: 15 MB), two thirds",
+            "- About 1.5 KB per connection is managed memory (a gcdump of serve at 10,000 "
+                "connections: 15 MB), two thirds",
             "  of it the runtime's own socket objects (Socket, SafeSocketHandle, SocketAsyncContext and the cached",
-            "  receive SocketAsyncEventArgs with its pending operation, ~1 KB). The rest of the figure is one-time cost",
-            "  spread over the connections (code paged in and compiled, GC bookkeeping and gen0 budget): a server first",
+            "  receive SocketAsyncEventArgs with its pending operation, ~1 KB). The rest of "
+                "the figure is one-time cost",
+            "  spread over the connections (code paged in and compiled, GC bookkeeping and "
+                "gen0 budget): a server first",
             "  warmed with 500 connections pays about 2.7 KB per further connection.",
-            "- What would reach it: waiting for readability of idle sockets on our own epoll (so an idle socket holds no",
+            "- What would reach it: waiting for readability of idle sockets on our own epoll "
+                "(so an idle socket holds no",
             "  .NET asynchronous state, about 1 KB less), or a smaller gen0 budget (`DOTNET_GCgen0size=0x100000` gives",
-            "  about 3.5 KB, but the runtime reads that setting only from the environment, not from runtimeconfig).", "",
+            "  about 3.5 KB, but the runtime reads that setting only from the environment, "
+                "not from runtimeconfig).", "",
         ]
     return out
 

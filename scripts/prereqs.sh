@@ -17,7 +17,8 @@ declare -A need_by=(
   [clang-14]="the firmware fuzz target"
   [libclang-rt-14-dev]="libFuzzer and sanitizer runtimes"
   [valgrind]="the firmware memory check"
-  [gcc-riscv64-unknown-elf]="the 32-bit RISC-V compile gate, and the ELF (with addr2line) the monitor tests decode against"
+  [gcc-riscv64-unknown-elf]="the 32-bit RISC-V compile gate, and the ELF (with addr2line) the monitor tests \
+decode against"
   [libnewlib-dev]="newlib headers for the RISC-V gate"
   [g++]="the firmware unit tests (GoogleTest is C++)"
   [redis-server]="the backplane of serve --cluster (the tests start their own on a free port, never the service)"

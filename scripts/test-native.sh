@@ -9,7 +9,8 @@ check() {  # check NAME COMMAND...
   local name=$1; shift
   if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
 }
-if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/bin" -nologo >"$out/publish.log" 2>&1; then
+if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/bin" -nologo \
+    >"$out/publish.log" 2>&1; then
   check "NativeAOT publish has no IL/AOT warnings" bash -c "! grep -E 'warning (IL|AOT)[0-9]+' '$out/publish.log'"
   # ILC's "will always throw" lines are not warnings, but each names a method that cannot work in the binary.
   check "NativeAOT publish has no 'will always throw' methods" bash -c "! grep 'will always throw' '$out/publish.log'"

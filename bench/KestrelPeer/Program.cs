@@ -44,7 +44,8 @@ static async Task EchoAsync(WebSocket socket)
             return;
         }
         // Echo frame by frame; messages in the benchmarks fit one frame.
-        await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
+        await socket.SendAsync(
+            buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
     }
 }
 

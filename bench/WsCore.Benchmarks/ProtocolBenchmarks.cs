@@ -33,14 +33,16 @@ public class ProtocolBenchmarks
         _decoder = new MessageDecoder(expectMaskedFrames: true, maxMessageBytes: 16 * 1024 * 1024);
         _request = Encoding.ASCII.GetBytes(
             "GET / HTTP/1.1\r\nHost: esp32ws.local:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://localhost\r\n\r\n");
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://localhost\r\n" +
+            "\r\n");
     }
 
     [GlobalCleanup]
     public void Cleanup() => _decoder.Dispose();
 
     [Benchmark(Description = "write a masked frame")]
-    public int WriteMaskedFrame() => FrameEncoder.Encode(_buffer, Opcode.Binary, _payload, fin: true, maskKey: 0x12345678);
+    public int WriteMaskedFrame() => FrameEncoder.Encode(
+        _buffer, Opcode.Binary, _payload, fin: true, maskKey: 0x12345678);
 
     [Benchmark(Description = "write an unmasked (server) frame")]
     public int WriteServerFrame() => FrameEncoder.Encode(_buffer, Opcode.Binary, _payload, fin: true);

@@ -15,7 +15,9 @@ public enum FailureKind
     HandshakeRejected,
     /// <summary>An operation did not finish within its time limit.</summary>
     Timeout,
-    /// <summary>The connection ended other than as asked: abnormal close code, early close, or a protocol violation.</summary>
+    /// <summary>
+    /// The connection ended other than as asked: abnormal close code, early close, or a protocol violation.
+    /// </summary>
     ConnectionEnded,
     /// <summary>TLS negotiation or certificate validation failed.</summary>
     Tls,

@@ -33,7 +33,9 @@ public static class ExitCodes
         (ExitCode.ConnectFailed, "connection refused or unreachable"),
         (ExitCode.HandshakeRejected, "handshake rejected (status other than 101, e.g. 503 when the server is full)"),
         (ExitCode.Timeout, "timeout"),
-        (ExitCode.ConnectionEnded, "connection ended other than as asked (close code other than 1000/1001, early close, protocol error)"),
+        (
+            ExitCode.ConnectionEnded,
+            "connection ended other than as asked (close code other than 1000/1001, early close, protocol error)"),
         (ExitCode.Tls, "TLS failure"),
         (ExitCode.Partial, "partial: some targets failed (all failed: the first failure's code)"),
         (ExitCode.Device, "device or serial-port error"),

@@ -10,7 +10,8 @@ public static class WsctlCommand
     public static RootCommand Create()
     {
         var root = new RootCommand(
-            "wsctl: serve, talk to, probe, benchmark, flash and monitor ESP32 WebSocket devices.\n\n" + ExitCodes.Describe() +
+            "wsctl: serve, talk to, probe, benchmark, flash and monitor ESP32 WebSocket devices.\n\n" +
+                ExitCodes.Describe() +
             "\n\nLogs go to stderr; stdout carries each verb's output only.");
         GlobalOptions.AddTo(root);
         VersionInfo.Install(root);

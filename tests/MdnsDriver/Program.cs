@@ -10,13 +10,20 @@ using WsCore.Probe;
 using WsCore.WebSockets.Client;
 
 // Usage (all durations in milliseconds; -v logs at Debug to stderr; --interface NAME picks one interface):
-//   MdnsDriver resolve NAME TIMEOUT_MS       → {"ok":true,"host":…,"addresses":[…],"interface":…,"elapsedMs":…,"queries":…}
-//   MdnsDriver browse TYPE DURATION_MS       → {"ok":true,"instances":[{"instance":…,"host":…,"port":…,"addresses":[…],"txt":{…}}]}
+//   MdnsDriver resolve NAME TIMEOUT_MS       →
+// {"ok":true,"host":…,"addresses":[…],"interface":…,"elapsedMs":…,"queries":…}
+//   MdnsDriver browse TYPE DURATION_MS       →
+// {"ok":true,"instances":[{"instance":…,"host":…,"port":…,"addresses":[…],"txt":{…}}]}
 //   MdnsDriver discover DURATION_MS          → {"ok":true,"devices":[{"instance":…,"uri":…}]}
-//   MdnsDriver resolve-stage TARGET TIMEOUT_MS → {"ok":…,"succeeded":…,"detail":…,"failure":…,"elapsedMs":…} (probe's resolve stage)
-//   MdnsDriver respond NAME PORT [--no-probe] → {"ready":true,…}, then on stdin EOF / SIGINT / SIGTERM: goodbye, {"stopped":true}
-// A WsCoreException prints {"ok":false,"kind":…,"message":…,"elapsedMs":…} and exits 3 (NameNotResolved) or 2.
-var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && a != "-v" && (i == 0 || args[i - 1] != "--interface")).ToList();
+//   MdnsDriver resolve-stage TARGET TIMEOUT_MS → {"ok":…,"succeeded":…,"detail":…,"failure":…,"elapsedMs":…} (probe's
+// resolve stage)
+//   MdnsDriver respond NAME PORT [--no-probe] → {"ready":true,…}, then on stdin EOF / SIGINT / SIGTERM: goodbye,
+// {"stopped":true} A WsCoreException prints {"ok":false,"kind":…,"message":…,"elapsedMs":…} and exits 3
+// (NameNotResolved) or 2.
+var positional = args
+    .Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && a != "-v"
+        && (i == 0 || args[i - 1] != "--interface"))
+    .ToList();
 var interfaceName = OptionValue(args, "--interface");
 var logger = new LoggerConfiguration()
     .MinimumLevel.Is(args.Contains("-v") ? LogEventLevel.Debug : LogEventLevel.Warning)
@@ -104,12 +111,18 @@ try
             {
                 var port = int.Parse(positional[2], CultureInfo.InvariantCulture);
                 var service = ServiceAdvertisement.WebSocket(positional[1], port, "/", 5, "test");
-                var responderOptions = new MdnsResponderOptions { Network = options, Probe = !args.Contains("--no-probe") };
+                var responderOptions = new MdnsResponderOptions { Network = options,
+                    Probe = !args.Contains("--no-probe") };
                 var stop = new TaskCompletionSource();
-                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-                _ = Task.Run(async () => { while (await Console.In.ReadLineAsync() is not null) { } stop.TrySetResult(); });
-                await using (var responder = await MdnsResponder.StartAsync(positional[1], service, responderOptions, logger))
+                using var sigint = PosixSignalRegistration.Create(
+                    PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+                using var sigterm = PosixSignalRegistration.Create(
+                    PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+                _ =
+                    Task.Run(
+                        async () => { while (await Console.In.ReadLineAsync() is not null) { } stop.TrySetResult(); });
+                await using (var responder = await MdnsResponder.StartAsync(
+                    positional[1], service, responderOptions, logger))
                 {
                     Print(w =>
                     {
@@ -124,7 +137,8 @@ try
                 return 0;
             }
         default:
-            Console.Error.WriteLine("usage: MdnsDriver resolve NAME TIMEOUT_MS | browse TYPE DURATION_MS | discover DURATION_MS | respond NAME PORT [--no-probe] [--interface IF] [-v]");
+            Console.Error.WriteLine("usage: MdnsDriver resolve NAME TIMEOUT_MS | browse TYPE DURATION_MS | discover " +
+                "DURATION_MS | respond NAME PORT [--no-probe] [--interface IF] [-v]");
             return 1;
     }
 }

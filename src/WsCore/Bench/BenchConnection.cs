@@ -35,15 +35,19 @@ internal sealed class BenchConnection : IDisposable
             await socket.SendAsync(ClientHandshake.BuildRequest(uri, key), SocketFlags.None, cancel);
             while (true)
             {
-                var n = await socket.ReceiveAsync(connection._receive.AsMemory(connection._end), SocketFlags.None, cancel);
+                var n = await socket.ReceiveAsync(
+                    connection._receive.AsMemory(connection._end), SocketFlags.None, cancel);
                 if (n == 0)
-                    throw new WsCoreException(FailureKind.HandshakeRejected, "the server closed the connection during the handshake");
+                    throw new WsCoreException(
+                        FailureKind.HandshakeRejected, "the server closed the connection during the handshake");
                 connection._end += n;
-                var status = HttpResponseHead.TryParse(connection._receive.AsSpan(0, connection._end), 16 * 1024, out var head, out var headLength);
+                var status = HttpResponseHead.TryParse(
+                    connection._receive.AsSpan(0, connection._end), 16 * 1024, out var head, out var headLength);
                 if (status == HttpParseStatus.NeedMoreData)
                     continue;
                 if (status != HttpParseStatus.Complete)
-                    throw new WsCoreException(FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
+                    throw new WsCoreException(
+                        FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
                 var problem = ClientHandshake.Validate(head!, key, null, out _);
                 if (problem is not null)
                     throw new WsCoreException(FailureKind.HandshakeRejected, problem);

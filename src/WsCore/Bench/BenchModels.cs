@@ -10,7 +10,9 @@ public enum BenchMode
     /// server beyond RFC 6455 itself: a pong answering a ping carries the ping's payload (§5.5.2, §5.5.3).
     /// </summary>
     Ping,
-    /// <summary>Every client sends a message and waits for its echo (closed loop), every byte checked; needs an echoing server.</summary>
+    /// <summary>
+    /// Every client sends a message and waits for its echo (closed loop), every byte checked; needs an echoing server.
+    /// </summary>
     Echo,
     /// <summary>One client sends to a relaying server; every client counts what arrives.</summary>
     Broadcast,
@@ -33,7 +35,8 @@ public enum BenchMode
 /// Messages per second in all (ping and echo: spread over the clients; broadcast: the sender's); null: as fast as
 /// the server goes.
 /// </param>
-public sealed record BenchOptions(Uri Target, BenchMode Mode, int Clients, int MessageBytes, TimeSpan Duration, double? Rate = null)
+public sealed record BenchOptions(
+    Uri Target, BenchMode Mode, int Clients, int MessageBytes, TimeSpan Duration, double? Rate = null)
 {
     /// <summary>
     /// More servers to spread the connections over (the instances of a <c>serve --cluster</c>): connection i goes to
@@ -53,7 +56,9 @@ public sealed record BenchOptions(Uri Target, BenchMode Mode, int Clients, int M
     /// </summary>
     public TimeSpan AnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often the progress callback of <see cref="LoadGenerator.RunAsync"/> hears how the run goes.</summary>
+    /// <summary>
+    /// How often the progress callback of <see cref="LoadGenerator.RunAsync"/> hears how the run goes.
+    /// </summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
@@ -78,7 +83,8 @@ public sealed record LatencySummary(int Count, double P50, double P90, double P9
 /// <param name="MessagesSent">Messages (pings) sent.</param>
 /// <param name="MessagesReceived">Answers that matched (ping, echo) or deliveries (broadcast).</param>
 /// <param name="MessagesPerSecond"><paramref name="MessagesReceived"/> per second.</param>
-/// <param name="Latency">Round trip (ping, echo), delivery (broadcast) or connect + handshake (connect) latencies.</param>
+/// <param name="Latency">Round trip (ping, echo), delivery (broadcast) or connect + handshake (connect)
+/// latencies.</param>
 /// <param name="Connects">Completed connects (connect, idle).</param>
 /// <param name="ConnectsPerSecond"><paramref name="Connects"/> per second.</param>
 /// <param name="Errors">Corrupted answers, failed connections, connections the server closed, malformed frames.</param>
@@ -119,5 +125,7 @@ public sealed record BenchResult(
 /// Round trips (ping, echo), deliveries (broadcast), connects (connect) or connections open (idle) so far.
 /// </param>
 /// <param name="PerSecond"><paramref name="Count"/>'s rate over the last interval (idle: 0).</param>
-/// <param name="P50Microseconds">The median latency so far (within about 3 %); null before the first sample and in idle mode.</param>
-public readonly record struct BenchProgress(BenchMode Mode, TimeSpan Elapsed, long Count, double PerSecond, double? P50Microseconds);
+/// <param name="P50Microseconds">The median latency so far (within about 3 %); null before the first sample and in idle
+/// mode.</param>
+public readonly record struct BenchProgress(
+    BenchMode Mode, TimeSpan Elapsed, long Count, double PerSecond, double? P50Microseconds);

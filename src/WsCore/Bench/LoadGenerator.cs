@@ -34,10 +34,14 @@ public static class LoadGenerator
     /// Hears every <see cref="BenchOptions.ProgressInterval"/> how the run goes, on a pool thread; null costs nothing
     /// (no live latency histogram is kept).
     /// </param>
-    public static async Task<BenchResult> RunAsync(BenchOptions options, ILogger? logger = null, CancellationToken cancel = default,
+    public static async Task<BenchResult> RunAsync(
+        BenchOptions options,
+        ILogger? logger = null,
+        CancellationToken cancel = default,
         IProgress<BenchProgress>? progress = null)
     {
-        if (options.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast && options.MessageBytes < MinMessageBytes)
+        if (options.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast
+            && options.MessageBytes < MinMessageBytes)
             throw WsCoreException.Invalid(InputField.MessageSize,
                 $"messages must be at least {MinMessageBytes} bytes " +
                 "(a sequence number and a timestamp travel in each)");
@@ -151,7 +155,12 @@ public static class LoadGenerator
     }
 
     /// <summary>One load run: its settings, counters and the token that interrupts it.</summary>
-    private sealed class Run(BenchOptions options, IPEndPoint endpoint, ILogger logger, IProgress<BenchProgress>? progress, CancellationToken cancel)
+    private sealed class Run(
+        BenchOptions options,
+        IPEndPoint endpoint,
+        ILogger logger,
+        IProgress<BenchProgress>? progress,
+        CancellationToken cancel)
     {
         /// <summary>Every server the connections are spread over, <see cref="BenchOptions.Target"/> first.</summary>
         public List<(IPEndPoint EndPoint, Uri Target)> Servers { get; } = [(endpoint, options.Target)];
@@ -166,13 +175,21 @@ public static class LoadGenerator
             var connections = await OpenManyAsync(options.Clients);
             if (connections.Count == 0)
                 return Result(0, 0, 0, 0);
-            logger.Information("{Mode}: {Connected}/{Clients} connected; running for {Duration}", ModeName, connections.Count, options.Clients, options.Duration);
-            var perClientInterval = options.Rate is { } rate && rate > 0 ? TimeSpan.FromSeconds(connections.Count / rate) : (TimeSpan?)null;
+            logger.Information(
+                "{Mode}: {Connected}/{Clients} connected; running for {Duration}",
+                ModeName,
+                connections.Count,
+                options.Clients,
+                options.Duration);
+            var perClientInterval = options.Rate is { } rate && rate > 0
+                ? TimeSpan.FromSeconds(connections.Count / rate)
+                : (TimeSpan?)null;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             stop.CancelAfter(options.Duration);
             var started = Stopwatch.GetTimestamp();
             var reporting = ReportProgressAsync(() => Interlocked.Read(ref _stats.Received), started, stop.Token);
-            await Task.WhenAll(connections.Select(c => Task.Run(() => RoundTripLoopAsync(c, perClientInterval, stop.Token))));
+            await Task.WhenAll(connections.Select(c => Task.Run(() => RoundTripLoopAsync(
+                c, perClientInterval, stop.Token))));
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             await stop.CancelAsync();
             await reporting;
@@ -264,15 +281,18 @@ public static class LoadGenerator
         // Ours is a frame of the expected kind and length carrying this connection's tag; anything else the server
         // sends meanwhile (the firmware's counter, a status push, an unasked pong, another client's message relayed)
         // is unsolicited and skipped. Ours but not byte for byte what was sent (another sequence number, changed
-        // bytes) is corrupted. A tag changed in transit makes the answer unrecognisable: it is then lost at the timeout.
-        private async Task<Answer> AwaitAnswerAsync(BenchConnection connection, Opcode answer, byte[] sent, long tag, CancellationToken deadline)
+        // bytes) is corrupted. A tag changed in transit makes the answer unrecognisable: it is then lost at the
+        // timeout.
+        private async Task<Answer> AwaitAnswerAsync(
+            BenchConnection connection, Opcode answer, byte[] sent, long tag, CancellationToken deadline)
         {
             while (true)
             {
                 var (opcode, data) = await connection.ReceiveAsync(deadline);
                 if (connection.IsClosed)
                     return Answer.Closed;
-                if (opcode == answer && data.Length == sent.Length && (BinaryPrimitives.ReadInt64LittleEndian(data.Span) & TagMask) == tag)
+                if (opcode == answer && data.Length == sent.Length
+                    && (BinaryPrimitives.ReadInt64LittleEndian(data.Span) & TagMask) == tag)
                     return data.Span.SequenceEqual(sent) ? Answer.Matched : Answer.Corrupted;
                 Interlocked.Increment(ref _stats.Unsolicited);
             }
@@ -284,12 +304,18 @@ public static class LoadGenerator
             var connections = await OpenManyAsync(options.Clients);
             if (connections.Count == 0)
                 return Result(0, 0, 0, 0);
-            logger.Information("broadcast: {Connected}/{Clients} connected; running for {Duration}", connections.Count, options.Clients, options.Duration);
+            logger.Information(
+                "broadcast: {Connected}/{Clients} connected; running for {Duration}",
+                connections.Count,
+                options.Clients,
+                options.Duration);
             using var receiving = new CancellationTokenSource();
             var sender = connections[0];
             using var senderEchoes = new SemaphoreSlim(options.BroadcastWindow);
             var started = Stopwatch.GetTimestamp();
-            var receivers = connections.Select((c, i) => Task.Run(() => CountArrivalsAsync(c, i == 0 ? senderEchoes : null, receiving.Token))).ToList();
+            var receivers = connections
+                .Select((c, i) => Task.Run(() => CountArrivalsAsync(c, i == 0 ? senderEchoes : null, receiving.Token)))
+                .ToList();
 
             // The sender keeps at most BroadcastWindow messages in flight, judged by its own copies coming back, so a
             // server is measured at the rate it sustains, not by how much it lets pile up.
@@ -337,13 +363,18 @@ public static class LoadGenerator
             await Task.WhenAll(receivers);
             var lost = Math.Max(0, expected - Interlocked.Read(ref _stats.Received));
             if (lost > 0)
-                Stats.Sample(_stats.LossSamples, $"{Interlocked.Read(ref _stats.Sent):N0} sent × {connections.Count} {(connections.Count == 1 ? "receiver" : "receivers")} = {expected:N0} deliveries expected, {Interlocked.Read(ref _stats.Received):N0} arrived");
+                Stats.Sample(
+                    _stats.LossSamples,
+                    $"{Interlocked.Read(ref _stats.Sent):N0} sent × {connections.Count} " +
+                        $"{(connections.Count == 1 ? "receiver" : "receivers")} = {expected:N0} deliveries expected, " +
+                        $"{Interlocked.Read(ref _stats.Received):N0} arrived");
             var alive = connections.Count(c => !c.IsClosed);
             await CloseAllAsync(connections);
             return Result(connections.Count, seconds, alive, lost);
         }
 
-        private async Task CountArrivalsAsync(BenchConnection connection, SemaphoreSlim? senderWindow, CancellationToken stop)
+        private async Task CountArrivalsAsync(
+            BenchConnection connection, SemaphoreSlim? senderWindow, CancellationToken stop)
         {
             var latencies = new List<long>(1024);
             try
@@ -358,7 +389,8 @@ public static class LoadGenerator
                     }
                     if (opcode != Opcode.Binary || payload.Length != options.MessageBytes)
                     {
-                        Interlocked.Increment(ref _stats.Unsolicited);   // the server's own (a counter, say): not ours to count
+                        // the server's own (a counter, say): not ours to count
+                        Interlocked.Increment(ref _stats.Unsolicited);
                         continue;
                     }
                     if (!PatternIntact(payload.Span))
@@ -428,10 +460,15 @@ public static class LoadGenerator
         {
             var started = Stopwatch.GetTimestamp();
             using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            var reporting = ReportProgressAsync(() => Interlocked.Read(ref _stats.Opened) - Interlocked.Read(ref _stats.Closed), started, hold.Token);
+            var reporting = ReportProgressAsync(
+                () => Interlocked.Read(ref _stats.Opened) - Interlocked.Read(ref _stats.Closed), started, hold.Token);
             var connections = await OpenManyAsync(options.Clients);
             Interlocked.Add(ref _stats.Connects, connections.Count);
-            logger.Information("idle: {Connected}/{Clients} connected; holding for {Duration}", connections.Count, options.Clients, options.Duration);
+            logger.Information(
+                "idle: {Connected}/{Clients} connected; holding for {Duration}",
+                connections.Count,
+                options.Clients,
+                options.Duration);
             hold.CancelAfter(options.Duration);
             // Each connection answers the server's pings while idle; a close or reset ends it.
             var readers = connections.Select(c => Task.Run(async () =>
@@ -517,8 +554,11 @@ public static class LoadGenerator
                     var current = count();
                     var interval = Stopwatch.GetElapsedTime(lastTime, now).TotalSeconds;
                     var rate = options.Mode == BenchMode.Idle || interval <= 0 ? 0 : (current - lastCount) / interval;
-                    double? median = options.Mode == BenchMode.Idle ? null : _stats.Live!.ValueAt(0.5) * 1e6 / Stopwatch.Frequency;
-                    progress.Report(new BenchProgress(options.Mode, Stopwatch.GetElapsedTime(started, now), current, rate, median));
+                    double? median = options.Mode == BenchMode.Idle
+                        ? null
+                        : _stats.Live!.ValueAt(0.5) * 1e6 / Stopwatch.Frequency;
+                    progress.Report(new BenchProgress(
+                        options.Mode, Stopwatch.GetElapsedTime(started, now), current, rate, median));
                     (lastCount, lastTime) = (current, now);
                 }
             }

@@ -27,7 +27,8 @@ public sealed record ClusterAddress(string Host, int Port, int Database)
 
     /// <summary>
     /// Parses <c>redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]</c> (percent-encoded, as in any URI; a bare
-    /// <c>PASSWORD@</c> as well, as redis-cli reads it); anything else is an InvalidInput <see cref="WsCoreException"/> whose message never repeats a password.
+    /// <c>PASSWORD@</c> as well, as redis-cli reads it); anything else is an InvalidInput
+    /// <see cref="WsCoreException"/> whose message never repeats a password.
     /// </summary>
     public static ClusterAddress Parse(string text)
     {

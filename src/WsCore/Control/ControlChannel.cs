@@ -42,7 +42,8 @@ public static class ControlSocketPath
             ? Path.Combine(runtimeDirectory, "wsctl")
             : Path.Combine(Path.GetTempPath(), $"wsctl-{EffectiveUserId()}");
         networkNamespace ??= OwnNetworkNamespace();
-        return Path.Combine(directory, networkNamespace is null ? $"serve-{port}.sock" : $"serve-{port}.net{networkNamespace}.sock");
+        return Path.Combine(
+            directory, networkNamespace is null ? $"serve-{port}.sock" : $"serve-{port}.net{networkNamespace}.sock");
     }
 
     /// <summary>
@@ -82,7 +83,8 @@ public static class ControlSocketPath
 [UnsupportedOSPlatform("windows")]
 public sealed class ControlServer : IAsyncDisposable
 {
-    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite
+        | UnixFileMode.UserExecute;
     private const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private readonly Socket _listener;
@@ -104,7 +106,8 @@ public sealed class ControlServer : IAsyncDisposable
     public string SocketPath { get; }
 
     /// <summary>Creates the directory and socket, replacing a stale socket file.</summary>
-    /// <exception cref="WsCoreException">Another live server owns the path, or the directory is not the user's own.</exception>
+    /// <exception cref="WsCoreException">Another live server owns the path, or the directory is not the user's
+    /// own.</exception>
     public static async Task<ControlServer> StartAsync(string path, IControlHandler handler, ILogger? logger = null)
     {
         logger ??= Serilog.Core.Logger.None;
@@ -195,7 +198,8 @@ public sealed class ControlServer : IAsyncDisposable
                 }
                 if (buffer.Length > ControlProtocol.MaxLineBytes)
                 {
-                    await stream.WriteAsync(ControlProtocol.EncodeResponse(ControlResponse.Failure("request line too long")), _stop.Token);
+                    await stream.WriteAsync(
+                        ControlProtocol.EncodeResponse(ControlResponse.Failure("request line too long")), _stop.Token);
                     return;
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -318,7 +322,8 @@ public sealed class ControlClient : IAsyncDisposable
             }
             _reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
-                throw new WsCoreException(FailureKind.ConnectionEnded, "the server closed the control connection without answering");
+                throw new WsCoreException(
+                    FailureKind.ConnectionEnded, "the server closed the control connection without answering");
         }
     }
 

@@ -20,7 +20,8 @@ public enum ControlOperation
 /// <param name="ClientId">The target of <see cref="ControlOperation.Send"/>.</param>
 /// <param name="Payload">The message bytes (UTF-8 text, or binary).</param>
 /// <param name="Binary">Whether the message is binary.</param>
-public sealed record ControlRequest(ControlOperation Operation, int ClientId, ReadOnlyMemory<byte> Payload, bool Binary);
+public sealed record ControlRequest(
+    ControlOperation Operation, int ClientId, ReadOnlyMemory<byte> Payload, bool Binary);
 
 /// <summary>A connected client as the control channel reports it (in a cluster, with the instance it is on).</summary>
 public sealed record ControlClientInfo(int Id, string Remote, DateTimeOffset ConnectedSince, long MessagesIn,
@@ -43,7 +44,9 @@ public sealed record ControlResponse(bool Ok, int Delivered, IReadOnlyList<Contr
 /// </summary>
 public static class ControlProtocol
 {
-    /// <summary>Upper bound of one request line: a maximal WebSocket message, base64-encoded, plus the envelope.</summary>
+    /// <summary>
+    /// Upper bound of one request line: a maximal WebSocket message, base64-encoded, plus the envelope.
+    /// </summary>
     public const int MaxLineBytes = 24 * 1024 * 1024;
 
     public static byte[] EncodeRequest(ControlRequest request)
@@ -98,7 +101,8 @@ public static class ControlProtocol
                 case "broadcast":
                     return new ControlRequest(ControlOperation.Broadcast, 0, payload, binary);
                 case "send":
-                    return new ControlRequest(ControlOperation.Send, root.GetProperty("client").GetInt32(), payload, binary);
+                    return new ControlRequest(
+                        ControlOperation.Send, root.GetProperty("client").GetInt32(), payload, binary);
                 case "list":
                     return new ControlRequest(ControlOperation.List, 0, default, false);
                 default:
@@ -106,7 +110,8 @@ public static class ControlProtocol
                     return null;
             }
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException
+            or FormatException)
         {
             error = "malformed request: " + e.Message;
             return null;
@@ -160,8 +165,11 @@ public static class ControlProtocol
             clients = [];
             foreach (var c in list.EnumerateArray())
             {
-                clients.Add(new ControlClientInfo(c.GetProperty("id").GetInt32(), c.GetProperty("remote").GetString() ?? "",
-                    c.GetProperty("since").GetDateTimeOffset(), c.GetProperty("in").GetInt64(),
+                clients.Add(new ControlClientInfo(
+                    c.GetProperty("id").GetInt32(),
+                    c.GetProperty("remote").GetString() ?? "",
+                    c.GetProperty("since").GetDateTimeOffset(),
+                    c.GetProperty("in").GetInt64(),
                     c.GetProperty("out").GetInt64(),
                     c.TryGetProperty("instance", out var instance) ? instance.GetString() : null));
             }

@@ -9,7 +9,8 @@ namespace WsCore.Esp;
 /// <param name="SecurityInfoChipId">The chip id in GET_SECURITY_INFO (20-byte form), or null.</param>
 /// <param name="BootloaderOffset">Where the second-stage bootloader lives in flash.</param>
 /// <param name="Supported">Whether <see cref="EspFlasher"/> writes to this chip.</param>
-/// <param name="FlashBeginWords">Words in FLASH_BEGIN/FLASH_DEFL_BEGIN on the ROM (4 on ESP32, 5 on later chips).</param>
+/// <param name="FlashBeginWords">Words in FLASH_BEGIN/FLASH_DEFL_BEGIN on the ROM (4 on ESP32, 5 on later
+/// chips).</param>
 /// <param name="ImageChipId">The chip id an image built for this chip carries in its extended header.</param>
 /// <param name="DeflateSpillWindow">How far the ROM's compressed write programs past its data (a whole inflate
 /// window; 0 when it does not), see <see cref="WritePlanner"/>.</param>
@@ -43,7 +44,9 @@ public sealed record ChipDescriptor(
     /// <summary>Watchdogs to stop when connected through the chip's own USB-Serial/JTAG port, or null.</summary>
     public WatchdogRegisters? Watchdogs { get; init; }
 
-    /// <summary>Whether the ROM's CHANGE_BAUDRATE needs the rate scaled for its clock estimate (the ESP32 only).</summary>
+    /// <summary>
+    /// Whether the ROM's CHANGE_BAUDRATE needs the rate scaled for its clock estimate (the ESP32 only).
+    /// </summary>
     public bool ScalesBaudRate { get; init; }
 
     /// <summary>Flash-frequency nibble (header byte 3, low) by name (esptool <c>FLASH_FREQUENCY</c>, ESP32).</summary>
@@ -60,7 +63,14 @@ public sealed record ChipDescriptor(
 /// The SPI controller registers through which the ROM loader can send any command to the flash chip (esptool
 /// <c>run_spiflash_command</c>): how the JEDEC ID is read when the flash size is to be detected.
 /// </summary>
-public sealed record SpiFlashRegisters(uint Base, uint UsrOffset, uint Usr1Offset, uint Usr2Offset, uint MosiDlenOffset, uint MisoDlenOffset, uint W0Offset);
+public sealed record SpiFlashRegisters(
+    uint Base,
+    uint UsrOffset,
+    uint Usr1Offset,
+    uint Usr2Offset,
+    uint MosiDlenOffset,
+    uint MisoDlenOffset,
+    uint W0Offset);
 
 /// <summary>
 /// The RTC watchdog and super watchdog registers of chips with a USB-Serial/JTAG port, whose reset does not stop
@@ -85,12 +95,14 @@ public static class Chips
     // Spill: observed on the ESP32 mask ROM and absent on the ESP32-C3's (Espressif's QEMU with the real ROMs).
     // The S2 and S3 ROMs have not been observed, so they are assumed to spill: a plain tail costs a little time,
     // a wrong guess would cost the user's data.
-    public static readonly ChipDescriptor Esp32 = new("ESP32", "esp32", [0x00F01D83], null, 0x1000, true, 4, 0, InflateWindow)
+    public static readonly ChipDescriptor Esp32 = new(
+        "ESP32", "esp32", [0x00F01D83], null, 0x1000, true, 4, 0, InflateWindow)
     {
         Spi = new(0x3FF42000, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x80),
         ScalesBaudRate = true,
     };
-    public static readonly ChipDescriptor Esp32S2 = new("ESP32-S2", "esp32s2", [0x000007C6], 2, 0x1000, true, 5, 2, InflateWindow)
+    public static readonly ChipDescriptor Esp32S2 = new(
+        "ESP32-S2", "esp32s2", [0x000007C6], 2, 0x1000, true, 5, 2, InflateWindow)
     {
         Spi = new(0x3F402000, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x58),
     };
@@ -112,10 +124,12 @@ public static class Chips
     public static ChipDescriptor? ByMagic(uint magic) => All.FirstOrDefault(c => c.MagicValues.Contains(magic));
 
     /// <summary>The chip with GET_SECURITY_INFO chip id <paramref name="chipId"/>, or null.</summary>
-    public static ChipDescriptor? BySecurityInfoChipId(uint chipId) => All.FirstOrDefault(c => c.SecurityInfoChipId == chipId);
+    public static ChipDescriptor? BySecurityInfoChipId(uint chipId) => All.FirstOrDefault(c => c.SecurityInfoChipId
+        == chipId);
 
     /// <summary>The chip whose images carry <paramref name="imageChipId"/>, or null.</summary>
-    public static ChipDescriptor? ByImageChipId(ushort imageChipId) => All.FirstOrDefault(c => c.ImageChipId == imageChipId);
+    public static ChipDescriptor? ByImageChipId(ushort imageChipId) => All.FirstOrDefault(c => c.ImageChipId
+        == imageChipId);
 
     /// <summary>The chip named <paramref name="id"/> (e.g. "esp32"), or null.</summary>
     public static ChipDescriptor? ById(string id) =>

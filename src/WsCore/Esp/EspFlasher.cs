@@ -21,7 +21,11 @@ public sealed class EspFlasher
     private readonly ILogger _logger;
     private readonly IFlashObserver? _observer;
 
-    public EspFlasher(ISerialTransport transport, FlashSessionOptions options, ILogger? logger = null, IFlashObserver? observer = null)
+    public EspFlasher(
+        ISerialTransport transport,
+        FlashSessionOptions options,
+        ILogger? logger = null,
+        IFlashObserver? observer = null)
     {
         _logger = logger ?? Serilog.Core.Logger.None;
         _rom = new RomConnection(transport, _logger);
@@ -85,11 +89,16 @@ public sealed class EspFlasher
             var builtFor = Chips.ByImageChipId(id)?.Name ?? $"chip id {id}";
             if (_options.Force)
             {
-                _logger.Warning("{Region} is built for {BuiltFor}, the device is {Chip}: writing it anyway (forced)", region.Name, builtFor, chip.Name);
+                _logger.Warning(
+                    "{Region} is built for {BuiltFor}, the device is {Chip}: writing it anyway (forced)",
+                    region.Name,
+                    builtFor,
+                    chip.Name);
                 continue;
             }
             throw new WsCoreException(FailureKind.InvalidInput,
-                $"{region.Name} at 0x{region.Offset:X} is built for {builtFor}, but the device is {chip.Name}: nothing was written",
+                $"{region.Name} at 0x{region.Offset:X} is built for {builtFor}, but the device is {chip.Name}: " +
+                    "nothing was written",
                 $"build for {chip.Name} (idf.py set-target {chip.Id}), or force it");
         }
     }
@@ -117,7 +126,9 @@ public sealed class EspFlasher
             ChangeBaud(baud);
     }
 
-    /// <summary>The flash size read from the chip's JEDEC ID (with <c>FlashSize</c> null: detect), e.g. "4MB".</summary>
+    /// <summary>
+    /// The flash size read from the chip's JEDEC ID (with <c>FlashSize</c> null: detect), e.g. "4MB".
+    /// </summary>
     public string? DetectedFlashSize { get; private set; }
 
     /// <summary>
@@ -149,8 +160,11 @@ public sealed class EspFlasher
     /// </summary>
     public uint ReadFlashId()
     {
-        var spi = Chip?.Spi ?? throw new WsCoreException(FailureKind.Device, $"reading the flash ID of {Chip?.Name ?? "this chip"} is not supported",
-            "give the flash size (e.g. 4MB) instead of detect");
+        var spi = Chip?.Spi
+            ?? throw new WsCoreException(
+                FailureKind.Device,
+                $"reading the flash ID of {Chip?.Name ?? "this chip"} is not supported",
+                "give the flash size (e.g. 4MB) instead of detect");
         const uint usrCommand = 1u << 31, usrMiso = 1u << 28, cmdUsr = 1u << 18, rdid = 0x9F;
         var cmd = spi.Base;
         var usr = spi.Base + spi.UsrOffset;
@@ -181,7 +195,9 @@ public sealed class EspFlasher
 
     /// <summary>WRITE_REG: value at address, whole word, no delay.</summary>
     public void WriteRegister(uint address, uint value) =>
-        Run(RomCommand.WriteReg, RomPackets.Request(RomCommand.WriteReg, RomPackets.Words(address, value, 0xFFFFFFFF, 0)));
+        Run(
+            RomCommand.WriteReg,
+            RomPackets.Request(RomCommand.WriteReg, RomPackets.Words(address, value, 0xFFFFFFFF, 0)));
 
     /// <summary>
     /// Through its own USB-Serial/JTAG port, a C3 or S3 keeps its RTC watchdog and super watchdog running in the
@@ -210,7 +226,8 @@ public sealed class EspFlasher
         var expected = Convert.ToHexStringLower(MD5.HashData(image));
         if (ReadMd5(new FlashRange(region.Offset, region.Offset + image.Length)) != expected)
             return false;
-        _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionSkipped, region, image.Length, image.Length, region.ShownMd5(expected)));
+        _observer?.OnEvent(new FlashEvent(
+            FlashEventKind.RegionSkipped, region, image.Length, image.Length, region.ShownMd5(expected)));
         return true;
     }
 
@@ -232,14 +249,22 @@ public sealed class EspFlasher
                 var actual = ReadMd5(whole);
                 if (actual == expected)
                 {
-                    _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionVerified, region, write.Image.Length, write.Image.Length, region.ShownMd5(expected)));
+                    _observer?.OnEvent(new FlashEvent(
+                        FlashEventKind.RegionVerified,
+                        region,
+                        write.Image.Length,
+                        write.Image.Length,
+                        region.ShownMd5(expected)));
                     return;
                 }
-                reason = $"MD5 mismatch at 0x{region.Offset:X} (flash {region.ShownMd5(actual)}, expected {region.ShownMd5(expected)})";
+                reason = $"MD5 mismatch at 0x{region.Offset:X} (flash {region.ShownMd5(actual)}, expected " +
+                    $"{region.ShownMd5(expected)})";
                 if (attempt >= 2)
                     throw new WsCoreException(FailureKind.VerificationFailed,
-                        $"verification failed for {region.Name} at 0x{region.Offset:X}: the flash MD5 is {region.ShownMd5(actual)}, expected {region.ShownMd5(expected)}",
-                        "the flash may be worn or the connection noisy: try a shorter cable, a lower baud rate, and run again");
+                        $"verification failed for {region.Name} at 0x{region.Offset:X}: the flash MD5 is " +
+                            $"{region.ShownMd5(actual)}, expected {region.ShownMd5(expected)}",
+                        "the flash may be worn or the connection noisy: try a shorter cable, a lower baud rate, and " +
+                            "run again");
             }
             catch (BlockFailedException e)
             {
@@ -247,7 +272,8 @@ public sealed class EspFlasher
                 if (attempt >= 2)
                     throw new WsCoreException(FailureKind.Device,
                         $"writing {region.Name} at 0x{region.Offset:X} failed: {e.Message}",
-                        "the board stopped answering or the line is noisy: check the cable, try the default baud rate, and run again", e);
+                        "the board stopped answering or the line is noisy: check the cable, try the default baud " +
+                            "rate, and run again", e);
             }
             _logger.Warning("Retrying {Region} at 0x{Offset:X}: {Reason}", region.Name, region.Offset, reason);
             _observer?.OnEvent(new FlashEvent(FlashEventKind.Retrying, region, 0, write.Image.Length, reason));
@@ -266,7 +292,11 @@ public sealed class EspFlasher
             var after = ReadMd5(guards[i]);
             if (after == before[i])
                 continue;
-            _logger.Error("Flash at {Range} changed (md5 {Before} before, {After} after)", guards[i].ToString(), before[i], after);
+            _logger.Error(
+                "Flash at {Range} changed (md5 {Before} before, {After} after)",
+                guards[i].ToString(),
+                before[i],
+                after);
             throw new WsCoreException(FailureKind.VerificationFailed,
                 $"flash outside the written regions changed at {guards[i]} (md5 {before[i]} before, {after} after)",
                 "the written regions verified, but data next to them did not survive; this is a wsctl bug (please " +
@@ -276,7 +306,9 @@ public sealed class EspFlasher
         _logger.Debug("{Count} neighbouring ranges read back unchanged", guards.Count);
     }
 
-    /// <summary>Leaves the loader as asked: a hard reset via RTS, or nothing. No FLASH_END to the ROM (§4 step 9).</summary>
+    /// <summary>
+    /// Leaves the loader as asked: a hard reset via RTS, or nothing. No FLASH_END to the ROM (§4 step 9).
+    /// </summary>
     public void Finish()
     {
         if (_options.After == AfterReset.HardReset)
@@ -312,19 +344,26 @@ public sealed class EspFlasher
                 return;
             }
         }
-        throw new WsCoreException(FailureKind.Device, $"no answer to SYNC from {_rom.Transport.Name}: the ESP32 is not in download mode", SyncHint);
+        throw new WsCoreException(
+            FailureKind.Device,
+            $"no answer to SYNC from {_rom.Transport.Name}: the ESP32 is not in download mode",
+            SyncHint);
     }
 
     private ChipDescriptor DetectChip()
     {
         try
         {
-            var info = _rom.Command(RomCommand.GetSecurityInfo, RomPackets.Request(RomCommand.GetSecurityInfo, []), RomTimeouts.Default);
+            var info = _rom.Command(
+                RomCommand.GetSecurityInfo, RomPackets.Request(RomCommand.GetSecurityInfo, []), RomTimeouts.Default);
             // S3/C3 and later: 20 bytes (chip id at 12) + status; S2: 12 bytes + status and no chip id.
-            if (info.Data.Length >= 22 && Chips.BySecurityInfoChipId(BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
+            if (info.Data.Length >= 22
+                && Chips.BySecurityInfoChipId(
+                    BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
                 return chip;
         }
-        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException or RomMalformedResponseException)
+        catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException
+            or RomMalformedResponseException)
         {
             // esptool's detect_chip falls back the same way on every one of these (FatalError covers a timeout).
             _logger.Debug("GET_SECURITY_INFO not available ({Reason}); reading the magic register", e.Message);
@@ -357,7 +396,9 @@ public sealed class EspFlasher
 
     private void ChangeBaud(int baud)
     {
-        var sent = Chip!.ScalesBaudRate ? CorrectedBaud(baud, ReadRegister(0x3FF5F06C), ReadRegister(0x3FF5A010)) : (uint)baud;
+        var sent = Chip!.ScalesBaudRate
+            ? CorrectedBaud(baud, ReadRegister(0x3FF5F06C), ReadRegister(0x3FF5A010))
+            : (uint)baud;
         // Old baud 0: the ROM (unlike the stub) ignores it; the answer comes at the old rate.
         Run(RomCommand.ChangeBaudrate, RomPackets.Request(RomCommand.ChangeBaudrate, RomPackets.Words(sent, 0)));
         _rom.Transport.SetBaudRate(baud);
@@ -368,8 +409,11 @@ public sealed class EspFlasher
 
     private string ReadMd5(FlashRange range)
     {
-        var response = Run(RomCommand.SpiFlashMd5, RomPackets.Request(RomCommand.SpiFlashMd5, RomPackets.Words((uint)range.Start, (uint)range.Length, 0, 0)),
-            RomTimeouts.Md5(range.Length), payloadLength: 32);
+        var response = Run(
+            RomCommand.SpiFlashMd5,
+            RomPackets.Request(RomCommand.SpiFlashMd5, RomPackets.Words((uint)range.Start, (uint)range.Length, 0, 0)),
+            RomTimeouts.Md5(range.Length),
+            payloadLength: 32);
         // ROM: 32 ASCII hex characters; the stub would send 16 raw bytes (§3).
         return System.Text.Encoding.ASCII.GetString(response.Data, 0, 32).ToLowerInvariant();
     }
@@ -406,8 +450,13 @@ public sealed class EspFlasher
             {
                 if (attempt >= _options.BlockAttempts)
                     throw new BlockFailedException($"{e.Message} ({attempt} starts)");
-                _logger.Warning("{Region}: {Reason}; starting the compressed write at 0x{Offset:X} again", region.Name, e.Message, piece.Offset);
-                _observer?.OnEvent(new FlashEvent(FlashEventKind.Retrying, region, 0, regionTotal, $"{e.Message}; writing 0x{piece.Offset:X} again"));
+                _logger.Warning(
+                    "{Region}: {Reason}; starting the compressed write at 0x{Offset:X} again",
+                    region.Name,
+                    e.Message,
+                    piece.Offset);
+                _observer?.OnEvent(new FlashEvent(
+                    FlashEventKind.Retrying, region, 0, regionTotal, $"{e.Message}; writing 0x{piece.Offset:X} again"));
                 _rom.Drain(TimeSpan.FromMilliseconds(100));
             }
         }
@@ -420,7 +469,10 @@ public sealed class EspFlasher
         var blocks = (payload.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize;
         // ROM: erase size rounded up to whole blocks for DEFL; exact length for plain writes (§3). A plain piece
         // may send fewer blocks than it erases: the trailing 0xFF is what the erase leaves.
-        var eraseSize = deflate ? (uint)((piece.Data.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize * RomPackets.FlashBlockSize) : piece.EraseSize;
+        var eraseSize = deflate
+            ? (uint)((piece.Data.Length + RomPackets.FlashBlockSize - 1) / RomPackets.FlashBlockSize
+                * RomPackets.FlashBlockSize)
+            : piece.EraseSize;
         var words = new List<uint> { eraseSize, (uint)blocks, RomPackets.FlashBlockSize, piece.Offset };
         if (Chip is { FlashBeginWords: 5 })
             words.Add(0); // not encrypted; the ESP32 ROM takes exactly 4 words
@@ -432,13 +484,16 @@ public sealed class EspFlasher
         {
             Run(begin, RomPackets.Request(begin, RomPackets.Words([.. words])), RomTimeouts.Erase(eraseSize));
         }
-        catch (WsCoreException e) when (e.InnerException is RomCommandException or RomTimeoutException or RomMalformedResponseException)
+        catch (WsCoreException e) when (e.InnerException is RomCommandException or RomTimeoutException
+            or RomMalformedResponseException)
         {
             throw new BlockFailedException($"{begin}: {e.InnerException!.Message}");
         }
         // A compressed block can inflate to far more than 0x400 bytes, all written before the ROM answers:
         // allow 16 times the average inflation (esptool sizes it from the block's inflated length).
-        var blockTimeout = RomTimeouts.EraseWrite(deflate ? Math.Min(piece.Data.Length, 16L * piece.Data.Length / Math.Max(1, blocks)) : RomPackets.FlashBlockSize);
+        var blockTimeout = RomTimeouts.EraseWrite(deflate
+            ? Math.Min(piece.Data.Length, 16L * piece.Data.Length / Math.Max(1, blocks))
+            : RomPackets.FlashBlockSize);
         var pieceStart = piece.Offset - region.Offset;
         for (var seq = 0; seq < blocks; seq++)
         {
@@ -455,8 +510,11 @@ public sealed class EspFlasher
                 payload.AsSpan(start, length).CopyTo(block);
             }
             SendBlock(data, (uint)seq, block, blockTimeout, deflate);
-            var pieceDone = deflate ? (long)piece.Data.Length * (seq + 1) / blocks : Math.Min(piece.Data.Length, start + length);
-            _observer?.OnEvent(new FlashEvent(FlashEventKind.RegionProgress, region, Math.Min(regionTotal, pieceStart + pieceDone), regionTotal));
+            var pieceDone = deflate
+                ? (long)piece.Data.Length * (seq + 1) / blocks
+                : Math.Min(piece.Data.Length, start + length);
+            _observer?.OnEvent(new FlashEvent(
+                FlashEventKind.RegionProgress, region, Math.Min(regionTotal, pieceStart + pieceDone), regionTotal));
         }
     }
 
@@ -479,7 +537,8 @@ public sealed class EspFlasher
             {
                 throw new PieceRestartException($"block {sequence}: {e.Message}");
             }
-            catch (Exception e) when (e is RomCommandException or RomTimeoutException or RomMalformedResponseException or RomUnsupportedCommandException)
+            catch (Exception e) when (e is RomCommandException or RomTimeoutException or RomMalformedResponseException
+                or RomUnsupportedCommandException)
             {
                 if (attempt >= _options.BlockAttempts)
                     throw new BlockFailedException($"block {sequence}: {e.Message} ({attempt} tries)");
@@ -534,7 +593,10 @@ public sealed class EspFlasher
         foreach (var strategy in new[] { ZLibCompressionStrategy.Default, ZLibCompressionStrategy.Filtered })
         {
             using var output = new MemoryStream();
-            using (var zlib = new ZLibStream(output, new ZLibCompressionOptions { CompressionLevel = 9, CompressionStrategy = strategy }, leaveOpen: true))
+            using (var zlib = new ZLibStream(
+                output,
+                new ZLibCompressionOptions { CompressionLevel = 9, CompressionStrategy = strategy },
+                leaveOpen: true))
                 zlib.Write(image);
             Consider(output.ToArray());
         }
@@ -551,7 +613,9 @@ public sealed class EspFlasher
         }
     }
 
-    /// <summary>Payload bytes on the line once split into blocks and SLIP-escaped (headers are the same for all).</summary>
+    /// <summary>
+    /// Payload bytes on the line once split into blocks and SLIP-escaped (headers are the same for all).
+    /// </summary>
     private static long WireCost(ReadOnlySpan<byte> payload)
     {
         long cost = payload.Length;

@@ -46,7 +46,8 @@ public enum FlashEventKind
 /// <param name="Done">Uncompressed bytes of the region written so far.</param>
 /// <param name="Total">The region's size.</param>
 /// <param name="Message">Detail: the chip name, the reason for a retry, the MD5.</param>
-public readonly record struct FlashEvent(FlashEventKind Kind, FlashRegion? Region = null, long Done = 0, long Total = 0, string? Message = null);
+public readonly record struct FlashEvent(
+    FlashEventKind Kind, FlashRegion? Region = null, long Done = 0, long Total = 0, string? Message = null);
 
 /// <summary>Receives progress events. Implementations render them (a bar, plain lines, JSON).</summary>
 public interface IFlashObserver
@@ -66,7 +67,9 @@ public sealed record FlashSessionOptions
     /// <summary>A baud rate to switch to after SYNC, or null to stay at 115200.</summary>
     public int? Baud { get; init; }
 
-    /// <summary>The flash size in bytes for SPI_SET_PARAMS, or null to detect it from the flash chip's JEDEC ID.</summary>
+    /// <summary>
+    /// The flash size in bytes for SPI_SET_PARAMS, or null to detect it from the flash chip's JEDEC ID.
+    /// </summary>
     public uint? FlashSize { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Whether the port is Espressif's USB-Serial/JTAG (its own reset sequence).</summary>

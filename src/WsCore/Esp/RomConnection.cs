@@ -66,7 +66,10 @@ public sealed class RomConnection
     /// <summary>Bytes sent on the line so far, SLIP framing included.</summary>
     public long BytesSent { get; private set; }
 
-    /// <summary>Status bytes after the payload: 4 on the ESP32 ROM (parsed generically, see <see cref="RomResponse.TryGetStatus"/>).</summary>
+    /// <summary>
+    /// Status bytes after the payload: 4 on the ESP32 ROM (parsed generically, see
+    /// <see cref="RomResponse.TryGetStatus"/>).
+    /// </summary>
     public int PayloadLengthFor(RomCommand command) => command == RomCommand.SpiFlashMd5 ? 32 : 0;
 
     /// <summary>Frames and sends an unframed request packet.</summary>
@@ -92,7 +95,11 @@ public sealed class RomConnection
             throw new RomMalformedResponseException(command);
         if (failed)
         {
-            _logger.Debug("{Command} answered status failed, error 0x{Error:X2} ({Name})", command, error, RomErrors.Describe(error));
+            _logger.Debug(
+                "{Command} answered status failed, error 0x{Error:X2} ({Name})",
+                command,
+                error,
+                RomErrors.Describe(error));
             throw new RomCommandException(command, error);
         }
         return response;
@@ -125,7 +132,8 @@ public sealed class RomConnection
             // twice): stale, not a verdict on this one.
             if (_answered.Contains(response.Command))
             {
-                _logger.Debug("Skipped a late answer to 0x{Op:X2} while waiting for {Command}", response.Command, command);
+                _logger.Debug(
+                    "Skipped a late answer to 0x{Op:X2} while waiting for {Command}", response.Command, command);
                 continue;
             }
             if (response.IsUnsupportedAnswerTo(command))
@@ -146,7 +154,8 @@ public sealed class RomConnection
         {
             if (_bufferStart < _bufferEnd)
             {
-                var status = _decoder.Decode(_buffer.AsSpan(_bufferStart, _bufferEnd - _bufferStart), out var consumed, out var frame);
+                var status = _decoder.Decode(
+                    _buffer.AsSpan(_bufferStart, _bufferEnd - _bufferStart), out var consumed, out var frame);
                 _bufferStart += consumed;
                 if (status == SlipDecodeStatus.Frame)
                     return frame;
@@ -162,7 +171,9 @@ public sealed class RomConnection
         }
     }
 
-    /// <summary>Reads and discards everything that arrives for <paramref name="duration"/>, and any partial frame.</summary>
+    /// <summary>
+    /// Reads and discards everything that arrives for <paramref name="duration"/>, and any partial frame.
+    /// </summary>
     public void Drain(TimeSpan duration)
     {
         var deadline = DateTime.UtcNow + duration;

@@ -77,7 +77,8 @@ public readonly record struct RomResponse(byte Command, uint Value, byte[] Data)
         var size = BinaryPrimitives.ReadUInt16LittleEndian(frame[2..]);
         if (frame.Length < 8 + size)
             return false;
-        response = new RomResponse(frame[1], BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]), frame.Slice(8, size).ToArray());
+        response = new RomResponse(
+            frame[1], BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]), frame.Slice(8, size).ToArray());
         return true;
     }
 
@@ -168,7 +169,9 @@ public static class RomPackets
         return Request(command, data, Checksum(block));
     }
 
-    /// <summary>SPI_SET_PARAMS for a flash of <paramref name="totalSize"/> bytes (esptool <c>flash_set_parameters</c>).</summary>
+    /// <summary>
+    /// SPI_SET_PARAMS for a flash of <paramref name="totalSize"/> bytes (esptool <c>flash_set_parameters</c>).
+    /// </summary>
     public static byte[] SpiSetParamsPayload(uint totalSize) => Words(0, totalSize, 0x10000, 0x1000, 0x100, 0xFFFF);
 
     /// <summary>SPI_ATTACH: pins word, plus the 4 legacy bytes the ROM (not the stub) expects.</summary>

@@ -65,7 +65,9 @@ public sealed class SerialPortFinder(string sysfsRoot = "/sys", string devRoot =
     /// </summary>
     internal static string RealPath(string path)
     {
-        var pending = new Stack<string>(Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var pending = new Stack<string>(Path.GetFullPath(path)
+            .Split('/', StringSplitOptions.RemoveEmptyEntries)
+            .Reverse());
         var current = "/";
         var hops = 0;
         while (pending.Count > 0)

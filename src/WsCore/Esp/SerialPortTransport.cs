@@ -23,24 +23,28 @@ public sealed class SerialPortTransport : ISerialTransport
     }
 
     /// <summary>What the warning about refused DTR/RTS lines tells a user of the ROM loader to do.</summary>
-    public const string DownloadModeByHand = "Put it into download mode by hand (hold BOOT, tap EN) if the connection fails";
+    public const string DownloadModeByHand = "Put it into download mode by hand (hold BOOT, tap EN) if the " +
+        "connection fails";
 
     /// <summary>Opens <paramref name="path"/> at <paramref name="baud"/>.</summary>
     /// <param name="path">The device, e.g. /dev/ttyUSB0.</param>
     /// <param name="baud">The baud rate.</param>
     /// <param name="logger">Where the warning about refused DTR/RTS lines goes.</param>
-    /// <param name="linesRefusedHint">The sentence after "the chip was NOT reset" when the port refuses DTR/RTS (a pty).</param>
+    /// <param name="linesRefusedHint">The sentence after "the chip was NOT reset" when the port refuses DTR/RTS (a
+    /// pty).</param>
     /// <exception cref="WsCoreException">
     /// Device, saying what happened: no such port (with the ports that exist), not a serial device, permission
     /// denied (with the dialout hint), busy (only when the system says so), or the system's own words.
     /// </exception>
-    public static SerialPortTransport Open(string path, int baud, ILogger? logger = null, string linesRefusedHint = DownloadModeByHand)
+    public static SerialPortTransport Open(
+        string path, int baud, ILogger? logger = null, string linesRefusedHint = DownloadModeByHand)
     {
         if (!Path.Exists(path))
             throw WithPorts($"{path}: no such serial port", null, null);
         if (Directory.Exists(path))
             throw WithPorts($"{path}: is a directory, not a serial port", null, null);
-        // Both lines low before Open(): on some drivers opening with them asserted resets the chip (loader.py __init__).
+        // Both lines low before Open(): on some drivers opening with them asserted resets the chip (loader.py
+        // __init__).
         var port = new SerialPort(path, baud, Parity.None, 8, StopBits.One)
         {
             Handshake = Handshake.None,
@@ -54,7 +58,8 @@ public sealed class SerialPortTransport : ISerialTransport
         {
             port.Open();
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or ArgumentException
+            or InvalidOperationException)
         {
             port.Dispose();
             throw OpenFailure(path, e);
@@ -71,12 +76,16 @@ public sealed class SerialPortTransport : ISerialTransport
         var reason = (e.InnerException as IOException)?.Message ?? e.Message;
         if (reason.Contains("Inappropriate ioctl", StringComparison.OrdinalIgnoreCase))
             return WithPorts($"{path}: not a serial device", null, e);
-        if (reason.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || e is UnauthorizedAccessException && e.InnerException is null)
+        if (reason.Contains("Permission denied", StringComparison.OrdinalIgnoreCase)
+            || e is UnauthorizedAccessException && e.InnerException is null)
             return new WsCoreException(FailureKind.Device, $"{path}: permission denied",
                 "add yourself to the dialout group: sudo usermod -aG dialout $USER, then log in again", e);
         if (reason.Contains("busy", StringComparison.OrdinalIgnoreCase))
-            return new WsCoreException(FailureKind.Device, $"{path}: the port is busy",
-                "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again", e);
+            return new WsCoreException(
+                FailureKind.Device,
+                $"{path}: the port is busy",
+                "close the program that holds it (a serial monitor, idf.py monitor, screen, minicom), then try again",
+                e);
         if (reason.Contains("No such", StringComparison.OrdinalIgnoreCase))
             return WithPorts($"{path}: the device is gone ({reason})", "check the cable", e);
         return WithPorts($"{path}: cannot open the serial port ({reason})", "check the cable and the port name", e);
@@ -201,7 +210,11 @@ public sealed class SerialPortTransport : ISerialTransport
         {
             // esptool: "Chip was NOT reset" and carry on (esp32-rom-protocol.md §5, testing through a pty).
             _linesRefused = true;
-            _logger.Warning("{Port} does not accept DTR/RTS changes ({Reason}); the chip was NOT reset. {Hint}", Name, e.Message, _linesRefusedHint);
+            _logger.Warning(
+                "{Port} does not accept DTR/RTS changes ({Reason}); the chip was NOT reset. {Hint}",
+                Name,
+                e.Message,
+                _linesRefusedHint);
         }
     }
 }

@@ -19,7 +19,11 @@ public static class SerialTransports
     /// InvalidInput for a malformed socket:// URL or several adapters; Device when no adapter is found or the port
     /// cannot be opened.
     /// </exception>
-    public static (ISerialTransport Transport, bool UsbJtagSerial) Open(string port, int baud, string sysfsRoot, ILogger logger,
+    public static (ISerialTransport Transport, bool UsbJtagSerial) Open(
+        string port,
+        int baud,
+        string sysfsRoot,
+        ILogger logger,
         string linesRefusedHint = SerialPortTransport.DownloadModeByHand)
     {
         if (TcpSerialTransport.TryParseUrl(port, out var host, out var tcpPort))

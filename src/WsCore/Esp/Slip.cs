@@ -23,7 +23,9 @@ public static class Slip
         return length;
     }
 
-    /// <summary>Frames <paramref name="packet"/> into <paramref name="destination"/>; returns the bytes written.</summary>
+    /// <summary>
+    /// Frames <paramref name="packet"/> into <paramref name="destination"/>; returns the bytes written.
+    /// </summary>
     public static int Encode(ReadOnlySpan<byte> packet, Span<byte> destination)
     {
         var n = 0;

@@ -74,7 +74,8 @@ public sealed class TcpSerialTransport : ISerialTransport
     {
         try
         {
-            if (!_client.Client.Poll((int)Math.Clamp(timeout.TotalMicroseconds, 0, int.MaxValue), SelectMode.SelectRead))
+            if (!_client.Client.Poll(
+                (int)Math.Clamp(timeout.TotalMicroseconds, 0, int.MaxValue), SelectMode.SelectRead))
                 return 0;
             var n = _stream.Read(buffer);
             if (n == 0)

@@ -49,18 +49,23 @@ public static class WritePlanner
         window == 0 ? new FlashRange(start + length, start + length)
             : new FlashRange(start + length, start + (length / window + 1) * window);
 
-    /// <summary>The sectors FLASH_BEGIN erases for <paramref name="length"/> bytes at <paramref name="start"/>.</summary>
+    /// <summary>
+    /// The sectors FLASH_BEGIN erases for <paramref name="length"/> bytes at <paramref name="start"/>.
+    /// </summary>
     public static FlashRange Erased(long start, long length) =>
         new(start / SectorSize * SectorSize, (start + length + SectorSize - 1) / SectorSize * SectorSize);
 
-    /// <summary>The sectors writing <paramref name="region"/> erases (its data padded to 4 bytes, as it is sent).</summary>
+    /// <summary>
+    /// The sectors writing <paramref name="region"/> erases (its data padded to 4 bytes, as it is sent).
+    /// </summary>
     public static FlashRange ErasedBy(FlashRegion region) => Erased(region.Offset, (region.Data.Length + 3) & ~3);
 
     /// <summary>
     /// The pieces for <paramref name="regions"/>, written in the given order. <paramref name="compress"/> turns an
     /// image into a zlib stream (callers pick the best one); a compressed piece that does not shrink is sent plain.
     /// </summary>
-    public static IReadOnlyList<RegionWrite> Plan(IReadOnlyList<FlashRegion> regions, int spillWindow, Func<byte[], byte[]> compress)
+    public static IReadOnlyList<RegionWrite> Plan(
+        IReadOnlyList<FlashRegion> regions, int spillWindow, Func<byte[], byte[]> compress)
     {
         var writes = new List<RegionWrite>(regions.Count);
         var erased = regions.Select(ErasedBy).ToList();
@@ -69,12 +74,14 @@ public static class WritePlanner
             var region = regions[i];
             var image = EspFlasher.PadTo4(region.Data);
             var erasedLater = erased.GetRange(i + 1, regions.Count - i - 1);
-            writes.Add(new RegionWrite(region, image, PlanRegion(region.Offset, image, erasedLater, spillWindow, compress)));
+            writes.Add(new RegionWrite(
+                region, image, PlanRegion(region.Offset, image, erasedLater, spillWindow, compress)));
         }
         return writes;
     }
 
-    private static List<WritePiece> PlanRegion(uint offset, byte[] image, List<FlashRange> erasedLater, int window, Func<byte[], byte[]> compress)
+    private static List<WritePiece> PlanRegion(
+        uint offset, byte[] image, List<FlashRange> erasedLater, int window, Func<byte[], byte[]> compress)
     {
         // The region's last sector is erased whatever is sent, so a compressed stream may run to the sector's end
         // in 0xFF at no cost: its spill then starts on a sector boundary.
@@ -91,7 +98,8 @@ public static class WritePlanner
         for (var head = (extended.Length - 1) / SectorSize * SectorSize; head > 0; head -= SectorSize)
         {
             var spill = Spill(offset, head, window);
-            if (spill.End > offset + extended.Length && !Covered(new FlashRange(offset + extended.Length, spill.End), erasedLater))
+            if (spill.End > offset + extended.Length
+                && !Covered(new FlashRange(offset + extended.Length, spill.End), erasedLater))
                 continue;
             var tailOffset = (uint)(offset + head);
             var tail = extended[head..];
@@ -107,7 +115,9 @@ public static class WritePlanner
     {
         var stream = compress(data);
         // esptool v5 falls back to plain writes when compression does not shrink the data.
-        return stream.Length < data.Length ? new WritePiece(offset, data, (uint)data.Length, stream, data.Length) : Plain(offset, data);
+        return stream.Length < data.Length
+            ? new WritePiece(offset, data, (uint)data.Length, stream, data.Length)
+            : Plain(offset, data);
     }
 
     /// <summary>
@@ -136,7 +146,11 @@ public static class WritePlanner
         var position = range.Start;
         while (position < range.End)
         {
-            var next = ranges.Where(r => r.Start <= position && r.End > position).Select(r => r.End).DefaultIfEmpty(-1).Max();
+            var next = ranges
+                .Where(r => r.Start <= position && r.End > position)
+                .Select(r => r.End)
+                .DefaultIfEmpty(-1)
+                .Max();
             if (next < 0)
                 return false;
             position = next;
@@ -148,11 +162,13 @@ public static class WritePlanner
     /// The flash a run must leave as it was: <paramref name="neighbourhood"/> bytes on each side of every written
     /// region's sectors, less the sectors the run erases, within the flash. Checked by MD5 before and after.
     /// </summary>
-    public static IReadOnlyList<FlashRange> GuardRanges(IReadOnlyList<FlashRegion> written, long flashSize, int neighbourhood)
+    public static IReadOnlyList<FlashRange> GuardRanges(
+        IReadOnlyList<FlashRegion> written, long flashSize, int neighbourhood)
     {
         var erased = written.Select(ErasedBy).OrderBy(r => r.Start).ToList();
         var candidates = erased
-            .SelectMany(e => new[] { new FlashRange(Math.Max(0, e.Start - neighbourhood), e.Start), new FlashRange(e.End, Math.Min(flashSize, e.End + neighbourhood)) })
+            .SelectMany(e => new[] { new FlashRange(Math.Max(0, e.Start - neighbourhood), e.Start),
+                new FlashRange(e.End, Math.Min(flashSize, e.End + neighbourhood)) })
             .Where(r => r.Length > 0)
             .OrderBy(r => r.Start);
         // Merge the candidates, then cut out every erased range.

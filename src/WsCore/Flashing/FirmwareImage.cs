@@ -60,7 +60,8 @@ public static class FirmwareImage
         if (position >= image.Length)
             return "the file ends before the checksum byte";
         if (image[position] != checksum)
-            return $"its checksum byte is 0x{image[position]:X2}, but its segments give 0x{checksum:X2} (a damaged or truncated file)";
+            return $"its checksum byte is 0x{image[position]:X2}, but its segments give 0x{checksum:X2} (a damaged " +
+                "or truncated file)";
         if (image[HashAppendedOffset] == 1)
         {
             var dataLength = position + 1;
@@ -72,9 +73,13 @@ public static class FirmwareImage
         return null;
     }
 
-    /// <summary>The chip id of the extended header (0 ESP32, 2 S2, 5 C3, 9 S3), or null for a too-short image.</summary>
+    /// <summary>
+    /// The chip id of the extended header (0 ESP32, 2 S2, 5 C3, 9 S3), or null for a too-short image.
+    /// </summary>
     public static ushort? ChipId(ReadOnlySpan<byte> image) =>
-        image.Length >= HeaderLength && image[0] == Magic ? BinaryPrimitives.ReadUInt16LittleEndian(image[ChipIdOffset..]) : null;
+        image.Length >= HeaderLength && image[0] == Magic
+            ? BinaryPrimitives.ReadUInt16LittleEndian(image[ChipIdOffset..])
+            : null;
 
     /// <summary>
     /// Where the checksum byte ends and, when byte 23 is 1, where the appended SHA-256 starts; null when the
@@ -138,9 +143,11 @@ public static class FirmwareImage
 
     /// <summary>Flash size in bytes from a name such as "4MB".</summary>
     public static uint? ParseFlashSize(string size) =>
-        size.EndsWith("MB", StringComparison.OrdinalIgnoreCase) && uint.TryParse(size[..^2], out var mb) && mb is > 0 and <= 128 && (mb & (mb - 1)) == 0
+        size.EndsWith("MB", StringComparison.OrdinalIgnoreCase) && uint.TryParse(size[..^2], out var mb)
+            && mb is > 0 and <= 128 && (mb & (mb - 1)) == 0
             ? mb * 1024 * 1024
-            : size.EndsWith("KB", StringComparison.OrdinalIgnoreCase) && uint.TryParse(size[..^2], out var kb) && kb is 256 or 512
+            : size.EndsWith("KB", StringComparison.OrdinalIgnoreCase) && uint.TryParse(size[..^2], out var kb)
+                && kb is 256 or 512
                 ? kb * 1024
                 : null;
 }

@@ -7,7 +7,9 @@ namespace WsCore.Flashing;
 /// <summary>What the user asked to write, before any file is read.</summary>
 public sealed record FlashRequest
 {
-    /// <summary>An ESP-IDF build directory (with flasher_args.json) or an app .bin (written at 0x10000), or null.</summary>
+    /// <summary>
+    /// An ESP-IDF build directory (with flasher_args.json) or an app .bin (written at 0x10000), or null.
+    /// </summary>
     public string? Firmware { get; init; }
 
     /// <summary>Explicit (offset, file) images, written as given.</summary>
@@ -34,7 +36,8 @@ public sealed record FlashRequest
 /// <param name="Before">The build's reset before flashing (flasher_args.json's "before"), if it named one.</param>
 /// <param name="After">The build's reset after flashing (flasher_args.json's "after"), if it named one.</param>
 /// <param name="Chip">The chip named by the build, if any.</param>
-public sealed record FlashPlan(IReadOnlyList<FlashRegion> Regions, uint FlashSizeBytes, string? Before, string? After, string? Chip)
+public sealed record FlashPlan(
+    IReadOnlyList<FlashRegion> Regions, uint FlashSizeBytes, string? Before, string? After, string? Chip)
 {
     /// <summary>Whether the flash size is to be read from the chip ("detect"): the flasher patches it in.</summary>
     public bool DetectFlashSize { get; init; }
@@ -51,10 +54,13 @@ public sealed record FlashPlan(IReadOnlyList<FlashRegion> Regions, uint FlashSiz
     }
 
     /// <summary>Lowercase hex MD5 of a region as the device will report it (data padded to 4 bytes).</summary>
-    public static string Md5Of(FlashRegion region) => Convert.ToHexStringLower(MD5.HashData(EspFlasher.PadTo4(region.Data)));
+    public static string Md5Of(FlashRegion region)
+        => Convert.ToHexStringLower(MD5.HashData(EspFlasher.PadTo4(region.Data)));
 }
 
-/// <summary>Turns a <see cref="FlashRequest"/> into a checked <see cref="FlashPlan"/>. Reads files; writes nothing.</summary>
+/// <summary>
+/// Turns a <see cref="FlashRequest"/> into a checked <see cref="FlashPlan"/>. Reads files; writes nothing.
+/// </summary>
 public static class FlashPlanner
 {
     /// <summary>Where the NVS partition is when no partition table says otherwise (partitions_singleapp.csv).</summary>

@@ -31,22 +31,36 @@ public sealed record FlasherArgs(
     {
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            using var doc = JsonDocument.Parse(
+                json,
+                new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
             var root = doc.RootElement;
             if (!root.TryGetProperty("flash_files", out var files) || files.ValueKind != JsonValueKind.Object)
                 throw new WsCoreException(FailureKind.InvalidInput, $"{sourceName}: no \"flash_files\" object");
             var list = new List<(uint, string)>();
             foreach (var file in files.EnumerateObject())
-                list.Add((ParseOffset(file.Name) ?? throw new WsCoreException(FailureKind.InvalidInput, $"{sourceName}: '{file.Name}' is not an offset"),
+                list.Add((
+                    ParseOffset(file.Name)
+                        ?? throw new WsCoreException(
+                            FailureKind.InvalidInput, $"{sourceName}: '{file.Name}' is not an offset"),
                     file.Value.GetString() ?? ""));
             string? Setting(string name) =>
-                root.TryGetProperty("flash_settings", out var s) && s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                root.TryGetProperty("flash_settings", out var s) && s.TryGetProperty(name, out var v)
+                    && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             string? Extra(string name) =>
-                root.TryGetProperty("extra_esptool_args", out var e) && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                root.TryGetProperty("extra_esptool_args", out var e) && e.TryGetProperty(name, out var v)
+                    && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             var appOffset = root.TryGetProperty("app", out var app) && app.TryGetProperty("offset", out var offset)
                 && offset.ValueKind == JsonValueKind.String ? ParseOffset(offset.GetString()!) : null;
-            return new FlasherArgs(list, Setting("flash_mode"), Setting("flash_size"), Setting("flash_freq"), Extra("chip"),
-                Extra("before")?.Replace('_', '-'), Extra("after")?.Replace('_', '-'), appOffset);
+            return new FlasherArgs(
+                list,
+                Setting("flash_mode"),
+                Setting("flash_size"),
+                Setting("flash_freq"),
+                Extra("chip"),
+                Extra("before")?.Replace('_', '-'),
+                Extra("after")?.Replace('_', '-'),
+                appOffset);
         }
         catch (JsonException e)
         {
@@ -59,7 +73,9 @@ public sealed record FlasherArgs(
     {
         text = text.Trim();
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-            return uint.TryParse(text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex) ? hex : null;
+            return uint.TryParse(text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex)
+                ? hex
+                : null;
         return uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var dec) ? dec : null;
     }
 }

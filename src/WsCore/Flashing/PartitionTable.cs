@@ -26,7 +26,9 @@ public static class PartitionTable
     /// <summary>The default table offset (CONFIG_PARTITION_TABLE_OFFSET).</summary>
     public const uint DefaultOffset = 0x8000;
 
-    /// <summary>Parses a binary table; stops at the first entry without the AA 50 magic (0xFF end, EB EB MD5 entry).</summary>
+    /// <summary>
+    /// Parses a binary table; stops at the first entry without the AA 50 magic (0xFF end, EB EB MD5 entry).
+    /// </summary>
     public static IReadOnlyList<Partition> ParseBinary(ReadOnlySpan<byte> table)
     {
         var list = new List<Partition>();
@@ -36,8 +38,12 @@ public static class PartitionTable
             if (entry[0] != 0xAA || entry[1] != 0x50)
                 break;
             var label = Encoding.ASCII.GetString(entry.Slice(12, 16)).TrimEnd('\0');
-            list.Add(new Partition(label, entry[2], entry[3],
-                BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]), BinaryPrimitives.ReadUInt32LittleEndian(entry[8..])));
+            list.Add(new Partition(
+                label,
+                entry[2],
+                entry[3],
+                BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(entry[8..])));
         }
         return list;
     }
@@ -58,7 +64,9 @@ public static class PartitionTable
             var cells = line.Split(',').Select(c => c.Trim()).ToArray();
             if (cells.Length < 5)
                 continue;
-            var type = cells[1] switch { "app" => AppType, "data" => DataType, var t => (byte)(FlasherArgs.ParseOffset(t) ?? 0xFF) };
+            var type =
+                cells[1] switch { "app" => AppType, "data" => DataType, var t => (byte)(FlasherArgs.ParseOffset(t)
+                    ?? 0xFF) };
             var subtype = (type, cells[2]) switch
             {
                 (DataType, "nvs") => NvsSubtype,
@@ -67,12 +75,18 @@ public static class PartitionTable
                 (AppType, "factory") => (byte)0x00,
                 (AppType, "test") => (byte)0x20,
                 (AppType, var ota) when ota.StartsWith("ota_", StringComparison.Ordinal)
-                    && int.TryParse(ota.AsSpan(4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                    && int.TryParse(
+                        ota.AsSpan(4),
+                        System.Globalization.NumberStyles.None,
+                        System.Globalization.CultureInfo.InvariantCulture,
+                        out var n)
                     && n is >= 0 and <= 15 => (byte)(Ota0Subtype + n),
                 _ => (byte)(FlasherArgs.ParseOffset(cells[2]) ?? 0xFE),
             };
             var align = type == AppType ? 0x10000u : 0x1000u;
-            var offset = cells[3].Length > 0 ? FlasherArgs.ParseOffset(cells[3]) ?? 0 : (next + align - 1) / align * align;
+            var offset = cells[3].Length > 0
+                ? FlasherArgs.ParseOffset(cells[3]) ?? 0
+                : (next + align - 1) / align * align;
             var size = ParseSize(cells[4]) ?? 0;
             list.Add(new Partition(cells[0], type, subtype, offset, size));
             next = offset + size;

@@ -3,7 +3,9 @@ using WsCore.WebSockets.Client;
 
 namespace WsCore.Mdns;
 
-/// <summary>A WebSocket device found on the link by DNS-SD (a <c>_ws._tcp</c> instance) and where to reach it.</summary>
+/// <summary>
+/// A WebSocket device found on the link by DNS-SD (a <c>_ws._tcp</c> instance) and where to reach it.
+/// </summary>
 /// <param name="Instance">What the browse found.</param>
 /// <param name="Target">The probe target: the first address, the SRV port, the TXT <c>path</c> (default "/").</param>
 public sealed record DiscoveredDevice(MdnsServiceInstance Instance, WebSocketTarget? Target)
@@ -27,7 +29,8 @@ public sealed class DeviceDiscovery(ILogger? logger = null)
     private readonly MdnsClient _mdns = new(logger);
 
     /// <summary>Browses for <paramref name="duration"/> and returns every device seen, in order of discovery.</summary>
-    public async Task<IReadOnlyList<DiscoveredDevice>> DiscoverAsync(TimeSpan duration, MdnsOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DiscoveredDevice>> DiscoverAsync(
+        TimeSpan duration, MdnsOptions? options = null, CancellationToken cancellationToken = default)
     {
         var instances = await _mdns.BrowseAsync(WebSocketServiceType, duration, options, cancellationToken);
         return [.. instances.Select(ToDevice)];

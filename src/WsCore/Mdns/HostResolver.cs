@@ -14,9 +14,15 @@ namespace WsCore.Mdns;
 /// <param name="InterfaceName">For mDNS: the interface the answer came on; otherwise null.</param>
 /// <param name="Elapsed">Time taken by the stage.</param>
 /// <param name="QueriesSent">For mDNS: queries sent (RFC 6762 §5.2 retransmissions); otherwise 0.</param>
-/// <param name="ServicePort">For mDNS without a given port: the port of the host's _ws._tcp service, if it answered.</param>
+/// <param name="ServicePort">For mDNS without a given port: the port of the host's _ws._tcp service, if it
+/// answered.</param>
 public sealed record HostResolution(
-    string Host, string Method, IReadOnlyList<IPAddress> Addresses, string? InterfaceName, TimeSpan Elapsed, int QueriesSent,
+    string Host,
+    string Method,
+    IReadOnlyList<IPAddress> Addresses,
+    string? InterfaceName,
+    TimeSpan Elapsed,
+    int QueriesSent,
     int? ServicePort = null);
 
 /// <summary>
@@ -40,7 +46,8 @@ public sealed class HostResolver
     /// <c>wsctl send esp32ws.local</c> works without nss-mdns), other names by the system resolver; at most
     /// <paramref name="timeout"/> per name. Addresses come back IPv4 first.
     /// </summary>
-    public Func<string, CancellationToken, Task<IPAddress[]>> ForClient(TimeSpan timeout, MdnsOptions? mdnsOptions = null) =>
+    public Func<string, CancellationToken, Task<IPAddress[]>> ForClient(
+        TimeSpan timeout, MdnsOptions? mdnsOptions = null) =>
         async (host, cancellationToken) =>
         {
             var resolution = await ResolveAsync(WebSocketTarget.Parse(host), timeout, mdnsOptions, cancellationToken);
@@ -61,21 +68,30 @@ public sealed class HostResolver
         switch (target.Kind)
         {
             case HostKind.Address:
-                return new HostResolution(target.Host, "literal", [IPAddress.Parse(target.Host)], null, clock.Elapsed, 0);
+                return new HostResolution(
+                    target.Host, "literal", [IPAddress.Parse(target.Host)], null, clock.Elapsed, 0);
             case HostKind.Mdns:
                 // Without a port of the caller's, the device's _ws._tcp record says which (in the same query).
                 if (!target.PortGiven)
                     mdnsOptions = (mdnsOptions ?? new MdnsOptions()) with { ServicePortOf = "_ws._tcp" };
                 var answer = await _mdns.ResolveAsync(target.Host, timeout, mdnsOptions, cancellationToken);
-                return new HostResolution(target.Host, "mdns", answer.Addresses, answer.InterfaceName, answer.Elapsed, answer.QueriesSent,
+                return new HostResolution(
+                    target.Host,
+                    "mdns",
+                    answer.Addresses,
+                    answer.InterfaceName,
+                    answer.Elapsed,
+                    answer.QueriesSent,
                     answer.ServicePort);
             default:
                 try
                 {
-                    var addresses = await Dns.GetHostAddressesAsync(target.Host, cancellationToken).WaitAsync(timeout, cancellationToken);
+                    var addresses = await Dns.GetHostAddressesAsync(
+                        target.Host, cancellationToken).WaitAsync(timeout, cancellationToken);
                     if (addresses.Length == 0)
                         throw new WsCoreException(FailureKind.NameNotResolved, $"{target.Host} has no address");
-                    return new HostResolution(target.Host, "dns", MdnsQueryMatcher.OrderIPv4First(addresses), null, clock.Elapsed, 0);
+                    return new HostResolution(
+                        target.Host, "dns", MdnsQueryMatcher.OrderIPv4First(addresses), null, clock.Elapsed, 0);
                 }
                 catch (TimeoutException)
                 {
@@ -86,8 +102,11 @@ public sealed class HostResolver
                 catch (SocketException ex)
                 {
                     _logger.Debug("DNS lookup of {Host} failed: {Error}", target.Host, ex.SocketErrorCode);
-                    throw new WsCoreException(FailureKind.NameNotResolved, $"{target.Host} could not be resolved by DNS ({ex.Message})",
-                        hint: "check the name; a device's mDNS name ends in .local", inner: ex);
+                    throw new WsCoreException(
+                        FailureKind.NameNotResolved,
+                        $"{target.Host} could not be resolved by DNS ({ex.Message})",
+                        hint: "check the name; a device's mDNS name ends in .local",
+                        inner: ex);
                 }
         }
     }

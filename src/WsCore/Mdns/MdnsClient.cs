@@ -39,7 +39,8 @@ public sealed class MdnsClient
     /// <see cref="FailureKind.NameNotResolved"/> when no answer came within the timeout;
     /// <see cref="FailureKind.InvalidInput"/> for a malformed name or unknown interface.
     /// </exception>
-    public async Task<MdnsResolveResult> ResolveAsync(string name, TimeSpan timeout, MdnsOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<MdnsResolveResult> ResolveAsync(
+        string name, TimeSpan timeout, MdnsOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new MdnsOptions();
         var hostName = MdnsWire.HostName(name);
@@ -52,7 +53,8 @@ public sealed class MdnsClient
         var nextSend = TimeSpan.Zero;
         var queriesSent = 0;
         TimeSpan? firstAnswerAt = null;
-        _logger.Debug("mDNS: resolving {Name} on {Interfaces}", hostName, string.Join(", ", interfaces.Select(i => i.Name)));
+        _logger.Debug(
+            "mDNS: resolving {Name} on {Interfaces}", hostName, string.Join(", ", interfaces.Select(i => i.Name)));
 
         while (true)
         {
@@ -62,10 +64,16 @@ public sealed class MdnsClient
                 if (await transport.SendMulticastToAllAsync(query, cancellationToken) == 0 && queriesSent == 0)
                 {
                     // Keep trying until the timeout (an interface may come up), but say why nothing will answer.
-                    _logger.Warning("mDNS: the query for {Name} could not be sent on any interface (no multicast route?)", hostName);
+                    _logger.Warning(
+                        "mDNS: the query for {Name} could not be sent on any interface (no multicast route?)",
+                        hostName);
                 }
                 queriesSent++;
-                _logger.Debug("mDNS: query {Count} for {Name} sent at {Elapsed} ms", queriesSent, hostName, (int)now.TotalMilliseconds);
+                _logger.Debug(
+                    "mDNS: query {Count} for {Name} sent at {Elapsed} ms",
+                    queriesSent,
+                    hostName,
+                    (int)now.TotalMilliseconds);
                 nextSend = MdnsQuerySchedule.SendTime(queriesSent); // RFC 6762 §5.2: 1 s, 2 s, 4 s… apart
             }
             var stopAt = firstAnswerAt is { } first ? Min(first + options.OtherFamilyGrace, timeout) : timeout;
@@ -95,8 +103,13 @@ public sealed class MdnsClient
         }
         var iface = MdnsInterfaces.ByIndex(interfaces, collector.FirstInterfaceIndex ?? 0);
         var elapsed = firstAnswerAt ?? clock.Elapsed;
-        _logger.Debug("mDNS: {Name} is {Addresses} ({Elapsed} ms)", hostName, collector.Addresses, (int)elapsed.TotalMilliseconds);
-        return new MdnsResolveResult(hostName.ToString(), collector.Addresses, iface?.Name ?? "?", elapsed, queriesSent, collector.ServicePort);
+        _logger.Debug(
+            "mDNS: {Name} is {Addresses} ({Elapsed} ms)",
+            hostName,
+            collector.Addresses,
+            (int)elapsed.TotalMilliseconds);
+        return new MdnsResolveResult(
+            hostName.ToString(), collector.Addresses, iface?.Name ?? "?", elapsed, queriesSent, collector.ServicePort);
     }
 
     /// <summary>
@@ -109,8 +122,13 @@ public sealed class MdnsClient
     /// <param name="options">Interfaces and families; null for the defaults.</param>
     /// <param name="cancellationToken">Cancels the browse (throws <see cref="OperationCanceledException"/>).</param>
     /// <returns>Every instance seen, in order of discovery; possibly empty (that is not an error).</returns>
-    /// <exception cref="WsCoreException"><see cref="FailureKind.InvalidInput"/> for a malformed type or unknown interface.</exception>
-    public async Task<IReadOnlyList<MdnsServiceInstance>> BrowseAsync(string serviceType, TimeSpan duration, MdnsOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="WsCoreException"><see cref="FailureKind.InvalidInput"/> for a malformed type or unknown
+    /// interface.</exception>
+    public async Task<IReadOnlyList<MdnsServiceInstance>> BrowseAsync(
+        string serviceType,
+        TimeSpan duration,
+        MdnsOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new MdnsOptions();
         var typeName = MdnsWire.ServiceTypeName(serviceType);
@@ -127,18 +145,21 @@ public sealed class MdnsClient
             var now = clock.Elapsed;
             if (now >= nextSend || followUpPending)
             {
-                await transport.SendMulticastToAllAsync(state.BuildQuery(options.UseIPv4, options.UseIPv6), cancellationToken);
+                await transport.SendMulticastToAllAsync(
+                    state.BuildQuery(options.UseIPv4, options.UseIPv6), cancellationToken);
                 followUpPending = false;
                 if (now >= nextSend)
                     nextSend = MdnsQuerySchedule.SendTime(++queriesSent);
             }
-            var datagram = await ReadAsync(transport.Received, Min(nextSend, duration) - clock.Elapsed, cancellationToken);
+            var datagram = await ReadAsync(
+                transport.Received, Min(nextSend, duration) - clock.Elapsed, cancellationToken);
             if (datagram is { } received && state.Add(received.Message, received.Interface.Index))
             {
                 // Something new: after a short pause (more answers arrive together) ask at once for what is missing.
                 followUpPending = NeedsFollowUp(state);
                 if (followUpPending)
-                    await DrainBrieflyAsync(transport.Received, state, TimeSpan.FromMilliseconds(150), cancellationToken);
+                    await DrainBrieflyAsync(
+                        transport.Received, state, TimeSpan.FromMilliseconds(150), cancellationToken);
                 followUpPending = NeedsFollowUp(state);
             }
         }
@@ -148,15 +169,22 @@ public sealed class MdnsClient
     private static bool NeedsFollowUp(MdnsBrowseState state) =>
         state.Snapshot().Any(s => s.Srv is null || s.Txt is null || s.Addresses.Count == 0);
 
-    private static async Task DrainBrieflyAsync(ChannelReader<MdnsDatagram> reader, MdnsBrowseState state, TimeSpan window, CancellationToken cancellationToken)
+    private static async Task DrainBrieflyAsync(
+        ChannelReader<MdnsDatagram> reader, MdnsBrowseState state, TimeSpan window, CancellationToken cancellationToken)
     {
         var until = Stopwatch.StartNew();
-        while (until.Elapsed < window && await ReadAsync(reader, window - until.Elapsed, cancellationToken) is { } received)
+        while (until.Elapsed < window
+            && await ReadAsync(reader, window - until.Elapsed, cancellationToken) is { } received)
             state.Add(received.Message, received.Interface.Index);
     }
 
     private static MdnsServiceInstance ToInstance(
-        (DomainName Name, int InterfaceIndex, SRVRecord? Srv, TXTRecord? Txt, IReadOnlyList<System.Net.IPAddress> Addresses) s,
+        (
+            DomainName Name,
+            int InterfaceIndex,
+            SRVRecord? Srv,
+            TXTRecord? Txt,
+            IReadOnlyList<System.Net.IPAddress> Addresses) s,
         DomainName typeName, IReadOnlyList<MdnsInterface> interfaces) =>
         new(InstanceName: s.Name.Labels[0],
             ServiceType: typeName.ToString(),
@@ -167,7 +195,8 @@ public sealed class MdnsClient
             InterfaceName: MdnsInterfaces.ByIndex(interfaces, s.InterfaceIndex)?.Name ?? "?");
 
     /// <summary>The next datagram, or null if none arrives within <paramref name="wait"/>.</summary>
-    internal static async Task<MdnsDatagram?> ReadAsync(ChannelReader<MdnsDatagram> reader, TimeSpan wait, CancellationToken cancellationToken)
+    internal static async Task<MdnsDatagram?> ReadAsync(
+        ChannelReader<MdnsDatagram> reader, TimeSpan wait, CancellationToken cancellationToken)
     {
         if (reader.TryRead(out var ready))
             return ready;

@@ -26,12 +26,15 @@ public static class MdnsInterfaces
                     hint: "list them with: ip link");
             if (!Qualifies(named))
             {
-                throw new WsCoreException(FailureKind.InvalidInput, $"interface '{interfaceName}' is down or cannot multicast",
+                throw new WsCoreException(
+                    FailureKind.InvalidInput,
+                    $"interface '{interfaceName}' is down or cannot multicast",
                     hint: $"ip link set {interfaceName} up multicast on");
             }
             var chosen = Describe(named, ipv4, ipv6);
             if (chosen.IPv4Addresses.Count == 0 && chosen.IPv6Addresses.Count == 0)
-                throw new WsCoreException(FailureKind.InvalidInput, $"interface '{interfaceName}' has no address of the wanted family");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput, $"interface '{interfaceName}' has no address of the wanted family");
             return [chosen];
         }
         var result = all.Where(Qualifies)
@@ -50,7 +53,8 @@ public static class MdnsInterfaces
     private static bool Qualifies(NetworkInterface nic) =>
         // Loopback reports OperationalStatus.Unknown on Linux even when up; anything else must say Up.
         (nic.OperationalStatus == OperationalStatus.Up
-         || (nic.NetworkInterfaceType == NetworkInterfaceType.Loopback && nic.OperationalStatus == OperationalStatus.Unknown))
+         || (nic.NetworkInterfaceType == NetworkInterfaceType.Loopback
+             && nic.OperationalStatus == OperationalStatus.Unknown))
         && nic.SupportsMulticast;
 
     private static MdnsInterface Describe(NetworkInterface nic, bool ipv4, bool ipv6)
@@ -62,12 +66,17 @@ public static class MdnsInterfaces
         var unicast = properties.UnicastAddresses.Select(u => u.Address).ToList();
         var v4 = ipv4 ? unicast.Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToList() : [];
         var v6 = ipv6
-            ? unicast.Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).Select(a => MdnsQueryMatcher.WithScope(a, index)).ToList()
+            ? unicast
+                .Where(a => a.AddressFamily == AddressFamily.InterNetworkV6)
+                .Select(a => MdnsQueryMatcher.WithScope(a, index))
+                .ToList()
             : [];
         return new MdnsInterface(nic.Name, index, nic.NetworkInterfaceType == NetworkInterfaceType.Loopback, v4, v6);
     }
 
-    /// <summary>The interface with kernel index <paramref name="index"/> among <paramref name="interfaces"/>, or null.</summary>
+    /// <summary>
+    /// The interface with kernel index <paramref name="index"/> among <paramref name="interfaces"/>, or null.
+    /// </summary>
     internal static MdnsInterface? ByIndex(IReadOnlyList<MdnsInterface> interfaces, int index) =>
         interfaces.FirstOrDefault(i => i.Index == index);
 

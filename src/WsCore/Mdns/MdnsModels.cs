@@ -36,9 +36,14 @@ public sealed record MdnsOptions
 /// <param name="Index">The kernel interface index (scope id of its IPv6 link-local addresses).</param>
 /// <param name="IsLoopback">True for the loopback interface.</param>
 /// <param name="IPv4Addresses">Its IPv4 unicast addresses.</param>
-/// <param name="IPv6Addresses">Its IPv6 unicast addresses (link-local ones carry <see cref="Index"/> as scope id).</param>
+/// <param name="IPv6Addresses">Its IPv6 unicast addresses (link-local ones carry <see cref="Index"/> as scope
+/// id).</param>
 public sealed record MdnsInterface(
-    string Name, int Index, bool IsLoopback, IReadOnlyList<IPAddress> IPv4Addresses, IReadOnlyList<IPAddress> IPv6Addresses)
+    string Name,
+    int Index,
+    bool IsLoopback,
+    IReadOnlyList<IPAddress> IPv4Addresses,
+    IReadOnlyList<IPAddress> IPv6Addresses)
 {
     /// <summary>All addresses, IPv4 first.</summary>
     public IEnumerable<IPAddress> Addresses => IPv4Addresses.Concat(IPv6Addresses);
@@ -46,13 +51,21 @@ public sealed record MdnsInterface(
 
 /// <summary>The answer to an mDNS address query.</summary>
 /// <param name="HostName">The name asked for, fully qualified (e.g. "esp32ws.local").</param>
-/// <param name="Addresses">Every address found, IPv4 first; IPv6 link-local addresses carry the interface's scope id.</param>
+/// <param name="Addresses">Every address found, IPv4 first; IPv6 link-local addresses carry the interface's scope
+/// id.</param>
 /// <param name="InterfaceName">The interface the first answer arrived on.</param>
 /// <param name="Elapsed">Time from the first query to the answer.</param>
-/// <param name="QueriesSent">How many times the query went out (RFC 6762 §5.2 retransmission) before the answer.</param>
-/// <param name="ServicePort">The port of the host's <see cref="MdnsOptions.ServicePortOf"/> instance, when it answered.</param>
+/// <param name="QueriesSent">How many times the query went out (RFC 6762 §5.2 retransmission) before the
+/// answer.</param>
+/// <param name="ServicePort">The port of the host's <see cref="MdnsOptions.ServicePortOf"/> instance, when it
+/// answered.</param>
 public sealed record MdnsResolveResult(
-    string HostName, IReadOnlyList<IPAddress> Addresses, string InterfaceName, TimeSpan Elapsed, int QueriesSent, int? ServicePort = null);
+    string HostName,
+    IReadOnlyList<IPAddress> Addresses,
+    string InterfaceName,
+    TimeSpan Elapsed,
+    int QueriesSent,
+    int? ServicePort = null);
 
 /// <summary>One DNS-SD service instance found by browsing (RFC 6763 §4).</summary>
 /// <param name="InstanceName">The instance label, e.g. "esp32ws" (may contain spaces and dots).</param>
@@ -76,7 +89,8 @@ public sealed record MdnsServiceInstance(
 }
 
 /// <summary>A DNS-SD service a responder advertises (RFC 6763): PTR, SRV and TXT records.</summary>
-/// <param name="InstanceName">The instance label, e.g. "esp32ws" (RFC 6763 §4.1.1: up to 63 bytes, any characters).</param>
+/// <param name="InstanceName">The instance label, e.g. "esp32ws" (RFC 6763 §4.1.1: up to 63 bytes, any
+/// characters).</param>
 /// <param name="ServiceType">The service type, e.g. "_ws._tcp".</param>
 /// <param name="Port">The TCP/UDP port in the SRV record.</param>
 /// <param name="Txt">The TXT key/value pairs, in order.</param>
@@ -94,7 +108,8 @@ public sealed record ServiceAdvertisement(
     /// The <c>_ws._tcp</c> advertisement of a WebSocket server, with the TXT keys the firmware uses, in its order:
     /// <c>path</c>, <c>max_clients</c> and <c>version</c> (defined for both in the firmware's <c>wsctl_limits.h</c>).
     /// </summary>
-    public static ServiceAdvertisement WebSocket(string instanceName, int port, string path, int maxClients, string version) =>
+    public static ServiceAdvertisement WebSocket(
+        string instanceName, int port, string path, int maxClients, string version) =>
         new(instanceName, DeviceDiscovery.WebSocketServiceType, port,
         [
             new(PathKey, path),

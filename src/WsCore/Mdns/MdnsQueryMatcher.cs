@@ -19,11 +19,14 @@ internal static class MdnsQueryMatcher
         // A PTR question for the service type: responders answer with their instance's SRV (the port) beside it
         // (RFC 6763 §12.1), so one query gives both.
         if (serviceType is not null)
-            query.Questions.Add(new Question { Name = serviceType, Type = DnsType.PTR, Class = MdnsWire.QuestionClass(false) });
+            query.Questions.Add(new Question { Name = serviceType, Type = DnsType.PTR,
+                Class = MdnsWire.QuestionClass(false) });
         if (ipv4)
-            query.Questions.Add(new Question { Name = hostName, Type = DnsType.A, Class = MdnsWire.QuestionClass(false) });
+            query.Questions.Add(new Question { Name = hostName, Type = DnsType.A,
+                Class = MdnsWire.QuestionClass(false) });
         if (ipv6)
-            query.Questions.Add(new Question { Name = hostName, Type = DnsType.AAAA, Class = MdnsWire.QuestionClass(false) });
+            query.Questions.Add(new Question { Name = hostName, Type = DnsType.AAAA,
+                Class = MdnsWire.QuestionClass(false) });
         return query;
     }
 
@@ -58,7 +61,8 @@ internal static class MdnsQueryMatcher
     /// <summary>An IPv6 link-local address is only usable with its interface: give it the scope id.</summary>
     public static IPAddress WithScope(IPAddress address, int scopeId)
     {
-        if (address.AddressFamily != AddressFamily.InterNetworkV6 || !address.IsIPv6LinkLocal || address.ScopeId == scopeId)
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || !address.IsIPv6LinkLocal
+            || address.ScopeId == scopeId)
             return address;
         return new IPAddress(address.GetAddressBytes(), scopeId);
     }

@@ -18,7 +18,9 @@ public sealed record MdnsResponderOptions
     /// </summary>
     public bool Probe { get; init; } = true;
 
-    /// <summary>How many unsolicited announcements to send at start, one second apart (RFC 6762 §8.3: at least 2).</summary>
+    /// <summary>
+    /// How many unsolicited announcements to send at start, one second apart (RFC 6762 §8.3: at least 2).
+    /// </summary>
     public int Announcements { get; init; } = 3;
 }
 
@@ -90,9 +92,12 @@ public sealed class MdnsResponder : IAsyncDisposable
         {
             if (options.Probe)
                 await responder.ProbeAsync(cancellationToken);
-            responder._answerLoop = Task.Run(() => responder.AnswerLoopAsync(responder._stop.Token), CancellationToken.None);
+            responder._answerLoop = Task.Run(
+                () => responder.AnswerLoopAsync(responder._stop.Token), CancellationToken.None);
             await responder.AnnounceAsync(goodbye: false, cancellationToken);
-            responder._announceLoop = Task.Run(() => responder.RepeatAnnouncementsAsync(options.Announcements - 1, responder._stop.Token), CancellationToken.None);
+            responder._announceLoop = Task.Run(
+                () => responder.RepeatAnnouncementsAsync(options.Announcements - 1, responder._stop.Token),
+                CancellationToken.None);
             logger.Information("mDNS: answering for {Host}{Service} on {Interfaces}", logic.HostName,
                 logic.InstanceName is null ? "" : $" and {logic.InstanceName} (port {service!.Port})",
                 string.Join(", ", interfaces.Select(i => i.Name)));
@@ -113,16 +118,19 @@ public sealed class MdnsResponder : IAsyncDisposable
         for (var i = 0; i < 3; i++)
         {
             foreach (var iface in _transport.Interfaces)
-                await _transport.SendMulticastAsync(_logic.BuildProbe(iface.Addresses, unicastResponse: i == 0), iface, null, cancellationToken);
+                await _transport.SendMulticastAsync(
+                    _logic.BuildProbe(iface.Addresses, unicastResponse: i == 0), iface, null, cancellationToken);
             var until = DateTime.UtcNow + ProbeInterval;
             while (DateTime.UtcNow < until)
             {
-                if (await MdnsClient.ReadAsync(_transport.Received, until - DateTime.UtcNow, cancellationToken) is not { } received)
+                if (await MdnsClient.ReadAsync(
+                    _transport.Received, until - DateTime.UtcNow, cancellationToken) is not { } received)
                     continue;
                 if (_logic.IsConflictingResponse(received.Message, received.Interface.Addresses))
                 {
                     throw new WsCoreException(FailureKind.InvalidInput,
-                        $"the mDNS name {_logic.HostName} is already in use on {received.Interface.Name} (answered by {received.Source.Address})",
+                        $"the mDNS name {_logic.HostName} is already in use on {received.Interface.Name} (answered " +
+                            $"by {received.Source.Address})",
                         hint: "choose another name");
                 }
             }
@@ -206,7 +214,9 @@ public sealed class MdnsResponder : IAsyncDisposable
         {
             // RFC 6762 §6: no record multicast twice within a second on one interface (250 ms when defending
             // against a probe, recognised by its authority section, §8.2).
-            var limit = received.Message.AuthorityRecords.Count > 0 ? MdnsMulticastRateLimit.ProbeDefence : MdnsMulticastRateLimit.Normal;
+            var limit = received.Message.AuthorityRecords.Count > 0
+                ? MdnsMulticastRateLimit.ProbeDefence
+                : MdnsMulticastRateLimit.Normal;
             var allowed = _rateLimit.Allowed(answer.Message.Answers, iface.Index, family, _clock.Elapsed, limit);
             if (allowed.Count == 0)
                 return;
@@ -218,8 +228,11 @@ public sealed class MdnsResponder : IAsyncDisposable
             // RFC 6762 §6: shared-record answers wait 20-120 ms so several responders' answers spread out.
             await Task.Delay(RandomNumberGenerator.GetInt32(20, 121), cancellationToken);
         }
-        _logger.Debug("mDNS: answering {Questions} from {Source} on {Interface}",
-            string.Join(", ", received.Message.Questions.Select(q => $"{q.Name} {q.Type}")), received.Source, iface.Name);
+        _logger.Debug(
+            "mDNS: answering {Questions} from {Source} on {Interface}",
+            string.Join(", ", received.Message.Questions.Select(q => $"{q.Name} {q.Type}")),
+            received.Source,
+            iface.Name);
         if (answer.Unicast)
             await _transport.SendUnicastAsync(answer.Message, received.Source, iface, cancellationToken);
         else if (await _transport.SendMulticastAsync(answer.Message, iface, family, cancellationToken) > 0)

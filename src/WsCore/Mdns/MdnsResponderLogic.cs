@@ -31,7 +31,9 @@ internal sealed class MdnsResponderLogic
             ServiceTypeName = MdnsWire.ServiceTypeName(service.ServiceType);
             // RFC 6763 §4.1.1: the instance name is one label of up to 63 bytes of any UTF-8 text.
             if (service.InstanceName.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(service.InstanceName) > 63)
-                throw new WsCoreException(FailureKind.InvalidInput, $"service instance name '{service.InstanceName}' must be 1-63 bytes (RFC 6763 §4.1.1)");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput,
+                    $"service instance name '{service.InstanceName}' must be 1-63 bytes (RFC 6763 §4.1.1)");
             if (service.Port is < 1 or > 65535)
                 throw new WsCoreException(FailureKind.InvalidInput, $"service port {service.Port} is out of range");
             InstanceName = new DomainName([service.InstanceName, .. ServiceTypeName.Labels]);
@@ -88,7 +90,8 @@ internal sealed class MdnsResponderLogic
     {
         var probe = new Message { Id = 0, QR = false };
         foreach (var name in UniqueNames)
-            probe.Questions.Add(new Question { Name = name, Type = DnsType.ANY, Class = MdnsWire.QuestionClass(unicastResponse) });
+            probe.Questions.Add(new Question { Name = name, Type = DnsType.ANY,
+                Class = MdnsWire.QuestionClass(unicastResponse) });
         foreach (var record in AddressRecords(interfaceAddresses, DnsType.ANY))
             probe.AuthorityRecords.Add(record);
         if (InstanceName is not null)
@@ -144,7 +147,8 @@ internal sealed class MdnsResponderLogic
         }
 
         // RFC 6762 §7.1 known-answer suppression: skip what the querier lists with at least half our TTL left.
-        answers.RemoveAll(a => query.Answers.Any(known => SameRecord(known, a) && known.TTL.TotalSeconds * 2 >= a.TTL.TotalSeconds));
+        answers.RemoveAll(a => query.Answers.Any(known => SameRecord(known, a)
+            && known.TTL.TotalSeconds * 2 >= a.TTL.TotalSeconds));
         if (answers.Count == 0)
             return null;
         additional.RemoveAll(a => answers.Any(r => SameRecord(r, a)));
@@ -170,7 +174,11 @@ internal sealed class MdnsResponderLogic
         return new MdnsAnswer(response, unicast, answers.Any(a => a is PTRRecord));
     }
 
-    private void AnswerQuestion(Question question, IReadOnlyList<IPAddress> addresses, List<ResourceRecord> answers, List<ResourceRecord> additional)
+    private void AnswerQuestion(
+        Question question,
+        IReadOnlyList<IPAddress> addresses,
+        List<ResourceRecord> answers,
+        List<ResourceRecord> additional)
     {
         var type = question.Type;
         if (MdnsWire.NamesEqual(question.Name, HostName))
@@ -204,7 +212,8 @@ internal sealed class MdnsResponderLogic
             if (type is DnsType.TXT or DnsType.ANY)
                 answers.Add(Txt());
         }
-        else if (MdnsWire.NamesEqual(question.Name, MdnsWire.ServicesMetaQueryName) && type is DnsType.PTR or DnsType.ANY)
+        else if (MdnsWire.NamesEqual(question.Name, MdnsWire.ServicesMetaQueryName)
+            && type is DnsType.PTR or DnsType.ANY)
         {
             answers.Add(ServiceTypePointer()); // RFC 6763 §9
         }

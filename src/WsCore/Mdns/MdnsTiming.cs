@@ -43,12 +43,17 @@ internal sealed class MdnsMulticastRateLimit
     private readonly Dictionary<(int Interface, AddressFamily Family, string Record), TimeSpan> _lastSent = [];
     private readonly Lock _gate = new();
 
-    /// <summary>The records of <paramref name="records"/> that may be multicast now on this interface and family.</summary>
-    public List<ResourceRecord> Allowed(IEnumerable<ResourceRecord> records, int interfaceIndex, AddressFamily family, TimeSpan now, TimeSpan limit)
+    /// <summary>
+    /// The records of <paramref name="records"/> that may be multicast now on this interface and family.
+    /// </summary>
+    public List<ResourceRecord> Allowed(
+        IEnumerable<ResourceRecord> records, int interfaceIndex, AddressFamily family, TimeSpan now, TimeSpan limit)
     {
         lock (_gate)
         {
-            return [.. records.Where(r => !_lastSent.TryGetValue((interfaceIndex, family, Key(r)), out var last) || now - last >= limit)];
+            return [
+                .. records.Where(r => !_lastSent.TryGetValue((interfaceIndex, family, Key(r)), out var last)
+                    || now - last >= limit)];
         }
     }
 

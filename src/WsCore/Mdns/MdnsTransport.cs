@@ -55,7 +55,8 @@ internal sealed class MdnsTransport : IAsyncDisposable
                     Join(_v6, iface, _joinedV6);
             }
             if (_joinedV4.Count == 0 && _joinedV6.Count == 0)
-                throw new WsCoreException(FailureKind.Other, "mDNS: could not join the multicast group on any interface");
+                throw new WsCoreException(
+                    FailureKind.Other, "mDNS: could not join the multicast group on any interface");
         }
         catch
         {
@@ -88,13 +89,15 @@ internal sealed class MdnsTransport : IAsyncDisposable
     /// where the interface has an address and the group was joined). A failed send is logged, not thrown: one
     /// interface going away must not stop the others. Returns how many sends succeeded.
     /// </summary>
-    public async Task<int> SendMulticastAsync(Message message, MdnsInterface iface, AddressFamily? onlyFamily, CancellationToken cancellationToken)
+    public async Task<int> SendMulticastAsync(
+        Message message, MdnsInterface iface, AddressFamily? onlyFamily, CancellationToken cancellationToken)
     {
         var bytes = message.ToByteArray();
         var sent = 0;
         if (_v4 is not null && _joinedV4.Contains(iface.Index) && onlyFamily is null or AddressFamily.InterNetwork)
         {
-            if (await SendAsync(_v4, _sendV4, bytes, new IPEndPoint(MdnsWire.GroupV4, MdnsWire.Port), iface, cancellationToken))
+            if (await SendAsync(
+                _v4, _sendV4, bytes, new IPEndPoint(MdnsWire.GroupV4, MdnsWire.Port), iface, cancellationToken))
                 sent++;
         }
         if (_v6 is not null && _joinedV6.Contains(iface.Index) && onlyFamily is null or AddressFamily.InterNetworkV6)
@@ -106,7 +109,9 @@ internal sealed class MdnsTransport : IAsyncDisposable
         return sent;
     }
 
-    /// <summary>Sends <paramref name="message"/> to every chosen interface (both families). Returns the sends that succeeded.</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> to every chosen interface (both families). Returns the sends that succeeded.
+    /// </summary>
     public async Task<int> SendMulticastToAllAsync(Message message, CancellationToken cancellationToken)
     {
         var sent = 0;
@@ -115,8 +120,11 @@ internal sealed class MdnsTransport : IAsyncDisposable
         return sent;
     }
 
-    /// <summary>Sends <paramref name="message"/> straight to <paramref name="destination"/> (RFC 6762 §5.4, §6.7).</summary>
-    public async Task<bool> SendUnicastAsync(Message message, IPEndPoint destination, MdnsInterface iface, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="message"/> straight to <paramref name="destination"/> (RFC 6762 §5.4, §6.7).
+    /// </summary>
+    public async Task<bool> SendUnicastAsync(
+        Message message, IPEndPoint destination, MdnsInterface iface, CancellationToken cancellationToken)
     {
         var bytes = message.ToByteArray();
         return destination.AddressFamily == AddressFamily.InterNetwork
@@ -124,7 +132,13 @@ internal sealed class MdnsTransport : IAsyncDisposable
             : _v6 is not null && await SendAsync(_v6, _sendV6, bytes, destination, iface, cancellationToken);
     }
 
-    private async Task<bool> SendAsync(Socket socket, SemaphoreSlim gate, byte[] bytes, IPEndPoint destination, MdnsInterface iface, CancellationToken cancellationToken)
+    private async Task<bool> SendAsync(
+        Socket socket,
+        SemaphoreSlim gate,
+        byte[] bytes,
+        IPEndPoint destination,
+        MdnsInterface iface,
+        CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken);
         try
@@ -133,7 +147,10 @@ internal sealed class MdnsTransport : IAsyncDisposable
             {
                 // An interface index for IP_MULTICAST_IF goes in network byte order (the Windows convention .NET
                 // follows; on Linux the runtime turns it into struct ip_mreqn).
-                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, IPAddress.HostToNetworkOrder(iface.Index));
+                socket.SetSocketOption(
+                    SocketOptionLevel.IP,
+                    SocketOptionName.MulticastInterface,
+                    IPAddress.HostToNetworkOrder(iface.Index));
             }
             else
             {
@@ -145,7 +162,11 @@ internal sealed class MdnsTransport : IAsyncDisposable
         catch (SocketException ex)
         {
             // e.g. an IPv6 link-local address still tentative (DAD) or the interface just went down.
-            _logger.Debug("mDNS: send to {Destination} on {Interface} failed: {Error}", destination, iface.Name, ex.SocketErrorCode);
+            _logger.Debug(
+                "mDNS: send to {Destination} on {Interface} failed: {Error}",
+                destination,
+                iface.Name,
+                ex.SocketErrorCode);
             return false;
         }
         finally
@@ -185,8 +206,11 @@ internal sealed class MdnsTransport : IAsyncDisposable
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw new WsCoreException(FailureKind.Other, $"mDNS: cannot open UDP port {MdnsWire.Port} ({family}): {ex.SocketErrorCode}",
-                hint: "another program may hold port 5353 exclusively", inner: ex);
+            throw new WsCoreException(
+                FailureKind.Other,
+                $"mDNS: cannot open UDP port {MdnsWire.Port} ({family}): {ex.SocketErrorCode}",
+                hint: "another program may hold port 5353 exclusively",
+                inner: ex);
         }
     }
 
@@ -195,16 +219,30 @@ internal sealed class MdnsTransport : IAsyncDisposable
         try
         {
             if (socket.AddressFamily == AddressFamily.InterNetwork)
-                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership, new MulticastOption(MdnsWire.GroupV4, iface.Index));
+                socket.SetSocketOption(
+                    SocketOptionLevel.IP,
+                    SocketOptionName.AddMembership,
+                    new MulticastOption(MdnsWire.GroupV4, iface.Index));
             else
-                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.AddMembership, new IPv6MulticastOption(MdnsWire.GroupV6, iface.Index));
+                socket.SetSocketOption(
+                    SocketOptionLevel.IPv6,
+                    SocketOptionName.AddMembership,
+                    new IPv6MulticastOption(MdnsWire.GroupV6, iface.Index));
             joined.Add(iface.Index);
-            _logger.Debug("mDNS: joined {Family} group on {Interface} (index {Index})", socket.AddressFamily, iface.Name, iface.Index);
+            _logger.Debug(
+                "mDNS: joined {Family} group on {Interface} (index {Index})",
+                socket.AddressFamily,
+                iface.Name,
+                iface.Index);
         }
         catch (SocketException ex)
         {
             // e.g. IPv6 on a loopback device: ::1 is not link-local, so ff02::fb cannot work there.
-            _logger.Debug("mDNS: cannot join {Family} group on {Interface}: {Error}", socket.AddressFamily, iface.Name, ex.SocketErrorCode);
+            _logger.Debug(
+                "mDNS: cannot join {Family} group on {Interface}: {Error}",
+                socket.AddressFamily,
+                iface.Name,
+                ex.SocketErrorCode);
         }
     }
 
@@ -223,13 +261,15 @@ internal sealed class MdnsTransport : IAsyncDisposable
                 SocketReceiveMessageFromResult result;
                 try
                 {
-                    result = await socket.ReceiveMessageFromAsync(buffer.AsMemory(0, MdnsWire.MaxMessageSize), SocketFlags.None, any, _stop.Token);
+                    result = await socket.ReceiveMessageFromAsync(
+                        buffer.AsMemory(0, MdnsWire.MaxMessageSize), SocketFlags.None, any, _stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
-                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.MessageSize or SocketError.ConnectionReset)
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.MessageSize
+                    or SocketError.ConnectionReset)
                 {
                     continue; // an oversized datagram (dropped, §17) or an ICMP error from an earlier send
                 }
@@ -243,7 +283,10 @@ internal sealed class MdnsTransport : IAsyncDisposable
                 var message = MdnsWire.TryParse(buffer, result.ReceivedBytes);
                 if (message is null)
                 {
-                    _logger.Debug("mDNS: ignored a malformed {Length}-byte datagram from {Source}", result.ReceivedBytes, result.RemoteEndPoint);
+                    _logger.Debug(
+                        "mDNS: ignored a malformed {Length}-byte datagram from {Source}",
+                        result.ReceivedBytes,
+                        result.RemoteEndPoint);
                     continue;
                 }
                 var source = (IPEndPoint)result.RemoteEndPoint;

@@ -9,17 +9,20 @@ public static class MdnsTxt
     /// The strings of a TXT record, one <c>key=value</c> per entry in the given order. An empty dictionary gives one
     /// empty string: RFC 6763 §6.1 requires a TXT record to hold at least one (possibly empty) string.
     /// </summary>
-    /// <exception cref="WsCoreException">A key is empty, contains '=', or an entry exceeds 255 bytes (§6.1, §6.4).</exception>
+    /// <exception cref="WsCoreException">A key is empty, contains '=', or an entry exceeds 255 bytes (§6.1,
+    /// §6.4).</exception>
     public static List<string> Encode(IEnumerable<KeyValuePair<string, string>> entries)
     {
         var strings = new List<string>();
         foreach (var (key, value) in entries)
         {
             if (key.Length == 0 || key.Contains('='))
-                throw new WsCoreException(FailureKind.InvalidInput, $"TXT key '{key}' must be non-empty and contain no '=' (RFC 6763 §6.4)");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput, $"TXT key '{key}' must be non-empty and contain no '=' (RFC 6763 §6.4)");
             var entry = $"{key}={value}";
             if (System.Text.Encoding.UTF8.GetByteCount(entry) > 255)
-                throw new WsCoreException(FailureKind.InvalidInput, $"TXT entry '{key}' is longer than 255 bytes (RFC 6763 §6.1)");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput, $"TXT entry '{key}' is longer than 255 bytes (RFC 6763 §6.1)");
             strings.Add(entry);
         }
         if (strings.Count == 0)

@@ -22,7 +22,9 @@ internal static class MdnsWire
     /// <summary>RFC 6762 §17: a receiver must accept messages up to 9000 bytes (jumbo frames).</summary>
     public const int MaxMessageSize = 9000;
 
-    /// <summary>RFC 6762 §10.2 / §5.4: the top bit of rrclass (cache-flush) and of qclass (unicast response wanted).</summary>
+    /// <summary>
+    /// RFC 6762 §10.2 / §5.4: the top bit of rrclass (cache-flush) and of qclass (unicast response wanted).
+    /// </summary>
     public const ushort TopClassBit = 0x8000;
 
     /// <summary>RFC 6762 §10: records naming a host (A, AAAA, SRV) live 120 s.</summary>
@@ -40,10 +42,14 @@ internal static class MdnsWire
     /// </summary>
     public static DnsClass BaseClass(DnsClass wireClass) => (DnsClass)((ushort)wireClass & ~TopClassBit & 0xFFFF);
 
-    /// <summary>RFC 6762 §10.2: the record replaces (rather than adds to) cached records of its name and type.</summary>
+    /// <summary>
+    /// RFC 6762 §10.2: the record replaces (rather than adds to) cached records of its name and type.
+    /// </summary>
     public static bool HasCacheFlush(ResourceRecord record) => ((ushort)record.Class & TopClassBit) != 0;
 
-    /// <summary>RFC 6762 §5.4: the querier asked for a unicast ("QU") rather than a multicast ("QM") response.</summary>
+    /// <summary>
+    /// RFC 6762 §5.4: the querier asked for a unicast ("QU") rather than a multicast ("QM") response.
+    /// </summary>
     public static bool WantsUnicastResponse(Question question) => ((ushort)question.Class & TopClassBit) != 0;
 
     /// <summary>The class field of a record of a unique (cache-flush) or shared RRset (RFC 6762 §10.2).</summary>
@@ -131,7 +137,8 @@ internal static class MdnsWire
         var labels = trimmed.Split('.');
         // RFC 6763 §7: _service._proto, the protocol being _tcp or _udp.
         if (labels.Length != 2 || !labels[0].StartsWith('_') || labels[0].Length < 2
-            || !(labels[1].Equals("_tcp", StringComparison.OrdinalIgnoreCase) || labels[1].Equals("_udp", StringComparison.OrdinalIgnoreCase)))
+            || !(labels[1].Equals("_tcp", StringComparison.OrdinalIgnoreCase)
+                || labels[1].Equals("_udp", StringComparison.OrdinalIgnoreCase)))
         {
             throw new WsCoreException(FailureKind.InvalidInput,
                 $"'{serviceType}' is not a DNS-SD service type (expected _service._tcp or _service._udp)");

@@ -40,7 +40,8 @@ public static class AnsiEscapes
             }
             else if (kind == ']')
             {
-                while (i < text.Length && text[i] != '\a' && !(text[i] == '\x1b' && i + 1 < text.Length && text[i + 1] == '\\'))
+                while (i < text.Length && text[i] != '\a'
+                    && !(text[i] == '\x1b' && i + 1 < text.Length && text[i + 1] == '\\'))
                     i++;
                 i += i < text.Length && text[i] == '\a' ? 1 : 2;
             }

@@ -19,7 +19,9 @@ public readonly record struct ConsoleLine(string Text, int ShownBefore = 0);
 /// <remarks>One owner: not thread-safe.</remarks>
 public sealed class ConsoleLineSplitter
 {
-    /// <summary>A line this long without a line feed is cut: garbage at a wrong baud rate must not grow without bound.</summary>
+    /// <summary>
+    /// A line this long without a line feed is cut: garbage at a wrong baud rate must not grow without bound.
+    /// </summary>
     public const int MaxLineLength = 8192;
 
     private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();

@@ -64,7 +64,10 @@ public sealed class ConsoleWatcher
     /// <summary>Whether a panic report is being printed (the session ends when it is complete).</summary>
     public bool InPanicReport => _panicLine is not null;
 
-    /// <summary>A complete line (escapes stripped) arrived at <paramref name="now"/>; returns the result when it ends the session.</summary>
+    /// <summary>
+    /// A complete line (escapes stripped) arrived at <paramref name="now"/>; returns the result when it ends the
+    /// session.
+    /// </summary>
     public MonitorResult? OnLine(string line, TimeSpan now)
     {
         _lastLineAt = now;
@@ -101,9 +104,13 @@ public sealed class ConsoleWatcher
     /// <c>until</c>.
     /// </summary>
     public MonitorResult? OnPendingLine(string lineSoFar, TimeSpan now) =>
-        _panicLine is null && Matches(lineSoFar) ? new MonitorResult(MonitorOutcome.Matched, $"matched: {lineSoFar.Trim()}") : null;
+        _panicLine is null && Matches(lineSoFar)
+            ? new MonitorResult(MonitorOutcome.Matched, $"matched: {lineSoFar.Trim()}")
+            : null;
 
-    /// <summary>Time passed with nothing (or something) received; returns the result when the session is over.</summary>
+    /// <summary>
+    /// Time passed with nothing (or something) received; returns the result when the session is over.
+    /// </summary>
     public MonitorResult? OnTick(TimeSpan now)
     {
         if (_panicLine is not null)

@@ -22,7 +22,9 @@ public sealed partial class CrashAddressExtractor
     private static readonly HashSet<string> CodeRegisters = ["PC", "MEPC", "RA"];
     private bool _inStackDump;
 
-    /// <summary>The candidate addresses in <paramref name="line"/> (escapes stripped), in order, without repeats.</summary>
+    /// <summary>
+    /// The candidate addresses in <paramref name="line"/> (escapes stripped), in order, without repeats.
+    /// </summary>
     public IReadOnlyList<ulong> Extract(string line)
     {
         var found = new List<ulong>();
@@ -68,7 +70,8 @@ public sealed partial class CrashAddressExtractor
     private static void Add(List<ulong> found, string hex)
     {
         var digits = hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? hex[2..] : hex;
-        if (ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var address) && !found.Contains(address))
+        if (ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var address)
+            && !found.Contains(address))
             found.Add(address);
     }
 

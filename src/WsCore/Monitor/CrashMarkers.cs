@@ -33,7 +33,9 @@ public static partial class CrashMarkers
         return match.Success;
     }
 
-    [GeneratedRegex(@"Guru Meditation Error|abort\(\) was called|panic'ed|Core\s+\d+\s+panic|^\s*assert failed:|Stack smashing protect failure|stack overflow in task",
+    [GeneratedRegex(
+        @"Guru Meditation Error|abort\(\) was called|panic'ed|Core\s+\d+\s+panic|^\s*assert failed:|" +
+        @"Stack smashing protect failure|stack overflow in task",
         RegexOptions.CultureInvariant)]
     private static partial Regex PanicPattern();
 

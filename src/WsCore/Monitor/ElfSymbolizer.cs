@@ -21,8 +21,9 @@ public interface IAddressDecoder
 /// <summary>
 /// Decodes addresses with an ELF file (the firmware's app ELF, Xtensa or RISC-V): only addresses inside its
 /// executable sections are code; the function comes from the symbol table, the file and line from the DWARF
-/// <c>.debug_line</c> table (read with LibObjectFile). LibObjectFile reads line tables of DWARF versions 2 to 4 (ESP-IDF
-/// compiles with <c>-gdwarf-4</c>); a unit in another version is skipped, and its addresses get the function alone.
+/// <c>.debug_line</c> table (read with LibObjectFile). LibObjectFile reads line tables of DWARF versions 2 to 4
+/// (ESP-IDF compiles with <c>-gdwarf-4</c>); a unit in another version is skipped, and its addresses get the function
+/// alone.
 /// </summary>
 /// <remarks>Immutable once loaded: safe to use from several threads.</remarks>
 public sealed class ElfSymbolizer : IAddressDecoder
@@ -58,7 +59,8 @@ public sealed class ElfSymbolizer : IAddressDecoder
     public bool HasLineInfo => _rows.Length > 0;
 
     /// <summary>Reads <paramref name="path"/>.</summary>
-    /// <exception cref="WsCoreException">InvalidInput when the file cannot be read or is not an ELF file with code.</exception>
+    /// <exception cref="WsCoreException">InvalidInput when the file cannot be read or is not an ELF file with
+    /// code.</exception>
     public static ElfSymbolizer Load(string path)
     {
         byte[] bytes;
@@ -77,7 +79,8 @@ public sealed class ElfSymbolizer : IAddressDecoder
     /// <exception cref="WsCoreException">InvalidInput when it is not an ELF file with code.</exception>
     public static ElfSymbolizer Load(byte[] bytes, string name)
     {
-        if (bytes.Length < 4 || bytes[0] != 0x7F || bytes[1] != (byte)'E' || bytes[2] != (byte)'L' || bytes[3] != (byte)'F')
+        if (bytes.Length < 4 || bytes[0] != 0x7F || bytes[1] != (byte)'E' || bytes[2] != (byte)'L'
+            || bytes[3] != (byte)'F')
             throw new WsCoreException(FailureKind.InvalidInput, $"{name}: not an ELF file",
                 "give the app's ELF from the build directory (build/PROJECT.elf), not the .bin");
         ElfFile elf;
@@ -85,17 +88,20 @@ public sealed class ElfSymbolizer : IAddressDecoder
         {
             if (!ElfFile.TryRead(new MemoryStream(bytes, writable: false), out var read, out var diagnostics))
                 throw new WsCoreException(FailureKind.InvalidInput,
-                    $"{name}: cannot read this ELF file ({(diagnostics.Messages.Count > 0 ? diagnostics.Messages[0].Message : "malformed")})");
+                    $"{name}: cannot read this ELF file " +
+                        $"({(diagnostics.Messages.Count > 0 ? diagnostics.Messages[0].Message : "malformed")})");
             elf = read;
         }
         catch (Exception e) when (e is not WsCoreException and not OutOfMemoryException)
         {
             // LibObjectFile throws its own and the runtime's exceptions on malformed input; to the user it is one case.
-            throw new WsCoreException(FailureKind.InvalidInput, $"{name}: cannot read this ELF file ({e.Message})", null, e);
+            throw new WsCoreException(
+                FailureKind.InvalidInput, $"{name}: cannot read this ELF file ({e.Message})", null, e);
         }
 
         var code = elf.Sections
-            .Where(s => (s.Flags & (ElfSectionFlags.Alloc | ElfSectionFlags.Executable)) == (ElfSectionFlags.Alloc | ElfSectionFlags.Executable) && s.Size > 0)
+            .Where(s => (s.Flags & (ElfSectionFlags.Alloc | ElfSectionFlags.Executable))
+                == (ElfSectionFlags.Alloc | ElfSectionFlags.Executable) && s.Size > 0)
             .Select(s => (s.VirtualAddress, s.VirtualAddress + s.Size))
             .ToArray();
         if (code.Length == 0)
@@ -110,7 +116,8 @@ public sealed class ElfSymbolizer : IAddressDecoder
                 // Mapping symbols ($x, $d) and local labels (.L…) name no function.
                 if (string.IsNullOrEmpty(symbolName) || symbolName[0] is '$' or '.')
                     continue;
-                if ((symbol.Type == ElfSymbolType.Function || symbol.Type == ElfSymbolType.NoType) && InCode(code, symbol.Value))
+                if ((symbol.Type == ElfSymbolType.Function || symbol.Type == ElfSymbolType.NoType)
+                    && InCode(code, symbol.Value))
                     symbols.Add((symbol.Value, symbol.Size, symbolName));
             }
         }
@@ -165,7 +172,8 @@ public sealed class ElfSymbolizer : IAddressDecoder
     {
         var section = elf.Sections.OfType<ElfStreamSection>().FirstOrDefault(s => s.Name.Value == ".debug_line");
         if (section is null)
-            return "the ELF file has no line information (.debug_line): functions only (build with debug info, as ESP-IDF does by default)";
+            return "the ELF file has no line information (.debug_line): functions only (build with debug info, as " +
+                "ESP-IDF does by default)";
         var data = new MemoryStream();
         section.Stream.Position = 0;
         section.Stream.CopyTo(data);
@@ -178,17 +186,23 @@ public sealed class ElfSymbolizer : IAddressDecoder
         while (offset + 6 <= bytes.Length)
         {
             var span = bytes.AsSpan(offset);
-            ulong length = little ? BinaryPrimitives.ReadUInt32LittleEndian(span) : BinaryPrimitives.ReadUInt32BigEndian(span);
+            ulong length = little
+                ? BinaryPrimitives.ReadUInt32LittleEndian(span)
+                : BinaryPrimitives.ReadUInt32BigEndian(span);
             var header = 4;
             if (length == 0xFFFF_FFFF && span.Length >= 14)
             {
-                length = little ? BinaryPrimitives.ReadUInt64LittleEndian(span[4..]) : BinaryPrimitives.ReadUInt64BigEndian(span[4..]);
+                length = little
+                    ? BinaryPrimitives.ReadUInt64LittleEndian(span[4..])
+                    : BinaryPrimitives.ReadUInt64BigEndian(span[4..]);
                 header = 12;
             }
             if (length == 0 || length > (ulong)(bytes.Length - offset - header))
                 break;
             var unitLength = header + (int)length;
-            var version = little ? BinaryPrimitives.ReadUInt16LittleEndian(span[header..]) : BinaryPrimitives.ReadUInt16BigEndian(span[header..]);
+            var version = little
+                ? BinaryPrimitives.ReadUInt16LittleEndian(span[header..])
+                : BinaryPrimitives.ReadUInt16BigEndian(span[header..]);
             units++;
             if (version is >= 2 and <= 4)
             {
@@ -206,8 +220,12 @@ public sealed class ElfSymbolizer : IAddressDecoder
             return "the ELF file's .debug_line is empty: functions only";
         if (skipped == 0)
             return null;
-        var versions = skippedVersions.Count > 0 ? $" (DWARF {string.Join(", ", skippedVersions)}; the line reader takes versions 2-4, ESP-IDF builds with -gdwarf-4)" : "";
-        return $"{skipped} of {units} line-table units could not be read{versions}: their addresses show the function only";
+        var versions = skippedVersions.Count > 0
+            ? $" (DWARF {string.Join(", ", skippedVersions)}; the line reader takes versions 2-4, ESP-IDF builds " +
+                "with -gdwarf-4)"
+            : "";
+        return $"{skipped} of {units} line-table units could not be read{versions}: their addresses show the " +
+            "function only";
     }
 
     private static bool ReadUnit(byte[] bytes, int offset, int length, bool little, ElfFileClass fileClass,
@@ -241,7 +259,9 @@ public sealed class ElfSymbolizer : IAddressDecoder
                     var end = lines[i + 1].Address;
                     if (end <= row.Address || row.File is null)
                         continue;
-                    var path = row.File.Directory is { Length: > 0 } dir && !row.File.Name.StartsWith('/') ? $"{dir.TrimEnd('/')}/{row.File.Name}" : row.File.Name;
+                    var path = row.File.Directory is { Length: > 0 } dir && !row.File.Name.StartsWith('/')
+                        ? $"{dir.TrimEnd('/')}/{row.File.Name}"
+                        : row.File.Name;
                     if (!fileIndex.TryGetValue(path, out var index))
                     {
                         index = files.Count;

@@ -17,7 +17,9 @@ public sealed record MonitorOptions
     /// <summary>Decodes the code addresses of panic reports; null prints them as they are.</summary>
     public IAddressDecoder? Decoder { get; init; }
 
-    /// <summary>Reset the chip into its app first (esptool's hard reset); ignored where DTR/RTS cannot be driven.</summary>
+    /// <summary>
+    /// Reset the chip into its app first (esptool's hard reset); ignored where DTR/RTS cannot be driven.
+    /// </summary>
     public bool ResetIntoApp { get; init; } = true;
 
     /// <summary>How long the device must pause in the middle of a line before that part is shown (a prompt).</summary>
@@ -56,7 +58,12 @@ public sealed class SerialMonitor
     private readonly ConsoleWatcher _watcher;
     private volatile bool _stopRequested;
 
-    public SerialMonitor(ISerialTransport transport, MonitorOptions options, IMonitorObserver observer, ILogger? logger = null, TimeProvider? time = null)
+    public SerialMonitor(
+        ISerialTransport transport,
+        MonitorOptions options,
+        IMonitorObserver observer,
+        ILogger? logger = null,
+        TimeProvider? time = null)
     {
         _transport = transport;
         _options = options;

@@ -65,7 +65,8 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
 
     /// <summary>Never prints the password.</summary>
     public override string ToString() =>
-        $"DeviceSettings {{ Ssid = {Ssid}, Password = {(Password.Length == 0 ? "(open)" : "(hidden)")}, Hostname = {Hostname}, WebSocketPort = {WebSocketPort}, MaxClients = {MaxClients} }}";
+        $"DeviceSettings {{ Ssid = {Ssid}, Password = {(Password.Length == 0 ? "(open)" : "(hidden)")}, Hostname = " +
+            $"{Hostname}, WebSocketPort = {WebSocketPort}, MaxClients = {MaxClients} }}";
 
     /// <summary>
     /// Checks every field; throws <see cref="WsCoreException"/> (InvalidInput) with the first bad one as its
@@ -133,7 +134,10 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
             .U8(MaxClientsKey, (byte)MaxClients)
             .Build();
 
-    /// <summary>An RFC 1123 host-name label (1-63 characters; the device takes at most <see cref="HostnameMaxLength"/>).</summary>
+    /// <summary>
+    /// An RFC 1123 host-name label (1-63 characters; the device takes at most <see cref="HostnameMaxLength"/>).
+    /// </summary>
     public static bool IsDnsLabel(string label) =>
-        label.Length is >= 1 and <= 63 && label[0] != '-' && label[^1] != '-' && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+        label.Length is >= 1 and <= 63 && label[0] != '-' && label[^1] != '-'
+            && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 }

@@ -57,19 +57,25 @@ public sealed class NvsPartitionBuilder
     private int _entry;
     private byte _namespaceIndex;
 
-    /// <summary>Starts an image of <paramref name="partitionSize"/> bytes (a multiple of 4096, at least 0x3000).</summary>
+    /// <summary>
+    /// Starts an image of <paramref name="partitionSize"/> bytes (a multiple of 4096, at least 0x3000).
+    /// </summary>
     /// <exception cref="ArgumentException">The size is not usable for a read/write NVS.</exception>
     public NvsPartitionBuilder(int partitionSize)
     {
         if (partitionSize % PageSize != 0 || partitionSize < 3 * PageSize)
-            throw new ArgumentException($"NVS partition size 0x{partitionSize:X} must be a multiple of 0x1000 and at least 0x3000", nameof(partitionSize));
+            throw new ArgumentException(
+                $"NVS partition size 0x{partitionSize:X} must be a multiple of 0x1000 and at least 0x3000",
+                nameof(partitionSize));
         _size = partitionSize;
         // The generator keeps the last page back as the reserved page (check_size).
         _dataPagesLeft = partitionSize / PageSize - 1;
         NewPage();
     }
 
-    /// <summary>Selects <paramref name="name"/> for the entries that follow, writing its namespace entry the first time.</summary>
+    /// <summary>
+    /// Selects <paramref name="name"/> for the entries that follow, writing its namespace entry the first time.
+    /// </summary>
     public NvsPartitionBuilder Namespace(string name)
     {
         if (_namespaces.TryGetValue(name, out var index))
@@ -110,7 +116,10 @@ public sealed class NvsPartitionBuilder
         var data = new byte[Encoding.UTF8.GetByteCount(value) + 1];
         Encoding.UTF8.GetBytes(value, data);
         if (data.Length > MaxStringSize)
-            throw new ArgumentException($"the value of '{key}' is {data.Length} bytes with its NUL; nvs_partition_gen.py places at most {MaxStringSize}", nameof(value));
+            throw new ArgumentException(
+                $"the value of '{key}' is {data.Length} bytes with its NUL; nvs_partition_gen.py places at most " +
+                    $"{MaxStringSize}",
+                nameof(value));
         var dataEntries = (data.Length + 31) / 32;
         // The generator starts a new page when header + data would reach the 126th entry (">=", write_varlen_data).
         if (_entry >= MaxEntries || _entry + dataEntries + 1 >= MaxEntries)

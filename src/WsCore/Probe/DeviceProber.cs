@@ -60,7 +60,8 @@ public sealed class DeviceProber(ILogger? logger = null)
     /// Probes a device found by <see cref="DeviceDiscovery"/>: the browse already gave its addresses, so the resolve
     /// stage records them (method "dns-sd") instead of asking again. The request's Host is the device's host name.
     /// </summary>
-    public async Task<ProbeReport> ProbeAsync(DiscoveredDevice device, ProbeOptions options, CancellationToken cancellationToken = default)
+    public async Task<ProbeReport> ProbeAsync(
+        DiscoveredDevice device, ProbeOptions options, CancellationToken cancellationToken = default)
     {
         var instance = device.Instance;
         if (device.Target is not { } found || instance.HostName is null)
@@ -78,7 +79,8 @@ public sealed class DeviceProber(ILogger? logger = null)
                 await ProbeConnectedStagesAsync(report, options, cancellationToken);
             return report;
         }
-        report.Resolution = new HostResolution(instance.HostName, "dns-sd", instance.Addresses, instance.InterfaceName, TimeSpan.Zero, 0);
+        report.Resolution = new HostResolution(
+            instance.HostName, "dns-sd", instance.Addresses, instance.InterfaceName, TimeSpan.Zero, 0);
         report.Add(new ProbeStageResult(ProbeStage.Resolve, true, TimeSpan.Zero,
             $"dns-sd: {string.Join(", ", instance.Addresses)} on {instance.InterfaceName}"));
         await ProbeConnectedStagesAsync(report, options, cancellationToken);
@@ -117,10 +119,13 @@ public sealed class DeviceProber(ILogger? logger = null)
                 return;
             var opened = Stopwatch.StartNew();
 
-            if (options.PingCount > 0 && !await report.RunStageAsync(ProbeStage.Ping, () => PingAsync(report, client!, options, cancel)))
+            if (options.PingCount > 0
+                && !await report.RunStageAsync(ProbeStage.Ping, () => PingAsync(report, client!, options, cancel)))
                 return;
             if (options.WaitMessage > TimeSpan.Zero
-                && !await report.RunStageAsync(ProbeStage.FirstMessage, () => ReceiveFirstAsync(report, client!, options.WaitMessage, opened, cancel)))
+                && !await report.RunStageAsync(
+                    ProbeStage.FirstMessage,
+                    () => ReceiveFirstAsync(report, client!, options.WaitMessage, opened, cancel)))
                 return;
             await report.RunStageAsync(ProbeStage.Close, () => CloseAsync(report, client!, options.Timeout, cancel));
         }
@@ -132,7 +137,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         }
     }
 
-    private async Task<WebSocketClient> HandshakeAsync(ProbeReport report, Socket socket, ProbeOptions options, CancellationToken cancel)
+    private async Task<WebSocketClient> HandshakeAsync(
+        ProbeReport report, Socket socket, ProbeOptions options, CancellationToken cancel)
     {
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         var target = report.Target;
@@ -161,7 +167,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         {
             await stream.DisposeAsync();
             report.HandshakeResponse = e.Response;
-            // The firmware (and wsctl serve) answer 503 when every client slot is taken: a busy device, not a broken one.
+            // The firmware (and wsctl serve) answer 503 when every client slot is taken: a busy device, not a broken
+            // one.
             report.DeviceBusy = e.StatusCode == 503;
             throw;
         }
@@ -172,7 +179,8 @@ public sealed class DeviceProber(ILogger? logger = null)
         }
     }
 
-    private static async Task<string?> PingAsync(ProbeReport report, WebSocketClient client, ProbeOptions options, CancellationToken cancel)
+    private static async Task<string?> PingAsync(
+        ProbeReport report, WebSocketClient client, ProbeOptions options, CancellationToken cancel)
     {
         for (var i = 0; i < options.PingCount; i++)
         {
@@ -184,14 +192,18 @@ public sealed class DeviceProber(ILogger? logger = null)
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                throw new WsCoreException(FailureKind.Timeout, $"no pong to ping {i + 1} within {Seconds(options.Timeout)} (RFC 6455 §5.5.3)");
+                throw new WsCoreException(
+                    FailureKind.Timeout,
+                    $"no pong to ping {i + 1} within {Seconds(options.Timeout)} (RFC 6455 §5.5.3)");
             }
         }
         var rtt = report.Rtt!;
-        return $"{rtt.Count} round trip{(rtt.Count == 1 ? "" : "s")}: min {Ms(rtt.Min)} / avg {Ms(rtt.Average)} / max {Ms(rtt.Max)} ms";
+        return $"{rtt.Count} round trip{(rtt.Count == 1 ? "" : "s")}: min {Ms(rtt.Min)} / avg {Ms(rtt.Average)} / " +
+            $"max {Ms(rtt.Max)} ms";
     }
 
-    private static async Task<string?> ReceiveFirstAsync(ProbeReport report, WebSocketClient client, TimeSpan wait, Stopwatch opened, CancellationToken cancel)
+    private static async Task<string?> ReceiveFirstAsync(
+        ProbeReport report, WebSocketClient client, TimeSpan wait, Stopwatch opened, CancellationToken cancel)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         deadline.CancelAfter(wait - opened.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
@@ -203,29 +215,39 @@ public sealed class DeviceProber(ILogger? logger = null)
                 report.CloseCode = client.CloseStatus;
                 report.CloseReason = client.CloseReason;
                 throw new WsCoreException(FailureKind.ConnectionEnded,
-                    $"the server closed ({client.CloseStatus} {client.CloseReason}".TrimEnd() + ") before sending a message");
+                    $"the server closed ({client.CloseStatus} {client.CloseReason}".TrimEnd()
+                        + ") before sending a message");
             }
             report.FirstMessageAfterOpen = opened.Elapsed;
             report.FirstMessageBinary = message.Type == MessageType.Binary;
-            report.FirstMessage = report.FirstMessageBinary ? Convert.ToBase64String(message.Payload.Span) : message.GetText();
-            return $"{(report.FirstMessageBinary ? "binary (base64) " : "")}{report.FirstMessage} after {Ms(opened.Elapsed)} ms";
+            report.FirstMessage = report.FirstMessageBinary
+                ? Convert.ToBase64String(message.Payload.Span)
+                : message.GetText();
+            return $"{(report.FirstMessageBinary ? "binary (base64) " : "")}{report.FirstMessage} after " +
+                $"{Ms(opened.Elapsed)} ms";
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            throw new WsCoreException(FailureKind.Timeout, $"no message from the server within {Seconds(wait)} of the handshake",
+            throw new WsCoreException(
+                FailureKind.Timeout,
+                $"no message from the server within {Seconds(wait)} of the handshake",
                 "the firmware pushes its counter every 5 s; skip this stage for servers that only answer")
             { HintField = InputField.WaitMessage };
         }
     }
 
-    private static async Task<string?> CloseAsync(ProbeReport report, WebSocketClient client, TimeSpan timeout, CancellationToken cancel)
+    private static async Task<string?> CloseAsync(
+        ProbeReport report, WebSocketClient client, TimeSpan timeout, CancellationToken cancel)
     {
         await client.CloseAsync(CloseStatus.NormalClosure, "", cancel);
         report.CloseCode = client.CloseStatus;
         report.CloseReason = client.CloseReason;
         if (client.CloseStatus is not { } code)
-            throw new WsCoreException(FailureKind.Timeout, $"the server did not answer the close within {Seconds(timeout)} (RFC 6455 §7.1.2)");
-        var text = $"{code} ({CloseStatus.Describe(code)})" + (string.IsNullOrEmpty(client.CloseReason) ? "" : $": {client.CloseReason}");
+            throw new WsCoreException(
+                FailureKind.Timeout,
+                $"the server did not answer the close within {Seconds(timeout)} (RFC 6455 §7.1.2)");
+        var text = $"{code} ({CloseStatus.Describe(code)})" +
+            (string.IsNullOrEmpty(client.CloseReason) ? "" : $": {client.CloseReason}");
         // RFC 6455 §5.5.1: the answer to a Close echoes its code; 1001 is fine from a server going down.
         return code is CloseStatus.NormalClosure or CloseStatus.GoingAway
             ? text
@@ -234,5 +256,6 @@ public sealed class DeviceProber(ILogger? logger = null)
 
     private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
 
-    private static string Seconds(TimeSpan value) => $"{value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+    private static string Seconds(TimeSpan value) => $"{value.TotalSeconds.ToString(
+        "0.###", CultureInfo.InvariantCulture)} s";
 }

@@ -38,7 +38,8 @@ public enum ProbeVerdict
 /// <param name="Elapsed">How long it took.</param>
 /// <param name="Detail">A one-line human summary (addresses, status, RTTs…), or the error message.</param>
 /// <param name="Failure">The failure kind when it failed (maps to the exit code), else null.</param>
-public sealed record ProbeStageResult(ProbeStage Stage, bool Succeeded, TimeSpan Elapsed, string? Detail, FailureKind? Failure = null);
+public sealed record ProbeStageResult(
+    ProbeStage Stage, bool Succeeded, TimeSpan Elapsed, string? Detail, FailureKind? Failure = null);
 
 /// <summary>Minimum, mean and maximum of round-trip times.</summary>
 public sealed record RttSummary(TimeSpan Min, TimeSpan Average, TimeSpan Max, int Count)
@@ -47,7 +48,8 @@ public sealed record RttSummary(TimeSpan Min, TimeSpan Average, TimeSpan Max, in
     public static RttSummary? Of(IReadOnlyCollection<TimeSpan> samples) =>
         samples.Count == 0
             ? null
-            : new RttSummary(samples.Min(), TimeSpan.FromTicks((long)samples.Average(s => s.Ticks)), samples.Max(), samples.Count);
+            : new RttSummary(
+                samples.Min(), TimeSpan.FromTicks((long)samples.Average(s => s.Ticks)), samples.Max(), samples.Count);
 }
 
 /// <summary>
@@ -85,10 +87,14 @@ public sealed class ProbeReport(WebSocketTarget target)
     /// <summary>Addresses tried before the one that connected, with why each failed.</summary>
     public List<string> FailedAddresses { get; } = [];
 
-    /// <summary>The server's answer to the opening handshake (101, or the status that refused it), once one came.</summary>
+    /// <summary>
+    /// The server's answer to the opening handshake (101, or the status that refused it), once one came.
+    /// </summary>
     public WsCore.WebSockets.Protocol.HttpResponseHead? HandshakeResponse { get; set; }
 
-    /// <summary>True once the 101's <c>Sec-WebSocket-Accept</c> matched the key sent (RFC 6455 §4.2.2 step 5.4).</summary>
+    /// <summary>
+    /// True once the 101's <c>Sec-WebSocket-Accept</c> matched the key sent (RFC 6455 §4.2.2 step 5.4).
+    /// </summary>
     public bool AcceptKeyVerified { get; set; }
 
     /// <summary>The subprotocol the server selected, or null.</summary>
@@ -110,7 +116,9 @@ public sealed class ProbeReport(WebSocketTarget target)
     public FailureKind? Failure => _stages.FirstOrDefault(s => !s.Succeeded)?.Failure;
 
     /// <summary>Healthy, busy (503) or failed.</summary>
-    public ProbeVerdict Verdict => DeviceBusy ? ProbeVerdict.Busy : _stages.All(s => s.Succeeded) ? ProbeVerdict.Healthy : ProbeVerdict.Failed;
+    public ProbeVerdict Verdict => DeviceBusy
+        ? ProbeVerdict.Busy
+        : _stages.All(s => s.Succeeded) ? ProbeVerdict.Healthy : ProbeVerdict.Failed;
 
     /// <summary>Minimum, mean and maximum of <see cref="RoundTrips"/>, or null.</summary>
     public RttSummary? Rtt => RttSummary.Of(RoundTrips);
@@ -143,7 +151,11 @@ public sealed class ProbeReport(WebSocketTarget target)
     /// <paramref name="timeout"/>, records it (the mDNS time is the querier's own, from first query to answer), and
     /// sets <see cref="Resolution"/>. Returns false if the name did not resolve.
     /// </summary>
-    public Task<bool> ResolveAsync(HostResolver resolver, TimeSpan timeout, MdnsOptions? options = null, CancellationToken cancellationToken = default) =>
+    public Task<bool> ResolveAsync(
+        HostResolver resolver,
+        TimeSpan timeout,
+        MdnsOptions? options = null,
+        CancellationToken cancellationToken = default) =>
         RunStageAsync(ProbeStage.Resolve, async () =>
         {
             Resolution = await resolver.ResolveAsync(Target, timeout, options, cancellationToken);

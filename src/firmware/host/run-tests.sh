@@ -132,7 +132,8 @@ fi
 
 step "libFuzzer (clang-14): corpus replay and a bounded fuzz run"
 if command -v clang-14 >/dev/null &&
-  build "$out/fuzz" -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14; then
+  build "$out/fuzz" -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
+    -DCMAKE_CXX_COMPILER=clang++-14; then
   for target in frame http conn; do
     corpus="$here/fuzz/corpus/$target"
     if "$out/fuzz/fuzz_$target" -runs=0 "$corpus" >"$out/fuzz-$target-replay.log" 2>&1; then
@@ -161,7 +162,8 @@ fi
 step "32-bit RISC-V compile of the portable core (-Werror, newlib headers)"
 if command -v riscv64-unknown-elf-gcc >/dev/null; then
   # Paths are matched relative to src/firmware: the checkout itself may sit under a directory named main or port.
-  mapfile -t incs < <(cd "$fw" && find . -name '*.h' -not -path './main/*' -not -path './host/*' -printf "-I$fw/%h\n" | sort -u)
+  mapfile -t incs < <(cd "$fw" && find . -name '*.h' -not -path './main/*' -not -path './host/*' \
+    -printf "-I$fw/%h\n" | sort -u)
   mapfile -t core < <(cd "$fw" && find ./components -name '*.c' -not -path '*/port/*' -not -path '*/test/*' \
     -not -path '*/tests/*' -not -path '*/fuzz/*' -printf "$fw/%p\n" | sort)
   rv_bad=()

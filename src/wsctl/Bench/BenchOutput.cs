@@ -12,20 +12,32 @@ public static class BenchOutput
     {
         var s = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        s.Append(c, $"{Name(o.Mode)} {o.Target}: {r.Connected}/{r.Clients} connected, {o.MessageBytes}-byte messages, {r.Seconds:0.0} s");
+        s.Append(
+            c,
+            $"{Name(o.Mode)} {o.Target}: {r.Connected}/{r.Clients} connected, {o.MessageBytes}-byte messages, " +
+                $"{r.Seconds:0.0} s");
         s.AppendLine(r.Interrupted ? ", interrupted (partial results)" : "");
         if (r.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast)
         {
             var what = r.Mode == BenchMode.Broadcast ? "delivered" : "round trips";
-            s.AppendLine(c, $"  messages: {r.MessagesSent:N0} sent, {r.MessagesReceived:N0} received, {r.MessagesPerSecond:N0}/s {what}");
-            s.AppendLine(c, $"  latency:  p50 {r.Latency.P50:N0} µs, p90 {r.Latency.P90:N0} µs, p99 {r.Latency.P99:N0} µs, max {r.Latency.Max:N0} µs");
+            s.AppendLine(
+                c,
+                $"  messages: {r.MessagesSent:N0} sent, {r.MessagesReceived:N0} received, {r.MessagesPerSecond:N0}/s " +
+                    $"{what}");
+            s.AppendLine(
+                c,
+                $"  latency:  p50 {r.Latency.P50:N0} µs, p90 {r.Latency.P90:N0} µs, p99 {r.Latency.P99:N0} µs, max " +
+                    $"{r.Latency.Max:N0} µs");
             s.AppendLine(c, $"  lost:     {r.Lost:N0}{Samples(r.LossSamples)}");
             s.AppendLine(c, $"  skipped:  {r.Unsolicited:N0} unsolicited (messages the server sent on its own)");
         }
         if (r.Mode == BenchMode.Connect)
         {
             s.AppendLine(c, $"  connects: {r.Connects:N0}, {r.ConnectsPerSecond:N0}/s");
-            s.AppendLine(c, $"  connect + handshake: p50 {r.Latency.P50:N0} µs, p99 {r.Latency.P99:N0} µs, max {r.Latency.Max:N0} µs");
+            s.AppendLine(
+                c,
+                $"  connect + handshake: p50 {r.Latency.P50:N0} µs, p99 {r.Latency.P99:N0} µs, max " +
+                    $"{r.Latency.Max:N0} µs");
         }
         if (r.Mode == BenchMode.Idle)
             s.AppendLine(c, $"  alive at the end: {r.AliveAtEnd:N0} of {r.Connected:N0}");
@@ -33,7 +45,9 @@ public static class BenchOutput
         return s.ToString();
     }
 
-    private static string Samples(IReadOnlyList<string> samples) => samples.Count > 0 ? " (" + string.Join("; ", samples) + ")" : "";
+    private static string Samples(IReadOnlyList<string> samples) => samples.Count > 0
+        ? " (" + string.Join("; ", samples) + ")"
+        : "";
 
     public static void Json(BenchResult r, BenchOptions o, Stream stdout) => new JsonLines(stdout).Write(w =>
     {

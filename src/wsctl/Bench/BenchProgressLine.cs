@@ -38,7 +38,9 @@ public sealed class BenchProgressLine(TextWriter output) : IProgress<BenchProgre
         }
     }
 
-    /// <summary>"ping 12 s: 48,210 round trips, 4,020/s, p50 212 µs" (idle: "idle 12 s: 9,870 connections open").</summary>
+    /// <summary>
+    /// "ping 12 s: 48,210 round trips, 4,020/s, p50 212 µs" (idle: "idle 12 s: 9,870 connections open").
+    /// </summary>
     public static string Format(BenchProgress p)
     {
         var c = CultureInfo.InvariantCulture;

@@ -13,7 +13,12 @@ namespace Wsctl.Bench;
 /// </summary>
 public static class BenchSession
 {
-    public static async Task<ExitCode> RunAsync(BenchOptions options, bool json, bool showProgress, ILogger log, Stream stdout,
+    public static async Task<ExitCode> RunAsync(
+        BenchOptions options,
+        bool json,
+        bool showProgress,
+        ILogger log,
+        Stream stdout,
         CancellationToken interrupt)
     {
         var progress = showProgress ? new BenchProgressLine(Console.Error) : null;
@@ -43,19 +48,24 @@ public static class BenchSession
                 "no connection could be made" + (result.ErrorSamples.Count > 0 ? ": " + result.ErrorSamples[0] : ""));
         if (result.Errors == 0 && result.Lost == 0)
             return ExitCode.Ok;
-        VerbRunner.ReportError(string.Create(CultureInfo.InvariantCulture, $"{result.Lost:N0} lost, {result.Errors:N0} errors"),
+        VerbRunner.ReportError(
+            string.Create(CultureInfo.InvariantCulture, $"{result.Lost:N0} lost, {result.Errors:N0} errors"),
             HintFor(result));
         return ExitCode.Failure;
     }
 
-    /// <summary>What to try when nothing at all came back: the usual cause is a server that does not do what the mode needs.</summary>
+    /// <summary>
+    /// What to try when nothing at all came back: the usual cause is a server that does not do what the mode needs.
+    /// </summary>
     private static string? HintFor(BenchResult result) => result switch
     {
         { MessagesReceived: > 0 } => null,
         { Mode: BenchMode.Echo, Lost: > 0 } =>
-            "no echo came back: the server may not echo (wsctl serve --echo and ws_server_host --echo do); --mode ping measures any server",
+            "no echo came back: the server may not echo (wsctl serve --echo and ws_server_host --echo do); --mode " +
+                "ping measures any server",
         { Mode: BenchMode.Broadcast, MessagesSent: > 0 } =>
-            "nothing was relayed: broadcast needs a server that sends every message to every client (wsctl serve --relay)",
+            "nothing was relayed: broadcast needs a server that sends every message to every client (wsctl serve " +
+                "--relay)",
         { Mode: BenchMode.Ping, Lost: > 0 } =>
             "no pong came back: every RFC 6455 server answers a ping (§5.5.2); is TARGET a WebSocket endpoint?",
         _ => null,

@@ -18,9 +18,11 @@ public enum ValueKind
     SerialDevice,
 }
 
-public sealed record OptionInfo(IReadOnlyList<string> Names, string Description, ValueKind Kind, IReadOnlyList<string> Choices);
+public sealed record OptionInfo(
+    IReadOnlyList<string> Names, string Description, ValueKind Kind, IReadOnlyList<string> Choices);
 
-/// <param name="ArgumentValues">Fixed values of the command's positional arguments (e.g. the shells of <c>completion</c>).</param>
+/// <param name="ArgumentValues">Fixed values of the command's positional arguments (e.g. the shells of
+/// <c>completion</c>).</param>
 public sealed record CommandInfo(IReadOnlyList<string> Path, string Summary, IReadOnlyList<OptionInfo> Options,
     IReadOnlyList<CommandInfo> Subcommands, IReadOnlyList<string> ArgumentValues)
 {

@@ -16,7 +16,12 @@ public static class Duration
         var unitStart = 0;
         while (unitStart < text.Length && (char.IsAsciiDigit(text[unitStart]) || text[unitStart] == '.'))
             unitStart++;
-        if (unitStart == 0 || !double.TryParse(text.AsSpan(0, unitStart), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        if (unitStart == 0
+            || !double.TryParse(
+                text.AsSpan(0, unitStart),
+                NumberStyles.AllowDecimalPoint,
+                CultureInfo.InvariantCulture,
+                out var number))
             return false;
         double? ms = text[unitStart..].ToLowerInvariant() switch
         {

@@ -21,7 +21,8 @@ public sealed class HelpPrinter : SynchronousCommandLineAction
 
     public override int Invoke(ParseResult parseResult)
     {
-        Console.Out.Write(Render(parseResult.CommandResult.Command, Console.IsOutputRedirected ? 120 : Math.Max(80, SafeWidth())));
+        Console.Out.Write(Render(
+            parseResult.CommandResult.Command, Console.IsOutputRedirected ? 120 : Math.Max(80, SafeWidth())));
         return 0;
     }
 
@@ -33,13 +34,17 @@ public sealed class HelpPrinter : SynchronousCommandLineAction
             text.Append(command.Description.TrimEnd()).Append("\n\n");
         text.Append("Usage:\n  ").Append(Usage(command)).Append("\n\n");
 
-        var arguments = command.Arguments.Where(a => !a.Hidden).Select(a => ($"<{a.Name}>", a.Description ?? "")).ToList();
+        var arguments = command.Arguments.Where(a => !a.Hidden)
+            .Select(a => ($"<{a.Name}>", a.Description ?? ""))
+            .ToList();
         Section(text, "Arguments:", arguments, width);
 
         var options = AllOptions(command).Where(o => !o.Hidden).Select(o => (OptionLabel(o), Describe(o))).ToList();
         Section(text, "Options:", options, width);
 
-        var verbs = command.Subcommands.Where(c => !c.Hidden).Select(c => (c.Name, FirstSentence(c.Description))).ToList();
+        var verbs = command.Subcommands.Where(c => !c.Hidden)
+            .Select(c => (c.Name, FirstSentence(c.Description)))
+            .ToList();
         Section(text, "Verbs (wsctl VERB --help for each one's options, examples and exit codes):", verbs, width);
         return text.ToString();
     }
@@ -63,7 +68,8 @@ public sealed class HelpPrinter : SynchronousCommandLineAction
         return string.Join(' ', names);
     }
 
-    private static void Section(StringBuilder text, string title, List<(string Label, string Description)> rows, int width)
+    private static void Section(
+        StringBuilder text, string title, List<(string Label, string Description)> rows, int width)
     {
         if (rows.Count == 0)
             return;
@@ -73,7 +79,9 @@ public sealed class HelpPrinter : SynchronousCommandLineAction
         foreach (var (label, description) in rows)
         {
             var lines = Wrap(description, descriptionWidth);
-            var first = label.Length > labelWidth ? $"  {label}\n{new string(' ', labelWidth + 4)}" : $"  {label.PadRight(labelWidth)}  ";
+            var first = label.Length > labelWidth
+                ? $"  {label}\n{new string(' ', labelWidth + 4)}"
+                : $"  {label.PadRight(labelWidth)}  ";
             text.Append(first).Append(lines.FirstOrDefault() ?? "").Append('\n');
             foreach (var line in lines.Skip(1))
                 text.Append(new string(' ', labelWidth + 4)).Append(line).Append('\n');
@@ -112,7 +120,9 @@ public sealed class HelpPrinter : SynchronousCommandLineAction
         return shown is null ? description : $"{description} [default: {shown}]";
     }
 
-    /// <summary>The command's own options, then the recursive ones of its ancestors (-v, -q, --log-format, --help).</summary>
+    /// <summary>
+    /// The command's own options, then the recursive ones of its ancestors (-v, -q, --log-format, --help).
+    /// </summary>
     private static IEnumerable<Option> AllOptions(Command command)
     {
         var seen = new HashSet<string>();

@@ -1,6 +1,8 @@
 namespace Wsctl.Cli;
 
-/// <summary>Builds a verb's description: what it does, one to three real examples, and the exit codes it returns.</summary>
+/// <summary>
+/// Builds a verb's description: what it does, one to three real examples, and the exit codes it returns.
+/// </summary>
 public static class HelpText
 {
     public static string Describe(string summary, string[] examples, params ExitCode[] exitCodes)

@@ -6,7 +6,9 @@ using Serilog.Formatting.Json;
 
 namespace Wsctl.Cli;
 
-/// <summary>Serilog, configured in code (no reflection-based settings: NativeAOT stays clean), writing to stderr.</summary>
+/// <summary>
+/// Serilog, configured in code (no reflection-based settings: NativeAOT stays clean), writing to stderr.
+/// </summary>
 public static class Logging
 {
     public static Logger Create(ParseResult parse)
@@ -17,7 +19,8 @@ public static class Logging
         var config = new LoggerConfiguration().MinimumLevel.Is(level);
         // Every level goes to stderr: stdout belongs to the verb's output (messages, JSON lines).
         config = parse.GetValue(GlobalOptions.LogFormat) == "json"
-            ? config.WriteTo.Console(new JsonFormatter(renderMessage: true), standardErrorFromLevel: LogEventLevel.Verbose)
+            ? config.WriteTo.Console(
+                new JsonFormatter(renderMessage: true), standardErrorFromLevel: LogEventLevel.Verbose)
             : config.WriteTo.Console(
                 outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: LogEventLevel.Verbose);

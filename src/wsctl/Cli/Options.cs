@@ -11,8 +11,11 @@ namespace Wsctl.Cli;
 /// </summary>
 public static class Options
 {
-    /// <summary>A duration option accepting <c>500ms</c>, <c>5s</c>, <c>1m</c> (0 too when <paramref name="minimum"/> is 0).</summary>
-    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, TimeSpan? minimum = null, params string[] aliases)
+    /// <summary>
+    /// A duration option accepting <c>500ms</c>, <c>5s</c>, <c>1m</c> (0 too when <paramref name="minimum"/> is 0).
+    /// </summary>
+    public static Option<TimeSpan> Duration(
+        string name, string description, TimeSpan defaultValue, TimeSpan? minimum = null, params string[] aliases)
     {
         var least = minimum ?? TimeSpan.Zero;
         return new Option<TimeSpan>(name, aliases)
@@ -25,15 +28,23 @@ public static class Options
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
                 if (Cli.Duration.TryParse(text, out var value) && value >= least)
                     return value;
-                result.AddError($"{name}: expected a duration{(least > TimeSpan.Zero ? $" of at least {Cli.Duration.Format(least)}" : "")} " +
-                    $"such as 500ms, 5s or 2m, got {Quote(text)}");
+                result.AddError($"{name}: expected a " +
+                    $"duration{(least > TimeSpan.Zero ? $" of at least {Cli.Duration.Format(least)}" : "")} such as " +
+                    $"500ms, 5s or 2m, got {Quote(text)}");
                 return defaultValue;
             },
         };
     }
 
     /// <summary>A whole-number option in [<paramref name="min"/>, <paramref name="max"/>].</summary>
-    public static Option<int> Integer(string name, string description, int defaultValue, int min, int max, string helpName = "N", params string[] aliases) =>
+    public static Option<int> Integer(
+        string name,
+        string description,
+        int defaultValue,
+        int min,
+        int max,
+        string helpName = "N",
+        params string[] aliases) =>
         new(name, aliases)
         {
             Description = description,
@@ -42,8 +53,11 @@ public static class Options
             CustomParser = result => ParseInteger(result, name, min, max) ?? defaultValue,
         };
 
-    /// <summary>A whole-number option in [<paramref name="min"/>, <paramref name="max"/>] that may be absent (null).</summary>
-    public static Option<int?> OptionalInteger(string name, string description, int min, int max, string helpName = "N", params string[] aliases) =>
+    /// <summary>
+    /// A whole-number option in [<paramref name="min"/>, <paramref name="max"/>] that may be absent (null).
+    /// </summary>
+    public static Option<int?> OptionalInteger(
+        string name, string description, int min, int max, string helpName = "N", params string[] aliases) =>
         new(name, aliases)
         {
             Description = description,
@@ -52,7 +66,8 @@ public static class Options
         };
 
     /// <summary>A decimal number in (0, <paramref name="max"/>] that may be absent (null).</summary>
-    public static Option<double?> OptionalPositiveNumber(string name, string description, double max, string helpName, params string[] aliases) =>
+    public static Option<double?> OptionalPositiveNumber(
+        string name, string description, double max, string helpName, params string[] aliases) =>
         new(name, aliases)
         {
             Description = description,
@@ -60,7 +75,8 @@ public static class Options
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= max)
+                if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
+                    && value > 0 && value <= max)
                     return value;
                 result.AddError($"{name}: expected a number above 0 and at most {max:0.###}, got {Quote(text)}");
                 return null;
@@ -68,7 +84,8 @@ public static class Options
         };
 
     /// <summary>A TCP port option, 1..65535 (0 too, when <paramref name="allowZero"/>: the OS picks one).</summary>
-    public static Option<int> Port(string description, int defaultValue, bool allowZero = false, params string[] aliases) =>
+    public static Option<int> Port(
+        string description, int defaultValue, bool allowZero = false, params string[] aliases) =>
         Integer("--port", description, defaultValue, allowZero ? 0 : 1, 65535, "PORT", aliases);
 
     /// <summary>
@@ -82,7 +99,8 @@ public static class Options
         {
             foreach (var token in result.Tokens)
                 if (!values.Contains(token.Value, StringComparer.Ordinal))
-                    result.AddError($"{option.Name}: expected one of {string.Join(", ", values.Where(v => !v.Contains('_')))}, got {Quote(token.Value)}");
+                    result.AddError($"{option.Name}: expected one of " +
+                        $"{string.Join(", ", values.Where(v => !v.Contains('_')))}, got {Quote(token.Value)}");
         });
         return option;
     }
@@ -90,7 +108,8 @@ public static class Options
     private static int? ParseInteger(ArgumentResult result, string name, int min, int max)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            && value >= min && value <= max)
             return value;
         var range = max == int.MaxValue ? $"{min} or more" : $"{min}-{max}";
         result.AddError($"{name}: expected a number {range}, got {Quote(text)}");

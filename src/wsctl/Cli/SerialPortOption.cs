@@ -4,10 +4,14 @@ using WsCore.Esp;
 
 namespace Wsctl.Cli;
 
-/// <summary><c>--port</c> of the verbs that talk to a board over its serial line (flash, monitor), and opening it.</summary>
+/// <summary>
+/// <c>--port</c> of the verbs that talk to a board over its serial line (flash, monitor), and opening it.
+/// </summary>
 public static class SerialPortOption
 {
-    /// <summary>A new <c>--port/-p</c> option (a serial device, socket://HOST:PORT or auto; DEVICE completes ports).</summary>
+    /// <summary>
+    /// A new <c>--port/-p</c> option (a serial device, socket://HOST:PORT or auto; DEVICE completes ports).
+    /// </summary>
     public static Option<string> Create() => new("--port", "-p")
     {
         Description = "Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.",

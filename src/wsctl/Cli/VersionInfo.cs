@@ -4,7 +4,9 @@ using System.Reflection;
 
 namespace Wsctl.Cli;
 
-/// <summary>The version and the git commit the binary was built from (the SDK's SourceLink puts it after '+').</summary>
+/// <summary>
+/// The version and the git commit the binary was built from (the SDK's SourceLink puts it after '+').
+/// </summary>
 public static class VersionInfo
 {
     public static string Text

@@ -16,19 +16,22 @@ public static class BenchCommand
             "echoes (serve --echo), broadcast one that relays (serve --relay).", tls: false);
         var mode = new Option<string>("--mode")
         {
-            Description = "ping: ping/pong round trips, which every WebSocket server answers (RFC 6455 §5.5.2); echo: round trips " +
-                "through an echoing server, every byte checked, other messages skipped; broadcast: one sender, every client " +
-                "counts arrivals (needs a relaying server), losses counted; connect: connects per second; idle: how many " +
-                "connections stay alive.",
+            Description = "ping: ping/pong round trips, which every WebSocket server answers (RFC 6455 §5.5.2); " +
+                "echo: round trips through an echoing server, every byte checked, other messages skipped; broadcast: " +
+                "one sender, every client counts arrivals (needs a relaying server), losses counted; connect: " +
+                "connects per second; idle: how many connections stay alive.",
             DefaultValueFactory = _ => "ping",
         }.OnlyFrom("ping", "echo", "broadcast", "connect", "idle");
-        var clients = Options.Integer("--clients", "Connections (connect mode: concurrent connect loops).", 1, 1, 100_000);
+        var clients = Options.Integer(
+            "--clients", "Connections (connect mode: concurrent connect loops).", 1, 1, 100_000);
         var size = Options.Integer("--size",
-            $"Message payload size in bytes: at least {LoadGenerator.MinMessageBytes} (a sequence number and a timestamp travel in " +
-            $"each message), at most {LoadGenerator.MaxPingBytes} in ping mode (a ping's limit).",
+            $"Message payload size in bytes: at least {LoadGenerator.MinMessageBytes} (a sequence number and a " +
+            $"timestamp travel in each message), at most {LoadGenerator.MaxPingBytes} in ping mode (a ping's limit).",
             32, LoadGenerator.MinMessageBytes, 16 * 1024 * 1024, "BYTES");
-        var duration = Options.Duration("--duration", "How long to measure.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(100));
-        var rate = Options.OptionalPositiveNumber("--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
+        var duration = Options.Duration(
+            "--duration", "How long to measure.", TimeSpan.FromSeconds(10), minimum: TimeSpan.FromMilliseconds(100));
+        var rate = Options.OptionalPositiveNumber(
+            "--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
         var json = SharedOptions.Json("the result, as one object");
         var also = new Option<string[]>("--also")
         {
@@ -38,20 +41,25 @@ public static class BenchCommand
         };
 
         var command = new Command("bench", HelpText.Describe(
-            "Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max), connects per second, " +
-            "losses and errors; for idle, how many connections stayed alive. Answers the question \"how many clients does " +
-            "my board take, at what latency?\". The default mode, ping, needs nothing from the server but RFC 6455, so it " +
-            "measures the firmware as it is. Messages the server sends on its own (the firmware's counter) are skipped and " +
-            "counted as unsolicited. On a terminal a progress line on stderr is redrawn every second. Ctrl-C stops early, " +
-            "prints what was measured (marked interrupted) and exits 130. Exits 2 when any message was lost or corrupted " +
-            "or any connection failed.",
+            "Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max), connects per " +
+            "second, losses and errors; for idle, how many connections stayed alive. Answers the question \"how many " +
+            "clients does my board take, at what latency?\". The default mode, ping, needs nothing from the server " +
+            "but RFC 6455, so it measures the firmware as it is. Messages the server sends on its own (the " +
+            "firmware's counter) are skipped and counted as unsolicited. On a terminal a progress line on stderr is " +
+            "redrawn every second. Ctrl-C stops early, prints what was measured (marked interrupted) and exits 130. " +
+            "Exits 2 when any message was lost or corrupted or any connection failed.",
             [
                 "wsctl bench esp32ws.local --clients 5 --duration 30s                     # ping: any server as it is",
                 "wsctl bench 127.0.0.1:8080 --mode echo --size 1024                       # against serve --echo",
                 "wsctl bench ws://127.0.0.1:8080/ --mode broadcast --clients 1000 --json  # against serve --relay",
                 "wsctl bench 127.0.0.1:8080 --mode idle --clients 10000 --duration 20s",
             ],
-            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed, ExitCode.Interrupted))
+            ExitCode.Ok,
+            ExitCode.Usage,
+            ExitCode.Failure,
+            ExitCode.NameNotResolved,
+            ExitCode.ConnectFailed,
+            ExitCode.Interrupted))
         {
             target, mode, clients, size, duration, rate, json, also,
         };
@@ -61,10 +69,11 @@ public static class BenchCommand
             // reported already), and an option left out has no value yet here (no --mode is ping, the default).
             var modeText = r.GetResult(mode)?.Tokens.LastOrDefault()?.Value ?? "ping";
             var sizeText = r.GetResult(size)?.Tokens.LastOrDefault()?.Value;
-            if (modeText == "ping" && int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var bytes)
+            if (modeText == "ping"
+                && int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var bytes)
                 && bytes > LoadGenerator.MaxPingBytes)
-                r.AddError($"--size: expected at most {LoadGenerator.MaxPingBytes} bytes in ping mode (a ping carries no more, " +
-                    $"RFC 6455 §5.5), got {bytes}; --mode echo sends larger messages");
+                r.AddError($"--size: expected at most {LoadGenerator.MaxPingBytes} bytes in ping mode (a ping " +
+                    $"carries no more, RFC 6455 §5.5), got {bytes}; --mode echo sends larger messages");
         });
         command.SetAction(async (parse, cancel) =>
         {
@@ -90,7 +99,8 @@ public static class BenchCommand
                 };
                 // The progress line is for a person at a terminal; -q asks for a quiet stderr.
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);
-                return BenchSession.RunAsync(options, parse.GetValue(json), showProgress, log, Console.OpenStandardOutput(), token);
+                return BenchSession.RunAsync(
+                    options, parse.GetValue(json), showProgress, log, Console.OpenStandardOutput(), token);
             });
         });
         return command;

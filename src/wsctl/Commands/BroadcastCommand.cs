@@ -15,7 +15,8 @@ public static class BroadcastCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var port = Options.Port("The port of the wsctl serve whose clients get the message.", 8080);
-        var list = new Option<bool>("--list") { Description = "List the clients of the serve on --port (id, address, since, messages in/out)." };
+        var list = new Option<bool>("--list") {
+            Description = "List the clients of the serve on --port (id, address, since, messages in/out)." };
         var to = new Option<string[]>("--to")
         {
             Description = $"Send to this device or server instead (repeatable): {SharedOptions.TargetForms}.",
@@ -32,15 +33,24 @@ public static class BroadcastCommand
         var insecure = SharedOptions.Insecure();
 
         var command = new Command("broadcast", HelpText.Describe(
-            "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print how " +
-            "many received it; or, with --to, to many devices at once, one result line per target.",
+            "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print " +
+            "how many received it; or, with --to, to many devices at once, one result line per target.",
             [
                 "wsctl broadcast '{\"cmd\":\"reboot\"}' --port 8080",
                 "wsctl broadcast 'fw=1.2' --to esp32-a.local --to esp32-b.local --json",
                 "wsctl broadcast '{\"cmd\":\"led\",\"on\":false}' --discover",
             ],
-            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
-            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial, ExitCode.Interrupted))
+            ExitCode.Ok,
+            ExitCode.Usage,
+            ExitCode.Failure,
+            ExitCode.NameNotResolved,
+            ExitCode.ConnectFailed,
+            ExitCode.HandshakeRejected,
+            ExitCode.Timeout,
+            ExitCode.ConnectionEnded,
+            ExitCode.Tls,
+            ExitCode.Partial,
+            ExitCode.Interrupted))
         {
             message, port, list, to, discover, parallel, timeout, json, insecure,
         };

@@ -46,19 +46,26 @@ public static class MonitorCommand
             "{\"result\",\"exitCode\",\"message\"}");
 
         var command = new Command("monitor", HelpText.Describe(
-            "Show an ESP32's serial console: reset the board into its app (an RTS pulse with IO0 high; not with --no-reset " +
-            "or over socket://) and print each line as it comes, colours kept on a terminal and stripped in a pipe. With the " +
-            "app's ELF, panic reports are decoded: each code address of a backtrace (Xtensa), register dump or stack dump " +
-            "(RISC-V) is followed by a line such as '  0x400d1234: app_main at main/main.c:42'. A panic (Guru Meditation, " +
-            "abort(), a failed assertion) or 3 resets within the timeout (60 s without one) ends it with exit 12, once the " +
-            "report is printed. On a terminal, typed keys go to the board and Ctrl-] ends it; from a pipe, each stdin line is " +
-            "sent (with CR LF).",
+            "Show an ESP32's serial console: reset the board into its app (an RTS pulse with IO0 high; not with " +
+            "--no-reset or over socket://) and print each line as it comes, colours kept on a terminal and stripped " +
+            "in a pipe. With the app's ELF, panic reports are decoded: each code address of a backtrace (Xtensa), " +
+            "register dump or stack dump (RISC-V) is followed by a line such as '  0x400d1234: app_main at " +
+            "main/main.c:42'. A panic (Guru Meditation, abort(), a failed assertion) or 3 resets within the timeout " +
+            "(60 s without one) ends it with exit 12, once the report is printed. On a terminal, typed keys go to " +
+            "the board and Ctrl-] ends it; from a pipe, each stdin line is sent (with CR LF).",
             [
                 "wsctl monitor --firmware build                                  # auto-detected port, decoded panics",
-                "wsctl monitor -p /dev/ttyUSB0 --until 'WebSocket server on' --timeout 30s   # wait for the app in a script",
-                "wsctl flash --firmware build --ssid MyNet --pass - --monitor < pass.txt       # flash, then watch it boot",
+                "wsctl monitor -p /dev/ttyUSB0 --until 'WebSocket server on' --timeout 30s   # wait for the app in a " +
+                    "script",
+                "wsctl flash --firmware build --ssid MyNet --pass - --monitor < pass.txt       # flash, then watch " +
+                    "it boot",
             ],
-            ExitCode.Ok, ExitCode.Usage, ExitCode.Timeout, ExitCode.Device, ExitCode.DeviceCrashed, ExitCode.Interrupted))
+            ExitCode.Ok,
+            ExitCode.Usage,
+            ExitCode.Timeout,
+            ExitCode.Device,
+            ExitCode.DeviceCrashed,
+            ExitCode.Interrupted))
         {
             port, baud, elf, firmware, noReset, until, timeout, json,
         };

@@ -15,17 +15,20 @@ public static class ProbeCommand
     {
         var host = new Argument<string?>("HOST")
         {
-            Description = "NAME.local (resolved by mDNS), another host name (DNS), an address, or a ws:// / wss:// URL.",
+            Description = "NAME.local (resolved by mDNS), another host name (DNS), an address, or a ws:// / wss:// " +
+                "URL.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var port = Options.Port("TCP port, unless HOST gives one; for NAME.local the port of its _ws._tcp service when it has one.", 8080);
+        var port = Options.Port(
+            "TCP port, unless HOST gives one; for NAME.local the port of its _ws._tcp service when it has one.", 8080);
         var path = new Option<string>("--path")
         {
             Description = "Request path, unless HOST is a URL.",
             DefaultValueFactory = _ => "/",
             HelpName = "PATH",
         };
-        var count = Options.Integer("--count", "Pings to send (round-trip times: min/avg/max); 0 skips the stage.", 3, 0, 1000);
+        var count = Options.Integer(
+            "--count", "Pings to send (round-trip times: min/avg/max); 0 skips the stage.", 3, 0, 1000);
         var timeout = SharedOptions.Timeout("Limit for each stage: the resolve (mDNS keeps asking until then), " +
             "the TCP connect, the handshake, each ping, the close.", TimeSpan.FromSeconds(5));
         var waitMessage = Options.Duration("--wait-message",
@@ -38,7 +41,8 @@ public static class ProbeCommand
         };
         var discover = new Option<bool>("--discover")
         {
-            Description = "List every _ws._tcp device on the link (name, addresses, port, TXT) and probe each; browses for at most 3 s.",
+            Description = "List every _ws._tcp device on the link (name, addresses, port, TXT) and probe each; " +
+                "browses for at most 3 s.",
         };
         var json = SharedOptions.Json(
             "one object with every stage, addresses, timings, RTTs, first message, close code, verdict");
@@ -47,16 +51,25 @@ public static class ProbeCommand
 
         var command = new Command("probe", HelpText.Describe(
             "Check a WebSocket device's health in one command: resolve (mDNS for NAME.local, no nss-mdns needed; DNS " +
-            "otherwise) → TCP connect → handshake (status, accept key, server headers, subprotocol) → pings with round-trip " +
-            "times → the first message the server pushes → close. Prints one line per stage with its time, then a verdict: " +
-            "healthy, busy (503: every client slot taken) or failed.",
+            "otherwise) → TCP connect → handshake (status, accept key, server headers, subprotocol) → pings with " +
+            "round-trip times → the first message the server pushes → close. Prints one line per stage with its " +
+            "time, then a verdict: healthy, busy (503: every client slot taken) or failed.",
             [
                 "wsctl probe esp32ws.local",
                 "wsctl probe ws://192.168.1.40:8080/ --count 10 --wait-message 0 --json",
                 "wsctl probe --discover --timeout 3s",
             ],
-            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
-            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial, ExitCode.Interrupted))
+            ExitCode.Ok,
+            ExitCode.Usage,
+            ExitCode.Failure,
+            ExitCode.NameNotResolved,
+            ExitCode.ConnectFailed,
+            ExitCode.HandshakeRejected,
+            ExitCode.Timeout,
+            ExitCode.ConnectionEnded,
+            ExitCode.Tls,
+            ExitCode.Partial,
+            ExitCode.Interrupted))
         {
             host, port, path, count, timeout, waitMessage, iface, discover, json, insecure,
         };

@@ -20,7 +20,12 @@ public static class SendCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var messageOptions = new MessageOptions();
-        var wait = Options.Integer("--wait", "Then print the next N messages received (a count; --timeout bounds the time).", 0, 0, int.MaxValue);
+        var wait = Options.Integer(
+            "--wait",
+            "Then print the next N messages received (a count; --timeout bounds the time).",
+            0,
+            0,
+            int.MaxValue);
         var waitFor = new Option<string?>("--wait-for")
         {
             Description = "Then wait for a message matching this regular expression, and print it.",
@@ -35,11 +40,17 @@ public static class SendCommand
             HelpName = "NAME:VALUE",
             AllowMultipleArgumentsPerToken = false,
         };
-        var subprotocol = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable).", HelpName = "NAME" };
-        var origin = new Option<string?>("--origin") { Description = "Send an Origin header, as a browser would.", HelpName = "ORIGIN" };
+        var subprotocol = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable).",
+            HelpName = "NAME" };
+        var origin = new Option<string?>("--origin") { Description = "Send an Origin header, as a browser would.",
+            HelpName = "ORIGIN" };
         var insecure = SharedOptions.Insecure();
-        var client = Options.OptionalInteger("--client",
-            "Send to this client of the wsctl serve on --port (ids are in serve's open events and broadcast --list).", 1, int.MaxValue, "ID");
+        var client = Options.OptionalInteger(
+            "--client",
+            "Send to this client of the wsctl serve on --port (ids are in serve's open events and broadcast --list).",
+            1,
+            int.MaxValue,
+            "ID");
         var port = Options.Port("With --client: the port of the wsctl serve to use.", 8080);
 
         waitFor.Validators.Add(r =>
@@ -56,8 +67,8 @@ public static class SendCommand
         });
 
         var command = new Command("send", HelpText.Describe(
-            "Send messages to a WebSocket device or server, then optionally wait for replies; closes with 1000 when done. " +
-            "With --client, sends through a running wsctl serve to one of its clients.",
+            "Send messages to a WebSocket device or server, then optionally wait for replies; closes with 1000 when " +
+            "done. With --client, sends through a running wsctl serve to one of its clients.",
             [
                 "wsctl send esp32ws.local '{\"cmd\":\"led\",\"on\":true}' --wait 1",
                 "sensor-reader | wsctl send ws://192.168.1.40:8080/",
@@ -76,14 +87,19 @@ public static class SendCommand
             var second = parse.GetValue(message);
             var clientId = parse.GetValue(client);
             if (clientId is not null && second is not null)
-                throw new WsCoreException(FailureKind.InvalidInput, "with --client, give only MESSAGE (the serve is chosen by --port)");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput, "with --client, give only MESSAGE (the serve is chosen by --port)");
             var text = clientId is null ? second : first;
             var outgoing = messageOptions.Read(parse, text);
             var stdout = Console.OpenStandardOutput();
             if (clientId is { } id)
-                return await SendSession.ToServeClientAsync(parse.GetValue(port), id, outgoing, parse.GetValue(json), stdout, token);
+                return await SendSession.ToServeClientAsync(
+                    parse.GetValue(port), id, outgoing, parse.GetValue(json), stdout, token);
             if (first is null)
-                throw new WsCoreException(FailureKind.InvalidInput, "TARGET is missing", "wsctl send ws://HOST:PORT/ MESSAGE, or --client ID MESSAGE");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput,
+                    "TARGET is missing",
+                    "wsctl send ws://HOST:PORT/ MESSAGE, or --client ID MESSAGE");
 
             var waitPattern = parse.GetValue(waitFor);
             var limit = parse.GetValue(timeout);

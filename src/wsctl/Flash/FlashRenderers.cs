@@ -50,8 +50,9 @@ public sealed class TerminalFlashRenderer(TextWriter output) : IFlashObserver
         var filled = (int)(fraction * width);
         var rate = ms > 0 ? e.Done * 1000.0 / ms : 0;
         var eta = rate > 0 ? TimeSpan.FromSeconds((e.Total - e.Done) / rate) : TimeSpan.Zero;
-        output.Write($"\r{e.Region!.Name,-22} 0x{e.Region.Offset:X6} [{new string('#', filled)}{new string('-', width - filled)}] " +
-            $"{e.Done,8}/{e.Total} {fraction * 100,5:0.0}% {rate / 1024,7:0.0} KiB/s ETA {eta:mm\\:ss} ");
+        output.Write($"\r{e.Region!.Name,-22} 0x{e.Region.Offset:X6} " +
+            $"[{new string('#', filled)}{new string('-', width - filled)}] {e.Done,8}/{e.Total} " +
+            $"{fraction * 100,5:0.0}% {rate / 1024,7:0.0} KiB/s ETA {eta:mm\\:ss} ");
     }
 }
 
@@ -80,7 +81,8 @@ public sealed class PlainFlashRenderer(TextWriter output) : IFlashObserver
                 output.WriteLine($"Writing {e.Region!.Name} at 0x{e.Region.Offset:X} ({e.Total} bytes, {e.Message})");
                 break;
             case FlashEventKind.RegionSkipped:
-                output.WriteLine($"Skipping {e.Region!.Name} at 0x{e.Region.Offset:X}: already in flash (md5 {e.Message})");
+                output.WriteLine($"Skipping {e.Region!.Name} at 0x{e.Region.Offset:X}: already in flash (md5 " +
+                    $"{e.Message})");
                 break;
             case FlashEventKind.RegionVerified:
                 output.WriteLine($"Verified {e.Region!.Name} at 0x{e.Region.Offset:X} (md5 {e.Message})");
@@ -127,7 +129,9 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
                 w.WriteNumber("total", ev.Total);
             }
             if (ev.Message is not null)
-                w.WriteString(ev.Kind is FlashEventKind.RegionVerified or FlashEventKind.RegionSkipped ? "md5" : "detail", ev.Message);
+                w.WriteString(
+                    ev.Kind is FlashEventKind.RegionVerified or FlashEventKind.RegionSkipped ? "md5" : "detail",
+                    ev.Message);
         });
     }
 

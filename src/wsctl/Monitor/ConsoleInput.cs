@@ -66,14 +66,16 @@ public static class ConsoleInput
     /// </summary>
     public static bool IsExitKey(ConsoleKeyInfo key) =>
         key.KeyChar == ExitKey
-        || key.Modifiers.HasFlag(ConsoleModifiers.Control) && (key.Key == ConsoleKey.Oem6 || key.Key == ConsoleKey.D5 && key.KeyChar == '\0');
+        || key.Modifiers.HasFlag(ConsoleModifiers.Control)
+            && (key.Key == ConsoleKey.Oem6 || key.Key == ConsoleKey.D5 && key.KeyChar == '\0');
 
     /// <summary>What the device receives for a key.</summary>
     public static byte[] BytesFor(ConsoleKeyInfo key) => key.Key switch
     {
         // Ctrl+2..7 with no key char: the control bytes 0x00 and 0x1C-0x1F as .NET reports them from a terminal.
         ConsoleKey.D2 when key.KeyChar == '\0' && key.Modifiers.HasFlag(ConsoleModifiers.Control) => [0x00],
-        >= ConsoleKey.D4 and <= ConsoleKey.D7 when key.KeyChar == '\0' && key.Modifiers.HasFlag(ConsoleModifiers.Control) =>
+        >= ConsoleKey.D4 and <= ConsoleKey.D7 when key.KeyChar == '\0'
+            && key.Modifiers.HasFlag(ConsoleModifiers.Control) =>
             [(byte)(0x1C + (key.Key - ConsoleKey.D4))],
         ConsoleKey.Delete => "\x1b[3~"u8.ToArray(),
         ConsoleKey.Enter => "\r\n"u8.ToArray(),

@@ -47,18 +47,24 @@ public sealed class TextMonitorRenderer(TextWriter output, bool keepEscapes) : I
         output.Flush();
     }
 
-    /// <summary><c>  0x400d1234: app_main at main/main.c:42</c>, or the function alone without line information.</summary>
+    /// <summary>
+    /// <c>  0x400d1234: app_main at main/main.c:42</c>, or the function alone without line information.
+    /// </summary>
     public static string Describe(DecodedAddress address)
     {
         var text = $"  0x{address.Address:x8}: {address.Function ?? "??"}";
         return address.File is null ? text : $"{text} at {ShownPath(address.File)}:{address.Line}";
     }
 
-    /// <summary>A source path under the current directory is shown relative to it (the build's paths are absolute).</summary>
+    /// <summary>
+    /// A source path under the current directory is shown relative to it (the build's paths are absolute).
+    /// </summary>
     public static string ShownPath(string file)
     {
         var here = Environment.CurrentDirectory.TrimEnd('/') + "/";
-        return file.StartsWith(here, StringComparison.Ordinal) && file.Length > here.Length ? file[here.Length..] : file;
+        return file.StartsWith(here, StringComparison.Ordinal) && file.Length > here.Length
+            ? file[here.Length..]
+            : file;
     }
 }
 

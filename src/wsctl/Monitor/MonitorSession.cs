@@ -41,7 +41,8 @@ public static class MonitorSession
             return Run(transport, options, settings.Json, logger, cancel);
     }
 
-    public static ExitCode Run(ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
+    public static ExitCode Run(
+        ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
     {
         IMonitorRenderer renderer = json
             ? new JsonMonitorRenderer(Console.OpenStandardOutput())
@@ -70,11 +71,17 @@ public static class MonitorSession
             MonitorOutcome.Matched => ("matched", ExitCode.Ok, (FailureKind?)null, (string?)null),
             MonitorOutcome.Stopped => ("stopped", ExitCode.Ok, null, null),
             MonitorOutcome.TimedOut => ("timeout", ExitCode.Timeout, FailureKind.Timeout, null),
-            MonitorOutcome.Panicked => ("panic", ExitCode.DeviceCrashed, FailureKind.DeviceCrashed, options.Decoder is null
-                ? "give the app's ELF (--elf build/PROJECT.elf, or --firmware build) to see the backtrace as functions and source lines"
+            MonitorOutcome.Panicked => (
+                "panic",
+                ExitCode.DeviceCrashed,
+                FailureKind.DeviceCrashed,
+                options.Decoder is null
+                ? "give the app's ELF (--elf build/PROJECT.elf, or --firmware build) to see the backtrace as " +
+                    "functions and source lines"
                 : null),
             _ => ("reboot-loop", ExitCode.DeviceCrashed, FailureKind.DeviceCrashed,
-                "a reset cause such as a brownout (power supply), a watchdog or a boot failure; the lines above say which"),
+                "a reset cause such as a brownout (power supply), a watchdog or a boot failure; the lines above say " +
+                    "which"),
         };
         renderer.OnResult(name, (int)code, result.Message);
         if (failure is { } kind)
@@ -93,7 +100,11 @@ public static class MonitorSession
         if (path is null)
             return null;
         var symbolizer = ElfSymbolizer.Load(path);
-        logger.Debug("{Elf}: {Functions} functions, line information {Lines}", path, symbolizer.SymbolCount, symbolizer.HasLineInfo ? "read" : "absent");
+        logger.Debug(
+            "{Elf}: {Functions} functions, line information {Lines}",
+            path,
+            symbolizer.SymbolCount,
+            symbolizer.HasLineInfo ? "read" : "absent");
         if (symbolizer.LineInfoNote is { } note)
             logger.Warning("{Elf}: {Note}", path, note);
         return symbolizer;

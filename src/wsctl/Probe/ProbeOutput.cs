@@ -8,10 +8,14 @@ using Wsctl.Cli;
 
 namespace Wsctl.Probe;
 
-/// <summary>Renders probe reports: one line per stage and a verdict, or one JSON object (Utf8JsonWriter, AOT-safe).</summary>
+/// <summary>
+/// Renders probe reports: one line per stage and a verdict, or one JSON object (Utf8JsonWriter, AOT-safe).
+/// </summary>
 public static class ProbeOutput
 {
-    /// <summary>The exit code a report stands for: 0 healthy, 5 busy (503), else the first failed stage's kind.</summary>
+    /// <summary>
+    /// The exit code a report stands for: 0 healthy, 5 busy (503), else the first failed stage's kind.
+    /// </summary>
     public static ExitCode ExitCodeOf(ProbeReport report) => report.Verdict switch
     {
         ProbeVerdict.Healthy => ExitCode.Ok,
@@ -34,7 +38,8 @@ public static class ProbeOutput
         foreach (var stage in report.Stages)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"{indent}{StageName(stage.Stage),-10}{(stage.Succeeded ? "ok    " : "FAILED")} {stage.Elapsed.TotalMilliseconds,9:0.0} ms  {stage.Detail}\n");
+                $"{indent}{StageName(stage.Stage),-10}{(stage.Succeeded ? "ok    " : "FAILED")} " +
+                    $"{stage.Elapsed.TotalMilliseconds,9:0.0} ms  {stage.Detail}\n");
         }
         var exit = ExitCodeOf(report);
         text.Append(CultureInfo.InvariantCulture, $"{indent}verdict: {VerdictName(report.Verdict)}");
@@ -58,7 +63,8 @@ public static class ProbeOutput
     }
 
     /// <summary>One JSON object for <c>probe --discover</c>: every device found, each with its probe.</summary>
-    public static byte[] Json(IReadOnlyList<(DiscoveredDevice Device, ProbeReport Report)> devices, TimeSpan browsed, ExitCode exit)
+    public static byte[] Json(
+        IReadOnlyList<(DiscoveredDevice Device, ProbeReport Report)> devices, TimeSpan browsed, ExitCode exit)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, JsonLines.WriterOptions))
@@ -98,7 +104,8 @@ public static class ProbeOutput
     {
         var i = device.Instance;
         var txt = string.Join(" ", i.Txt.Select(kv => $"{kv.Key}={kv.Value}"));
-        return $"{i.InstanceName}  {i.HostName ?? "?"}:{i.Port}  [{string.Join(", ", i.Addresses)}]  {txt}".TrimEnd() + "\n";
+        return $"{i.InstanceName}  {i.HostName ?? "?"}:{i.Port}  [{string.Join(", ", i.Addresses)}]  {txt}".TrimEnd()
+            + "\n";
     }
 
     private static void WriteReport(Utf8JsonWriter json, ProbeReport report)

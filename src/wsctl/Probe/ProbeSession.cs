@@ -11,7 +11,9 @@ namespace Wsctl.Probe;
 /// <summary>Runs <c>wsctl probe</c>: one target, or every <c>_ws._tcp</c> device found (--discover).</summary>
 public static class ProbeSession
 {
-    /// <summary>The longest browse of --discover: devices answer a DNS-SD query within about a second (RFC 6762 §6).</summary>
+    /// <summary>
+    /// The longest browse of --discover: devices answer a DNS-SD query within about a second (RFC 6762 §6).
+    /// </summary>
     public static readonly TimeSpan MaxBrowse = TimeSpan.FromSeconds(3);
 
     public static async Task<ExitCode> ProbeOneAsync(WebSocketTarget target, ProbeOptions options, bool json,
@@ -28,7 +30,8 @@ public static class ProbeSession
     /// Browses for min(timeout, 3 s), then probes every device found, concurrently. Exit: 0 when all are healthy, 9
     /// (partial) when some are not, the first one's code when none is, and 3 when no device answered.
     /// </summary>
-    public static async Task<ExitCode> DiscoverAsync(ProbeOptions options, bool json, ILogger log, Stream stdout, CancellationToken cancel)
+    public static async Task<ExitCode> DiscoverAsync(
+        ProbeOptions options, bool json, ILogger log, Stream stdout, CancellationToken cancel)
     {
         var browse = options.Timeout < MaxBrowse ? options.Timeout : MaxBrowse;
         var clock = Stopwatch.StartNew();
@@ -40,8 +43,9 @@ public static class ProbeSession
 
         var exit = results.Count == 0 ? ExitCode.NameNotResolved
             : results.All(r => ProbeOutput.ExitCodeOf(r.Second) == ExitCode.Ok) ? ExitCode.Ok
-            : results.All(r => ProbeOutput.ExitCodeOf(r.Second) != ExitCode.Ok) ? ProbeOutput.ExitCodeOf(results[0].Second)
-            : ExitCode.Partial;
+            : results.All(r => ProbeOutput.ExitCodeOf(r.Second) != ExitCode.Ok)
+                ? ProbeOutput.ExitCodeOf(results[0].Second)
+                : ExitCode.Partial;
         if (json)
         {
             await stdout.WriteAsync(ProbeOutput.Json(results, browsed, exit), cancel);
@@ -51,13 +55,16 @@ public static class ProbeSession
             var text = new StringBuilder();
             foreach (var (device, report) in results)
                 text.Append(ProbeOutput.DeviceLine(device)).Append(ProbeOutput.Text(report, "  "));
-            text.Append($"{results.Count} {DeviceDiscovery.WebSocketServiceType} device{(results.Count == 1 ? "" : "s")} found in {browsed.TotalSeconds:0.0} s\n");
+            text.Append($"{results.Count} {DeviceDiscovery.WebSocketServiceType} device" +
+                $"{(results.Count == 1 ? "" : "s")} found in {browsed.TotalSeconds:0.0} s\n");
             await stdout.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), cancel);
         }
         await stdout.FlushAsync(cancel);
         if (results.Count == 0)
-            Cli.VerbRunner.ReportError($"no {DeviceDiscovery.WebSocketServiceType} device answered within {browse.TotalSeconds:0.#} s",
-                "is the device on this network (same link: mDNS does not cross routers)? --interface picks the interface");
+            Cli.VerbRunner.ReportError(
+                $"no {DeviceDiscovery.WebSocketServiceType} device answered within {browse.TotalSeconds:0.#} s",
+                "is the device on this network (same link: mDNS does not cross routers)? --interface picks the " +
+                    "interface");
         return exit;
     }
 }

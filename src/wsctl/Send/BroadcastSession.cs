@@ -68,15 +68,19 @@ public static class BroadcastSession
             }, log, stdout, cancel);
     }
 
-    /// <summary>Through serve's control socket: every client gets the message(s); prints how many received each.</summary>
-    public static async Task<ExitCode> ToServeClientsAsync(int port, Outgoing messages, bool jsonOutput, Stream stdout, CancellationToken cancel)
+    /// <summary>
+    /// Through serve's control socket: every client gets the message(s); prints how many received each.
+    /// </summary>
+    public static async Task<ExitCode> ToServeClientsAsync(
+        int port, Outgoing messages, bool jsonOutput, Stream stdout, CancellationToken cancel)
     {
         await using var control = await ControlClient.ConnectAsync(port, cancel);
         var json = jsonOutput ? new JsonLines(stdout) : null;
         await foreach (var message in messages.ReadAsync(cancel))
         {
             var answer = await control.RequestAsync(
-                new ControlRequest(ControlOperation.Broadcast, 0, message, messages.Type == MessageType.Binary), cancel);
+                new ControlRequest(ControlOperation.Broadcast, 0, message, messages.Type == MessageType.Binary),
+                cancel);
             if (!answer.Ok)
                 throw new WsCoreException(FailureKind.Other, answer.Error ?? "the server refused the broadcast");
             if (json is not null)
@@ -88,7 +92,8 @@ public static class BroadcastSession
                     w.WriteNumber("delivered", answer.Delivered);
                 });
             else
-                stdout.Write(Encoding.UTF8.GetBytes($"delivered to {answer.Delivered} client{(answer.Delivered == 1 ? "" : "s")}\n"));
+                stdout.Write(Encoding.UTF8.GetBytes($"delivered to {answer.Delivered} " +
+                    $"client{(answer.Delivered == 1 ? "" : "s")}\n"));
             stdout.Flush();
         }
         return ExitCode.Ok;
@@ -125,7 +130,9 @@ public static class BroadcastSession
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"{c.Id,4}  {c.Remote,-44} {c.ConnectedSince.ToLocalTime():yyyy-MM-dd HH:mm:ss}      " +
                 $"{c.MessagesIn,8} {c.MessagesOut,8}{(instances ? "  " + c.Instance : "")}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{clients.Count} client{(clients.Count == 1 ? "" : "s")} connected to the serve on port {port}");
+        text.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"{clients.Count} client{(clients.Count == 1 ? "" : "s")} connected to the serve on port {port}");
         stdout.Write(Encoding.UTF8.GetBytes(text.ToString()));
         return ExitCode.Ok;
     }
@@ -150,12 +157,21 @@ public static class BroadcastSession
     }
 
     /// <summary>
-    /// <c>broadcast --to</c>: connects to every target concurrently (at most <paramref name="parallel"/> at once), sends
-    /// the message, closes with 1000; one result line per target, in the order given. Exit: 0 when all succeed, 9
+    /// <c>broadcast --to</c>: connects to every target concurrently (at most <paramref name="parallel"/> at once),
+    /// sends the message, closes with 1000; one result line per target, in the order given. Exit: 0 when all succeed, 9
     /// (partial) when some fail, and the first failure's own code when all fail.
     /// </summary>
-    public static async Task<ExitCode> ToTargetsAsync(IReadOnlyList<string> targets, MessageType type, byte[] payload,
-        int parallel, TimeSpan timeout, bool jsonOutput, WebSocketClientOptions template, ILogger log, Stream stdout, CancellationToken cancel)
+    public static async Task<ExitCode> ToTargetsAsync(
+        IReadOnlyList<string> targets,
+        MessageType type,
+        byte[] payload,
+        int parallel,
+        TimeSpan timeout,
+        bool jsonOutput,
+        WebSocketClientOptions template,
+        ILogger log,
+        Stream stdout,
+        CancellationToken cancel)
     {
         using var gate = new SemaphoreSlim(parallel);
         var tasks = targets.Select(async target =>
@@ -193,7 +209,8 @@ public static class BroadcastSession
             }
             var line = r.Ok
                 ? $"{r.Target.PadRight(width)}  ok      {r.Milliseconds,7:0.0} ms\n"
-                : $"{r.Target.PadRight(width)}  failed  {r.Milliseconds,7:0.0} ms  {r.Error!.Message} (exit {(int)ExitCodes.From(r.Error.Kind)})\n";
+                : $"{r.Target.PadRight(width)}  failed  {r.Milliseconds,7:0.0} ms  {r.Error!.Message} (exit " +
+                    $"{(int)ExitCodes.From(r.Error.Kind)})\n";
             stdout.Write(Encoding.UTF8.GetBytes(line));
         }
         stdout.Flush();
@@ -207,8 +224,14 @@ public static class BroadcastSession
         return ExitCode.Partial;
     }
 
-    private static async Task<TargetResult> SendOneAsync(string target, MessageType type, byte[] payload, TimeSpan timeout,
-        WebSocketClientOptions template, ILogger log, CancellationToken cancel)
+    private static async Task<TargetResult> SendOneAsync(
+        string target,
+        MessageType type,
+        byte[] payload,
+        TimeSpan timeout,
+        WebSocketClientOptions template,
+        ILogger log,
+        CancellationToken cancel)
     {
         var started = Stopwatch.GetTimestamp();
         try
@@ -233,11 +256,13 @@ public static class BroadcastSession
                 await client.SendAsync(type, payload, limit.Token);
                 await client.CloseAsync(CloseStatus.NormalClosure, "", limit.Token);
                 if (client.CloseStatus is { } code && code is not (CloseStatus.NormalClosure or CloseStatus.GoingAway))
-                    throw new WsCoreException(FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
+                    throw new WsCoreException(
+                        FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                throw resolving.CutOff(timeout) ?? new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
+                throw resolving.CutOff(timeout)
+                    ?? new WsCoreException(FailureKind.Timeout, $"timed out after {Duration.Format(timeout)}");
             }
             return new TargetResult(target, null, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }

@@ -36,7 +36,8 @@ public sealed class Outgoing
     /// stdin (or --file) whole as one binary message; --hex/--base64 decode MESSAGE into a binary message.
     /// </summary>
     /// <exception cref="WsCoreException">InvalidInput, naming the option at fault.</exception>
-    public static Outgoing FromArguments(string? message, bool binary, string? file, bool hex, bool base64, Func<Stream> openStdin)
+    public static Outgoing FromArguments(
+        string? message, bool binary, string? file, bool hex, bool base64, Func<Stream> openStdin)
     {
         if (hex && base64)
             throw Invalid("--hex and --base64 exclude each other");
@@ -60,7 +61,9 @@ public sealed class Outgoing
                 throw Invalid($"{(hex ? "--hex" : "--base64")} decodes MESSAGE: give it on the command line");
             try
             {
-                return Binary(hex ? Convert.FromHexString(message!.Replace(" ", "", StringComparison.Ordinal)) : Convert.FromBase64String(message!));
+                return Binary(hex
+                    ? Convert.FromHexString(message!.Replace(" ", "", StringComparison.Ordinal))
+                    : Convert.FromBase64String(message!));
             }
             catch (FormatException)
             {
@@ -70,7 +73,8 @@ public sealed class Outgoing
         if (binary)
         {
             if (!fromStdin)
-                throw Invalid("--binary sends stdin or --file as one binary message; for MESSAGE use --hex or --base64");
+                throw Invalid("--binary sends stdin or --file as one binary message; for MESSAGE use --hex or " +
+                    "--base64");
             using var stdin = openStdin();
             using var all = new MemoryStream();
             stdin.CopyTo(all);
@@ -82,7 +86,8 @@ public sealed class Outgoing
     private static WsCoreException Invalid(string message) => new(FailureKind.InvalidInput, message);
 
     /// <summary>The messages, in order; stdin lines are yielded as they arrive (without their line ending).</summary>
-    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
     {
         if (_single is not null)
         {
@@ -90,7 +95,8 @@ public sealed class Outgoing
             yield break;
         }
         // UTF-8 whatever the first bytes are: a line starting FF FE is not a UTF-16 byte-order mark here.
-        using var reader = new StreamReader(_openLines!(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
+        using var reader = new StreamReader(
+            _openLines!(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
         while (await reader.ReadLineAsync(cancel) is { } line)
             yield return Encoding.UTF8.GetBytes(line);
     }

@@ -37,7 +37,8 @@ public sealed class ReceivedPrinter
         if (type == MessageType.Text)
             _stdout.Write(payload);
         else
-            _stdout.Write(Encoding.ASCII.GetBytes($"[binary {payload.Length} bytes] base64:{Convert.ToBase64String(payload)}"));
+            _stdout.Write(Encoding.ASCII.GetBytes($"[binary {payload.Length} bytes] " +
+                $"base64:{Convert.ToBase64String(payload)}"));
         _stdout.Write("\n"u8);
         _stdout.Flush();
     }

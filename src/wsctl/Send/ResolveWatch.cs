@@ -13,7 +13,8 @@ public sealed class ResolveWatch
     private volatile string? _pending;
 
     /// <summary><paramref name="resolve"/>, wrapped to record which name is being resolved until it resolves.</summary>
-    public Func<string, CancellationToken, Task<IPAddress[]>>? Wrap(Func<string, CancellationToken, Task<IPAddress[]>>? resolve) =>
+    public Func<string, CancellationToken, Task<IPAddress[]>>? Wrap(
+        Func<string, CancellationToken, Task<IPAddress[]>>? resolve) =>
         resolve is null
             ? null
             : async (host, cancel) =>
@@ -24,7 +25,9 @@ public sealed class ResolveWatch
                 return addresses;
             };
 
-    /// <summary>The NameNotResolved error to report instead of a timeout, or null when no resolve was cut off.</summary>
+    /// <summary>
+    /// The NameNotResolved error to report instead of a timeout, or null when no resolve was cut off.
+    /// </summary>
     public WsCoreException? CutOff(TimeSpan limit) => _pending is { } host
         ? new WsCoreException(FailureKind.NameNotResolved,
             $"'{host}' could not be resolved within {Cli.Duration.Format(limit)}",

@@ -30,7 +30,8 @@ public sealed record SendSettings(
 /// </summary>
 public static class SendSession
 {
-    public static async Task<ExitCode> RunAsync(SendSettings settings, ILogger log, Stream stdout, CancellationToken cancel)
+    public static async Task<ExitCode> RunAsync(
+        SendSettings settings, ILogger log, Stream stdout, CancellationToken cancel)
     {
         var started = Stopwatch.GetTimestamp();
         var json = settings.Json ? new JsonLines(stdout) : null;
@@ -50,8 +51,13 @@ public static class SendSession
             // Without --wait nobody reads what the server pushes (a device's counter): drop it rather than stop
             // reading, so pings are answered and a close is seen however long stdin stays open.
             settings.ClientOptions.DropUnreadMessages = !waiting;
-            await using var client = await WebSocketClient.ConnectAsync(settings.Target, settings.ClientOptions, whole.Token);
-            log.Debug("Connected to {Target} ({Remote}), subprotocol {Subprotocol}", settings.Target, client.RemoteEndPoint, client.Subprotocol);
+            await using var client = await WebSocketClient.ConnectAsync(
+                settings.Target, settings.ClientOptions, whole.Token);
+            log.Debug(
+                "Connected to {Target} ({Remote}), subprotocol {Subprotocol}",
+                settings.Target,
+                client.RemoteEndPoint,
+                client.Subprotocol);
 
             using var receiving = CancellationTokenSource.CreateLinkedTokenSource(whole.Token);
             var receiver = waiting
@@ -64,7 +70,8 @@ public static class SendSession
             while (true)
             {
                 var next = messages.MoveNextAsync().AsTask();
-                var first = await Task.WhenAny(next, client.Completion, receiver.IsCompleted ? next : receiver).WaitAsync(whole.Token);
+                var first = await Task.WhenAny(
+                    next, client.Completion, receiver.IsCompleted ? next : receiver).WaitAsync(whole.Token);
                 if (first != next)
                 {
                     if (waiting)
@@ -87,11 +94,13 @@ public static class SendSession
             closing.CancelAfter(settings.Timeout);
             await client.CloseAsync(CloseStatus.NormalClosure, "", closing.Token);
             if (client.CloseStatus is { } code && code is not (CloseStatus.NormalClosure or CloseStatus.GoingAway))
-                throw new WsCoreException(FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
+                throw new WsCoreException(
+                    FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            var error = resolving.CutOff(settings.WholeRunLimit ?? settings.Timeout) ?? new WsCoreException(FailureKind.Timeout,
+            var error = resolving.CutOff(settings.WholeRunLimit ?? settings.Timeout)
+                ?? new WsCoreException(FailureKind.Timeout,
                 $"timed out after {Duration.Format(settings.WholeRunLimit ?? settings.Timeout)} " +
                 (sent == 0 ? "before the first message was sent" : $"waiting for {Awaited(settings, received)}"),
                 "raise --timeout, or check that the server answers");
@@ -107,14 +116,17 @@ public static class SendSession
         return ExitCode.Ok;
     }
 
-    /// <summary>The server ended the connection while stdin was still open: how it did, as the exit code says.</summary>
+    /// <summary>
+    /// The server ended the connection while stdin was still open: how it did, as the exit code says.
+    /// </summary>
     private static async Task ThrowServerEndedAsync(WebSocketClient client, int sent)
     {
         // A protocol error or a vanished TCP connection comes out of the receive queue as the client's failure.
         while (await client.ReceiveAsync() is { } unread)
             unread.Dispose();
         throw new WsCoreException(FailureKind.ConnectionEnded,
-            $"the server closed the connection ({client.CloseStatus} {client.CloseReason}".TrimEnd() + $") after {sent} message(s), with stdin still open",
+            $"the server closed the connection ({client.CloseStatus} {client.CloseReason}".TrimEnd()
+                + $") after {sent} message(s), with stdin still open",
             "the server (or device) ended the session: check its log");
     }
 
@@ -144,7 +156,9 @@ public static class SendSession
                     return;
                 continue;
             }
-            var text = message.Type == MessageType.Text ? message.GetText() : Convert.ToBase64String(message.Payload.Span);
+            var text = message.Type == MessageType.Text
+                ? message.GetText()
+                : Convert.ToBase64String(message.Payload.Span);
             if (settings.WaitFor.IsMatch(text))
             {
                 printer.Print(message.Type, message.Payload.Span);
@@ -154,7 +168,8 @@ public static class SendSession
         }
     }
 
-    private static void WriteResult(JsonLines? json, Uri target, long started, int sent, int received, WsCoreException? error)
+    private static void WriteResult(
+        JsonLines? json, Uri target, long started, int sent, int received, WsCoreException? error)
     {
         json?.Write(w =>
         {
@@ -181,7 +196,8 @@ public static class SendSession
         await foreach (var message in messages.ReadAsync(cancel))
         {
             var answer = await control.RequestAsync(
-                new ControlRequest(ControlOperation.Send, clientId, message, messages.Type == MessageType.Binary), cancel);
+                new ControlRequest(ControlOperation.Send, clientId, message, messages.Type == MessageType.Binary),
+                cancel);
             // No such client is the caller's mistake (a wrong id), so a usage error like any other bad argument.
             if (!answer.Ok)
                 throw new WsCoreException(FailureKind.InvalidInput, answer.Error ?? "the server refused the message",

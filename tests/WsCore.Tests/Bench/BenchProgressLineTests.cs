@@ -18,7 +18,9 @@ public sealed class BenchProgressLineTests
 
         var first = "ping 1 s: 12,345 round trips, 12,000/s, p50 213 µs";
         var second = "ping 2 s: 9 round trips, 4/s";
-        Assert.Equal("\r" + first + "\r" + second.PadRight(first.Length) + "\r" + new string(' ', second.Length) + "\r", terminal.ToString());
+        Assert.Equal(
+            "\r" + first + "\r" + second.PadRight(first.Length) + "\r" + new string(' ', second.Length) + "\r",
+            terminal.ToString());
         Assert.DoesNotContain('\n', terminal.ToString());
     }
 
@@ -37,6 +39,9 @@ public sealed class BenchProgressLineTests
     [InlineData(BenchMode.Idle, "idle 3 s: 10 connections open")]
     public void Format_EachMode_SaysWhatItCounts(BenchMode mode, string expected)
     {
-        Assert.Equal(expected, BenchProgressLine.Format(new BenchProgress(mode, TimeSpan.FromSeconds(3), 10, 5, mode == BenchMode.Idle ? null : 100)));
+        Assert.Equal(
+            expected,
+            BenchProgressLine.Format(new BenchProgress(
+                mode, TimeSpan.FromSeconds(3), 10, 5, mode == BenchMode.Idle ? null : 100)));
     }
 }

@@ -25,7 +25,9 @@ public sealed partial class BenchVerbTests
         process.StandardInput.Close();
         var exit = await process.WaitForExitAsync(Timeout);
         var lines = process.StdoutLines;
-        Assert.True(lines.Count == 1, $"bench --json must print one line (one object); stdout:\n{process.Stdout}\nstderr:\n{process.Stderr}");
+        Assert.True(
+            lines.Count == 1,
+            $"bench --json must print one line (one object); stdout:\n{process.Stdout}\nstderr:\n{process.Stderr}");
         return (exit, JsonDocument.Parse(lines[0]).RootElement.Clone(), process.Stderr);
     }
 
@@ -75,13 +77,15 @@ public sealed partial class BenchVerbTests
         var (serve, port) = await WsctlProcess.StartServeAsync("--echo", "--counter-interval", "100ms", "--no-print");
         using (serve)
         {
-            var (exit, json, stderr) = await BenchJsonAsync(Target(port), "--mode", "echo", "--clients", "2", "--duration", "1500ms");
+            var (exit, json, stderr) = await BenchJsonAsync(
+                Target(port), "--mode", "echo", "--clients", "2", "--duration", "1500ms");
 
             Assert.True(exit == 0, stderr + json);
             Assert.Equal("echo", json.GetProperty("mode").GetString());
             Assert.True(Number(json, "received") > 0, json.ToString());
             Assert.Equal(Number(json, "sent"), Number(json, "received"));
-            Assert.True(Number(json, "unsolicited") > 0, "the counter's messages must be counted as unsolicited: " + json);
+            Assert.True(
+                Number(json, "unsolicited") > 0, "the counter's messages must be counted as unsolicited: " + json);
             Assert.Equal(0, Number(json, "lost"));
             Assert.Equal(0, Number(json, "errors"));
         }
@@ -93,7 +97,8 @@ public sealed partial class BenchVerbTests
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--no-print");
         using (serve)
         {
-            var (exit, json, stderr) = await BenchJsonAsync(Target(port), "--mode", "echo", "--clients", "2", "--duration", "200ms");
+            var (exit, json, stderr) = await BenchJsonAsync(
+                Target(port), "--mode", "echo", "--clients", "2", "--duration", "200ms");
 
             Assert.True(exit == 2, stderr + json);
             Assert.Equal(0, Number(json, "received"));
@@ -111,7 +116,8 @@ public sealed partial class BenchVerbTests
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--no-print");
         using (serve)
         {
-            var (exit, json, stderr) = await BenchJsonAsync(Target(port), "--mode", "broadcast", "--clients", "3", "--duration", "300ms");
+            var (exit, json, stderr) = await BenchJsonAsync(
+                Target(port), "--mode", "broadcast", "--clients", "3", "--duration", "300ms");
 
             Assert.True(exit == 2, stderr + json);
             Assert.True(Number(json, "sent") > 0, json.ToString());
@@ -128,7 +134,8 @@ public sealed partial class BenchVerbTests
         var (serve, port) = await WsctlProcess.StartServeAsync("--relay", "--no-counter", "--no-print");
         using (serve)
         {
-            using var bench = WsctlProcess.Start("bench", Target(port), "--mode", "broadcast", "--clients", "3", "--duration", "500ms");
+            using var bench = WsctlProcess.Start(
+                "bench", Target(port), "--mode", "broadcast", "--clients", "3", "--duration", "500ms");
             bench.StandardInput.Close();
             var exit = await bench.WaitForExitAsync(Timeout);
 
@@ -136,7 +143,9 @@ public sealed partial class BenchVerbTests
             var messages = Regex.Match(bench.Stdout, @"messages: ([\d,]+) sent, ([\d,]+) received");
             Assert.True(messages.Success, bench.Stdout);
             var sent = long.Parse(messages.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-            Assert.Equal(sent * 3, long.Parse(messages.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
+            Assert.Equal(
+                sent * 3,
+                long.Parse(messages.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
             Assert.Contains("  lost:     0", bench.StdoutLines);
         }
     }
@@ -149,7 +158,8 @@ public sealed partial class BenchVerbTests
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--no-print");
         using (serve)
         {
-            using var bench = WsctlProcess.Start(["bench", Target(port), "--clients", "2", "--duration", "5m", .. json ? ["--json"] : Array.Empty<string>()]);
+            using var bench = WsctlProcess.Start(["bench", Target(port), "--clients", "2", "--duration", "5m",
+                .. json ? ["--json"] : Array.Empty<string>()]);
             bench.StandardInput.Close();
             await bench.WaitForStderrAsync(RunningLine(), Timeout);
 

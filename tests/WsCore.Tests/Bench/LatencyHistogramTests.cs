@@ -2,7 +2,9 @@ using WsCore.Bench;
 
 namespace WsCore.Tests.Bench;
 
-/// <summary>The live latency histogram behind the progress line's median: buckets, quantiles, concurrent recording.</summary>
+/// <summary>
+/// The live latency histogram behind the progress line's median: buckets, quantiles, concurrent recording.
+/// </summary>
 public sealed class LatencyHistogramTests
 {
     [Fact]
@@ -33,7 +35,8 @@ public sealed class LatencyHistogramTests
         for (long value = 0; value < 1 << 16; value++)
         {
             var bucket = LatencyHistogram.BucketOf(value);
-            Assert.True(bucket == previous || bucket == previous + 1, $"value {value}: bucket {bucket} after {previous}");
+            Assert.True(
+                bucket == previous || bucket == previous + 1, $"value {value}: bucket {bucket} after {previous}");
             previous = bucket;
         }
     }

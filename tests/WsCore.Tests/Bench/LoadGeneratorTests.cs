@@ -41,7 +41,8 @@ public sealed class LoadGeneratorTests
             s.SendText(id, "{\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":1}}");
             // Same kind and length, another connection's tag (the high half of the sequence number): not ours.
             var foreign = payload.ToArray();
-            BinaryPrimitives.WriteInt64LittleEndian(foreign, BinaryPrimitives.ReadInt64LittleEndian(foreign) ^ (1L << 40));
+            BinaryPrimitives.WriteInt64LittleEndian(
+                foreign, BinaryPrimitives.ReadInt64LittleEndian(foreign) ^ (1L << 40));
             s.Send(id, type, foreign);
             s.Send(id, type, payload);
         });
@@ -65,7 +66,12 @@ public sealed class LoadGeneratorTests
             lock (reports)
                 reports.Add(p);
         });
-        var options = new BenchOptions(server.Uri, BenchMode.Ping, 1, 16, TimeSpan.FromSeconds(1)) { ProgressInterval = TimeSpan.FromMilliseconds(100) };
+        var options = new BenchOptions(
+            server.Uri,
+            BenchMode.Ping,
+            1,
+            16,
+            TimeSpan.FromSeconds(1)) { ProgressInterval = TimeSpan.FromMilliseconds(100) };
 
         var result = await LoadGenerator.RunAsync(options, progress: progress);
 
@@ -89,9 +95,15 @@ public sealed class LoadGeneratorTests
             if (p.Count > 0)
                 interrupt.Cancel();
         });
-        var options = new BenchOptions(server.Uri, BenchMode.Ping, 2, 32, TimeSpan.FromMinutes(5)) { ProgressInterval = TimeSpan.FromMilliseconds(50) };
+        var options = new BenchOptions(
+            server.Uri,
+            BenchMode.Ping,
+            2,
+            32,
+            TimeSpan.FromMinutes(5)) { ProgressInterval = TimeSpan.FromMilliseconds(50) };
 
-        var result = await LoadGenerator.RunAsync(options, cancel: interrupt.Token, progress: progress).WaitAsync(TimeSpan.FromMinutes(1));
+        var result = await LoadGenerator.RunAsync(
+            options, cancel: interrupt.Token, progress: progress).WaitAsync(TimeSpan.FromMinutes(1));
 
         Assert.True(result.Interrupted);
         Assert.Equal(2, result.Connected);

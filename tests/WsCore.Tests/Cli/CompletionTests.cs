@@ -15,7 +15,8 @@ public class CompletionTests
         ["pwsh"] = "wsctl.ps1",
     };
 
-    private static string Generate(string shell) => CompletionScripts.Generate(shell, CommandTree.Read(WsctlCommand.Create()));
+    private static string Generate(string shell) => CompletionScripts.Generate(
+        shell, CommandTree.Read(WsctlCommand.Create()));
 
     [Theory]
     [InlineData("bash")]
@@ -27,7 +28,8 @@ public class CompletionTests
         var path = RepoPaths.Combine("completions", CommittedFile[shell]);
         Assert.True(File.Exists(path), $"{path} is missing: run scripts/update-completions.sh");
         Assert.True(File.ReadAllText(path) == Generate(shell),
-            $"completions/{CommittedFile[shell]} differs from `wsctl completion {shell}`: run scripts/update-completions.sh");
+            $"completions/{CommittedFile[shell]} differs from `wsctl completion {shell}`: run " +
+                "scripts/update-completions.sh");
     }
 
     [Fact]
@@ -37,7 +39,9 @@ public class CompletionTests
         Assert.Contains(root.Subcommands, c => c.Key == "completion");
         foreach (var command in CommandTree.Flatten(root))
             foreach (var option in command.Options)
-                Assert.False(string.IsNullOrWhiteSpace(option.Description), $"{command.Key} {option.Names[0]} has no description");
+                Assert.False(
+                    string.IsNullOrWhiteSpace(option.Description),
+                    $"{command.Key} {option.Names[0]} has no description");
     }
 
     /// <summary>Runs the generated bash script in a real bash, as bash's programmable completion calls it.</summary>

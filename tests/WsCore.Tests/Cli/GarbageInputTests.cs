@@ -15,7 +15,9 @@ public class GarbageInputTests
 {
     private static readonly string[] Garbage = ["abc", "", "-1", "99999999999999999999", "\u0001\u0007", "1e9"];
 
-    /// <summary>What each verb needs besides the option under test, so that the option is the only thing wrong.</summary>
+    /// <summary>
+    /// What each verb needs besides the option under test, so that the option is the only thing wrong.
+    /// </summary>
     private static readonly Dictionary<string, string[]> Required = new()
     {
         ["serve"] = [],
@@ -42,7 +44,8 @@ public class GarbageInputTests
     /// <summary>Options whose every value is checked: numbers, durations and fixed choices.</summary>
     private static bool IsStrict(Option option) =>
         option.ValueType == typeof(int) || option.ValueType == typeof(int?) || option.ValueType == typeof(double?)
-        || option.ValueType == typeof(TimeSpan) || option.CompletionSources.Count > 0 && option.ValueType == typeof(string)
+        || option.ValueType == typeof(TimeSpan)
+            || option.CompletionSources.Count > 0 && option.ValueType == typeof(string)
         && option.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Any();
 
     public static TheoryData<string, string> EveryValueOption()
@@ -61,7 +64,9 @@ public class GarbageInputTests
         return data;
     }
 
-    /// <summary>The verb's command line with <paramref name="option"/> set to <paramref name="value"/> (replaced if required).</summary>
+    /// <summary>
+    /// The verb's command line with <paramref name="option"/> set to <paramref name="value"/> (replaced if required).
+    /// </summary>
     private static string[] With(string[] required, string option, string value, string verb)
     {
         var args = required.ToList();
@@ -93,7 +98,9 @@ public class GarbageInputTests
                 Assert.False(strict, $"{verb} {option} accepted {Options.Quote(garbage)}");
                 continue;
             }
-            var mine = parse.Errors.Where(e => strict ? e.Message.StartsWith(option + ":", StringComparison.Ordinal) : e.Message.Contains(option)).ToList();
+            var mine = parse.Errors.Where(e => strict
+                ? e.Message.StartsWith(option + ":", StringComparison.Ordinal)
+                : e.Message.Contains(option)).ToList();
             Assert.True(mine.Count > 0, $"{verb} {option} {Options.Quote(garbage)}: errors do not name the option: " +
                 string.Join(" | ", parse.Errors.Select(e => e.Message)));
             Assert.All(mine, e =>
@@ -110,7 +117,8 @@ public class GarbageInputTests
     [MemberData(nameof(StrictOptions))]
     public async Task Process_Garbage_ThreeLinesOnStderrExit1StdoutEmpty(string verb, string option)
     {
-        var result = await WsctlProcess.RunAsync(With(Required[verb], option, "abc", verb), timeout: TimeSpan.FromSeconds(60));
+        var result = await WsctlProcess.RunAsync(
+            With(Required[verb], option, "abc", verb), timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.Stdout);
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

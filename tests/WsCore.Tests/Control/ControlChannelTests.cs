@@ -22,7 +22,8 @@ public sealed class ControlChannelTests : IDisposable
             return ValueTask.FromResult(2);
         }
 
-        public ValueTask<bool> SendAsync(int clientId, ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel)
+        public ValueTask<bool> SendAsync(
+            int clientId, ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel)
         {
             if (clientId is not (1 or 2))
                 return ValueTask.FromResult(false);
@@ -43,9 +44,12 @@ public sealed class ControlChannelTests : IDisposable
     [Fact]
     public void SocketPath_UnderXdgRuntimeDir_IsWsctlServePortSock()
     {
-        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"), ControlSocketPath.For(8080, "/run/user/1000", "4026531840"));
+        Assert.Equal(
+            Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"),
+            ControlSocketPath.For(8080, "/run/user/1000", "4026531840"));
         // In the system's network namespace (where the tests run): the plain name.
-        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"), ControlSocketPath.For(8080, "/run/user/1000"));
+        Assert.Equal(
+            Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"), ControlSocketPath.For(8080, "/run/user/1000"));
     }
 
     [Fact]
@@ -69,14 +73,17 @@ public sealed class ControlChannelTests : IDisposable
         await using var server = await ControlServer.StartAsync(path, handler);
         await using var client = await ControlClient.ConnectAsync(9001, Timeout, path);
 
-        var broadcast = await client.RequestAsync(new ControlRequest(ControlOperation.Broadcast, 0, "to all"u8.ToArray(), false), Timeout);
+        var broadcast = await client.RequestAsync(
+            new ControlRequest(ControlOperation.Broadcast, 0, "to all"u8.ToArray(), false), Timeout);
         Assert.True(broadcast.Ok);
         Assert.Equal(2, broadcast.Delivered);
 
-        var send = await client.RequestAsync(new ControlRequest(ControlOperation.Send, 2, new byte[] { 0, 1, 0xFF }, true), Timeout);
+        var send = await client.RequestAsync(
+            new ControlRequest(ControlOperation.Send, 2, new byte[] { 0, 1, 0xFF }, true), Timeout);
         Assert.True(send.Ok);
 
-        var missing = await client.RequestAsync(new ControlRequest(ControlOperation.Send, 7, "x"u8.ToArray(), false), Timeout);
+        var missing = await client.RequestAsync(
+            new ControlRequest(ControlOperation.Send, 7, "x"u8.ToArray(), false), Timeout);
         Assert.False(missing.Ok);
         Assert.Contains("no client 7", missing.Error);
 
@@ -96,7 +103,8 @@ public sealed class ControlChannelTests : IDisposable
         await using var server = await ControlServer.StartAsync(path, new RecordingHandler());
         using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await raw.ConnectAsync(new UnixDomainSocketEndPoint(path), Timeout);
-        await raw.SendAsync("{not json\n{\"op\":\"explode\"}\n{\"op\":\"list\"}\n"u8.ToArray(), SocketFlags.None, Timeout);
+        await raw.SendAsync(
+            "{not json\n{\"op\":\"explode\"}\n{\"op\":\"list\"}\n"u8.ToArray(), SocketFlags.None, Timeout);
         var lines = new List<string>();
         var buffer = new byte[4096];
         var text = "";
@@ -127,7 +135,8 @@ public sealed class ControlChannelTests : IDisposable
 
         await using var server = await ControlServer.StartAsync(path, new RecordingHandler());
         await using var client = await ControlClient.ConnectAsync(9003, Timeout, path);
-        Assert.True((await client.RequestAsync(new ControlRequest(ControlOperation.List, 0, default, false), Timeout)).Ok);
+        Assert.True((await client.RequestAsync(
+            new ControlRequest(ControlOperation.List, 0, default, false), Timeout)).Ok);
     }
 
     [Fact]
@@ -135,7 +144,8 @@ public sealed class ControlChannelTests : IDisposable
     {
         var path = ControlSocketPath.For(9004, _runtimeDir);
         await using var first = await ControlServer.StartAsync(path, new RecordingHandler());
-        var error = await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(path, new RecordingHandler()));
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(
+            path, new RecordingHandler()));
         Assert.Contains("another server", error.Message);
         Assert.Equal(InputField.ListenPort, error.Field);
         Assert.True(File.Exists(path), "the live server's socket must survive the refused start");

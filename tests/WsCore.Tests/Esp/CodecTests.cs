@@ -7,7 +7,8 @@ public class SlipTests
     [Fact]
     public void Encode_EscapesDbThenC0_AndFrames()
     {
-        Assert.Equal(new byte[] { 0xC0, 0x01, 0xDB, 0xDD, 0xDB, 0xDC, 0x02, 0xC0 }, Slip.Encode([0x01, 0xDB, 0xC0, 0x02]));
+        Assert.Equal(
+            new byte[] { 0xC0, 0x01, 0xDB, 0xDD, 0xDB, 0xDC, 0x02, 0xC0 }, Slip.Encode([0x01, 0xDB, 0xC0, 0x02]));
         Assert.Equal(8, Slip.EncodedLength([0x01, 0xDB, 0xC0, 0x02]));
     }
 
@@ -74,15 +75,20 @@ public class RomPacketTests
     public void FlashBeginWords_MatchWorkedExamples()
     {
         // esp32-rom-protocol.md §3, worked examples: 5000-byte app at 0x10000; 0x6000 NVS at 0x9000.
-        Assert.Equal(Convert.FromHexString("88130000050000000004000000000100"), RomPackets.Words(5000, 5, 0x400, 0x10000));
-        Assert.Equal(Convert.FromHexString("00600000180000000004000000900000"), RomPackets.Words(0x6000, 0x18, 0x400, 0x9000));
+        Assert.Equal(
+            Convert.FromHexString("88130000050000000004000000000100"), RomPackets.Words(5000, 5, 0x400, 0x10000));
+        Assert.Equal(
+            Convert.FromHexString("00600000180000000004000000900000"), RomPackets.Words(0x6000, 0x18, 0x400, 0x9000));
     }
 
     [Fact]
     public void DataRequest_HasHeaderAndChecksumOverBlockOnly()
     {
         var packet = RomPackets.DataRequest(RomCommand.FlashDeflData, 3, [0x10, 0x20]);
-        Assert.Equal(new byte[] { 0x00, 0x11, 0x12, 0x00, 0xEF ^ 0x10 ^ 0x20, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x20 }, packet);
+        Assert.Equal(
+            new byte[] { 0x00, 0x11, 0x12, 0x00, 0xEF ^ 0x10 ^ 0x20, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0x10, 0x20 },
+            packet);
     }
 
     [Fact]
@@ -99,7 +105,9 @@ public class RomPacketTests
     [Fact]
     public void ResponseStatus_TwoOrFourBytes_ParsedGenerically()
     {
-        Assert.True(RomResponse.TryParse(Convert.FromHexString("0113220000000000" + new string('a', 0) + Convert.ToHexString(new byte[32]) + "0107"), out var stub));
+        Assert.True(RomResponse.TryParse(
+            Convert.FromHexString("0113220000000000" + new string('a', 0) + Convert.ToHexString(new byte[32]) + "0107"),
+            out var stub));
         Assert.True(stub.TryGetStatus(32, out var failed, out var error));
         Assert.True(failed);
         Assert.Equal((byte)RomErrorCode.BadChecksum, error);

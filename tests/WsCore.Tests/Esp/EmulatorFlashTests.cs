@@ -14,11 +14,16 @@ public class EmulatorFlashTests
 {
     private static FlashSessionOptions NoReset => new() { Before = BeforeReset.NoReset, After = AfterReset.NoReset };
 
-    private static byte[] RunOnEsp32(byte[] before, IReadOnlyList<FlashRegion> regions, Func<int, int>? viaProxy = null) =>
+    private static byte[] RunOnEsp32(
+        byte[] before, IReadOnlyList<FlashRegion> regions, Func<int, int>? viaProxy = null) =>
         RunOn("esp32", before, regions, NoReset, viaProxy).Flash;
 
-    private static (byte[] Flash, EspFlasher Flasher) RunOn(string chip, byte[] before, IReadOnlyList<FlashRegion> regions,
-        FlashSessionOptions options, Func<int, int>? viaProxy = null)
+    private static (byte[] Flash, EspFlasher Flasher) RunOn(
+        string chip,
+        byte[] before,
+        IReadOnlyList<FlashRegion> regions,
+        FlashSessionOptions options,
+        Func<int, int>? viaProxy = null)
     {
         using var emulator = EspEmulator.Start(chip, before);
         var port = viaProxy?.Invoke(emulator.Port) ?? emulator.Port;
@@ -36,7 +41,11 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 16 * 1024, flashSize: "detect");
         var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir });
-        var (_, flasher) = RunOn("esp32", FlashExpectations.UsedChip(15)[..EspEmulator.FlashSize], plan.Regions, NoReset with { FlashSize = null });
+        var (_, flasher) = RunOn(
+            "esp32",
+            FlashExpectations.UsedChip(15)[..EspEmulator.FlashSize],
+            plan.Regions,
+            NoReset with { FlashSize = null });
         Assert.Equal("4MB", flasher.DetectedFlashSize);
     }
 
@@ -45,7 +54,8 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: Chips.Esp32C3);
         var before = FlashExpectations.UsedChip(16)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123") });
         Assert.Equal(0u, plan.Regions[0].Offset); // the C3's bootloader lives at 0x0
         var (after, flasher) = RunOn("esp32c3", before, plan.Regions, NoReset);
         Assert.Equal(Chips.Esp32C3, flasher.Chip);
@@ -66,7 +76,8 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112);
         var before = FlashExpectations.UsedChip(12)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123") });
         var after = RunOnEsp32(before, plan.Regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), after);
     }
@@ -75,7 +86,8 @@ public class EmulatorFlashTests
     public void AppFollowedByADataPartition_DataIntact()
     {
         var before = FlashExpectations.UsedChip(13)[..EspEmulator.FlashSize];
-        var regions = new[] { new FlashRegion("app", 0x10000, FirmwareFixture.BuildApp(0x20000 - 0x10000 - 0x2000 - 80)) };
+        var regions = new[] {
+            new FlashRegion("app", 0x10000, FirmwareFixture.BuildApp(0x20000 - 0x10000 - 0x2000 - 80)) };
         var after = RunOnEsp32(before, regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, regions), after);
     }
@@ -88,7 +100,8 @@ public class EmulatorFlashTests
         ReplyDroppingProxy? proxy = null;
         try
         {
-            var after = RunOnEsp32(before, regions, port => (proxy = new ReplyDroppingProxy("127.0.0.1", port, op: 0x11, which: 2)).Port);
+            var after = RunOnEsp32(
+                before, regions, port => (proxy = new ReplyDroppingProxy("127.0.0.1", port, op: 0x11, which: 2)).Port);
             Assert.True(proxy!.Dropped);
             FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, regions), after);
         }

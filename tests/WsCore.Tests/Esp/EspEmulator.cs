@@ -32,7 +32,8 @@ public sealed class EspEmulator : IDisposable
             RedirectStandardError = true,
         };
         foreach (var arg in (string[])["-nographic", "-monitor", "none", "-machine", machine,
-            "-drive", $"file={FlashPath},if=mtd,format=raw", "-global", strap, "-serial", $"tcp:127.0.0.1:{Port},server=on"])
+            "-drive", $"file={FlashPath},if=mtd,format=raw", "-global", strap, "-serial",
+            $"tcp:127.0.0.1:{Port},server=on"])
             info.ArgumentList.Add(arg);
         _qemu = Process.Start(info)!;
         _qemu.StandardInput.Close();
@@ -46,7 +47,9 @@ public sealed class EspEmulator : IDisposable
     public int Port { get; }
     public string FlashPath { get; }
 
-    /// <summary>Boots <paramref name="chip"/> ("esp32", "esp32c3") in download mode with <paramref name="flash"/>.</summary>
+    /// <summary>
+    /// Boots <paramref name="chip"/> ("esp32", "esp32c3") in download mode with <paramref name="flash"/>.
+    /// </summary>
     public static EspEmulator Start(string chip, byte[] flash) => new(chip, flash);
 
     /// <summary>Stops QEMU and returns the flash as it left it.</summary>
@@ -71,7 +74,9 @@ public sealed class EspEmulator : IDisposable
         }
     }
 
-    /// <summary>QEMU's tcp server=on waits for its first client before it runs the guest: wait until it listens.</summary>
+    /// <summary>
+    /// QEMU's tcp server=on waits for its first client before it runs the guest: wait until it listens.
+    /// </summary>
     private void WaitListening(TimeSpan timeout)
     {
         // Listening shows in /proc/net/tcp without connecting (a probing connection would be taken as the client).
@@ -104,10 +109,12 @@ public sealed class EspEmulator : IDisposable
     {
         var (binary, machine) = chip == "esp32" ? ("qemu-system-xtensa", "esp32") : ("qemu-system-riscv32", "esp32c3");
         if (Find(binary) is not { } path)
-            return $"{binary} (Espressif's QEMU, esp-develop) is not in WSCTL_QEMU_DIR or PATH: the real {machine} ROM cannot be reached";
+            return $"{binary} (Espressif's QEMU, esp-develop) is not in WSCTL_QEMU_DIR or PATH: the real {machine} " +
+                "ROM cannot be reached";
         try
         {
-            var info = new ProcessStartInfo(path, ["-machine", "help"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            var info = new ProcessStartInfo(path, ["-machine", "help"]) { RedirectStandardOutput = true,
+                RedirectStandardError = true };
             using var p = Process.Start(info)!;
             var machines = p.StandardOutput.ReadToEnd();
             p.WaitForExit(10_000);
@@ -121,7 +128,9 @@ public sealed class EspEmulator : IDisposable
     }
 }
 
-/// <summary>A [Fact] that runs only where Espressif's QEMU for the ESP32 is found (see <see cref="EspEmulator"/>).</summary>
+/// <summary>
+/// A [Fact] that runs only where Espressif's QEMU for the ESP32 is found (see <see cref="EspEmulator"/>).
+/// </summary>
 public sealed class Esp32EmulatorFactAttribute : FactAttribute
 {
     private static readonly Lazy<string?> Reason = new(() => EspEmulator.SkipReason("esp32"));

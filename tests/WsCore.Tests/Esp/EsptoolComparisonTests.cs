@@ -40,7 +40,8 @@ public class EsptoolComparisonTests
         using (var emulator = EspEmulator.Start(chip, before))
         {
             using (var transport = TcpSerialTransport.Connect("127.0.0.1", emulator.Port))
-                new EspFlasher(transport, new FlashSessionOptions { Before = BeforeReset.NoReset, After = AfterReset.NoReset })
+                new EspFlasher(
+                    transport, new FlashSessionOptions { Before = BeforeReset.NoReset, After = AfterReset.NoReset })
                     .FlashAll(plan.Regions);
             byWsctl = emulator.StopAndReadFlash();
         }
@@ -109,7 +110,8 @@ public static class Esptool
             throw new TimeoutException($"esptool did not finish in {timeout}: {stdout.Result}{stderr.Result}");
         }
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"esptool exited with {process.ExitCode}: {stdout.Result}{stderr.Result}");
+            throw new InvalidOperationException($"esptool exited with {process.ExitCode}: " +
+                $"{stdout.Result}{stderr.Result}");
     }
 
     /// <summary>Why esptool cannot run here, or null when it can.</summary>
@@ -122,7 +124,8 @@ public static class Esptool
             Run(["version"], TimeSpan.FromSeconds(30));
             return null;
         }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException
+            or System.ComponentModel.Win32Exception)
         {
             return $"{path} does not run: {e.Message.Split('\n')[0]}";
         }

@@ -25,7 +25,8 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         using var sim = new RomSimulator();
-        var result = await WsctlProcess.RunAsync([.. Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--hostname", "lab7", "-v")]);
+        var result = await WsctlProcess.RunAsync([
+            .. Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--hostname", "lab7", "-v")]);
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Equal(ExpectedFor(fw, new DeviceSettings("MyNet", Secret, "lab7")), sim.Flash);
@@ -37,15 +38,20 @@ public class FlashCliTests
     public async Task Flash_Json_EveryLineIsAnObject_PasswordNowhere()
     {
         using var sim = new RomSimulator();
-        var result = await WsctlProcess.RunAsync(Device(sim, "--ssid", "MyNet", "--json"), environment: new Dictionary<string, string> { ["WSCTL_WIFI_PASS"] = Secret });
+        var result = await WsctlProcess.RunAsync(
+            Device(sim, "--ssid", "MyNet", "--json"),
+            environment: new Dictionary<string, string> { ["WSCTL_WIFI_PASS"] = Secret });
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.All);
-        var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()).ToList();
+        var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString())
+            .ToList();
         Assert.Contains("region-verified", events);
         Assert.Equal("done", events[^1]);
         Assert.DoesNotContain(Secret, result.All);
         // Only the NVS partition is written when no firmware is given.
-        var expected = FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]);
+        var expected = FirmwareFixture.ExpectedFlash([
+            (0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]);
         Assert.Equal(expected, sim.Flash);
     }
 
@@ -64,7 +70,8 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         using var sim = new RomSimulator();
-        var result = await WsctlProcess.RunAsync(Device(sim, ["--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, .. mode]));
+        var result = await WsctlProcess.RunAsync(Device(
+            sim, ["--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, .. mode]));
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.All);
         var nvs = new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000);
@@ -74,7 +81,8 @@ public class FlashCliTests
         Assert.DoesNotContain(Convert.ToBase64String(md5), result.All);
         Assert.Contains("(secret)", result.All);
         // The app's MD5 is no secret and is still shown.
-        Assert.Contains(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(EspFlasher.PadTo4(fw.App))), result.All);
+        Assert.Contains(
+            Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(EspFlasher.PadTo4(fw.App))), result.All);
     }
 
     [Fact]
@@ -85,10 +93,16 @@ public class FlashCliTests
         {
             var path = Path.Combine(dir, "nvs.bin");
             await File.WriteAllTextAsync(path, "an older, world-readable file");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            var result = await WsctlProcess.RunAsync(["flash", "--ssid", "Home Net", "--pass", "-", "--ws-port", "9000", "--max-clients", "3", "--nvs-out", path], stdin: Secret + "\n");
+            File.SetUnixFileMode(
+                path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var result = await WsctlProcess.RunAsync(
+                ["flash", "--ssid", "Home Net", "--pass", "-", "--ws-port", "9000", "--max-clients", "3", "--nvs-out",
+                    path],
+                stdin: Secret + "\n");
             Assert.True(result.ExitCode == 0, result.All);
-            Assert.Equal(new DeviceSettings("Home Net", Secret, "esp32ws", 9000, 3).BuildNvsImage(0x6000), await File.ReadAllBytesAsync(path));
+            Assert.Equal(
+                new DeviceSettings("Home Net", Secret, "esp32ws", 9000, 3).BuildNvsImage(0x6000),
+                await File.ReadAllBytesAsync(path));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
             Assert.DoesNotContain(Secret, result.All);
         }
@@ -103,7 +117,8 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         var path = Path.Combine(fw.Dir, "merged.bin");
-        var result = await WsctlProcess.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--output", path]);
+        var result = await WsctlProcess.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret,
+            "--output", path]);
         Assert.True(result.ExitCode == 0, result.All);
         var merged = await File.ReadAllBytesAsync(path);
         var expected = ExpectedFor(fw, new DeviceSettings("MyNet", Secret));
@@ -111,7 +126,8 @@ public class FlashCliTests
         Assert.Equal(0x10000 + fw.App.Length, merged.Length);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
-        var dry = await WsctlProcess.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--dry-run"]);
+        var dry = await WsctlProcess.RunAsync(["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret,
+            "--dry-run"]);
         Assert.True(dry.ExitCode == 0, dry.All);
         Assert.Contains("0x00009000", dry.Stdout);
         Assert.Contains("0x00010000", dry.Stdout);
@@ -165,7 +181,8 @@ public class FlashCliTests
         return new()
         {
             { "--hostname", "h" + new string('o', (int)Int("WSCTL_HOSTNAME_MAX") - 1) + "x" },
-            { "--max-clients", (Int("WSCTL_MAX_CLIENTS_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            { "--max-clients",
+                (Int("WSCTL_MAX_CLIENTS_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             { "--ws-port", (Int("WSCTL_WS_PORT_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             { "--ssid", new string('s', (int)Int("WSCTL_SSID_MAX_BYTES") + 1) },
         };
@@ -206,7 +223,8 @@ public class FlashCliTests
     {
         using var fw = new FirmwareFixture();
         var app = Path.Combine(fw.Dir, "app.bin");
-        var result = await WsctlProcess.RunAsync(["flash", "--image", $"0x10000={app}", "--image", $"0x11000={app}", "--dry-run"]);
+        var result = await WsctlProcess.RunAsync(["flash", "--image", $"0x10000={app}", "--image", $"0x11000={app}",
+            "--dry-run"]);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("overlaps", result.Stderr);
     }
@@ -228,7 +246,8 @@ public class FlashCliTests
         using var fw = new FirmwareFixture();
         using var sim = new RomSimulator();
         sim.InjectFault(RomFault.ResetMidWrite, 3);
-        var result = await WsctlProcess.RunAsync(Device(sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--json"));
+        var result = await WsctlProcess.RunAsync(Device(
+            sim, "--firmware", fw.Dir, "--ssid", "MyNet", "--pass", Secret, "--json"));
         Assert.Equal(10, result.ExitCode);
         Assert.Contains("hint:", result.Stderr);
         var last = JsonDocument.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
@@ -246,7 +265,8 @@ public class FlashCliTests
             Assert.Contains("ESP32-S3", result.Stdout);
         }
         using var esp32 = new RomSimulator();
-        var mismatch = await WsctlProcess.RunAsync(Device(esp32, "--ssid", "MyNet", "--pass", Secret, "--chip", "esp32c3"));
+        var mismatch = await WsctlProcess.RunAsync(Device(
+            esp32, "--ssid", "MyNet", "--pass", Secret, "--chip", "esp32c3"));
         Assert.Equal(10, mismatch.ExitCode);
         Assert.Contains("--chip: ESP32 detected, but ESP32-C3 was expected", mismatch.Stderr);
         Assert.Contains("hint: connect the ESP32-C3 board, or let the chip be detected (--chip auto)", mismatch.Stderr);
@@ -303,7 +323,8 @@ public class FlashCliTests
     [Fact]
     public async Task NvsOut_DirectoryMissing_Exit1WithHint()
     {
-        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret, "--nvs-out", "/nonexistent/dir/nvs.bin"]);
+        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", Secret, "--nvs-out",
+            "/nonexistent/dir/nvs.bin"]);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--nvs-out: the directory /nonexistent/dir does not exist", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
@@ -354,7 +375,8 @@ public class FlashCliTests
     /// Writes <paramref name="app"/> to a file, flashes it (refused, nothing written, the refusal checked by
     /// <paramref name="assertRefused"/>), then flashes it with --force (exit 0).
     /// </summary>
-    private static async Task RefusedThenForcedAsync(byte[] app, Action<RomSimulator, string, WsctlResult> assertRefused)
+    private static async Task RefusedThenForcedAsync(
+        byte[] app, Action<RomSimulator, string, WsctlResult> assertRefused)
     {
         using var sim = new RomSimulator();
         var dir = Directory.CreateTempSubdirectory("wsctl-app-").FullName;
@@ -381,7 +403,10 @@ public class FlashCliTests
     public Task DamagedApp_Exit1NamesWhatIsWrong_NothingWritten_ForceWritesIt(string how, string what) =>
         RefusedThenForcedAsync(Damaged(how), (sim, path, refused) =>
         {
-            Assert.True(refused.Stderr.Contains($"--firmware: {path} is not an ESP image for 0x10000: {what}", StringComparison.Ordinal), refused.Stderr);
+            Assert.True(
+                refused.Stderr.Contains(
+                    $"--firmware: {path} is not an ESP image for 0x10000: {what}", StringComparison.Ordinal),
+                refused.Stderr);
             Assert.Contains("--force", refused.Stderr);
             Assert.Equal(0, sim.BytesReceived); // refused before the port was opened
         });
@@ -389,7 +414,8 @@ public class FlashCliTests
     [Fact]
     public Task AppBuiltForAnotherChip_Exit1BeforeAnyWrite_ForceWritesIt() =>
         RefusedThenForcedAsync(FirmwareFixture.BuildApp(4096, chipId: 5), (_, _, refused) =>
-            Assert.Contains("app at 0x10000 is built for ESP32-C3, but the device is ESP32: nothing was written", refused.Stderr));
+            Assert.Contains(
+                "app at 0x10000 is built for ESP32-C3, but the device is ESP32: nothing was written", refused.Stderr));
 
     [Fact]
     public async Task Help_ShowsExamplesAndExitCodes()
@@ -406,10 +432,13 @@ public class FlashCliTests
     {
         using var sim = new RomSimulator();
         await using var pty = await SocatPty.StartAsync(sim.Port);
-        var result = await WsctlProcess.RunAsync(["flash", "--port", pty.Path, "--ssid", "MyNet", "--pass", Secret, "--after", "no-reset", "--baud", "460800"]);
+        var result = await WsctlProcess.RunAsync(["flash", "--port", pty.Path, "--ssid", "MyNet", "--pass", Secret,
+            "--after", "no-reset", "--baud", "460800"]);
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("NOT reset", result.Stderr);
         Assert.NotNull(sim.RequestedBaud); // CHANGE_BAUDRATE went out, and the host port took the new rate
-        Assert.Equal(FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]), sim.Flash);
+        Assert.Equal(
+            FirmwareFixture.ExpectedFlash([(0x9000u, new DeviceSettings("MyNet", Secret).BuildNvsImage(0x6000))]),
+            sim.Flash);
     }
 }

@@ -15,8 +15,14 @@ namespace WsCore.Tests.Esp;
 /// </summary>
 public sealed class FirmwareFixture : IDisposable
 {
-    public FirmwareFixture(int appSize = 48 * 1024, uint nvsOffset = 0x9000, uint nvsSize = 0x6000, string afterSpelling = "hard_reset",
-        ChipDescriptor? chip = null, string flashSize = "4MB", IReadOnlyList<Partition>? partitions = null)
+    public FirmwareFixture(
+        int appSize = 48 * 1024,
+        uint nvsOffset = 0x9000,
+        uint nvsSize = 0x6000,
+        string afterSpelling = "hard_reset",
+        ChipDescriptor? chip = null,
+        string flashSize = "4MB",
+        IReadOnlyList<Partition>? partitions = null)
     {
         chip ??= Chips.Esp32;
         var bootloaderOffset = $"0x{chip.BootloaderOffset:X}";
@@ -30,7 +36,8 @@ public sealed class FirmwareFixture : IDisposable
         File.WriteAllBytes(Path.Combine(Dir, "app.bin"), App);
         var apps = partitions?.Where(p => p.Type == Flashing.PartitionTable.AppType).OrderBy(p => p.Subtype).ToList();
         var appOffset = $"0x{(apps is { Count: > 0 } ? apps[0].Offset : 0x10000u):X}";
-        var otadata = partitions?.FirstOrDefault(p => p.Type == Flashing.PartitionTable.DataType && p.Subtype == Flashing.PartitionTable.OtaDataSubtype);
+        var otadata = partitions?.FirstOrDefault(p => p.Type == Flashing.PartitionTable.DataType
+            && p.Subtype == Flashing.PartitionTable.OtaDataSubtype);
         var otaFile = "";
         var otaEntry = "";
         if (otadata is not null)
@@ -39,8 +46,13 @@ public sealed class FirmwareFixture : IDisposable
             OtaDataInitial.AsSpan().Fill(0xFF);
             File.WriteAllBytes(Path.Combine(Dir, "ota_data_initial.bin"), OtaDataInitial);
             otaFile = $",\n    \"0x{otadata.Offset:x}\": \"ota_data_initial.bin\"";
-            otaEntry = $"\n  \"otadata\": {{\"offset\": \"0x{otadata.Offset:x}\", \"file\": \"ota_data_initial.bin\", \"encrypted\": \"false\"}},";
+            otaEntry = $"\n  \"otadata\": {{\"offset\": \"0x{otadata.Offset:x}\", \"file\": " +
+                "\"ota_data_initial.bin\", \"encrypted\": \"false\"},";
         }
+        // Pieces of the JSON below, to keep its lines short.
+        const string plain = "\"encrypted\": \"false\"";
+        const string tableFile = "\"partition_table/partition-table.bin\"";
+        const string resetAndStub = "\"before\": \"default_reset\", \"stub\": true";
         File.WriteAllText(Path.Combine(Dir, "flasher_args.json"), $$"""
             {
               "write_flash_args": ["--flash_mode", "dio", "--flash_size", "{{flashSize}}", "--flash_freq", "40m"],
@@ -50,10 +62,10 @@ public sealed class FirmwareFixture : IDisposable
                 "{{appOffset}}": "app.bin",
                 "0x8000": "partition_table/partition-table.bin"{{otaFile}}
               },
-              "bootloader": {"offset": "{{bootloaderOffset}}", "file": "bootloader/bootloader.bin", "encrypted": "false"},
+              "bootloader": {"offset": "{{bootloaderOffset}}", "file": "bootloader/bootloader.bin", {{plain}}},
               "app": {"offset": "{{appOffset}}", "file": "app.bin", "encrypted": "false"},
-              "partition-table": {"offset": "0x8000", "file": "partition_table/partition-table.bin", "encrypted": "false"},{{otaEntry}}
-              "extra_esptool_args": {"after": "{{afterSpelling}}", "before": "default_reset", "stub": true, "chip": "{{chip.Id}}"}
+              "partition-table": {"offset": "0x8000", "file": {{tableFile}}, {{plain}}},{{otaEntry}}
+              "extra_esptool_args": {"after": "{{afterSpelling}}", {{resetAndStub}}, "chip": "{{chip.Id}}"}
             }
             """);
     }
@@ -72,8 +84,10 @@ public sealed class FirmwareFixture : IDisposable
     {
         var image = new List<byte> { 0xE9, 2, mode, sizeFreq };
         image.AddRange(BitConverter.GetBytes(0x40080400u));
-        // extended header: wp_pin, 3 drive bytes, chip_id u16, min_rev, min_rev_full u16, max_rev_full u16, 4 reserved, hash_appended
-        image.AddRange([0xEE, 0, 0, 0, (byte)chipId, (byte)(chipId >> 8), 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0, (byte)(hashAppended ? 1 : 0)]);
+        // extended header: wp_pin, 3 drive bytes, chip_id u16, min_rev, min_rev_full u16, max_rev_full u16, 4 reserved,
+        // hash_appended
+        image.AddRange([0xEE, 0, 0, 0, (byte)chipId, (byte)(chipId >> 8), 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0,
+            (byte)(hashAppended ? 1 : 0)]);
         byte checksum = 0xEF;
         foreach (var (addr, len) in new[] { (0x3FFF0000u, 20), (0x40078000u, 301) })
         {
@@ -103,7 +117,9 @@ public sealed class FirmwareFixture : IDisposable
             new Partition("factory", 0, 0, 0x10000, 0x100000),
         ]);
 
-    /// <summary>The binary table gen_esp32part.py makes from <paramref name="partitions"/> (without its MD5 entry).</summary>
+    /// <summary>
+    /// The binary table gen_esp32part.py makes from <paramref name="partitions"/> (without its MD5 entry).
+    /// </summary>
     public static byte[] BuildPartitionTable(IReadOnlyList<Partition> partitions)
     {
         var table = new byte[0xC00];
@@ -152,7 +168,8 @@ public sealed class FirmwareFixture : IDisposable
             checksum ^= b;
         }
         if ((32 + segment) % 16 != 15)
-            throw new ArgumentException($"an app of {size} bytes cannot be built without padding: use a size ≡ 0 (mod 16)", nameof(size));
+            throw new ArgumentException(
+                $"an app of {size} bytes cannot be built without padding: use a size ≡ 0 (mod 16)", nameof(size));
         app[32 + segment] = checksum;
         SHA256.HashData(app.AsSpan(0, size - 32)).CopyTo(app.AsSpan(size - 32));
         return app;

@@ -15,13 +15,18 @@ public class FlasherTests
 
     private static FlashSessionOptions NoReset => new() { Before = BeforeReset.NoReset, After = AfterReset.NoReset };
 
-    private static (byte[] Expected, IReadOnlyList<FlashRegion> Regions) Plan(FirmwareFixture fw, DeviceSettings? settings)
+    private static (
+        byte[] Expected, IReadOnlyList<FlashRegion> Regions) Plan(FirmwareFixture fw, DeviceSettings? settings)
     {
         var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings });
         return (FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))), plan.Regions);
     }
 
-    private static void Flash(RomSimulator sim, IReadOnlyList<FlashRegion> regions, Recorder? recorder = null, FlashSessionOptions? options = null)
+    private static void Flash(
+        RomSimulator sim,
+        IReadOnlyList<FlashRegion> regions,
+        Recorder? recorder = null,
+        FlashSessionOptions? options = null)
     {
         using (var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port))
             new EspFlasher(transport, options ?? NoReset, null, recorder).FlashAll(regions);
@@ -50,7 +55,9 @@ public class FlasherTests
         Assert.Equal(RomPackets.SpiSetParamsPayload(4 * 1024 * 1024), setParams.Data);
         // The 0x6000 NVS has nothing written after it that would absorb a compressed write's spill: a plain
         // FLASH_BEGIN erasing all of it, 4 words only, and only the blocks before its trailing 0xFF.
-        var nvsBegin = sim.Requests.Where(r => r.Op == 0x02).Select(r => r.Data).Single(d => BitConverter.ToUInt32(d, 12) == 0x9000);
+        var nvsBegin = sim.Requests.Where(r => r.Op == 0x02)
+            .Select(r => r.Data)
+            .Single(d => BitConverter.ToUInt32(d, 12) == 0x9000);
         Assert.Equal(16, nvsBegin.Length);
         Assert.Equal(0x6000u, BitConverter.ToUInt32(nvsBegin, 0));
         Assert.InRange(BitConverter.ToUInt32(nvsBegin, 4), 1u, 2u);
@@ -169,7 +176,8 @@ public class FlasherTests
         var chip = Chips.ById(chipId)!;
         using var fw = new FirmwareFixture(chip: chip);
         using var sim = new RomSimulator(chip: chip);
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123") });
         Assert.Equal(chip.BootloaderOffset, plan.Regions[0].Offset);
         Flash(sim, plan.Regions);
         Assert.Equal(FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))), sim.Flash);
@@ -232,8 +240,10 @@ public class FlasherTests
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
-        using var transport = TcpSerialTransport.Connect("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
-        var e = Assert.Throws<WsCoreException>(() => new EspFlasher(transport, NoReset with { ConnectAttempts = 2 }).Connect());
+        using var transport = TcpSerialTransport.Connect(
+            "127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
+        var e = Assert.Throws<WsCoreException>(() => new EspFlasher(
+            transport, NoReset with { ConnectAttempts = 2 }).Connect());
         Assert.Equal(FailureKind.Device, e.Kind);
         Assert.Contains("hold BOOT and tap EN", e.Hint);
     }

@@ -50,16 +50,21 @@ public class FlasherArgsTests
     [InlineData("hard-reset", "default-reset")]
     public void Parse_BothSpellings_Normalised(string after, string before)
     {
+        // A piece of the JSON below, to keep its line short.
+        const string tableEntry = "\"0x8000\": \"partition_table/partition-table.bin\"";
         var args = FlasherArgs.Parse($$"""
             {"flash_settings": {"flash_mode": "dio", "flash_size": "2MB", "flash_freq": "40m"},
-             "flash_files": {"0x1000": "bootloader/bootloader.bin", "0x10000": "app.bin", "0x8000": "partition_table/partition-table.bin"},
+             "flash_files": {"0x1000": "bootloader/bootloader.bin", "0x10000": "app.bin", {{tableEntry}}},
              "extra_esptool_args": {"after": "{{after}}", "before": "{{before}}", "stub": true, "chip": "esp32"} }
             """);
         Assert.Equal("hard-reset", args.After);
         Assert.Equal("default-reset", args.Before);
         Assert.Equal("esp32", args.Chip);
         Assert.Equal(("dio", "2MB", "40m"), (args.FlashMode, args.FlashSize, args.FlashFreq));
-        Assert.Equal([(0x1000u, "bootloader/bootloader.bin"), (0x10000u, "app.bin"), (0x8000u, "partition_table/partition-table.bin")], args.Files);
+        Assert.Equal(
+            [(0x1000u, "bootloader/bootloader.bin"), (0x10000u, "app.bin"),
+                (0x8000u, "partition_table/partition-table.bin")],
+            args.Files);
     }
 
     [Fact]
@@ -107,7 +112,8 @@ public class DeviceSettingsTests
     [InlineData("", "password1", "esp32ws", 8080, 5, "--ssid")]
     [InlineData("123456789012345678901234567890123", "password1", "esp32ws", 8080, 5, "--ssid")]
     [InlineData("net", "short", "esp32ws", 8080, 5, "--pass")]
-    [InlineData("net", "0123456789012345678901234567890123456789012345678901234567890123456789", "esp32ws", 8080, 5, "--pass")]
+    [InlineData(
+        "net", "0123456789012345678901234567890123456789012345678901234567890123456789", "esp32ws", 8080, 5, "--pass")]
     [InlineData("net", "password1", "-bad", 8080, 5, "--hostname")]
     [InlineData("net", "password1", "has space", 8080, 5, "--hostname")]
     [InlineData("net", "password1", "esp32ws", 0, 5, "--ws-port")]

@@ -18,7 +18,8 @@ namespace WsCore.Tests.Esp;
 /// 0169b796a3e27c1c8ba4353a96569b6a190e0695 (47,415 characters, SHA-256 of the file
 /// e934fb1a7058750c659aeb4b2a9f263f1d1a13283d495c0aad4980d7f5c2105e), run with Debian's /usr/bin/python3 3.11.2 and
 /// python3-cryptography 38.0.4.</item>
-/// <item>Command: <c>python3 nvs_partition_gen.py generate in.csv out.bin SIZE</c> (format version 2, the default).</item>
+/// <item>Command: <c>python3 nvs_partition_gen.py generate in.csv out.bin SIZE</c> (format version 2, the
+/// default).</item>
 /// <item>CSV (written with Python's csv.writer, minimal quoting), for the device vectors:
 /// <code>
 /// key,type,encoding,value
@@ -36,8 +37,8 @@ namespace WsCore.Tests.Esp;
 /// The same comparison, run over more sets through <c>wsctl flash ... --nvs-out</c> with <c>cmp -l</c> (typical values,
 /// empty password, 63-character password, 64-hex-digit PSK, 31- and 32-byte SSIDs, spaces/quotes/commas/'#',
 /// 63-character hostname, ports 1 and 65535, max clients 1 and 16, sizes 0x3000/0x4000/0x6000/0x10000), was identical
-/// for every ASCII set (the 63-character host name and 16 clients were taken then; wsctl flash now refuses more than the
-/// device holds, 32 characters and 8 clients, and the psk64 vector is checked through the encoder alone). Non-ASCII
+/// for every ASCII set (the 63-character host name and 16 clients were taken then; wsctl flash now refuses more than
+/// the device holds, 32 characters and 8 clients, and the psk64 vector is checked through the encoder alone). Non-ASCII
 /// SSIDs differ on purpose: see <see cref="NonAsciiSsid_DiffersFromGenerator_OnlyInLengthAndEntryCrc"/>.
 /// </remarks>
 public class NvsGeneratorVectorTests
@@ -48,53 +49,100 @@ public class NvsGeneratorVectorTests
     }
 
     // SSID "MyNet", password "password123", hostname esp32ws, port 8080, max_clients 5; SIZE 0x6000.
-    private static readonly Vector Typical = new("typical", new DeviceSettings("MyNet", "password123", "esp32ws", 8080, 5), 0x6000, """
-        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9AAAAFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
-        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF012102FF240FB743737369640000000000000000000000000600FFFFC4FE7FC6
-        4D794E657400FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
-        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
-        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+    private static readonly Vector Typical = new(
+        "typical",
+        new DeviceSettings("MyNet", "password123", "esp32ws", 8080, 5),
+        0x6000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF240FB743737369640000000000000000000000000600FFFFC4FE7FC6
+        4D794E657400FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
+        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
+        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
         010101FFE924F80E6D61785F636C69656E7473000000000005
-        """, "39F431BD789E3DA23194185C6E1783E73E93EFEFB335FDB7BA195952681D9B50");
+        """,
+        "39F431BD789E3DA23194185C6E1783E73E93EFEFB335FDB7BA195952681D9B50");
 
     // Open network: SSID "CoffeeShop", empty password (the CSV value is empty; the generator stores "\0", length 1);
     // esp32ws, 8080, 5; SIZE 0x6000.
-    private static readonly Vector Open = new("open", new DeviceSettings("CoffeeShop", "", "esp32ws", 8080, 5), 0x6000, """
-        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9AAAAFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
-        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF012102FFAFFB2ADA737369640000000000000000000000000B00FFFF49EC66C5
-        436F6666656553686F7000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012102FF11CE01A3706173730000000000000000000000000100FFFFFFFFFFFF
-        00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
-        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+    private static readonly Vector Open = new(
+        "open",
+        new DeviceSettings("CoffeeShop", "", "esp32ws", 8080, 5),
+        0x6000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FFAFFB2ADA737369640000000000000000000000000B00FFFF49EC66C5
+        436F6666656553686F7000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF11CE01A3706173730000000000000000000000000100FFFFFFFFFFFF
+        00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
+        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
         010101FFE924F80E6D61785F636C69656E7473000000000005
-        """, "B25A59D7391D123E0A7DA40595285FC0B1895E100C091DE86AB4651A3A8A47F9");
+        """,
+        "B25A59D7391D123E0A7DA40595285FC0B1895E100C091DE86AB4651A3A8A47F9");
 
     // SSID "Office WLAN", a 64-hex-digit PSK, a 63-character hostname "h" + 61 "o" + "x", port 65535,
     // max_clients 16; SIZE 0x4000.
-    private static readonly Vector PskLongHostname = new("psk64", new DeviceSettings("Office WLAN",
-        "0123456789abcdefABCDEF0123456789abcdef0123456789ABCDEF0123456789", "h" + new string('o', 61) + "x", 65535, 16), 0x4000, """
-        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9AAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
-        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF012102FF5E6B0D23737369640000000000000000000000000C00FFFFC37845ED
-        4F666669636520574C414E00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012104FFEDDEDA87706173730000000000000000000000004100FFFF82CF0282
-        30313233343536373839616263646566414243444546303132333435363738396162636465663031323334353637383941424344454630313233343536373839
-        00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012103FF297264FD686F73746E616D6500000000000000004000FFFFF7BE325A
-        686F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F7800
-        010201FF0CC740B5706F7274000000000000000000000000FFFFFFFFFFFFFFFF010101FFA61BA33A6D61785F636C69656E7473000000000010
-        """, "310C4F64217B6D94BD3C0E70CDC069FFB68AE0E24F90EDF6FB76EA0514BF04F5");
+    private static readonly Vector PskLongHostname = new(
+        "psk64",
+        new DeviceSettings(
+            "Office WLAN",
+            "0123456789abcdefABCDEF0123456789abcdef0123456789ABCDEF0123456789",
+            "h" + new string('o', 61) + "x",
+            65535,
+            16),
+        0x4000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF5E6B0D23737369640000000000000000000000000C00FFFFC37845ED
+        4F666669636520574C414E00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012104FFEDDEDA87706173730000000000000000000000004100FFFF82CF0282
+        3031323334353637383961626364656641424344454630313233343536373839
+        6162636465663031323334353637383941424344454630313233343536373839
+        00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012103FF297264FD686F73746E616D6500000000000000004000FFFFF7BE325A
+        686F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F
+        6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F6F7800
+        010201FF0CC740B5706F7274000000000000000000000000FFFFFFFFFFFFFFFF
+        010101FFA61BA33A6D61785F636C69656E7473000000000010
+        """,
+        "310C4F64217B6D94BD3C0E70CDC069FFB68AE0E24F90EDF6FB76EA0514BF04F5");
 
     // A 32-byte SSID and a 63-character password with spaces, quotes and commas (CSV rows:
     // ssid,data,string,"My ""Home"", Net 2.4 GHz (guest)!!" and
     // pass,data,string," a, ""quoted"" pass phrase with spaces, commas & quotes: 63 chars"), hostname dev-1, port 1,
     // max_clients 1; SIZE 0x3000 (the smallest read/write NVS).
-    private static readonly Vector Punctuation = new("punctuation", new DeviceSettings("My \"Home\", Net 2.4 GHz (guest)!!",
-        " a, \"quoted\" pass phrase with spaces, commas & quotes: 63 chars", "dev-1", 1, 1), 0x3000, """
-        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9AAAAEAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
-        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF012103FF8C4588CF737369640000000000000000000000002100FFFFA8FAA50E
-        4D792022486F6D65222C204E657420322E342047487A2028677565737429212100FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
-        012103FFBA385AA3706173730000000000000000000000004000FFFF63859A0320612C202271756F746564222070617373207068726173652077697468207370
-        616365732C20636F6D6D617320262071756F7465733A20363320636861727300012102FF0A5A045C686F73746E616D6500000000000000000600FFFFCF67D485
-        6465762D3100FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF010201FF448B97CD706F72740000000000000000000000000100FFFFFFFFFFFF
+    private static readonly Vector Punctuation = new(
+        "punctuation",
+        new DeviceSettings("My \"Home\", Net 2.4 GHz (guest)!!",
+            " a, \"quoted\" pass phrase with spaces, commas & quotes: 63 chars", "dev-1", 1, 1),
+        0x3000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAEAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012103FF8C4588CF737369640000000000000000000000002100FFFFA8FAA50E
+        4D792022486F6D65222C204E657420322E342047487A20286775657374292121
+        00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012103FFBA385AA3706173730000000000000000000000004000FFFF63859A03
+        20612C202271756F746564222070617373207068726173652077697468207370
+        616365732C20636F6D6D617320262071756F7465733A20363320636861727300
+        012102FF0A5A045C686F73746E616D6500000000000000000600FFFFCF67D485
+        6465762D3100FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF448B97CD706F72740000000000000000000000000100FFFFFFFFFFFF
         010101FF132AB28A6D61785F636C69656E7473000000000001
-        """, "F077C6A0116ED99D381A9F70816A1B6B95DE1A640122B0C0C94ED7FCE4942C65");
+        """,
+        "F077C6A0116ED99D381A9F70816A1B6B95DE1A640122B0C0C94ED7FCE4942C65");
 
     public static TheoryData<Vector> Vectors => new(Typical, Open, PskLongHostname, Punctuation);
 
@@ -137,10 +185,12 @@ public class NvsGeneratorVectorTests
             await File.WriteAllBytesAsync(tablePath, table);
             var nvs = Path.Combine(dir, "nvs.bin");
             var s = Punctuation.Settings;
-            var result = await WsctlProcess.RunAsync(["flash", "--ssid", s.Ssid, "--pass", s.Password, "--hostname", s.Hostname,
+            var result = await WsctlProcess.RunAsync(["flash", "--ssid", s.Ssid, "--pass", s.Password, "--hostname",
+                s.Hostname,
                 "--ws-port", "1", "--max-clients", "1", "--image", $"0x8000={tablePath}", "--nvs-out", nvs]);
             Assert.True(result.ExitCode == 0, result.All);
-            Assert.Equal(Convert.ToHexString(Expected(Punctuation)), Convert.ToHexString(await File.ReadAllBytesAsync(nvs)));
+            Assert.Equal(
+                Convert.ToHexString(Expected(Punctuation)), Convert.ToHexString(await File.ReadAllBytesAsync(nvs)));
         }
         finally
         {
@@ -160,13 +210,19 @@ public class NvsGeneratorVectorTests
         Encoding.ASCII.GetBytes(label, entry[12..28]);
     }
 
-    // The generator's image for SSID "Café Ü" (6 code points, 8 UTF-8 bytes), password123, esp32ws, 8080, 5; SIZE 0x6000.
+    // The generator's image for SSID "Café Ü" (6 code points, 8 UTF-8 bytes), password123, esp32ws, 8080, 5; SIZE
+    // 0x6000.
     private const string GeneratorCafeHex = """
-        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9AAAAFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
-        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF012102FF7A3B0A73737369640000000000000000000000000700FFFF0BCAA3E8
-        436166C3A920C39C00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
-        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
-        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF7A3B0A73737369640000000000000000000000000700FFFF0BCAA3E8
+        436166C3A920C39C00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
+        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
+        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
         010101FFE924F80E6D61785F636C69656E7473000000000005
         """;
 
@@ -179,17 +235,22 @@ public class NvsGeneratorVectorTests
         var generator = new byte[0x6000];
         generator.AsSpan().Fill(0xFF);
         Convert.FromHexString(string.Concat(GeneratorCafeHex.Where(char.IsAsciiHexDigit))).CopyTo(generator, 0);
-        Assert.Equal("E615F8EAF027497AD01F9FE4FFCDF52ECF686E20F5CD70AEF68931F9936F9415", Convert.ToHexString(SHA256.HashData(generator)));
+        Assert.Equal(
+            "E615F8EAF027497AD01F9FE4FFCDF52ECF686E20F5CD70AEF68931F9936F9415",
+            Convert.ToHexString(SHA256.HashData(generator)));
         var image = new DeviceSettings("Café Ü", "password123").BuildNvsImage(0x6000);
 
         const int ssidHeader = 64 + 32; // entry 1
         Assert.Equal(7, BinaryPrimitives.ReadUInt16LittleEndian(generator.AsSpan(ssidHeader + 24)));
         Assert.Equal(9, BinaryPrimitives.ReadUInt16LittleEndian(image.AsSpan(ssidHeader + 24)));
         var entry = image.AsSpan(ssidHeader, 32).ToArray();
-        Assert.Equal(NvsCrc.Compute([.. entry[..4], .. entry[8..]]), BinaryPrimitives.ReadUInt32LittleEndian(entry.AsSpan(4)));
+        Assert.Equal(
+            NvsCrc.Compute([.. entry[..4], .. entry[8..]]), BinaryPrimitives.ReadUInt32LittleEndian(entry.AsSpan(4)));
         Assert.Equal(NvsCrc.Compute("Café Ü\0"u8), BinaryPrimitives.ReadUInt32LittleEndian(entry.AsSpan(28)));
         var differing = Enumerable.Range(0, image.Length).Where(i => image[i] != generator[i]).ToArray();
-        Assert.All(differing, i => Assert.True(i is >= ssidHeader + 4 and < ssidHeader + 8 or ssidHeader + 24, $"byte 0x{i:X} differs"));
+        Assert.All(
+            differing,
+            i => Assert.True(i is >= ssidHeader + 4 and < ssidHeader + 8 or ssidHeader + 24, $"byte 0x{i:X} differs"));
     }
 
     // Builder-level vectors (more than DeviceSettings reaches): the generator's SHA-256 for the same entries.
@@ -202,7 +263,9 @@ public class NvsGeneratorVectorTests
         var builder = new NvsPartitionBuilder(0x6000).Namespace("big");
         for (var i = 0; i < 130; i++)
             builder.U8($"k{i}", (byte)i);
-        Assert.Equal("C8A1594DCD07B64C3A3577854E6BDA8FEB7648369B3E86620B9198C533D9BD8E", Convert.ToHexString(SHA256.HashData(builder.Build())));
+        Assert.Equal(
+            "C8A1594DCD07B64C3A3577854E6BDA8FEB7648369B3E86620B9198C533D9BD8E",
+            Convert.ToHexString(SHA256.HashData(builder.Build())));
     }
 
     [Fact]
@@ -214,7 +277,9 @@ public class NvsGeneratorVectorTests
         for (var i = 0; i < 123; i++)
             builder.U8($"k{i}", 1);
         builder.String("s1", new string('x', 10)).U8("after", 7);
-        Assert.Equal("0E7AFA1F700F5E29E6EAB51A279AD9DFA14820FCC1B072498564227F3F8239C9", Convert.ToHexString(SHA256.HashData(builder.Build())));
+        Assert.Equal(
+            "0E7AFA1F700F5E29E6EAB51A279AD9DFA14820FCC1B072498564227F3F8239C9",
+            Convert.ToHexString(SHA256.HashData(builder.Build())));
     }
 
     [Fact]
@@ -222,8 +287,14 @@ public class NvsGeneratorVectorTests
     {
         // w,namespace,, a,data,u8,1, big,data,string,(3967 x 'q'), b,data,u8,2; SIZE 0x6000. 3968 bytes with the NUL
         // = 124 data entries: the most the generator places (on a fresh page).
-        var builder = new NvsPartitionBuilder(0x6000).Namespace("w").U8("a", 1).String("big", new string('q', 3967)).U8("b", 2);
-        Assert.Equal("D530263AAB8018C03F5B10FFB69E15A35F0082A0AC47E942A6A45F5089FD9DF6", Convert.ToHexString(SHA256.HashData(builder.Build())));
+        var builder = new NvsPartitionBuilder(0x6000)
+            .Namespace("w")
+            .U8("a", 1)
+            .String("big", new string('q', 3967))
+            .U8("b", 2);
+        Assert.Equal(
+            "D530263AAB8018C03F5B10FFB69E15A35F0082A0AC47E942A6A45F5089FD9DF6",
+            Convert.ToHexString(SHA256.HashData(builder.Build())));
     }
 
     [Fact]
@@ -241,8 +312,14 @@ public class NvsGeneratorVectorTests
     {
         // w,namespace,, a,data,string,(3000 x 'q'), b,data,string,(3000 x 'r'); SIZE 0x3000: pages 0 (FULL) and 1
         // (ACTIVE) used, page 2 the reserved all-0xFF page.
-        var image = new NvsPartitionBuilder(0x3000).Namespace("w").String("a", new string('q', 3000)).String("b", new string('r', 3000)).Build();
-        Assert.Equal("682B238698A192CCB41DE2B39F1B508E715668ABDEE3F02F9B30F4DC2ED7027F", Convert.ToHexString(SHA256.HashData(image)));
+        var image = new NvsPartitionBuilder(0x3000)
+            .Namespace("w")
+            .String("a", new string('q', 3000))
+            .String("b", new string('r', 3000))
+            .Build();
+        Assert.Equal(
+            "682B238698A192CCB41DE2B39F1B508E715668ABDEE3F02F9B30F4DC2ED7027F",
+            Convert.ToHexString(SHA256.HashData(image)));
     }
 
     [Fact]
@@ -250,7 +327,14 @@ public class NvsGeneratorVectorTests
     {
         // Deliberate difference: the generator (write_entry: namespace_idx = namespace_count) would tag "z" with
         // index 2 ("b"), though the CSV put it under "a" again. Entries belong to the namespace selected for them.
-        var image = new NvsPartitionBuilder(0x3000).Namespace("a").U8("x", 1).Namespace("b").U8("y", 2).Namespace("a").U16("z", 513).Build();
+        var image = new NvsPartitionBuilder(0x3000)
+            .Namespace("a")
+            .U8("x", 1)
+            .Namespace("b")
+            .U8("y", 2)
+            .Namespace("a")
+            .U16("z", 513)
+            .Build();
         Assert.Equal(1, image[64 + 4 * 32]); // entries: ns a, x, ns b, y, z
         Assert.Equal("z", Encoding.ASCII.GetString(image, 64 + 4 * 32 + 8, 1));
     }

@@ -6,7 +6,9 @@ namespace WsCore.Tests.Esp;
 
 public class NvsTests
 {
-    private static byte[] Entry(byte[] image, int page, int index) => image.AsSpan(page * 4096 + 64 + index * 32, 32).ToArray();
+    private static byte[] Entry(byte[] image, int page, int index) => image
+        .AsSpan(page * 4096 + 64 + index * 32, 32)
+        .ToArray();
 
     [Fact]
     public void Crc_DocumentCheckValues()
@@ -94,7 +96,8 @@ public class NvsTests
         var builder = new NvsPartitionBuilder(0x6000).Namespace("s");
         for (var i = 0; i < 122; i++)
             builder.U8($"k{i}", 1);
-        // 123 entries used: a 2-entry string ends at 125 (< 126) and fits; then a 3-entry one would reach 128: new page.
+        // 123 entries used: a 2-entry string ends at 125
+        // (< 126) and fits; then a 3-entry one would reach 128: new page.
         builder.String("fits", new string('x', 31));
         builder.String("moves", new string('y', 40));
         var image = builder.Build();

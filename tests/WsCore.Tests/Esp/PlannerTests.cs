@@ -11,7 +11,8 @@ public class FlashPlannerTests
     public void Create_BuildDir_PatchesBootloaderFromFlasherArgs_AndSortsRegions()
     {
         using var fw = new FirmwareFixture();
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1") });
         Assert.Equal([0x1000u, 0x8000u, 0x9000u, 0x10000u], plan.Regions.Select(r => r.Offset));
         var boot = plan.Regions[0].Data;
         Assert.Equal(2, boot[2]);       // dio
@@ -25,7 +26,8 @@ public class FlashPlannerTests
     public void Create_PartitionTableMovesNvs_NvsFollowsIt()
     {
         using var fw = new FirmwareFixture(nvsOffset: 0xA000, nvsSize: 0x4000);
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1") });
         var nvs = plan.Regions.Single(r => r.Name == "nvs");
         Assert.Equal(0xA000u, nvs.Offset);
         Assert.Equal(0x4000, nvs.Data.Length);
@@ -48,13 +50,17 @@ public class FlashPlannerTests
         Assert.All(ota, p => Assert.Equal(0u, p.Offset % 0x10000)); // apps start on 64 KiB boundaries
         // A lone app .bin (wsctl flash --firmware app.bin) still lands on the first slot the bootloader starts.
         Assert.Equal(FlashPlanner.DefaultAppOffset, ota[0].Offset);
-        var otadata = Assert.Single(table, p => p.Type == PartitionTable.DataType && p.Subtype == PartitionTable.OtaDataSubtype);
+        var otadata = Assert.Single(
+            table, p => p.Type == PartitionTable.DataType && p.Subtype == PartitionTable.OtaDataSubtype);
         Assert.Equal(0x2000u, otadata.Size);
         Assert.Single(table, p => p.Type == PartitionTable.DataType && p.Subtype == 0x01); // phy_init
         var sorted = table.OrderBy(p => p.Offset).ToList();
-        Assert.True(sorted[0].Offset >= PartitionTable.DefaultOffset + 0x1000, "a partition overlaps the partition table");
+        Assert.True(
+            sorted[0].Offset >= PartitionTable.DefaultOffset + 0x1000, "a partition overlaps the partition table");
         for (var i = 1; i < sorted.Count; i++)
-            Assert.True(sorted[i].Offset >= sorted[i - 1].Offset + sorted[i - 1].Size, $"{sorted[i - 1].Label} overlaps {sorted[i].Label}");
+            Assert.True(
+                sorted[i].Offset >= sorted[i - 1].Offset + sorted[i - 1].Size,
+                $"{sorted[i - 1].Label} overlaps {sorted[i].Label}");
         Assert.True(sorted[^1].Offset + sorted[^1].Size <= 4u * 1024 * 1024, "the table does not fit 4 MB");
         var defaults = FirmwareSources.Sdkconfig(FirmwareSources.SdkconfigDefaultsPath);
         Assert.Equal("y", defaults["CONFIG_ESPTOOLPY_FLASHSIZE_4MB"]);
@@ -69,14 +75,18 @@ public class FlashPlannerTests
         // (and as "otadata"), the app at ota_0.
         var partitions = FirmwarePartitions();
         using var fw = new FirmwareFixture(partitions: partitions);
-        var otadata = partitions.Single(p => p.Type == PartitionTable.DataType && p.Subtype == PartitionTable.OtaDataSubtype);
+        var otadata = partitions.Single(p => p.Type == PartitionTable.DataType
+            && p.Subtype == PartitionTable.OtaDataSubtype);
         var args = FlasherArgs.Parse(File.ReadAllText(Path.Combine(fw.Dir, "flasher_args.json")));
         Assert.Contains((otadata.Offset, "ota_data_initial.bin"), args.Files);
 
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1") });
 
         // Every file flasher_args.json lists, plus the NVS image, and nothing else.
-        Assert.Equal(args.Files.Select(f => f.Offset).Append(FlashPlanner.DefaultNvsOffset).Order(), plan.Regions.Select(r => r.Offset));
+        Assert.Equal(
+            args.Files.Select(f => f.Offset).Append(FlashPlanner.DefaultNvsOffset).Order(),
+            plan.Regions.Select(r => r.Offset));
         var ota = plan.Regions.Single(r => r.Offset == otadata.Offset);
         Assert.Equal("ota_data_initial.bin", ota.Name);
         Assert.Equal(fw.OtaDataInitial, ota.Data);
@@ -94,9 +104,12 @@ public class FlashPlannerTests
     public void Create_OtaTableWithNvsElsewhere_NvsFollowsTheTable()
     {
         // The NVS offset comes from the table being written, whatever the layout around it.
-        var moved = FirmwarePartitions().Select(p => p.Label == "nvs" ? p with { Offset = 0xA000, Size = 0x4000 } : p).ToList();
+        var moved = FirmwarePartitions()
+            .Select(p => p.Label == "nvs" ? p with { Offset = 0xA000, Size = 0x4000 } : p)
+            .ToList();
         using var fw = new FirmwareFixture(partitions: moved);
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1") });
         var nvs = plan.Regions.Single(r => r.Name == "nvs");
         Assert.Equal((0xA000u, 0x4000), (nvs.Offset, nvs.Data.Length));
     }

@@ -16,7 +16,8 @@ public class RendererTests
         observer.OnEvent(new FlashEvent(FlashEventKind.RegionStarted, Nvs, 0, 0x6000, "120 bytes compressed"));
         for (var i = 1; i <= 4; i++)
             observer.OnEvent(new FlashEvent(FlashEventKind.RegionProgress, Nvs, 0x6000 * i / 4, 0x6000));
-        observer.OnEvent(new FlashEvent(FlashEventKind.RegionVerified, Nvs, 0x6000, 0x6000, "0123456789abcdef0123456789abcdef"));
+        observer.OnEvent(new FlashEvent(
+            FlashEventKind.RegionVerified, Nvs, 0x6000, 0x6000, "0123456789abcdef0123456789abcdef"));
         observer.OnEvent(new FlashEvent(FlashEventKind.Done));
     }
 
@@ -52,7 +53,9 @@ public class RendererTests
         Feed(new JsonFlashRenderer(stream));
         var lines = Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var events = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(["connecting", "connected", "region-start", "progress", "progress", "progress", "progress", "region-verified", "done"],
+        Assert.Equal(
+            ["connecting", "connected", "region-start", "progress", "progress", "progress", "progress",
+                "region-verified", "done"],
             events.Select(e => e.GetProperty("event").GetString()));
         Assert.Equal(0x9000, events[2].GetProperty("offset").GetInt32());
         Assert.Equal("0123456789abcdef0123456789abcdef", events[7].GetProperty("md5").GetString());

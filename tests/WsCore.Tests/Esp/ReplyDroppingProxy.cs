@@ -44,7 +44,8 @@ public sealed class ReplyDroppingProxy : IDisposable
             var down = ForwardResponsesAsync(device.GetStream(), host.GetStream());
             await Task.WhenAny(up, down);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException
+            or ObjectDisposedException)
         {
         }
     }

@@ -53,11 +53,19 @@ public class RomConnectionTests
     public void Command_SkipsOtherOpsAndNoise_ReturnsMatchingReply()
     {
         var transport = new ScriptedTransport();
-        transport.Enqueue("rst:0x1 boot log\r\n"u8.ToArray(), Reply(0x08, 0x20120707, 0, 0, 0, 0), Reply(0x0A, 0x00F01D83, 0, 0, 0, 0));
+        transport.Enqueue(
+            "rst:0x1 boot log\r\n"u8.ToArray(),
+            Reply(0x08, 0x20120707, 0, 0, 0, 0),
+            Reply(0x0A, 0x00F01D83, 0, 0, 0, 0));
         var rom = new RomConnection(transport);
-        var response = rom.Command(RomCommand.ReadReg, RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(0x40001000)), TimeSpan.FromSeconds(1));
+        var response = rom.Command(
+            RomCommand.ReadReg,
+            RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(0x40001000)),
+            TimeSpan.FromSeconds(1));
         Assert.Equal(0x00F01D83u, response.Value);
-        Assert.Equal(Slip.Encode(RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(0x40001000))), transport.Written.Single());
+        Assert.Equal(
+            Slip.Encode(RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(0x40001000))),
+            transport.Written.Single());
         Assert.Equal(transport.Written.Single().Length, rom.BytesSent);
     }
 
@@ -67,7 +75,10 @@ public class RomConnectionTests
         var transport = new ScriptedTransport();
         transport.Enqueue(Reply(0x11, 0, 1, 0x07, 0, 0));
         var rom = new RomConnection(transport);
-        var e = Assert.Throws<RomCommandException>(() => rom.Command(RomCommand.FlashDeflData, RomPackets.DataRequest(RomCommand.FlashDeflData, 0, [1]), TimeSpan.FromSeconds(1)));
+        var e = Assert.Throws<RomCommandException>(() => rom.Command(
+            RomCommand.FlashDeflData,
+            RomPackets.DataRequest(RomCommand.FlashDeflData, 0, [1]),
+            TimeSpan.FromSeconds(1)));
         Assert.Equal((byte)RomErrorCode.BadChecksum, e.Error);
     }
 
@@ -78,7 +89,10 @@ public class RomConnectionTests
         transport.Enqueue(Reply(0x00, 0, 1, 0x05, 0, 0), Reply(0x00, 0, 1, 0x05, 0, 0));
         var rom = new RomConnection(transport);
         Assert.Throws<RomUnsupportedCommandException>(() =>
-            rom.Command(RomCommand.GetSecurityInfo, RomPackets.Request(RomCommand.GetSecurityInfo, []), TimeSpan.FromSeconds(1)));
+            rom.Command(
+                RomCommand.GetSecurityInfo,
+                RomPackets.Request(RomCommand.GetSecurityInfo, []),
+                TimeSpan.FromSeconds(1)));
     }
 
     [Fact]

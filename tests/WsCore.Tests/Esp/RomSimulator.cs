@@ -9,7 +9,9 @@ using WsCore.Esp;
 
 namespace WsCore.Tests.Esp;
 
-/// <summary>Faults the simulator can inject at the Nth data packet (FLASH_DATA or FLASH_DEFL_DATA, counted from 1).</summary>
+/// <summary>
+/// Faults the simulator can inject at the Nth data packet (FLASH_DATA or FLASH_DEFL_DATA, counted from 1).
+/// </summary>
 public enum RomFault
 {
     /// <summary>Three bytes of the request are lost on the line: the ROM answers "invalid message".</summary>
@@ -24,7 +26,9 @@ public enum RomFault
     GarbledEscape,
     /// <summary>The chip resets: boot-log text, then it runs its app and never answers again.</summary>
     ResetMidWrite,
-    /// <summary>From this packet on, every region written ends with one flipped byte in flash (a bad flash chip).</summary>
+    /// <summary>
+    /// From this packet on, every region written ends with one flipped byte in flash (a bad flash chip).
+    /// </summary>
     CorruptFlashAlways,
 }
 
@@ -70,7 +74,9 @@ public sealed class RomSimulator : IDisposable
     }
     public string Url => $"socket://127.0.0.1:{Port}";
     public uint Magic { get; }
-    /// <summary>The chip whose ROM this one plays: FLASH_BEGIN words, GET_SECURITY_INFO, spill, SPI registers.</summary>
+    /// <summary>
+    /// The chip whose ROM this one plays: FLASH_BEGIN words, GET_SECURITY_INFO, spill, SPI registers.
+    /// </summary>
     public ChipDescriptor Chip { get; }
     /// <summary>What the flash chip answers to RDID (0x9F): manufacturer, type, capacity (0x16: 4 MB).</summary>
     public uint JedecId { get; set; } = 0x164020;
@@ -237,7 +243,8 @@ public sealed class RomSimulator : IDisposable
                     data[^1] ^= 0x10;
                 else if (fault == RomFault.ResetMidWrite)
                 {
-                    Send(Encoding.ASCII.GetBytes("ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"));
+                    Send(Encoding.ASCII.GetBytes("ets Jun  8 2016 00:22:57\r\n\r\n" +
+                        "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"));
                     _silent = true;
                     return;
                 }
@@ -255,7 +262,9 @@ public sealed class RomSimulator : IDisposable
             switch (op)
             {
                 case 0x08: // SYNC
-                    if (!data.AsSpan().SequenceEqual((byte[])[0x07, 0x07, 0x12, 0x20, .. Enumerable.Repeat((byte)0x55, 32)]))
+                    if (!data
+                        .AsSpan()
+                        .SequenceEqual((byte[])[0x07, 0x07, 0x12, 0x20, .. Enumerable.Repeat((byte)0x55, 32)]))
                     {
                         Reply(op, 0, [], 0x05);
                         return;
@@ -282,9 +291,12 @@ public sealed class RomSimulator : IDisposable
                         break;
                     }
                     for (var at = 0; at < size; at += 16)
-                        WriteRegister(BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at)), BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 4)));
+                        WriteRegister(
+                            BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at)),
+                            BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 4)));
                     break;
-                case 0x14 when sim.Chip.SecurityInfoChipId is not null || sim.Chip == Chips.Esp32S2: // GET_SECURITY_INFO
+                // GET_SECURITY_INFO
+                case 0x14 when sim.Chip.SecurityInfoChipId is not null || sim.Chip == Chips.Esp32S2:
                     {
                         // flags u32, flash_crypt_cnt u8, 7 key purposes; S3/C3 and later: chip id u32, API version u32.
                         var info = new byte[sim.Chip.SecurityInfoChipId is null ? 12 : 20];
@@ -312,7 +324,9 @@ public sealed class RomSimulator : IDisposable
                         sim.RequestedBaud = BinaryPrimitives.ReadUInt32LittleEndian(data);
                     break;
                 case 0x02 or 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN: exactly 4 words on the ESP32 ROM, 5 on later ones
-                    error = size != 4 * sim.Chip.FlashBeginWords ? (byte)0x05 : !_attached || !_paramsSet ? (byte)0x06 : Begin(op == 0x10, data);
+                    error = size != 4 * sim.Chip.FlashBeginWords
+                        ? (byte)0x05
+                        : !_attached || !_paramsSet ? (byte)0x06 : Begin(op == 0x10, data);
                     break;
                 case 0x03 or 0x11:
                     error = DataBlock(op == 0x11, data, checksum);
@@ -324,7 +338,8 @@ public sealed class RomSimulator : IDisposable
                         if ((long)addr + len > FlashSize)
                             error = 0x0A;
                         else
-                            payload = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(MD5.HashData(sim.Flash.AsSpan((int)addr, (int)len))));
+                            payload = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(MD5.HashData(sim.Flash.AsSpan(
+                                (int)addr, (int)len))));
                         break;
                     }
                 default: // GET_SECURITY_INFO and anything else: not on the ESP32 ROM
@@ -333,7 +348,13 @@ public sealed class RomSimulator : IDisposable
             }
             if (fault == RomFault.MissingResponse)
                 return;
-            Reply(op, value, payload, error, garble: fault == RomFault.GarbledEscape, drop: fault == RomFault.DropResponseBytes);
+            Reply(
+                op,
+                value,
+                payload,
+                error,
+                garble: fault == RomFault.GarbledEscape,
+                drop: fault == RomFault.DropResponseBytes);
         }
 
         // The SPI controller's user command, as far as RDID goes: writing USR to CMD runs the command in USR2.
@@ -397,7 +418,8 @@ public sealed class RomSimulator : IDisposable
                 var output = new MemoryStream();
                 try
                 {
-                    using var zlib = new ZLibStream(new MemoryStream(_compressed.ToArray()), CompressionMode.Decompress);
+                    using var zlib = new ZLibStream(
+                        new MemoryStream(_compressed.ToArray()), CompressionMode.Decompress);
                     zlib.CopyTo(output);
                 }
                 catch (InvalidDataException)
@@ -429,7 +451,8 @@ public sealed class RomSimulator : IDisposable
             var size = body.Count - 8;
             body[2] = (byte)size;
             body[3] = (byte)(size >> 8);
-            BinaryPrimitives.WriteUInt32LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(body).Slice(4), value);
+            BinaryPrimitives.WriteUInt32LittleEndian(
+                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(body).Slice(4), value);
             if (drop)
                 body.RemoveRange(9, 2);
             var wire = new List<byte> { 0xC0 };

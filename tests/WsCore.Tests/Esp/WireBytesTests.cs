@@ -33,19 +33,24 @@ public class WireBytesTests(ITestOutputHelper output)
                 var block = new byte[deflate ? length : 0x400];
                 block.AsSpan().Fill(0xFF);
                 payload.AsSpan(i * 0x400, length).CopyTo(block);
-                total += Framed(RomPackets.DataRequest(deflate ? RomCommand.FlashDeflData : RomCommand.FlashData, (uint)i, block));
+                total += Framed(RomPackets.DataRequest(
+                    deflate ? RomCommand.FlashDeflData : RomCommand.FlashData, (uint)i, block));
             }
             total += Framed(RomPackets.Request(RomCommand.SpiFlashMd5, RomPackets.Words(0, 0, 0, 0)));
         }
         return total;
     }
 
-    /// <summary>zlib.compress(data, 9) as esptool -z does it, through Debian's python3 (real zlib, not zlib-ng).</summary>
+    /// <summary>
+    /// zlib.compress(data, 9) as esptool -z does it, through Debian's python3 (real zlib, not zlib-ng).
+    /// </summary>
     private static byte[]? PythonZlib9(byte[] data)
     {
         if (!File.Exists("/usr/bin/python3"))
             return null;
-        var info = new ProcessStartInfo("/usr/bin/python3", ["-c", "import sys,zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read(), 9))"])
+        var info = new ProcessStartInfo(
+            "/usr/bin/python3",
+            ["-c", "import sys,zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read(), 9))"])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -74,7 +79,8 @@ public class WireBytesTests(ITestOutputHelper output)
         var ours = EspFlasher.Compress(data);
         using (var inflated = new MemoryStream())
         {
-            using (var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(ours), System.IO.Compression.CompressionMode.Decompress))
+            using (var zlib = new System.IO.Compression.ZLibStream(
+                new MemoryStream(ours), System.IO.Compression.CompressionMode.Decompress))
                 zlib.CopyTo(inflated);
             Assert.Equal(data, inflated.ToArray());
         }
@@ -99,13 +105,18 @@ public class WireBytesTests(ITestOutputHelper output)
     {
         using var fw = new FirmwareFixture(appSize: 160 * 1024);
         using var sim = new RomSimulator();
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123") });
         using (var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port))
-            new EspFlasher(transport, new FlashSessionOptions { Before = BeforeReset.NoReset, After = AfterReset.NoReset }).FlashAll(plan.Regions);
+            new EspFlasher(
+                transport,
+                new FlashSessionOptions { Before = BeforeReset.NoReset,
+                    After = AfterReset.NoReset }).FlashAll(plan.Regions);
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         var plain = EsptoolFloor(plan.Regions, null);
         var zlib = PythonZlib9(fw.App) is null ? -1 : EsptoolFloor(plan.Regions, d => PythonZlib9(d)!);
-        output.WriteLine($"wsctl {sim.BytesReceived} bytes; esptool --no-stub floor {plain}; with -z (zlib 9) floor {zlib}");
+        output.WriteLine($"wsctl {sim.BytesReceived} bytes; esptool --no-stub floor {plain}; with -z (zlib 9) floor " +
+            $"{zlib}");
         Assert.True(sim.BytesReceived < plain, $"wsctl sent {sim.BytesReceived}, esptool's floor is {plain}");
     }
 }

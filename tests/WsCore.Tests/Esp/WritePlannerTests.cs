@@ -5,7 +5,8 @@ namespace WsCore.Tests.Esp;
 /// <summary>
 /// The write plan against a model of the ESP32 ROM (erase whole sectors at FLASH_BEGIN; a compressed stream of n
 /// bytes programs zeros up to start + (⌊n / 32 KiB⌋ + 1) × 32 KiB): over many layouts, nothing outside the
-/// regions' sectors changes, the regions hold their bytes, and the rest of their sectors is erased (as esptool leaves it).
+/// regions' sectors changes, the regions hold their bytes, and the rest of their sectors is erased (as esptool leaves
+/// it).
 /// </summary>
 public class WritePlannerTests
 {
@@ -50,7 +51,8 @@ public class WritePlannerTests
         long position = random.Next(0, 4) * 0x1000;
         for (var i = random.Next(1, 5); i > 0 && position < FlashSize - 0x40000; i--)
         {
-            var length = random.Next(4) switch { 0 => random.Next(1, 0x1000), 1 => random.Next(1, 16) * 0x1000, _ => random.Next(1, 200 * 1024) };
+            var length = random.Next(4) switch { 0 => random.Next(1, 0x1000), 1 => random.Next(1, 16)
+                * 0x1000, _ => random.Next(1, 200 * 1024) };
             regions.Add(new FlashRegion($"r{i}", (uint)position, Compressible(length, seed * 10 + i)));
             position = WritePlanner.Erased(position, length).End + random.Next(0, 4) * 0x1000;
         }
@@ -70,7 +72,11 @@ public class WritePlannerTests
         }
         var firstDifference = flash.AsSpan().CommonPrefixLength(expected);
         Assert.True(firstDifference == FlashSize, $"flash differs at 0x{firstDifference:X}; plan: " +
-            string.Join("; ", writes.SelectMany(w => w.Pieces).Select(p => $"0x{p.Offset:X}+0x{p.Data.Length:X} {(p.IsCompressed ? "defl" : "plain")}")));
+            string.Join(
+                "; ",
+                writes
+                    .SelectMany(w => w.Pieces)
+                    .Select(p => $"0x{p.Offset:X}+0x{p.Data.Length:X} {(p.IsCompressed ? "defl" : "plain")}")));
     }
 
     [Fact]
@@ -79,7 +85,8 @@ public class WritePlannerTests
         var nvs = new byte[0x6000];
         nvs.AsSpan().Fill(0xFF);
         nvs.AsSpan(0, 300).Fill(0x12);
-        var write = Assert.Single(WritePlanner.Plan([new FlashRegion("nvs", 0x9000, nvs)], Window, data => EspFlasher.Compress(data)));
+        var write = Assert.Single(WritePlanner.Plan(
+            [new FlashRegion("nvs", 0x9000, nvs)], Window, data => EspFlasher.Compress(data)));
         var piece = Assert.Single(write.Pieces);
         Assert.False(piece.IsCompressed);
         Assert.Equal(0x6000u, piece.EraseSize);
@@ -90,8 +97,11 @@ public class WritePlannerTests
     public void Plan_BootloaderBeforePartitionTable_CompressedWhole()
     {
         // Its spill ends in the partition table's sector, which is erased and written after it.
-        var writes = WritePlanner.Plan([new FlashRegion("bootloader", 0x1000, Compressible(26_000, 1)),
-            new FlashRegion("partition-table", 0x8000, Compressible(0xC00, 2))], Window, data => EspFlasher.Compress(data));
+        var writes = WritePlanner.Plan(
+            [new FlashRegion("bootloader", 0x1000, Compressible(26_000, 1)),
+            new FlashRegion("partition-table", 0x8000, Compressible(0xC00, 2))],
+            Window,
+            data => EspFlasher.Compress(data));
         Assert.True(Assert.Single(writes[0].Pieces).IsCompressed);
         Assert.False(Assert.Single(writes[1].Pieces).IsCompressed);
     }
@@ -100,7 +110,8 @@ public class WritePlannerTests
     public void Plan_LargeAppWithNothingAfter_CompressedHeadAndShortPlainTail()
     {
         var app = Compressible(858_336, 3);
-        var write = Assert.Single(WritePlanner.Plan([new FlashRegion("app", 0x10000, app)], Window, data => EspFlasher.Compress(data)));
+        var write = Assert.Single(WritePlanner.Plan(
+            [new FlashRegion("app", 0x10000, app)], Window, data => EspFlasher.Compress(data)));
         Assert.Equal(2, write.Pieces.Count);
         Assert.True(write.Pieces[0].IsCompressed);
         Assert.False(write.Pieces[1].IsCompressed);
@@ -118,8 +129,12 @@ public class WritePlannerTests
     [Fact]
     public void GuardRanges_NeighbourhoodLessErasedSectors()
     {
-        var guards = WritePlanner.GuardRanges([new FlashRegion("nvs", 0x9000, new byte[0x6000]), new FlashRegion("app", 0x10000, new byte[0x1800])],
-            FlashSize, Window);
-        Assert.Equal([new FlashRange(0x1000, 0x9000), new FlashRange(0xF000, 0x10000), new FlashRange(0x12000, 0x1A000)], guards);
+        var guards = WritePlanner.GuardRanges(
+            [new FlashRegion("nvs", 0x9000, new byte[0x6000]), new FlashRegion("app", 0x10000, new byte[0x1800])],
+            FlashSize,
+            Window);
+        Assert.Equal(
+            [new FlashRange(0x1000, 0x9000), new FlashRange(0xF000, 0x10000), new FlashRange(0x12000, 0x1A000)],
+            guards);
     }
 }

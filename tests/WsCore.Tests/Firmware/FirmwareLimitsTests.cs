@@ -11,7 +11,8 @@ namespace WsCore.Tests.Firmware;
 /// </summary>
 public class FirmwareLimitsTests
 {
-    private static readonly IReadOnlyDictionary<string, object> Limits = FirmwareSources.Defines(FirmwareSources.LimitsHeaderPath);
+    private static readonly IReadOnlyDictionary<string, object> Limits =
+        FirmwareSources.Defines(FirmwareSources.LimitsHeaderPath);
 
     private static long Int(string name) => Assert.IsType<long>(Limits[name]);
 
@@ -70,13 +71,15 @@ public class FirmwareLimitsTests
         var server = FirmwareSources.Defines(FirmwareSources.ServerHeaderPath);
         var extraSlots = Assert.IsType<long>(server["WS_SERVER_EXTRA_SLOTS"]);
         var sdkconfig = FirmwareSources.Sdkconfig(FirmwareSources.SdkconfigDefaultsPath);
-        var lwipSockets = long.Parse(sdkconfig["CONFIG_LWIP_MAX_SOCKETS"], System.Globalization.CultureInfo.InvariantCulture);
+        var lwipSockets = long.Parse(
+            sdkconfig["CONFIG_LWIP_MAX_SOCKETS"], System.Globalization.CultureInfo.InvariantCulture);
 
         Assert.Equal(Int("WSCTL_LWIP_MAX_SOCKETS"), lwipSockets);
         // WS_SERVER_SOCKETS(n) = listener + n + extra slots + one accepted to answer 503 (ws_server.h).
         long ServerSockets(long clients) => 1 + clients + extraSlots + 1;
         Assert.True(ServerSockets(DeviceSettings.MaxClientsLimit) + Int("WSCTL_SOCKETS_SPARE") <= lwipSockets,
-            $"{DeviceSettings.MaxClientsLimit} clients need {ServerSockets(DeviceSettings.MaxClientsLimit)} sockets + spare; lwIP has {lwipSockets}");
+            $"{DeviceSettings.MaxClientsLimit} clients need {ServerSockets(DeviceSettings.MaxClientsLimit)} sockets " +
+                $"+ spare; lwIP has {lwipSockets}");
         // And the limit is not lower than it needs to be.
         Assert.True(ServerSockets(DeviceSettings.MaxClientsLimit + 1) + Int("WSCTL_SOCKETS_SPARE") > lwipSockets);
         // ESP-IDF's Kconfig takes at most 16 before v5.3.2 (a larger value falls back to the default there).
@@ -87,11 +90,16 @@ public class FirmwareLimitsTests
     public void Kconfig_RangesAndDefaults_AreTheHeaders()
     {
         var path = FirmwareSources.KconfigPath;
-        Assert.Equal(($"{Int("WSCTL_MAX_CLIENTS_MIN")} {Int("WSCTL_MAX_CLIENTS_MAX")}", Int("WSCTL_DEFAULT_MAX_CLIENTS").ToString()),
+        Assert.Equal(
+            (
+                $"{Int("WSCTL_MAX_CLIENTS_MIN")} {Int("WSCTL_MAX_CLIENTS_MAX")}",
+                Int("WSCTL_DEFAULT_MAX_CLIENTS").ToString()),
             FirmwareSources.KconfigOption(path, "WSCTL_MAX_CLIENTS"));
-        Assert.Equal(($"{Int("WSCTL_WS_PORT_MIN")} {Int("WSCTL_WS_PORT_MAX")}", Int("WSCTL_DEFAULT_WS_PORT").ToString()),
+        Assert.Equal(
+            ($"{Int("WSCTL_WS_PORT_MIN")} {Int("WSCTL_WS_PORT_MAX")}", Int("WSCTL_DEFAULT_WS_PORT").ToString()),
             FirmwareSources.KconfigOption(path, "WSCTL_PORT"));
-        Assert.Equal((null, $"\"{Str("WSCTL_DEFAULT_HOSTNAME")}\""), FirmwareSources.KconfigOption(path, "WSCTL_HOSTNAME"));
+        Assert.Equal(
+            (null, $"\"{Str("WSCTL_DEFAULT_HOSTNAME")}\""), FirmwareSources.KconfigOption(path, "WSCTL_HOSTNAME"));
         // The namespace is the header's alone: a Kconfig option could make the device read another than wsctl writes.
         Assert.Equal((null, null), FirmwareSources.KconfigOption(path, "WSCTL_NVS_NAMESPACE"));
     }
@@ -102,17 +110,29 @@ public class FirmwareLimitsTests
         Assert.Equal(DeviceDiscovery.WebSocketServiceType, $"{Str("WSCTL_MDNS_SERVICE")}.{Str("WSCTL_MDNS_PROTO")}");
         var advertised = ServiceAdvertisement.WebSocket("esp32ws", 8080, "/", 5, "1.0.0");
         Assert.Equal(DeviceDiscovery.WebSocketServiceType, advertised.ServiceType);
-        Assert.Equal([Str("WSCTL_TXT_PATH"), Str("WSCTL_TXT_MAX_CLIENTS"), Str("WSCTL_TXT_VERSION")], advertised.Txt.Select(kv => kv.Key));
+        Assert.Equal(
+            [Str("WSCTL_TXT_PATH"), Str("WSCTL_TXT_MAX_CLIENTS"), Str("WSCTL_TXT_VERSION")],
+            advertised.Txt.Select(kv => kv.Key));
     }
 
     [Fact]
     public void DeviceSettings_AtEveryLimit_Accepted()
     {
-        var settings = new DeviceSettings(new string('s', (int)Int("WSCTL_SSID_MAX_BYTES")), new string('p', (int)Int("WSCTL_PASS_PHRASE_MAX")),
-            "h" + new string('o', (int)Int("WSCTL_HOSTNAME_MAX") - 2) + "x", (int)Int("WSCTL_WS_PORT_MAX"), (int)Int("WSCTL_MAX_CLIENTS_MAX"));
+        var settings = new DeviceSettings(
+            new string('s', (int)Int("WSCTL_SSID_MAX_BYTES")),
+            new string('p', (int)Int("WSCTL_PASS_PHRASE_MAX")),
+            "h" + new string('o', (int)Int("WSCTL_HOSTNAME_MAX") - 2) + "x",
+            (int)Int("WSCTL_WS_PORT_MAX"),
+            (int)Int("WSCTL_MAX_CLIENTS_MAX"));
         settings.Validate();
-        new DeviceSettings("n", new string('a', (int)Int("WSCTL_PASS_PSK_HEX_LEN")), MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MIN")).Validate();
-        new DeviceSettings("n", new string('p', (int)Int("WSCTL_PASS_PHRASE_MIN")), WebSocketPort: (int)Int("WSCTL_WS_PORT_MIN")).Validate();
+        new DeviceSettings(
+            "n",
+            new string('a', (int)Int("WSCTL_PASS_PSK_HEX_LEN")),
+            MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MIN")).Validate();
+        new DeviceSettings(
+            "n",
+            new string('p', (int)Int("WSCTL_PASS_PHRASE_MIN")),
+            WebSocketPort: (int)Int("WSCTL_WS_PORT_MIN")).Validate();
     }
 
     public static TheoryData<string, DeviceSettings> OnePastEachLimit() => new()

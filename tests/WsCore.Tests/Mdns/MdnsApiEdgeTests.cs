@@ -18,7 +18,8 @@ public class MdnsApiEdgeTests
     [Fact]
     public async Task ResolveAsync_MalformedName_ThrowsInvalidInput()
     {
-        var ex = await Assert.ThrowsAsync<WsCoreException>(() => new MdnsClient().ResolveAsync("two.labels.local", TimeSpan.FromSeconds(1)));
+        var ex = await Assert.ThrowsAsync<WsCoreException>(() => new MdnsClient().ResolveAsync(
+            "two.labels.local", TimeSpan.FromSeconds(1)));
 
         Assert.Equal(FailureKind.InvalidInput, ex.Kind);
     }
@@ -26,7 +27,8 @@ public class MdnsApiEdgeTests
     [Fact]
     public async Task BrowseAsync_MalformedServiceType_ThrowsInvalidInput()
     {
-        var ex = await Assert.ThrowsAsync<WsCoreException>(() => new MdnsClient().BrowseAsync("ws", TimeSpan.FromSeconds(1)));
+        var ex = await Assert.ThrowsAsync<WsCoreException>(() => new MdnsClient().BrowseAsync(
+            "ws", TimeSpan.FromSeconds(1)));
 
         Assert.Equal(FailureKind.InvalidInput, ex.Kind);
     }

@@ -60,8 +60,15 @@ public class MdnsBrowseStateTests
     {
         var state = new MdnsBrowseState(ServiceType);
         // The address arrives before anything else; it must still be attached once the SRV names its host.
-        state.Add(Response(new ARecord { Name = new DomainName("ESP32WS", "local"), Address = IPAddress.Parse("10.231.0.1"), Class = (DnsClass)0x8001 }), 2);
-        state.Add(Response(new SRVRecord { Name = Instance, Port = 8080, Target = Host }, new TXTRecord { Name = Instance, Strings = ["path=/"] }), 2);
+        state.Add(
+            Response(new ARecord { Name = new DomainName("ESP32WS", "local"), Address = IPAddress.Parse("10.231.0.1"),
+                Class = (DnsClass)0x8001 }),
+            2);
+        state.Add(
+            Response(
+                new SRVRecord { Name = Instance, Port = 8080, Target = Host },
+                new TXTRecord { Name = Instance, Strings = ["path=/"] }),
+            2);
         state.Add(Response(new PTRRecord { Name = ServiceType, DomainName = Instance }), 2);
 
         var instance = Assert.Single(state.Snapshot());
@@ -78,7 +85,8 @@ public class MdnsBrowseStateTests
         var state = new MdnsBrowseState(ServiceType);
         state.Add(Response(new PTRRecord { Name = ServiceType, DomainName = Instance }), 2);
 
-        Assert.True(state.Add(Response(new PTRRecord { Name = ServiceType, DomainName = Instance, TTL = TimeSpan.Zero }), 2));
+        Assert.True(state.Add(
+            Response(new PTRRecord { Name = ServiceType, DomainName = Instance, TTL = TimeSpan.Zero }), 2));
         Assert.Empty(state.Snapshot());
     }
 
@@ -87,7 +95,10 @@ public class MdnsBrowseStateTests
     {
         var state = new MdnsBrowseState(ServiceType);
 
-        Assert.False(state.Add(Response(new PTRRecord { Name = new DomainName("_http", "_tcp", "local"), DomainName = new DomainName("x", "_http", "_tcp", "local") }), 2));
+        Assert.False(state.Add(
+            Response(new PTRRecord { Name = new DomainName("_http", "_tcp", "local"),
+                DomainName = new DomainName("x", "_http", "_tcp", "local") }),
+            2));
         Assert.Empty(state.Snapshot());
     }
 }

@@ -28,9 +28,11 @@ public class MdnsNamespaceTests
     public async Task ResolveAsync_AvahiPublishedHost_ReturnsItsIPv4ThenIPv6LinkLocalAddress()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: true, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: true, busAddress: null);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "esp32ws.local", "5000");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve", "esp32ws.local", "5000");
 
         Assert.True(code == 0, process.Output);
         var addresses = Addresses(json);
@@ -43,15 +45,18 @@ public class MdnsNamespaceTests
     public async Task ProbeReportResolveAsync_AvahiHostInWsUrl_RecordsMdnsStage_AndMissingHostRecordsNameNotResolved()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve-stage", "ws://esp32ws.local:8080/", "5000");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve-stage", "ws://esp32ws.local:8080/", "5000");
         Assert.True(code == 0, process.Output);
         Assert.Equal("Resolve", json.GetProperty("stage").GetString());
         Assert.StartsWith($"mdns: {NetNamespaceLab.DeviceAddress}", json.GetProperty("detail").GetString());
         Assert.EndsWith($"on {lab.HostInterface}", json.GetProperty("detail").GetString());
 
-        (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve-stage", "gone.local", "1500");
+        (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve-stage", "gone.local", "1500");
         Assert.True(code == 3, process.Output);
         Assert.False(json.GetProperty("succeeded").GetBoolean());
         Assert.Equal("NameNotResolved", json.GetProperty("failure").GetString());
@@ -63,9 +68,11 @@ public class MdnsNamespaceTests
     public async Task BrowseAsync_AvahiStaticService_ListsInstanceWithHostPortTxtAndAddress()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "browse", "_ws._tcp", "2500");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "browse", "_ws._tcp", "2500");
 
         Assert.True(code == 0, process.Output);
         var instance = Assert.Single(json.GetProperty("instances").EnumerateArray());
@@ -82,7 +89,8 @@ public class MdnsNamespaceTests
     public async Task DiscoverAsync_AvahiDevice_GivesWebSocketUriFromAddressPortAndTxtPath()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
         var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "discover", "2000");
 
@@ -97,9 +105,11 @@ public class MdnsNamespaceTests
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
         // A responder is on the link, just not for this name: silence is the only "no" in mDNS.
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "nobody-here.local", "3500", "-v");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve", "nobody-here.local", "3500", "-v");
 
         Assert.True(code == 3, process.Output);
         Assert.Equal("NameNotResolved", json.GetProperty("kind").GetString());
@@ -117,7 +127,8 @@ public class MdnsNamespaceTests
         await using var lab = await NetNamespaceLab.CreateAsync();
 
         // lo in a fresh namespace is up but lacks the MULTICAST flag.
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "esp32ws", "1000", "--interface", "lo");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve", "esp32ws", "1000", "--interface", "lo");
 
         Assert.True(code == 2, process.Output);
         Assert.Equal("InvalidInput", json.GetProperty("kind").GetString());
@@ -129,7 +140,8 @@ public class MdnsNamespaceTests
         await using var lab = await NetNamespaceLab.CreateAsync();
         var bus = await lab.StartPrivateBusAsync();
         var env = new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = bus };
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "avahihost", serviceXml: null, ipv6: false, bus);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "avahihost", serviceXml: null, ipv6: false, bus);
 
         var responder = lab.StartDriver(lab.HostNamespace, "respond", "benchhost", "8090", "-v");
         await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
@@ -149,13 +161,15 @@ public class MdnsNamespaceTests
         var responder = lab.StartDriver(lab.DeviceNamespace, "respond", "wsdevice", "8080");
         await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "WSDEVICE.local", "5000");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve", "WSDEVICE.local", "5000");
         Assert.True(code == 0, process.Output);
         var addresses = Addresses(json);
         Assert.Equal(NetNamespaceLab.DeviceAddress, addresses[0]);
         Assert.Contains(addresses, a => IPAddress.Parse(a).IsIPv6LinkLocal);
 
-        (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "browse", "_ws._tcp.local", "2000");
+        (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "browse", "_ws._tcp.local", "2000");
         Assert.True(code == 0, process.Output);
         var instance = Assert.Single(json.GetProperty("instances").EnumerateArray());
         Assert.Equal("wsdevice", instance.GetProperty("instance").GetString());
@@ -170,18 +184,21 @@ public class MdnsNamespaceTests
         await using var lab = await NetNamespaceLab.CreateAsync();
         await lab.EnableLoopbackMulticastAsync(lab.DeviceNamespace);
         var responder = lab.StartDriver(lab.DeviceNamespace, "respond", "twofaced", "8080");
-        var ready = await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
+        var ready = await responder.WaitForLineAsync(
+            l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
         Assert.Contains("lo", ready);
         Assert.Contains(lab.DeviceInterface, ready);
 
         // Across the veth: the veth's addresses, never the loopback address.
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "resolve", "twofaced", "5000");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "resolve", "twofaced", "5000");
         Assert.True(code == 0, process.Output);
         Assert.Equal(NetNamespaceLab.DeviceAddress, Addresses(json)[0]);
         Assert.DoesNotContain(Addresses(json), a => IPAddress.IsLoopback(IPAddress.Parse(a)));
 
         // On the same host over loopback only (--interface lo): the loopback addresses (127.0.0.1 first, ::1).
-        (code, json, process) = await lab.RunDriverAsync(lab.DeviceNamespace, ProcessTimeout, "resolve", "twofaced", "5000", "--interface", "lo");
+        (code, json, process) = await lab.RunDriverAsync(
+            lab.DeviceNamespace, ProcessTimeout, "resolve", "twofaced", "5000", "--interface", "lo");
         Assert.True(code == 0, process.Output);
         Assert.Equal("127.0.0.1", Addresses(json)[0]);
         Assert.All(Addresses(json), a => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(a)), a));
@@ -212,8 +229,10 @@ public class MdnsNamespaceTests
             sys.exit(1)
             """;
 
-        var (code, output) = await NetNamespaceLab.RunAsync("ip",
-            ["netns", "exec", lab.HostNamespace, "python3", "-c", client, Convert.ToHexString(query.ToByteArray())], ProcessTimeout);
+        var (code, output) = await NetNamespaceLab.RunAsync(
+            "ip",
+            ["netns", "exec", lab.HostNamespace, "python3", "-c", client, Convert.ToHexString(query.ToByteArray())],
+            ProcessTimeout);
 
         Assert.True(code == 0, output);
         var parts = output.Trim().Split(' ');
@@ -233,11 +252,13 @@ public class MdnsNamespaceTests
     public async Task Responder_BesideAvahiOnOneHost_BothShare5353AndBothAnswer()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
         var responder = lab.StartDriver(lab.DeviceNamespace, "respond", "second", "9000");
         await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
 
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "browse", "_ws._tcp", "2500");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "browse", "_ws._tcp", "2500");
 
         Assert.True(code == 0, process.Output);
         var ports = json.GetProperty("instances").EnumerateArray()
@@ -250,10 +271,12 @@ public class MdnsNamespaceTests
     public async Task Responder_NameAlreadyAnsweredByAvahi_FailsToStartWithInvalidInput()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
         // RFC 6762 §8.1: probing finds that esp32ws.local is taken.
-        var (code, json, process) = await lab.RunDriverAsync(lab.HostNamespace, ProcessTimeout, "respond", "esp32ws", "8080");
+        var (code, json, process) = await lab.RunDriverAsync(
+            lab.HostNamespace, ProcessTimeout, "respond", "esp32ws", "8080");
 
         Assert.True(code == 2, process.Output);
         Assert.Equal("InvalidInput", json.GetProperty("kind").GetString());

@@ -5,7 +5,9 @@ using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Mdns;
 
-/// <summary>The responder's answers, computed from queries given as messages and checked after a wire round trip.</summary>
+/// <summary>
+/// The responder's answers, computed from queries given as messages and checked after a wire round trip.
+/// </summary>
 public class MdnsResponderLogicTests
 {
     private static readonly DomainName Host = new("benchhost", "local");
@@ -115,7 +117,9 @@ public class MdnsResponderLogicTests
     [Fact]
     public void Answer_ServicesMetaQuery_ListsServiceType()
     {
-        var response = RoundTrip(Logic().Answer(Query(MdnsWire.ServicesMetaQueryName, DnsType.PTR), VethAddresses, 5353)!.Message);
+        var response = RoundTrip(Logic()
+            .Answer(Query(MdnsWire.ServicesMetaQueryName, DnsType.PTR), VethAddresses, 5353)!
+            .Message);
 
         Assert.Equal(ServiceType, Assert.IsType<PTRRecord>(Assert.Single(response.Answers)).DomainName);
     }
@@ -138,7 +142,8 @@ public class MdnsResponderLogicTests
     {
         var query = new Message();
         query.Questions.Add(new Question { Name = ServiceType, Type = DnsType.PTR });
-        query.Answers.Add(new PTRRecord { Name = ServiceType, DomainName = Instance, TTL = TimeSpan.FromSeconds(4500) });
+        query.Answers.Add(new PTRRecord { Name = ServiceType, DomainName = Instance,
+            TTL = TimeSpan.FromSeconds(4500) });
 
         Assert.Null(Logic().Answer(RoundTrip(query), VethAddresses, 5353));
     }
@@ -148,7 +153,8 @@ public class MdnsResponderLogicTests
     {
         var query = new Message();
         query.Questions.Add(new Question { Name = ServiceType, Type = DnsType.PTR });
-        query.Answers.Add(new PTRRecord { Name = ServiceType, DomainName = Instance, TTL = TimeSpan.FromSeconds(1000) });
+        query.Answers.Add(new PTRRecord { Name = ServiceType, DomainName = Instance,
+            TTL = TimeSpan.FromSeconds(1000) });
 
         Assert.NotNull(Logic().Answer(RoundTrip(query), VethAddresses, 5353));
     }
@@ -214,7 +220,8 @@ public class MdnsResponderLogicTests
     [Fact]
     public void Constructor_PortOutOfRange_ThrowsInvalidInput() =>
         Assert.Equal(FailureKind.InvalidInput,
-            Assert.Throws<WsCoreException>(() => new MdnsResponderLogic(Host, ServiceAdvertisement.WebSocket("x", 0, "/", 5, "1"))).Kind);
+            Assert.Throws<WsCoreException>(() => new MdnsResponderLogic(
+                Host, ServiceAdvertisement.WebSocket("x", 0, "/", 5, "1"))).Kind);
 }
 
 public class MdnsTimingTests
@@ -236,10 +243,35 @@ public class MdnsTimingTests
         ResourceRecord a = new ARecord { Name = new DomainName("h", "local"), Address = IPAddress.Parse("10.0.0.1") };
         limit.Sent([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10));
 
-        Assert.Empty(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10.5), MdnsMulticastRateLimit.Normal));
-        Assert.Single(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(11), MdnsMulticastRateLimit.Normal));
-        Assert.Single(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10.3), MdnsMulticastRateLimit.ProbeDefence));
-        Assert.Single(limit.Allowed([a], 3, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10.5), MdnsMulticastRateLimit.Normal));
-        Assert.Single(limit.Allowed([a], 2, System.Net.Sockets.AddressFamily.InterNetworkV6, TimeSpan.FromSeconds(10.5), MdnsMulticastRateLimit.Normal));
+        Assert.Empty(limit.Allowed(
+            [a],
+            2,
+            System.Net.Sockets.AddressFamily.InterNetwork,
+            TimeSpan.FromSeconds(10.5),
+            MdnsMulticastRateLimit.Normal));
+        Assert.Single(limit.Allowed(
+            [a],
+            2,
+            System.Net.Sockets.AddressFamily.InterNetwork,
+            TimeSpan.FromSeconds(11),
+            MdnsMulticastRateLimit.Normal));
+        Assert.Single(limit.Allowed(
+            [a],
+            2,
+            System.Net.Sockets.AddressFamily.InterNetwork,
+            TimeSpan.FromSeconds(10.3),
+            MdnsMulticastRateLimit.ProbeDefence));
+        Assert.Single(limit.Allowed(
+            [a],
+            3,
+            System.Net.Sockets.AddressFamily.InterNetwork,
+            TimeSpan.FromSeconds(10.5),
+            MdnsMulticastRateLimit.Normal));
+        Assert.Single(limit.Allowed(
+            [a],
+            2,
+            System.Net.Sockets.AddressFamily.InterNetworkV6,
+            TimeSpan.FromSeconds(10.5),
+            MdnsMulticastRateLimit.Normal));
     }
 }

@@ -17,7 +17,8 @@ public class MdnsTxtTests
     [InlineData("")]
     [InlineData("a=b")]
     public void Encode_BadKey_ThrowsInvalidInput(string key) =>
-        Assert.Equal(FailureKind.InvalidInput, Assert.Throws<WsCoreException>(() => MdnsTxt.Encode([new(key, "x")])).Kind);
+        Assert.Equal(
+            FailureKind.InvalidInput, Assert.Throws<WsCoreException>(() => MdnsTxt.Encode([new(key, "x")])).Kind);
 
     [Fact]
     public void Encode_EntryOver255Bytes_ThrowsInvalidInput() =>
@@ -37,9 +38,11 @@ public class MdnsTxtTests
     [Fact]
     public void TxtRecord_OnTheWire_IsLengthPrefixedStrings()
     {
-        var record = new TXTRecord { Name = new DomainName("x", "_ws", "_tcp", "local"), Strings = MdnsTxt.Encode([new("path", "/")]) };
+        var record = new TXTRecord { Name = new DomainName("x", "_ws", "_tcp", "local"),
+            Strings = MdnsTxt.Encode([new("path", "/")]) };
 
         // RFC 6763 §6.1: each string is one length byte followed by its bytes.
-        Assert.Equal(new byte[] { 6, (byte)'p', (byte)'a', (byte)'t', (byte)'h', (byte)'=', (byte)'/' }, record.GetData());
+        Assert.Equal(
+            new byte[] { 6, (byte)'p', (byte)'a', (byte)'t', (byte)'h', (byte)'=', (byte)'/' }, record.GetData());
     }
 }

@@ -12,7 +12,8 @@ public class MdnsWireTests
     internal static readonly byte[] CacheFlushAResponse =
     [
         0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-        7, (byte)'e', (byte)'s', (byte)'p', (byte)'3', (byte)'2', (byte)'w', (byte)'s', 5, (byte)'l', (byte)'o', (byte)'c', (byte)'a', (byte)'l', 0,
+        7, (byte)'e', (byte)'s', (byte)'p', (byte)'3', (byte)'2', (byte)'w', (byte)'s', 5, (byte)'l', (byte)'o',
+        (byte)'c', (byte)'a', (byte)'l', 0,
         0x00, 0x01, // type A
         0x80, 0x01, // class IN | cache-flush
         0x00, 0x00, 0x00, 0x78, // TTL 120
@@ -37,7 +38,8 @@ public class MdnsWireTests
     {
         var message = MdnsWire.TryParse(CacheFlushAResponse, CacheFlushAResponse.Length)!;
 
-        var addresses = MdnsQueryMatcher.MatchAddresses(message, new DomainName("esp32ws", "local"), scopeId: 3).ToList();
+        var addresses = MdnsQueryMatcher.MatchAddresses(
+            message, new DomainName("esp32ws", "local"), scopeId: 3).ToList();
 
         Assert.Equal([IPAddress.Parse("10.231.0.1")], addresses);
     }
@@ -73,13 +75,17 @@ public class MdnsWireTests
     public void MatchAddresses_AddressesInAdditionalSection_AreReturnedWithLinkLocalScope()
     {
         var response = new Message { QR = true, AA = true };
-        response.Answers.Add(new PTRRecord { Name = new DomainName("_ws", "_tcp", "local"), DomainName = new DomainName("esp32ws", "_ws", "_tcp", "local") });
-        response.AdditionalRecords.Add(new AAAARecord { Name = new DomainName("esp32ws", "local"), Address = IPAddress.Parse("fe80::1"), Class = (DnsClass)0x8001 });
-        response.AdditionalRecords.Add(new ARecord { Name = new DomainName("esp32ws", "local"), Address = IPAddress.Parse("10.0.0.7"), Class = (DnsClass)0x8001 });
+        response.Answers.Add(new PTRRecord { Name = new DomainName("_ws", "_tcp", "local"),
+            DomainName = new DomainName("esp32ws", "_ws", "_tcp", "local") });
+        response.AdditionalRecords.Add(new AAAARecord { Name = new DomainName("esp32ws", "local"),
+            Address = IPAddress.Parse("fe80::1"), Class = (DnsClass)0x8001 });
+        response.AdditionalRecords.Add(new ARecord { Name = new DomainName("esp32ws", "local"),
+            Address = IPAddress.Parse("10.0.0.7"), Class = (DnsClass)0x8001 });
         var bytes = response.ToByteArray();
 
         var parsed = MdnsWire.TryParse(bytes, bytes.Length)!;
-        var addresses = MdnsQueryMatcher.OrderIPv4First(MdnsQueryMatcher.MatchAddresses(parsed, new DomainName("esp32ws", "local"), 4));
+        var addresses = MdnsQueryMatcher.OrderIPv4First(MdnsQueryMatcher.MatchAddresses(
+            parsed, new DomainName("esp32ws", "local"), 4));
 
         Assert.Equal([IPAddress.Parse("10.0.0.7"), IPAddress.Parse("fe80::1%4")], addresses);
         Assert.Equal(4, addresses[1].ScopeId);
@@ -112,13 +118,15 @@ public class MdnsWireTests
     [Fact]
     public void BuildAddressQuery_BothFamilies_IsOneMessageWithAAndAaaaQuestions()
     {
-        var bytes = MdnsQueryMatcher.BuildAddressQuery(new DomainName("esp32ws", "local"), ipv4: true, ipv6: true).ToByteArray();
+        var bytes = MdnsQueryMatcher.BuildAddressQuery(
+            new DomainName("esp32ws", "local"), ipv4: true, ipv6: true).ToByteArray();
 
         byte[] expected =
         [
             0x00, 0x00, 0x00, 0x00, // ID 0, flags 0 (RFC 6762 §18)
             0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // two questions
-            7, (byte)'e', (byte)'s', (byte)'p', (byte)'3', (byte)'2', (byte)'w', (byte)'s', 5, (byte)'l', (byte)'o', (byte)'c', (byte)'a', (byte)'l', 0,
+            7, (byte)'e', (byte)'s', (byte)'p', (byte)'3', (byte)'2', (byte)'w', (byte)'s', 5, (byte)'l', (byte)'o',
+            (byte)'c', (byte)'a', (byte)'l', 0,
             0x00, 0x01, 0x00, 0x01, // A, IN (QM: multicast response wanted)
             0xC0, 0x0C, // the same name, compressed (pointer to offset 12)
             0x00, 0x1C, 0x00, 0x01, // AAAA, IN
@@ -146,8 +154,11 @@ public class MdnsWireTests
     [InlineData(new byte[] { })]
     [InlineData(new byte[] { 0x00, 0x00, 0x84 })]
     [InlineData(new byte[] { 0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 7, (byte)'e', (byte)'s' })] // answer cut short
-    [InlineData(new byte[] { 0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4 })] // pointer loop
-    public void TryParse_MalformedDatagram_ReturnsNull(byte[] bytes) => Assert.Null(MdnsWire.TryParse(bytes, bytes.Length));
+    // pointer loop
+    [InlineData(new byte[] { 0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 1, 2, 3,
+        4 })]
+    public void TryParse_MalformedDatagram_ReturnsNull(byte[] bytes) => Assert.Null(MdnsWire.TryParse(
+        bytes, bytes.Length));
 
     [Theory]
     [InlineData("esp32ws", "esp32ws.local")]
@@ -176,7 +187,8 @@ public class MdnsWireTests
     [InlineData("_ws._sctp")]
     [InlineData("_ws")]
     public void ServiceTypeName_Malformed_ThrowsInvalidInput(string input) =>
-        Assert.Equal(FailureKind.InvalidInput, Assert.Throws<WsCoreException>(() => MdnsWire.ServiceTypeName(input)).Kind);
+        Assert.Equal(
+            FailureKind.InvalidInput, Assert.Throws<WsCoreException>(() => MdnsWire.ServiceTypeName(input)).Kind);
 
     [Fact]
     public void FormatSeconds_WholeAndFractional_AreReadable()

@@ -31,7 +31,9 @@ public sealed class NetNamespaceFactAttribute : FactAttribute
             return "mDNS namespace tests need root (they create network namespaces with ip netns)";
         try
         {
-            var (code, _) = NetNamespaceLab.RunAsync("ip", ["netns", "list"], TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+            var (code, _) = NetNamespaceLab.RunAsync("ip", ["netns", "list"], TimeSpan.FromSeconds(10))
+                .GetAwaiter()
+                .GetResult();
             return code == 0 ? null : "mDNS namespace tests need 'ip netns' (iproute2), which failed here";
         }
         catch (Exception ex)
@@ -63,7 +65,9 @@ public sealed class LabProcess(Process process, string description) : IDisposabl
         _lineArrived.Release();
     }
 
-    /// <summary>Waits until a line matching <paramref name="match"/> has arrived; fails the test at the deadline.</summary>
+    /// <summary>
+    /// Waits until a line matching <paramref name="match"/> has arrived; fails the test at the deadline.
+    /// </summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
@@ -72,7 +76,8 @@ public sealed class LabProcess(Process process, string description) : IDisposabl
             if (_lines.FirstOrDefault(match) is { } line)
                 return line;
             if (deadline.Elapsed >= timeout)
-                throw new TimeoutException($"{Description}: no matching line within {timeout.TotalSeconds} s; output:\n{Output}");
+                throw new TimeoutException($"{Description}: no matching line within {timeout.TotalSeconds} s; " +
+                    $"output:\n{Output}");
             await _lineArrived.WaitAsync(TimeSpan.FromMilliseconds(200));
         }
     }
@@ -142,7 +147,8 @@ public sealed class NetNamespaceLab : IAsyncDisposable
             await lab.IpAsync("link", "add", lab.DeviceInterface, "type", "veth", "peer", "name", lab.HostInterface);
             await lab.IpAsync("link", "set", lab.DeviceInterface, "netns", lab.DeviceNamespace);
             await lab.IpAsync("link", "set", lab.HostInterface, "netns", lab.HostNamespace);
-            foreach (var (ns, iface, address) in new[] { (lab.DeviceNamespace, lab.DeviceInterface, DeviceAddress), (lab.HostNamespace, lab.HostInterface, HostAddress) })
+            foreach (var (ns, iface, address) in new[] { (lab.DeviceNamespace, lab.DeviceInterface, DeviceAddress),
+                (lab.HostNamespace, lab.HostInterface, HostAddress) })
             {
                 await CheckedAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv6.conf.{iface}.accept_dad=0"]);
                 await lab.IpAsync("-n", ns, "link", "set", "lo", "up");
@@ -160,7 +166,9 @@ public sealed class NetNamespaceLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Sets the MULTICAST flag on <paramref name="ns"/>'s loopback, which makes it an mDNS interface too.</summary>
+    /// <summary>
+    /// Sets the MULTICAST flag on <paramref name="ns"/>'s loopback, which makes it an mDNS interface too.
+    /// </summary>
     public Task EnableLoopbackMulticastAsync(string ns) => IpAsync("-n", ns, "link", "set", "lo", "multicast", "on");
 
     /// <summary>The test driver program (tests/MdnsDriver), built next to this test assembly's project.</summary>
@@ -174,16 +182,22 @@ public sealed class NetNamespaceLab : IAsyncDisposable
             var config = testOutput.Parent!.Name;
             var testsDir = testOutput.Parent.Parent!.Parent!.Parent!.FullName;
             var path = Path.Combine(testsDir, "MdnsDriver", "bin", config, tfm, "MdnsDriver.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("build tests/MdnsDriver first (dotnet build wsctl.sln)", path);
+            return File.Exists(path)
+                ? path
+                : throw new FileNotFoundException("build tests/MdnsDriver first (dotnet build wsctl.sln)", path);
         }
     }
 
     /// <summary>Starts the mDNS test driver in <paramref name="ns"/> (stderr goes to the same line list).</summary>
     public LabProcess StartDriver(string ns, params string[] args) =>
-        Start("ip", ["netns", "exec", ns, "dotnet", DriverPath, .. args], $"MdnsDriver {string.Join(' ', args)} in {ns}");
+        Start(
+            "ip", ["netns", "exec", ns, "dotnet", DriverPath, .. args], $"MdnsDriver {string.Join(' ', args)} in {ns}");
 
     /// <summary>Runs the driver to completion and returns its exit code and last JSON line.</summary>
-    public async Task<(int ExitCode, JsonElement Json, LabProcess Process)> RunDriverAsync(string ns, TimeSpan timeout, params string[] args)
+    public async Task<(
+        int ExitCode,
+        JsonElement Json,
+        LabProcess Process)> RunDriverAsync(string ns, TimeSpan timeout, params string[] args)
     {
         var process = StartDriver(ns, args);
         process.Process.StandardInput.Close();
@@ -196,7 +210,8 @@ public sealed class NetNamespaceLab : IAsyncDisposable
     }
 
     /// <summary>Starts a process; it is killed on dispose if still running.</summary>
-    public LabProcess Start(string fileName, IEnumerable<string> args, string description, IDictionary<string, string>? environment = null)
+    public LabProcess Start(
+        string fileName, IEnumerable<string> args, string description, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -228,7 +243,8 @@ public sealed class NetNamespaceLab : IAsyncDisposable
     /// Starts Debian's avahi-daemon in <paramref name="ns"/> as an independent mDNS peer, with its config and runtime
     /// directories in a private mount namespace (mdns-testing.md), and waits until it has started up.
     /// </summary>
-    public async Task<LabProcess> StartAvahiAsync(string ns, string iface, string hostName, string? serviceXml, bool ipv6, string? busAddress)
+    public async Task<LabProcess> StartAvahiAsync(
+        string ns, string iface, string hostName, string? serviceXml, bool ipv6, string? busAddress)
     {
         var conf = Path.Combine(WorkDirectory, $"avahi-{hostName}");
         Directory.CreateDirectory(Path.Combine(conf, "services"));
@@ -247,22 +263,31 @@ public sealed class NetNamespaceLab : IAsyncDisposable
             """);
         if (serviceXml is not null)
             await File.WriteAllTextAsync(Path.Combine(conf, "services", "ws.service"), serviceXml);
-        var script = $"mount --bind {conf} /etc/avahi && mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon "
-            + "&& exec avahi-daemon --no-drop-root --no-chroot --no-rlimits -f /etc/avahi/avahi-daemon.conf";
-        var env = busAddress is null ? null : new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = busAddress };
-        var avahi = Start("ip", ["netns", "exec", ns, "unshare", "-m", "sh", "-c", script], $"avahi-daemon {hostName} in {ns}", env);
-        await avahi.WaitForLineAsync(l => l.Contains("Server startup complete", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        var script = $"mount --bind {conf} /etc/avahi && mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs " +
+            "/run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot --no-rlimits -f " +
+            "/etc/avahi/avahi-daemon.conf";
+        var env = busAddress is null
+            ? null
+            : new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = busAddress };
+        var avahi = Start(
+            "ip", ["netns", "exec", ns, "unshare", "-m", "sh", "-c", script], $"avahi-daemon {hostName} in {ns}", env);
+        await avahi.WaitForLineAsync(
+            l => l.Contains("Server startup complete", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         return avahi;
     }
 
-    /// <summary>A private system bus for avahi and its clients (avahi-resolve/-browse need D-Bus). Returns its address.</summary>
+    /// <summary>
+    /// A private system bus for avahi and its clients (avahi-resolve/-browse need D-Bus). Returns its address.
+    /// </summary>
     public async Task<string> StartPrivateBusAsync()
     {
         var socket = Path.Combine(WorkDirectory, "bus");
         var config = Path.Combine(WorkDirectory, "dbus.conf");
+        // A piece of the configuration below, to keep its line short.
+        const string allowMessages = "<allow send_destination=\"*\"/><allow receive_sender=\"*\"/>";
         await File.WriteAllTextAsync(config, $"""
             <busconfig><type>system</type><listen>unix:path={socket}</listen><auth>EXTERNAL</auth>
-            <policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/></policy></busconfig>
+            <policy context="default"><allow user="*"/><allow own="*"/>{allowMessages}</policy></busconfig>
             """);
         Start("dbus-daemon", [$"--config-file={config}", "--nofork"], "dbus-daemon");
         var deadline = Stopwatch.StartNew();
@@ -285,7 +310,8 @@ public sealed class NetNamespaceLab : IAsyncDisposable
     /// avahi-resolve resolves NAME.local to the host address, and avahi-browse resolves the service's host, address,
     /// port and TXT.
     /// </summary>
-    public static async Task AssertAvahiSeesAsync(IDictionary<string, string> environment, string name, int port, int maxClients)
+    public static async Task AssertAvahiSeesAsync(
+        IDictionary<string, string> environment, string name, int port, int maxClients)
     {
         var cached = await PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], environment,
             o => o.Contains($"{name};_ws._tcp", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
@@ -293,15 +319,22 @@ public sealed class NetNamespaceLab : IAsyncDisposable
         var resolved = await PollAsync("avahi-resolve", ["-4", "-n", $"{name}.local"], environment,
             o => o.Contains(HostAddress, StringComparison.Ordinal), TimeSpan.FromSeconds(15));
         Assert.Contains(HostAddress, resolved);
-        var browsed = await PollAsync("avahi-browse", ["-rtp", "_ws._tcp"], environment,
-            o => o.Split('\n').Any(l => l.StartsWith('=') && l.Contains($";{port};", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
-        var line = Assert.Single(browsed.Split('\n'), l => l.StartsWith('=') && l.Contains(name, StringComparison.Ordinal));
+        var browsed = await PollAsync(
+            "avahi-browse",
+            ["-rtp", "_ws._tcp"],
+            environment,
+            o => o.Split('\n').Any(l => l.StartsWith('=') && l.Contains($";{port};", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(15));
+        var line = Assert.Single(
+            browsed.Split('\n'), l => l.StartsWith('=') && l.Contains(name, StringComparison.Ordinal));
         Assert.Contains($"{name}.local;{HostAddress};{port};", line);
         Assert.Contains("\"path=/\"", line);
         Assert.Contains($"\"max_clients={maxClients}\"", line);
     }
 
-    /// <summary>Asserts that avahi's cache holds no _ws._tcp service any more (after goodbyes, RFC 6762 §10.1).</summary>
+    /// <summary>
+    /// Asserts that avahi's cache holds no _ws._tcp service any more (after goodbyes, RFC 6762 §10.1).
+    /// </summary>
     public static async Task AssertAvahiForgotAsync(IDictionary<string, string> environment)
     {
         var after = await PollAsync("avahi-browse", ["-ptc", "_ws._tcp"], environment,
@@ -309,7 +342,12 @@ public sealed class NetNamespaceLab : IAsyncDisposable
         Assert.DoesNotContain("_ws._tcp", after);
     }
 
-    public static async Task<string> PollAsync(string fileName, string[] args, IDictionary<string, string> environment, Func<string, bool> done, TimeSpan timeout)
+    public static async Task<string> PollAsync(
+        string fileName,
+        string[] args,
+        IDictionary<string, string> environment,
+        Func<string, bool> done,
+        TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         var output = "";
@@ -323,9 +361,11 @@ public sealed class NetNamespaceLab : IAsyncDisposable
         return output;
     }
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? environment = null)
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string fileName, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false };
         foreach (var a in args)
             info.ArgumentList.Add(a);
         if (environment is not null)

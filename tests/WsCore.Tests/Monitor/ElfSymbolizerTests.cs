@@ -57,7 +57,9 @@ public class ElfSymbolizerTests
     {
         var elf = TestElf.HostDwarf5;
         var symbolizer = ElfSymbolizer.Load(elf.Path);
-        Assert.Equal(new DecodedAddress(elf.Symbols["app_main"] + 1, "app_main", null, null), symbolizer.Decode(elf.Symbols["app_main"] + 1));
+        Assert.Equal(
+            new DecodedAddress(elf.Symbols["app_main"] + 1, "app_main", null, null),
+            symbolizer.Decode(elf.Symbols["app_main"] + 1));
         Assert.Contains("DWARF 5", symbolizer.LineInfoNote);
         Assert.Contains("-gdwarf-4", symbolizer.LineInfoNote);
     }
@@ -85,9 +87,12 @@ public class ElfSymbolizerTests
             var error = Assert.Throws<WsCoreException>(() => ElfSymbolizer.Load(path));
             Assert.Equal(FailureKind.InvalidInput, error.Kind);
             Assert.Equal($"{path}: not an ELF file", error.Message);
-            var truncated = Assert.Throws<WsCoreException>(() => ElfSymbolizer.Load([0x7F, (byte)'E', (byte)'L', (byte)'F', 1, 1, 1, 0, 0, 0], "cut.elf"));
+            var truncated = Assert.Throws<WsCoreException>(() => ElfSymbolizer.Load(
+                [0x7F, (byte)'E', (byte)'L', (byte)'F', 1, 1, 1, 0, 0, 0], "cut.elf"));
             Assert.StartsWith("cut.elf: cannot read this ELF file", truncated.Message);
-            Assert.Equal(FailureKind.InvalidInput, Assert.Throws<WsCoreException>(() => ElfSymbolizer.Load("/nonexistent/app.elf")).Kind);
+            Assert.Equal(
+                FailureKind.InvalidInput,
+                Assert.Throws<WsCoreException>(() => ElfSymbolizer.Load("/nonexistent/app.elf")).Kind);
         }
         finally
         {
@@ -101,16 +106,22 @@ public class ElfSymbolizerTests
         var dir = Directory.CreateTempSubdirectory("wsctl-build-").FullName;
         try
         {
-            Assert.Contains("no app ELF found", Assert.Throws<WsCoreException>(() => FirmwareElfLocator.Find(dir)).Message);
+            Assert.Contains(
+                "no app ELF found", Assert.Throws<WsCoreException>(() => FirmwareElfLocator.Find(dir)).Message);
             File.WriteAllText(Path.Combine(dir, "other.elf"), "");
             Assert.Equal(Path.Combine(dir, "other.elf"), FirmwareElfLocator.Find(dir));
             File.WriteAllText(Path.Combine(dir, "esp32ws.elf"), "");
-            Assert.Contains("several ELF files", Assert.Throws<WsCoreException>(() => FirmwareElfLocator.Find(dir)).Message);
-            File.WriteAllText(Path.Combine(dir, "flasher_args.json"), """{"app": {"offset": "0x10000", "file": "esp32ws.bin"}}""");
+            Assert.Contains(
+                "several ELF files", Assert.Throws<WsCoreException>(() => FirmwareElfLocator.Find(dir)).Message);
+            File.WriteAllText(
+                Path.Combine(dir, "flasher_args.json"), """{"app": {"offset": "0x10000", "file": "esp32ws.bin"}}""");
             Assert.Equal(Path.Combine(dir, "esp32ws.elf"), FirmwareElfLocator.Find(dir));
-            File.WriteAllText(Path.Combine(dir, "project_description.json"), """{"app_elf": "other.elf", "app_bin": "other.bin"}""");
+            File.WriteAllText(
+                Path.Combine(dir, "project_description.json"), """{"app_elf": "other.elf", "app_bin": "other.bin"}""");
             Assert.Equal(Path.Combine(dir, "other.elf"), FirmwareElfLocator.Find(dir));
-            Assert.Equal(FailureKind.InvalidInput, Assert.Throws<WsCoreException>(() => FirmwareElfLocator.Find(Path.Combine(dir, "missing"))).Kind);
+            Assert.Equal(
+                FailureKind.InvalidInput,
+                Assert.Throws<WsCoreException>(() => FirmwareElfLocator.Find(Path.Combine(dir, "missing"))).Kind);
         }
         finally
         {

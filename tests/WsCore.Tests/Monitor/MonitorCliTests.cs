@@ -4,13 +4,17 @@ using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Monitor;
 
-/// <summary>The built wsctl monitor, as a process, against a scripted console on loopback (and through a pty).</summary>
+/// <summary>
+/// The built wsctl monitor, as a process, against a scripted console on loopback (and through a pty).
+/// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class MonitorCliTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
-    /// <summary>An Xtensa-style panic whose backtrace PCs are store_through, app_main and _start of the test ELF.</summary>
+    /// <summary>
+    /// An Xtensa-style panic whose backtrace PCs are store_through, app_main and _start of the test ELF.
+    /// </summary>
     private static (string Script, ulong[] Pcs) XtensaPanicIn(TestElf elf)
     {
         ulong[] pcs = [elf.Symbols["store_through"] + 2, elf.Symbols["app_main"] + 6, elf.Symbols["_start"] + 4];
@@ -39,12 +43,17 @@ public class MonitorCliTests
         {
             var (function, location) = elf.Oracle(pcs[i]);
             var line = location.Split(':')[1];
-            Assert.Equal($"  0x{pcs[i]:x8}: {function} at {Path.Combine(TestElf.SourceDir, "app.c")}:{line}", lines[backtrace + 1 + i]);
+            Assert.Equal(
+                $"  0x{pcs[i]:x8}: {function} at {Path.Combine(TestElf.SourceDir, "app.c")}:{line}",
+                lines[backtrace + 1 + i]);
         }
         // The register dump's PC is decoded too, right after its line.
-        Assert.StartsWith($"  0x{pcs[0]:x8}: store_through at ", lines[Array.FindIndex(lines, l => l.StartsWith("PC ", StringComparison.Ordinal)) + 1]);
+        Assert.StartsWith(
+            $"  0x{pcs[0]:x8}: store_through at ",
+            lines[Array.FindIndex(lines, l => l.StartsWith("PC ", StringComparison.Ordinal)) + 1]);
         Assert.Contains("Rebooting...", result.Stdout);
-        Assert.Contains("wsctl: the device panicked: Guru Meditation Error: Core  0 panic'ed (StoreProhibited)", result.Stderr);
+        Assert.Contains(
+            "wsctl: the device panicked: Guru Meditation Error: Core  0 panic'ed (StoreProhibited)", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
     }
 
@@ -59,21 +68,31 @@ public class MonitorCliTests
             "Core  0 register dump:\r\n" +
             $"MEPC    : 0x{mepc:x8}  RA      : 0x{ra:x8}  SP      : 0x3fc93a40  GP      : 0x3fc8d800  \r\n\r\n" +
             "Stack memory:\r\n" +
-            $"3fc93a40: 0x00000000 0x3fc93a60 0x00000000 0x{onStack:x8} 0x00000000 0x00000000 0x00000000 0x00000000\r\n\r\n" +
+            $"3fc93a40: 0x00000000 0x3fc93a60 0x00000000 0x{onStack:x8} 0x00000000 0x00000000 0x00000000 " +
+            "0x00000000\r\n\r\n" +
             "ELF file SHA256: 3c7ab2ef61a0ab2e\r\n\r\nRebooting...\r\n";
         using var device = new ScriptedDevice(script);
-        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--elf", elf.Path, "--json"], timeout: Limit);
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", device.Url, "--elf", elf.Path, "--json"], timeout: Limit);
         Assert.True(result.ExitCode == 12, result.All);
-        var objects = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var objects = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .ToList();
         Assert.All(objects, o => Assert.True(o.TryGetProperty("ts", out _)));
         var decoded = objects.Where(o => o.TryGetProperty("decoded", out _))
             .SelectMany(o => o.GetProperty("decoded").EnumerateArray()).ToList();
-        Assert.Equal([$"0x{mepc:x8}", $"0x{ra:x8}", $"0x{onStack:x8}"], decoded.Select(d => d.GetProperty("address").GetString()));
-        Assert.Equal(["store_through", "app_main", "_start"], decoded.Select(d => d.GetProperty("function").GetString()));
-        Assert.Equal(int.Parse(elf.Oracle(mepc).Location.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture), decoded[0].GetProperty("line").GetInt32());
+        Assert.Equal(
+            [$"0x{mepc:x8}", $"0x{ra:x8}", $"0x{onStack:x8}"],
+            decoded.Select(d => d.GetProperty("address").GetString()));
+        Assert.Equal(
+            ["store_through", "app_main", "_start"], decoded.Select(d => d.GetProperty("function").GetString()));
+        Assert.Equal(
+            int.Parse(elf.Oracle(mepc).Location.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture),
+            decoded[0].GetProperty("line").GetInt32());
         Assert.EndsWith("app.c", decoded[0].GetProperty("file").GetString());
         // Each decoded object follows the line it decodes.
-        var mepcLine = objects.FindIndex(o => o.TryGetProperty("line", out var l) && l.GetString()!.StartsWith("MEPC", StringComparison.Ordinal));
+        var mepcLine = objects.FindIndex(o => o.TryGetProperty("line", out var l)
+            && l.GetString()!.StartsWith("MEPC", StringComparison.Ordinal));
         Assert.True(objects[mepcLine + 1].TryGetProperty("decoded", out _));
         var last = objects[^1];
         Assert.Equal("panic", last.GetProperty("result").GetString());
@@ -105,7 +124,8 @@ public class MonitorCliTests
     public async Task Until_MatchingLine_Exit0_AfterPrintingIt()
     {
         using var device = new ScriptedDevice(PanicSamples.HealthyBoot + "I (700) app: after the match\r\n");
-        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", device.Url, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
         Assert.True(result.ExitCode == 0, result.All);
         Assert.EndsWith("I (611) ws_server: WebSocket server on port 8080\n", result.Stdout);
     }
@@ -115,7 +135,8 @@ public class MonitorCliTests
     {
         using var device = new ScriptedDevice("");
         var clock = Stopwatch.StartNew();
-        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--until", "never", "--timeout", "1s"], timeout: Limit);
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", device.Url, "--until", "never", "--timeout", "1s"], timeout: Limit);
         Assert.Equal(6, result.ExitCode);
         Assert.Contains("wsctl: timeout: no line matched 'never' within 1 s", result.Stderr);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
@@ -125,7 +146,8 @@ public class MonitorCliTests
     public async Task Piped_Output_HasNoEscapeCodes_TextKept()
     {
         using var device = new ScriptedDevice(PanicSamples.HealthyBoot);
-        var result = await WsctlProcess.RunAsync(["monitor", "-p", device.Url, "--until", "WebSocket server on"], timeout: Limit);
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", device.Url, "--until", "WebSocket server on"], timeout: Limit);
         Assert.True(result.ExitCode == 0, result.All);
         Assert.DoesNotContain('\u001b', result.Stdout);
         Assert.Contains("W (530) mdns: no IPv6 address yet\n", result.Stdout);
@@ -138,7 +160,9 @@ public class MonitorCliTests
         using var wsctl = WsctlProcess.Start(["monitor", "-p", device.Url, "--timeout", "60s"], null);
         await wsctl.StandardInput.WriteAsync("status\nled on\n");
         await wsctl.StandardInput.FlushAsync();
-        Assert.True(await device.WaitForReceivedAsync("status\r\nled on\r\n", TimeSpan.FromSeconds(30)), $"received: '{device.Received}'\n{wsctl.Stderr}");
+        Assert.True(
+            await device.WaitForReceivedAsync("status\r\nled on\r\n", TimeSpan.FromSeconds(30)),
+            $"received: '{device.Received}'\n{wsctl.Stderr}");
         wsctl.Signal("INT");
         Assert.Equal(130, await wsctl.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
@@ -148,7 +172,8 @@ public class MonitorCliTests
     {
         using var device = new ScriptedDevice(PanicSamples.HealthyBoot);
         await using var pty = await SocatPty.StartAsync(device.Port);
-        var result = await WsctlProcess.RunAsync(["monitor", "-p", pty.Path, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", pty.Path, "--until", "WebSocket server on", "--timeout", "30s"], timeout: Limit);
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("NOT reset", result.Stderr);
         Assert.Contains("tap EN", result.Stderr);
@@ -193,7 +218,8 @@ public class MonitorTerminalTests
     [WsCore.Tests.Bench.TerminalFact]
     public async Task Terminal_ColoursKept_TypedKeysReachTheDevice_CtrlBracketEndsWithExit0()
     {
-        using var device = new ScriptedDevice("\u001b[0;32mI (611) ws_server: WebSocket server on port 8080\u001b[0m\r\nesp32> ");
+        using var device = new ScriptedDevice("\u001b[0;32mI (611) ws_server: WebSocket server on port " +
+            "8080\u001b[0m\r\nesp32> ");
         using var terminal = PseudoTerminal.StartWsctl($"monitor -p {device.Url} --timeout 60s");
         var screen = new System.Text.StringBuilder();
         var reading = Task.Run(async () =>
@@ -219,7 +245,9 @@ public class MonitorTerminalTests
             Assert.Contains("esp32> ", Screen());
             await terminal.StandardInput.WriteAsync("help\r");
             await terminal.StandardInput.FlushAsync();
-            Assert.True(await device.WaitForReceivedAsync("help\r\n", TimeSpan.FromSeconds(30)), $"received: '{device.Received}'\n{Screen()}");
+            Assert.True(
+                await device.WaitForReceivedAsync("help\r\n", TimeSpan.FromSeconds(30)),
+                $"received: '{device.Received}'\n{Screen()}");
             await terminal.StandardInput.WriteAsync(WsCore.Tests.Monitor.ConsoleKeys.CtrlBracket);
             await terminal.StandardInput.FlushAsync();
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -241,7 +269,9 @@ public static class ConsoleKeys
     public const string CtrlBracket = "\u001d";
 }
 
-/// <summary><c>wsctl flash --monitor</c>: flashing, then the console of the new firmware on the same connection.</summary>
+/// <summary>
+/// <c>wsctl flash --monitor</c>: flashing, then the console of the new firmware on the same connection.
+/// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class FlashMonitorTests
 {
@@ -256,14 +286,18 @@ public class FlashMonitorTests
         using var wsctl = WsctlProcess.Start(["flash", "--port", sim.Url, "--before", "no-reset", "--firmware", fw.Dir,
             "--ssid", "MyNet", "--pass", "password123", "--monitor", "--json"], null);
         // Flashing is over (the hard reset is done) when the "done" event is out: then the new firmware speaks.
-        await wsctl.WaitForStdoutAsync(l => l.Contains("\"event\":\"done\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+        await wsctl.WaitForStdoutAsync(
+            l => l.Contains("\"event\":\"done\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
         sim.SendToHost(System.Text.Encoding.UTF8.GetBytes(PanicSamples.HealthyBoot +
             "Guru Meditation Error: Core  0 panic'ed (StoreProhibited). Exception was unhandled.\r\n" +
             $"Backtrace: 0x{pc:x8}:0x3ffb5620\r\n\r\nRebooting...\r\n"));
         Assert.Equal(12, await wsctl.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         var objects = wsctl.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Contains(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "region-verified");
-        Assert.Contains(objects, o => o.TryGetProperty("line", out var l) && l.GetString() == "I (611) ws_server: WebSocket server on port 8080");
+        Assert.Contains(
+            objects,
+            o => o.TryGetProperty("line", out var l)
+                && l.GetString() == "I (611) ws_server: WebSocket server on port 8080");
         var decoded = Assert.Single(objects, o => o.TryGetProperty("decoded", out _)).GetProperty("decoded")[0];
         Assert.Equal("store_through", decoded.GetProperty("function").GetString());
         Assert.Equal("panic", objects[^1].GetProperty("result").GetString());
@@ -279,7 +313,8 @@ public class FlashMonitorTests
     public async Task FlashMonitor_WithoutABoardToWatch_Exit1(string option, string message)
     {
         string[] extra = option == "--after" ? ["--after", "no-reset"] : [option];
-        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", "password123", "--monitor", .. extra, "-p", "socket://127.0.0.1:9"]);
+        var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", "password123", "--monitor",
+            .. extra, "-p", "socket://127.0.0.1:9"]);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(message, result.Stderr);
     }

@@ -4,7 +4,9 @@ using WsCore.Monitor;
 
 namespace WsCore.Tests.Monitor;
 
-/// <summary>The sans-I/O pieces of the monitor: splitting, escape stripping, crash recognition, address extraction, ending.</summary>
+/// <summary>
+/// The sans-I/O pieces of the monitor: splitting, escape stripping, crash recognition, address extraction, ending.
+/// </summary>
 public class MonitorRecognizerTests
 {
     private static IReadOnlyList<ulong>[] ExtractAll(string sample)
@@ -18,7 +20,8 @@ public class MonitorRecognizerTests
     [Fact]
     public void Extract_XtensaPanic_PcOfRegisterDumpThenThePcOfEachBacktracePair_NoStackPointers()
     {
-        Assert.Equal([0x400d6e2dUL, 0x400d6e2a, 0x400d6e69, 0x400e4f6f, 0x40087c1d], Flat(PanicSamples.XtensaLoadProhibited));
+        Assert.Equal(
+            [0x400d6e2dUL, 0x400d6e2a, 0x400d6e69, 0x400e4f6f, 0x40087c1d], Flat(PanicSamples.XtensaLoadProhibited));
     }
 
     [Fact]
@@ -32,7 +35,9 @@ public class MonitorRecognizerTests
     {
         var perLine = ExtractAll(PanicSamples.RiscvLoadAccessFault);
         var lines = PanicSamples.Lines(PanicSamples.RiscvLoadAccessFault);
-        Assert.Equal([0x42007a1aUL, 0x42007a14], perLine[Array.FindIndex(lines, l => l.StartsWith("MEPC", StringComparison.Ordinal))]);
+        Assert.Equal(
+            [0x42007a1aUL, 0x42007a14],
+            perLine[Array.FindIndex(lines, l => l.StartsWith("MEPC", StringComparison.Ordinal))]);
         var stackLine = Array.FindIndex(lines, l => l.StartsWith("3fc93a40:", StringComparison.Ordinal));
         Assert.Equal([0UL, 0x42007a3c, 0x4037f2c6], perLine[stackLine]);
         Assert.Equal([0UL], perLine[stackLine + 1]);
@@ -55,15 +60,21 @@ public class MonitorRecognizerTests
     {
         foreach (var (sample, first) in new[]
                  {
-                     (PanicSamples.XtensaLoadProhibited, "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled."),
+                     (
+                         PanicSamples.XtensaLoadProhibited,
+                         "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled."),
                      (PanicSamples.XtensaAbort, "abort() was called at PC 0x400d6e3b on core 0"),
-                     (PanicSamples.RiscvLoadAccessFault, "Guru Meditation Error: Core  0 panic'ed (Load access fault). Exception was unhandled."),
+                     (
+                         PanicSamples.RiscvLoadAccessFault,
+                         "Guru Meditation Error: Core  0 panic'ed (Load access fault). Exception was unhandled."),
                      (PanicSamples.RiscvAssert, "assert failed: app_main main.c:12 (count == 1)"),
                  })
             Assert.Equal([first], PanicSamples.Lines(sample).Where(CrashMarkers.IsPanic));
-        Assert.DoesNotContain(PanicSamples.Lines(PanicSamples.WatchdogResets + PanicSamples.HealthyBoot), CrashMarkers.IsPanic);
+        Assert.DoesNotContain(
+            PanicSamples.Lines(PanicSamples.WatchdogResets + PanicSamples.HealthyBoot), CrashMarkers.IsPanic);
         // A panic can interrupt a log line half-way (the UART is shared).
-        Assert.True(CrashMarkers.IsPanic("I (676) phy_init: phGuru Meditation Error: Core  0 panic'ed (Illegal instruction)."));
+        Assert.True(CrashMarkers.IsPanic("I (676) phy_init: phGuru Meditation Error: Core  0 panic'ed (Illegal " +
+            "instruction)."));
         Assert.True(CrashMarkers.IsPanic("Core  1 panic'ed (Interrupt wdt timeout on CPU1)"));
         Assert.True(CrashMarkers.IsPanic("***ERROR*** A stack overflow in task main has been detected."));
     }
@@ -92,7 +103,8 @@ public class MonitorRecognizerTests
     [InlineData("\u001b[2K\u001b[1Gprompt> ", "prompt> ")]
     [InlineData("cut off \u001b[0;3", "cut off ")]
     [InlineData("no escapes", "no escapes")]
-    public void AnsiStrip_RemovesSequencesKeepsText(string text, string plain) => Assert.Equal(plain, AnsiEscapes.Strip(text));
+    public void AnsiStrip_RemovesSequencesKeepsText(string text, string plain) => Assert.Equal(
+        plain, AnsiEscapes.Strip(text));
 
     [Fact]
     public void Splitter_CrLfAcrossPushes_AndUtf8SplitInsideACharacter()
@@ -148,7 +160,10 @@ public class MonitorRecognizerTests
             if (watcher.OnLine(lines[i], TimeSpan.FromMilliseconds(i)) is { } result)
             {
                 Assert.Equal(MonitorOutcome.Panicked, result.Outcome);
-                Assert.Equal("the device panicked: Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.", result.Message);
+                Assert.Equal(
+                    "the device panicked: Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was " +
+                        "unhandled.",
+                    result.Message);
                 ended = i;
             }
         Assert.Equal("Rebooting...", lines[ended]);
@@ -161,7 +176,8 @@ public class MonitorRecognizerTests
         Assert.Null(Feed(watcher, PanicSamples.RiscvAssert, TimeSpan.FromSeconds(1)));
         Assert.True(watcher.InPanicReport);
         Assert.Null(watcher.OnTick(TimeSpan.FromSeconds(1) + ConsoleWatcher.PanicQuietTime / 2));
-        Assert.Equal(MonitorOutcome.Panicked, watcher.OnTick(TimeSpan.FromSeconds(1) + ConsoleWatcher.PanicQuietTime)?.Outcome);
+        Assert.Equal(
+            MonitorOutcome.Panicked, watcher.OnTick(TimeSpan.FromSeconds(1) + ConsoleWatcher.PanicQuietTime)?.Outcome);
     }
 
     [Fact]
@@ -177,8 +193,13 @@ public class MonitorRecognizerTests
     public void Watcher_Until_MatchesPlainTextOfALine_AndAPendingPrompt()
     {
         var watcher = new ConsoleWatcher(new Regex("WebSocket server on"), TimeSpan.FromSeconds(5));
-        var result = Feed(watcher, string.Join("\n", PanicSamples.Lines(PanicSamples.HealthyBoot).Select(AnsiEscapes.Strip)), TimeSpan.FromSeconds(1));
-        Assert.Equal(new MonitorResult(MonitorOutcome.Matched, "matched: I (611) ws_server: WebSocket server on port 8080"), result);
+        var result = Feed(
+            watcher,
+            string.Join("\n", PanicSamples.Lines(PanicSamples.HealthyBoot).Select(AnsiEscapes.Strip)),
+            TimeSpan.FromSeconds(1));
+        Assert.Equal(
+            new MonitorResult(MonitorOutcome.Matched, "matched: I (611) ws_server: WebSocket server on port 8080"),
+            result);
         var prompt = new ConsoleWatcher(new Regex("^esp32> $"), null);
         Assert.Equal(MonitorOutcome.Matched, prompt.OnPendingLine("esp32> ", TimeSpan.Zero)?.Outcome);
     }
@@ -189,7 +210,9 @@ public class MonitorRecognizerTests
         var watcher = new ConsoleWatcher(null, TimeSpan.FromSeconds(10));
         var result = Feed(watcher, PanicSamples.WatchdogResets, TimeSpan.FromSeconds(1));
         Assert.Equal(MonitorOutcome.RebootLoop, result?.Outcome);
-        Assert.Equal("the device keeps rebooting: 3 resets within 0 s (rst:0x1 (POWERON_RESET), rst:0x10 (RTCWDT_RTC_RESET))", result?.Message);
+        Assert.Equal(
+            "the device keeps rebooting: 3 resets within 0 s (rst:0x1 (POWERON_RESET), rst:0x10 (RTCWDT_RTC_RESET))",
+            result?.Message);
     }
 
     [Fact]
@@ -205,9 +228,12 @@ public class MonitorRecognizerTests
     [Fact]
     public void Watcher_Timeout_SaysWhatWasAwaited()
     {
-        Assert.Null(new ConsoleWatcher(new Regex("ready"), TimeSpan.FromSeconds(1)).OnTick(TimeSpan.FromMilliseconds(999)));
+        Assert.Null(new ConsoleWatcher(
+            new Regex("ready"), TimeSpan.FromSeconds(1)).OnTick(TimeSpan.FromMilliseconds(999)));
         Assert.Equal(new MonitorResult(MonitorOutcome.TimedOut, "timeout: no line matched 'ready' within 1 s"),
             new ConsoleWatcher(new Regex("ready"), TimeSpan.FromSeconds(1)).OnTick(TimeSpan.FromSeconds(1)));
-        Assert.Equal("timeout after 1.5 s", new ConsoleWatcher(null, TimeSpan.FromSeconds(1.5)).OnTick(TimeSpan.FromSeconds(2))?.Message);
+        Assert.Equal(
+            "timeout after 1.5 s",
+            new ConsoleWatcher(null, TimeSpan.FromSeconds(1.5)).OnTick(TimeSpan.FromSeconds(2))?.Message);
     }
 }

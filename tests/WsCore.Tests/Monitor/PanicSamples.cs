@@ -39,7 +39,8 @@ public static class PanicSamples
         "abort() was called at PC 0x400d6e3b on core 0\r\n" +
         "\r\n" +
         "\r\n" +
-        "Backtrace: 0x40081a36:0x3ffb5580 0x40087d29:0x3ffb55a0 0x4008c9e2:0x3ffb55c0 0x400d6e3b:0x3ffb5630 |<-CORRUPTED\r\n" +
+        "Backtrace: 0x40081a36:0x3ffb5580 0x40087d29:0x3ffb55a0 0x4008c9e2:0x3ffb55c0 0x400d6e3b:0x3ffb5630 " +
+        "|<-CORRUPTED\r\n" +
         "\r\n" +
         "\r\n" +
         "ELF file SHA256: 9a3ff5b8fe5a8e0f\r\n" +
@@ -83,7 +84,9 @@ public static class PanicSamples
         "Core  0 register dump:\r\n" +
         "MEPC    : 0x40380a1e  RA      : 0x40385c8e  SP      : 0x3fc93a00  GP      : 0x3fc8d800  \r\n";
 
-    /// <summary>An ESP32 whose watchdog resets it over and over: ROM banners with nothing between them panicking.</summary>
+    /// <summary>
+    /// An ESP32 whose watchdog resets it over and over: ROM banners with nothing between them panicking.
+    /// </summary>
     public const string WatchdogResets =
         "ets Jul 29 2019 12:21:46\r\n" +
         "\r\n" +

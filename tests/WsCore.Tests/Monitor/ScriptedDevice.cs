@@ -40,7 +40,9 @@ public sealed class ScriptedDevice : IDisposable
         }
     }
 
-    /// <summary>Waits until what wsctl sent contains <paramref name="text"/>; false after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Waits until what wsctl sent contains <paramref name="text"/>; false after <paramref name="timeout"/>.
+    /// </summary>
     public async Task<bool> WaitForReceivedAsync(string text, TimeSpan timeout)
     {
         var end = DateTime.UtcNow + timeout;
@@ -84,7 +86,8 @@ public sealed class ScriptedDevice : IDisposable
                     _received.Append(Encoding.UTF8.GetString(buffer, 0, n));
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException
+            or ObjectDisposedException)
         {
             // Stopped, or wsctl went away: the test reads what was received.
         }

@@ -48,7 +48,8 @@ public class SerialMonitorTests
         public List<(ConsoleLine Line, IReadOnlyList<DecodedAddress> Decoded)> Lines { get; } = [];
         public StringBuilder Pending { get; } = new();
 
-        public void OnLine(DateTimeOffset time, ConsoleLine line, IReadOnlyList<DecodedAddress> decoded) => Lines.Add((line, decoded));
+        public void OnLine(
+            DateTimeOffset time, ConsoleLine line, IReadOnlyList<DecodedAddress> decoded) => Lines.Add((line, decoded));
         public void OnPendingText(string text) => Pending.Append(text);
     }
 
@@ -56,17 +57,21 @@ public class SerialMonitorTests
     private sealed class FakeDecoder : IAddressDecoder
     {
         public DecodedAddress? Decode(ulong address) =>
-            address >= 0x40000000 ? new DecodedAddress(address, $"f_{address >> 12:x}", "main/main.c", (int)(address & 0xFF)) : null;
+            address >= 0x40000000
+                ? new DecodedAddress(address, $"f_{address >> 12:x}", "main/main.c", (int)(address & 0xFF))
+                : null;
     }
 
-    private static void Queue(MemoryTransport transport, string text) => transport.Incoming.Enqueue(Encoding.UTF8.GetBytes(text));
+    private static void Queue(
+        MemoryTransport transport, string text) => transport.Incoming.Enqueue(Encoding.UTF8.GetBytes(text));
 
     [Fact]
     public void Run_ResetsIntoTheApp_RtsPulseWithDtrReleased()
     {
         var transport = new MemoryTransport(canControlLines: true);
         Queue(transport, "ready\r\n");
-        var result = new SerialMonitor(transport, new MonitorOptions { Until = new Regex("ready") }, new Recorder()).Run();
+        var result = new SerialMonitor(
+            transport, new MonitorOptions { Until = new Regex("ready") }, new Recorder()).Run();
         Assert.Equal(MonitorOutcome.Matched, result.Outcome);
         // IO0 (DTR) never asserted: EN pulsed low by RTS boots the app, not the ROM loader.
         Assert.Equal(["DTR=0", "RTS=1", "RTS=0"], transport.Lines);
@@ -77,7 +82,8 @@ public class SerialMonitorTests
     {
         var transport = new MemoryTransport(canControlLines: true);
         Queue(transport, "ready\r\n");
-        new SerialMonitor(transport, new MonitorOptions { Until = new Regex("ready"), ResetIntoApp = false }, new Recorder()).Run();
+        new SerialMonitor(
+            transport, new MonitorOptions { Until = new Regex("ready"), ResetIntoApp = false }, new Recorder()).Run();
         Assert.Empty(transport.Lines);
     }
 
@@ -122,7 +128,8 @@ public class SerialMonitorTests
         var transport = new MemoryTransport(canControlLines: false);
         Queue(transport, "\u001b[0;32mI (5) app: up\u001b[0m\r\nesp32> ");
         var recorder = new Recorder();
-        var result = new SerialMonitor(transport, new MonitorOptions { Until = new Regex("^esp32> $") }, recorder).Run();
+        var result = new SerialMonitor(
+            transport, new MonitorOptions { Until = new Regex("^esp32> $") }, recorder).Run();
         Assert.Equal(MonitorOutcome.Matched, result.Outcome);
         Assert.Equal("esp32> ", recorder.Pending.ToString());
     }

@@ -49,12 +49,15 @@ public sealed class TestElf
     });
 
     private static readonly Lazy<TestElf> RiscvElf = new(() => Build(RiscvCompiler, "riscv.elf",
-        ["-march=rv32imc", "-mabi=ilp32", "-g", "-gdwarf-4", "-O1", "-nostdlib", "-ffreestanding", "-Wl,-Ttext=0x42000020", "-Wl,--build-id=none"],
+        ["-march=rv32imc", "-mabi=ilp32", "-g", "-gdwarf-4", "-O1", "-nostdlib", "-ffreestanding",
+            "-Wl,-Ttext=0x42000020", "-Wl,--build-id=none"],
         "/usr/bin/riscv64-unknown-elf-addr2line", "/usr/bin/riscv64-unknown-elf-nm"));
 
-    private static readonly Lazy<TestElf> HostDwarf4Elf = new(() => Build(HostCompiler, "host-dwarf4.elf", HostFlags("-gdwarf-4"), "/usr/bin/addr2line", "/usr/bin/nm"));
+    private static readonly Lazy<TestElf> HostDwarf4Elf = new(() => Build(
+        HostCompiler, "host-dwarf4.elf", HostFlags("-gdwarf-4"), "/usr/bin/addr2line", "/usr/bin/nm"));
 
-    private static readonly Lazy<TestElf> HostDwarf5Elf = new(() => Build(HostCompiler, "host-dwarf5.elf", HostFlags("-gdwarf-5"), "/usr/bin/addr2line", "/usr/bin/nm"));
+    private static readonly Lazy<TestElf> HostDwarf5Elf = new(() => Build(
+        HostCompiler, "host-dwarf5.elf", HostFlags("-gdwarf-5"), "/usr/bin/addr2line", "/usr/bin/nm"));
 
     private TestElf(string path, IReadOnlyDictionary<string, ulong> symbols, string addr2line)
     {
@@ -79,10 +82,13 @@ public sealed class TestElf
     public static TestElf HostDwarf4 => HostDwarf4Elf.Value;
     public static TestElf HostDwarf5 => HostDwarf5Elf.Value;
 
-    /// <summary>What addr2line says of <paramref name="address"/>: (function, "app.c:LINE", the file's name only).</summary>
+    /// <summary>
+    /// What addr2line says of <paramref name="address"/>: (function, "app.c:LINE", the file's name only).
+    /// </summary>
     public (string Function, string Location) Oracle(ulong address)
     {
-        var lines = Run(Addr2Line, ["-f", "-e", Path, $"0x{address:x}"]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Run(
+            Addr2Line, ["-f", "-e", Path, $"0x{address:x}"]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         // "app.c:7 (discriminator 1)" → "app.c:7"
         return (lines[0].Trim(), System.IO.Path.GetFileName(lines[1].Split(' ')[0].Trim()));
     }

@@ -29,7 +29,8 @@ public sealed partial class FirmwareHost : IDisposable
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "wsctl.sln")))
                 dir = dir.Parent;
-            return dir?.FullName ?? throw new DirectoryNotFoundException("wsctl.sln not found above " + AppContext.BaseDirectory);
+            return dir?.FullName
+                ?? throw new DirectoryNotFoundException("wsctl.sln not found above " + AppContext.BaseDirectory);
         }
     }
 
@@ -43,9 +44,13 @@ public sealed partial class FirmwareHost : IDisposable
         try
         {
             // cmake --build is incremental: a current binary costs a second, a stale one is rebuilt from the sources.
-            await RunCheckedAsync("cmake", ["-S", Path.Combine(root, "src", "firmware", "host"), "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
+            await RunCheckedAsync(
+                "cmake",
+                ["-S", Path.Combine(root, "src", "firmware", "host"), "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
             await RunCheckedAsync("cmake", ["--build", buildDir, "--target", "ws_server_host"]);
-            return File.Exists(binary) ? binary : throw new FileNotFoundException("cmake built no ws_server_host", binary);
+            return File.Exists(binary)
+                ? binary
+                : throw new FileNotFoundException("cmake built no ws_server_host", binary);
         }
         finally
         {
@@ -53,7 +58,9 @@ public sealed partial class FirmwareHost : IDisposable
         }
     }
 
-    /// <summary>Starts ws_server_host on a free port with <paramref name="args"/> and waits for "listening on port N".</summary>
+    /// <summary>
+    /// Starts ws_server_host on a free port with <paramref name="args"/> and waits for "listening on port N".
+    /// </summary>
     public static async Task<FirmwareHost> StartAsync(params string[] args)
     {
         var info = new ProcessStartInfo(await BuildAsync())
@@ -70,7 +77,8 @@ public sealed partial class FirmwareHost : IDisposable
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null && ListeningLine().Match(e.Data) is { Success: true } match)
-                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                listening.TrySetResult(int.Parse(
+                    match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         };
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
@@ -91,7 +99,8 @@ public sealed partial class FirmwareHost : IDisposable
 
     private static async Task RunCheckedAsync(string fileName, string[] args)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false };
         foreach (var a in args)
             info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
@@ -100,7 +109,8 @@ public sealed partial class FirmwareHost : IDisposable
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(limit.Token);
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{fileName} {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+            throw new InvalidOperationException($"{fileName} {string.Join(' ', args)} failed ({process.ExitCode}):\n" +
+                $"{await stdout}\n{await stderr}");
     }
 
     [GeneratedRegex(@"listening on port (\d+)")]

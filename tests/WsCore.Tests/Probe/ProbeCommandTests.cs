@@ -43,13 +43,19 @@ public class ProbeCommandTests
     public void ExitCodeOf_FailedStages_IsTheFirstFailuresKind_AndBusyIs5()
     {
         var resolveFailed = new ProbeReport(WebSocketTarget.Parse("gone.local"));
-        resolveFailed.Add(new ProbeStageResult(ProbeStage.Resolve, false, TimeSpan.FromSeconds(3), "not found", FailureKind.NameNotResolved));
+        resolveFailed.Add(new ProbeStageResult(
+            ProbeStage.Resolve, false, TimeSpan.FromSeconds(3), "not found", FailureKind.NameNotResolved));
         Assert.Equal(ExitCode.NameNotResolved, ProbeOutput.ExitCodeOf(resolveFailed));
         Assert.StartsWith("resolve   FAILED", ProbeOutput.Text(resolveFailed));
         Assert.Contains("verdict: failed (resolve failed; exit 3)", ProbeOutput.Text(resolveFailed));
 
         var busy = new ProbeReport(WebSocketTarget.Parse("10.0.0.7")) { DeviceBusy = true };
-        busy.Add(new ProbeStageResult(ProbeStage.Handshake, false, TimeSpan.FromMilliseconds(2), "503 Service Unavailable", FailureKind.HandshakeRejected));
+        busy.Add(new ProbeStageResult(
+            ProbeStage.Handshake,
+            false,
+            TimeSpan.FromMilliseconds(2),
+            "503 Service Unavailable",
+            FailureKind.HandshakeRejected));
         Assert.Equal(ProbeVerdict.Busy, busy.Verdict);
         Assert.Equal(ExitCode.HandshakeRejected, ProbeOutput.ExitCodeOf(busy));
     }
@@ -58,7 +64,8 @@ public class ProbeCommandTests
     public void Json_OneReport_IsOneLineOneObjectWithVerdictAndExit()
     {
         var report = new ProbeReport(WebSocketTarget.Parse("ws://esp32ws.local:8080/"));
-        report.Add(new ProbeStageResult(ProbeStage.Resolve, false, TimeSpan.FromSeconds(5), "not found", FailureKind.NameNotResolved));
+        report.Add(new ProbeStageResult(
+            ProbeStage.Resolve, false, TimeSpan.FromSeconds(5), "not found", FailureKind.NameNotResolved));
 
         var text = System.Text.Encoding.UTF8.GetString(ProbeOutput.Json(report));
 

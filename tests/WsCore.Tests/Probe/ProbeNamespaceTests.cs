@@ -32,13 +32,22 @@ public sealed class ProbeNamespaceTests
 
     private static async Task<LabProcess> StartServeAsync(NetNamespaceLab lab, string ns, params string[] args)
     {
-        var serve = lab.Start("ip", ["netns", "exec", ns, "dotnet", WsctlProcess.DllPath, "serve", .. args], $"wsctl serve in {ns}", PrivateRuntimeDir(lab));
+        var serve = lab.Start(
+            "ip",
+            ["netns", "exec", ns, "dotnet", WsctlProcess.DllPath, "serve", .. args],
+            $"wsctl serve in {ns}",
+            PrivateRuntimeDir(lab));
         await serve.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), ProcessTimeout);
         return serve;
     }
 
-    private static Task<(int ExitCode, string Output)> WsctlAsync(NetNamespaceLab lab, string ns, params string[] args) =>
-        NetNamespaceLab.RunAsync("ip", ["netns", "exec", ns, "dotnet", WsctlProcess.DllPath, .. args], ProcessTimeout, PrivateRuntimeDir(lab));
+    private static Task<(int ExitCode, string Output)> WsctlAsync(
+        NetNamespaceLab lab, string ns, params string[] args) =>
+        NetNamespaceLab.RunAsync(
+            "ip",
+            ["netns", "exec", ns, "dotnet", WsctlProcess.DllPath, .. args],
+            ProcessTimeout,
+            PrivateRuntimeDir(lab));
 
     private static JsonElement JsonObject(string output) =>
         JsonDocument.Parse(output.Split('\n').Single(l => l.StartsWith('{'))).RootElement.Clone();
@@ -56,10 +65,13 @@ public sealed class ProbeNamespaceTests
     public async Task Probe_AvahiPublishedEsp32NameWithServeBehindIt_HealthyOverMdnsExit0()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
-        await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8080", "--bind", "0.0.0.0", "--counter-interval", "500ms");
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await StartServeAsync(
+            lab, lab.DeviceNamespace, "--port", "8080", "--bind", "0.0.0.0", "--counter-interval", "500ms");
 
-        var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "probe", "esp32ws.local", "--json", "--timeout", "10s");
+        var (code, output) = await WsctlAsync(
+            lab, lab.HostNamespace, "probe", "esp32ws.local", "--json", "--timeout", "10s");
 
         Assert.True(code == 0, output);
         var json = JsonObject(output);
@@ -75,7 +87,8 @@ public sealed class ProbeNamespaceTests
     public async Task Probe_ServeWithMdnsName_OurResponderAndQuerierEndToEnd_HealthyExit0()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        var serve = await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8080", "--mdns-name", "benchdevice", "--counter-interval", "500ms");
+        var serve = await StartServeAsync(
+            lab, lab.DeviceNamespace, "--port", "8080", "--mdns-name", "benchdevice", "--counter-interval", "500ms");
         await serve.WaitForLineAsync(l => l.Contains("mDNS: answering", StringComparison.Ordinal), ProcessTimeout);
 
         var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "probe", "benchdevice.local", "--json");
@@ -88,16 +101,19 @@ public sealed class ProbeNamespaceTests
     public async Task Probe_ServeOnAnotherPort_PortComesFromItsService_PortOptionWins()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        var serve = await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8090", "--mdns-name", "otherport", "--counter-interval", "500ms");
+        var serve = await StartServeAsync(
+            lab, lab.DeviceNamespace, "--port", "8090", "--mdns-name", "otherport", "--counter-interval", "500ms");
         await serve.WaitForLineAsync(l => l.Contains("mDNS: answering", StringComparison.Ordinal), ProcessTimeout);
 
         var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "probe", "otherport.local", "--json");
         Assert.True(code == 0, output);
         var json = JsonObject(output);
         Assert.Equal("ws://otherport.local:8090/", json.GetProperty("url").GetString());
-        Assert.Contains("port 8090 from its _ws._tcp service", json.GetProperty("stages")[0].GetProperty("detail").GetString());
+        Assert.Contains(
+            "port 8090 from its _ws._tcp service", json.GetProperty("stages")[0].GetProperty("detail").GetString());
 
-        var (explicitCode, explicitOutput) = await WsctlAsync(lab, lab.HostNamespace, "probe", "otherport.local", "--port", "8080", "--json");
+        var (explicitCode, explicitOutput) = await WsctlAsync(
+            lab, lab.HostNamespace, "probe", "otherport.local", "--port", "8080", "--json");
         Assert.True(explicitCode == 4, explicitOutput);
     }
 
@@ -121,9 +137,11 @@ public sealed class ProbeNamespaceTests
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
         // A responder is on the link, just not for this name: mDNS has no negative answer, only silence.
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
 
-        var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "probe", "nobody-here.local", "--timeout", "2s", "--json");
+        var (code, output) = await WsctlAsync(
+            lab, lab.HostNamespace, "probe", "nobody-here.local", "--timeout", "2s", "--json");
 
         Assert.True(code == 3, output);
         var stage = Assert.Single(JsonObject(output).GetProperty("stages").EnumerateArray());
@@ -137,10 +155,13 @@ public sealed class ProbeNamespaceTests
     public async Task ProbeDiscover_AvahiPublishedEsp32_ListsNameAddressPortTxtAndProbesIt()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
-        await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8080", "--bind", "0.0.0.0", "--counter-interval", "500ms");
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        await StartServeAsync(
+            lab, lab.DeviceNamespace, "--port", "8080", "--bind", "0.0.0.0", "--counter-interval", "500ms");
 
-        var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "probe", "--discover", "--json", "--timeout", "3s");
+        var (code, output) = await WsctlAsync(
+            lab, lab.HostNamespace, "probe", "--discover", "--json", "--timeout", "3s");
 
         Assert.True(code == 0, output);
         var device = Assert.Single(JsonObject(output).GetProperty("devices").EnumerateArray());
@@ -158,15 +179,19 @@ public sealed class ProbeNamespaceTests
     public async Task SendAndBroadcastDiscover_Esp32LocalName_ResolvedByOwnMdnsAndDelivered()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
-        var serve = await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8080", "--bind", "0.0.0.0", "--echo", "--no-counter");
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "esp32ws", Esp32Service, ipv6: false, busAddress: null);
+        var serve = await StartServeAsync(
+            lab, lab.DeviceNamespace, "--port", "8080", "--bind", "0.0.0.0", "--echo", "--no-counter");
 
         // No nss-mdns needed: send resolves esp32ws.local with WsCore's querier.
-        var (code, output) = await WsctlAsync(lab, lab.HostNamespace, "send", "esp32ws.local", "hello over mdns", "--wait", "1");
+        var (code, output) = await WsctlAsync(
+            lab, lab.HostNamespace, "send", "esp32ws.local", "hello over mdns", "--wait", "1");
         Assert.True(code == 0, output);
         Assert.Contains("hello over mdns", output);
 
-        (code, output) = await WsctlAsync(lab, lab.HostNamespace, "broadcast", "to every device", "--discover", "--json", "--timeout", "3s");
+        (code, output) = await WsctlAsync(
+            lab, lab.HostNamespace, "broadcast", "to every device", "--discover", "--json", "--timeout", "3s");
         Assert.True(code == 0, output);
         var result = JsonObject(output);
         Assert.True(result.GetProperty("ok").GetBoolean(), output);
@@ -174,7 +199,8 @@ public sealed class ProbeNamespaceTests
         await serve.WaitForLineAsync(l => l.Contains("to every device", StringComparison.Ordinal), ProcessTimeout);
 
         // A .local name nobody answers is "not resolved" (3), not a timeout.
-        (code, output) = await WsctlAsync(lab, lab.HostNamespace, "send", "nobody-here.local", "x", "--timeout", "1500ms");
+        (code, output) = await WsctlAsync(
+            lab, lab.HostNamespace, "send", "nobody-here.local", "x", "--timeout", "1500ms");
         Assert.True(code == 3, output);
     }
 
@@ -184,15 +210,27 @@ public sealed class ProbeNamespaceTests
         await using var lab = await NetNamespaceLab.CreateAsync();
         var bus = await lab.StartPrivateBusAsync();
         var env = new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = bus };
-        await lab.StartAvahiAsync(lab.DeviceNamespace, lab.DeviceInterface, "avahihost", serviceXml: null, ipv6: false, bus);
-        var serve = await StartServeAsync(lab, lab.HostNamespace, "--port", "8090", "--bind", "0.0.0.0", "--max-clients", "3", "--mdns-name", "benchhost");
+        await lab.StartAvahiAsync(
+            lab.DeviceNamespace, lab.DeviceInterface, "avahihost", serviceXml: null, ipv6: false, bus);
+        var serve = await StartServeAsync(
+            lab,
+            lab.HostNamespace,
+            "--port",
+            "8090",
+            "--bind",
+            "0.0.0.0",
+            "--max-clients",
+            "3",
+            "--mdns-name",
+            "benchhost");
         await serve.WaitForLineAsync(l => l.Contains("mDNS: answering", StringComparison.Ordinal), ProcessTimeout);
 
         // Announced: in avahi's cache without being asked; avahi-resolve and avahi-browse see host, port and TXT.
         await NetNamespaceLab.AssertAvahiSeesAsync(env, "benchhost", 8090, maxClients: 3);
 
         // Ctrl-C: goodbye records, then exit 0; avahi drops the service (RFC 6762 §10.1).
-        using (var kill = Process.Start("kill", ["-INT", serve.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start(
+            "kill", ["-INT", serve.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             await kill.WaitForExitAsync();
         using (var exited = new CancellationTokenSource(ProcessTimeout))
             await serve.Process.WaitForExitAsync(exited.Token);

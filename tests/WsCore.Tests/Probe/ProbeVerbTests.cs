@@ -20,7 +20,9 @@ public sealed class ProbeVerbTests
         process.StandardInput.Close();
         var exit = await process.WaitForExitAsync(Timeout);
         var lines = process.StdoutLines;
-        Assert.True(lines.Count == 1, $"probe --json must print one line (one object); stdout:\n{process.Stdout}\nstderr:\n{process.Stderr}");
+        Assert.True(
+            lines.Count == 1,
+            $"probe --json must print one line (one object); stdout:\n{process.Stdout}\nstderr:\n{process.Stderr}");
         return (exit, JsonDocument.Parse(lines[0]).RootElement.Clone(), process.Stderr);
     }
 
@@ -32,7 +34,8 @@ public sealed class ProbeVerbTests
     {
         using var firmware = await FirmwareHost.StartAsync("--counter-interval-ms", "300");
 
-        var (exit, json, stderr) = await ProbeJsonAsync("127.0.0.1", "--port", firmware.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (exit, json, stderr) = await ProbeJsonAsync(
+            "127.0.0.1", "--port", firmware.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.True(exit == 0, stderr + json);
         Assert.Equal("healthy", json.GetProperty("verdict").GetString());
@@ -62,7 +65,9 @@ public sealed class ProbeVerbTests
 
             Assert.True(exit == 0, probe.Stdout + probe.Stderr);
             var lines = probe.StdoutLines;
-            Assert.Equal(["resolve", "connect", "handshake", "ping", "message", "close"], lines.Take(6).Select(l => l.Split(' ')[0]));
+            Assert.Equal(
+                ["resolve", "connect", "handshake", "ping", "message", "close"],
+                lines.Take(6).Select(l => l.Split(' ')[0]));
             Assert.All(lines.Take(6), l => Assert.Matches(@"^\w+\s+ok\s+[\d.]+ ms  ", l));
             Assert.Contains("2 round trips", lines[3]);
             Assert.Contains("\"counter\"", lines[4]);
@@ -79,7 +84,8 @@ public sealed class ProbeVerbTests
         {
             await using var occupant = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
 
-            var (exit, json, stderr) = await ProbeJsonAsync("127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var (exit, json, stderr) = await ProbeJsonAsync(
+                "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             Assert.True(exit == 5, stderr + json);
             Assert.Equal("busy", json.GetProperty("verdict").GetString());
@@ -97,7 +103,8 @@ public sealed class ProbeVerbTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
 
-        var (exit, json, stderr) = await ProbeJsonAsync("127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (exit, json, stderr) = await ProbeJsonAsync(
+            "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.True(exit == 4, stderr + json);
         Assert.Equal("failed", json.GetProperty("verdict").GetString());
@@ -113,8 +120,12 @@ public sealed class ProbeVerbTests
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter");
         using (serve)
         {
-            var (exit, json, stderr) = await ProbeJsonAsync("127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--wait-message", "500ms");
+            var (exit, json, stderr) = await ProbeJsonAsync(
+                "127.0.0.1",
+                "--port",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--wait-message",
+                "500ms");
 
             Assert.True(exit == 6, stderr + json);
             var last = json.GetProperty("stages").EnumerateArray().Last();

@@ -61,7 +61,8 @@ public sealed class SendStdinTests
             server.Server.Send(id, MessageType.Binary, push);
         await send.StandardInput.WriteLineAsync("still here");
         await send.StandardInput.FlushAsync();
-        await server.WaitForMessageAsync(m => Encoding.UTF8.GetString(m.Payload) == "still here", TimeSpan.FromSeconds(20));
+        await server.WaitForMessageAsync(
+            m => Encoding.UTF8.GetString(m.Payload) == "still here", TimeSpan.FromSeconds(20));
         server.Server.CloseClient(id, CloseStatus.NormalClosure, "");
         Assert.Equal(7, await send.WaitForExitAsync(Limit));
     }
@@ -71,7 +72,8 @@ public sealed class SendStdinTests
     {
         await using var server = TestServer.Start(echo: false);
         using var send = WsctlProcess.Start("send", $"127.0.0.1:{server.Port}");
-        await send.StandardInput.BaseStream.WriteAsync(new byte[] { 0xFF, 0xFE, (byte)'h', (byte)'i', (byte)'\n', (byte)'o', (byte)'k', (byte)'\n' });
+        await send.StandardInput.BaseStream.WriteAsync(new byte[] { 0xFF, 0xFE, (byte)'h', (byte)'i', (byte)'\n',
+            (byte)'o', (byte)'k', (byte)'\n' });
         send.StandardInput.Close();
         Assert.Equal(0, await send.WaitForExitAsync(Limit));
         var texts = server.Messages.Select(m => Encoding.UTF8.GetString(m.Payload)).ToList();

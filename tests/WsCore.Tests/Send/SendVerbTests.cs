@@ -8,19 +8,22 @@ namespace WsCore.Tests.Send;
 
 /// <summary>
 /// <c>wsctl send</c> and <c>wsctl broadcast</c> as a user runs them: real processes, against <c>wsctl serve</c> and
-/// against Kestrel (an implementation that is not ours), with every exit code of the table produced by a real situation.
+/// against Kestrel (an implementation that is not ours), with every exit code of the table produced by a real
+/// situation.
 /// </summary>
 public sealed class SendVerbTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunWithStdinAsync(string? stdin, params string[] args)
+    private static async Task<(
+        int Exit, string Stdout, string Stderr)> RunWithStdinAsync(string? stdin, params string[] args)
     {
         var result = await WsctlProcess.RunAsync(args, stdin, timeout: Timeout);
         return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
-    private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) => RunWithStdinAsync(null, args);
+    private static Task<(
+        int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) => RunWithStdinAsync(null, args);
 
     /// <summary>A TCP server of our own making that answers each connection with <paramref name="answer"/>.</summary>
     private static (TcpListener Listener, int Port) RawServer(Func<Socket, Task> answer)
@@ -113,7 +116,8 @@ public sealed class SendVerbTests
     public async Task Send_WaitFor_PrintsTheFirstMatchingMessage_AndJsonGivesLinesAndAResult()
     {
         await using var kestrel = await KestrelEndpoint.StartAsync();
-        var (exit, stdout, stderr) = await RunAsync("send", kestrel.Url, "burst:5", "--wait-for", "^msg-[3]$", "--json");
+        var (exit, stdout, stderr) = await RunAsync(
+            "send", kestrel.Url, "burst:5", "--wait-for", "^msg-[3]$", "--json");
         Assert.True(exit == 0, stderr);
         var lines = stdout.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
@@ -136,7 +140,8 @@ public sealed class SendVerbTests
         var (listener, port) = RawServer(async s =>
         {
             await s.ReceiveAsync(new byte[4096], SocketFlags.None);
-            await s.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray(), SocketFlags.None);
+            await s.SendAsync(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray(), SocketFlags.None);
         });
         using (listener.Server)
         {
@@ -150,7 +155,8 @@ public sealed class SendVerbTests
     public async Task Send_SilentServer_Exits6AtItsTimeout()
     {
         using var release = new CancellationTokenSource();
-        var (listener, port) = RawServer(s => Task.Delay(System.Threading.Timeout.Infinite, release.Token).ContinueWith(_ => { }));
+        var (listener, port) = RawServer(s => Task.Delay(
+            System.Threading.Timeout.Infinite, release.Token).ContinueWith(_ => { }));
         using (listener.Server)
         {
             var (exit, _, stderr) = await RunAsync("send", "--timeout", "1s", $"ws://127.0.0.1:{port}/", "x");
@@ -224,8 +230,11 @@ public sealed class SendVerbTests
                 File.GetUnixFileMode(Path.GetDirectoryName(socketPath)!));
 
             // Wait until serve has all three in its table (their open events), then broadcast.
-            await serve.WaitForStdoutAsync(_ => serve.StdoutLines.Count(l => l.Contains("\"type\":\"open\"", StringComparison.Ordinal)) == 3, Timeout);
-            var (exit, stdout, stderr) = await RunAsync("broadcast", "to-everyone", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await serve.WaitForStdoutAsync(
+                _ => serve.StdoutLines.Count(l => l.Contains("\"type\":\"open\"", StringComparison.Ordinal)) == 3,
+                Timeout);
+            var (exit, stdout, stderr) = await RunAsync(
+                "broadcast", "to-everyone", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(exit == 0, stderr);
             Assert.Equal("delivered to 3 clients", stdout.Trim());
             foreach (var c in clients)
@@ -236,7 +245,12 @@ public sealed class SendVerbTests
                 Assert.Equal("to-everyone", Encoding.UTF8.GetString(buffer, 0, got.Count));
             }
 
-            (exit, stdout, stderr) = await RunAsync("broadcast", "--list", "--json", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (exit, stdout, stderr) = await RunAsync(
+                "broadcast",
+                "--list",
+                "--json",
+                "--port",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(exit == 0, stderr);
             var rows = stdout.Trim().Split('\n');
             Assert.Equal(3, rows.Length);
@@ -244,11 +258,22 @@ public sealed class SendVerbTests
 
             // To one client by id: the id of the first row.
             var id = System.Text.Json.JsonDocument.Parse(rows[0]).RootElement.GetProperty("id").GetInt32();
-            (exit, _, stderr) = await RunAsync("send", "--client", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "just-you",
-                "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (exit, _, stderr) = await RunAsync(
+                "send",
+                "--client",
+                id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "just-you",
+                "--port",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(exit == 0, stderr);
 
-            (exit, _, stderr) = await RunAsync("send", "--client", "999", "nobody", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (exit, _, stderr) = await RunAsync(
+                "send",
+                "--client",
+                "999",
+                "nobody",
+                "--port",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(1, exit); // a wrong id is a usage error
             Assert.Contains("no client 999", stderr);
             (exit, _, stderr) = await RunAsync("send", "--client", "999", "nobody", "--log-format", "json",
@@ -268,7 +293,8 @@ public sealed class SendVerbTests
     [Fact]
     public async Task Broadcast_WithNoServeOnThePort_Exits4WithAHint()
     {
-        var (exit, _, stderr) = await RunAsync("broadcast", "x", "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (exit, _, stderr) = await RunAsync(
+            "broadcast", "x", "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(4, exit);
         Assert.Contains("wsctl serve --port", stderr);
     }
@@ -284,7 +310,8 @@ public sealed class SendVerbTests
         Assert.Contains("failed", stdout);
         Assert.Equal("fw=1.2", Encoding.UTF8.GetString(kestrel.Received.Single()));
 
-        (exit, stdout, _) = await RunAsync("broadcast", "x", "--to", dead, "--to", "ws://no-such-host.invalid/", "--json");
+        (exit, stdout, _) = await RunAsync(
+            "broadcast", "x", "--to", dead, "--to", "ws://no-such-host.invalid/", "--json");
         Assert.Equal(4, exit);
         Assert.Equal(2, stdout.Trim().Split('\n').Length);
     }

@@ -35,7 +35,8 @@ public partial class BrowserTests
             Assert.Equal(101, occupant.Status);
             await using var browser = await HeadlessChromium.OpenAsync($"http://127.0.0.1:{port}/", Timeout);
 
-            await browser.WaitForTextAsync(text => text.Contains("server full (503), retrying in", StringComparison.Ordinal), Timeout);
+            await browser.WaitForTextAsync(
+                text => text.Contains("server full (503), retrying in", StringComparison.Ordinal), Timeout);
             // What the page says is what happened: serve refused an upgrade with 503.
             await serve.WaitForStderrAsync(RefusedLine(), Timeout);
 
@@ -70,7 +71,8 @@ public partial class BrowserTests
                 await browser.WaitForTextAsync(text =>
                 {
                     var closedAt = text.LastIndexOf(ShutdownClose, StringComparison.Ordinal);
-                    return closedAt >= 0 && IsOpen(text) && text.IndexOf(CounterJson, closedAt, StringComparison.Ordinal) > closedAt;
+                    return closedAt >= 0 && IsOpen(text)
+                        && text.IndexOf(CounterJson, closedAt, StringComparison.Ordinal) > closedAt;
                 }, Timeout);
                 await restarted.WaitForStderrAsync(ConnectedLine(), Timeout);
             }

@@ -36,7 +36,9 @@ public class ServeCommandTests
     [Fact]
     public async Task MdnsInterfaceUnusable_Exit1BeforeListening()
     {
-        var result = await WsctlProcess.RunAsync(["serve", "--port", "0", "--mdns-name", "x", "--interface", "no-such-if0"], timeout: TimeSpan.FromSeconds(60));
+        var result = await WsctlProcess.RunAsync(
+            ["serve", "--port", "0", "--mdns-name", "x", "--interface", "no-such-if0"],
+            timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("no network interface named 'no-such-if0'", result.Stderr);
         Assert.DoesNotContain("listening", result.Stderr);

@@ -6,7 +6,9 @@ using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Serve;
 
-/// <summary>The real <c>wsctl serve</c> process, driven by independent clients (ClientWebSocket, python3-websockets).</summary>
+/// <summary>
+/// The real <c>wsctl serve</c> process, driven by independent clients (ClientWebSocket, python3-websockets).
+/// </summary>
 public class ServeProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
@@ -69,19 +71,26 @@ public class ServeProcessTests
             foreach (var client in clients)
                 Assert.Equal("hello-from-stdin", await ReceiveTextAsync(client));
 
-            await clients[0].SendAsync("über \"quoted\""u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
-            await clients[1].SendAsync(new byte[] { 0, 1, 2, 255 }, WebSocketMessageType.Binary, true, CancellationToken.None);
-            await clients[2].CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).WaitAsync(Timeout);
+            await clients[0].SendAsync(
+                "über \"quoted\""u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+            await clients[1].SendAsync(
+                new byte[] { 0, 1, 2, 255 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+            await clients[2]
+                .CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None)
+                .WaitAsync(Timeout);
 
-            var text = Parse(await serve.WaitForStdoutAsync(l => l.Contains("\"text\"", StringComparison.Ordinal), Timeout));
+            var text = Parse(await serve.WaitForStdoutAsync(
+                l => l.Contains("\"text\"", StringComparison.Ordinal), Timeout));
             Assert.Equal("über \"quoted\"", text.GetProperty("data").GetString());
             Assert.Equal(1, text.GetProperty("client").GetInt32());
             Assert.StartsWith("127.0.0.1:", text.GetProperty("remote").GetString());
             Assert.True(DateTimeOffset.TryParse(text.GetProperty("ts").GetString(), out _));
-            var binary = Parse(await serve.WaitForStdoutAsync(l => l.Contains("\"binary\"", StringComparison.Ordinal), Timeout));
+            var binary = Parse(await serve.WaitForStdoutAsync(
+                l => l.Contains("\"binary\"", StringComparison.Ordinal), Timeout));
             Assert.Equal(Convert.ToBase64String(new byte[] { 0, 1, 2, 255 }), binary.GetProperty("data").GetString());
             Assert.Equal(4, binary.GetProperty("size").GetInt32());
-            var close = Parse(await serve.WaitForStdoutAsync(l => l.Contains("\"close\"", StringComparison.Ordinal), Timeout));
+            var close = Parse(await serve.WaitForStdoutAsync(
+                l => l.Contains("\"close\"", StringComparison.Ordinal), Timeout));
             Assert.Equal(3, close.GetProperty("client").GetInt32());
             Assert.Equal(1000, close.GetProperty("code").GetInt32());
             Assert.Equal("bye", close.GetProperty("reason").GetString());
@@ -160,7 +169,8 @@ public class ServeProcessTests
             var html = await page.Content.ReadAsStringAsync();
             Assert.Contains("new WebSocket(", html);
             Assert.Contains("id=\"counter\"", html);
-            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/other")).StatusCode);
+            Assert.Equal(
+                System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/other")).StatusCode);
             // The page asks /status how full the server is (a browser cannot see a refused upgrade's 503).
             using var client = await ConnectAsync(port);
             await serve.WaitForStderrAsync(new System.Text.RegularExpressions.Regex("client 1 connected"), Timeout);
@@ -171,7 +181,9 @@ public class ServeProcessTests
         }
         var (noPage, noPagePort) = await WsctlProcess.StartServeAsync("--no-counter", "--no-page");
         using (noPage)
-            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{noPagePort}/")).StatusCode);
+            Assert.Equal(
+                System.Net.HttpStatusCode.NotFound,
+                (await http.GetAsync($"http://127.0.0.1:{noPagePort}/")).StatusCode);
     }
 
     [Fact]
@@ -214,7 +226,8 @@ public class ServeProcessTests
                     print("ok", ws.close_code)
                 asyncio.run(main())
                 """;
-            var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+            var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true,
+                RedirectStandardError = true };
             info.ArgumentList.Add("-c");
             info.ArgumentList.Add(script);
             info.ArgumentList.Add($"ws://127.0.0.1:{port}/");

@@ -2,7 +2,9 @@ using System.Diagnostics;
 
 namespace WsCore.Tests.Support;
 
-/// <summary>How the tests end a child process they started: one place for the kill, the bounded wait and the race.</summary>
+/// <summary>
+/// How the tests end a child process they started: one place for the kill, the bounded wait and the race.
+/// </summary>
 public static class ChildProcess
 {
     /// <summary>

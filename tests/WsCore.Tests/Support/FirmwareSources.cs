@@ -9,8 +9,10 @@ namespace WsCore.Tests.Support;
 /// </summary>
 public static partial class FirmwareSources
 {
-    public static string LimitsHeaderPath => RepoPaths.Combine("src", "firmware", "components", "ws_app", "include", "wsctl_limits.h");
-    public static string ServerHeaderPath => RepoPaths.Combine("src", "firmware", "components", "ws_server", "include", "ws_server.h");
+    public static string LimitsHeaderPath => RepoPaths.Combine(
+        "src", "firmware", "components", "ws_app", "include", "wsctl_limits.h");
+    public static string ServerHeaderPath => RepoPaths.Combine(
+        "src", "firmware", "components", "ws_server", "include", "ws_server.h");
     public static string KconfigPath => RepoPaths.Combine("src", "firmware", "main", "Kconfig.projbuild");
     public static string SdkconfigDefaultsPath => RepoPaths.Combine("src", "firmware", "sdkconfig.defaults");
     public static string PartitionsCsvPath => RepoPaths.Combine("src", "firmware", "partitions.csv");
@@ -37,7 +39,9 @@ public static partial class FirmwareSources
         return defines;
     }
 
-    /// <summary>The <c>range</c> and <c>default</c> lines of a Kconfig <c>config NAME</c> block (null when absent).</summary>
+    /// <summary>
+    /// The <c>range</c> and <c>default</c> lines of a Kconfig <c>config NAME</c> block (null when absent).
+    /// </summary>
     public static (string? Range, string? Default) KconfigOption(string path, string name)
     {
         string? range = null, value = null;
@@ -45,7 +49,8 @@ public static partial class FirmwareSources
         foreach (var raw in File.ReadLines(path))
         {
             var line = raw.Trim();
-            if (line.StartsWith("config ", StringComparison.Ordinal) || line.StartsWith("menu", StringComparison.Ordinal))
+            if (line.StartsWith("config ", StringComparison.Ordinal)
+                || line.StartsWith("menu", StringComparison.Ordinal))
             {
                 inside = line == "config " + name;
                 continue;
@@ -67,6 +72,8 @@ public static partial class FirmwareSources
             .Where(l => l.StartsWith("CONFIG_", StringComparison.Ordinal) && l.Contains('='))
             .ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..], StringComparer.Ordinal);
 
-    [GeneratedRegex("""^\s*#\s*define\s+(?<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?:"(?<str>[^"\\]*)"|(?<int>[0-9]+)[uUlL]*)\s*(?:/\*.*)?$""")]
+    [GeneratedRegex(
+        """^\s*#\s*define\s+(?<name>[A-Za-z_][A-Za-z0-9_]*)\s+""" +
+        """(?:"(?<str>[^"\\]*)"|(?<int>[0-9]+)[uUlL]*)\s*(?:/\*.*)?$""")]
     private static partial Regex DefineLine();
 }

@@ -32,8 +32,10 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         var info = new ProcessStartInfo(ChromiumPath) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[]
         {
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}", "--remote-debugging-port=0",
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}",
+            "--remote-debugging-port=0",
             url,
         })
             info.ArgumentList.Add(arg);
@@ -55,8 +57,8 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
     }
 
     /// <summary>
-    /// Evaluates <paramref name="expression"/> in the page every 200 ms until <paramref name="done"/> accepts its value;
-    /// returns that value. A TimeoutException past <paramref name="timeout"/> shows the last value.
+    /// Evaluates <paramref name="expression"/> in the page every 200 ms until <paramref name="done"/> accepts its
+    /// value; returns that value. A TimeoutException past <paramref name="timeout"/> shows the last value.
     /// </summary>
     public async Task<string> EvaluateUntilAsync(string expression, Func<string, bool> done, TimeSpan timeout)
     {
@@ -78,7 +80,9 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the page's visible text (<c>document.body.innerText</c>) satisfies <paramref name="done"/>.</summary>
+    /// <summary>
+    /// Waits until the page's visible text (<c>document.body.innerText</c>) satisfies <paramref name="done"/>.
+    /// </summary>
     public Task<string> WaitForTextAsync(Func<string, bool> done, TimeSpan timeout) =>
         EvaluateUntilAsync("document.body.innerText", done, timeout);
 
@@ -162,9 +166,11 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         while (true)
         {
-            using var list = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{devtoolsPort}/json/list", cancel));
+            using var list = JsonDocument.Parse(await http.GetStringAsync(
+                $"http://127.0.0.1:{devtoolsPort}/json/list", cancel));
             var target = list.RootElement.EnumerateArray()
-                .Where(t => t.GetProperty("type").GetString() == "page" && t.GetProperty("url").GetString()!.StartsWith(pageUrl, StringComparison.Ordinal))
+                .Where(t => t.GetProperty("type").GetString() == "page"
+                    && t.GetProperty("url").GetString()!.StartsWith(pageUrl, StringComparison.Ordinal))
                 .Select(t => t.GetProperty("webSocketDebuggerUrl").GetString())
                 .FirstOrDefault();
             if (target is not null)

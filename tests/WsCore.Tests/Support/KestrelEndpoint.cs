@@ -32,7 +32,8 @@ public sealed class KestrelEndpoint : IAsyncDisposable
 
     public List<byte[]> Received { get; } = [];
 
-    public static async Task<KestrelEndpoint> StartAsync(X509Certificate2? certificate = null, string textEchoPrefix = "echoed:")
+    public static async Task<KestrelEndpoint> StartAsync(
+        X509Certificate2? certificate = null, string textEchoPrefix = "echoed:")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -72,27 +73,40 @@ public sealed class KestrelEndpoint : IAsyncDisposable
                     self.Received.Add(buffer[..filled]);
                 if (result.MessageType == WebSocketMessageType.Binary)
                 {
-                    await socket.SendAsync(buffer.AsMemory(0, filled), WebSocketMessageType.Binary, true, CancellationToken.None);
+                    await socket.SendAsync(
+                        buffer.AsMemory(0, filled), WebSocketMessageType.Binary, true, CancellationToken.None);
                     continue;
                 }
                 var text = System.Text.Encoding.UTF8.GetString(buffer, 0, filled);
                 if (text.StartsWith("close:", StringComparison.Ordinal))
                 {
-                    await socket.CloseAsync((WebSocketCloseStatus)int.Parse(text[6..], System.Globalization.CultureInfo.InvariantCulture),
-                        "asked", CancellationToken.None);
+                    await socket.CloseAsync(
+                        (WebSocketCloseStatus)int.Parse(text[6..], System.Globalization.CultureInfo.InvariantCulture),
+                        "asked",
+                        CancellationToken.None);
                     return;
                 }
                 if (text.StartsWith("burst:", StringComparison.Ordinal))
                 {
                     for (var i = 1; i <= int.Parse(text[6..], System.Globalization.CultureInfo.InvariantCulture); i++)
-                        await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes($"msg-{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
+                        await socket.SendAsync(
+                            System.Text.Encoding.UTF8.GetBytes($"msg-{i}"),
+                            WebSocketMessageType.Text,
+                            true,
+                            CancellationToken.None);
                     continue;
                 }
-                await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(textEchoPrefix + text), WebSocketMessageType.Text, true, CancellationToken.None);
+                await socket.SendAsync(
+                    System.Text.Encoding.UTF8.GetBytes(textEchoPrefix + text),
+                    WebSocketMessageType.Text,
+                    true,
+                    CancellationToken.None);
             }
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
         self = new KestrelEndpoint(app, new Uri(address).Port);
         return self;
     }

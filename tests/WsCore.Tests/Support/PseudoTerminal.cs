@@ -8,7 +8,9 @@ namespace WsCore.Tests.Support;
 /// </summary>
 public static class PseudoTerminal
 {
-    /// <summary>Starts <c>dotnet wsctl.dll ARGS</c> under <c>script -qec</c>; the caller waits for it and kills it.</summary>
+    /// <summary>
+    /// Starts <c>dotnet wsctl.dll ARGS</c> under <c>script -qec</c>; the caller waits for it and kills it.
+    /// </summary>
     /// <param name="wsctlArguments">The arguments as one shell-quoted string.</param>
     public static Process StartWsctl(string wsctlArguments)
     {

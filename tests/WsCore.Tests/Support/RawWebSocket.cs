@@ -36,7 +36,8 @@ public sealed class RawWebSocket : IDisposable
         raw.StatusLine = head.Split("\r\n")[0];
         var parts = raw.StatusLine.Split(' ');
         raw.Status = parts.Length > 1 && int.TryParse(parts[1], out var status) ? status : 0;
-        var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key
+            + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
         raw.AcceptValid = head.Contains("Sec-WebSocket-Accept: " + expected, StringComparison.OrdinalIgnoreCase);
         return raw;
     }
@@ -103,7 +104,9 @@ public sealed class RawWebSocket : IDisposable
             await _socket.SendAsync(new[] { b }, SocketFlags.None);
     }
 
-    /// <summary>Reads one frame: (opcode, payload). Throws TimeoutException, or EndOfStreamException when TCP ends.</summary>
+    /// <summary>
+    /// Reads one frame: (opcode, payload). Throws TimeoutException, or EndOfStreamException when TCP ends.
+    /// </summary>
     public async Task<(int Opcode, byte[] Payload)> ReceiveFrameAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -123,7 +126,9 @@ public sealed class RawWebSocket : IDisposable
         return (head[0] & 0x0F, payload);
     }
 
-    /// <summary>Reads frames until a Close: its code (1005 if empty), or null when TCP ended first or time ran out.</summary>
+    /// <summary>
+    /// Reads frames until a Close: its code (1005 if empty), or null when TCP ended first or time ran out.
+    /// </summary>
     public async Task<int?> ReceiveCloseCodeAsync(TimeSpan timeout)
     {
         var end = DateTime.UtcNow + timeout;
@@ -139,7 +144,8 @@ public sealed class RawWebSocket : IDisposable
                     return payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 1005;
             }
         }
-        catch (Exception e) when (e is TimeoutException or EndOfStreamException or SocketException or OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or EndOfStreamException or SocketException
+            or OperationCanceledException)
         {
             return null;
         }
@@ -198,7 +204,8 @@ public sealed class RawWebSocket : IDisposable
             try
             {
                 // Never read past the frame: keeps the pending list short (removing from its front is a copy).
-                read = await _socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, count - _pending.Count)), SocketFlags.None, cancel);
+                read = await _socket.ReceiveAsync(
+                    buffer.AsMemory(0, Math.Min(buffer.Length, count - _pending.Count)), SocketFlags.None, cancel);
             }
             catch (OperationCanceledException)
             {

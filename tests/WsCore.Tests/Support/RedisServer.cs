@@ -23,7 +23,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>The URL serve's --cluster takes (<c>rediss://localhost</c> with TLS; never with the password).</summary>
+    /// <summary>The URL serve's --cluster takes (<c>rediss://localhost</c> with TLS; never the password).</summary>
     public string Url => _options.Tls is null ? $"redis://127.0.0.1:{Port}/0" : $"rediss://localhost:{Port}/0";
 
     public string Log

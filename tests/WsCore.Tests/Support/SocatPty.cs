@@ -24,7 +24,8 @@ public sealed class SocatPty : IAsyncDisposable
         if (!File.Exists("/usr/bin/socat"))
             Assert.Fail("socat is missing: scripts/prereqs.sh installs it");
         var link = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"wsctl-pty-{Guid.NewGuid():N}");
-        var socat = Process.Start(new ProcessStartInfo("socat", [$"pty,link={link},raw,echo=0", $"tcp:127.0.0.1:{tcpPort}"])
+        var socat = Process.Start(new ProcessStartInfo(
+            "socat", [$"pty,link={link},raw,echo=0", $"tcp:127.0.0.1:{tcpPort}"])
         {
             RedirectStandardError = true,
         })!;

@@ -50,7 +50,9 @@ public sealed class TestServer : IAsyncDisposable
             BindAddress = System.Net.IPAddress.Loopback,
             Port = 0,
             PingInterval = TimeSpan.Zero,
-            PageHandler = request => request.Path == "/" ? new HttpPage("text/html; charset=utf-8", "<p>test</p>"u8.ToArray()) : null,
+            PageHandler = request => request.Path == "/"
+                ? new HttpPage("text/html; charset=utf-8", "<p>test</p>"u8.ToArray())
+                : null,
         };
         configure?.Invoke(options);
         var server = new WebSocketServer(options);

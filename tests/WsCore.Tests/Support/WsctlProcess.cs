@@ -117,8 +117,11 @@ public sealed partial class WsctlProcess : IDisposable
         return new WsctlResult(exit, process.Stdout, process.Stderr);
     }
 
-    /// <summary>Starts <c>wsctl serve --port 0 ARGS</c> and waits for its startup log line; returns it and the port.</summary>
-    public static Task<(WsctlProcess Process, int Port)> StartServeAsync(params string[] args) => StartServeOnPortAsync(0, args);
+    /// <summary>
+    /// Starts <c>wsctl serve --port 0 ARGS</c> and waits for its startup log line; returns it and the port.
+    /// </summary>
+    public static Task<(
+        WsctlProcess Process, int Port)> StartServeAsync(params string[] args) => StartServeOnPortAsync(0, args);
 
     /// <summary>
     /// Starts <c>wsctl serve --port PORT ARGS</c> and waits for its startup log line; returns it and the bound port
@@ -139,7 +142,10 @@ public sealed partial class WsctlProcess : IDisposable
         try
         {
             var line = await process.WaitForStderrAsync(ListeningPattern(), TimeSpan.FromSeconds(30));
-            return (process, int.Parse(ListeningPattern().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            return (
+                process,
+                int.Parse(
+                    ListeningPattern().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         }
         catch
         {
@@ -159,7 +165,8 @@ public sealed partial class WsctlProcess : IDisposable
     /// <summary>Sends a POSIX signal (e.g. "INT", "TERM") with kill(1).</summary>
     public void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start(
+            "kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 
@@ -190,7 +197,9 @@ public sealed partial class WsctlProcess : IDisposable
             if (_process.HasExited)
             {
                 await Task.Delay(100);
-                return probe() ?? throw new InvalidOperationException($"wsctl exited ({_process.ExitCode}) before the expected {where} line; stderr:\n{Stderr}");
+                return probe()
+                    ?? throw new InvalidOperationException($"wsctl exited ({_process.ExitCode}) before the expected " +
+                        $"{where} line; stderr:\n{Stderr}");
             }
             await Task.Delay(25);
         }

@@ -30,7 +30,8 @@ public class AllocationTests
             options.PublishMessageEvents = false;
         });
         using var client = ConnectBlocking(server.Port);
-        await using var watchdog = new Timer(_ => client.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
+        await using var watchdog = new Timer(
+            _ => client.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
         var payload = Enumerable.Range(0, PayloadBytes).Select(i => (byte)('a' + i % 26)).ToArray();
         var frame = RawWebSocket.BuildFrame(1, payload);
         var reply = new byte[2 + PayloadBytes];
@@ -49,9 +50,9 @@ public class AllocationTests
         }
 
         Assert.Equal(payload, reply[2..]);
-        // A count of bytes, not a timing. The smallest object is 24 bytes, so under 4 bytes per message means nothing is
-        // allocated per message (an occasional pool refill or runtime bookkeeping remains). Before frames were recycled
-        // and messages handled on the receiving thread, this was about 285 bytes per message.
+        // A count of bytes, not a timing. The smallest object is 24 bytes, so under 4 bytes per message means nothing
+        // is allocated per message (an occasional pool refill or runtime bookkeeping remains). Before frames were
+        // recycled and messages handled on the receiving thread, this was about 285 bytes per message.
         Assert.True(perMessage < 4, $"{perMessage:F2} bytes allocated per echoed message");
     }
 

@@ -23,13 +23,17 @@ public class ClientOrderingTests
     public static TheoryData<string, byte[]> Cases() => new()
     {
         // 3.2: a text message, then one with RSV1 set, then a ping.
-        { "3.2", [.. Frame(0x81, "Hello, world!"u8.ToArray()), .. Frame(0xC1, "Hello, world!"u8.ToArray()), .. Frame(0x89, [])] },
+        { "3.2",
+            [.. Frame(0x81, "Hello, world!"u8.ToArray()), .. Frame(0xC1, "Hello, world!"u8.ToArray()),
+                .. Frame(0x89, [])] },
         // 4.1.3: a text message, a frame with reserved opcode 3, then a ping.
         { "4.1.3", [.. Frame(0x81, "Hello, world!"u8.ToArray()), .. Frame(0x83, []), .. Frame(0x89, [])] },
         // 4.2.3: a text message, a frame with reserved control opcode 0xB, then a ping.
         { "4.2.3", [.. Frame(0x81, "Hello, world!"u8.ToArray()), .. Frame(0x8B, []), .. Frame(0x89, [])] },
         // 5.15: "fragment1" + "fragment2" as one message, then a continuation with nothing to continue.
-        { "5.15", [.. Frame(0x01, "fragment1"u8.ToArray()), .. Frame(0x80, "fragment2"u8.ToArray()), .. Frame(0x00, "fragment3"u8.ToArray()),
+        { "5.15",
+            [.. Frame(0x01, "fragment1"u8.ToArray()), .. Frame(0x80, "fragment2"u8.ToArray()),
+                .. Frame(0x00, "fragment3"u8.ToArray()),
             .. Frame(0x80, "fragment4"u8.ToArray()), .. Frame(0x81, "fragment5"u8.ToArray())] },
     };
 
@@ -49,9 +53,15 @@ public class ClientOrderingTests
             var one = new byte[1];
             while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one) == 1)
                 head.Append((char)one[0]);
-            var key = head.ToString().Split("\r\n").First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
-            var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
+            var key = head
+                .ToString()
+                .Split("\r\n")
+                .First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..]
+                .Trim();
+            var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key
+                + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\n" +
+                $"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
             await stream.WriteAsync(frames);
             // What comes back, in order: opcodes of the client's frames until its Close.
             var opcodes = new List<int>();

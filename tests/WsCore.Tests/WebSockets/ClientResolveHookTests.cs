@@ -6,7 +6,9 @@ using WsCore.WebSockets.Protocol;
 
 namespace WsCore.Tests.WebSockets;
 
-/// <summary><see cref="WebSocketClientOptions.Resolve"/>: the hook wsctl uses to resolve NAME.local by its own mDNS.</summary>
+/// <summary>
+/// <see cref="WebSocketClientOptions.Resolve"/>: the hook wsctl uses to resolve NAME.local by its own mDNS.
+/// </summary>
 public sealed class ClientResolveHookTests
 {
     [Fact]
@@ -18,7 +20,9 @@ public sealed class ClientResolveHookTests
         var requestHead = AnswerOneHandshakeAsync(listener);
         var asked = new List<string>();
 
-        await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://esp32ws.local:{port}/"), new WebSocketClientOptions
+        await using var client = await WebSocketClient.ConnectAsync(
+            new Uri($"ws://esp32ws.local:{port}/"),
+            new WebSocketClientOptions
         {
             Resolve = (host, _) =>
             {
@@ -37,7 +41,8 @@ public sealed class ClientResolveHookTests
     [Fact]
     public async Task ConnectAsync_ResolveHookSilentUntilConnectTimeout_FailsWithNameNotResolved()
     {
-        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(new Uri("ws://nobody-here.local:8080/"),
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(
+            new Uri("ws://nobody-here.local:8080/"),
             new WebSocketClientOptions
             {
                 // Like mDNS for a name nobody has: no answer at all, only the deadline.
@@ -80,7 +85,11 @@ public sealed class ClientResolveHookTests
         string head;
         while (!(head = Encoding.ASCII.GetString(buffer, 0, filled)).Contains("\r\n\r\n", StringComparison.Ordinal))
             filled += await socket.ReceiveAsync(buffer.AsMemory(filled));
-        var key = head.Split("\r\n").Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase)).Split(':', 2)[1].Trim();
+        var key = head
+            .Split("\r\n")
+            .Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))
+            .Split(':', 2)[1]
+            .Trim();
         await socket.SendAsync(Encoding.ASCII.GetBytes(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
             $"Sec-WebSocket-Accept: {ServerHandshake.ComputeAccept(key)}\r\n\r\n"));

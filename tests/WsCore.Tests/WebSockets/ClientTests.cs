@@ -71,7 +71,10 @@ public class ClientTests
         var port = kestrel.Port;
         await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
         await client.SendTextAsync("close:1011");
-        var error = await Assert.ThrowsAsync<WsCoreException>(async () => await client.ReceiveAsync().AsTask().WaitAsync(Timeout));
+        var error = await Assert.ThrowsAsync<WsCoreException>(async () => await client
+            .ReceiveAsync()
+            .AsTask()
+            .WaitAsync(Timeout));
         Assert.Equal(FailureKind.ConnectionEnded, error.Kind);
         Assert.Contains("1011", error.Message);
         Assert.Equal((ushort)1011, client.CloseStatus);
@@ -96,13 +99,16 @@ public class ClientTests
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(san.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        await using var kestrel = await StartKestrelAsync(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null));
+        using var certificate = request.CreateSelfSigned(
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        await using var kestrel = await StartKestrelAsync(X509CertificateLoader.LoadPkcs12(
+            certificate.Export(X509ContentType.Pkcs12), null));
         var port = kestrel.Port;
         var uri = new Uri($"wss://127.0.0.1:{port}/");
         var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(uri));
         Assert.Equal(FailureKind.Tls, error.Kind);
-        await using var client = await WebSocketClient.ConnectAsync(uri, new WebSocketClientOptions { AllowUntrustedCertificate = true });
+        await using var client = await WebSocketClient.ConnectAsync(
+            uri, new WebSocketClientOptions { AllowUntrustedCertificate = true });
         await client.SendTextAsync("over tls");
         using var reply = await ReceiveAsync(client);
         Assert.Equal("over tls", reply.GetText());
@@ -113,7 +119,8 @@ public class ClientTests
     {
         await using var server = TestServer.Start(configure: o => o.MaxClients = 1);
         await using var first = await WebSocketClient.ConnectAsync(server.Uri);
-        var error = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => WebSocketClient.ConnectAsync(server.Uri));
+        var error =
+            await Assert.ThrowsAsync<WebSocketHandshakeException>(() => WebSocketClient.ConnectAsync(server.Uri));
         Assert.Equal(FailureKind.HandshakeRejected, error.Kind);
         Assert.Equal("503 Service Unavailable", error.Message);
         Assert.Equal(503, error.StatusCode);
@@ -140,7 +147,8 @@ public class ClientTests
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)probe.LocalEndPoint!).Port;   // bound, not listening: connections are refused
-        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")));
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(new Uri("ws://127.0." +
+            $"0.1:{port}/")));
         Assert.Equal(FailureKind.ConnectionFailed, error.Kind);
     }
 
@@ -151,7 +159,8 @@ public class ClientTests
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"),
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(
+            new Uri($"ws://127.0.0.1:{port}/"),
             new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(300) }));
         Assert.Equal(FailureKind.Timeout, error.Kind);
     }
@@ -159,7 +168,8 @@ public class ClientTests
     [Fact]
     public async Task ConnectAsync_HttpUrl_IsInvalidInput()
     {
-        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(new Uri("http://127.0.0.1/")));
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => WebSocketClient.ConnectAsync(new Uri("http://127." +
+            "0.0.1/")));
         Assert.Equal(FailureKind.InvalidInput, error.Kind);
     }
 }

@@ -105,7 +105,8 @@ public class ConformanceTests : IAsyncLifetime
             for (var offset = 0; offset < length; offset += fragment)
             {
                 var piece = payload.AsSpan(offset, Math.Min(fragment, length - offset)).ToArray();
-                frames.Write(RawWebSocket.BuildFrame(offset == 0 ? opcode : 0, piece, fin: offset + fragment >= length));
+                frames.Write(RawWebSocket.BuildFrame(
+                    offset == 0 ? opcode : 0, piece, fin: offset + fragment >= length));
             }
             await ws.SendRawAsync(frames.ToArray());
         }
@@ -269,7 +270,9 @@ public class ConformanceTests : IAsyncLifetime
     public async Task Section5_ManySmallFragmentsOneByteAtATime_EchoesWhole()
     {
         using var ws = await ConnectAsync();
-        var frames = Enumerable.Range(0, 20).SelectMany(i => RawWebSocket.BuildFrame(i == 0 ? 1 : 0, [(byte)('A' + i)], fin: i == 19)).ToArray();
+        var frames = Enumerable.Range(0, 20)
+            .SelectMany(i => RawWebSocket.BuildFrame(i == 0 ? 1 : 0, [(byte)('A' + i)], fin: i == 19))
+            .ToArray();
         await ws.SendBytewiseAsync(frames);
         await ExpectFrameAsync(ws, 1, Encoding.ASCII.GetBytes("ABCDEFGHIJKLMNOPQRST"));
         await ExpectCleanCloseAsync(ws);
@@ -302,7 +305,8 @@ public class ConformanceTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(new byte[] { 0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64 })]
+    [InlineData(new byte[] { 0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80, 0x65,
+        0x64, 0x69, 0x74, 0x65, 0x64 })]
     [InlineData(new byte[] { 0xc0, 0xaf })]
     [InlineData(new byte[] { 0xf4, 0x90, 0x80, 0x80 })]
     [InlineData(new byte[] { 0xfe })]
@@ -414,7 +418,8 @@ public class ConformanceTests : IAsyncLifetime
     public async Task Section7_DataAfterClose_IsIgnored()
     {
         using var ws = await ConnectAsync();
-        await ws.SendRawAsync([.. RawWebSocket.BuildFrame(8, RawWebSocket.ClosePayload(1000)), .. RawWebSocket.BuildFrame(1, "late"u8.ToArray())]);
+        await ws.SendRawAsync([.. RawWebSocket.BuildFrame(8, RawWebSocket.ClosePayload(1000)),
+            .. RawWebSocket.BuildFrame(1, "late"u8.ToArray())]);
         var (opcode, _) = await ws.ReceiveFrameAsync(Timeout);
         Assert.Equal(8, opcode);
         Assert.True(await ws.WaitForEndAsync(Timeout));
@@ -443,7 +448,9 @@ public class ConformanceTests : IAsyncLifetime
     public async Task Delivery_ThousandFramesInOneWrite_AllEchoedInOrder()
     {
         using var ws = await ConnectAsync();
-        await ws.SendRawAsync(Enumerable.Range(0, 1000).SelectMany(i => RawWebSocket.BuildFrame(1, Encoding.ASCII.GetBytes($"m{i}"))).ToArray());
+        await ws.SendRawAsync(Enumerable.Range(0, 1000)
+            .SelectMany(i => RawWebSocket.BuildFrame(1, Encoding.ASCII.GetBytes($"m{i}")))
+            .ToArray());
         for (var i = 0; i < 1000; i++)
             await ExpectFrameAsync(ws, 1, Encoding.ASCII.GetBytes($"m{i}"));
         await ExpectCleanCloseAsync(ws);

@@ -23,7 +23,9 @@ public class FrameTests
 
     [Fact]
     public void Encode_MaskedHello_IsRfc57Example() =>
-        Assert.Equal(new byte[] { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 }, Encode(Opcode.Text, Hello, key: Rfc57Key));
+        Assert.Equal(
+            new byte[] { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 },
+            Encode(Opcode.Text, Hello, key: Rfc57Key));
 
     [Fact]
     public void Encode_FragmentedHello_IsRfc57Example()
@@ -36,7 +38,9 @@ public class FrameTests
     public void Encode_PingAndMaskedPong_AreRfc57Examples()
     {
         Assert.Equal(new byte[] { 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f }, Encode(Opcode.Ping, Hello));
-        Assert.Equal(new byte[] { 0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 }, Encode(Opcode.Pong, Hello, key: Rfc57Key));
+        Assert.Equal(
+            new byte[] { 0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 },
+            Encode(Opcode.Pong, Hello, key: Rfc57Key));
     }
 
     [Fact]
@@ -73,7 +77,8 @@ public class FrameTests
         var frame = new byte[] { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
         for (var have = 0; have < 6; have++)
             Assert.Equal(FrameHeaderStatus.NeedMoreData, FrameHeader.TryRead(frame.AsSpan(0, have), out _, out _));
-        Assert.Equal(FrameHeaderStatus.Complete, FrameHeader.TryRead(frame.AsSpan(0, 6), out var header, out var length));
+        Assert.Equal(
+            FrameHeaderStatus.Complete, FrameHeader.TryRead(frame.AsSpan(0, 6), out var header, out var length));
         Assert.Equal(6, length);
         Assert.Equal(new FrameHeader(true, 0, Opcode.Text, true, Rfc57Key, 5), header);
     }
@@ -108,7 +113,8 @@ public class FrameTests
     public void Apply_ManyLengthsAndOffsets_EqualsScalarReference()
     {
         var random = new Random(6455);
-        foreach (var length in new[] { 0, 1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 255, 1000, 4099 })
+        foreach (var length in new[] { 0, 1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 255, 1000,
+            4099 })
         {
             for (var offset = 0; offset < 8; offset++)
             {
@@ -157,7 +163,8 @@ public class FrameTests
     [InlineData(1016, false)]
     [InlineData(2999, false)]
     [InlineData(5000, false)]
-    public void IsValidOnWire_Codes_FollowRfc74(int code, bool valid) => Assert.Equal(valid, CloseStatus.IsValidOnWire(code));
+    public void IsValidOnWire_Codes_FollowRfc74(int code, bool valid) => Assert.Equal(
+        valid, CloseStatus.IsValidOnWire(code));
 
     [Fact]
     public void WriteClosePayload_LongMultibyteReason_IsCutAtACharacterBoundary()

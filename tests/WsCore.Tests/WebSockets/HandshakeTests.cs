@@ -8,11 +8,14 @@ public class HandshakeTests
 {
     private static HttpRequestHead Parse(string text)
     {
-        Assert.Equal(HttpParseStatus.Complete, HttpRequestHead.TryParse(Encoding.ASCII.GetBytes(text), 8192, out var head, out _));
+        Assert.Equal(
+            HttpParseStatus.Complete,
+            HttpRequestHead.TryParse(Encoding.ASCII.GetBytes(text), 8192, out var head, out _));
         return head!;
     }
 
-    private const string Valid = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    private const string Valid = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n" +
+                                 "Connection: Upgrade\r\n" +
                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
     [Fact]
@@ -42,7 +45,8 @@ public class HandshakeTests
     [Theory]
     [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "", 400)]                       // no key
     [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "Sec-WebSocket-Key: c2hvcnQ=\r\n", 400)] // 5 bytes
-    [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\n", 400)]
+    [InlineData(
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\n", 400)]
     [InlineData("Host: server.example.com\r\n", "", 400)]                                          // no Host
     [InlineData("Connection: Upgrade\r\n", "Connection: keep-alive\r\n", 400)]
     [InlineData("Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Version: 8\r\n", 426)]
@@ -65,12 +69,14 @@ public class HandshakeTests
 
     [Fact]
     public void Evaluate_PlainGet_IsPageRequest() =>
-        Assert.Equal(HandshakeOutcome.PageRequest, ServerHandshake.Evaluate(Parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n")).Outcome);
+        Assert.Equal(
+            HandshakeOutcome.PageRequest, ServerHandshake.Evaluate(Parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n")).Outcome);
 
     [Fact]
     public void Evaluate_Subprotocols_PicksServersFirstChoiceThatClientOffers()
     {
-        var request = Parse(Valid.Replace("\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Protocol: json\r\n\r\n"));
+        var request = Parse(Valid.Replace(
+            "\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Protocol: json\r\n\r\n"));
         Assert.Equal("json", ServerHandshake.Evaluate(request, ["json", "chat"]).Subprotocol);
         Assert.Equal("chat", ServerHandshake.Evaluate(request, ["mqtt", "chat"]).Subprotocol);
         Assert.Null(ServerHandshake.Evaluate(request, ["mqtt"]).Subprotocol);
@@ -81,7 +87,8 @@ public class HandshakeTests
     {
         var bytes = Encoding.ASCII.GetBytes(Valid + "\x81");
         for (var have = 0; have < Valid.Length; have++)
-            Assert.Equal(HttpParseStatus.NeedMoreData, HttpRequestHead.TryParse(bytes.AsSpan(0, have), 8192, out _, out _));
+            Assert.Equal(
+                HttpParseStatus.NeedMoreData, HttpRequestHead.TryParse(bytes.AsSpan(0, have), 8192, out _, out _));
         Assert.Equal(HttpParseStatus.Complete, HttpRequestHead.TryParse(bytes, 8192, out _, out var headLength));
         Assert.Equal(Valid.Length, headLength);
     }
@@ -99,14 +106,16 @@ public class HandshakeTests
     [InlineData("GET /\r\nHost: x\r\n\r\n")]
     [InlineData("HELLO\r\n\r\n")]
     public void TryParse_MalformedHead_IsMalformed(string text) =>
-        Assert.Equal(HttpParseStatus.Malformed, HttpRequestHead.TryParse(Encoding.ASCII.GetBytes(text), 8192, out _, out _));
+        Assert.Equal(
+            HttpParseStatus.Malformed, HttpRequestHead.TryParse(Encoding.ASCII.GetBytes(text), 8192, out _, out _));
 
     [Fact]
     public void ClientValidate_GoodAnswer_Passes()
     {
         var key = ClientHandshake.CreateKey();
         Assert.Equal(24, key.Length);
-        var answer = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nconnection: upgrade\r\n" +
+        var answer = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\n" +
+                                             "connection: upgrade\r\n" +
                                              $"sec-websocket-accept: {ServerHandshake.ComputeAccept(key)}\r\n\r\n");
         Assert.Equal(HttpParseStatus.Complete, HttpResponseHead.TryParse(answer, 8192, out var response, out _));
         Assert.Null(ClientHandshake.Validate(response!, key, null, out _));
@@ -115,10 +124,12 @@ public class HandshakeTests
     [Fact]
     public void ClientValidate_WrongAccept_Fails()
     {
-        var answer = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        var answer = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+                                             "Connection: Upgrade\r\n" +
                                              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
         HttpResponseHead.TryParse(answer, 8192, out var response, out _);
-        Assert.Contains("Sec-WebSocket-Accept", ClientHandshake.Validate(response!, ClientHandshake.CreateKey(), null, out _));
+        Assert.Contains(
+            "Sec-WebSocket-Accept", ClientHandshake.Validate(response!, ClientHandshake.CreateKey(), null, out _));
     }
 
     [Fact]
@@ -126,13 +137,15 @@ public class HandshakeTests
     {
         var answer = Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\n");
         HttpResponseHead.TryParse(answer, 8192, out var response, out _);
-        Assert.Equal("503 Service Unavailable", ClientHandshake.Validate(response!, ClientHandshake.CreateKey(), null, out _));
+        Assert.Equal(
+            "503 Service Unavailable", ClientHandshake.Validate(response!, ClientHandshake.CreateKey(), null, out _));
     }
 
     [Fact]
     public void BuildRequest_Uri_HasHostPortPathAndKey()
     {
-        var text = Encoding.ASCII.GetString(ClientHandshake.BuildRequest(new Uri("ws://device.local:8080/ws?x=1"), "dGhlIHNhbXBsZSBub25jZQ==", ["chat"]));
+        var text = Encoding.ASCII.GetString(ClientHandshake.BuildRequest(
+            new Uri("ws://device.local:8080/ws?x=1"), "dGhlIHNhbXBsZSBub25jZQ==", ["chat"]));
         Assert.StartsWith("GET /ws?x=1 HTTP/1.1\r\nHost: device.local:8080\r\n", text);
         Assert.Contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", text);
         Assert.Contains("Sec-WebSocket-Protocol: chat\r\n", text);

@@ -29,7 +29,8 @@ public class HostileInputTests
     }
 
     private static byte[] Upgrade(string? origin, string host = "127.0.0.1") => Encoding.ASCII.GetBytes(
-        $"GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+        $"GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Version: 13\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + (origin is null ? "" : $"Origin: {origin}\r\n") + "\r\n");
 
     [Fact]
@@ -54,7 +55,9 @@ public class HostileInputTests
             var end = DateTime.UtcNow + Timeout;
             while (server.Server.PendingHandshakesEvicted < 1000 - 64 && DateTime.UtcNow < end)
                 await Task.Delay(20);
-            Assert.True(server.Server.PendingHandshakesEvicted >= 1000 - 64, $"evicted {server.Server.PendingHandshakesEvicted}");
+            Assert.True(
+                server.Server.PendingHandshakesEvicted >= 1000 - 64,
+                $"evicted {server.Server.PendingHandshakesEvicted}");
 
             using var client = new ClientWebSocket();
             using var cts = new CancellationTokenSource(Timeout);
@@ -76,7 +79,8 @@ public class HostileInputTests
     {
         await using var server = TestServer.Start();
         // The start of a TLS 1.2 ClientHello record.
-        var answer = await RawAnswerAsync(server.Port, [0x16, 0x03, 0x01, 0x00, 0xF1, 0x01, 0x00, 0x00, 0xED, 0x03, 0x03]);
+        var answer = await RawAnswerAsync(
+            server.Port, [0x16, 0x03, 0x01, 0x00, 0xF1, 0x01, 0x00, 0x00, 0xED, 0x03, 0x03]);
         Assert.StartsWith("HTTP/1.1 400 ", answer);
         Assert.Contains("TLS?", answer);
     }
@@ -93,8 +97,11 @@ public class HostileInputTests
     [InlineData("https://evil.example", "*", "101")]
     public async Task Origin_PolicyDecides(string? origin, string? allowed, string status)
     {
-        await using var server = TestServer.Start(echo: true, o => o.Origins = new OriginPolicy(allowed is null ? [] : [allowed]));
-        var answer = await RawAnswerAsync(server.Port, Upgrade(origin?.Replace("PORT", server.Port.ToString(), StringComparison.Ordinal),
+        await using var server = TestServer.Start(
+            echo: true, o => o.Origins = new OriginPolicy(allowed is null ? [] : [allowed]));
+        var answer = await RawAnswerAsync(
+            server.Port,
+            Upgrade(origin?.Replace("PORT", server.Port.ToString(), StringComparison.Ordinal),
             $"127.0.0.1:{server.Port}"));
         Assert.StartsWith($"HTTP/1.1 {status} ", answer);
     }
@@ -103,7 +110,8 @@ public class HostileInputTests
     public async Task SecondServerOnTheSamePort_Refused()
     {
         await using var first = TestServer.Start();
-        var second = new WebSocketServer(new WebSocketServerOptions { BindAddress = IPAddress.Loopback, Port = first.Port });
+        var second = new WebSocketServer(new WebSocketServerOptions { BindAddress = IPAddress.Loopback,
+            Port = first.Port });
         var e = Assert.Throws<WsCoreException>(second.Start);
         Assert.Equal(FailureKind.ConnectionFailed, e.Kind);
         Assert.Contains("another", e.Hint);
@@ -115,7 +123,9 @@ public class HostileInputTests
     {
         await using var server = TestServer.Start();
         var e = await Assert.ThrowsAsync<WsCoreException>(() =>
-            WebSocketClient.ConnectAsync(new Uri($"wss://127.0.0.1:{server.Port}/"), new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromSeconds(20) }));
+            WebSocketClient.ConnectAsync(
+                new Uri($"wss://127.0.0.1:{server.Port}/"),
+                new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromSeconds(20) }));
         Assert.Equal(FailureKind.Tls, e.Kind);
         Assert.Contains("try ws://", e.Hint);
     }

@@ -4,7 +4,9 @@ using WsCore.WebSockets.Protocol;
 
 namespace WsCore.Tests.WebSockets;
 
-/// <summary>The receive state machine: reassembly, control frames, limits and every protocol error's close code.</summary>
+/// <summary>
+/// The receive state machine: reassembly, control frames, limits and every protocol error's close code.
+/// </summary>
 public class MessageDecoderTests
 {
     private static byte[] Frame(int opcode, byte[] payload, bool fin = true, bool mask = true, int rsv = 0) =>
@@ -13,7 +15,8 @@ public class MessageDecoderTests
     private static byte[] Join(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
     /// <summary>Feeds all bytes (in pieces of <paramref name="piece"/>) and records each event.</summary>
-    private static List<(DecodeStatus Status, string Detail)> Feed(byte[] bytes, int piece = int.MaxValue, int max = 65536, bool server = true)
+    private static List<(DecodeStatus Status, string Detail)> Feed(
+        byte[] bytes, int piece = int.MaxValue, int max = 65536, bool server = true)
     {
         using var decoder = new MessageDecoder(server, max);
         var events = new List<(DecodeStatus, string)>();
@@ -34,7 +37,8 @@ public class MessageDecoderTests
                     DecodeStatus.Message => $"{decoder.MessageType}:{Encoding.UTF8.GetString(decoder.Payload)}",
                     DecodeStatus.Ping or DecodeStatus.Pong => Encoding.UTF8.GetString(decoder.Payload),
                     DecodeStatus.Close => $"{decoder.CloseCode}:{decoder.CloseReason}",
-                    DecodeStatus.ProtocolError => decoder.Violation.CloseCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    DecodeStatus.ProtocolError =>
+                        decoder.Violation.CloseCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     _ => "",
                 }));
             }
@@ -76,11 +80,14 @@ public class MessageDecoderTests
 
     [Fact]
     public void Decode_Rfc57UnmaskedOnClientSide_GivesHello() =>
-        Assert.Equal([(DecodeStatus.Message, "Text:Hello")], Feed([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], server: false));
+        Assert.Equal(
+            [(DecodeStatus.Message, "Text:Hello")], Feed([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], server: false));
 
     [Fact]
     public void Decode_Rfc57MaskedOnServerSide_GivesHello() =>
-        Assert.Equal([(DecodeStatus.Message, "Text:Hello")], Feed([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
+        Assert.Equal(
+            [(DecodeStatus.Message, "Text:Hello")],
+            Feed([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
 
     public static TheoryData<string, byte[], int> Violations => new()
     {
@@ -118,7 +125,8 @@ public class MessageDecoderTests
     {
         var events = Feed(bytes);
         Assert.True(events.Count == 1, what);
-        Assert.Equal((DecodeStatus.ProtocolError, code.ToString(System.Globalization.CultureInfo.InvariantCulture)), events[0]);
+        Assert.Equal(
+            (DecodeStatus.ProtocolError, code.ToString(System.Globalization.CultureInfo.InvariantCulture)), events[0]);
     }
 
     [Theory]
@@ -138,7 +146,8 @@ public class MessageDecoderTests
     public void Decode_OverLimitHeader_FailsBeforeAnyPayloadArrives()
     {
         using var decoder = new MessageDecoder(expectMaskedFrames: true, maxMessageBytes: 65536);
-        var header = new byte[] { 0x81, 0xFF, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40, 1, 2, 3, 4 };   // 1,000,000 bytes announced
+        // 1,000,000 bytes announced
+        var header = new byte[] { 0x81, 0xFF, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40, 1, 2, 3, 4 };
         Assert.Equal(DecodeStatus.ProtocolError, decoder.Decode(header, out var consumed));
         Assert.Equal(header.Length, consumed);
         Assert.Equal(CloseStatus.MessageTooBig, decoder.Violation.CloseCode);
@@ -147,7 +156,9 @@ public class MessageDecoderTests
     [Fact]
     public void Decode_ExactlyAtLimitInFragments_IsAccepted()
     {
-        var bytes = Join(Enumerable.Range(0, 16).Select(i => Frame(i == 0 ? 2 : 0, new byte[4096], fin: i == 15)).ToArray());
+        var bytes = Join(Enumerable.Range(0, 16)
+            .Select(i => Frame(i == 0 ? 2 : 0, new byte[4096], fin: i == 15))
+            .ToArray());
         var events = Feed(bytes);
         Assert.Equal(DecodeStatus.Message, events.Single().Status);
     }
@@ -167,7 +178,8 @@ public class MessageDecoderTests
     public void Decode_Utf8SequenceSplitAcrossFragments_IsAccepted()
     {
         var euro = Encoding.UTF8.GetBytes("€");   // e2 82 ac
-        var bytes = Join(Frame(1, [0x41, euro[0]], fin: false), Frame(0, [euro[1]], fin: false), Frame(0, [euro[2], 0x42]));
+        var bytes = Join(
+            Frame(1, [0x41, euro[0]], fin: false), Frame(0, [euro[1]], fin: false), Frame(0, [euro[2], 0x42]));
         Assert.Equal([(DecodeStatus.Message, "Text:A€B")], Feed(bytes));
     }
 

@@ -7,7 +7,9 @@ using MessageType = WsCore.WebSockets.Protocol.MessageType;
 
 namespace WsCore.Tests.WebSockets;
 
-/// <summary>The in-process server on a loopback port, with .NET's own ClientWebSocket as the independent peer.</summary>
+/// <summary>
+/// The in-process server on a loopback port, with .NET's own ClientWebSocket as the independent peer.
+/// </summary>
 public class ServerLoopbackTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -55,7 +57,8 @@ public class ServerLoopbackTests
         await using var server = TestServer.Start(echo: false);
         using var client = await RawWebSocket.ConnectAsync(server.Port);
         var opened = await server.WaitForAsync<ClientConnected>();
-        Assert.True(server.Server.CloseClient(opened.ClientId, WsCore.WebSockets.Protocol.CloseStatus.NormalClosure, "bye"));
+        Assert.True(server.Server.CloseClient(
+            opened.ClientId, WsCore.WebSockets.Protocol.CloseStatus.NormalClosure, "bye"));
         Assert.Equal(1000, await client.ReceiveCloseCodeAsync(Timeout));
         // §7.1.4: after sending Close the server processes no more data; the peer's late message is dropped.
         await client.SendFrameAsync(1, "too late"u8.ToArray());
@@ -77,7 +80,8 @@ public class ServerLoopbackTests
         for (var i = 0; i < 100; i++)
         {
             var text = $"message {i} é";
-            await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+            await client.SendAsync(
+                Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
             Assert.Equal((WebSocketMessageType.Text, text), await ReceiveAsync(client));
         }
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).WaitAsync(Timeout);
@@ -148,7 +152,9 @@ public class ServerLoopbackTests
         Assert.True(await sixth.WaitForEndAsync(Timeout));
 
         var again = new ClientWebSocket();
-        var refused = await Assert.ThrowsAsync<WebSocketException>(() => again.ConnectAsync(server.Uri, CancellationToken.None).WaitAsync(Timeout));
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() => again
+            .ConnectAsync(server.Uri, CancellationToken.None)
+            .WaitAsync(Timeout));
         Assert.Equal(5, server.Server.ClientCount);
         Assert.Equal(2, server.Server.ClientsRefused);
 
@@ -206,11 +212,15 @@ public class ServerLoopbackTests
         { "control over 125", RawWebSocket.BuildFrame(9, new byte[126]), 1002 },
         { "fragmented control", RawWebSocket.BuildFrame(9, [1], fin: false), 1002 },
         { "continuation without start", RawWebSocket.BuildFrame(0, "zz"u8.ToArray()), 1002 },
-        { "new message inside fragmented", [.. RawWebSocket.BuildFrame(1, "a"u8.ToArray(), fin: false), .. RawWebSocket.BuildFrame(2, [1])], 1002 },
+        { "new message inside fragmented",
+            [.. RawWebSocket.BuildFrame(1, "a"u8.ToArray(), fin: false), .. RawWebSocket.BuildFrame(2, [1])], 1002 },
         { "close with 1 byte", RawWebSocket.BuildFrame(8, [3]), 1002 },
         { "close with code 1005", RawWebSocket.BuildFrame(8, RawWebSocket.ClosePayload(1005)), 1002 },
         { "close reason not UTF-8", RawWebSocket.BuildFrame(8, [0x03, 0xe8, 0xc3, 0x28]), 1007 },
-        { "65 KiB in fragments", [.. Enumerable.Range(0, 17).SelectMany(i => RawWebSocket.BuildFrame(i == 0 ? 1 : 0, new byte[4096].Select(_ => (byte)'y').ToArray(), fin: i == 16))], 1009 },
+        { "65 KiB in fragments",
+            [
+                .. Enumerable.Range(0, 17).SelectMany(i => RawWebSocket.BuildFrame(
+                    i == 0 ? 1 : 0, new byte[4096].Select(_ => (byte)'y').ToArray(), fin: i == 16))], 1009 },
     };
 
     [Theory]
@@ -238,13 +248,16 @@ public class ServerLoopbackTests
     {
         await using var server = TestServer.Start();
         Assert.StartsWith("HTTP/1.1 400 ", await RawHttpAsync(server.Port,
-            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+                "\r\n"));
         var wrongVersion = await RawHttpAsync(server.Port,
-            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 426 ", wrongVersion);
         Assert.Contains("Sec-WebSocket-Version: 13", wrongVersion);
         var sample = await RawHttpAsync(server.Port,
-            "GET / HTTP/1.1\r\nhost: x\r\nupgrade: WebSocket\r\nconnection: keep-alive, Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n", untilEnd: false);
+            "GET / HTTP/1.1\r\nhost: x\r\nupgrade: WebSocket\r\nconnection: keep-alive, Upgrade\r\n" +
+                "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n", untilEnd: false);
         Assert.StartsWith("HTTP/1.1 101 ", sample);
         Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", sample);
     }
@@ -286,7 +299,9 @@ public class ServerLoopbackTests
                     continue;
                 }
                 var (type, text) = await ReceiveAsync(fast);
-                Assert.True(chunk.Length == text.Length, $"{type} {fast.CloseStatus} {fast.CloseStatusDescription} after {received}");
+                Assert.True(
+                    chunk.Length == text.Length,
+                    $"{type} {fast.CloseStatus} {fast.CloseStatusDescription} after {received}");
                 received++;
             }
         });
@@ -319,7 +334,8 @@ public class ServerLoopbackTests
     [Fact]
     public void Options_QueueSmallerThanOneLargestMessage_Refused()
     {
-        var e = Assert.Throws<WsCoreException>(() => TestServer.Start(echo: true, o => o.MaxMessageBytes = 8 * 1024 * 1024));
+        var e = Assert.Throws<WsCoreException>(() => TestServer.Start(
+            echo: true, o => o.MaxMessageBytes = 8 * 1024 * 1024));
         Assert.Equal(FailureKind.InvalidInput, e.Kind);
         Assert.Contains("cannot hold one message of the largest size", e.Message);
     }
@@ -389,7 +405,11 @@ public class ServerLoopbackTests
             var sending = Task.Run(async () =>
             {
                 for (var i = 0; i < 200; i++)
-                    await client.SendAsync(Encoding.UTF8.GetBytes($"{index}:{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
+                    await client.SendAsync(
+                        Encoding.UTF8.GetBytes($"{index}:{i}"),
+                        WebSocketMessageType.Text,
+                        true,
+                        CancellationToken.None);
             });
             for (var i = 0; i < 200; i++)
                 Assert.Equal($"{index}:{i}", (await ReceiveAsync(client)).Text);
@@ -403,9 +423,11 @@ public class ServerLoopbackTests
     public async Task Handshake_SentOneByteAtATime_Upgrades()
     {
         await using var server = TestServer.Start();
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var socket = new Socket(
+            AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
-        var request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        var request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         foreach (var b in request)
             await socket.SendAsync(new[] { b }, SocketFlags.None);
@@ -419,7 +441,8 @@ public class ServerLoopbackTests
     public async Task Handshake_HeadOverTheLimit_Gets431()
     {
         await using var server = TestServer.Start();
-        var response = await RawHttpAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + new string('a', 10_000) + "\r\n\r\n");
+        var response = await RawHttpAsync(
+            server.Port, "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + new string('a', 10_000) + "\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 431 ", response);
     }
 
@@ -479,10 +502,12 @@ public class ServerLoopbackTests
     [Fact]
     public async Task CloseTimeout_ClientThatNeverAnswersTheServersClose_IsAbortedAfterTheTimeout()
     {
-        await using var server = TestServer.Start(echo: false, configure: o => o.CloseTimeout = TimeSpan.FromMilliseconds(300));
+        await using var server = TestServer.Start(
+            echo: false, configure: o => o.CloseTimeout = TimeSpan.FromMilliseconds(300));
         using var raw = await RawWebSocket.ConnectAsync(server.Port);
         var opened = await server.WaitForAsync<ClientConnected>();
-        Assert.True(server.Server.CloseClient(opened.ClientId, WsCore.WebSockets.Protocol.CloseStatus.NormalClosure, "bye"));
+        Assert.True(server.Server.CloseClient(
+            opened.ClientId, WsCore.WebSockets.Protocol.CloseStatus.NormalClosure, "bye"));
         Assert.Equal(1000, await raw.ReceiveCloseCodeAsync(Timeout));
         // No Close back, and TCP left open: after the close timeout the server gives up and ends the connection.
         Assert.True(await raw.WaitForEndAsync(Timeout));
@@ -503,7 +528,10 @@ public class ServerLoopbackTests
         await v4.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/"), CancellationToken.None).WaitAsync(Timeout);
         using var v6 = new ClientWebSocket();
         await v6.ConnectAsync(new Uri($"ws://[::1]:{server.Port}/"), CancellationToken.None).WaitAsync(Timeout);
-        var remotes = (await WaitFor(() => server.Events.OfType<ClientConnected>().ToList(), l => l.Count == 2)).Select(e => e.RemoteEndPoint.AddressFamily).Order().ToArray();
+        var remotes = (await WaitFor(() => server.Events.OfType<ClientConnected>().ToList(), l => l.Count == 2))
+            .Select(e => e.RemoteEndPoint.AddressFamily)
+            .Order()
+            .ToArray();
         Assert.Equal(new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }, remotes);
     }
 

@@ -10,7 +10,8 @@ public class Utf8ValidatorTests
     [InlineData("κόσμε")]
     [InlineData("€ 𝄞 \uFFFD 日本語")]
     [InlineData("")]
-    public void IsValid_ValidText_IsTrue(string text) => Assert.True(Utf8Validator.IsValid(Encoding.UTF8.GetBytes(text)));
+    public void IsValid_ValidText_IsTrue(string text)
+        => Assert.True(Utf8Validator.IsValid(Encoding.UTF8.GetBytes(text)));
 
     [Theory]
     [InlineData(new byte[] { 0x80 })]                   // stray continuation
@@ -61,7 +62,9 @@ public class Utf8ValidatorTests
         {
             var text = new StringBuilder();
             for (var n = random.Next(0, 200); n > 0; n--)
-                text.Append(char.IsSurrogate(alphabet[random.Next(alphabet.Length)]) ? "😀" : alphabet[random.Next(alphabet.Length)].ToString());
+                text.Append(char.IsSurrogate(alphabet[random.Next(alphabet.Length)])
+                    ? "😀"
+                    : alphabet[random.Next(alphabet.Length)].ToString());
             var bytes = Encoding.UTF8.GetBytes(text.ToString());
             if (bytes.Length > 0 && random.Next(3) == 0)
                 bytes[random.Next(bytes.Length)] = (byte)random.Next(256);   // often makes it invalid

@@ -46,7 +46,13 @@ public sealed class WebSocketClient : IAsyncDisposable
     private volatile bool _closeSent;
     private volatile WsCoreException? _failure;
 
-    private WebSocketClient(Stream stream, Uri uri, string? subprotocol, IPEndPoint? remote, HttpResponseHead response, WebSocketClientOptions options)
+    private WebSocketClient(
+        Stream stream,
+        Uri uri,
+        string? subprotocol,
+        IPEndPoint? remote,
+        HttpResponseHead response,
+        WebSocketClientOptions options)
     {
         _stream = stream;
         Uri = uri;
@@ -90,7 +96,9 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// <summary>True once the connection has ended (close handshake done, failed or aborted).</summary>
     public bool IsClosed => _closed.Task.IsCompleted;
 
-    /// <summary>Completes when the connection has ended (close handshake done, failed or aborted); never faults.</summary>
+    /// <summary>
+    /// Completes when the connection has ended (close handshake done, failed or aborted); never faults.
+    /// </summary>
     public Task Completion => _closed.Task;
 
     /// <summary>Messages dropped unread (<see cref="WebSocketClientOptions.DropUnreadMessages"/>).</summary>
@@ -102,7 +110,8 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="WsCoreException">NameNotResolved, ConnectionFailed, Tls, HandshakeRejected (message starts with
     /// the status, e.g. "503 Service Unavailable"), Timeout, or InvalidInput for a URL that is not ws/wss.</exception>
-    public static async Task<WebSocketClient> ConnectAsync(Uri uri, WebSocketClientOptions? options = null, CancellationToken cancel = default)
+    public static async Task<WebSocketClient> ConnectAsync(
+        Uri uri, WebSocketClientOptions? options = null, CancellationToken cancel = default)
     {
         options ??= new WebSocketClientOptions();
         var secure = uri.Scheme switch
@@ -144,7 +153,9 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            throw new WsCoreException(FailureKind.Timeout, $"connecting to {uri} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s");
+            throw new WsCoreException(
+                FailureKind.Timeout,
+                $"connecting to {uri} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s");
         }
         finally
         {
@@ -159,7 +170,8 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// Completes the opening handshake over a stream the caller connected (an in-memory pipe in tests, a proxy
     /// tunnel, a serial bridge). The client owns the stream afterwards.
     /// </summary>
-    public static async Task<WebSocketClient> ConnectAsync(Stream stream, Uri uri, WebSocketClientOptions? options = null, CancellationToken cancel = default)
+    public static async Task<WebSocketClient> ConnectAsync(
+        Stream stream, Uri uri, WebSocketClientOptions? options = null, CancellationToken cancel = default)
     {
         options ??= new WebSocketClientOptions();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -170,7 +182,9 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            throw new WsCoreException(FailureKind.Timeout, $"the handshake with {uri} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s");
+            throw new WsCoreException(
+                FailureKind.Timeout,
+                $"the handshake with {uri} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s");
         }
     }
 
@@ -186,7 +200,8 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// Sends one frame as given, for fragmented messages (first frame Text/Binary with <paramref name="fin"/> false,
     /// then Continuation frames) and for tests that need exact frames.
     /// </summary>
-    public async Task SendFrameAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin = true, CancellationToken cancel = default)
+    public async Task SendFrameAsync(
+        Opcode opcode, ReadOnlyMemory<byte> payload, bool fin = true, CancellationToken cancel = default)
     {
         ThrowIfEnded();
         await _sendLock.WaitAsync(cancel);
@@ -251,7 +266,8 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// <see cref="WebSocketClientOptions.CloseTimeout"/> for the server's Close and the end of TCP, then releases the
     /// connection. Safe to call more than once and after the server closed.
     /// </summary>
-    public async Task CloseAsync(ushort code = Protocol.CloseStatus.NormalClosure, string reason = "", CancellationToken cancel = default)
+    public async Task CloseAsync(
+        ushort code = Protocol.CloseStatus.NormalClosure, string reason = "", CancellationToken cancel = default)
     {
         if (!IsClosed && !_closeSent)
         {
@@ -285,7 +301,8 @@ public sealed class WebSocketClient : IAsyncDisposable
             message.Dispose();
     }
 
-    private static async Task<WebSocketClient> HandshakeAsync(Stream stream, Uri uri, IPEndPoint? remote, WebSocketClientOptions options, CancellationToken cancel)
+    private static async Task<WebSocketClient> HandshakeAsync(
+        Stream stream, Uri uri, IPEndPoint? remote, WebSocketClientOptions options, CancellationToken cancel)
     {
         var started = Stopwatch.GetTimestamp();
         var key = ClientHandshake.CreateKey();
@@ -305,20 +322,30 @@ public sealed class WebSocketClient : IAsyncDisposable
                 }
                 catch (IOException e)
                 {
-                    throw new WsCoreException(FailureKind.HandshakeRejected, $"the server dropped the connection during the handshake: {e.Message}", null, e);
+                    throw new WsCoreException(
+                        FailureKind.HandshakeRejected,
+                        $"the server dropped the connection during the handshake: {e.Message}",
+                        null,
+                        e);
                 }
                 if (read == 0)
-                    throw new WsCoreException(FailureKind.HandshakeRejected, "the server closed the connection without answering the handshake");
+                    throw new WsCoreException(
+                        FailureKind.HandshakeRejected,
+                        "the server closed the connection without answering the handshake");
                 filled += read;
-                var status = HttpResponseHead.TryParse(buffer.AsSpan(0, filled), MaxResponseHeadBytes, out var response, out var headLength);
+                var status = HttpResponseHead.TryParse(
+                    buffer.AsSpan(0, filled), MaxResponseHeadBytes, out var response, out var headLength);
                 if (status == HttpParseStatus.NeedMoreData)
                     continue;
                 if (status != HttpParseStatus.Complete)
-                    throw new WsCoreException(FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
+                    throw new WsCoreException(
+                        FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
                 var problem = ClientHandshake.Validate(response!, key, options.Subprotocols, out var subprotocol);
                 if (problem is not null)
                 {
-                    var hint = response!.StatusCode == 503 ? "the server is full (too many clients); retry later" : null;
+                    var hint = response!.StatusCode == 503
+                        ? "the server is full (too many clients); retry later"
+                        : null;
                     throw new WebSocketHandshakeException(problem, response, hint);
                 }
                 var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options)
@@ -381,7 +408,8 @@ public sealed class WebSocketClient : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             _messages.Writer.TryComplete();
             foreach (var ping in _pings.Values)
-                ping.TrySetException(_failure ?? new WsCoreException(FailureKind.ConnectionEnded, "the connection closed before the pong"));
+                ping.TrySetException(_failure
+                    ?? new WsCoreException(FailureKind.ConnectionEnded, "the connection closed before the pong"));
             _closed.TrySetResult();
         }
     }
@@ -415,19 +443,26 @@ public sealed class WebSocketClient : IAsyncDisposable
                     break;
                 case DecodeStatus.Pong:
                     var payload = decoder.Payload;
-                    if (payload.Length == 16 && _pings.TryGetValue(BinaryPrimitives.ReadInt64BigEndian(payload), out var pong))
+                    if (payload.Length == 16
+                        && _pings.TryGetValue(BinaryPrimitives.ReadInt64BigEndian(payload), out var pong))
                         pong.TrySetResult(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64BigEndian(payload[8..])));
                     break;
                 case DecodeStatus.Close:
                     CloseStatus = decoder.CloseCode;
                     CloseReason = decoder.CloseReason;
-                    if (decoder.CloseCode is not (Protocol.CloseStatus.NormalClosure or Protocol.CloseStatus.GoingAway or Protocol.CloseStatus.NoStatusReceived) && !_closeSent)
+                    if (decoder.CloseCode is not (Protocol.CloseStatus.NormalClosure or Protocol.CloseStatus.GoingAway
+                        or Protocol.CloseStatus.NoStatusReceived) && !_closeSent)
                     {
-                        Fail($"the server closed the connection with {decoder.CloseCode} ({Protocol.CloseStatus.Describe(decoder.CloseCode)})"
+                        Fail($"the server closed the connection with {decoder.CloseCode} " +
+                            $"({Protocol.CloseStatus.Describe(decoder.CloseCode)})"
                             + (decoder.CloseReason.Length > 0 ? $": {decoder.CloseReason}" : ""));
                     }
                     if (!_closeSent)
-                        await TrySendCloseAsync(decoder.CloseCode == Protocol.CloseStatus.NoStatusReceived ? Protocol.CloseStatus.NormalClosure : decoder.CloseCode, "");
+                        await TrySendCloseAsync(
+                            decoder.CloseCode == Protocol.CloseStatus.NoStatusReceived
+                                ? Protocol.CloseStatus.NormalClosure
+                                : decoder.CloseCode,
+                            "");
                     return true;
                 case DecodeStatus.ProtocolError:
                     var violation = decoder.Violation;
@@ -463,7 +498,8 @@ public sealed class WebSocketClient : IAsyncDisposable
         {
             await SendCloseAsync(code, reason, _abort.Token);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or WsCoreException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException
+            or WsCoreException)
         {
         }
     }
@@ -500,7 +536,8 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
     }
 
-    private ValueTask WriteFrameLockedAsync(Opcode opcode, ReadOnlySpan<byte> payload, bool fin, CancellationToken cancel)
+    private ValueTask WriteFrameLockedAsync(
+        Opcode opcode, ReadOnlySpan<byte> payload, bool fin, CancellationToken cancel)
     {
         var length = FrameEncoder.GetFrameLength(payload.Length, masked: true);
         var frame = ArrayPool<byte>.Shared.Rent(length);

@@ -3,7 +3,9 @@ using Serilog;
 
 namespace WsCore.WebSockets.Client;
 
-/// <summary>Settings of <see cref="WebSocketClient.ConnectAsync(Uri, WebSocketClientOptions?, CancellationToken)"/>.</summary>
+/// <summary>
+/// Settings of <see cref="WebSocketClient.ConnectAsync(Uri, WebSocketClientOptions?, CancellationToken)"/>.
+/// </summary>
 public sealed class WebSocketClientOptions
 {
     /// <summary>Subprotocols to offer, most preferred first.</summary>
@@ -18,7 +20,9 @@ public sealed class WebSocketClientOptions
     /// <summary>Time allowed for name resolution, TCP connect, TLS and the opening handshake together.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long <see cref="WebSocketClient.CloseAsync"/> waits for the server's side of the close handshake.</summary>
+    /// <summary>
+    /// How long <see cref="WebSocketClient.CloseAsync"/> waits for the server's side of the close handshake.
+    /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The largest message accepted from the server; a larger one fails the connection with 1009.</summary>
@@ -38,7 +42,9 @@ public sealed class WebSocketClientOptions
     /// </summary>
     public bool DropUnreadMessages { get; set; }
 
-    /// <summary>For <c>wss://</c>: accept any server certificate (self-signed device certificates). Off by default.</summary>
+    /// <summary>
+    /// For <c>wss://</c>: accept any server certificate (self-signed device certificates). Off by default.
+    /// </summary>
     public bool AllowUntrustedCertificate { get; set; }
 
     /// <summary>

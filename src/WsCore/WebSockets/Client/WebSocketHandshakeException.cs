@@ -9,7 +9,9 @@ namespace WsCore.WebSockets.Client;
 /// </summary>
 public sealed class WebSocketHandshakeException : WsCoreException
 {
-    /// <summary>Creates the exception for <paramref name="response"/>; <paramref name="message"/> starts with its status.</summary>
+    /// <summary>
+    /// Creates the exception for <paramref name="response"/>; <paramref name="message"/> starts with its status.
+    /// </summary>
     public WebSocketHandshakeException(string message, HttpResponseHead response, string? hint = null)
         : base(FailureKind.HandshakeRejected, message, hint)
     {

@@ -38,7 +38,8 @@ public static class CloseStatus
     /// 1004-1006 and 1015 are reserved and must never be on the wire, and 1016-2999 are reserved for the RFC's
     /// future extensions.
     /// </summary>
-    public static bool IsValidOnWire(int code) => code is >= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999;
+    public static bool IsValidOnWire(int code) => code is >= 1000 and <= 1003 or >= 1007 and <= 1014
+        or >= 3000 and <= 4999;
 
     /// <summary>A short English name for logs and JSON output.</summary>
     public static string Describe(int code) => code switch

@@ -10,7 +10,8 @@ public static class FrameEncoder
     public const int MaxCloseReasonBytes = FrameHeader.MaxControlPayload - 2;
 
     /// <summary>Header plus payload size of a frame.</summary>
-    public static int GetFrameLength(int payloadLength, bool masked) => FrameHeader.GetLength(payloadLength, masked) + payloadLength;
+    public static int GetFrameLength(int payloadLength, bool masked) => FrameHeader.GetLength(payloadLength, masked)
+        + payloadLength;
 
     /// <summary>
     /// Writes one frame: header, then the payload (masked with <paramref name="maskKey"/> when given, as a client
@@ -21,7 +22,8 @@ public static class FrameEncoder
     /// <param name="payload">The payload.</param>
     /// <param name="fin">False for every fragment but the last of a message (§5.4).</param>
     /// <param name="maskKey">A key from <see cref="Masking.NewKey"/> for client frames; null for server frames.</param>
-    public static int Encode(Span<byte> destination, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true, uint? maskKey = null)
+    public static int Encode(
+        Span<byte> destination, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true, uint? maskKey = null)
     {
         var headerLength = FrameHeader.Write(destination, fin, opcode, payload.Length, maskKey);
         var body = destination.Slice(headerLength, payload.Length);

@@ -19,7 +19,8 @@ public enum FrameHeaderStatus
 /// bits, network byte order) and the masking key. No I/O: reads from and writes to caller-owned spans.
 /// </summary>
 /// <remarks>The largest header is 14 bytes (2 + 8-byte length + 4-byte key); see <see cref="MaxLength"/>.</remarks>
-public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, bool Masked, uint MaskKey, long PayloadLength)
+public readonly record struct FrameHeader(
+    bool Fin, byte Rsv, Opcode Opcode, bool Masked, uint MaskKey, long PayloadLength)
 {
     /// <summary>The longest possible header: 2 bytes, a 64-bit length and a 4-byte masking key.</summary>
     public const int MaxLength = 14;
@@ -42,8 +43,9 @@ public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, boo
     }
 
     /// <summary>
-    /// Decodes a header from the start of <paramref name="source"/>. Returns <see cref="FrameHeaderStatus.NeedMoreData"/>
-    /// until the whole header is there, so a caller fed one byte at a time just keeps appending.
+    /// Decodes a header from the start of <paramref name="source"/>. Returns
+    /// <see cref="FrameHeaderStatus.NeedMoreData"/> until the whole header is there, so a caller fed one byte at a time
+    /// just keeps appending.
     /// </summary>
     /// <param name="source">Bytes received so far, starting at the frame's first byte.</param>
     /// <param name="header">The decoded header when the result is Complete.</param>
@@ -87,7 +89,8 @@ public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, boo
             key = MemoryMarshal.Read<uint>(source.Slice(offset, 4));
             offset += 4;
         }
-        header = new FrameHeader((first & 0x80) != 0, (byte)((first >> 4) & 0x7), (Opcode)(first & 0x0F), masked, key, length);
+        header = new FrameHeader(
+            (first & 0x80) != 0, (byte)((first >> 4) & 0x7), (Opcode)(first & 0x0F), masked, key, length);
         headerLength = offset;
         return FrameHeaderStatus.Complete;
     }
@@ -104,7 +107,8 @@ public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, boo
     /// <param name="fin">True for the last (or only) frame of a message, and for every control frame.</param>
     /// <param name="opcode">The frame's opcode.</param>
     /// <param name="payloadLength">The payload size in bytes.</param>
-    /// <param name="maskKey">The masking key (client frames, §5.3), in the layout <see cref="TryRead"/> documents; null for unmasked server frames.</param>
+    /// <param name="maskKey">The masking key (client frames, §5.3), in the layout <see cref="TryRead"/> documents; null
+    /// for unmasked server frames.</param>
     public static int Write(Span<byte> destination, bool fin, Opcode opcode, long payloadLength, uint? maskKey = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);

@@ -20,7 +20,8 @@ public enum HandshakeOutcome
 /// <param name="Detail">Why it was rejected (for the response body and logs).</param>
 /// <param name="Accept">The <c>Sec-WebSocket-Accept</c> value for an upgrade.</param>
 /// <param name="Subprotocol">The selected subprotocol, or null.</param>
-public sealed record HandshakeDecision(HandshakeOutcome Outcome, int StatusCode, string Detail, string? Accept = null, string? Subprotocol = null);
+public sealed record HandshakeDecision(
+    HandshakeOutcome Outcome, int StatusCode, string Detail, string? Accept = null, string? Subprotocol = null);
 
 /// <summary>The server side of the opening handshake (RFC 6455 §4.2). No I/O.</summary>
 public static class ServerHandshake
@@ -81,7 +82,10 @@ public static class ServerHandshake
             return new(HandshakeOutcome.Reject, 426, "unsupported Sec-WebSocket-Version (this server speaks 13)");
         var key = request.Get("Sec-WebSocket-Key")?.Trim();
         if (!IsValidKey(key))
-            return new(HandshakeOutcome.Reject, 400, key is null ? "missing Sec-WebSocket-Key" : "Sec-WebSocket-Key is not 16 bytes of base64");
+            return new(
+                HandshakeOutcome.Reject,
+                400,
+                key is null ? "missing Sec-WebSocket-Key" : "Sec-WebSocket-Key is not 16 bytes of base64");
         string? selected = null;
         if (subprotocols is { Count: > 0 })
         {
@@ -94,9 +98,11 @@ public static class ServerHandshake
     /// <summary>The 101 response completing the handshake (§4.2.2 item 5).</summary>
     public static byte[] BuildUpgradeResponse(string accept, string? subprotocol)
     {
-        ReadOnlySpan<byte> start = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "u8;
+        ReadOnlySpan<byte> start =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "u8;
         ReadOnlySpan<byte> protocol = "\r\nSec-WebSocket-Protocol: "u8;
-        var length = start.Length + accept.Length + (subprotocol is null ? 0 : protocol.Length + subprotocol.Length) + 4;
+        var length = start.Length + accept.Length + (subprotocol is null ? 0 : protocol.Length + subprotocol.Length)
+            + 4;
         // Written straight into the one array sent: no intermediate string per connection.
         var response = new byte[length];
         var at = 0;
@@ -122,8 +128,12 @@ public static class ServerHandshake
     /// <param name="contentType">The body's media type.</param>
     /// <param name="extraHeaders">Further header lines without CRLF, e.g. <c>Retry-After: 5</c>.</param>
     /// <param name="headOnly">True for a HEAD request: the head alone, with the body's length.</param>
-    public static byte[] BuildResponse(int statusCode, ReadOnlySpan<byte> body, string contentType = "text/plain; charset=utf-8",
-        IEnumerable<string>? extraHeaders = null, bool headOnly = false)
+    public static byte[] BuildResponse(
+        int statusCode,
+        ReadOnlySpan<byte> body,
+        string contentType = "text/plain; charset=utf-8",
+        IEnumerable<string>? extraHeaders = null,
+        bool headOnly = false)
     {
         var head = new StringBuilder();
         head.Append("HTTP/1.1 ").Append(statusCode).Append(' ').Append(ReasonPhrase(statusCode)).Append("\r\n");
@@ -142,7 +152,9 @@ public static class ServerHandshake
         return response;
     }
 
-    /// <summary>A plain-text error response; 426 gets <c>Sec-WebSocket-Version: 13</c> and <c>Upgrade: websocket</c> (§4.4).</summary>
+    /// <summary>
+    /// A plain-text error response; 426 gets <c>Sec-WebSocket-Version: 13</c> and <c>Upgrade: websocket</c> (§4.4).
+    /// </summary>
     public static byte[] BuildErrorResponse(int statusCode, string detail, IEnumerable<string>? extraHeaders = null)
     {
         var headers = new List<string>(extraHeaders ?? []);
@@ -182,7 +194,11 @@ public static class ClientHandshake
     /// <param name="subprotocols">Subprotocols to offer, most preferred first; may be empty.</param>
     /// <param name="origin">An <c>Origin</c> header value, or null.</param>
     /// <param name="headers">Further headers (name, value).</param>
-    public static byte[] BuildRequest(Uri uri, string key, IReadOnlyList<string>? subprotocols = null, string? origin = null,
+    public static byte[] BuildRequest(
+        Uri uri,
+        string key,
+        IReadOnlyList<string>? subprotocols = null,
+        string? origin = null,
         IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         var secure = uri.Scheme is "wss" or "https";
@@ -211,7 +227,8 @@ public static class ClientHandshake
     /// <c>Connection: Upgrade</c>, the accept key, and a subprotocol only if one was offered. Returns null when it is
     /// acceptable, else what is wrong (starting with the status for a non-101 answer, e.g. "503 Service Unavailable").
     /// </summary>
-    public static string? Validate(HttpResponseHead response, string key, IReadOnlyList<string>? offeredSubprotocols, out string? subprotocol)
+    public static string? Validate(
+        HttpResponseHead response, string key, IReadOnlyList<string>? offeredSubprotocols, out string? subprotocol)
     {
         subprotocol = null;
         if (response.StatusCode != 101)

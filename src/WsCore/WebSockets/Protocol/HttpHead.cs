@@ -46,12 +46,15 @@ public abstract class HttpHead
         {
             if (!string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
                 continue;
-            foreach (var element in field.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var element in field.Value.Split(
+                ',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 yield return element;
         }
     }
 
-    /// <summary>True when the list field <paramref name="name"/> holds <paramref name="token"/>, compared case-insensitively.</summary>
+    /// <summary>
+    /// True when the list field <paramref name="name"/> holds <paramref name="token"/>, compared case-insensitively.
+    /// </summary>
     public bool HasToken(string name, string token)
     {
         foreach (var field in _fields)
@@ -159,7 +162,8 @@ public sealed class HttpRequestHead : HttpHead
     /// Parses a request head from the start of <paramref name="buffer"/> (which may hold bytes after the head:
     /// <paramref name="headLength"/> says where the head ends).
     /// </summary>
-    public static HttpParseStatus TryParse(ReadOnlySpan<byte> buffer, int maxHeadBytes, out HttpRequestHead? head, out int headLength)
+    public static HttpParseStatus TryParse(
+        ReadOnlySpan<byte> buffer, int maxHeadBytes, out HttpRequestHead? head, out int headLength)
     {
         head = null;
         var status = Split(buffer, maxHeadBytes, out var startLine, out var fields, out headLength);
@@ -198,7 +202,8 @@ public sealed class HttpResponseHead : HttpHead
     public string Status => StatusLine.IndexOf(' ') is var space and >= 0 ? StatusLine[(space + 1)..] : StatusLine;
 
     /// <summary>Parses a response head from the start of <paramref name="buffer"/>.</summary>
-    public static HttpParseStatus TryParse(ReadOnlySpan<byte> buffer, int maxHeadBytes, out HttpResponseHead? head, out int headLength)
+    public static HttpParseStatus TryParse(
+        ReadOnlySpan<byte> buffer, int maxHeadBytes, out HttpResponseHead? head, out int headLength)
     {
         head = null;
         var status = Split(buffer, maxHeadBytes, out var startLine, out var fields, out headLength);
@@ -207,7 +212,11 @@ public sealed class HttpResponseHead : HttpHead
         var statusLine = Text(startLine);
         var parts = statusLine.Split(' ', 3);
         if (parts.Length < 2 || !parts[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || parts[1].Length != 3
-            || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code))
+            || !int.TryParse(
+                parts[1],
+                System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture,
+                out var code))
             return HttpParseStatus.Malformed;
         head = new HttpResponseHead(statusLine, code, fields);
         return HttpParseStatus.Complete;

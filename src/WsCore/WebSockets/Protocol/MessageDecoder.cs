@@ -9,15 +9,23 @@ public enum DecodeStatus
 {
     /// <summary>All input was consumed without completing anything: feed the next bytes.</summary>
     NeedMoreData,
-    /// <summary>A whole data message: <see cref="MessageDecoder.MessageType"/>, <see cref="MessageDecoder.Payload"/>.</summary>
+    /// <summary>
+    /// A whole data message: <see cref="MessageDecoder.MessageType"/>, <see cref="MessageDecoder.Payload"/>.
+    /// </summary>
     Message,
     /// <summary>A Ping; answer with a Pong carrying <see cref="MessageDecoder.Payload"/> (§5.5.2).</summary>
     Ping,
     /// <summary>A Pong with <see cref="MessageDecoder.Payload"/>.</summary>
     Pong,
-    /// <summary>A valid Close frame: <see cref="MessageDecoder.CloseCode"/>, <see cref="MessageDecoder.CloseReason"/>. Nothing more is decoded.</summary>
+    /// <summary>
+    /// A valid Close frame: <see cref="MessageDecoder.CloseCode"/>, <see cref="MessageDecoder.CloseReason"/>. Nothing
+    /// more is decoded.
+    /// </summary>
     Close,
-    /// <summary>The peer broke the protocol: fail the connection with <see cref="MessageDecoder.Violation"/>'s code (§7.1.7). Nothing more is decoded.</summary>
+    /// <summary>
+    /// The peer broke the protocol: fail the connection with <see cref="MessageDecoder.Violation"/>'s code (§7.1.7).
+    /// Nothing more is decoded.
+    /// </summary>
     ProtocolError,
 }
 
@@ -34,11 +42,12 @@ public readonly record struct ProtocolViolation(ushort CloseCode, string Reason)
 /// </summary>
 /// <remarks>
 /// <para>Limits are enforced from the announced lengths, before any payload is buffered: a data frame whose length
-/// would take the message over <see cref="MaxMessageBytes"/> is refused with 1009 the moment its header is complete.</para>
+/// would take the message over <see cref="MaxMessageBytes"/> is refused with 1009 the moment its header is
+/// complete.</para>
 /// <para>Buffers: the message being assembled lives in an array rented from <see cref="ArrayPool{T}.Shared"/> that
-/// grows as its bytes arrive (doubling), never from an announced length. A completed message's array is lent to the caller until the next call to
-/// <see cref="Decode"/>, or handed over for good with <see cref="DetachMessage"/>. Between messages the decoder
-/// holds no pooled buffer. Not thread-safe: one receive loop owns it.</para>
+/// grows as its bytes arrive (doubling), never from an announced length. A completed message's array is lent to the
+/// caller until the next call to <see cref="Decode"/>, or handed over for good with <see cref="DetachMessage"/>.
+/// Between messages the decoder holds no pooled buffer. Not thread-safe: one receive loop owns it.</para>
 /// </remarks>
 public sealed class MessageDecoder : IDisposable
 {
@@ -102,7 +111,9 @@ public sealed class MessageDecoder : IDisposable
     /// <summary>After ProtocolError: the code and reason to fail the connection with.</summary>
     public ProtocolViolation Violation { get; private set; }
 
-    /// <summary>Bytes of pooled memory held for the message being assembled (it follows what arrived, not what was announced).</summary>
+    /// <summary>
+    /// Bytes of pooled memory held for the message being assembled (it follows what arrived, not what was announced).
+    /// </summary>
     public int AssemblyCapacity => _messageBuffer?.Length ?? 0;
 
     /// <summary>True between frames with no fragmented message pending: nothing is buffered.</summary>
@@ -263,7 +274,9 @@ public sealed class MessageDecoder : IDisposable
             return new(CloseStatus.ProtocolError, "reserved opcode");
         // §5.1: a client masks every frame; a server masks none.
         if (frame.Masked != _expectMasked)
-            return new(CloseStatus.ProtocolError, _expectMasked ? "unmasked frame from a client" : "masked frame from a server");
+            return new(
+                CloseStatus.ProtocolError,
+                _expectMasked ? "unmasked frame from a client" : "masked frame from a server");
         if (frame.Opcode.IsControl())
         {
             // §5.5: control frames are never fragmented and carry at most 125 bytes.

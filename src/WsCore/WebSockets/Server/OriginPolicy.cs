@@ -18,7 +18,8 @@ public sealed record OriginPolicy(IReadOnlyList<string> Allowed, string? Refusal
         if (origin is null || Allowed.Contains("*"))
             return true;
         origin = origin.Trim();
-        if (origin == "null" || Allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
+        if (origin == "null"
+            || Allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
             return true;
         if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             return false;
@@ -27,6 +28,7 @@ public sealed record OriginPolicy(IReadOnlyList<string> Allowed, string? Refusal
             return true;
         // Same origin: the page was served by this server under the name the browser used (Host header).
         return host is not null && string.Equals(uri.Authority, host.Trim(), StringComparison.OrdinalIgnoreCase)
-            || host is not null && uri.IsDefaultPort && string.Equals(uri.Host, host.Trim(), StringComparison.OrdinalIgnoreCase);
+            || host is not null && uri.IsDefaultPort
+                && string.Equals(uri.Host, host.Trim(), StringComparison.OrdinalIgnoreCase);
     }
 }

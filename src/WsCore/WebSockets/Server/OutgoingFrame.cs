@@ -64,7 +64,9 @@ internal sealed class OutgoingFrame
         System.Diagnostics.Debug.Assert(now > 1, "OutgoingFrame referenced after its last release");
     }
 
-    /// <summary>A holder is done with it; the last one returns the buffer to the pool and keeps the object for reuse.</summary>
+    /// <summary>
+    /// A holder is done with it; the last one returns the buffer to the pool and keeps the object for reuse.
+    /// </summary>
     public void Release()
     {
         var left = Interlocked.Decrement(ref _references);

@@ -41,7 +41,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     // True while one thread owns the socket's sending side (an inline send, or a drain of the queue). When false, the
     // queue is empty.
     private bool _writing;
-    // Completed once our Close frame is on the wire (or can never be): the receive loop waits for it before it closes TCP.
+    // Completed once our Close frame is on the wire (or can never be): the receive loop waits for it before it closes
+    // TCP.
     private TaskCompletionSource? _closeSent;
     // When the handshake or the close handshake must be over (Environment.TickCount64); the server's housekeeping
     // timer aborts the connection after it. A field instead of a CancellationTokenSource per connection: idle
@@ -104,7 +105,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     public long MessagesOut => Interlocked.Read(ref _messagesOut);
 
     /// <summary>The connection's whole life; the server keeps the task to wait for it on shutdown.</summary>
-    /// <remarks>The receive loop lives in this one method so that an idle connection holds one async state machine.</remarks>
+    /// <remarks>The receive loop lives in this one method so that an idle connection holds one async state
+    /// machine.</remarks>
     public async Task RunAsync()
     {
         // Leaves the accept loop at once: the handshake runs on the thread pool.
@@ -115,14 +117,19 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         {
             // The request head has a short deadline of its own: a connection that sends half a head and stops holds a
             // pending slot (WebSocketServerOptions.MaxPendingHandshakes) only that long.
-            Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Math.Min(Options.RequestHeadTimeout.TotalMilliseconds, Options.HandshakeTimeout.TotalMilliseconds));
+            Volatile.Write(
+                ref _deadline,
+                Environment.TickCount64
+                    + (long)Math.Min(
+                        Options.RequestHeadTimeout.TotalMilliseconds, Options.HandshakeTimeout.TotalMilliseconds));
             var leftover = await HandshakeAsync();
             _server.OnHandshakeEnded(this);
             if (leftover is null)
                 return;
             Volatile.Write(ref _deadline, long.MaxValue);
 
-            // Made when the client first sends: a client that only listens (a dashboard, a counter display) never needs one.
+            // Made when the client first sends: a client that only listens (a dashboard, a counter display) never needs
+            // one.
             var done = leftover.Length > 0 && await ProcessAsync(decoder = NewDecoder(), leftover);
             while (!done)
             {
@@ -381,7 +388,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         _queuedBytes = 0;
     }
 
-    /// <summary>Starts the close handshake from the server's side (§7.1.2); the connection ends when the client answers or the close timeout passes.</summary>
+    /// <summary>
+    /// Starts the close handshake from the server's side (§7.1.2); the connection ends when the client answers or the
+    /// close timeout passes.
+    /// </summary>
     public bool BeginClose(ushort code, string reason)
     {
         lock (StateLock)
@@ -409,7 +419,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             Abort();
     }
 
-    /// <summary>Keep-alive (§5.5.2): ping a client silent for an interval, drop one that stays silent another interval.</summary>
+    /// <summary>
+    /// Keep-alive (§5.5.2): ping a client silent for an interval, drop one that stays silent another interval.
+    /// </summary>
     public void CheckAlive(long now, long intervalMs)
     {
         if (_state != State.Open)
@@ -454,7 +466,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         return true;
     }
 
-    // The Close frame bypasses the queue bound: it is the last thing this client gets. From here the close timeout runs.
+    // The Close frame bypasses the queue bound: it is the last thing this client gets. From here the close timeout
+    // runs.
     private void QueueCloseLocked(OutgoingFrame close)
     {
         _closeSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -479,28 +492,35 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             int headLength;
             while (true)
             {
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(filled, Options.MaxRequestHeadBytes - filled), SocketFlags.None);
+                var read = await _socket.ReceiveAsync(
+                    buffer.AsMemory(filled, Options.MaxRequestHeadBytes - filled), SocketFlags.None);
                 if (read == 0)
                     return null;
                 filled += read;
                 if (!CanStartHttpRequest(buffer.AsSpan(0, filled)))
                 {
                     // A TLS ClientHello (0x16 0x03 …) or other binary: answered at once, not left to time out.
-                    await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(400, "not an HTTP request (TLS? this server speaks plain ws://)"),
+                    await RespondAndCloseAsync(
+                        ServerHandshake.BuildErrorResponse(
+                            400, "not an HTTP request (TLS? this server speaks plain ws://)"),
                         "400 not HTTP");
                     return null;
                 }
-                var status = HttpRequestHead.TryParse(buffer.AsSpan(0, filled), Options.MaxRequestHeadBytes, out request, out headLength);
+                var status = HttpRequestHead.TryParse(
+                    buffer.AsSpan(0, filled), Options.MaxRequestHeadBytes, out request, out headLength);
                 if (status == HttpParseStatus.Complete)
                     break;
                 if (status == HttpParseStatus.TooLarge)
                 {
-                    await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(431, "request head too large"), "431 request head too large");
+                    await RespondAndCloseAsync(
+                        ServerHandshake.BuildErrorResponse(431, "request head too large"),
+                        "431 request head too large");
                     return null;
                 }
                 if (status == HttpParseStatus.Malformed)
                 {
-                    await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(400, "malformed HTTP request"), "400 malformed request");
+                    await RespondAndCloseAsync(
+                        ServerHandshake.BuildErrorResponse(400, "malformed HTTP request"), "400 malformed request");
                     return null;
                 }
             }
@@ -520,8 +540,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                     var page = Options.PageHandler?.Invoke(request!);
                     var response = page is null
                         ? ServerHandshake.BuildErrorResponse(404, "not found")
-                        : ServerHandshake.BuildResponse(200, page.Body.Span, page.ContentType, headOnly: request!.Method == "HEAD");
-                    await RespondAndCloseAsync(response, $"{request!.Method} {request.Target} -> {(page is null ? 404 : 200)}");
+                        : ServerHandshake.BuildResponse(
+                            200, page.Body.Span, page.ContentType, headOnly: request!.Method == "HEAD");
+                    await RespondAndCloseAsync(
+                        response, $"{request!.Method} {request.Target} -> {(page is null ? 404 : 200)}");
                     return null;
                 case HandshakeOutcome.Reject:
                     await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(decision.StatusCode, decision.Detail),
@@ -544,9 +566,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             if (!_server.TryRegister(this))
             {
                 ReleaseAdmission();
-                Log.Warning("refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint, Options.MaxClients);
+                Log.Warning(
+                    "refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint, Options.MaxClients);
                 var body = $"server full: at most {Options.MaxClients} WebSocket clients; try again later\n";
-                await RespondAndCloseAsync(ServerHandshake.BuildResponse(503, Encoding.UTF8.GetBytes(body), extraHeaders: ["Retry-After: 5"]), null);
+                await RespondAndCloseAsync(
+                    ServerHandshake.BuildResponse(503, Encoding.UTF8.GetBytes(body), extraHeaders: ["Retry-After: 5"]),
+                    null);
                 return null;
             }
             lock (StateLock)
@@ -670,9 +695,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
         catch (Exception e)
         {
-            Log.Error(e, "client {Client} ({Remote}): the message handler failed; closing with 1011", Id, RemoteEndPoint);
+            Log.Error(
+                e, "client {Client} ({Remote}): the message handler failed; closing with 1011", Id, RemoteEndPoint);
             lock (StateLock)
-                BeginCloseLocked(CloseStatus.InternalServerError, "server error handling the message", discardQueued: false);
+                BeginCloseLocked(
+                    CloseStatus.InternalServerError, "server error handling the message", discardQueued: false);
             return false;
         }
     }

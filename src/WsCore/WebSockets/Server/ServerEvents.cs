@@ -64,7 +64,8 @@ public sealed class MessageReceived : ServerEvent, IDisposable
 /// <summary>A client's connection ended.</summary>
 public sealed class ClientDisconnected : ServerEvent
 {
-    internal ClientDisconnected(int clientId, IPEndPoint remote, ushort closeCode, string closeReason, bool initiatedByServer)
+    internal ClientDisconnected(
+        int clientId, IPEndPoint remote, ushort closeCode, string closeReason, bool initiatedByServer)
         : base(clientId, remote)
     {
         CloseCode = closeCode;
@@ -91,4 +92,5 @@ public sealed class ClientDisconnected : ServerEvent
 /// <param name="ConnectedAt">When its TCP connection was accepted.</param>
 /// <param name="MessagesIn">Data messages received from it.</param>
 /// <param name="MessagesOut">Data messages queued to it.</param>
-public sealed record ClientInfo(int Id, IPEndPoint RemoteEndPoint, DateTimeOffset ConnectedAt, long MessagesIn, long MessagesOut);
+public sealed record ClientInfo(
+    int Id, IPEndPoint RemoteEndPoint, DateTimeOffset ConnectedAt, long MessagesIn, long MessagesOut);

@@ -65,7 +65,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>The options the server was created with (do not change them after <see cref="Start"/>).</summary>
     public WebSocketServerOptions Options { get; }
 
-    /// <summary>The bound address and port (the real port when 0 was asked for). Valid after <see cref="Start"/>.</summary>
+    /// <summary>
+    /// The bound address and port (the real port when 0 was asked for). Valid after <see cref="Start"/>.
+    /// </summary>
     public IPEndPoint LocalEndPoint { get; private set; } = new(IPAddress.None, 0);
 
     /// <summary>True when the listening socket takes IPv4 and IPv6 (bound to <c>[::]</c> in dual mode).</summary>
@@ -97,7 +99,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>How many upgrade requests were refused with 503 because the server was full.</summary>
     public long ClientsRefused => Interlocked.Read(ref _clientsRefused);
 
-    /// <summary>Binds and starts accepting. Throws <see cref="WsCoreException"/> (ConnectionFailed) when the port is taken.</summary>
+    /// <summary>
+    /// Binds and starts accepting. Throws <see cref="WsCoreException"/> (ConnectionFailed) when the port is taken.
+    /// </summary>
     public void Start()
     {
         if (_listener is not null)
@@ -248,7 +252,8 @@ public sealed class WebSocketServer : IAsyncDisposable
         await PublishAsync(new ClientConnected(connection.Id, connection.RemoteEndPoint, path, subprotocol));
     }
 
-    internal async ValueTask OnClientClosedAsync(ServerConnection connection, ushort code, string reason, bool byServer, bool publish)
+    internal async ValueTask OnClientClosedAsync(
+        ServerConnection connection, ushort code, string reason, bool byServer, bool publish)
     {
         lock (_clientsLock)
         {
@@ -257,11 +262,17 @@ public sealed class WebSocketServer : IAsyncDisposable
         }
         if (Options.Logger.IsEnabled(LogEventLevel.Information))
         {
-            Options.Logger.Information("client {Client} ({Remote}) closed: {Code} {Description}{Reason}",
-                connection.Id, connection.RemoteEndPoint, code, CloseStatus.Describe(code), reason.Length > 0 ? $" ({reason})" : "");
+            Options.Logger.Information(
+                "client {Client} ({Remote}) closed: {Code} {Description}{Reason}",
+                connection.Id,
+                connection.RemoteEndPoint,
+                code,
+                CloseStatus.Describe(code),
+                reason.Length > 0 ? $" ({reason})" : "");
         }
         if (publish)
-            await PublishAsync(new ClientDisconnected(connection.Id, connection.RemoteEndPoint, code, reason, byServer));
+            await PublishAsync(new ClientDisconnected(
+                connection.Id, connection.RemoteEndPoint, code, reason, byServer));
     }
 
     /// <summary>
@@ -288,12 +299,17 @@ public sealed class WebSocketServer : IAsyncDisposable
         var total = Interlocked.Increment(ref _pendingEvicted);
         // Once per thousand, not per connection: a flood must not flood the log too.
         if (total == 1 || total % 1000 == 0)
-            Options.Logger.Warning("{Max} connections are in their handshake: closing the oldest ({Remote}; {Total} so far)",
-                Options.MaxPendingHandshakes, evicted.RemoteEndPoint, total);
+            Options.Logger.Warning(
+                "{Max} connections are in their handshake: closing the oldest ({Remote}; {Total} so far)",
+                Options.MaxPendingHandshakes,
+                evicted.RemoteEndPoint,
+                total);
         evicted.Abort();
     }
 
-    /// <summary>The connection's handshake is over (upgraded, answered, or failed): it no longer counts as pending.</summary>
+    /// <summary>
+    /// The connection's handshake is over (upgraded, answered, or failed): it no longer counts as pending.
+    /// </summary>
     internal void OnHandshakeEnded(ServerConnection connection)
     {
         lock (_pending)
@@ -310,8 +326,13 @@ public sealed class WebSocketServer : IAsyncDisposable
     public long PendingHandshakesEvicted => Interlocked.Read(ref _pendingEvicted);
 
     internal void OnOriginRefused(ServerConnection connection, string origin) =>
-        Options.Logger.Warning("refused {Remote}: origin {Origin} is not allowed (403){Hint}", connection.RemoteEndPoint, origin,
-            Options.Origins?.RefusalHint is { } hint ? "; " + hint.Replace("ORIGIN", origin, StringComparison.Ordinal) : "");
+        Options.Logger.Warning(
+            "refused {Remote}: origin {Origin} is not allowed (403){Hint}",
+            connection.RemoteEndPoint,
+            origin,
+            Options.Origins?.RefusalHint is { } hint
+                ? "; " + hint.Replace("ORIGIN", origin, StringComparison.Ordinal)
+                : "");
 
     internal void OnConnectionEnded(ServerConnection connection)
     {
@@ -322,8 +343,14 @@ public sealed class WebSocketServer : IAsyncDisposable
     internal void OnSlowClientDropped(ServerConnection connection, int queuedBytes)
     {
         var total = Interlocked.Increment(ref _slowClientsDropped);
-        Options.Logger.Warning("client {Client} ({Remote}) too slow: {Queued} bytes queued, limit {Limit}; closing with 1008 ({Total} dropped so far)",
-            connection.Id, connection.RemoteEndPoint, queuedBytes, Options.MaxQueuedBytesPerClient, total);
+        Options.Logger.Warning(
+            "client {Client} ({Remote}) too slow: {Queued} bytes queued, limit {Limit}; closing with 1008 ({Total} " +
+                "dropped so far)",
+            connection.Id,
+            connection.RemoteEndPoint,
+            queuedBytes,
+            Options.MaxQueuedBytesPerClient,
+            total);
     }
 
     internal async ValueTask PublishAsync(ServerEvent serverEvent)
@@ -430,7 +457,8 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         var ping = Options.PingInterval;
         // Ticks several times per shortest interval, so timeouts and pings fire close to on time.
-        var shortest = new[] { Options.HandshakeTimeout, Options.CloseTimeout, ping > TimeSpan.Zero ? ping : TimeSpan.MaxValue }.Min();
+        var shortest = new[] { Options.HandshakeTimeout, Options.CloseTimeout,
+            ping > TimeSpan.Zero ? ping : TimeSpan.MaxValue }.Min();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 8, 10, 1000));
         using var timer = new PeriodicTimer(period);
         try

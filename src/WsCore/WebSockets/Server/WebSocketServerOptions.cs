@@ -48,10 +48,14 @@ public sealed class WebSocketServerOptions
     /// </summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long to wait for the peer's side of a close handshake (and for a lingering close) before aborting.</summary>
+    /// <summary>
+    /// How long to wait for the peer's side of a close handshake (and for a lingering close) before aborting.
+    /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a new connection has for its whole opening handshake (head received, answer written).</summary>
+    /// <summary>
+    /// How long a new connection has for its whole opening handshake (head received, answer written).
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -155,8 +159,8 @@ public sealed class WebSocketServerOptions
             throw new WsCoreException(FailureKind.InvalidInput, "the per-client queue must hold at least 1 KiB");
         if ((long)MaxQueuedBytesPerClient < (long)MaxMessageBytes + MaxFrameHeaderBytes)
             throw new WsCoreException(FailureKind.InvalidInput,
-                $"the per-client queue ({MaxQueuedBytesPerClient} bytes) cannot hold one message of the largest size ({MaxMessageBytes} bytes): " +
-                "such a message could be received but never sent on",
+                $"the per-client queue ({MaxQueuedBytesPerClient} bytes) cannot hold one message of the largest size " +
+                $"({MaxMessageBytes} bytes): such a message could be received but never sent on",
                 "raise the queue bound to at least the message limit plus 10 bytes (QueueBoundFor gives one)");
     }
 }

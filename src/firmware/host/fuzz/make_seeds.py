@@ -64,7 +64,8 @@ GOOD = (f"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r
 # http: a handshake request as received.
 HTTP = {
     "rfc_sample": GOOD,
-    "case_tokens": GOOD.replace("Upgrade: websocket", "uPgRaDe: WebSocket").replace("Connection: Upgrade", "connection: keep-alive, upgrade"),
+    "case_tokens": GOOD.replace("Upgrade: websocket", "uPgRaDe: WebSocket")
+                       .replace("Connection: Upgrade", "connection: keep-alive, upgrade"),
     "version_8": GOOD.replace("Version: 13", "Version: 8"),
     "no_key": GOOD.replace(f"Sec-WebSocket-Key: {KEY}\r\n", ""),
     "bad_key": GOOD.replace(KEY, "short=="),
@@ -78,7 +79,8 @@ HTTP = {
     # Origin allow-list (RFC 6455 10.2): listed in another case, unlisted, repeated, absent
     "origin_listed_case": GOOD.replace("Origin: http://example.com", "Origin: HTTP://A.Example"),
     "origin_unlisted": GOOD.replace("Origin: http://example.com", "Origin: http://evil.example"),
-    "origin_repeated": GOOD.replace("Origin: http://example.com", "Origin: http://a.example\r\norigin: http://b.example"),
+    "origin_repeated": GOOD.replace("Origin: http://example.com",
+                                    "Origin: http://a.example\r\norigin: http://b.example"),
     "origin_absent": GOOD.replace("Origin: http://example.com\r\n", ""),
 }
 

@@ -155,12 +155,15 @@ def autobahn_cases():
         frames = read_frames(s, rest, 10)
         s.close()
         got = [p for op, p in frames if op == 1]
-        expect(f"Autobahn {case}: messages before the {'close' if code == 1000 else 'bad frame'} echoed, then close {code}",
+        expect(f"Autobahn {case}: messages before the {'close' if code == 1000 else 'bad frame'} echoed, "
+               f"then close {code}",
                got == answers and close_code(frames) == code and not any(op == 10 for op, _ in frames),
                str([(op, p[:16]) for op, p in frames]))
     p = b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80edited"  # U+110000 at byte 11
-    for case, parts, chops in [("6.4.1", [p[:11], p[11:15], p[15:]], False), ("6.4.2", [p[:12], p[12:13], p[13:]], False),
-                               ("6.4.3", [p[:11], p[11:15], p[15:]], True), ("6.4.4", [p[:12], p[12:13], p[13:]], True)]:
+    for case, parts, chops in [("6.4.1", [p[:11], p[11:15], p[15:]], False),
+                               ("6.4.2", [p[:12], p[12:13], p[13:]], False),
+                               ("6.4.3", [p[:11], p[11:15], p[15:]], True),
+                               ("6.4.4", [p[:12], p[12:13], p[13:]], True)]:
         s, _, rest = raw_client()
         k = os.urandom(4)
         if chops:  # one frame, its payload in three TCP chops
@@ -184,7 +187,8 @@ def autobahn_cases():
     s.sendall(masked(0, b"\x80 ok"))
     frames = read_frames(s, rest, 5)
     s.close()
-    expect("a code point cut over three fragments is echoed whole", frames[:1] == [(1, b"\xf0\x9f\x98\x80 ok")], str(frames))
+    expect("a code point cut over three fragments is echoed whole", frames[:1] == [(1, b"\xf0\x9f\x98\x80 ok")],
+           str(frames))
 
 
 async def budget_case():
@@ -200,7 +204,8 @@ async def budget_case():
         for i, (s, _, _) in enumerate(trick):
             s.sendall(frames[i][:hdr])  # 64 KiB announced: nothing allocated yet
         await ws.send("served while others announce")
-        expect("echo while three clients announce 64 KiB", await recv_skip_counter(ws) == "served while others announce")
+        expect("echo while three clients announce 64 KiB",
+               await recv_skip_counter(ws) == "served while others announce")
         for off in range(hdr, hdr + 30000, 1000):  # 30,000 bytes each: 3 x 32 KiB buffers = the whole budget
             for i, (s, _, _) in enumerate(trick):
                 s.sendall(frames[i][off:off + 1000])
@@ -237,7 +242,8 @@ def origin_cases():
     s.close()
     expect("Origin outside --allow-origin → 403 with a short body",
            head.startswith("HTTP/1.1 403") and body.endswith(b"origin not allowed\n"), head[:40] + repr(body))
-    for what, extra in [("listed Origin (other case) → 101", b"Origin: HTTP://Allowed.Example\r\n"), ("no Origin → 101", b"")]:
+    for what, extra in [("listed Origin (other case) → 101", b"Origin: HTTP://Allowed.Example\r\n"),
+                        ("no Origin → 101", b"")]:
         s, head, _ = raw_client(extra)
         s.close()
         expect(what, head.startswith("HTTP/1.1 101"), head[:40])
@@ -293,7 +299,8 @@ async def main():
                               ("invalid UTF-8 → 1007", masked(1, b"\xc3\x28"), 1007),
                               ("RSV bit → 1002", bytes([0xC1]) + masked(1, b"x")[1:], 1002),
                               ("continuation without start → 1002", masked(0, b"x"), 1002),
-                              ("1 MB announced → 1009", bytes([0x81, 0xFF]) + (10**6).to_bytes(8, "big") + b"abcd", 1009)]:
+                              ("1 MB announced → 1009",
+                               bytes([0x81, 0xFF]) + (10**6).to_bytes(8, "big") + b"abcd", 1009)]:
         s, head, rest = raw_client()
         s.sendall(frame)
         got = read_close_code(s, rest)
@@ -313,7 +320,8 @@ async def main():
     conns = [await websockets.connect(URL) for _ in range(4)]
     s, head, _ = raw_client()
     s.close()
-    expect("client over the limit → 503 with Retry-After", head.startswith("HTTP/1.1 503") and "retry-after:" in head.lower(), head[:60])
+    expect("client over the limit → 503 with Retry-After",
+           head.startswith("HTTP/1.1 503") and "retry-after:" in head.lower(), head[:60])
     for c in conns[1:]:
         await c.close()
 

@@ -33,7 +33,8 @@ def run(clients, sent):
         while b"\r\n\r\n" not in head:
             head += s.recv(4096)
         k = os.urandom(4)
-        s.sendall(bytes([0x82, 0xFF]) + struct.pack("!Q", 65536) + k + bytes(b ^ k[i % 4] for i, b in enumerate(b"m" * sent)))
+        s.sendall(bytes([0x82, 0xFF]) + struct.pack("!Q", 65536) + k
+                  + bytes(b ^ k[i % 4] for i, b in enumerate(b"m" * sent)))
         socks.append(s)
     time.sleep(1.0)  # held: every client's partial message is in the server
     for s in socks:
@@ -50,4 +51,5 @@ base = run(0, 0)
 print(f"baseline peak heap (server, no client): {base} B (incl. malloc overhead)")
 for clients, sent in [(1, 0), (4, 0), (4, 1000), (3, 30000)]:
     peak = run(clients, sent)
-    print(f"{clients} client(s), 64 KiB announced, {sent} B sent: +{peak - base} B  (+{(peak - base) // clients} B each)")
+    print(f"{clients} client(s), 64 KiB announced, {sent} B sent: +{peak - base} B  "
+          f"(+{(peak - base) // clients} B each)")
