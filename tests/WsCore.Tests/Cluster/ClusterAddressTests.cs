@@ -39,6 +39,13 @@ public class ClusterAddressTests
     }
 
     [Theory]
+    [InlineData("redis://[::1]:6380", "redis://[::1]:6380/0")]
+    [InlineData("rediss://app:s3cret@cache.example.com/4", "rediss://app@cache.example.com:6379/4")]
+    [InlineData("redis://s3cret@127.0.0.1", "redis://127.0.0.1:6379/0")]
+    public void ToString_EndPointInBracketsAndNoPassword(string text, string shown) =>
+        Assert.Equal(shown, ClusterAddress.Parse(text).ToString());
+
+    [Theory]
     [InlineData("127.0.0.1:6379", "expected redis://HOST[:PORT][/DB]")]
     [InlineData("http://127.0.0.1", "expected redis://HOST[:PORT][/DB]")]
     [InlineData("redis://", "expected redis://HOST[:PORT][/DB]")]

@@ -118,31 +118,4 @@ public class ClusterCodecTests
     public void Encode_OriginLongerThan255Bytes_Refused() =>
         Assert.Throws<ArgumentException>(() =>
             ClusterCodec.EncodeBroadcast(new string('é', 128), MessageType.Text, []));
-
-    [Theory]
-    [InlineData("redis://127.0.0.1", "127.0.0.1", 6379, 0)]
-    [InlineData("redis://cache.example:7000/3", "cache.example", 7000, 3)]
-    [InlineData("REDIS://[::1]:6380/", "::1", 6380, 0)]
-    public void ClusterAddress_Valid_Parsed(string text, string host, int port, int database)
-    {
-        var address = ClusterAddress.Parse(text);
-        Assert.Equal(new ClusterAddress(host, port, database), address);
-    }
-
-    [Fact]
-    public void ClusterAddress_Ipv6_EndPointInBrackets() =>
-        Assert.Equal("redis://[::1]:6380/0", ClusterAddress.Parse("redis://[::1]:6380").ToString());
-
-    [Theory]
-    [InlineData("127.0.0.1:6379")]
-    [InlineData("rediss://127.0.0.1")]
-    [InlineData("redis://127.0.0.1/x")]
-    [InlineData("redis://127.0.0.1/99999")]
-    [InlineData("redis://u:p@127.0.0.1")]
-    [InlineData("redis://127.0.0.1?db=1")]
-    public void ClusterAddress_Invalid_InvalidInput(string text)
-    {
-        var error = Assert.Throws<WsCoreException>(() => ClusterAddress.Parse(text));
-        Assert.Equal(FailureKind.InvalidInput, error.Kind);
-    }
 }

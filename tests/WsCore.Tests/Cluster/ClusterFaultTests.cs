@@ -124,12 +124,13 @@ public class ClusterFaultTests
     [Theory]
     [InlineData("http://127.0.0.1:6379")]
     [InlineData("redis://127.0.0.1:6379/db")]
-    [InlineData("redis://user:pw@127.0.0.1")]
+    [InlineData("redis://user:hunter22@127.0.0.1?db=2")]
     public async Task Serve_ClusterNotARedisUrl_UsageError(string url)
     {
         var result = await WsctlProcess.RunAsync(["serve", "--port", "0", "--cluster", url], timeout: Timeout);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--cluster:", result.Stderr);
+        Assert.DoesNotContain("hunter22", result.All);
         Assert.DoesNotContain("   at ", result.All);
     }
 
