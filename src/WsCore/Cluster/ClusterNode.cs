@@ -137,14 +137,14 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a message to every client of the cluster: this instance's at once, the others' through one publish.
+    /// Sends a message to every client of the cluster: the others' through one publish, this instance's at once.
     /// Returns how many of this instance's clients it was queued for.
     /// </summary>
     public int Broadcast(MessageType type, ReadOnlySpan<byte> payload)
     {
-        var local = _server?.Send(WebSocketServer.AllClients, type, payload) ?? 0;
+        // Publish first: the other instances then fan out while this one does, instead of after it.
         Publish(null, ClusterCodec.EncodeBroadcast(Instance, type, payload), countMissed: true);
-        return local;
+        return _server?.Send(WebSocketServer.AllClients, type, payload) ?? 0;
     }
 
     /// <summary>
