@@ -57,6 +57,8 @@ run_stage "Firmware host tests (src/firmware/host/run-tests.sh)" src/firmware/ho
 
 run_stage "Native binary (NativeAOT publish and smoke test)" scripts/test-native.sh
 
+run_stage "C# formatting (dotnet format --verify-no-changes)" scripts/check-format.sh
+
 echo
 if ((${#skipped_names[@]})); then
   echo "skipped (C# tests say why in their output above; gates after the colon):"

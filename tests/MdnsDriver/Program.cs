@@ -111,8 +111,11 @@ try
             {
                 var port = int.Parse(positional[2], CultureInfo.InvariantCulture);
                 var service = ServiceAdvertisement.WebSocket(positional[1], port, "/", 5, "test");
-                var responderOptions = new MdnsResponderOptions { Network = options,
-                    Probe = !args.Contains("--no-probe") };
+                var responderOptions = new MdnsResponderOptions
+                {
+                    Network = options,
+                    Probe = !args.Contains("--no-probe")
+                };
                 var stop = new TaskCompletionSource();
                 using var sigint = PosixSignalRegistration.Create(
                     PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });

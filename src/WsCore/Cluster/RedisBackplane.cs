@@ -181,7 +181,8 @@ public sealed class RedisBackplane : IClusterBackplane
                 throw new WsCoreException(FailureKind.Tls,
                     $"TLS with the cluster's Redis at {address} failed: {tls.Message}",
                     "the server's certificate must be valid for the host and signed by a trusted root " +
-                    "(SSL_CERT_FILE names extra roots)", e) { Field = InputField.ClusterAddress };
+                    "(SSL_CERT_FILE names extra roots)", e)
+                { Field = InputField.ClusterAddress };
             throw new WsCoreException(FailureKind.ConnectionFailed,
                 $"the cluster's Redis at {address} refused the login" +
                 (address.Password is null ? " (it asks for a password; none was given)" : " (wrong user or password)"),
@@ -195,7 +196,8 @@ public sealed class RedisBackplane : IClusterBackplane
                 $"cannot reach the cluster's Redis at {address}: no connection could be made (refused, unresolved, " +
                 $"or no answer within {timeout.TotalSeconds:0.#} s)",
                 "start redis-server there, check the address, or serve alone until it is up",
-                e) { HintField = InputField.ClusterOptional };
+                e)
+            { HintField = InputField.ClusterOptional };
         }
     }
 

@@ -64,9 +64,12 @@ public static class PartitionTable
             var cells = line.Split(',').Select(c => c.Trim()).ToArray();
             if (cells.Length < 5)
                 continue;
-            var type =
-                cells[1] switch { "app" => AppType, "data" => DataType, var t => (byte)(FlasherArgs.ParseOffset(t)
-                    ?? 0xFF) };
+            var type = cells[1] switch
+            {
+                "app" => AppType,
+                "data" => DataType,
+                var t => (byte)(FlasherArgs.ParseOffset(t) ?? 0xFF),
+            };
             var subtype = (type, cells[2]) switch
             {
                 (DataType, "nvs") => NvsSubtype,

@@ -80,27 +80,47 @@ internal sealed class MdnsBrowseState(DomainName serviceType)
     public Message BuildQuery(bool ipv4, bool ipv6)
     {
         var query = new Message { Id = 0, QR = false };
-        query.Questions.Add(new Question { Name = ServiceType, Type = DnsType.PTR,
-            Class = MdnsWire.QuestionClass(false) });
+        query.Questions.Add(new Question
+        {
+            Name = ServiceType,
+            Type = DnsType.PTR,
+            Class = MdnsWire.QuestionClass(false)
+        });
         foreach (var instance in _instances.Values)
         {
             if (instance.Pointer is { } pointer)
                 query.Answers.Add(pointer);
             var key = MdnsWire.NameKey(instance.Name);
             if (!_srv.TryGetValue(key, out var srv))
-                query.Questions.Add(new Question { Name = instance.Name, Type = DnsType.SRV,
-                    Class = MdnsWire.QuestionClass(false) });
+                query.Questions.Add(new Question
+                {
+                    Name = instance.Name,
+                    Type = DnsType.SRV,
+                    Class = MdnsWire.QuestionClass(false)
+                });
             if (!_txt.ContainsKey(key))
-                query.Questions.Add(new Question { Name = instance.Name, Type = DnsType.TXT,
-                    Class = MdnsWire.QuestionClass(false) });
+                query.Questions.Add(new Question
+                {
+                    Name = instance.Name,
+                    Type = DnsType.TXT,
+                    Class = MdnsWire.QuestionClass(false)
+                });
             if (srv is not null && !_addresses.ContainsKey(MdnsWire.NameKey(srv.Target)))
             {
                 if (ipv4)
-                    query.Questions.Add(new Question { Name = srv.Target, Type = DnsType.A,
-                        Class = MdnsWire.QuestionClass(false) });
+                    query.Questions.Add(new Question
+                    {
+                        Name = srv.Target,
+                        Type = DnsType.A,
+                        Class = MdnsWire.QuestionClass(false)
+                    });
                 if (ipv6)
-                    query.Questions.Add(new Question { Name = srv.Target, Type = DnsType.AAAA,
-                        Class = MdnsWire.QuestionClass(false) });
+                    query.Questions.Add(new Question
+                    {
+                        Name = srv.Target,
+                        Type = DnsType.AAAA,
+                        Class = MdnsWire.QuestionClass(false)
+                    });
             }
         }
         return query;

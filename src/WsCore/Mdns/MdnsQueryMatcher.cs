@@ -19,14 +19,26 @@ internal static class MdnsQueryMatcher
         // A PTR question for the service type: responders answer with their instance's SRV (the port) beside it
         // (RFC 6763 §12.1), so one query gives both.
         if (serviceType is not null)
-            query.Questions.Add(new Question { Name = serviceType, Type = DnsType.PTR,
-                Class = MdnsWire.QuestionClass(false) });
+            query.Questions.Add(new Question
+            {
+                Name = serviceType,
+                Type = DnsType.PTR,
+                Class = MdnsWire.QuestionClass(false)
+            });
         if (ipv4)
-            query.Questions.Add(new Question { Name = hostName, Type = DnsType.A,
-                Class = MdnsWire.QuestionClass(false) });
+            query.Questions.Add(new Question
+            {
+                Name = hostName,
+                Type = DnsType.A,
+                Class = MdnsWire.QuestionClass(false)
+            });
         if (ipv6)
-            query.Questions.Add(new Question { Name = hostName, Type = DnsType.AAAA,
-                Class = MdnsWire.QuestionClass(false) });
+            query.Questions.Add(new Question
+            {
+                Name = hostName,
+                Type = DnsType.AAAA,
+                Class = MdnsWire.QuestionClass(false)
+            });
         return query;
     }
 

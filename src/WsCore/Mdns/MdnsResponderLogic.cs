@@ -90,8 +90,12 @@ internal sealed class MdnsResponderLogic
     {
         var probe = new Message { Id = 0, QR = false };
         foreach (var name in UniqueNames)
-            probe.Questions.Add(new Question { Name = name, Type = DnsType.ANY,
-                Class = MdnsWire.QuestionClass(unicastResponse) });
+            probe.Questions.Add(new Question
+            {
+                Name = name,
+                Type = DnsType.ANY,
+                Class = MdnsWire.QuestionClass(unicastResponse)
+            });
         foreach (var record in AddressRecords(interfaceAddresses, DnsType.ANY))
             probe.AuthorityRecords.Add(record);
         if (InstanceName is not null)

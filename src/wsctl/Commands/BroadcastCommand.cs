@@ -15,8 +15,10 @@ public static class BroadcastCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var port = Options.Port("The port of the wsctl serve whose clients get the message.", 8080);
-        var list = new Option<bool>("--list") {
-            Description = "List the clients of the serve on --port (id, address, since, messages in/out)." };
+        var list = new Option<bool>("--list")
+        {
+            Description = "List the clients of the serve on --port (id, address, since, messages in/out)."
+        };
         var to = new Option<string[]>("--to")
         {
             Description = $"Send to this device or server instead (repeatable): {SharedOptions.TargetForms}.",

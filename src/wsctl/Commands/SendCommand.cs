@@ -40,10 +40,16 @@ public static class SendCommand
             HelpName = "NAME:VALUE",
             AllowMultipleArgumentsPerToken = false,
         };
-        var subprotocol = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable).",
-            HelpName = "NAME" };
-        var origin = new Option<string?>("--origin") { Description = "Send an Origin header, as a browser would.",
-            HelpName = "ORIGIN" };
+        var subprotocol = new Option<string[]>("--subprotocol")
+        {
+            Description = "Offer a subprotocol (repeatable).",
+            HelpName = "NAME"
+        };
+        var origin = new Option<string?>("--origin")
+        {
+            Description = "Send an Origin header, as a browser would.",
+            HelpName = "ORIGIN"
+        };
         var insecure = SharedOptions.Insecure();
         var client = Options.OptionalInteger(
             "--client",

@@ -8,17 +8,26 @@ namespace Wsctl.Send;
 /// </summary>
 public sealed class MessageOptions
 {
-    public Option<bool> Binary { get; } = new("--binary") {
-        Description = "Send stdin (or --file) whole, as one binary message." };
+    public Option<bool> Binary { get; } = new("--binary")
+    {
+        Description = "Send stdin (or --file) whole, as one binary message."
+    };
 
-    public Option<string?> File { get; } = new("--file") { Description = "Send this file as one binary message.",
-        HelpName = "FILE" };
+    public Option<string?> File { get; } = new("--file")
+    {
+        Description = "Send this file as one binary message.",
+        HelpName = "FILE"
+    };
 
-    public Option<bool> Hex { get; } = new("--hex") {
-        Description = "MESSAGE is hex; send the bytes as a binary message." };
+    public Option<bool> Hex { get; } = new("--hex")
+    {
+        Description = "MESSAGE is hex; send the bytes as a binary message."
+    };
 
-    public Option<bool> Base64 { get; } = new("--base64") {
-        Description = "MESSAGE is base64; send the bytes as a binary message." };
+    public Option<bool> Base64 { get; } = new("--base64")
+    {
+        Description = "MESSAGE is base64; send the bytes as a binary message."
+    };
 
     public void AddTo(Command command)
     {

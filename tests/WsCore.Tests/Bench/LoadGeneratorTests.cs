@@ -71,7 +71,8 @@ public sealed class LoadGeneratorTests
             BenchMode.Ping,
             1,
             16,
-            TimeSpan.FromSeconds(1)) { ProgressInterval = TimeSpan.FromMilliseconds(100) };
+            TimeSpan.FromSeconds(1))
+        { ProgressInterval = TimeSpan.FromMilliseconds(100) };
 
         var result = await LoadGenerator.RunAsync(options, progress: progress);
 
@@ -100,7 +101,8 @@ public sealed class LoadGeneratorTests
             BenchMode.Ping,
             2,
             32,
-            TimeSpan.FromMinutes(5)) { ProgressInterval = TimeSpan.FromMilliseconds(50) };
+            TimeSpan.FromMinutes(5))
+        { ProgressInterval = TimeSpan.FromMilliseconds(50) };
 
         var result = await LoadGenerator.RunAsync(
             options, cancel: interrupt.Token, progress: progress).WaitAsync(TimeSpan.FromMinutes(1));

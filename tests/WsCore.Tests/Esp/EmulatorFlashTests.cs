@@ -54,8 +54,11 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: Chips.Esp32C3);
         var before = FlashExpectations.UsedChip(16)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123")
+        });
         Assert.Equal(0u, plan.Regions[0].Offset); // the C3's bootloader lives at 0x0
         var (after, flasher) = RunOn("esp32c3", before, plan.Regions, NoReset);
         Assert.Equal(Chips.Esp32C3, flasher.Chip);
@@ -76,8 +79,11 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112);
         var before = FlashExpectations.UsedChip(12)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123")
+        });
         var after = RunOnEsp32(before, plan.Regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), after);
     }

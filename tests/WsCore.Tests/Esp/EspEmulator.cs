@@ -113,8 +113,11 @@ public sealed class EspEmulator : IDisposable
                 "ROM cannot be reached";
         try
         {
-            var info = new ProcessStartInfo(path, ["-machine", "help"]) { RedirectStandardOutput = true,
-                RedirectStandardError = true };
+            var info = new ProcessStartInfo(path, ["-machine", "help"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true
+            };
             using var p = Process.Start(info)!;
             var machines = p.StandardOutput.ReadToEnd();
             p.WaitForExit(10_000);

@@ -1,9 +1,9 @@
-using WsCore.Tests.Support;
 using System.Diagnostics;
 using System.Text.Json;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Esp;
 

@@ -176,8 +176,11 @@ public class FlasherTests
         var chip = Chips.ById(chipId)!;
         using var fw = new FirmwareFixture(chip: chip);
         using var sim = new RomSimulator(chip: chip);
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123")
+        });
         Assert.Equal(chip.BootloaderOffset, plan.Regions[0].Offset);
         Flash(sim, plan.Regions);
         Assert.Equal(FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))), sim.Flash);

@@ -1,8 +1,8 @@
-using WsCore.Tests.Support;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using WsCore.Nvs;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Esp;
 

@@ -11,8 +11,11 @@ public class FlashPlannerTests
     public void Create_BuildDir_PatchesBootloaderFromFlasherArgs_AndSortsRegions()
     {
         using var fw = new FirmwareFixture();
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1")
+        });
         Assert.Equal([0x1000u, 0x8000u, 0x9000u, 0x10000u], plan.Regions.Select(r => r.Offset));
         var boot = plan.Regions[0].Data;
         Assert.Equal(2, boot[2]);       // dio
@@ -26,8 +29,11 @@ public class FlashPlannerTests
     public void Create_PartitionTableMovesNvs_NvsFollowsIt()
     {
         using var fw = new FirmwareFixture(nvsOffset: 0xA000, nvsSize: 0x4000);
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1")
+        });
         var nvs = plan.Regions.Single(r => r.Name == "nvs");
         Assert.Equal(0xA000u, nvs.Offset);
         Assert.Equal(0x4000, nvs.Data.Length);
@@ -80,8 +86,11 @@ public class FlashPlannerTests
         var args = FlasherArgs.Parse(File.ReadAllText(Path.Combine(fw.Dir, "flasher_args.json")));
         Assert.Contains((otadata.Offset, "ota_data_initial.bin"), args.Files);
 
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1")
+        });
 
         // Every file flasher_args.json lists, plus the NVS image, and nothing else.
         Assert.Equal(
@@ -108,8 +117,11 @@ public class FlashPlannerTests
             .Select(p => p.Label == "nvs" ? p with { Offset = 0xA000, Size = 0x4000 } : p)
             .ToList();
         using var fw = new FirmwareFixture(partitions: moved);
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("n", "password1") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("n", "password1")
+        });
         var nvs = plan.Regions.Single(r => r.Name == "nvs");
         Assert.Equal((0xA000u, 0x4000), (nvs.Offset, nvs.Data.Length));
     }

@@ -105,13 +105,19 @@ public class WireBytesTests(ITestOutputHelper output)
     {
         using var fw = new FirmwareFixture(appSize: 160 * 1024);
         using var sim = new RomSimulator();
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir,
-            Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashPlanner.Create(new FlashRequest
+        {
+            Firmware = fw.Dir,
+            Settings = new DeviceSettings("MyNet", "password123")
+        });
         using (var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port))
             new EspFlasher(
                 transport,
-                new FlashSessionOptions { Before = BeforeReset.NoReset,
-                    After = AfterReset.NoReset }).FlashAll(plan.Regions);
+                new FlashSessionOptions
+                {
+                    Before = BeforeReset.NoReset,
+                    After = AfterReset.NoReset
+                }).FlashAll(plan.Regions);
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         var plain = EsptoolFloor(plan.Regions, null);
         var zlib = PythonZlib9(fw.App) is null ? -1 : EsptoolFloor(plan.Regions, d => PythonZlib9(d)!);

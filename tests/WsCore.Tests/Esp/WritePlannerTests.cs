@@ -51,8 +51,13 @@ public class WritePlannerTests
         long position = random.Next(0, 4) * 0x1000;
         for (var i = random.Next(1, 5); i > 0 && position < FlashSize - 0x40000; i--)
         {
-            var length = random.Next(4) switch { 0 => random.Next(1, 0x1000), 1 => random.Next(1, 16)
-                * 0x1000, _ => random.Next(1, 200 * 1024) };
+            var length = random.Next(4) switch
+            {
+                0 => random.Next(1, 0x1000),
+                1 => random.Next(1, 16)
+                * 0x1000,
+                _ => random.Next(1, 200 * 1024)
+            };
             regions.Add(new FlashRegion($"r{i}", (uint)position, Compressible(length, seed * 10 + i)));
             position = WritePlanner.Erased(position, length).End + random.Next(0, 4) * 0x1000;
         }

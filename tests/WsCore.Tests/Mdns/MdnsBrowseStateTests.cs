@@ -61,8 +61,12 @@ public class MdnsBrowseStateTests
         var state = new MdnsBrowseState(ServiceType);
         // The address arrives before anything else; it must still be attached once the SRV names its host.
         state.Add(
-            Response(new ARecord { Name = new DomainName("ESP32WS", "local"), Address = IPAddress.Parse("10.231.0.1"),
-                Class = (DnsClass)0x8001 }),
+            Response(new ARecord
+            {
+                Name = new DomainName("ESP32WS", "local"),
+                Address = IPAddress.Parse("10.231.0.1"),
+                Class = (DnsClass)0x8001
+            }),
             2);
         state.Add(
             Response(
@@ -96,8 +100,11 @@ public class MdnsBrowseStateTests
         var state = new MdnsBrowseState(ServiceType);
 
         Assert.False(state.Add(
-            Response(new PTRRecord { Name = new DomainName("_http", "_tcp", "local"),
-                DomainName = new DomainName("x", "_http", "_tcp", "local") }),
+            Response(new PTRRecord
+            {
+                Name = new DomainName("_http", "_tcp", "local"),
+                DomainName = new DomainName("x", "_http", "_tcp", "local")
+            }),
             2));
         Assert.Empty(state.Snapshot());
     }

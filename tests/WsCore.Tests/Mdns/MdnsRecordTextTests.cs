@@ -57,11 +57,25 @@ public class MdnsRecordTextTests
         return type switch
         {
             // RFC 4034 §5.1: key tag 60485, algorithm 5, digest type 1, a SHA-1 digest (shortened).
-            "DS" => new DSRecord { Name = name, TTL = ttl, KeyTag = 60485, Algorithm = SecurityAlgorithm.RSASHA1,
-                HashAlgorithm = DigestType.Sha1, Digest = [0x2B, 0xB1, 0x83] },
+            "DS" => new DSRecord
+            {
+                Name = name,
+                TTL = ttl,
+                KeyTag = 60485,
+                Algorithm = SecurityAlgorithm.RSASHA1,
+                HashAlgorithm = DigestType.Sha1,
+                Digest = [0x2B, 0xB1, 0x83]
+            },
             // RFC 5155 §3.2: algorithm 1, flags 0, 12 iterations, salt aabbccdd, a 3-byte hash, no types.
-            "NSEC3" => new NSEC3Record { Name = name, TTL = ttl, HashAlgorithm = DigestType.Sha1, Iterations = 12,
-                Salt = [0xAA, 0xBB, 0xCC, 0xDD], NextHashedOwnerName = [1, 2, 3] },
+            "NSEC3" => new NSEC3Record
+            {
+                Name = name,
+                TTL = ttl,
+                HashAlgorithm = DigestType.Sha1,
+                Iterations = 12,
+                Salt = [0xAA, 0xBB, 0xCC, 0xDD],
+                NextHashedOwnerName = [1, 2, 3]
+            },
             // RFC 3597 §5: a type nobody models (private use), its data kept as bytes.
             _ => new UnknownRecord { Name = name, TTL = ttl, Type = (DnsType)65280, Data = [0xDE, 0xAD] },
         };

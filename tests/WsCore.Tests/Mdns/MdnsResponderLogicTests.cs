@@ -142,8 +142,12 @@ public class MdnsResponderLogicTests
     {
         var query = new Message();
         query.Questions.Add(new Question { Name = ServiceType, Type = DnsType.PTR });
-        query.Answers.Add(new PTRRecord { Name = ServiceType, DomainName = Instance,
-            TTL = TimeSpan.FromSeconds(4500) });
+        query.Answers.Add(new PTRRecord
+        {
+            Name = ServiceType,
+            DomainName = Instance,
+            TTL = TimeSpan.FromSeconds(4500)
+        });
 
         Assert.Null(Logic().Answer(RoundTrip(query), VethAddresses, 5353));
     }
@@ -153,8 +157,12 @@ public class MdnsResponderLogicTests
     {
         var query = new Message();
         query.Questions.Add(new Question { Name = ServiceType, Type = DnsType.PTR });
-        query.Answers.Add(new PTRRecord { Name = ServiceType, DomainName = Instance,
-            TTL = TimeSpan.FromSeconds(1000) });
+        query.Answers.Add(new PTRRecord
+        {
+            Name = ServiceType,
+            DomainName = Instance,
+            TTL = TimeSpan.FromSeconds(1000)
+        });
 
         Assert.NotNull(Logic().Answer(RoundTrip(query), VethAddresses, 5353));
     }

@@ -38,8 +38,11 @@ public class MdnsTxtTests
     [Fact]
     public void TxtRecord_OnTheWire_IsLengthPrefixedStrings()
     {
-        var record = new TXTRecord { Name = new DomainName("x", "_ws", "_tcp", "local"),
-            Strings = MdnsTxt.Encode([new("path", "/")]) };
+        var record = new TXTRecord
+        {
+            Name = new DomainName("x", "_ws", "_tcp", "local"),
+            Strings = MdnsTxt.Encode([new("path", "/")])
+        };
 
         // RFC 6763 §6.1: each string is one length byte followed by its bytes.
         Assert.Equal(

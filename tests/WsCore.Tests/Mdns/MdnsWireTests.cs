@@ -75,12 +75,23 @@ public class MdnsWireTests
     public void MatchAddresses_AddressesInAdditionalSection_AreReturnedWithLinkLocalScope()
     {
         var response = new Message { QR = true, AA = true };
-        response.Answers.Add(new PTRRecord { Name = new DomainName("_ws", "_tcp", "local"),
-            DomainName = new DomainName("esp32ws", "_ws", "_tcp", "local") });
-        response.AdditionalRecords.Add(new AAAARecord { Name = new DomainName("esp32ws", "local"),
-            Address = IPAddress.Parse("fe80::1"), Class = (DnsClass)0x8001 });
-        response.AdditionalRecords.Add(new ARecord { Name = new DomainName("esp32ws", "local"),
-            Address = IPAddress.Parse("10.0.0.7"), Class = (DnsClass)0x8001 });
+        response.Answers.Add(new PTRRecord
+        {
+            Name = new DomainName("_ws", "_tcp", "local"),
+            DomainName = new DomainName("esp32ws", "_ws", "_tcp", "local")
+        });
+        response.AdditionalRecords.Add(new AAAARecord
+        {
+            Name = new DomainName("esp32ws", "local"),
+            Address = IPAddress.Parse("fe80::1"),
+            Class = (DnsClass)0x8001
+        });
+        response.AdditionalRecords.Add(new ARecord
+        {
+            Name = new DomainName("esp32ws", "local"),
+            Address = IPAddress.Parse("10.0.0.7"),
+            Class = (DnsClass)0x8001
+        });
         var bytes = response.ToByteArray();
 
         var parsed = MdnsWire.TryParse(bytes, bytes.Length)!;

@@ -364,8 +364,12 @@ public sealed class NetNamespaceLab : IAsyncDisposable
     public static async Task<(int ExitCode, string Output)> RunAsync(
         string fileName, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true,
-            UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false
+        };
         foreach (var a in args)
             info.ArgumentList.Add(a);
         if (environment is not null)

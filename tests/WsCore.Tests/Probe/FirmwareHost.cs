@@ -99,8 +99,12 @@ public sealed partial class FirmwareHost : IDisposable
 
     private static async Task RunCheckedAsync(string fileName, string[] args)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true,
-            UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false
+        };
         foreach (var a in args)
             info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;

@@ -226,8 +226,11 @@ public class ServeProcessTests
                     print("ok", ws.close_code)
                 asyncio.run(main())
                 """;
-            var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true,
-                RedirectStandardError = true };
+            var info = new ProcessStartInfo("/usr/bin/python3")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true
+            };
             info.ArgumentList.Add("-c");
             info.ArgumentList.Add(script);
             info.ArgumentList.Add($"ws://127.0.0.1:{port}/");

@@ -23,14 +23,14 @@ public sealed class ClientResolveHookTests
         await using var client = await WebSocketClient.ConnectAsync(
             new Uri($"ws://esp32ws.local:{port}/"),
             new WebSocketClientOptions
-        {
-            Resolve = (host, _) =>
             {
-                asked.Add(host);
-                return Task.FromResult(new[] { IPAddress.Loopback });
-            },
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-        });
+                Resolve = (host, _) =>
+                {
+                    asked.Add(host);
+                    return Task.FromResult(new[] { IPAddress.Loopback });
+                },
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            });
 
         Assert.Equal(["esp32ws.local"], asked);
         Assert.Contains($"\r\nHost: esp32ws.local:{port}\r\n", await requestHead.WaitAsync(TimeSpan.FromSeconds(10)));

@@ -110,8 +110,11 @@ public class HostileInputTests
     public async Task SecondServerOnTheSamePort_Refused()
     {
         await using var first = TestServer.Start();
-        var second = new WebSocketServer(new WebSocketServerOptions { BindAddress = IPAddress.Loopback,
-            Port = first.Port });
+        var second = new WebSocketServer(new WebSocketServerOptions
+        {
+            BindAddress = IPAddress.Loopback,
+            Port = first.Port
+        });
         var e = Assert.Throws<WsCoreException>(second.Start);
         Assert.Equal(FailureKind.ConnectionFailed, e.Kind);
         Assert.Contains("another", e.Hint);

@@ -424,7 +424,8 @@ public class ServerLoopbackTests
     {
         await using var server = TestServer.Start();
         using var socket = new Socket(
-            AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        { NoDelay = true };
         await socket.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
         var request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n" +
             "Connection: Upgrade\r\n" +
