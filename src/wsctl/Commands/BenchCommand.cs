@@ -54,11 +54,7 @@ public static class BenchCommand
                 "wsctl bench ws://127.0.0.1:8080/ --mode broadcast --clients 1000 --json  # against serve --relay",
                 "wsctl bench 127.0.0.1:8080 --mode idle --clients 10000 --duration 20s",
             ],
-            ExitCode.Ok,
-            ExitCode.Usage,
-            ExitCode.Failure,
-            ExitCode.NameNotResolved,
-            ExitCode.ConnectFailed,
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.Interrupted))
         {
             target, mode, clients, size, duration, rate, json, also,

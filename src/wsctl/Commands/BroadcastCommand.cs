@@ -42,16 +42,8 @@ public static class BroadcastCommand
                 "wsctl broadcast 'fw=1.2' --to esp32-a.local --to esp32-b.local --json",
                 "wsctl broadcast '{\"cmd\":\"led\",\"on\":false}' --discover",
             ],
-            ExitCode.Ok,
-            ExitCode.Usage,
-            ExitCode.Failure,
-            ExitCode.NameNotResolved,
-            ExitCode.ConnectFailed,
-            ExitCode.HandshakeRejected,
-            ExitCode.Timeout,
-            ExitCode.ConnectionEnded,
-            ExitCode.Tls,
-            ExitCode.Partial,
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
+            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
             message, port, list, to, discover, parallel, timeout, json, insecure,

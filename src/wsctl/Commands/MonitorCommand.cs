@@ -55,16 +55,12 @@ public static class MonitorCommand
             "the board and Ctrl-] ends it; from a pipe, each stdin line is sent (with CR LF).",
             [
                 "wsctl monitor --firmware build                                  # auto-detected port, decoded panics",
-                "wsctl monitor -p /dev/ttyUSB0 --until 'WebSocket server on' --timeout 30s   # wait for the app in a " +
-                    "script",
-                "wsctl flash --firmware build --ssid MyNet --pass - --monitor < pass.txt       # flash, then watch " +
-                    "it boot",
+                "wsctl monitor -p /dev/ttyUSB0 --until 'WebSocket server on' --timeout 30s   " +
+                    "# wait for the app in a script",
+                "wsctl flash --firmware build --ssid MyNet --pass - --monitor < pass.txt       " +
+                    "# flash, then watch it boot",
             ],
-            ExitCode.Ok,
-            ExitCode.Usage,
-            ExitCode.Timeout,
-            ExitCode.Device,
-            ExitCode.DeviceCrashed,
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Timeout, ExitCode.Device, ExitCode.DeviceCrashed,
             ExitCode.Interrupted))
         {
             port, baud, elf, firmware, noReset, until, timeout, json,

@@ -59,16 +59,8 @@ public static class ProbeCommand
                 "wsctl probe ws://192.168.1.40:8080/ --count 10 --wait-message 0 --json",
                 "wsctl probe --discover --timeout 3s",
             ],
-            ExitCode.Ok,
-            ExitCode.Usage,
-            ExitCode.Failure,
-            ExitCode.NameNotResolved,
-            ExitCode.ConnectFailed,
-            ExitCode.HandshakeRejected,
-            ExitCode.Timeout,
-            ExitCode.ConnectionEnded,
-            ExitCode.Tls,
-            ExitCode.Partial,
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
+            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
             host, port, path, count, timeout, waitMessage, iface, discover, json, insecure,
