@@ -136,6 +136,9 @@ def run(kind, clients, rate=None):
             "p50_us": result["latency_us"]["p50"],
             "cpu_us_per_delivery": (serve_cpu + redis_cpu) * 1e6 / received if received else float("nan"),
             "redis_cpu_us_per_delivery": redis_cpu * 1e6 / received if received else 0.0,
+            # The clients of each server, the sender's first (several servers only): the others' deliveries went
+            # through Redis, in the same run as the sender's own instance's.
+            "by_server": result.get("latency_us_by_server", []),
             "connected": result["connected"], "lost": result["lost"], "errors": result["errors"],
             # What the servers warned about (a client dropped as too slow, Redis lost): none in a clean run.
             "server_warnings": [line.strip() for name in sorted(os.listdir(workdir)) if name.endswith(".log")
@@ -176,8 +179,15 @@ def main():
         return med(results["cluster", name], key) / med(results["one", name], key)
 
     cpu_ratio = ratio("cpu_us_per_delivery", "cost")
-    p99_added = (med(results["cluster", "hop"], "p99_us") - med(results["one", "hop"], "p99_us")) / 1000
-    p50_added = (med(results["cluster", "hop"], "p50_us") - med(results["one", "hop"], "p50_us")) / 1000
+
+    def hop_added(key):
+        """What the trip through Redis adds, in the same run: the clients of the slower of the instances fed
+        through Redis against the clients of the sender's own instance (median over the rounds)."""
+        return statistics.median(max(s[key] for s in r["by_server"][1:]) - r["by_server"][0][key]
+                                 for r in results["cluster", "hop"]) / 1000
+
+    p99_added, p50_added = hop_added("p99"), hop_added("p50")
+    p99_across = (med(results["cluster", "hop"], "p99_us") - med(results["one", "hop"], "p99_us")) / 1000
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
     quiet = ("the machine was otherwise quiet" if max(load_before, load_after) < 3
@@ -218,8 +228,10 @@ def main():
         "",
         f"- CPU per delivery at the same rate, cluster over one instance: **{cpu_ratio:.2f}×** (target ≤ 1.3×: "
         f"{'met' if cpu_ratio <= 1.3 else 'not met'}).",
-        f"- Latency the hop through Redis adds: **{p99_added:+.2f} ms at p99** ({p50_added:+.2f} ms at p50; target "
-        f"< 2 ms on loopback: {'met' if p99_added < 2 else 'not met'}).",
+        f"- Latency the hop through Redis adds, in the same run (clients of the instances fed through Redis against "
+        f"those of the sender's own instance): **{p99_added:+.2f} ms at p99** ({p50_added:+.2f} ms at p50; target "
+        f"< 2 ms on loopback: {'met' if p99_added < 2 else 'not met'}). Across runs (all of the cluster's clients "
+        f"against one serve's, each run with its own noise): {p99_across:+.2f} ms at p99.",
         f"- Throughput, cluster over one instance: {ratio('deliveries_per_s', 'throughput'):.2f}× (all of it on one "
         "shared core; see Scaling).",
         "",

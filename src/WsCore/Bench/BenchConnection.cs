@@ -23,6 +23,9 @@ internal sealed class BenchConnection : IDisposable
 
     public bool IsClosed { get; private set; }
 
+    /// <summary>Which of the run's servers this connection went to (0: the target, then each --also in turn).</summary>
+    public int Server { get; set; }
+
     /// <summary>Connects and completes the handshake; throws <see cref="WsCoreException"/> on a refusal.</summary>
     public static async Task<BenchConnection> OpenAsync(IPEndPoint endpoint, Uri uri, CancellationToken cancel)
     {

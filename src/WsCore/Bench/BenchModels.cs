@@ -85,6 +85,11 @@ public sealed record LatencySummary(int Count, double P50, double P90, double P9
 /// <param name="MessagesPerSecond"><paramref name="MessagesReceived"/> per second.</param>
 /// <param name="Latency">Round trip (ping, echo), delivery (broadcast) or connect + handshake (connect)
 /// latencies.</param>
+/// <param name="LatencyByServer">
+/// Broadcast through several servers (<see cref="BenchOptions.AlsoTargets"/>): the delivery latencies of each
+/// server's clients, the target's first. A cluster's sender is on the target, so the others' figures include the trip
+/// between instances, measured in the same run as the target's own. Empty otherwise.
+/// </param>
 /// <param name="Connects">Completed connects (connect, idle).</param>
 /// <param name="ConnectsPerSecond"><paramref name="Connects"/> per second.</param>
 /// <param name="Errors">Corrupted answers, failed connections, connections the server closed, malformed frames.</param>
@@ -108,6 +113,7 @@ public sealed record BenchResult(
     long MessagesReceived,
     double MessagesPerSecond,
     LatencySummary Latency,
+    IReadOnlyList<LatencySummary> LatencyByServer,
     long Connects,
     double ConnectsPerSecond,
     long Errors,

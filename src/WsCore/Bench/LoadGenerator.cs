@@ -131,10 +131,18 @@ public static class LoadGenerator
             Live?.Record(ticks);
         }
 
-        public void AddLatencies(List<long> ticks)
+        /// <summary>Latencies by the server that delivered them (broadcast through several servers).</summary>
+        public readonly Dictionary<int, List<long>> LatenciesByServer = [];
+
+        public void AddLatencies(List<long> ticks, int server = 0)
         {
             lock (Latencies)
+            {
                 Latencies.AddRange(ticks);
+                if (!LatenciesByServer.TryGetValue(server, out var mine))
+                    LatenciesByServer[server] = mine = [];
+                mine.AddRange(ticks);
+            }
         }
 
         /// <summary>Keeps the first few distinct problems, in words, for the report.</summary>
@@ -410,7 +418,7 @@ public static class LoadGenerator
             }
             finally
             {
-                _stats.AddLatencies(latencies);
+                _stats.AddLatencies(latencies, connection.Server);
             }
         }
 
@@ -519,6 +527,7 @@ public static class LoadGenerator
                 {
                     var server = Servers[index % Servers.Count];
                     var connection = await BenchConnection.OpenAsync(server.EndPoint, server.Target, cancel);
+                    connection.Server = index % Servers.Count;
                     Interlocked.Increment(ref _stats.Opened);
                     lock (opened)
                         opened.Add(connection);
@@ -597,6 +606,9 @@ public static class LoadGenerator
             _stats.Received,
             seconds > 0 ? _stats.Received / seconds : 0,
             LatencySummary.From(_stats.Latencies),
+            options.Mode == BenchMode.Broadcast && Servers.Count > 1
+                ? [.. Servers.Select((_, i) => LatencySummary.From(_stats.LatenciesByServer.GetValueOrDefault(i) ?? []))]
+                : [],
             _stats.Connects,
             seconds > 0 ? _stats.Connects / seconds : 0,
             _stats.Errors,

@@ -24,10 +24,9 @@ public static class BenchOutput
                 c,
                 $"  messages: {r.MessagesSent:N0} sent, {r.MessagesReceived:N0} received, {r.MessagesPerSecond:N0}/s " +
                     $"{what}");
-            s.AppendLine(
-                c,
-                $"  latency:  p50 {r.Latency.P50:N0} µs, p90 {r.Latency.P90:N0} µs, p99 {r.Latency.P99:N0} µs, max " +
-                    $"{r.Latency.Max:N0} µs");
+            s.AppendLine(c, $"  latency:  {Percentiles(r.Latency)}");
+            foreach (var (target, latency) in ServerTargets(o).Zip(r.LatencyByServer))
+                s.AppendLine(c, $"    clients of {target}: {Percentiles(latency)}");
             s.AppendLine(c, $"  lost:     {r.Lost:N0}{Samples(r.LossSamples)}");
             s.AppendLine(c, $"  skipped:  {r.Unsolicited:N0} unsolicited (messages the server sent on its own)");
         }
@@ -44,6 +43,13 @@ public static class BenchOutput
         s.AppendLine(c, $"  errors:   {r.Errors:N0}{Samples(r.ErrorSamples)}");
         return s.ToString();
     }
+
+    private static string Percentiles(LatencySummary l) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"p50 {l.P50:N0} µs, p90 {l.P90:N0} µs, p99 {l.P99:N0} µs, max {l.Max:N0} µs");
+
+    // The run's servers in the load generator's order: the target, then each --also.
+    private static IEnumerable<Uri> ServerTargets(BenchOptions o) => [o.Target, .. o.AlsoTargets];
 
     private static string Samples(IReadOnlyList<string> samples) => samples.Count > 0
         ? " (" + string.Join("; ", samples) + ")"
@@ -64,12 +70,21 @@ public static class BenchOutput
         w.WriteNumber("unsolicited", r.Unsolicited);
         w.WriteNumber("messages_per_second", Math.Round(r.MessagesPerSecond, 1));
         w.WriteStartObject("latency_us");
-        w.WriteNumber("p50", Math.Round(r.Latency.P50, 1));
-        w.WriteNumber("p90", Math.Round(r.Latency.P90, 1));
-        w.WriteNumber("p99", Math.Round(r.Latency.P99, 1));
-        w.WriteNumber("max", Math.Round(r.Latency.Max, 1));
-        w.WriteNumber("count", r.Latency.Count);
+        WritePercentiles(w, r.Latency);
         w.WriteEndObject();
+        if (r.LatencyByServer.Count > 0)
+        {
+            // Broadcast through several servers: each one's clients, the target's first.
+            w.WriteStartArray("latency_us_by_server");
+            foreach (var (target, latency) in ServerTargets(o).Zip(r.LatencyByServer))
+            {
+                w.WriteStartObject();
+                w.WriteString("target", target.ToString());
+                WritePercentiles(w, latency);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         w.WriteNumber("connects", r.Connects);
         w.WriteNumber("connects_per_second", Math.Round(r.ConnectsPerSecond, 1));
         w.WriteNumber("alive", r.AliveAtEnd);
@@ -83,6 +98,15 @@ public static class BenchOutput
             w.WriteStringValue(reason);
         w.WriteEndArray();
     });
+
+    private static void WritePercentiles(System.Text.Json.Utf8JsonWriter w, LatencySummary l)
+    {
+        w.WriteNumber("p50", Math.Round(l.P50, 1));
+        w.WriteNumber("p90", Math.Round(l.P90, 1));
+        w.WriteNumber("p99", Math.Round(l.P99, 1));
+        w.WriteNumber("max", Math.Round(l.Max, 1));
+        w.WriteNumber("count", l.Count);
+    }
 
     public static string Name(BenchMode mode) => mode.ToString().ToLowerInvariant();
 }

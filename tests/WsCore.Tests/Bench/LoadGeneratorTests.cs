@@ -155,4 +155,47 @@ public sealed class LoadGeneratorTests
         Assert.True(result.MessagesReceived > 0);
         Assert.Equal([3, 2, 2], connectedAt);
     }
+
+    [Fact]
+    public async Task Broadcast_AlsoTargets_LatencyOfEachServersClients()
+    {
+        // Two servers that act as one (the first relays every message to its own clients and the second's), as
+        // serve --cluster does through Redis.
+        await using var second = TestServer.Start(echo: false);
+        await using var first = TestServer.Start(echo: false, o => o.MessageHandler = (s, id, type, payload) =>
+        {
+            s.Send(WebSocketServer.AllClients, type, payload);
+            second.Server.Send(WebSocketServer.AllClients, type, payload);
+        });
+        var options = new BenchOptions(first.Uri, BenchMode.Broadcast, Clients: 5, MessageBytes: 32,
+            TimeSpan.FromMilliseconds(400))
+        {
+            AlsoTargets = [second.Uri],
+            Rate = 50,
+        };
+
+        var result = await LoadGenerator.RunAsync(options).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal((0, 0L), (result.Errors, result.Lost));
+        Assert.Equal(2, result.LatencyByServer.Count);
+        // Connections go to the servers in turns: 3 to the first (the sender among them), 2 to the second.
+        Assert.Equal(result.MessagesSent * 3, result.LatencyByServer[0].Count);
+        Assert.Equal(result.MessagesSent * 2, result.LatencyByServer[1].Count);
+        Assert.Equal(result.Latency.Count, result.LatencyByServer.Sum(l => l.Count));
+        Assert.All(result.LatencyByServer, l => Assert.True(l.P50 > 0 && l.P99 >= l.P50));
+    }
+
+    [Fact]
+    public async Task Broadcast_OneServer_NoLatencyByServer()
+    {
+        await using var server = TestServer.Start(echo: false, o => o.MessageHandler = (s, id, type, payload) =>
+            s.Send(WebSocketServer.AllClients, type, payload));
+        var options = new BenchOptions(server.Uri, BenchMode.Broadcast, Clients: 2, MessageBytes: 32,
+            TimeSpan.FromMilliseconds(200)) { Rate = 50 };
+
+        var result = await LoadGenerator.RunAsync(options).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(result.MessagesReceived > 0);
+        Assert.Empty(result.LatencyByServer);
+    }
 }
