@@ -597,6 +597,10 @@ public static class LoadGenerator
             }));
         }
 
+        private List<LatencySummary> LatencyByServer() => options.Mode == BenchMode.Broadcast && Servers.Count > 1
+            ? [.. Servers.Select((_, i) => LatencySummary.From(_stats.LatenciesByServer.GetValueOrDefault(i) ?? []))]
+            : [];
+
         private BenchResult Result(int connected, double seconds, int alive, long lost) => new(
             options.Mode,
             options.Clients,
@@ -606,9 +610,7 @@ public static class LoadGenerator
             _stats.Received,
             seconds > 0 ? _stats.Received / seconds : 0,
             LatencySummary.From(_stats.Latencies),
-            options.Mode == BenchMode.Broadcast && Servers.Count > 1
-                ? [.. Servers.Select((_, i) => LatencySummary.From(_stats.LatenciesByServer.GetValueOrDefault(i) ?? []))]
-                : [],
+            LatencyByServer(),
             _stats.Connects,
             seconds > 0 ? _stats.Connects / seconds : 0,
             _stats.Errors,

@@ -191,7 +191,8 @@ public sealed class LoadGeneratorTests
         await using var server = TestServer.Start(echo: false, o => o.MessageHandler = (s, id, type, payload) =>
             s.Send(WebSocketServer.AllClients, type, payload));
         var options = new BenchOptions(server.Uri, BenchMode.Broadcast, Clients: 2, MessageBytes: 32,
-            TimeSpan.FromMilliseconds(200)) { Rate = 50 };
+            TimeSpan.FromMilliseconds(200))
+        { Rate = 50 };
 
         var result = await LoadGenerator.RunAsync(options).WaitAsync(TimeSpan.FromMinutes(1));
 
