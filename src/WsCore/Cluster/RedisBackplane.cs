@@ -145,7 +145,8 @@ public sealed class RedisBackplane : IClusterBackplane
     /// <summary>
     /// Connects to Redis. With <paramref name="mustConnect"/>, a Redis that does not answer within
     /// <paramref name="timeout"/> is a ConnectionFailed <see cref="WsCoreException"/>; without, the backplane is
-    /// returned unconnected and keeps trying in the background.
+    /// returned unconnected and keeps trying in the background. A refused login (ConnectionFailed) or certificate
+    /// (Tls) fails either way: waiting does not mend it.
     /// </summary>
     public static async Task<RedisBackplane> ConnectAsync(ClusterAddress address, string clusterName, string clientName,
         bool mustConnect, TimeSpan timeout)
@@ -154,7 +155,7 @@ public sealed class RedisBackplane : IClusterBackplane
         {
             EndPoints = { address.EndPoint },
             DefaultDatabase = address.Database,
-            AbortOnConnectFail = mustConnect,
+            AbortOnConnectFail = true,
             ConnectTimeout = (int)timeout.TotalMilliseconds,
             ConnectRetry = 1,
             AsyncTimeout = 2000,
@@ -172,6 +173,14 @@ public sealed class RedisBackplane : IClusterBackplane
         {
             var redis = await ConnectionMultiplexer.ConnectAsync(config);
             return new RedisBackplane(redis, address, clusterName);
+        }
+        catch (RedisConnectionException e)
+            when (!mustConnect && e.FailureType != ConnectionFailureType.AuthenticationFailure)
+        {
+            // Unreachable, and that may pass: connect in the background instead. A refused login or certificate
+            // will not pass by waiting, so it fails below even then.
+            config.AbortOnConnectFail = false;
+            return new RedisBackplane(await ConnectionMultiplexer.ConnectAsync(config), address, clusterName);
         }
         catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure)
         {

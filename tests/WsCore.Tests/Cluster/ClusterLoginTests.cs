@@ -51,6 +51,19 @@ public class ClusterLoginTests
     }
 
     [Fact]
+    public async Task Serve_ClusterOptionalWrongPassword_StillRefusedNotServedAlone()
+    {
+        // --cluster-optional waits out a Redis that is down, not one that refuses the login: that never passes.
+        await using var redis = await RedisServer.StartNewAsync(new RedisServerOptions(Password));
+        var result = await WsctlProcess.RunAsync(["serve", "--port", "0", "--cluster", redis.Url,
+            "--cluster-optional"], environment: new Dictionary<string, string> { ["REDISCLI_AUTH"] = "wrong" },
+            timeout: Timeout);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("refused the login (wrong user or password)", result.Stderr);
+        Assert.DoesNotContain("listening", result.Stderr);
+    }
+
+    [Fact]
     public async Task Serve_WrongPasswordInUrl_LoginRefusedWithoutThePassword()
     {
         await using var redis = await RedisServer.StartNewAsync(new RedisServerOptions(Password));
