@@ -251,35 +251,15 @@ public class MdnsTimingTests
         ResourceRecord a = new ARecord { Name = new DomainName("h", "local"), Address = IPAddress.Parse("10.0.0.1") };
         limit.Sent([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10));
 
-        Assert.Empty(limit.Allowed(
-            [a],
-            2,
-            System.Net.Sockets.AddressFamily.InterNetwork,
-            TimeSpan.FromSeconds(10.5),
-            MdnsMulticastRateLimit.Normal));
-        Assert.Single(limit.Allowed(
-            [a],
-            2,
-            System.Net.Sockets.AddressFamily.InterNetwork,
-            TimeSpan.FromSeconds(11),
-            MdnsMulticastRateLimit.Normal));
-        Assert.Single(limit.Allowed(
-            [a],
-            2,
-            System.Net.Sockets.AddressFamily.InterNetwork,
-            TimeSpan.FromSeconds(10.3),
-            MdnsMulticastRateLimit.ProbeDefence));
-        Assert.Single(limit.Allowed(
-            [a],
-            3,
-            System.Net.Sockets.AddressFamily.InterNetwork,
-            TimeSpan.FromSeconds(10.5),
-            MdnsMulticastRateLimit.Normal));
-        Assert.Single(limit.Allowed(
-            [a],
-            2,
-            System.Net.Sockets.AddressFamily.InterNetworkV6,
-            TimeSpan.FromSeconds(10.5),
-            MdnsMulticastRateLimit.Normal));
+        var v4 = System.Net.Sockets.AddressFamily.InterNetwork;
+        var v6 = System.Net.Sockets.AddressFamily.InterNetworkV6;
+        int Allowed(int interfaceIndex, System.Net.Sockets.AddressFamily family, double seconds, TimeSpan window) =>
+            limit.Allowed([a], interfaceIndex, family, TimeSpan.FromSeconds(seconds), window).Count;
+
+        Assert.Equal(0, Allowed(2, v4, 10.5, MdnsMulticastRateLimit.Normal));
+        Assert.Equal(1, Allowed(2, v4, 11, MdnsMulticastRateLimit.Normal));
+        Assert.Equal(1, Allowed(2, v4, 10.3, MdnsMulticastRateLimit.ProbeDefence));
+        Assert.Equal(1, Allowed(3, v4, 10.5, MdnsMulticastRateLimit.Normal));
+        Assert.Equal(1, Allowed(2, v6, 10.5, MdnsMulticastRateLimit.Normal));
     }
 }
