@@ -3,7 +3,8 @@
 # Prints "native: N passed, N failed" as its last line.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
-out=$(mktemp -d); trap 'rm -rf "$out"; [[ -n ${serve_pid:-} ]] && kill "$serve_pid" 2>/dev/null' EXIT
+out=$(mktemp -d)
+trap 'kill ${serve_pid:-} ${first_pid:-} ${second_pid:-} ${redis_pid:-} 2>/dev/null; rm -rf "$out"' EXIT
 passed=0; failed=0
 check() {  # check NAME COMMAND...
   local name=$1; shift
@@ -33,6 +34,26 @@ if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/
   if kill -0 "$serve_pid" 2>/dev/null; then kill -KILL "$serve_pid"; rc=timeout; else wait "$serve_pid"; rc=$?; fi
   serve_pid=""
   check "native serve exits 0 on SIGTERM" test "$rc" = 0
+  # serve --cluster in the native binary (StackExchange.Redis under NativeAOT): two instances on a private Redis.
+  if command -v redis-server >/dev/null; then
+    redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$out" >/dev/null &
+    redis_pid=$!
+    for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    cluster=(--port 0 --bind 127.0.0.1 --no-counter --cluster "redis://127.0.0.1:$redis_port" --cluster-name native)
+    timeout 20 "$out/bin/wsctl" serve "${cluster[@]}" </dev/null >/dev/null 2>"$out/first.err" &
+    first_pid=$!
+    for _ in $(seq 100); do grep -q "joined cluster" "$out/first.err" && break; sleep 0.1; done
+    timeout 20 "$out/bin/wsctl" serve "${cluster[@]}" </dev/null >/dev/null 2>"$out/second.err" &
+    second_pid=$!
+    for _ in $(seq 100); do grep -q "joined cluster" "$out/second.err" && break; sleep 0.1; done
+    check "native serve --cluster: a second instance joins the first through Redis" \
+      grep -q "joined cluster native on redis://127.0.0.1:$redis_port/0 as .* (1 other instance(s))" "$out/second.err"
+    kill -TERM "$first_pid" "$second_pid" "$redis_pid" 2>/dev/null
+    wait "$first_pid" "$second_pid" "$redis_pid" 2>/dev/null
+  else
+    echo "skipped: native serve --cluster: redis-server is not installed (scripts/prereqs.sh installs it)"
+  fi
 else
   tail -20 "$out/publish.log"
   check "NativeAOT publish succeeds" false
