@@ -108,7 +108,6 @@ public static class LoadGenerator
         public long Closed;
         public readonly List<string> ErrorSamples = [];
         public readonly List<string> LossSamples = [];
-        public readonly List<long> Latencies = [];
 
         /// <summary>Latencies as they come, for the progress line's median; only kept when someone watches.</summary>
         public readonly LatencyHistogram? Live = live ? new LatencyHistogram() : null;
@@ -131,18 +130,30 @@ public static class LoadGenerator
             Live?.Record(ticks);
         }
 
-        /// <summary>Latencies by the server that delivered them (broadcast through several servers).</summary>
-        public readonly Dictionary<int, List<long>> LatenciesByServer = [];
+        // Every latency once, by the server whose client measured it (0: the target; the others only with --also).
+        private readonly Dictionary<int, List<long>> _latencies = [];
 
         public void AddLatencies(List<long> ticks, int server = 0)
         {
-            lock (Latencies)
+            lock (_latencies)
             {
-                Latencies.AddRange(ticks);
-                if (!LatenciesByServer.TryGetValue(server, out var mine))
-                    LatenciesByServer[server] = mine = [];
+                if (!_latencies.TryGetValue(server, out var mine))
+                    _latencies[server] = mine = [];
                 mine.AddRange(ticks);
             }
+        }
+
+        /// <summary>Every latency of the run (one server's list itself when there is one).</summary>
+        public List<long> AllLatencies()
+        {
+            lock (_latencies)
+                return _latencies.Count == 1 ? _latencies.Values.Single() : [.. _latencies.Values.SelectMany(l => l)];
+        }
+
+        public List<long> LatenciesOf(int server)
+        {
+            lock (_latencies)
+                return _latencies.GetValueOrDefault(server) ?? [];
         }
 
         /// <summary>Keeps the first few distinct problems, in words, for the report.</summary>
@@ -598,7 +609,7 @@ public static class LoadGenerator
         }
 
         private List<LatencySummary> LatencyByServer() => options.Mode == BenchMode.Broadcast && Servers.Count > 1
-            ? [.. Servers.Select((_, i) => LatencySummary.From(_stats.LatenciesByServer.GetValueOrDefault(i) ?? []))]
+            ? [.. Servers.Select((_, i) => LatencySummary.From(_stats.LatenciesOf(i)))]
             : [];
 
         private BenchResult Result(int connected, double seconds, int alive, long lost) => new(
@@ -609,7 +620,7 @@ public static class LoadGenerator
             _stats.Sent,
             _stats.Received,
             seconds > 0 ? _stats.Received / seconds : 0,
-            LatencySummary.From(_stats.Latencies),
+            LatencySummary.From(_stats.AllLatencies()),
             LatencyByServer(),
             _stats.Connects,
             seconds > 0 ? _stats.Connects / seconds : 0,
