@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using WsCore.WebSockets.Server;
 using Wsctl.Cli;
 using Wsctl.Serve;
 
@@ -95,7 +96,7 @@ public static class ServeCommand
         allowOrigin.Validators.Add(r =>
         {
             foreach (var token in r.Tokens)
-                if (token.Value is not ("*" or "null") && !IsWebOrigin(token.Value))
+                if (token.Value is not ("*" or "null") && !OriginPolicy.IsWebOrigin(token.Value))
                     r.AddError("--allow-origin: expected an origin such as https://host[:port] (or *), got " +
                         Options.Quote(token.Value));
         });
@@ -134,9 +135,6 @@ public static class ServeCommand
         });
         return command;
     }
-
-    private static bool IsWebOrigin(string text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 
     // Null address = every interface (dual-mode IPv6 socket).
     private static bool TryParseBind(string? text, out IPAddress? address)

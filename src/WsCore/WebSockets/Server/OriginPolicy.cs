@@ -21,7 +21,7 @@ public sealed record OriginPolicy(IReadOnlyList<string> Allowed, string? Refusal
         if (origin == "null"
             || Allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
             return true;
-        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (!TryParseWebOrigin(origin, out var uri))
             return false;
         if (uri.IsLoopback || string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase)
             || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address)))
@@ -31,4 +31,10 @@ public sealed record OriginPolicy(IReadOnlyList<string> Allowed, string? Refusal
             || host is not null && uri.IsDefaultPort
                 && string.Equals(uri.Host, host.Trim(), StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>Whether <paramref name="text"/> is an http or https origin such as https://host[:port].</summary>
+    public static bool IsWebOrigin(string text) => TryParseWebOrigin(text, out _);
+
+    private static bool TryParseWebOrigin(string text, out Uri uri) =>
+        Uri.TryCreate(text, UriKind.Absolute, out uri!) && uri.Scheme is "http" or "https";
 }
