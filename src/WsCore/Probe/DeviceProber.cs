@@ -25,6 +25,12 @@ public sealed record ProbeOptions
     /// <summary>How long to wait for the first message the server pushes (zero: skip the stage).</summary>
     public TimeSpan WaitMessage { get; init; } = TimeSpan.FromSeconds(6);
 
+    /// <summary>
+    /// Whether a server that pushes nothing within <see cref="WaitMessage"/> fails the probe. Off by default: most
+    /// WebSocket servers speak only when spoken to, and are healthy; the firmware pushes its counter.
+    /// </summary>
+    public bool ExpectMessage { get; init; }
+
     /// <summary>mDNS interfaces and families for <c>.local</c> names.</summary>
     public MdnsOptions? Mdns { get; init; }
 
@@ -125,7 +131,7 @@ public sealed class DeviceProber(ILogger? logger = null)
             if (options.WaitMessage > TimeSpan.Zero
                 && !await report.RunStageAsync(
                     ProbeStage.FirstMessage,
-                    () => ReceiveFirstAsync(report, client!, options.WaitMessage, opened, cancel)))
+                    () => ReceiveFirstAsync(report, client!, options, opened, cancel)))
                 return;
             await report.RunStageAsync(ProbeStage.Close, () => CloseAsync(report, client!, options.Timeout, cancel));
         }
@@ -203,8 +209,9 @@ public sealed class DeviceProber(ILogger? logger = null)
     }
 
     private static async Task<string?> ReceiveFirstAsync(
-        ProbeReport report, WebSocketClient client, TimeSpan wait, Stopwatch opened, CancellationToken cancel)
+        ProbeReport report, WebSocketClient client, ProbeOptions options, Stopwatch opened, CancellationToken cancel)
     {
+        var wait = options.WaitMessage;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         deadline.CancelAfter(wait - opened.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
@@ -228,10 +235,12 @@ public sealed class DeviceProber(ILogger? logger = null)
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
+            if (!options.ExpectMessage)
+                return $"none within {Seconds(wait)} (not required)";
             throw new WsCoreException(
                 FailureKind.Timeout,
                 $"no message from the server within {Seconds(wait)} of the handshake",
-                "the firmware pushes its counter every 5 s; skip this stage for servers that only answer")
+                "the firmware pushes its counter every 5 s: wait longer")
             { HintField = InputField.WaitMessage };
         }
     }
@@ -246,12 +255,10 @@ public sealed class DeviceProber(ILogger? logger = null)
             throw new WsCoreException(
                 FailureKind.Timeout,
                 $"the server did not answer the close within {Seconds(timeout)} (RFC 6455 §7.1.2)");
-        var text = $"{code} ({CloseStatus.Describe(code)})" +
-            (string.IsNullOrEmpty(client.CloseReason) ? "" : $": {client.CloseReason}");
-        // RFC 6455 §5.5.1: the answer to a Close echoes its code; 1001 is fine from a server going down.
-        return code is CloseStatus.NormalClosure or CloseStatus.GoingAway
-            ? text
-            : throw new WsCoreException(FailureKind.ConnectionEnded, $"the server answered the close with {text}");
+        // RFC 6455 §5.5.1: the answer to a Close echoes its code, or has no body (1005, as ESP-IDF's httpd_ws
+        // answers); 1001 is fine from a server going down.
+        client.ThrowIfClosedAbnormally();
+        return "closed " + CloseStatus.Phrase(code, client.CloseReason);
     }
 
     private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);

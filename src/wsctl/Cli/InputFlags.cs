@@ -51,7 +51,7 @@ public static class InputFlags
             Hint: "start one with: wsctl serve --port {value}; or give the port of the running one with --port"),
         [InputField.MessageSize] = new("--size", ["bench"]),
         [InputField.AllowUntrustedCertificate] = new("--insecure", ["send", "broadcast", "probe"]),
-        [InputField.WaitMessage] = new("--wait-message", ["probe"], Usage: "--wait-message 0"),
+        [InputField.WaitMessage] = new("--wait-message", ["probe"], Usage: "--wait-message 10s"),
         [InputField.ClusterAddress] = new("--cluster", ["serve"], Usage: "--cluster redis[s]://HOST[:PORT][/DB]"),
         [InputField.ClusterName] = new("--cluster-name", ["serve"]),
         [InputField.ClusterMaxClients] = new("--cluster-max-clients", ["serve"]),

@@ -34,6 +34,11 @@ public static class ProbeCommand
         var waitMessage = Options.Duration("--wait-message",
             "How long to wait for the first message the server pushes (the firmware's counter); 0 skips the stage.",
             TimeSpan.FromSeconds(6));
+        var expectMessage = new Option<bool>("--expect-message")
+        {
+            Description = "Fail (exit 6) when the server pushes no message within --wait-message; by default a " +
+                "server that speaks only when spoken to is healthy.",
+        };
         var iface = new Option<string?>("--interface")
         {
             Description = "mDNS: use only this network interface (default: every multicast-capable one that is up).",
@@ -52,8 +57,9 @@ public static class ProbeCommand
         var command = new Command("probe", HelpText.Describe(
             "Check a WebSocket device's health in one command: resolve (mDNS for NAME.local, no nss-mdns needed; DNS " +
             "otherwise) → TCP connect → handshake (status, accept key, server headers, subprotocol) → pings with " +
-            "round-trip times → the first message the server pushes → close. Prints one line per stage with its " +
-            "time, then a verdict: healthy, busy (503: every client slot taken) or failed.",
+            "round-trip times → the first message the server pushes (not required unless --expect-message) → " +
+            "close. Prints one line per stage with its time, then a verdict: healthy, busy (503: every client slot " +
+            "taken) or failed.",
             [
                 "wsctl probe esp32ws.local",
                 "wsctl probe ws://192.168.1.40:8080/ --count 10 --wait-message 0 --json",
@@ -63,7 +69,7 @@ public static class ProbeCommand
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
-            host, port, path, count, timeout, waitMessage, iface, discover, json, insecure,
+            host, port, path, count, timeout, waitMessage, expectMessage, iface, discover, json, insecure,
         };
         command.Validators.Add(r =>
         {
@@ -79,6 +85,7 @@ public static class ProbeCommand
                 PingCount = parse.GetValue(count),
                 Timeout = parse.GetValue(timeout),
                 WaitMessage = parse.GetValue(waitMessage),
+                ExpectMessage = parse.GetValue(expectMessage),
                 Mdns = new MdnsOptions { InterfaceName = parse.GetValue(iface) },
                 AllowUntrustedCertificate = parse.GetValue(insecure),
             };

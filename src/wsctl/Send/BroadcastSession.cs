@@ -255,9 +255,7 @@ public static class BroadcastSession
                 await using var client = await WebSocketClient.ConnectAsync(uri, options, limit.Token);
                 await client.SendAsync(type, payload, limit.Token);
                 await client.CloseAsync(CloseStatus.NormalClosure, "", limit.Token);
-                if (client.CloseStatus is { } code && code is not (CloseStatus.NormalClosure or CloseStatus.GoingAway))
-                    throw new WsCoreException(
-                        FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
+                client.ThrowIfClosedAbnormally();
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {

@@ -37,6 +37,10 @@ public sealed class MessageOptions
         command.Options.Add(Base64);
     }
 
+    /// <summary>Whether stdin is read whole (--binary) or not read at all (--file) rather than as lines.</summary>
+    public bool ReadsStdinWhole(ParseResult parse) => parse.GetValue(Binary) || parse.GetValue(File) is not null
+        || parse.GetValue(Hex) || parse.GetValue(Base64);
+
     /// <summary>The messages to send, given MESSAGE (null or '-' for stdin).</summary>
     public Outgoing Read(ParseResult parse, string? message) => Outgoing.FromArguments(message, parse.GetValue(Binary),
         parse.GetValue(File), parse.GetValue(Hex), parse.GetValue(Base64), Console.OpenStandardInput);

@@ -22,14 +22,17 @@ public sealed class Outgoing
 
     public MessageType Type { get; }
 
-    /// <summary>Whether the messages come from stdin's lines (not known in advance).</summary>
-    public bool IsStream => _openLines is not null;
+    /// <summary>Whether this is one message given whole (MESSAGE, --file, binary stdin), not stdin's lines.</summary>
+    public bool IsSingle => _single is not null;
 
     public static Outgoing Text(string text) => new(MessageType.Text, Encoding.UTF8.GetBytes(text), null);
 
     public static Outgoing Binary(byte[] payload) => new(MessageType.Binary, payload, null);
 
     public static Outgoing Lines(Func<Stream> open) => new(MessageType.Text, null, open);
+
+    /// <summary>No messages at all (listen only).</summary>
+    public static readonly Outgoing Nothing = Lines(() => Stream.Null);
 
     /// <summary>
     /// Builds the messages from the command line: MESSAGE, or stdin when MESSAGE is '-' or absent; --binary sends
@@ -85,7 +88,12 @@ public sealed class Outgoing
 
     private static WsCoreException Invalid(string message) => new(FailureKind.InvalidInput, message);
 
-    /// <summary>The messages, in order; stdin lines are yielded as they arrive (without their line ending).</summary>
+    /// <summary>
+    /// The messages, in order; stdin lines are yielded as they arrive (without their line ending), each valid until
+    /// the next is asked for.
+    /// </summary>
+    /// <exception cref="WsCoreException">InvalidInput: a stdin line that is not UTF-8 (<see cref="StdinLines"/>).
+    /// </exception>
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
     {
@@ -94,10 +102,8 @@ public sealed class Outgoing
             yield return _single;
             yield break;
         }
-        // UTF-8 whatever the first bytes are: a line starting FF FE is not a UTF-16 byte-order mark here.
-        using var reader = new StreamReader(
-            _openLines!(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
-        while (await reader.ReadLineAsync(cancel) is { } line)
-            yield return Encoding.UTF8.GetBytes(line);
+        await using var lines = new StdinLines(_openLines!());
+        while (await lines.ReadLineAsync(cancel) is { } line)
+            yield return line;
     }
 }

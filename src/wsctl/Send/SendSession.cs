@@ -1,219 +1,343 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
 using Serilog;
 using WsCore;
-using WsCore.Control;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 using Wsctl.Cli;
 
 namespace Wsctl.Send;
 
-/// <summary>What <c>wsctl send</c> was asked to do.</summary>
-/// <param name="Timeout">Bounds connect + handshake, the wait for messages, and the close (each).</param>
-/// <param name="WholeRunLimit">When --timeout was given: the whole run, stdin included, must finish within it.</param>
-public sealed record SendSettings(
-    Uri Target,
-    Outgoing Messages,
-    int WaitCount,
-    Regex? WaitFor,
-    TimeSpan Timeout,
-    TimeSpan? WholeRunLimit,
-    bool Json,
-    WebSocketClientOptions ClientOptions);
-
 /// <summary>
-/// Runs <c>wsctl send</c> against a WebSocket server: connect, send, optionally wait for replies, close with 1000.
-/// Every failure ends as a <see cref="WsCoreException"/> whose kind is the exit code; with --json a result line says
-/// the same on stdout.
+/// Runs <c>wsctl send</c> against a WebSocket server: connect, send (MESSAGE, stdin's lines, or what is typed at the
+/// prompt), print what arrives meanwhile, wait as asked, close with 1000. Every wait is bounded by the connection's
+/// end, the run's deadline and Ctrl-C, so the verb always ends. Every failure ends as a
+/// <see cref="WsCoreException"/> whose kind is the exit code; with --json a final result object says the same on
+/// stdout, on every way out (Ctrl-C included).
 /// </summary>
-public static class SendSession
+public sealed class SendSession
 {
+    // After Ctrl-C: how long the Close 1001 may take before the connection is simply dropped.
+    private static readonly TimeSpan InterruptCloseLimit = TimeSpan.FromSeconds(1);
+
+    private readonly SendSettings _settings;
+    private readonly ILogger _log;
+    private readonly JsonLines? _json;
+    private readonly TerminalPrompt? _prompt;
+    private readonly ReceivedPrinter _printer;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private WebSocketClient? _client;
+    private ReceiveLoop? _receiving;
+    private int _sent;
+    private string _phase = "connecting";
+
+    private SendSession(SendSettings settings, ILogger log, Stream stdout)
+    {
+        _settings = settings;
+        _log = log;
+        _json = settings.Style == ReceivedStyle.Json ? new JsonLines(stdout) : null;
+        _prompt = settings.Interactive ? new TerminalPrompt(stdout) : null;
+        _printer = new ReceivedPrinter(stdout, settings.Style, _json, _prompt);
+    }
+
     public static async Task<ExitCode> RunAsync(
         SendSettings settings, ILogger log, Stream stdout, CancellationToken cancel)
     {
-        var started = Stopwatch.GetTimestamp();
-        var json = settings.Json ? new JsonLines(stdout) : null;
-        var printer = new ReceivedPrinter(stdout, json);
-        var sent = 0;
-        var received = 0;
-        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        if (settings.WholeRunLimit is { } limit)
-            whole.CancelAfter(limit);
-        var resolving = new ResolveWatch();
-        settings.ClientOptions.Resolve = resolving.Wrap(settings.ClientOptions.Resolve);
+        var session = new SendSession(settings, log, stdout);
         try
         {
-            var waiting = settings.WaitCount > 0 || settings.WaitFor is not null;
-            settings.ClientOptions.ConnectTimeout = settings.Timeout;
-            settings.ClientOptions.Logger = log;
-            // Without --wait nobody reads what the server pushes (a device's counter): drop it rather than stop
-            // reading, so pings are answered and a close is seen however long stdin stays open.
-            settings.ClientOptions.DropUnreadMessages = !waiting;
-            await using var client = await WebSocketClient.ConnectAsync(
-                settings.Target, settings.ClientOptions, whole.Token);
-            log.Debug(
-                "Connected to {Target} ({Remote}), subprotocol {Subprotocol}",
-                settings.Target,
-                client.RemoteEndPoint,
-                client.Subprotocol);
-
-            using var receiving = CancellationTokenSource.CreateLinkedTokenSource(whole.Token);
-            var receiver = waiting
-                ? ReceiveAsync(client, settings, printer, () => received++, log, receiving.Token)
-                : Task.CompletedTask;
-
-            // Each stdin line is awaited against the server ending the connection and against --timeout: a read
-            // of an idle stdin cannot be cancelled, so it is left behind rather than waited for.
-            var messages = settings.Messages.ReadAsync(whole.Token).GetAsyncEnumerator(whole.Token);
-            while (true)
-            {
-                var next = messages.MoveNextAsync().AsTask();
-                var first = await Task.WhenAny(
-                    next, client.Completion, receiver.IsCompleted ? next : receiver).WaitAsync(whole.Token);
-                if (first != next)
-                {
-                    if (waiting)
-                        await receiver; // the receiver's error says how the connection ended
-                    await ThrowServerEndedAsync(client, sent);
-                }
-                if (!await next)
-                    break;
-                await client.SendAsync(settings.Messages.Type, messages.Current, whole.Token);
-                sent++;
-            }
-            log.Debug("Sent {Count} message(s); {Dropped} received unread", sent, client.MessagesDropped);
-
-            if (waiting)
-            {
-                receiving.CancelAfter(settings.Timeout);
-                await receiver;
-            }
-            using var closing = CancellationTokenSource.CreateLinkedTokenSource(whole.Token);
-            closing.CancelAfter(settings.Timeout);
-            await client.CloseAsync(CloseStatus.NormalClosure, "", closing.Token);
-            if (client.CloseStatus is { } code && code is not (CloseStatus.NormalClosure or CloseStatus.GoingAway))
-                throw new WsCoreException(
-                    FailureKind.ConnectionEnded, $"the server closed with {code} {client.CloseReason}".TrimEnd());
+            return await session.RunAsync(cancel);
         }
-        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        finally
         {
-            var error = resolving.CutOff(settings.WholeRunLimit ?? settings.Timeout)
+            session._prompt?.Dispose();
+        }
+    }
+
+    private async Task<ExitCode> RunAsync(CancellationToken cancel)
+    {
+        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        if (_settings.WholeRunLimit is { } limit)
+            whole.CancelAfter(limit);
+        var resolving = new ResolveWatch();
+        var options = _settings.ClientOptions;
+        options.Resolve = resolving.Wrap(options.Resolve);
+        options.ConnectTimeout = _settings.Timeout;
+        options.CloseTimeout = _settings.Timeout;
+        options.Logger = _log;
+        try
+        {
+            _client = await WebSocketClient.ConnectAsync(_settings.Target, options, whole.Token);
+            _log.Debug("Connected to {Target} ({Remote}), subprotocol {Subprotocol}",
+                _settings.Target, _client.RemoteEndPoint, _client.Subprotocol);
+            _receiving = ReceiveLoop.Start(_client, _settings.Wait, _printer, _settings.Quiet, _log);
+            _prompt?.Start();
+            _phase = "sending";
+            var open = _settings.Interactive ? await SendTypedAsync(whole.Token) : await SendAllAsync(whole.Token);
+            if (open && await WaitAsync(whole.Token))
+                await CloseAsync(whole.Token);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await AbandonAsync();
+            var interrupted = new WsCoreException(FailureKind.Interrupted, "interrupted");
+            WriteResult(interrupted);
+            throw interrupted;
+        }
+        catch (OperationCanceledException)
+        {
+            await AbandonAsync();
+            var limitHit = _settings.WholeRunLimit ?? _settings.Timeout;
+            var error = resolving.CutOff(limitHit)
                 ?? new WsCoreException(FailureKind.Timeout,
-                $"timed out after {Duration.Format(settings.WholeRunLimit ?? settings.Timeout)} " +
-                (sent == 0 ? "before the first message was sent" : $"waiting for {Awaited(settings, received)}"),
-                "raise --timeout, or check that the server answers");
-            WriteResult(json, settings.Target, started, sent, received, error);
+                    $"timed out after {Duration.Format(limitHit)} {_phase}",
+                    "raise --timeout, or check that the server answers");
+            WriteResult(error);
             throw error;
         }
         catch (WsCoreException error)
         {
-            WriteResult(json, settings.Target, started, sent, received, error);
+            await AbandonAsync();
+            WriteResult(error);
             throw;
         }
-        WriteResult(json, settings.Target, started, sent, received, null);
+        finally
+        {
+            if (_client is not null)
+                await _client.DisposeAsync();
+        }
+        WriteResult(null);
         return ExitCode.Ok;
     }
 
-    /// <summary>
-    /// The server ended the connection while stdin was still open: how it did, as the exit code says.
-    /// </summary>
-    private static async Task ThrowServerEndedAsync(WebSocketClient client, int sent)
+    // Sends MESSAGE or stdin's lines; false when the connection ended meanwhile in a way that needs no close.
+    private async Task<bool> SendAllAsync(CancellationToken cancel)
     {
-        // A protocol error or a vanished TCP connection comes out of the receive queue as the client's failure.
-        while (await client.ReceiveAsync() is { } unread)
-            unread.Dispose();
+        // A read of an idle stdin cannot be cancelled: each one is awaited against the connection's end and the
+        // deadline, and left behind when one of those comes first.
+        var messages = _settings.Messages.ReadAsync(cancel).GetAsyncEnumerator(cancel);
+        Task<bool>? next = null;
+        try
+        {
+            while (true)
+            {
+                next = messages.MoveNextAsync().AsTask();
+                if (await Task.WhenAny(next, _receiving!.Ended).WaitAsync(cancel) != next)
+                    return await EndedWhileSendingAsync(null);
+                if (!await next)
+                    return true;
+                if (await TrySendAsync(_settings.Messages.Type, messages.Current, cancel) is { } failed)
+                    return await EndedWhileSendingAsync(failed);
+            }
+        }
+        finally
+        {
+            // An async iterator cannot be disposed while a read is pending: that read is left behind, as above.
+            if (next is null || next.IsCompleted)
+                await messages.DisposeAsync();
+        }
+    }
+
+    // Interactive: each line typed is sent (or is a /command) until Ctrl-D; false as for SendAllAsync.
+    private async Task<bool> SendTypedAsync(CancellationToken cancel)
+    {
+        _printer.Note($"connected to {_settings.Target} (Ctrl-D or /close to end, /help for commands)");
+        while (true)
+        {
+            var next = _prompt!.ReadLineAsync(cancel).AsTask();
+            if (await Task.WhenAny(next, _receiving!.Ended).WaitAsync(cancel) != next)
+                return await EndedWhileSendingAsync(null);
+            if (await next is not { } line)
+                return true;
+            var command = SlashCommand.Parse(line);
+            switch (command.Kind)
+            {
+                case SlashCommandKind.Message:
+                    var text = System.Text.Encoding.UTF8.GetBytes(command.Text);
+                    if (await TrySendAsync(MessageType.Text, text, cancel) is { } failed)
+                        return await EndedWhileSendingAsync(failed);
+                    break;
+                case SlashCommandKind.Ping:
+                    _ = PingAsync(command.Text, cancel);
+                    break;
+                case SlashCommandKind.Close:
+                    await CloseAsync(cancel, command.Code, command.Text);
+                    return false;
+                default:
+                    _printer.Note(command.Text);
+                    break;
+            }
+        }
+    }
+
+    private async Task PingAsync(string label, CancellationToken cancel)
+    {
+        using var step = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        step.CancelAfter(_settings.Timeout);
+        try
+        {
+            var rtt = await _client!.PingAsync(step.Token);
+            _printer.Note($"pong{(label.Length > 0 ? $" ({label})" : "")} after {rtt.TotalMilliseconds:0.###} ms");
+        }
+        catch (OperationCanceledException)
+        {
+            _printer.Note($"no pong within {Duration.Format(_settings.Timeout)}");
+        }
+        catch (WsCoreException e)
+        {
+            _printer.Note($"ping failed: {e.Message}");
+        }
+    }
+
+    // Null when sent; the failure when the connection ended before or during the send.
+    private async Task<Exception?> TrySendAsync(
+        MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
+    {
+        try
+        {
+            await _client!.SendAsync(type, payload, cancel);
+            _sent++;
+            return null;
+        }
+        catch (Exception e) when (e is WsCoreException or IOException)
+        {
+            _log.Debug("Send failed: {Error}", e.Message);
+            return e;
+        }
+    }
+
+    // The connection ended while there was still input to send: how it ended decides the exit code. A normal close
+    // is the expected end of --listen and of an interactive session, and fine once the wait was satisfied.
+    private async Task<bool> EndedWhileSendingAsync(Exception? sendFailure)
+    {
+        var client = _client!;
+        // A failed send means the connection is ending: the receive loop sees how within moments (bounded anyway).
+        if (sendFailure is not null
+            && await Task.WhenAny(_receiving!.Ended, Task.Delay(_settings.Timeout)) != _receiving.Ended)
+            throw sendFailure as WsCoreException ?? new WsCoreException(FailureKind.ConnectionEnded,
+                $"the connection to {_settings.Target} failed: {sendFailure.Message}");
+        if (_receiving!.Failure is { } failure)
+            throw failure;
+        if (_settings.Interactive || _settings.Wait.Kind == WaitKind.Listen || _receiving.Satisfied.IsCompleted)
+        {
+            NoteClosed();
+            return false;
+        }
         throw new WsCoreException(FailureKind.ConnectionEnded,
-            $"the server closed the connection ({client.CloseStatus} {client.CloseReason}".TrimEnd()
-                + $") after {sent} message(s), with stdin still open",
+            $"the server closed the connection {Closed(client)} after {_sent} message(s), " +
+            (_settings.Messages.IsSingle ? "before the message was sent" : "with input still to send"),
             "the server (or device) ended the session: check its log");
     }
 
-    private static string Awaited(SendSettings settings, int received) => settings.WaitFor is not null
-        ? $"a message matching /{settings.WaitFor}/"
-        : $"{settings.WaitCount - received} more message(s)";
-
-    private static async Task ReceiveAsync(WebSocketClient client, SendSettings settings, ReceivedPrinter printer,
-        Action counted, ILogger log, CancellationToken cancel)
+    // The wait after sending; false when the connection ended during it in a way that needs no close.
+    private async Task<bool> WaitAsync(CancellationToken cancel)
     {
-        var received = 0;
-        while (true)
+        var receiving = _receiving!;
+        var wait = _settings.Wait;
+        _phase = $"waiting for {wait.Describe(receiving.Received)}";
+        switch (wait.Kind)
         {
-            using var message = await client.ReceiveAsync(cancel);
-            if (message is null)
-            {
-                throw new WsCoreException(FailureKind.ConnectionEnded,
-                    $"the server closed the connection ({client.CloseStatus} {client.CloseReason}".TrimEnd() +
-                    $") before {Awaited(settings, received)} came");
-            }
-            received++;
-            counted();
-            if (settings.WaitFor is null)
-            {
-                printer.Print(message.Type, message.Payload.Span);
-                if (received >= settings.WaitCount)
-                    return;
-                continue;
-            }
-            var text = message.Type == MessageType.Text
-                ? message.GetText()
-                : Convert.ToBase64String(message.Payload.Span);
-            if (settings.WaitFor.IsMatch(text))
-            {
-                printer.Print(message.Type, message.Payload.Span);
-                return;
-            }
-            log.Debug("Received (not matching): {Text}", text);
+            case WaitKind.Count or WaitKind.Match:
+                using (var step = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+                {
+                    step.CancelAfter(_settings.Timeout);
+                    _phase = $"waiting for {wait.Describe(receiving.Received)}";
+                    await Task.WhenAny(receiving.Satisfied, receiving.Ended).WaitAsync(step.Token);
+                }
+                if (receiving.Satisfied.IsCompleted)
+                    return true;
+                throw receiving.Failure ?? new WsCoreException(FailureKind.ConnectionEnded,
+                    $"the server closed the connection {Closed(_client!)} before " +
+                    $"{wait.Describe(receiving.Received)} came");
+            case WaitKind.Time:
+                await Task.WhenAny(Task.Delay(wait.Time, cancel), receiving.Ended);
+                cancel.ThrowIfCancellationRequested();
+                return !AcceptEnd(receiving);
+            case WaitKind.Listen:
+                await receiving.Ended.WaitAsync(cancel);
+                return !AcceptEnd(receiving);
+            default:
+                return true;
         }
     }
 
-    private static void WriteResult(
-        JsonLines? json, Uri target, long started, int sent, int received, WsCoreException? error)
+    // True when the connection has ended normally (a failure is thrown).
+    private bool AcceptEnd(ReceiveLoop receiving)
     {
-        json?.Write(w =>
+        if (!receiving.Ended.IsCompleted)
+            return false;
+        if (receiving.Failure is { } failure)
+            throw failure;
+        NoteClosed();
+        return true;
+    }
+
+    private async Task CloseAsync(CancellationToken cancel, ushort code = CloseStatus.NormalClosure,
+        string reason = "")
+    {
+        _phase = "waiting for the server's answer to the close";
+        using var step = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        step.CancelAfter(_settings.Timeout);
+        await _client!.CloseAsync(code, reason, step.Token);
+        // What arrived before the server's Close is printed before the result.
+        await _receiving!.Ended.WaitAsync(step.Token);
+        if (_client.CloseStatus is null)
+            _log.Debug("The server did not answer the close within {Timeout}", Duration.Format(_settings.Timeout));
+        else
+            NoteClosed();
+        _client.ThrowIfClosedAbnormally();
+    }
+
+    // Ends the connection on the way out of a failure or Ctrl-C: a Close 1001 if it is still open (bounded), so the
+    // server sees a going-away client rather than a vanished one.
+    private async Task AbandonAsync()
+    {
+        if (_client is null || _client.IsClosed)
+            return;
+        try
+        {
+            using var limit = new CancellationTokenSource(InterruptCloseLimit);
+            await _client.CloseAsync(CloseStatus.GoingAway, "", limit.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WsCoreException or IOException)
+        {
+            _log.Debug("Close on the way out failed: {Error}", e.Message);
+        }
+    }
+
+    private void NoteClosed()
+    {
+        if (_client?.CloseStatus is { } code)
+            _printer.Note($"closed {CloseStatus.Phrase(code, _client.CloseReason)}" +
+                (_client.ClosedByServer ? " by the server" : ""));
+    }
+
+    private static string Closed(WebSocketClient client) => client.CloseStatus is { } code
+        ? CloseStatus.Phrase(code, client.CloseReason)
+        : "without a close frame (1006)";
+
+    private void WriteResult(WsCoreException? error)
+    {
+        var client = _client;
+        _json?.Write(w =>
         {
             w.WriteString("type", "result");
-            w.WriteString("target", target.ToString());
+            w.WriteString("target", _settings.Target.ToString());
             w.WriteBoolean("ok", error is null);
-            w.WriteNumber("sent", sent);
-            w.WriteNumber("received", received);
-            w.WriteNumber("ms", Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1));
+            w.WriteNumber("exit_code", (int)(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind)));
+            w.WriteNumber("sent", _sent);
+            w.WriteNumber("received", _receiving?.Received ?? 0);
+            if (client?.CloseStatus is { } code)
+            {
+                w.WriteNumber("close_code", code);
+                w.WriteString("close_reason", client.CloseReason);
+            }
+            w.WriteNumber("elapsed_ms", Math.Round(Stopwatch.GetElapsedTime(_started).TotalMilliseconds, 1));
             if (error is not null)
             {
-                w.WriteNumber("exit", (int)ExitCodes.From(error.Kind));
                 w.WriteString("error", error.Message);
+                if (error.Hint is not null)
+                    w.WriteString("hint", error.Hint);
             }
         });
-    }
-
-    /// <summary><c>wsctl send --client ID</c>: through serve's control socket, to one of its clients.</summary>
-    public static async Task<ExitCode> ToServeClientAsync(int port, int clientId, Outgoing messages, bool jsonOutput,
-        Stream stdout, CancellationToken cancel)
-    {
-        await using var control = await ControlClient.ConnectAsync(port, cancel);
-        var sent = 0;
-        await foreach (var message in messages.ReadAsync(cancel))
-        {
-            var answer = await control.RequestAsync(
-                new ControlRequest(ControlOperation.Send, clientId, message, messages.Type == MessageType.Binary),
-                cancel);
-            // No such client is the caller's mistake (a wrong id), so a usage error like any other bad argument.
-            if (!answer.Ok)
-                throw new WsCoreException(FailureKind.InvalidInput, answer.Error ?? "the server refused the message",
-                    $"wsctl broadcast --list --port {port} shows the connected clients");
-            sent++;
-        }
-        if (jsonOutput)
-            new JsonLines(stdout).Write(w =>
-            {
-                w.WriteString("type", "result");
-                w.WriteBoolean("ok", true);
-                w.WriteNumber("client", clientId);
-                w.WriteNumber("sent", sent);
-            });
-        else
-            stdout.Write(Encoding.UTF8.GetBytes($"sent {sent} message(s) to client {clientId}\n"));
-        return ExitCode.Ok;
     }
 }

@@ -115,18 +115,23 @@ public sealed class ProbeVerbTests
     }
 
     [Fact]
-    public async Task Probe_ServerThatPushesNothing_MessageStageTimesOutExit6()
+    public async Task Probe_ServerThatPushesNothing_HealthyUnlessExpectMessage_ThenTheStageTimesOutExit6()
     {
         var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter");
         using (serve)
         {
-            var (exit, json, stderr) = await ProbeJsonAsync(
-                "127.0.0.1",
-                "--port",
-                port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--wait-message",
+            var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Most servers speak only when spoken to: that is healthy.
+            var (exit, json, stderr) = await ProbeJsonAsync("127.0.0.1", "--port", portText, "--wait-message",
                 "500ms");
+            Assert.True(exit == 0, stderr + json);
+            Assert.Equal("healthy", json.GetProperty("verdict").GetString());
+            var message = json.GetProperty("stages").EnumerateArray().Single(
+                s => s.GetProperty("stage").GetString() == "message");
+            Assert.Contains("not required", message.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
+            (exit, json, stderr) = await ProbeJsonAsync("127.0.0.1", "--port", portText, "--wait-message", "500ms",
+                "--expect-message");
             Assert.True(exit == 6, stderr + json);
             var last = json.GetProperty("stages").EnumerateArray().Last();
             Assert.Equal("message", last.GetProperty("stage").GetString());

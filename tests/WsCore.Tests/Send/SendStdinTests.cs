@@ -46,7 +46,7 @@ public sealed class SendStdinTests
         await WaitForClientAsync(server);
         Assert.True(server.Server.CloseClient(server.Server.ClientIds.Single(), CloseStatus.GoingAway, "restarting"));
         Assert.Equal(7, await send.WaitForExitAsync(Limit));
-        Assert.Contains("closed the connection (1001 restarting)", send.Stderr);
+        Assert.Contains("closed the connection with 1001 (going away): restarting", send.Stderr);
     }
 
     [Fact]
@@ -68,15 +68,28 @@ public sealed class SendStdinTests
     }
 
     [Fact]
-    public async Task Stdin_StartingWithFFFE_IsUtf8NotUtf16()
+    public async Task Stdin_StartingWithFFFE_IsNotTakenForUtf16_AndRefusedAsNotUtf8()
     {
         await using var server = TestServer.Start(echo: false);
         using var send = WsctlProcess.Start("send", $"127.0.0.1:{server.Port}");
-        await send.StandardInput.BaseStream.WriteAsync(new byte[] { 0xFF, 0xFE, (byte)'h', (byte)'i', (byte)'\n',
-            (byte)'o', (byte)'k', (byte)'\n' });
+        await send.StandardInput.BaseStream.WriteAsync(new byte[] { (byte)'o', (byte)'k', (byte)'\n', 0xFF, 0xFE,
+            (byte)'h', (byte)'i', (byte)'\n' });
         send.StandardInput.Close();
-        Assert.Equal(0, await send.WaitForExitAsync(Limit));
-        var texts = server.Messages.Select(m => Encoding.UTF8.GetString(m.Payload)).ToList();
-        Assert.Equal(["\uFFFD\uFFFDhi", "ok"], texts);
+        // A text message must be UTF-8 (RFC 6455 §8.1): bytes that are not are refused, not sent as U+FFFD.
+        Assert.Equal(1, await send.WaitForExitAsync(Limit));
+        Assert.Contains("stdin line 2 is not UTF-8", send.Stderr);
+        Assert.Contains("--binary", send.Stderr);
+        await server.WaitForMessageAsync(m => Encoding.UTF8.GetString(m.Payload) == "ok");
+        Assert.Single(server.Messages);
+    }
+
+    [Fact]
+    public async Task Stdin_LinesEndingInCrLf_AreSentWithoutTheCr_AndALastLineWithoutNewline()
+    {
+        await using var server = TestServer.Start(echo: false);
+        var result = await WsctlProcess.RunAsync(["send", $"127.0.0.1:{server.Port}"], "one\r\n\ntwo\nthree");
+        Assert.True(result.ExitCode == 0, result.All);
+        await server.WaitForMessageAsync(m => Encoding.UTF8.GetString(m.Payload) == "three");
+        Assert.Equal(["one", "", "two", "three"], server.Messages.Select(m => Encoding.UTF8.GetString(m.Payload)));
     }
 }

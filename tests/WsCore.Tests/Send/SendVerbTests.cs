@@ -116,14 +116,19 @@ public sealed class SendVerbTests
     public async Task Send_WaitFor_PrintsTheFirstMatchingMessage_AndJsonGivesLinesAndAResult()
     {
         await using var kestrel = await KestrelEndpoint.StartAsync();
+        // -q: only the message the wait asked for, then the result.
         var (exit, stdout, stderr) = await RunAsync(
-            "send", kestrel.Url, "burst:5", "--wait-for", "^msg-[3]$", "--json");
+            "send", kestrel.Url, "burst:5", "--wait-for", "^msg-[3]$", "--json", "-q");
         Assert.True(exit == 0, stderr);
         var lines = stdout.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
         Assert.Contains("\"data\":\"msg-3\"", lines[0]);
         Assert.Contains("\"type\":\"result\"", lines[1]);
         Assert.Contains("\"ok\":true", lines[1]);
+        // Without it, every message up to the match is printed as it arrives.
+        (exit, stdout, stderr) = await RunAsync("send", kestrel.Url, "burst:5", "--wait-for", "^msg-[3]$");
+        Assert.True(exit == 0, stderr);
+        Assert.StartsWith("msg-1\nmsg-2\nmsg-3\n", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,7 +37,12 @@ public sealed class TestServer : IAsyncDisposable
         });
     }
 
+    private readonly CancellationTokenSource _stopping = new();
+
     public WebSocketServer Server { get; }
+
+    /// <summary>Cancelled when the server is disposed (for a test's own loops around it).</summary>
+    public CancellationToken Stopping => _stopping.Token;
 
     public int Port => Server.LocalEndPoint.Port;
 
@@ -108,6 +113,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         await Server.DisposeAsync();
         await _pump.WaitAsync(TimeSpan.FromSeconds(10));
     }

@@ -27,6 +27,7 @@ public sealed class WebSocketClient : IAsyncDisposable
 {
     private const int ReceiveBufferBytes = 16 * 1024;
     private const int MaxResponseHeadBytes = 16 * 1024;
+    private const int LargeFramePieceBytes = 64 * 1024;
 
     private readonly Stream _stream;
     private readonly WebSocketClientOptions _options;
@@ -44,6 +45,7 @@ public sealed class WebSocketClient : IAsyncDisposable
     private long _nextPing;
     private long _messagesDropped;
     private volatile bool _closeSent;
+    private ushort _closeCodeSent;
     private volatile WsCoreException? _failure;
 
     private WebSocketClient(
@@ -208,7 +210,10 @@ public sealed class WebSocketClient : IAsyncDisposable
         try
         {
             ThrowIfEnded();
-            await WriteFrameLockedAsync(opcode, payload.Span, fin, cancel);
+            if (payload.Length > LargeFramePieceBytes)
+                await WriteLargeFrameLockedAsync(opcode, payload, fin, cancel);
+            else
+                await WriteFrameLockedAsync(opcode, payload.Span, fin, cancel);
         }
         finally
         {
@@ -282,6 +287,30 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
         await Task.WhenAny(_closed.Task, Task.Delay(_options.CloseTimeout, cancel));
         await DisposeAsync();
+    }
+
+    /// <summary>
+    /// Whether the server sent its Close before we sent ours (it ended the session); false when it answered ours or
+    /// no Close came.
+    /// </summary>
+    public bool ClosedByServer { get; private set; }
+
+    /// <summary>
+    /// After <see cref="CloseAsync"/>: throws ConnectionEnded when the server's Close was not a normal end (a code
+    /// other than 1000, 1001 or an empty body, <see cref="Protocol.CloseStatus.IsNormalEnd"/>, nor the echo of the
+    /// code we closed with). A server that sent no
+    /// Close within <see cref="WebSocketClientOptions.CloseTimeout"/> is not an error here: what was sent was
+    /// delivered; callers that must see the answer check <see cref="CloseStatus"/> for null.
+    /// </summary>
+    /// <exception cref="WsCoreException">ConnectionEnded, naming the code, its meaning and the reason.</exception>
+    public void ThrowIfClosedAbnormally()
+    {
+        // §5.5.1: the answer to our Close normally echoes its code; that is the end asked for, whatever the code.
+        if (CloseStatus is { } code && !Protocol.CloseStatus.IsNormalEnd(code)
+            && (ClosedByServer || code != _closeCodeSent))
+            throw new WsCoreException(FailureKind.ConnectionEnded,
+                $"the server {(ClosedByServer ? "closed the connection" : "answered the close")} " +
+                Protocol.CloseStatus.Phrase(code, CloseReason));
     }
 
     /// <summary>Ends the connection at once (no close handshake) and releases everything.</summary>
@@ -450,12 +479,11 @@ public sealed class WebSocketClient : IAsyncDisposable
                 case DecodeStatus.Close:
                     CloseStatus = decoder.CloseCode;
                     CloseReason = decoder.CloseReason;
-                    if (decoder.CloseCode is not (Protocol.CloseStatus.NormalClosure or Protocol.CloseStatus.GoingAway
-                        or Protocol.CloseStatus.NoStatusReceived) && !_closeSent)
+                    ClosedByServer = !_closeSent;
+                    if (!Protocol.CloseStatus.IsNormalEnd(decoder.CloseCode) && !_closeSent)
                     {
-                        Fail($"the server closed the connection with {decoder.CloseCode} " +
-                            $"({Protocol.CloseStatus.Describe(decoder.CloseCode)})"
-                            + (decoder.CloseReason.Length > 0 ? $": {decoder.CloseReason}" : ""));
+                        Fail("the server closed the connection " +
+                            Protocol.CloseStatus.Phrase(decoder.CloseCode, decoder.CloseReason));
                     }
                     if (!_closeSent)
                         await TrySendCloseAsync(
@@ -514,6 +542,7 @@ public sealed class WebSocketClient : IAsyncDisposable
             if (_closeSent)
                 return;
             _closeSent = true;
+            _closeCodeSent = code;
             await WriteFrameLockedAsync(Opcode.Close, payload.AsSpan(0, length), true, cancel);
         }
         finally
@@ -543,6 +572,33 @@ public sealed class WebSocketClient : IAsyncDisposable
         var frame = ArrayPool<byte>.Shared.Rent(length);
         FrameEncoder.Encode(frame, opcode, payload, fin, Masking.NewKey());
         return WriteAndReturnAsync(frame, length, cancel);
+    }
+
+    // A big message is masked and written a piece at a time, so sending it costs one piece of memory on top of the
+    // payload rather than a second copy of it (a 100 MB stdin line).
+    private async ValueTask WriteLargeFrameLockedAsync(
+        Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancel)
+    {
+        var key = Masking.NewKey();
+        var piece = ArrayPool<byte>.Shared.Rent(LargeFramePieceBytes);
+        try
+        {
+            var header = FrameHeader.Write(piece, fin, opcode, payload.Length, key);
+            await _stream.WriteAsync(piece.AsMemory(0, header), cancel);
+            for (var offset = 0; offset < payload.Length; offset += LargeFramePieceBytes)
+            {
+                var count = Math.Min(LargeFramePieceBytes, payload.Length - offset);
+                payload.Span.Slice(offset, count).CopyTo(piece);
+                // §5.3: the mask index runs on from the frame's first payload byte.
+                Masking.Apply(piece.AsSpan(0, count), key, offset);
+                await _stream.WriteAsync(piece.AsMemory(0, count), cancel);
+            }
+            await _stream.FlushAsync(cancel);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(piece);
+        }
     }
 
     private async ValueTask WriteAndReturnAsync(byte[] frame, int length, CancellationToken cancel)

@@ -41,6 +41,25 @@ public static class CloseStatus
     public static bool IsValidOnWire(int code) => code is >= 1000 and <= 1003 or >= 1007 and <= 1014
         or >= 3000 and <= 4999;
 
+    /// <summary>
+    /// Whether a connection that closed with <paramref name="code"/> ended as a peer means it to end normally: 1000,
+    /// 1001 (going away: a server shutting down), and 1005, a Close frame with no body. RFC 6455 §5.5.1 allows that
+    /// body to be empty, and ESP-IDF's <c>esp_http_server</c> (httpd_ws, what most ESP32 devices run) answers every
+    /// Close that way: a clean end, not a failure.
+    /// </summary>
+    public static bool IsNormalEnd(int code) => code is NormalClosure or GoingAway or NoStatusReceived;
+
+    /// <summary>"1000 (normal closure)", "1011 (internal server error)", with ": reason" when there is one.</summary>
+    public static string Format(int code, string? reason = null) =>
+        $"{code} ({Describe(code)})" + (string.IsNullOrEmpty(reason) ? "" : $": {reason}");
+
+    /// <summary>
+    /// How a connection closed, to follow "closed" in a sentence: "with 1011 (internal server error): reason", or
+    /// "without a status code (1005)" for a Close frame with no body.
+    /// </summary>
+    public static string Phrase(int code, string? reason = null) =>
+        code == NoStatusReceived ? "without a status code (1005)" : "with " + Format(code, reason);
+
     /// <summary>A short English name for logs and JSON output.</summary>
     public static string Describe(int code) => code switch
     {

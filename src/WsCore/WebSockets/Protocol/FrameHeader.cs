@@ -53,6 +53,11 @@ public readonly record struct FrameHeader(
     /// <remarks>
     /// <see cref="MaskKey"/> holds the four key bytes in wire order, read in the machine's byte order, so that XOR
     /// over memory with <see cref="Masking"/> matches the byte-by-byte rule of §5.3.
+    /// <para>A length carried in a wider field than it needs is accepted on purpose (65,535 in the 64-bit field is
+    /// how ESP-IDF's httpd_ws sends a 65,535-byte message). §5.2 says "the minimal number of bytes MUST be used to
+    /// encode the length": a duty of the sender, with no rule telling the receiver to fail the connection, and
+    /// browsers accept such frames; a tool that talks to devices must too. What wsctl and its firmware send always
+    /// uses the minimal form (<see cref="Write"/>).</para>
     /// </remarks>
     public static FrameHeaderStatus TryRead(ReadOnlySpan<byte> source, out FrameHeader header, out int headerLength)
     {
