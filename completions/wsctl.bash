@@ -16,7 +16,7 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
-    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --mdns-name --interface --allow-origin --max-pending --cluster --cluster-name --cluster-max-clients --cluster-optional --cluster-lease --cluster-instance --help -h --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --raw --mdns-name --interface --allow-origin --max-pending --cluster --cluster-name --cluster-max-clients --cluster-optional --cluster-lease --cluster-instance --help -h --verbose -v --quiet -q --log-format' ;;
     'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;

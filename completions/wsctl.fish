@@ -79,6 +79,7 @@ complete -c wsctl -n '__wsctl_at \'serve\'' -l echo -d 'Send every message back 
 complete -c wsctl -n '__wsctl_at \'serve\'' -l relay -d 'Send every message to every client, sender included.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l json -d 'Print JSON lines: every event (open, text, binary, close).'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l no-print -d 'Print nothing on stdout (benchmarks, conformance runs); events still go to the log.'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l raw -d 'Print received text as it came, control characters included (by default they are escape...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l mdns-name -x -d 'Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so \'wsctl ...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l interface -x -d 'With --mdns-name: advertise on this network interface only (default: every multicast-ca...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l allow-origin -x -d 'Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for a...'

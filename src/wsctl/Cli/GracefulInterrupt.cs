@@ -20,7 +20,7 @@ public sealed class GracefulInterrupt : IDisposable
     {
         _interrupted = CancellationTokenSource.CreateLinkedTokenSource(outer);
         // A script's `wsctl bench … &` inherits SIGINT ignored; `kill -INT` must still stop it.
-        Serve.IgnoredSignals.RestoreInterrupt();
+        IgnoredSignals.RestoreInterrupt();
         _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     }

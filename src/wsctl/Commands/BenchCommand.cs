@@ -71,13 +71,9 @@ public static class BenchCommand
                 r.AddError($"--size: expected at most {LoadGenerator.MaxPingBytes} bytes in ping mode (a ping " +
                     $"carries no more, RFC 6455 §5.5), got {bytes}; --mode echo sends larger messages");
         });
-        command.SetAction(async (parse, cancel) =>
-        {
-            // bench handles SIGINT/SIGTERM itself (see GracefulInterrupt): the partial results are printed before it
-            // exits 130. Set before the first await: System.CommandLine reads it once the action has started.
-            parse.InvocationConfiguration.ProcessTerminationTimeout = null;
-            using var interrupt = new GracefulInterrupt(cancel);
-            return await VerbRunner.RunAsync(parse, interrupt.Token, (log, token) =>
+        // Ctrl-C: the partial results are printed before the exit with 130 (VerbRunner's interrupt).
+        command.SetAction((parse, cancel) =>
+            VerbRunner.RunAsync(parse, cancel, (log, token) =>
             {
                 var benchMode = parse.GetValue(mode) switch
                 {
@@ -97,8 +93,7 @@ public static class BenchCommand
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);
                 return BenchSession.RunAsync(
                     options, parse.GetValue(json), showProgress, log, Console.OpenStandardOutput(), token);
-            });
-        });
+            }));
         return command;
     }
 }

@@ -76,11 +76,9 @@ public static class MonitorCommand
             if (result.GetResult(elf) is not null && result.GetResult(firmware) is not null)
                 result.AddError("--elf: give --elf or --firmware, not both");
         });
-        command.SetAction(async (parse, cancel) =>
+        command.SetAction((parse, cancel) =>
         {
-            // The session ends on Ctrl-C with its JSON result written (see GracefulInterrupt), then exits 130.
-            parse.InvocationConfiguration.ProcessTerminationTimeout = null;
-            using var interrupt = new GracefulInterrupt(cancel);
+            // The session ends on Ctrl-C with its JSON result written (VerbRunner's interrupt), then exits 130.
             var settings = new MonitorSettings(
                 parse.GetValue(port) ?? "auto",
                 parse.GetValue(baud),
@@ -90,7 +88,7 @@ public static class MonitorCommand
                 Until: parse.GetValue(until) is { } pattern ? TryParsePattern(pattern, out _) : null,
                 Timeout: parse.GetValue(timeout) is var limit && limit > TimeSpan.Zero ? limit : null,
                 Json: parse.GetValue(json));
-            return await VerbRunner.RunAsync(parse, interrupt.Token, (logger, token) =>
+            return VerbRunner.RunAsync(parse, cancel, (logger, token) =>
                 Task.Run(() => MonitorSession.Run(settings, logger, token), token));
         });
         return command;

@@ -44,6 +44,11 @@ public static class ServeCommand
         {
             Description = "Print nothing on stdout (benchmarks, conformance runs); events still go to the log.",
         };
+        var raw = new Option<bool>("--raw")
+        {
+            Description = "Print received text as it came, control characters included (by default they are " +
+                "escaped: one message is one line, and no client can drive the terminal).",
+        };
         var mdnsName = new Option<string?>("--mdns-name")
         {
             Description = "Advertise by mDNS as NAME.local with a _ws._tcp service (like the firmware), so " +
@@ -90,7 +95,7 @@ public static class ServeCommand
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed, ExitCode.Tls))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
-            noPrint, mdnsName, mdnsInterface, allowOrigin, maxPending,
+            noPrint, raw, mdnsName, mdnsInterface, allowOrigin, maxPending,
         };
         cluster.AddTo(command);
         allowOrigin.Validators.Add(r =>
@@ -104,14 +109,14 @@ public static class ServeCommand
         {
             if (r.GetValue(echo) && r.GetValue(relay))
                 r.AddError("--echo and --relay exclude each other.");
+            if (r.GetResult(json) is { Implicit: false } && r.GetResult(raw) is { Implicit: false })
+                r.AddError("--json and --raw exclude each other (JSON output is escaped by its format).");
         });
         command.RequireWith(mdnsName, mdnsInterface);
 
         command.SetAction((parse, cancel) =>
         {
-            // serve handles SIGINT/SIGTERM itself (close 1001, exit 0); System.CommandLine's own handling would end
-            // the process with 130 after its 2 s grace period, cutting the close handshakes short.
-            parse.InvocationConfiguration.ProcessTerminationTimeout = null;
+            // SIGINT/SIGTERM cancel the token (VerbRunner's interrupt): serve closes every client with 1001 and exits 0.
             TryParseBind(parse.GetValue(bind), out var bindAddress);
             var settings = new ServeSettings(
                 parse.GetValue(port),
@@ -129,7 +134,8 @@ public static class ServeCommand
                 parse.GetValue(mdnsInterface),
                 parse.GetValue(allowOrigin) ?? [],
                 parse.GetValue(maxPending),
-                cluster.Read(parse));
+                cluster.Read(parse),
+                parse.GetValue(raw));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

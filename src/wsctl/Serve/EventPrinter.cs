@@ -8,8 +8,8 @@ using Wsctl.Cli;
 namespace Wsctl.Serve;
 
 /// <summary>
-/// Renders server events on stdout. Plain: one line per received message (text as is, binary as
-/// <c>[binary N bytes] base64:…</c>); opens and closes go to the log only. JSON: one object per line for every event
+/// Renders server events on stdout. Plain: one line per received message (text with control characters escaped, or
+/// as it came with raw; binary as <c>[binary N bytes] base64:…</c>); opens and closes go to the log only. JSON: one object per line for every event
 /// (<see cref="JsonLines"/>).
 /// </summary>
 public sealed class EventPrinter
@@ -17,13 +17,18 @@ public sealed class EventPrinter
     private readonly JsonLines? _json;
     private readonly PendingOutput? _plain;
     private readonly string? _instance;
+    private readonly bool _raw;
 
     /// <param name="output">Where the lines go.</param>
     /// <param name="json">One JSON object per event instead of plain lines.</param>
     /// <param name="instance">In a cluster, this instance's name: every JSON event carries it as "instance".</param>
-    public EventPrinter(Stream output, bool json, string? instance = null)
+    /// <param name="raw">Plain lines carry a client's text as it came, control characters included; by default
+    /// they are escaped (<see cref="TerminalText"/>), so one message is one line and no client drives the
+    /// terminal.</param>
+    public EventPrinter(Stream output, bool json, string? instance = null, bool raw = false)
     {
         _instance = instance;
+        _raw = raw;
         _json = json ? new JsonLines(output, 4096) : null;
         _plain = json ? null : new PendingOutput(output, 4096);
     }
@@ -53,7 +58,10 @@ public sealed class EventPrinter
         var buffer = _plain!.Buffer;
         if (message.Type == MessageType.Text)
         {
-            buffer.Write(message.Payload.Span);
+            if (_raw)
+                buffer.Write(message.Payload.Span);
+            else
+                TerminalText.WriteEscaped(message.Payload.Span, buffer);
         }
         else
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using Serilog;
 using WsCore.Cluster;
 using WsCore.Control;
@@ -26,7 +25,8 @@ public sealed record ServeSettings(
     string? MdnsInterface = null,
     IReadOnlyList<string>? AllowedOrigins = null,
     int MaxPending = 64,
-    ClusterSettings? Cluster = null);
+    ClusterSettings? Cluster = null,
+    bool Raw = false);
 
 /// <summary>
 /// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
@@ -42,12 +42,9 @@ public static class ServeSession
     public static async Task<ExitCode> RunAsync(ServeSettings settings, ILogger log, Stream stdout,
         CancellationToken cancel)
     {
-        // SIGINT and SIGTERM end serve gracefully: Close 1001 to every client, then exit 0 (not 130).
+        // SIGINT and SIGTERM (cancel) end serve gracefully: Close 1001 to every client, then exit 0 (not 130).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        IgnoredSignals.RestoreInterrupt();
         InlineSocketCompletions.PreferUnlessConfigured();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         var options = new WebSocketServerOptions
         {
@@ -127,12 +124,6 @@ public static class ServeSession
         await server.StopAsync();
         await printing;
         return ExitCode.Ok;
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
     }
 
     private static void Echo(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
@@ -176,7 +167,7 @@ public static class ServeSession
     private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout,
         ILogger log, string? instance)
     {
-        var printer = new EventPrinter(stdout, settings.Json, instance);
+        var printer = new EventPrinter(stdout, settings.Json, instance, settings.Raw);
         var stdoutOpen = true;
         var events = server.Events;
         while (await events.WaitToReadAsync())

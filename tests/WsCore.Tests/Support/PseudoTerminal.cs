@@ -25,3 +25,84 @@ public static class PseudoTerminal
         return Process.Start(info)!;
     }
 }
+
+/// <summary>
+/// wsctl on a pseudo-terminal (<see cref="PseudoTerminal"/>) with its screen collected as it is drawn: type keys,
+/// wait for text on the screen, wait for the exit. Disposing kills it if it is still running.
+/// </summary>
+public sealed class TerminalSession : IDisposable
+{
+    private readonly Process _terminal;
+    private readonly System.Text.StringBuilder _screen = new();
+    private readonly Task _reading;
+
+    public TerminalSession(string wsctlArguments)
+    {
+        _terminal = PseudoTerminal.StartWsctl(wsctlArguments);
+        _reading = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await _terminal.StandardOutput.ReadAsync(buffer)) > 0)
+                lock (_screen)
+                    _screen.Append(buffer, 0, n);
+        });
+    }
+
+    /// <summary>Everything drawn so far, escape sequences included.</summary>
+    public string Screen
+    {
+        get
+        {
+            lock (_screen)
+                return _screen.ToString();
+        }
+    }
+
+    public int ExitCode => _terminal.ExitCode;
+
+    /// <summary>Types <paramref name="keys"/> (Enter is "\r", as a terminal sends it).</summary>
+    public async Task TypeAsync(string keys)
+    {
+        await _terminal.StandardInput.WriteAsync(keys);
+        await _terminal.StandardInput.FlushAsync();
+    }
+
+    /// <summary>Waits until the screen shows <paramref name="text"/>; TimeoutException with the screen if not.</summary>
+    public async Task WaitForAsync(string text, TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            while (!Screen.Contains(text, StringComparison.Ordinal))
+                await Task.Delay(20, limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"'{text}' not on the screen within {timeout}; screen:\n{Screen}");
+        }
+    }
+
+    /// <summary>Waits for the exit and for the last of the screen; returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await _terminal.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"still running after {timeout}; screen:\n{Screen}");
+        }
+        await _reading.WaitAsync(timeout);
+        return _terminal.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_terminal.HasExited)
+            _terminal.Kill(entireProcessTree: true);
+        _terminal.Dispose();
+    }
+}

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Wsctl.Serve;
+namespace Wsctl.Cli;
 
 /// <summary>
 /// A shell without job control starts background commands (<c>wsctl serve &amp;</c> in a script) with SIGINT ignored
