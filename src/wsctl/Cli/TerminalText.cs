@@ -23,7 +23,7 @@ public static class TerminalText
     /// <summary>Whether <paramref name="text"/> has nothing to escape.</summary>
     public static bool IsSafe(ReadOnlySpan<byte> text) => text.IndexOfAny(Suspects) < 0;
 
-    /// <summary>Writes <paramref name="utf8"/> (peer text) to <paramref name="output"/> with controls escaped.</summary>
+    /// <summary>Writes <paramref name="utf8"/> (peer text) to <paramref name="output"/>, controls escaped.</summary>
     public static void WriteEscaped(ReadOnlySpan<byte> utf8, IBufferWriter<byte> output)
     {
         while (!utf8.IsEmpty)

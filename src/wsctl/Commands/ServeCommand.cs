@@ -116,7 +116,7 @@ public static class ServeCommand
 
         command.SetAction((parse, cancel) =>
         {
-            // SIGINT/SIGTERM cancel the token (VerbRunner's interrupt): serve closes every client with 1001 and exits 0.
+            // SIGINT/SIGTERM cancel the token (VerbRunner's interrupt): serve closes every client with 1001, exits 0.
             TryParseBind(parse.GetValue(bind), out var bindAddress);
             var settings = new ServeSettings(
                 parse.GetValue(port),

@@ -8,7 +8,7 @@ public enum WaitKind
 {
     /// <summary>Nothing: close at once (what arrived meanwhile was printed).</summary>
     None,
-    /// <summary>Until <see cref="SendWait.Count"/> messages have arrived, counted from the connection's start.</summary>
+    /// <summary>Until <see cref="SendWait.Count"/> messages arrived, counted from the connection's start.</summary>
     Count,
     /// <summary>Until a message matches <see cref="SendWait.Pattern"/>.</summary>
     Match,
@@ -18,7 +18,9 @@ public enum WaitKind
     Listen,
 }
 
-/// <summary>The wait after sending: <c>--wait N</c>, <c>--wait DURATION</c>, <c>--wait-for</c> or <c>--listen</c>.</summary>
+/// <summary>
+/// The wait after sending: <c>--wait N</c>, <c>--wait DURATION</c>, <c>--wait-for</c> or <c>--listen</c>.
+/// </summary>
 public sealed record SendWait(WaitKind Kind, int Count = 0, Regex? Pattern = null, TimeSpan Time = default)
 {
     public static readonly SendWait None = new(WaitKind.None);

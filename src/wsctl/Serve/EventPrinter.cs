@@ -9,8 +9,8 @@ namespace Wsctl.Serve;
 
 /// <summary>
 /// Renders server events on stdout. Plain: one line per received message (text with control characters escaped, or
-/// as it came with raw; binary as <c>[binary N bytes] base64:…</c>); opens and closes go to the log only. JSON: one object per line for every event
-/// (<see cref="JsonLines"/>).
+/// as it came with raw; binary as <c>[binary N bytes] base64:…</c>); opens and closes go to the log only. JSON: one
+/// object per line for every event (<see cref="JsonLines"/>).
 /// </summary>
 public sealed class EventPrinter
 {

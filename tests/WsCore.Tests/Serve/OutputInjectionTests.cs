@@ -45,8 +45,9 @@ public sealed class OutputInjectionTests
                     break;
                 default:
                     Assert.Equal(2, lines.Count);
-                    Assert.Contains("\"data\":\"hello\\u001B]0;pwned\\u0007\\u001B[31mred\\n{\\\"type\\\":\\\"fake\\\"}\"",
-                        lines[0], StringComparison.Ordinal);
+                    const string Escaped =
+                        "\"data\":\"hello\\u001B]0;pwned\\u0007\\u001B[31mred\\n{\\\"type\\\":\\\"fake\\\"}\"";
+                    Assert.Contains(Escaped, lines[0], StringComparison.Ordinal);
                     break;
             }
             Assert.NotNull(last);

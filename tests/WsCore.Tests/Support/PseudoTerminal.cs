@@ -68,7 +68,7 @@ public sealed class TerminalSession : IDisposable
         await _terminal.StandardInput.FlushAsync();
     }
 
-    /// <summary>Waits until the screen shows <paramref name="text"/>; TimeoutException with the screen if not.</summary>
+    /// <summary>Waits for <paramref name="text"/> on the screen; else TimeoutException, with the screen.</summary>
     public async Task WaitForAsync(string text, TimeSpan timeout)
     {
         using var limit = new CancellationTokenSource(timeout);

@@ -7,10 +7,10 @@ using WsCore.WebSockets.Protocol;
 namespace WsCore.Tests.WebSockets;
 
 /// <summary>
-/// Every client verb against a peer that behaves as ESP-IDF's httpd_ws does on the wire (<see cref="HttpdWsModelPeer"/>):
-/// the Close without a status code that answers ours is a clean end (exit 0, not 7), one it sends first is reported
-/// as "closed without a status code (1005)", a 65,535-byte message in the 64-bit length field is taken, and a message
-/// echoed fragment by fragment is reassembled.
+/// Every client verb against a peer that behaves as ESP-IDF's httpd_ws does on the wire
+/// (<see cref="HttpdWsModelPeer"/>): the Close without a status code that answers ours is a clean end (exit 0, not
+/// 7), one it sends first is reported as "closed without a status code (1005)", a 65,535-byte message in the 64-bit
+/// length field is taken, and a message echoed fragment by fragment is reassembled.
 /// </summary>
 public sealed class HttpdWsInteropTests
 {
@@ -70,8 +70,8 @@ public sealed class HttpdWsInteropTests
         await early.StandardInput.WriteLineAsync("one");
         await early.StandardInput.FlushAsync();
         Assert.Equal(7, await early.WaitForExitAsync(Limit));
-        Assert.True(early.Stderr.Contains("closed the connection without a status code (1005)", StringComparison.Ordinal),
-            early.Stderr);
+        Assert.True(early.Stderr.Contains(
+            "closed the connection without a status code (1005)", StringComparison.Ordinal), early.Stderr);
     }
 
     [Fact]
