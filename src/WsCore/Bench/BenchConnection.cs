@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 
 namespace WsCore.Bench;
@@ -51,7 +52,13 @@ internal sealed class BenchConnection : IDisposable
                 if (status != HttpParseStatus.Complete)
                     throw new WsCoreException(
                         FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
-                var problem = ClientHandshake.Validate(head!, key, null, out _);
+                if (head!.StatusCode != 101)
+                {
+                    var (message, hint) = ClientHandshake.DescribeRefusal(
+                        head, connection._receive.AsSpan(headLength, connection._end - headLength));
+                    throw new WebSocketHandshakeException(message, head, hint);
+                }
+                var problem = ClientHandshake.Validate(head, key, null, out _);
                 if (problem is not null)
                     throw new WsCoreException(FailureKind.HandshakeRejected, problem);
                 connection._start = headLength;

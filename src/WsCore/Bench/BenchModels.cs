@@ -122,7 +122,17 @@ public sealed record BenchResult(
     long Unsolicited,
     bool Interrupted,
     IReadOnlyList<string> ErrorSamples,
-    IReadOnlyList<string> LossSamples);
+    IReadOnlyList<string> LossSamples)
+{
+    /// <summary>Why the first connection that could not be opened was not (null when every one opened).</summary>
+    public WsCoreException? FirstConnectFailure { get; init; }
+
+    /// <summary>Connections that could not be opened (counted in <see cref="Errors"/> too).</summary>
+    public long ConnectFailures { get; init; }
+
+    /// <summary>Of those, the ones the server refused with 503: it was at its client limit.</summary>
+    public long RefusedAsFull { get; init; }
+}
 
 /// <summary>How a run is going, reported about once a second while it measures.</summary>
 /// <param name="Mode">The scenario.</param>

@@ -118,6 +118,22 @@ public static class LoadGenerator
             Sample(ErrorSamples, what);
         }
 
+        /// <summary>The first connection that could not be opened, and how many could not.</summary>
+        public WsCoreException? FirstConnectFailure;
+        public long ConnectFailures;
+        public long RefusedAsFull;
+
+        public void ConnectFailed(WsCoreException error)
+        {
+            Interlocked.CompareExchange(ref FirstConnectFailure, error, null);
+            Interlocked.Increment(ref ConnectFailures);
+            // 503 is what a server at its client limit answers (the firmware, wsctl serve): the run asked for more
+            // clients than it takes, which the report says rather than counting it as the server's error.
+            if (error is WebSockets.Client.WebSocketHandshakeException { StatusCode: 503 })
+                Interlocked.Increment(ref RefusedAsFull);
+            Error("connect: " + error.Message);
+        }
+
         public void Lose(string why)
         {
             Interlocked.Increment(ref Lost);
@@ -546,9 +562,15 @@ public static class LoadGenerator
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
                 }
-                catch (Exception e) when (e is WsCoreException or SocketException)
+                catch (WsCoreException e)
                 {
-                    _stats.Error("connect: " + e.Message);
+                    _stats.ConnectFailed(e);
+                }
+                catch (SocketException e)
+                {
+                    _stats.ConnectFailed(new WsCoreException(FailureKind.ConnectionFailed,
+                        $"cannot connect to {Servers[index % Servers.Count].EndPoint}: {e.Message}",
+                        "is the server running, and is the port right?"));
                 }
                 finally
                 {
@@ -630,7 +652,12 @@ public static class LoadGenerator
             _stats.Unsolicited,
             cancel.IsCancellationRequested,
             _stats.ErrorSamples,
-            _stats.LossSamples);
+            _stats.LossSamples)
+        {
+            FirstConnectFailure = _stats.FirstConnectFailure,
+            ConnectFailures = Interlocked.Read(ref _stats.ConnectFailures),
+            RefusedAsFull = Interlocked.Read(ref _stats.RefusedAsFull),
+        };
     }
 
     private static string Seconds(TimeSpan time) =>

@@ -57,9 +57,18 @@ public sealed class DeviceProber(ILogger? logger = null)
         CancellationToken cancellationToken = default)
     {
         var report = new ProbeReport(target);
+        await ProbeAsync(report, options, cancellationToken);
+        return report;
+    }
+
+    /// <summary>
+    /// Probes <paramref name="report"/>'s target into it, so that the stages done so far stay in the caller's hands
+    /// when the caller's token ends the probe (its <see cref="OperationCanceledException"/> still escapes).
+    /// </summary>
+    public async Task ProbeAsync(ProbeReport report, ProbeOptions options, CancellationToken cancellationToken)
+    {
         if (await report.ResolveAsync(new HostResolver(_log), options.Timeout, options.Mdns, cancellationToken))
             await ProbeConnectedStagesAsync(report, options, cancellationToken);
-        return report;
     }
 
     /// <summary>

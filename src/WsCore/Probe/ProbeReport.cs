@@ -30,6 +30,8 @@ public enum ProbeVerdict
     Busy,
     /// <summary>A stage failed; <see cref="ProbeReport.Failure"/> says which kind.</summary>
     Failed,
+    /// <summary>The caller stopped the probe (Ctrl-C) before it was done: the stages so far are all it has.</summary>
+    Interrupted,
 }
 
 /// <summary>One stage's outcome.</summary>
@@ -115,10 +117,15 @@ public sealed class ProbeReport(WebSocketTarget target)
     /// <summary>The first failed stage's failure kind (what the exit code reports), or null.</summary>
     public FailureKind? Failure => _stages.FirstOrDefault(s => !s.Succeeded)?.Failure;
 
-    /// <summary>Healthy, busy (503) or failed.</summary>
+    /// <summary>Set when the caller stopped the probe before it was done.</summary>
+    public bool Interrupted { get; set; }
+
+    /// <summary>Healthy, busy (503), failed, or interrupted.</summary>
     public ProbeVerdict Verdict => DeviceBusy
         ? ProbeVerdict.Busy
-        : _stages.All(s => s.Succeeded) ? ProbeVerdict.Healthy : ProbeVerdict.Failed;
+        : _stages.Any(s => !s.Succeeded) ? ProbeVerdict.Failed
+        : Interrupted ? ProbeVerdict.Interrupted
+        : ProbeVerdict.Healthy;
 
     /// <summary>Minimum, mean and maximum of <see cref="RoundTrips"/>, or null.</summary>
     public RttSummary? Rtt => RttSummary.Of(RoundTrips);

@@ -12,10 +12,9 @@ public static class BenchOutput
     {
         var s = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        s.Append(
-            c,
-            $"{Name(o.Mode)} {o.Target}: {r.Connected}/{r.Clients} connected, {o.MessageBytes}-byte messages, " +
-                $"{r.Seconds:0.0} s");
+        // Idle and connect runs send no messages: no size to speak of.
+        var size = o.Mode is BenchMode.Idle or BenchMode.Connect ? "" : $"{o.MessageBytes}-byte messages, ";
+        s.Append(c, $"{Name(o.Mode)} {o.Target}: {r.Connected}/{r.Clients} connected, {size}{r.Seconds:0.0} s");
         s.AppendLine(r.Interrupted ? ", interrupted (partial results)" : "");
         if (r.Mode is BenchMode.Ping or BenchMode.Echo or BenchMode.Broadcast)
         {
@@ -33,10 +32,7 @@ public static class BenchOutput
         if (r.Mode == BenchMode.Connect)
         {
             s.AppendLine(c, $"  connects: {r.Connects:N0}, {r.ConnectsPerSecond:N0}/s");
-            s.AppendLine(
-                c,
-                $"  connect + handshake: p50 {r.Latency.P50:N0} µs, p99 {r.Latency.P99:N0} µs, max " +
-                    $"{r.Latency.Max:N0} µs");
+            s.AppendLine(c, $"  connect + handshake: {Percentiles(r.Latency)}");
         }
         if (r.Mode == BenchMode.Idle)
             s.AppendLine(c, $"  alive at the end: {r.AliveAtEnd:N0} of {r.Connected:N0}");
@@ -44,9 +40,10 @@ public static class BenchOutput
         return s.ToString();
     }
 
-    private static string Percentiles(LatencySummary l) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"p50 {l.P50:N0} µs, p90 {l.P90:N0} µs, p99 {l.P99:N0} µs, max {l.Max:N0} µs");
+    private static string Percentiles(LatencySummary l) => l.Count == 0
+        ? "none measured"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"p50 {l.P50:N0} µs, p90 {l.P90:N0} µs, p99 {l.P99:N0} µs, max {l.Max:N0} µs");
 
     // The run's servers in the load generator's order: the target, then each --also.
     private static IEnumerable<Uri> ServerTargets(BenchOptions o) => [o.Target, .. o.AlsoTargets];
@@ -55,14 +52,16 @@ public static class BenchOutput
         ? " (" + string.Join("; ", samples) + ")"
         : "";
 
-    public static void Json(BenchResult r, BenchOptions o, Stream stdout) => new JsonLines(stdout).Write(w =>
+    public static void Json(BenchResult r, BenchOptions o, JsonLines json, ExitCode exit, string? error,
+        string? hint) => json.WriteResult(exit, error, hint, w =>
     {
         w.WriteString("mode", Name(o.Mode));
         w.WriteString("target", o.Target.ToString());
         w.WriteBoolean("interrupted", r.Interrupted);
         w.WriteNumber("clients", r.Clients);
         w.WriteNumber("connected", r.Connected);
-        w.WriteNumber("size", o.MessageBytes);
+        if (o.Mode is not (BenchMode.Idle or BenchMode.Connect))
+            w.WriteNumber("size", o.MessageBytes);
         w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
         w.WriteNumber("sent", r.MessagesSent);
         w.WriteNumber("received", r.MessagesReceived);

@@ -32,26 +32,38 @@ public static class BenchSession
             progress?.Clear();
         }
 
+        var (exit, error, hint) = Outcome(result);
         if (json)
-            BenchOutput.Json(result, options, stdout);
+            BenchOutput.Json(result, options, new JsonLines(stdout), exit, error, hint);
         else
             stdout.Write(Encoding.UTF8.GetBytes(BenchOutput.Text(result, options)));
         stdout.Flush();
+        if (exit == ExitCode.Ok)
+            return exit;
+        // Nothing connected: the first refusal is the run's failure, with its own kind (refused 4, not a WebSocket
+        // server 5, TLS 8...) as every other verb reports it.
+        if (result.Connected == 0 && !result.Interrupted)
+            throw new WsCoreException(result.FirstConnectFailure?.Kind ?? FailureKind.ConnectionFailed, error!, hint);
+        VerbRunner.ReportError(error!, hint);
+        return exit;
+    }
 
+    /// <summary>The run's exit code and what went wrong: interrupted, nothing connected, loss or errors.</summary>
+    private static (ExitCode Exit, string? Error, string? Hint) Outcome(BenchResult result)
+    {
         if (result.Interrupted)
-        {
-            VerbRunner.ReportError("interrupted: the results are partial", null);
-            return ExitCode.Interrupted;
-        }
+            return (ExitCode.Interrupted, "interrupted: the results are partial", null);
         if (result.Connected == 0)
-            throw new WsCoreException(FailureKind.ConnectionFailed,
-                "no connection could be made" + (result.ErrorSamples.Count > 0 ? ": " + result.ErrorSamples[0] : ""));
+        {
+            var first = result.FirstConnectFailure;
+            return (ExitCodes.From(first?.Kind ?? FailureKind.ConnectionFailed),
+                "no connection could be made" + (first is not null ? ": " + first.Message : ""), first?.Hint);
+        }
         if (result.Errors == 0 && result.Lost == 0)
-            return ExitCode.Ok;
-        VerbRunner.ReportError(
+            return (ExitCode.Ok, null, null);
+        return (ExitCode.Failure,
             string.Create(CultureInfo.InvariantCulture, $"{result.Lost:N0} lost, {result.Errors:N0} errors"),
             HintFor(result));
-        return ExitCode.Failure;
     }
 
     /// <summary>
@@ -59,6 +71,10 @@ public static class BenchSession
     /// </summary>
     private static string? HintFor(BenchResult result) => result switch
     {
+        { RefusedAsFull: > 0 } =>
+            $"the server took {result.Connected:N0} of {result.Clients:N0} clients and refused the rest with 503: " +
+                $"it is at its client limit (wsctl serve --max-clients {result.Clients}), or run with --clients " +
+                $"{result.Connected}",
         { MessagesReceived: > 0 } => null,
         { Mode: BenchMode.Echo, Lost: > 0 } =>
             "no echo came back: the server may not echo (wsctl serve --echo and ws_server_host --echo do); --mode " +

@@ -123,7 +123,7 @@ public sealed class HelpPrinter : SynchronousCommandLineAction
     /// <summary>
     /// The command's own options, then the recursive ones of its ancestors (-v, -q, --log-format, --help).
     /// </summary>
-    private static IEnumerable<Option> AllOptions(Command command)
+    public static IEnumerable<Option> AllOptions(Command command)
     {
         var seen = new HashSet<string>();
         var own = command.Options.Where(o => seen.Add(o.Name)).ToList();

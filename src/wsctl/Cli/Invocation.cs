@@ -16,7 +16,10 @@ public static class Invocation
         {
             var root = WsctlCommand.Create();
             var parse = root.Parse(args);
-            if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+            // A mistyped verb or option is an error even beside --help, which would otherwise show the help of
+            // whatever did parse and exit 0 (`wsctl nosuchverb --help`).
+            if ((parse.Errors.Count > 0 && (parse.Action is ParseErrorAction || parse.UnmatchedTokens.Count > 0))
+                || MistypedOptions(parse).Any())
                 return ReportUsageError(parse);
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
@@ -30,12 +33,48 @@ public static class Invocation
     public static int ReportUsageError(ParseResult parse)
     {
         var command = parse.CommandResult.Command;
-        foreach (var error in parse.Errors.Select(e => e.Message.Split('\n')[0].TrimEnd('.')).Distinct())
+        foreach (var error in UsageErrors(parse))
             Console.Error.WriteLine($"wsctl: {error}");
         Console.Error.WriteLine($"usage: {HelpPrinter.Usage(command)}");
         Console.Error.WriteLine($"see '{HelpPrinter.Path(command)} --help'");
         return (int)ExitCode.Usage;
     }
+
+    /// <summary>
+    /// The parse errors, one line each: an unknown word says so with the nearest verb or option ("did you mean
+    /// serve?"), and "Required command was not provided" is left out when the verb was only misspelt.
+    /// </summary>
+    public static IEnumerable<string> UsageErrors(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var unmatched = parse.UnmatchedTokens;
+        foreach (var token in MistypedOptions(parse).Concat(unmatched))
+        {
+            var verbs = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
+            var options = HelpPrinter.AllOptions(command).Where(o => !o.Hidden)
+                .SelectMany(o => new[] { o.Name }.Concat(o.Aliases)).Where(n => n.StartsWith("--"));
+            var near = DidYouMean.Suggest(token, token.StartsWith('-') ? options : verbs);
+            var what = token.StartsWith('-') ? "option" : command.Subcommands.Count > 0 ? "verb" : "argument";
+            yield return $"unknown {what} {Options.Quote(token)}" + (near.Count > 0
+                ? $"; did you mean {string.Join(" or ", near)}?"
+                : command is RootCommand ? $"; the verbs are {string.Join(", ", verbs)}" : "");
+        }
+        foreach (var error in parse.Errors.Select(e => e.Message.Split('\n')[0].TrimEnd('.')).Distinct())
+        {
+            if (error.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)
+                || (unmatched.Count > 0
+                    && error.StartsWith("Required command was not provided", StringComparison.Ordinal)))
+                continue;
+            yield return error;
+        }
+    }
+
+    // "--wiat" where an argument was expected is taken as the argument's value by the parser; for a person it is
+    // a misspelt option ('-' alone, stdin, and "--" are not).
+    private static IEnumerable<string> MistypedOptions(ParseResult parse) =>
+        parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>()
+            .SelectMany(a => a.Tokens).Select(t => t.Value)
+            .Where(v => v.StartsWith("--", StringComparison.Ordinal) && v.Length > 2);
 
     /// <summary>Anything no verb expected: one line (the trace with -v), exit 2.</summary>
     public static int ReportUnexpected(Exception e, bool verbose)

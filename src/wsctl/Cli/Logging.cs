@@ -2,7 +2,6 @@ using System.CommandLine;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Formatting.Json;
 
 namespace Wsctl.Cli;
 
@@ -19,8 +18,7 @@ public static class Logging
         var config = new LoggerConfiguration().MinimumLevel.Is(level);
         // Every level goes to stderr: stdout belongs to the verb's output (messages, JSON lines).
         config = parse.GetValue(GlobalOptions.LogFormat) == "json"
-            ? config.WriteTo.Console(
-                new JsonFormatter(renderMessage: true), standardErrorFromLevel: LogEventLevel.Verbose)
+            ? config.WriteTo.Console(new JsonLogFormatter(), standardErrorFromLevel: LogEventLevel.Verbose)
             : config.WriteTo.Console(
                 outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: LogEventLevel.Verbose);

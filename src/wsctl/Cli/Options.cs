@@ -98,9 +98,14 @@ public static class Options
         option.Validators.Add(result =>
         {
             foreach (var token in result.Tokens)
-                if (!values.Contains(token.Value, StringComparer.Ordinal))
-                    result.AddError($"{option.Name}: expected one of " +
-                        $"{string.Join(", ", values.Where(v => !v.Contains('_')))}, got {Quote(token.Value)}");
+            {
+                if (values.Contains(token.Value, StringComparer.Ordinal))
+                    continue;
+                var near = DidYouMean.Suggest(token.Value, values);
+                result.AddError($"{option.Name}: expected one of " +
+                    $"{string.Join(", ", values.Where(v => !v.Contains('_')))}, got {Quote(token.Value)}" +
+                    (near.Count > 0 ? $"; did you mean {near[0]}?" : ""));
+            }
         });
         return option;
     }

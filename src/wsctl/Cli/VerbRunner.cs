@@ -35,26 +35,51 @@ public static class VerbRunner
             else
                 ReportError(message, hint);
         }
+        ExitCode exit;
+        string? error = null;
+        string? errorHint = null;
         try
         {
-            return (int)await body(logger, cancel);
+            exit = await body(logger, cancel);
         }
         catch (WsCoreException e)
         {
-            var (message, hint) = InputFlags.Describe(e, parse);
-            Report(message, hint);
-            return (int)ExitCodes.From(e.Kind);
+            (error, errorHint) = InputFlags.Describe(e, parse);
+            Report(error, errorHint);
+            exit = ExitCodes.From(e.Kind);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            Report("interrupted", null);
-            return (int)ExitCode.Interrupted;
+            error = "interrupted";
+            Report(error, null);
+            exit = ExitCode.Interrupted;
         }
         catch (Exception e)
         {
             // A bug: one line, the trace only with -v, exit 2 (never an unhandled exception's dump).
             logger.Debug(e, "Unexpected error");
-            return Invocation.ReportUnexpected(e, verbose: false);
+            exit = (ExitCode)Invocation.ReportUnexpected(e, verbose: false);
+            error = $"unexpected error: {e.Message.Split('\n')[0].Trim()}";
+        }
+        // --json promises a result object last on every way out: the verb's own, or this plain one.
+        if (WantsJson(parse) && !JsonLines.ResultWritten)
+            TryWriteResult(exit, error, errorHint);
+        return (int)exit;
+    }
+
+    private static bool WantsJson(ParseResult parse) =>
+        parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--json") is Option<bool> json
+        && parse.GetValue(json);
+
+    private static void TryWriteResult(ExitCode exit, string? error, string? hint)
+    {
+        try
+        {
+            new JsonLines(Console.OpenStandardOutput()).WriteResult(exit, error, hint);
+        }
+        catch (IOException)
+        {
+            // Nobody reads stdout any more (a closed pipe): the exit code still says it.
         }
     }
 

@@ -100,9 +100,10 @@ public sealed class PlainFlashRenderer(TextWriter output) : IFlashObserver
     }
 }
 
-/// <summary>One JSON object per line for wrappers (Utf8JsonWriter: no reflection, NativeAOT-safe).</summary>
+/// <summary>One JSON object per line for wrappers (<see cref="JsonLines"/>: no reflection, NativeAOT-safe).</summary>
 public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
 {
+    private readonly JsonLines _json = new(output);
     private long _lastPercent = -1;
 
     public void OnEvent(in FlashEvent e)
@@ -118,9 +119,9 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
         else
             _lastPercent = -1;
         var ev = e;
-        Write(output, w =>
+        _json.Write(w =>
         {
-            w.WriteString("event", Name(ev.Kind));
+            w.WriteString("type", Name(ev.Kind));
             if (ev.Region is { } region)
             {
                 w.WriteString("region", region.Name);
@@ -133,33 +134,6 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
                     ev.Kind is FlashEventKind.RegionVerified or FlashEventKind.RegionSkipped ? "md5" : "detail",
                     ev.Message);
         });
-    }
-
-    /// <summary>The "error" event: why flashing failed, as stderr says it, and the exit code it ends with.</summary>
-    public static void WriteError(Stream output, WsCoreException error)
-    {
-        var (message, hint) = InputFlags.Describe(error);
-        Write(output, w =>
-        {
-            w.WriteString("event", "error");
-            w.WriteNumber("exitCode", (int)ExitCodes.From(error.Kind));
-            w.WriteString("message", message);
-            if (hint is not null)
-                w.WriteString("hint", hint);
-        });
-    }
-
-    /// <summary>Writes one object and a newline.</summary>
-    public static void Write(Stream output, Action<Utf8JsonWriter> body)
-    {
-        using (var writer = new Utf8JsonWriter(output))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-        output.WriteByte((byte)'\n');
-        output.Flush();
     }
 
     private static string Name(FlashEventKind kind) => kind switch
@@ -196,23 +170,23 @@ public static class FlashPlanRenderer
             text.WriteLine($"Wrote the merged image to {output}");
     }
 
-    /// <summary>A "plan" event per region, then "done" naming the files written.</summary>
+    /// <summary>A "plan" object per region, then the result naming the files written.</summary>
     public static void WriteJson(FlashPlan plan, string? nvsOut, string? output, Stream stdout)
     {
+        var json = new JsonLines(stdout);
         foreach (var region in plan.Regions)
-            JsonFlashRenderer.Write(stdout, w =>
+            json.Write(w =>
             {
-                w.WriteString("event", "plan");
+                w.WriteString("type", "plan");
                 w.WriteString("region", region.Name);
                 w.WriteNumber("offset", region.Offset);
                 w.WriteNumber("size", region.Data.Length);
                 w.WriteString("md5", region.ShownMd5(FlashPlan.Md5Of(region)));
             });
-        JsonFlashRenderer.Write(stdout, w =>
+        json.WriteResult(ExitCode.Ok, more: w =>
         {
-            w.WriteString("event", "done");
             if (nvsOut is not null)
-                w.WriteString("nvsOut", nvsOut);
+                w.WriteString("nvs_out", nvsOut);
             if (output is not null)
                 w.WriteString("output", output);
         });

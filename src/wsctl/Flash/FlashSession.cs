@@ -43,8 +43,7 @@ public sealed record FlashSettings
 
 /// <summary>
 /// Runs <c>wsctl flash</c>: checks everything before any file is written or any port opened, then writes the
-/// offline outputs (plan, NVS image, merged image) or flashes the board, and with --monitor watches it boot. With
-/// --json a failure of flashing is also an "error" event on stdout.
+/// offline outputs (plan, NVS image, merged image) or flashes the board, and with --monitor watches it boot.
 /// </summary>
 public static class FlashSession
 {
@@ -53,21 +52,11 @@ public static class FlashSession
 
     public static async Task<ExitCode> RunAsync(FlashSettings settings, ILogger logger, CancellationToken cancel)
     {
-        // Once the monitor runs, it reports its own end (its JSON "result"); flash's "error" event is for flashing.
-        var monitoring = new StrongBox<bool>();
-        try
-        {
-            return await Task.Run(() => Run(settings, logger, monitoring, cancel), cancel);
-        }
-        catch (WsCoreException e) when (settings.Json && !monitoring.Value)
-        {
-            JsonFlashRenderer.WriteError(Console.OpenStandardOutput(), e);
-            throw;
-        }
+        // A failure is the JSON result VerbRunner writes; with --monitor, the monitor writes its own.
+        return await Task.Run(() => Run(settings, logger, cancel), cancel);
     }
 
-    private static ExitCode Run(FlashSettings settings, ILogger logger, StrongBox<bool> monitoring,
-        CancellationToken cancel)
+    private static ExitCode Run(FlashSettings settings, ILogger logger, CancellationToken cancel)
     {
         // 1. Everything is checked before any file is written or any port opened.
         var device = ReadDeviceSettings(settings);
@@ -151,7 +140,6 @@ public static class FlashSession
             {
                 // The hard reset has started the new firmware; its console runs at 115200 whatever --baud flashed at.
                 transport.SetBaudRate(115200);
-                monitoring.Value = true;
                 var options = new MonitorOptions { Decoder = decoder, ResetIntoApp = false };
                 return MonitorSession.Run(transport, options, settings.Json, logger, cancel);
             }

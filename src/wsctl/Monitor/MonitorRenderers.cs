@@ -69,9 +69,9 @@ public sealed class TextMonitorRenderer(TextWriter output, bool keepEscapes) : I
 }
 
 /// <summary>
-/// One JSON object per line: <c>{"ts","line"}</c> for each console line (escape codes stripped), then
-/// <c>{"ts","decoded":[{"address","function","file","line"}]}</c> when it held code addresses, and a final
-/// <c>{"ts","result","exitCode","message"}</c>.
+/// One JSON object per line: <c>{"type":"line","ts","text"}</c> for each console line (escape codes stripped), then
+/// <c>{"type":"decoded","ts","addresses":[{"address","function","file","line"}]}</c> when it held code addresses, and
+/// the result: <c>{"type":"result","ok","exit_code","error"?,"outcome","detail","ts"}</c>.
 /// </summary>
 public sealed class JsonMonitorRenderer(Stream output) : IMonitorRenderer
 {
@@ -82,15 +82,17 @@ public sealed class JsonMonitorRenderer(Stream output) : IMonitorRenderer
         var ts = JsonLines.Timestamp(time);
         _json.Write(w =>
         {
+            w.WriteString("type", "line");
             w.WriteString("ts", ts);
-            w.WriteString("line", AnsiEscapes.Strip(line.Text));
+            w.WriteString("text", AnsiEscapes.Strip(line.Text));
         });
         if (decoded.Count == 0)
             return;
         _json.Write(w =>
         {
+            w.WriteString("type", "decoded");
             w.WriteString("ts", ts);
-            w.WriteStartArray("decoded");
+            w.WriteStartArray("addresses");
             foreach (var address in decoded)
                 WriteAddress(w, address);
             w.WriteEndArray();
@@ -100,13 +102,13 @@ public sealed class JsonMonitorRenderer(Stream output) : IMonitorRenderer
     // A prompt is part of a line: JSON shows whole lines only.
     public void OnPendingText(string text) { }
 
-    public void OnResult(string result, int exitCode, string message) => _json.Write(w =>
-    {
-        w.WriteString("ts", JsonLines.Timestamp(DateTimeOffset.UtcNow));
-        w.WriteString("result", result);
-        w.WriteNumber("exitCode", exitCode);
-        w.WriteString("message", message);
-    });
+    public void OnResult(string result, int exitCode, string message) =>
+        _json.WriteResult((ExitCode)exitCode, exitCode == 0 ? null : message, null, w =>
+        {
+            w.WriteString("ts", JsonLines.Timestamp(DateTimeOffset.UtcNow));
+            w.WriteString("outcome", result);
+            w.WriteString("detail", message);
+        });
 
     private static void WriteAddress(Utf8JsonWriter w, DecodedAddress address)
     {

@@ -20,6 +20,7 @@ public static class ProbeOutput
     {
         ProbeVerdict.Healthy => ExitCode.Ok,
         ProbeVerdict.Busy => ExitCode.HandshakeRejected,
+        ProbeVerdict.Interrupted => ExitCode.Interrupted,
         _ => ExitCodes.From(report.Failure ?? FailureKind.Other),
     };
 
@@ -47,57 +48,52 @@ public static class ProbeOutput
         {
             ProbeVerdict.Healthy => $" ({report.Target.Uri} in {report.Total.TotalMilliseconds:0} ms)",
             ProbeVerdict.Busy => $" (every client slot is taken: {report.HandshakeResponse?.Status}; exit {(int)exit})",
+            ProbeVerdict.Interrupted => $" (stopped after {report.Stages.Count} stage(s); exit {(int)exit})",
             _ => $" ({StageName(report.Stages[^1].Stage)} failed; exit {(int)exit})",
         });
         return text.Append('\n').ToString();
     }
 
-    /// <summary>One JSON object for one probe.</summary>
-    public static byte[] Json(ProbeReport report)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, JsonLines.WriterOptions))
-            WriteReport(json, report);
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+    /// <summary>One probe as the run's JSON result: stages, timings, RTTs, first message, close, verdict.</summary>
+    public static void Json(JsonLines json, ProbeReport report) =>
+        json.WriteResult(ExitCodeOf(report), ErrorOf(report), null, w => WriteReportFields(w, report));
 
-    /// <summary>One JSON object for <c>probe --discover</c>: every device found, each with its probe.</summary>
-    public static byte[] Json(
-        IReadOnlyList<(DiscoveredDevice Device, ProbeReport Report)> devices, TimeSpan browsed, ExitCode exit)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, JsonLines.WriterOptions))
+    /// <summary><c>probe --discover</c> as the run's JSON result: every device found, each with its probe.</summary>
+    public static void Json(JsonLines json,
+        IReadOnlyList<(DiscoveredDevice Device, ProbeReport Report)> devices, TimeSpan browsed, ExitCode exit,
+        string? error) =>
+        json.WriteResult(exit, error, null, w =>
         {
-            json.WriteStartObject();
-            json.WriteString("service", DeviceDiscovery.WebSocketServiceType);
-            json.WriteNumber("browseMs", Math.Round(browsed.TotalMilliseconds, 1));
-            json.WriteNumber("count", devices.Count);
-            json.WriteStartArray("devices");
+            w.WriteString("service", DeviceDiscovery.WebSocketServiceType);
+            w.WriteNumber("browse_ms", Math.Round(browsed.TotalMilliseconds, 1));
+            w.WriteNumber("count", devices.Count);
+            w.WriteStartArray("devices");
             foreach (var (device, report) in devices)
             {
                 var i = device.Instance;
-                json.WriteStartObject();
-                json.WriteString("name", i.InstanceName);
-                json.WriteString("host", i.HostName);
-                json.WriteNumber("port", i.Port);
-                json.WriteString("interface", i.InterfaceName);
-                WriteAddresses(json, "addresses", i.Addresses.Select(a => a.ToString()));
-                json.WriteStartObject("txt");
+                w.WriteStartObject();
+                w.WriteString("name", i.InstanceName);
+                w.WriteString("host", i.HostName);
+                w.WriteNumber("port", i.Port);
+                w.WriteString("interface", i.InterfaceName);
+                WriteAddresses(w, "addresses", i.Addresses.Select(a => a.ToString()));
+                w.WriteStartObject("txt");
                 foreach (var (key, value) in i.Txt)
-                    json.WriteString(key, value);
-                json.WriteEndObject();
-                json.WritePropertyName("probe");
-                WriteReport(json, report);
-                json.WriteEndObject();
+                    w.WriteString(key, value);
+                w.WriteEndObject();
+                w.WriteStartObject("probe");
+                w.WriteNumber("exit_code", (int)ExitCodeOf(report));
+                if (ErrorOf(report) is { } failed)
+                    w.WriteString("error", failed);
+                WriteReportFields(w, report);
+                w.WriteEndObject();
+                w.WriteEndObject();
             }
-            json.WriteEndArray();
-            json.WriteNumber("exit", (int)exit);
-            json.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+            w.WriteEndArray();
+        });
+
+    private static string? ErrorOf(ProbeReport report) =>
+        report.Stages.FirstOrDefault(s => !s.Succeeded)?.Detail ?? (report.Interrupted ? "interrupted" : null);
 
     /// <summary>The text form of one discovered device's header line.</summary>
     public static string DeviceLine(DiscoveredDevice device)
@@ -108,10 +104,9 @@ public static class ProbeOutput
             + "\n";
     }
 
-    private static void WriteReport(Utf8JsonWriter json, ProbeReport report)
+    private static void WriteReportFields(Utf8JsonWriter json, ProbeReport report)
     {
         var target = report.Target;
-        json.WriteStartObject();
         json.WriteString("target", target.Host);
         json.WriteString("url", target.Uri.ToString());
         json.WriteNumber("port", target.Port);
@@ -128,7 +123,7 @@ public static class ProbeOutput
         if (report.ConnectedEndPoint is { } endPoint)
             json.WriteString("address", endPoint.Address.ToString());
         if (report.FailedAddresses.Count > 0)
-            WriteAddresses(json, "failedAddresses", report.FailedAddresses);
+            WriteAddresses(json, "failed_addresses", report.FailedAddresses);
 
         json.WriteStartArray("stages");
         foreach (var stage in report.Stages)
@@ -136,12 +131,12 @@ public static class ProbeOutput
             json.WriteStartObject();
             json.WriteString("stage", StageName(stage.Stage));
             json.WriteBoolean("ok", stage.Succeeded);
-            json.WriteNumber("ms", Math.Round(stage.Elapsed.TotalMilliseconds, 3));
+            json.WriteNumber("elapsed_ms", Math.Round(stage.Elapsed.TotalMilliseconds, 3));
             json.WriteString("detail", stage.Detail);
             if (stage.Failure is { } kind)
             {
-                json.WriteString("failure", kind.ToString());
-                json.WriteNumber("exit", (int)ExitCodes.From(kind));
+                json.WriteString("failure", JsonLines.SnakeCase(kind.ToString()));
+                json.WriteNumber("exit_code", (int)ExitCodes.From(kind));
             }
             json.WriteEndObject();
         }
@@ -151,8 +146,8 @@ public static class ProbeOutput
         {
             json.WriteStartObject("handshake");
             json.WriteNumber("status", response.StatusCode);
-            json.WriteString("statusLine", response.StatusLine);
-            json.WriteBoolean("acceptKeyVerified", report.AcceptKeyVerified);
+            json.WriteString("status_line", response.StatusLine);
+            json.WriteBoolean("accept_key_verified", report.AcceptKeyVerified);
             json.WriteString("subprotocol", report.Subprotocol);
             json.WriteStartObject("headers");
             foreach (var (name, value) in response.Fields)
@@ -164,10 +159,10 @@ public static class ProbeOutput
         {
             json.WriteStartObject("rtt");
             json.WriteNumber("count", rtt.Count);
-            json.WriteNumber("minMs", Math.Round(rtt.Min.TotalMilliseconds, 3));
-            json.WriteNumber("avgMs", Math.Round(rtt.Average.TotalMilliseconds, 3));
-            json.WriteNumber("maxMs", Math.Round(rtt.Max.TotalMilliseconds, 3));
-            json.WriteStartArray("samplesMs");
+            json.WriteNumber("min_ms", Math.Round(rtt.Min.TotalMilliseconds, 3));
+            json.WriteNumber("avg_ms", Math.Round(rtt.Average.TotalMilliseconds, 3));
+            json.WriteNumber("max_ms", Math.Round(rtt.Max.TotalMilliseconds, 3));
+            json.WriteStartArray("samples_ms");
             foreach (var sample in report.RoundTrips)
                 json.WriteNumberValue(Math.Round(sample.TotalMilliseconds, 3));
             json.WriteEndArray();
@@ -175,23 +170,19 @@ public static class ProbeOutput
         }
         if (report.FirstMessage is { } message)
         {
-            json.WriteStartObject("firstMessage");
+            json.WriteStartObject("first_message");
             json.WriteString("type", report.FirstMessageBinary ? "binary" : "text");
-            json.WriteString(report.FirstMessageBinary ? "base64" : "text", message);
-            json.WriteNumber("afterOpenMs", Math.Round(report.FirstMessageAfterOpen!.Value.TotalMilliseconds, 1));
+            json.WriteString("data", message);
+            json.WriteNumber("after_open_ms", Math.Round(report.FirstMessageAfterOpen!.Value.TotalMilliseconds, 1));
             json.WriteEndObject();
         }
         if (report.CloseCode is { } code)
         {
-            json.WriteNumber("closeCode", code);
-            json.WriteString("closeReason", report.CloseReason);
+            json.WriteNumber("close_code", code);
+            json.WriteString("close_reason", report.CloseReason);
         }
-        json.WriteNumber("totalMs", Math.Round(report.Total.TotalMilliseconds, 1));
+        json.WriteNumber("total_ms", Math.Round(report.Total.TotalMilliseconds, 1));
         json.WriteString("verdict", VerdictName(report.Verdict));
-        json.WriteNumber("exit", (int)ExitCodeOf(report));
-        if (report.Stages.FirstOrDefault(s => !s.Succeeded) is { } failed)
-            json.WriteString("error", failed.Detail);
-        json.WriteEndObject();
     }
 
     private static void WriteAddresses(Utf8JsonWriter json, string name, IEnumerable<string> values)

@@ -19,10 +19,21 @@ public static class ProbeSession
     public static async Task<ExitCode> ProbeOneAsync(WebSocketTarget target, ProbeOptions options, bool json,
         ILogger log, Stream stdout, CancellationToken cancel)
     {
-        var report = await new DeviceProber(log).ProbeAsync(target, options, cancel);
-        var output = json ? ProbeOutput.Json(report) : Encoding.UTF8.GetBytes(ProbeOutput.Text(report));
-        await stdout.WriteAsync(output, cancel);
-        await stdout.FlushAsync(cancel);
+        var report = new ProbeReport(target);
+        try
+        {
+            await new DeviceProber(log).ProbeAsync(report, options, cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Ctrl-C: what was found so far is still worth showing.
+            report.Interrupted = true;
+        }
+        if (json)
+            ProbeOutput.Json(new Cli.JsonLines(stdout), report);
+        else
+            stdout.Write(Encoding.UTF8.GetBytes(ProbeOutput.Text(report)));
+        stdout.Flush();
         return ProbeOutput.ExitCodeOf(report);
     }
 
@@ -46,9 +57,12 @@ public static class ProbeSession
             : results.All(r => ProbeOutput.ExitCodeOf(r.Second) != ExitCode.Ok)
                 ? ProbeOutput.ExitCodeOf(results[0].Second)
                 : ExitCode.Partial;
+        var error = results.Count == 0
+            ? $"no {DeviceDiscovery.WebSocketServiceType} device answered within {browse.TotalSeconds:0.#} s"
+            : null;
         if (json)
         {
-            await stdout.WriteAsync(ProbeOutput.Json(results, browsed, exit), cancel);
+            ProbeOutput.Json(new Cli.JsonLines(stdout), results, browsed, exit, error);
         }
         else
         {
@@ -60,9 +74,8 @@ public static class ProbeSession
             await stdout.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), cancel);
         }
         await stdout.FlushAsync(cancel);
-        if (results.Count == 0)
-            Cli.VerbRunner.ReportError(
-                $"no {DeviceDiscovery.WebSocketServiceType} device answered within {browse.TotalSeconds:0.#} s",
+        if (error is not null)
+            Cli.VerbRunner.ReportError(error,
                 "is the device on this network (same link: mDNS does not cross routers)? --interface picks the " +
                     "interface");
         return exit;

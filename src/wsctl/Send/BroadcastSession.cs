@@ -76,6 +76,8 @@ public static class BroadcastSession
     {
         await using var control = await ControlClient.ConnectAsync(port, cancel);
         var json = jsonOutput ? new JsonLines(stdout) : null;
+        var broadcasts = 0;
+        long deliveries = 0;
         await foreach (var message in messages.ReadAsync(cancel))
         {
             var answer = await control.RequestAsync(
@@ -83,19 +85,25 @@ public static class BroadcastSession
                 cancel);
             if (!answer.Ok)
                 throw new WsCoreException(FailureKind.Other, answer.Error ?? "the server refused the broadcast");
+            broadcasts++;
+            deliveries += answer.Delivered;
             if (json is not null)
                 json.Write(w =>
                 {
-                    w.WriteString("type", "result");
-                    w.WriteBoolean("ok", true);
+                    w.WriteString("type", "delivered");
                     w.WriteNumber("port", port);
-                    w.WriteNumber("delivered", answer.Delivered);
+                    w.WriteNumber("clients", answer.Delivered);
                 });
             else
                 stdout.Write(Encoding.UTF8.GetBytes($"delivered to {answer.Delivered} " +
                     $"client{(answer.Delivered == 1 ? "" : "s")}\n"));
             stdout.Flush();
         }
+        json?.WriteResult(ExitCode.Ok, more: w =>
+        {
+            w.WriteNumber("messages", broadcasts);
+            w.WriteNumber("deliveries", deliveries);
+        });
         return ExitCode.Ok;
     }
 
@@ -111,14 +119,16 @@ public static class BroadcastSession
             foreach (var c in clients)
                 json.Write(w =>
                 {
+                    w.WriteString("type", "client");
                     w.WriteNumber("id", c.Id);
                     w.WriteString("remote", c.Remote);
                     w.WriteString("since", JsonLines.Timestamp(c.ConnectedSince));
-                    w.WriteNumber("in", c.MessagesIn);
-                    w.WriteNumber("out", c.MessagesOut);
+                    w.WriteNumber("messages_in", c.MessagesIn);
+                    w.WriteNumber("messages_out", c.MessagesOut);
                     if (c.Instance is not null)
                         w.WriteString("instance", c.Instance);
                 });
+            json.WriteResult(ExitCode.Ok, more: w => w.WriteNumber("clients", clients.Count));
             return ExitCode.Ok;
         }
         var text = new StringBuilder();
@@ -196,13 +206,16 @@ public static class BroadcastSession
             {
                 json.Write(w =>
                 {
+                    w.WriteString("type", "target");
                     w.WriteString("target", r.Target);
                     w.WriteBoolean("ok", r.Ok);
-                    w.WriteNumber("ms", Math.Round(r.Milliseconds, 1));
+                    w.WriteNumber("exit_code", (int)(r.Error is null ? ExitCode.Ok : ExitCodes.From(r.Error.Kind)));
+                    w.WriteNumber("elapsed_ms", Math.Round(r.Milliseconds, 1));
                     if (r.Error is not null)
                     {
-                        w.WriteNumber("exit", (int)ExitCodes.From(r.Error.Kind));
                         w.WriteString("error", r.Error.Message);
+                        if (r.Error.Hint is not null)
+                            w.WriteString("hint", r.Error.Hint);
                     }
                 });
                 continue;
@@ -216,12 +229,19 @@ public static class BroadcastSession
         stdout.Flush();
 
         var failures = results.Where(r => !r.Ok).ToList();
-        if (failures.Count == 0)
-            return ExitCode.Ok;
-        if (failures.Count == results.Length)
-            return ExitCodes.From(failures[0].Error!.Kind);
-        log.Warning("{Failed} of {Total} targets failed", failures.Count, results.Length);
-        return ExitCode.Partial;
+        var exit = failures.Count == 0 ? ExitCode.Ok
+            : failures.Count == results.Length ? ExitCodes.From(failures[0].Error!.Kind)
+            : ExitCode.Partial;
+        if (exit == ExitCode.Partial)
+            log.Warning("{Failed} of {Total} targets failed", failures.Count, results.Length);
+        json?.WriteResult(exit,
+            failures.Count == 0 ? null : $"{failures.Count} of {results.Length} target(s) failed",
+            more: w =>
+            {
+                w.WriteNumber("targets", results.Length);
+                w.WriteNumber("failed", failures.Count);
+            });
+        return exit;
     }
 
     private static async Task<TargetResult> SendOneAsync(

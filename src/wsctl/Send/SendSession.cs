@@ -318,12 +318,9 @@ public sealed class SendSession
     private void WriteResult(WsCoreException? error)
     {
         var client = _client;
-        _json?.Write(w =>
+        _json?.WriteResult(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind), error?.Message, error?.Hint, w =>
         {
-            w.WriteString("type", "result");
             w.WriteString("target", _settings.Target.ToString());
-            w.WriteBoolean("ok", error is null);
-            w.WriteNumber("exit_code", (int)(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind)));
             w.WriteNumber("sent", _sent);
             w.WriteNumber("received", _receiving?.Received ?? 0);
             if (client?.CloseStatus is { } code)
@@ -332,12 +329,6 @@ public sealed class SendSession
                 w.WriteString("close_reason", client.CloseReason);
             }
             w.WriteNumber("elapsed_ms", Math.Round(Stopwatch.GetElapsedTime(_started).TotalMilliseconds, 1));
-            if (error is not null)
-            {
-                w.WriteString("error", error.Message);
-                if (error.Hint is not null)
-                    w.WriteString("hint", error.Hint);
-            }
         });
     }
 }

@@ -26,11 +26,8 @@ public static class ServeClientSend
             sent++;
         }
         if (jsonOutput)
-            new JsonLines(stdout).Write(w =>
+            new JsonLines(stdout).WriteResult(ExitCode.Ok, more: w =>
             {
-                w.WriteString("type", "result");
-                w.WriteBoolean("ok", true);
-                w.WriteNumber("exit_code", 0);
                 w.WriteNumber("client", clientId);
                 w.WriteNumber("sent", sent);
             });

@@ -81,8 +81,8 @@ public class ClusterHaProxyTests
         {
             var list = await ClusterLab.WsctlAsync("broadcast", "--list", "--json", "--port", asked.PortText);
             Assert.Equal(0, list.ExitCode);
-            byInstance = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("instance").GetString()!)
+            byInstance = ClusterLab.ListedClients(list.Stdout)
+                .Select(c => c.GetProperty("instance").GetString()!)
                 .GroupBy(i => i).ToDictionary(g => g.Key, g => g.Count());
             if (byInstance.Values.Sum() == count)
                 return byInstance;

@@ -68,6 +68,12 @@ public sealed partial class ClusterLab : IAsyncDisposable
     /// <summary>Runs <c>wsctl ARGS</c> to its end.</summary>
     public static Task<WsctlResult> WsctlAsync(params string[] args) => WsctlProcess.RunAsync(args, timeout: Timeout);
 
+    /// <summary>The client objects of <c>broadcast --list --json</c>'s output (the result object left out).</summary>
+    public static List<System.Text.Json.JsonElement> ListedClients(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(o => o.GetProperty("type").GetString() == "client").ToList();
+
     [GeneratedRegex(@"joined cluster \S+ on \S+ as (\S+) \(")]
     public static partial Regex JoinedPattern();
 

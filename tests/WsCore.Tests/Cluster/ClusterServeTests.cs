@@ -130,8 +130,7 @@ public class ClusterServeTests
         {
             var list = await ClusterLab.WsctlAsync("broadcast", "--list", "--json", "--port", asked.PortText);
             Assert.Equal(0, list.ExitCode);
-            var rows = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            var rows = ClusterLab.ListedClients(list.Stdout);
             Assert.Equal(2, rows.Count);
             Assert.Equal(new[] { a.Name, b.Name }.Order(StringComparer.Ordinal),
                 rows.Select(r => r.GetProperty("instance").GetString()!).Order(StringComparer.Ordinal));
@@ -194,8 +193,8 @@ public class ClusterServeTests
                 $"slots came back after {killed.Elapsed.TotalSeconds:0.0} s");
             // Its ids left --list too: only B's clients remain.
             var list = await ClusterLab.WsctlAsync("broadcast", "--list", "--json", "--port", b.PortText);
-            var instances = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("instance").GetString()!).ToList();
+            var instances = ClusterLab.ListedClients(list.Stdout)
+                .Select(c => c.GetProperty("instance").GetString()!).ToList();
             Assert.Equal([b.Name, b.Name], instances);
         }
     }

@@ -44,10 +44,10 @@ public class FlashCliTests
         sim.WaitIdle(TimeSpan.FromSeconds(10));
         Assert.True(result.ExitCode == 0, result.All);
         var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString())
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("type").GetString())
             .ToList();
         Assert.Contains("region-verified", events);
-        Assert.Equal("done", events[^1]);
+        Assert.Equal(["done", "result"], events[^2..]);
         Assert.DoesNotContain(Secret, result.All);
         // Only the NVS partition is written when no firmware is given.
         var expected = FirmwareFixture.ExpectedFlash([
@@ -251,8 +251,10 @@ public class FlashCliTests
         Assert.Equal(10, result.ExitCode);
         Assert.Contains("hint:", result.Stderr);
         var last = JsonDocument.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
-        Assert.Equal("error", last.GetProperty("event").GetString());
-        Assert.Equal(10, last.GetProperty("exitCode").GetInt32());
+        Assert.Equal("result", last.GetProperty("type").GetString());
+        Assert.False(last.GetProperty("ok").GetBoolean());
+        Assert.Equal(10, last.GetProperty("exit_code").GetInt32());
+        Assert.True(last.TryGetProperty("hint", out _));
     }
 
     [Fact]

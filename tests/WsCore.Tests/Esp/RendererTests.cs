@@ -56,7 +56,7 @@ public class RendererTests
         Assert.Equal(
             ["connecting", "connected", "region-start", "progress", "progress", "progress", "progress",
                 "region-verified", "done"],
-            events.Select(e => e.GetProperty("event").GetString()));
+            events.Select(e => e.GetProperty("type").GetString()));
         Assert.Equal(0x9000, events[2].GetProperty("offset").GetInt32());
         Assert.Equal("0123456789abcdef0123456789abcdef", events[7].GetProperty("md5").GetString());
     }

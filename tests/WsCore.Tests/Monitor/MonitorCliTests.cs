@@ -79,8 +79,8 @@ public class MonitorCliTests
             .Select(l => JsonDocument.Parse(l).RootElement)
             .ToList();
         Assert.All(objects, o => Assert.True(o.TryGetProperty("ts", out _)));
-        var decoded = objects.Where(o => o.TryGetProperty("decoded", out _))
-            .SelectMany(o => o.GetProperty("decoded").EnumerateArray()).ToList();
+        var decoded = objects.Where(o => o.GetProperty("type").GetString() == "decoded")
+            .SelectMany(o => o.GetProperty("addresses").EnumerateArray()).ToList();
         Assert.Equal(
             [$"0x{mepc:x8}", $"0x{ra:x8}", $"0x{onStack:x8}"],
             decoded.Select(d => d.GetProperty("address").GetString()));
@@ -91,12 +91,13 @@ public class MonitorCliTests
             decoded[0].GetProperty("line").GetInt32());
         Assert.EndsWith("app.c", decoded[0].GetProperty("file").GetString());
         // Each decoded object follows the line it decodes.
-        var mepcLine = objects.FindIndex(o => o.TryGetProperty("line", out var l)
+        var mepcLine = objects.FindIndex(o => o.TryGetProperty("text", out var l)
             && l.GetString()!.StartsWith("MEPC", StringComparison.Ordinal));
-        Assert.True(objects[mepcLine + 1].TryGetProperty("decoded", out _));
+        Assert.Equal("decoded", objects[mepcLine + 1].GetProperty("type").GetString());
         var last = objects[^1];
-        Assert.Equal("panic", last.GetProperty("result").GetString());
-        Assert.Equal(12, last.GetProperty("exitCode").GetInt32());
+        Assert.Equal("result", last.GetProperty("type").GetString());
+        Assert.Equal("panic", last.GetProperty("outcome").GetString());
+        Assert.Equal(12, last.GetProperty("exit_code").GetInt32());
     }
 
     [Fact]
@@ -287,22 +288,23 @@ public class FlashMonitorTests
             "--ssid", "MyNet", "--pass", "password123", "--monitor", "--json"], null);
         // Flashing is over (the hard reset is done) when the "done" event is out: then the new firmware speaks.
         await wsctl.WaitForStdoutAsync(
-            l => l.Contains("\"event\":\"done\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+            l => l.Contains("\"type\":\"done\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
         sim.SendToHost(System.Text.Encoding.UTF8.GetBytes(PanicSamples.HealthyBoot +
             "Guru Meditation Error: Core  0 panic'ed (StoreProhibited). Exception was unhandled.\r\n" +
             $"Backtrace: 0x{pc:x8}:0x3ffb5620\r\n\r\nRebooting...\r\n"));
         Assert.Equal(12, await wsctl.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         var objects = wsctl.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Contains(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "region-verified");
+        Assert.Contains(objects, o => o.GetProperty("type").GetString() == "region-verified");
         Assert.Contains(
             objects,
-            o => o.TryGetProperty("line", out var l)
+            o => o.TryGetProperty("text", out var l)
                 && l.GetString() == "I (611) ws_server: WebSocket server on port 8080");
-        var decoded = Assert.Single(objects, o => o.TryGetProperty("decoded", out _)).GetProperty("decoded")[0];
+        var decoded = Assert.Single(objects, o => o.GetProperty("type").GetString() == "decoded")
+            .GetProperty("addresses")[0];
         Assert.Equal("store_through", decoded.GetProperty("function").GetString());
-        Assert.Equal("panic", objects[^1].GetProperty("result").GetString());
-        // Flashing's own "error" event is not added: the monitor's result is the last word.
-        Assert.DoesNotContain(objects, o => o.TryGetProperty("event", out var e) && e.GetString() == "error");
+        Assert.Equal("panic", objects[^1].GetProperty("outcome").GetString());
+        // One result, the monitor's: it is the last word.
+        Assert.Single(objects, o => o.GetProperty("type").GetString() == "result");
         Assert.Contains("wsctl: the device panicked", wsctl.Stderr);
         Assert.DoesNotContain("password123", wsctl.Stdout + wsctl.Stderr);
     }

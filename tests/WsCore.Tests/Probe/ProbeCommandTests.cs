@@ -2,6 +2,7 @@ using WsCore.Mdns;
 using WsCore.Probe;
 using WsCore.WebSockets.Client;
 using Wsctl;
+using Wsctl.Cli;
 using Wsctl.Probe;
 
 namespace WsCore.Tests.Probe;
@@ -67,13 +68,16 @@ public class ProbeCommandTests
         report.Add(new ProbeStageResult(
             ProbeStage.Resolve, false, TimeSpan.FromSeconds(5), "not found", FailureKind.NameNotResolved));
 
-        var text = System.Text.Encoding.UTF8.GetString(ProbeOutput.Json(report));
+        using var buffer = new MemoryStream();
+        ProbeOutput.Json(new JsonLines(buffer), report);
+        var text = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
 
         Assert.EndsWith("\n", text);
         Assert.Single(text.TrimEnd('\n').Split('\n'));
         using var json = System.Text.Json.JsonDocument.Parse(text);
+        Assert.Equal("result", json.RootElement.GetProperty("type").GetString());
         Assert.Equal("failed", json.RootElement.GetProperty("verdict").GetString());
-        Assert.Equal(3, json.RootElement.GetProperty("exit").GetInt32());
+        Assert.Equal(3, json.RootElement.GetProperty("exit_code").GetInt32());
         Assert.Equal("ws://esp32ws.local:8080/", json.RootElement.GetProperty("url").GetString());
         Assert.Equal("not found", json.RootElement.GetProperty("error").GetString());
     }

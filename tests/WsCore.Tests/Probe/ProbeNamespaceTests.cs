@@ -58,7 +58,7 @@ public sealed class ProbeNamespaceTests
         Assert.Equal(["resolve", "connect", "handshake", "ping", "message", "close"],
             json.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
         Assert.Equal(NetNamespaceLab.DeviceAddress, json.GetProperty("address").GetString());
-        Assert.Contains("\"counter\"", json.GetProperty("firstMessage").GetProperty("text").GetString());
+        Assert.Contains("\"counter\"", json.GetProperty("first_message").GetProperty("data").GetString());
     }
 
     [NetNamespaceFact]
@@ -146,9 +146,9 @@ public sealed class ProbeNamespaceTests
         Assert.True(code == 3, output);
         var stage = Assert.Single(JsonObject(output).GetProperty("stages").EnumerateArray());
         Assert.Equal("resolve", stage.GetProperty("stage").GetString());
-        Assert.Equal("NameNotResolved", stage.GetProperty("failure").GetString());
+        Assert.Equal("name_not_resolved", stage.GetProperty("failure").GetString());
         // It kept asking for the whole --timeout (measured by the probe itself), not giving up early.
-        Assert.True(stage.GetProperty("ms").GetDouble() >= 2000, output);
+        Assert.True(stage.GetProperty("elapsed_ms").GetDouble() >= 2000, output);
     }
 
     [NetNamespaceFact]
@@ -193,9 +193,10 @@ public sealed class ProbeNamespaceTests
         (code, output) = await WsctlAsync(
             lab, lab.HostNamespace, "broadcast", "to every device", "--discover", "--json", "--timeout", "3s");
         Assert.True(code == 0, output);
-        var result = JsonObject(output);
-        Assert.True(result.GetProperty("ok").GetBoolean(), output);
-        Assert.Contains(NetNamespaceLab.DeviceAddress, result.GetProperty("target").GetString());
+        var target = JsonDocument.Parse(output.Split('\n').Single(l => l.Contains("\"type\":\"target\"",
+            StringComparison.Ordinal))).RootElement;
+        Assert.True(target.GetProperty("ok").GetBoolean(), output);
+        Assert.Contains(NetNamespaceLab.DeviceAddress, target.GetProperty("target").GetString());
         await serve.WaitForLineAsync(l => l.Contains("to every device", StringComparison.Ordinal), ProcessTimeout);
 
         // A .local name nobody answers is "not resolved" (3), not a timeout.

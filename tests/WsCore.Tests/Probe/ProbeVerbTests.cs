@@ -43,14 +43,14 @@ public sealed class ProbeVerbTests
         Assert.All(json.GetProperty("stages").EnumerateArray(), s => Assert.True(s.GetProperty("ok").GetBoolean()));
         Assert.Equal("127.0.0.1", json.GetProperty("address").GetString());
         Assert.Equal(101, json.GetProperty("handshake").GetProperty("status").GetInt32());
-        Assert.True(json.GetProperty("handshake").GetProperty("acceptKeyVerified").GetBoolean());
+        Assert.True(json.GetProperty("handshake").GetProperty("accept_key_verified").GetBoolean());
         var rtt = json.GetProperty("rtt");
         Assert.Equal(3, rtt.GetProperty("count").GetInt32());
-        Assert.True(rtt.GetProperty("minMs").GetDouble() <= rtt.GetProperty("avgMs").GetDouble());
-        Assert.True(rtt.GetProperty("avgMs").GetDouble() <= rtt.GetProperty("maxMs").GetDouble());
-        using var counter = JsonDocument.Parse(json.GetProperty("firstMessage").GetProperty("text").GetString()!);
+        Assert.True(rtt.GetProperty("min_ms").GetDouble() <= rtt.GetProperty("avg_ms").GetDouble());
+        Assert.True(rtt.GetProperty("avg_ms").GetDouble() <= rtt.GetProperty("max_ms").GetDouble());
+        using var counter = JsonDocument.Parse(json.GetProperty("first_message").GetProperty("data").GetString()!);
         Assert.Equal("counter", counter.RootElement.GetProperty("data").GetProperty("sensor").GetString());
-        Assert.Equal(1000, json.GetProperty("closeCode").GetInt32());
+        Assert.Equal(1000, json.GetProperty("close_code").GetInt32());
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class ProbeVerbTests
         var connect = json.GetProperty("stages")[1];
         Assert.Equal("connect", connect.GetProperty("stage").GetString());
         Assert.False(connect.GetProperty("ok").GetBoolean());
-        Assert.Equal(4, connect.GetProperty("exit").GetInt32());
+        Assert.Equal(4, connect.GetProperty("exit_code").GetInt32());
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class ProbeVerbTests
             Assert.True(exit == 6, stderr + json);
             var last = json.GetProperty("stages").EnumerateArray().Last();
             Assert.Equal("message", last.GetProperty("stage").GetString());
-            Assert.Equal("Timeout", last.GetProperty("failure").GetString());
+            Assert.Equal("timeout", last.GetProperty("failure").GetString());
         }
     }
 

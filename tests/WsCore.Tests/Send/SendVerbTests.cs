@@ -257,9 +257,10 @@ public sealed class SendVerbTests
                 "--port",
                 port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(exit == 0, stderr);
-            var rows = stdout.Trim().Split('\n');
+            var rows = stdout.Trim().Split('\n')[..^1];
             Assert.Equal(3, rows.Length);
             Assert.All(rows, r => Assert.Contains("\"remote\":\"127.0.0.1:", r));
+            Assert.Contains("\"type\":\"result\"", stdout.Trim().Split('\n')[^1], StringComparison.Ordinal);
 
             // To one client by id: the id of the first row.
             var id = System.Text.Json.JsonDocument.Parse(rows[0]).RootElement.GetProperty("id").GetInt32();
@@ -285,8 +286,9 @@ public sealed class SendVerbTests
                 "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(1, exit);
             var error = System.Text.Json.JsonDocument.Parse(stderr.Trim().Split('\n')[^1]).RootElement;
-            Assert.Equal("Error", error.GetProperty("Level").GetString());
-            Assert.Contains("no client 999", error.GetProperty("RenderedMessage").GetString());
+            Assert.Equal("log", error.GetProperty("type").GetString());
+            Assert.Equal("error", error.GetProperty("level").GetString());
+            Assert.Contains("no client 999", error.GetProperty("message").GetString());
             foreach (var c in clients)
                 c.Dispose();
             serve.Signal("INT");
@@ -318,6 +320,7 @@ public sealed class SendVerbTests
         (exit, stdout, _) = await RunAsync(
             "broadcast", "x", "--to", dead, "--to", "ws://no-such-host.invalid/", "--json");
         Assert.Equal(4, exit);
-        Assert.Equal(2, stdout.Trim().Split('\n').Length);
+        // A line per target, then the result.
+        Assert.Equal(3, stdout.Trim().Split('\n').Length);
     }
 }

@@ -130,6 +130,6 @@ public class HostileInputTests
                 new Uri($"wss://127.0.0.1:{server.Port}/"),
                 new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromSeconds(20) }));
         Assert.Equal(FailureKind.Tls, e.Kind);
-        Assert.Contains("try ws://", e.Hint);
+        Assert.Contains("use ws://", e.Hint);
     }
 }

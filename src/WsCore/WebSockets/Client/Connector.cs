@@ -160,10 +160,16 @@ internal static class Connector
             // TLS at all (a plain ws:// server answering 400, or closing) is another, and far more common.
             var certificate = e is AuthenticationException
                 && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
-            throw new WsCoreException(FailureKind.Tls, $"TLS with {host} failed: {e.Message}",
-                certificate ? "for a self-signed device certificate, allow untrusted certificates"
-                    : "the server may not speak TLS: try ws:// instead of wss://", e)
-            { HintField = certificate ? InputField.AllowUntrustedCertificate : null };
+            if (certificate)
+                throw new WsCoreException(FailureKind.Tls,
+                    $"TLS with {host} failed: its certificate is not trusted ({e.Message.TrimEnd('.')})",
+                    "for a self-signed device certificate, allow untrusted certificates", e)
+                { HintField = InputField.AllowUntrustedCertificate };
+            // .NET's own words ("Cannot determine the frame size or a corrupted frame was received") describe the
+            // symptom; the cause is nearly always a plain server, which answers a TLS hello with HTTP 400 or a close.
+            throw new WsCoreException(FailureKind.Tls,
+                $"{host} does not speak TLS: it answered the TLS hello with something else ({e.Message.TrimEnd('.')})",
+                "it looks like a plain server: use ws:// instead of wss://", e);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {

@@ -28,6 +28,7 @@ public sealed class WebSocketClient : IAsyncDisposable
     private const int ReceiveBufferBytes = 16 * 1024;
     private const int MaxResponseHeadBytes = 16 * 1024;
     private const int LargeFramePieceBytes = 64 * 1024;
+    private static readonly TimeSpan RefusalBodyWait = TimeSpan.FromMilliseconds(500);
 
     private readonly Stream _stream;
     private readonly WebSocketClientOptions _options;
@@ -369,14 +370,16 @@ public sealed class WebSocketClient : IAsyncDisposable
                 if (status != HttpParseStatus.Complete)
                     throw new WsCoreException(
                         FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
-                var problem = ClientHandshake.Validate(response!, key, options.Subprotocols, out var subprotocol);
-                if (problem is not null)
+                if (response!.StatusCode != 101)
                 {
-                    var hint = response!.StatusCode == 503
-                        ? "the server is full (too many clients); retry later"
-                        : null;
-                    throw new WebSocketHandshakeException(problem, response, hint);
+                    var body = await ReadRefusalBodyAsync(
+                        stream, buffer, headLength, filled, response.Get("Content-Length"), cancel);
+                    var (message, hint) = ClientHandshake.DescribeRefusal(response, body.Span);
+                    throw new WebSocketHandshakeException(message, response, hint);
                 }
+                var problem = ClientHandshake.Validate(response, key, options.Subprotocols, out var subprotocol);
+                if (problem is not null)
+                    throw new WebSocketHandshakeException(problem, response);
                 var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options)
                 {
                     Timings = ConnectTimings.None with { Handshake = Stopwatch.GetElapsedTime(started) },
@@ -390,6 +393,34 @@ public sealed class WebSocketClient : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    // The start of a refusal's body (its first line says why: "origin not allowed"): what came with the head, and
+    // what follows within a moment when the head came alone. Never more than RefusalBodyBytes, never long.
+    private static async Task<ReadOnlyMemory<byte>> ReadRefusalBodyAsync(Stream stream, byte[] buffer, int headLength,
+        int filled, string? contentLength, CancellationToken cancel)
+    {
+        var wanted = int.TryParse(contentLength, out var length) ? Math.Min(length, ClientHandshake.RefusalBodyBytes)
+            : ClientHandshake.RefusalBodyBytes;
+        var end = Math.Min(filled, headLength + wanted);
+        using var moment = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        moment.CancelAfter(RefusalBodyWait);
+        try
+        {
+            while (end - headLength < wanted && end < buffer.Length)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(end, Math.Min(buffer.Length - end,
+                    headLength + wanted - end)), moment.Token);
+                if (read == 0)
+                    break;
+                end += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // What arrived is what is shown.
+        }
+        return buffer.AsMemory(headLength, end - headLength);
     }
 
     private async Task ReadLoopAsync(byte[] leftover)

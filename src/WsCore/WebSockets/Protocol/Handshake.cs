@@ -166,19 +166,36 @@ public static class ServerHandshake
         return BuildResponse(statusCode, Encoding.UTF8.GetBytes(detail + "\n"), extraHeaders: headers);
     }
 
-    /// <summary>The standard reason phrase of the statuses this server sends.</summary>
+    /// <summary>
+    /// The reason phrase RFC 9110 §15 gives a status (empty for one it does not name: RFC 9112 §4 allows an empty
+    /// reason phrase, and a made-up one would mislead).
+    /// </summary>
     public static string ReasonPhrase(int statusCode) => statusCode switch
     {
         101 => "Switching Protocols",
         200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
         426 => "Upgrade Required",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
-        _ => "Status",
+        504 => "Gateway Timeout",
+        _ => "",
     };
 }
 
@@ -232,7 +249,7 @@ public static class ClientHandshake
     {
         subprotocol = null;
         if (response.StatusCode != 101)
-            return response.Status;
+            return DescribeRefusal(response, default).Message;
         if (!response.HasToken("Upgrade", "websocket"))
             return "101 response without Upgrade: websocket";
         if (!response.HasToken("Connection", "Upgrade"))
@@ -243,5 +260,49 @@ public static class ClientHandshake
         if (subprotocol is not null && (offeredSubprotocols is null || !offeredSubprotocols.Contains(subprotocol)))
             return $"server selected subprotocol '{subprotocol}', which was not offered";
         return null;
+    }
+
+    /// <summary>Bytes of a refusal's body worth reading for its first line.</summary>
+    public const int RefusalBodyBytes = 512;
+
+    /// <summary>
+    /// Why a server answered the opening handshake with something other than 101, in the user's terms: the status
+    /// with its reason phrase and the first line of the body ("403 Forbidden: origin not allowed"); a server that
+    /// answered as to a plain HTTP request is "not a WebSocket server (HTTP 200 OK)"; a 404 says there is no
+    /// WebSocket at that path; a redirect names where it points. No I/O: <paramref name="body"/> is what arrived of
+    /// the body (up to <see cref="RefusalBodyBytes"/>).
+    /// </summary>
+    public static (string Message, string? Hint) DescribeRefusal(HttpResponseHead response, ReadOnlySpan<byte> body)
+    {
+        var code = response.StatusCode;
+        var status = response.Status.Trim();
+        if (status.Length <= 3 && ServerHandshake.ReasonPhrase(code) is { Length: > 0 } phrase)
+            status = $"{code} {phrase}";
+        var detail = FirstLine(body);
+        var withDetail = detail is null ? status : $"{status}: {detail}";
+        return code switch
+        {
+            >= 200 and < 300 => ($"not a WebSocket server (HTTP {status})",
+                "it answered as a web server does: check the port and the path"),
+            >= 300 and < 400 => ($"not a WebSocket server here (HTTP {status}" +
+                (response.Get("Location") is { } location ? $", to {location.Trim()})" : ")"),
+                "use the address it redirects to"),
+            404 => ($"no WebSocket at this path (HTTP {withDetail})", "check the path"),
+            503 => (withDetail, "the server is full (too many clients); retry later"),
+            _ => (withDetail, null),
+        };
+    }
+
+    // The body's first line, printable and short, or null when there is none worth showing.
+    private static string? FirstLine(ReadOnlySpan<byte> body)
+    {
+        var end = body.IndexOfAny((byte)'\r', (byte)'\n');
+        var line = Encoding.UTF8.GetString(end >= 0 ? body[..end] : body).Trim();
+        if (line.Length == 0 || line.StartsWith('<'))
+            return null; // an HTML page says nothing in its first line
+        var shown = new StringBuilder();
+        foreach (var c in line.Length > 160 ? line[..157] + "..." : line)
+            shown.Append(char.IsControl(c) ? '?' : c);
+        return shown.ToString();
     }
 }
