@@ -55,14 +55,14 @@ int main(int argc, char **argv)
 {
     ws_app_config_t cfg;
     ws_app_config_defaults(&cfg);
-    bool echo = false, have_port = false;
+    bool have_port = false;
     uint32_t rx_budget = 0;
     const char *origins = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint32_t v = 0;
         if (strcmp(a, "--echo") == 0) {
-            echo = true;
+            cfg.echo = true;
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "listening on port %u\n", (unsigned)ws_server_port());
     fflush(stderr);
 
-    ws_app_recv_loop_t loop = {.out = stdout, .echo = echo, .stop = &g_stop, .poll_ms = 100};
+    ws_app_recv_loop_t loop = {.out = stdout, .stop = &g_stop, .poll_ms = 100};
     ws_app_counter_t counter = {.interval_ms = cfg.counter_interval_ms, .stop = &g_stop, .value = 0};
     ws_port_task_t *recv_t = ws_port_task_start(recv_task, &loop, "ws_recv", 4096, 1);
     ws_port_task_t *counter_t =

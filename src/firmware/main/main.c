@@ -162,7 +162,7 @@ void app_main(void)
     net_start(&s_cfg, s_events);
     mdns_start(&s_cfg);
 
-    recv_loop = (ws_app_recv_loop_t){.out = stdout, .echo = false, .stop = &s_stop_app, .poll_ms = 1000};
+    recv_loop = (ws_app_recv_loop_t){.out = stdout, .stop = &s_stop_app, .poll_ms = 1000};
     xTaskCreate(recv_task, "ws_recv", 4096, &recv_loop, 1, NULL);
     if (s_cfg.counter_interval_ms > 0) {
         counter = (ws_app_counter_t){.interval_ms = s_cfg.counter_interval_ms, .stop = &s_stop_app, .value = 0};
@@ -179,8 +179,8 @@ void app_main(void)
     bool running = false;
     uint32_t clients = 0;
     for (;;) {
-        EventBits_t bits = xEventGroupWaitBits(s_events, NET_BIT_UP | NET_BIT_DOWN, pdTRUE, pdFALSE,
-                                               pdMS_TO_TICKS(CLIENT_WATCH_MS));
+        EventBits_t bits =
+            xEventGroupWaitBits(s_events, NET_BIT_UP | NET_BIT_DOWN, pdTRUE, pdFALSE, pdMS_TO_TICKS(CLIENT_WATCH_MS));
         if ((bits & NET_BIT_DOWN) && running) {
             ws_server_stop(); /* sockets are dead without an address; clients reconnect later */
             running = false;

@@ -3,10 +3,10 @@
 --rx-budget 98304 --allow-origin http://allowed.example` the way real peers do.
 
 Peers: Debian's python3-websockets (an independent RFC 6455 implementation) for normal traffic, and raw sockets
-for the bytes no well-behaved client would send: Autobahn-style cases (answers before the close: 3.2, 4.1.3, 5.15,
-7.1.6; fail fast on UTF-8: 6.4.1-6.4.4), clients that announce big frames and trickle them against the receive
-budget, and Origin checks. At the end a connected client sends the server SIGINT (pid given) and expects close
-1001. Exits non-zero if any expectation failed.
+for the bytes no well-behaved client would send: Autobahn-style cases (echoes before the close: 3.2, 3.4 in one TCP
+segment and octet by octet, 4.1.3, 5.15, 7.1.6; fail fast on UTF-8: 6.4.1-6.4.4), clients that announce big frames
+and trickle them against the receive budget, and Origin checks. At the end a connected client sends the server
+SIGINT (pid given) and expects close 1001. Exits non-zero if any expectation failed.
 
 usage: drive_server.py PORT SERVER_PID
 """
@@ -140,10 +140,14 @@ def close_code(frames):
 
 
 def autobahn_cases():
-    """Answers before the close (RFC 6455 5.5.1) and fail fast on invalid UTF-8 (8.1), as the Autobahn suite checks."""
+    """Echoes before the close (RFC 6455 5.5.1) and fail fast on invalid UTF-8 (8.1), as the Autobahn suite checks.
+    3.4 is sent twice: in one send (one TCP segment) and octet by octet (a send per byte, as Autobahn chops it)."""
     hello = b"Hello, world!"
+    case_34 = masked(1, hello) + masked(1, hello, rsv=4) + masked(9, b"")
     for case, data, answers, code in [
             ("3.2", masked(1, hello) + masked(1, hello, rsv=2) + masked(9, b""), [hello], 1002),
+            ("3.4 (one segment)", case_34, [hello], 1002),
+            ("3.4 (octet by octet)", [case_34[i:i + 1] for i in range(len(case_34))], [hello], 1002),
             ("4.1.3", masked(1, hello) + masked(5, b"") + masked(9, b""), [hello], 1002),
             ("4.2.4", masked(1, hello) + masked(13, hello) + masked(9, b""), [hello], 1002),
             ("5.15", masked(1, b"fragment1", fin=False) + masked(0, b"fragment2") + masked(0, b"fragment3", fin=False)
@@ -151,7 +155,8 @@ def autobahn_cases():
             ("7.1.6", masked(1, b"BAsd7&jh23" * 6000) + masked(1, b"Hello World!") + masked(8, struct.pack("!H", 1000))
              + masked(9, b""), [b"BAsd7&jh23" * 6000, b"Hello World!"], 1000)]:
         s, _, rest = raw_client()
-        s.sendall(data)
+        for chop in data if isinstance(data, list) else [data]:
+            s.sendall(chop)
         frames = read_frames(s, rest, 10)
         s.close()
         got = [p for op, p in frames if op == 1]

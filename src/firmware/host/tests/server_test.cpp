@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -59,6 +60,12 @@ class Client
         return head;
     }
     std::string &buffer() { return buf_; }
+    // Each Send leaves at once in its own TCP segment (no Nagle delay to coalesce them on the way).
+    void NoDelay()
+    {
+        int one = 1;
+        ASSERT_EQ(setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+    }
     void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
     // Reads until a close frame has arrived (or 5 s); returns every frame as (opcode, payload).
     std::vector<std::pair<int, std::string>> FramesUntilClose()
@@ -464,4 +471,116 @@ TEST(ServerOrigin, AllowList_RefusesOtherBrowsersWith403AndAdmitsListedAndOrigin
     }
     ws_server_stop();
     ws_server_release_recv_queue();
+}
+
+// Echo mode (ws_server_cfg_t.echo): the server answers on its own task. Autobahn case 3.4 is a text message, a
+// frame with RSV bits set (a protocol error) and a ping; the echo must come before the close 1002 and there must be
+// no pong (RFC 6455 sections 5.2, 5.5.1). In these tests the application never takes the message: the order cannot
+// depend on it.
+class EchoServerTest : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        ws_server_cfg_t cfg = {};
+        cfg.port = 0;
+        cfg.max_clients = 2;
+        cfg.close_timeout_ms = 300;
+        cfg.echo = true;
+        ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+        port = ws_server_port();
+    }
+    void TearDown() override
+    {
+        ws_server_stop();
+        ws_server_release_recv_queue();
+    }
+    static Bytes Hello() { return ClientFrame(WS_OPCODE_TEXT, B("Hello, world!")); }
+    static Bytes BadThenPing()
+    {
+        return Concat({ClientFrame(WS_OPCODE_TEXT, B("Hello, world!"), true, 4), ClientFrame(WS_OPCODE_PING, B(""))});
+    }
+    static void ExpectEchoThenClose1002(const std::vector<std::pair<int, std::string>> &frames)
+    {
+        ASSERT_EQ(frames.size(), 2u);
+        EXPECT_EQ(frames[0], std::make_pair(static_cast<int>(WS_OPCODE_TEXT), std::string("Hello, world!")));
+        EXPECT_EQ(frames[1], std::make_pair(static_cast<int>(WS_OPCODE_CLOSE), std::string("\x03\xea", 2)));
+    }
+    uint16_t port = 0;
+};
+
+TEST_F(EchoServerTest, Autobahn34_BothFramesInOneSegment_EchoThenClose1002)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.Send(Concat({Hello(), BadThenPing()})); // one send: one segment, read by the server in one recv
+    ExpectEchoThenClose1002(c.FramesUntilClose());
+}
+
+TEST_F(EchoServerTest, Autobahn34_FramesInTwoSegments_EchoThenClose1002)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.NoDelay();
+    c.Send(Hello());
+    // The echo arriving proves the server read the message on its own; only then does the bad frame leave.
+    std::string echo("\x81\x0dHello, world!", 15);
+    ASSERT_EQ(c.ReadUntil([&echo](const std::string &b) { return b.size() >= echo.size(); }), echo);
+    c.Send(BadThenPing());
+    ExpectEchoThenClose1002(c.FramesUntilClose());
+}
+
+TEST_F(EchoServerTest, Autobahn34_OctetByOctet_EchoThenClose1002)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.NoDelay();
+    for (uint8_t octet : Concat({Hello(), BadThenPing()})) { // Autobahn's "octet-wise chops"
+        c.Send(Bytes{octet});
+    }
+    ExpectEchoThenClose1002(c.FramesUntilClose());
+}
+
+// A message longer than WS_SERVER_ECHO_COPY_MAX is echoed from the buffer it was received into, then reaches the
+// application unchanged (its payload comes back from the echo frame once written).
+TEST_F(EchoServerTest, LongMessage_EchoedThenDeliveredToTheApplication)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    Bytes payload(60000);
+    for (size_t i = 0; i < payload.size(); i++) {
+        payload[i] = static_cast<uint8_t>(i * 7u);
+    }
+    c.Send(ClientFrame(WS_OPCODE_BINARY, payload));
+    std::string want = std::string("\x82\x7e\xea\x60", 4) + std::string(payload.begin(), payload.end());
+    EXPECT_TRUE(c.ReadUntil([&want](const std::string &b) { return b.size() >= want.size(); }) == want);
+    ws_queue_item_t *item = nullptr;
+    ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+    EXPECT_EQ(item->opcode, WS_OP_BIN);
+    ASSERT_EQ(item->len, payload.size());
+    EXPECT_EQ(Bytes(item->payload, item->payload + item->len), payload);
+    EXPECT_EQ(item->payload[item->len], 0); // the NUL after the message, as for every received item
+    ws_item_free(item);
+}
+
+// Short and long echoes keep their order on the wire, and every message reaches the application in order.
+TEST_F(EchoServerTest, ShortAndLongMessagesInOneSegment_EchoedAndDeliveredInOrder)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    Bytes big(5000, 'L');
+    c.Send(Concat({ClientFrame(WS_OPCODE_TEXT, B("one")), ClientFrame(WS_OPCODE_BINARY, big),
+                   ClientFrame(WS_OPCODE_TEXT, B("three")), ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8})}));
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 4u);
+    EXPECT_EQ(frames[0].second, "one");
+    EXPECT_EQ(frames[1].second, std::string(big.begin(), big.end()));
+    EXPECT_EQ(frames[2].second, "three");
+    EXPECT_EQ(frames[3].second, std::string("\x03\xe8", 2));
+    for (size_t want : {3u, 5000u, 5u}) {
+        ws_queue_item_t *item = nullptr;
+        ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+        EXPECT_EQ(item->len, want);
+        ws_item_free(item);
+    }
 }

@@ -27,6 +27,7 @@ typedef struct {
     uint32_t max_message;
     uint32_t ping_interval_ms;
     uint32_t counter_interval_ms; /* 0 = no counter */
+    bool echo;                    /* the server sends each message back to its sender (ws_server_cfg_t.echo) */
 } ws_app_config_t;
 
 /* Values found in NVS; a NULL string or a false has_* flag means "not stored". */
@@ -99,13 +100,15 @@ void ws_app_print_message(FILE *out, const ws_queue_item_t *item);
 
 typedef struct {
     FILE *out;           /* where messages are printed (stdout); NULL = do not print */
-    bool echo;           /* send each message back to its sender */
     volatile bool *stop; /* loop ends when *stop becomes true */
     uint32_t poll_ms;    /* how often *stop is looked at */
     uint32_t received;   /* messages handled so far */
 } ws_app_recv_loop_t;
 
-/* The receive task: takes messages from ws_recv, prints them, echoes if asked, frees them. */
+/*
+ * The receive task: takes messages from ws_recv, prints them, frees them. (Echoing is the server's own, on its
+ * task, so an echo never waits for this one: ws_app_server_cfg passes ws_app_config_t.echo on.)
+ */
 void ws_app_recv_loop(ws_app_recv_loop_t *loop);
 
 typedef struct {

@@ -109,6 +109,7 @@ void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
     out->max_clients = cfg->max_clients;
     out->max_message = cfg->max_message;
     out->ping_interval_ms = cfg->ping_interval_ms;
+    out->echo = cfg->echo;
 }
 
 void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
@@ -168,9 +169,6 @@ void ws_app_recv_loop(ws_app_recv_loop_t *loop)
         loop->received++;
         if (loop->out != NULL) {
             ws_app_print_message(loop->out, item);
-        }
-        if (loop->echo) {
-            (void)ws_send(item, 1000); /* the payload is copied; the sender may have gone, which is fine */
         }
         ws_item_free(item);
     }

@@ -29,12 +29,20 @@
  * that never call ws_recv (they read the queue with xQueueReceive) get the close at once, as before; one that
  * mixes both may wait for close_timeout_ms.
  *
+ * Echo (cfg.echo): the server task sends each message back to its sender as soon as the message is complete,
+ * before it parses what the client sent after it, so the echo always precedes a close the client's later frames
+ * cause (RFC 6455 section 5.5.1), whatever the application does. The application still receives every message
+ * (ws_recv) and need not answer it; the close does not wait for it. A long message is echoed from the buffer it
+ * was received into (no second copy, WS_SERVER_ECHO_COPY_MAX) and reaches the receive queue once its echo has been
+ * written; until then the client is not read further (back-pressure over TCP instead of a growing queue).
+ *
  * Thread safety: ws_send, ws_recv and ws_server_port may be called from any task (ws_recv from one task, if
  * answers are to precede closes). ws_server_init and ws_server_stop must not run concurrently with each other.
  */
 #ifndef WS_SERVER_H
 #define WS_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +77,11 @@ extern "C" {
  */
 #define WS_SERVER_SOCKETS(max_clients) (1u + (unsigned)(max_clients) + WS_SERVER_EXTRA_SLOTS + 1u)
 #define WS_SERVER_RX_CHUNK 1536u /* the server task's receive buffer (one, owned by the task) */
+/*
+ * Echo mode: messages up to this many bytes are copied into their echo frame (one write, one TCP segment); longer
+ * ones are sent from the buffer they were received into (the header and the payload in two writes, no copy).
+ */
+#define WS_SERVER_ECHO_COPY_MAX 1024u
 #define WS_SERVER_CMD_QUEUE_LEN 16u
 
 /* A message, as in the seed. */
@@ -96,6 +109,7 @@ typedef struct {
                                       0 = WS_SERVER_DEFAULT_RX_BUDGET (Kconfig WS_SERVER_RX_BUDGET) */
     const char *allowed_origins;   /* comma-separated Origin allow-list (HTTP 403 outside it), copied;
                                       NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig; no check unless enabled) */
+    bool echo;                     /* answer each message to its sender from the server task (see "Echo") */
 } ws_server_cfg_t;
 
 /*
