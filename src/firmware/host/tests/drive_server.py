@@ -197,8 +197,9 @@ def autobahn_cases():
 
 
 async def budget_case():
-    """Three clients announce 64 KiB frames and trickle them; the 96 KiB receive budget holds what they sent, the one
-    that would pass it gets 1008, and a fourth client is echoed throughout."""
+    """Three clients announce 64 KiB frames and trickle them against the 96 KiB receive budget. The first frame fits
+    when its first byte comes and gets its whole buffer at once; the other two no longer fit, so their buffers follow
+    the bytes they sent, and the one that would pass the budget gets 1008. A fourth client is echoed throughout."""
     size, key = 65536, b"\x01\x02\x03\x04"
     payload = [bytes([0x61 + i]) * size for i in range(3)]
     frames = [masked(2, pl, key=key) for pl in payload]
@@ -211,23 +212,25 @@ async def budget_case():
         await ws.send("served while others announce")
         expect("echo while three clients announce 64 KiB",
                await recv_skip_counter(ws) == "served while others announce")
-        for off in range(hdr, hdr + 30000, 1000):  # 30,000 bytes each: 3 x 32 KiB buffers = the whole budget
-            for i, (s, _, _) in enumerate(trick):
-                s.sendall(frames[i][off:off + 1000])
+        trick[0][0].sendall(frames[0][hdr:hdr + 1000])  # fits: 64 KiB + 1 held from here on
+        for off in range(hdr, hdr + 8000, 1000):  # the others: 8 KiB buffers each, 81,921 bytes held in all
+            for i in (1, 2):
+                trick[i][0].sendall(frames[i][off:off + 1000])
             await asyncio.sleep(0.005)
-        await ws.send("served while the budget is used up")
-        expect("echo while the budget is used up (the 256-byte reserve)",
-               await recv_skip_counter(ws) == "served while the budget is used up")
-        trick[0][0].sendall(frames[0][hdr + 30000:hdr + 33000])  # needs 64 KiB: over the budget
-        got = close_code(conns[0].read(10))
+        await ws.send("served while the budget is nearly used up")
+        expect("echo while the budget is nearly used up (the 256-byte reserve)",
+               await recv_skip_counter(ws) == "served while the budget is nearly used up")
+        trick[1][0].sendall(frames[1][hdr + 8000:hdr + 9000])  # 16 KiB: 90,113 held
+        trick[2][0].sendall(frames[2][hdr + 8000:hdr + 9000])  # 16 KiB more would be 98,305: over the budget
+        got = close_code(conns[2].read(10))
         expect("the client growing past the budget is closed with 1008", got == 1008, f"got {got}")
-        expect("the other trickling clients stay open", conns[1].quiet(0.3) and conns[2].quiet(0.01))
-        trick[2][0].shutdown(socket.SHUT_WR)  # the third gives up; its EOF frees its buffer
-        conns[2].read(10)                     # until the server's FIN: it has let go
-        trick[1][0].sendall(frames[1][hdr + 30000:])
-        echoed = conns[1].read(20, max_frames=1)
-        expect("the second finishes its 64 KiB message within the budget and gets it back",
-               echoed == [(2, payload[1])], str([(op, len(p)) for op, p in echoed]))
+        expect("the other trickling clients stay open", conns[0].quiet(0.3) and conns[1].quiet(0.01))
+        trick[1][0].shutdown(socket.SHUT_WR)  # the second gives up; its EOF frees its buffer
+        conns[1].read(10)                     # until the server's FIN: it has let go
+        trick[0][0].sendall(frames[0][hdr + 1000:])
+        echoed = conns[0].read(20, max_frames=1)
+        expect("the first finishes its 64 KiB message in the buffer it got at its first byte and gets it back",
+               echoed == [(2, payload[0])], str([(op, len(p)) for op, p in echoed]))
         await ws.send("still served")
         expect("echo after the budget case", await recv_skip_counter(ws) == "still served")
     for s, _, _ in trick:

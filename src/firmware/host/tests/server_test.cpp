@@ -377,15 +377,16 @@ TEST(ServerConfig, BudgetNotLargerThanMaxMessage_IsRefused)
     ws_server_release_recv_queue();
 }
 
-// Several clients announce big frames and trickle their payload; memory follows what they sent, the one that
-// would pass the shared budget is closed with 1008, and a client sending small messages is served throughout.
+// Several clients announce big frames and trickle their payload. A frame that fits the shared budget when its
+// first byte arrives is given its whole buffer at once; the others' memory follows what they sent, the one that
+// would pass the budget is closed with 1008, and a client sending small messages is served throughout.
 TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
 {
     ws_server_cfg_t cfg = {};
     cfg.port = 0;
     cfg.max_clients = 4;
     cfg.max_message = 8000;
-    cfg.rx_budget = 10000;
+    cfg.rx_budget = 20000;
     cfg.close_timeout_ms = 300;
     ASSERT_EQ(ws_server_init(&cfg), WS_OK);
     uint16_t port = ws_server_port();
@@ -405,20 +406,22 @@ TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
         }
         return false;
     };
+    auto part = [](const Bytes &f, size_t from, size_t to) {
+        return Bytes(f.begin() + static_cast<long>(from), f.begin() + static_cast<long>(to));
+    };
     // Headers alone (8,000 announced each): nothing is allocated.
-    a.Send(Bytes(fa.begin(), fa.begin() + 8));
-    b.Send(Bytes(fb.begin(), fb.begin() + 8));
-    d.Send(Bytes(fd.begin(), fd.begin() + 8));
-    ws_port_sleep_ms(50);
+    a.Send(part(fa, 0, 8));
+    b.Send(part(fb, 0, 8));
+    d.Send(part(fd, 0, 8));
     ASSERT_TRUE(held(0));
-    // Trickle: a and b to 3,000 bytes each (4,096-byte buffers), d to 1,000 (1,024): 9,216 of 10,000.
-    for (size_t off = 8; off < 8 + 3000; off += 500) {
-        a.Send(Bytes(fa.begin() + static_cast<long>(off), fa.begin() + static_cast<long>(off + 500)));
-        b.Send(Bytes(fb.begin() + static_cast<long>(off), fb.begin() + static_cast<long>(off + 500)));
-        ws_port_sleep_ms(5);
-    }
-    d.Send(Bytes(fd.begin() + 8, fd.begin() + 8 + 1000));
-    ASSERT_TRUE(held(4096 + 4096 + 1024)) << st.rx_held;
+    // a's and b's frames fit when their first bytes come: 8,001 bytes each, at once.
+    a.Send(part(fa, 8, 508));
+    ASSERT_TRUE(held(8001)) << st.rx_held;
+    b.Send(part(fb, 8, 508));
+    ASSERT_TRUE(held(2 * 8001)) << st.rx_held;
+    // d's does not (3,998 left): its buffer follows its bytes, 1,024 for 1,000.
+    d.Send(part(fd, 8, 1008));
+    ASSERT_TRUE(held(2 * 8001 + 1024)) << st.rx_held;
     // The small client is served (its first buffer is within the reserve) while the budget is nearly used up.
     small.Send(ClientFrame(WS_OPCODE_TEXT, B("still here")));
     ws_queue_item_t *item = nullptr;
@@ -427,18 +430,17 @@ TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
     ASSERT_EQ(ws_send(item, 1000), WS_OK);
     ws_item_free(item);
     EXPECT_EQ(small.ReadUntil([](const std::string &s) { return s.size() >= 12; }), "\x81\x0astill here");
-    // d needs 2,048 bytes for its next 500: 10,240 > 10,000, so d alone is closed with 1008.
-    d.Send(Bytes(fd.begin() + 8 + 1000, fd.begin() + 8 + 1500));
+    // d needs 4,096 bytes for 3,000: 20,098 > 20,000, so d alone is closed with 1008.
+    d.Send(part(fd, 1008, 3008));
     auto frames = d.FramesUntilClose();
     ASSERT_FALSE(frames.empty());
     EXPECT_EQ(frames.back().second, std::string("\x03\xf0", 2));
-    ASSERT_TRUE(held(8192)); // d's memory went back
+    ASSERT_TRUE(held(2 * 8001)); // d's memory went back
     EXPECT_EQ(st.budget_closed, 1u);
-    EXPECT_LE(st.rx_peak, 10000u + 4 * WS_BUDGET_RESERVE);
-    // a's last bytes need its buffer at 8,001 bytes: refused while b holds 4,096, granted once b is gone.
+    EXPECT_LE(st.rx_peak, 20000u + 4 * WS_BUDGET_RESERVE);
     b.ShutdownWrite(); // b gives up (EOF): its partial message is freed
-    ASSERT_TRUE(held(4096));
-    a.Send(Bytes(fa.begin() + 8 + 3000, fa.end()));
+    ASSERT_TRUE(held(8001));
+    a.Send(part(fa, 508, fa.size())); // a's message completes in the buffer it had from its first byte
     ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
     EXPECT_EQ(item->len, 8000u);
     EXPECT_EQ(item->index, 0);

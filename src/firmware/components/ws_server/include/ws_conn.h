@@ -17,8 +17,9 @@
  *              destroy our close frame or HTTP error before the peer reads it (RFC 7230 section 6.6).
  *
  * RAM per client: sizeof(ws_conn_t) (printed by the host tests; see README.md for the 32-bit figure), plus
- * while a message arrives one buffer that grows with the bytes received (never more than max_message + 1, all
- * clients together within the shared receive budget), plus queued outgoing frames (at most send_queue_len
+ * while a message arrives one buffer: the announced frame's size when that fits the shared receive budget, else
+ * growing with the bytes received (never more than max_message + 1, all clients together within the budget; see
+ * ws_reader.h), plus queued outgoing frames (at most send_queue_len
  * buffers, shared with other clients for broadcasts), plus during the handshake the request buffer
  * (<= WS_CONN_MAX_REQUEST).
  */

@@ -18,9 +18,9 @@
  *    the item and its payload and may free or reuse them at once. The server frees the frame after the last
  *    client it was queued for has written it.
  *
- * Memory: message buffers grow with the bytes received, never from announced lengths, within max_message per
- * message (else close 1009) and within rx_budget for all clients together (else close 1008 for the client that
- * needs more): see ws_budget.h. A message counts against the budget until the application takes it from the
+ * Memory: a message buffer is taken at the size its frame announces when that fits what is left of rx_budget, else
+ * it grows with the bytes received (ws_reader.h); within max_message per message (else close 1009) and within
+ * rx_budget for all clients together (else close 1008 for the client that needs more): see ws_budget.h. A message counts against the budget until the application takes it from the
  * receive queue; what the application holds after that is its own.
  *
  * Answers before closes: when a client's input ends (its close frame, or an error that fails it) right after
