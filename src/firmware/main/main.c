@@ -99,13 +99,15 @@ static void load_config(ws_app_config_t *cfg)
     };
     stored.has_port = nvs_get_u16(h, WSCTL_NVS_KEY_PORT, &stored.port) == ESP_OK;
     stored.has_max_clients = nvs_get_u8(h, WSCTL_NVS_KEY_MAX_CLIENTS, &stored.max_clients) == ESP_OK;
+    /* Written by `wsctl flash --device-echo` and `--counter-interval` only when given; when absent, the defaults
+     * stay: no echo, Kconfig's counter interval. */
+    stored.has_echo = nvs_get_u8(h, WSCTL_NVS_KEY_ECHO, &stored.echo) == ESP_OK;
+    stored.has_counter_ms = nvs_get_u32(h, WSCTL_NVS_KEY_COUNTER_MS, &stored.counter_ms) == ESP_OK;
     nvs_close(h);
     unsigned set = ws_app_config_merge(cfg, &stored);
     if (set & WS_APP_REJECTED) {
         ESP_LOGW(TAG, "some NVS settings were invalid and ignored (limits: wsctl_limits.h)");
     }
-    ESP_LOGI(TAG, "config: ssid \"%s\", host %s, port %u, max clients %u", cfg->ssid, cfg->hostname,
-             (unsigned)cfg->port, (unsigned)cfg->max_clients);
 }
 
 static void mdns_start(const ws_app_config_t *cfg)
@@ -155,6 +157,9 @@ void app_main(void)
     log_heap("at boot", 0u);
     nvs_init();
     load_config(&s_cfg);
+    char settings[160]; /* "config: ssid ..., echo on, counter every 5000 ms": NVS's values or Kconfig's, no password */
+    (void)ws_app_config_describe(&s_cfg, settings, sizeof(settings));
+    ESP_LOGI(TAG, "%s", settings);
     s_events = xEventGroupCreate();
     ESP_ERROR_CHECK(esp_netif_init());
     ESP_ERROR_CHECK(esp_event_loop_create_default());
