@@ -20,8 +20,9 @@
  *
  * Memory: a message buffer is taken at the size its frame announces when that fits what is left of rx_budget, else
  * it grows with the bytes received (ws_reader.h); within max_message per message (else close 1009) and within
- * rx_budget for all clients together (else close 1008 for the client that needs more): see ws_budget.h. A message counts against the budget until the application takes it from the
- * receive queue; what the application holds after that is its own.
+ * rx_budget for all clients together (else close 1008 for the client that needs more): see ws_budget.h. A message
+ * counts against the budget until the application takes it from the receive queue; what the application holds
+ * after that is its own.
  *
  * Answers before closes: when a client's input ends (its close frame, or an error that fails it) right after
  * messages the application is still handling, the close frame waits until the application has come back to
