@@ -1,11 +1,11 @@
 /*
- * libFuzzer target: one connection's whole state machine (handshake, Origin allow-list, frames, pings, close,
- * answers before the close, the receive budget, timers, send queue) driven by the input. Byte 0 picks the chunk
- * size; byte 1 the send-queue length (bits 0-2), echoing each message from its own buffer as the server's echo
- * mode does (bit 3: frames whose payload the buffer owns, taken back once written), a receive budget smaller than
- * the maximum message (bit 4), the application answering each message late (bit 5: the close waits in FINISHING),
- * an Origin allow-list (bit 6) and whether the table is full (bit 7); the rest is what the "peer" sends. Between
- * chunks the clock advances and part of the output is "written".
+ * libFuzzer target: one connection's whole state machine (handshake, Origin rule, frames, pings, close, answers
+ * before the close, the receive budget, timers, send queue) driven by the input. Byte 0 picks the chunk size; byte 1
+ * the send-queue length (bits 0-2), echoing each message from its own buffer as the server's echo mode does (bit 3:
+ * frames whose payload the buffer owns, taken back once written), a receive budget smaller than the maximum message
+ * (bit 4), the application answering each message late (bit 5: the close waits in FINISHING), the Origin rule with an
+ * allow-list (bit 6) and whether the table is full (bit 7); the rest is what the "peer" sends. Between chunks the
+ * clock advances and part of the output is "written".
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ws_budget_t budget;
     ws_budget_init(&budget, 1500);
     bool answers = (data[1] & 0x20u) != 0;
+    const ws_origin_policy_t origins = {.allow_list = "http://a.example, https://b.example:8443",
+                                        .local_name = "x.local"};
     ws_conn_limits_t lim = {.max_message = 2048,
                             .send_queue_len = (uint32_t)(data[1] & 7u) + 1u,
                             .ping_interval_ms = 50,
@@ -31,8 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .handshake_timeout_ms = 100,
                             .retry_after_s = 1,
                             .rx_budget = (data[1] & 0x10u) != 0 ? &budget : NULL,
-                            .allowed_origins =
-                                (data[1] & 0x40u) != 0 ? "http://a.example, https://b.example:8443" : NULL,
+                            .origins = (data[1] & 0x40u) != 0 ? &origins : NULL,
                             .answer_timeout_ms = answers ? 60u : 0u};
     bool can_open = (data[1] & 0x80u) == 0;
     bool echo = (data[1] & 0x08u) != 0;

@@ -82,6 +82,16 @@ HTTP = {
     "origin_repeated": GOOD.replace("Origin: http://example.com",
                                     "Origin: http://a.example\r\norigin: http://b.example"),
     "origin_absent": GOOD.replace("Origin: http://example.com\r\n", ""),
+    # the Origin rule (ws_origin.h): loopback, the server's own name (the target's "dev.local"), a rebound name, null
+    "origin_loopback": GOOD.replace("Origin: http://example.com", "Origin: http://localhost:5173"),
+    "origin_same_name": GOOD.replace("Host: server.example.com", "Host: DEV.local.:8080")
+                            .replace("Origin: http://example.com", "Origin: http://dev.local.:8080"),
+    "origin_rebound": GOOD.replace("Host: server.example.com", "Host: evil.example")
+                          .replace("Origin: http://example.com", "Origin: http://evil.example:80"),
+    "origin_ipv6_same": GOOD.replace("Host: server.example.com", "Host: [fe80::1]:8080")
+                            .replace("Origin: http://example.com", "Origin: http://[FE80::1]:8080"),
+    "origin_null": GOOD.replace("Origin: http://example.com", "Origin: null"),
+    "host_repeated": GOOD.replace("Host: server.example.com\r\n", "Host: a\r\nHost: b\r\n"),
 }
 
 REQ = (b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -5,7 +5,7 @@
 Peers: Debian's python3-websockets (an independent RFC 6455 implementation) for normal traffic, and raw sockets
 for the bytes no well-behaved client would send: Autobahn-style cases (echoes before the close: 3.2, 3.4 in one TCP
 segment and octet by octet, 4.1.3, 5.15, 7.1.6; fail fast on UTF-8: 6.4.1-6.4.4), clients that announce big frames
-and trickle them against the receive budget, and Origin checks. At the end a connected client sends the server
+and trickle them against the receive budget, and the Origin rule. At the end a connected client sends the server
 SIGINT (pid given) and expects close 1001. Exits non-zero if any expectation failed.
 
 usage: drive_server.py PORT SERVER_PID
@@ -25,12 +25,13 @@ def expect(what, ok, detail=""):
         failures.append(what)
 
 
-def raw_client(request_extra=b"", version=b"13"):
+def raw_client(request_extra=b"", version=b"13", host=b"x"):
     s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # chops and fragments leave when sent
     key = base64.b64encode(os.urandom(16))
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-              b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + request_extra + b"\r\n")
+    s.sendall(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + request_extra
+              + b"\r\n")
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = s.recv(4096)
@@ -245,16 +246,26 @@ async def recv_skip_counter(ws):
 
 
 def origin_cases():
+    """The Origin rule (ws_origin.h), on as on the device; the server's name is the default esp32ws."""
     s, head, rest = raw_client(b"Origin: http://evil.example\r\n")
     body = rest + s.recv(4096) if len(rest) < 19 else rest
     s.close()
-    expect("Origin outside --allow-origin → 403 with a short body",
-           head.startswith("HTTP/1.1 403") and body.endswith(b"origin not allowed\n"), head[:40] + repr(body))
-    for what, extra in [("listed Origin (other case) → 101", b"Origin: HTTP://Allowed.Example\r\n"),
-                        ("no Origin → 101", b"")]:
-        s, head, _ = raw_client(extra)
+    expect("a foreign page's Origin → 403 with a short body",
+           head.startswith("HTTP/1.1 403 Forbidden") and body.endswith(b"origin not allowed\n"), head[:40] + repr(body))
+    device = f"esp32ws.local:{PORT}".encode()
+    for what, extra, host, status in [
+            ("listed Origin (other case) → 101", b"Origin: HTTP://Allowed.Example\r\n", b"x", "101"),
+            ("no Origin → 101", b"", b"x", "101"),
+            ("the device's own page (Origin host:port = Host, esp32ws.local) → 101",
+             b"Origin: http://" + device + b"\r\n", device, "101"),
+            ("a page on loopback, any port → 101", b"Origin: http://localhost:5173\r\n", device, "101"),
+            ("a page under a rebound name (Origin host:port = Host, evil.example) → 403",
+             b"Origin: http://evil.example:" + str(PORT).encode() + b"\r\n", b"evil.example:" + str(PORT).encode(),
+             "403"),
+            ("Origin null (a sandboxed page or a file) → 403", b"Origin: null\r\n", device, "403")]:
+        s, head, _ = raw_client(extra, host=host)
         s.close()
-        expect(what, head.startswith("HTTP/1.1 101"), head[:40])
+        expect(what, head.startswith("HTTP/1.1 " + status), head[:40])
 
 
 async def main():

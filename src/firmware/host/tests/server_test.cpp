@@ -49,9 +49,9 @@ class Client
         }
         return buf_;
     }
-    std::string Handshake(const std::string &extra_headers = "")
+    std::string Handshake(const std::string &extra_headers = "", const std::string &host = "x")
     {
-        Send(B("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra_headers +
+        Send(B("GET / HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra_headers +
                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
         std::string s = ReadUntil([](const std::string &b) { return b.find("\r\n\r\n") != std::string::npos; });
         size_t end = s.find("\r\n\r\n");
@@ -451,25 +451,36 @@ TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
     ws_server_release_recv_queue();
 }
 
-TEST(ServerOrigin, AllowList_RefusesOtherBrowsersWith403AndAdmitsListedAndOriginless)
+// The Origin rule (ws_origin.h), on by default: the device's own pages, pages on loopback and listed origins are
+// admitted, clients without Origin always; any other page gets 403, also one whose name was rebound to the device.
+TEST(ServerOrigin, Rule_AdmitsOwnLoopbackListedAndOriginlessRefusesOtherPagesWith403)
 {
-    std::string list = "http://esp32ws.local, http://app.example:8080";
+    std::string list = "http://app.example:8080";
+    std::string name = "esp32ws";
     ws_server_cfg_t cfg = {};
     cfg.port = 0;
+    cfg.max_clients = 8;
     cfg.allowed_origins = list.c_str();
+    cfg.hostname = name.c_str();
     ASSERT_EQ(ws_server_init(&cfg), WS_OK);
-    list.assign(list.size(), '#'); // the server keeps its own copy
+    list.assign(list.size(), '#'); // the server keeps its own copies
+    name.assign(name.size(), '#');
     uint16_t port = ws_server_port();
+    const std::string device = "esp32ws.local:" + std::to_string(port);
     {
-        Client evil(port), listed(port), script(port);
-        std::string head = evil.Handshake("Origin: http://evil.example\r\n");
+        Client evil(port), rebound(port), own(port), dev(port), listed(port), script(port);
+        std::string head = evil.Handshake("Origin: http://evil.example\r\n", device);
         EXPECT_EQ(head.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << head;
         EXPECT_EQ(evil.ReadUntil([](const std::string &s) { return s.size() >= 19; }), "origin not allowed\n");
-        EXPECT_EQ(listed.Handshake("Origin: http://APP.example:8080\r\n").rfind("HTTP/1.1 101", 0), 0u);
-        EXPECT_EQ(script.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+        const std::string evil_name = "evil.example:" + std::to_string(port);
+        EXPECT_EQ(rebound.Handshake("Origin: http://" + evil_name + "\r\n", evil_name).rfind("HTTP/1.1 403", 0), 0u);
+        EXPECT_EQ(own.Handshake("Origin: http://" + device + "\r\n", device).rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(dev.Handshake("Origin: http://localhost:5173\r\n", device).rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(listed.Handshake("Origin: http://APP.example:8080\r\n", device).rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(script.Handshake("", device).rfind("HTTP/1.1 101", 0), 0u);
         ws_stats_t st;
         ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
-        EXPECT_EQ(st.rejected_origin, 1u);
+        EXPECT_EQ(st.rejected_origin, 2u);
     }
     ws_server_stop();
     ws_server_release_recv_queue();

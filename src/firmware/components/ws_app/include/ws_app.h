@@ -100,7 +100,10 @@ typedef struct {
 void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
                      ws_app_txt_t txt[WS_APP_TXT_COUNT]);
 
-/* Server configuration for cfg. */
+/*
+ * Server configuration for cfg: port, clients, message size, ping interval, echo, and the host name the Origin rule
+ * trusts (hostname.local; out->hostname points into cfg, which ws_server_init copies).
+ */
 void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out);
 
 /*

@@ -144,6 +144,7 @@ void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
     out->max_message = cfg->max_message;
     out->ping_interval_ms = cfg->ping_interval_ms;
     out->echo = cfg->echo;
+    out->hostname = cfg->hostname; /* its pages at hostname.local are the device's own (ws_origin.h); copied */
 }
 
 void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],

@@ -37,6 +37,10 @@
  * was received into (no second copy, WS_SERVER_ECHO_COPY_MAX) and reaches the receive queue once its echo has been
  * written; until then the client is not read further (back-pressure over TCP instead of a growing queue).
  *
+ * Origins: a browser's handshake is checked by the rule of ws_origin.h (its own page, pages on loopback and listed
+ * origins are admitted; other pages get 403) unless the build turns it off (Kconfig WS_SERVER_ORIGIN_CHECK, on by
+ * default). Clients that send no Origin (devices, scripts) are always admitted.
+ *
  * Thread safety: ws_send, ws_recv and ws_server_port may be called from any task (ws_recv from one task, if
  * answers are to precede closes). ws_server_init and ws_server_stop must not run concurrently with each other.
  */
@@ -108,8 +112,10 @@ typedef struct {
     uint32_t task_priority;        /* server task priority (FreeRTOS) */
     uint32_t rx_budget;            /* bytes of received messages all clients may hold, > max_message;
                                       0 = WS_SERVER_DEFAULT_RX_BUDGET (Kconfig WS_SERVER_RX_BUDGET) */
-    const char *allowed_origins;   /* comma-separated Origin allow-list (HTTP 403 outside it), copied;
-                                      NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig; no check unless enabled) */
+    const char *allowed_origins;   /* comma-separated origins the Origin rule admits besides its own (ws_origin.h;
+                                      "*" = any), copied; NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig) */
+    const char *hostname;          /* the device's host name: pages from http(s)://hostname.local[:port] whose
+                                      Host says the same are its own (ws_origin.h rule 7), copied; NULL = none */
     bool echo;                     /* answer each message to its sender from the server task (see "Echo") */
 } ws_server_cfg_t;
 

@@ -27,7 +27,9 @@ typedef struct {
     ws_conn_limits_t lim;
     bool echo;          /* answer each message to its sender from the server task (ws_server_cfg_t.echo) */
     ws_budget_t budget; /* received bytes held for all clients (ws_budget.h); lim.rx_budget points here */
-    char *origins;      /* copy of the allow-list; lim.allowed_origins points here */
+    char *origins;      /* copy of the allow-list; origin_policy.allow_list points here */
+    char *local_name;   /* hostname + ".local", or NULL; origin_policy.local_name points here */
+    ws_origin_policy_t origin_policy; /* lim.origins points here when the Origin rule is on */
     ws_conn_table_t table;
     ws_stats_t stats;
     ws_stats_t stats_published;  /* copy readable by other tasks under stats_lock */
@@ -68,6 +70,18 @@ static uint32_t g_recv_done;   /* g_recv_taken when ws_recv was last entered */
 static bool g_recv_tracked;    /* ws_recv was called at least once: the application reads through it */
 
 static uint32_t or_default(uint32_t v, uint32_t d) { return v != 0 ? v : d; }
+
+/* A malloc'd copy of text followed by suffix, or NULL if out of memory. */
+static char *copy_string(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), m = strlen(suffix);
+    char *copy = (char *)malloc(n + m + 1u);
+    if (copy != NULL) {
+        memcpy(copy, text, n);
+        memcpy(copy + n, suffix, m + 1u);
+    }
+    return copy;
+}
 
 /* ---- delivering received messages ---- */
 
@@ -507,6 +521,7 @@ static void server_free(ws_server_t *s)
     free(s->pconn);
     free(s->queued);
     free(s->origins);
+    free(s->local_name);
     free(s);
 }
 
@@ -557,17 +572,12 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
     s->lim.retry_after_s = or_default(cfg->retry_after_s, WS_SERVER_DEFAULT_RETRY_AFTER_S);
     s->lim.answer_timeout_ms = s->lim.close_timeout_ms;
     s->echo = cfg->echo;
-    const char *origins = cfg->allowed_origins != NULL ? cfg->allowed_origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS;
-    bool origins_ok = true;
-    if (origins != NULL) {
-        size_t n = strlen(origins) + 1u;
-        s->origins = (char *)malloc(n);
-        origins_ok = s->origins != NULL;
-        if (origins_ok) {
-            memcpy(s->origins, origins, n);
-        }
-        s->lim.allowed_origins = s->origins;
-    }
+    s->origins =
+        copy_string(cfg->allowed_origins != NULL ? cfg->allowed_origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS, "");
+    s->local_name = cfg->hostname != NULL && cfg->hostname[0] != '\0' ? copy_string(cfg->hostname, ".local") : NULL;
+    bool origins_ok = s->origins != NULL && (s->local_name != NULL || cfg->hostname == NULL || cfg->hostname[0] == 0);
+    s->origin_policy = (ws_origin_policy_t){.allow_list = s->origins, .local_name = s->local_name};
+    s->lim.origins = WS_SERVER_ORIGIN_CHECK_ON ? &s->origin_policy : NULL;
     s->queued_cap = g_recv_queue_len + 1u;
     s->queued = (size_t *)calloc(s->queued_cap, sizeof(size_t));
     uint16_t max_clients = (uint16_t)or_default(cfg->max_clients, WS_SERVER_DEFAULT_MAX_CLIENTS);
