@@ -7,7 +7,9 @@ and free until it first has to merge snapshots (at --max-snapshots, 1000); the r
 script checks it (fewer than 500 snapshots: massif merges down to half of the maximum, never below). One client
 opens, has a 1-byte message echoed (the server's first message allocates the stdio buffer it prints through, which
 is not an echo's cost), then two binary messages of SIZE bytes (default 65536, the firmware's largest), each echo
-read back whole before the next is sent; it closes, and the server is stopped with SIGINT.
+read back whole; between them a 1-byte marker, and the second big message leaves only once the server has printed
+the marker: its application task prints and frees each message before it takes the next, so by then the first is
+freed. It closes, and the server is stopped with SIGINT.
 
 The figure: massif's peak heap (bytes in use plus malloc's overhead) minus the heap the server held between the two
 big echoes (the lowest snapshot between the first and the last one within SIZE/2 of the peak). Exits 1 when it
@@ -15,7 +17,7 @@ exceeds MAX_RATIO x SIZE.
 
 usage: measure_echo_heap.py path/to/ws_server_host [--size BYTES] [--max-ratio R]
 """
-import argparse, base64, os, re, signal, socket, struct, subprocess, sys, tempfile
+import argparse, base64, os, queue, re, signal, socket, struct, subprocess, sys, tempfile, threading
 
 args = argparse.ArgumentParser()
 args.add_argument("exe")
@@ -58,7 +60,9 @@ out = tempfile.mktemp(suffix=".massif")
 server = subprocess.Popen(["valgrind", "--tool=massif", "--time-unit=B", "--max-snapshots=1000",
                            "--peak-inaccuracy=0.0", "--massif-out-file=" + out, opt.exe, "--port", "0", "--echo",
                            "--counter-interval-ms", "0", "--max-message", str(max(opt.size, 65536))],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+printed = queue.Queue()  # the lines the server prints, one per message (read at once: a long one fills the pipe)
+threading.Thread(target=lambda: [printed.put(line.rstrip("\n")) for line in server.stdout], daemon=True).start()
 port = None
 while port is None:
     line = server.stderr.readline()
@@ -75,11 +79,13 @@ while b"\r\n\r\n" not in head:
     head += s.recv(4096)
 rest = head.partition(b"\r\n\r\n")[2]
 message = os.urandom(opt.size)
-for payload in (b"w", message, message):
+for payload in (b"w", message, b"m", message):
     s.sendall(frame(2, payload))
     op, echoed, rest = read_frame(s, rest)
     if (op, echoed) != (2, payload):
         sys.exit(f"measure_echo_heap: the echo of {len(payload)} bytes came back as opcode {op}, {len(echoed)} bytes")
+    while payload == b"m" and printed.get(timeout=60) != "binary 1:6d":
+        pass  # the marker printed: every message before it is freed
 s.sendall(frame(8, struct.pack("!H", 1000)))
 op, _, rest = read_frame(s, rest)
 s.close()
@@ -99,6 +105,7 @@ if between > peak - opt.size // 2:
 cost = peak - between
 ratio = cost / opt.size
 ok = ratio <= opt.max_ratio
-print(f"{'ok  ' if ok else 'FAIL'} echo of {opt.size} B: peak heap {peak} B, {cost} B above the {between} B held "
-      f"between two echoes = {ratio:.3f} x the message (limit {opt.max_ratio} x; {len(heap)} snapshots)")
+print(f"measure_echo_heap: echo of {opt.size} B: peak heap {peak} B, {cost} B above the {between} B held "
+      f"between two echoes = {ratio:.3f} x the message (limit {opt.max_ratio} x: {'within' if ok else 'OVER'}; "
+      f"{len(heap)} snapshots)")
 sys.exit(0 if ok else 1)
