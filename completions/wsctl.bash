@@ -20,7 +20,7 @@ _wsctl_options() {
     'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --help -h --verbose -v --quiet -q --log-format' ;;
-    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --also --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
@@ -87,6 +87,7 @@ _wsctl_value_kind() {
     'flash|--hostname') echo 'text' ;;
     'flash|--ws-port') echo 'text' ;;
     'flash|--max-clients') echo 'text' ;;
+    'flash|--counter-interval') echo 'text' ;;
     'flash|--nvs-out') echo 'path' ;;
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;

@@ -20,7 +20,7 @@ function __wsctl_takes_value
             return 0
         case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--log-format'
             return 0
-        case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
+        case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--counter-interval' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
             return 0
         case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
@@ -159,6 +159,8 @@ complete -c wsctl -n '__wsctl_at \'flash\'' -l pass -x -d 'Wi-Fi password (8-63 
 complete -c wsctl -n '__wsctl_at \'flash\'' -l hostname -x -d 'The device\'s host name (mDNS): 1-32 letters, digits and \'-\'.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l ws-port -x -d 'The device\'s WebSocket port.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l max-clients -x -d 'Simultaneous WebSocket clients the device accepts (1-8).'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l device-echo -d 'Have the device echo each message to its sender (NVS key echo; --device-echo false turn...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l counter-interval -x -d 'How often the device broadcasts its counter message, 0 for never (NVS key counter_ms, u...'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l nvs-out -r -F -d 'Write the NVS partition image to FILE (mode 0600) instead of flashing.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l output -s o -r -F -d 'Write one merged flash image of every region (0xFF between them, mode 0600) instead of ...'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l dry-run -d 'Print the plan (regions, offsets, sizes, MD5s) and touch no device.'

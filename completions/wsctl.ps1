@@ -15,7 +15,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'send' = @('--wait', '--wait-for', '--listen', '-l', '--timeout', '--json', '--raw', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
@@ -78,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'flash|--hostname' = 'text'
         'flash|--ws-port' = 'text'
         'flash|--max-clients' = 'text'
+        'flash|--counter-interval' = 'text'
         'flash|--nvs-out' = 'path'
         'flash|--output' = 'path'
         'flash|-o' = 'path'

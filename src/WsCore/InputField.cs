@@ -35,6 +35,8 @@ public enum InputField
     WebSocketPort,
     /// <summary>The device's client limit (<c>DeviceSettings.MaxClients</c>).</summary>
     MaxClients,
+    /// <summary>The device's counter interval (<c>DeviceSettings.CounterInterval</c>).</summary>
+    CounterInterval,
     /// <summary>Where the NVS partition image is written instead of flashing it.</summary>
     NvsImageFile,
     /// <summary>Where the merged image of every region is written instead of flashing it.</summary>

@@ -4,7 +4,8 @@ namespace WsCore.Nvs;
 
 /// <summary>
 /// What the firmware reads from NVS at boot: namespace <c>wsctl</c> with <c>ssid</c>, <c>pass</c>, <c>hostname</c>,
-/// <c>port</c> (u16) and <c>max_clients</c> (u8), in that order.
+/// <c>port</c> (u16) and <c>max_clients</c> (u8), in that order, then <c>echo</c> (u8) and <c>counter_ms</c> (u32)
+/// when they are set: an image without them leaves the firmware's own defaults (no echo, a counter every 5 s).
 /// </summary>
 /// <remarks>
 /// The limits and names are the firmware's, defined once in
@@ -16,8 +17,14 @@ namespace WsCore.Nvs;
 /// <param name="Hostname">mDNS host name: 1-32 letters, digits and '-'.</param>
 /// <param name="WebSocketPort">The device's WebSocket port.</param>
 /// <param name="MaxClients">Simultaneous WebSocket clients, 1-8.</param>
+/// <param name="Echo">Whether the device sends each message back to its sender; null: not written.</param>
+/// <param name="CounterInterval">
+/// How often the device broadcasts its counter message, whole milliseconds up to an hour; zero: no counter; null: not
+/// written.
+/// </param>
 public sealed record DeviceSettings(string Ssid, string Password, string Hostname = DeviceSettings.DefaultHostname,
-    int WebSocketPort = DeviceSettings.DefaultWebSocketPort, int MaxClients = DeviceSettings.DefaultMaxClients)
+    int WebSocketPort = DeviceSettings.DefaultWebSocketPort, int MaxClients = DeviceSettings.DefaultMaxClients,
+    bool? Echo = null, TimeSpan? CounterInterval = null)
 {
     /// <summary>The NVS namespace the firmware opens (<c>WSCTL_NVS_NAMESPACE</c>).</summary>
     public const string NamespaceName = "wsctl";
@@ -31,6 +38,12 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     public const string PortKey = "port";
     /// <summary>NVS key of the client limit, a u8 (<c>WSCTL_NVS_KEY_MAX_CLIENTS</c>).</summary>
     public const string MaxClientsKey = "max_clients";
+    /// <summary>NVS key of echo mode, a u8: 1 on, 0 off (<c>WSCTL_NVS_KEY_ECHO</c>).</summary>
+    public const string EchoKey = "echo";
+    /// <summary>
+    /// NVS key of the counter interval in milliseconds, a u32; 0: no counter (<c>WSCTL_NVS_KEY_COUNTER_MS</c>).
+    /// </summary>
+    public const string CounterIntervalKey = "counter_ms";
 
     /// <summary>Most bytes of an SSID (<c>WSCTL_SSID_MAX_BYTES</c>: wifi_sta_config_t.ssid[32]).</summary>
     public const int SsidMaxBytes = 32;
@@ -62,11 +75,21 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     public const int DefaultWebSocketPort = 8080;
     /// <summary>The firmware's default client limit (<c>WSCTL_DEFAULT_MAX_CLIENTS</c>).</summary>
     public const int DefaultMaxClients = 5;
+    /// <summary>Longest counter interval in milliseconds (<c>WSCTL_COUNTER_INTERVAL_MAX_MS</c>: one hour).</summary>
+    public const int MaxCounterIntervalMs = 3_600_000;
+    /// <summary>
+    /// The firmware's counter interval in milliseconds when NVS has none (<c>WSCTL_DEFAULT_COUNTER_INTERVAL_MS</c>).
+    /// </summary>
+    public const int DefaultCounterIntervalMs = 5000;
+
+    /// <summary>Longest counter interval, <see cref="MaxCounterIntervalMs"/>.</summary>
+    public static TimeSpan MaxCounterInterval => TimeSpan.FromMilliseconds(MaxCounterIntervalMs);
 
     /// <summary>Never prints the password.</summary>
     public override string ToString() =>
         $"DeviceSettings {{ Ssid = {Ssid}, Password = {(Password.Length == 0 ? "(open)" : "(hidden)")}, Hostname = " +
-            $"{Hostname}, WebSocketPort = {WebSocketPort}, MaxClients = {MaxClients} }}";
+            $"{Hostname}, WebSocketPort = {WebSocketPort}, MaxClients = {MaxClients}, Echo = {Echo}, " +
+            $"CounterInterval = {CounterInterval} }}";
 
     /// <summary>
     /// Checks every field; throws <see cref="WsCoreException"/> (InvalidInput) with the first bad one as its
@@ -107,6 +130,12 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
             throw WsCoreException.Invalid(InputField.MaxClients,
                 $"{MaxClients} is out of range ({MinClients}-{MaxClientsLimit}: " +
                 "the device's 16 lwIP sockets hold no more)");
+        // NVS holds whole milliseconds (a u32), at most the Kconfig range's hour.
+        if (CounterInterval is { } interval && (interval < TimeSpan.Zero || interval > MaxCounterInterval
+            || interval.Ticks % TimeSpan.TicksPerMillisecond != 0))
+            throw WsCoreException.Invalid(InputField.CounterInterval,
+                $"{interval.TotalMilliseconds} ms is not a counter interval the device takes (0 for no counter, or " +
+                $"whole milliseconds up to {MaxCounterIntervalMs} ms, one hour)");
     }
 
     /// <summary>
@@ -124,15 +153,22 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     /// The NVS image without <see cref="Validate"/>: for the generator vectors, which also cover values beyond what
     /// the device takes (a 63-character host name, 16 clients) because the NVS format holds them.
     /// </summary>
-    internal byte[] EncodeNvsImage(int partitionSize) =>
-        new NvsPartitionBuilder(partitionSize)
+    internal byte[] EncodeNvsImage(int partitionSize)
+    {
+        var builder = new NvsPartitionBuilder(partitionSize)
             .Namespace(NamespaceName)
             .String(SsidKey, Ssid)
             .String(PasswordKey, Password)
             .String(HostnameKey, Hostname)
             .U16(PortKey, (ushort)WebSocketPort)
-            .U8(MaxClientsKey, (byte)MaxClients)
-            .Build();
+            .U8(MaxClientsKey, (byte)MaxClients);
+        // Only when set, so an image made without them is byte for byte what it was before these keys existed.
+        if (Echo is { } echo)
+            builder.U8(EchoKey, echo ? (byte)1 : (byte)0);
+        if (CounterInterval is { } interval)
+            builder.U32(CounterIntervalKey, (uint)(interval.Ticks / TimeSpan.TicksPerMillisecond));
+        return builder.Build();
+    }
 
     /// <summary>
     /// An RFC 1123 host-name label (1-63 characters; the device takes at most <see cref="HostnameMaxLength"/>).

@@ -2,7 +2,8 @@
 # Every quality gate of the firmware, in one script (test.sh calls it):
 #   1. host build with -Wall -Wextra -Werror, then CTest (GoogleTest + fuzz corpus replay)
 #   2. the same under -fsanitize=address,undefined -fno-sanitize-recover, CTest again
-#   3. ws_server_host under valgrind, driven by python3-websockets and raw sockets, stopped with SIGINT: exit 0
+#   3. ws_server_host under valgrind, driven by python3-websockets and raw sockets, stopped with SIGINT: exit 0;
+#      then under valgrind massif: the heap a 64 KiB echo costs at its peak, at most 1.25x the message
 #   4. libFuzzer targets (clang-14): the committed corpus replayed (-runs=0), then a short bounded fuzz run
 #   5. the portable core compiled for 32-bit RISC-V (rv32imc, ilp32, newlib headers) with -Werror
 #   6. the ESP-IDF build of the whole firmware (scripts/idf-build.sh), skipped when IDF_PATH is not set
@@ -128,6 +129,20 @@ if [[ -x $exe ]] && command -v valgrind >/dev/null; then
   fi
 else
   bad "valgrind: ws_server_host or valgrind missing"
+fi
+
+step "valgrind massif: the heap of a 64 KiB echo"
+if [[ -x $exe ]] && command -v valgrind >/dev/null; then
+  if massif_line=$(timeout 120 /usr/bin/python3 "$here/tests/measure_echo_heap.py" "$exe" --size 65536 \
+    --max-ratio 1.25 2>&1); then
+    echo "$massif_line"
+    ok "massif: a 64 KiB echo peaks at most 1.25x the message in heap"
+  else
+    echo "$massif_line"
+    bad "massif: a 64 KiB echo peaks at most 1.25x the message in heap"
+  fi
+else
+  bad "massif: ws_server_host or valgrind missing"
 fi
 
 step "libFuzzer (clang-14): corpus replay and a bounded fuzz run"

@@ -2,13 +2,18 @@
  * ws_server_host.c - the firmware's server and app loop as a Linux program, for tests and conformance suites.
  *
  *   ws_server_host --port P [--max-clients N (1-255)] [--max-message BYTES] [--rx-budget BYTES]
- *                  [--allow-origin LIST] [--counter-interval-ms MS] [--ping-interval-ms MS] [--echo]
+ *                  [--hostname NAME] [--allow-origin ORIGIN]... [--counter-interval-ms MS] [--ping-interval-ms MS]
+ *                  [--echo]
  *
  * --rx-budget is the receive budget of all clients together (default: the build's, 98304 like the device, raised
- * to max-message + 1 when that is larger, so a big --max-message alone works); --allow-origin turns the Origin
- * allow-list on (comma-separated; "*" = any), overriding the build's.
+ * to max-message + 1 when that is larger, so a big --max-message alone works). The Origin rule (ws_origin.h) is on
+ * as on the device, unless the build turned it off (-DWS_ORIGIN_CHECK=OFF): --hostname is the device's name (default
+ * esp32ws; pages at http(s)://NAME.local[:port] whose Host says the same are its own), --allow-origin adds an origin
+ * to the allow-list (repeatable; a value may also be a comma-separated list; "*" admits every page); without it the
+ * build's list applies (empty unless -DWS_ALLOWED_ORIGINS).
  *
- * Prints "listening on port N" on stderr once it listens, each received message as one line on stdout.
+ * Prints on stderr the settings ("config: ...") and the Origin rule ("origins: ...") it runs with, then "listening
+ * on port N" once it listens; each received message as one line on stdout.
  * SIGINT/SIGTERM: close 1001 to every client, then exit 0.
  */
 #define _GNU_SOURCE
@@ -33,7 +38,8 @@ static volatile bool g_stop;
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ws_server_host --port P [--max-clients N] [--max-message BYTES] [--rx-budget BYTES] "
-                 "[--allow-origin LIST] [--counter-interval-ms MS] [--ping-interval-ms MS] [--echo]\n");
+                 "[--hostname NAME] [--allow-origin ORIGIN]... [--counter-interval-ms MS] [--ping-interval-ms MS] "
+                 "[--echo]\n");
 }
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -48,6 +54,22 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
     return true;
 }
 
+/* Appends origin to the comma-separated list *list (malloc'd, NULL at first). Returns false if out of memory. */
+static bool append_origin(char **list, const char *origin)
+{
+    size_t had = *list != NULL ? strlen(*list) : 0u, add = strlen(origin);
+    char *grown = (char *)realloc(*list, had + 1u + add + 1u);
+    if (grown == NULL) {
+        return false;
+    }
+    if (had > 0) {
+        grown[had++] = ',';
+    }
+    memcpy(grown + had, origin, add + 1u);
+    *list = grown;
+    return true;
+}
+
 static void recv_task(void *arg) { ws_app_recv_loop((ws_app_recv_loop_t *)arg); }
 static void counter_task(void *arg) { ws_app_counter_loop((ws_app_counter_t *)arg); }
 
@@ -55,14 +77,14 @@ int main(int argc, char **argv)
 {
     ws_app_config_t cfg;
     ws_app_config_defaults(&cfg);
-    bool echo = false, have_port = false;
+    bool have_port = false;
     uint32_t rx_budget = 0;
-    const char *origins = NULL;
+    char *origins = NULL; /* --allow-origin values joined by commas; NULL: the build's list */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint32_t v = 0;
         if (strcmp(a, "--echo") == 0) {
-            echo = true;
+            cfg.echo = true;
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -83,8 +105,13 @@ int main(int argc, char **argv)
             cfg.max_message = v;
         } else if (strcmp(a, "--rx-budget") == 0 && parse_u32(val, UINT32_MAX - 1u, &v) && v > 0) {
             rx_budget = v;
+        } else if (strcmp(a, "--hostname") == 0 && ws_app_valid_hostname(val)) {
+            memcpy(cfg.hostname, val, strlen(val) + 1u); /* valid: at most WSCTL_HOSTNAME_MAX characters */
         } else if (strcmp(a, "--allow-origin") == 0) {
-            origins = val;
+            if (!append_origin(&origins, val)) {
+                fprintf(stderr, "ws_server_host: out of memory\n");
+                return 1;
+            }
         } else if (strcmp(a, "--counter-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v)) {
             cfg.counter_interval_ms = v;
         } else if (strcmp(a, "--ping-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v) && v > 0) {
@@ -92,11 +119,13 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "ws_server_host: bad option or value: %s %s\n", a, val);
             usage(stderr);
+            free(origins);
             return 2;
         }
     }
     if (!have_port) {
         usage(stderr);
+        free(origins);
         return 2;
     }
 
@@ -114,7 +143,10 @@ int main(int argc, char **argv)
     }
     scfg.rx_budget = rx_budget;
     scfg.allowed_origins = origins;
-    ws_err_t err = ws_server_init(&scfg);
+    ws_err_t err = ws_server_init(&scfg); /* copies the lists and names it is given */
+    if (err != WS_OK) {
+        free(origins);
+    }
     if (err == WS_ERR_ARG) {
         fprintf(stderr, "ws_server_host: --rx-budget must be larger than --max-message\n");
         return 2;
@@ -124,10 +156,22 @@ int main(int argc, char **argv)
                 (int)err);
         return 1;
     }
+    cfg.port = ws_server_port();
+    char line[200];
+    (void)ws_app_config_describe(&cfg, line, sizeof(line));
+    fprintf(stderr, "%s\n", line);
+    if (WS_SERVER_ORIGIN_CHECK_ON) {
+        fprintf(stderr, "origins: rule on, own name %s.local, allowed \"%s\"\n", cfg.hostname,
+                origins != NULL ? origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS);
+    } else {
+        fprintf(stderr, "origins: rule off in this build (every page admitted)\n");
+    }
+    free(origins);
+    origins = NULL;
     fprintf(stderr, "listening on port %u\n", (unsigned)ws_server_port());
     fflush(stderr);
 
-    ws_app_recv_loop_t loop = {.out = stdout, .echo = echo, .stop = &g_stop, .poll_ms = 100};
+    ws_app_recv_loop_t loop = {.out = stdout, .stop = &g_stop, .poll_ms = 100};
     ws_app_counter_t counter = {.interval_ms = cfg.counter_interval_ms, .stop = &g_stop, .value = 0};
     ws_port_task_t *recv_t = ws_port_task_start(recv_task, &loop, "ws_recv", 4096, 1);
     ws_port_task_t *counter_t =

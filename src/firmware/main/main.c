@@ -99,13 +99,15 @@ static void load_config(ws_app_config_t *cfg)
     };
     stored.has_port = nvs_get_u16(h, WSCTL_NVS_KEY_PORT, &stored.port) == ESP_OK;
     stored.has_max_clients = nvs_get_u8(h, WSCTL_NVS_KEY_MAX_CLIENTS, &stored.max_clients) == ESP_OK;
+    /* Written by `wsctl flash --device-echo` and `--counter-interval` only when given; when absent, the defaults
+     * stay: no echo, Kconfig's counter interval. */
+    stored.has_echo = nvs_get_u8(h, WSCTL_NVS_KEY_ECHO, &stored.echo) == ESP_OK;
+    stored.has_counter_ms = nvs_get_u32(h, WSCTL_NVS_KEY_COUNTER_MS, &stored.counter_ms) == ESP_OK;
     nvs_close(h);
     unsigned set = ws_app_config_merge(cfg, &stored);
     if (set & WS_APP_REJECTED) {
         ESP_LOGW(TAG, "some NVS settings were invalid and ignored (limits: wsctl_limits.h)");
     }
-    ESP_LOGI(TAG, "config: ssid \"%s\", host %s, port %u, max clients %u", cfg->ssid, cfg->hostname,
-             (unsigned)cfg->port, (unsigned)cfg->max_clients);
 }
 
 static void mdns_start(const ws_app_config_t *cfg)
@@ -155,6 +157,9 @@ void app_main(void)
     log_heap("at boot", 0u);
     nvs_init();
     load_config(&s_cfg);
+    char settings[160]; /* "config: ssid ..., echo on, counter every 5000 ms": NVS's values or Kconfig's, no password */
+    (void)ws_app_config_describe(&s_cfg, settings, sizeof(settings));
+    ESP_LOGI(TAG, "%s", settings);
     s_events = xEventGroupCreate();
     ESP_ERROR_CHECK(esp_netif_init());
     ESP_ERROR_CHECK(esp_event_loop_create_default());
@@ -162,7 +167,7 @@ void app_main(void)
     net_start(&s_cfg, s_events);
     mdns_start(&s_cfg);
 
-    recv_loop = (ws_app_recv_loop_t){.out = stdout, .echo = false, .stop = &s_stop_app, .poll_ms = 1000};
+    recv_loop = (ws_app_recv_loop_t){.out = stdout, .stop = &s_stop_app, .poll_ms = 1000};
     xTaskCreate(recv_task, "ws_recv", 4096, &recv_loop, 1, NULL);
     if (s_cfg.counter_interval_ms > 0) {
         counter = (ws_app_counter_t){.interval_ms = s_cfg.counter_interval_ms, .stop = &s_stop_app, .value = 0};
@@ -179,8 +184,8 @@ void app_main(void)
     bool running = false;
     uint32_t clients = 0;
     for (;;) {
-        EventBits_t bits = xEventGroupWaitBits(s_events, NET_BIT_UP | NET_BIT_DOWN, pdTRUE, pdFALSE,
-                                               pdMS_TO_TICKS(CLIENT_WATCH_MS));
+        EventBits_t bits =
+            xEventGroupWaitBits(s_events, NET_BIT_UP | NET_BIT_DOWN, pdTRUE, pdFALSE, pdMS_TO_TICKS(CLIENT_WATCH_MS));
         if ((bits & NET_BIT_DOWN) && running) {
             ws_server_stop(); /* sockets are dead without an address; clients reconnect later */
             running = false;

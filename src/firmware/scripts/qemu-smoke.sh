@@ -4,12 +4,13 @@
 #   1. builds the emulator profile: PROFILE=qemu scripts/idf-build.sh (OpenCores Ethernet instead of Wi-Fi)
 #   2. flashes it with `wsctl flash` through the chip's real mask ROM: QEMU booted in UART download mode on a blank
 #      4 MB flash, its UART on loopback TCP (socket://); bootloader, partition table, otadata and app from the
-#      build's flasher_args.json, plus the NVS settings (ssid, password, host name, port, max clients)
+#      build's flasher_args.json, plus the NVS settings (ssid, password, host name, port, max clients, echo on)
 #      QEMU_SMOKE_FLASH=image instead writes `wsctl flash --output` (the same regions merged, no ROM): faster
 #   3. boots it with `-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:PORT-:8080`, the console in a log file
 #   4. checks: DHCP address and server start in the boot log; the settings from NVS in it (ssid, host name, port,
-#      max clients) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl send`
-#      text on the console; five clients open and a sixth refused with 503; the free heap logged at boot and as
+#      max clients, echo on) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl
+#      send` text on the console; five clients open and a sixth refused with 503; `wsctl bench --mode echo` against
+#      the board; a 64 KiB echo's cost in free heap (at most 1.25x the message); the free heap logged at boot and as
 #      clients come and go; no panic or reboot
 # Prints one "ok"/"FAIL" line per check and ends with "qemu-smoke: N passed, N failed" (exit 1 if any failed), or
 # "qemu-smoke: skipped: REASON" with exit 0 when IDF_PATH, Espressif's qemu-system-riscv32 (WSCTL_QEMU_DIR or PATH)
@@ -150,7 +151,8 @@ fi
 ssid="wsctl-qemu"
 hostname="wsctl-qemu-c3"
 secret="smoke-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" # must never appear on the console
-settings=(--ssid "$ssid" --pass - --hostname "$hostname" --ws-port 8080 --max-clients 5)
+# --device-echo: NVS key echo=1, so bench --mode echo and the echo checks below target the flashed board.
+settings=(--ssid "$ssid" --pass - --hostname "$hostname" --ws-port 8080 --max-clients 5 --device-echo)
 flash="$out/flash.bin"
 head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >"$flash" # an erased 4 MB flash chip
 
@@ -249,6 +251,8 @@ ok "boot: app_main ran, the server started"
 check "boot log: a DHCP address on Ethernet" grep -qE 'got address 10\.0\.2\.[0-9]+' "$console"
 check "boot log: the NVS settings (ssid \"$ssid\", host $hostname, port 8080, max clients 5)" \
   grep -qF "config: ssid \"$ssid\", host $hostname, port 8080, max clients 5" "$console"
+check "boot log: echo on from NVS, the counter at its Kconfig interval" \
+  grep -qF "max clients 5, echo on, counter every 5000 ms" "$console"
 check "boot log: the server announces ws://$hostname.local:8080/ (max clients 5)" \
   grep -qF "WebSocket server on ws://$hostname.local:8080/ (max clients 5)" "$console"
 check "boot log: free heap at boot" grep -q 'heap at boot: [0-9]* bytes free' "$console"
@@ -300,7 +304,51 @@ check "five clients: each closed normally (wsctl send exit 0)" test "$holders_ok
 check "five clients gone: the device logs the heap with 0 clients" \
   wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free' 30 "$qemu_pid"
 
-# ---- 5. the whole console ----
+# ---- 5. echo mode: the load generator, and the heap a 64 KiB echo costs ----
+"${wsctl[@]}" bench "$url" --mode echo --clients 1 --size 64 --duration 3s --json >"$out/bench.json" 2>"$out/bench.err"
+rc=$?
+received=$(json_field "$out/bench.json" received)
+lost=$(json_field "$out/bench.json" lost)
+check "wsctl bench --mode echo: exit 0, echoes came back (received ${received:-none}, lost ${lost:-?})" \
+  test "$rc" -eq 0 -a "${received:-0}" -gt 0 -a "${lost:-1}" = 0
+
+# One idle client held open, so the device logs the free heap with it (the control loop looks every 250 ms, and an
+# echo alone may come and go between two looks); a second client has 64 KiB echoed; the idle one closes and the
+# device logs its lowest free heap since boot, which the echo set (five handshakes at once went less deep).
+from=$(($(lines "$console") + 1))
+fifo="$out/idle.fifo"
+mkfifo "$fifo"
+"${wsctl[@]}" send "$url" <"$fifo" >"$out/idle.out" 2>&1 &
+idle=$!
+pids+=("$idle")
+exec {idle_fd}<>"$fifo"
+if wait_for_line "$console" "$from" 'heap with 1 client: [0-9]+ bytes free' 30 "$qemu_pid"; then
+  one=$(tail -n +"$from" "$console" | tr -d '\r' | sed -n 's/.*heap with 1 client: \([0-9]*\) bytes free.*/\1/p' |
+    head -1)
+  probe="heap-probe-$(head -c 65525 /dev/zero | tr '\0' x)" # 65,536 bytes: the largest message
+  "${wsctl[@]}" send "$url" "$probe" --wait-for '^heap-probe-x' --timeout 60s >"$out/echo64k.out" 2>&1
+  rc=$?
+  check "a 64 KiB text message echoed whole (wsctl send --wait-for: exit $rc)" \
+    test "$rc" -eq 0 -a "$(grep -cxF -- "$probe" "$out/echo64k.out")" -ge 1
+  from=$(($(lines "$console") + 1))
+  exec {idle_fd}>&-
+  wait "$idle"
+  if wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free \(lowest [0-9]+\)' 30 "$qemu_pid"; then
+    lowest=$(tail -n +"$from" "$console" | tr -d '\r' |
+      sed -n 's/.*heap with 0 clients: [0-9]* bytes free (lowest \([0-9]*\)).*/\1/p' | tail -1)
+    drop=$((one - lowest))
+    echo "qemu-smoke: a 64 KiB echo: $one B free with one idle client, $lowest B at the lowest: $drop B" \
+      "($(awk -v d="$drop" 'BEGIN { printf "%.3f", d / 65536 }')x the message; lwIP's buffers included)"
+    check "a 64 KiB echo costs at most 1.25x the message in free heap ($drop B, limit 81920 B)" test "$drop" -le 81920
+  else
+    bad "the idle client closed: the device logs the heap with 0 clients and its lowest"
+  fi
+else
+  exec {idle_fd}>&-
+  bad "one idle client: the device logs the heap with 1 client"
+fi
+
+# ---- 6. the whole console ----
 check "console: the password never appears" bash -c "! grep -qF -- '$secret' '$console'"
 check "console: no panic" bash -c '! grep -qE "Guru Meditation|abort\(\) was called|Backtrace:" "$0"' "$console"
 check "console: one boot (one ROM banner)" test "$(grep -c 'ESP-ROM:' "$console")" -eq 1

@@ -77,8 +77,8 @@ public static class BenchSession
                 $"{result.Connected}",
         { MessagesReceived: > 0 } => null,
         { Mode: BenchMode.Echo, Lost: > 0 } =>
-            "no echo came back: the server may not echo (wsctl serve --echo and ws_server_host --echo do); --mode " +
-                "ping measures any server",
+            "no echo came back: the server may not echo (wsctl serve --echo, ws_server_host --echo and a board " +
+                "flashed with wsctl flash --device-echo do); --mode ping measures any server",
         { Mode: BenchMode.Broadcast, MessagesSent: > 0 } =>
             "nothing was relayed: broadcast needs a server that sends every message to every client (wsctl serve " +
                 "--relay)",

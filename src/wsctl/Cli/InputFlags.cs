@@ -38,6 +38,7 @@ public static class InputFlags
         [InputField.Hostname] = new("--hostname", ["flash"]),
         [InputField.WebSocketPort] = new("--ws-port", ["flash"]),
         [InputField.MaxClients] = new("--max-clients", ["flash"]),
+        [InputField.CounterInterval] = new("--counter-interval", ["flash"]),
         [InputField.NvsImageFile] = new("--nvs-out", ["flash"]),
         [InputField.MergedImageFile] = new("--output", ["flash"]),
         // An argument in send and bench, an option in broadcast: no prefix, but a way to find a target that answers.

@@ -36,6 +36,27 @@ public static class Options
         };
     }
 
+    /// <summary>
+    /// A duration option that may be absent (null), accepting <c>0</c> and durations such as <c>500ms</c>, <c>5s</c>,
+    /// <c>1m</c> up to <paramref name="maximum"/>.
+    /// </summary>
+    public static Option<TimeSpan?> OptionalDuration(
+        string name, string description, TimeSpan maximum, params string[] aliases) =>
+        new(name, aliases)
+        {
+            Description = description,
+            HelpName = "DURATION",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (Cli.Duration.TryParse(text, out var value) && value <= maximum)
+                    return value;
+                result.AddError($"{name}: expected 0 or a duration of at most {Cli.Duration.Format(maximum)} such as " +
+                    $"500ms, 5s or 2m, got {Quote(text)}");
+                return null;
+            },
+        };
+
     /// <summary>A whole-number option in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Option<int> Integer(
         string name,

@@ -88,6 +88,15 @@ public static class FlashCommand
             $"Simultaneous WebSocket clients the device accepts ({DeviceSettings.MinClients}-" +
             $"{DeviceSettings.MaxClientsLimit}).",
             DeviceSettings.DefaultMaxClients, DeviceSettings.MinClients, DeviceSettings.MaxClientsLimit);
+        var deviceEcho = new Option<bool>("--device-echo")
+        {
+            Description = "Have the device echo each message to its sender (NVS key echo; --device-echo false " +
+                "turns it off). Not given: the NVS image has no echo key and the device does not echo.",
+        };
+        var counterInterval = Options.OptionalDuration("--counter-interval",
+            "How often the device broadcasts its counter message, 0 for never (NVS key counter_ms, up to 1h). " +
+            $"Not given: the device's own interval ({DeviceSettings.DefaultCounterIntervalMs / 1000}s by default).",
+            DeviceSettings.MaxCounterInterval);
         var nvsOut = new Option<string?>("--nvs-out")
         {
             Description = "Write the NVS partition image to FILE (mode 0600) instead of flashing.",
@@ -120,16 +129,18 @@ public static class FlashCommand
             "  wsctl flash --ssid MyNet --pass - < wifi-pass.txt           # credentials only, auto-detected port\n" +
             "  wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --baud 460800\n" +
             "  wsctl flash --ssid MyNet --nvs-out nvs.bin                  # just the NVS image, no device\n" +
-            "  wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)\n\n" +
-            "The NVS partition (namespace wsctl: ssid, pass, hostname, port, max_clients) goes where the firmware's\n" +
-            "partition table puts it, else at 0x9000 (0x6000 bytes). The password never appears in any output.\n\n" +
+            "  wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)\n" +
+            "  wsctl flash --ssid MyNet --device-echo --counter-interval 0  # an echo board: bench --mode echo\n\n" +
+            "The NVS partition (namespace wsctl: ssid, pass, hostname, port, max_clients, and echo and counter_ms\n" +
+            "when --device-echo or --counter-interval is given) goes where the firmware's partition table puts it,\n" +
+            "else at 0x9000 (0x6000 bytes). The password never appears in any output.\n\n" +
             "With --monitor the exit code is the monitor's once flashing succeeded (12 when the new firmware " +
             "panics).\n\n" +
             ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed,
                 ExitCode.DeviceCrashed, ExitCode.Interrupted))
         {
             port, baud, before, after, chip, flashSize, flashMode, flashFreq, firmware, image, ssid, pass, hostname,
-            wsPort, maxClients, nvsOut, output, dryRun, json, force, monitor,
+            wsPort, maxClients, deviceEcho, counterInterval, nvsOut, output, dryRun, json, force, monitor,
         };
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (logger, token) =>
             FlashSession.RunAsync(new FlashSettings
@@ -149,6 +160,9 @@ public static class FlashCommand
                 Hostname = parse.GetValue(hostname) ?? DeviceSettings.DefaultHostname,
                 WebSocketPort = parse.GetValue(wsPort),
                 MaxClients = parse.GetValue(maxClients),
+                // Written only when given, so an image made without them is the one older versions made.
+                DeviceEcho = parse.GetResult(deviceEcho) is { Implicit: false } ? parse.GetValue(deviceEcho) : null,
+                CounterInterval = parse.GetValue(counterInterval),
                 NvsOut = parse.GetValue(nvsOut),
                 Output = parse.GetValue(output),
                 DryRun = parse.GetValue(dryRun),

@@ -33,6 +33,10 @@ public sealed record FlashSettings
     public string Hostname { get; init; } = DeviceSettings.DefaultHostname;
     public int WebSocketPort { get; init; } = DeviceSettings.DefaultWebSocketPort;
     public int MaxClients { get; init; } = DeviceSettings.DefaultMaxClients;
+    /// <summary>Echo mode for the NVS image; null: the key is not written.</summary>
+    public bool? DeviceEcho { get; init; }
+    /// <summary>The counter interval for the NVS image (zero: no counter); null: the key is not written.</summary>
+    public TimeSpan? CounterInterval { get; init; }
     public string? NvsOut { get; init; }
     public string? Output { get; init; }
     public bool DryRun { get; init; }
@@ -166,12 +170,18 @@ public static class FlashSession
         {
             if (settings.Password is not null)
                 throw WsCoreException.Invalid(InputField.Ssid, "--pass needs --ssid");
+            // They go in the NVS partition, which is written with the Wi-Fi credentials or not at all.
+            if (settings.DeviceEcho is not null || settings.CounterInterval is not null)
+                throw WsCoreException.Invalid(InputField.Ssid,
+                    $"{(settings.DeviceEcho is not null ? "--device-echo" : "--counter-interval")} is an NVS " +
+                    "setting: give --ssid and --pass too (the NVS partition holds them all)");
             return null;
         }
         if (password is null)
             throw WsCoreException.Invalid(InputField.Password, "give the password with --pass (or '-' to read it " +
                 $"from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
-        var device = new DeviceSettings(ssid, password, settings.Hostname, settings.WebSocketPort, settings.MaxClients);
+        var device = new DeviceSettings(ssid, password, settings.Hostname, settings.WebSocketPort, settings.MaxClients,
+            settings.DeviceEcho, settings.CounterInterval);
         device.Validate();
         return device;
     }

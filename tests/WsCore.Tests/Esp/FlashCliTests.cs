@@ -185,6 +185,10 @@ public class FlashCliTests
                 (Int("WSCTL_MAX_CLIENTS_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             { "--ws-port", (Int("WSCTL_WS_PORT_MAX") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             { "--ssid", new string('s', (int)Int("WSCTL_SSID_MAX_BYTES") + 1) },
+            { "--counter-interval",
+                (Int("WSCTL_COUNTER_INTERVAL_MAX_MS") + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                    "ms" },
+            { "--counter-interval", "1.5ms" }, // NVS holds whole milliseconds
         };
     }
 
@@ -216,6 +220,18 @@ public class FlashCliTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("--device-echo")]
+    [InlineData("--counter-interval", "0")]
+    public async Task NvsSettingWithoutSsid_Exit1_SaysTheNvsNeedsTheCredentials(params string[] option)
+    {
+        // They live in the NVS partition, written only with the Wi-Fi credentials: never dropped silently.
+        var result = await WsctlProcess.RunAsync(["flash", "--image", "0x10000=/nonexistent/app.bin", .. option]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"wsctl: --ssid: {option[0]} is an NVS setting: give --ssid and --pass too",
+            result.Stderr.Split('\n')[0]);
     }
 
     [Fact]

@@ -40,6 +40,10 @@ namespace WsCore.Tests.Esp;
 /// for every ASCII set (the 63-character host name and 16 clients were taken then; wsctl flash now refuses more than
 /// the device holds, 32 characters and 8 clients, and the psk64 vector is checked through the encoder alone). Non-ASCII
 /// SSIDs differ on purpose: see <see cref="NonAsciiSsid_DiffersFromGenerator_OnlyInLengthAndEntryCrc"/>.
+/// <para>The two vectors with the <c>echo</c> (u8) and <c>counter_ms</c> (u32) keys were made later the same way with
+/// the generator at commit 67113ed0719dd3bdda42d2de6c2c0e3d47ec4a4e of that repository (version 0.2.0), run with the
+/// same Python and python3-cryptography, which gives the four vectors above byte for byte too; their CSV is the device
+/// CSV plus the rows given with each.</para>
 /// </remarks>
 public class NvsGeneratorVectorTests
 {
@@ -144,7 +148,55 @@ public class NvsGeneratorVectorTests
         """,
         "F077C6A0116ED99D381A9F70816A1B6B95DE1A640122B0C0C94ED7FCE4942C65");
 
-    public static TheoryData<Vector> Vectors => new(Typical, Open, PskLongHostname, Punctuation);
+    // The typical settings with echo on and no counter: CSV rows echo,data,u8,1 and counter_ms,data,u32,0 after
+    // max_clients; SIZE 0x6000.
+    private static readonly Vector EchoCounterOff = new(
+        "echo-counter-off",
+        new DeviceSettings("MyNet", "password123", "esp32ws", 8080, 5, Echo: true, CounterInterval: TimeSpan.Zero),
+        0x6000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAEAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF240FB743737369640000000000000000000000000600FFFFC4FE7FC6
+        4D794E657400FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
+        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
+        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+        010101FFE924F80E6D61785F636C69656E7473000000000005FFFFFFFFFFFFFF
+        010101FFFFB674506563686F00000000000000000000000001FFFFFFFFFFFFFF
+        010401FF94A090E8636F756E7465725F6D7300000000000000000000
+        """,
+        "106D2E5A56A7FF5EE47EB35B66E3FF808D8D75BD2DCC8499F7DFDDDE2C1362D3");
+
+    // SSID "Lab", password123, bench-1, 8080, 8 clients, echo off, the longest counter interval: CSV rows
+    // echo,data,u8,0 and counter_ms,data,u32,3600000 after max_clients; SIZE 0x3000.
+    private static readonly Vector EchoOffCounterMax = new(
+        "echo-off-counter-max",
+        new DeviceSettings("Lab", "password123", "bench-1", 8080, 8, Echo: false,
+            CounterInterval: TimeSpan.FromMilliseconds(3_600_000)),
+        0x3000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAEAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF2F333355737369640000000000000000000000000400FFFF48B0E330
+        4C616200FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
+        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF8F4A6DA1686F73746E616D6500000000000000000800FFFF21558950
+        62656E63682D3100FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+        010101FF3831FD956D61785F636C69656E7473000000000008FFFFFFFFFFFFFF
+        010101FF61B6DE9C6563686F00000000000000000000000000FFFFFFFFFFFFFF
+        010401FFB41C173A636F756E7465725F6D7300000000000080EE3600
+        """,
+        "5D7A6DCA588367B087CC773D32F63D4F5C85D345A2F1B51196675DB9E5712E3C");
+
+    public static TheoryData<Vector> Vectors =>
+        new(Typical, Open, PskLongHostname, Punctuation, EchoCounterOff, EchoOffCounterMax);
 
     private static byte[] Expected(Vector v)
     {
@@ -191,6 +243,26 @@ public class NvsGeneratorVectorTests
             Assert.True(result.ExitCode == 0, result.All);
             Assert.Equal(
                 Convert.ToHexString(Expected(Punctuation)), Convert.ToHexString(await File.ReadAllBytesAsync(nvs)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task FlashNvsOut_DeviceEchoAndCounterOff_ByteIdenticalToGeneratorVector()
+    {
+        // The CLI path of the two NVS settings: --device-echo writes echo=1, --counter-interval 0 writes counter_ms=0.
+        var dir = Directory.CreateTempSubdirectory("wsctl-nvsecho-").FullName;
+        try
+        {
+            var nvs = Path.Combine(dir, "nvs.bin");
+            var result = await WsctlProcess.RunAsync(["flash", "--ssid", "MyNet", "--pass", "password123",
+                "--device-echo", "--counter-interval", "0", "--nvs-out", nvs]);
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Equal(Convert.ToHexString(Expected(EchoCounterOff)),
+                Convert.ToHexString(await File.ReadAllBytesAsync(nvs)));
         }
         finally
         {

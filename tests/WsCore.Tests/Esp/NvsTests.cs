@@ -64,6 +64,36 @@ public class NvsTests
     }
 
     [Fact]
+    public void DeviceImage_EchoAndCounterInterval_U8AndU32AfterMaxClients()
+    {
+        var image = new DeviceSettings("MyNet", "password123", Echo: true, CounterInterval: TimeSpan.FromSeconds(2))
+            .BuildNvsImage(0x6000);
+        var echo = Entry(image, 0, 9);
+        Assert.Equal(new byte[] { 0x01, (byte)NvsItemType.U8, 0x01, 0xFF }, echo[..4]);
+        Assert.Equal("echo", Encoding.ASCII.GetString(echo, 8, 4));
+        Assert.Equal(Convert.FromHexString("01FFFFFFFFFFFFFF"), echo[24..]);
+        var counter = Entry(image, 0, 10);
+        Assert.Equal(new byte[] { 0x01, (byte)NvsItemType.U32, 0x01, 0xFF }, counter[..4]);
+        Assert.Equal("counter_ms", Encoding.ASCII.GetString(counter, 8, 10));
+        Assert.Equal(Convert.FromHexString("D0070000FFFFFFFF"), counter[24..]); // 2000, little-endian
+        foreach (var e in new[] { echo, counter })
+            Assert.Equal(NvsCrc.Compute([.. e[..4], .. e[8..]]), BinaryPrimitives.ReadUInt32LittleEndian(e.AsSpan(4)));
+    }
+
+    [Fact]
+    public void DeviceImage_EchoAndCounterNotSet_SameImageAsBeforeTheyExisted()
+    {
+        // Entry 9 stays empty: the device keeps its own defaults (no echo, its Kconfig counter interval).
+        var image = new DeviceSettings("MyNet", "password123").BuildNvsImage(0x6000);
+        Assert.All(Entry(image, 0, 9), b => Assert.Equal(0xFF, b));
+        Assert.Equal(image, new DeviceSettings("MyNet", "password123", Echo: null, CounterInterval: null)
+            .BuildNvsImage(0x6000));
+        var echoOnly = new DeviceSettings("MyNet", "password123", Echo: false).BuildNvsImage(0x6000);
+        Assert.Equal("echo", Encoding.ASCII.GetString(Entry(echoOnly, 0, 9), 8, 4));
+        Assert.All(Entry(echoOnly, 0, 10), b => Assert.Equal(0xFF, b));
+    }
+
+    [Fact]
     public void LongPassword_SpansThreeEntries()
     {
         var password = new string('p', 63); // 64 bytes with the NUL: two data entries

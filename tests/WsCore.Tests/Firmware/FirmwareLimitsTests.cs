@@ -33,12 +33,16 @@ public class FirmwareLimitsTests
         { "WSCTL_DEFAULT_HOSTNAME", DeviceSettings.DefaultHostname },
         { "WSCTL_DEFAULT_WS_PORT", (long)DeviceSettings.DefaultWebSocketPort },
         { "WSCTL_DEFAULT_MAX_CLIENTS", (long)DeviceSettings.DefaultMaxClients },
+        { "WSCTL_DEFAULT_COUNTER_INTERVAL_MS", (long)DeviceSettings.DefaultCounterIntervalMs },
+        { "WSCTL_COUNTER_INTERVAL_MAX_MS", (long)DeviceSettings.MaxCounterIntervalMs },
         { "WSCTL_NVS_NAMESPACE", DeviceSettings.NamespaceName },
         { "WSCTL_NVS_KEY_SSID", DeviceSettings.SsidKey },
         { "WSCTL_NVS_KEY_PASS", DeviceSettings.PasswordKey },
         { "WSCTL_NVS_KEY_HOSTNAME", DeviceSettings.HostnameKey },
         { "WSCTL_NVS_KEY_PORT", DeviceSettings.PortKey },
         { "WSCTL_NVS_KEY_MAX_CLIENTS", DeviceSettings.MaxClientsKey },
+        { "WSCTL_NVS_KEY_ECHO", DeviceSettings.EchoKey },
+        { "WSCTL_NVS_KEY_COUNTER_MS", DeviceSettings.CounterIntervalKey },
         { "WSCTL_TXT_PATH", ServiceAdvertisement.PathKey },
         { "WSCTL_TXT_MAX_CLIENTS", ServiceAdvertisement.MaxClientsKey },
         { "WSCTL_TXT_VERSION", ServiceAdvertisement.VersionKey },
@@ -100,6 +104,9 @@ public class FirmwareLimitsTests
             FirmwareSources.KconfigOption(path, "WSCTL_PORT"));
         Assert.Equal(
             (null, $"\"{Str("WSCTL_DEFAULT_HOSTNAME")}\""), FirmwareSources.KconfigOption(path, "WSCTL_HOSTNAME"));
+        Assert.Equal(
+            ($"0 {Int("WSCTL_COUNTER_INTERVAL_MAX_MS")}", Int("WSCTL_DEFAULT_COUNTER_INTERVAL_MS").ToString()),
+            FirmwareSources.KconfigOption(path, "WSCTL_COUNTER_INTERVAL_MS"));
         // The namespace is the header's alone: a Kconfig option could make the device read another than wsctl writes.
         Assert.Equal((null, null), FirmwareSources.KconfigOption(path, "WSCTL_NVS_NAMESPACE"));
     }
@@ -133,6 +140,9 @@ public class FirmwareLimitsTests
             "n",
             new string('p', (int)Int("WSCTL_PASS_PHRASE_MIN")),
             WebSocketPort: (int)Int("WSCTL_WS_PORT_MIN")).Validate();
+        new DeviceSettings("n", "password1", Echo: true,
+            CounterInterval: TimeSpan.FromMilliseconds(Int("WSCTL_COUNTER_INTERVAL_MAX_MS"))).Validate();
+        new DeviceSettings("n", "password1", Echo: false, CounterInterval: TimeSpan.Zero).Validate();
     }
 
     public static TheoryData<string, DeviceSettings> OnePastEachLimit() => new()
@@ -144,6 +154,10 @@ public class FirmwareLimitsTests
         { "--ws-port", new DeviceSettings("n", "password1", WebSocketPort: (int)Int("WSCTL_WS_PORT_MAX") + 1) },
         { "--max-clients", new DeviceSettings("n", "password1", MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MAX") + 1) },
         { "--max-clients", new DeviceSettings("n", "password1", MaxClients: (int)Int("WSCTL_MAX_CLIENTS_MIN") - 1) },
+        { "--counter-interval", new DeviceSettings("n", "password1",
+            CounterInterval: TimeSpan.FromMilliseconds(Int("WSCTL_COUNTER_INTERVAL_MAX_MS") + 1)) },
+        { "--counter-interval", new DeviceSettings("n", "password1", CounterInterval: TimeSpan.FromMilliseconds(-1)) },
+        { "--counter-interval", new DeviceSettings("n", "password1", CounterInterval: TimeSpan.FromMilliseconds(1.5)) },
     };
 
     [Theory]

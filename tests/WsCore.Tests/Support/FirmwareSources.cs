@@ -49,8 +49,14 @@ public static partial class FirmwareSources
         foreach (var raw in File.ReadLines(path))
         {
             var line = raw.Trim();
+            // Any entry or block line ends the option's block (a choice's default is not the option's).
             if (line.StartsWith("config ", StringComparison.Ordinal)
-                || line.StartsWith("menu", StringComparison.Ordinal))
+                || line.StartsWith("menu", StringComparison.Ordinal)
+                || line.StartsWith("choice", StringComparison.Ordinal)
+                || line.StartsWith("endchoice", StringComparison.Ordinal)
+                || line.StartsWith("comment ", StringComparison.Ordinal)
+                || line.StartsWith("if ", StringComparison.Ordinal)
+                || line == "endif")
             {
                 inside = line == "config " + name;
                 continue;

@@ -1,10 +1,11 @@
 /*
- * libFuzzer target: one connection's whole state machine (handshake, Origin allow-list, frames, pings, close,
- * answers before the close, the receive budget, timers, send queue) driven by the input. Byte 0 picks the chunk
- * size; byte 1 the send-queue length (bits 0-2), a receive budget smaller than the maximum message (bit 4), the
- * application answering each message late (bit 5: the close waits in FINISHING), an Origin allow-list (bit 6) and
- * whether the table is full (bit 7); the rest is what the "peer" sends. Between chunks the clock advances and part
- * of the output is "written".
+ * libFuzzer target: one connection's whole state machine (handshake, Origin rule, frames, pings, close, answers
+ * before the close, the receive budget, timers, send queue) driven by the input. Byte 0 picks the chunk size; byte 1
+ * the send-queue length (bits 0-2), echoing each message from its own buffer as the server's echo mode does (bit 3:
+ * frames whose payload the buffer owns, taken back once written), a receive budget smaller than the maximum message
+ * (bit 4), the application answering each message late (bit 5: the close waits in FINISHING), the Origin rule with an
+ * allow-list (bit 6) and whether the table is full (bit 7); the rest is what the "peer" sends. Between chunks the
+ * clock advances and part of the output is "written".
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ws_budget_t budget;
     ws_budget_init(&budget, 1500);
     bool answers = (data[1] & 0x20u) != 0;
+    const ws_origin_policy_t origins = {.allow_list = "http://a.example, https://b.example:8443",
+                                        .local_name = "x.local"};
     ws_conn_limits_t lim = {.max_message = 2048,
                             .send_queue_len = (uint32_t)(data[1] & 7u) + 1u,
                             .ping_interval_ms = 50,
@@ -30,10 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .handshake_timeout_ms = 100,
                             .retry_after_s = 1,
                             .rx_budget = (data[1] & 0x10u) != 0 ? &budget : NULL,
-                            .allowed_origins =
-                                (data[1] & 0x40u) != 0 ? "http://a.example, https://b.example:8443" : NULL,
+                            .origins = (data[1] & 0x40u) != 0 ? &origins : NULL,
                             .answer_timeout_ms = answers ? 60u : 0u};
     bool can_open = (data[1] & 0x80u) == 0;
+    bool echo = (data[1] & 0x08u) != 0;
+    ws_buf_t *echoing = NULL; /* the latest echo, whose payload comes back once it is written */
     data += 2;
     size -= 2;
     ws_conn_t c = {0};
@@ -53,7 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* no progress */
             }
             off += used;
-            if (msg.type == WS_READ_MESSAGE) {
+            if (msg.type == WS_READ_MESSAGE && echo) {
+                ws_buf_t *b = ws_buf_new_frame_owned(msg.opcode, msg.data, msg.len);
+                if (b == NULL) {
+                    free(msg.data);
+                    continue;
+                }
+                ws_conn_send(&c, &lim, &stats, b, now);
+                ws_buf_unref(echoing);
+                echoing = b;
+            } else if (msg.type == WS_READ_MESSAGE) {
                 free(msg.data);
                 c.answer_pending = answers; /* as the server does when the application reads with ws_recv */
             }
@@ -70,6 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ws_sendq_peek(&c.sendq, &len) != NULL) {
             ws_sendq_advance(&c.sendq, len / 2u + 1u); /* a socket that takes about half */
         }
+        uint8_t *written = ws_buf_take_payload(echoing); /* NULL while still queued */
+        if (written != NULL) {
+            free(written);
+            echoing = NULL;
+        }
         if (ws_conn_tick(&c, &lim, &stats, now)) {
             break;
         }
@@ -78,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     ws_conn_release(&c);
+    ws_buf_unref(echoing);
     if (budget.used != 0) {
         abort(); /* every charge was given back */
     }

@@ -1,4 +1,4 @@
-/* libFuzzer target: the handshake parser, the Origin allow-list check and the response writers. */
+/* libFuzzer target: the handshake parser, the Origin rule (ws_origin.h) on what it parsed, the response writers. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ws_http.h"
+#include "ws_origin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,15 +30,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (req.origin != NULL && (req.origin < buf || req.origin + req.origin_len > buf + req.request_len))) {
             abort(); /* the Origin value lies inside the request */
         }
-        bool listed = ws_http_origin_allowed("http://a.example, HTTPS://B.example:8443 ,", req.origin, req.origin_len);
-        if (req.origin == NULL && !listed) {
-            abort(); /* no Origin: always allowed */
+        if (req.host == NULL || req.host < buf || req.host + req.host_len > buf + req.request_len) {
+            abort(); /* exactly one Host, inside the request */
         }
-        if (!ws_http_origin_allowed("*", req.origin, req.origin_len) ||
-            (req.origin != NULL && ws_http_origin_allowed("", req.origin, req.origin_len))) {
-            abort();
+        ws_origin_policy_t listed = {.allow_list = "http://a.example, HTTPS://B.example:8443/ ,",
+                                     .local_name = "dev.local"};
+        ws_origin_policy_t any = {.allow_list = "*", .local_name = NULL};
+        ws_origin_policy_t none = {.allow_list = "", .local_name = NULL};
+        ws_origin_verdict_t v = ws_origin_check(&listed, req.origin, req.origin_len, req.host, req.host_len);
+        if ((req.origin == NULL) != (v == WS_ORIGIN_ABSENT) || v < WS_ORIGIN_ABSENT || v > WS_ORIGIN_FOREIGN) {
+            abort(); /* no Origin, and only then: rule 1 */
         }
-        if (!listed && ws_http_write_error(out, sizeof(out), 403, 0) == 0) {
+        if (!ws_origin_accepted(ws_origin_check(&any, req.origin, req.origin_len, req.host, req.host_len))) {
+            abort(); /* "*" admits every page */
+        }
+        ws_origin_verdict_t plain = ws_origin_check(&none, req.origin, req.origin_len, req.host, req.host_len);
+        if (plain == WS_ORIGIN_ANY || plain == WS_ORIGIN_LISTED ||
+            (ws_origin_accepted(plain) && !ws_origin_accepted(v))) {
+            abort(); /* listing origins only ever admits more */
+        }
+        if (!ws_origin_accepted(v) && ws_http_write_error(out, sizeof(out), 403, 0) == 0) {
             abort();
         }
     } else if (r == WS_HTTP_REJECT) {

@@ -82,12 +82,22 @@ HTTP = {
     "origin_repeated": GOOD.replace("Origin: http://example.com",
                                     "Origin: http://a.example\r\norigin: http://b.example"),
     "origin_absent": GOOD.replace("Origin: http://example.com\r\n", ""),
+    # the Origin rule (ws_origin.h): loopback, the server's own name (the target's "dev.local"), a rebound name, null
+    "origin_loopback": GOOD.replace("Origin: http://example.com", "Origin: http://localhost:5173"),
+    "origin_same_name": GOOD.replace("Host: server.example.com", "Host: DEV.local.:8080")
+                            .replace("Origin: http://example.com", "Origin: http://dev.local.:8080"),
+    "origin_rebound": GOOD.replace("Host: server.example.com", "Host: evil.example")
+                          .replace("Origin: http://example.com", "Origin: http://evil.example:80"),
+    "origin_ipv6_same": GOOD.replace("Host: server.example.com", "Host: [fe80::1]:8080")
+                            .replace("Origin: http://example.com", "Origin: http://[FE80::1]:8080"),
+    "origin_null": GOOD.replace("Origin: http://example.com", "Origin: null"),
+    "host_repeated": GOOD.replace("Host: server.example.com\r\n", "Host: a\r\nHost: b\r\n"),
 }
 
 REQ = (b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-# conn: byte 0 = chunk size - 1, byte 1 = send queue length - 1 (bits 0-2), receive budget (bit 4), late answers
-# (bit 5), Origin allow-list (bit 6), "table full" (bit 7); then traffic.
+# conn: byte 0 = chunk size - 1, byte 1 = send queue length - 1 (bits 0-2), echo from the received buffer (bit 3),
+# receive budget (bit 4), late answers (bit 5), Origin allow-list (bit 6), "table full" (bit 7); then traffic.
 REQ_ORIGIN = REQ.replace(b"Host: x\r\n", b"Host: x\r\nOrigin: http://a.example\r\n")
 REQ_EVIL = REQ.replace(b"Host: x\r\n", b"Host: x\r\nOrigin: http://evil.example\r\n")
 CONN = {
@@ -103,6 +113,9 @@ CONN = {
     "answer_before_error": b"\x08\x23" + REQ + m(1, b"Hello, world!") + m(1, b"x", rsv=2) + m(9, b""),
     "answer_before_close": b"\x08\x23" + REQ + m(1, b"last") + m(8, b"\x03\xe8") + m(1, b"late"),
     "budget_exceeded": b"\xff\x13" + REQ + m(2, b"b" * 1900),
+    # echo mode (Autobahn 3.4): the echo queued before the bad frame is read; a long echo sent from its own buffer
+    "echo_before_error": b"\x08\x0b" + REQ + m(1, b"Hello, world!") + m(1, b"Hello, world!", rsv=4) + m(9, b""),
+    "echo_long_in_place": b"\x40\x0f" + REQ + m(2, b"e" * 1500) + m(1, b"short") + m(8, b"\x03\xe8"),
 }
 
 for sub, items in (("frame", FRAME), ("http", HTTP), ("conn", CONN)):

@@ -19,7 +19,7 @@ TEST(AppConfig, StoredValues_OverrideDefaults)
 {
     ws_app_config_t cfg;
     ws_app_config_defaults(&cfg);
-    ws_app_overrides_t s = {"home", "secret99", "kitchen", true, 9000, true, 3};
+    ws_app_overrides_t s = {"home", "secret99", "kitchen", true, 9000, true, 3, false, 0, false, 0};
     unsigned set = ws_app_config_merge(&cfg, &s);
     EXPECT_EQ(set, WS_APP_SET_SSID | WS_APP_SET_PASS | WS_APP_SET_HOSTNAME | WS_APP_SET_PORT | WS_APP_SET_MAX_CLIENTS);
     EXPECT_STREQ(cfg.ssid, "home");
@@ -34,7 +34,7 @@ TEST(AppConfig, InvalidStoredValues_KeepDefaultsAndAreReported)
     ws_app_config_t cfg;
     ws_app_config_defaults(&cfg);
     std::string long_ssid(33, 's');
-    ws_app_overrides_t s = {long_ssid.c_str(), "", "", true, 0, true, 0};
+    ws_app_overrides_t s = {long_ssid.c_str(), "", "", true, 0, true, 0, false, 0, false, 0};
     unsigned set = ws_app_config_merge(&cfg, &s);
     EXPECT_EQ(set, WS_APP_SET_PASS | WS_APP_REJECTED); // an empty password is an open network
     EXPECT_STREQ(cfg.ssid, "");
@@ -77,8 +77,17 @@ TEST(AppConfig, Limits_AtTheEdge_TakenOrRefusedLikeWsctlFlash)
     for (const Case &c : cases) {
         ws_app_config_t cfg;
         ws_app_config_defaults(&cfg);
-        ws_app_overrides_t s = {
-            c.ssid.c_str(), c.pass.c_str(), c.hostname.c_str(), false, 0, true, static_cast<uint8_t>(c.max_clients)};
+        ws_app_overrides_t s = {c.ssid.c_str(),
+                                c.pass.c_str(),
+                                c.hostname.c_str(),
+                                false,
+                                0,
+                                true,
+                                static_cast<uint8_t>(c.max_clients),
+                                false,
+                                0,
+                                false,
+                                0};
         EXPECT_EQ(ws_app_config_merge(&cfg, &s), c.expect) << c.ssid.size() << "/" << c.pass << "/" << c.hostname;
         if (!(c.expect & WS_APP_SET_HOSTNAME)) {
             EXPECT_STREQ(cfg.hostname, WSCTL_DEFAULT_HOSTNAME);
@@ -87,6 +96,67 @@ TEST(AppConfig, Limits_AtTheEdge_TakenOrRefusedLikeWsctlFlash)
             EXPECT_EQ(cfg.max_clients, WSCTL_DEFAULT_MAX_CLIENTS);
         }
     }
+}
+
+// NVS keys echo (u8) and counter_ms (u32), written by `wsctl flash --device-echo` and `--counter-interval`.
+TEST(AppConfig, StoredEchoAndCounter_OverrideDefaults)
+{
+    ws_app_config_t cfg;
+    ws_app_config_defaults(&cfg);
+    EXPECT_FALSE(cfg.echo);
+    ws_app_overrides_t s = {};
+    s.has_echo = true;
+    s.echo = 1;
+    s.has_counter_ms = true;
+    s.counter_ms = 0; // no counter
+    EXPECT_EQ(ws_app_config_merge(&cfg, &s), WS_APP_SET_ECHO | WS_APP_SET_COUNTER);
+    EXPECT_TRUE(cfg.echo);
+    EXPECT_EQ(cfg.counter_interval_ms, 0u);
+    s.echo = 0;
+    s.counter_ms = WSCTL_COUNTER_INTERVAL_MAX_MS;
+    EXPECT_EQ(ws_app_config_merge(&cfg, &s), WS_APP_SET_ECHO | WS_APP_SET_COUNTER);
+    EXPECT_FALSE(cfg.echo);
+    EXPECT_EQ(cfg.counter_interval_ms, static_cast<uint32_t>(WSCTL_COUNTER_INTERVAL_MAX_MS));
+    ws_server_cfg_t server;
+    cfg.echo = true;
+    ws_app_server_cfg(&cfg, &server);
+    EXPECT_TRUE(server.echo); // echo mode is the server's (it answers on its own task)
+}
+
+TEST(AppConfig, InvalidStoredEchoAndCounter_KeepDefaultsAndAreReported)
+{
+    ws_app_config_t cfg;
+    ws_app_config_defaults(&cfg);
+    ws_app_overrides_t s = {};
+    s.has_echo = true;
+    s.echo = 2; // written by another tool: neither off nor on
+    s.has_counter_ms = true;
+    s.counter_ms = WSCTL_COUNTER_INTERVAL_MAX_MS + 1u;
+    EXPECT_EQ(ws_app_config_merge(&cfg, &s), WS_APP_REJECTED);
+    EXPECT_FALSE(cfg.echo);
+    EXPECT_EQ(cfg.counter_interval_ms, static_cast<uint32_t>(WSCTL_DEFAULT_COUNTER_INTERVAL_MS));
+}
+
+// The line the firmware logs at boot: every setting it uses, never the password.
+TEST(AppConfig, Describe_NamesEverySettingButThePassword)
+{
+    ws_app_config_t cfg;
+    ws_app_config_defaults(&cfg);
+    ws_app_overrides_t s = {"home", "secret99", "kitchen", true, 9000, true, 3, false, 0, false, 0};
+    ws_app_config_merge(&cfg, &s);
+    char line[160];
+    size_t n = ws_app_config_describe(&cfg, line, sizeof(line));
+    EXPECT_EQ(std::string(line, n),
+              "config: ssid \"home\", host kitchen, port 9000, max clients 3, echo off, counter every 5000 ms");
+    cfg.echo = true;
+    cfg.counter_interval_ms = 0;
+    n = ws_app_config_describe(&cfg, line, sizeof(line));
+    EXPECT_EQ(std::string(line, n),
+              "config: ssid \"home\", host kitchen, port 9000, max clients 3, echo on, counter off");
+    EXPECT_EQ(std::string(line).find("secret99"), std::string::npos);
+    n = ws_app_config_describe(&cfg, line, 12); // cut short like snprintf, NUL-terminated
+    EXPECT_EQ(n, 11u);
+    EXPECT_STREQ(line, "config: ssi");
 }
 
 // The numbers behind WSCTL_MAX_CLIENTS_MAX: the server's sockets at that many clients plus the spare ones fill

@@ -6,6 +6,7 @@ extern "C" {
 #include "ws_conn.h"
 #include "ws_frame.h"
 #include "ws_http.h"
+#include "ws_origin.h"
 #include "ws_port.h"
 #include "ws_reader.h"
 #include "ws_sendq.h"

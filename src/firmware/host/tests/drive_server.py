@@ -3,10 +3,10 @@
 --rx-budget 98304 --allow-origin http://allowed.example` the way real peers do.
 
 Peers: Debian's python3-websockets (an independent RFC 6455 implementation) for normal traffic, and raw sockets
-for the bytes no well-behaved client would send: Autobahn-style cases (answers before the close: 3.2, 4.1.3, 5.15,
-7.1.6; fail fast on UTF-8: 6.4.1-6.4.4), clients that announce big frames and trickle them against the receive
-budget, and Origin checks. At the end a connected client sends the server SIGINT (pid given) and expects close
-1001. Exits non-zero if any expectation failed.
+for the bytes no well-behaved client would send: Autobahn-style cases (echoes before the close: 3.2, 3.4 in one TCP
+segment and octet by octet, 4.1.3, 5.15, 7.1.6; fail fast on UTF-8: 6.4.1-6.4.4), clients that announce big frames
+and trickle them against the receive budget, and the Origin rule. At the end a connected client sends the server
+SIGINT (pid given) and expects close 1001. Exits non-zero if any expectation failed.
 
 usage: drive_server.py PORT SERVER_PID
 """
@@ -25,12 +25,13 @@ def expect(what, ok, detail=""):
         failures.append(what)
 
 
-def raw_client(request_extra=b"", version=b"13"):
+def raw_client(request_extra=b"", version=b"13", host=b"x"):
     s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # chops and fragments leave when sent
     key = base64.b64encode(os.urandom(16))
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-              b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + request_extra + b"\r\n")
+    s.sendall(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + request_extra
+              + b"\r\n")
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = s.recv(4096)
@@ -140,10 +141,14 @@ def close_code(frames):
 
 
 def autobahn_cases():
-    """Answers before the close (RFC 6455 5.5.1) and fail fast on invalid UTF-8 (8.1), as the Autobahn suite checks."""
+    """Echoes before the close (RFC 6455 5.5.1) and fail fast on invalid UTF-8 (8.1), as the Autobahn suite checks.
+    3.4 is sent twice: in one send (one TCP segment) and octet by octet (a send per byte, as Autobahn chops it)."""
     hello = b"Hello, world!"
+    case_34 = masked(1, hello) + masked(1, hello, rsv=4) + masked(9, b"")
     for case, data, answers, code in [
             ("3.2", masked(1, hello) + masked(1, hello, rsv=2) + masked(9, b""), [hello], 1002),
+            ("3.4 (one segment)", case_34, [hello], 1002),
+            ("3.4 (octet by octet)", [case_34[i:i + 1] for i in range(len(case_34))], [hello], 1002),
             ("4.1.3", masked(1, hello) + masked(5, b"") + masked(9, b""), [hello], 1002),
             ("4.2.4", masked(1, hello) + masked(13, hello) + masked(9, b""), [hello], 1002),
             ("5.15", masked(1, b"fragment1", fin=False) + masked(0, b"fragment2") + masked(0, b"fragment3", fin=False)
@@ -151,7 +156,8 @@ def autobahn_cases():
             ("7.1.6", masked(1, b"BAsd7&jh23" * 6000) + masked(1, b"Hello World!") + masked(8, struct.pack("!H", 1000))
              + masked(9, b""), [b"BAsd7&jh23" * 6000, b"Hello World!"], 1000)]:
         s, _, rest = raw_client()
-        s.sendall(data)
+        for chop in data if isinstance(data, list) else [data]:
+            s.sendall(chop)
         frames = read_frames(s, rest, 10)
         s.close()
         got = [p for op, p in frames if op == 1]
@@ -192,8 +198,9 @@ def autobahn_cases():
 
 
 async def budget_case():
-    """Three clients announce 64 KiB frames and trickle them; the 96 KiB receive budget holds what they sent, the one
-    that would pass it gets 1008, and a fourth client is echoed throughout."""
+    """Three clients announce 64 KiB frames and trickle them against the 96 KiB receive budget. The first frame fits
+    when its first byte comes and gets its whole buffer at once; the other two no longer fit, so their buffers follow
+    the bytes they sent, and the one that would pass the budget gets 1008. A fourth client is echoed throughout."""
     size, key = 65536, b"\x01\x02\x03\x04"
     payload = [bytes([0x61 + i]) * size for i in range(3)]
     frames = [masked(2, pl, key=key) for pl in payload]
@@ -206,23 +213,25 @@ async def budget_case():
         await ws.send("served while others announce")
         expect("echo while three clients announce 64 KiB",
                await recv_skip_counter(ws) == "served while others announce")
-        for off in range(hdr, hdr + 30000, 1000):  # 30,000 bytes each: 3 x 32 KiB buffers = the whole budget
-            for i, (s, _, _) in enumerate(trick):
-                s.sendall(frames[i][off:off + 1000])
+        trick[0][0].sendall(frames[0][hdr:hdr + 1000])  # fits: 64 KiB + 1 held from here on
+        for off in range(hdr, hdr + 8000, 1000):  # the others: 8 KiB buffers each, 81,921 bytes held in all
+            for i in (1, 2):
+                trick[i][0].sendall(frames[i][off:off + 1000])
             await asyncio.sleep(0.005)
-        await ws.send("served while the budget is used up")
-        expect("echo while the budget is used up (the 256-byte reserve)",
-               await recv_skip_counter(ws) == "served while the budget is used up")
-        trick[0][0].sendall(frames[0][hdr + 30000:hdr + 33000])  # needs 64 KiB: over the budget
-        got = close_code(conns[0].read(10))
+        await ws.send("served while the budget is nearly used up")
+        expect("echo while the budget is nearly used up (the 256-byte reserve)",
+               await recv_skip_counter(ws) == "served while the budget is nearly used up")
+        trick[1][0].sendall(frames[1][hdr + 8000:hdr + 9000])  # 16 KiB: 90,113 held
+        trick[2][0].sendall(frames[2][hdr + 8000:hdr + 9000])  # 16 KiB more would be 98,305: over the budget
+        got = close_code(conns[2].read(10))
         expect("the client growing past the budget is closed with 1008", got == 1008, f"got {got}")
-        expect("the other trickling clients stay open", conns[1].quiet(0.3) and conns[2].quiet(0.01))
-        trick[2][0].shutdown(socket.SHUT_WR)  # the third gives up; its EOF frees its buffer
-        conns[2].read(10)                     # until the server's FIN: it has let go
-        trick[1][0].sendall(frames[1][hdr + 30000:])
-        echoed = conns[1].read(20, max_frames=1)
-        expect("the second finishes its 64 KiB message within the budget and gets it back",
-               echoed == [(2, payload[1])], str([(op, len(p)) for op, p in echoed]))
+        expect("the other trickling clients stay open", conns[0].quiet(0.3) and conns[1].quiet(0.01))
+        trick[1][0].shutdown(socket.SHUT_WR)  # the second gives up; its EOF frees its buffer
+        conns[1].read(10)                     # until the server's FIN: it has let go
+        trick[0][0].sendall(frames[0][hdr + 1000:])
+        echoed = conns[0].read(20, max_frames=1)
+        expect("the first finishes its 64 KiB message in the buffer it got at its first byte and gets it back",
+               echoed == [(2, payload[0])], str([(op, len(p)) for op, p in echoed]))
         await ws.send("still served")
         expect("echo after the budget case", await recv_skip_counter(ws) == "still served")
     for s, _, _ in trick:
@@ -237,16 +246,26 @@ async def recv_skip_counter(ws):
 
 
 def origin_cases():
+    """The Origin rule (ws_origin.h), on as on the device; the server's name is the default esp32ws."""
     s, head, rest = raw_client(b"Origin: http://evil.example\r\n")
     body = rest + s.recv(4096) if len(rest) < 19 else rest
     s.close()
-    expect("Origin outside --allow-origin → 403 with a short body",
-           head.startswith("HTTP/1.1 403") and body.endswith(b"origin not allowed\n"), head[:40] + repr(body))
-    for what, extra in [("listed Origin (other case) → 101", b"Origin: HTTP://Allowed.Example\r\n"),
-                        ("no Origin → 101", b"")]:
-        s, head, _ = raw_client(extra)
+    expect("a foreign page's Origin → 403 with a short body",
+           head.startswith("HTTP/1.1 403 Forbidden") and body.endswith(b"origin not allowed\n"), head[:40] + repr(body))
+    device = f"esp32ws.local:{PORT}".encode()
+    for what, extra, host, status in [
+            ("listed Origin (other case) → 101", b"Origin: HTTP://Allowed.Example\r\n", b"x", "101"),
+            ("no Origin → 101", b"", b"x", "101"),
+            ("the device's own page (Origin host:port = Host, esp32ws.local) → 101",
+             b"Origin: http://" + device + b"\r\n", device, "101"),
+            ("a page on loopback, any port → 101", b"Origin: http://localhost:5173\r\n", device, "101"),
+            ("a page under a rebound name (Origin host:port = Host, evil.example) → 403",
+             b"Origin: http://evil.example:" + str(PORT).encode() + b"\r\n", b"evil.example:" + str(PORT).encode(),
+             "403"),
+            ("Origin null (a sandboxed page or a file) → 403", b"Origin: null\r\n", device, "403")]:
+        s, head, _ = raw_client(extra, host=host)
         s.close()
-        expect(what, head.startswith("HTTP/1.1 101"), head[:40])
+        expect(what, head.startswith("HTTP/1.1 " + status), head[:40])
 
 
 async def main():

@@ -357,7 +357,7 @@ TEST_F(ReaderTest, OverlongSurrogateAndTooLargeInFragments_EachFail1007BeforeFin
 
 // ---- memory follows the bytes (RFC 6455 section 10.4) ----
 
-TEST_F(ReaderTest, AnnouncedLength_IsNotAllocated)
+TEST_F(ReaderTest, HeaderAlone_AllocatesNothing)
 {
     ws_budget_t budget;
     ws_budget_init(&budget, 100000);
@@ -368,39 +368,93 @@ TEST_F(ReaderTest, AnnouncedLength_IsNotAllocated)
     ASSERT_EQ(ws_reader_feed(&r, f.data(), 8, &ev), 8u); // 16-bit length header + mask: 60,000 announced
     EXPECT_EQ(r.msg_cap, 0u);
     EXPECT_EQ(budget.used, 0u);
-    ASSERT_EQ(ws_reader_feed(&r, f.data() + 8, 10, &ev), 10u);
-    EXPECT_EQ(r.msg_cap, WS_READER_MIN_CAP); // 10 bytes arrived: the first, small buffer
-    EXPECT_EQ(budget.used, WS_READER_MIN_CAP);
 }
 
-TEST_F(ReaderTest, Buffer_DoublesWithArrivingBytesAndStaysWithinTwiceThem)
+// A frame whose announced length fits the limit and the budget is received into one buffer of exactly its size,
+// taken at its first payload byte: never copied while it arrives, and handed over as it is.
+TEST_F(ReaderTest, AnnouncedFrameWithinTheBudget_OneBufferOfItsSizeFromTheFirstByte)
 {
     ws_budget_t budget;
-    ws_budget_init(&budget, 0); // unlimited, still counted
+    ws_budget_init(&budget, 100000);
     ws_reader_free(&r);
     ws_reader_init(&r, 65536, &budget);
-    Bytes payload(65536, 'y');
+    Bytes payload(60000, 'x');
+    Bytes f = ClientFrame(WS_OPCODE_BINARY, payload);
+    size_t header = f.size() - payload.size();
+    ws_read_event_t ev;
+    ASSERT_EQ(ws_reader_feed(&r, f.data(), header + 10, &ev), header + 10);
+    EXPECT_EQ(r.msg_cap, 60001u); // the payload and its NUL
+    EXPECT_EQ(budget.used, 60001u);
+    const uint8_t *first = r.msg;
+    for (size_t pos = header + 10; pos < f.size(); pos += 1000) {
+        size_t n = std::min<size_t>(1000, f.size() - pos);
+        ASSERT_EQ(ws_reader_feed(&r, f.data() + pos, n, &ev), n);
+        if (ev.type == WS_READ_NEED_MORE) {
+            EXPECT_EQ(r.msg, first); // never reallocated
+        }
+    }
+    ASSERT_EQ(ev.type, WS_READ_MESSAGE);
+    EXPECT_EQ(ev.data, first);
+    EXPECT_EQ(ev.len, 60000u);
+    EXPECT_EQ(budget.peak, 60001u);
+    EXPECT_EQ(budget.used, 0u);
+    free(ev.data);
+}
+
+// Section 10.4: a frame that does not fit the budget's free room is not reserved for; memory follows the bytes that
+// arrived (doubling, at most twice them) until a growth the budget refuses closes this client with 1008.
+TEST_F(ReaderTest, AnnouncedFrameBeyondTheBudget_BufferDoublesWithArrivingBytesUntilRefused)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 100000);
+    ws_budget_add(&budget, 50000); // other clients hold half: 60,001 does not fit
+    ws_reader_free(&r);
+    ws_reader_init(&r, 65536, &budget);
+    Bytes payload(60000, 'y');
     Bytes f = ClientFrame(WS_OPCODE_BINARY, payload);
     size_t header = f.size() - payload.size();
     ws_read_event_t ev;
     ASSERT_EQ(ws_reader_feed(&r, f.data(), header, &ev), header);
     size_t pos = header, prev_cap = 0;
-    while (pos < f.size() - 1) {
-        size_t n = std::min<size_t>(1000, f.size() - 1 - pos);
-        ASSERT_EQ(ws_reader_feed(&r, f.data() + pos, n, &ev), n);
-        pos += n;
+    while (pos - header < 32000) { // up to 32 KiB: 50,000 + 32,768 fits
+        ASSERT_EQ(ws_reader_feed(&r, f.data() + pos, 1000, &ev), 1000u);
+        ASSERT_EQ(ev.type, WS_READ_NEED_MORE);
+        pos += 1000;
         size_t arrived = pos - header;
         EXPECT_GE(r.msg_cap, arrived + 1);
         EXPECT_LE(r.msg_cap, std::max<size_t>(WS_READER_MIN_CAP, 2 * (arrived + 1)));
-        EXPECT_TRUE(r.msg_cap == prev_cap || r.msg_cap == 2 * prev_cap || prev_cap == 0 || r.msg_cap == 65537u);
-        EXPECT_EQ(budget.used, r.msg_cap);
+        EXPECT_TRUE(r.msg_cap == prev_cap || r.msg_cap == 2 * prev_cap || prev_cap == 0);
+        EXPECT_EQ(budget.used, 50000u + r.msg_cap);
         prev_cap = r.msg_cap;
     }
-    ASSERT_EQ(ws_reader_feed(&r, f.data() + pos, 1, &ev), 1u);
+    EXPECT_EQ(r.msg_cap, 32768u);
+    ws_reader_feed(&r, f.data() + pos, 1000, &ev); // 33,000 bytes need 65,536: 115,536 > 100,000
+    EXPECT_EQ(ev.type, WS_READ_FAIL);
+    EXPECT_EQ(ev.close_code, WS_CLOSE_POLICY_VIOLATION);
+    EXPECT_EQ(budget.used, 50000u);
+}
+
+// A message in many small fragments: each fragment that is not the last at least doubles the buffer, so the
+// message is reallocated a logarithmic number of times, not once per fragment.
+TEST_F(ReaderTest, ManySmallFragments_BufferDoublesInsteadOfGrowingPerFragment)
+{
+    ws_budget_t budget;
+    ws_budget_init(&budget, 0); // unlimited, still counted
+    ws_reader_free(&r);
+    ws_reader_init(&r, 65536, &budget);
+    std::vector<size_t> caps;
+    ws_read_event_t ev = {};
+    for (int i = 0; i < 200; i++) {
+        Bytes f = ClientFrame(i == 0 ? WS_OPCODE_TEXT : WS_OPCODE_CONTINUATION, Bytes(100, 'f'), i == 199);
+        ASSERT_EQ(ws_reader_feed(&r, f.data(), f.size(), &ev), f.size());
+        if (i < 199 && (caps.empty() || caps.back() != r.msg_cap)) {
+            caps.push_back(r.msg_cap);
+        }
+    }
     ASSERT_EQ(ev.type, WS_READ_MESSAGE);
-    EXPECT_EQ(ev.len, 65536u);
-    EXPECT_LE(budget.peak, 65537u); // capped at max_message + 1
-    EXPECT_EQ(budget.used, 0u);     // handed over: the caller owns and accounts for it
+    EXPECT_EQ(ev.len, 20000u);
+    EXPECT_EQ(caps, (std::vector<size_t>{256, 512, 1024, 2048, 4096, 8192, 16384, 32768}));
+    EXPECT_EQ(budget.used, 0u);
     free(ev.data);
 }
 
@@ -443,15 +497,15 @@ TEST(ReaderBudget, GrowthBeyondSharedBudget_Fails1008ForThatReaderOnly)
     Bytes fa = ClientFrame(WS_OPCODE_BINARY, Bytes(4000, 'a'));
     Bytes fb = ClientFrame(WS_OPCODE_BINARY, Bytes(8000, 'b'));
     ws_read_event_t ev;
-    ASSERT_EQ(ws_reader_feed(&a, fa.data(), 8 + 2500, &ev), 8u + 2500u); // a holds 4096
-    EXPECT_EQ(budget.used, 4096u);
-    ASSERT_EQ(ws_reader_feed(&b, fb.data(), 8 + 300, &ev), 8u + 300u); // b: 512, total 4608
+    ASSERT_EQ(ws_reader_feed(&a, fa.data(), 8 + 2500, &ev), 8u + 2500u); // a's 4,000 fit: it holds 4,001
+    EXPECT_EQ(budget.used, 4001u);
+    ASSERT_EQ(ws_reader_feed(&b, fb.data(), 8 + 300, &ev), 8u + 300u); // b's 8,000 do not: 512, total 4,513
     EXPECT_EQ(ev.type, WS_READ_NEED_MORE);
-    EXPECT_EQ(budget.used, 4608u);
-    ws_reader_feed(&b, fb.data() + 8 + 300, 300, &ev); // b would need 1024: 5120 > 5000
+    EXPECT_EQ(budget.used, 4513u);
+    ws_reader_feed(&b, fb.data() + 8 + 300, 300, &ev); // b would need 1024: 5025 > 5000
     EXPECT_EQ(ev.type, WS_READ_FAIL);
     EXPECT_EQ(ev.close_code, WS_CLOSE_POLICY_VIOLATION);
-    EXPECT_EQ(budget.used, 4096u); // b's memory went back
+    EXPECT_EQ(budget.used, 4001u); // b's memory went back
     EXPECT_EQ(budget.refused, 1u);
     size_t pos = 8 + 2500;
     ASSERT_EQ(ws_reader_feed(&a, fa.data() + pos, fa.size() - pos, &ev), fa.size() - pos); // a goes on

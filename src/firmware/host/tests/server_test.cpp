@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,9 +49,9 @@ class Client
         }
         return buf_;
     }
-    std::string Handshake(const std::string &extra_headers = "")
+    std::string Handshake(const std::string &extra_headers = "", const std::string &host = "x")
     {
-        Send(B("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra_headers +
+        Send(B("GET / HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra_headers +
                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
         std::string s = ReadUntil([](const std::string &b) { return b.find("\r\n\r\n") != std::string::npos; });
         size_t end = s.find("\r\n\r\n");
@@ -59,6 +60,12 @@ class Client
         return head;
     }
     std::string &buffer() { return buf_; }
+    // Each Send leaves at once in its own TCP segment (no Nagle delay to coalesce them on the way).
+    void NoDelay()
+    {
+        int one = 1;
+        ASSERT_EQ(setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+    }
     void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
     // Reads until a close frame has arrived (or 5 s); returns every frame as (opcode, payload).
     std::vector<std::pair<int, std::string>> FramesUntilClose()
@@ -370,15 +377,16 @@ TEST(ServerConfig, BudgetNotLargerThanMaxMessage_IsRefused)
     ws_server_release_recv_queue();
 }
 
-// Several clients announce big frames and trickle their payload; memory follows what they sent, the one that
-// would pass the shared budget is closed with 1008, and a client sending small messages is served throughout.
+// Several clients announce big frames and trickle their payload. A frame that fits the shared budget when its
+// first byte arrives is given its whole buffer at once; the others' memory follows what they sent, the one that
+// would pass the budget is closed with 1008, and a client sending small messages is served throughout.
 TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
 {
     ws_server_cfg_t cfg = {};
     cfg.port = 0;
     cfg.max_clients = 4;
     cfg.max_message = 8000;
-    cfg.rx_budget = 10000;
+    cfg.rx_budget = 20000;
     cfg.close_timeout_ms = 300;
     ASSERT_EQ(ws_server_init(&cfg), WS_OK);
     uint16_t port = ws_server_port();
@@ -398,20 +406,22 @@ TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
         }
         return false;
     };
+    auto part = [](const Bytes &f, size_t from, size_t to) {
+        return Bytes(f.begin() + static_cast<long>(from), f.begin() + static_cast<long>(to));
+    };
     // Headers alone (8,000 announced each): nothing is allocated.
-    a.Send(Bytes(fa.begin(), fa.begin() + 8));
-    b.Send(Bytes(fb.begin(), fb.begin() + 8));
-    d.Send(Bytes(fd.begin(), fd.begin() + 8));
-    ws_port_sleep_ms(50);
+    a.Send(part(fa, 0, 8));
+    b.Send(part(fb, 0, 8));
+    d.Send(part(fd, 0, 8));
     ASSERT_TRUE(held(0));
-    // Trickle: a and b to 3,000 bytes each (4,096-byte buffers), d to 1,000 (1,024): 9,216 of 10,000.
-    for (size_t off = 8; off < 8 + 3000; off += 500) {
-        a.Send(Bytes(fa.begin() + static_cast<long>(off), fa.begin() + static_cast<long>(off + 500)));
-        b.Send(Bytes(fb.begin() + static_cast<long>(off), fb.begin() + static_cast<long>(off + 500)));
-        ws_port_sleep_ms(5);
-    }
-    d.Send(Bytes(fd.begin() + 8, fd.begin() + 8 + 1000));
-    ASSERT_TRUE(held(4096 + 4096 + 1024)) << st.rx_held;
+    // a's and b's frames fit when their first bytes come: 8,001 bytes each, at once.
+    a.Send(part(fa, 8, 508));
+    ASSERT_TRUE(held(8001)) << st.rx_held;
+    b.Send(part(fb, 8, 508));
+    ASSERT_TRUE(held(2 * 8001)) << st.rx_held;
+    // d's does not (3,998 left): its buffer follows its bytes, 1,024 for 1,000.
+    d.Send(part(fd, 8, 1008));
+    ASSERT_TRUE(held(2 * 8001 + 1024)) << st.rx_held;
     // The small client is served (its first buffer is within the reserve) while the budget is nearly used up.
     small.Send(ClientFrame(WS_OPCODE_TEXT, B("still here")));
     ws_queue_item_t *item = nullptr;
@@ -420,18 +430,17 @@ TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
     ASSERT_EQ(ws_send(item, 1000), WS_OK);
     ws_item_free(item);
     EXPECT_EQ(small.ReadUntil([](const std::string &s) { return s.size() >= 12; }), "\x81\x0astill here");
-    // d needs 2,048 bytes for its next 500: 10,240 > 10,000, so d alone is closed with 1008.
-    d.Send(Bytes(fd.begin() + 8 + 1000, fd.begin() + 8 + 1500));
+    // d needs 4,096 bytes for 3,000: 20,098 > 20,000, so d alone is closed with 1008.
+    d.Send(part(fd, 1008, 3008));
     auto frames = d.FramesUntilClose();
     ASSERT_FALSE(frames.empty());
     EXPECT_EQ(frames.back().second, std::string("\x03\xf0", 2));
-    ASSERT_TRUE(held(8192)); // d's memory went back
+    ASSERT_TRUE(held(2 * 8001)); // d's memory went back
     EXPECT_EQ(st.budget_closed, 1u);
-    EXPECT_LE(st.rx_peak, 10000u + 4 * WS_BUDGET_RESERVE);
-    // a's last bytes need its buffer at 8,001 bytes: refused while b holds 4,096, granted once b is gone.
+    EXPECT_LE(st.rx_peak, 20000u + 4 * WS_BUDGET_RESERVE);
     b.ShutdownWrite(); // b gives up (EOF): its partial message is freed
-    ASSERT_TRUE(held(4096));
-    a.Send(Bytes(fa.begin() + 8 + 3000, fa.end()));
+    ASSERT_TRUE(held(8001));
+    a.Send(part(fa, 508, fa.size())); // a's message completes in the buffer it had from its first byte
     ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
     EXPECT_EQ(item->len, 8000u);
     EXPECT_EQ(item->index, 0);
@@ -442,26 +451,149 @@ TEST(ServerBudget, TricklingBigFrames_OnlyTheOneBeyondTheBudgetIsClosed)
     ws_server_release_recv_queue();
 }
 
-TEST(ServerOrigin, AllowList_RefusesOtherBrowsersWith403AndAdmitsListedAndOriginless)
+// The Origin rule (ws_origin.h), on by default: the device's own pages, pages on loopback and listed origins are
+// admitted, clients without Origin always; any other page gets 403, also one whose name was rebound to the device.
+TEST(ServerOrigin, Rule_AdmitsOwnLoopbackListedAndOriginlessRefusesOtherPagesWith403)
 {
-    std::string list = "http://esp32ws.local, http://app.example:8080";
+    std::string list = "http://app.example:8080";
+    std::string name = "esp32ws";
     ws_server_cfg_t cfg = {};
     cfg.port = 0;
+    cfg.max_clients = 8;
     cfg.allowed_origins = list.c_str();
+    cfg.hostname = name.c_str();
     ASSERT_EQ(ws_server_init(&cfg), WS_OK);
-    list.assign(list.size(), '#'); // the server keeps its own copy
+    list.assign(list.size(), '#'); // the server keeps its own copies
+    name.assign(name.size(), '#');
     uint16_t port = ws_server_port();
+    const std::string device = "esp32ws.local:" + std::to_string(port);
     {
-        Client evil(port), listed(port), script(port);
-        std::string head = evil.Handshake("Origin: http://evil.example\r\n");
+        Client evil(port), rebound(port), own(port), dev(port), listed(port), script(port);
+        std::string head = evil.Handshake("Origin: http://evil.example\r\n", device);
         EXPECT_EQ(head.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << head;
         EXPECT_EQ(evil.ReadUntil([](const std::string &s) { return s.size() >= 19; }), "origin not allowed\n");
-        EXPECT_EQ(listed.Handshake("Origin: http://APP.example:8080\r\n").rfind("HTTP/1.1 101", 0), 0u);
-        EXPECT_EQ(script.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+        const std::string evil_name = "evil.example:" + std::to_string(port);
+        EXPECT_EQ(rebound.Handshake("Origin: http://" + evil_name + "\r\n", evil_name).rfind("HTTP/1.1 403", 0), 0u);
+        EXPECT_EQ(own.Handshake("Origin: http://" + device + "\r\n", device).rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(dev.Handshake("Origin: http://localhost:5173\r\n", device).rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(listed.Handshake("Origin: http://APP.example:8080\r\n", device).rfind("HTTP/1.1 101", 0), 0u);
+        EXPECT_EQ(script.Handshake("", device).rfind("HTTP/1.1 101", 0), 0u);
         ws_stats_t st;
         ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
-        EXPECT_EQ(st.rejected_origin, 1u);
+        EXPECT_EQ(st.rejected_origin, 2u);
     }
     ws_server_stop();
     ws_server_release_recv_queue();
+}
+
+// Echo mode (ws_server_cfg_t.echo): the server answers on its own task. Autobahn case 3.4 is a text message, a
+// frame with RSV bits set (a protocol error) and a ping; the echo must come before the close 1002 and there must be
+// no pong (RFC 6455 sections 5.2, 5.5.1). In these tests the application never takes the message: the order cannot
+// depend on it.
+class EchoServerTest : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        ws_server_cfg_t cfg = {};
+        cfg.port = 0;
+        cfg.max_clients = 2;
+        cfg.close_timeout_ms = 300;
+        cfg.echo = true;
+        ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+        port = ws_server_port();
+    }
+    void TearDown() override
+    {
+        ws_server_stop();
+        ws_server_release_recv_queue();
+    }
+    static Bytes Hello() { return ClientFrame(WS_OPCODE_TEXT, B("Hello, world!")); }
+    static Bytes BadThenPing()
+    {
+        return Concat({ClientFrame(WS_OPCODE_TEXT, B("Hello, world!"), true, 4), ClientFrame(WS_OPCODE_PING, B(""))});
+    }
+    static void ExpectEchoThenClose1002(const std::vector<std::pair<int, std::string>> &frames)
+    {
+        ASSERT_EQ(frames.size(), 2u);
+        EXPECT_EQ(frames[0], std::make_pair(static_cast<int>(WS_OPCODE_TEXT), std::string("Hello, world!")));
+        EXPECT_EQ(frames[1], std::make_pair(static_cast<int>(WS_OPCODE_CLOSE), std::string("\x03\xea", 2)));
+    }
+    uint16_t port = 0;
+};
+
+TEST_F(EchoServerTest, Autobahn34_BothFramesInOneSegment_EchoThenClose1002)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.Send(Concat({Hello(), BadThenPing()})); // one send: one segment, read by the server in one recv
+    ExpectEchoThenClose1002(c.FramesUntilClose());
+}
+
+TEST_F(EchoServerTest, Autobahn34_FramesInTwoSegments_EchoThenClose1002)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.NoDelay();
+    c.Send(Hello());
+    // The echo arriving proves the server read the message on its own; only then does the bad frame leave.
+    std::string echo("\x81\x0dHello, world!", 15);
+    ASSERT_EQ(c.ReadUntil([&echo](const std::string &b) { return b.size() >= echo.size(); }), echo);
+    c.Send(BadThenPing());
+    ExpectEchoThenClose1002(c.FramesUntilClose());
+}
+
+TEST_F(EchoServerTest, Autobahn34_OctetByOctet_EchoThenClose1002)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    c.NoDelay();
+    for (uint8_t octet : Concat({Hello(), BadThenPing()})) { // Autobahn's "octet-wise chops"
+        c.Send(Bytes{octet});
+    }
+    ExpectEchoThenClose1002(c.FramesUntilClose());
+}
+
+// A message longer than WS_SERVER_ECHO_COPY_MAX is echoed from the buffer it was received into, then reaches the
+// application unchanged (its payload comes back from the echo frame once written).
+TEST_F(EchoServerTest, LongMessage_EchoedThenDeliveredToTheApplication)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    Bytes payload(60000);
+    for (size_t i = 0; i < payload.size(); i++) {
+        payload[i] = static_cast<uint8_t>(i * 7u);
+    }
+    c.Send(ClientFrame(WS_OPCODE_BINARY, payload));
+    std::string want = std::string("\x82\x7e\xea\x60", 4) + std::string(payload.begin(), payload.end());
+    EXPECT_TRUE(c.ReadUntil([&want](const std::string &b) { return b.size() >= want.size(); }) == want);
+    ws_queue_item_t *item = nullptr;
+    ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+    EXPECT_EQ(item->opcode, WS_OP_BIN);
+    ASSERT_EQ(item->len, payload.size());
+    EXPECT_EQ(Bytes(item->payload, item->payload + item->len), payload);
+    EXPECT_EQ(item->payload[item->len], 0); // the NUL after the message, as for every received item
+    ws_item_free(item);
+}
+
+// Short and long echoes keep their order on the wire, and every message reaches the application in order.
+TEST_F(EchoServerTest, ShortAndLongMessagesInOneSegment_EchoedAndDeliveredInOrder)
+{
+    Client c(port);
+    ASSERT_EQ(c.Handshake().rfind("HTTP/1.1 101", 0), 0u);
+    Bytes big(5000, 'L');
+    c.Send(Concat({ClientFrame(WS_OPCODE_TEXT, B("one")), ClientFrame(WS_OPCODE_BINARY, big),
+                   ClientFrame(WS_OPCODE_TEXT, B("three")), ClientFrame(WS_OPCODE_CLOSE, Bytes{0x03, 0xE8})}));
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 4u);
+    EXPECT_EQ(frames[0].second, "one");
+    EXPECT_EQ(frames[1].second, std::string(big.begin(), big.end()));
+    EXPECT_EQ(frames[2].second, "three");
+    EXPECT_EQ(frames[3].second, std::string("\x03\xe8", 2));
+    for (size_t want : {3u, 5000u, 5u}) {
+        ws_queue_item_t *item = nullptr;
+        ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+        EXPECT_EQ(item->len, want);
+        ws_item_free(item);
+    }
 }

@@ -27,6 +27,7 @@ typedef struct {
     uint32_t max_message;
     uint32_t ping_interval_ms;
     uint32_t counter_interval_ms; /* 0 = no counter */
+    bool echo;                    /* the server sends each message back to its sender (ws_server_cfg_t.echo) */
 } ws_app_config_t;
 
 /* Values found in NVS; a NULL string or a false has_* flag means "not stored". */
@@ -38,6 +39,10 @@ typedef struct {
     uint16_t port;
     bool has_max_clients;
     uint8_t max_clients;
+    bool has_echo;
+    uint8_t echo; /* 0 or 1 */
+    bool has_counter_ms;
+    uint32_t counter_ms; /* 0 = no counter */
 } ws_app_overrides_t;
 
 /* Bits returned by ws_app_config_merge. */
@@ -46,11 +51,13 @@ typedef struct {
 #define WS_APP_SET_HOSTNAME 0x04u
 #define WS_APP_SET_PORT 0x08u
 #define WS_APP_SET_MAX_CLIENTS 0x10u
+#define WS_APP_SET_ECHO 0x20u
+#define WS_APP_SET_COUNTER 0x40u
 #define WS_APP_REJECTED 0x80u /* some stored value was invalid and ignored */
 
 /*
- * Fills cfg with the built-in defaults (the Kconfig defaults: port 8080, 5 clients, "esp32ws" from wsctl_limits.h;
- * 65536, 30000 ms, 5000 ms).
+ * Fills cfg with the built-in defaults (the Kconfig defaults: port 8080, 5 clients, "esp32ws", a counter every
+ * 5000 ms from wsctl_limits.h; 65536, 30000 ms; echo off).
  */
 void ws_app_config_defaults(ws_app_config_t *cfg);
 
@@ -58,9 +65,17 @@ void ws_app_config_defaults(ws_app_config_t *cfg);
  * Applies stored values over cfg. Invalid ones are ignored and keep the default, with the same rules as `wsctl
  * flash` (wsctl_limits.h): an SSID of 0 or more than 32 bytes, a password that is not empty, 8-63 printable ASCII
  * or 64 hex digits, a host name that is not 1-32 letters, digits and '-' (not first or last), port 0, max_clients
- * outside 1-WSCTL_MAX_CLIENTS_MAX. Returns the WS_APP_SET_* bits of what was applied, plus WS_APP_REJECTED.
+ * outside 1-WSCTL_MAX_CLIENTS_MAX, echo other than 0 or 1, a counter interval above WSCTL_COUNTER_INTERVAL_MAX_MS.
+ * Returns the WS_APP_SET_* bits of what was applied, plus WS_APP_REJECTED.
  */
 unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *stored);
+
+/*
+ * Writes the settings line the firmware logs at boot, never the password:
+ *   config: ssid "NAME", host esp32ws, port 8080, max clients 5, echo off, counter every 5000 ms
+ * ("counter off" when its interval is 0). Returns the length (truncated to cap - 1 like snprintf), 0 if cap is 0.
+ */
+size_t ws_app_config_describe(const ws_app_config_t *cfg, char *out, size_t cap);
 
 /* Whether pass is a usable Wi-Fi password: "" (open network), 8-63 printable ASCII, or 64 hex digits. */
 bool ws_app_valid_password(const char *pass);
@@ -85,7 +100,10 @@ typedef struct {
 void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
                      ws_app_txt_t txt[WS_APP_TXT_COUNT]);
 
-/* Server configuration for cfg. */
+/*
+ * Server configuration for cfg: port, clients, message size, ping interval, echo, and the host name the Origin rule
+ * trusts (hostname.local; out->hostname points into cfg, which ws_server_init copies).
+ */
 void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out);
 
 /*
@@ -99,13 +117,15 @@ void ws_app_print_message(FILE *out, const ws_queue_item_t *item);
 
 typedef struct {
     FILE *out;           /* where messages are printed (stdout); NULL = do not print */
-    bool echo;           /* send each message back to its sender */
     volatile bool *stop; /* loop ends when *stop becomes true */
     uint32_t poll_ms;    /* how often *stop is looked at */
     uint32_t received;   /* messages handled so far */
 } ws_app_recv_loop_t;
 
-/* The receive task: takes messages from ws_recv, prints them, echoes if asked, frees them. */
+/*
+ * The receive task: takes messages from ws_recv, prints them, frees them. (Echoing is the server's own, on its
+ * task, so an echo never waits for this one: ws_app_server_cfg passes ws_app_config_t.echo on.)
+ */
 void ws_app_recv_loop(ws_app_recv_loop_t *loop);
 
 typedef struct {

@@ -44,10 +44,14 @@
 #define WSCTL_SOCKETS_SPARE 2
 #define WSCTL_LWIP_MAX_SOCKETS 16 /* CONFIG_LWIP_MAX_SOCKETS in sdkconfig.defaults (the C# test compares them) */
 
+/* The counter message's interval: 0 turns the counter off (Kconfig WSCTL_COUNTER_INTERVAL_MS has this range). */
+#define WSCTL_COUNTER_INTERVAL_MAX_MS 3600000 /* one hour */
+
 /* Defaults (the Kconfig defaults in main/Kconfig.projbuild, and wsctl flash's). */
 #define WSCTL_DEFAULT_HOSTNAME "esp32ws"
 #define WSCTL_DEFAULT_WS_PORT 8080
 #define WSCTL_DEFAULT_MAX_CLIENTS 5
+#define WSCTL_DEFAULT_COUNTER_INTERVAL_MS 5000
 
 /* NVS: what `wsctl flash` writes and the firmware reads at boot (names at most 15 characters). */
 #define WSCTL_NVS_NAMESPACE "wsctl"
@@ -56,6 +60,8 @@
 #define WSCTL_NVS_KEY_HOSTNAME "hostname"       /* string */
 #define WSCTL_NVS_KEY_PORT "port"               /* u16 */
 #define WSCTL_NVS_KEY_MAX_CLIENTS "max_clients" /* u8 */
+#define WSCTL_NVS_KEY_ECHO "echo"               /* u8: 1 = echo each message to its sender, 0 = off */
+#define WSCTL_NVS_KEY_COUNTER_MS "counter_ms"   /* u32: counter interval in ms, 0 = no counter */
 
 /* mDNS: the _ws._tcp service and its TXT keys, in this order; `wsctl serve --mdns-name` advertises the same. */
 #define WSCTL_MDNS_SERVICE "_ws"

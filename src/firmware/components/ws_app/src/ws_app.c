@@ -19,7 +19,7 @@ void ws_app_config_defaults(ws_app_config_t *cfg)
     cfg->max_clients = WSCTL_DEFAULT_MAX_CLIENTS;
     cfg->max_message = 65536;
     cfg->ping_interval_ms = 30000;
-    cfg->counter_interval_ms = 5000;
+    cfg->counter_interval_ms = WSCTL_DEFAULT_COUNTER_INTERVAL_MS;
 }
 
 static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -99,7 +99,41 @@ unsigned ws_app_config_merge(ws_app_config_t *cfg, const ws_app_overrides_t *sto
             set |= WS_APP_REJECTED;
         }
     }
+    if (stored->has_echo) {
+        if (stored->echo <= 1u) {
+            cfg->echo = stored->echo == 1u;
+            set |= WS_APP_SET_ECHO;
+        } else {
+            set |= WS_APP_REJECTED;
+        }
+    }
+    if (stored->has_counter_ms) {
+        if (stored->counter_ms <= WSCTL_COUNTER_INTERVAL_MAX_MS) {
+            cfg->counter_interval_ms = stored->counter_ms;
+            set |= WS_APP_SET_COUNTER;
+        } else {
+            set |= WS_APP_REJECTED;
+        }
+    }
     return set;
+}
+
+size_t ws_app_config_describe(const ws_app_config_t *cfg, char *out, size_t cap)
+{
+    if (cap == 0) {
+        return 0;
+    }
+    char counter[32] = "counter off";
+    if (cfg->counter_interval_ms > 0) {
+        (void)snprintf(counter, sizeof(counter), "counter every %lu ms", (unsigned long)cfg->counter_interval_ms);
+    }
+    int n = snprintf(out, cap, "config: ssid \"%s\", host %s, port %u, max clients %u, echo %s, %s", cfg->ssid,
+                     cfg->hostname, (unsigned)cfg->port, (unsigned)cfg->max_clients, cfg->echo ? "on" : "off", counter);
+    if (n < 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    return (size_t)n < cap ? (size_t)n : cap - 1u;
 }
 
 void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
@@ -109,6 +143,8 @@ void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
     out->max_clients = cfg->max_clients;
     out->max_message = cfg->max_message;
     out->ping_interval_ms = cfg->ping_interval_ms;
+    out->echo = cfg->echo;
+    out->hostname = cfg->hostname; /* its pages at hostname.local are the device's own (ws_origin.h); copied */
 }
 
 void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
@@ -168,9 +204,6 @@ void ws_app_recv_loop(ws_app_recv_loop_t *loop)
         loop->received++;
         if (loop->out != NULL) {
             ws_app_print_message(loop->out, item);
-        }
-        if (loop->echo) {
-            (void)ws_send(item, 1000); /* the payload is copied; the sender may have gone, which is fine */
         }
         ws_item_free(item);
     }

@@ -44,6 +44,9 @@ ws_err_t ws_budget_init(ws_budget_t *b, size_t limit);
  */
 ws_err_t ws_budget_take(ws_budget_t *b, size_t n, size_t new_size);
 
+/* Whether ws_budget_take(b, n, new_size) would be granted now; charges and counts nothing. */
+bool ws_budget_fits(const ws_budget_t *b, size_t n, size_t new_size);
+
 /* Charges n bytes without a check: bytes that already exist change hands (e.g. a message moving to a queue). */
 void ws_budget_add(ws_budget_t *b, size_t n);
 

@@ -4,8 +4,8 @@
  *
  * On ESP-IDF the values are its CONFIG_WS_SERVER_* options, read from the generated sdkconfig.h (settings only; no
  * ESP-IDF API is used, so the core stays portable). Elsewhere (the host build, the RISC-V gate) they can be given
- * with -D (host/CMakeLists.txt: -DWS_RX_BUDGET=BYTES, -DWS_ALLOWED_ORIGINS=LIST), else the Kconfig defaults below
- * apply. The fields of ws_server_cfg_t override them at run time.
+ * with -D (host/CMakeLists.txt: -DWS_RX_BUDGET=BYTES, -DWS_ALLOWED_ORIGINS=LIST, -DWS_ORIGIN_CHECK=OFF), else the
+ * Kconfig defaults below apply. The fields of ws_server_cfg_t override the numbers and the list at run time.
  */
 #ifndef WS_CONFIG_H
 #define WS_CONFIG_H
@@ -21,14 +21,23 @@
 #endif
 #define WS_SERVER_DEFAULT_RX_BUDGET ((uint32_t)(CONFIG_WS_SERVER_RX_BUDGET))
 
-/* Origin allow-list (ws_http_origin_allowed), off by default: a device is opened from anywhere. */
-#if defined(CONFIG_WS_SERVER_ORIGIN_CHECK) && CONFIG_WS_SERVER_ORIGIN_CHECK
+/*
+ * The Origin rule (ws_origin.h), on by default as in Kconfig: a web page elsewhere must not drive the device from a
+ * user's browser (RFC 6455 section 10.2). sdkconfig.h leaves a bool option that is off undefined, so on ESP-IDF an
+ * undefined CONFIG_WS_SERVER_ORIGIN_CHECK means off; elsewhere it means the default, on (-D...=0 turns it off).
+ */
+#if defined(ESP_PLATFORM) && !defined(CONFIG_WS_SERVER_ORIGIN_CHECK)
+#define CONFIG_WS_SERVER_ORIGIN_CHECK 0
+#endif
+#ifndef CONFIG_WS_SERVER_ORIGIN_CHECK
+#define CONFIG_WS_SERVER_ORIGIN_CHECK 1
+#endif
+#define WS_SERVER_ORIGIN_CHECK_ON (CONFIG_WS_SERVER_ORIGIN_CHECK != 0)
+
+/* Origins admitted besides the rule's own (comma-separated, "*" = any); empty by default. */
 #ifndef CONFIG_WS_SERVER_ALLOWED_ORIGINS
 #define CONFIG_WS_SERVER_ALLOWED_ORIGINS ""
 #endif
 #define WS_SERVER_DEFAULT_ALLOWED_ORIGINS CONFIG_WS_SERVER_ALLOWED_ORIGINS
-#else
-#define WS_SERVER_DEFAULT_ALLOWED_ORIGINS NULL
-#endif
 
 #endif /* WS_CONFIG_H */

@@ -17,8 +17,9 @@
  *              destroy our close frame or HTTP error before the peer reads it (RFC 7230 section 6.6).
  *
  * RAM per client: sizeof(ws_conn_t) (printed by the host tests; see README.md for the 32-bit figure), plus
- * while a message arrives one buffer that grows with the bytes received (never more than max_message + 1, all
- * clients together within the shared receive budget), plus queued outgoing frames (at most send_queue_len
+ * while a message arrives one buffer: the announced frame's size when that fits the shared receive budget, else
+ * growing with the bytes received (never more than max_message + 1, all clients together within the budget; see
+ * ws_reader.h), plus queued outgoing frames (at most send_queue_len
  * buffers, shared with other clients for broadcasts), plus during the handshake the request buffer
  * (<= WS_CONN_MAX_REQUEST).
  */
@@ -31,6 +32,7 @@
 
 #include "ws_budget.h"
 #include "ws_err.h"
+#include "ws_origin.h"
 #include "ws_reader.h"
 #include "ws_sendq.h"
 
@@ -50,15 +52,15 @@ typedef enum {
 } ws_conn_state_t;
 
 typedef struct {
-    uint32_t max_message;          /* largest reassembled message; bigger: close 1009 */
-    uint32_t send_queue_len;       /* per-client send ring length; full: close 1008 */
-    uint32_t ping_interval_ms;     /* idle time before a ping, and time allowed for the pong; 0 = no pings */
-    uint32_t close_timeout_ms;     /* wait for the peer's close frame / EOF */
-    uint32_t handshake_timeout_ms; /* time allowed for the HTTP request */
-    uint32_t retry_after_s;        /* Retry-After of the 503 sent when the table is full */
-    ws_budget_t *rx_budget;        /* receive budget shared by every connection of a server; NULL = none */
-    const char *allowed_origins;   /* Origin allow-list (ws_http_origin_allowed); NULL = any origin */
-    uint32_t answer_timeout_ms;    /* FINISHING: longest wait for the application's answers before the close */
+    uint32_t max_message;              /* largest reassembled message; bigger: close 1009 */
+    uint32_t send_queue_len;           /* per-client send ring length; full: close 1008 */
+    uint32_t ping_interval_ms;         /* idle time before a ping, and time allowed for the pong; 0 = no pings */
+    uint32_t close_timeout_ms;         /* wait for the peer's close frame / EOF */
+    uint32_t handshake_timeout_ms;     /* time allowed for the HTTP request */
+    uint32_t retry_after_s;            /* Retry-After of the 503 sent when the table is full */
+    ws_budget_t *rx_budget;            /* receive budget shared by every connection of a server; NULL = none */
+    const ws_origin_policy_t *origins; /* who may connect (ws_origin_check); NULL = no Origin check */
+    uint32_t answer_timeout_ms;        /* FINISHING: longest wait for the application's answers before the close */
 } ws_conn_limits_t;
 
 typedef struct {
@@ -68,7 +70,7 @@ typedef struct {
     uint32_t slow_closed;     /* clients closed with 1008 because their send queue was full */
     uint32_t ping_dropped;    /* clients dropped because no pong came back */
     uint32_t failed;          /* connections failed with a protocol/data error close code (1002, 1007, 1009, 1011) */
-    uint32_t rejected_origin; /* 403 sent because the Origin was not in the allow-list */
+    uint32_t rejected_origin; /* 403 sent because the Origin rule refused the page (ws_origin.h) */
     uint32_t budget_closed;   /* clients closed with 1008 because the shared receive budget was used up */
     uint32_t rx_held;         /* bytes of received messages the server holds now (the budget's use) */
     uint32_t rx_peak;         /* most bytes held at once */

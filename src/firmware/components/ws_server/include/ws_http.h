@@ -6,7 +6,7 @@
  * RFC 6455 4.2.1), and Connection is a comma-separated token list ("keep-alive, Upgrade" is fine).
  *
  * Origin (RFC 6455 section 10.2, RFC 6454): browsers say which page opened the connection; other clients usually
- * send no Origin. The parser reports it and ws_http_origin_allowed checks it against an allow-list; the server
+ * send no Origin. The parser reports it and the Host header; ws_origin_check (ws_origin.h) decides; the server
  * answers 403 to a refused origin (4.2.2: "the server MAY ... reply with an appropriate HTTP error code").
  */
 #ifndef WS_HTTP_H
@@ -36,25 +36,18 @@ typedef struct {
     const char *origin;                  /* the first Origin value, inside buf (no NUL), or NULL if absent */
     size_t origin_len;
     unsigned origin_count; /* Origin headers seen; a user agent sends at most one (RFC 6454 section 7.3) */
+    const char *host;      /* the Host value, inside buf (no NUL) */
+    size_t host_len;
 } ws_http_request_t;
 
 /*
  * Parses an upgrade request from the first len bytes of buf (need not be NUL-terminated).
- * Checks (RFC 6455 4.2.1): method GET, HTTP/1.1 or later, Host present, Upgrade contains "websocket",
- * Connection contains "upgrade", Sec-WebSocket-Key decodes to 16 bytes (else 400), Sec-WebSocket-Version is
- * 13 (else 426, 4.2.2). Returns WS_HTTP_INCOMPLETE, WS_HTTP_UPGRADE or WS_HTTP_REJECT.
+ * Checks (RFC 6455 4.2.1): method GET, HTTP/1.1 or later, exactly one Host (RFC 9112 section 3.2: none or several
+ * is 400), Upgrade contains "websocket", Connection contains "upgrade", Sec-WebSocket-Key decodes to 16 bytes (else
+ * 400), Sec-WebSocket-Version is 13 (else 426, 4.2.2). Returns WS_HTTP_INCOMPLETE, WS_HTTP_UPGRADE or
+ * WS_HTTP_REJECT.
  */
 int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out);
-
-/*
- * True if a handshake with this Origin may be answered 101. allow_list is a comma-separated list of origins
- * ("http://esp32ws.local, https://app.example:8443"; blanks around entries are ignored): NULL means no check,
- * an entry "*" allows any origin, an empty list allows none. An origin matches an entry exactly, except that
- * letters compare case-insensitively (the scheme and host of an origin are case-insensitive, RFC 6454 4 and
- * RFC 3986 3.1, 3.2.2; the port is digits), so "http://example.com" and "http://example.com:80" differ.
- * A request without Origin (origin NULL: devices, scripts, command-line tools) is always allowed.
- */
-bool ws_http_origin_allowed(const char *allow_list, const char *origin, size_t origin_len);
 
 /* Computes Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (4.2.2 step 5.4). Returns 0, or -1 on a NULL arg. */
 int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_LEN + 1]);

@@ -12,12 +12,16 @@
  *  - reports every protocol error as close code 1002 (section 7.4.1), including a continuation with nothing to
  *    continue and a new data frame inside a fragmented message (section 5.4).
  *
- * Memory follows the bytes that arrived, never the announced length (section 10.4): a message buffer starts at
- * WS_READER_MIN_CAP bytes when the first payload byte arrives and doubles as payload arrives, up to
- * max_message + 1 (the + 1 is the NUL after the message). Its size is charged to the shared ws_budget_t; a
- * growth the budget refuses fails the connection with 1008 (policy violation), a failed malloc with 1011. When
- * a message is delivered its buffer is shrunk to len + 1 and its charge released: the caller owns it from then
- * on. The reader struct itself holds the control payload (<= 125 bytes), see sizeof(ws_reader_t).
+ * Memory (section 10.4): nothing is allocated before the first payload byte arrives. A frame whose announced end
+ * fits max_message and the shared ws_budget_t at that moment gets a buffer for all of it at once (a final frame
+ * exactly its size plus the NUL, so a message is held in one allocation of its own size and never copied while
+ * it grows); otherwise memory follows the bytes that arrived, never the announced length: the buffer starts at
+ * WS_READER_MIN_CAP bytes and doubles as payload arrives, up to max_message + 1 (the + 1 is the NUL after the
+ * message), so a peer that announces more than the budget holds and trickles costs what it sent. The buffer's
+ * size is charged to the budget; a growth the budget refuses fails the connection with 1008 (policy violation),
+ * a failed malloc with 1011. When a message is delivered its buffer is shrunk to len + 1 (when larger) and its
+ * charge released: the caller owns it from then on. The reader struct itself holds the control payload (<= 125
+ * bytes), see sizeof(ws_reader_t).
  */
 #ifndef WS_READER_H
 #define WS_READER_H

@@ -18,10 +18,11 @@
  *    the item and its payload and may free or reuse them at once. The server frees the frame after the last
  *    client it was queued for has written it.
  *
- * Memory: message buffers grow with the bytes received, never from announced lengths, within max_message per
- * message (else close 1009) and within rx_budget for all clients together (else close 1008 for the client that
- * needs more): see ws_budget.h. A message counts against the budget until the application takes it from the
- * receive queue; what the application holds after that is its own.
+ * Memory: a message buffer is taken at the size its frame announces when that fits what is left of rx_budget, else
+ * it grows with the bytes received (ws_reader.h); within max_message per message (else close 1009) and within
+ * rx_budget for all clients together (else close 1008 for the client that needs more): see ws_budget.h. A message
+ * counts against the budget until the application takes it from the receive queue; what the application holds
+ * after that is its own.
  *
  * Answers before closes: when a client's input ends (its close frame, or an error that fails it) right after
  * messages the application is still handling, the close frame waits until the application has come back to
@@ -29,12 +30,24 @@
  * that never call ws_recv (they read the queue with xQueueReceive) get the close at once, as before; one that
  * mixes both may wait for close_timeout_ms.
  *
+ * Echo (cfg.echo): the server task sends each message back to its sender as soon as the message is complete,
+ * before it parses what the client sent after it, so the echo always precedes a close the client's later frames
+ * cause (RFC 6455 section 5.5.1), whatever the application does. The application still receives every message
+ * (ws_recv) and need not answer it; the close does not wait for it. A long message is echoed from the buffer it
+ * was received into (no second copy, WS_SERVER_ECHO_COPY_MAX) and reaches the receive queue once its echo has been
+ * written; until then the client is not read further (back-pressure over TCP instead of a growing queue).
+ *
+ * Origins: a browser's handshake is checked by the rule of ws_origin.h (its own page, pages on loopback and listed
+ * origins are admitted; other pages get 403) unless the build turns it off (Kconfig WS_SERVER_ORIGIN_CHECK, on by
+ * default). Clients that send no Origin (devices, scripts) are always admitted.
+ *
  * Thread safety: ws_send, ws_recv and ws_server_port may be called from any task (ws_recv from one task, if
  * answers are to precede closes). ws_server_init and ws_server_stop must not run concurrently with each other.
  */
 #ifndef WS_SERVER_H
 #define WS_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +82,11 @@ extern "C" {
  */
 #define WS_SERVER_SOCKETS(max_clients) (1u + (unsigned)(max_clients) + WS_SERVER_EXTRA_SLOTS + 1u)
 #define WS_SERVER_RX_CHUNK 1536u /* the server task's receive buffer (one, owned by the task) */
+/*
+ * Echo mode: messages up to this many bytes are copied into their echo frame (one write, one TCP segment); longer
+ * ones are sent from the buffer they were received into (the header and the payload in two writes, no copy).
+ */
+#define WS_SERVER_ECHO_COPY_MAX 1024u
 #define WS_SERVER_CMD_QUEUE_LEN 16u
 
 /* A message, as in the seed. */
@@ -94,8 +112,11 @@ typedef struct {
     uint32_t task_priority;        /* server task priority (FreeRTOS) */
     uint32_t rx_budget;            /* bytes of received messages all clients may hold, > max_message;
                                       0 = WS_SERVER_DEFAULT_RX_BUDGET (Kconfig WS_SERVER_RX_BUDGET) */
-    const char *allowed_origins;   /* comma-separated Origin allow-list (HTTP 403 outside it), copied;
-                                      NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig; no check unless enabled) */
+    const char *allowed_origins;   /* comma-separated origins the Origin rule admits besides its own (ws_origin.h;
+                                      "*" = any), copied; NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig) */
+    const char *hostname;          /* the device's host name: pages from http(s)://hostname.local[:port] whose
+                                      Host says the same are its own (ws_origin.h rule 7), copied; NULL = none */
+    bool echo;                     /* answer each message to its sender from the server task (see "Echo") */
 } ws_server_cfg_t;
 
 /*

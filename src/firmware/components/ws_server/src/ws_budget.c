@@ -24,12 +24,18 @@ void ws_budget_add(ws_budget_t *b, size_t n)
     }
 }
 
+bool ws_budget_fits(const ws_budget_t *b, size_t n, size_t new_size)
+{
+    return b == NULL || b->limit == 0 || new_size <= WS_BUDGET_RESERVE ||
+           (b->used <= b->limit && n <= b->limit - b->used);
+}
+
 ws_err_t ws_budget_take(ws_budget_t *b, size_t n, size_t new_size)
 {
     if (b == NULL) {
         return WS_OK;
     }
-    if (b->limit != 0 && new_size > WS_BUDGET_RESERVE && (b->used > b->limit || n > b->limit - b->used)) {
+    if (!ws_budget_fits(b, n, new_size)) {
         b->refused++;
         return WS_ERR_FULL;
     }

@@ -105,10 +105,11 @@ static size_t handshake_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stat
         http_reply(c, lim, req.status, now);
         return len;
     }
-    /* 10.2: a browser's Origin outside the allow-list is refused (4.2.2 allows 403); so is a repeated Origin,
-     * which no user agent sends (RFC 6454 7.3), when the list is in force. */
-    if (lim->allowed_origins != NULL &&
-        (req.origin_count > 1 || !ws_http_origin_allowed(lim->allowed_origins, req.origin, req.origin_len))) {
+    /* 10.2: a page the Origin rule refuses gets 403 (4.2.2 allows it). A repeated Origin, which no user agent sends
+     * (RFC 6454 7.3), reads as its values joined by commas (RFC 9110 5.3), which is no origin: rule 5 refuses it. */
+    if (lim->origins != NULL &&
+        (req.origin_count > 1 ||
+         !ws_origin_accepted(ws_origin_check(lim->origins, req.origin, req.origin_len, req.host, req.host_len)))) {
         stats->rejected_origin++;
         http_reply(c, lim, 403, now);
         return len;

@@ -95,6 +95,7 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
     }
 
     bool host = false, upgrade = false, connection = false, key_ok = false, version_seen = false, version13 = false;
+    unsigned host_count = 0;
     size_t pos = line_end + 2;
     while (pos < end - 2) {
         size_t eol = pos;
@@ -117,7 +118,11 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
             value_len--;
         }
         if (equals_ci(name, name_len, "host")) {
-            host = value_len > 0;
+            if (host_count++ == 0) {
+                host = value_len > 0;
+                out->host = value;
+                out->host_len = value_len;
+            }
         } else if (equals_ci(name, name_len, "upgrade")) {
             upgrade = has_token(value, value_len, "websocket");
         } else if (equals_ci(name, name_len, "connection")) {
@@ -140,7 +145,7 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
         }
         pos = eol + 2;
     }
-    if (!host || !upgrade || !connection || !version_seen) {
+    if (!host || host_count != 1u || !upgrade || !connection || !version_seen) {
         return reject(out, 400);
     }
     if (!version13) {
@@ -152,41 +157,6 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
     ws_http_accept_key(out->key, WS_HTTP_KEY_LEN, out->accept);
     out->status = 101;
     return WS_HTTP_UPGRADE;
-}
-
-bool ws_http_origin_allowed(const char *allow_list, const char *origin, size_t origin_len)
-{
-    if (allow_list == NULL || origin == NULL) {
-        return true;
-    }
-    const char *p = allow_list;
-    while (*p != '\0') {
-        while (*p == ',' || is_ows(*p)) {
-            p++;
-        }
-        const char *start = p;
-        while (*p != '\0' && *p != ',') {
-            p++;
-        }
-        const char *end = p;
-        while (end > start && is_ows(end[-1])) {
-            end--;
-        }
-        size_t n = (size_t)(end - start);
-        if (n == 1 && start[0] == '*') {
-            return true;
-        }
-        if (n > 0 && n == origin_len) {
-            size_t i = 0;
-            while (i < n && lower(start[i]) == lower(origin[i])) {
-                i++;
-            }
-            if (i == n) {
-                return true;
-            }
-        }
-    }
-    return false;
 }
 
 int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_LEN + 1])

@@ -23,24 +23,43 @@ void ws_reader_free(ws_reader_t *r)
 }
 
 /*
- * Makes the message buffer hold at least need bytes (payload so far plus the NUL). Section 10.4: memory follows
- * the bytes that arrived, not the length a header announced, so a peer that announces 64 KiB and trickles costs
- * only what it sent. The buffer starts at WS_READER_MIN_CAP and doubles, never beyond max_message + 1 (start_frame
- * refused anything longer). Returns 0, or the close code: 1008 when the shared budget refuses (only this client is
- * failed and its memory released), 1011 when malloc fails.
+ * The size doubling from the current buffer (WS_READER_MIN_CAP at first) reaches for need bytes, never beyond
+ * max_message + 1 (start_frame refused anything longer).
  */
-static uint16_t reserve(ws_reader_t *r, size_t need)
+static size_t doubled(const ws_reader_t *r, size_t need)
 {
-    if (need <= r->msg_cap) {
-        return 0;
-    }
     size_t limit = (size_t)r->max_message + 1u;
     size_t cap = r->msg_cap < WS_READER_MIN_CAP ? WS_READER_MIN_CAP : r->msg_cap;
     while (cap < need && cap < limit) {
         cap = cap > limit / 2u ? limit : cap * 2u;
     }
-    if (cap > limit) {
-        cap = limit;
+    return cap > limit ? limit : cap;
+}
+
+/*
+ * Makes the message buffer hold at least need bytes (payload so far plus the NUL) while a data frame arrives;
+ * frame_end is where the current frame's payload announces to end, plus the NUL.
+ *
+ * When what the frame announces fits the message limit (start_frame checked it) and the shared budget, the buffer
+ * is sized for the whole frame at once: exactly its end plus the NUL for a final frame, so a message costs one
+ * allocation of its own size and no copy while it grows; for a fragment with more to come, at least double the
+ * buffer, so a message in many small fragments is not copied once per fragment.
+ *
+ * Otherwise memory follows the bytes that arrived (section 10.4: a peer that announces more than the budget holds
+ * and trickles costs only what it sent): the buffer starts at WS_READER_MIN_CAP and doubles as payload arrives.
+ *
+ * Returns 0, or the close code: 1008 when the shared budget refuses (only this client is failed and its memory
+ * released), 1011 when malloc fails.
+ */
+static uint16_t reserve(ws_reader_t *r, size_t need, size_t frame_end)
+{
+    if (need <= r->msg_cap) {
+        return 0;
+    }
+    size_t cap = doubled(r, need);
+    size_t whole = r->frame.fin ? frame_end : doubled(r, frame_end);
+    if (whole >= need && ws_budget_fits(r->budget, whole - r->msg_cap, whole)) {
+        cap = whole;
     }
     if (cap < need) {
         return WS_CLOSE_MESSAGE_TOO_BIG; /* not reached: start_frame checked the announced lengths */
@@ -155,7 +174,7 @@ static int finish_frame(ws_reader_t *r, ws_read_event_t *ev)
         ev->close_code = WS_CLOSE_INVALID_PAYLOAD; /* text ended inside a code point */
         return -1;
     }
-    uint16_t code = reserve(r, r->msg_len + 1u); /* an empty message still needs its NUL */
+    uint16_t code = reserve(r, r->msg_len + 1u, r->msg_len + 1u); /* an empty message still needs its NUL */
     if (code != 0) {
         ev->close_code = code;
         return -1;
@@ -215,7 +234,7 @@ size_t ws_reader_feed(ws_reader_t *r, const uint8_t *in, size_t len, ws_read_eve
             uint8_t *dst = r->ctrl + r->frame_pos;
             if (!ws_frame_is_control(r->frame.opcode)) {
                 size_t at = r->msg_len + (size_t)r->frame_pos;
-                uint16_t code = reserve(r, at + take + 1u);
+                uint16_t code = reserve(r, at + take + 1u, r->msg_len + (size_t)r->frame.payload_len + 1u);
                 if (code != 0) {
                     return fail(r, ev, code, pos);
                 }

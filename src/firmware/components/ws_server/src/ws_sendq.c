@@ -6,6 +6,18 @@
 
 #include "ws_frame.h"
 
+static ws_buf_t *buf_alloc(size_t head_len, size_t len, uint8_t *payload)
+{
+    ws_buf_t *b = (ws_buf_t *)malloc(sizeof(ws_buf_t) + head_len);
+    if (b != NULL) {
+        b->refs = 1;
+        b->len = len;
+        b->head_len = head_len;
+        b->payload = payload;
+    }
+    return b;
+}
+
 ws_buf_t *ws_buf_new_frame(uint8_t opcode, const uint8_t *payload, size_t len)
 {
     if (payload == NULL && len > 0) {
@@ -15,27 +27,50 @@ ws_buf_t *ws_buf_new_frame(uint8_t opcode, const uint8_t *payload, size_t len)
     if (len > SIZE_MAX - sizeof(ws_buf_t) - hdr) {
         return NULL;
     }
-    ws_buf_t *b = (ws_buf_t *)malloc(sizeof(ws_buf_t) + hdr + len);
+    ws_buf_t *b = buf_alloc(hdr + len, hdr + len, NULL);
     if (b == NULL) {
         return NULL;
     }
-    b->refs = 1;
-    b->len = ws_frame_write_header(b->data, true, opcode, len, NULL) + len;
+    (void)ws_frame_write_header(b->data, true, opcode, len, NULL);
     if (len > 0) {
         memcpy(b->data + hdr, payload, len);
     }
     return b;
 }
 
-ws_buf_t *ws_buf_new_raw(const void *data, size_t len)
+ws_buf_t *ws_buf_new_frame_owned(uint8_t opcode, uint8_t *payload, size_t len)
 {
-    ws_buf_t *b = (ws_buf_t *)malloc(sizeof(ws_buf_t) + len);
-    if (b == NULL) {
+    if (payload == NULL && len > 0) {
         return NULL;
     }
-    b->refs = 1;
-    b->len = len;
-    if (len > 0) {
+    size_t hdr = ws_frame_header_size(len, false);
+    if (len > SIZE_MAX - hdr) {
+        return NULL;
+    }
+    ws_buf_t *b = buf_alloc(hdr, hdr + len, payload);
+    if (b != NULL) {
+        (void)ws_frame_write_header(b->data, true, opcode, len, NULL);
+    }
+    return b;
+}
+
+uint8_t *ws_buf_take_payload(ws_buf_t *buf)
+{
+    if (buf == NULL || buf->refs != 1 || buf->payload == NULL) {
+        return NULL;
+    }
+    uint8_t *payload = buf->payload;
+    free(buf);
+    return payload;
+}
+
+ws_buf_t *ws_buf_new_raw(const void *data, size_t len)
+{
+    if (len > SIZE_MAX - sizeof(ws_buf_t)) {
+        return NULL;
+    }
+    ws_buf_t *b = buf_alloc(len, len, NULL);
+    if (b != NULL && len > 0) {
         memcpy(b->data, data, len);
     }
     return b;
@@ -44,6 +79,7 @@ ws_buf_t *ws_buf_new_raw(const void *data, size_t len)
 void ws_buf_unref(ws_buf_t *buf)
 {
     if (buf != NULL && --buf->refs == 0) {
+        free(buf->payload);
         free(buf);
     }
 }
@@ -86,8 +122,12 @@ const uint8_t *ws_sendq_peek(const ws_sendq_t *q, size_t *len)
         return NULL;
     }
     const ws_buf_t *b = q->items[q->head];
-    *len = b->len - q->sent;
-    return b->data + q->sent;
+    if (q->sent < b->head_len) {
+        *len = b->head_len - q->sent;
+        return b->data + q->sent;
+    }
+    *len = b->len - q->sent; /* the owned payload, after the header */
+    return b->payload + (q->sent - b->head_len);
 }
 
 void ws_sendq_advance(ws_sendq_t *q, size_t n)

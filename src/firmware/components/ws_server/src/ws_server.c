@@ -7,10 +7,15 @@
 
 #include "ws_http.h"
 
-/* A received message waiting for room in the receive queue. The item comes first so free(item) frees it. */
+/*
+ * A received message waiting for room in the receive queue, or (echo mode) for its echo to be written. The item
+ * comes first so free(item) frees it.
+ */
 struct ws_pending {
     ws_queue_item_t item;
     struct ws_pending *next;
+    ws_buf_t *echo; /* echo mode: the frame that sends item.payload where it was received; it owns the payload
+                       until every write of it is done, then the payload goes to the application with the item */
 };
 
 typedef struct {
@@ -20,8 +25,11 @@ typedef struct {
 
 typedef struct {
     ws_conn_limits_t lim;
+    bool echo;          /* answer each message to its sender from the server task (ws_server_cfg_t.echo) */
     ws_budget_t budget; /* received bytes held for all clients (ws_budget.h); lim.rx_budget points here */
-    char *origins;      /* copy of the allow-list; lim.allowed_origins points here */
+    char *origins;      /* copy of the allow-list; origin_policy.allow_list points here */
+    char *local_name;   /* hostname + ".local", or NULL; origin_policy.local_name points here */
+    ws_origin_policy_t origin_policy; /* lim.origins points here when the Origin rule is on */
     ws_conn_table_t table;
     ws_stats_t stats;
     ws_stats_t stats_published;  /* copy readable by other tasks under stats_lock */
@@ -63,6 +71,18 @@ static bool g_recv_tracked;    /* ws_recv was called at least once: the applicat
 
 static uint32_t or_default(uint32_t v, uint32_t d) { return v != 0 ? v : d; }
 
+/* A malloc'd copy of text followed by suffix, or NULL if out of memory. */
+static char *copy_string(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), m = strlen(suffix);
+    char *copy = (char *)malloc(n + m + 1u);
+    if (copy != NULL) {
+        memcpy(copy, text, n);
+        memcpy(copy + n, suffix, m + 1u);
+    }
+    return copy;
+}
+
 /* ---- delivering received messages ---- */
 
 static void free_pending(ws_server_t *s, ws_conn_t *c)
@@ -71,7 +91,11 @@ static void free_pending(ws_server_t *s, ws_conn_t *c)
         struct ws_pending *p = c->pending_head;
         c->pending_head = p->next;
         ws_budget_release(&s->budget, p->item.len + 1u);
-        free(p->item.payload);
+        if (p->echo != NULL) {
+            ws_buf_unref(p->echo); /* the payload goes with the frame's last reference */
+        } else {
+            free(p->item.payload);
+        }
         free(p);
     }
     c->pending_tail = NULL;
@@ -98,6 +122,13 @@ static void flush_pending(ws_server_t *s, ws_conn_t *c)
     while (c->pending_head != NULL) {
         struct ws_pending *p = c->pending_head;
         struct ws_pending *next = p->next; /* read first: once queued, the receiver may free p at any moment */
+        if (p->echo != NULL) {
+            /* The payload is the echo frame's until the frame is written (or dropped) wherever it was queued. */
+            if (ws_buf_take_payload(p->echo) == NULL) {
+                return; /* still being written; output readiness brings the loop back here */
+            }
+            p->echo = NULL;
+        }
         ws_queue_item_t *item = &p->item;
         size_t size = p->item.len + 1u;
         ws_port_mutex_lock(g_recv_lock);
@@ -121,6 +152,12 @@ static void flush_pending(ws_server_t *s, ws_conn_t *c)
     }
 }
 
+/* True when c's oldest undelivered message waits for its echo to be written (echo mode, long messages). */
+static bool echo_in_flight(const ws_conn_t *c)
+{
+    return c->pending_head != NULL && c->pending_head->echo != NULL && c->pending_head->echo->refs > 1u;
+}
+
 /* True when the application is done with every message of c it was given (see g_recv_done). */
 static bool answers_done(const ws_conn_t *c)
 {
@@ -133,7 +170,38 @@ static bool answers_done(const ws_conn_t *c)
     return done;
 }
 
-static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev)
+static bool flush_output(ws_conn_t *c);
+static void close_conn(ws_server_t *s, ws_conn_t *c);
+
+/*
+ * Echo mode: queues the answer to p for its sender, on this task, before the reader parses anything the client
+ * sent after the message. So an error in a later frame closes the connection behind the echo in the same send
+ * queue, whatever the application does and however long it takes (RFC 6455 section 5.5.1: the close "MAY" wait
+ * until the current message is sent; the Autobahn suite expects the echo first, cases 3.2-3.4). A message up to
+ * WS_SERVER_ECHO_COPY_MAX bytes is copied into its frame (one write, one TCP segment, and the application gets the
+ * item at once); a longer one is sent from the buffer it was received into, with no second copy, and goes to the
+ * application once written. Returns false if the socket failed (the caller closes it).
+ */
+static bool echo_message(ws_server_t *s, ws_conn_t *c, struct ws_pending *p, uint32_t now)
+{
+    uint8_t opcode = (uint8_t)p->item.opcode;
+    bool in_place = p->item.len > WS_SERVER_ECHO_COPY_MAX;
+    ws_buf_t *frame = in_place ? ws_buf_new_frame_owned(opcode, p->item.payload, p->item.len)
+                               : ws_buf_new_frame(opcode, p->item.payload, p->item.len);
+    if (frame == NULL) {
+        ws_conn_close(c, &s->lim, WS_CLOSE_INTERNAL_ERROR, now);
+        return true;
+    }
+    ws_conn_send(c, &s->lim, &s->stats, frame, now); /* a full queue closes the client (slow-client policy) */
+    if (in_place) {
+        p->echo = frame; /* our reference: the payload comes back to the item through it */
+    } else {
+        ws_buf_unref(frame);
+    }
+    return flush_output(c); /* written at once, like a pong: a burst of messages must not fill the queue */
+}
+
+static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev, uint32_t now)
 {
     /* The reader released the buffer's charge; it stays charged while it waits for the application. */
     ws_budget_add(&s->budget, ev->len + 1u);
@@ -141,7 +209,7 @@ static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev)
     if (p == NULL) {
         ws_budget_release(&s->budget, ev->len + 1u);
         free(ev->data);
-        ws_conn_close(c, &s->lim, WS_CLOSE_INTERNAL_ERROR, ws_port_now_ms());
+        ws_conn_close(c, &s->lim, WS_CLOSE_INTERNAL_ERROR, now);
         return;
     }
     p->item.payload = ev->data;
@@ -150,15 +218,24 @@ static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev)
     p->item.opcode = ev->opcode;
     p->item.ws_frame = 1;
     p->next = NULL;
+    p->echo = NULL;
     if (c->pending_tail != NULL) {
         c->pending_tail->next = p;
     } else {
         c->pending_head = p;
     }
     c->pending_tail = p;
-    ws_port_mutex_lock(g_recv_lock);
-    c->answer_pending = g_recv_tracked; /* with ws_recv, a close from this client waits for the answers */
-    ws_port_mutex_unlock(g_recv_lock);
+    if (s->echo) {
+        /* The server answered: a close from this client does not wait for the application. */
+        if (!echo_message(s, c, p, now)) {
+            close_conn(s, c);
+            return;
+        }
+    } else {
+        ws_port_mutex_lock(g_recv_lock);
+        c->answer_pending = g_recv_tracked; /* with ws_recv, a close from this client waits for the answers */
+        ws_port_mutex_unlock(g_recv_lock);
+    }
     flush_pending(s, c);
 }
 
@@ -246,7 +323,7 @@ static void read_client(ws_server_t *s, ws_conn_t *c, uint32_t now)
         pos += ws_conn_input(c, &s->lim, &s->stats, s->rx + pos, (size_t)n - pos, now,
                              ws_conn_table_can_open(&s->table), &msg);
         if (msg.type == WS_READ_MESSAGE) {
-            deliver(s, c, &msg);
+            deliver(s, c, &msg, now);
         } else if (msg.type == WS_READ_PING && !flush_output(c)) {
             close_conn(s, c);
         }
@@ -336,8 +413,8 @@ static void server_task(void *arg)
             uint8_t ev = 0;
             if (ws_conn_wants_read(c)) {
                 ev |= WS_PORT_POLL_IN;
-            } else {
-                any_pending = true;
+            } else if (!echo_in_flight(c)) {
+                any_pending = true; /* waiting for room in the receive queue (an echo waits for POLL_OUT) */
             }
             if (c->state == WS_CONN_FINISHING) {
                 any_pending = true; /* look at the application's progress again soon */
@@ -399,6 +476,8 @@ static void server_task(void *arg)
             }
             if (ws_conn_tick(c, &s->lim, &s->stats, now) || !flush_output(c)) {
                 close_conn(s, c);
+            } else if (c->pending_head != NULL) {
+                flush_pending(s, c); /* echoes written just now: their messages go to the application */
             }
         }
         check_answers(s, now); /* a failure read just now, with the application already done */
@@ -442,6 +521,7 @@ static void server_free(ws_server_t *s)
     free(s->pconn);
     free(s->queued);
     free(s->origins);
+    free(s->local_name);
     free(s);
 }
 
@@ -491,17 +571,13 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
     s->lim.handshake_timeout_ms = or_default(cfg->handshake_timeout_ms, WS_SERVER_DEFAULT_HANDSHAKE_TIMEOUT_MS);
     s->lim.retry_after_s = or_default(cfg->retry_after_s, WS_SERVER_DEFAULT_RETRY_AFTER_S);
     s->lim.answer_timeout_ms = s->lim.close_timeout_ms;
-    const char *origins = cfg->allowed_origins != NULL ? cfg->allowed_origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS;
-    bool origins_ok = true;
-    if (origins != NULL) {
-        size_t n = strlen(origins) + 1u;
-        s->origins = (char *)malloc(n);
-        origins_ok = s->origins != NULL;
-        if (origins_ok) {
-            memcpy(s->origins, origins, n);
-        }
-        s->lim.allowed_origins = s->origins;
-    }
+    s->echo = cfg->echo;
+    s->origins =
+        copy_string(cfg->allowed_origins != NULL ? cfg->allowed_origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS, "");
+    s->local_name = cfg->hostname != NULL && cfg->hostname[0] != '\0' ? copy_string(cfg->hostname, ".local") : NULL;
+    bool origins_ok = s->origins != NULL && (s->local_name != NULL || cfg->hostname == NULL || cfg->hostname[0] == 0);
+    s->origin_policy = (ws_origin_policy_t){.allow_list = s->origins, .local_name = s->local_name};
+    s->lim.origins = WS_SERVER_ORIGIN_CHECK_ON ? &s->origin_policy : NULL;
     s->queued_cap = g_recv_queue_len + 1u;
     s->queued = (size_t *)calloc(s->queued_cap, sizeof(size_t));
     uint16_t max_clients = (uint16_t)or_default(cfg->max_clients, WS_SERVER_DEFAULT_MAX_CLIENTS);
