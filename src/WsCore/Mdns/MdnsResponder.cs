@@ -120,11 +120,10 @@ public sealed class MdnsResponder : IAsyncDisposable
             foreach (var iface in _transport.Interfaces)
                 await _transport.SendMulticastAsync(
                     _logic.BuildProbe(iface.Addresses, unicastResponse: i == 0), iface, null, cancellationToken);
-            var until = DateTime.UtcNow + ProbeInterval;
-            while (DateTime.UtcNow < until)
+            var until = Deadline.After(ProbeInterval);
+            while (until.Left is { Ticks: > 0 } left)
             {
-                if (await MdnsClient.ReadAsync(
-                    _transport.Received, until - DateTime.UtcNow, cancellationToken) is not { } received)
+                if (await MdnsClient.ReadAsync(_transport.Received, left, cancellationToken) is not { } received)
                     continue;
                 if (_logic.IsConflictingResponse(received.Message, received.Interface.Addresses))
                 {

@@ -38,6 +38,48 @@ public class RomConnectionTests
         public void Dispose() { }
     }
 
+    /// <summary>
+    /// A clock whose wall time goes back an hour each time a silent line is read, while its monotonic time moves on by
+    /// what the read waited: an NTP step or a user setting the date, in the middle of a wait.
+    /// </summary>
+    private sealed class SteppingBackClock : TimeProvider
+    {
+        private long _ticks;
+        private DateTimeOffset _wall = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public override DateTimeOffset GetUtcNow() => _wall;
+
+        public void Waited(TimeSpan span)
+        {
+            Interlocked.Add(ref _ticks, span.Ticks);
+            _wall -= TimeSpan.FromHours(1);
+        }
+    }
+
+    /// <summary>A line that never answers: each read waits out its timeout (on the clock given).</summary>
+    private sealed class SilentTransport(SteppingBackClock clock) : ISerialTransport
+    {
+        public int Reads { get; private set; }
+        public string Name => "silent";
+        public bool CanControlLines => false;
+        public void Write(ReadOnlySpan<byte> data) { }
+        public int Read(Span<byte> buffer, TimeSpan timeout)
+        {
+            Reads++;
+            clock.Waited(timeout);
+            return 0;
+        }
+        public void SetDtr(bool asserted) { }
+        public void SetRts(bool asserted) { }
+        public void SetBaudRate(int baud) { }
+        public void DiscardInput() { }
+        public void Dispose() { }
+    }
+
     private static byte[] Reply(byte op, uint value, params byte[] data)
     {
         var body = new byte[8 + data.Length];
@@ -113,6 +155,21 @@ public class RomConnectionTests
         transport.Enqueue([0xC0, 0x01, 0x0A, 0xDB, 0x00, 0xC0], Reply(0x0A, 9, 0, 0, 0, 0));
         var rom = new RomConnection(transport);
         Assert.Equal(9u, rom.ReadResponse(RomCommand.ReadReg, TimeSpan.FromSeconds(1))!.Value.Value);
+    }
+
+    [Fact]
+    public void ReadResponseAndDrain_WallClockStepsBackMeanwhile_EndAtTheirMonotonicTimeout()
+    {
+        var clock = new SteppingBackClock();
+        var transport = new SilentTransport(clock);
+        var rom = new RomConnection(transport, time: clock);
+
+        Assert.Null(rom.ReadResponse(RomCommand.Sync, TimeSpan.FromSeconds(3)));
+        rom.Drain(TimeSpan.FromSeconds(2));
+
+        // One read waits out each whole timeout; a wall-clock deadline would have moved an hour away after it.
+        Assert.Equal(2, transport.Reads);
+        Assert.Equal(TimeSpan.FromSeconds(5), clock.GetElapsedTime(0));
     }
 
     [Fact]
