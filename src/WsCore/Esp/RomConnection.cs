@@ -169,6 +169,9 @@ public sealed class RomConnection
                     return frame;
                 if (status == SlipDecodeStatus.BadEscape)
                     _logger.Debug("Dropped a frame with an invalid SLIP escape");
+                else if (status == SlipDecodeStatus.FrameTooLong)
+                    _logger.Debug("Dropped a frame longer than {Max} bytes as noise (no loader sends one)",
+                        _decoder.MaxFrameLength);
                 continue;
             }
             var left = deadline.Left;

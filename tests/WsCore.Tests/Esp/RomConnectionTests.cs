@@ -178,4 +178,32 @@ public class RomConnectionTests
         var rom = new RomConnection(new ScriptedTransport());
         Assert.Null(rom.ReadResponse(RomCommand.Sync, TimeSpan.FromMilliseconds(50)));
     }
+
+    /// <summary>
+    /// A hostile socket:// peer (or a line at the wrong baud rate) answers with a start byte and megabytes that never
+    /// end the frame: the command times out, what the connection allocates does not grow with the noise, and the retry
+    /// gets its answer (the too-long frame was dropped, so the answer's start byte starts a frame again).
+    /// </summary>
+    [Fact]
+    public void Command_MegabytesOfNoiseWithoutEnd_MemoryStaysFlatAndTheRetrySucceeds()
+    {
+        const int noiseBytes = 4 * 1024 * 1024;
+        using var sim = new RomSimulator();
+        var noise = new byte[1 + noiseBytes];
+        noise.AsSpan(1).Fill(0x55);
+        noise[0] = Slip.End;
+        sim.ReplaceNextReply = noise;
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
+        var rom = new RomConnection(transport);
+        var readMagic = RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(0x40001000));
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+
+        Assert.Throws<RomTimeoutException>(() =>
+            rom.Command(RomCommand.ReadReg, readMagic, TimeSpan.FromSeconds(1)));
+        var retry = rom.Command(RomCommand.ReadReg, readMagic, TimeSpan.FromSeconds(20));
+
+        Assert.Equal(sim.Magic, retry.Value);
+        // Kept frames are at most Slip.MaxFrameLength: a bound that does not depend on the noise's length.
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore, 0, noiseBytes / 8);
+    }
 }
