@@ -43,7 +43,8 @@ public sealed partial class ClusterNode
     {
         var started = Stopwatch.GetTimestamp();
         var live = await _backplane.HeartbeatAsync(Instance, Volatile.Read(ref _slotsHeld), _options.Lease, IdFloor(),
-            Interlocked.Read(ref _highestCounter));
+            Interlocked.Read(ref _highestCounter), Settle);
+        TopUpIds();
         Volatile.Write(ref _otherInstances, live.Count(i => i.Key != Instance));
         Volatile.Write(ref _otherClients, live.Where(i => i.Key != Instance).Sum(i => i.Value));
         if (_options.CounterInterval is not null)
@@ -231,7 +232,6 @@ public sealed partial class ClusterNode
             return;
         }
         _admissionWarned = false;
-        _idWarned = false;
         var total = Interlocked.Read(ref _undelivered);
         Volatile.Write(ref _undeliveredLogged, total);
         _log.Warning("the cluster's Redis at {Redis} is back after {Outage}; {Count} cluster message(s) could not be " +
