@@ -215,11 +215,32 @@ public sealed partial class ClusterNode
         var expected = Volatile.Read(ref _otherInstances) + 1;
         _backplane.PublishAsync(toInstance, message).ContinueWith(task =>
         {
-            if (task.IsFaulted)
-                Interlocked.Increment(ref _undelivered);
+            if (task.Exception is { } failed)
+                PublishFailed(failed.GetBaseException());
             else if (countMissed && task.Result < expected)
                 Interlocked.Increment(ref _missed);
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    // A publish that failed on its way (Redis timed out or went away meanwhile): counted with the undelivered, and
+    // said in one line at most every 10 s (a burst of broadcasts fails together); the library's diagnostic dump
+    // (queues, thread pool, versions) is for debug logs only.
+    private void PublishFailed(Exception error)
+    {
+        Interlocked.Increment(ref _undelivered);
+        _log.Debug(error, "cluster publish failed");
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastPublishFailureLog);
+        if ((last != 0 && now - last < 10_000)
+            || Interlocked.CompareExchange(ref _lastPublishFailureLog, now, last) != last)
+            return;
+        _log.Warning("a cluster message could not be published: {Error}", FirstLine(error.Message));
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
     }
 
     private void OnConnectionChanged(bool connected, string detail)

@@ -63,6 +63,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     private long _missed;
     private long _missedLogged;
     private long _lastOutageLog;
+    private long _lastPublishFailureLog;
 
     private ClusterNode(ClusterOptions options, IClusterBackplane backplane)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using Serilog.Events;
 using WsCore.Cluster;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Protocol;
@@ -283,5 +284,42 @@ public class ClusterIdTests
         Assert.Equal(7, await seventh.WaitAsync(TimeSpan.FromSeconds(10)));
         backplane.Release();
         Assert.Equal(6, await sixth.WaitAsync(Timeout));
+    }
+
+    /// <summary>
+    /// A publish that fails on its way (Redis paused past the command timeout) is observed: counted as undelivered,
+    /// and said in one short warning line; the library's diagnostic dump is only in the debug event.
+    /// </summary>
+    [Fact]
+    public async Task Broadcast_PublishTimesOut_OneShortWarningLine_DumpOnlyAtDebug_CountedUndelivered()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        var logs = new LogLines();
+        var options = new ClusterOptions
+        {
+            Address = ClusterAddress.Parse(redis.Url),
+            Name = NewClusterName(),
+            Lease = TimeSpan.FromSeconds(1),
+            Logger = logs.Logger,
+        };
+        await using var server = new WebSocketServer(
+            new WebSocketServerOptions { BindAddress = IPAddress.Loopback, Port = 0 });
+        server.Start();
+        await using var node = await ClusterNode.ConnectAsync(options);
+        await node.StartAsync(server, "paused");
+
+        await redis.CliAsync("CLIENT", "PAUSE", "5000", "ALL");
+        node.Broadcast(MessageType.Text, "while Redis does not answer"u8);
+        var warning = await logs.WaitForAsync(
+            l => l.Text.StartsWith("a cluster message could not be published: ", StringComparison.Ordinal), Timeout);
+
+        Assert.Equal(LogEventLevel.Warning, warning.Level);
+        Assert.Null(warning.Exception);
+        Assert.DoesNotContain('\n', warning.Text);
+        Assert.Contains("PUBLISH", warning.Text);
+        var debug = Assert.Single(logs.Lines, l => l.Text == "cluster publish failed");
+        Assert.Equal(LogEventLevel.Debug, debug.Level);
+        Assert.NotNull(debug.Exception);
+        Assert.Equal(1, node.Undelivered);
     }
 }
