@@ -8,7 +8,7 @@ using WsCore.WebSockets.Server;
 namespace WsCore.Tests.Cluster;
 
 /// <summary>
-/// Client ids across a cluster when its Redis goes away and comes back empty (issue 23): in-process nodes against a
+/// Client ids across a cluster when its Redis goes away and comes back empty: in-process nodes against a
 /// private redis-server, handing out ids the way a server accepting clients does.
 /// </summary>
 public class ClusterIdTests
