@@ -41,9 +41,10 @@ if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/
     redis_pid=$!
     for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     cluster=(--port 0 --bind 127.0.0.1 --no-counter --cluster "redis://127.0.0.1:$redis_port" --cluster-name native)
-    timeout 20 "$out/bin/wsctl" serve "${cluster[@]}" </dev/null >/dev/null 2>"$out/first.err" &
+    # The first instance on a Redis this fresh waits for client ids to settle (3 s and a lease from Redis's start).
+    timeout 30 "$out/bin/wsctl" serve "${cluster[@]}" </dev/null >/dev/null 2>"$out/first.err" &
     first_pid=$!
-    for _ in $(seq 100); do grep -q "joined cluster" "$out/first.err" && break; sleep 0.1; done
+    for _ in $(seq 200); do grep -q "joined cluster" "$out/first.err" && break; sleep 0.1; done
     timeout 20 "$out/bin/wsctl" serve "${cluster[@]}" </dev/null >/dev/null 2>"$out/second.err" &
     second_pid=$!
     for _ in $(seq 100); do grep -q "joined cluster" "$out/second.err" && break; sleep 0.1; done

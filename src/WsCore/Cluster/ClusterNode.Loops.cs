@@ -43,7 +43,8 @@ public sealed partial class ClusterNode
     {
         var started = Stopwatch.GetTimestamp();
         var live = await _backplane.HeartbeatAsync(Instance, Volatile.Read(ref _slotsHeld), _options.Lease, IdFloor(),
-            Interlocked.Read(ref _highestCounter));
+            Interlocked.Read(ref _highestCounter), Settle);
+        TopUpIds();
         Volatile.Write(ref _otherInstances, live.Count(i => i.Key != Instance));
         Volatile.Write(ref _otherClients, live.Where(i => i.Key != Instance).Sum(i => i.Value));
         if (_options.CounterInterval is not null)
@@ -214,11 +215,32 @@ public sealed partial class ClusterNode
         var expected = Volatile.Read(ref _otherInstances) + 1;
         _backplane.PublishAsync(toInstance, message).ContinueWith(task =>
         {
-            if (task.IsFaulted)
-                Interlocked.Increment(ref _undelivered);
+            if (task.Exception is { } failed)
+                PublishFailed(failed.GetBaseException());
             else if (countMissed && task.Result < expected)
                 Interlocked.Increment(ref _missed);
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    // A publish that failed on its way (Redis timed out or went away meanwhile): counted with the undelivered, and
+    // said in one line at most every 10 s (a burst of broadcasts fails together); the library's diagnostic dump
+    // (queues, thread pool, versions) is for debug logs only.
+    private void PublishFailed(Exception error)
+    {
+        Interlocked.Increment(ref _undelivered);
+        _log.Debug(error, "cluster publish failed");
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastPublishFailureLog);
+        if ((last != 0 && now - last < 10_000)
+            || Interlocked.CompareExchange(ref _lastPublishFailureLog, now, last) != last)
+            return;
+        _log.Warning("a cluster message could not be published: {Error}", FirstLine(error.Message));
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
     }
 
     private void OnConnectionChanged(bool connected, string detail)
@@ -231,7 +253,6 @@ public sealed partial class ClusterNode
             return;
         }
         _admissionWarned = false;
-        _idWarned = false;
         var total = Interlocked.Read(ref _undelivered);
         Volatile.Write(ref _undeliveredLogged, total);
         _log.Warning("the cluster's Redis at {Redis} is back after {Outage}; {Count} cluster message(s) could not be " +

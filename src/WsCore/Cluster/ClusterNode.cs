@@ -36,12 +36,16 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     private int _disposed;
     private long _nextRequestId;
 
-    // Client ids: the current block [_idNext, _idEnd), and the next one once reserved (0: none yet).
+    // Client ids (see "Ids without repeats" below): the current block [_idNext, _idEnd), and the next one once reserved
+    // (0: none yet); whether a block ever came from Redis; what was logged about them.
     private int _idNext = 1;
     private int _idEnd = 1;
     private int _nextBlock;
     private bool _reserving;
-    private bool _idWarned;
+    private bool _idsFromStore;
+    private bool _aloneIdsLogged;
+    private bool _outOfIdsLogged;
+    private bool _settleLogged;
 
     private long _highestCounter;
     private long _leaseUntil;
@@ -59,6 +63,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     private long _missed;
     private long _missedLogged;
     private long _lastOutageLog;
+    private long _lastPublishFailureLog;
 
     private ClusterNode(ClusterOptions options, IClusterBackplane backplane)
     {
@@ -104,6 +109,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
                 "optional) until it answers", backplane.Description);
             return node;
         }
+        // A starting instance has no block to count from: it waits out a settle here, before anything listens.
         await node.ReserveBlockAsync();
         return node;
     }
@@ -210,40 +216,71 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
         return [.. clients.OrderBy(c => c.Id)];
     }
 
+    // Ids without repeats. A client id is unique in the cluster because it comes from a block that Redis's ids key
+    // handed to one instance only: a block starts above the key, and the key moves past it. Two things could break
+    // that, and each has its rule:
+    //
+    // 1. An id from no block. While Redis is away an instance hands out only what it holds: the rest of its block and
+    //    the next one (reserved when half the current one is used, so at least half a block). Once those are gone it
+    //    has no id to give, and the server refuses the client (503, Retry-After) rather than counting on into ids
+    //    another instance may hold. The one exception is an instance that never had a block (--cluster-optional with
+    //    Redis down since it started): it serves alone, a server of its own, with ids from 1 (logged as such).
+    //
+    // 2. Redis forgetting the key (restarted without persistence, flushed, evicted) while instances still hold
+    //    blocks: the next block would start at 1 again. So every heartbeat and reservation raises the key to the
+    //    instance's floor (the highest id it holds, handed out or reserved: its blocks only go up, so the floor
+    //    covers every id it has), and a store that holds nothing of the cluster hands out no block for a settle
+    //    (IdSettle) that gives every instance still running the time to do that: after a restart, to reconnect
+    //    (ReconnectWithin) and send a heartbeat (within a lease); after data lost while Redis kept running, one
+    //    heartbeat (a lease, after which the cluster counts a silent instance as dead anyway). A block reserved after
+    //    the settle starts above every floor raised, so no live instance holds any of it. During the settle, an
+    //    instance goes on with the ids it holds and, when they run out, refuses clients as in 1; an instance that is
+    //    starting has no block to count from, so it waits for the settle to end before it listens (ConnectAsync). A
+    //    store new to the cluster looks the same as one that lost it, so the first instance of a new cluster waits
+    //    too, unless Redis has been up longer than the settle.
+    //
+    // Not covered: an instance cut off from Redis (not a restart: a partition) for longer than the whole settle while
+    // Redis lost its data raises its floor only when it is back, after blocks below it may have been handed out; and
+    // the ids of an instance that served alone (the exception in 1). Those may repeat another instance's.
+
     /// <summary>
-    /// The next client id (for <see cref="WebSocketServerOptions.ClientIds"/>): from a block reserved in Redis, the
-    /// next block reserved in the background when half of this one is used.
+    /// The next client id (for <see cref="WebSocketServerOptions.ClientIds"/>), from a block reserved in Redis; the
+    /// next block is reserved in the background when half of this one is used. 0 when this instance has no id left
+    /// that no other instance can hold (Redis away or settling after it lost its data): the server then refuses the
+    /// client.
     /// </summary>
     public int NextClientId()
     {
+        int id;
+        bool reserve;
+        bool alone;
         lock (_idLock)
         {
-            if (_idNext >= _idEnd)
+            alone = !_idsFromStore;
+            if (_idNext >= _idEnd && _nextBlock != 0)
+                (_idNext, _idEnd, _nextBlock) = (_nextBlock, _nextBlock + _options.IdBlockSize, 0);
+            if (_idNext < _idEnd)
+                id = _idNext++;
+            else if (alone)
             {
-                if (_nextBlock != 0)
-                {
-                    (_idNext, _idEnd, _nextBlock) = (_nextBlock, _nextBlock + _options.IdBlockSize, 0);
-                }
-                else
-                {
-                    // No block from Redis (unreachable): keep counting on; unique here, maybe not across the cluster.
-                    _idEnd = _idNext + 1;
-                    if (!_idWarned)
-                    {
-                        _idWarned = true;
-                        _log.Warning("no client ids reserved in Redis: counting on from {Id}; ids may repeat another " +
-                            "instance's until Redis is back", _idNext);
-                    }
-                }
+                // Serving alone: no block ever came, so this instance is a server of its own for now.
+                id = _idNext++;
+                _idEnd = _idNext;
             }
-            var id = _idNext++;
-            if (!_reserving && _nextBlock == 0 && _idEnd - _idNext < _options.IdBlockSize / 2 && _backplane.IsConnected)
-            {
-                _reserving = true;
-                _ = ReserveBlockAsync();
-            }
-            return id;
+            else
+                id = 0;
+            reserve = !_reserving && _nextBlock == 0 && _idEnd - _idNext < _options.IdBlockSize / 2
+                && _backplane.IsConnected;
+            _reserving |= reserve;
         }
+        // Outside the lock: the reservation's Redis call starts synchronously.
+        if (reserve)
+            _ = ReserveBlockAsync();
+        if (id == 0)
+            LogOutOfIds();
+        else if (alone)
+            LogAloneIds(id);
+        return id;
     }
 
     /// <inheritdoc/>
@@ -337,28 +374,98 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
             return Math.Max(_idEnd, _nextBlock == 0 ? 0 : _nextBlock + _options.IdBlockSize) - 1;
     }
 
+    // How long blocks are held back when Redis holds nothing of the cluster (see "Ids without repeats").
+    private IdSettle Settle => new(_backplane.ReconnectWithin + _options.Lease, _options.Lease);
+
+    // Reserves the next block, waiting out a settle; gives up (logged) when Redis fails or the node stops, and a
+    // later id or heartbeat starts it again.
     private async Task ReserveBlockAsync()
     {
-        var floor = IdFloor();
         try
         {
-            var start = await _backplane.ReserveIdsAsync(_options.IdBlockSize, floor);
-            lock (_idLock)
+            while (true)
             {
-                if (_idNext >= _idEnd || _idEnd == 1)
-                    (_idNext, _idEnd) = (start, start + _options.IdBlockSize);
-                else
-                    _nextBlock = start;
+                var reservation = await _backplane.ReserveIdsAsync(_options.IdBlockSize, IdFloor(), Settle);
+                if (reservation.First > 0)
+                {
+                    InstallBlock(reservation.First);
+                    return;
+                }
+                if (!_settleLogged)
+                {
+                    _settleLogged = true;
+                    _log.Information("the cluster's Redis holds no client ids of cluster {Name} (new, restarted " +
+                        "empty or flushed): blocks wait {Seconds:0.#} s for running instances to re-register theirs",
+                        _options.Name, reservation.HeldBackFor.TotalSeconds);
+                }
+                await Task.Delay(reservation.HeldBackFor, _stop.Token);
             }
         }
         catch (WsCoreException e)
         {
             _log.Debug("reserving client ids: {Error}", e.Message);
         }
+        catch (OperationCanceledException)
+        {
+        }
         finally
         {
             lock (_idLock)
                 _reserving = false;
         }
+    }
+
+    private void InstallBlock(int start)
+    {
+        lock (_idLock)
+        {
+            // The first block from Redis also replaces what an instance serving alone counted (its floor went into the
+            // reservation, so the block starts above it).
+            if (_idNext >= _idEnd || !_idsFromStore)
+                (_idNext, _idEnd) = (start, start + _options.IdBlockSize);
+            else
+                _nextBlock = start;
+            _idsFromStore = true;
+            _outOfIdsLogged = false;
+            _settleLogged = false;
+        }
+    }
+
+    // Starts a reservation when this instance is short of ids and none is under way (after Redis came back, or a
+    // settle ended, with no client asking meanwhile).
+    private void TopUpIds()
+    {
+        lock (_idLock)
+        {
+            if (_reserving || _nextBlock != 0 || (_idsFromStore && _idEnd - _idNext >= _options.IdBlockSize / 2))
+                return;
+            _reserving = true;
+        }
+        _ = ReserveBlockAsync();
+    }
+
+    private void LogOutOfIds()
+    {
+        lock (_idLock)
+        {
+            if (_outOfIdsLogged)
+                return;
+            _outOfIdsLogged = true;
+        }
+        _log.Warning("no client ids left on this instance: new clients are refused (503) until {Until}",
+            _backplane.IsConnected ? "the next block of ids comes from the cluster's Redis"
+                : "the cluster's Redis answers again");
+    }
+
+    private void LogAloneIds(int id)
+    {
+        lock (_idLock)
+        {
+            if (_aloneIdsLogged)
+                return;
+            _aloneIdsLogged = true;
+        }
+        _log.Warning("no client ids reserved in Redis: this instance counts its own from {Id} while it serves alone; " +
+            "they may repeat another instance's", id);
     }
 }

@@ -34,14 +34,21 @@ public interface IClusterBackplane : IAsyncDisposable
     Task<long> PublishAsync(string? toInstance, byte[] message);
 
     /// <summary>
+    /// How long after the store accepts connections again every instance that was connected before is connected
+    /// again at the latest: the reconnection backoff's longest wait and how often it is checked.
+    /// </summary>
+    TimeSpan ReconnectWithin { get; }
+
+    /// <summary>
     /// Says that <paramref name="instance"/> is alive for another <paramref name="ttl"/> and holds
     /// <paramref name="clients"/> client slots; forgets instances whose time ran out (their slots come back).
     /// Raises the last client id and counter value to <paramref name="idFloor"/> and <paramref name="counterFloor"/>
-    /// where they are lower (a store that lost its data learns them back from the live instances). Returns every
-    /// live instance with the slots it holds.
+    /// where they are lower (a store that lost its data learns them back from the live instances), and starts
+    /// <paramref name="settle"/> when the store holds nothing of the cluster. Returns every live instance with the
+    /// slots it holds.
     /// </summary>
     Task<IReadOnlyDictionary<string, int>> HeartbeatAsync(string instance, int clients, TimeSpan ttl, int idFloor,
-        long counterFloor);
+        long counterFloor, IdSettle settle);
 
     /// <summary>The instances alive now (their heartbeat not yet run out), with the client slots each holds.</summary>
     Task<IReadOnlyDictionary<string, int>> LiveInstancesAsync();
@@ -68,11 +75,30 @@ public interface IClusterBackplane : IAsyncDisposable
     Task<long> NextCounterAsync(long floor);
 
     /// <summary>
-    /// Reserves <paramref name="count"/> client ids no other instance gets, all above <paramref name="floor"/>;
-    /// returns the first.
+    /// Reserves <paramref name="count"/> client ids no other instance gets, all above <paramref name="floor"/> and
+    /// every floor the live instances have raised the last id to; or, while <paramref name="settle"/> runs (the store
+    /// lost its data, or never had the cluster's), raises the last id to <paramref name="floor"/> and says how long
+    /// blocks are still held back.
     /// </summary>
-    Task<int> ReserveIdsAsync(int count, int floor);
+    Task<IdReservation> ReserveIdsAsync(int count, int floor, IdSettle settle);
 
     /// <summary>Removes <paramref name="instance"/> at once: its slots, its liveness, its lease.</summary>
     Task LeaveAsync(string instance);
 }
+
+/// <summary>
+/// How long a store that holds nothing of the cluster holds client-id blocks back, so that every instance still
+/// running (with ids from blocks the store has forgotten) has raised the last id above its own first: the settle
+/// starts when the store finds the cluster's state missing, and ends at the later of the two times below.
+/// </summary>
+/// <param name="AfterStoreStart">From when the store started (it restarted empty): time for every instance to
+/// reconnect and send a heartbeat.</param>
+/// <param name="AfterFound">From when the state was found missing while the store kept running (flushed, evicted):
+/// time for every live instance's next heartbeat.</param>
+public readonly record struct IdSettle(TimeSpan AfterStoreStart, TimeSpan AfterFound);
+
+/// <summary>The answer to <see cref="IClusterBackplane.ReserveIdsAsync"/>.</summary>
+/// <param name="First">The first id of the block reserved, or 0 while blocks are held back.</param>
+/// <param name="HeldBackFor">How much longer blocks are held back (zero when <paramref name="First"/> is an
+/// id).</param>
+public readonly record struct IdReservation(int First, TimeSpan HeldBackFor);

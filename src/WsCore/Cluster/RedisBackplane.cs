@@ -10,11 +10,12 @@ namespace WsCore.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>Keys: <c>instances</c> (sorted set: instance → expiry in Redis's own ms clock), <c>slots</c> (hash: instance →
-/// clients), <c>counter</c> and <c>ids</c> (integers), <c>counter-lease</c> (the holder, with PX). Channels:
+/// clients), <c>counter</c> and <c>ids</c> (integers), <c>ids-settled-at</c> (when id blocks may be handed out; see
+/// <see cref="IdSettle"/>), <c>counter-lease</c> (the holder, with PX). Channels:
 /// <c>bus</c>, and <c>to:INSTANCE</c> for replies.</para>
 /// <para>While Redis is unreachable, commands fail at once (BacklogPolicy.FailFast) instead of queueing: a broadcast
 /// delivered minutes late would be worse than one counted as lost. Reconnection is the library's, with exponential
-/// backoff from 250 ms to 5 s.</para>
+/// backoff from 250 ms to 2 s.</para>
 /// </remarks>
 public sealed class RedisBackplane : IClusterBackplane
 {
@@ -28,7 +29,24 @@ public sealed class RedisBackplane : IClusterBackplane
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
         """;
 
-    private const string HeartbeatScript = ExpireDead + """
+    // When client-id blocks may be handed out again (KEYS: ids-settled-at), in Redis's ms clock. The key's absence
+    // means Redis holds nothing of the cluster: new, restarted empty, flushed or evicted. Running instances may then
+    // hold ids from blocks it forgot, so blocks wait until all of them can have raised the last id (their
+    // heartbeats): from Redis's start for a restart (uptime_in_seconds is whole seconds, rounded down: the start
+    // taken is the latest it can be), from now for state lost while Redis kept running.
+    private const string IdsSettledAtFunction = """
+        local function ids_settled_at(key, now, after_start, after_found)
+          local at = redis.call('GET', key)
+          if at then return tonumber(at) end
+          local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')) or 0
+          at = math.max(now - uptime * 1000 + after_start, now + after_found)
+          redis.call('SET', key, at)
+          return at
+        end
+
+        """;
+
+    private const string HeartbeatScript = IdsSettledAtFunction + ExpireDead + """
 
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
@@ -37,6 +55,7 @@ public sealed class RedisBackplane : IClusterBackplane
             redis.call('SET', KEYS[i], ARGV[i + 1])
           end
         end
+        ids_settled_at(KEYS[5], now, tonumber(ARGV[6]), tonumber(ARGV[7]))
         """ + ListLive;
 
     private const string ListLive = """
@@ -83,11 +102,19 @@ public sealed class RedisBackplane : IClusterBackplane
         return v
         """;
 
-    private const string ReserveIdsScript = """
+    // Returns {first id, 0}, or {0, ms blocks are held back} while the ids settle (the floor is raised either way).
+    private const string ReserveIdsScript = IdsSettledAtFunction + """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local settled = ids_settled_at(KEYS[2], now, tonumber(ARGV[3]), tonumber(ARGV[4]))
         local current = tonumber(redis.call('GET', KEYS[1]) or '0')
         if current < tonumber(ARGV[2]) then current = tonumber(ARGV[2]) end
+        if now < settled then
+          redis.call('SET', KEYS[1], current)
+          return {0, settled - now}
+        end
         redis.call('SET', KEYS[1], current + tonumber(ARGV[1]))
-        return current + 1
+        return {current + 1, 0}
         """;
 
     private const string LeaveScript = """
@@ -97,6 +124,12 @@ public sealed class RedisBackplane : IClusterBackplane
         return 1
         """;
 
+    // Reconnection: a lost connection is tried again on the library's heartbeat, once the backoff's wait (random,
+    // from the first wait up to one growing 10 % per attempt, at most the longest) has passed since the last try.
+    private static readonly TimeSpan FirstReconnectWait = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LongestReconnectWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ReconnectCheckInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly string _prefix;
@@ -105,6 +138,7 @@ public sealed class RedisBackplane : IClusterBackplane
     private readonly RedisKey _counter;
     private readonly RedisKey _lease;
     private readonly RedisKey _ids;
+    private readonly RedisKey _idsSettledAt;
     private readonly RedisChannel _bus;
     private readonly List<ChannelMessageQueue> _queues = [];
     private long _lostAt;
@@ -120,6 +154,7 @@ public sealed class RedisBackplane : IClusterBackplane
         _counter = _prefix + "counter";
         _lease = _prefix + "counter-lease";
         _ids = _prefix + "ids";
+        _idsSettledAt = _prefix + "ids-settled-at";
         _bus = RedisChannel.Literal(_prefix + "bus");
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
@@ -142,6 +177,9 @@ public sealed class RedisBackplane : IClusterBackplane
     /// <inheritdoc/>
     public event Action<bool, string>? ConnectionChanged;
 
+    /// <inheritdoc/>
+    public TimeSpan ReconnectWithin => LongestReconnectWait + ReconnectCheckInterval;
+
     /// <summary>
     /// Connects to Redis. With <paramref name="mustConnect"/>, a Redis that does not answer within
     /// <paramref name="timeout"/> is a ConnectionFailed <see cref="WsCoreException"/>; without, the backplane is
@@ -162,7 +200,9 @@ public sealed class RedisBackplane : IClusterBackplane
             SyncTimeout = 2000,
             KeepAlive = 5,
             ClientName = clientName,
-            ReconnectRetryPolicy = new ExponentialRetry(250, 5000),
+            ReconnectRetryPolicy = new ExponentialRetry(
+                (int)FirstReconnectWait.TotalMilliseconds, (int)LongestReconnectWait.TotalMilliseconds),
+            HeartbeatInterval = ReconnectCheckInterval,
             BacklogPolicy = BacklogPolicy.FailFast,
             User = address.User,
             Password = address.Password,
@@ -230,11 +270,12 @@ public sealed class RedisBackplane : IClusterBackplane
 
     /// <inheritdoc/>
     public async Task<IReadOnlyDictionary<string, int>> HeartbeatAsync(string instance, int clients, TimeSpan ttl,
-        int idFloor, long counterFloor)
+        int idFloor, long counterFloor, IdSettle settle)
     {
         return Pairs((RedisResult[])(await Run(() => _db.ScriptEvaluateAsync(HeartbeatScript,
-            [_instances, _slots, _ids, _counter],
-            [instance, (long)ttl.TotalMilliseconds, clients, idFloor, counterFloor])))!);
+            [_instances, _slots, _ids, _counter, _idsSettledAt],
+            [instance, (long)ttl.TotalMilliseconds, clients, idFloor, counterFloor,
+             (long)settle.AfterStoreStart.TotalMilliseconds, (long)settle.AfterFound.TotalMilliseconds])))!);
     }
 
     // The live instances' list the scripts return: instance, slots, instance, slots…
@@ -269,8 +310,13 @@ public sealed class RedisBackplane : IClusterBackplane
         (long)await Run(() => _db.ScriptEvaluateAsync(CounterScript, [_counter], [floor]));
 
     /// <inheritdoc/>
-    public async Task<int> ReserveIdsAsync(int count, int floor) =>
-        (int)await Run(() => _db.ScriptEvaluateAsync(ReserveIdsScript, [_ids], [count, floor]));
+    public async Task<IdReservation> ReserveIdsAsync(int count, int floor, IdSettle settle)
+    {
+        var result = (RedisResult[])(await Run(() => _db.ScriptEvaluateAsync(ReserveIdsScript, [_ids, _idsSettledAt],
+            [count, floor, (long)settle.AfterStoreStart.TotalMilliseconds,
+             (long)settle.AfterFound.TotalMilliseconds])))!;
+        return new IdReservation((int)result[0], TimeSpan.FromMilliseconds((long)result[1]));
+    }
 
     /// <inheritdoc/>
     public Task LeaveAsync(string instance) =>

@@ -78,20 +78,29 @@ public static class ControlSocketPath
 /// <summary>
 /// Serves control requests on a Unix domain socket: directory 0700, socket 0600, removed on dispose. A socket file
 /// left by a crashed server is detected (nobody accepts on it) and replaced; a live one means another server owns
-/// this port, which is refused. Requests on one connection are answered in order, one JSON line each.
+/// this port, which is refused. Requests on one connection are answered in order, one JSON line each; a request the
+/// handler fails on is answered with an error line, and the connection goes on.
 /// </summary>
+/// <remarks>
+/// <see cref="DisposeAsync"/> returns once every connection has ended, a handler call under way included, so the
+/// handler's owner may tear it down afterwards.
+/// </remarks>
 [UnsupportedOSPlatform("windows")]
 public sealed class ControlServer : IAsyncDisposable
 {
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite
         | UnixFileMode.UserExecute;
     private const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private static readonly TimeSpan AnswerGraceWhenStopping = TimeSpan.FromSeconds(1);
 
     private readonly Socket _listener;
     private readonly IControlHandler _handler;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
+    // The connections being served: dispose waits for them (a handler call may be under way in one).
+    private readonly HashSet<Task> _connections = [];
+    private int _disposed;
 
     private ControlServer(string path, Socket listener, IControlHandler handler, ILogger logger)
     {
@@ -177,7 +186,15 @@ public sealed class ControlServer : IAsyncDisposable
             {
                 return;
             }
-            _ = ServeConnectionAsync(connection);
+            var serving = ServeConnectionAsync(connection);
+            lock (_connections)
+                _connections.Add(serving);
+            // Added before the continuation can run: a connection that already ended is removed at once.
+            _ = serving.ContinueWith(ended =>
+            {
+                lock (_connections)
+                    _connections.Remove(ended);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -194,6 +211,14 @@ public sealed class ControlServer : IAsyncDisposable
                 while (TryTakeLine(ref buffer, out var line))
                 {
                     var response = await HandleAsync(line.IsSingleSegment ? line.FirstSpan.ToArray() : line.ToArray());
+                    if (_stop.IsCancellationRequested)
+                    {
+                        // Stopping while the handler ran: what it did is still answered (a requester that does not
+                        // read gets a moment, not the power to hold the stop up), and nothing after it is taken.
+                        using var grace = new CancellationTokenSource(AnswerGraceWhenStopping);
+                        await stream.WriteAsync(ControlProtocol.EncodeResponse(response), grace.Token);
+                        return;
+                    }
                     await stream.WriteAsync(ControlProtocol.EncodeResponse(response), _stop.Token);
                 }
                 if (buffer.Length > ControlProtocol.MaxLineBytes)
@@ -210,6 +235,11 @@ public sealed class ControlServer : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
         {
             // The requester went away, or we are stopping: nothing to answer.
+        }
+        catch (Exception e)
+        {
+            // Not a handler's fault (those are answered): logged here, since nobody awaits this task for its result.
+            _logger.Warning(e, "Control: a connection failed");
         }
         finally
         {
@@ -235,6 +265,21 @@ public sealed class ControlServer : IAsyncDisposable
         var request = ControlProtocol.DecodeRequest(line, out var error);
         if (request is null)
             return ControlResponse.Failure(error!);
+        try
+        {
+            return await HandleAsync(request);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && _stop.IsCancellationRequested))
+        {
+            // The requester gets an error line instead of a connection that goes silent.
+            _logger.Warning("Control: {Operation} failed: {Error}", request.Operation, e.Message);
+            _logger.Debug(e, "Control: {Operation} failed", request.Operation);
+            return ControlResponse.Failure($"{request.Operation.ToString().ToLowerInvariant()} failed: {e.Message}");
+        }
+    }
+
+    private async Task<ControlResponse> HandleAsync(ControlRequest request)
+    {
         switch (request.Operation)
         {
             case ControlOperation.Broadcast:
@@ -250,12 +295,21 @@ public sealed class ControlServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops accepting, and removes the socket file.</summary>
+    /// <summary>
+    /// Stops accepting, ends every connection (waiting for a handler call under way), and removes the socket file.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _stop.CancelAsync();
         _listener.Dispose();
         await _acceptLoop;
+        Task[] connections;
+        lock (_connections)
+            connections = [.. _connections];
+        // Each ends by itself: its reads and writes see the cancellation, and it catches what it throws.
+        await Task.WhenAll(connections);
         try
         {
             File.Delete(SocketPath);

@@ -47,6 +47,7 @@ public sealed class RomConnection
 
     private readonly ISerialTransport _transport;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly SlipDecoder _decoder = new();
     private readonly byte[] _buffer = new byte[8192];
     private int _bufferStart;
@@ -54,10 +55,15 @@ public sealed class RomConnection
     // Ops that have had their answer: a later frame with one of them is a duplicate, not an answer to what waits.
     private readonly HashSet<byte> _answered = [];
 
-    public RomConnection(ISerialTransport transport, ILogger? logger = null)
+    /// <summary>A connection over <paramref name="transport"/>.</summary>
+    /// <param name="transport">The line to the loader.</param>
+    /// <param name="logger">Where to log (default: nowhere).</param>
+    /// <param name="time">Whose monotonic clock measures the timeouts (default: the system's).</param>
+    public RomConnection(ISerialTransport transport, ILogger? logger = null, TimeProvider? time = null)
     {
         _transport = transport;
         _logger = logger ?? Serilog.Core.Logger.None;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>The transport underneath.</summary>
@@ -111,7 +117,7 @@ public sealed class RomConnection
     /// </summary>
     public RomResponse? ReadResponse(RomCommand command, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.After(timeout, _time);
         for (var frames = 0; frames < MaxFramesPerResponse;)
         {
             var frame = ReadFrame(deadline);
@@ -147,8 +153,10 @@ public sealed class RomConnection
         return null;
     }
 
-    /// <summary>Reads one SLIP frame, or null when <paramref name="deadline"/> passes.</summary>
-    public byte[]? ReadFrame(DateTime deadline)
+    /// <summary>Reads one SLIP frame, or null when none is complete within <paramref name="timeout"/>.</summary>
+    public byte[]? ReadFrame(TimeSpan timeout) => ReadFrame(Deadline.After(timeout, _time));
+
+    private byte[]? ReadFrame(Deadline deadline)
     {
         while (true)
         {
@@ -161,9 +169,12 @@ public sealed class RomConnection
                     return frame;
                 if (status == SlipDecodeStatus.BadEscape)
                     _logger.Debug("Dropped a frame with an invalid SLIP escape");
+                else if (status == SlipDecodeStatus.FrameTooLong)
+                    _logger.Debug("Dropped a frame longer than {Max} bytes as noise (no loader sends one)",
+                        _decoder.MaxFrameLength);
                 continue;
             }
-            var left = deadline - DateTime.UtcNow;
+            var left = deadline.Left;
             if (left <= TimeSpan.Zero)
                 return null;
             _bufferStart = 0;
@@ -176,9 +187,9 @@ public sealed class RomConnection
     /// </summary>
     public void Drain(TimeSpan duration)
     {
-        var deadline = DateTime.UtcNow + duration;
-        while (DateTime.UtcNow < deadline)
-            _transport.Read(_buffer, deadline - DateTime.UtcNow);
+        var deadline = Deadline.After(duration, _time);
+        while (deadline.Left is { Ticks: > 0 } left)
+            _transport.Read(_buffer, left);
         DiscardInput();
     }
 

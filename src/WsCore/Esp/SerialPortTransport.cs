@@ -130,7 +130,7 @@ public sealed class SerialPortTransport : ISerialTransport
 
     public int Read(Span<byte> buffer, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.After(timeout);
         try
         {
             while (true)
@@ -143,7 +143,7 @@ public sealed class SerialPortTransport : ISerialTransport
                     temp.AsSpan(0, got).CopyTo(buffer);
                     return got;
                 }
-                var left = deadline - DateTime.UtcNow;
+                var left = deadline.Left;
                 if (left <= TimeSpan.Zero)
                     return 0;
                 Thread.Sleep(Math.Min(5, Math.Max(1, (int)left.TotalMilliseconds)));

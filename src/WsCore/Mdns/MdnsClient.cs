@@ -194,12 +194,24 @@ public sealed class MdnsClient
             Txt: s.Txt is null ? new Dictionary<string, string>() : MdnsTxt.Decode(s.Txt.Strings),
             InterfaceName: MdnsInterfaces.ByIndex(interfaces, s.InterfaceIndex)?.Name ?? "?");
 
-    /// <summary>The next datagram, or null if none arrives within <paramref name="wait"/>.</summary>
+    // RFC 6762 §11: a querier "MUST only accept responses to that query that originate from the local link". What
+    // came through the group did (link-local multicast is not routed); what was sent to this host's address counts
+    // only from a source on the receiving interface's link, so no host elsewhere can answer for a .local name.
+    private static bool IsFromOffLink(MdnsDatagram datagram) =>
+        !datagram.SentToGroup && !MdnsLink.IsOnLink(datagram.Source.Address, datagram.Interface.Prefixes);
+
+    /// <summary>
+    /// The next datagram from the link (those sent to this host from off the link are dropped), or null if none
+    /// arrives within <paramref name="wait"/>.
+    /// </summary>
     internal static async Task<MdnsDatagram?> ReadAsync(
         ChannelReader<MdnsDatagram> reader, TimeSpan wait, CancellationToken cancellationToken)
     {
-        if (reader.TryRead(out var ready))
-            return ready;
+        while (reader.TryRead(out var ready))
+        {
+            if (!IsFromOffLink(ready))
+                return ready;
+        }
         if (wait <= TimeSpan.Zero)
             return null;
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -208,7 +220,7 @@ public sealed class MdnsClient
         {
             while (await reader.WaitToReadAsync(timer.Token))
             {
-                if (reader.TryRead(out var item))
+                if (reader.TryRead(out var item) && !IsFromOffLink(item))
                     return item;
             }
             return null; // channel completed: the transport closed

@@ -63,15 +63,19 @@ public static class MdnsInterfaces
         var index = ipv4 && nic.Supports(NetworkInterfaceComponent.IPv4)
             ? properties.GetIPv4Properties().Index
             : properties.GetIPv6Properties().Index;
-        var unicast = properties.UnicastAddresses.Select(u => u.Address).ToList();
-        var v4 = ipv4 ? unicast.Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToList() : [];
-        var v6 = ipv6
-            ? unicast
-                .Where(a => a.AddressFamily == AddressFamily.InterNetworkV6)
-                .Select(a => MdnsQueryMatcher.WithScope(a, index))
-                .ToList()
-            : [];
-        return new MdnsInterface(nic.Name, index, nic.NetworkInterfaceType == NetworkInterfaceType.Loopback, v4, v6);
+        var unicast = properties.UnicastAddresses
+            .Where(u => u.Address.AddressFamily == AddressFamily.InterNetwork ? ipv4 : ipv6)
+            .ToList();
+        var v4 = unicast.Select(u => u.Address).Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToList();
+        var v6 = unicast
+            .Select(u => u.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetworkV6)
+            .Select(a => MdnsQueryMatcher.WithScope(a, index))
+            .ToList();
+        return new MdnsInterface(nic.Name, index, nic.NetworkInterfaceType == NetworkInterfaceType.Loopback, v4, v6)
+        {
+            Prefixes = [.. unicast.Select(u => MdnsLink.Prefix(u.Address, u.PrefixLength))],
+        };
     }
 
     /// <summary>

@@ -47,6 +47,11 @@ public sealed record MdnsInterface(
 {
     /// <summary>All addresses, IPv4 first.</summary>
     public IEnumerable<IPAddress> Addresses => IPv4Addresses.Concat(IPv6Addresses);
+
+    /// <summary>
+    /// The prefixes of its addresses (e.g. 192.168.1.0/24): a source inside one is on this interface's link.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> Prefixes { get; init; } = [];
 }
 
 /// <summary>The answer to an mDNS address query.</summary>

@@ -41,7 +41,7 @@ public sealed class MdnsResponder : IAsyncDisposable
     private readonly MdnsResponderLogic _logic;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
-    private readonly MdnsMulticastRateLimit _rateLimit = new();
+    private readonly MdnsAnswerRateLimit _rateLimit = new();
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private bool _conflictReported;
     private Task _answerLoop = Task.CompletedTask;
@@ -120,11 +120,10 @@ public sealed class MdnsResponder : IAsyncDisposable
             foreach (var iface in _transport.Interfaces)
                 await _transport.SendMulticastAsync(
                     _logic.BuildProbe(iface.Addresses, unicastResponse: i == 0), iface, null, cancellationToken);
-            var until = DateTime.UtcNow + ProbeInterval;
-            while (DateTime.UtcNow < until)
+            var until = Deadline.After(ProbeInterval);
+            while (until.Left is { Ticks: > 0 } left)
             {
-                if (await MdnsClient.ReadAsync(
-                    _transport.Received, until - DateTime.UtcNow, cancellationToken) is not { } received)
+                if (await MdnsClient.ReadAsync(_transport.Received, left, cancellationToken) is not { } received)
                     continue;
                 if (_logic.IsConflictingResponse(received.Message, received.Interface.Addresses))
                 {
@@ -146,8 +145,8 @@ public sealed class MdnsResponder : IAsyncDisposable
             await _transport.SendMulticastAsync(announcement, iface, null, cancellationToken);
             if (!goodbye)
             {
-                _rateLimit.Sent(announcement.Answers, iface.Index, AddressFamily.InterNetwork, _clock.Elapsed);
-                _rateLimit.Sent(announcement.Answers, iface.Index, AddressFamily.InterNetworkV6, _clock.Elapsed);
+                _rateLimit.Sent(announcement.Answers, iface.Index, AddressFamily.InterNetwork, null, _clock.Elapsed);
+                _rateLimit.Sent(announcement.Answers, iface.Index, AddressFamily.InterNetworkV6, null, _clock.Elapsed);
             }
         }
     }
@@ -192,37 +191,49 @@ public sealed class MdnsResponder : IAsyncDisposable
     private async Task AnswerAsync(MdnsDatagram received, CancellationToken cancellationToken)
     {
         var iface = received.Interface;
+        var source = received.Source;
+        var sourceOnLink = MdnsLink.IsOnLink(source.Address, iface.Prefixes);
         if (received.Message.QR)
         {
+            // RFC 6762 §11: an answer sent to this host from off the link is nobody's claim on this link.
+            if (!received.SentToGroup && !sourceOnLink)
+                return;
             // RFC 6762 §9: someone else answering for our name after we claimed it. Probing at start makes this rare;
             // we keep answering (no automatic rename) but tell the user once.
             if (!_conflictReported && _logic.IsConflictingResponse(received.Message, iface.Addresses))
             {
                 _conflictReported = true;
                 _logger.Warning("mDNS: {Source} on {Interface} also answers for {Host}: two devices share the name",
-                    received.Source.Address, iface.Name, _logic.HostName);
+                    source.Address, iface.Name, _logic.HostName);
             }
             return;
         }
         // A loopback-only answer never goes to another interface: the answer carries the receiving interface's own
         // addresses, and goes back out on that interface only.
-        var answer = _logic.Answer(received.Message, [.. iface.Addresses], received.Source.Port);
+        var origin = new MdnsQueryOrigin(source.Port, sourceOnLink, received.SentToGroup);
+        var answer = _logic.Answer(received.Message, [.. iface.Addresses], origin);
         if (answer is null)
-            return;
-        var family = received.Source.AddressFamily;
-        if (!answer.Unicast)
         {
-            // RFC 6762 §6: no record multicast twice within a second on one interface (250 ms when defending
-            // against a probe, recognised by its authority section, §8.2).
-            var limit = received.Message.AuthorityRecords.Count > 0
-                ? MdnsMulticastRateLimit.ProbeDefence
-                : MdnsMulticastRateLimit.Normal;
-            var allowed = _rateLimit.Allowed(answer.Message.Answers, iface.Index, family, _clock.Elapsed, limit);
-            if (allowed.Count == 0)
-                return;
-            answer.Message.Answers.Clear();
-            answer.Message.Answers.AddRange(allowed);
+            if (origin.OnlyUnicastWillDo && !origin.SourceOnLink)
+            {
+                _logger.Debug("mDNS: ignored a query from {Source} on {Interface}: only a unicast answer would do, " +
+                    "and the source is not on the link", source, iface.Name);
+            }
+            return;
         }
+        var family = source.AddressFamily;
+        // RFC 6762 §6: no record multicast twice within a second on one interface (250 ms when defending against a
+        // probe, recognised by its authority section, §8.2); unicast answers to one address are held to the same.
+        var limit = received.Message.AuthorityRecords.Count > 0
+            ? MdnsAnswerRateLimit.ProbeDefence
+            : MdnsAnswerRateLimit.Normal;
+        var destination = answer.Unicast ? source.Address : null;
+        var allowed = _rateLimit.Allowed(answer.Message.Answers, iface.Index, family, destination, _clock.Elapsed,
+            limit);
+        if (allowed.Count == 0)
+            return;
+        answer.Message.Answers.Clear();
+        answer.Message.Answers.AddRange(allowed);
         if (answer.HasSharedRecords && !answer.Unicast)
         {
             // RFC 6762 §6: shared-record answers wait 20-120 ms so several responders' answers spread out.
@@ -231,12 +242,13 @@ public sealed class MdnsResponder : IAsyncDisposable
         _logger.Debug(
             "mDNS: answering {Questions} from {Source} on {Interface}",
             string.Join(", ", received.Message.Questions.Select(q => $"{q.Name} {q.Type}")),
-            received.Source,
+            source,
             iface.Name);
-        if (answer.Unicast)
-            await _transport.SendUnicastAsync(answer.Message, received.Source, iface, cancellationToken);
-        else if (await _transport.SendMulticastAsync(answer.Message, iface, family, cancellationToken) > 0)
-            _rateLimit.Sent(answer.Message.Answers, iface.Index, family, _clock.Elapsed);
+        var sent = answer.Unicast
+            ? await _transport.SendUnicastAsync(answer.Message, source, iface, cancellationToken)
+            : await _transport.SendMulticastAsync(answer.Message, iface, family, cancellationToken) > 0;
+        if (sent)
+            _rateLimit.Sent(answer.Message.Answers, iface.Index, family, destination, _clock.Elapsed);
     }
 
     /// <summary>

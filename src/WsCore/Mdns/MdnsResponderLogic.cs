@@ -13,6 +13,20 @@ namespace WsCore.Mdns;
 /// </param>
 internal sealed record MdnsAnswer(Message Message, bool Unicast, bool HasSharedRecords);
 
+/// <summary>Where a query came from, as the transport saw it.</summary>
+/// <param name="SourcePort">The sender's port: other than 5353 makes it a legacy unicast query (RFC 6762 §6.7).</param>
+/// <param name="SourceOnLink">Whether the sender is on the receiving interface's link (<see cref="MdnsLink"/>).</param>
+/// <param name="SentToGroup">True when sent to the mDNS group; false when sent to this host's address (a direct
+/// unicast query, RFC 6762 §5.5).</param>
+internal readonly record struct MdnsQueryOrigin(int SourcePort, bool SourceOnLink, bool SentToGroup)
+{
+    /// <summary>
+    /// True when only an answer sent straight to the querier will do: a legacy query (§6.7: the querier listens on
+    /// its own port only) or one sent to this host's address (§5.5).
+    /// </summary>
+    public bool OnlyUnicastWillDo => SourcePort != MdnsWire.Port || !SentToGroup;
+}
+
 /// <summary>
 /// The records of one host name and, optionally, one DNS-SD service, and the answers to queries about them
 /// (RFC 6762 §6, RFC 6763 §12). Pure functions of the query and the receiving interface's addresses; no I/O.
@@ -127,26 +141,36 @@ internal sealed class MdnsResponderLogic
 
     /// <summary>
     /// The response to <paramref name="query"/> received on an interface with <paramref name="interfaceAddresses"/>,
-    /// or null if we own none of the records asked for (or the querier already knows them all, §7.1).
-    /// <paramref name="sourcePort"/> other than 5353 makes it a legacy unicast response (§6.7): ID and question
-    /// echoed, TTLs capped at 10 s, no cache-flush bits.
+    /// or null if we own none of the records asked for (or the querier already knows them all, §7.1), or if only a
+    /// unicast answer would do and the sender is not on the link. A source port other than 5353 makes it a legacy
+    /// unicast response (§6.7): ID and question echoed, TTLs capped at 10 s, no cache-flush bits.
     /// </summary>
-    public MdnsAnswer? Answer(Message query, IReadOnlyList<IPAddress> interfaceAddresses, int sourcePort)
+    /// <remarks>
+    /// A unicast answer goes only to a sender on the receiving interface's link (RFC 6762 §5.5, §11): an answer to
+    /// an address elsewhere would carry this host's records off the link, to whoever the source address names (a
+    /// spoofed victim, for one). So a legacy query or one sent straight to this host from off the link gets nothing
+    /// (§5.5: "silently ignore"), and a QU question from off the link that came through the group is answered on
+    /// the link, by multicast, where every querier on it can hear the answer anyway.
+    /// </remarks>
+    public MdnsAnswer? Answer(Message query, IReadOnlyList<IPAddress> interfaceAddresses, MdnsQueryOrigin origin)
     {
         // RFC 6762 §18.3: only standard queries; responses and other opcodes are not questions to us.
         if (query.QR || query.Opcode != MessageOperation.Query || query.Questions.Count == 0)
             return null;
-        var legacy = sourcePort != MdnsWire.Port;
+        if (origin.OnlyUnicastWillDo && !origin.SourceOnLink)
+            return null;
+        var legacy = origin.SourcePort != MdnsWire.Port;
         var answers = new List<ResourceRecord>();
         var additional = new List<ResourceRecord>();
-        var unicast = legacy;
+        // §5.5: a query sent straight to this host is answered as a QU question is, to the querier.
+        var unicast = origin.OnlyUnicastWillDo;
         foreach (var question in query.Questions)
         {
             if (!MdnsWire.IsInternetClass(question.Class))
                 continue;
             var before = answers.Count;
             AnswerQuestion(question, interfaceAddresses, answers, additional);
-            if (answers.Count > before && MdnsWire.WantsUnicastResponse(question))
+            if (answers.Count > before && MdnsWire.WantsUnicastResponse(question) && origin.SourceOnLink)
                 unicast = true; // §5.4: QU question answered directly to the querier
         }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Makaretu.Dns;
 
@@ -32,38 +33,70 @@ internal static class MdnsQuerySchedule
 /// <summary>
 /// RFC 6762 §6: "a Multicast DNS responder MUST NOT (except in the one special case of answering probe queries)
 /// multicast a record on a given interface until at least one second has elapsed since the last time that record
-/// was multicast on that particular interface"; for probe defence the limit is 250 ms. Sans-IO: the caller gives the
-/// time. Not thread-safe: the responder's answer loop owns it (announcements record through the same lock).
+/// was multicast on that particular interface"; for probe defence the limit is 250 ms. Unicast answers are held to
+/// the same limit per destination address, so a stream of queries (a source spoofed to a neighbour's address) cannot
+/// become a stream of answers aimed at one host. Sans-IO: the caller gives the time. Thread-safe: the answer loop and
+/// the announcements record through one lock.
 /// </summary>
-internal sealed class MdnsMulticastRateLimit
+internal sealed class MdnsAnswerRateLimit
 {
     public static readonly TimeSpan Normal = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan ProbeDefence = TimeSpan.FromMilliseconds(250);
 
-    private readonly Dictionary<(int Interface, AddressFamily Family, string Record), TimeSpan> _lastSent = [];
+    // Past this many entries, those older than the longest limit (they hold nothing back any more) are dropped; the
+    // bound then doubles with what is left, so a flood of sources costs at most a second of its entries.
+    private const int PruneAbove = 1024;
+
+    private readonly Dictionary<(int Interface, AddressFamily Family, IPAddress? To, string Record), TimeSpan>
+        _lastSent = [];
     private readonly Lock _gate = new();
+    private int _pruneAt = PruneAbove;
 
     /// <summary>
-    /// The records of <paramref name="records"/> that may be multicast now on this interface and family.
+    /// The records of <paramref name="records"/> that may be sent now on this interface and family, to the group
+    /// (<paramref name="destination"/> null) or to <paramref name="destination"/>.
     /// </summary>
-    public List<ResourceRecord> Allowed(
-        IEnumerable<ResourceRecord> records, int interfaceIndex, AddressFamily family, TimeSpan now, TimeSpan limit)
+    public List<ResourceRecord> Allowed(IEnumerable<ResourceRecord> records, int interfaceIndex, AddressFamily family,
+        IPAddress? destination, TimeSpan now, TimeSpan limit)
     {
         lock (_gate)
         {
             return [
-                .. records.Where(r => !_lastSent.TryGetValue((interfaceIndex, family, Key(r)), out var last)
+                .. records.Where(r =>
+                    !_lastSent.TryGetValue((interfaceIndex, family, destination, Key(r)), out var last)
                     || now - last >= limit)];
         }
     }
 
-    /// <summary>Notes that <paramref name="records"/> were multicast now on this interface and family.</summary>
-    public void Sent(IEnumerable<ResourceRecord> records, int interfaceIndex, AddressFamily family, TimeSpan now)
+    /// <summary>
+    /// Notes that <paramref name="records"/> were sent now on this interface and family, to the group
+    /// (<paramref name="destination"/> null) or to <paramref name="destination"/>.
+    /// </summary>
+    public void Sent(IEnumerable<ResourceRecord> records, int interfaceIndex, AddressFamily family,
+        IPAddress? destination, TimeSpan now)
     {
         lock (_gate)
         {
             foreach (var record in records)
-                _lastSent[(interfaceIndex, family, Key(record))] = now;
+                _lastSent[(interfaceIndex, family, destination, Key(record))] = now;
+            if (_lastSent.Count <= _pruneAt)
+                return;
+            foreach (var (key, last) in _lastSent)
+            {
+                if (now - last >= Normal)
+                    _lastSent.Remove(key);
+            }
+            _pruneAt = Math.Max(PruneAbove, 2 * _lastSent.Count);
+        }
+    }
+
+    /// <summary>How many (interface, family, destination, record) entries are kept.</summary>
+    public int Entries
+    {
+        get
+        {
+            lock (_gate)
+                return _lastSent.Count;
         }
     }
 

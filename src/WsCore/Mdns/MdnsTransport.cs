@@ -8,7 +8,13 @@ using Serilog;
 namespace WsCore.Mdns;
 
 /// <summary>A parsed mDNS message as it arrived: from whom, on which interface, over which address family.</summary>
-internal readonly record struct MdnsDatagram(Message Message, IPEndPoint Source, MdnsInterface Interface);
+/// <param name="Message">The message.</param>
+/// <param name="Source">Its sender.</param>
+/// <param name="Interface">The interface it arrived on (with the prefixes that say who is on its link).</param>
+/// <param name="SentToGroup">True when it was sent to the mDNS group, false when to one of this host's addresses (a
+/// unicast answer, or a direct unicast query, RFC 6762 §5.5).</param>
+internal readonly record struct MdnsDatagram(
+    Message Message, IPEndPoint Source, MdnsInterface Interface, bool SentToGroup = true);
 
 /// <summary>
 /// The sockets of mDNS (RFC 6762 §3, §11): one UDP socket per address family bound to port 5353 with address
@@ -292,7 +298,8 @@ internal sealed class MdnsTransport : IAsyncDisposable
                 var source = (IPEndPoint)result.RemoteEndPoint;
                 if (source.Address.IsIPv6LinkLocal && source.Address.ScopeId == 0)
                     source = new IPEndPoint(MdnsQueryMatcher.WithScope(source.Address, index), source.Port);
-                _received.Writer.TryWrite(new MdnsDatagram(message, source, iface));
+                _received.Writer.TryWrite(
+                    new MdnsDatagram(message, source, iface, MdnsLink.IsGroup(result.PacketInformation.Address)));
             }
         }
         catch (Exception ex) when (ex is SocketException or InvalidOperationException)

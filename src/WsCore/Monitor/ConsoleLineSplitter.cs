@@ -24,9 +24,13 @@ public sealed class ConsoleLineSplitter
     /// </summary>
     public const int MaxLineLength = 8192;
 
+    // Bytes decoded at a time: the characters buffer is sized for this once, whatever length a caller pushes.
+    private const int DecodeSliceBytes = 4096;
+
     private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();
-    private readonly StringBuilder _pending = new();
-    private char[] _chars = new char[1024];
+    private readonly StringBuilder _pending = new(MaxLineLength);
+    // UTF-8 never gives more characters than bytes; a sequence held back from the previous slice adds at most 3.
+    private readonly char[] _chars = new char[DecodeSliceBytes + 4];
     private int _shown;
 
     /// <summary>Whether there is text of a line not yet ended.</summary>
@@ -35,20 +39,23 @@ public sealed class ConsoleLineSplitter
     /// <summary>Adds received bytes; returns the lines they completed, in order (often none).</summary>
     public IReadOnlyList<ConsoleLine> Push(ReadOnlySpan<byte> bytes)
     {
-        if (_chars.Length < bytes.Length + 4)
-            _chars = new char[bytes.Length + 4];
-        var count = _utf8.GetChars(bytes, _chars, flush: false);
         List<ConsoleLine>? lines = null;
-        foreach (var c in _chars.AsSpan(0, count))
+        while (!bytes.IsEmpty)
         {
-            if (c == '\n')
+            var slice = bytes[..Math.Min(bytes.Length, DecodeSliceBytes)];
+            bytes = bytes[slice.Length..];
+            var count = _utf8.GetChars(slice, _chars, flush: false);
+            foreach (var c in _chars.AsSpan(0, count))
             {
-                (lines ??= []).Add(TakeLine());
-                continue;
+                if (c == '\n')
+                {
+                    (lines ??= []).Add(TakeLine());
+                    continue;
+                }
+                _pending.Append(c);
+                if (_pending.Length >= MaxLineLength)
+                    (lines ??= []).Add(TakeLine());
             }
-            _pending.Append(c);
-            if (_pending.Length >= MaxLineLength)
-                (lines ??= []).Add(TakeLine());
         }
         return lines ?? (IReadOnlyList<ConsoleLine>)[];
     }

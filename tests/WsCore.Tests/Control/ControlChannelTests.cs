@@ -39,7 +39,73 @@ public sealed class ControlChannelTests : IDisposable
         ];
     }
 
+    /// <summary>
+    /// A handler whose broadcast waits until the test lets it go, and whose send fails the way a server's bug would.
+    /// </summary>
+    private sealed class SlowAndFaultyHandler : IControlHandler
+    {
+        public TaskCompletionSource BroadcastStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource LetBroadcastFinish { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool BroadcastFinished { get; private set; }
+
+        public async ValueTask<int> BroadcastAsync(ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel)
+        {
+            BroadcastStarted.SetResult();
+            await LetBroadcastFinish.Task;
+            BroadcastFinished = true;
+            return 1;
+        }
+
+        public ValueTask<bool> SendAsync(
+            int clientId, ReadOnlyMemory<byte> payload, bool binary, CancellationToken cancel) =>
+            throw new InvalidOperationException("the client table is gone");
+
+        public IReadOnlyList<ControlClientInfo> ListClients() => [];
+    }
+
     private static readonly CancellationToken Timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+
+    [Fact]
+    public async Task Dispose_WhileAHandlerCallIsUnderWay_WaitsForIt_AndItIsStillAnswered()
+    {
+        var handler = new SlowAndFaultyHandler();
+        var path = ControlSocketPath.For(9006, _runtimeDir);
+        var server = await ControlServer.StartAsync(path, handler);
+        await using var client = await ControlClient.ConnectAsync(9006, Timeout, path);
+        var request = client.RequestAsync(
+            new ControlRequest(ControlOperation.Broadcast, 0, "slow"u8.ToArray(), false), Timeout);
+        await handler.BroadcastStarted.Task.WaitAsync(Timeout);
+
+        var disposing = server.DisposeAsync().AsTask();
+        // Dispose must still be waiting for the handler; give it a moment to (wrongly) finish first.
+        Assert.NotSame(disposing, await Task.WhenAny(disposing, Task.Delay(300, Timeout)));
+        handler.LetBroadcastFinish.SetResult();
+        await disposing.WaitAsync(Timeout);
+
+        Assert.True(handler.BroadcastFinished);
+        Assert.False(File.Exists(path));
+        // What the handler did is still answered.
+        Assert.Equal(1, (await request.WaitAsync(Timeout)).Delivered);
+    }
+
+    [Fact]
+    public async Task HandlerFault_IsAnsweredAsAnErrorLine_AndTheConnectionKeepsServing()
+    {
+        var path = ControlSocketPath.For(9007, _runtimeDir);
+        await using var server = await ControlServer.StartAsync(path, new SlowAndFaultyHandler());
+        await using var client = await ControlClient.ConnectAsync(9007, Timeout, path);
+
+        var failed = await client.RequestAsync(
+            new ControlRequest(ControlOperation.Send, 3, "x"u8.ToArray(), false), Timeout);
+        var list = await client.RequestAsync(new ControlRequest(ControlOperation.List, 0, default, false), Timeout);
+
+        Assert.False(failed.Ok);
+        Assert.Equal("send failed: the client table is gone", failed.Error);
+        Assert.True(list.Ok);
+    }
 
     [Fact]
     public void SocketPath_UnderXdgRuntimeDir_IsWsctlServePortSock()

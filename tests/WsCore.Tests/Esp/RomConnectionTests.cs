@@ -38,6 +38,48 @@ public class RomConnectionTests
         public void Dispose() { }
     }
 
+    /// <summary>
+    /// A clock whose wall time goes back an hour each time a silent line is read, while its monotonic time moves on by
+    /// what the read waited: an NTP step or a user setting the date, in the middle of a wait.
+    /// </summary>
+    private sealed class SteppingBackClock : TimeProvider
+    {
+        private long _ticks;
+        private DateTimeOffset _wall = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public override DateTimeOffset GetUtcNow() => _wall;
+
+        public void Waited(TimeSpan span)
+        {
+            Interlocked.Add(ref _ticks, span.Ticks);
+            _wall -= TimeSpan.FromHours(1);
+        }
+    }
+
+    /// <summary>A line that never answers: each read waits out its timeout (on the clock given).</summary>
+    private sealed class SilentTransport(SteppingBackClock clock) : ISerialTransport
+    {
+        public int Reads { get; private set; }
+        public string Name => "silent";
+        public bool CanControlLines => false;
+        public void Write(ReadOnlySpan<byte> data) { }
+        public int Read(Span<byte> buffer, TimeSpan timeout)
+        {
+            Reads++;
+            clock.Waited(timeout);
+            return 0;
+        }
+        public void SetDtr(bool asserted) { }
+        public void SetRts(bool asserted) { }
+        public void SetBaudRate(int baud) { }
+        public void DiscardInput() { }
+        public void Dispose() { }
+    }
+
     private static byte[] Reply(byte op, uint value, params byte[] data)
     {
         var body = new byte[8 + data.Length];
@@ -116,9 +158,52 @@ public class RomConnectionTests
     }
 
     [Fact]
+    public void ReadResponseAndDrain_WallClockStepsBackMeanwhile_EndAtTheirMonotonicTimeout()
+    {
+        var clock = new SteppingBackClock();
+        var transport = new SilentTransport(clock);
+        var rom = new RomConnection(transport, time: clock);
+
+        Assert.Null(rom.ReadResponse(RomCommand.Sync, TimeSpan.FromSeconds(3)));
+        rom.Drain(TimeSpan.FromSeconds(2));
+
+        // One read waits out each whole timeout; a wall-clock deadline would have moved an hour away after it.
+        Assert.Equal(2, transport.Reads);
+        Assert.Equal(TimeSpan.FromSeconds(5), clock.GetElapsedTime(0));
+    }
+
+    [Fact]
     public void ReadResponse_NothingArrives_NullAfterTimeout()
     {
         var rom = new RomConnection(new ScriptedTransport());
         Assert.Null(rom.ReadResponse(RomCommand.Sync, TimeSpan.FromMilliseconds(50)));
+    }
+
+    /// <summary>
+    /// A hostile socket:// peer (or a line at the wrong baud rate) answers with a start byte and megabytes that never
+    /// end the frame: the command times out, what the connection allocates does not grow with the noise, and the retry
+    /// gets its answer (the too-long frame was dropped, so the answer's start byte starts a frame again).
+    /// </summary>
+    [Fact]
+    public void Command_MegabytesOfNoiseWithoutEnd_MemoryStaysFlatAndTheRetrySucceeds()
+    {
+        const int noiseBytes = 4 * 1024 * 1024;
+        using var sim = new RomSimulator();
+        var noise = new byte[1 + noiseBytes];
+        noise.AsSpan(1).Fill(0x55);
+        noise[0] = Slip.End;
+        sim.ReplaceNextReply = noise;
+        using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
+        var rom = new RomConnection(transport);
+        var readMagic = RomPackets.Request(RomCommand.ReadReg, RomPackets.Words(0x40001000));
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+
+        Assert.Throws<RomTimeoutException>(() =>
+            rom.Command(RomCommand.ReadReg, readMagic, TimeSpan.FromSeconds(1)));
+        var retry = rom.Command(RomCommand.ReadReg, readMagic, TimeSpan.FromSeconds(20));
+
+        Assert.Equal(sim.Magic, retry.Value);
+        // Kept frames are at most Slip.MaxFrameLength: a bound that does not depend on the noise's length.
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore, 0, noiseBytes / 8);
     }
 }

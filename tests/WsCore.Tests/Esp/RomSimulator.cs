@@ -102,6 +102,18 @@ public sealed class RomSimulator : IDisposable
     /// <summary>When set, unsupported commands are answered with this op instead of the request's.</summary>
     public byte? UnsupportedReplyOp { get; set; }
 
+    /// <summary>
+    /// When set, the next reply is not sent and these bytes go instead (a line gone noisy, a hostile socket:// peer);
+    /// the replies after it are sent as usual.
+    /// </summary>
+    public byte[]? ReplaceNextReply
+    {
+        get => Volatile.Read(ref _replaceNextReply);
+        set => Volatile.Write(ref _replaceNextReply, value);
+    }
+
+    private byte[]? _replaceNextReply;
+
     public void InjectFault(RomFault fault, int atDataPacket)
     {
         lock (_gate)
@@ -445,6 +457,11 @@ public sealed class RomSimulator : IDisposable
 
         private void Reply(byte op, uint value, byte[] payload, byte error, bool garble = false, bool drop = false)
         {
+            if (Interlocked.Exchange(ref sim._replaceNextReply, null) is { } replacement)
+            {
+                Send(replacement);
+                return;
+            }
             var body = new List<byte> { 0x01, op, 0, 0, 0, 0, 0, 0 };
             body.AddRange(payload);
             body.AddRange([(byte)(error == 0 ? 0 : 1), error, 0, 0]); // the ESP32 ROM sends 4 status bytes

@@ -248,6 +248,122 @@ public class MdnsNamespaceTests
         Assert.True(a.TTL <= TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>
+    /// RFC 6762 §5.5, §11: a querier on another subnet, whose packets reach the device through a router (the host
+    /// namespace), gets no unicast answer: neither to a legacy query through the group nor to one sent straight to
+    /// the device. The same queries from the link are answered, so the silence is the source check's.
+    /// </summary>
+    [NetNamespaceFact]
+    public async Task Responder_UnicastOnlyQueriesFromAnOffLinkSource_GetNoAnswer_TheSameFromTheLinkDo()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        await lab.AddOffLinkHostAddressAsync();
+        var responder = lab.StartDriver(lab.DeviceNamespace, "respond", "wsdevice", "8080", "-v");
+        await responder.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), ProcessTimeout);
+        var query = new Message { Id = 0x4242, RD = false };
+        query.Questions.Add(new Question { Name = new DomainName("wsdevice", "local"), Type = DnsType.A });
+
+        var offLinkThroughGroup = await AskOnceAnsweredAsync(
+            lab, NetNamespaceLab.OffLinkAddress, "224.0.0.251", query);
+        var offLinkDirect = await AskOnceAnsweredAsync(
+            lab, NetNamespaceLab.OffLinkAddress, NetNamespaceLab.DeviceAddress, query);
+        var onLinkDirect = await AskOnceAnsweredAsync(
+            lab, NetNamespaceLab.HostAddress, NetNamespaceLab.DeviceAddress, query, attempts: 8);
+        var onLinkThroughGroup = await AskOnceAnsweredAsync(lab, NetNamespaceLab.HostAddress, "224.0.0.251", query,
+            attempts: 8);
+
+        Assert.Equal("none", offLinkThroughGroup);
+        Assert.Equal("none", offLinkDirect);
+        Assert.StartsWith($"answer {NetNamespaceLab.DeviceAddress} 5353 ", onLinkDirect);
+        Assert.StartsWith($"answer {NetNamespaceLab.DeviceAddress} 5353 ", onLinkThroughGroup);
+        Assert.Contains(responder.Lines, l => l.Contains(
+            $"ignored a query from {NetNamespaceLab.OffLinkAddress}:", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// RFC 6762 §11: a querier accepts an answer sent to its own address only from a source on the link. A host on
+    /// another subnet whose packets reach the querier through a router sends it answers for a name nobody on the link
+    /// has: the resolve fails. The same answers from an address on the link are taken, so the refusal is the source
+    /// check's.
+    /// </summary>
+    [NetNamespaceFact]
+    public async Task Resolve_AnswersSentStraightToTheQuerierFromOffLink_AreIgnored_FromTheLinkTaken()
+    {
+        await using var lab = await NetNamespaceLab.CreateAsync();
+        await lab.AddOffLinkHostAddressAsync();
+        var forged = new Message { QR = true, AA = true };
+        forged.Answers.Add(new ARecord
+        {
+            Name = new DomainName("forged", "local"),
+            Address = IPAddress.Parse("6.6.6.6"),
+            TTL = TimeSpan.FromSeconds(120),
+        });
+        // Answers to the querier's own address and port 5353, every 50 ms for 4 s: no query needed to aim them.
+        const string answerer = """
+            import socket, sys, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((sys.argv[1], 5353))
+            end = time.monotonic() + 4
+            while time.monotonic() < end:
+                s.sendto(bytes.fromhex(sys.argv[3]), (sys.argv[2], 5353))
+                time.sleep(0.05)
+            """;
+
+        async Task<(int Code, JsonElement Json, LabProcess Process)> ResolveWhileAnsweredFromAsync(string source)
+        {
+            var answering = lab.Start("ip", ["netns", "exec", lab.HostNamespace, "python3", "-c", answerer, source,
+                NetNamespaceLab.DeviceAddress, Convert.ToHexString(forged.ToByteArray())], $"answerer at {source}");
+            var result = await lab.RunDriverAsync(
+                lab.DeviceNamespace, ProcessTimeout, "resolve", "forged.local", "2000");
+            await answering.Process.WaitForExitAsync().WaitAsync(ProcessTimeout);
+            return result;
+        }
+
+        var (offLinkCode, offLinkJson, offLink) = await ResolveWhileAnsweredFromAsync(NetNamespaceLab.OffLinkAddress);
+        var (onLinkCode, onLinkJson, onLink) = await ResolveWhileAnsweredFromAsync(NetNamespaceLab.HostAddress);
+
+        Assert.True(offLinkCode == 3, offLink.Output);
+        Assert.Equal("NameNotResolved", offLinkJson.GetProperty("kind").GetString());
+        Assert.True(onLinkCode == 0, onLink.Output);
+        Assert.Equal(["6.6.6.6"], Addresses(onLinkJson));
+    }
+
+    /// <summary>
+    /// Sends <paramref name="query"/> from <paramref name="source"/> (an address of the host namespace) on an
+    /// ephemeral port to <paramref name="destination"/>:5353, a plain DNS client's legacy query (RFC 6762 §6.7),
+    /// once a second until an answer comes; returns "answer ADDRESS PORT HEX" or "none" after the attempts.
+    /// </summary>
+    private static async Task<string> AskOnceAnsweredAsync(
+        NetNamespaceLab lab, string source, string destination, Message query, int attempts = 3)
+    {
+        const string client = """
+            import socket, sys
+            source, destination, attempts = sys.argv[1], sys.argv[2], int(sys.argv[4])
+            query = bytes.fromhex(sys.argv[3])
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((source, 0))
+            s.settimeout(1.0)
+            for attempt in range(attempts):
+                s.sendto(query, (destination, 5353))
+                try:
+                    data, addr = s.recvfrom(9000)
+                    print("answer", addr[0], addr[1], data.hex())
+                    sys.exit(0)
+                except socket.timeout:
+                    pass
+            print("none")
+            """;
+        var (code, output) = await NetNamespaceLab.RunAsync(
+            "ip",
+            ["netns", "exec", lab.HostNamespace, "python3", "-c", client, source, destination,
+             Convert.ToHexString(query.ToByteArray()),
+             attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            ProcessTimeout);
+        Assert.True(code == 0, output);
+        return output.Trim();
+    }
+
     [NetNamespaceFact]
     public async Task Responder_BesideAvahiOnOneHost_BothShare5353AndBothAnswer()
     {

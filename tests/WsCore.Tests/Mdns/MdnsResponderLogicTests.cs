@@ -15,6 +15,10 @@ public class MdnsResponderLogicTests
     private static readonly DomainName Instance = new("bench host", "_ws", "_tcp", "local");
     private static readonly IPAddress[] VethAddresses = [IPAddress.Parse("10.231.0.2"), IPAddress.Parse("fe80::42%7")];
 
+    // A query through the group from a neighbour on port 5353: the usual one.
+    private static readonly MdnsQueryOrigin Neighbour = new(MdnsWire.Port, SourceOnLink: true, SentToGroup: true);
+    private static readonly MdnsQueryOrigin LegacyNeighbour = new(40000, SourceOnLink: true, SentToGroup: true);
+
     private static MdnsResponderLogic Logic() =>
         new(Host, ServiceAdvertisement.WebSocket("bench host", 8090, "/", 5, "0.1.0"));
 
@@ -34,7 +38,7 @@ public class MdnsResponderLogicTests
     [Fact]
     public void Answer_AQuestionForHost_AnswersAWithCacheFlushAndAaaaAsAdditional()
     {
-        var answer = Logic().Answer(Query(new DomainName("BenchHost", "local"), DnsType.A), VethAddresses, 5353);
+        var answer = Logic().Answer(Query(new DomainName("BenchHost", "local"), DnsType.A), VethAddresses, Neighbour);
 
         Assert.NotNull(answer);
         Assert.False(answer.Unicast);
@@ -52,12 +56,12 @@ public class MdnsResponderLogicTests
 
     [Fact]
     public void Answer_AQuestionOnInterfaceWithoutIPv4_ReturnsNull() =>
-        Assert.Null(Logic().Answer(Query(Host, DnsType.A), [IPAddress.Parse("fe80::1%2")], 5353));
+        Assert.Null(Logic().Answer(Query(Host, DnsType.A), [IPAddress.Parse("fe80::1%2")], Neighbour));
 
     [Fact]
     public void Answer_AnswersOnlyWithTheReceivingInterfacesAddresses()
     {
-        var answer = Logic().Answer(Query(Host, DnsType.ANY), [IPAddress.Parse("127.0.0.1")], 5353)!;
+        var answer = Logic().Answer(Query(Host, DnsType.ANY), [IPAddress.Parse("127.0.0.1")], Neighbour)!;
 
         var records = RoundTrip(answer.Message).Answers;
         Assert.Equal([IPAddress.Parse("127.0.0.1")], records.OfType<AddressRecord>().Select(r => r.Address));
@@ -66,7 +70,7 @@ public class MdnsResponderLogicTests
     [Fact]
     public void Answer_PtrQuestionForServiceType_AnswersPtrWithSrvTxtAndAddressesAdditional()
     {
-        var answer = Logic().Answer(Query(ServiceType, DnsType.PTR), VethAddresses, 5353)!;
+        var answer = Logic().Answer(Query(ServiceType, DnsType.PTR), VethAddresses, Neighbour)!;
 
         Assert.True(answer.HasSharedRecords);
         var response = RoundTrip(answer.Message);
@@ -93,7 +97,7 @@ public class MdnsResponderLogicTests
         var query = new Message();
         query.Questions.Add(new Question { Name = Instance, Type = DnsType.TXT });
 
-        var response = RoundTrip(Logic().Answer(RoundTrip(query), VethAddresses, 5353)!.Message);
+        var response = RoundTrip(Logic().Answer(RoundTrip(query), VethAddresses, Neighbour)!.Message);
 
         var txt = Assert.Single(response.Answers.OfType<TXTRecord>());
         Assert.Equal([limits["WSCTL_TXT_PATH"], limits["WSCTL_TXT_MAX_CLIENTS"], limits["WSCTL_TXT_VERSION"]],
@@ -108,7 +112,7 @@ public class MdnsResponderLogicTests
         query.Questions.Add(new Question { Name = Instance, Type = DnsType.SRV });
         query.Questions.Add(new Question { Name = Instance, Type = DnsType.TXT });
 
-        var response = RoundTrip(Logic().Answer(RoundTrip(query), VethAddresses, 5353)!.Message);
+        var response = RoundTrip(Logic().Answer(RoundTrip(query), VethAddresses, Neighbour)!.Message);
 
         Assert.Single(response.Answers.OfType<SRVRecord>());
         Assert.Single(response.Answers.OfType<TXTRecord>());
@@ -118,7 +122,7 @@ public class MdnsResponderLogicTests
     public void Answer_ServicesMetaQuery_ListsServiceType()
     {
         var response = RoundTrip(Logic()
-            .Answer(Query(MdnsWire.ServicesMetaQueryName, DnsType.PTR), VethAddresses, 5353)!
+            .Answer(Query(MdnsWire.ServicesMetaQueryName, DnsType.PTR), VethAddresses, Neighbour)!
             .Message);
 
         Assert.Equal(ServiceType, Assert.IsType<PTRRecord>(Assert.Single(response.Answers)).DomainName);
@@ -126,7 +130,7 @@ public class MdnsResponderLogicTests
 
     [Fact]
     public void Answer_OtherName_ReturnsNull() =>
-        Assert.Null(Logic().Answer(Query(new DomainName("esp32ws", "local"), DnsType.A), VethAddresses, 5353));
+        Assert.Null(Logic().Answer(Query(new DomainName("esp32ws", "local"), DnsType.A), VethAddresses, Neighbour));
 
     [Fact]
     public void Answer_Response_ReturnsNull()
@@ -134,7 +138,7 @@ public class MdnsResponderLogicTests
         var response = new Message { QR = true };
         response.Questions.Add(new Question { Name = Host, Type = DnsType.A });
 
-        Assert.Null(Logic().Answer(RoundTrip(response), VethAddresses, 5353));
+        Assert.Null(Logic().Answer(RoundTrip(response), VethAddresses, Neighbour));
     }
 
     [Fact]
@@ -149,7 +153,7 @@ public class MdnsResponderLogicTests
             TTL = TimeSpan.FromSeconds(4500)
         });
 
-        Assert.Null(Logic().Answer(RoundTrip(query), VethAddresses, 5353));
+        Assert.Null(Logic().Answer(RoundTrip(query), VethAddresses, Neighbour));
     }
 
     [Fact]
@@ -164,12 +168,12 @@ public class MdnsResponderLogicTests
             TTL = TimeSpan.FromSeconds(1000)
         });
 
-        Assert.NotNull(Logic().Answer(RoundTrip(query), VethAddresses, 5353));
+        Assert.NotNull(Logic().Answer(RoundTrip(query), VethAddresses, Neighbour));
     }
 
     [Fact]
     public void Answer_QuQuestion_IsUnicast() =>
-        Assert.True(Logic().Answer(Query(Host, DnsType.A, unicast: true), VethAddresses, 5353)!.Unicast);
+        Assert.True(Logic().Answer(Query(Host, DnsType.A, unicast: true), VethAddresses, Neighbour)!.Unicast);
 
     [Fact]
     public void Answer_LegacyQueryFromOtherPort_EchoesIdAndQuestionCapsTtlAndClearsCacheFlush()
@@ -177,7 +181,7 @@ public class MdnsResponderLogicTests
         var query = new Message { Id = 0x1234 };
         query.Questions.Add(new Question { Name = Host, Type = DnsType.A });
 
-        var answer = Logic().Answer(RoundTrip(query), VethAddresses, 40000)!;
+        var answer = Logic().Answer(RoundTrip(query), VethAddresses, LegacyNeighbour)!;
 
         Assert.True(answer.Unicast);
         var response = RoundTrip(answer.Message);
@@ -186,6 +190,37 @@ public class MdnsResponderLogicTests
         var a = Assert.IsType<ARecord>(Assert.Single(response.Answers));
         Assert.Equal(DnsClass.IN, a.Class); // RFC 6762 §6.7: no cache-flush bit in legacy unicast responses
         Assert.Equal(TimeSpan.FromSeconds(10), a.TTL);
+    }
+
+    /// <summary>RFC 6762 §5.5, §11: what a sender off the receiving interface's link gets.</summary>
+    [Theory]
+    [InlineData(40000, true, false)] // legacy query through the group: nothing (it would need a unicast answer)
+    [InlineData(40000, false, false)] // legacy query sent to this host: nothing
+    [InlineData(5353, false, false)] // query sent to this host (§5.5): nothing
+    [InlineData(5353, true, true)] // QU question through the group: answered, but on the link (multicast)
+    [InlineData(5353, true, false)] // plain query through the group: answered by multicast, as always
+    public void Answer_FromOffLink_NeverUnicast_AndOnlyWhereMulticastServes(
+        int sourcePort, bool sentToGroup, bool unicastQuestion)
+    {
+        var origin = new MdnsQueryOrigin(sourcePort, SourceOnLink: false, sentToGroup);
+
+        var answer = Logic().Answer(Query(Host, DnsType.A, unicastQuestion), VethAddresses, origin);
+
+        if (origin.OnlyUnicastWillDo)
+            Assert.Null(answer);
+        else
+            Assert.False(Assert.IsType<MdnsAnswer>(answer).Unicast);
+    }
+
+    [Fact]
+    public void Answer_QuerySentToThisHostFromTheLink_IsAnsweredToTheQuerier()
+    {
+        var origin = new MdnsQueryOrigin(5353, SourceOnLink: true, SentToGroup: false);
+
+        var answer = Logic().Answer(Query(Host, DnsType.A), VethAddresses, origin);
+
+        Assert.True(answer!.Unicast); // §5.5: as for a QU question
+        Assert.Equal(0, RoundTrip(answer.Message).Id); // not a legacy answer: port 5353
     }
 
     [Fact]
@@ -247,19 +282,96 @@ public class MdnsTimingTests
     [Fact]
     public void RateLimit_SameRecordWithinOneSecondOnSameInterface_IsHeldBack()
     {
-        var limit = new MdnsMulticastRateLimit();
+        var limit = new MdnsAnswerRateLimit();
         ResourceRecord a = new ARecord { Name = new DomainName("h", "local"), Address = IPAddress.Parse("10.0.0.1") };
-        limit.Sent([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, TimeSpan.FromSeconds(10));
+        limit.Sent([a], 2, System.Net.Sockets.AddressFamily.InterNetwork, null, TimeSpan.FromSeconds(10));
 
         var v4 = System.Net.Sockets.AddressFamily.InterNetwork;
         var v6 = System.Net.Sockets.AddressFamily.InterNetworkV6;
         int Allowed(int interfaceIndex, System.Net.Sockets.AddressFamily family, double seconds, TimeSpan window) =>
-            limit.Allowed([a], interfaceIndex, family, TimeSpan.FromSeconds(seconds), window).Count;
+            limit.Allowed([a], interfaceIndex, family, null, TimeSpan.FromSeconds(seconds), window).Count;
 
-        Assert.Equal(0, Allowed(2, v4, 10.5, MdnsMulticastRateLimit.Normal));
-        Assert.Equal(1, Allowed(2, v4, 11, MdnsMulticastRateLimit.Normal));
-        Assert.Equal(1, Allowed(2, v4, 10.3, MdnsMulticastRateLimit.ProbeDefence));
-        Assert.Equal(1, Allowed(3, v4, 10.5, MdnsMulticastRateLimit.Normal));
-        Assert.Equal(1, Allowed(2, v6, 10.5, MdnsMulticastRateLimit.Normal));
+        Assert.Equal(0, Allowed(2, v4, 10.5, MdnsAnswerRateLimit.Normal));
+        Assert.Equal(1, Allowed(2, v4, 11, MdnsAnswerRateLimit.Normal));
+        Assert.Equal(1, Allowed(2, v4, 10.3, MdnsAnswerRateLimit.ProbeDefence));
+        Assert.Equal(1, Allowed(3, v4, 10.5, MdnsAnswerRateLimit.Normal));
+        Assert.Equal(1, Allowed(2, v6, 10.5, MdnsAnswerRateLimit.Normal));
     }
+
+    [Fact]
+    public void RateLimit_UnicastAnswers_HeldBackPerDestination_ApartFromTheGroups()
+    {
+        var limit = new MdnsAnswerRateLimit();
+        ResourceRecord a = new ARecord { Name = new DomainName("h", "local"), Address = IPAddress.Parse("10.0.0.1") };
+        var v4 = System.Net.Sockets.AddressFamily.InterNetwork;
+        var victim = IPAddress.Parse("10.0.0.7");
+        limit.Sent([a], 2, v4, victim, TimeSpan.FromSeconds(10));
+
+        int Allowed(IPAddress? to, double seconds) =>
+            limit.Allowed([a], 2, v4, to, TimeSpan.FromSeconds(seconds), MdnsAnswerRateLimit.Normal).Count;
+
+        Assert.Equal(0, Allowed(victim, 10.5));
+        Assert.Equal(1, Allowed(victim, 11));
+        Assert.Equal(1, Allowed(IPAddress.Parse("10.0.0.8"), 10.5));
+        Assert.Equal(1, Allowed(null, 10.5));
+    }
+
+    [Fact]
+    public void RateLimit_AFloodOfDestinations_KeepsAboutOneSecondOfThem()
+    {
+        var limit = new MdnsAnswerRateLimit();
+        ResourceRecord a = new ARecord { Name = new DomainName("h", "local"), Address = IPAddress.Parse("10.0.0.1") };
+        var v4 = System.Net.Sockets.AddressFamily.InterNetwork;
+
+        // 100,000 spoofed sources over 100 s, 1,000 a second: what is over a second old holds nothing back.
+        for (var i = 0; i < 100_000; i++)
+            limit.Sent([a], 2, v4, new IPAddress(i + 1), TimeSpan.FromMilliseconds(i));
+
+        Assert.InRange(limit.Entries, 1, 4 * 1024);
+    }
+}
+
+/// <summary>Who is on a link (RFC 6762 §5.5, §11), from the source address and the interface's prefixes.</summary>
+public class MdnsLinkTests
+{
+    private static readonly IPNetwork[] Veth = [IPNetwork.Parse("10.231.0.0/24"), IPNetwork.Parse("fd00:231::/64")];
+
+    [Theory]
+    [InlineData("10.231.0.2", true)] // inside the interface's IPv4 prefix
+    [InlineData("10.232.0.2", false)] // another subnet, reached through a router
+    [InlineData("8.8.8.8", false)]
+    [InlineData("169.254.7.9", true)] // IPv4 link-local: never forwarded (RFC 3927 §2.7)
+    [InlineData("fe80::1%7", true)] // IPv6 link-local: never forwarded (RFC 4291 §2.5.6)
+    [InlineData("fe80::1", true)]
+    [InlineData("fd00:231::9", true)] // inside the interface's IPv6 prefix
+    [InlineData("fd00:232::9", false)]
+    [InlineData("2001:db8::1", false)]
+    public void IsOnLink_SourceInsideAPrefixOrLinkLocal(string source, bool onLink) =>
+        Assert.Equal(onLink, MdnsLink.IsOnLink(IPAddress.Parse(source), Veth));
+
+    [Fact]
+    public void IsOnLink_InterfaceWithoutPrefixes_OnlyLinkLocalSourcesAre()
+    {
+        Assert.False(MdnsLink.IsOnLink(IPAddress.Parse("10.231.0.2"), []));
+        Assert.True(MdnsLink.IsOnLink(IPAddress.Parse("fe80::2%3"), []));
+    }
+
+    [Theory]
+    [InlineData("224.0.0.251", true)]
+    [InlineData("ff02::fb", true)]
+    [InlineData("ff02::fb%4", true)]
+    [InlineData("10.231.0.1", false)]
+    [InlineData("fe80::1%4", false)]
+    [InlineData("224.0.0.1", false)]
+    public void IsGroup_OnlyTheMdnsGroups(string destination, bool group) =>
+        Assert.Equal(group, MdnsLink.IsGroup(IPAddress.Parse(destination)));
+
+    [Theory]
+    [InlineData("192.168.1.40", 24, "192.168.1.0/24")]
+    [InlineData("10.1.2.3", 13, "10.0.0.0/13")]
+    [InlineData("127.0.0.1", 8, "127.0.0.0/8")]
+    [InlineData("fe80::1:2:3:4", 64, "fe80::/64")]
+    [InlineData("fd00::1", 128, "fd00::1/128")]
+    public void Prefix_ClearsTheHostBits(string address, int length, string expected) =>
+        Assert.Equal(IPNetwork.Parse(expected), MdnsLink.Prefix(IPAddress.Parse(address), length));
 }

@@ -130,6 +130,9 @@ public sealed class NetNamespaceLab : IAsyncDisposable
 
     public const string HostAddress = "10.231.0.2";
 
+    /// <summary>The host namespace's address on another subnet (<see cref="AddOffLinkHostAddressAsync"/>).</summary>
+    public const string OffLinkAddress = "10.232.0.2";
+
     /// <summary>A private directory for configs and sockets, deleted on dispose.</summary>
     public string WorkDirectory { get; }
 
@@ -164,6 +167,17 @@ public sealed class NetNamespaceLab : IAsyncDisposable
             await lab.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Gives the host namespace a second address, <see cref="OffLinkAddress"/>, on a subnet the device has no address
+    /// in, and the device a route to that subnet through the host: a sender on another network whose packets still
+    /// reach the device, as through a router (what RFC 6762 §5.5 and §11 keep unicast mDNS answers from).
+    /// </summary>
+    public async Task AddOffLinkHostAddressAsync()
+    {
+        await IpAsync("-n", HostNamespace, "addr", "add", $"{OffLinkAddress}/24", "dev", HostInterface);
+        await IpAsync("-n", DeviceNamespace, "route", "add", "10.232.0.0/24", "via", HostAddress);
     }
 
     /// <summary>

@@ -142,6 +142,28 @@ public class MonitorRecognizerTests
         Assert.All(lines, l => Assert.Equal(ConsoleLineSplitter.MaxLineLength, l.Text.Length));
     }
 
+    /// <summary>
+    /// Megabytes without a line feed in one push (a line at the wrong baud rate, read in one go): what the splitter
+    /// allocates beyond the lines it hands out does not grow with the push, and what it holds stays under one line.
+    /// </summary>
+    [Fact]
+    public void Splitter_MegabytesInOnePush_AllocatesOnlyTheLinesItReturns_AndHoldsLessThanALine()
+    {
+        const int noiseBytes = 4 * 1024 * 1024;
+        var noise = new byte[noiseBytes + 100];
+        noise.AsSpan().Fill((byte)'x');
+        var splitter = new ConsoleLineSplitter();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+
+        var lines = splitter.Push(noise);
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var handedOut = lines.Sum(l => 2L * l.Text.Length);
+        Assert.Equal(noise.Length / ConsoleLineSplitter.MaxLineLength, lines.Count);
+        Assert.InRange(allocated - handedOut, 0, 256 * 1024);
+        Assert.Equal(noise.Length % ConsoleLineSplitter.MaxLineLength, splitter.PendingLine.Length);
+    }
+
     private static MonitorResult? Feed(ConsoleWatcher watcher, string sample, TimeSpan at)
     {
         foreach (var line in PanicSamples.Lines(sample))

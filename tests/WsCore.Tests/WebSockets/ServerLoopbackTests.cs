@@ -168,6 +168,24 @@ public class ServerLoopbackTests
     }
 
     [Fact]
+    public async Task ClientIdsHasNoneToGive_ClientGets503WithRetryAfter_AndIsServedOnceItHas()
+    {
+        var nextId = 0;
+        await using var server = TestServer.Start(echo: true, options => options.ClientIds = () => nextId);
+
+        using var refused = await RawWebSocket.ConnectAsync(server.Port);
+        Assert.Equal(503, refused.Status);
+        Assert.Contains("Retry-After: 5", refused.ResponseHead);
+        Assert.True(await refused.WaitForEndAsync(Timeout));
+        Assert.Equal(0, server.Server.ClientCount);
+        Assert.Equal(1, server.Server.ClientsRefused);
+
+        nextId = 42;
+        using var client = await ConnectAsync(server);
+        Assert.Equal([42], server.Server.ClientIds);
+    }
+
+    [Fact]
     public async Task Send_Broadcast_ReachesEveryClientAndUnicastOnlyOne()
     {
         await using var server = TestServer.Start(echo: false);

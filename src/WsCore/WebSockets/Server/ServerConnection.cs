@@ -563,12 +563,22 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 }
                 _admitted = true;
             }
-            if (!_server.TryRegister(this))
+            var registration = _server.TryRegister(this);
+            if (registration != Registration.Registered)
             {
                 ReleaseAdmission();
-                Log.Warning(
-                    "refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint, Options.MaxClients);
-                var body = $"server full: at most {Options.MaxClients} WebSocket clients; try again later\n";
+                string body;
+                if (registration == Registration.Full)
+                {
+                    Log.Warning("refused {Remote}: {Count} clients already connected (503)", RemoteEndPoint,
+                        Options.MaxClients);
+                    body = $"server full: at most {Options.MaxClients} WebSocket clients; try again later\n";
+                }
+                else
+                {
+                    Log.Warning("refused {Remote}: no client id to give (503)", RemoteEndPoint);
+                    body = "no client id can be given now; try again later\n";
+                }
                 await RespondAndCloseAsync(
                     ServerHandshake.BuildResponse(503, Encoding.UTF8.GetBytes(body), extraHeaders: ["Retry-After: 5"]),
                     null);

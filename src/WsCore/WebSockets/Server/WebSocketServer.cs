@@ -224,19 +224,25 @@ public sealed class WebSocketServer : IAsyncDisposable
         _housekeepingStop.Dispose();
     }
 
-    internal bool TryRegister(ServerConnection connection)
+    internal Registration TryRegister(ServerConnection connection)
     {
         lock (_clientsLock)
         {
             if (_clients.Count >= Options.MaxClients || _stopping.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _clientsRefused);
-                return false;
+                return Registration.Full;
             }
-            connection.Id = Options.ClientIds?.Invoke() ?? ++_nextId;
+            var id = Options.ClientIds?.Invoke() ?? ++_nextId;
+            if (id <= 0)
+            {
+                Interlocked.Increment(ref _clientsRefused);
+                return Registration.NoClientId;
+            }
+            connection.Id = id;
             _clients.Add(connection.Id, connection);
             _clientsSnapshot = null;
-            return true;
+            return Registration.Registered;
         }
     }
 
@@ -484,4 +490,15 @@ public sealed class WebSocketServer : IAsyncDisposable
                 client.CheckAlive(now, pingIntervalMs);
         }
     }
+}
+
+/// <summary>Whether a client that passed the handshake was registered, and if not, why.</summary>
+internal enum Registration
+{
+    /// <summary>Registered, with an id.</summary>
+    Registered,
+    /// <summary>The server holds <see cref="WebSocketServerOptions.MaxClients"/> clients, or is stopping.</summary>
+    Full,
+    /// <summary><see cref="WebSocketServerOptions.ClientIds"/> had no id to give.</summary>
+    NoClientId,
 }

@@ -128,7 +128,9 @@ public sealed class WebSocketServerOptions
 
     /// <summary>
     /// Where client ids come from, or null for 1, 2, 3… A cluster gives ids unique across its instances. Called under
-    /// the server's client lock: it must be quick and must not call back into the server.
+    /// the server's client lock: it must be quick and must not call back into the server. 0 means no id can be given
+    /// now (a cluster instance whose reserved ids ran out while its store cannot reserve more): the client is refused
+    /// with 503 and Retry-After.
     /// </summary>
     public Func<int>? ClientIds { get; set; }
 
