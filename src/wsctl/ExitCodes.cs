@@ -35,7 +35,8 @@ public static class ExitCodes
         (ExitCode.Timeout, "timeout"),
         (
             ExitCode.ConnectionEnded,
-            "connection ended other than as asked (close code other than 1000/1001, early close, protocol error)"),
+            "connection ended other than as asked (close code other than 1000/1001 or none, early close, protocol " +
+                "error)"),
         (ExitCode.Tls, "TLS failure"),
         (ExitCode.Partial, "partial: some targets failed (all failed: the first failure's code)"),
         (ExitCode.Device, "device or serial-port error"),
@@ -60,6 +61,10 @@ public static class ExitCodes
         FailureKind.DeviceCrashed => ExitCode.DeviceCrashed,
         _ => ExitCode.Failure,
     };
+
+    /// <summary>What <paramref name="code"/> means, as the table says it.</summary>
+    public static string Meaning(ExitCode code) =>
+        Table.FirstOrDefault(row => row.Code == code).Meaning ?? $"exit {(int)code}";
 
     /// <summary>The help epilogue naming the codes a verb can return.</summary>
     public static string Describe(params ExitCode[] codes)

@@ -63,7 +63,7 @@ public static class VerbRunner
         }
         // --json promises a result object last on every way out: the verb's own, or this plain one.
         if (WantsJson(parse) && !JsonLines.ResultWritten)
-            TryWriteResult(exit, error, errorHint);
+            TryWriteResult(exit, error ?? (exit == ExitCode.Ok ? null : ExitCodes.Meaning(exit)), errorHint);
         return (int)exit;
     }
 

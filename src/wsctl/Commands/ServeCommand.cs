@@ -58,8 +58,9 @@ public static class ServeCommand
         var allowOrigin = new Option<string[]>("--allow-origin")
         {
             Description = "Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for " +
-                "any. Always allowed: no Origin (devices, scripts), the test page itself, pages on localhost, and " +
-                "files (Origin null). Others get 403.",
+                "any, null for sandboxed pages and files. Always allowed: no Origin (devices, scripts), pages on " +
+                "localhost, and the test page itself when opened by address, localhost, this machine's name or " +
+                "--mdns-name (not by another name: DNS rebinding). Others get 403.",
             HelpName = "ORIGIN",
         };
         var maxPending = Options.Integer("--max-pending",

@@ -140,10 +140,10 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
     {
         FlashEventKind.Connecting => "connecting",
         FlashEventKind.Connected => "connected",
-        FlashEventKind.RegionStarted => "region-start",
+        FlashEventKind.RegionStarted => "region_start",
         FlashEventKind.RegionProgress => "progress",
-        FlashEventKind.RegionSkipped => "region-skipped",
-        FlashEventKind.RegionVerified => "region-verified",
+        FlashEventKind.RegionSkipped => "region_skipped",
+        FlashEventKind.RegionVerified => "region_verified",
         FlashEventKind.Retrying => "retry",
         FlashEventKind.Resetting => "reset",
         _ => "done",

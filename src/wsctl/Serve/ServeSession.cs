@@ -55,7 +55,7 @@ public static class ServeSession
             MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(settings.MaxMessageBytes),
             PingInterval = settings.PingInterval,
             MaxPendingHandshakes = settings.MaxPending,
-            Origins = new OriginPolicy(settings.AllowedOrigins ?? [],
+            Origins = new OriginPolicy(settings.AllowedOrigins ?? [], LocalNames(settings.MdnsName),
                 "start serve with --allow-origin ORIGIN to allow it"),
             // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per
             // message when nothing is printed (the events exist only to be printed then).
@@ -131,6 +131,17 @@ public static class ServeSession
 
     private static void Relay(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
         server.Send(WebSocketServer.AllClients, type, payload);
+
+    // The names a page may reach this serve by besides addresses (rule 7 of OriginPolicy): its mDNS name, and the
+    // machine's own host name (a phone opening http://laptop:8080/). A page's own DNS cannot point these here.
+    private static List<string> LocalNames(string? mdnsName)
+    {
+        var host = Dns.GetHostName();
+        List<string> names = [host, host + ".local"];
+        if (mdnsName is not null)
+            names.Add(InstanceName(mdnsName) + ".local");
+        return names;
+    }
 
     // "benchhost.local" advertises the instance "benchhost".
     private static string InstanceName(string mdnsName)

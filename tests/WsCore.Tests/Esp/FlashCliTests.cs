@@ -46,7 +46,7 @@ public class FlashCliTests
         var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("type").GetString())
             .ToList();
-        Assert.Contains("region-verified", events);
+        Assert.Contains("region_verified", events);
         Assert.Equal(["done", "result"], events[^2..]);
         Assert.DoesNotContain(Secret, result.All);
         // Only the NVS partition is written when no firmware is given.

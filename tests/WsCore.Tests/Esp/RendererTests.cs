@@ -54,8 +54,8 @@ public class RendererTests
         var lines = Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var events = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(
-            ["connecting", "connected", "region-start", "progress", "progress", "progress", "progress",
-                "region-verified", "done"],
+            ["connecting", "connected", "region_start", "progress", "progress", "progress", "progress",
+                "region_verified", "done"],
             events.Select(e => e.GetProperty("type").GetString()));
         Assert.Equal(0x9000, events[2].GetProperty("offset").GetInt32());
         Assert.Equal("0123456789abcdef0123456789abcdef", events[7].GetProperty("md5").GetString());

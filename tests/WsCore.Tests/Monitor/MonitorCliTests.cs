@@ -294,7 +294,7 @@ public class FlashMonitorTests
             $"Backtrace: 0x{pc:x8}:0x3ffb5620\r\n\r\nRebooting...\r\n"));
         Assert.Equal(12, await wsctl.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         var objects = wsctl.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Contains(objects, o => o.GetProperty("type").GetString() == "region-verified");
+        Assert.Contains(objects, o => o.GetProperty("type").GetString() == "region_verified");
         Assert.Contains(
             objects,
             o => o.TryGetProperty("text", out var l)

@@ -90,7 +90,8 @@ public class HostileInputTests
     [InlineData("http://127.0.0.1:PORT", null, "101")] // the test page itself (same origin)
     [InlineData("http://localhost:5173", null, "101")] // a dev server on this machine
     [InlineData("http://[::1]:3000", null, "101")]
-    [InlineData("null", null, "101")] // a page opened from a file
+    [InlineData("null", null, "403")] // sandboxed frames on any site send it too
+    [InlineData("null", "null", "101")] // a page opened from a file, allowed on purpose
     [InlineData("https://evil.example", null, "403")]
     [InlineData("http://192.168.1.20:8080", null, "403")]
     [InlineData("https://dash.example.com", "https://dash.example.com", "101")]

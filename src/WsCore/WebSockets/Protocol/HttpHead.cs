@@ -37,6 +37,24 @@ public abstract class HttpHead
     }
 
     /// <summary>
+    /// The value of the field called <paramref name="name"/> when there is exactly one; null when there is none
+    /// or several (a field that must be single, such as Origin, RFC 6454 §7.3).
+    /// </summary>
+    public string? GetSingle(string name, out int count)
+    {
+        string? value = null;
+        count = 0;
+        foreach (var field in _fields)
+        {
+            if (!string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
+                continue;
+            count++;
+            value = count == 1 ? field.Value : null;
+        }
+        return value;
+    }
+
+    /// <summary>
     /// The comma-separated elements of every field called <paramref name="name"/>, trimmed, empty ones dropped
     /// (RFC 9110 §5.6.1: a list may be split over several lines or written on one).
     /// </summary>

@@ -528,9 +528,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.HandshakeTimeout.TotalMilliseconds);
             var decision = ServerHandshake.Evaluate(request!, Options.Subprotocols);
             if (decision.Outcome == HandshakeOutcome.Upgrade && Options.Origins is { } origins
-                && !origins.Allows(request!.Get("Origin"), request.Get("Host")))
+                && OriginVerdictOf(request!, origins) is var verdict && !OriginPolicy.IsAccepted(verdict))
             {
-                _server.OnOriginRefused(this, request.Get("Origin")!);
+                _server.OnOriginRefused(this, request!.Get("Origin") ?? "", request.Get("Host"), verdict);
                 await RespondAndCloseAsync(ServerHandshake.BuildErrorResponse(403, "origin not allowed"), null);
                 return null;
             }
@@ -617,6 +617,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 return false;
         }
         return received.Length <= longestMethod;
+    }
+
+    // One Origin header is the rule (RFC 6454 §7.3): several are refused as not an origin at all, as the firmware does.
+    private static OriginVerdict OriginVerdictOf(HttpRequestHead request, OriginPolicy origins)
+    {
+        var origin = request.GetSingle("Origin", out var count);
+        return count > 1 ? OriginVerdict.Invalid : origins.Check(origin, request.Get("Host"));
     }
 
     private async Task RespondAndCloseAsync(byte[] response, string? logLine)

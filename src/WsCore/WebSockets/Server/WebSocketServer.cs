@@ -331,14 +331,26 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>Connections closed because too many were in their handshake at once.</summary>
     public long PendingHandshakesEvicted => Interlocked.Read(ref _pendingEvicted);
 
-    internal void OnOriginRefused(ServerConnection connection, string origin) =>
+    internal void OnOriginRefused(ServerConnection connection, string origin, string? host, OriginVerdict verdict) =>
         Options.Logger.Warning(
-            "refused {Remote}: origin {Origin} is not allowed (403){Hint}",
+            "refused {Remote}: origin {Origin} is not allowed (403): {Why}{Hint}",
             connection.RemoteEndPoint,
             origin,
+            verdict switch
+            {
+                OriginVerdict.Null => "a sandboxed page or a file (null)",
+                OriginVerdict.Invalid => "not an http(s)://host[:port] origin",
+                _ when host is not null && OriginUrlHost(origin) is { } pageHost
+                    && host.StartsWith(pageHost, StringComparison.OrdinalIgnoreCase) =>
+                    $"its own name {host} is not one this server answers to (a DNS-rebinding page looks like this)",
+                _ => "a page elsewhere",
+            },
             Options.Origins?.RefusalHint is { } hint
                 ? "; " + hint.Replace("ORIGIN", origin, StringComparison.Ordinal)
                 : "");
+
+    private static string? OriginUrlHost(string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri) ? uri.Host : null;
 
     internal void OnConnectionEnded(ServerConnection connection)
     {

@@ -1,0 +1,217 @@
+using System.Text.Json;
+using Json.Schema;
+using WsCore.Tests.Esp;
+using WsCore.Tests.Monitor;
+using WsCore.Tests.Support;
+using WsCore.WebSockets.Client;
+using WsCore.WebSockets.Protocol;
+
+namespace WsCore.Tests.Cli;
+
+/// <summary>
+/// Every verb's --json (and --log-format json) is one contract, checked by a validator that is not ours
+/// (JsonSchema.Net) against the schemas in <c>schemas/</c>: each line of every run below, ok and failing alike, is
+/// valid against its verb's schema, names are snake_case, every object has a type, and the last line is the result
+/// whose exit_code is the process's.
+/// </summary>
+public sealed class JsonContractTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    private static readonly Lazy<Dictionary<string, JsonSchema>> Schemas = new(LoadSchemas);
+
+    private static Dictionary<string, JsonSchema> LoadSchemas()
+    {
+        var directory = Path.Combine(RepoPaths.Root, "schemas");
+        var options = new BuildOptions { SchemaRegistry = new SchemaRegistry() };
+        // Each file under one base, so a verb's "common.schema.json#/$defs/…" finds the shared definitions beside
+        // it, as it does for any validator that loads the directory.
+        var baseUri = new Uri("https://wsctl.invalid/schemas/");
+        JsonSchema Load(string file) => JsonSchema.FromText(File.ReadAllText(file), options,
+            new Uri(baseUri, Path.GetFileName(file)));
+        Load(Path.Combine(directory, "common.schema.json"));
+        return Directory.GetFiles(directory, "*.schema.json")
+            .Where(f => !f.EndsWith("common.schema.json", StringComparison.Ordinal))
+            .ToDictionary(f => Path.GetFileName(f).Split('.')[0], Load);
+    }
+
+    /// <summary>Asserts every line valid against <paramref name="schema"/>, and returns them parsed.</summary>
+    private static List<JsonElement> AssertValid(string schema, string output)
+    {
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        var parsed = new List<JsonElement>();
+        foreach (var line in lines)
+        {
+            var element = JsonDocument.Parse(line).RootElement.Clone();
+            var results = Schemas.Value[schema].Evaluate(element,
+                new EvaluationOptions { OutputFormat = OutputFormat.List });
+            Assert.True(results.IsValid,
+                $"{schema}: {line}\n{JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true })}");
+            parsed.Add(element);
+        }
+        return parsed;
+    }
+
+    /// <summary>A run's stdout against its verb's schema, with the result last and its exit code the process's.</summary>
+    private static List<JsonElement> AssertRun(string schema, WsctlResult run)
+    {
+        var parsed = AssertValid(schema, run.Stdout);
+        var last = parsed[^1];
+        Assert.Equal("result", last.GetProperty("type").GetString());
+        Assert.Equal(run.ExitCode, last.GetProperty("exit_code").GetInt32());
+        Assert.Single(parsed, o => o.GetProperty("type").GetString() == "result");
+        return parsed;
+    }
+
+    private static Task<WsctlResult> RunAsync(params string[] args) =>
+        WsctlProcess.RunAsync(args, timeout: Limit);
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Serve_EveryEvent_ThenTheResult_AndAFailedStart()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--json");
+        using (serve)
+        {
+            await using (var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")))
+            {
+                await client.SendTextAsync("hello");
+                await client.SendAsync(MessageType.Binary, new byte[] { 1, 2, 3 });
+                await client.CloseAsync();
+            }
+            await serve.WaitForStdoutAsync(l => l.Contains("\"close\"", StringComparison.Ordinal), Limit);
+            // A second serve on the same port fails at start: its result says why.
+            var second = AssertRun("serve", await RunAsync("serve", "--port",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"));
+            Assert.False(second[^1].GetProperty("ok").GetBoolean());
+            serve.Signal("INT");
+            var exit = await serve.WaitForExitAsync(Limit);
+            var objects = AssertRun("serve", new WsctlResult(exit, serve.Stdout, serve.Stderr));
+            Assert.Equal(["open", "text", "binary", "close", "result"],
+                objects.Select(o => o.GetProperty("type").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task Send_Messages_Result_Failures_AndTheClientPath()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync("--echo", "--no-counter");
+        using (serve)
+        {
+            var target = $"127.0.0.1:{port}";
+            var ok = AssertRun("send", await RunAsync("send", target, "hi", "--wait", "1", "--json"));
+            Assert.Equal("text", ok[0].GetProperty("type").GetString());
+            AssertRun("send", await RunAsync("send", target, "--hex", "0102", "--wait", "1", "--json"));
+            AssertRun("send", await RunAsync("send", $"127.0.0.1:{FreePort()}", "x", "--json"));
+            AssertRun("send", await RunAsync("send", target, "x", "--wait-for", "never", "--timeout", "1s",
+                "--json"));
+            AssertRun("send", await RunAsync("send", "--client", "999", "x", "--port",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"));
+            // A usage error with --json still ends with a result.
+            AssertRun("send", await RunAsync("send", target, "x", "--hex", "--base64", "--json"));
+        }
+    }
+
+    [Fact]
+    public async Task Broadcast_Delivered_List_Targets()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter");
+        using (serve)
+        {
+            var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
+            AssertRun("broadcast", await RunAsync("broadcast", "to all", "--port", portText, "--json"));
+            var listed = AssertRun("broadcast", await RunAsync("broadcast", "--list", "--port", portText, "--json"));
+            Assert.Equal("client", listed[0].GetProperty("type").GetString());
+            AssertRun("broadcast", await RunAsync("broadcast", "x", "--to", $"127.0.0.1:{port}", "--to",
+                $"127.0.0.1:{FreePort()}", "--json"));
+            AssertRun("broadcast", await RunAsync("broadcast", "x", "--port",
+                FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"));
+        }
+    }
+
+    [Fact]
+    public async Task Probe_Healthy_Failed()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync("--counter-interval", "200ms");
+        using (serve)
+        {
+            AssertRun("probe", await RunAsync("probe", $"127.0.0.1:{port}", "--json"));
+            AssertRun("probe", await RunAsync("probe", $"127.0.0.1:{FreePort()}", "--json"));
+        }
+    }
+
+    [Fact]
+    public async Task Bench_Result_AndNothingConnected()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--no-print");
+        using (serve)
+        {
+            AssertRun("bench", await RunAsync("bench", $"127.0.0.1:{port}", "--duration", "500ms", "--json"));
+            AssertRun("bench", await RunAsync("bench", $"127.0.0.1:{port}", "--mode", "idle", "--clients", "2",
+                "--duration", "300ms", "--json"));
+            AssertRun("bench", await RunAsync("bench", $"127.0.0.1:{FreePort()}", "--duration", "300ms", "--json"));
+        }
+    }
+
+    [Fact]
+    public async Task Flash_Plan_Device_AndAFailure()
+    {
+        using var fw = new FirmwareFixture();
+        var nvs = Path.Combine(Path.GetTempPath(), $"wsctl-json-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var environment = new Dictionary<string, string> { ["WSCTL_WIFI_PASS"] = "secret-pass" };
+            var plan = AssertRun("flash", await WsctlProcess.RunAsync(
+                ["flash", "--firmware", fw.Dir, "--ssid", "MyNet", "--nvs-out", nvs, "--json"],
+                environment: environment, timeout: Limit));
+            Assert.Equal("plan", plan[0].GetProperty("type").GetString());
+            using (var sim = new RomSimulator())
+            {
+                AssertRun("flash", await WsctlProcess.RunAsync(
+                    ["flash", "--port", sim.Url, "--before", "no-reset", "--after", "no-reset", "--ssid", "MyNet",
+                        "--json"], environment: environment, timeout: Limit));
+            }
+            AssertRun("flash", await WsctlProcess.RunAsync(
+                ["flash", "--port", $"socket://127.0.0.1:{FreePort()}", "--ssid", "MyNet", "--json"],
+                environment: environment, timeout: Limit));
+        }
+        finally
+        {
+            File.Delete(nvs);
+        }
+    }
+
+    [Fact]
+    public async Task Monitor_Lines_Result_AndAFailure()
+    {
+        using var device = new ScriptedDevice("I (611) boot: hello\r\nI (612) app: world\r\n");
+        var run = await RunAsync("monitor", "-p", device.Url, "--until", "world", "--json");
+        var objects = AssertRun("monitor", run);
+        Assert.Equal("line", objects[0].GetProperty("type").GetString());
+        AssertRun("monitor", await RunAsync("monitor", "-p", $"socket://127.0.0.1:{FreePort()}", "--json"));
+    }
+
+    [Fact]
+    public async Task Logs_EveryLine_OfAVerboseRun()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync("--echo", "--no-counter");
+        using (serve)
+        {
+            var run = await RunAsync("send", $"127.0.0.1:{port}", "hi", "--wait", "1", "-v", "--log-format",
+                "json");
+            Assert.Equal(0, run.ExitCode);
+            AssertValid("log", run.Stderr);
+            var failed = await RunAsync("send", $"127.0.0.1:{FreePort()}", "x", "--log-format", "json");
+            var last = AssertValid("log", failed.Stderr)[^1];
+            Assert.Equal("error", last.GetProperty("level").GetString());
+            Assert.False(last.GetProperty("message").GetString()!.Contains('"', StringComparison.Ordinal));
+        }
+    }
+}
