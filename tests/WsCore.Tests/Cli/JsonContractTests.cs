@@ -18,6 +18,7 @@ public sealed class JsonContractTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
     private static readonly Lazy<Dictionary<string, JsonSchema>> Schemas = new(LoadSchemas);
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     private static Dictionary<string, JsonSchema> LoadSchemas()
     {
@@ -45,14 +46,13 @@ public sealed class JsonContractTests
             var element = JsonDocument.Parse(line).RootElement.Clone();
             var results = Schemas.Value[schema].Evaluate(element,
                 new EvaluationOptions { OutputFormat = OutputFormat.List });
-            Assert.True(results.IsValid,
-                $"{schema}: {line}\n{JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true })}");
+            Assert.True(results.IsValid, $"{schema}: {line}\n{JsonSerializer.Serialize(results, Indented)}");
             parsed.Add(element);
         }
         return parsed;
     }
 
-    /// <summary>A run's stdout against its verb's schema, with the result last and its exit code the process's.</summary>
+    /// <summary>A run's stdout against its verb's schema; the result last, its exit code the process's.</summary>
     private static List<JsonElement> AssertRun(string schema, WsctlResult run)
     {
         var parsed = AssertValid(schema, run.Stdout);
