@@ -49,10 +49,13 @@ public static class BenchCommand
             "redrawn every second. Ctrl-C stops early, prints what was measured (marked interrupted) and exits 130. " +
             "Exits 2 when any message was lost or corrupted or any connection failed.",
             [
-                "wsctl bench esp32ws.local --clients 5 --duration 30s                     # ping: any server as it is",
-                "wsctl bench 127.0.0.1:8080 --mode echo --size 1024                       # against serve --echo",
-                "wsctl bench ws://127.0.0.1:8080/ --mode broadcast --clients 1000 --json  # against serve --relay",
-                "wsctl bench 127.0.0.1:8080 --mode idle --clients 10000 --duration 20s",
+                "wsctl bench esp32ws.local --clients 5 --duration 30s           # ping: any server as it is",
+                "wsctl serve --port 8081 --echo --no-counter --no-print &       # a server that echoes, for:",
+                "wsctl bench 127.0.0.1:8081 --mode echo --size 1024",
+                "wsctl serve --port 8082 --relay --max-clients 1000 --no-counter --no-print &   # relays, for:",
+                "wsctl bench ws://127.0.0.1:8082/ --mode broadcast --clients 1000 --json",
+                "wsctl serve --port 8083 --max-clients 1000 --no-counter --no-print &   # takes 1,000, for:",
+                "wsctl bench 127.0.0.1:8083 --mode idle --clients 1000 --duration 20s",
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.Interrupted))

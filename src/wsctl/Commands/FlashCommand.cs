@@ -123,21 +123,26 @@ public static class FlashCommand
                 "the app ELF of --firmware DIR).",
         };
 
-        var command = new Command("flash",
-            "Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.\n\n" +
-            "Examples:\n" +
-            "  wsctl flash --ssid MyNet --pass - < wifi-pass.txt           # credentials only, auto-detected port\n" +
-            "  wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --baud 460800\n" +
-            "  wsctl flash --ssid MyNet --nvs-out nvs.bin                  # just the NVS image, no device\n" +
-            "  wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)\n" +
-            "  wsctl flash --ssid MyNet --device-echo --counter-interval 0  # an echo board: bench --mode echo\n\n" +
-            "The NVS partition (namespace wsctl: ssid, pass, hostname, port, max_clients, and echo and counter_ms\n" +
-            "when --device-echo or --counter-interval is given) goes where the firmware's partition table puts it,\n" +
-            "else at 0x9000 (0x6000 bytes). The password never appears in any output.\n\n" +
+        var command = new Command("flash", HelpText.Describe(
+            "Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.",
+            [
+                "wsctl flash --ssid MyNet --pass - < wifi-pass.txt           # credentials only, auto-detected port",
+                "wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --pass - --baud 460800 < wifi-pass.txt",
+                "wsctl flash --ssid MyNet --pass - --nvs-out nvs.bin < wifi-pass.txt   # just the NVS image",
+                "wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)",
+                "wsctl flash --ssid MyNet --pass - --device-echo --counter-interval 0 < wifi-pass.txt   # for bench " +
+                    "--mode echo",
+            ],
+            "The password comes from --pass - (stdin) or the environment variable WSCTL_WIFI_PASS, which keep it " +
+            "out of ps and the shell's history (--pass PASS does not); an open network takes --pass ''. The NVS " +
+            "partition " +
+            "(namespace wsctl: ssid, pass, hostname, port, max_clients, and echo and counter_ms when --device-echo " +
+            "or --counter-interval is given) goes where the firmware's partition table puts it, else at 0x9000 " +
+            "(0x6000 bytes). The password never appears in any output.\n\n" +
             "With --monitor the exit code is the monitor's once flashing succeeded (12 when the new firmware " +
-            "panics).\n\n" +
-            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed,
-                ExitCode.DeviceCrashed, ExitCode.Interrupted))
+            "panics).",
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed, ExitCode.DeviceCrashed,
+            ExitCode.Interrupted))
         {
             port, baud, before, after, chip, flashSize, flashMode, flashFreq, firmware, image, ssid, pass, hostname,
             wsPort, maxClients, deviceEcho, counterInterval, nvsOut, output, dryRun, json, force, monitor,

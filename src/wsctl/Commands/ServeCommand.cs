@@ -82,18 +82,19 @@ public static class ServeCommand
         });
 
         var cluster = new ClusterCliOptions();
-        var command = new Command("serve",
+        var command = new Command("serve", HelpText.Describe(
             "Run a WebSocket server like the ESP32 firmware's: port 8080, at most 5 clients (one more gets 503), a " +
             "JSON counter broadcast every 5 s, and a test page at http://HOST:PORT/. Received messages go to stdout, " +
             "one per line; each line on stdin is sent to every client. Ctrl-C or SIGTERM closes every client with " +
-            "1001 and exits 0.\n\n" +
-            "Examples:\n" +
-            "  wsctl serve                                   # like the device; open http://localhost:8080/\n" +
-            "  wsctl serve --port 0 --echo --no-counter      # an echo server on a free port\n" +
-            "  wsctl serve --json --counter-interval 1s > events.jsonl\n" +
-            "  wsctl serve --mdns-name benchhost                # then: wsctl probe benchhost.local\n" +
-            "  wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one\n\n" +
-            ExitCodes.Describe(ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed, ExitCode.Tls))
+            "1001 and exits 0.",
+            [
+                "wsctl serve                                   # like the device; open http://localhost:8080/",
+                "wsctl serve --port 0 --echo --no-counter      # an echo server on a free port",
+                "wsctl serve --json --counter-interval 1s > events.jsonl",
+                "wsctl serve --mdns-name benchhost             # then: wsctl probe benchhost.local",
+                "wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one",
+            ],
+            ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed, ExitCode.Tls))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
             noPrint, raw, mdnsName, mdnsInterface, allowOrigin, maxPending,
