@@ -58,7 +58,7 @@ public static class BenchCommand
                 "wsctl bench 127.0.0.1:8083 --mode idle --clients 1000 --duration 20s",
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
-            ExitCode.Interrupted))
+            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.Tls, ExitCode.Interrupted))
         {
             target, mode, clients, size, duration, rate, json, also,
         };

@@ -25,7 +25,7 @@ public static class ServeCommand
             65_536, 1, 1 << 30, "BYTES");
         var counterInterval = Options.Duration("--counter-interval",
             "How often to broadcast the counter {\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":N}} " +
-            "(--no-counter turns it off).", TimeSpan.FromSeconds(5), minimum: TimeSpan.FromMilliseconds(1));
+            "(0 or --no-counter turns it off, as counter_ms 0 does on the device).", TimeSpan.FromSeconds(5));
         var noCounter = new Option<bool>("--no-counter") { Description = "Do not broadcast the counter." };
         var pingInterval = Options.Duration("--ping-interval",
             "Ping clients silent this long; drop those silent for another interval (0: never).",
@@ -125,7 +125,9 @@ public static class ServeCommand
                 bindAddress,
                 parse.GetValue(maxClients),
                 parse.GetValue(maxMessage),
-                parse.GetValue(noCounter) ? null : parse.GetValue(counterInterval),
+                parse.GetValue(noCounter) || parse.GetValue(counterInterval) == TimeSpan.Zero
+                    ? null
+                    : parse.GetValue(counterInterval),
                 parse.GetValue(pingInterval),
                 !parse.GetValue(noPage),
                 parse.GetValue(echo),
