@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Serilog;
 using Serilog.Core;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 

@@ -58,7 +58,7 @@ public static class VerbRunner
         {
             // A bug: one line, the trace only with -v, exit 2 (never an unhandled exception's dump).
             logger.Debug(e, "Unexpected error");
-            exit = (ExitCode)Invocation.ReportUnexpected(e, verbose: false);
+            exit = (ExitCode)ReportUnexpected(e, verbose: false);
             error = $"unexpected error: {e.Message.Split('\n')[0].Trim()}";
         }
         // --json promises a result object last on every way out: the verb's own, or this plain one.
@@ -88,5 +88,17 @@ public static class VerbRunner
         Console.Error.WriteLine($"wsctl: {message}");
         if (!string.IsNullOrEmpty(hint))
             Console.Error.WriteLine($"hint: {hint}");
+    }
+
+    /// <summary>Anything no verb expected: one line (the trace with -v), exit 2.</summary>
+    public static int ReportUnexpected(Exception e, bool verbose)
+    {
+        var message = (e.Message.Split('\n')[0].Trim() is { Length: > 0 } line ? line : e.GetType().Name);
+        Console.Error.WriteLine($"wsctl: unexpected error: {message}");
+        if (verbose)
+            Console.Error.WriteLine(e.ToString());
+        else
+            Console.Error.WriteLine("hint: run again with -v to see where it happened, and report it");
+        return (int)ExitCode.Failure;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using WsCore.Bench;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Bench;
 using Wsctl.Cli;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Probe;

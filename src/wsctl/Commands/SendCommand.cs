@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using WsCore;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Send;

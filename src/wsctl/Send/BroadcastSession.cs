@@ -5,6 +5,7 @@ using Serilog;
 using WsCore;
 using WsCore.Control;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 using Wsctl.Cli;

@@ -6,6 +6,8 @@ using WsCore.Mdns;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
 
+using Wsctl.Cli;
+
 namespace Wsctl.Serve;
 
 /// <summary>What <c>wsctl serve</c> was asked to do.</summary>

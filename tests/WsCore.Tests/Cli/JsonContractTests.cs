@@ -5,6 +5,7 @@ using WsCore.Tests.Monitor;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Cli;
 

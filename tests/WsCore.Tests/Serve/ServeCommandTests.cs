@@ -1,5 +1,6 @@
 using WsCore.Tests.Support;
 using Wsctl;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Serve;
 
