@@ -111,7 +111,8 @@ public partial class ServeTlsTests
             Assert.False(certificate.GetProperty("self_signed").GetBoolean());
 
             using var client = new ClientWebSocket();
-            client.Options.RemoteCertificateValidationCallback = (_, c, chain, errors) => pki.Validates(c, chain, errors);
+            client.Options.RemoteCertificateValidationCallback =
+                (_, c, chain, errors) => pki.Validates(c, chain, errors);
             using var cts = new CancellationTokenSource(Timeout);
             await client.ConnectAsync(new Uri($"wss://localhost:{port}/"), cts.Token);
             await client.SendAsync("over wss"u8.ToArray(), WebSocketMessageType.Text, true, cts.Token);
@@ -126,7 +127,8 @@ public partial class ServeTlsTests
             using var http = new HttpClient(handler) { Timeout = Timeout };
             var html = await http.GetStringAsync($"https://localhost:{port}/");
             Assert.Contains("new WebSocket(", html);
-            Assert.Equal("{\"clients\":1,\"maxClients\":5}", await http.GetStringAsync($"https://localhost:{port}/status"));
+            var status = await http.GetStringAsync($"https://localhost:{port}/status");
+            Assert.Equal("{\"clients\":1,\"maxClients\":5}", status);
             await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
         }
     }
@@ -190,7 +192,8 @@ public partial class ServeTlsTests
             await StartCertificateAsync(serve);
             Assert.Equal(first, await ServerTlsTests.PresentedFingerprintAsync(port));
             using var open = new ClientWebSocket();
-            open.Options.RemoteCertificateValidationCallback = (_, c, chain, errors) => pki.Validates(c, chain, errors);
+            open.Options.RemoteCertificateValidationCallback =
+                (_, c, chain, errors) => pki.Validates(c, chain, errors);
             using var cts = new CancellationTokenSource(Timeout);
             await open.ConnectAsync(new Uri($"wss://localhost:{port}/"), cts.Token);
 
@@ -280,7 +283,8 @@ public partial class ServeTlsTests
         var result = await WsctlProcess.RunAsync(
             ["serve", "--port", "0", "--tls-cert", pki.ChainFile, "--tls-key", otherKey], timeout: Timeout);
         Assert.Equal(1, result.ExitCode);
-        Assert.StartsWith($"wsctl: --tls-key: {otherKey} holds no ECDSA private key of the certificate in", result.Stderr);
+        Assert.StartsWith($"wsctl: --tls-key: {otherKey} holds no ECDSA private key of the certificate in",
+            result.Stderr);
         Assert.DoesNotContain("listening", result.Stderr);
     }
 
@@ -295,7 +299,11 @@ public partial class ServeTlsTests
     private static async Task<(int Exit, string Stdout, string Stderr)> RunPythonAsync(string script,
         params string[] args)
     {
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(script);
         foreach (var arg in args)
