@@ -13,7 +13,9 @@ namespace Wsctl.Cli;
 /// <remarks>
 /// The one place signals are handled: the first SIGINT or SIGTERM cancels the body's token
 /// (<see cref="GracefulInterrupt"/>), so every verb can stop its own way and say what it has (a final JSON object, a
-/// close 1001, serve's clean stop with exit 0) instead of being cut off.
+/// close 1001, serve's clean stop with exit 0) instead of being cut off. SIGHUP means "reload" only to a verb that
+/// has something to reload (serve with certificate files), which registers <see cref="ReloadSignal"/> for it; for
+/// the others a hangup still ends the process.
 /// </remarks>
 public static class VerbRunner
 {

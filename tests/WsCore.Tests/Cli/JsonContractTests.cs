@@ -100,6 +100,20 @@ public sealed class JsonContractTests
     }
 
     [Fact]
+    public async Task Serve_Tls_TheCertificateEvent()
+    {
+        var (serve, _) = await WsctlProcess.StartServeAsync("--no-counter", "--json", "--tls-self-signed");
+        using (serve)
+        {
+            await serve.WaitForStdoutAsync(l => l.Contains("tls_certificate", StringComparison.Ordinal), Limit);
+            serve.Signal("INT");
+            var exit = await serve.WaitForExitAsync(Limit);
+            var objects = AssertRun("serve", new WsctlResult(exit, serve.Stdout, serve.Stderr));
+            Assert.Equal("tls_certificate", objects[0].GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Send_Messages_Result_Failures_AndTheClientPath()
     {
         var (serve, port) = await WsctlProcess.StartServeAsync("--echo", "--no-counter");
