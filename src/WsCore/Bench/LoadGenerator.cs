@@ -345,11 +345,15 @@ public static class LoadGenerator
                 options.Clients,
                 options.Duration);
             using var receiving = new CancellationTokenSource();
-            var sender = connections[0];
+            // The sender is a client of the target, whatever order the handshakes completed in: through --also
+            // servers that relay only what reaches them from the target (a cluster's other instances, or servers
+            // that do not relay at all), a sender on another server would see nothing delivered.
+            var sender = connections.FirstOrDefault(c => c.Server == 0) ?? connections[0];
             using var senderEchoes = new SemaphoreSlim(options.BroadcastWindow);
             var started = Stopwatch.GetTimestamp();
             var receivers = connections
-                .Select((c, i) => Task.Run(() => CountArrivalsAsync(c, i == 0 ? senderEchoes : null, receiving.Token)))
+                .Select(c => Task.Run(() => CountArrivalsAsync(
+                    c, c == sender ? senderEchoes : null, receiving.Token)))
                 .ToList();
 
             // The sender keeps at most BroadcastWindow messages in flight, judged by its own copies coming back, so a
@@ -538,7 +542,9 @@ public static class LoadGenerator
         /// </summary>
         private async Task<List<BenchConnection>> OpenManyAsync(int count)
         {
-            var opened = new List<BenchConnection>(count);
+            // Slot i holds connection i, so the list comes back in the order the connections were asked for (server
+            // i mod N), not in the order their handshakes happened to complete.
+            var opened = new BenchConnection?[count];
             using var gate = new SemaphoreSlim(options.ConnectConcurrency);
             var tasks = Enumerable.Range(0, count).Select(async index =>
             {
@@ -556,8 +562,7 @@ public static class LoadGenerator
                     var connection = await BenchConnection.OpenAsync(server.EndPoint, server.Target, cancel);
                     connection.Server = index % Servers.Count;
                     Interlocked.Increment(ref _stats.Opened);
-                    lock (opened)
-                        opened.Add(connection);
+                    opened[index] = connection;
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
@@ -578,7 +583,7 @@ public static class LoadGenerator
                 }
             });
             await Task.WhenAll(tasks);
-            return opened;
+            return [.. opened.OfType<BenchConnection>()];
         }
 
         private async Task ReportProgressAsync(Func<long> count, long started, CancellationToken stop)
