@@ -21,7 +21,7 @@ namespace WsCore.Bench;
 /// <param name="AliveAtEnd">Connections still open when measuring ended.</param>
 /// <param name="Lost">
 /// Messages never answered (ping, echo: within <see cref="BenchOptions.AnswerTimeout"/>, or the connection ended
-/// first) or never delivered (broadcast: sent × receivers − received, after a bounded wait for stragglers).
+/// first) or never delivered (broadcast: sent × receivers − received, once no delivery came for 2 s).
 /// </param>
 /// <param name="Unsolicited">
 /// Messages the server sent on its own (a counter, a status push, an unasked pong), skipped: they are not answers.

@@ -7,7 +7,7 @@ namespace WsCore.Bench;
 /// <summary>
 /// <see cref="BenchMode.Broadcast"/>: one client sends, every client (the sender too) counts what the server relays
 /// (<c>wsctl serve --relay</c>, or a cluster's instances through <see cref="BenchOptions.AlsoTargets"/>). A delivery
-/// that never comes is lost: sent × receivers − received, once stragglers have had their wait.
+/// that never comes is lost: sent × receivers − received, once deliveries have stopped arriving.
 /// </summary>
 internal sealed class BroadcastScenario(BenchRun run) : BenchScenario(run)
 {
@@ -87,13 +87,24 @@ internal sealed class BroadcastScenario(BenchRun run) : BenchScenario(run)
         }
     }
 
-    // Deliveries still on their way are not lost: give them a moment, bounded (shorter after Ctrl-C, where the user
-    // is waiting for the results).
+    // Deliveries still on their way are not lost: the wait goes on while they keep arriving and ends when every one
+    // has, or when none came for a while (2 s; 1 s after Ctrl-C, where the user is waiting for the results). A fixed
+    // window from the end of sending would count a backlog that is still draining (a server, or this process, slowed
+    // down by a busy machine) as lost.
     private async Task WaitForStragglersAsync(long expected)
     {
-        var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (Run.Interrupt.IsCancellationRequested ? 1 : 2);
-        while (Stats.Received < expected && Stopwatch.GetTimestamp() < until)
+        var quiet = TimeSpan.FromSeconds(Run.Interrupt.IsCancellationRequested ? 1 : 2);
+        var arrived = Stats.Received;
+        var lastArrival = Stopwatch.GetTimestamp();
+        while (arrived < expected)
+        {
             await Task.Delay(20, CancellationToken.None);
+            var now = Stats.Received;
+            if (now != arrived)
+                (arrived, lastArrival) = (now, Stopwatch.GetTimestamp());
+            else if (Stopwatch.GetElapsedTime(lastArrival) >= quiet)
+                return;
+        }
     }
 
     private async Task CountArrivalsAsync(
