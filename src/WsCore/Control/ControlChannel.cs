@@ -28,9 +28,11 @@ public interface IControlHandler
 /// <summary>
 /// Where the control socket of a <c>wsctl serve</c> on port P lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
 /// <c>/tmp/wsctl-UID/serve-P.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own (0700), so
-/// only the user who runs serve can reach the socket. A port is a port of one network namespace: a serve in another
-/// namespace than the system's (PID 1's) is another server, so its socket is <c>serve-P.netN.sock</c>, N being its
-/// namespace's inode, and <c>wsctl broadcast</c> reaches the serve of its own namespace.
+/// only the user who runs serve can reach the socket. A port is a port of one network namespace, and a serve in
+/// another namespace is another server: its socket is <c>serve-P.netN.sock</c>, N being the inode of its namespace
+/// (<c>/proc/self/ns/net</c>), so <c>wsctl broadcast</c> reaches the serve of its own namespace. The plain name is
+/// kept where the namespace is provably the system's (PID 1's); where PID 1's cannot be read (a container, another
+/// user's PID 1), the namespace is named, since nothing proves two processes there share one.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 public static class ControlSocketPath
@@ -47,18 +49,20 @@ public static class ControlSocketPath
     }
 
     /// <summary>
-    /// The inode of this process's network namespace when it is not the system's (PID 1's); null in the system's
-    /// namespace, off Linux, or where PID 1's cannot be read (another user's process): then the plain name.
+    /// The inode of this process's network namespace, unless it is provably the system's (PID 1's, read from /proc):
+    /// null there and off Linux (no /proc/self/ns/net), for the plain name.
     /// </summary>
-    public static string? OwnNetworkNamespace()
-    {
-        var own = NetworkNamespaceOf("self");
-        var system = NetworkNamespaceOf("1");
-        return own is null || system is null || own == system ? null : own;
-    }
+    public static string? OwnNetworkNamespace() =>
+        NamespaceToName(NetworkNamespaceOf("self"), NetworkNamespaceOf("1"));
+
+    /// <summary>
+    /// Which namespace the socket's name carries: this process's, unless it is the system's. A system namespace that
+    /// cannot be read proves nothing, so this process's is named then too.
+    /// </summary>
+    internal static string? NamespaceToName(string? own, string? system) => own == system ? null : own;
 
     /// <summary>The inode of a process's network namespace ("net:[4026531840]" → "4026531840"), or null.</summary>
-    private static string? NetworkNamespaceOf(string process)
+    internal static string? NetworkNamespaceOf(string process)
     {
         try
         {

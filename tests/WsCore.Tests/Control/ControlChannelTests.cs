@@ -113,9 +113,33 @@ public sealed class ControlChannelTests : IDisposable
         Assert.Equal(
             Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"),
             ControlSocketPath.For(8080, "/run/user/1000", "4026531840"));
-        // In the system's network namespace (where the tests run): the plain name.
+    }
+
+    [Theory]
+    // The system's namespace (PID 1's), proven by reading both: the plain name.
+    [InlineData("4026531840", "4026531840", null)]
+    // Another namespace than the system's: its own.
+    [InlineData("4026532174", "4026531840", "4026532174")]
+    // PID 1's cannot be read (a container): nothing proves this is the system's, so its own.
+    [InlineData("4026532174", null, "4026532174")]
+    // No /proc/self/ns/net (not Linux): the plain name.
+    [InlineData(null, null, null)]
+    public void NamespaceToName_OwnAndSystemNamespaces_NamedUnlessProvablyTheSystems(
+        string? own, string? system, string? named)
+    {
+        Assert.Equal(named, ControlSocketPath.NamespaceToName(own, system));
+    }
+
+    [Fact]
+    public void SocketPath_InThisProcess_NamesItsNamespaceFromProcSelf()
+    {
+        var own = ControlSocketPath.NetworkNamespaceOf("self");
+        Assert.NotNull(own);
+        var path = ControlSocketPath.For(8080, "/run/user/1000");
+        // The plain name only where PID 1's namespace can be read and is this one.
         Assert.Equal(
-            Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"), ControlSocketPath.For(8080, "/run/user/1000"));
+            ControlSocketPath.NetworkNamespaceOf("1") == own ? "serve-8080.sock" : $"serve-8080.net{own}.sock",
+            Path.GetFileName(path));
     }
 
     [Fact]
