@@ -24,12 +24,13 @@ else
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
     p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
     f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    s=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
-    # Skipped tests by name (a test that cannot run here says why in its skip reason, shown by dotnet test above).
-    mapfile -t -O "${#skipped_names[@]}" skipped_names \
-      < <(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"[^>]*>' "$trx" |
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+    # Skipped tests by name (a test that cannot run here says why in its skip reason, shown by dotnet test above),
+    # counted from the results themselves: VSTest leaves the counters' notExecuted at 0 for xunit's skips.
+    mapfile -t trx_skipped < <(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"[^>]*>' "$trx" |
       sed -n 's/.*testName="\([^"]*\)".*/\1/p')
+    skipped=$((skipped + ${#trx_skipped[@]}))
+    skipped_names+=("${trx_skipped[@]}")
   done
 fi
 

@@ -28,9 +28,11 @@ public interface IControlHandler
 /// <summary>
 /// Where the control socket of a <c>wsctl serve</c> on port P lives: <c>$XDG_RUNTIME_DIR/wsctl/serve-P.sock</c>, or
 /// <c>/tmp/wsctl-UID/serve-P.sock</c> where XDG_RUNTIME_DIR is not set. Either directory is the user's own (0700), so
-/// only the user who runs serve can reach the socket. A port is a port of one network namespace: a serve in another
-/// namespace than the system's (PID 1's) is another server, so its socket is <c>serve-P.netN.sock</c>, N being its
-/// namespace's inode, and <c>wsctl broadcast</c> reaches the serve of its own namespace.
+/// only the user who runs serve can reach the socket. A port is a port of one network namespace, and a serve in
+/// another namespace is another server: its socket is <c>serve-P.netN.sock</c>, N being the inode of its namespace
+/// (<c>/proc/self/ns/net</c>), so <c>wsctl broadcast</c> reaches the serve of its own namespace. The plain name is
+/// kept where the namespace is provably the system's (PID 1's); where PID 1's cannot be read (a container, another
+/// user's PID 1), the namespace is named, since nothing proves two processes there share one.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 public static class ControlSocketPath
@@ -47,18 +49,20 @@ public static class ControlSocketPath
     }
 
     /// <summary>
-    /// The inode of this process's network namespace when it is not the system's (PID 1's); null in the system's
-    /// namespace, off Linux, or where PID 1's cannot be read (another user's process): then the plain name.
+    /// The inode of this process's network namespace, unless it is provably the system's (PID 1's, read from /proc):
+    /// null there and off Linux (no /proc/self/ns/net), for the plain name.
     /// </summary>
-    public static string? OwnNetworkNamespace()
-    {
-        var own = NetworkNamespaceOf("self");
-        var system = NetworkNamespaceOf("1");
-        return own is null || system is null || own == system ? null : own;
-    }
+    public static string? OwnNetworkNamespace() =>
+        NamespaceToName(NetworkNamespaceOf("self"), NetworkNamespaceOf("1"));
+
+    /// <summary>
+    /// Which namespace the socket's name carries: this process's, unless it is the system's. A system namespace that
+    /// cannot be read proves nothing, so this process's is named then too.
+    /// </summary>
+    internal static string? NamespaceToName(string? own, string? system) => own == system ? null : own;
 
     /// <summary>The inode of a process's network namespace ("net:[4026531840]" → "4026531840"), or null.</summary>
-    private static string? NetworkNamespaceOf(string process)
+    internal static string? NetworkNamespaceOf(string process)
     {
         try
         {
@@ -76,10 +80,13 @@ public static class ControlSocketPath
 }
 
 /// <summary>
-/// Serves control requests on a Unix domain socket: directory 0700, socket 0600, removed on dispose. A socket file
-/// left by a crashed server is detected (nobody accepts on it) and replaced; a live one means another server owns
-/// this port, which is refused. Requests on one connection are answered in order, one JSON line each; a request the
-/// handler fails on is answered with an error line, and the connection goes on.
+/// Serves control requests on a Unix domain socket: directory 0700, socket 0600, removed on dispose, and when the
+/// process exits without disposing it (<see cref="Environment.Exit"/>, a second SIGTERM). A socket file left by a
+/// server that could not remove it (killed, crashed) is replaced: only a socket nobody listens on, which connecting to
+/// proves (ECONNREFUSED); a live one means another server owns this port, which is refused, and anything else at the
+/// path (a directory, a link, a file with data, a socket that cannot be probed) is left alone and refused. Requests
+/// on one connection are answered in order, one JSON line each; a request the handler fails on is answered with an
+/// error line, and the connection goes on.
 /// </summary>
 /// <remarks>
 /// <see cref="DisposeAsync"/> returns once every connection has ended, a handler call under way included, so the
@@ -108,6 +115,7 @@ public sealed class ControlServer : IAsyncDisposable
         _listener = listener;
         _handler = handler;
         _logger = logger;
+        AppDomain.CurrentDomain.ProcessExit += RemoveSocketAtExit;
         _acceptLoop = AcceptLoopAsync();
     }
 
@@ -133,43 +141,94 @@ public sealed class ControlServer : IAsyncDisposable
                 "remove it, or set XDG_RUNTIME_DIR to a directory of your own", e);
         }
 
-        if (File.Exists(path))
-        {
-            if (await IsLiveAsync(path))
-                throw new WsCoreException(FailureKind.Other, $"another server already owns the control socket {path}",
-                    "stop the other server, or choose another port")
-                { Field = InputField.ListenPort };
-            logger.Warning("Replacing stale control socket {Path} (left by a server that is gone)", path);
-            File.Delete(path);
-        }
+        await RemoveStaleSocketAsync(path, logger);
 
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var bound = false;
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
+            bound = true;
             File.SetUnixFileMode(path, SocketMode);
             listener.Listen(16);
+        }
+        catch (SocketException e) when (!bound && e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            // Another server bound the path between the check and here.
+            listener.Dispose();
+            throw OwnedByAnother(path, e);
         }
         catch
         {
             listener.Dispose();
+            // Ours, but not serving: nobody else may find it and take it for a live server.
+            if (bound)
+                File.Delete(path);
             throw;
         }
         logger.Debug("Control socket listening at {Path}", path);
         return new ControlServer(path, listener, handler, logger);
     }
 
-    private static async Task<bool> IsLiveAsync(string path)
+    /// <summary>
+    /// Removes what a server that is gone left at <paramref name="path"/>: a socket file nobody listens on. Refuses
+    /// (WsCoreException) when a server listens there or when the path holds something else.
+    /// </summary>
+    private static async Task RemoveStaleSocketAsync(string path, ILogger logger)
     {
+        var existing = new FileInfo(path);
+        if (!existing.Exists && !Directory.Exists(path) && existing.LinkTarget is null)
+            return;
+        // A socket file holds no data: a directory, a symbolic link or a file with bytes in it is someone's, not a
+        // server's leftover.
+        if (Directory.Exists(path) || existing.LinkTarget is not null || existing.Length != 0)
+            throw new WsCoreException(FailureKind.Other, $"{path} is in the way of the control socket",
+                "it is not a socket wsctl left; move it away");
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await probe.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            return true;
         }
-        catch (SocketException)
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            return false;
+            // Nobody listens: the socket of a server that was killed or crashed (a socket file outlives its process).
+            logger.Warning("Replacing stale control socket {Path} (left by a server that is gone)", path);
+            File.Delete(path);
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            // ENOENT: it went away meanwhile.
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode != SocketError.WouldBlock)
+        {
+            // Neither refused nor accepted (permission denied, say): whether a server is behind it is unknown.
+            throw new WsCoreException(FailureKind.Other,
+                $"cannot tell whether a server owns the control socket {path}: {e.Message}",
+                "stop the server that may own it, or remove the file if none does", e);
+        }
+        // Accepted, or its backlog is full (EAGAIN): a server is there.
+        throw OwnedByAnother(path, null);
+    }
+
+    private static WsCoreException OwnedByAnother(string path, Exception? inner) =>
+        new(FailureKind.Other, $"another server already owns the control socket {path}",
+            "stop the other server, or choose another port", inner)
+        { Field = InputField.ListenPort };
+
+    // The process is ending without this server having been disposed: its socket file would outlive it.
+    private void RemoveSocketAtExit(object? sender, EventArgs e)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+            return;
+        try
+        {
+            _listener.Dispose();
+            File.Delete(SocketPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
@@ -302,6 +361,7 @@ public sealed class ControlServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        AppDomain.CurrentDomain.ProcessExit -= RemoveSocketAtExit;
         await _stop.CancelAsync();
         _listener.Dispose();
         await _acceptLoop;

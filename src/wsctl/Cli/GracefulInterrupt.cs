@@ -4,8 +4,10 @@ namespace Wsctl.Cli;
 
 /// <summary>
 /// Turns the first SIGINT (Ctrl-C) or SIGTERM into a cancelled <see cref="Token"/>, so a verb can stop, report what it
-/// has and exit 130 itself; a second signal is left to the runtime's default, which ends the process at once (for
-/// when stopping takes longer than the user will wait). The verb sets System.CommandLine's
+/// has and exit 130 itself; a second signal ends the process at once (for when stopping takes longer than the user
+/// will wait), with 128 + the signal's number as a shell reports a process the signal killed, but through
+/// <see cref="Environment.Exit"/>, so process-exit handlers still run: serve's control socket is removed by one. The
+/// runtime's own default would kill the process without them. The verb sets System.CommandLine's
 /// <c>ProcessTerminationTimeout</c> to null first: its own handling would end the process after a 2 s grace period,
 /// possibly before the report is written.
 /// </summary>
@@ -30,11 +32,19 @@ public sealed class GracefulInterrupt : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (_interrupted.IsCancellationRequested)
-            return;   // the second one: the default action ends the process
         context.Cancel = true;
-        _interrupted.Cancel();
+        if (!_interrupted.IsCancellationRequested)
+        {
+            _interrupted.Cancel();
+            return;
+        }
+        // The second one.
+        Environment.Exit(128 + (context.Signal == PosixSignal.SIGINT ? SigInt : SigTerm));
     }
+
+    // Their numbers on Linux (signal(7)); PosixSignal's values are not the platform's.
+    private const int SigInt = 2;
+    private const int SigTerm = 15;
 
     public void Dispose()
     {

@@ -186,6 +186,57 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task Broadcast_AlsoTargetsHandshakesCompleteFirst_SenderIsStillAClientOfTheTarget()
+    {
+        // The target relays to every client of both servers; the other relays nothing. The target admits its
+        // clients only once both of the other's are connected, so the other's handshakes complete first.
+        await using var other = TestServer.Start(echo: false);
+        await using var target = TestServer.Start(echo: false, o =>
+        {
+            o.MessageHandler = (s, id, type, payload) =>
+            {
+                s.Send(WebSocketServer.AllClients, type, payload);
+                other.Server.Send(WebSocketServer.AllClients, type, payload);
+            };
+            o.Admission = new AdmitOnce(() => other.Server.ClientCount == 2);
+        });
+        var options = new BenchOptions(target.Uri, BenchMode.Broadcast, Clients: 4, MessageBytes: 32,
+            TimeSpan.FromMilliseconds(200))
+        {
+            AlsoTargets = [other.Uri],
+            Rate = 50,
+        };
+
+        var result = await LoadGenerator.RunAsync(options).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal((4, 0L, 0L), (result.Connected, result.Errors, result.Lost));
+        Assert.True(result.MessagesSent > 0);
+        Assert.Equal(result.MessagesSent * 4, result.MessagesReceived);
+    }
+
+    /// <summary>Admits a client once <paramref name="ready"/> holds (within 30 s; refused past it).</summary>
+    private sealed class AdmitOnce(Func<bool> ready) : IClientAdmission
+    {
+        public string RefusalText => "the test's condition never held";
+
+        public async ValueTask<bool> TryAdmitAsync()
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!ready())
+            {
+                if (DateTime.UtcNow > deadline)
+                    return false;
+                await Task.Delay(10);
+            }
+            return true;
+        }
+
+        public void Release()
+        {
+        }
+    }
+
+    [Fact]
     public async Task Broadcast_OneServer_NoLatencyByServer()
     {
         await using var server = TestServer.Start(echo: false, o => o.MessageHandler = (s, id, type, payload) =>

@@ -113,9 +113,87 @@ public sealed class ControlChannelTests : IDisposable
         Assert.Equal(
             Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"),
             ControlSocketPath.For(8080, "/run/user/1000", "4026531840"));
-        // In the system's network namespace (where the tests run): the plain name.
+    }
+
+    [Theory]
+    // The system's namespace (PID 1's), proven by reading both: the plain name.
+    [InlineData("4026531840", "4026531840", null)]
+    // Another namespace than the system's: its own.
+    [InlineData("4026532174", "4026531840", "4026532174")]
+    // PID 1's cannot be read (a container): nothing proves this is the system's, so its own.
+    [InlineData("4026532174", null, "4026532174")]
+    // No /proc/self/ns/net (not Linux): the plain name.
+    [InlineData(null, null, null)]
+    public void NamespaceToName_OwnAndSystemNamespaces_NamedUnlessProvablyTheSystems(
+        string? own, string? system, string? named)
+    {
+        Assert.Equal(named, ControlSocketPath.NamespaceToName(own, system));
+    }
+
+    [Fact]
+    public void SocketPath_InThisProcess_NamesItsNamespaceFromProcSelf()
+    {
+        var own = ControlSocketPath.NetworkNamespaceOf("self");
+        Assert.NotNull(own);
+        var path = ControlSocketPath.For(8080, "/run/user/1000");
+        // The plain name only where PID 1's namespace can be read and is this one.
         Assert.Equal(
-            Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"), ControlSocketPath.For(8080, "/run/user/1000"));
+            ControlSocketPath.NetworkNamespaceOf("1") == own ? "serve-8080.sock" : $"serve-8080.net{own}.sock",
+            Path.GetFileName(path));
+    }
+
+    [Fact]
+    public async Task Start_OverAFileWithData_RefusedAndTheFileKept()
+    {
+        var path = ControlSocketPath.For(9008, _runtimeDir);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, "notes", Timeout);
+
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(
+            path, new RecordingHandler()));
+
+        Assert.Contains("in the way of the control socket", error.Message);
+        Assert.Equal("notes", await File.ReadAllTextAsync(path, Timeout));
+    }
+
+    [Fact]
+    public async Task Start_OverADirectory_Refused()
+    {
+        var path = ControlSocketPath.For(9009, _runtimeDir);
+        Directory.CreateDirectory(path);
+
+        var error = await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(
+            path, new RecordingHandler()));
+
+        Assert.Contains("in the way of the control socket", error.Message);
+        Assert.True(Directory.Exists(path));
+    }
+
+    [Fact]
+    public async Task Start_OverALinkToAStaleSocket_RefusedAndNeitherRemoved()
+    {
+        // A link is never followed: what it points to may be anywhere.
+        var stale = Path.Combine(_runtimeDir, "elsewhere.sock");
+        MakeStaleSocket(stale);
+        var path = ControlSocketPath.For(9010, _runtimeDir);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.CreateSymbolicLink(path, stale);
+
+        await Assert.ThrowsAsync<WsCoreException>(() => ControlServer.StartAsync(path, new RecordingHandler()));
+
+        Assert.NotNull(new FileInfo(path).LinkTarget);
+        Assert.True(File.Exists(stale));
+    }
+
+    // A server that died without cleaning up: python binds the socket and exits without unlinking it (.NET's own
+    // Socket would remove the file on dispose).
+    private static void MakeStaleSocket(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var crashed = System.Diagnostics.Process.Start("/usr/bin/python3",
+            ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path])!;
+        Assert.True(crashed.WaitForExit(10_000));
+        Assert.True(File.Exists(path));
     }
 
     [Fact]
@@ -191,13 +269,7 @@ public sealed class ControlChannelTests : IDisposable
     public async Task Start_OverAStaleSocketFile_ReplacesIt()
     {
         var path = ControlSocketPath.For(9003, _runtimeDir);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // A server that died without cleaning up: python binds the socket and exits without unlinking it
-        // (.NET's own Socket would remove the file on dispose).
-        using (var crashed = System.Diagnostics.Process.Start("/usr/bin/python3",
-                   ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path])!)
-            Assert.True(crashed.WaitForExit(10_000));
-        Assert.True(File.Exists(path));
+        MakeStaleSocket(path);
 
         await using var server = await ControlServer.StartAsync(path, new RecordingHandler());
         await using var client = await ControlClient.ConnectAsync(9003, Timeout, path);

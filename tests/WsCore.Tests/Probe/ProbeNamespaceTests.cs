@@ -119,17 +119,39 @@ public sealed class ProbeNamespaceTests
     }
 
     [NetNamespaceFact]
-    public async Task Serve_SamePortInTwoNamespaces_BothRun_EachBroadcastReachesItsOwn()
+    public async Task Serve_SamePortInTwoNamespaces_BothRun_EachBroadcastReachesOnlyItsOwnNamespacesClient()
     {
         await using var lab = await NetNamespaceLab.CreateAsync();
-        // One runtime directory for both (the same user): the control sockets must still be told apart.
-        await StartServeAsync(lab, lab.DeviceNamespace, "--port", "8080", "--no-counter");
-        await StartServeAsync(lab, lab.HostNamespace, "--port", "8080", "--no-counter");
-        foreach (var ns in new[] { lab.DeviceNamespace, lab.HostNamespace })
+        string[] namespaces = [lab.DeviceNamespace, lab.HostNamespace];
+        // One runtime directory for both (the same user): the control sockets must still be told apart. A client in
+        // each namespace tells the two servers apart: a broadcast must reach the one of its own namespace only.
+        var serves = new Dictionary<string, LabProcess>();
+        var clients = new Dictionary<string, LabProcess>();
+        foreach (var ns in namespaces)
         {
-            var (code, output) = await WsctlAsync(lab, ns, "broadcast", "hello", "--port", "8080");
+            serves[ns] = await StartServeAsync(lab, ns, "--port", "8080", "--no-counter", "--json");
+            clients[ns] = lab.Start(
+                "ip",
+                ["netns", "exec", ns, "dotnet", WsctlProcess.DllPath, "send", "ws://127.0.0.1:8080/", "--listen"],
+                $"wsctl send --listen in {ns}",
+                PrivateRuntimeDir(lab));
+            await serves[ns].WaitForLineAsync(l => l.Contains("\"type\":\"open\"", StringComparison.Ordinal),
+                ProcessTimeout);
+        }
+
+        foreach (var ns in namespaces)
+        {
+            var (code, output) = await WsctlAsync(lab, ns, "broadcast", $"for {ns}", "--port", "8080");
             Assert.True(code == 0, output);
-            Assert.Contains("delivered to 0 clients", output);
+            Assert.Contains("delivered to 1 client", output);
+        }
+
+        foreach (var ns in namespaces)
+        {
+            await clients[ns].WaitForLineAsync(l => l == $"for {ns}", ProcessTimeout);
+            Assert.DoesNotContain(clients[ns].Lines, l => l.StartsWith("for ", StringComparison.Ordinal)
+                && l != $"for {ns}");
+            Assert.False(serves[ns].Process.HasExited, serves[ns].Output);
         }
     }
 

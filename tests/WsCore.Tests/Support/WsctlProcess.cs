@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using WsCore.Control;
 using Wsctl.Cli;
 
 namespace WsCore.Tests.Support;
@@ -17,7 +18,15 @@ public sealed partial class WsctlProcess : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly List<string> _stdoutLines = [];
 
-    private WsctlProcess(Process process) => _process = process;
+    // serve's runtime directory (XDG_RUNTIME_DIR as it was given to it), for removing the control socket of a serve
+    // killed on dispose; null for other verbs.
+    private readonly string? _serveRuntimeDirectory;
+
+    private WsctlProcess(Process process, string? serveRuntimeDirectory)
+    {
+        _process = process;
+        _serveRuntimeDirectory = serveRuntimeDirectory;
+    }
 
     /// <summary>Path of wsctl.dll next to the test assembly.</summary>
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "wsctl.dll");
@@ -79,7 +88,10 @@ public sealed partial class WsctlProcess : IDisposable
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var wsctl = new WsctlProcess(process);
+        // ArgumentList[0] is wsctl.dll, [1] the verb. An empty directory stands for "not set" (serve's /tmp one).
+        var serve = info.ArgumentList.Count > 1 && info.ArgumentList[1] == "serve";
+        var runtimeDirectory = info.Environment.TryGetValue("XDG_RUNTIME_DIR", out var set) ? set ?? "" : "";
+        var wsctl = new WsctlProcess(process, serve ? runtimeDirectory : null);
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -186,7 +198,36 @@ public sealed partial class WsctlProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Dispose() => ChildProcess.KillAndDispose(_process, entireTree: true);
+    /// <summary>
+    /// Kills the process if it still runs (SIGKILL). A serve killed so cannot remove its control socket: the socket
+    /// is removed here, as serve would have, so test runs leave none behind. One that exited by itself is left as it
+    /// left things, for a test to see.
+    /// </summary>
+    public void Dispose()
+    {
+        var killed = !HasExitedSafely();
+        ChildProcess.KillAndDispose(_process, entireTree: true);
+        if (killed && _serveRuntimeDirectory is { } runtimeDirectory && ListeningPort() is { } port)
+            File.Delete(ControlSocketPath.For(port, runtimeDirectory));
+    }
+
+    private bool HasExitedSafely()
+    {
+        try
+        {
+            return _process.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The port serve said it listens on, once it said so.</summary>
+    private int? ListeningPort() =>
+        Stderr.Split('\n').Select(l => ListeningPattern().Match(l)).FirstOrDefault(m => m.Success) is { } match
+            ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 
     private async Task<string> WaitAsync(Func<string?> probe, TimeSpan timeout, string where)
     {

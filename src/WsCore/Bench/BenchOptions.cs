@@ -1,0 +1,41 @@
+namespace WsCore.Bench;
+
+/// <summary>Settings of one load run.</summary>
+/// <param name="Target">The server: a ws:// URL.</param>
+/// <param name="Mode">The scenario.</param>
+/// <param name="Clients">How many connections (connect mode: how many connect loops).</param>
+/// <param name="MessageBytes">
+/// Payload size of each message: at least <see cref="LoadGenerator.MinMessageBytes"/>; in ping mode at most
+/// <see cref="LoadGenerator.MaxPingBytes"/>.
+/// </param>
+/// <param name="Duration">How long to measure.</param>
+/// <param name="Rate">
+/// Messages per second in all (ping and echo: spread over the clients; broadcast: the sender's); null: as fast as
+/// the server goes.
+/// </param>
+public sealed record BenchOptions(
+    Uri Target, BenchMode Mode, int Clients, int MessageBytes, TimeSpan Duration, double? Rate = null)
+{
+    /// <summary>
+    /// More servers to spread the connections over (the instances of a <c>serve --cluster</c>): connection i goes to
+    /// server i mod N of <see cref="Target"/> and these, in that order. Connect mode uses <see cref="Target"/> only.
+    /// </summary>
+    public IReadOnlyList<Uri> AlsoTargets { get; init; } = [];
+
+    /// <summary>Connections opened at once while ramping up.</summary>
+    public int ConnectConcurrency { get; init; } = 64;
+
+    /// <summary>Broadcast: messages the sender may have in flight (sent but not yet back to itself).</summary>
+    public int BroadcastWindow { get; init; } = 32;
+
+    /// <summary>
+    /// Ping and echo: how long a client waits for the answer to its message. Past it the message counts as lost and
+    /// that client stops: a server that did not answer one message will not answer the next.
+    /// </summary>
+    public TimeSpan AnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often the progress callback of <see cref="LoadGenerator.RunAsync"/> hears how the run goes.
+    /// </summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+}
