@@ -79,8 +79,11 @@ public sealed class JsonLogFormatter : ITextFormatter
             case ScalarValue { Value: bool flag }:
                 json.WriteBooleanValue(flag);
                 break;
-            case ScalarValue { Value: int or long or short or byte or uint or ulong or ushort or double or float
-                or decimal } number:
+            case ScalarValue
+            {
+                Value: int or long or short or byte or uint or ulong or ushort or double or float
+                or decimal
+            } number:
                 json.WriteRawValue(Convert.ToString(number.Value, CultureInfo.InvariantCulture)!);
                 break;
             case ScalarValue scalar:
