@@ -197,12 +197,14 @@ public static partial class ExampleTable
             "a wsctl serve on port 8080 (the default) in a new namespace of the lab, with 2 clients (wsctl send " +
             "--listen from the desk namespace); the example runs beside the serve, in its namespace",
             AsWritten,
-            "exit 0: both clients listed, with their address",
+            "exit 0: a header (ID, REMOTE, CONNECTED SINCE, IN, OUT: the comment's id, address, connected since, " +
+            "messages in/out) and both clients, with their address",
             async run =>
             {
                 var (ns, _) = await ServeWithTwoClientsAsync(run);
                 var list = await run.RunAsync(run.Command(), ns);
                 ExitCode(0, list);
+                Assert.Matches(@"^\s*ID\s+REMOTE\s+CONNECTED SINCE\s+IN\s+OUT$", list.StdoutLines[0]);
                 Assert.Equal(2,
                     list.StdoutLines.Count(l => l.Contains(ExampleLab.DeskAddress, StringComparison.Ordinal)));
             }),
@@ -210,11 +212,13 @@ public static partial class ExampleTable
             "a wsctl serve on port 8080 (the default) in a new namespace of the lab, with 2 clients (wsctl send " +
             "--listen from the desk namespace, ids 1 and 2); the example runs beside the serve, in its namespace",
             AsWritten,
-            "exit 0; client 2 printed 'just you', client 1 did not",
+            "exit 0 ('sent 1 message(s) to client 2'); client 2 printed 'just you', client 1 did not",
             async run =>
             {
                 var (ns, clients) = await ServeWithTwoClientsAsync(run);
-                ExitCode(0, await run.RunAsync(run.Command(), ns));
+                var send = await run.RunAsync(run.Command(), ns);
+                ExitCode(0, send);
+                Assert.Equal(["sent 1 message(s) to client 2"], send.StdoutLines);
                 await clients[1].WaitForStdoutAsync(l => l == "just you", ExampleRun.Timeout);
                 Assert.DoesNotContain("just you", clients[0].StdoutLines);
             }),

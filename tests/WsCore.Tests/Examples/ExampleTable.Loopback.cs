@@ -81,13 +81,15 @@ public static partial class ExampleTable
         new("wsctl send --client 2 'hello, client 2' --port 8080", ExampleFixture.Loopback,
             "a fixture wsctl serve on a free port with 2 clients of the test's (ids 1 and 2, in that order)",
             [ToFixturePort("--port 8080", "--port {port}")],
-            "exit 0; client 2 got 'hello, client 2' and client 1 nothing",
+            "exit 0 ('sent 1 message(s) to client 2'); client 2 got 'hello, client 2' and client 1 nothing",
             async run =>
             {
                 var (_, port) = await run.StartServeAsync("--no-counter");
                 var first = await run.ConnectAsync(port);
                 var second = await run.ConnectAsync(port);
-                ExitCode(0, await run.RunAsync(run.Command(("port", port))));
+                var send = await run.RunAsync(run.Command(("port", port)));
+                ExitCode(0, send);
+                Assert.Equal(["sent 1 message(s) to client 2"], send.StdoutLines);
                 await second.WaitForAsync("hello, client 2");
                 Assert.Empty(first.Received);
             }),
