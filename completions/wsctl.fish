@@ -12,13 +12,13 @@ function __wsctl_takes_value
     switch "$argv[1]|$argv[2]"
         case '|--log-format'
             return 0
-        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--allow-origin' 'serve|--max-pending' 'serve|--cluster' 'serve|--cluster-name' 'serve|--cluster-max-clients' 'serve|--cluster-lease' 'serve|--cluster-instance' 'serve|--log-format'
+        case 'serve|--port' 'serve|--bind' 'serve|--max-clients' 'serve|--max-message' 'serve|--counter-interval' 'serve|--ping-interval' 'serve|--mdns-name' 'serve|--interface' 'serve|--allow-origin' 'serve|--max-pending' 'serve|--tls-cert' 'serve|--tls-key' 'serve|--cluster' 'serve|--cluster-name' 'serve|--cluster-max-clients' 'serve|--cluster-lease' 'serve|--cluster-instance' 'serve|--log-format'
             return 0
-        case 'send|--wait' 'send|--wait-for' 'send|--timeout' 'send|--header' 'send|--subprotocol' 'send|--origin' 'send|--client' 'send|--port' 'send|--file' 'send|--log-format'
+        case 'send|--wait' 'send|--wait-for' 'send|--timeout' 'send|--header' 'send|--subprotocol' 'send|--origin' 'send|--pin' 'send|--client' 'send|--port' 'send|--file' 'send|--log-format'
             return 0
-        case 'broadcast|--port' 'broadcast|--to' 'broadcast|--parallel' 'broadcast|--timeout' 'broadcast|--file' 'broadcast|--log-format'
+        case 'broadcast|--port' 'broadcast|--to' 'broadcast|--parallel' 'broadcast|--timeout' 'broadcast|--pin' 'broadcast|--file' 'broadcast|--log-format'
             return 0
-        case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--log-format'
+        case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--pin' 'probe|--log-format'
             return 0
         case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--counter-interval' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
             return 0
@@ -84,6 +84,9 @@ complete -c wsctl -n '__wsctl_at \'serve\'' -l mdns-name -x -d 'Advertise by mDN
 complete -c wsctl -n '__wsctl_at \'serve\'' -l interface -x -d 'With --mdns-name: advertise on this network interface only (default: every multicast-ca...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l allow-origin -x -d 'Let pages from this origin (e.g. https://dash.example.com) connect; repeatable; * for a...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l max-pending -x -d 'Most connections in their opening handshake at once; one more closes the oldest (a floo...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l tls-cert -r -F -d 'Serve wss:// (and the page over https://) with this PEM certificate file: the server\'s ...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l tls-key -r -F -d 'The private key of --tls-cert\'s certificate: a PEM file, RSA or ECDSA, not encrypted.'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l tls-self-signed -d 'Serve wss:// and https:// with a certificate made at start (ECDSA P-256, valid 30 days)...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster -x -d 'Join the instances of serve that use this Redis (and --cluster-name) into one server: b...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-name -x -d 'With --cluster: the cluster to join (instances with another name on the same Redis do n...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-max-clients -x -d 'With --cluster: most WebSocket clients in the whole cluster, counted in Redis; one more...'
@@ -104,6 +107,7 @@ complete -c wsctl -n '__wsctl_at \'send\'' -l header -x -d 'Add a request header
 complete -c wsctl -n '__wsctl_at \'send\'' -l subprotocol -x -d 'Offer a subprotocol (repeatable).'
 complete -c wsctl -n '__wsctl_at \'send\'' -l origin -x -d 'Send an Origin header, as a browser would.'
 complete -c wsctl -n '__wsctl_at \'send\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
+complete -c wsctl -n '__wsctl_at \'send\'' -l pin -x -d 'wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, col...'
 complete -c wsctl -n '__wsctl_at \'send\'' -l client -x -d 'Send to this client of the wsctl serve on --port (ids are in serve\'s open events and br...'
 complete -c wsctl -n '__wsctl_at \'send\'' -l port -x -d 'With --client: the port of the wsctl serve to use.'
 complete -c wsctl -n '__wsctl_at \'send\'' -l binary -d 'Send stdin (or --file) whole, as one binary message.'
@@ -122,6 +126,7 @@ complete -c wsctl -n '__wsctl_at \'broadcast\'' -l parallel -x -d 'With --to: at
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l timeout -x -d 'With --to: the limit for each target.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l json -d 'Print JSON lines: the results (or the clients, with --list).'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
+complete -c wsctl -n '__wsctl_at \'broadcast\'' -l pin -x -d 'wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, col...'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l binary -d 'Send stdin (or --file) whole, as one binary message.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l file -r -F -d 'Send this file as one binary message.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l hex -d 'MESSAGE is hex; send the bytes as a binary message.'
@@ -140,6 +145,7 @@ complete -c wsctl -n '__wsctl_at \'probe\'' -l interface -x -d 'mDNS: use only t
 complete -c wsctl -n '__wsctl_at \'probe\'' -l discover -d 'List every _ws._tcp device on the link (name, addresses, port, TXT) and probe each; bro...'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l json -d 'Print JSON lines: one object with every stage, addresses, timings, RTTs, first message,...'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l pin -x -d 'wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, col...'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l quiet -s q -d 'Log only errors to stderr.'

@@ -11,10 +11,10 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--raw', '--mdns-name', '--interface', '--allow-origin', '--max-pending', '--cluster', '--cluster-name', '--cluster-max-clients', '--cluster-optional', '--cluster-lease', '--cluster-instance', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'send' = @('--wait', '--wait-for', '--listen', '-l', '--timeout', '--json', '--raw', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--raw', '--mdns-name', '--interface', '--allow-origin', '--max-pending', '--tls-cert', '--tls-key', '--tls-self-signed', '--cluster', '--cluster-name', '--cluster-max-clients', '--cluster-optional', '--cluster-lease', '--cluster-instance', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'send' = @('--wait', '--wait-for', '--listen', '-l', '--timeout', '--json', '--raw', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--pin', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--pin', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--pin', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
@@ -32,6 +32,8 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'serve|--interface' = 'text'
         'serve|--allow-origin' = 'text'
         'serve|--max-pending' = 'text'
+        'serve|--tls-cert' = 'path'
+        'serve|--tls-key' = 'path'
         'serve|--cluster' = 'text'
         'serve|--cluster-name' = 'text'
         'serve|--cluster-max-clients' = 'text'
@@ -44,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'send|--header' = 'text'
         'send|--subprotocol' = 'text'
         'send|--origin' = 'text'
+        'send|--pin' = 'text'
         'send|--client' = 'text'
         'send|--port' = 'text'
         'send|--file' = 'path'
@@ -52,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'broadcast|--to' = 'text'
         'broadcast|--parallel' = 'text'
         'broadcast|--timeout' = 'text'
+        'broadcast|--pin' = 'text'
         'broadcast|--file' = 'path'
         'broadcast|--log-format' = 'choice json text'
         'probe|--port' = 'text'
@@ -60,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'probe|--timeout' = 'text'
         'probe|--wait-message' = 'text'
         'probe|--interface' = 'text'
+        'probe|--pin' = 'text'
         'probe|--log-format' = 'choice json text'
         'flash|--port' = 'device'
         'flash|-p' = 'device'

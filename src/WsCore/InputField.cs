@@ -59,6 +59,15 @@ public enum InputField
     MessageSize,
     /// <summary>Accepting a certificate that does not validate (<c>AllowUntrustedCertificate</c>).</summary>
     AllowUntrustedCertificate,
+    /// <summary>
+    /// The one server certificate a client trusts, by its SHA-256 fingerprint (<c>CertificatePin</c> of
+    /// <c>WebSocketClientOptions</c> and <c>ProbeOptions</c>).
+    /// </summary>
+    CertificatePin,
+    /// <summary>A server's PEM certificate (chain) file (<c>ServerCertificate.LoadPem</c>).</summary>
+    TlsCertificate,
+    /// <summary>A server's PEM private key file (<c>ServerCertificate.LoadPem</c>).</summary>
+    TlsKey,
     /// <summary>How long the prober waits for the first pushed message (<c>ProbeOptions.WaitMessage</c>).</summary>
     WaitMessage,
     /// <summary>The cluster's Redis, <c>redis://HOST[:PORT][/DB]</c> (<c>ClusterOptions.Address</c>).</summary>

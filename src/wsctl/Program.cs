@@ -1,3 +1,3 @@
-using Wsctl.Cli;
+using Wsctl;
 
 return await Invocation.RunAsync(args);

@@ -7,6 +7,7 @@ using Serilog.Events;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 // Usage (all durations in milliseconds; -v logs at Debug to stderr; --interface NAME picks one interface):

@@ -80,7 +80,13 @@ public sealed partial class ClusterNode
         {
             Volatile.Write(ref _leader, false);
             Volatile.Write(ref _leaseUntil, 0);
-            _log.Information("counter lease lost: another instance publishes the counter");
+            // Without Redis nobody can draw counter values (they come from INCR), so nobody publishes the counter;
+            // with it, the lease went to another instance.
+            if (_backplane.IsConnected)
+                _log.Information("counter lease lost: another instance publishes the counter");
+            else
+                _log.Warning("counter stopped: Redis is unreachable, and no instance publishes the counter " +
+                    "until it is back");
         }
     }
 

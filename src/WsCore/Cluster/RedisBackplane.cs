@@ -241,12 +241,51 @@ public sealed class RedisBackplane : IClusterBackplane
         catch (RedisConnectionException e)
         {
             // The library's text is advice for its own API (abortConnect=false); it stays in the inner exception (-v).
+            // What went wrong is found out the plain way: the name, then a TCP connection.
             throw new WsCoreException(FailureKind.ConnectionFailed,
-                $"cannot reach the cluster's Redis at {address}: no connection could be made (refused, unresolved, " +
-                $"or no answer within {timeout.TotalSeconds:0.#} s)",
+                $"cannot reach the cluster's Redis at {address}: {await DiagnoseAsync(address, timeout)}",
                 "start redis-server there, check the address, or serve alone until it is up",
                 e)
             { HintField = InputField.ClusterOptional };
+        }
+    }
+
+    // Why no connection to Redis could be made, in one phrase: the name did not resolve, the port refused, nothing
+    // answered, or something answered TCP but not as Redis within the timeout.
+    private static async Task<string> DiagnoseAsync(ClusterAddress address, TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        System.Net.IPAddress[] addresses;
+        try
+        {
+            addresses = System.Net.IPAddress.TryParse(address.Host, out var literal)
+                ? [literal]
+                : await System.Net.Dns.GetHostAddressesAsync(address.Host, limit.Token);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            return $"the name {address.Host} does not resolve";
+        }
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(addresses, address.Port, limit.Token);
+            return $"port {address.Port} accepts connections but did not answer as Redis within " +
+                $"{timeout.TotalSeconds:0.#} s";
+        }
+        catch (System.Net.Sockets.SocketException e)
+            when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return $"connection refused on port {address.Port} (nothing listens there)";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return $"{e.Message.TrimEnd('.')} (port {address.Port})";
+        }
+        catch (OperationCanceledException)
+        {
+            return $"no answer on port {address.Port} within {timeout.TotalSeconds:0.#} s";
         }
     }
 

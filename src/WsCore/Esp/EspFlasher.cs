@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Serilog;
+using WsCore.Chips;
+using WsCore.Flashing;
 
 namespace WsCore.Esp;
 
@@ -86,7 +88,7 @@ public sealed class EspFlasher
         {
             if (Flashing.FirmwareImage.ChipId(region.Data) is not { } id || id == chip.ImageChipId)
                 continue;
-            var builtFor = Chips.ByImageChipId(id)?.Name ?? $"chip id {id}";
+            var builtFor = KnownChips.ByImageChipId(id)?.Name ?? $"chip id {id}";
             if (_options.Force)
             {
                 _logger.Warning(
@@ -145,7 +147,7 @@ public sealed class EspFlasher
     private uint DetectFlashSize()
     {
         var jedec = ReadFlashId();
-        var name = Chips.FlashSizeFromJedec(jedec) ?? throw new WsCoreException(FailureKind.Device,
+        var name = KnownChips.FlashSizeFromJedec(jedec) ?? throw new WsCoreException(FailureKind.Device,
             $"the flash chip's JEDEC ID 0x{jedec:X6} names no size this flasher knows",
             "give the size (e.g. 4MB) instead of detect")
         { Field = InputField.FlashSize };
@@ -220,7 +222,7 @@ public sealed class EspFlasher
     /// </summary>
     private bool AlreadyInFlash(FlashRegion region)
     {
-        var image = PadTo4(region.Data);
+        var image = FlashRegion.PadTo4(region.Data);
         if (image.Length <= CheckFirstThreshold)
             return false;
         var expected = Convert.ToHexStringLower(MD5.HashData(image));
@@ -358,7 +360,7 @@ public sealed class EspFlasher
                 RomCommand.GetSecurityInfo, RomPackets.Request(RomCommand.GetSecurityInfo, []), RomTimeouts.Default);
             // S3/C3 and later: 20 bytes (chip id at 12) + status; S2: 12 bytes + status and no chip id.
             if (info.Data.Length >= 22
-                && Chips.BySecurityInfoChipId(
+                && KnownChips.BySecurityInfoChipId(
                     BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
                 return chip;
         }
@@ -369,10 +371,10 @@ public sealed class EspFlasher
             _logger.Debug("GET_SECURITY_INFO not available ({Reason}); reading the magic register", e.Message);
             _rom.DiscardInput();
         }
-        var magic = ReadRegister(Chips.MagicRegister);
-        return Chips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
+        var magic = ReadRegister(KnownChips.MagicRegister);
+        return KnownChips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
             $"unknown chip (magic register 0x{magic:X8}); this flasher knows " +
-            string.Join(", ", Chips.All.Select(c => c.Name)),
+            string.Join(", ", KnownChips.All.Select(c => c.Name)),
             "check with esptool chip-id which chip this is");
     }
 
@@ -623,17 +625,6 @@ public sealed class EspFlasher
             if (b is Slip.End or Slip.Esc)
                 cost++;
         return cost;
-    }
-
-    /// <summary>Pads with 0xFF to a multiple of 4 (esptool <c>pad_to(image, 4)</c>).</summary>
-    public static byte[] PadTo4(byte[] data)
-    {
-        if (data.Length % 4 == 0)
-            return data;
-        var padded = new byte[(data.Length + 3) & ~3];
-        padded.AsSpan().Fill(0xFF);
-        data.CopyTo(padded, 0);
-        return padded;
     }
 
     private sealed class BlockFailedException(string message) : Exception(message);

@@ -1,30 +1,7 @@
+using WsCore.Chips;
+using WsCore.Flashing;
+
 namespace WsCore.Esp;
-
-/// <summary>One contiguous piece of flash to write.</summary>
-/// <param name="Name">What it is ("bootloader", "app", "nvs", a file name).</param>
-/// <param name="Offset">Flash address.</param>
-/// <param name="Data">The bytes, exactly as they must end up in flash.</param>
-public sealed record FlashRegion(string Name, uint Offset, byte[] Data)
-{
-    /// <summary>
-    /// Whether the bytes are derived from a secret (the NVS partition holds the Wi-Fi password): its MD5 is then
-    /// shown as "(secret)", since the image is fully determined by a few guessable inputs and its hash would let
-    /// anyone holding a log test password guesses offline.
-    /// </summary>
-    public bool Secret { get; init; }
-
-    /// <summary>
-    /// Whether the bytes are an ESP image (the bootloader or an app) that must be well formed and built for the
-    /// chip it is written to.
-    /// </summary>
-    public bool IsImage { get; init; }
-
-    /// <summary>The MD5 as a front end may show it: the hex digest, or "(secret)".</summary>
-    public string ShownMd5(string md5) => Secret ? "(secret)" : md5;
-
-    /// <summary>One past the last byte.</summary>
-    public long End => (long)Offset + Data.Length;
-}
 
 /// <summary>What a flashing run reports to its front end.</summary>
 public enum FlashEventKind

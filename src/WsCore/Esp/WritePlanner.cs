@@ -1,3 +1,4 @@
+using WsCore.Flashing;
 namespace WsCore.Esp;
 
 /// <summary>A half-open flash address range [Start, End).</summary>
@@ -72,7 +73,7 @@ public static class WritePlanner
         for (var i = 0; i < regions.Count; i++)
         {
             var region = regions[i];
-            var image = EspFlasher.PadTo4(region.Data);
+            var image = FlashRegion.PadTo4(region.Data);
             var erasedLater = erased.GetRange(i + 1, regions.Count - i - 1);
             writes.Add(new RegionWrite(
                 region, image, PlanRegion(region.Offset, image, erasedLater, spillWindow, compress)));

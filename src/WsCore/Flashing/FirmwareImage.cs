@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using WsCore.Chips;
 using WsCore.Esp;
 
 namespace WsCore.Flashing;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Nvs;
 
@@ -24,7 +25,7 @@ public sealed record FlashRequest
     public string? FlashFreq { get; init; }
 
     /// <summary>The target chip (only the ESP32 is written today).</summary>
-    public ChipDescriptor Chip { get; init; } = Chips.Esp32;
+    public ChipDescriptor Chip { get; init; } = KnownChips.Esp32;
 
     /// <summary>Write the bootloader and app even when their image headers are not well formed.</summary>
     public bool Force { get; init; }
@@ -55,7 +56,7 @@ public sealed record FlashPlan(
 
     /// <summary>Lowercase hex MD5 of a region as the device will report it (data padded to 4 bytes).</summary>
     public static string Md5Of(FlashRegion region)
-        => Convert.ToHexStringLower(MD5.HashData(EspFlasher.PadTo4(region.Data)));
+        => Convert.ToHexStringLower(MD5.HashData(FlashRegion.PadTo4(region.Data)));
 }
 
 /// <summary>
@@ -104,7 +105,7 @@ public static class FlashPlanner
             files.Add((Path.GetFileName(path), offset, path, InputField.Images));
 
         // The chip the build is for (flasher_args.json names it) decides where its bootloader goes; else the caller's.
-        var chip = args?.Chip is { } named && Chips.ById(named) is { } known ? known : request.Chip;
+        var chip = args?.Chip is { } named && KnownChips.ById(named) is { } known ? known : request.Chip;
         imageOffsets.Add(chip.BootloaderOffset);
         var mode = (request.FlashMode ?? args?.FlashMode ?? "keep").ToLowerInvariant();
         var size = request.FlashSize ?? args?.FlashSize ?? "keep";

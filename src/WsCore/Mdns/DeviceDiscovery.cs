@@ -1,4 +1,5 @@
 using Serilog;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 namespace WsCore.Mdns;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Serilog;
 using Serilog.Core;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 namespace WsCore.Mdns;

@@ -57,6 +57,7 @@ public sealed class SerialMonitor
     private readonly CrashAddressExtractor _extractor = new();
     private readonly ConsoleWatcher _watcher;
     private volatile bool _stopRequested;
+    private volatile bool _resetRequested;
 
     public SerialMonitor(
         ISerialTransport transport,
@@ -83,18 +84,25 @@ public sealed class SerialMonitor
     /// <summary>Ends the session (outcome <see cref="MonitorOutcome.Stopped"/>) within one poll interval.</summary>
     public void Stop() => _stopRequested = true;
 
+    /// <summary>
+    /// Resets the chip into its app (an EN pulse with IO0 released, as at the start) within one poll interval, as
+    /// idf.py monitor's Ctrl-T Ctrl-R does. Returns false when the port has no DTR/RTS lines to do it with.
+    /// </summary>
+    public bool RequestReset()
+    {
+        if (!_transport.CanControlLines)
+            return false;
+        _resetRequested = true;
+        return true;
+    }
+
     /// <summary>Runs the session to its end.</summary>
     /// <exception cref="WsCoreException">Device, when the port or connection fails.</exception>
     /// <exception cref="OperationCanceledException">When <paramref name="cancel"/> is cancelled.</exception>
     public MonitorResult Run(CancellationToken cancel = default)
     {
         if (_options.ResetIntoApp && _transport.CanControlLines)
-        {
-            // IO0 high (DTR released) while EN is pulsed low by RTS: the chip boots the app, not the ROM loader.
-            _logger.Debug("Resetting {Port} into the app (RTS pulse, DTR released)", _transport.Name);
-            _transport.SetDtr(false);
-            new HardReset().Reset(_transport);
-        }
+            ResetIntoApp();
         else if (_options.ResetIntoApp)
         {
             _logger.Debug("{Port} has no DTR/RTS lines: not resetting", _transport.Name);
@@ -107,6 +115,11 @@ public sealed class SerialMonitor
             cancel.ThrowIfCancellationRequested();
             if (_stopRequested)
                 return new MonitorResult(MonitorOutcome.Stopped, "stopped (Ctrl-])");
+            if (_resetRequested)
+            {
+                _resetRequested = false;
+                ResetIntoApp();
+            }
             while (_outgoing.TryDequeue(out var bytes))
                 _transport.Write(bytes);
             var count = _transport.Read(buffer, PollInterval);
@@ -127,6 +140,14 @@ public sealed class SerialMonitor
             if (_watcher.OnTick(now) is { } over)
                 return over;
         }
+    }
+
+    private void ResetIntoApp()
+    {
+        // IO0 high (DTR released) while EN is pulsed low by RTS: the chip boots the app, not the ROM loader.
+        _logger.Debug("Resetting {Port} into the app (RTS pulse, DTR released)", _transport.Name);
+        _transport.SetDtr(false);
+        new HardReset().Reset(_transport);
     }
 
     private MonitorResult? OnLine(ConsoleLine line, TimeSpan now)

@@ -5,8 +5,10 @@ using System.Net.Sockets;
 using Serilog;
 using Serilog.Core;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
+using WsCore.WebSockets.Tls;
 
 namespace WsCore.Probe;
 
@@ -36,6 +38,12 @@ public sealed record ProbeOptions
 
     /// <summary>For <c>wss://</c>: accept any certificate (a device's self-signed one).</summary>
     public bool AllowUntrustedCertificate { get; init; }
+
+    /// <summary>
+    /// For <c>wss://</c>: trust exactly the certificate with this SHA-256 fingerprint (see
+    /// <see cref="WebSocketClientOptions.CertificatePin"/>).
+    /// </summary>
+    public CertificatePin? CertificatePin { get; init; }
 }
 
 /// <summary>
@@ -159,10 +167,12 @@ public sealed class DeviceProber(ILogger? logger = null)
         var target = report.Target;
         try
         {
+            Connector.CheckPinNeedsTls(options.CertificatePin, target.Secure, target.Uri.ToString());
             if (target.Secure)
             {
                 var untrusted = options.AllowUntrustedCertificate;
-                stream = await Connector.AuthenticateAsync(stream, target.Host, untrusted, options.Timeout, cancel);
+                stream = await Connector.AuthenticateAsync(
+                    stream, target.Host, untrusted, options.CertificatePin, options.Timeout, cancel);
             }
             var clientOptions = new WebSocketClientOptions
             {

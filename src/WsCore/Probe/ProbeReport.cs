@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 namespace WsCore.Probe;

@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace Wsctl.Cli;
 
-/// <summary>Durations as users type them: <c>500ms</c>, <c>5s</c>, <c>1m</c>, <c>2h</c>, or <c>0</c>.</summary>
+/// <summary>
+/// Durations as users type them: <c>500ms</c>, <c>5s</c>, <c>1m</c>, <c>2h</c>, or <c>0</c>. A number without a unit
+/// (other than 0) is refused: "5" could be seconds or milliseconds, and a script that meant one gets the other.
+/// </summary>
 public static class Duration
 {
     public static bool TryParse(string? text, out TimeSpan value)
@@ -26,7 +29,7 @@ public static class Duration
         double? ms = text[unitStart..].ToLowerInvariant() switch
         {
             "ms" => number,
-            "s" or "" => number * 1000,
+            "s" => number * 1000,
             "m" or "min" => number * 60_000,
             "h" => number * 3_600_000,
             _ => null,

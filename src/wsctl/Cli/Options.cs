@@ -30,7 +30,7 @@ public static class Options
                     return value;
                 result.AddError($"{name}: expected a " +
                     $"duration{(least > TimeSpan.Zero ? $" of at least {Cli.Duration.Format(least)}" : "")} such as " +
-                    $"500ms, 5s or 2m, got {Quote(text)}");
+                    $"500ms, 5s or 2m, got {Quote(text)}" + UnitHint(text));
                 return defaultValue;
             },
         };
@@ -52,10 +52,16 @@ public static class Options
                 if (Cli.Duration.TryParse(text, out var value) && value <= maximum)
                     return value;
                 result.AddError($"{name}: expected 0 or a duration of at most {Cli.Duration.Format(maximum)} such as " +
-                    $"500ms, 5s or 2m, got {Quote(text)}");
+                    $"500ms, 5s or 2m, got {Quote(text)}" + UnitHint(text));
                 return null;
             },
         };
+
+    // "5" is refused for want of a unit: say which units there are.
+    private static string UnitHint(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiDigit(c) || c == '.')
+            ? $"; give a unit: {text}s, {text}ms or {text}m"
+            : "";
 
     /// <summary>A whole-number option in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Option<int> Integer(

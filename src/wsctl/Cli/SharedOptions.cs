@@ -1,10 +1,11 @@
 using System.CommandLine;
+using WsCore.WebSockets.Tls;
 
 namespace Wsctl.Cli;
 
 /// <summary>
-/// The options and arguments several verbs take (--json, --insecure, --timeout, the target), defined once so each is
-/// spelled, parsed and explained alike; a verb adds only what its own use of it means. Every call makes a new
+/// The options and arguments several verbs take (--json, --insecure, --pin, --timeout, the target), defined once so
+/// each is spelled, parsed and explained alike; a verb adds only what its own use of it means. Every call makes a new
 /// instance: an option belongs to one command.
 /// </summary>
 public static class SharedOptions
@@ -27,6 +28,32 @@ public static class SharedOptions
     {
         Description = "wss://: accept any certificate (a device's self-signed one).",
     };
+
+    /// <summary><c>--pin SHA256</c>: trust exactly the wss:// certificate with this SHA-256 fingerprint.</summary>
+    public static Option<CertificatePin?> Pin() => new("--pin")
+    {
+        Description = "wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, colons " +
+            "optional; serve --tls-self-signed prints its own), whatever its issuer, name or dates; any other " +
+            "certificate fails with exit 8.",
+        HelpName = "SHA256",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (CertificatePin.TryParse(text, out var parsed))
+                return parsed;
+            result.AddError("--pin: expected a SHA-256 fingerprint (64 hex digits, colons allowed), got " +
+                Options.Quote(text));
+            return null;
+        },
+    };
+
+    /// <summary>Refuses <c>--pin</c> beside <c>--insecure</c>: one trusts one certificate, the other any.</summary>
+    public static void PinExcludesInsecure(this Command command, Option<CertificatePin?> pin, Option<bool> insecure) =>
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(pin) is { Implicit: false } && r.GetValue(insecure))
+                r.AddError("--pin and --insecure exclude each other: trust one certificate, or any.");
+        });
 
     /// <summary><c>--timeout</c>: a duration; what it limits is the verb's (each step, each target, the run).</summary>
     /// <param name="limits">What the limit applies to, as a sentence.</param>

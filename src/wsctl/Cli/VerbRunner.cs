@@ -13,7 +13,9 @@ namespace Wsctl.Cli;
 /// <remarks>
 /// The one place signals are handled: the first SIGINT or SIGTERM cancels the body's token
 /// (<see cref="GracefulInterrupt"/>), so every verb can stop its own way and say what it has (a final JSON object, a
-/// close 1001, serve's clean stop with exit 0) instead of being cut off.
+/// close 1001, serve's clean stop with exit 0) instead of being cut off. SIGHUP means "reload" only to a verb that
+/// has something to reload (serve with certificate files), which registers <see cref="ReloadSignal"/> for it; for
+/// the others a hangup still ends the process.
 /// </remarks>
 public static class VerbRunner
 {
@@ -58,7 +60,7 @@ public static class VerbRunner
         {
             // A bug: one line, the trace only with -v, exit 2 (never an unhandled exception's dump).
             logger.Debug(e, "Unexpected error");
-            exit = (ExitCode)Invocation.ReportUnexpected(e, verbose: false);
+            exit = (ExitCode)ReportUnexpected(e, verbose: false);
             error = $"unexpected error: {e.Message.Split('\n')[0].Trim()}";
         }
         // --json promises a result object last on every way out: the verb's own, or this plain one.
@@ -88,5 +90,17 @@ public static class VerbRunner
         Console.Error.WriteLine($"wsctl: {message}");
         if (!string.IsNullOrEmpty(hint))
             Console.Error.WriteLine($"hint: {hint}");
+    }
+
+    /// <summary>Anything no verb expected: one line (the trace with -v), exit 2.</summary>
+    public static int ReportUnexpected(Exception e, bool verbose)
+    {
+        var message = (e.Message.Split('\n')[0].Trim() is { Length: > 0 } line ? line : e.GetType().Name);
+        Console.Error.WriteLine($"wsctl: unexpected error: {message}");
+        if (verbose)
+            Console.Error.WriteLine(e.ToString());
+        else
+            Console.Error.WriteLine("hint: run again with -v to see where it happened, and report it");
+        return (int)ExitCode.Failure;
     }
 }

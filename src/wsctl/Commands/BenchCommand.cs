@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using WsCore.Bench;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Bench;
 using Wsctl.Cli;
@@ -58,7 +59,7 @@ public static class BenchCommand
                 "wsctl bench 127.0.0.1:8083 --mode idle --clients 1000 --duration 20s",
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
-            ExitCode.Interrupted))
+            ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.Tls, ExitCode.Interrupted))
         {
             target, mode, clients, size, duration, rate, json, also,
         };

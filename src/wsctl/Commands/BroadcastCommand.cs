@@ -33,6 +33,7 @@ public static class BroadcastCommand
         var timeout = SharedOptions.Timeout("With --to: the limit for each target.", TimeSpan.FromSeconds(10));
         var json = SharedOptions.Json("the results (or the clients, with --list)");
         var insecure = SharedOptions.Insecure();
+        var pin = SharedOptions.Pin();
 
         var command = new Command("broadcast", HelpText.Describe(
             "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print " +
@@ -46,8 +47,9 @@ public static class BroadcastCommand
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
-            message, port, list, to, discover, parallel, timeout, json, insecure,
+            message, port, list, to, discover, parallel, timeout, json, insecure, pin,
         };
+        command.PinExcludesInsecure(pin, insecure);
         messageOptions.AddTo(command);
 
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (log, token) =>
@@ -60,6 +62,7 @@ public static class BroadcastCommand
                 parse.GetValue(timeout),
                 parse.GetValue(json),
                 parse.GetValue(insecure),
+                parse.GetValue(pin),
                 MessageGiven: parse.GetValue(message) is not null,
                 ReadMessages: () => messageOptions.Read(parse, parse.GetValue(message))),
                 log, Console.OpenStandardOutput(), token)));

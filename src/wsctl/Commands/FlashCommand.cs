@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Nvs;
 using Wsctl.Cli;
@@ -154,7 +155,7 @@ public static class FlashCommand
                 Baud = parse.GetValue(baud),
                 Before = ResetNames.ParseBefore(parse.GetValue(before)) ?? BeforeReset.DefaultReset,
                 After = ResetNames.ParseAfter(parse.GetValue(after)),
-                Chip = parse.GetValue(chip) is { } id and not "auto" ? Chips.ById(id) : null,
+                Chip = parse.GetValue(chip) is { } id and not "auto" ? KnownChips.ById(id) : null,
                 FlashSize = parse.GetValue(flashSize),
                 FlashMode = parse.GetValue(flashMode),
                 FlashFreq = parse.GetValue(flashFreq),

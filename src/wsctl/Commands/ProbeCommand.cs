@@ -2,6 +2,7 @@ using System.CommandLine;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Probe;
@@ -52,6 +53,7 @@ public static class ProbeCommand
         var json = SharedOptions.Json(
             "one object with every stage, addresses, timings, RTTs, first message, close code, verdict");
         var insecure = SharedOptions.Insecure();
+        var pin = SharedOptions.Pin();
 
 
         var command = new Command("probe", HelpText.Describe(
@@ -69,8 +71,9 @@ public static class ProbeCommand
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
-            host, port, path, count, timeout, waitMessage, expectMessage, iface, discover, json, insecure,
+            host, port, path, count, timeout, waitMessage, expectMessage, iface, discover, json, insecure, pin,
         };
+        command.PinExcludesInsecure(pin, insecure);
         command.Validators.Add(r =>
         {
             var hostGiven = r.GetValue(host) is not null;
@@ -88,6 +91,7 @@ public static class ProbeCommand
                 ExpectMessage = parse.GetValue(expectMessage),
                 Mdns = new MdnsOptions { InterfaceName = parse.GetValue(iface) },
                 AllowUntrustedCertificate = parse.GetValue(insecure),
+                CertificatePin = parse.GetValue(pin),
             };
             var stdout = Console.OpenStandardOutput();
             if (parse.GetValue(discover))

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using WsCore;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Cli;
 using Wsctl.Send;
@@ -66,6 +67,7 @@ public static class SendCommand
             HelpName = "ORIGIN"
         };
         var insecure = SharedOptions.Insecure();
+        var pin = SharedOptions.Pin();
         var client = Options.OptionalInteger(
             "--client",
             "Send to this client of the wsctl serve on --port (ids are in serve's open events and broadcast --list).",
@@ -104,9 +106,10 @@ public static class SendCommand
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Interrupted))
         {
-            target, message, wait, waitFor, listen, timeout, json, raw, header, subprotocol, origin, insecure, client,
-            port,
+            target, message, wait, waitFor, listen, timeout, json, raw, header, subprotocol, origin, insecure, pin,
+            client, port,
         };
+        command.PinExcludesInsecure(pin, insecure);
         messageOptions.AddTo(command);
         command.Validators.Add(r =>
         {
@@ -166,6 +169,7 @@ public static class SendCommand
                     Subprotocols = parse.GetValue(subprotocol) ?? [],
                     Origin = parse.GetValue(origin),
                     AllowUntrustedCertificate = parse.GetValue(insecure),
+                    CertificatePin = parse.GetValue(pin),
                     // NAME.local by WsCore's own mDNS querier: works without nss-mdns.
                     Resolve = new HostResolver(log).ForClient(limit),
                 });

@@ -25,7 +25,7 @@ public static class ServeCommand
             65_536, 1, 1 << 30, "BYTES");
         var counterInterval = Options.Duration("--counter-interval",
             "How often to broadcast the counter {\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":N}} " +
-            "(--no-counter turns it off).", TimeSpan.FromSeconds(5), minimum: TimeSpan.FromMilliseconds(1));
+            "(0 or --no-counter turns it off, as counter_ms 0 does on the device).", TimeSpan.FromSeconds(5));
         var noCounter = new Option<bool>("--no-counter") { Description = "Do not broadcast the counter." };
         var pingInterval = Options.Duration("--ping-interval",
             "Ping clients silent this long; drop those silent for another interval (0: never).",
@@ -67,6 +67,24 @@ public static class ServeCommand
             "Most connections in their opening handshake at once; one more closes the oldest (a flood of half-open " +
             "connections stays bounded).",
             64, 1, 10_000);
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "Serve wss:// (and the page over https://) with this PEM certificate file: the server's " +
+                "certificate, then any intermediates. Needs --tls-key. SIGHUP reloads both files (new connections " +
+                "get the new certificate; if they do not load, the old one stays and the log says why).",
+            HelpName = "FILE",
+        };
+        var tlsKey = new Option<string?>("--tls-key")
+        {
+            Description = "The private key of --tls-cert's certificate: a PEM file, RSA or ECDSA, not encrypted.",
+            HelpName = "FILE",
+        };
+        var tlsSelfSigned = new Option<bool>("--tls-self-signed")
+        {
+            Description = "Serve wss:// and https:// with a certificate made at start (ECDSA P-256, valid 30 days) " +
+                "for localhost, this host's name, 127.0.0.1, ::1, the --bind address and the --mdns-name; its " +
+                "SHA-256 fingerprint is logged at start, for clients to pin (wsctl send --pin).",
+        };
         var mdnsInterface = new Option<string?>("--interface")
         {
             Description = "With --mdns-name: advertise on this network interface only (default: every " +
@@ -92,12 +110,14 @@ public static class ServeCommand
                 "wsctl serve --port 0 --echo --no-counter      # an echo server on a free port",
                 "wsctl serve --json --counter-interval 1s > events.jsonl",
                 "wsctl serve --mdns-name benchhost             # then: wsctl probe benchhost.local",
+                "wsctl serve --tls-self-signed                 # wss:// and https://localhost:8080/",
+                "wsctl serve --tls-cert fullchain.pem --tls-key privkey.pem    # kill -HUP reloads them",
                 "wsctl serve --port 8081 --cluster redis://127.0.0.1:6379   # one instance of several as one",
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed, ExitCode.Tls))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
-            noPrint, raw, mdnsName, mdnsInterface, allowOrigin, maxPending,
+            noPrint, raw, mdnsName, mdnsInterface, allowOrigin, maxPending, tlsCert, tlsKey, tlsSelfSigned,
         };
         cluster.AddTo(command);
         allowOrigin.Validators.Add(r =>
@@ -115,6 +135,14 @@ public static class ServeCommand
                 r.AddError("--json and --raw exclude each other (JSON output is escaped by its format).");
         });
         command.RequireWith(mdnsName, mdnsInterface);
+        command.RequireWith(tlsCert, tlsKey);
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(tlsCert) is { Implicit: false } && r.GetResult(tlsKey) is null)
+                r.AddError("--tls-cert needs --tls-key (the certificate's private key).");
+            if (r.GetValue(tlsSelfSigned) && r.GetResult(tlsCert) is not null)
+                r.AddError("--tls-self-signed and --tls-cert exclude each other: make a certificate, or use one.");
+        });
 
         command.SetAction((parse, cancel) =>
         {
@@ -125,7 +153,9 @@ public static class ServeCommand
                 bindAddress,
                 parse.GetValue(maxClients),
                 parse.GetValue(maxMessage),
-                parse.GetValue(noCounter) ? null : parse.GetValue(counterInterval),
+                parse.GetValue(noCounter) || parse.GetValue(counterInterval) == TimeSpan.Zero
+                    ? null
+                    : parse.GetValue(counterInterval),
                 parse.GetValue(pingInterval),
                 !parse.GetValue(noPage),
                 parse.GetValue(echo),
@@ -137,7 +167,11 @@ public static class ServeCommand
                 parse.GetValue(allowOrigin) ?? [],
                 parse.GetValue(maxPending),
                 cluster.Read(parse),
-                parse.GetValue(raw));
+                parse.GetValue(raw),
+                parse.GetValue(tlsSelfSigned) ? ServeTlsSettings.MadeAtStart
+                    : parse.GetValue(tlsCert) is { } certificateFile
+                        ? new ServeTlsSettings(certificateFile, parse.GetValue(tlsKey))
+                        : null);
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Serilog;
 using WsCore;
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Monitor;
@@ -73,7 +74,7 @@ public static class FlashSession
         var expectedChip = settings.Chip;
         var plan = FlashPlanner.Create(new FlashRequest
         {
-            Chip = expectedChip ?? Chips.Esp32,
+            Chip = expectedChip ?? KnownChips.Esp32,
             Firmware = settings.Firmware,
             Images = images,
             Settings = device,
@@ -82,7 +83,7 @@ public static class FlashSession
             FlashFreq = settings.FlashFreq,
             Force = settings.Force,
         });
-        if (plan.Chip is { } buildChip && Chips.ById(buildChip) is null)
+        if (plan.Chip is { } buildChip && KnownChips.ById(buildChip) is null)
             throw WsCoreException.Invalid(InputField.Firmware,
                 $"the build is for {buildChip}, which wsctl flash does not know (esp32, esp32s2, esp32s3, esp32c3)");
         if (plan.Chip is { } forChip && expectedChip is not null

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using WsCore.Monitor;
 using Wsctl.Cli;
@@ -19,10 +20,16 @@ public interface IMonitorRenderer : IMonitorObserver
 public sealed class TextMonitorRenderer(TextWriter output, bool keepEscapes) : IMonitorRenderer
 {
     private bool _midLine;
+    private volatile bool _timestamps;
+
+    /// <summary>Switches the local time before each line on or off (Ctrl-T I); returns the new state.</summary>
+    public bool ToggleTimestamps() => _timestamps = !_timestamps;
 
     public void OnLine(DateTimeOffset time, ConsoleLine line, IReadOnlyList<DecodedAddress> decoded)
     {
         _midLine = false;
+        if (_timestamps && line.ShownBefore == 0)
+            output.Write(time.ToLocalTime().ToString("HH:mm:ss.fff ", CultureInfo.InvariantCulture));
         var rest = line.Text[line.ShownBefore..];
         output.Write(keepEscapes ? rest : AnsiEscapes.Strip(rest));
         output.Write('\n');

@@ -44,13 +44,13 @@ public static class MonitorSession
     public static ExitCode Run(
         ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
     {
-        IMonitorRenderer renderer = json
-            ? new JsonMonitorRenderer(Console.OpenStandardOutput())
-            : new TextMonitorRenderer(Console.Out, keepEscapes: !Console.IsOutputRedirected);
+        var text = json ? null : new TextMonitorRenderer(Console.Out, keepEscapes: !Console.IsOutputRedirected);
+        IMonitorRenderer renderer = text ?? (IMonitorRenderer)new JsonMonitorRenderer(Console.OpenStandardOutput());
         var monitor = new SerialMonitor(transport, options, renderer, logger);
-        ConsoleInput.Start(monitor);
+        ConsoleInput.Start(monitor, new MenuActions(() => text?.ToggleTimestamps() ?? false,
+            note => logger.Information("{Note}", note)));
         if (!Console.IsInputRedirected)
-            logger.Information("Monitoring {Port}; Ctrl-] ends", transport.Name);
+            logger.Information("Monitoring {Port}; Ctrl-] ends, Ctrl-T H shows the menu", transport.Name);
         MonitorResult result;
         try
         {

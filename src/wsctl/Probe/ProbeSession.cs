@@ -4,7 +4,9 @@ using Serilog;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
+using Wsctl.Cli;
 
 namespace Wsctl.Probe;
 

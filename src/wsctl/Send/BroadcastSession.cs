@@ -5,8 +5,10 @@ using Serilog;
 using WsCore;
 using WsCore.Control;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
+using WsCore.WebSockets.Tls;
 using Wsctl.Cli;
 
 namespace Wsctl.Send;
@@ -24,7 +26,7 @@ public sealed record TargetResult(string Target, WsCoreException? Error, double 
 /// <param name="MessageGiven">Whether MESSAGE was on the command line (--list takes none).</param>
 /// <param name="ReadMessages">Builds the messages to send (only when there is something to send them to).</param>
 public sealed record BroadcastSettings(int Port, bool List, IReadOnlyList<string> Targets, bool Discover, int Parallel,
-    TimeSpan Timeout, bool Json, bool Insecure, bool MessageGiven, Func<Outgoing> ReadMessages);
+    TimeSpan Timeout, bool Json, bool Insecure, CertificatePin? Pin, bool MessageGiven, Func<Outgoing> ReadMessages);
 
 /// <summary><c>wsctl broadcast</c>: to every client of a running serve, or to many devices at once.</summary>
 public static class BroadcastSession
@@ -52,7 +54,12 @@ public static class BroadcastSession
             targets = await DiscoverTargetsAsync(settings.Timeout, log, cancel);
         }
         if (targets.Count == 0)
+        {
+            if (settings.Pin is not null)
+                throw new WsCoreException(FailureKind.InvalidInput,
+                    "--pin applies to --to and --discover targets, not to the clients of a serve");
             return await ToServeClientsAsync(settings.Port, outgoing, settings.Json, stdout, cancel);
+        }
 
         // Every target gets the same message: read stdin whole (its lines joined) once, up front.
         byte[]? payload = null;
@@ -63,6 +70,7 @@ public static class BroadcastSession
             new WebSocketClientOptions
             {
                 AllowUntrustedCertificate = settings.Insecure,
+                CertificatePin = settings.Pin,
                 // NAME.local by WsCore's own mDNS querier: works without nss-mdns (issue "mDNS").
                 Resolve = new HostResolver(log).ForClient(settings.Timeout),
             }, log, stdout, cancel);
@@ -266,6 +274,7 @@ public static class BroadcastSession
                 Subprotocols = template.Subprotocols,
                 Origin = template.Origin,
                 AllowUntrustedCertificate = template.AllowUntrustedCertificate,
+                CertificatePin = template.CertificatePin,
                 Resolve = resolving.Wrap(template.Resolve),
                 ConnectTimeout = timeout,
                 Logger = log,

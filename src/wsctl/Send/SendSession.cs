@@ -71,7 +71,7 @@ public sealed class SendSession
                 _settings.Target, _client.RemoteEndPoint, _client.Subprotocol);
             _receiving = ReceiveLoop.Start(_client, _settings.Wait, _printer, _settings.Quiet, _log);
             _prompt?.Start();
-            _phase = "sending";
+            _phase = "with input still to send";
             var open = _settings.Interactive ? await SendTypedAsync(whole.Token) : await SendAllAsync(whole.Token);
             if (open && await WaitAsync(whole.Token))
                 await CloseAsync(whole.Token);

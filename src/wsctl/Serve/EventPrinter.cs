@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
+using WsCore.WebSockets.Tls;
 using Wsctl.Cli;
 
 namespace Wsctl.Serve;
@@ -43,6 +44,29 @@ public sealed class EventPrinter
         else if (serverEvent is MessageReceived received)
             WritePlain(received.Message);
     }
+
+    /// <summary>
+    /// With JSON, writes and flushes a <c>tls_certificate</c> object: the certificate serve presents, at start and
+    /// after each reload (plain output has none: the log says it). Safe beside <see cref="Write"/> on another thread.
+    /// </summary>
+    public void WriteCertificate(ServerCertificate certificate, CertificateEvent reason) =>
+        _json?.Write(json =>
+        {
+            JsonLines.WriteTimestamp(json, "ts", DateTimeOffset.UtcNow);
+            json.WriteString("type", "tls_certificate");
+            if (_instance is not null)
+                json.WriteString("instance", _instance);
+            json.WriteString("reason", reason == CertificateEvent.Start ? "start" : "reload");
+            json.WriteBoolean("self_signed", certificate.SelfSigned);
+            json.WriteString("fingerprint_sha256", certificate.Fingerprint);
+            json.WriteString("spki_sha256", certificate.SpkiSha256);
+            json.WriteStartArray("names");
+            foreach (var name in certificate.Names)
+                json.WriteStringValue(name);
+            json.WriteEndArray();
+            JsonLines.WriteTimestamp(json, "not_before", certificate.NotBefore);
+            JsonLines.WriteTimestamp(json, "not_after", certificate.NotAfter);
+        });
 
     /// <summary>Writes out everything pending (the caller flushes per line, or once per burst of events).</summary>
     public void Flush()
@@ -113,4 +137,13 @@ public sealed class EventPrinter
     }
 
     private static int Base64Length(int bytes) => (bytes + 2) / 3 * 4;
+}
+
+/// <summary>Why serve reports its TLS certificate.</summary>
+public enum CertificateEvent
+{
+    /// <summary>The certificate it started with.</summary>
+    Start,
+    /// <summary>A certificate reloaded on SIGHUP.</summary>
+    Reload,
 }

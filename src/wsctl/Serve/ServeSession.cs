@@ -1,10 +1,13 @@
 using System.Net;
 using Serilog;
+using WsCore;
 using WsCore.Cluster;
 using WsCore.Control;
 using WsCore.Mdns;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
+using WsCore.WebSockets.Tls;
+using Wsctl.Cli;
 
 namespace Wsctl.Serve;
 
@@ -26,7 +29,19 @@ public sealed record ServeSettings(
     IReadOnlyList<string>? AllowedOrigins = null,
     int MaxPending = 64,
     ClusterSettings? Cluster = null,
-    bool Raw = false);
+    bool Raw = false,
+    ServeTlsSettings? Tls = null);
+
+/// <summary>
+/// Where serve's TLS certificate comes from: PEM files (reloaded on SIGHUP), or, with both null, one made at start.
+/// </summary>
+public sealed record ServeTlsSettings(string? CertificateFile, string? KeyFile)
+{
+    /// <summary>A self-signed certificate made at start for this host's names.</summary>
+    public static readonly ServeTlsSettings MadeAtStart = new(null, null);
+
+    public bool SelfSigned => CertificateFile is null;
+}
 
 /// <summary>
 /// Runs <c>wsctl serve</c>: a <see cref="WebSocketServer"/> plus the firmware's behaviour around it (the counter, the
@@ -63,9 +78,19 @@ public static class ServeSession
             PublishMessageEvents = settings.Print || !(settings.Echo || settings.Relay),
             Logger = log,
         };
-        // An mDNS interface that cannot be used is a usage error before anything listens, not after.
+        // An mDNS interface that cannot be used is a usage error before anything listens, not after; so is a
+        // certificate that does not load.
         if (settings.MdnsName is not null)
             MdnsInterfaces.Select(settings.MdnsInterface);
+        var tls = settings.Tls is { } tlsSettings ? new ServerTls(LoadCertificate(tlsSettings, settings, log)) : null;
+        options.Tls = tls;
+        // Set once stdout's printer exists; a reload before that is only logged.
+        EventPrinter? printer = null;
+        // Registered before anything listens: from then on a SIGHUP reloads rather than ends serve.
+        using var reload = tls is not null && settings.Tls!.CertificateFile is { } certificateFile
+            ? new ReloadSignal(() =>
+                Reload(tls, certificateFile, settings.Tls.KeyFile!, log, Volatile.Read(ref printer)))
+            : null;
         // Redis unreachable is an error before anything listens too (unless --cluster-optional).
         await using var cluster = settings.Cluster is { } clusterSettings
             ? await ServeCluster.ConnectAsync(clusterSettings, settings, options, log)
@@ -80,10 +105,11 @@ public static class ServeSession
         var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
             ? $"[{address}]"
             : address.ToString();
-        var where = server.IsDualMode ? $"ws://0.0.0.0:{port}/ and ws://[::]:{port}/" : $"ws://{host}:{port}/";
+        var (ws, http) = tls is null ? ("ws", "http") : ("wss", "https");
+        var where = server.IsDualMode ? $"{ws}://0.0.0.0:{port}/ and {ws}://[::]:{port}/" : $"{ws}://{host}:{port}/";
         var pageHost = server.IsDualMode || address.Equals(IPAddress.Any) ? "localhost" : host;
         log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
-            settings.Page ? $"; test page http://{pageHost}:{port}/" : "");
+            settings.Page ? $"; test page {http}://{pageHost}:{port}/" : "");
 
         if (cluster is not null)
             await cluster.StartAsync(server, settings.Cluster!.Instance ?? $"{Dns.GetHostName()}:{port}");
@@ -102,7 +128,18 @@ public static class ServeSession
                 log, stop.Token)
             : null;
 
-        var printing = PrintEventsAsync(server, settings, stdout, log, cluster?.Instance);
+        var printing = PrintEventsAsync(server, settings, StartPrinting(), log);
+        EventPrinter StartPrinting()
+        {
+            var started = new EventPrinter(stdout, settings.Json, cluster?.Instance, settings.Raw);
+            // The certificate's event comes first, before any client's.
+            if (tls is not null && settings.Print)
+            {
+                TryWrite(() => started.WriteCertificate(tls.Certificate, CertificateEvent.Start), log);
+                Volatile.Write(ref printer, started);
+            }
+            return started;
+        }
         // In a cluster the counter is the node's: one sequence, published by the lease holder.
         var counting = settings.CounterInterval is { } interval && cluster is null
             ? CountAsync(server, interval, stop.Token) : Task.CompletedTask;
@@ -124,6 +161,86 @@ public static class ServeSession
         await server.StopAsync();
         await printing;
         return ExitCode.Ok;
+    }
+
+    // The certificate given, or one made for this host's names (localhost, its host name, the loopback addresses, the
+    // bound address, the mDNS name), so that whichever of them a client uses matches.
+    private static ServerCertificate LoadCertificate(ServeTlsSettings tls, ServeSettings settings, ILogger log)
+    {
+        if (!tls.SelfSigned)
+        {
+            var loaded = ServerCertificate.LoadPem(tls.CertificateFile!, tls.KeyFile!);
+            log.Information("TLS certificate from {File}: {Summary}", tls.CertificateFile, Describe(loaded));
+            WarnIfOutOfDate(loaded, log);
+            return loaded;
+        }
+        var names = new List<string> { "localhost" };
+        var hostName = Dns.GetHostName();
+        if (hostName.Length > 0)
+            names.Add(hostName);
+        if (settings.MdnsName is { } mdnsName)
+            names.Add(InstanceName(mdnsName) + ".local");
+        var addresses = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
+        if (settings.Bind is { } bind && !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any))
+            addresses.Add(bind);
+        var made = ServerCertificate.CreateSelfSigned(names, addresses);
+        // Chromium takes the key's hash to accept this one certificate without a warning (and without accepting every
+        // certificate): --ignore-certificate-errors-spki-list.
+        log.Information("TLS self-signed certificate: {Summary}; public key SHA-256 (base64) {Spki}",
+            Describe(made), made.SpkiSha256);
+        return made;
+    }
+
+    private static string Describe(ServerCertificate certificate) =>
+        $"for {string.Join(", ", certificate.Names)}, valid until {JsonLines.Timestamp(certificate.NotAfter)}; " +
+        $"SHA-256 fingerprint {certificate.Fingerprint}";
+
+    private static void WarnIfOutOfDate(ServerCertificate certificate, ILogger log)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (now > certificate.NotAfter)
+            log.Warning("the TLS certificate expired at {NotAfter}: clients that check it will refuse it",
+                JsonLines.Timestamp(certificate.NotAfter));
+        else if (now < certificate.NotBefore)
+            log.Warning("the TLS certificate is valid only from {NotBefore}: clients that check it will refuse it",
+                JsonLines.Timestamp(certificate.NotBefore));
+    }
+
+    // SIGHUP: the files again. New connections get the new certificate; those open keep theirs. A failure leaves the
+    // certificate as it was and says why in one line.
+    private static void Reload(ServerTls tls, string certificateFile, string keyFile, ILogger log,
+        EventPrinter? printer)
+    {
+        ServerCertificate next;
+        try
+        {
+            next = ServerCertificate.LoadPem(certificateFile, keyFile);
+        }
+        catch (WsCoreException e)
+        {
+            log.Warning("TLS certificate not reloaded, still serving SHA-256 {Fingerprint}: {Error}",
+                tls.Certificate.Fingerprint, e.Message);
+            return;
+        }
+        var previous = tls.Certificate;
+        tls.Certificate = next;
+        log.Information("TLS certificate reloaded from {File}: {Summary} (was {Previous})", certificateFile,
+            Describe(next), previous.Fingerprint);
+        WarnIfOutOfDate(next, log);
+        if (printer is not null)
+            TryWrite(() => printer.WriteCertificate(next, CertificateEvent.Reload), log);
+    }
+
+    private static void TryWrite(Action write, ILogger log)
+    {
+        try
+        {
+            write();
+        }
+        catch (IOException e)
+        {
+            log.Debug("stdout closed ({Error})", e.Message);
+        }
     }
 
     private static void Echo(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
@@ -175,10 +292,9 @@ public static class ServeSession
 
     // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
     // redirected stdout sees every line promptly.
-    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, Stream stdout,
-        ILogger log, string? instance)
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, EventPrinter printer,
+        ILogger log)
     {
-        var printer = new EventPrinter(stdout, settings.Json, instance, settings.Raw);
         var stdoutOpen = true;
         var events = server.Events;
         while (await events.WaitToReadAsync())

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using WsCore.Tests.Probe;
 using WsCore.Tests.Support;
 using Wsctl;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Bench;
 

@@ -23,5 +23,16 @@ public class DurationTests
     [InlineData("5 parsecs")]
     [InlineData("-1s")]
     [InlineData("99999999h")]
+    [InlineData("5")] // seconds or milliseconds? a unit says
+    [InlineData("0.5")]
     public void TryParse_Garbage_IsRefused(string text) => Assert.False(Duration.TryParse(text, out _));
+
+    [Fact]
+    public async Task Option_ANumberWithoutUnit_RefusedWithTheUnitsToGive()
+    {
+        var result = await Support.WsctlProcess.RunAsync(["serve", "--counter-interval", "5"],
+            timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("give a unit: 5s, 5ms or 5m", result.Stderr, StringComparison.Ordinal);
+    }
 }

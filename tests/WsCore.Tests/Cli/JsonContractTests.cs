@@ -5,6 +5,7 @@ using WsCore.Tests.Monitor;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Cli;
 
@@ -95,6 +96,20 @@ public sealed class JsonContractTests
             var objects = AssertRun("serve", new WsctlResult(exit, serve.Stdout, serve.Stderr));
             Assert.Equal(["open", "text", "binary", "close", "result"],
                 objects.Select(o => o.GetProperty("type").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task Serve_Tls_TheCertificateEvent()
+    {
+        var (serve, _) = await WsctlProcess.StartServeAsync("--no-counter", "--json", "--tls-self-signed");
+        using (serve)
+        {
+            await serve.WaitForStdoutAsync(l => l.Contains("tls_certificate", StringComparison.Ordinal), Limit);
+            serve.Signal("INT");
+            var exit = await serve.WaitForExitAsync(Limit);
+            var objects = AssertRun("serve", new WsctlResult(exit, serve.Stdout, serve.Stderr));
+            Assert.Equal("tls_certificate", objects[0].GetProperty("type").GetString());
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Cluster;
 

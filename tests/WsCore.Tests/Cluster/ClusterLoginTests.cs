@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Cluster;
 

@@ -1,3 +1,4 @@
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
@@ -52,7 +53,7 @@ public class EmulatorFlashTests
     [Esp32C3EmulatorFact]
     public void C3_FullBuildAndCredentials_ThroughTheRealC3Rom_OnlyTheRegionsChange()
     {
-        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: Chips.Esp32C3);
+        using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: KnownChips.Esp32C3);
         var before = FlashExpectations.UsedChip(16)[..EspEmulator.FlashSize];
         var plan = FlashPlanner.Create(new FlashRequest
         {
@@ -61,7 +62,7 @@ public class EmulatorFlashTests
         });
         Assert.Equal(0u, plan.Regions[0].Offset); // the C3's bootloader lives at 0x0
         var (after, flasher) = RunOn("esp32c3", before, plan.Regions, NoReset);
-        Assert.Equal(Chips.Esp32C3, flasher.Chip);
+        Assert.Equal(KnownChips.Esp32C3, flasher.Chip);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), after);
     }
 

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Esp;
 
@@ -75,7 +77,7 @@ public class EsptoolComparisonTests
         Assert.NotEqual(before, byWsctl); // the comparison is not between two untouched chips
     }
 
-    private static ChipDescriptor Chip(string id) => id == "esp32" ? Chips.Esp32 : Chips.Esp32C3;
+    private static ChipDescriptor Chip(string id) => id == "esp32" ? KnownChips.Esp32 : KnownChips.Esp32C3;
 }
 
 /// <summary>

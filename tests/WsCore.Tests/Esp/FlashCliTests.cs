@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Esp;
 
@@ -81,8 +83,8 @@ public class FlashCliTests
         Assert.DoesNotContain(Convert.ToBase64String(md5), result.All);
         Assert.Contains("(secret)", result.All);
         // The app's MD5 is no secret and is still shown.
-        Assert.Contains(
-            Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(EspFlasher.PadTo4(fw.App))), result.All);
+        var appMd5 = System.Security.Cryptography.MD5.HashData(FlashRegion.PadTo4(fw.App));
+        Assert.Contains(Convert.ToHexStringLower(appMd5), result.All);
     }
 
     [Fact]
@@ -276,7 +278,7 @@ public class FlashCliTests
     [Fact]
     public async Task LaterChip_CredentialsFlashed_ExpectedChipMismatch_Exit10()
     {
-        using (var s3 = new RomSimulator(chip: Chips.Esp32S3))
+        using (var s3 = new RomSimulator(chip: KnownChips.Esp32S3))
         {
             var result = await WsctlProcess.RunAsync(Device(s3, "--ssid", "MyNet", "--pass", Secret));
             Assert.True(result.ExitCode == 0, result.All);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Flashing;
 
@@ -24,7 +25,7 @@ public sealed class FirmwareFixture : IDisposable
         string flashSize = "4MB",
         IReadOnlyList<Partition>? partitions = null)
     {
-        chip ??= Chips.Esp32;
+        chip ??= KnownChips.Esp32;
         var bootloaderOffset = $"0x{chip.BootloaderOffset:X}";
         Directory.CreateDirectory(Path.Combine(Dir, "bootloader"));
         Directory.CreateDirectory(Path.Combine(Dir, "partition_table"));
@@ -204,7 +205,7 @@ public static class FlashExpectations
         var expected = before.ToArray();
         foreach (var region in regions)
         {
-            var erased = WritePlanner.Erased(region.Offset, EspFlasher.PadTo4(region.Data).Length);
+            var erased = WritePlanner.Erased(region.Offset, FlashRegion.PadTo4(region.Data).Length);
             expected.AsSpan((int)erased.Start, (int)erased.Length).Fill(0xFF);
             region.Data.CopyTo(expected, region.Offset);
         }

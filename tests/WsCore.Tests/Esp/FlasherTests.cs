@@ -1,3 +1,4 @@
+using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.Flashing;
 using WsCore.Nvs;
@@ -164,7 +165,7 @@ public class FlasherTests
         using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
         var flasher = new EspFlasher(transport, NoReset);
         flasher.Connect();
-        Assert.Equal(Chips.Esp32S2, flasher.Chip);
+        Assert.Equal(KnownChips.Esp32S2, flasher.Chip);
     }
 
     public static TheoryData<string> LaterChips() => ["esp32s2", "esp32s3", "esp32c3"];
@@ -173,7 +174,7 @@ public class FlasherTests
     [MemberData(nameof(LaterChips))]
     public void FlashAll_BuildForALaterChip_BootloaderAtItsOffset_FiveWordBegin_FlashMatches(string chipId)
     {
-        var chip = Chips.ById(chipId)!;
+        var chip = KnownChips.ById(chipId)!;
         using var fw = new FirmwareFixture(chip: chip);
         using var sim = new RomSimulator(chip: chip);
         var plan = FlashPlanner.Create(new FlashRequest
@@ -210,10 +211,10 @@ public class FlasherTests
     [Fact]
     public void Connect_UsbJtagSerialC3_StopsTheWatchdogs()
     {
-        using var sim = new RomSimulator(chip: Chips.Esp32C3);
+        using var sim = new RomSimulator(chip: KnownChips.Esp32C3);
         using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
         new EspFlasher(transport, NoReset with { UsbJtagSerial = true }).Connect();
-        var watchdogs = Chips.Esp32C3.Watchdogs!;
+        var watchdogs = KnownChips.Esp32C3.Watchdogs!;
         Assert.Equal(0u, sim.Registers[watchdogs.WdtConfig0]);
         Assert.Equal(WatchdogRegisters.SwdAutoFeed, sim.Registers[watchdogs.SwdConf] & WatchdogRegisters.SwdAutoFeed);
         Assert.Equal(0u, sim.Registers[watchdogs.WdtProtect]); // locked again
@@ -226,7 +227,7 @@ public class FlasherTests
         using var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port);
         var flasher = new EspFlasher(transport, NoReset);
         flasher.Connect();
-        Assert.Equal(Chips.Esp32, flasher.Chip);
+        Assert.Equal(KnownChips.Esp32, flasher.Chip);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using WsCore.Nvs;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Esp;
 

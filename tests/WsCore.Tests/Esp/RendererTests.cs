@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using WsCore.Esp;
+using WsCore.Flashing;
 using Wsctl.Flash;
 
 namespace WsCore.Tests.Esp;

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-
+using WsCore.Chips;
 using WsCore.Esp;
 
 namespace WsCore.Tests.Esp;
@@ -50,7 +50,7 @@ public sealed class RomSimulator : IDisposable
 
     public RomSimulator(uint magic = 0x00F01D83, ChipDescriptor? chip = null)
     {
-        Chip = chip ?? Chips.ByMagic(magic) ?? Chips.Esp32;
+        Chip = chip ?? KnownChips.ByMagic(magic) ?? KnownChips.Esp32;
         Magic = chip?.MagicValues[0] ?? magic;
         DeflateSpillWindow = Chip.DeflateSpillWindow;
         Flash.AsSpan().Fill(0xFF);
@@ -308,7 +308,7 @@ public sealed class RomSimulator : IDisposable
                             BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 4)));
                     break;
                 // GET_SECURITY_INFO
-                case 0x14 when sim.Chip.SecurityInfoChipId is not null || sim.Chip == Chips.Esp32S2:
+                case 0x14 when sim.Chip.SecurityInfoChipId is not null || sim.Chip == KnownChips.Esp32S2:
                     {
                         // flags u32, flash_crypt_cnt u8, 7 key purposes; S3/C3 and later: chip id u32, API version u32.
                         var info = new byte[sim.Chip.SecurityInfoChipId is null ? 12 : 20];

@@ -20,7 +20,7 @@ public class WireBytesTests(ITestOutputHelper output)
         long total = Framed(RomPackets.Request(RomCommand.Sync, RomPackets.SyncPayload()));
         foreach (var region in regions)
         {
-            var image = EspFlasher.PadTo4(region.Data);
+            var image = FlashRegion.PadTo4(region.Data);
             var payload = compress?.Invoke(image) ?? image;
             var deflate = compress is not null && payload.Length < image.Length;
             if (!deflate)

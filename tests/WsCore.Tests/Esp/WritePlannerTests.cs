@@ -1,4 +1,5 @@
 using WsCore.Esp;
+using WsCore.Flashing;
 
 namespace WsCore.Tests.Esp;
 
@@ -71,7 +72,7 @@ public class WritePlannerTests
         var expected = before.ToArray();
         foreach (var region in regions)
         {
-            var erased = WritePlanner.Erased(region.Offset, EspFlasher.PadTo4(region.Data).Length);
+            var erased = WritePlanner.Erased(region.Offset, FlashRegion.PadTo4(region.Data).Length);
             expected.AsSpan((int)erased.Start, (int)erased.Length).Fill(0xFF);
             region.Data.CopyTo(expected, region.Offset);
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using WsCore.Mdns;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 namespace WsCore.Tests.Mdns;

@@ -1,4 +1,5 @@
 using WsCore.Monitor;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Monitor;
 

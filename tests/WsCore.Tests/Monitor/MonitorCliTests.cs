@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Monitor;
 

@@ -66,6 +66,45 @@ public class SerialMonitorTests
         MemoryTransport transport, string text) => transport.Incoming.Enqueue(Encoding.UTF8.GetBytes(text));
 
     [Fact]
+    public async Task MenuReset_WhileRunning_PulsesEnAgain_AndCtrlTCtrlTSendsCtrlT()
+    {
+        var transport = new MemoryTransport(canControlLines: true);
+        var monitor = new SerialMonitor(transport, new MonitorOptions { ResetIntoApp = false }, new Recorder());
+        var notes = new List<string>();
+        var timestamps = false;
+        var menu = new Wsctl.Monitor.MenuActions(() => timestamps = !timestamps, notes.Add);
+        var running = Task.Run(() => monitor.Run());
+        static ConsoleKeyInfo Key(ConsoleKey key, char c, bool control = false) => new(c, key, false, false, control);
+
+        Assert.Null(Wsctl.Monitor.ConsoleInput.RunMenuCommand(Key(ConsoleKey.R, 'r'), monitor, menu));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (transport.Lines.Count < 3 && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        Assert.Equal(["DTR=0", "RTS=1", "RTS=0"], transport.Lines);
+        Assert.Equal("resetting the board into its app", notes[^1]);
+
+        Assert.Null(Wsctl.Monitor.ConsoleInput.RunMenuCommand(Key(ConsoleKey.I, '\t', control: true), monitor, menu));
+        Assert.True(timestamps);
+        Assert.Equal([0x14], Wsctl.Monitor.ConsoleInput.RunMenuCommand(Key(ConsoleKey.T, '\x14', control: true),
+            monitor, menu));
+        Wsctl.Monitor.ConsoleInput.RunMenuCommand(Key(ConsoleKey.H, 'h'), monitor, menu);
+        Assert.Contains("R reset", notes[^1], StringComparison.Ordinal);
+        Wsctl.Monitor.ConsoleInput.RunMenuCommand(Key(ConsoleKey.X, 'x'), monitor, menu);
+        Assert.Equal(MonitorOutcome.Stopped, (await running.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
+    }
+
+    [Fact]
+    public void MenuReset_PortWithoutModemLines_SaysSo()
+    {
+        var monitor = new SerialMonitor(new MemoryTransport(canControlLines: false), new MonitorOptions(),
+            new Recorder());
+        var notes = new List<string>();
+        Wsctl.Monitor.ConsoleInput.RunMenuCommand(new ConsoleKeyInfo('r', ConsoleKey.R, false, false, false), monitor,
+            new Wsctl.Monitor.MenuActions(() => false, notes.Add));
+        Assert.Contains("no DTR/RTS lines", notes.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_ResetsIntoTheApp_RtsPulseWithDtrReleased()
     {
         var transport = new MemoryTransport(canControlLines: true);

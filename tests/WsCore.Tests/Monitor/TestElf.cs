@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Monitor;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using WsCore.Tests.Mdns;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Probe;
 

@@ -1,5 +1,6 @@
 using WsCore.Mdns;
 using WsCore.Probe;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 namespace WsCore.Tests.Probe;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Repository;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Send;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Protocol;
+using Wsctl.Cli;
 
 
 namespace WsCore.Tests.Send;

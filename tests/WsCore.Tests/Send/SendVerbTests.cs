@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using WsCore.Control;
 using WsCore.Tests.Support;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Send;
 

@@ -3,6 +3,7 @@ using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Serve;
 

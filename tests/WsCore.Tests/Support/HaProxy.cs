@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Support;
 

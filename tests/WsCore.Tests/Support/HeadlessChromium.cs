@@ -24,20 +24,25 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         _profile = profile;
     }
 
-    /// <summary>Starts Chromium on <paramref name="url"/> and connects to that page's DevTools target.</summary>
-    public static async Task<HeadlessChromium> OpenAsync(string url, TimeSpan timeout)
+    /// <summary>
+    /// Starts Chromium on <paramref name="url"/> and connects to that page's DevTools target;
+    /// <paramref name="switches"/> are added to its command line.
+    /// </summary>
+    public static async Task<HeadlessChromium> OpenAsync(string url, TimeSpan timeout, params string[] switches)
     {
         Assert.True(File.Exists(ChromiumPath), "chromium is missing: run scripts/prereqs.sh");
         var profile = Directory.CreateTempSubdirectory("wsctl-chromium-");
         var info = new ProcessStartInfo(ChromiumPath) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[]
-        {
+        string[] arguments =
+        [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking",
             "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}",
             "--remote-debugging-port=0",
+            .. switches,
             url,
-        })
+        ];
+        foreach (var arg in arguments)
             info.ArgumentList.Add(arg);
         var chromium = new HeadlessChromium(Process.Start(info)!, profile);
         try

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Support;
 

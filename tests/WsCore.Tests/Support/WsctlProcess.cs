@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.Support;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
+using Wsctl.Cli;
 
 namespace WsCore.Tests.WebSockets;
 

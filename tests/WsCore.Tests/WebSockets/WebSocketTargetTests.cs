@@ -1,4 +1,5 @@
 using System.Net;
+using WsCore.Targets;
 using WsCore.WebSockets.Client;
 
 namespace WsCore.Tests.WebSockets;

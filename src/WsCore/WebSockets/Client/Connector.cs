@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using WsCore.WebSockets.Tls;
 
 namespace WsCore.WebSockets.Client;
 
@@ -134,37 +136,60 @@ internal static class Connector
     }
 
     /// <summary>
-    /// Adds TLS over <paramref name="stream"/> (which the returned stream then owns; on failure it is disposed),
-    /// checking the certificate against <paramref name="host"/> unless <paramref name="allowUntrusted"/>.
+    /// Adds TLS over <paramref name="stream"/> (which the returned stream then owns; on failure it is disposed). The
+    /// server's certificate must be trusted by the system for <paramref name="host"/>, unless
+    /// <paramref name="allowUntrusted"/> (any certificate) or <paramref name="pin"/> (exactly the certificate with that
+    /// fingerprint, whatever its chain, name or dates).
     /// </summary>
     /// <exception cref="WsCoreException">Tls, with a hint that tells an untrusted certificate from a server that does
-    /// not speak TLS; Timeout when <paramref name="timeout"/> passed.</exception>
+    /// not speak TLS, and naming both fingerprints when the pin does not match; Timeout when
+    /// <paramref name="timeout"/> passed.</exception>
     public static async Task<Stream> AuthenticateAsync(Stream stream, string host, bool allowUntrusted,
-        TimeSpan timeout, CancellationToken cancel)
+        CertificatePin? pin, TimeSpan timeout, CancellationToken cancel)
     {
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         deadline.CancelAfter(timeout);
+        // The certificate the server presented and why the system does not trust it, to say so when it is refused.
+        string? presented = null;
+        string? untrusted = null;
         try
         {
-            var authentication = new SslClientAuthenticationOptions { TargetHost = host };
-            if (allowUntrusted)
-                authentication.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            var authentication = new SslClientAuthenticationOptions
+            {
+                TargetHost = host,
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                {
+                    presented = certificate is null ? null : CertificateFingerprint.Sha256(certificate);
+                    if (pin is not null)
+                        return certificate is not null && pin.Matches(certificate);
+                    if (allowUntrusted || errors == SslPolicyErrors.None)
+                        return true;
+                    untrusted = DescribeErrors(errors, chain, host);
+                    return false;
+                },
+            };
             await tls.AuthenticateAsClientAsync(authentication, deadline.Token);
             return tls;
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             await tls.DisposeAsync();
+            if (pin is not null && presented is not null)
+                throw new WsCoreException(FailureKind.Tls,
+                    $"TLS with {host} failed: its certificate's SHA-256 fingerprint is {presented}, not the pinned " +
+                    $"{pin}",
+                    "if the server's certificate was replaced on purpose (a restarted self-signed server makes a new " +
+                    "one), pin the new fingerprint", e)
+                { HintField = InputField.CertificatePin };
             // A certificate the system does not trust (a device's self-signed one) is one thing; an answer that is no
             // TLS at all (a plain ws:// server answering 400, or closing) is another, and far more common.
-            var certificate = e is AuthenticationException
-                && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
-            if (certificate)
+            if (untrusted is not null)
                 throw new WsCoreException(FailureKind.Tls,
-                    $"TLS with {host} failed: its certificate is not trusted ({e.Message.TrimEnd('.')})",
-                    "for a self-signed device certificate, allow untrusted certificates", e)
-                { HintField = InputField.AllowUntrustedCertificate };
+                    $"TLS with {host} failed: its certificate is not trusted ({untrusted})" +
+                        (presented is null ? "" : $"; its SHA-256 fingerprint is {presented}"),
+                    "if it is the device's own self-signed certificate, trust exactly that one by its fingerprint", e)
+                { HintField = InputField.CertificatePin };
             // .NET's own words ("Cannot determine the frame size or a corrupted frame was received") describe the
             // symptom; the cause is nearly always a plain server, which answers a TLS hello with HTTP 400 or a close.
             throw new WsCoreException(FailureKind.Tls,
@@ -181,6 +206,33 @@ internal static class Connector
             await tls.DisposeAsync();
             throw;
         }
+    }
+
+    // What the system's validation found, e.g. "not issued for esp32.local; chain: UntrustedRoot".
+    private static string DescribeErrors(SslPolicyErrors errors, X509Chain? chain, string host)
+    {
+        var why = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+            why.Add("no certificate was sent");
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+            why.Add($"it is not issued for {host}");
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            var status = chain?.ChainStatus.Select(s => s.Status.ToString()).Distinct().ToList() ?? [];
+            why.Add(status.Count > 0 ? "chain: " + string.Join(", ", status) : "its chain does not validate");
+        }
+        return string.Join("; ", why);
+    }
+
+    /// <summary>
+    /// Refuses a certificate pin for a target without TLS: the user asked for a trusted server and would otherwise get
+    /// an unauthenticated one without a word.
+    /// </summary>
+    public static void CheckPinNeedsTls(CertificatePin? pin, bool secure, string target)
+    {
+        if (pin is not null && !secure)
+            throw WsCoreException.Invalid(InputField.CertificatePin,
+                $"a certificate pin needs a wss:// target, and {target} is not one");
     }
 
     /// <summary>An end point as written in URLs: IPv6 in brackets.</summary>

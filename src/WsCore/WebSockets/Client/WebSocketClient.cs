@@ -123,6 +123,7 @@ public sealed class WebSocketClient : IAsyncDisposable
             "wss" => true,
             _ => throw new WsCoreException(FailureKind.InvalidInput, $"'{uri}' is not a ws:// or wss:// URL"),
         };
+        Connector.CheckPinNeedsTls(options.CertificatePin, secure, uri.ToString());
         var port = uri.IsDefaultPort ? (secure ? 443 : 80) : uri.Port;
         var host = uri.IdnHost;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -145,7 +146,8 @@ public sealed class WebSocketClient : IAsyncDisposable
                 started = Stopwatch.GetTimestamp();
                 var untrusted = options.AllowUntrustedCertificate;
                 var forever = Timeout.InfiniteTimeSpan;
-                stream = await Connector.AuthenticateAsync(stream, host, untrusted, forever, timeout.Token);
+                stream = await Connector.AuthenticateAsync(
+                    stream, host, untrusted, options.CertificatePin, forever, timeout.Token);
                 tls = Stopwatch.GetElapsedTime(started);
             }
             var client = await HandshakeAsync(stream, uri, tcp.RemoteEndPoint, options, timeout.Token);

@@ -1,5 +1,6 @@
 using System.Net;
 using Serilog;
+using WsCore.WebSockets.Tls;
 
 namespace WsCore.WebSockets.Client;
 
@@ -46,6 +47,13 @@ public sealed class WebSocketClientOptions
     /// For <c>wss://</c>: accept any server certificate (self-signed device certificates). Off by default.
     /// </summary>
     public bool AllowUntrustedCertificate { get; set; }
+
+    /// <summary>
+    /// For <c>wss://</c>: trust exactly the server certificate with this SHA-256 fingerprint, whatever its chain, name
+    /// or dates, and no other (a device's or a <c>serve</c>'s self-signed certificate, without accepting any). Null
+    /// (the default) uses the system's trust. A pin with a <c>ws://</c> URL is refused.
+    /// </summary>
+    public CertificatePin? CertificatePin { get; set; }
 
     /// <summary>
     /// Resolves a host name to addresses in place of the system resolver (e.g. mDNS for <c>NAME.local</c> on machines

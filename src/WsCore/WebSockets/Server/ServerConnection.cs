@@ -1,10 +1,13 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Serilog;
 using WsCore.WebSockets.Protocol;
+using WsCore.WebSockets.Tls;
 
 namespace WsCore.WebSockets.Server;
 
@@ -19,6 +22,9 @@ namespace WsCore.WebSockets.Server;
 /// no receive buffer (zero-byte reads), no writer task, no queue until a backlog forms, no decoder until the client
 /// sends, no cancellation registrations or timers (the server's one housekeeping timer checks deadlines), one async
 /// state machine.
+/// <para>With TLS (<see cref="WebSocketServerOptions.Tls"/>) every read and write goes through an
+/// <see cref="SslStream"/>; a plain connection makes the same socket calls as before TLS existed, and the two differ
+/// only by a null check of <c>_tls</c> where they read and write.</para>
 /// </remarks>
 internal sealed class ServerConnection : IThreadPoolWorkItem
 {
@@ -29,8 +35,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     // small frames (a broadcast storm) costs one syscall per batch rather than one per frame.
     private const int BatchBytes = 64 * 1024;
 
+    // The first byte of a TLS record carrying a handshake message, a ClientHello first (RFC 8446 §5.1: type 22).
+    private const byte TlsHandshakeRecord = 0x16;
+
     private readonly WebSocketServer _server;
     private readonly Socket _socket;
+    // Set once the TLS handshake succeeded; null on a plain connection (and on a TLS one before its handshake).
+    private SslStream? _tls;
     private State _state = State.Handshaking;
 
     /// <summary>This connection's place in the server's list of pending handshakes (oldest first), or null.</summary>
@@ -116,12 +127,15 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         try
         {
             // The request head has a short deadline of its own: a connection that sends half a head and stops holds a
-            // pending slot (WebSocketServerOptions.MaxPendingHandshakes) only that long.
+            // pending slot (WebSocketServerOptions.MaxPendingHandshakes) only that long. With TLS, the TLS handshake
+            // comes first and counts against the same deadline, so a stalled hello is cut off just as soon.
             Volatile.Write(
                 ref _deadline,
                 Environment.TickCount64
                     + (long)Math.Min(
                         Options.RequestHeadTimeout.TotalMilliseconds, Options.HandshakeTimeout.TotalMilliseconds));
+            if (Options.Tls is { } tls && !await StartTlsAsync(tls))
+                return;
             var leftover = await HandshakeAsync();
             _server.OnHandshakeEnded(this);
             if (leftover is null)
@@ -136,9 +150,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 // Idle: wait for data with a zero-byte read, so an idle client holds no receive buffer. No token:
                 // Abort and the deadlines end it by closing the socket.
                 if (decoder is null || decoder.IsIdle)
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                    await ReceiveAsync(Memory<byte>.Empty);
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
+                var read = await ReceiveAsync(buffer.AsMemory());
                 if (read == 0)
                 {
                     // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
@@ -169,7 +183,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             {
                 // Both Close frames are exchanged: nothing more may come from the client, so closing at once cannot
                 // destroy unread data. (Waiting for the client's FIN would stall clients that only close on dispose.)
-                _socket.Shutdown(SocketShutdown.Send);
+                await ShutdownSendingAsync();
                 return;
             }
             await LingerAsync();
@@ -199,6 +213,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 _closeSent?.TrySetResult();
                 (closeCode, closeReason, closedByServer) = (_closeCode, _closeReason, _closedByServer);
             }
+            _tls?.Dispose();
             _socket.Dispose();
             ReleaseAdmission();
             _server.OnHandshakeEnded(this);
@@ -492,17 +507,20 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             int headLength;
             while (true)
             {
-                var read = await _socket.ReceiveAsync(
-                    buffer.AsMemory(filled, Options.MaxRequestHeadBytes - filled), SocketFlags.None);
+                var read = await ReceiveAsync(buffer.AsMemory(filled, Options.MaxRequestHeadBytes - filled));
                 if (read == 0)
                     return null;
                 filled += read;
                 if (!CanStartHttpRequest(buffer.AsSpan(0, filled)))
                 {
-                    // A TLS ClientHello (0x16 0x03 …) or other binary: answered at once, not left to time out.
+                    // A TLS ClientHello (0x16 0x03 …) or other binary: answered at once, not left to time out. (Inside
+                    // TLS it cannot be a second TLS.)
                     await RespondAndCloseAsync(
                         ServerHandshake.BuildErrorResponse(
-                            400, "not an HTTP request (TLS? this server speaks plain ws://)"),
+                            400,
+                            _tls is null
+                                ? "not an HTTP request (TLS? this server speaks plain ws://)"
+                                : "not an HTTP request"),
                         "400 not HTTP");
                     return null;
                 }
@@ -730,6 +748,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     // out asynchronously.
     private ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
+        if (_tls is not null)
+            return _tls.WriteAsync(data);
         var sent = _socket.Send(data.Span, SocketFlags.None, out var error);
         if (error == SocketError.Success && sent == data.Length)
             return ValueTask.CompletedTask;
@@ -747,8 +767,66 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
     }
 
+    // A plain connection reads the socket itself; a TLS one reads through its SslStream.
+    private ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
+        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None) : _tls.ReadAsync(buffer);
+
+    // Ends our sending side: TLS's close_notify first (RFC 8446 §6.1: a TLS peer may otherwise take the end for a
+    // truncation), then TCP's FIN.
+    private async ValueTask ShutdownSendingAsync()
+    {
+        if (_tls is not null)
+            await _tls.ShutdownAsync();
+        _socket.Shutdown(SocketShutdown.Send);
+    }
+
     private static bool IsConnectionFailure(Exception e) =>
-        e is OperationCanceledException or SocketException or ObjectDisposedException or IOException;
+        e is OperationCanceledException or SocketException or ObjectDisposedException or IOException
+            or AuthenticationException;
+
+    /// <summary>
+    /// The TLS handshake, before anything else is read. A connection that opens with anything but a TLS handshake
+    /// record (a plain <c>ws://</c> or <c>http://</c> request) gets a plain <c>400</c> saying what to use instead, as
+    /// nginx answers plain HTTP on its TLS port (its 497), rather than a TLS alert that a plain client cannot read:
+    /// the mirror of the <c>400</c> a plain server gives a ClientHello. False when the connection is done.
+    /// </summary>
+    private async Task<bool> StartTlsAsync(ServerTls tls)
+    {
+        // Peeked, not read: the hello is SslStream's to read.
+        var first = new byte[1];
+        if (await _socket.ReceiveAsync(first.AsMemory(), SocketFlags.Peek) == 0)
+            return false;
+        if (first[0] != TlsHandshakeRecord)
+        {
+            await RespondAndCloseAsync(
+                ServerHandshake.BuildErrorResponse(400, "this server speaks TLS: use wss:// or https://"),
+                "400 plain request on a TLS port");
+            return false;
+        }
+        // NetworkStream refuses a socket in non-blocking mode; only asynchronous calls are made through it, so the
+        // mode changes nothing else here.
+        _socket.Blocking = true;
+        var stream = new SslStream(new NetworkStream(_socket, ownsSocket: false));
+        try
+        {
+            await stream.AuthenticateAsServerAsync(tls.Authentication, CancellationToken.None);
+        }
+        catch (AuthenticationException e)
+        {
+            // Usually a client that does not trust the certificate (a browser before its exception is added).
+            Log.Debug(
+                "{Remote}: TLS handshake failed: {Error}", RemoteEndPoint, e.InnerException?.Message ?? e.Message);
+            await stream.DisposeAsync();
+            return false;
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+        _tls = stream;
+        return true;
+    }
 
     // Closes our sending side, then reads (and drops) until the peer closes too or the close timeout fires. Closing
     // a socket with unread input makes the kernel send RST, which can destroy the response or Close frame we just
@@ -757,9 +835,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     {
         try
         {
-            _socket.Shutdown(SocketShutdown.Send);
+            await ShutdownSendingAsync();
         }
-        catch (SocketException)
+        catch (Exception e) when (IsConnectionFailure(e))
         {
             return;
         }

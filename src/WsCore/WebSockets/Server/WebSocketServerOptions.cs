@@ -1,6 +1,7 @@
 using System.Net;
 using Serilog;
 using WsCore.WebSockets.Protocol;
+using WsCore.WebSockets.Tls;
 
 namespace WsCore.WebSockets.Server;
 
@@ -60,7 +61,8 @@ public sealed class WebSocketServerOptions
 
     /// <summary>
     /// How long a new connection has to send its whole request head: short, because a client sends it at once
-    /// and a connection that does not is holding a pending slot (<see cref="MaxPendingHandshakes"/>).
+    /// and a connection that does not is holding a pending slot (<see cref="MaxPendingHandshakes"/>). With
+    /// <see cref="Tls"/>, the TLS handshake counts against it too.
     /// </summary>
     public TimeSpan RequestHeadTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -75,6 +77,13 @@ public sealed class WebSocketServerOptions
     /// any. Without a check, any web page the user visits can connect to a server on localhost.
     /// </summary>
     public OriginPolicy? Origins { get; set; }
+
+    /// <summary>
+    /// Null (the default) for plain <c>ws://</c> and <c>http://</c>; otherwise every connection starts with a TLS
+    /// handshake with this certificate (<c>wss://</c>, <c>https://</c>). A connection whose first byte cannot begin a
+    /// TLS handshake (a plain request) is answered <c>400</c> in plain HTTP, saying the server speaks TLS.
+    /// </summary>
+    public ServerTls? Tls { get; set; }
 
     /// <summary>The largest request head accepted (431 beyond).</summary>
     public int MaxRequestHeadBytes { get; set; } = 8192;

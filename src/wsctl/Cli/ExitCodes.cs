@@ -1,6 +1,6 @@
 using WsCore;
 
-namespace Wsctl;
+namespace Wsctl.Cli;
 
 /// <summary>The one exit-code table of every verb (README, "Exit codes").</summary>
 public enum ExitCode

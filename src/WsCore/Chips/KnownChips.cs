@@ -1,4 +1,4 @@
-namespace WsCore.Esp;
+namespace WsCore.Chips;
 
 /// <summary>
 /// What wsctl knows about one chip family, as data (esptool <c>targets/*.py</c>; esp32-rom-protocol.md §6 and §8).
@@ -8,12 +8,12 @@ namespace WsCore.Esp;
 /// <param name="MagicValues">Values of READ_REG 0x40001000 that identify the chip (older detection path).</param>
 /// <param name="SecurityInfoChipId">The chip id in GET_SECURITY_INFO (20-byte form), or null.</param>
 /// <param name="BootloaderOffset">Where the second-stage bootloader lives in flash.</param>
-/// <param name="Supported">Whether <see cref="EspFlasher"/> writes to this chip.</param>
+/// <param name="Supported">Whether the flasher (<c>Esp.EspFlasher</c>) writes to this chip.</param>
 /// <param name="FlashBeginWords">Words in FLASH_BEGIN/FLASH_DEFL_BEGIN on the ROM (4 on ESP32, 5 on later
 /// chips).</param>
 /// <param name="ImageChipId">The chip id an image built for this chip carries in its extended header.</param>
 /// <param name="DeflateSpillWindow">How far the ROM's compressed write programs past its data (a whole inflate
-/// window; 0 when it does not), see <see cref="WritePlanner"/>.</param>
+/// window; 0 when it does not), see <c>Esp.WritePlanner</c>.</param>
 public sealed record ChipDescriptor(
     string Name,
     string Id,
@@ -84,7 +84,7 @@ public sealed record WatchdogRegisters(uint WdtConfig0, uint WdtProtect, uint Sw
 }
 
 /// <summary>The chips wsctl recognises (esptool <c>targets/*.py</c>; esp32-rom-protocol.md §6).</summary>
-public static class Chips
+public static class KnownChips
 {
     /// <summary>The READ_REG address whose value identifies the chip on older ROMs.</summary>
     public const uint MagicRegister = 0x40001000;

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using Wsctl.Cli;
 
-namespace Wsctl.Cli;
+namespace Wsctl;
 
 /// <summary>
 /// Parses and runs a command line, and is the one place every way of ending becomes an exit code and at most a few
@@ -25,7 +26,7 @@ public static class Invocation
         }
         catch (Exception e)
         {
-            return ReportUnexpected(e, verbose: args.Contains("-v") || args.Contains("--verbose"));
+            return VerbRunner.ReportUnexpected(e, verbose: args.Contains("-v") || args.Contains("--verbose"));
         }
     }
 
@@ -76,15 +77,4 @@ public static class Invocation
             .SelectMany(a => a.Tokens).Select(t => t.Value)
             .Where(v => v.StartsWith("--", StringComparison.Ordinal) && v.Length > 2);
 
-    /// <summary>Anything no verb expected: one line (the trace with -v), exit 2.</summary>
-    public static int ReportUnexpected(Exception e, bool verbose)
-    {
-        var message = (e.Message.Split('\n')[0].Trim() is { Length: > 0 } line ? line : e.GetType().Name);
-        Console.Error.WriteLine($"wsctl: unexpected error: {message}");
-        if (verbose)
-            Console.Error.WriteLine(e.ToString());
-        else
-            Console.Error.WriteLine("hint: run again with -v to see where it happened, and report it");
-        return (int)ExitCode.Failure;
-    }
 }
