@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Serilog;
-using WsCore.Mdns;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 
@@ -50,10 +49,10 @@ public static class LoadGenerator
             throw WsCoreException.Invalid(InputField.MessageSize,
                 $"messages must be at most {MaxPingBytes} bytes in ping mode " +
                 "(a control frame's payload limit, RFC 6455 §5.5)");
-        var endpoint = await ResolveAsync(options.Target, logger, cancel);
+        var endpoint = await ResolveAsync(options, options.Target, cancel);
         var run = new Run(options, endpoint, logger ?? Serilog.Core.Logger.None, progress, cancel);
         foreach (var also in options.AlsoTargets)
-            run.Servers.Add((await ResolveAsync(also, logger, cancel), also));
+            run.Servers.Add((await ResolveAsync(options, also, cancel), also));
         return options.Mode switch
         {
             BenchMode.Ping or BenchMode.Echo => await run.RoundTripsAsync(),
@@ -63,18 +62,14 @@ public static class LoadGenerator
         };
     }
 
-    /// <summary>How long a name may take to resolve (mDNS has no negative answer: no name takes it all).</summary>
-    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
-
-    private static async Task<IPEndPoint> ResolveAsync(Uri target, ILogger? logger, CancellationToken cancel)
+    private static async Task<IPEndPoint> ResolveAsync(BenchOptions options, Uri target, CancellationToken cancel)
     {
         if (target.Scheme != "ws")
             throw new WsCoreException(FailureKind.InvalidInput,
                 "the load generator speaks ws:// only (TLS would measure the cipher, not the server)");
         var port = target.IsDefaultPort ? 80 : target.Port;
-        // NAME.local by wsctl's own mDNS, other names by the system resolver: as send and probe read a target.
-        var resolve = new HostResolver(logger).ForClient(ResolveTimeout);
-        var addresses = await Connector.ResolveAsync(target.IdnHost, resolve, ResolveTimeout, cancel, cancel);
+        var addresses = await Connector.ResolveAsync(
+            target.IdnHost, options.Resolve, options.ResolveTimeout, cancel, cancel);
         var first = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();
         return new IPEndPoint(first, port);
     }

@@ -193,6 +193,50 @@ public static partial class ExampleTable
                 Assert.Contains(address, probe.Stdout);
                 await serve.StopAsync();
             }),
+        new("wsctl serve --tls-self-signed", ExampleFixture.Lab,
+            "a new namespace of the lab, where port 8080 is free (it is the server)",
+            AsWritten,
+            "it listens on wss:// with the test page at https://localhost:8080/ and logs its certificate's SHA-256 " +
+            "fingerprint; wsctl send wss://localhost:8080/ with --pin of that fingerprint delivers; Ctrl-C ends it " +
+            "with 0",
+            async run =>
+            {
+                var lab = await run.Shared.LabAsync();
+                var (ns, _) = await lab.AddNamespaceAsync();
+                var serve = await run.StartServeLineAsync(run.Command(), ns);
+                Assert.Contains(serve.Shell.StderrLines,
+                    l => l.Contains("listening on wss://", StringComparison.Ordinal)
+                        && l.Contains("test page https://localhost:8080/", StringComparison.Ordinal));
+                await SendPinnedAsync(run, serve, ns, "over tls");
+                await serve.StopAsync();
+            }),
+        new("wsctl serve --tls-cert fullchain.pem --tls-key privkey.pem", ExampleFixture.Lab,
+            "a new namespace of the lab, where port 8080 is free; fullchain.pem and privkey.pem in the working " +
+            "directory (a test PKI's server certificate for localhost and its intermediate, and its key)",
+            AsWritten,
+            "it listens on wss:// with that certificate (its fingerprint logged); a pinned wsctl send delivers; " +
+            "after new files and kill -HUP (the comment) it serves the new certificate; Ctrl-C ends it with 0",
+            async run =>
+            {
+                using var pki = TestPki.Create();
+                File.Copy(pki.ChainFile, Path.Combine(run.WorkDirectory, "fullchain.pem"));
+                File.Copy(pki.KeyFile, Path.Combine(run.WorkDirectory, "privkey.pem"));
+                var lab = await run.Shared.LabAsync();
+                var (ns, _) = await lab.AddNamespaceAsync();
+                var serve = await run.StartServeLineAsync(run.Command(), ns);
+                Assert.Equal(pki.ServerFingerprint, await SendPinnedAsync(run, serve, ns, "first certificate"));
+                pki.IssueServerCertificate();
+                File.Copy(pki.ChainFile, Path.Combine(run.WorkDirectory, "fullchain.pem"), overwrite: true);
+                File.Copy(pki.KeyFile, Path.Combine(run.WorkDirectory, "privkey.pem"), overwrite: true);
+                serve.Shell.Signal("HUP");
+                await serve.Shell.WaitForStderrAsync(
+                    l => l.Contains("TLS certificate reloaded", StringComparison.Ordinal)
+                        && l.Contains(pki.ServerFingerprint, StringComparison.Ordinal), ExampleRun.Timeout);
+                var pinned = await run.RunAsync(
+                    $"wsctl send wss://localhost:8080/ 'second certificate' --pin {pki.ServerFingerprint}", ns);
+                ExitCode(0, pinned);
+                await serve.StopAsync();
+            }),
         new("wsctl broadcast --list", ExampleFixture.Lab,
             "a wsctl serve on port 8080 (the default) in a new namespace of the lab, with 2 clients (wsctl send " +
             "--listen from the desk namespace); the example runs beside the serve, in its namespace",
@@ -291,6 +335,23 @@ public static partial class ExampleTable
                 l => l.Contains($"client {i + 1} connected from", StringComparison.Ordinal), ExampleRun.Timeout);
         }
         return (ns, clients);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> to a TLS serve on localhost:8080 in <paramref name="ns"/>, pinning the
+    /// fingerprint it logged; asserts it arrived; returns the fingerprint.
+    /// </summary>
+    private static async Task<string> SendPinnedAsync(ExampleRun run, ServeLine serve, string ns, string message)
+    {
+        var logged = await serve.Shell.WaitForStderrAsync(
+            l => l.Contains("SHA-256 fingerprint ", StringComparison.Ordinal), ExampleRun.Timeout);
+        var fingerprint = logged[(logged.IndexOf("SHA-256 fingerprint ", StringComparison.Ordinal) + 20)..]
+            .Split(' ', ';', ')')[0];
+        var mark = serve.Shell.StdoutLines.Count;
+        var send = await run.RunAsync($"wsctl send wss://localhost:8080/ '{message}' --pin {fingerprint}", ns);
+        ExitCode(0, send);
+        await serve.Shell.WaitForStdoutAsync(l => l == message, ExampleRun.Timeout, mark);
+        return fingerprint;
     }
 
     /// <summary><paramref name="text"/> as one single-quoted shell word.</summary>
