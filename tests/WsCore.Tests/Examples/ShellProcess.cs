@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 
 namespace WsCore.Tests.Examples;
 
@@ -215,22 +214,5 @@ public sealed class ShellProcess : IDisposable
             await Task.Delay(25);
         }
         throw new TimeoutException($"no expected {where} line within {timeout.TotalSeconds} s: {All}");
-    }
-}
-
-/// <summary>Text helpers for the examples' assertions.</summary>
-public static class Lines
-{
-    /// <summary>True when some line of <paramref name="lines"/> contains <paramref name="text"/>.</summary>
-    public static bool Any(IEnumerable<string> lines, string text) =>
-        lines.Any(l => l.Contains(text, StringComparison.Ordinal));
-
-    /// <summary>The text with each line's end as "\n".</summary>
-    public static string Join(IEnumerable<string> lines)
-    {
-        var text = new StringBuilder();
-        foreach (var line in lines)
-            text.Append(line).Append('\n');
-        return text.ToString();
     }
 }
