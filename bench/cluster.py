@@ -1,4 +1,4 @@
-"""Cluster benchmark (issue 16): wsctl bench --mode broadcast through three `serve --cluster` instances (the
+"""Cluster benchmark: wsctl bench --mode broadcast through three `serve --cluster` instances (the
 clients spread over them with --also) against one serve with the same clients, and writes the "Cluster" section of
 bench/RESULTS.md (between its markers; the rest of the file is run.py's).
 
@@ -195,7 +195,7 @@ def main():
                          text=True).stdout.strip()
     lines = [
         BEGIN,
-        "## Cluster (issue 16): broadcast through three `serve --cluster` instances",
+        "## Cluster: broadcast through three `serve --cluster` instances",
         "",
         f"Made by `bench/cluster.sh` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: {cpu}, "
         f"{os.cpu_count()} logical CPUs, kernel {platform.release()}; {ROUNDS} rounds in turns, {SECONDS} s each "

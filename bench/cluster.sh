@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cluster benchmark (issue 16): broadcast through three `serve --cluster` instances against one serve, same clients,
+# Cluster benchmark: broadcast through three `serve --cluster` instances against one serve, same clients,
 # written into bench/RESULTS.md's "Cluster" section. Needs redis-server (scripts/prereqs.sh installs it); starts its
 # own on a free port. Options: --rounds N, --seconds N, --clients N, --cost-rate N, --hop-clients N, --hop-rate N,
 # --dry (print only). Benchmarks are not tests.

@@ -279,7 +279,7 @@ def absolute(results, key, metric, server="wsctl"):
 
 
 def targets(results, send_ms):
-    """The targets of issue 7, each met or missed by how much (ratios from this same run)."""
+    """The performance targets, each met or missed by how much (ratios from this same run)."""
     idle_key = f"idle{IDLE_CLIENTS}"
     rows = [
         ("echo, 64 connections: server CPU per round trip", "≤ 0.60× Kestrel",
@@ -290,7 +290,7 @@ def targets(results, send_ms):
          absolute(results, idle_key, "rss_kb_per_conn"), lambda v: v <= 4.0, "{:.1f} KB"),
         ("`wsctl send` of one message, native binary", "≤ 30 ms median", send_ms, lambda v: v <= 30, "{:.1f} ms"),
     ]
-    out = ["## Targets (issue 7)", "", "| target | goal | this run | |", "|---|---|---|---|"]
+    out = ["## Targets", "", "| target | goal | this run | |", "|---|---|---|---|"]
     for name, goal, value, ok, form in rows:
         if value is None:
             out.append(f"| {name} | {goal} | not measured | |")

@@ -83,9 +83,6 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     /// <summary>True while Redis is reachable.</summary>
     public bool IsConnected => _backplane.IsConnected;
 
-    /// <summary>True while this instance holds the counter lease (and so publishes the counter).</summary>
-    public bool IsCounterLeader => Volatile.Read(ref _leader);
-
     /// <summary>Cluster messages this instance could not publish because Redis was unreachable.</summary>
     public long Undelivered => Interlocked.Read(ref _undelivered);
 

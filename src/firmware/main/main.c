@@ -140,8 +140,9 @@ static void counter_task(void *arg)
 }
 
 /*
- * The heap now and its low-water mark since boot (issue 14 item 6: free heap at boot, per idle client, per client
- * with a message in reassembly). `held` is what the server holds of received messages (ws_stats_t.rx_held).
+ * The heap now and its low-water mark since boot (the figures src/firmware/README.md reports: free heap at boot,
+ * per idle client, per client with a message in reassembly). `held` is what the server holds of received messages
+ * (ws_stats_t.rx_held).
  */
 static void log_heap(const char *when, unsigned held)
 {

@@ -352,6 +352,6 @@ fi
 check "console: the password never appears" bash -c "! grep -qF -- '$secret' '$console'"
 check "console: no panic" bash -c '! grep -qE "Guru Meditation|abort\(\) was called|Backtrace:" "$0"' "$console"
 check "console: one boot (one ROM banner)" test "$(grep -c 'ESP-ROM:' "$console")" -eq 1
-# The heap figures (issue 14 item 6), without the log's colour codes.
+# The heap figures (at boot, per idle client, per client), without the log's colour codes.
 grep -E 'heap (at boot|with)' "$console" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r$//' -e 's/^/qemu-smoke: /'
 finish

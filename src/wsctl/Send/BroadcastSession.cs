@@ -71,7 +71,7 @@ public static class BroadcastSession
             {
                 AllowUntrustedCertificate = settings.Insecure,
                 CertificatePin = settings.Pin,
-                // NAME.local by WsCore's own mDNS querier: works without nss-mdns (issue "mDNS").
+                // NAME.local by WsCore's own mDNS querier: works without nss-mdns.
                 Resolve = new HostResolver(log).ForClient(settings.Timeout),
             }, log, stdout, cancel);
     }

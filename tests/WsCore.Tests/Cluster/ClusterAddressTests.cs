@@ -3,7 +3,7 @@ using WsCore.Cluster;
 namespace WsCore.Tests.Cluster;
 
 /// <summary>
-/// <c>--cluster</c>'s address, every accepted and refused form (issue 16): the redis/rediss schemes, the user
+/// <c>--cluster</c>'s address, every accepted and refused form: the redis/rediss schemes, the user
 /// information redis-cli reads (USER:PASSWORD, :PASSWORD, a bare PASSWORD), and no password in any text shown.
 /// </summary>
 public class ClusterAddressTests

@@ -6,7 +6,7 @@ using Wsctl.Cli;
 namespace WsCore.Tests.Cluster;
 
 /// <summary>
-/// <c>serve --cluster</c> when things go wrong (issue 16, "faults lose nothing silently"): Redis unreachable at start,
+/// <c>serve --cluster</c> when things go wrong (faults lose nothing silently): Redis unreachable at start,
 /// Redis killed and restarted while instances broadcast, and the usage errors of the cluster options.
 /// </summary>
 public class ClusterFaultTests

@@ -7,8 +7,8 @@ namespace WsCore.Tests.Cluster;
 
 /// <summary>
 /// Three clustered instances behind Debian's HAProxy running the documented <c>deploy/haproxy/wsctl-cluster.cfg</c>
-/// (issue 16, item 5): clients connect through it, land on different instances, and all receive every broadcast,
-/// also after an instance is killed and its clients reconnect elsewhere.
+/// (deploy/haproxy/README.md): clients connect through it, land on different instances, and all receive every
+/// broadcast, also after an instance is killed and its clients reconnect elsewhere.
 /// </summary>
 public class ClusterHaProxyTests
 {

@@ -79,7 +79,7 @@ public sealed class ExampleLab : IAsyncDisposable
             await NoDadAsync(lab.DeskNamespace, lab.Bridge);
             await Ip("-n", lab.DeskNamespace, "addr", "add", $"{DeskAddress}/24", "dev", lab.Bridge);
             await Ip("-n", lab.DeskNamespace, "link", "set", lab.Bridge, "up");
-            // Without this route an IPv4 multicast send fails (mdns-testing.md).
+            // Without this route an IPv4 multicast send fails (docs/mdns-testing.md).
             await Ip("-n", lab.DeskNamespace, "route", "add", "224.0.0.0/4", "dev", lab.Bridge);
             return lab;
         }

@@ -4,8 +4,8 @@ using WsCore.Tests.Mdns;
 namespace WsCore.Tests.Examples;
 
 /// <summary>
-/// README.md's and every verb's --help examples are tests (issue 22): the examples found are exactly the table's rows
-/// and exclusions, so an example without a row, or a row whose example is gone, fails here by name.
+/// README.md's and every verb's --help examples are tests: the examples found are exactly the table's rows and
+/// exclusions, so an example without a row, or a row whose example is gone, fails here by name.
 /// </summary>
 public sealed class ExampleCoverageTests
 {

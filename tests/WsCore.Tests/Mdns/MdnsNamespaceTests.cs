@@ -14,7 +14,7 @@ public class MdnsNamespaceTests
 {
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(40);
 
-    // What an ESP32 running the firmware advertises (mdns-testing.md): host esp32ws, _ws._tcp on 8080.
+    // What an ESP32 running the firmware advertises (docs/mdns-testing.md): host esp32ws, _ws._tcp on 8080.
     private const string Esp32Service = """
         <?xml version="1.0" standalone='no'?><!DOCTYPE service-group SYSTEM "avahi-service.dtd">
         <service-group><name>esp32ws</name><service><type>_ws._tcp</type><port>8080</port>

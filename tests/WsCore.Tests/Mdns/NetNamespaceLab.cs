@@ -96,7 +96,7 @@ public sealed class LabProcess(Process process, string description) : IDisposabl
 }
 
 /// <summary>
-/// Two network namespaces ("device" and "host") joined by a veth pair, as in ../shared/docs/mdns-testing.md, plus
+/// Two network namespaces ("device" and "host") joined by a veth pair, as docs/mdns-testing.md describes, plus
 /// the processes a test runs in them; everything is deleted on dispose. Names include the PID and a counter, so
 /// parallel test runs do not collide. IPv6 duplicate address detection is off on the veth ends, so link-local
 /// addresses are usable at once instead of after about two seconds.
@@ -158,7 +158,7 @@ public sealed class NetNamespaceLab : IAsyncDisposable
                 await lab.IpAsync("-n", ns, "link", "set", "lo", "up");
                 await lab.IpAsync("-n", ns, "addr", "add", $"{address}/24", "dev", iface);
                 await lab.IpAsync("-n", ns, "link", "set", iface, "up");
-                // Without this route an IPv4 multicast send fails (mdns-testing.md).
+                // Without this route an IPv4 multicast send fails (docs/mdns-testing.md).
                 await lab.IpAsync("-n", ns, "route", "add", "224.0.0.0/4", "dev", iface);
             }
             return lab;
@@ -256,7 +256,7 @@ public sealed class NetNamespaceLab : IAsyncDisposable
 
     /// <summary>
     /// Starts Debian's avahi-daemon in <paramref name="ns"/> as an independent mDNS peer, with its config and runtime
-    /// directories in a private mount namespace (mdns-testing.md), and waits until it has started up.
+    /// directories in a private mount namespace (docs/mdns-testing.md), and waits until it has started up.
     /// </summary>
     public async Task<LabProcess> StartAvahiAsync(
         string ns, string iface, string hostName, string? serviceXml, bool ipv6, string? busAddress)

@@ -15,7 +15,7 @@ public sealed class ProbeNamespaceTests
 {
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(60);
 
-    // What an ESP32 running the firmware advertises (mdns-testing.md): host esp32ws, _ws._tcp on 8080.
+    // What an ESP32 running the firmware advertises (docs/mdns-testing.md): host esp32ws, _ws._tcp on 8080.
     private const string Esp32Service = """
         <?xml version="1.0" standalone='no'?><!DOCTYPE service-group SYSTEM "avahi-service.dtd">
         <service-group><name>esp32ws</name><service><type>_ws._tcp</type><port>8080</port>

@@ -12,9 +12,9 @@ namespace WsCore.Tests.WebSockets;
 public sealed class AllocationCollection;
 
 /// <summary>
-/// Issue 7's target "zero bytes allocated per received message in steady state", as behaviour: the process-wide
-/// allocation counter across thousands of echoed messages, with a client that itself allocates nothing (blocking
-/// socket calls on pre-built frames).
+/// The performance target "zero bytes allocated per received message in steady state" (bench/RESULTS.md), as
+/// behaviour: the process-wide allocation counter across thousands of echoed messages, with a client that itself
+/// allocates nothing (blocking socket calls on pre-built frames).
 /// </summary>
 [Collection(nameof(AllocationTests))]
 public class AllocationTests
