@@ -22,6 +22,20 @@ public sealed record BenchOptions(
     /// </summary>
     public IReadOnlyList<Uri> AlsoTargets { get; init; } = [];
 
+    /// <summary>
+    /// Resolves the targets' host names (as <see cref="WsCore.WebSockets.Client.WebSocketClientOptions.Resolve"/>:
+    /// wsctl passes its mDNS-aware resolver, so NAME.local works as in send and probe); null: the system resolver.
+    /// </summary>
+    public Func<string, CancellationToken, Task<System.Net.IPAddress[]>>? Resolve { get; init; }
+
+    /// <summary>
+    /// How long resolving a target's name may take (mDNS has no negative answer: an unknown name takes all of it).
+    /// </summary>
+    public TimeSpan ResolveTimeout { get; init; } = DefaultResolveTimeout;
+
+    /// <summary>The default <see cref="ResolveTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultResolveTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Connections opened at once while ramping up.</summary>
     public int ConnectConcurrency { get; init; } = 64;
 

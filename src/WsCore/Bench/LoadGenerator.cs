@@ -48,18 +48,19 @@ public static class LoadGenerator
                 "(a control frame's payload limit, RFC 6455 §5.5)");
         List<BenchServer> servers = [];
         foreach (var target in (IEnumerable<Uri>)[options.Target, .. options.AlsoTargets])
-            servers.Add(new BenchServer(await ResolveAsync(target, cancel), target));
+            servers.Add(new BenchServer(await ResolveAsync(options, target, cancel), target));
         var run = new BenchRun(options, servers, logger ?? Serilog.Core.Logger.None, progress, cancel);
         return await BenchScenario.For(run).RunAsync();
     }
 
-    private static async Task<IPEndPoint> ResolveAsync(Uri target, CancellationToken cancel)
+    private static async Task<IPEndPoint> ResolveAsync(BenchOptions options, Uri target, CancellationToken cancel)
     {
         if (target.Scheme != "ws")
             throw new WsCoreException(FailureKind.InvalidInput,
                 "the load generator speaks ws:// only (TLS would measure the cipher, not the server)");
         var port = target.IsDefaultPort ? 80 : target.Port;
-        var addresses = await Connector.ResolveAsync(target.IdnHost, null, Timeout.InfiniteTimeSpan, cancel, cancel);
+        var addresses = await Connector.ResolveAsync(
+            target.IdnHost, options.Resolve, options.ResolveTimeout, cancel, cancel);
         var first = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();
         return new IPEndPoint(first, port);
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using WsCore.Bench;
+using WsCore.Mdns;
 using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using Wsctl.Bench;
@@ -92,6 +93,8 @@ public static class BenchCommand
                     parse.GetValue(size), parse.GetValue(duration), parse.GetValue(rate))
                 {
                     AlsoTargets = [.. (parse.GetValue(also) ?? []).Select(t => WebSocketTarget.Parse(t).Uri)],
+                    // NAME.local by wsctl's own mDNS, other names by the system resolver, as send and probe do.
+                    Resolve = new HostResolver(log).ForClient(BenchOptions.DefaultResolveTimeout),
                 };
                 // The progress line is for a person at a terminal; -q asks for a quiet stderr.
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);

@@ -25,6 +25,25 @@ public static class PseudoTerminal
         info.Environment["DOTNET_NOLOGO"] = "1";
         return Process.Start(info)!;
     }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> (a shell command line) under <c>script -qec</c>, in
+    /// <paramref name="workingDirectory"/> with <paramref name="environment"/> added; the caller waits and kills.
+    /// </summary>
+    public static Process StartShell(
+        string command, IDictionary<string, string> environment, string workingDirectory)
+    {
+        var info = new ProcessStartInfo("script", ["-qec", command, "/dev/null"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
+        return Process.Start(info)!;
+    }
 }
 
 /// <summary>
@@ -38,8 +57,13 @@ public sealed class TerminalSession : IDisposable
     private readonly Task _reading;
 
     public TerminalSession(string wsctlArguments)
+        : this(PseudoTerminal.StartWsctl(wsctlArguments))
     {
-        _terminal = PseudoTerminal.StartWsctl(wsctlArguments);
+    }
+
+    private TerminalSession(Process terminal)
+    {
+        _terminal = terminal;
         _reading = Task.Run(async () =>
         {
             var buffer = new char[4096];
@@ -49,6 +73,11 @@ public sealed class TerminalSession : IDisposable
                     _screen.Append(buffer, 0, n);
         });
     }
+
+    /// <summary>A shell command line on a pseudo-terminal (see <see cref="PseudoTerminal.StartShell"/>).</summary>
+    public static TerminalSession Shell(
+        string command, IDictionary<string, string> environment, string workingDirectory) =>
+        new(PseudoTerminal.StartShell(command, environment, workingDirectory));
 
     /// <summary>Everything drawn so far, escape sequences included.</summary>
     public string Screen

@@ -602,6 +602,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                     null);
                 return null;
             }
+            // Out of the pending handshakes before the 101 goes out: a client that reads it and opens its next
+            // connection (bench opens 64 at a time) must not find this one still counted, and the oldest evicted.
+            _server.OnHandshakeEnded(this);
             lock (StateLock)
             {
                 _state = State.Open;
