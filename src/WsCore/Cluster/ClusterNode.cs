@@ -98,7 +98,7 @@ public sealed partial class ClusterNode : IClientAdmission, IAsyncDisposable
     {
         options.Validate();
         backplane ??= await RedisBackplane.ConnectAsync(options.Address, options.Name, "wsctl-serve", !options.Optional,
-            options.ConnectTimeout);
+            options.ConnectTimeout, options.Logger);
         var node = new ClusterNode(options, backplane);
         if (!backplane.IsConnected)
         {

@@ -142,10 +142,12 @@ public sealed class RedisBackplane : IClusterBackplane
     private readonly RedisChannel _bus;
     private readonly List<ChannelMessageQueue> _queues = [];
     private long _lostAt;
+    private readonly Serilog.ILogger _log;
 
-    private RedisBackplane(ConnectionMultiplexer redis, ClusterAddress address, string name)
+    private RedisBackplane(ConnectionMultiplexer redis, ClusterAddress address, string name, Serilog.ILogger? log)
     {
         _redis = redis;
+        _log = log ?? Serilog.Core.Logger.None;
         Description = address.ToString();
         _db = redis.GetDatabase(address.Database);
         _prefix = $"wsctl:{{{name}}}:";
@@ -184,10 +186,11 @@ public sealed class RedisBackplane : IClusterBackplane
     /// Connects to Redis. With <paramref name="mustConnect"/>, a Redis that does not answer within
     /// <paramref name="timeout"/> is a ConnectionFailed <see cref="WsCoreException"/>; without, the backplane is
     /// returned unconnected and keeps trying in the background. A refused login (ConnectionFailed) or certificate
-    /// (Tls) fails either way: waiting does not mend it.
+    /// (Tls) fails either way: waiting does not mend it. <paramref name="log"/> gets the library's own diagnostics of
+    /// a lost connection (debug level); the one-line reason goes to <see cref="ConnectionChanged"/>.
     /// </summary>
     public static async Task<RedisBackplane> ConnectAsync(ClusterAddress address, string clusterName, string clientName,
-        bool mustConnect, TimeSpan timeout)
+        bool mustConnect, TimeSpan timeout, Serilog.ILogger? log = null)
     {
         var config = new ConfigurationOptions
         {
@@ -212,7 +215,7 @@ public sealed class RedisBackplane : IClusterBackplane
         try
         {
             var redis = await ConnectionMultiplexer.ConnectAsync(config);
-            return new RedisBackplane(redis, address, clusterName);
+            return new RedisBackplane(redis, address, clusterName, log);
         }
         catch (RedisConnectionException e)
             when (!mustConnect && e.FailureType != ConnectionFailureType.AuthenticationFailure)
@@ -220,7 +223,7 @@ public sealed class RedisBackplane : IClusterBackplane
             // Unreachable, and that may pass: connect in the background instead. A refused login or certificate
             // will not pass by waiting, so it fails below even then.
             config.AbortOnConnectFail = false;
-            return new RedisBackplane(await ConnectionMultiplexer.ConnectAsync(config), address, clusterName);
+            return new RedisBackplane(await ConnectionMultiplexer.ConnectAsync(config), address, clusterName, log);
         }
         catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure)
         {
@@ -372,10 +375,21 @@ public sealed class RedisBackplane : IClusterBackplane
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        // Raised per connection (interactive and subscription): report the first only.
+        // Raised per connection (interactive and subscription): report the first only. The reason is the failure's
+        // kind in words; the library's diagnostic text (buffers, states, timings) is for -v.
         if (Interlocked.CompareExchange(ref _lostAt, Stopwatch.GetTimestamp(), 0) == 0)
-            ConnectionChanged?.Invoke(false,
-                $"{e.FailureType}: {FirstLine(e.Exception?.Message ?? "connection lost")}");
+        {
+            _log.Debug("Redis connection failed: {Detail}", e.Exception?.Message ?? e.FailureType.ToString());
+            ConnectionChanged?.Invoke(false, e.FailureType switch
+            {
+                ConnectionFailureType.SocketClosed => "the connection was closed",
+                ConnectionFailureType.SocketFailure => "the connection failed",
+                ConnectionFailureType.UnableToConnect => "it does not accept connections",
+                ConnectionFailureType.AuthenticationFailure => "it refused the login",
+                ConnectionFailureType.Loading => "it is loading its data",
+                _ => JsonWords(e.FailureType.ToString()),
+            });
+        }
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -393,6 +407,11 @@ public sealed class RedisBackplane : IClusterBackplane
         var end = text.IndexOfAny(['\r', '\n']);
         return end < 0 ? text : text[..end];
     }
+
+    // InternalFailure as "internal failure".
+    private static string JsonWords(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? " " + char.ToLowerInvariant(c)
+            : char.ToLowerInvariant(c).ToString()));
 
     // Every Redis failure becomes the one error type WsCore throws.
     private static async Task<T> Run<T>(Func<Task<T>> operation)
