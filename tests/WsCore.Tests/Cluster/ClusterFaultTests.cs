@@ -83,11 +83,11 @@ public class ClusterFaultTests
         {
             Assert.StartsWith("n", await onB.NextAsync());
             await lab.Redis.StopAsync();
-            var lost = await a.Process.WaitForStderrAsync(new Regex("lost the cluster's Redis"), Timeout);
+            var lostLine = await a.Process.WaitForStderrAsync(new Regex("lost the cluster's Redis"), Timeout);
             await b.Process.WaitForStderrAsync(new Regex("lost the cluster's Redis"), Timeout);
             // One short line in words: the library's diagnostic dump (buffers, states, timings) is for -v.
-            Assert.DoesNotContain("outstanding:", lost, StringComparison.Ordinal);
-            Assert.True(lost.Length < 240, lost);
+            Assert.DoesNotContain("outstanding:", lostLine, StringComparison.Ordinal);
+            Assert.True(lostLine.Length < 240, lostLine);
             // A's own clients are still served while Redis is away.
             onA.Drain();
             var during = await onA.NextAsync();
