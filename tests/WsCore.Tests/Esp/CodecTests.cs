@@ -211,7 +211,7 @@ public class RomPacketTests
     {
         // cali = 0x20300 >> 7 = 1030, ck8m = 100: romfreq = 1030*15625*100/40 = 40234375 (> 33 MHz, so / 40e6):
         // 921600 * 40234375 // 40e6 = 927000 (value worked out with Python's float arithmetic, as esptool does it).
-        Assert.Equal(927000u, EspFlasher.CorrectedBaud(921600, 0x20300, 0x64));
-        Assert.Equal(460800u, EspFlasher.CorrectedBaud(460800, 0, 0));
+        Assert.Equal(927000u, LoaderConnector.CorrectedBaud(921600, 0x20300, 0x64));
+        Assert.Equal(460800u, LoaderConnector.CorrectedBaud(460800, 0, 0));
     }
 }

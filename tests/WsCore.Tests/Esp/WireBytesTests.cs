@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using Xunit.Abstractions;
@@ -76,7 +77,7 @@ public class WireBytesTests(ITestOutputHelper output)
     public void Compress_RealBinaries_RoundTripsAndIsNoLargerThanZlib9(string file)
     {
         var data = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, file));
-        var ours = EspFlasher.Compress(data);
+        var ours = FlashCompressor.Compress(data);
         using (var inflated = new MemoryStream())
         {
             using (var zlib = new System.IO.Compression.ZLibStream(
@@ -105,7 +106,7 @@ public class WireBytesTests(ITestOutputHelper output)
     {
         using var fw = new FirmwareFixture(appSize: 160 * 1024);
         using var sim = new RomSimulator();
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("MyNet", "password123")

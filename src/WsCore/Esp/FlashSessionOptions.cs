@@ -1,38 +1,10 @@
 using WsCore.Chips;
-using WsCore.Flashing;
 
 namespace WsCore.Esp;
 
-/// <summary>What a flashing run reports to its front end.</summary>
-public enum FlashEventKind
-{
-    Connecting,
-    Connected,
-    RegionStarted,
-    RegionProgress,
-    RegionSkipped,
-    RegionVerified,
-    Retrying,
-    Resetting,
-    Done,
-}
-
-/// <summary>A progress event. Carries no secret: region names and sizes only.</summary>
-/// <param name="Kind">What happened.</param>
-/// <param name="Region">The region concerned, or null.</param>
-/// <param name="Done">Uncompressed bytes of the region written so far.</param>
-/// <param name="Total">The region's size.</param>
-/// <param name="Message">Detail: the chip name, the reason for a retry, the MD5.</param>
-public readonly record struct FlashEvent(
-    FlashEventKind Kind, FlashRegion? Region = null, long Done = 0, long Total = 0, string? Message = null);
-
-/// <summary>Receives progress events. Implementations render them (a bar, plain lines, JSON).</summary>
-public interface IFlashObserver
-{
-    void OnEvent(in FlashEvent e);
-}
-
-/// <summary>Options of one flashing run.</summary>
+/// <summary>
+/// Options of one flashing run: how to connect (<see cref="Connection"/>), then how to write and how to leave.
+/// </summary>
 public sealed record FlashSessionOptions
 {
     /// <summary>How to reset into the bootloader.</summary>
@@ -58,9 +30,19 @@ public sealed record FlashSessionOptions
     /// <summary>Tries per data block before the region is given up (and retried once from the start).</summary>
     public int BlockAttempts { get; init; } = 3;
 
-    /// <summary>The chip the user demands (null = accept what is detected, if supported).</summary>
+    /// <summary>The chip the user demands (null = accept what is detected).</summary>
     public ChipDescriptor? ExpectedChip { get; init; }
 
     /// <summary>Write images even when their header names another chip than the one detected.</summary>
     public bool Force { get; init; }
+
+    /// <summary>The options that say how to reach the loader, for <see cref="LoaderConnector.Connect"/>.</summary>
+    public ConnectOptions Connection => new()
+    {
+        Before = Before,
+        UsbJtagSerial = UsbJtagSerial,
+        ConnectAttempts = ConnectAttempts,
+        ExpectedChip = ExpectedChip,
+        Baud = Baud,
+    };
 }
