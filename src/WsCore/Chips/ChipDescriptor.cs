@@ -1,8 +1,8 @@
 namespace WsCore.Chips;
 
 /// <summary>
-/// What wsctl knows about one chip family, as data (esptool <c>targets/*.py</c>; docs/esp32-rom-protocol.md §6 and
-/// §10). <see cref="KnownChips"/> holds the ones wsctl recognises.
+/// What wsctl knows about one chip family, as data (esptool <c>targets/*.py</c>;
+/// docs/esp32-rom-protocol.md §6 and §10). <see cref="KnownChips"/> holds the ones wsctl recognises.
 /// </summary>
 public sealed record ChipDescriptor
 {

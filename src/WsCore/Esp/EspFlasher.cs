@@ -5,11 +5,11 @@ using WsCore.Flashing;
 namespace WsCore.Esp;
 
 /// <summary>
-/// Writes regions to an ESP chip through its ROM loader (no stub), from start to finish (docs/esp32-rom-protocol.md
-/// §7): connect (<see cref="LoaderConnector"/>), refuse images built for another chip, attach the flash and set its
-/// size (read from the flash chip when asked, <see cref="RomRegisters.ReadFlashId"/>), plan the writes
-/// (<see cref="WritePlanner"/>, <see cref="FlashCompressor"/>), write and verify them (<see cref="FlashWriter"/>),
-/// check the flash around them, and reset as asked.
+/// Writes regions to an ESP chip through its ROM loader (no stub), from start to finish
+/// (docs/esp32-rom-protocol.md §7): connect (<see cref="LoaderConnector"/>), refuse images built for another chip,
+/// attach the flash and set its size (read from the flash chip when asked, <see cref="RomRegisters.ReadFlashId"/>),
+/// plan the writes (<see cref="WritePlanner"/>, <see cref="FlashCompressor"/>), write and verify them
+/// (<see cref="FlashWriter"/>), check the flash around them, and reset as asked.
 /// </summary>
 /// <remarks>One owner: not thread-safe. Throws <see cref="WsCoreException"/> at its edge.</remarks>
 public sealed class EspFlasher

@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace WsCore.Esp;
 
 /// <summary>
-/// Chooses the zlib stream a compressed write sends (docs/esp32-rom-protocol.md §4): of the candidates below, the one
+/// Chooses the zlib stream a compressed write sends (docs/esp32-rom-protocol.md §8): of the candidates below, the one
 /// that costs the fewest bytes on the line, SLIP escapes included. Pure: no I/O.
 /// </summary>
 public static class FlashCompressor

@@ -21,7 +21,7 @@ public sealed record FlashSessionOptions
     /// </summary>
     public uint? FlashSize { get; init; } = 4 * 1024 * 1024;
 
-    /// <summary>Whether the port is Espressif's USB-Serial/JTAG (its own reset sequence).</summary>
+    /// <summary>Whether the port is Espressif's USB-Serial/JTAG (its own reset sequence, its watchdogs).</summary>
     public bool UsbJtagSerial { get; init; }
 
     /// <summary>Connect attempts (each a reset plus 5 SYNC tries), esptool's default 7.</summary>

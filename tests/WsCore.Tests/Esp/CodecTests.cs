@@ -145,7 +145,7 @@ public class RomPacketTests
     [Fact]
     public void FlashBeginWords_MatchWorkedExamples()
     {
-        // esp32-rom-protocol.md §3, worked examples: 5000-byte app at 0x10000; 0x6000 NVS at 0x9000.
+        // docs/esp32-rom-protocol.md §4, worked examples: 5000-byte app at 0x10000; 0x6000 NVS at 0x9000.
         Assert.Equal(
             Convert.FromHexString("88130000050000000004000000000100"), RomPackets.Words(5000, 5, 0x400, 0x10000));
         Assert.Equal(
