@@ -2,42 +2,11 @@ using Serilog;
 
 namespace WsCore.Esp;
 
-/// <summary>A failing status in a ROM response.</summary>
-public sealed class RomCommandException(RomCommand command, byte error)
-    : Exception($"{command} failed: {RomErrors.Describe(error)}")
-{
-    public RomCommand Command { get; } = command;
-    public byte Error { get; } = error;
-}
-
-/// <summary>No matching response arrived in time.</summary>
-public sealed class RomTimeoutException(RomCommand command, TimeSpan timeout)
-    : Exception($"no answer to {command} within {timeout.TotalSeconds:0.###} s")
-{
-    public RomCommand Command { get; } = command;
-}
-
-/// <summary>
-/// The answer arrived but its status could not be read (bytes lost on the line): the loader may or may not have
-/// acted on the request.
-/// </summary>
-public sealed class RomMalformedResponseException(RomCommand command)
-    : Exception($"the answer to {command} was garbled on the line")
-{
-    public RomCommand Command { get; } = command;
-}
-
-/// <summary>The loader answered "invalid message" with another op: it does not know this command.</summary>
-public sealed class RomUnsupportedCommandException(RomCommand command)
-    : Exception($"{command} is not supported by this loader")
-{
-    public RomCommand Command { get; } = command;
-}
-
 /// <summary>
 /// Request/response exchange with a ROM loader over an <see cref="ISerialTransport"/>: SLIP framing, response
 /// matching (up to 100 frames per request), status checks and "unsupported command" handling
-/// (esp32-rom-protocol.md §2).
+/// (docs/esp32-rom-protocol.md §2 and §3). Throws the typed Rom*Exceptions, which the write path tells apart to
+/// decide what to send again; <see cref="RomCommandRunner"/> turns them into <see cref="WsCoreException"/>.
 /// </summary>
 /// <remarks>One owner: not thread-safe.</remarks>
 public sealed class RomConnection
@@ -72,12 +41,6 @@ public sealed class RomConnection
     /// <summary>Bytes sent on the line so far, SLIP framing included.</summary>
     public long BytesSent { get; private set; }
 
-    /// <summary>
-    /// Status bytes after the payload: 4 on the ESP32 ROM (parsed generically, see
-    /// <see cref="RomResponse.TryGetStatus"/>).
-    /// </summary>
-    public int PayloadLengthFor(RomCommand command) => command == RomCommand.SpiFlashMd5 ? 32 : 0;
-
     /// <summary>Frames and sends an unframed request packet.</summary>
     public void Send(ReadOnlySpan<byte> packet)
     {
@@ -87,17 +50,18 @@ public sealed class RomConnection
     }
 
     /// <summary>
-    /// Sends a request and returns its checked response.
+    /// Sends a request and returns its checked response: the status is read after the payload the command's answer
+    /// carries (<see cref="RomResponse.PayloadLength"/>).
     /// </summary>
     /// <exception cref="RomCommandException">The response carries a failing status.</exception>
     /// <exception cref="RomTimeoutException">No matching response in time.</exception>
     /// <exception cref="RomMalformedResponseException">A response whose status cannot be read.</exception>
     /// <exception cref="RomUnsupportedCommandException">The loader does not know the command.</exception>
-    public RomResponse Command(RomCommand command, ReadOnlySpan<byte> packet, TimeSpan timeout, int payloadLength = 0)
+    public RomResponse Command(RomCommand command, ReadOnlySpan<byte> packet, TimeSpan timeout)
     {
         Send(packet);
         var response = ReadResponse(command, timeout) ?? throw new RomTimeoutException(command, timeout);
-        if (!response.TryGetStatus(payloadLength, out var failed, out var error))
+        if (!response.TryGetStatus(RomResponse.PayloadLength(command), out var failed, out var error))
             throw new RomMalformedResponseException(command);
         if (failed)
         {
@@ -153,9 +117,7 @@ public sealed class RomConnection
         return null;
     }
 
-    /// <summary>Reads one SLIP frame, or null when none is complete within <paramref name="timeout"/>.</summary>
-    public byte[]? ReadFrame(TimeSpan timeout) => ReadFrame(Deadline.After(timeout, _time));
-
+    /// <summary>Reads one SLIP frame, or null when none is complete before <paramref name="deadline"/>.</summary>
     private byte[]? ReadFrame(Deadline deadline)
     {
         while (true)

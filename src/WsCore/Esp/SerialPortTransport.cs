@@ -4,9 +4,9 @@ using Serilog;
 namespace WsCore.Esp;
 
 /// <summary>
-/// A local serial port through System.IO.Ports, 8N1, no flow control (esp32-rom-protocol.md §1). On a
+/// A local serial port through System.IO.Ports, 8N1, no flow control (docs/esp32-rom-protocol.md §1). On a
 /// pseudo-terminal every DTR/RTS change throws IOException (ENOTTY); like esptool, that is logged once and the
-/// reset is skipped (§5).
+/// reset is skipped (docs/esp32-rom-protocol.md §5).
 /// </summary>
 public sealed class SerialPortTransport : ISerialTransport
 {
@@ -208,7 +208,7 @@ public sealed class SerialPortTransport : ISerialTransport
         }
         catch (IOException e)
         {
-            // esptool: "Chip was NOT reset" and carry on (esp32-rom-protocol.md §5, testing through a pty).
+            // esptool: "Chip was NOT reset" and carry on (docs/esp32-rom-protocol.md §5, testing through a pty).
             _linesRefused = true;
             _logger.Warning(
                 "{Port} does not accept DTR/RTS changes ({Reason}); the chip was NOT reset. {Hint}",

@@ -5,7 +5,7 @@ namespace WsCore.Esp;
 
 /// <summary>
 /// <c>socket://HOST:PORT</c>: the serial bytes over TCP (a remote serial server, or a simulator). There are no
-/// modem lines, so resets are no-ops: esptool forces no-reset here too (esp32-rom-protocol.md §5).
+/// modem lines, so resets are no-ops: esptool forces no-reset here too (docs/esp32-rom-protocol.md §5).
 /// </summary>
 public sealed class TcpSerialTransport : ISerialTransport
 {

@@ -1,33 +1,9 @@
 using WsCore.Flashing;
+
 namespace WsCore.Esp;
 
-/// <summary>A half-open flash address range [Start, End).</summary>
-public readonly record struct FlashRange(long Start, long End)
-{
-    public long Length => End - Start;
-
-    public override string ToString() => $"0x{Start:X}-0x{End - 1:X}";
-}
-
 /// <summary>
-/// One FLASH_BEGIN + data blocks sequence: part of a region (or all of it), compressed or plain.
-/// </summary>
-/// <param name="Offset">Flash address of the piece's first byte (sector aligned unless the region is not).</param>
-/// <param name="Data">The piece's bytes as they must end up in flash.</param>
-/// <param name="EraseSize">Bytes FLASH_BEGIN erases from <paramref name="Offset"/> (whole sectors are erased).</param>
-/// <param name="Compressed">The zlib stream to send with FLASH_DEFL_*, or null for plain FLASH_DATA.</param>
-/// <param name="SentLength">Plain pieces: bytes of <paramref name="Data"/> sent; the rest is 0xFF, which the
-/// erase already leaves there.</param>
-public sealed record WritePiece(uint Offset, byte[] Data, uint EraseSize, byte[]? Compressed, int SentLength)
-{
-    public bool IsCompressed => Compressed is not null;
-}
-
-/// <summary>How one region is written: its pieces, in order.</summary>
-public sealed record RegionWrite(FlashRegion Region, byte[] Image, IReadOnlyList<WritePiece> Pieces);
-
-/// <summary>
-/// Plans the writes of a run so that nothing outside the requested regions changes (issue 15, item 0).
+/// Plans the writes of a run so that nothing outside the requested regions changes (docs/esp32-rom-protocol.md §8).
 /// <para>
 /// The ESP32 ROM's compressed write (FLASH_DEFL_*) inflates into a 32 KiB window and programs the whole window:
 /// a stream of <c>n</c> bytes at <c>start</c> also programs [start + n, start + (⌊n / 32 KiB⌋ + 1) × 32 KiB), past

@@ -1,19 +1,21 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using WsCore.Chips;
-using WsCore.Esp;
 
 namespace WsCore.Flashing;
 
 /// <summary>
 /// The ESP32 application/bootloader image header, as far as a flasher touches it (esptool bin_image.py
-/// <c>ESP32FirmwareImage</c>, firmware-image-format.rst; esp32-rom-protocol.md §8).
+/// <c>ESP32FirmwareImage</c>, firmware-image-format.rst; docs/esp32-rom-protocol.md §10).
 /// </summary>
 public static class FirmwareImage
 {
     /// <summary>First byte of every image.</summary>
     public const byte Magic = 0xE9;
     private const int HeaderLength = 24; // 8-byte common header + 16-byte extended header
+    // The XOR checksum over the segments' data starts from 0xEF, the seed of the ROM loader's data checksum too
+    // (esptool ESP_CHECKSUM_MAGIC).
+    private const byte ChecksumSeed = 0xEF;
     private const int HashAppendedOffset = 23;
 
     /// <summary>Flash mode codes in header byte 2 (esptool <c>FLASH_MODES</c>).</summary>
@@ -44,7 +46,7 @@ public static class FirmwareImage
         if (image[1] is 0 or > MaxSegments)
             return $"its header announces {image[1]} segments (an image has 1-{MaxSegments})";
         var position = HeaderLength;
-        byte checksum = RomPackets.ChecksumSeed;
+        byte checksum = ChecksumSeed;
         for (var segment = 0; segment < image[1]; segment++)
         {
             if (position + 8 > image.Length)
@@ -91,7 +93,7 @@ public static class FirmwareImage
         if (image.Length < HeaderLength || image[0] != Magic)
             return null;
         var position = HeaderLength;
-        byte checksum = RomPackets.ChecksumSeed;
+        byte checksum = ChecksumSeed;
         for (var segment = 0; segment < image[1]; segment++)
         {
             if (position + 8 > image.Length)

@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace WsCore.Flashing;
 
 /// <summary>
-/// What an ESP-IDF build directory's <c>flasher_args.json</c> says (esp32-rom-protocol.md §7): the files with their
-/// offsets, the flash settings, the chip and the reset modes.
+/// What an ESP-IDF build directory's <c>flasher_args.json</c> says (docs/esp32-rom-protocol.md §9): the files with
+/// their offsets, the flash settings, the chip and the reset modes.
 /// </summary>
 /// <param name="Files">(offset, path relative to the build directory), in the file's order.</param>
 /// <param name="FlashMode">e.g. "dio", or null.</param>

@@ -3,13 +3,10 @@ using System.Text;
 
 namespace WsCore.Flashing;
 
-/// <summary>One partition-table row.</summary>
-public sealed record Partition(string Label, byte Type, byte Subtype, uint Offset, uint Size);
-
 /// <summary>
 /// ESP-IDF partition tables: the binary form flashed at 0x8000 (32-byte entries starting AA 50; gen_esp32part.py)
 /// and the CSV form. Only what wsctl needs: finding the NVS partition (and, for the tests, reading the firmware's
-/// own partitions.csv).
+/// own partitions.csv). docs/esp32-rom-protocol.md §9.
 /// </summary>
 public static class PartitionTable
 {

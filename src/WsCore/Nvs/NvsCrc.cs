@@ -3,7 +3,7 @@ namespace WsCore.Nvs;
 /// <summary>
 /// The CRC-32 NVS uses: reflected polynomial 0xEDB88320 with the register starting at 0 and a final inversion,
 /// i.e. zlib.crc32(data, 0xFFFFFFFF) or ESP-IDF's esp_rom_crc32_le(0xFFFFFFFF, ...). This is NOT the standard
-/// CRC-32 (which starts at 0xFFFFFFFF); esp32-rom-protocol.md §9, "CRC32 variant".
+/// CRC-32 (which starts at 0xFFFFFFFF); docs/esp32-rom-protocol.md §11.
 /// </summary>
 public static class NvsCrc
 {

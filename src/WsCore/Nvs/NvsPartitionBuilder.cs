@@ -3,26 +3,10 @@ using System.Text;
 
 namespace WsCore.Nvs;
 
-/// <summary>NVS item types (ESP-IDF nvs_types.hpp; esp32-rom-protocol.md §9).</summary>
-public enum NvsItemType : byte
-{
-    U8 = 0x01,
-    I8 = 0x11,
-    U16 = 0x02,
-    I16 = 0x12,
-    U32 = 0x04,
-    I32 = 0x14,
-    U64 = 0x08,
-    I64 = 0x18,
-    String = 0x21,
-    BlobData = 0x42,
-    BlobIndex = 0x48,
-}
-
 /// <summary>
 /// Builds an NVS partition image (format version 2) the way ESP-IDF's nvs_partition_gen.py does, byte for byte:
 /// pages filled in order, the page being filled ACTIVE and earlier ones FULL, unused pages all 0xFF, the last page
-/// reserved (esp32-rom-protocol.md §9; generator classes Page and NVS).
+/// reserved (docs/esp32-rom-protocol.md §11; generator classes Page and NVS).
 /// </summary>
 /// <remarks>
 /// Pure: no I/O. Not thread-safe. Compared with the generator's own output (esp-idf-nvs-partition-gen,

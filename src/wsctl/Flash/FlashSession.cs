@@ -3,6 +3,7 @@ using Serilog;
 using WsCore;
 using WsCore.Chips;
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Monitor;
 using WsCore.Nvs;
@@ -72,7 +73,7 @@ public static class FlashSession
         if (settings.Baud is { } b && b is < 9600 or > 5_000_000)
             throw WsCoreException.Invalid(InputField.Baud, $"{b} is not a usable baud rate (9600-5000000)");
         var expectedChip = settings.Chip;
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Chip = expectedChip ?? KnownChips.Esp32,
             Firmware = settings.Firmware,

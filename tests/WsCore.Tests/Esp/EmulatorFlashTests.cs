@@ -1,5 +1,6 @@
 using WsCore.Chips;
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 
@@ -41,7 +42,7 @@ public class EmulatorFlashTests
     public void FlashSizeDetect_ReadsTheEmulatedFlashId()
     {
         using var fw = new FirmwareFixture(appSize: 16 * 1024, flashSize: "detect");
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir });
+        var plan = FlashFileLoader.Plan(new FlashRequest { Firmware = fw.Dir });
         var (_, flasher) = RunOn(
             "esp32",
             FlashExpectations.UsedChip(15)[..EspEmulator.FlashSize],
@@ -55,7 +56,7 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112, chip: KnownChips.Esp32C3);
         var before = FlashExpectations.UsedChip(16)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("MyNet", "password123")
@@ -70,7 +71,7 @@ public class EmulatorFlashTests
     public void CredentialsOnly_OntoAChipWithAnApp_AppIntact()
     {
         var before = FlashExpectations.UsedChip(11)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest { Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashFileLoader.Plan(new FlashRequest { Settings = new DeviceSettings("MyNet", "password123") });
         var after = RunOnEsp32(before, plan.Regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), after);
     }
@@ -80,7 +81,7 @@ public class EmulatorFlashTests
     {
         using var fw = new FirmwareFixture(appSize: 40 * 1024 + 112);
         var before = FlashExpectations.UsedChip(12)[..EspEmulator.FlashSize];
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("MyNet", "password123")

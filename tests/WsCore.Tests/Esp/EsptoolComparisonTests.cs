@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using WsCore.Chips;
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Support;
@@ -36,7 +37,7 @@ public class EsptoolComparisonTests
             Firmware = fw.Dir,
             Settings = withCredentials ? new DeviceSettings("MyNet", "password123") : null,
         };
-        var plan = FlashPlanner.Create(request);
+        var plan = FlashFileLoader.Plan(request);
 
         byte[] byWsctl;
         using (var emulator = EspEmulator.Start(chip, before))

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using WsCore.Chips;
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Support;
@@ -19,7 +20,7 @@ public class FlashCliTests
         ["flash", "--port", sim.Url, "--before", "no-reset", "--after", "no-reset", .. rest];
 
     private static byte[] ExpectedFor(FirmwareFixture fw, DeviceSettings settings) =>
-        FirmwareFixture.ExpectedFlash(FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings })
+        FirmwareFixture.ExpectedFlash(FlashFileLoader.Plan(new FlashRequest { Firmware = fw.Dir, Settings = settings })
             .Regions.Select(r => (r.Offset, r.Data)));
 
     [Fact]

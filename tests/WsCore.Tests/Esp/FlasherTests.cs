@@ -1,5 +1,6 @@
 using WsCore.Chips;
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 
@@ -19,7 +20,7 @@ public class FlasherTests
     private static (
         byte[] Expected, IReadOnlyList<FlashRegion> Regions) Plan(FirmwareFixture fw, DeviceSettings? settings)
     {
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings });
+        var plan = FlashFileLoader.Plan(new FlashRequest { Firmware = fw.Dir, Settings = settings });
         return (FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))), plan.Regions);
     }
 
@@ -177,7 +178,7 @@ public class FlasherTests
         var chip = KnownChips.ById(chipId)!;
         using var fw = new FirmwareFixture(chip: chip);
         using var sim = new RomSimulator(chip: chip);
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("MyNet", "password123")
@@ -195,7 +196,7 @@ public class FlasherTests
     {
         using var fw = new FirmwareFixture(flashSize: "detect");
         using var sim = new RomSimulator { JedecId = 0x174020 }; // capacity 0x17: 8 MB
-        var plan = FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir });
+        var plan = FlashFileLoader.Plan(new FlashRequest { Firmware = fw.Dir });
         Assert.True(plan.DetectFlashSize);
         using (var transport = TcpSerialTransport.Connect("127.0.0.1", sim.Port))
         {
@@ -258,7 +259,7 @@ public class FlasherTests
         using var sim = new RomSimulator();
         var before = FlashExpectations.UsedChip(1);
         before.CopyTo(sim.Flash, 0);
-        var plan = FlashPlanner.Create(new FlashRequest { Settings = new DeviceSettings("MyNet", "password123") });
+        var plan = FlashFileLoader.Plan(new FlashRequest { Settings = new DeviceSettings("MyNet", "password123") });
         Flash(sim, plan.Regions);
         FlashExpectations.AssertSameFlash(FlashExpectations.ExpectedOnto(before, plan.Regions), sim.Flash);
     }

@@ -8,8 +8,8 @@ using Wsctl.Cli;
 namespace WsCore.Tests.Esp;
 
 /// <summary>
-/// NVS images compared with ESP-IDF's own NVS partition generator (issue 5: byte-identical for the same entries,
-/// order and size).
+/// NVS images compared with ESP-IDF's own NVS partition generator: byte-identical for the same entries, order and
+/// size (docs/esp32-rom-protocol.md §11).
 /// </summary>
 /// <remarks>
 /// How the expected bytes were made (the generator is not installable here, so it was run from its source; its code

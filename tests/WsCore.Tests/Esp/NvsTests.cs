@@ -13,7 +13,7 @@ public class NvsTests
     [Fact]
     public void Crc_DocumentCheckValues()
     {
-        // esp32-rom-protocol.md §9: the reference page header's bytes 4..27, and "MyNet\0".
+        // docs/esp32-rom-protocol.md §11: the reference page header's bytes 4..27, and "MyNet\0".
         var header = new byte[24];
         header.AsSpan().Fill(0xFF);
         header.AsSpan(0, 4).Clear();

@@ -1,4 +1,5 @@
 using WsCore.Esp;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 
 namespace WsCore.Tests.Esp;

@@ -33,9 +33,9 @@ public enum RomFault
 }
 
 /// <summary>
-/// A simulated ESP32 ROM serial loader behind TCP (esp32-rom-protocol.md §2-§4): SYNC answered 8 times with value
-/// 0x20120707, 4 status bytes, exactly 16-byte FLASH_BEGIN/DEFL_BEGIN, 8-byte SPI_ATTACH, SPI_SET_PARAMS required
-/// before writes, erase of whole 4 KiB sectors, ROM MD5 as 32 lowercase hex characters, READ_REG 0x40001000 =
+/// A simulated ESP32 ROM serial loader behind TCP (docs/esp32-rom-protocol.md §2-§4, §6, §7): SYNC answered 8 times
+/// with value 0x20120707, 4 status bytes, exactly 16-byte FLASH_BEGIN/DEFL_BEGIN, 8-byte SPI_ATTACH, SPI_SET_PARAMS
+/// required before writes, erase of whole 4 KiB sectors, ROM MD5 as 32 lowercase hex characters, READ_REG 0x40001000 =
 /// 0x00F01D83, unknown commands answered status 1 / 0x05. Its SLIP code is its own, independent of WsCore's.
 /// </summary>
 public sealed class RomSimulator : IDisposable
@@ -98,6 +98,9 @@ public sealed class RomSimulator : IDisposable
     /// programming only clears bits; the simulator programs zeros, which any check must catch the same. 0: no spill.
     /// </summary>
     public int DeflateSpillWindow { get; set; }
+
+    /// <summary>When set, the SPI controller never finishes a user command (CMD keeps its USR bit set).</summary>
+    public bool SpiUserCommandHangs { get; set; }
 
     /// <summary>When set, unsupported commands are answered with this op instead of the request's.</summary>
     public byte? UnsupportedReplyOp { get; set; }
@@ -373,7 +376,8 @@ public sealed class RomSimulator : IDisposable
         private void WriteRegister(uint address, uint value)
         {
             sim.Registers[address] = value;
-            if (sim.Chip.Spi is not { } spi || address != spi.Base || (value & (1u << 18)) == 0)
+            var spi = sim.Chip.Spi;
+            if (address != spi.Base || (value & (1u << 18)) == 0 || sim.SpiUserCommandHangs)
                 return;
             if ((sim.Registers.GetValueOrDefault(spi.Base + spi.Usr2Offset) & 0xFF) == 0x9F)
                 sim.Registers[spi.Base + spi.W0Offset] = sim.JedecId;

@@ -66,7 +66,7 @@ public class WritePlannerTests
         random.NextBytes(before);
         var flash = before.ToArray();
 
-        var writes = WritePlanner.Plan(regions, Window, data => EspFlasher.Compress(data));
+        var writes = WritePlanner.Plan(regions, Window, data => FlashCompressor.Compress(data));
         Apply(flash, writes, Window);
 
         var expected = before.ToArray();
@@ -92,7 +92,7 @@ public class WritePlannerTests
         nvs.AsSpan().Fill(0xFF);
         nvs.AsSpan(0, 300).Fill(0x12);
         var write = Assert.Single(WritePlanner.Plan(
-            [new FlashRegion("nvs", 0x9000, nvs)], Window, data => EspFlasher.Compress(data)));
+            [new FlashRegion("nvs", 0x9000, nvs)], Window, data => FlashCompressor.Compress(data)));
         var piece = Assert.Single(write.Pieces);
         Assert.False(piece.IsCompressed);
         Assert.Equal(0x6000u, piece.EraseSize);
@@ -107,7 +107,7 @@ public class WritePlannerTests
             [new FlashRegion("bootloader", 0x1000, Compressible(26_000, 1)),
             new FlashRegion("partition-table", 0x8000, Compressible(0xC00, 2))],
             Window,
-            data => EspFlasher.Compress(data));
+            data => FlashCompressor.Compress(data));
         Assert.True(Assert.Single(writes[0].Pieces).IsCompressed);
         Assert.False(Assert.Single(writes[1].Pieces).IsCompressed);
     }
@@ -117,7 +117,7 @@ public class WritePlannerTests
     {
         var app = Compressible(858_336, 3);
         var write = Assert.Single(WritePlanner.Plan(
-            [new FlashRegion("app", 0x10000, app)], Window, data => EspFlasher.Compress(data)));
+            [new FlashRegion("app", 0x10000, app)], Window, data => FlashCompressor.Compress(data)));
         Assert.Equal(2, write.Pieces.Count);
         Assert.True(write.Pieces[0].IsCompressed);
         Assert.False(write.Pieces[1].IsCompressed);
@@ -128,7 +128,7 @@ public class WritePlannerTests
     public void Plan_NoSpillWindow_EverythingCompressed()
     {
         var writes = WritePlanner.Plan([new FlashRegion("app", 0x10000, Compressible(300_000, 4)),
-            new FlashRegion("nvs", 0x200000, Compressible(0x6000, 5))], 0, data => EspFlasher.Compress(data));
+            new FlashRegion("nvs", 0x200000, Compressible(0x6000, 5))], 0, data => FlashCompressor.Compress(data));
         Assert.All(writes.SelectMany(w => w.Pieces), p => Assert.True(p.IsCompressed));
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Esp;
@@ -166,7 +167,7 @@ public static partial class ExampleTable
 
     /// <summary>The whole flash after WORKDIR/build (and the NVS partition of <paramref name="settings"/>).</summary>
     private static byte[] FlashedBuild(ExampleRun run, DeviceSettings? settings) =>
-        FirmwareFixture.ExpectedFlash(FlashPlanner.Create(new FlashRequest
+        FirmwareFixture.ExpectedFlash(FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = Path.Combine(run.WorkDirectory, "build"),
             Settings = settings,

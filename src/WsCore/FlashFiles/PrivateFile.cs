@@ -1,4 +1,4 @@
-namespace WsCore.Flashing;
+namespace WsCore.FlashFiles;
 
 /// <summary>Writes files that may hold a secret (an NVS image holds the Wi-Fi password): for the owner only.</summary>
 public static class PrivateFile

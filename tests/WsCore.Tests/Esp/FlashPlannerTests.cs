@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using WsCore.FlashFiles;
 using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Support;
@@ -11,7 +12,7 @@ public class FlashPlannerTests
     public void Create_BuildDir_PatchesBootloaderFromFlasherArgs_AndSortsRegions()
     {
         using var fw = new FirmwareFixture();
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("n", "password1")
@@ -29,7 +30,7 @@ public class FlashPlannerTests
     public void Create_PartitionTableMovesNvs_NvsFollowsIt()
     {
         using var fw = new FirmwareFixture(nvsOffset: 0xA000, nvsSize: 0x4000);
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("n", "password1")
@@ -49,7 +50,7 @@ public class FlashPlannerTests
         var table = FirmwarePartitions();
         var nvs = PartitionTable.FindNvs(table);
         Assert.NotNull(nvs);
-        Assert.Equal((FlashPlanner.DefaultNvsOffset, (uint)FlashPlanner.DefaultNvsSize), (nvs.Offset, nvs.Size));
+        Assert.Equal((NvsPlacement.DefaultOffset, (uint)NvsPlacement.DefaultSize), (nvs.Offset, nvs.Size));
         var ota = table.Where(p => p.Type == PartitionTable.AppType).ToList();
         Assert.Equal([PartitionTable.Ota0Subtype, (byte)(PartitionTable.Ota0Subtype + 1)], ota.Select(p => p.Subtype));
         Assert.All(ota, p => Assert.True(p.Size >= 1536 * 1024, $"{p.Label} holds {p.Size} bytes, less than 1.5 MB"));
@@ -86,7 +87,7 @@ public class FlashPlannerTests
         var args = FlasherArgs.Parse(File.ReadAllText(Path.Combine(fw.Dir, "flasher_args.json")));
         Assert.Contains((otadata.Offset, "ota_data_initial.bin"), args.Files);
 
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("n", "password1")
@@ -94,7 +95,7 @@ public class FlashPlannerTests
 
         // Every file flasher_args.json lists, plus the NVS image, and nothing else.
         Assert.Equal(
-            args.Files.Select(f => f.Offset).Append(FlashPlanner.DefaultNvsOffset).Order(),
+            args.Files.Select(f => f.Offset).Append(NvsPlacement.DefaultOffset).Order(),
             plan.Regions.Select(r => r.Offset));
         var ota = plan.Regions.Single(r => r.Offset == otadata.Offset);
         Assert.Equal("ota_data_initial.bin", ota.Name);
@@ -103,8 +104,8 @@ public class FlashPlannerTests
         Assert.Equal(fw.App, plan.Regions.Single(r => r.Offset == FlashPlanner.DefaultAppOffset).Data);
         // The NVS partition is found in the new table (0x9000, 0x6000), not assumed.
         var nvs = plan.Regions.Single(r => r.Name == "nvs");
-        Assert.Equal(FlashPlanner.DefaultNvsOffset, nvs.Offset);
-        Assert.Equal(new DeviceSettings("n", "password1").BuildNvsImage(FlashPlanner.DefaultNvsSize), nvs.Data);
+        Assert.Equal(NvsPlacement.DefaultOffset, nvs.Offset);
+        Assert.Equal(new DeviceSettings("n", "password1").BuildNvsImage(NvsPlacement.DefaultSize), nvs.Data);
         Assert.Equal(4u * 1024 * 1024, plan.FlashSizeBytes);
         Assert.True(plan.Regions.Max(r => r.End) <= plan.FlashSizeBytes);
     }
@@ -117,7 +118,7 @@ public class FlashPlannerTests
             .Select(p => p.Label == "nvs" ? p with { Offset = 0xA000, Size = 0x4000 } : p)
             .ToList();
         using var fw = new FirmwareFixture(partitions: moved);
-        var plan = FlashPlanner.Create(new FlashRequest
+        var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Firmware = fw.Dir,
             Settings = new DeviceSettings("n", "password1")
@@ -133,13 +134,13 @@ public class FlashPlannerTests
         using var fw = new FirmwareFixture(nvsSize: 0x1000);
         var settings = new DeviceSettings("n", "password1");
         var fromBuild = Assert.Throws<WsCoreException>(() =>
-            FlashPlanner.Create(new FlashRequest { Firmware = fw.Dir, Settings = settings }));
+            FlashFileLoader.Plan(new FlashRequest { Firmware = fw.Dir, Settings = settings }));
         Assert.Equal(InputField.Firmware, fromBuild.Field);
         Assert.Contains("0x1000 bytes at 0x9000, from partition-table.bin", fromBuild.Message);
 
         var table = Path.Combine(fw.Dir, "partition_table", "partition-table.bin");
         var fromImage = Assert.Throws<WsCoreException>(() =>
-            FlashPlanner.Create(new FlashRequest { Images = [(0x8000u, table)], Settings = settings }));
+            FlashFileLoader.Plan(new FlashRequest { Images = [(0x8000u, table)], Settings = settings }));
         Assert.Equal(InputField.Images, fromImage.Field);
     }
 
@@ -147,7 +148,7 @@ public class FlashPlannerTests
     public void Create_FlashSizeTooSmall_RefusedNamingFlashSize()
     {
         using var fw = new FirmwareFixture(appSize: 300 * 1024);
-        var e = Assert.Throws<WsCoreException>(() => FlashPlanner.Create(new FlashRequest
+        var e = Assert.Throws<WsCoreException>(() => FlashFileLoader.Plan(new FlashRequest
         {
             Images = [(0x100000u - 0x1000, Path.Combine(fw.Dir, "app.bin"))],
             FlashSize = "1MB",
@@ -160,7 +161,7 @@ public class FlashPlannerTests
     [Fact]
     public void Merge_FillsGapsWithFf_FromAddressZero()
     {
-        var plan = new FlashPlan([new("a", 0x10, [1, 2]), new("b", 0x20, [3])], 4 * 1024 * 1024, null, null, null);
+        var plan = new FlashPlan([new("a", 0x10, [1, 2]), new("b", 0x20, [3])], 4 * 1024 * 1024);
         var merged = plan.Merge();
         Assert.Equal(0x21, merged.Length);
         Assert.Equal(0xFF, merged[0]);
