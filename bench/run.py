@@ -45,6 +45,10 @@ SERVERS = {
     "wsctl": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}",
                                         "--no-counter", "--no-page", "--no-print", "--max-clients", "100000",
                                         "--ping-interval", "0", "-q"],
+    # serve as run by hand: every received message printed, here to /dev/null (the cost of the stdout path).
+    "wsctl-print": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}",
+                                              "--no-counter", "--no-page", "--max-clients", "100000",
+                                              "--ping-interval", "0", "-q"],
     "kestrel": lambda mode, port: ["dotnet", f"{ROOT}/bench/KestrelPeer/bin/Release/net10.0/KestrelPeer.dll",
                                    "--port", str(port), "--mode", mode],
     "node-ws": lambda mode, port: ["node", f"{ROOT}/bench/node/peer.js", "--port", str(port), "--mode", mode],
@@ -56,7 +60,7 @@ SERVERS = {
 # (key, title, server mode, bench arguments, servers, metric)
 SCENARIOS = [
     ("echo64", "echo, 64 connections, 32 B", "echo", ["--mode", "echo", "--clients", "64", "--size", "32"],
-     ["wsctl", "kestrel", "node-ws"], "cpu_us_per_msg"),
+     ["wsctl", "wsctl-print", "kestrel", "node-ws"], "cpu_us_per_msg"),
     ("echo5", "echo, 5 connections (the device's limit), 32 B", "echo",
      ["--mode", "echo", "--clients", "5", "--size", "32"],
      ["wsctl", "kestrel", "node-ws", "firmware"], "cpu_us_per_msg"),
@@ -261,13 +265,13 @@ def write_report(results, send):
     print(f"bench: wrote {path}", file=sys.stderr)
 
 
-def ratio(results, key, metric, server="wsctl"):
-    """wsctl's median over Kestrel's median for a scenario, or None."""
+def ratio(results, key, metric, server="wsctl", base="kestrel"):
+    """A server's median over another's (Kestrel by default) for a scenario, or None."""
     if key not in results:
         return None
     samples = results[key][2]
     ours = [s[metric] for s in samples.get(server, []) if metric in s]
-    theirs = [s[metric] for s in samples.get("kestrel", []) if metric in s]
+    theirs = [s[metric] for s in samples.get(base, []) if metric in s]
     return statistics.median(ours) / statistics.median(theirs) if ours and theirs else None
 
 
@@ -284,6 +288,8 @@ def targets(results, send_ms):
     rows = [
         ("echo, 64 connections: server CPU per round trip", "≤ 0.60× Kestrel",
          ratio(results, "echo64", "cpu_us_per_msg"), lambda v: v <= 0.60, "{:.2f}×"),
+        ("echo, 64 connections: serve printing every message (to /dev/null) over `--no-print`", "≤ 1.05×",
+         ratio(results, "echo64", "cpu_us_per_msg", "wsctl-print", "wsctl"), lambda v: v <= 1.05, "{:.2f}×"),
         ("broadcast to 1,000 clients: deliveries per second", "≥ 1.5× Kestrel",
          ratio(results, "broadcast1000", "msgs_per_s"), lambda v: v >= 1.5, "{:.2f}×"),
         (f"{IDLE_CLIENTS:,} idle connections: RSS per connection", "≤ 4 KB",
