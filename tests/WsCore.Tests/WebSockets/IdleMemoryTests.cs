@@ -1,5 +1,5 @@
-using Xunit.Abstractions;
 using WsCore.Tests.Support;
+using Xunit.Abstractions;
 
 namespace WsCore.Tests.WebSockets;
 
