@@ -238,6 +238,8 @@ def main():
                     bound = generator_bound(runs, metric)
                     print(f"{key:14} {server:11} {metric} median {fmt(sm['median'])} "
                           f"[{fmt(sm['min'])}–{fmt(sm['max'])}]" + (f", {to_uws:.2f}× uws" if to_uws else "")
+                          + (f"; {statistics.median([r['msgs_per_s'] for r in runs]):,.0f} messages/s"
+                             if metric == "cpu_us_per_msg" else "")
                           + f"; generator {generator_share(runs):.0%} busy" + (f", {bound}" if bound else ""))
         return
     send = send_latency_ms(10 if QUICK else 30)
