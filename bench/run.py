@@ -209,8 +209,13 @@ def main():
     uws_skipped = uws_skip_reason()
     if uws_skipped:
         print(f"skipped: uWebSockets peer: {uws_skipped}", file=sys.stderr, flush=True)
+    echo_load_missing = not os.access(ECHO_LOAD, os.X_OK)
+    if echo_load_missing:
+        print(f"skipped: echo_load scenarios: {ECHO_LOAD} not built (bench/run.sh builds it)", file=sys.stderr)
     for key, title, mode, args, servers, metric, generator in SCENARIOS:
         if ONLY and not any(key.startswith(o) for o in ONLY):
+            continue
+        if generator == "echo_load" and echo_load_missing:
             continue
         servers = [s for s in servers
                    if (not ONLY_SERVERS or s in ONLY_SERVERS) and not (s == "uws" and uws_skipped)]
