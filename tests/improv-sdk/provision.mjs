@@ -12,6 +12,13 @@ import tty from "node:tty";
 import { parseArgs } from "node:util";
 
 register("./sdk-loader.mjs", import.meta.url);
+// The browser's CustomEvent, which the SDK dispatches; global in Node 19 and later, added here for Node 18.
+globalThis.CustomEvent ??= class CustomEvent extends Event {
+  constructor(type, options) {
+    super(type, options);
+    this.detail = options?.detail ?? null;
+  }
+};
 const { ImprovSerial } = await import("improv-wifi-serial-sdk/dist/serial.js");
 
 const { values } = parseArgs({

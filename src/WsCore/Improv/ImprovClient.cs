@@ -173,8 +173,8 @@ public sealed class ImprovClient
     {
         ImprovError.UnableToConnect => new WsCoreException(FailureKind.ConnectionFailed,
             $"the device could not join '{ssid}' (Improv: unable to connect)",
-            "check the password and that the network is in range (--scan lists what the device sees); the device " +
-            "keeps its previous settings"),
+            "check the password and that the network is in range (a scan lists the networks the device sees); the " +
+            "device keeps its previous settings"),
         ImprovError.UnknownRpcCommand => new WsCoreException(FailureKind.Device,
             $"the device does not know the Improv {Describe(command)} command",
             "its firmware speaks an older or smaller Improv"),

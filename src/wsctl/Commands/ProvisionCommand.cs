@@ -46,7 +46,7 @@ public static class ProvisionCommand
             [
                 "wsctl provision --ssid MyNet --pass - < wifi-pass.txt      # auto-detected port",
                 "wsctl provision -p /dev/ttyUSB0 --scan                      # the networks the device sees",
-                "WSCTL_WIFI_PASS=… wsctl provision --ssid MyNet --probe      # then check the device answers",
+                "wsctl provision --ssid MyNet --pass - --probe < wifi-pass.txt   # then check that it answers",
             ],
             "The password comes from --pass - (stdin) or WSCTL_WIFI_PASS, as for flash, and never appears in any " +
             "output. The device stores the network in NVS namespace wsctl (ssid, pass), where flash puts it. A " +
