@@ -19,7 +19,9 @@ public sealed class ImprovReader
     /// <summary>Packets dropped for a wrong checksum so far.</summary>
     public int BadChecksums { get; private set; }
 
-    /// <summary>Takes bytes read from the port; whole packets among them become available to <see cref="TryTake"/>.</summary>
+    /// <summary>
+    /// Takes bytes read from the port; whole packets among them become available to <see cref="TryTake"/>.
+    /// </summary>
     public void Feed(ReadOnlySpan<byte> bytes)
     {
         foreach (var b in bytes)

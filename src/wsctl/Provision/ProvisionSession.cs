@@ -53,7 +53,8 @@ public static class ProvisionSession
         if (settings.Ssid is null && !settings.Scan)
             throw WsCoreException.Invalid(InputField.Ssid, "nothing to do: give --ssid (and --pass), or --scan");
         if (settings.Probe && settings.Ssid is null)
-            throw WsCoreException.Invalid(InputField.Ssid, "--probe probes the URL a provisioning returns: give --ssid");
+            throw WsCoreException.Invalid(InputField.Ssid,
+                "--probe probes the URL a provisioning returns: give --ssid");
 
         var outcome = await Task.Run(() => Provision(settings, password, logger, cancel), cancel);
         ProbeReport? probe = null;

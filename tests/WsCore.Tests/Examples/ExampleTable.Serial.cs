@@ -28,7 +28,7 @@ public static partial class ExampleTable
         Sub("wsctl provision ", "wsctl provision -p {pty} ",
             "the port --port auto would find → -p the pty of the firmware host build speaking Improv (no USB adapter)");
 
-    /// <summary>The firmware host build speaking Improv on a pty, its simulated network MyNet with WifiPassword.</summary>
+    /// <summary>The firmware host build speaking Improv on a pty; its simulated network: MyNet, WifiPassword.</summary>
     private static Task<ImprovHost> ImprovMyNet() =>
         ImprovHost.StartAsync("--sim-ssid", "MyNet", "--sim-pass", WifiPassword);
 

@@ -53,7 +53,7 @@ public sealed class ImprovHost : IDisposable
     /// <summary>The NVS file's bytes (empty when nothing was stored yet).</summary>
     public byte[] NvsBytes() => File.Exists(NvsFile) ? File.ReadAllBytes(NvsFile) : [];
 
-    /// <summary>The NVS file as host_nvs.h writes it for <paramref name="ssid"/> and <paramref name="password"/>.</summary>
+    /// <summary>The NVS file host_nvs.h writes for <paramref name="ssid"/> and <paramref name="password"/>.</summary>
     public static string NvsText(string ssid, string password) =>
         $"wsctl:ssid:str:{Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(ssid))}\n" +
         $"wsctl:pass:str:{Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(password))}\n";
