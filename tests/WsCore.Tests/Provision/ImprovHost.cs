@@ -1,3 +1,4 @@
+using WsCore.Nvs;
 using WsCore.Tests.Probe;
 
 namespace WsCore.Tests.Provision;
@@ -54,9 +55,15 @@ public sealed class ImprovHost : IDisposable
     public byte[] NvsBytes() => File.Exists(NvsFile) ? File.ReadAllBytes(NvsFile) : [];
 
     /// <summary>The NVS file host_nvs.h writes for <paramref name="ssid"/> and <paramref name="password"/>.</summary>
+    /// <remarks>
+    /// The namespace and keys are <c>wsctl flash</c>'s (<see cref="DeviceSettings"/>): the device stores what Improv
+    /// provisions where flash writes it.
+    /// </remarks>
     public static string NvsText(string ssid, string password) =>
-        $"wsctl:ssid:str:{Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(ssid))}\n" +
-        $"wsctl:pass:str:{Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(password))}\n";
+        $"{DeviceSettings.NamespaceName}:{DeviceSettings.SsidKey}:str:{Hex(ssid)}\n" +
+        $"{DeviceSettings.NamespaceName}:{DeviceSettings.PasswordKey}:str:{Hex(password)}\n";
+
+    private static string Hex(string value) => Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(value));
 
     public void Dispose()
     {
