@@ -31,6 +31,7 @@ static net_wifi_listener_t s_listener;
 /* The settings in use (from NVS or Kconfig, or the last attempt kept), and whether an attempt runs. Written by the
  * Improv task, read by the event handlers: s_attempt is the handover. */
 static char s_ssid[33], s_pass[65];
+static char s_try_ssid[33]; /* the attempt's network */
 static atomic_bool s_attempt;
 
 static void tell(net_wifi_event_t event)
@@ -88,6 +89,13 @@ static void on_wifi_event(void *arg, esp_event_base_t base, int32_t id, void *da
     }
 }
 
+/* Whether the station is associated with the network the attempt asked for (not the one it left). */
+static bool joined_attempt(void)
+{
+    wifi_ap_record_t ap;
+    return esp_wifi_sta_get_ap_info(&ap) == ESP_OK && strncmp((const char *)ap.ssid, s_try_ssid, sizeof(ap.ssid)) == 0;
+}
+
 static void on_ip_event(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
     (void)arg;
@@ -98,7 +106,12 @@ static void on_ip_event(void *arg, esp_event_base_t base, int32_t id, void *data
         s_backoff_ms = BACKOFF_MIN_MS;
         atomic_store(&s_up, true);
         xEventGroupSetBits(s_events, NET_BIT_UP);
-        tell(atomic_exchange(&s_attempt, false) ? NET_WIFI_JOINED : NET_WIFI_UP);
+        if (!atomic_load(&s_attempt)) {
+            tell(NET_WIFI_UP);
+        } else if (joined_attempt()) {
+            atomic_store(&s_attempt, false);
+            tell(NET_WIFI_JOINED);
+        } /* else: the previous network's address, queued before the attempt left it; the attempt goes on */
     } else if (id == IP_EVENT_STA_LOST_IP) {
         ESP_LOGW(TAG, "lost the address");
         atomic_store(&s_up, false);
@@ -134,6 +147,7 @@ void net_wifi_listen(net_wifi_listener_t listener) { s_listener = listener; }
 bool net_wifi_try(const char *ssid, const char *pass)
 {
     esp_timer_stop(s_retry); /* no backoff retry of the old network during the attempt */
+    strlcpy(s_try_ssid, ssid, sizeof(s_try_ssid));
     atomic_store(&s_attempt, true);
     (void)esp_wifi_disconnect(); /* ESP_ERR_WIFI_NOT_STARTED aside, harmless when not connected */
     esp_err_t err = configure(ssid, pass);
