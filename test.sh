@@ -12,6 +12,15 @@ trap 'rm -rf "$results"' EXIT
 
 stage() { printf '\n== %s\n' "$1"; }
 
+# The npm Improv SDK that the interop tests drive (tests/improv-sdk, pinned by its package-lock.json), installed the
+# way bench/run.sh installs its Node peer. Without it those tests fail and say how to install it.
+if command -v npm >/dev/null; then
+  (cd tests/improv-sdk && npm ci --no-audit --no-fund --silent >/dev/null) ||
+    echo "test.sh: npm ci in tests/improv-sdk failed: the Improv SDK interop tests will fail" >&2
+else
+  echo "test.sh: npm not found (Node 18.19 or later with npm): the Improv SDK interop tests will fail" >&2
+fi
+
 # C#: every test project in the solution. Counts come from the TRX files.
 stage "C# tests (dotnet test)"
 if ! dotnet build wsctl.sln -c Release -nologo -v quiet; then

@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'serve send broadcast probe flash monitor bench completion' ;;
+    '') echo 'serve send broadcast probe flash provision monitor bench completion' ;;
   esac
 }
 
@@ -21,6 +21,7 @@ _wsctl_options() {
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --pin --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --help -h --verbose -v --quiet -q --log-format' ;;
     'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'provision') echo '--port -p --baud -b --ssid --pass --scan --probe --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --also --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
@@ -97,6 +98,14 @@ _wsctl_value_kind() {
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;
     'flash|--log-format') echo 'choice json text' ;;
+    'provision|--port') echo 'device' ;;
+    'provision|-p') echo 'device' ;;
+    'provision|--baud') echo 'text' ;;
+    'provision|-b') echo 'text' ;;
+    'provision|--ssid') echo 'text' ;;
+    'provision|--pass') echo 'text' ;;
+    'provision|--timeout') echo 'text' ;;
+    'provision|--log-format') echo 'choice json text' ;;
     'monitor|--port') echo 'device' ;;
     'monitor|-p') echo 'device' ;;
     'monitor|--baud') echo 'text' ;;

@@ -4,7 +4,7 @@
 function __wsctl_commands
     switch "$argv[1]"
         case ''
-            echo serve send broadcast probe flash monitor bench completion
+            echo serve send broadcast probe flash provision monitor bench completion
     end
 end
 
@@ -21,6 +21,8 @@ function __wsctl_takes_value
         case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--pin' 'probe|--log-format'
             return 0
         case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--counter-interval' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--log-format'
+            return 0
+        case 'provision|--port' 'provision|-p' 'provision|--baud' 'provision|-b' 'provision|--ssid' 'provision|--pass' 'provision|--timeout' 'provision|--log-format'
             return 0
         case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
@@ -59,6 +61,7 @@ complete -c wsctl -n '__wsctl_at \'\'' -a send -d 'Send messages to a WebSocket 
 complete -c wsctl -n '__wsctl_at \'\'' -a broadcast -d 'Send a message to every client of a running wsctl serve (the shell\'s ws_send with index...'
 complete -c wsctl -n '__wsctl_at \'\'' -a probe -d 'Check a WebSocket device\'s health in one command: resolve (mDNS for NAME.local, no nss-...'
 complete -c wsctl -n '__wsctl_at \'\'' -a flash -d 'Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.'
+complete -c wsctl -n '__wsctl_at \'\'' -a provision -d 'Give a running device its Wi-Fi over the serial port (Improv Wi-Fi serial, as ESP Web T...'
 complete -c wsctl -n '__wsctl_at \'\'' -a monitor -d 'Show an ESP32\'s serial console: reset the board into its app (an RTS pulse with IO0 hig...'
 complete -c wsctl -n '__wsctl_at \'\'' -a bench -d 'Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max),...'
 complete -c wsctl -n '__wsctl_at \'\'' -a completion -d 'Print the shell completion script for bash, zsh, fish or PowerShell.'
@@ -177,6 +180,18 @@ complete -c wsctl -n '__wsctl_at \'flash\'' -l help -s h -d 'Show help and usage
 complete -c wsctl -n '__wsctl_at \'flash\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l quiet -s q -d 'Log only errors to stderr.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l port -s p -x -a 'auto socket:// (ls /dev | string match -r \'^tty(USB|ACM)[0-9]+$\' | string replace -r \'^\' /dev/)' -d 'Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l baud -s b -x -d 'The console\'s baud rate.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l ssid -x -d 'Wi-Fi network name (1-32 bytes) for the device to join.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l pass -x -d 'Wi-Fi password (8-63 characters, 64 hex digits, or "" for an open network). \'-\' reads i...'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l scan -d 'List the Wi-Fi networks the device sees (before joining, with --ssid).'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l probe -d 'Once joined, run wsctl probe on the URL the device gives.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l timeout -x -d 'How long to wait for each answer, joining included (the firmware gives up joining after...'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l json -d 'Print JSON lines: one result object: the device, its networks, the URL, the probe.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l help -s h -d 'Show help and usage information'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l quiet -s q -d 'Log only errors to stderr.'
+complete -c wsctl -n '__wsctl_at \'provision\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
 complete -c wsctl -n '__wsctl_at \'monitor\'' -l port -s p -x -a 'auto socket:// (ls /dev | string match -r \'^tty(USB|ACM)[0-9]+$\' | string replace -r \'^\' /dev/)' -d 'Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.'
 complete -c wsctl -n '__wsctl_at \'monitor\'' -l baud -s b -x -d 'The console\'s baud rate (the firmware\'s CONFIG_ESP_CONSOLE_UART_BAUDRATE).'
 complete -c wsctl -n '__wsctl_at \'monitor\'' -l elf -r -F -d 'The app\'s ELF file: panics and backtraces are decoded to functions and source lines.'

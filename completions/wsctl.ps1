@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'monitor', 'bench', 'completion')
+        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'provision', 'monitor', 'bench', 'completion')
     }
     $arguments = @{
         'completion' = @('bash', 'fish', 'pwsh', 'zsh')
@@ -16,6 +16,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--pin', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--pin', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'provision' = @('--port', '-p', '--baud', '-b', '--ssid', '--pass', '--scan', '--probe', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
@@ -88,6 +89,14 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'flash|--output' = 'path'
         'flash|-o' = 'path'
         'flash|--log-format' = 'choice json text'
+        'provision|--port' = 'device'
+        'provision|-p' = 'device'
+        'provision|--baud' = 'text'
+        'provision|-b' = 'text'
+        'provision|--ssid' = 'text'
+        'provision|--pass' = 'text'
+        'provision|--timeout' = 'text'
+        'provision|--log-format' = 'choice json text'
         'monitor|--port' = 'device'
         'monitor|-p' = 'device'
         'monitor|--baud' = 'text'

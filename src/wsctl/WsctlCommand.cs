@@ -21,6 +21,7 @@ public static class WsctlCommand
         root.Subcommands.Add(BroadcastCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(FlashCommand.Create());
+        root.Subcommands.Add(ProvisionCommand.Create());
         root.Subcommands.Add(MonitorCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());

@@ -3,7 +3,8 @@
  *
  *   ws_server_host --port P [--max-clients N (1-255)] [--max-message BYTES] [--rx-budget BYTES]
  *                  [--hostname NAME] [--allow-origin ORIGIN]... [--counter-interval-ms MS] [--ping-interval-ms MS]
- *                  [--echo]
+ *                  [--echo] [--improv-stdio | --improv-pty PATH] [--nvs-file PATH] [--sim-ssid NAME]
+ *                  [--sim-pass PASS] [--sim-connect-ms MS] [--improv-timeout-ms MS]
  *
  * --rx-budget is the receive budget of all clients together (default: the build's, 98304 like the device, raised
  * to max-message + 1 when that is larger, so a big --max-message alone works). The Origin rule (ws_origin.h) is on
@@ -15,6 +16,12 @@
  * Prints on stderr the settings ("config: ...") and the Origin rule ("origins: ...") it runs with, then "listening
  * on port N" once it listens; each received message as one line on stdout.
  * SIGINT/SIGTERM: close 1001 to every client, then exit 0.
+ *
+ * Improv Wi-Fi serial (host_improv.h): --improv-stdio speaks it on stdin/stdout (beside the printed messages, as the
+ * device's console carries its log), --improv-pty PATH on a pseudo-terminal linked at PATH. The simulated Wi-Fi has
+ * one network, --sim-ssid with --sim-pass ("" for an open one); joining takes --sim-connect-ms (default 300), and
+ * an attempt is bounded by --improv-timeout-ms (default 30000). --nvs-file PATH stands for the NVS partition: its
+ * ssid, pass and hostname are read at start (as main.c reads NVS) and Improv stores ssid and pass there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_improv.h"
+#include "host_nvs.h"
 #include "ws_app.h"
 #include "ws_server.h"
 
@@ -39,7 +48,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: ws_server_host --port P [--max-clients N] [--max-message BYTES] [--rx-budget BYTES] "
                  "[--hostname NAME] [--allow-origin ORIGIN]... [--counter-interval-ms MS] [--ping-interval-ms MS] "
-                 "[--echo]\n");
+                 "[--echo] [--improv-stdio | --improv-pty PATH] [--nvs-file PATH] [--sim-ssid NAME] [--sim-pass PASS] "
+                 "[--sim-connect-ms MS] [--improv-timeout-ms MS]\n");
 }
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -80,11 +90,16 @@ int main(int argc, char **argv)
     bool have_port = false;
     uint32_t rx_budget = 0;
     char *origins = NULL; /* --allow-origin values joined by commas; NULL: the build's list */
+    host_improv_cfg_t improv = {.sim_connect_ms = 300, .timeout_ms = 30000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint32_t v = 0;
         if (strcmp(a, "--echo") == 0) {
             cfg.echo = true;
+            continue;
+        }
+        if (strcmp(a, "--improv-stdio") == 0) {
+            improv.stdio = true;
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -116,6 +131,18 @@ int main(int argc, char **argv)
             cfg.counter_interval_ms = v;
         } else if (strcmp(a, "--ping-interval-ms") == 0 && parse_u32(val, UINT32_MAX / 2u, &v) && v > 0) {
             cfg.ping_interval_ms = v;
+        } else if (strcmp(a, "--improv-pty") == 0) {
+            improv.pty_link = val;
+        } else if (strcmp(a, "--nvs-file") == 0) {
+            improv.nvs_file = val;
+        } else if (strcmp(a, "--sim-ssid") == 0) {
+            improv.sim_ssid = val;
+        } else if (strcmp(a, "--sim-pass") == 0) {
+            improv.sim_pass = val;
+        } else if (strcmp(a, "--sim-connect-ms") == 0 && parse_u32(val, 600000u, &v)) {
+            improv.sim_connect_ms = v;
+        } else if (strcmp(a, "--improv-timeout-ms") == 0 && parse_u32(val, 600000u, &v) && v > 0) {
+            improv.timeout_ms = v;
         } else {
             fprintf(stderr, "ws_server_host: bad option or value: %s %s\n", a, val);
             usage(stderr);
@@ -123,10 +150,23 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!have_port) {
+    if (!have_port || (improv.stdio && improv.pty_link != NULL)) {
         usage(stderr);
         free(origins);
         return 2;
+    }
+    /* The stored settings, as main.c's load_config reads NVS (the other keys come from the command line here). */
+    host_nvs_t stored;
+    if (improv.nvs_file != NULL) {
+        if (!host_nvs_load(improv.nvs_file, &stored)) {
+            fprintf(stderr, "ws_server_host: %s is not an NVS file this build wrote\n", improv.nvs_file);
+            free(origins);
+            return 2;
+        }
+        ws_app_overrides_t o = {.ssid = host_nvs_get(&stored, WSCTL_NVS_KEY_SSID),
+                                .pass = host_nvs_get(&stored, WSCTL_NVS_KEY_PASS),
+                                .hostname = host_nvs_get(&stored, WSCTL_NVS_KEY_HOSTNAME)};
+        (void)ws_app_config_merge(&cfg, &o);
     }
 
     /* Signals are taken synchronously by sigwait in main; every thread created below inherits the mask. */
@@ -168,6 +208,12 @@ int main(int argc, char **argv)
     }
     free(origins);
     origins = NULL;
+    bool improv_on = improv.stdio || improv.pty_link != NULL;
+    improv.ws_port = cfg.port;
+    improv.hostname = cfg.hostname;
+    if (improv_on && !host_improv_start(&improv, &cfg, &g_stop)) {
+        return 1;
+    }
     fprintf(stderr, "listening on port %u\n", (unsigned)ws_server_port());
     fflush(stderr);
 
@@ -186,6 +232,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "signal %d: closing clients with 1001\n", sig);
     g_stop = true;
     ws_port_task_join(counter_t);
+    if (improv_on) {
+        host_improv_stop();
+    }
     ws_server_stop(); /* close 1001 to every client, wait for their close frames */
     ws_port_task_join(recv_t);
     ws_server_release_recv_queue();

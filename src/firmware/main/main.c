@@ -20,6 +20,9 @@
 #include "sdkconfig.h"
 
 #include "net.h"
+#if CONFIG_WSCTL_IMPROV
+#include "improv_uart.h"
+#endif
 #include "ws_app.h"
 #include "ws_server.h"
 #include "wsctl_limits.h"
@@ -167,6 +170,9 @@ void app_main(void)
     ESP_LOGI(TAG, "network: %s", NET_NAME);
     net_start(&s_cfg, s_events);
     mdns_start(&s_cfg);
+#if CONFIG_WSCTL_IMPROV
+    improv_uart_start(&s_cfg, FIRMWARE_VERSION); /* Wi-Fi from ESP Web Tools or wsctl provision */
+#endif
 
     recv_loop = (ws_app_recv_loop_t){.out = stdout, .stop = &s_stop_app, .poll_ms = 1000};
     xTaskCreate(recv_task, "ws_recv", 4096, &recv_loop, 1, NULL);

@@ -24,8 +24,8 @@ public static class InputFlags
 
     public static readonly IReadOnlyDictionary<InputField, Row> Table = new Dictionary<InputField, Row>
     {
-        [InputField.SerialPort] = new("--port", ["flash", "monitor"], Usage: "--port auto"),
-        [InputField.Baud] = new("--baud", ["flash", "monitor"]),
+        [InputField.SerialPort] = new("--port", ["flash", "monitor", "provision"], Usage: "--port auto"),
+        [InputField.Baud] = new("--baud", ["flash", "monitor", "provision"]),
         [InputField.Chip] = new("--chip", ["flash"], Usage: "--chip auto"),
         [InputField.FlashSize] = new("--flash-size", ["flash"], Usage: "--flash-size SIZE"),
         [InputField.FlashMode] = new("--flash-mode", ["flash"]),
@@ -33,8 +33,8 @@ public static class InputFlags
         [InputField.Firmware] = new("--firmware", ["flash", "monitor"], Usage: "--firmware DIR"),
         [InputField.Images] = new("--image", ["flash"]),
         [InputField.Force] = new("--force", ["flash"]),
-        [InputField.Ssid] = new("--ssid", ["flash"]),
-        [InputField.Password] = new("--pass", ["flash"]),
+        [InputField.Ssid] = new("--ssid", ["flash", "provision"]),
+        [InputField.Password] = new("--pass", ["flash", "provision"]),
         [InputField.Hostname] = new("--hostname", ["flash"]),
         [InputField.WebSocketPort] = new("--ws-port", ["flash"]),
         [InputField.MaxClients] = new("--max-clients", ["flash"]),

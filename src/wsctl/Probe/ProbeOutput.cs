@@ -104,7 +104,8 @@ public static class ProbeOutput
             + "\n";
     }
 
-    private static void WriteReportFields(Utf8JsonWriter json, ProbeReport report)
+    /// <summary>The fields of one probe (target, stages, verdict...), for a result that nests it.</summary>
+    public static void WriteReportFields(Utf8JsonWriter json, ProbeReport report)
     {
         var target = report.Target;
         json.WriteString("target", target.Host);

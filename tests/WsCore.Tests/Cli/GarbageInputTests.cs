@@ -27,6 +27,7 @@ public class GarbageInputTests
         ["flash"] = ["--ssid", "MyNet", "--pass", "password123", "--dry-run"],
         ["bench"] = ["127.0.0.1:9"],
         ["monitor"] = ["--port", "socket://127.0.0.1:9", "--timeout", "1s"],
+        ["provision"] = ["--port", "socket://127.0.0.1:9", "--scan", "--timeout", "1s"],
         ["completion"] = ["bash"],
     };
 

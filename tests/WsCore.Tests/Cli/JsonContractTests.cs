@@ -2,6 +2,7 @@ using System.Text.Json;
 using Json.Schema;
 using WsCore.Tests.Esp;
 using WsCore.Tests.Monitor;
+using WsCore.Tests.Provision;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
@@ -97,6 +98,23 @@ public sealed class JsonContractTests
             Assert.Equal(["open", "text", "binary", "close", "result"],
                 objects.Select(o => o.GetProperty("type").GetString()));
         }
+    }
+
+    [Fact]
+    public async Task Provision_ScanJoinProbe_ThenAWrongPassword()
+    {
+        using var host = await ImprovHost.StartAsync();
+        Dictionary<string, string> Pass(string password) => new() { ["WSCTL_WIFI_PASS"] = password };
+        var joined = AssertRun("provision", await WsctlProcess.RunAsync(
+            ["provision", "-p", host.Pty, "--ssid", ImprovHost.Ssid, "--scan", "--probe", "--json"],
+            environment: Pass(ImprovHost.Password), timeout: Limit));
+        Assert.True(joined[^1].GetProperty("ok").GetBoolean());
+        Assert.Equal("provisioned", joined[^1].GetProperty("state").GetString());
+
+        var refused = AssertRun("provision", await WsctlProcess.RunAsync(
+            ["provision", "-p", host.Pty, "--ssid", ImprovHost.Ssid, "--json"],
+            environment: Pass("not the password"), timeout: Limit));
+        Assert.Equal(4, refused[^1].GetProperty("exit_code").GetInt32());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using WsCore.Flashing;
 using WsCore.Nvs;
 using WsCore.Tests.Esp;
 using WsCore.Tests.Monitor;
+using WsCore.Tests.Provision;
 using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Examples;
@@ -22,6 +23,14 @@ public static partial class ExampleTable
     private static Substitution AutoPortToConsole =>
         Sub("wsctl monitor ", "wsctl monitor -p {console} ",
             "the port auto-detection would find → -p socket://… of a scripted console (no USB adapter here)");
+
+    private static Substitution AutoPortToImprov =>
+        Sub("wsctl provision ", "wsctl provision -p {pty} ",
+            "the port --port auto would find → -p the pty of the firmware host build speaking Improv (no USB adapter)");
+
+    /// <summary>The firmware host build speaking Improv on a pty; its simulated network: MyNet, WifiPassword.</summary>
+    private static Task<ImprovHost> ImprovMyNet() =>
+        ImprovHost.StartAsync("--sim-ssid", "MyNet", "--sim-pass", WifiPassword);
 
     private static Substitution TtyToPty =>
         Sub("/dev/ttyUSB0", "{pty}", "/dev/ttyUSB0 → a pty bridged by socat to the simulated board");
@@ -115,6 +124,49 @@ public static partial class ExampleTable
                 flash.Signal("INT");
                 ExitCode(130, await Exited(flash));
                 Assert.Equal(FlashedBuild(run, new DeviceSettings("MyNet", WifiPassword)), sim.Flash);
+            }),
+        new("wsctl provision --ssid MyNet --pass - < wifi-pass.txt", ExampleFixture.Serial,
+            "the firmware host build speaking Improv on a pty (simulated network MyNet); wifi-pass.txt",
+            [AutoPortToImprov],
+            "exit 0; 'Joined 'MyNet': ws://127.0.0.1:PORT/'; the device stored MyNet and the password in its NVS; " +
+            "the password is in no output",
+            async run =>
+            {
+                using var host = await ImprovMyNet();
+                run.WriteFile("wifi-pass.txt", WifiPassword + "\n");
+                var provision = await run.RunAsync(run.Command(("pty", host.Pty)));
+                ExitCode(0, provision);
+                Assert.Contains($"Joined 'MyNet': ws://127.0.0.1:{host.Port}/", provision.Stdout);
+                Assert.Equal(ImprovHost.NvsText("MyNet", WifiPassword),
+                    Encoding.UTF8.GetString(host.NvsBytes()));
+                Assert.DoesNotContain(WifiPassword, provision.All);
+            }),
+        new("wsctl provision -p /dev/ttyUSB0 --scan", ExampleFixture.Serial,
+            "the firmware host build speaking Improv on a pty (simulated network MyNet)",
+            [TtyToPty],
+            "exit 0; the device's firmware and the network it sees, MyNet, secured; nothing stored",
+            async run =>
+            {
+                using var host = await ImprovMyNet();
+                var scan = await run.RunAsync(run.Command(("pty", host.Pty)));
+                ExitCode(0, scan);
+                Assert.Contains("esp32ws 1.0.0", scan.Stdout);
+                Assert.Contains("secured  MyNet", scan.Stdout);
+                Assert.Empty(host.NvsBytes());
+            }),
+        new("wsctl provision --ssid MyNet --pass - --probe < wifi-pass.txt", ExampleFixture.Serial,
+            "the firmware host build speaking Improv on a pty (simulated network MyNet), its WebSocket server on " +
+            "loopback; wifi-pass.txt",
+            [AutoPortToImprov],
+            "exit 0; joined, then the probe of the URL the device gave: verdict healthy",
+            async run =>
+            {
+                using var host = await ImprovMyNet();
+                run.WriteFile("wifi-pass.txt", WifiPassword + "\n");
+                var provision = await run.RunAsync(run.Command(("pty", host.Pty)));
+                ExitCode(0, provision);
+                Assert.Contains($"ws://127.0.0.1:{host.Port}/", provision.Stdout);
+                Assert.Contains("healthy", provision.Stdout);
             }),
         new("wsctl monitor --firmware build", ExampleFixture.Serial,
             $"a scripted console that boots and panics (a backtrace into the build's ELF); {BuildDir} and the app's " +
