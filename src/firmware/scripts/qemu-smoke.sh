@@ -262,7 +262,7 @@ check "boot log: free heap with the server running" grep -q 'heap with the serve
 "${wsctl[@]}" probe "$url" --wait-message 12s --timeout 10s --json >"$out/probe.json" 2>"$out/probe.err"
 rc=$?
 verdict=$(json_field "$out/probe.json" verdict)
-first=$(json_field "$out/probe.json" firstMessage text)
+first=$(json_field "$out/probe.json" first_message data)
 check "wsctl probe $url: healthy (exit $rc, verdict $verdict)" test "$rc" -eq 0 -a "$verdict" = healthy
 check "wsctl probe: the first message is the counter ($first)" \
   grep -qxE '\{"type":"message","data":\{"sensor":"counter","value":[0-9]+\}\}' <<<"$first"
