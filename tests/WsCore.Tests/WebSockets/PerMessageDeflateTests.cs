@@ -46,6 +46,14 @@ public class PerMessageDeflateTests
     }
 
     [Fact]
+    public void Accept_ServerWindowOf15_SaidBack()
+    {
+        // §7.1.2.1: the offer's server_max_window_bits is accepted only by naming it in the answer, even at 15.
+        Assert.Equal(
+            "permessage-deflate; server_max_window_bits=15", Response("permessage-deflate; server_max_window_bits=15"));
+    }
+
+    [Fact]
     public void Accept_QuotedWindowBits_Unquoted()
     {
         Assert.Equal(9, Accept("permessage-deflate; server_max_window_bits=\"9\"")!.ServerMaxWindowBits);

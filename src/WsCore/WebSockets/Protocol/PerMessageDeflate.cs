@@ -66,7 +66,7 @@ public static class PerMessageDeflate
                     continue;
                 if (TryReadOffer(parameters) is not { } agreed)
                     continue;
-                response = BuildResponse(agreed.Parameters, agreed.EchoClientWindow);
+                response = BuildResponse(agreed.Parameters, agreed.EchoServerWindow, agreed.EchoClientWindow);
                 return agreed.Parameters;
             }
         }
@@ -126,16 +126,19 @@ public static class PerMessageDeflate
     }
 
     /// <summary>The parameters in the form of a <c>Sec-WebSocket-Extensions</c> response value.</summary>
-    public static string Describe(DeflateParameters parameters) => BuildResponse(parameters, echoClientWindow: false);
+    public static string Describe(DeflateParameters parameters) => BuildResponse(
+        parameters,
+        parameters.ServerMaxWindowBits < MaxWindowBits,
+        parameters.ClientMaxWindowBits < MaxWindowBits);
 
-    private static string BuildResponse(DeflateParameters agreed, bool echoClientWindow)
+    private static string BuildResponse(DeflateParameters agreed, bool echoServerWindow, bool echoClientWindow)
     {
         var text = new StringBuilder(Name);
         if (agreed.ServerNoContextTakeover)
             text.Append("; server_no_context_takeover");
         if (agreed.ClientNoContextTakeover)
             text.Append("; client_no_context_takeover");
-        if (agreed.ServerMaxWindowBits < MaxWindowBits)
+        if (echoServerWindow)
             text.Append("; server_max_window_bits=").Append(agreed.ServerMaxWindowBits);
         if (echoClientWindow)
             text.Append("; client_max_window_bits=").Append(agreed.ClientMaxWindowBits);
@@ -144,10 +147,11 @@ public static class PerMessageDeflate
 
     // One offer's parameters (§7.1): null when it must be declined. A server is free to decline for its own reasons;
     // these are the RFC's: an unknown parameter, a repeated one, or a value outside the parameter's syntax.
-    private static (DeflateParameters Parameters, bool EchoClientWindow)? TryReadOffer(
+    private static (DeflateParameters Parameters, bool EchoServerWindow, bool EchoClientWindow)? TryReadOffer(
         List<(string Name, string? Value)> parameters)
     {
         var agreed = new DeflateParameters();
+        var echoServerWindow = false;
         var echoClientWindow = false;
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in parameters)
@@ -164,9 +168,10 @@ public static class PerMessageDeflate
                     agreed = agreed with { ClientNoContextTakeover = true };
                     break;
                 case "server_max_window_bits" when ParseWindowBits(value) is { } bits:
-                    // §7.1.2.1: accepted by answering with the same (or a smaller) value; honoured by compressing
-                    // with a window no larger (8: without back references at all).
+                    // §7.1.2.1: accepted only by answering with the same (or a smaller) value, even 15; honoured by
+                    // compressing with a window no larger (8: without back references at all).
                     agreed = agreed with { ServerMaxWindowBits = bits };
+                    echoServerWindow = true;
                     break;
                 case "client_max_window_bits" when value is null:
                     // The client can take a smaller window if asked; wsctl's inflater handles any window, so it
@@ -182,7 +187,7 @@ public static class PerMessageDeflate
                     return null;
             }
         }
-        return (agreed, echoClientWindow);
+        return (agreed, echoServerWindow, echoClientWindow);
     }
 
     // §7.1.2: 1*DIGIT, 8 to 15, with no leading zero; a quoted-string form is unquoted by the parser first (§7.1:
