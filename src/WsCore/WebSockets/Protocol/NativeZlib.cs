@@ -54,8 +54,9 @@ internal static unsafe class NativeZlib
         public CULong TotalOut;
         public sbyte* Message;
         public void* State;
-        public delegate* unmanaged<void*, uint, uint, void*> ZAlloc;
-        public delegate* unmanaged<void*, void*, void> ZFree;
+        // alloc_func and free_func: plain pointers here, set from the function pointers of Allocate and Free.
+        public void* ZAlloc;
+        public void* ZFree;
         public void* Opaque;
         public int DataType;
         public CULong Adler;
@@ -66,8 +67,8 @@ internal static unsafe class NativeZlib
     public static ZStream* NewStream()
     {
         var stream = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
-        stream->ZAlloc = &Allocate;
-        stream->ZFree = &Free;
+        stream->ZAlloc = (delegate* unmanaged<void*, uint, uint, void*>)&Allocate;
+        stream->ZFree = (delegate* unmanaged<void*, void*, void>)&Free;
         return stream;
     }
 
