@@ -75,6 +75,60 @@ public class DeflateConformanceTests
     }
 
     [Fact]
+    public async Task Client_AgainstKestrelWithCompression_RoundTrips()
+    {
+        await using var kestrel = await KestrelEndpoint.StartAsync(compression: true);
+        await using var client = await WebSocketClient.ConnectAsync(
+            new Uri(kestrel.Url), new WebSocketClientOptions { Compression = true });
+        Assert.NotNull(client.Compression);
+        Assert.StartsWith("permessage-deflate", client.HandshakeResponse.Get("Sec-WebSocket-Extensions"));
+        for (var i = 0; i < 30; i++)
+        {
+            var text = $"{{\"sensor\":\"counter\",\"value\":{i}}}" + new string('k', i * 1000);
+            await client.SendTextAsync(text);
+            using var echo = await client.ReceiveAsync().AsTask().WaitAsync(Timeout);
+            Assert.Equal("echoed:" + text, echo!.GetText());
+        }
+        await client.CloseAsync();
+        Assert.Equal(CloseStatus.NormalClosure, client.CloseStatus);
+    }
+
+    [Fact]
+    public async Task ClientWebSocketWithDeflate_AgainstServer_RoundTrips()
+    {
+        // .NET's ClientWebSocket: the same ManagedWebSocket and deflate code as Kestrel's server side.
+        await using var server = StartEchoServer();
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        client.Options.DangerousDeflateOptions = new System.Net.WebSockets.WebSocketDeflateOptions
+        {
+            ClientMaxWindowBits = 12,
+            ServerContextTakeover = false,
+        };
+        client.Options.CollectHttpResponseDetails = true;
+        await client.ConnectAsync(server.Uri, CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal(
+            "permessage-deflate; server_no_context_takeover; client_max_window_bits=12",
+            client.HttpResponseHeaders!["Sec-WebSocket-Extensions"].Single());
+        var buffer = new byte[1 << 20];
+        for (var i = 0; i < 30; i++)
+        {
+            var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat($"{{\"value\":{i}}}", i * 50 + 1)));
+            await client.SendAsync(bytes, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+            var filled = 0;
+            System.Net.WebSockets.ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await client.ReceiveAsync(buffer.AsMemory(filled), CancellationToken.None).AsTask()
+                    .WaitAsync(Timeout);
+                filled += result.Count;
+            }
+            while (!result.EndOfMessage);
+            Assert.True(bytes.AsSpan().SequenceEqual(buffer.AsSpan(0, filled)));
+        }
+        await client.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Client_AgainstServer_NegotiatesAndRoundTrips()
     {
         await using var server = StartEchoServer();
