@@ -22,7 +22,7 @@ _wsctl_options() {
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --compress --help -h --verbose -v --quiet -q --log-format' ;;
     'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
-    'bench') echo '--mode --clients --size --duration --rate --json --also --help -h --verbose -v --quiet -q --log-format' ;;
+    'bench') echo '--mode --clients --size --duration --rate --json --also --compress --payload --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
 }
@@ -112,6 +112,7 @@ _wsctl_value_kind() {
     'bench|--duration') echo 'text' ;;
     'bench|--rate') echo 'text' ;;
     'bench|--also') echo 'text' ;;
+    'bench|--payload') echo 'choice binary json' ;;
     'bench|--log-format') echo 'choice json text' ;;
     'completion|--log-format') echo 'choice json text' ;;
   esac

@@ -24,7 +24,7 @@ function __wsctl_takes_value
             return 0
         case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
-        case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--also' 'bench|--log-format'
+        case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--also' 'bench|--payload' 'bench|--log-format'
             return 0
         case 'completion|--log-format'
             return 0
@@ -200,6 +200,8 @@ complete -c wsctl -n '__wsctl_at \'bench\'' -l duration -x -d 'How long to measu
 complete -c wsctl -n '__wsctl_at \'bench\'' -l rate -x -d 'Messages per second in all (default: as fast as the server answers).'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l json -d 'Print JSON lines: the result, as one object.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l also -x -d 'Another server to spread the connections over, in turns with TARGET (repeatable): e.g. ...'
+complete -c wsctl -n '__wsctl_at \'bench\'' -l compress -d 'Offer permessage-deflate (RFC 7692) on every connection, as browsers do; the result say...'
+complete -c wsctl -n '__wsctl_at \'bench\'' -l payload -x -a 'binary json' -d 'echo: binary (a pattern, the default) or json (text like the firmware\'s counter, at lea...'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l quiet -s q -d 'Log only errors to stderr.'

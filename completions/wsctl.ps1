@@ -17,7 +17,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--pin', '--compress', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--compress', '--payload', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
@@ -103,6 +103,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'bench|--duration' = 'text'
         'bench|--rate' = 'text'
         'bench|--also' = 'text'
+        'bench|--payload' = 'choice binary json'
         'bench|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }

@@ -72,7 +72,8 @@ public static class ProbeCommand
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
-            host, port, path, count, timeout, waitMessage, expectMessage, iface, discover, json, insecure, pin, compress,
+            host, port, path, count, timeout, waitMessage, expectMessage, iface, discover, json, insecure, pin,
+            compress,
         };
         command.PinExcludesInsecure(pin, insecure);
         command.Validators.Add(r =>

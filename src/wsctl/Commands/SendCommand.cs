@@ -107,7 +107,8 @@ public static class SendCommand
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Interrupted))
         {
-            target, message, wait, waitFor, listen, timeout, json, raw, header, subprotocol, origin, insecure, pin, compress,
+            target, message, wait, waitFor, listen, timeout, json, raw, header, subprotocol, origin, insecure, pin,
+            compress,
             client, port,
         };
         command.PinExcludesInsecure(pin, insecure);

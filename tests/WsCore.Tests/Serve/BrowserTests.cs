@@ -46,7 +46,8 @@ public partial class BrowserTests
         // The browser compresses too: a message it sends comes back whole through serve's inflater and deflater.
         var text = string.Concat(Enumerable.Repeat("compressed both ways ", 200));
         await browser.EvaluateUntilAsync(
-            $"(window.__echo ??= (ws.addEventListener('message', e => {{ if (e.data === '{text}') window.__got = 1; }})," +
+            "(window.__echo ??= (ws.addEventListener('message', e => " +
+            $"{{ if (e.data === '{text}') window.__got = 1; }})," +
             $" ws.send('{text}'), 1), window.__got ? 'yes' : '')",
             value => value == "yes", Timeout);
         await serve.WaitForStdoutAsync(l => l.Contains("compressed both ways", StringComparison.Ordinal), Timeout);

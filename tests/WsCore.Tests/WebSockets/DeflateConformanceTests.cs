@@ -113,7 +113,8 @@ public class DeflateConformanceTests
         for (var i = 0; i < 30; i++)
         {
             var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat($"{{\"value\":{i}}}", i * 50 + 1)));
-            await client.SendAsync(bytes, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+            await client.SendAsync(
+                bytes, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
             var filled = 0;
             System.Net.WebSockets.ValueWebSocketReceiveResult result;
             do

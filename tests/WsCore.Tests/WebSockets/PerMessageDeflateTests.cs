@@ -220,7 +220,8 @@ public class PerMessageDeflateTests
         const int limit = 10_000;
         using var deflater = new MessageDeflater();
         using var decoder = new MessageDecoder(false, limit, new MessageInflater());
-        Assert.Equal(DecodeStatus.Message, decoder.Decode(Frame(0xc2, Compress(deflater, new string('x', limit))), out _));
+        var frame = Frame(0xc2, Compress(deflater, new string('x', limit)));
+        Assert.Equal(DecodeStatus.Message, decoder.Decode(frame, out _));
         Assert.Equal(limit, decoder.Payload.Length);
     }
 
@@ -373,7 +374,8 @@ public class PerMessageDeflateTests
     private sealed class DistanceScanner(byte[] data)
     {
         private static readonly int[] LengthBase =
-            [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+            [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
+             227, 258];
         private static readonly int[] LengthExtra =
             [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
         private static readonly int[] DistanceBase =

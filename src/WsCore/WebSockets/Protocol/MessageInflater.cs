@@ -89,7 +89,8 @@ public sealed unsafe class MessageInflater : IDisposable
     /// <summary>True once all of the tail went in (or the stream had ended).</summary>
     public bool TailConsumed => _ended || _tailFed == Tail.Length;
 
-    /// <summary>Ready for the next message: resets the stream after a final block or without context takeover.</summary>
+    /// <summary>Ready for the next message: resets the stream after a final block or with no context takeover.
+    /// </summary>
     public void EndMessage()
     {
         if (_stream is not null && (_ended || _noContextTakeover))

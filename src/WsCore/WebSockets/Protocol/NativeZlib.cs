@@ -42,7 +42,7 @@ internal static unsafe class NativeZlib
     /// <summary>True when the system zlib can be loaded.</summary>
     public static bool IsAvailable => s_available.Value;
 
-    /// <summary>The <c>z_stream</c> of zlib.h, laid out as on LP64 Linux (uLong is 64 bits: <see cref="CULong"/>).</summary>
+    /// <summary>The <c>z_stream</c> of zlib.h as laid out on LP64 Linux (uLong: <see cref="CULong"/>).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct ZStream
     {

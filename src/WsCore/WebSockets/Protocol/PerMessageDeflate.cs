@@ -81,7 +81,8 @@ public static class PerMessageDeflate
     /// <param name="headerValues">Every <c>Sec-WebSocket-Extensions</c> value of the response.</param>
     /// <param name="offered">Whether permessage-deflate was offered at all.</param>
     /// <param name="parameters">The agreed parameters, or null.</param>
-    public static string? CheckResponse(IReadOnlyList<string> headerValues, bool offered, out DeflateParameters? parameters)
+    public static string? CheckResponse(
+        IReadOnlyList<string> headerValues, bool offered, out DeflateParameters? parameters)
     {
         parameters = null;
         var extensions = new List<(string Name, List<(string Name, string? Value)> Parameters)>();
@@ -118,7 +119,8 @@ public static class PerMessageDeflate
                     agreed = agreed with { ClientMaxWindowBits = bits };
                     break;
                 default:
-                    return $"permessage-deflate response has an invalid parameter: {name}{(value is null ? "" : "=" + value)}";
+                    return "permessage-deflate response has an invalid parameter: " +
+                        (value is null ? name : $"{name}={value}");
             }
         }
         parameters = agreed;

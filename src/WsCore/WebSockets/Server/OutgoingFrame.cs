@@ -46,7 +46,8 @@ internal sealed class OutgoingFrame
     }
 
     /// <summary>
-    /// Compresses <paramref name="payload"/> with <paramref name="deflater"/> (permessage-deflate, RFC 7692 §7.2.1) into
+    /// Compresses <paramref name="payload"/> with <paramref name="deflater"/> (permessage-deflate, RFC 7692 §7.2.1)
+    /// into
     /// one unmasked frame with RSV1 set (§6), holding one reference for the caller. The payload is compressed straight
     /// into the frame's pooled buffer, after room for the longest header.
     /// </summary>

@@ -129,9 +129,10 @@ public sealed class WebSocketServer : IAsyncDisposable
                 _clients.TryGetValue(clientId, out client);
             if (client is null)
                 return 0;
+            var opcode = type == MessageType.Text ? Opcode.Text : Opcode.Binary;
             if (client.Compresses)
-                return client.EnqueueCompressed(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload) ? 1 : 0;
-            var single = OutgoingFrame.Create(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload);
+                return client.EnqueueCompressed(opcode, payload) ? 1 : 0;
+            var single = OutgoingFrame.Create(opcode, payload);
             var sent = client.Enqueue(single);
             single.Release();
             return sent ? 1 : 0;
