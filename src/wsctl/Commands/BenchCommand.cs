@@ -69,7 +69,6 @@ public static class BenchCommand
                 "wsctl bench ws://127.0.0.1:8082/ --mode broadcast --clients 1000 --json",
                 "wsctl serve --port 8083 --max-clients 1000 --no-counter --no-print &   # takes 1,000, for:",
                 "wsctl bench 127.0.0.1:8083 --mode idle --clients 1000 --duration 20s",
-                "wsctl bench 127.0.0.1:8081 --mode echo --payload json --size 256 --compress   # serve --compress",
             ],
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.Tls, ExitCode.Interrupted))
