@@ -45,19 +45,29 @@ def wait_port(port, seconds=30):
     return False
 
 
+# A server mode with "+compress" (echo+compress) turns permessage-deflate on in the server.
+def base(mode):
+    return mode.split("+")[0]
+
+
+def compress(mode):
+    return ["--compress"] if mode.endswith("+compress") else []
+
+
 # Each server: (name, command for a mode and port, modes it supports). All do echo and relay the same way.
 SERVERS = {
-    "wsctl": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}",
+    "wsctl": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{base(mode)}",
                                         "--no-counter", "--no-page", "--no-print", "--max-clients", "100000",
-                                        "--ping-interval", "0", "-q"],
+                                        "--ping-interval", "0", "-q"] + compress(mode),
     # serve as run by hand: every received message printed, here to /dev/null (the cost of the stdout path).
-    "wsctl-print": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1", f"--{mode}",
-                                              "--no-counter", "--no-page", "--max-clients", "100000",
-                                              "--ping-interval", "0", "-q"],
+    "wsctl-print": lambda mode, port: WSCTL + ["serve", "--port", str(port), "--bind", "127.0.0.1",
+                                              f"--{base(mode)}", "--no-counter", "--no-page", "--max-clients",
+                                              "100000", "--ping-interval", "0", "-q"] + compress(mode),
     "kestrel": lambda mode, port: ["dotnet", f"{ROOT}/bench/KestrelPeer/bin/Release/net10.0/KestrelPeer.dll",
-                                   "--port", str(port), "--mode", mode],
-    "node-ws": lambda mode, port: ["node", f"{ROOT}/bench/node/peer.js", "--port", str(port), "--mode", mode],
-    "uws": lambda mode, port: [UWS, "--port", str(port), "--mode", mode],
+                                   "--port", str(port), "--mode", base(mode)] + compress(mode),
+    "node-ws": lambda mode, port: ["node", f"{ROOT}/bench/node/peer.js", "--port", str(port), "--mode",
+                                   base(mode)] + compress(mode),
+    "uws": lambda mode, port: [UWS, "--port", str(port), "--mode", base(mode)],
     "firmware": lambda mode, port: [f"{ROOT}/build/bench/firmware/ws_server_host", "--port", str(port),
                                     "--max-clients", "16", "--counter-interval-ms", "0", "--max-message", "65536"]
                                    + (["--echo"] if mode == "echo" else []),
@@ -90,6 +100,11 @@ SCENARIOS = [
     ("broadcast1000", "broadcast to 1,000 clients, 32 B", "relay",
      ["--mode", "broadcast", "--clients", "1000", "--size", "32"],
      ["wsctl", "kestrel", "node-ws", "uws"], "msgs_per_s", "wsctl-bench"),
+    # What browsers ask for: permessage-deflate (RFC 7692) with context takeover, on JSON like the counter. (The
+    # uWebSockets peer is built without compression, so it sits this one out.)
+    ("deflate64", "echo with permessage-deflate, 64 connections, 256 B JSON like the counter", "echo+compress",
+     ["--mode", "echo", "--clients", "64", "--size", "256", "--payload", "json", "--compress"],
+     ["wsctl", "kestrel", "node-ws"], "cpu_us_per_msg", "wsctl-bench"),
     (f"idle{IDLE_CLIENTS}", f"{IDLE_CLIENTS:,} idle connections", "echo",
      ["--mode", "idle", "--clients", str(IDLE_CLIENTS)],
      ["wsctl", "kestrel", "node-ws", "uws"], "rss_kb_per_conn", "wsctl-bench"),
@@ -152,6 +167,8 @@ def run_one(server, mode, bench_args, duration, generator):
         result["server_cpu_s"] = cpu
         if result["received"]:
             result["cpu_us_per_msg"] = cpu * 1e6 / result["received"]
+            wire = result.get("wire_bytes_sent", 0) + result.get("wire_bytes_received", 0)
+            result["wire_bytes_per_msg"] = wire / result["received"]
         result["msgs_per_s"] = result["messages_per_second"]
         return result
 
@@ -241,11 +258,14 @@ def main():
                     sm = summary(values)
                     to_uws = ratio(results, key, metric, server, "uws")
                     bound = generator_bound(runs, metric)
+                    wire = [r["wire_bytes_per_msg"] for r in runs if "wire_bytes_per_msg" in r and r.get("compression")]
                     print(f"{key:14} {server:11} {metric} median {fmt(sm['median'])} "
                           f"[{fmt(sm['min'])}–{fmt(sm['max'])}]" + (f", {to_uws:.2f}× uws" if to_uws else "")
                           + (f"; {statistics.median([r['msgs_per_s'] for r in runs]):,.0f} messages/s"
                              if metric == "cpu_us_per_msg" else "")
-                          + f"; generator {generator_share(runs):.0%} busy" + (f", {bound}" if bound else ""))
+                          + f"; generator {generator_share(runs):.0%} busy" + (f", {bound}" if bound else "")
+                          + (f"; wire bytes per round trip {statistics.median(wire):.1f}; "
+                             f"{runs[0].get('compression')}" if wire else ""))
         return
     send = send_latency_ms(10 if QUICK else 30)
     write_report(results, send, uws_skipped)
@@ -314,6 +334,9 @@ def write_report(results, send, uws_skipped):
                 extra = (f"{statistics.median([s['msgs_per_s'] for s in runs]):,.0f} round trips/s, "
                          f"p99 {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs, "
                          f"generator {generator_share(runs):.0%} busy")
+                if key.startswith("deflate"):
+                    extra += (f", {statistics.median([s['wire_bytes_per_msg'] for s in runs]):,.1f} bytes on the "
+                              f"wire per round trip (both ways), {runs[0].get('compression') or 'not compressed'}")
             elif metric == "msgs_per_s":
                 extra = (f"p99 latency {statistics.median([s['latency_us']['p99'] for s in runs]):,.0f} µs, "
                          f"generator {generator_share(runs):.0%} busy")

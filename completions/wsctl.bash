@@ -16,14 +16,14 @@ _wsctl_arguments() {
 _wsctl_options() {
   case "$1" in
     '') echo '--help -h --version --verbose -v --quiet -q --log-format' ;;
-    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --raw --mdns-name --interface --allow-origin --max-pending --tls-cert --tls-key --tls-self-signed --cluster --cluster-name --cluster-max-clients --cluster-optional --cluster-lease --cluster-instance --help -h --verbose -v --quiet -q --log-format' ;;
-    'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --pin --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
-    'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --pin --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
-    'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --help -h --verbose -v --quiet -q --log-format' ;;
+    'serve') echo '--port --bind --max-clients --max-message --counter-interval --no-counter --ping-interval --no-page --echo --relay --json --no-print --raw --mdns-name --interface --allow-origin --max-pending --tls-cert --tls-key --tls-self-signed --compress --cluster --cluster-name --cluster-max-clients --cluster-optional --cluster-lease --cluster-instance --help -h --verbose -v --quiet -q --log-format' ;;
+    'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --pin --compress --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
+    'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --pin --compress --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
+    'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --compress --help -h --verbose -v --quiet -q --log-format' ;;
     'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
     'provision') echo '--port -p --baud -b --ssid --pass --scan --probe --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
-    'bench') echo '--mode --clients --size --duration --rate --json --also --help -h --verbose -v --quiet -q --log-format' ;;
+    'bench') echo '--mode --clients --size --duration --rate --json --also --compress --payload --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
 }
@@ -121,6 +121,7 @@ _wsctl_value_kind() {
     'bench|--duration') echo 'text' ;;
     'bench|--rate') echo 'text' ;;
     'bench|--also') echo 'text' ;;
+    'bench|--payload') echo 'choice binary json' ;;
     'bench|--log-format') echo 'choice json text' ;;
     'completion|--log-format') echo 'choice json text' ;;
   esac

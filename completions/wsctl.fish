@@ -26,7 +26,7 @@ function __wsctl_takes_value
             return 0
         case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
-        case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--also' 'bench|--log-format'
+        case 'bench|--mode' 'bench|--clients' 'bench|--size' 'bench|--duration' 'bench|--rate' 'bench|--also' 'bench|--payload' 'bench|--log-format'
             return 0
         case 'completion|--log-format'
             return 0
@@ -90,6 +90,7 @@ complete -c wsctl -n '__wsctl_at \'serve\'' -l max-pending -x -d 'Most connectio
 complete -c wsctl -n '__wsctl_at \'serve\'' -l tls-cert -r -F -d 'Serve wss:// (and the page over https://) with this PEM certificate file: the server\'s ...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l tls-key -r -F -d 'The private key of --tls-cert\'s certificate: a PEM file, RSA or ECDSA, not encrypted.'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l tls-self-signed -d 'Serve wss:// and https:// with a certificate made at start (ECDSA P-256, valid 30 days)...'
+complete -c wsctl -n '__wsctl_at \'serve\'' -l compress -d 'Accept permessage-deflate (RFC 7692) from clients that offer it (browsers do): messages...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster -x -d 'Join the instances of serve that use this Redis (and --cluster-name) into one server: b...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-name -x -d 'With --cluster: the cluster to join (instances with another name on the same Redis do n...'
 complete -c wsctl -n '__wsctl_at \'serve\'' -l cluster-max-clients -x -d 'With --cluster: most WebSocket clients in the whole cluster, counted in Redis; one more...'
@@ -111,6 +112,7 @@ complete -c wsctl -n '__wsctl_at \'send\'' -l subprotocol -x -d 'Offer a subprot
 complete -c wsctl -n '__wsctl_at \'send\'' -l origin -x -d 'Send an Origin header, as a browser would.'
 complete -c wsctl -n '__wsctl_at \'send\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
 complete -c wsctl -n '__wsctl_at \'send\'' -l pin -x -d 'wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, col...'
+complete -c wsctl -n '__wsctl_at \'send\'' -l compress -d 'Offer permessage-deflate (RFC 7692) as browsers do; when the server accepts, messages a...'
 complete -c wsctl -n '__wsctl_at \'send\'' -l client -x -d 'Send to this client of the wsctl serve on --port (ids are in serve\'s open events and br...'
 complete -c wsctl -n '__wsctl_at \'send\'' -l port -x -d 'With --client: the port of the wsctl serve to use.'
 complete -c wsctl -n '__wsctl_at \'send\'' -l binary -d 'Send stdin (or --file) whole, as one binary message.'
@@ -130,6 +132,7 @@ complete -c wsctl -n '__wsctl_at \'broadcast\'' -l timeout -x -d 'With --to: the
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l json -d 'Print JSON lines: the results (or the clients, with --list).'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l pin -x -d 'wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, col...'
+complete -c wsctl -n '__wsctl_at \'broadcast\'' -l compress -d 'Offer permessage-deflate (RFC 7692) as browsers do; when the server accepts, messages a...'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l binary -d 'Send stdin (or --file) whole, as one binary message.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l file -r -F -d 'Send this file as one binary message.'
 complete -c wsctl -n '__wsctl_at \'broadcast\'' -l hex -d 'MESSAGE is hex; send the bytes as a binary message.'
@@ -149,6 +152,7 @@ complete -c wsctl -n '__wsctl_at \'probe\'' -l discover -d 'List every _ws._tcp 
 complete -c wsctl -n '__wsctl_at \'probe\'' -l json -d 'Print JSON lines: one object with every stage, addresses, timings, RTTs, first message,...'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l insecure -s k -d 'wss://: accept any certificate (a device\'s self-signed one).'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l pin -x -d 'wss://: trust exactly the certificate with this SHA-256 fingerprint (64 hex digits, col...'
+complete -c wsctl -n '__wsctl_at \'probe\'' -l compress -d 'Offer permessage-deflate (RFC 7692) as browsers do; when the server accepts, messages a...'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'probe\'' -l quiet -s q -d 'Log only errors to stderr.'
@@ -211,6 +215,8 @@ complete -c wsctl -n '__wsctl_at \'bench\'' -l duration -x -d 'How long to measu
 complete -c wsctl -n '__wsctl_at \'bench\'' -l rate -x -d 'Messages per second in all (default: as fast as the server answers).'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l json -d 'Print JSON lines: the result, as one object.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l also -x -d 'Another server to spread the connections over, in turns with TARGET (repeatable): e.g. ...'
+complete -c wsctl -n '__wsctl_at \'bench\'' -l compress -d 'Offer permessage-deflate (RFC 7692) on every connection, as browsers do; the result say...'
+complete -c wsctl -n '__wsctl_at \'bench\'' -l payload -x -a 'binary json' -d 'echo: binary (a pattern, the default) or json (text like the firmware\'s counter, at lea...'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l help -s h -d 'Show help and usage information'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'bench\'' -l quiet -s q -d 'Log only errors to stderr.'

@@ -11,14 +11,14 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     }
     $options = @{
         '' = @('--help', '-h', '--version', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--raw', '--mdns-name', '--interface', '--allow-origin', '--max-pending', '--tls-cert', '--tls-key', '--tls-self-signed', '--cluster', '--cluster-name', '--cluster-max-clients', '--cluster-optional', '--cluster-lease', '--cluster-instance', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'send' = @('--wait', '--wait-for', '--listen', '-l', '--timeout', '--json', '--raw', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--pin', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--pin', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--pin', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'serve' = @('--port', '--bind', '--max-clients', '--max-message', '--counter-interval', '--no-counter', '--ping-interval', '--no-page', '--echo', '--relay', '--json', '--no-print', '--raw', '--mdns-name', '--interface', '--allow-origin', '--max-pending', '--tls-cert', '--tls-key', '--tls-self-signed', '--compress', '--cluster', '--cluster-name', '--cluster-max-clients', '--cluster-optional', '--cluster-lease', '--cluster-instance', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'send' = @('--wait', '--wait-for', '--listen', '-l', '--timeout', '--json', '--raw', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--pin', '--compress', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--pin', '--compress', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--pin', '--compress', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--nvs-out', '--output', '-o', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'provision' = @('--port', '-p', '--baud', '-b', '--ssid', '--pass', '--scan', '--probe', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'bench' = @('--mode', '--clients', '--size', '--duration', '--rate', '--json', '--also', '--compress', '--payload', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'completion' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
     }
     $valueKinds = @{
@@ -112,6 +112,7 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'bench|--duration' = 'text'
         'bench|--rate' = 'text'
         'bench|--also' = 'text'
+        'bench|--payload' = 'choice binary json'
         'bench|--log-format' = 'choice json text'
         'completion|--log-format' = 'choice json text'
     }

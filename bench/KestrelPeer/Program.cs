@@ -2,9 +2,11 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 
-// Usage: KestrelPeer --port P --mode echo|relay
+// Usage: KestrelPeer --port P --mode echo|relay [--compress]
 var port = int.Parse(Arg("--port") ?? "8080");
 var relay = (Arg("--mode") ?? "echo") == "relay";
+// permessage-deflate (RFC 7692) accepted when offered: ASP.NET Core's DangerousEnableCompression.
+var compress = args.Contains("--compress");
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
@@ -22,7 +24,8 @@ app.Run(async context =>
         context.Response.StatusCode = 404;
         return;
     }
-    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    using var socket = await context.WebSockets.AcceptWebSocketAsync(
+        new WebSocketAcceptContext { DangerousEnableCompression = compress });
     if (relay)
         await RelayAsync(socket);
     else

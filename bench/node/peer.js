@@ -1,5 +1,5 @@
 // node's `ws`: the same echo and relay behaviours as `wsctl serve --echo` / `--relay`.
-// Usage: node peer.js --port P --mode echo|relay
+// Usage: node peer.js --port P --mode echo|relay [--compress]
 'use strict';
 const { WebSocketServer } = require('ws');
 
@@ -10,8 +10,11 @@ const arg = (name, fallback) => {
 const port = Number(arg('--port', '8080'));
 const relay = arg('--mode', 'echo') === 'relay';
 
-// perMessageDeflate off, as in wsctl serve and Kestrel: the benchmarks compare framing and I/O, not compression.
-const server = new WebSocketServer({ port, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+// perMessageDeflate off, as in wsctl serve and Kestrel by default: those benchmarks compare framing and I/O. With
+// --compress on (as serve --compress): threshold 0 compresses every message as wsctl and Kestrel do (ws's default
+// skips those under 1 KiB), zlib's defaults otherwise, as theirs.
+const deflate = process.argv.includes('--compress') ? { threshold: 0 } : false;
+const server = new WebSocketServer({ port, perMessageDeflate: deflate, maxPayload: 16 * 1024 * 1024 });
 server.on('connection', (socket) => {
   socket.on('message', (data, isBinary) => {
     if (!relay) {

@@ -19,8 +19,18 @@ internal sealed class BenchConnection : IDisposable
     private int _start;
     private int _end;
     private byte[] _send = new byte[1024];
+    // permessage-deflate (RFC 7692), when the server accepted it: our compressor, the server's messages' inflater,
+    // and buffers reused for every message.
+    private MessageDeflater? _deflater;
+    private MessageInflater? _inflater;
+    private byte[] _compressed = [];
+    private byte[] _inflated = [];
+    private BenchStatistics? _stats;
 
     private BenchConnection(Socket socket) => _socket = socket;
+
+    /// <summary>What permessage-deflate negotiated (the server's answer), or null.</summary>
+    public string? Compression { get; private set; }
 
     public bool IsClosed { get; private set; }
 
@@ -28,15 +38,22 @@ internal sealed class BenchConnection : IDisposable
     public int Server { get; set; }
 
     /// <summary>Connects and completes the handshake; throws <see cref="WsCoreException"/> on a refusal.</summary>
-    public static async Task<BenchConnection> OpenAsync(IPEndPoint endpoint, Uri uri, CancellationToken cancel)
+    /// <param name="endpoint">The server's address.</param>
+    /// <param name="uri">The URL (the request's Host and path).</param>
+    /// <param name="cancel">Ends the attempt.</param>
+    /// <param name="stats">Where the bytes on the wire are counted, or null.</param>
+    /// <param name="compression">Offer permessage-deflate.</param>
+    public static async Task<BenchConnection> OpenAsync(
+        IPEndPoint endpoint, Uri uri, CancellationToken cancel, BenchStatistics? stats = null, bool compression = false)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var connection = new BenchConnection(socket);
+        var connection = new BenchConnection(socket) { _stats = stats };
         try
         {
             await socket.ConnectAsync(endpoint, cancel);
             var key = ClientHandshake.CreateKey();
-            await socket.SendAsync(ClientHandshake.BuildRequest(uri, key), SocketFlags.None, cancel);
+            await socket.SendAsync(
+                ClientHandshake.BuildRequest(uri, key, compression: compression), SocketFlags.None, cancel);
             while (true)
             {
                 var n = await socket.ReceiveAsync(
@@ -58,10 +75,19 @@ internal sealed class BenchConnection : IDisposable
                         head, connection._receive.AsSpan(headLength, connection._end - headLength));
                     throw new WebSocketHandshakeException(message, head, hint);
                 }
-                var problem = ClientHandshake.Validate(head, key, null, out _);
+                var problem = ClientHandshake.Validate(head, key, null, compression, out _, out var deflate);
                 if (problem is not null)
                     throw new WsCoreException(FailureKind.HandshakeRejected, problem);
+                if (deflate is not null)
+                {
+                    connection._deflater = new MessageDeflater(
+                        deflate.ClientMaxWindowBits, deflate.ClientNoContextTakeover);
+                    connection._inflater = new MessageInflater(deflate.ServerNoContextTakeover);
+                    connection.Compression = head.Get("Sec-WebSocket-Extensions");
+                }
                 connection._start = headLength;
+                // What came after the head is the server's first frames: on the wire like the rest.
+                stats?.CountWire(0, connection._end - headLength);
                 return connection;
             }
         }
@@ -75,10 +101,21 @@ internal sealed class BenchConnection : IDisposable
     /// <summary>Sends one masked frame (§5.3: every client frame is masked).</summary>
     public ValueTask<int> SendAsync(Opcode opcode, ReadOnlySpan<byte> payload, CancellationToken cancel)
     {
+        byte rsv = 0;
+        if (_deflater is not null && opcode is Opcode.Text or Opcode.Binary)
+        {
+            // Compressed whole (RFC 7692 §7.2.1), RSV1 on the frame (§6); control frames never are.
+            var estimate = MessageDeflater.EstimateLength(payload.Length);
+            if (_compressed.Length < estimate)
+                _compressed = System.Buffers.ArrayPool<byte>.Shared.Rent(estimate);
+            payload = _compressed.AsSpan(0, _deflater.Compress(payload, ref _compressed, 0));
+            rsv = FrameEncoder.CompressedBit;
+        }
         var length = FrameEncoder.GetFrameLength(payload.Length, masked: true);
         if (_send.Length < length)
             _send = new byte[Math.Max(length, _send.Length * 2)];
-        var written = FrameEncoder.Encode(_send, opcode, payload, fin: true, maskKey: Masking.NewKey());
+        var written = FrameEncoder.Encode(_send, opcode, payload, fin: true, maskKey: Masking.NewKey(), rsv);
+        _stats?.CountWire(written, 0);
         return _socket.SendAsync(_send.AsMemory(0, written), SocketFlags.None, cancel);
     }
 
@@ -107,6 +144,8 @@ internal sealed class BenchConnection : IDisposable
                         IsClosed = true;
                         return (Opcode.Close, payload);
                     default:
+                        if ((header.Rsv & FrameEncoder.CompressedBit) != 0 && _inflater is not null)
+                            return (header.Opcode, Inflate(payload.Span));
                         return (header.Opcode, payload);
                 }
             }
@@ -130,7 +169,42 @@ internal sealed class BenchConnection : IDisposable
                 return (Opcode.Close, default);
             }
             _end += n;
+            _stats?.CountWire(0, n);
         }
+    }
+
+    // A whole compressed message (the servers measured send each in one frame) into the reused buffer, with the tail
+    // its sender removed put back (RFC 7692 §7.2.2).
+    private ReadOnlyMemory<byte> Inflate(ReadOnlySpan<byte> compressed)
+    {
+        var length = 0;
+        var finishing = false;
+        while (true)
+        {
+            if (_inflated.Length - length < 1024)
+                Array.Resize(ref _inflated, Math.Max(4096, _inflated.Length * 2));
+            var output = _inflated.AsSpan(length);
+            int produced;
+            InflateStatus status;
+            if (!finishing)
+            {
+                status = _inflater!.Inflate(compressed, output, out var consumed, out produced);
+                compressed = compressed[consumed..];
+            }
+            else
+            {
+                status = _inflater!.Finish(output, out produced);
+            }
+            length += produced;
+            if (status == InflateStatus.Invalid)
+                throw new WsCoreException(FailureKind.ConnectionEnded, "the server sent invalid compressed data");
+            if (status == InflateStatus.StreamEnd || (finishing && produced < output.Length && _inflater.TailConsumed))
+                break;
+            if (!finishing && compressed.IsEmpty && produced < output.Length)
+                finishing = true;
+        }
+        _inflater.EndMessage();
+        return _inflated.AsMemory(0, length);
     }
 
     private void Compact()
@@ -152,5 +226,10 @@ internal sealed class BenchConnection : IDisposable
             await ReceiveAsync(cancel);
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _deflater?.Dispose();
+        _inflater?.Dispose();
+    }
 }

@@ -36,6 +36,19 @@ public sealed record BenchOptions(
     /// <summary>The default <see cref="ResolveTimeout"/>.</summary>
     public static readonly TimeSpan DefaultResolveTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Offer permessage-deflate (RFC 7692) on every connection: what the server accepts is compressed both ways, and
+    /// the result counts the bytes on the wire.
+    /// </summary>
+    public bool Compression { get; init; }
+
+    /// <summary>
+    /// Echo: send JSON text messages like the firmware's counter (<c>{"seq":…,"type":"message","data":{"sensor":
+    /// "counter","value":N}}</c>, padded with more readings to the size) instead of binary ones: the traffic
+    /// compression is for.
+    /// </summary>
+    public bool JsonPayload { get; init; }
+
     /// <summary>Connections opened at once while ramping up.</summary>
     public int ConnectConcurrency { get; init; } = 64;
 

@@ -46,4 +46,54 @@ internal static class BenchPayload
     public static bool HasTag(ReadOnlySpan<byte> payload, long tag) => (Sequence(payload) & TagMask) == tag;
 
     private static byte PatternSeed(long sequence) => (byte)(sequence * 31 + 7);
+
+    /// <summary>The smallest JSON payload (<see cref="FillJson"/>): its fields with room for the counter.</summary>
+    public const int JsonMinBytes = 128;
+
+    private static ReadOnlySpan<byte> JsonSequence => "{\"seq\":\""u8;
+    private static ReadOnlySpan<byte> JsonStamp => "\",\"t\":\""u8;
+    private static ReadOnlySpan<byte> JsonCounter =>
+        "\",\"type\":\"message\",\"data\":{\"sensor\":\"counter\",\"value\":"u8;
+    private static ReadOnlySpan<byte> JsonPad => ",\"more\":\""u8;
+    private static ReadOnlySpan<byte> JsonReadings =>
+        "sensor=temp value=21.5 unit=C; sensor=rssi value=-61 unit=dBm; "u8;
+
+    /// <summary>
+    /// A JSON text message like the firmware's counter, exactly <paramref name="payload"/>'s length (at least
+    /// <see cref="JsonMinBytes"/>): <c>{"seq":"HEX16","t":"HEX16","type":"message","data":{"sensor":"counter",
+    /// "value":N},"more":"sensor=temp value=21.5 …"}</c>. The sequence number and stamp are in hex at fixed places so
+    /// an answer is matched as with binary payloads; the rest is the repetitive text compression is for.
+    /// </summary>
+    public static void FillJson(Span<byte> payload, long sequence, long stamp)
+    {
+        var at = 0;
+        Append(payload, ref at, JsonSequence);
+        ((ulong)sequence).TryFormat(payload[at..], out var written, "x16");
+        at += written;
+        Append(payload, ref at, JsonStamp);
+        ((ulong)stamp).TryFormat(payload[at..], out written, "x16");
+        at += written;
+        Append(payload, ref at, JsonCounter);
+        ((uint)sequence).TryFormat(payload[at..], out written);
+        at += written;
+        payload[at++] = (byte)'}';
+        Append(payload, ref at, JsonPad);
+        for (var i = 0; at < payload.Length - 2; i++)
+            payload[at++] = JsonReadings[i % JsonReadings.Length];
+        payload[at++] = (byte)'"';
+        payload[at] = (byte)'}';
+    }
+
+    /// <summary>Whether a <see cref="FillJson"/> payload carries <paramref name="tag"/>.</summary>
+    public static bool JsonHasTag(ReadOnlySpan<byte> payload, long tag) =>
+        payload.Length >= JsonMinBytes && payload.StartsWith(JsonSequence)
+        && ulong.TryParse(payload.Slice(JsonSequence.Length, 16), System.Globalization.NumberStyles.HexNumber,
+            null, out var sequence)
+        && ((long)sequence & TagMask) == tag;
+
+    private static void Append(Span<byte> payload, ref int at, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(payload[at..]);
+        at += text.Length;
+    }
 }

@@ -52,6 +52,17 @@ public sealed record BenchResult(
     /// <summary>Why the first connection that could not be opened was not (null when every one opened).</summary>
     public WsCoreException? FirstConnectFailure { get; init; }
 
+    /// <summary>Bytes the connections wrote to their sockets (handshakes excluded).</summary>
+    public long WireBytesSent { get; init; }
+
+    /// <summary>Bytes the connections read from their sockets (handshakes excluded).</summary>
+    public long WireBytesReceived { get; init; }
+
+    /// <summary>
+    /// The permessage-deflate answer of the first connection that negotiated it (as the server wrote it), or null.
+    /// </summary>
+    public string? Compression { get; init; }
+
     /// <summary>CPU time the load generator's process used during the run, all its threads together.</summary>
     public double GeneratorCpuSeconds { get; init; }
 

@@ -31,6 +31,9 @@ internal sealed class BenchRun(
 
     public BenchStatistics Statistics { get; } = new(servers.Count);
 
+    // The first connection's permessage-deflate answer, or null.
+    private string? _compression;
+
     public string ModeName => Options.Mode.ToString().ToLowerInvariant();
 
     /// <summary>
@@ -56,7 +59,9 @@ internal sealed class BenchRun(
             try
             {
                 var connection = await BenchConnection.OpenAsync(
-                    Servers[server].EndPoint, Servers[server].Target, Interrupt);
+                    Servers[server].EndPoint, Servers[server].Target, Interrupt, Statistics, Options.Compression);
+                if (connection.Compression is { } agreed)
+                    Interlocked.CompareExchange(ref _compression, agreed, null);
                 connection.Server = server;
                 Statistics.CountOpened();
                 opened[index] = connection;
@@ -170,6 +175,9 @@ internal sealed class BenchRun(
             FirstConnectFailure = stats.FirstConnectFailure,
             ConnectFailures = stats.ConnectFailures,
             RefusedAsFull = stats.RefusedAsFull,
+            WireBytesSent = stats.WireBytesSent,
+            WireBytesReceived = stats.WireBytesReceived,
+            Compression = _compression,
         };
     }
 }

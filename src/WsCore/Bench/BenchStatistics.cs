@@ -66,6 +66,23 @@ internal sealed class BenchStatistics(int servers)
 
     public void CountSent() => Interlocked.Increment(ref _sent);
 
+    private long _wireSent;
+    private long _wireReceived;
+
+    /// <summary>Bytes the connections wrote to their sockets (frames, compressed or not; no handshakes).</summary>
+    public long WireBytesSent => Interlocked.Read(ref _wireSent);
+
+    /// <summary>Bytes the connections read from their sockets after the handshake.</summary>
+    public long WireBytesReceived => Interlocked.Read(ref _wireReceived);
+
+    public void CountWire(long sent, long received)
+    {
+        if (sent != 0)
+            Interlocked.Add(ref _wireSent, sent);
+        if (received != 0)
+            Interlocked.Add(ref _wireReceived, received);
+    }
+
     public void CountReceived() => Interlocked.Increment(ref _received);
 
     public void CountConnects(long connects = 1) => Interlocked.Add(ref _connects, connects);

@@ -42,6 +42,11 @@ public static class LoadGenerator
             throw WsCoreException.Invalid(InputField.MessageSize,
                 $"messages must be at least {MinMessageBytes} bytes " +
                 "(a sequence number and a timestamp travel in each)");
+        if (options.JsonPayload && options.Mode != BenchMode.Echo)
+            throw new WsCoreException(FailureKind.InvalidInput, "JSON messages are for the echo scenario only");
+        if (options.JsonPayload && options.MessageBytes < BenchPayload.JsonMinBytes)
+            throw WsCoreException.Invalid(InputField.MessageSize,
+                $"JSON messages must be at least {BenchPayload.JsonMinBytes} bytes (their fields and the counter)");
         if (options.Mode == BenchMode.Ping && options.MessageBytes > MaxPingBytes)
             throw WsCoreException.Invalid(InputField.MessageSize,
                 $"messages must be at most {MaxPingBytes} bytes in ping mode " +

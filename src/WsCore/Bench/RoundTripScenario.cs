@@ -75,7 +75,10 @@ internal abstract class RoundTripScenario(BenchRun run, Opcode request, Opcode a
                     next += (long)(pace.TotalSeconds * Stopwatch.Frequency);
                 }
                 var stamp = Stopwatch.GetTimestamp();
-                BenchPayload.Fill(payload, tag | ++count, stamp);
+                if (Options.JsonPayload)
+                    BenchPayload.FillJson(payload, tag | ++count, stamp);
+                else
+                    BenchPayload.Fill(payload, tag | ++count, stamp);
                 await connection.SendAsync(request, payload, interrupt);
                 Stats.CountSent();
                 deadline.CancelAfter(Options.AnswerTimeout);
@@ -137,7 +140,10 @@ internal abstract class RoundTripScenario(BenchRun run, Opcode request, Opcode a
             var (opcode, data) = await connection.ReceiveAsync(deadline);
             if (connection.IsClosed)
                 return Outcome.Closed;
-            if (opcode == answer && data.Length == sent.Length && BenchPayload.HasTag(data.Span, tag))
+            if (opcode == answer && data.Length == sent.Length
+                && (Options.JsonPayload
+                    ? BenchPayload.JsonHasTag(data.Span, tag)
+                    : BenchPayload.HasTag(data.Span, tag)))
                 return data.Span.SequenceEqual(sent) ? Outcome.Matched : Outcome.Corrupted;
             Stats.CountUnsolicited();
         }

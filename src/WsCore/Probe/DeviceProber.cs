@@ -44,6 +44,9 @@ public sealed record ProbeOptions
     /// <see cref="WebSocketClientOptions.CertificatePin"/>).
     /// </summary>
     public CertificatePin? CertificatePin { get; init; }
+
+    /// <summary>Offer permessage-deflate (RFC 7692); the report says what the device answered.</summary>
+    public bool Compression { get; init; }
 }
 
 /// <summary>
@@ -179,6 +182,7 @@ public sealed class DeviceProber(ILogger? logger = null)
                 ConnectTimeout = options.Timeout,
                 CloseTimeout = options.Timeout,
                 AllowUntrustedCertificate = options.AllowUntrustedCertificate,
+                Compression = options.Compression,
                 Logger = _log,
             };
             // The URL keeps the name, so the Host header is what a browser would send for it.
@@ -186,6 +190,7 @@ public sealed class DeviceProber(ILogger? logger = null)
             report.HandshakeResponse = client.HandshakeResponse;
             report.AcceptKeyVerified = true; // ConnectAsync checks Sec-WebSocket-Accept (RFC 6455 §4.2.2) or throws
             report.Subprotocol = client.Subprotocol;
+            report.Compression = client.Compression is { } deflate ? PerMessageDeflate.Describe(deflate) : null;
             return client;
         }
         catch (WebSocketHandshakeException e)

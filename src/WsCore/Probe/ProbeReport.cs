@@ -103,6 +103,9 @@ public sealed class ProbeReport(WebSocketTarget target)
     /// <summary>The subprotocol the server selected, or null.</summary>
     public string? Subprotocol { get; set; }
 
+    /// <summary>What permessage-deflate negotiated (as a response header value), or null when not in use.</summary>
+    public string? Compression { get; set; }
+
     /// <summary>The close status code received, or null.</summary>
     public int? CloseCode { get; set; }
 

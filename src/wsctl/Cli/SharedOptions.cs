@@ -47,6 +47,13 @@ public static class SharedOptions
         },
     };
 
+    /// <summary><c>--compress</c>: offer permessage-deflate (RFC 7692) to the server.</summary>
+    public static Option<bool> Compress() => new("--compress")
+    {
+        Description = "Offer permessage-deflate (RFC 7692) as browsers do; when the server accepts, messages are " +
+            "compressed both ways (inflated never beyond 16 MiB).",
+    };
+
     /// <summary>Refuses <c>--pin</c> beside <c>--insecure</c>: one trusts one certificate, the other any.</summary>
     public static void PinExcludesInsecure(this Command command, Option<CertificatePin?> pin, Option<bool> insecure) =>
         command.Validators.Add(r =>

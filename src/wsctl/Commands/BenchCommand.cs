@@ -35,6 +35,17 @@ public static class BenchCommand
         var rate = Options.OptionalPositiveNumber(
             "--rate", "Messages per second in all (default: as fast as the server answers).", 10_000_000, "R");
         var json = SharedOptions.Json("the result, as one object");
+        var compress = new Option<bool>("--compress")
+        {
+            Description = "Offer permessage-deflate (RFC 7692) on every connection, as browsers do; the result " +
+                "says what the server agreed and counts the bytes on the wire either way.",
+        };
+        var payload = new Option<string>("--payload")
+        {
+            Description = "echo: binary (a pattern, the default) or json (text like the firmware's counter, at " +
+                "least 128 bytes: the traffic compression is for).",
+            DefaultValueFactory = _ => "binary",
+        }.OnlyFrom("binary", "json");
         var also = new Option<string[]>("--also")
         {
             Description = "Another server to spread the connections over, in turns with TARGET (repeatable): " +
@@ -62,7 +73,7 @@ public static class BenchCommand
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.NameNotResolved, ExitCode.ConnectFailed,
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.Tls, ExitCode.Interrupted))
         {
-            target, mode, clients, size, duration, rate, json, also,
+            target, mode, clients, size, duration, rate, json, also, compress, payload,
         };
         command.Validators.Add(r =>
         {
@@ -95,6 +106,8 @@ public static class BenchCommand
                     AlsoTargets = [.. (parse.GetValue(also) ?? []).Select(t => WebSocketTarget.Parse(t).Uri)],
                     // NAME.local by wsctl's own mDNS, other names by the system resolver, as send and probe do.
                     Resolve = new HostResolver(log).ForClient(BenchOptions.DefaultResolveTimeout),
+                    Compression = parse.GetValue(compress),
+                    JsonPayload = parse.GetValue(payload) == "json",
                 };
                 // The progress line is for a person at a terminal; -q asks for a quiet stderr.
                 var showProgress = !Console.IsErrorRedirected && !parse.GetValue(GlobalOptions.Quiet);

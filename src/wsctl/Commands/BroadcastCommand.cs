@@ -34,6 +34,7 @@ public static class BroadcastCommand
         var json = SharedOptions.Json("the results (or the clients, with --list)");
         var insecure = SharedOptions.Insecure();
         var pin = SharedOptions.Pin();
+        var compress = SharedOptions.Compress();
 
         var command = new Command("broadcast", HelpText.Describe(
             "Send a message to every client of a running wsctl serve (the shell's ws_send with index -1) and print " +
@@ -47,7 +48,7 @@ public static class BroadcastCommand
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Partial,
             ExitCode.Interrupted))
         {
-            message, port, list, to, discover, parallel, timeout, json, insecure, pin,
+            message, port, list, to, discover, parallel, timeout, json, insecure, pin, compress,
         };
         command.PinExcludesInsecure(pin, insecure);
         messageOptions.AddTo(command);
@@ -64,6 +65,7 @@ public static class BroadcastCommand
                 parse.GetValue(insecure),
                 parse.GetValue(pin),
                 MessageGiven: parse.GetValue(message) is not null,
+                Compress: parse.GetValue(compress),
                 ReadMessages: () => messageOptions.Read(parse, parse.GetValue(message))),
                 log, Console.OpenStandardOutput(), token)));
         return command;

@@ -54,6 +54,7 @@ public static class ProbeCommand
             "one object with every stage, addresses, timings, RTTs, first message, close code, verdict");
         var insecure = SharedOptions.Insecure();
         var pin = SharedOptions.Pin();
+        var compress = SharedOptions.Compress();
 
 
         var command = new Command("probe", HelpText.Describe(
@@ -72,6 +73,7 @@ public static class ProbeCommand
             ExitCode.Interrupted))
         {
             host, port, path, count, timeout, waitMessage, expectMessage, iface, discover, json, insecure, pin,
+            compress,
         };
         command.PinExcludesInsecure(pin, insecure);
         command.Validators.Add(r =>
@@ -92,6 +94,7 @@ public static class ProbeCommand
                 Mdns = new MdnsOptions { InterfaceName = parse.GetValue(iface) },
                 AllowUntrustedCertificate = parse.GetValue(insecure),
                 CertificatePin = parse.GetValue(pin),
+                Compression = parse.GetValue(compress),
             };
             var stdout = Console.OpenStandardOutput();
             if (parse.GetValue(discover))

@@ -68,6 +68,7 @@ public static class SendCommand
         };
         var insecure = SharedOptions.Insecure();
         var pin = SharedOptions.Pin();
+        var compress = SharedOptions.Compress();
         var client = Options.OptionalInteger(
             "--client",
             "Send to this client of the wsctl serve on --port (ids are in serve's open events and broadcast --list).",
@@ -107,6 +108,7 @@ public static class SendCommand
             ExitCode.HandshakeRejected, ExitCode.Timeout, ExitCode.ConnectionEnded, ExitCode.Tls, ExitCode.Interrupted))
         {
             target, message, wait, waitFor, listen, timeout, json, raw, header, subprotocol, origin, insecure, pin,
+            compress,
             client, port,
         };
         command.PinExcludesInsecure(pin, insecure);
@@ -170,6 +172,7 @@ public static class SendCommand
                     Origin = parse.GetValue(origin),
                     AllowUntrustedCertificate = parse.GetValue(insecure),
                     CertificatePin = parse.GetValue(pin),
+                    Compression = parse.GetValue(compress),
                     // NAME.local by WsCore's own mDNS querier: works without nss-mdns.
                     Resolve = new HostResolver(log).ForClient(limit),
                 });

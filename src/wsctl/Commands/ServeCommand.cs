@@ -85,6 +85,12 @@ public static class ServeCommand
                 "for localhost, this host's name, 127.0.0.1, ::1, the --bind address and the --mdns-name; its " +
                 "SHA-256 fingerprint is logged at start, for clients to pin (wsctl send --pin).",
         };
+        var compress = new Option<bool>("--compress")
+        {
+            Description = "Accept permessage-deflate (RFC 7692) from clients that offer it (browsers do): messages " +
+                "to and from them are compressed; a message that inflates beyond --max-message closes its client " +
+                "with 1009. Off by default, like the firmware (about 300 KB of memory per compressing client).",
+        };
         var mdnsInterface = new Option<string?>("--interface")
         {
             Description = "With --mdns-name: advertise on this network interface only (default: every " +
@@ -117,7 +123,7 @@ public static class ServeCommand
             ExitCode.Ok, ExitCode.Usage, ExitCode.Failure, ExitCode.ConnectFailed, ExitCode.Tls))
         {
             port, bind, maxClients, maxMessage, counterInterval, noCounter, pingInterval, noPage, echo, relay, json,
-            noPrint, raw, mdnsName, mdnsInterface, allowOrigin, maxPending, tlsCert, tlsKey, tlsSelfSigned,
+            noPrint, raw, mdnsName, mdnsInterface, allowOrigin, maxPending, tlsCert, tlsKey, tlsSelfSigned, compress,
         };
         cluster.AddTo(command);
         allowOrigin.Validators.Add(r =>
@@ -171,7 +177,8 @@ public static class ServeCommand
                 parse.GetValue(tlsSelfSigned) ? ServeTlsSettings.MadeAtStart
                     : parse.GetValue(tlsCert) is { } certificateFile
                         ? new ServeTlsSettings(certificateFile, parse.GetValue(tlsKey))
-                        : null);
+                        : null,
+                parse.GetValue(compress));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
                 ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
         });

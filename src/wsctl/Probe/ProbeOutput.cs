@@ -150,6 +150,7 @@ public static class ProbeOutput
             json.WriteString("status_line", response.StatusLine);
             json.WriteBoolean("accept_key_verified", report.AcceptKeyVerified);
             json.WriteString("subprotocol", report.Subprotocol);
+            json.WriteString("compression", report.Compression);
             json.WriteStartObject("headers");
             foreach (var (name, value) in response.Fields)
                 json.WriteString(name, value);

@@ -26,7 +26,8 @@ public sealed record TargetResult(string Target, WsCoreException? Error, double 
 /// <param name="MessageGiven">Whether MESSAGE was on the command line (--list takes none).</param>
 /// <param name="ReadMessages">Builds the messages to send (only when there is something to send them to).</param>
 public sealed record BroadcastSettings(int Port, bool List, IReadOnlyList<string> Targets, bool Discover, int Parallel,
-    TimeSpan Timeout, bool Json, bool Insecure, CertificatePin? Pin, bool MessageGiven, Func<Outgoing> ReadMessages);
+    TimeSpan Timeout, bool Json, bool Insecure, CertificatePin? Pin, bool MessageGiven, Func<Outgoing> ReadMessages,
+    bool Compress = false);
 
 /// <summary><c>wsctl broadcast</c>: to every client of a running serve, or to many devices at once.</summary>
 public static class BroadcastSession
@@ -71,6 +72,7 @@ public static class BroadcastSession
             {
                 AllowUntrustedCertificate = settings.Insecure,
                 CertificatePin = settings.Pin,
+                Compression = settings.Compress,
                 // NAME.local by WsCore's own mDNS querier: works without nss-mdns.
                 Resolve = new HostResolver(log).ForClient(settings.Timeout),
             }, log, stdout, cancel);
@@ -275,6 +277,7 @@ public static class BroadcastSession
                 Origin = template.Origin,
                 AllowUntrustedCertificate = template.AllowUntrustedCertificate,
                 CertificatePin = template.CertificatePin,
+                Compression = template.Compression,
                 Resolve = resolving.Wrap(template.Resolve),
                 ConnectTimeout = timeout,
                 Logger = log,

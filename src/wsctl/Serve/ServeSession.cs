@@ -30,7 +30,8 @@ public sealed record ServeSettings(
     int MaxPending = 64,
     ClusterSettings? Cluster = null,
     bool Raw = false,
-    ServeTlsSettings? Tls = null);
+    ServeTlsSettings? Tls = null,
+    bool Compress = false);
 
 /// <summary>
 /// Where serve's TLS certificate comes from: PEM files (reloaded on SIGHUP), or, with both null, one made at start.
@@ -69,6 +70,7 @@ public static class ServeSession
             MaxMessageBytes = settings.MaxMessageBytes,
             MaxQueuedBytesPerClient = WebSocketServerOptions.QueueBoundFor(settings.MaxMessageBytes),
             PingInterval = settings.PingInterval,
+            Compression = settings.Compress,
             MaxPendingHandshakes = settings.MaxPending,
             Origins = new OriginPolicy(settings.AllowedOrigins ?? [], LocalNames(settings.MdnsName),
                 "start serve with --allow-origin ORIGIN to allow it"),

@@ -29,6 +29,26 @@ public sealed class ProbeVerbTests
     private static string[] StageNames(JsonElement json) =>
         [.. json.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()!)];
 
+    [Theory]
+    [InlineData(true, "permessage-deflate")]
+    [InlineData(false, null)]
+    public async Task Probe_CompressAgainstServeCompress_SaysWhatWasNegotiated(bool serveCompresses, string? expected)
+    {
+        var (serve, port) = serveCompresses
+            ? await WsctlProcess.StartServeAsync("--counter-interval", "200ms", "--compress")
+            : await WsctlProcess.StartServeAsync("--counter-interval", "200ms");
+        using (serve)
+        {
+            var (exit, json, stderr) = await ProbeJsonAsync(
+                "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--compress");
+            Assert.True(exit == 0, stderr + json);
+            var handshake = json.GetProperty("handshake");
+            Assert.Equal(expected, handshake.GetProperty("compression").GetString());
+            // The counter arrived, compressed or not, and was read.
+            Assert.Contains("counter", json.GetProperty("first_message").GetProperty("data").GetString());
+        }
+    }
+
     [Fact]
     public async Task Probe_FirmwareHostBuild_HealthyWithEveryStageAndItsCounterMessage()
     {

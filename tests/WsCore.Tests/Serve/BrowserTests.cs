@@ -25,6 +25,35 @@ public partial class BrowserTests
     }
 
     [Fact]
+    public async Task Page_ServeWithCompress_BrowserNegotiatesDeflateAndShowsCounter()
+    {
+        // Chromium offers permessage-deflate on every socket; serve --compress accepts it, and the counter (compressed
+        // with context takeover, RSV1 set) still arrives and parses: Chromium's own inflater reads what serve sends.
+        var (serve, port) = await WsctlProcess.StartServeAsync(
+            "--compress", "--echo", "--counter-interval", "300ms", "--json");
+        using var serveProcess = serve;
+        await using var browser = await HeadlessChromium.OpenAsync($"http://127.0.0.1:{port}/", Timeout);
+        var extensions = await browser.EvaluateUntilAsync(
+            "ws && ws.readyState === 1 ? ws.extensions : ''", value => value.Length > 0, Timeout);
+        Assert.StartsWith("permessage-deflate", extensions, StringComparison.Ordinal);
+        var counters = new List<long>();
+        while (counters.Count < 3)
+        {
+            var counter = await browser.EvaluateUntilAsync("document.getElementById('counter').textContent",
+                value => long.TryParse(value, out var n) && !counters.Contains(n), Timeout);
+            counters.Add(long.Parse(counter, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        // The browser compresses too: a message it sends comes back whole through serve's inflater and deflater.
+        var text = string.Concat(Enumerable.Repeat("compressed both ways ", 200));
+        await browser.EvaluateUntilAsync(
+            "(window.__echo ??= (ws.addEventListener('message', e => " +
+            $"{{ if (e.data === '{text}') window.__got = 1; }})," +
+            $" ws.send('{text}'), 1), window.__got ? 'yes' : '')",
+            value => value == "yes", Timeout);
+        await serve.WaitForStdoutAsync(l => l.Contains("compressed both ways", StringComparison.Ordinal), Timeout);
+    }
+
+    [Fact]
     public async Task Page_ServerFull_Says503AndConnectsOnceTheSlotFrees()
     {
         var (serve, port) = await WsctlProcess.StartServeAsync("--max-clients", "1", "--counter-interval", "300ms");

@@ -33,7 +33,7 @@ public sealed class KestrelEndpoint : IAsyncDisposable
     public List<byte[]> Received { get; } = [];
 
     public static async Task<KestrelEndpoint> StartAsync(
-        X509Certificate2? certificate = null, string textEchoPrefix = "echoed:")
+        X509Certificate2? certificate = null, string textEchoPrefix = "echoed:", bool compression = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -52,7 +52,9 @@ public sealed class KestrelEndpoint : IAsyncDisposable
                 context.Response.StatusCode = 404;
                 return;
             }
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            // DangerousEnableCompression: ASP.NET Core's permessage-deflate (RFC 7692), accepted when offered.
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(
+                new WebSocketAcceptContext { DangerousEnableCompression = compression });
             var buffer = new byte[1 << 20];
             while (true)
             {

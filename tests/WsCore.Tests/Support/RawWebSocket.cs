@@ -22,6 +22,9 @@ public sealed class RawWebSocket : IDisposable
     public int Status { get; private set; }
     public bool AcceptValid { get; private set; }
 
+    /// <summary>The RSV bits of the last frame <see cref="ReceiveFrameAsync"/> read (4: RSV1, compressed).</summary>
+    public int LastRsv { get; private set; }
+
     public static async Task<RawWebSocket> ConnectAsync(int port, string path = "/", string? extraHeaders = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -111,6 +114,7 @@ public sealed class RawWebSocket : IDisposable
     {
         using var cts = new CancellationTokenSource(timeout);
         var head = await ReadExactAsync(2, cts.Token);
+        LastRsv = (head[0] >> 4) & 7;
         long length = head[1] & 0x7F;
         if (length == 126)
             length = BinaryPrimitives.ReadUInt16BigEndian(await ReadExactAsync(2, cts.Token));

@@ -48,6 +48,8 @@ public sealed class WebSocketClient : IAsyncDisposable
     private volatile bool _closeSent;
     private ushort _closeCodeSent;
     private volatile WsCoreException? _failure;
+    // permessage-deflate (RFC 7692), when the server accepted it: our compressor, used under _sendLock.
+    private readonly MessageDeflater? _deflater;
 
     private WebSocketClient(
         Stream stream,
@@ -55,9 +57,14 @@ public sealed class WebSocketClient : IAsyncDisposable
         string? subprotocol,
         IPEndPoint? remote,
         HttpResponseHead response,
-        WebSocketClientOptions options)
+        WebSocketClientOptions options,
+        DeflateParameters? deflate)
     {
         _stream = stream;
+        Compression = deflate;
+        // Our window may not exceed client_max_window_bits; our context resets when the server asked.
+        if (deflate is not null)
+            _deflater = new MessageDeflater(deflate.ClientMaxWindowBits, deflate.ClientNoContextTakeover);
         Uri = uri;
         HandshakeResponse = response;
         Subprotocol = subprotocol;
@@ -80,6 +87,9 @@ public sealed class WebSocketClient : IAsyncDisposable
 
     /// <summary>The subprotocol the server selected, or null.</summary>
     public string? Subprotocol { get; }
+
+    /// <summary>What permessage-deflate negotiated, or null when the connection does not compress.</summary>
+    public DeflateParameters? Compression { get; }
 
     /// <summary>The server's 101 response: status line and headers (<c>Server</c>, extensions…), as received.</summary>
     public HttpResponseHead HandshakeResponse { get; }
@@ -193,16 +203,46 @@ public sealed class WebSocketClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one whole message (masked with a fresh key, §5.3).</summary>
-    public Task SendAsync(MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancel = default) =>
-        SendFrameAsync(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload, fin: true, cancel);
+    /// <summary>
+    /// Sends one whole message (masked with a fresh key, §5.3), compressed when permessage-deflate was negotiated.
+    /// </summary>
+    public async Task SendAsync(MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancel = default)
+    {
+        var opcode = type == MessageType.Text ? Opcode.Text : Opcode.Binary;
+        if (_deflater is null)
+        {
+            await SendFrameAsync(opcode, payload, fin: true, cancel);
+            return;
+        }
+        ThrowIfEnded();
+        await _sendLock.WaitAsync(cancel);
+        var buffer = ArrayPool<byte>.Shared.Rent(MessageDeflater.EstimateLength(payload.Length));
+        try
+        {
+            ThrowIfEnded();
+            // Compressed under the send lock: with context takeover the server inflates messages in the order they
+            // were compressed, which must be the order they are sent in.
+            var length = _deflater.Compress(payload.Span, ref buffer, 0);
+            var compressed = buffer.AsMemory(0, length);
+            if (length > LargeFramePieceBytes)
+                await WriteLargeFrameLockedAsync(opcode, compressed, fin: true, cancel, FrameEncoder.CompressedBit);
+            else
+                await WriteFrameLockedAsync(opcode, compressed.Span, fin: true, cancel, FrameEncoder.CompressedBit);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _sendLock.Release();
+        }
+    }
 
     /// <summary>Sends a text message.</summary>
     public Task SendTextAsync(string text, CancellationToken cancel = default) =>
         SendAsync(MessageType.Text, Encoding.UTF8.GetBytes(text), cancel);
 
     /// <summary>
-    /// Sends one frame as given, for fragmented messages (first frame Text/Binary with <paramref name="fin"/> false,
+    /// Sends one frame as given, uncompressed (RSV1 clear: a message may always go uncompressed, RFC 7692 §6), for
+    /// fragmented messages (first frame Text/Binary with <paramref name="fin"/> false,
     /// then Continuation frames) and for tests that need exact frames.
     /// </summary>
     public async Task SendFrameAsync(
@@ -331,6 +371,13 @@ public sealed class WebSocketClient : IAsyncDisposable
         await _stream.DisposeAsync();
         while (_messages.Reader.TryRead(out var message))
             message.Dispose();
+        // After the reader ended; a sender still inside the send lock finishes first.
+        if (_deflater is not null)
+        {
+            await _sendLock.WaitAsync();
+            _deflater.Dispose();
+            _sendLock.Release();
+        }
     }
 
     private static async Task<WebSocketClient> HandshakeAsync(
@@ -338,7 +385,9 @@ public sealed class WebSocketClient : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var key = ClientHandshake.CreateKey();
-        var request = ClientHandshake.BuildRequest(uri, key, options.Subprotocols, options.Origin, options.Headers);
+        var offerCompression = options.Compression && PerMessageDeflate.IsSupported;
+        var request = ClientHandshake.BuildRequest(
+            uri, key, options.Subprotocols, options.Origin, options.Headers, offerCompression);
         var buffer = ArrayPool<byte>.Shared.Rent(MaxResponseHeadBytes);
         try
         {
@@ -379,10 +428,11 @@ public sealed class WebSocketClient : IAsyncDisposable
                     var (message, hint) = ClientHandshake.DescribeRefusal(response, body.Span);
                     throw new WebSocketHandshakeException(message, response, hint);
                 }
-                var problem = ClientHandshake.Validate(response, key, options.Subprotocols, out var subprotocol);
+                var problem = ClientHandshake.Validate(
+                    response, key, options.Subprotocols, offerCompression, out var subprotocol, out var deflate);
                 if (problem is not null)
                     throw new WebSocketHandshakeException(problem, response);
-                var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options)
+                var client = new WebSocketClient(stream, uri, subprotocol, remote, response!, options, deflate)
                 {
                     Timings = ConnectTimings.None with { Handshake = Stopwatch.GetElapsedTime(started) },
                 };
@@ -427,7 +477,10 @@ public sealed class WebSocketClient : IAsyncDisposable
 
     private async Task ReadLoopAsync(byte[] leftover)
     {
-        using var decoder = new MessageDecoder(expectMaskedFrames: false, _options.MaxMessageBytes);
+        using var decoder = new MessageDecoder(
+            expectMaskedFrames: false,
+            _options.MaxMessageBytes,
+            Compression is { } deflate ? new MessageInflater(deflate.ServerNoContextTakeover) : null);
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
         try
         {
@@ -599,24 +652,24 @@ public sealed class WebSocketClient : IAsyncDisposable
     }
 
     private ValueTask WriteFrameLockedAsync(
-        Opcode opcode, ReadOnlySpan<byte> payload, bool fin, CancellationToken cancel)
+        Opcode opcode, ReadOnlySpan<byte> payload, bool fin, CancellationToken cancel, byte rsv = 0)
     {
         var length = FrameEncoder.GetFrameLength(payload.Length, masked: true);
         var frame = ArrayPool<byte>.Shared.Rent(length);
-        FrameEncoder.Encode(frame, opcode, payload, fin, Masking.NewKey());
+        FrameEncoder.Encode(frame, opcode, payload, fin, Masking.NewKey(), rsv);
         return WriteAndReturnAsync(frame, length, cancel);
     }
 
     // A big message is masked and written a piece at a time, so sending it costs one piece of memory on top of the
     // payload rather than a second copy of it (a 100 MB stdin line).
     private async ValueTask WriteLargeFrameLockedAsync(
-        Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancel)
+        Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancel, byte rsv = 0)
     {
         var key = Masking.NewKey();
         var piece = ArrayPool<byte>.Shared.Rent(LargeFramePieceBytes);
         try
         {
-            var header = FrameHeader.Write(piece, fin, opcode, payload.Length, key);
+            var header = FrameHeader.Write(piece, fin, opcode, payload.Length, key, rsv);
             await _stream.WriteAsync(piece.AsMemory(0, header), cancel);
             for (var offset = 0; offset < payload.Length; offset += LargeFramePieceBytes)
             {

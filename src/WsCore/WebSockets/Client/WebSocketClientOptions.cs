@@ -63,6 +63,13 @@ public sealed class WebSocketClientOptions
     /// </summary>
     public Func<string, CancellationToken, Task<IPAddress[]>>? Resolve { get; set; }
 
+    /// <summary>
+    /// Offer permessage-deflate (RFC 7692): when the server accepts, whole messages sent with
+    /// <see cref="WebSocketClient.SendAsync"/> are compressed and compressed messages from the server inflated
+    /// (never beyond <see cref="MaxMessageBytes"/>). Needs the system zlib (libz.so.1). Off by default.
+    /// </summary>
+    public bool Compression { get; set; }
+
     /// <summary>Where the client logs.</summary>
     public ILogger Logger { get; set; } = Serilog.Core.Logger.None;
 }

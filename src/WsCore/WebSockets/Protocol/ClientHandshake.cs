@@ -15,12 +15,15 @@ public static class ClientHandshake
     /// <param name="subprotocols">Subprotocols to offer, most preferred first; may be empty.</param>
     /// <param name="origin">An <c>Origin</c> header value, or null.</param>
     /// <param name="headers">Further headers (name, value).</param>
+    /// <param name="compression">True to offer permessage-deflate (<see cref="PerMessageDeflate.ClientOffer"/>).
+    /// </param>
     public static byte[] BuildRequest(
         Uri uri,
         string key,
         IReadOnlyList<string>? subprotocols = null,
         string? origin = null,
-        IEnumerable<KeyValuePair<string, string>>? headers = null)
+        IEnumerable<KeyValuePair<string, string>>? headers = null,
+        bool compression = false)
     {
         var secure = uri.Scheme is "wss" or "https";
         var host = uri.IdnHost.Contains(':') ? $"[{uri.IdnHost}]" : uri.IdnHost;
@@ -35,6 +38,8 @@ public static class ClientHandshake
             .Append("Sec-WebSocket-Version: 13\r\n");
         if (subprotocols is { Count: > 0 })
             text.Append("Sec-WebSocket-Protocol: ").Append(string.Join(", ", subprotocols)).Append("\r\n");
+        if (compression)
+            text.Append("Sec-WebSocket-Extensions: ").Append(PerMessageDeflate.ClientOffer).Append("\r\n");
         if (origin is not null)
             text.Append("Origin: ").Append(origin).Append("\r\n");
         foreach (var (name, value) in headers ?? [])
@@ -49,9 +54,24 @@ public static class ClientHandshake
     /// acceptable, else what is wrong (starting with the status for a non-101 answer, e.g. "503 Service Unavailable").
     /// </summary>
     public static string? Validate(
-        HttpResponseHead response, string key, IReadOnlyList<string>? offeredSubprotocols, out string? subprotocol)
+        HttpResponseHead response, string key, IReadOnlyList<string>? offeredSubprotocols, out string? subprotocol) =>
+        Validate(response, key, offeredSubprotocols, offeredCompression: false, out subprotocol, out _);
+
+    /// <summary>
+    /// <see cref="Validate(HttpResponseHead, string, IReadOnlyList{string}?, out string?)"/>, and the extensions too
+    /// (§4.1 item 5: one not offered fails the connection): <paramref name="deflate"/> is what permessage-deflate
+    /// negotiated, or null when the server declined it (RFC 7692 §7.1).
+    /// </summary>
+    public static string? Validate(
+        HttpResponseHead response,
+        string key,
+        IReadOnlyList<string>? offeredSubprotocols,
+        bool offeredCompression,
+        out string? subprotocol,
+        out DeflateParameters? deflate)
     {
         subprotocol = null;
+        deflate = null;
         if (response.StatusCode != 101)
             return DescribeRefusal(response, default).Message;
         if (!response.HasToken("Upgrade", "websocket"))
@@ -63,7 +83,8 @@ public static class ClientHandshake
         subprotocol = response.Get("Sec-WebSocket-Protocol")?.Trim();
         if (subprotocol is not null && (offeredSubprotocols is null || !offeredSubprotocols.Contains(subprotocol)))
             return $"server selected subprotocol '{subprotocol}', which was not offered";
-        return null;
+        return PerMessageDeflate.CheckResponse(
+            response.GetAll("Sec-WebSocket-Extensions"), offeredCompression, out deflate);
     }
 
     /// <summary>Bytes of a refusal's body worth reading for its first line.</summary>

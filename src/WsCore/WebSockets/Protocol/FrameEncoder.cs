@@ -9,6 +9,9 @@ public static class FrameEncoder
     /// <summary>The largest close reason that fits a control frame after the 2-byte code (§5.5).</summary>
     public const int MaxCloseReasonBytes = FrameHeader.MaxControlPayload - 2;
 
+    /// <summary>RSV1: the Per-Message Compressed bit of permessage-deflate (RFC 7692 §6).</summary>
+    public const byte CompressedBit = 4;
+
     /// <summary>Header plus payload size of a frame.</summary>
     public static int GetFrameLength(int payloadLength, bool masked) => FrameHeader.GetLength(payloadLength, masked)
         + payloadLength;
@@ -22,10 +25,16 @@ public static class FrameEncoder
     /// <param name="payload">The payload.</param>
     /// <param name="fin">False for every fragment but the last of a message (§5.4).</param>
     /// <param name="maskKey">A key from <see cref="Masking.NewKey"/> for client frames; null for server frames.</param>
+    /// <param name="rsv">The reserved bits (RSV1 = 4 marks a compressed message's first frame, RFC 7692 §6).</param>
     public static int Encode(
-        Span<byte> destination, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true, uint? maskKey = null)
+        Span<byte> destination,
+        Opcode opcode,
+        ReadOnlySpan<byte> payload,
+        bool fin = true,
+        uint? maskKey = null,
+        byte rsv = 0)
     {
-        var headerLength = FrameHeader.Write(destination, fin, opcode, payload.Length, maskKey);
+        var headerLength = FrameHeader.Write(destination, fin, opcode, payload.Length, maskKey, rsv);
         var body = destination.Slice(headerLength, payload.Length);
         payload.CopyTo(body);
         if (maskKey is { } key)

@@ -114,10 +114,13 @@ public readonly record struct FrameHeader(
     /// <param name="payloadLength">The payload size in bytes.</param>
     /// <param name="maskKey">The masking key (client frames, §5.3), in the layout <see cref="TryRead"/> documents; null
     /// for unmasked server frames.</param>
-    public static int Write(Span<byte> destination, bool fin, Opcode opcode, long payloadLength, uint? maskKey = null)
+    /// <param name="rsv">The three reserved bits (RSV1 = 4: a permessage-deflate compressed message, RFC 7692 §6).
+    /// </param>
+    public static int Write(
+        Span<byte> destination, bool fin, Opcode opcode, long payloadLength, uint? maskKey = null, byte rsv = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
-        destination[0] = (byte)((fin ? 0x80 : 0) | (byte)opcode);
+        destination[0] = (byte)((fin ? 0x80 : 0) | ((rsv & 0x7) << 4) | (byte)opcode);
         var maskBit = maskKey.HasValue ? 0x80 : 0;
         int offset;
         if (payloadLength < 126)

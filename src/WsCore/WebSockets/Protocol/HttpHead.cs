@@ -54,6 +54,18 @@ public abstract class HttpHead
         return value;
     }
 
+    /// <summary>The values of every field called <paramref name="name"/>, in arrival order, as sent.</summary>
+    public List<string> GetAll(string name)
+    {
+        var values = new List<string>();
+        foreach (var field in _fields)
+        {
+            if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
+                values.Add(field.Value);
+        }
+        return values;
+    }
+
     /// <summary>
     /// The comma-separated elements of every field called <paramref name="name"/>, trimmed, empty ones dropped
     /// (RFC 9110 §5.6.1: a list may be split over several lines or written on one).

@@ -73,16 +73,34 @@ public sealed class MessageDecoder : IDisposable
     private int _completedLength;
     private int _controlLength;
 
+    // permessage-deflate (RFC 7692), when negotiated: the message being assembled is compressed (RSV1 on its first
+    // frame), and how many compressed bytes it took so far.
+    private readonly MessageInflater? _inflater;
+    private bool _compressed;
+    private long _compressedLength;
+    // Compressed bytes are unmasked into a stack buffer of this size on their way to the inflater.
+    private const int InflateChunkBytes = 4096;
+
     /// <summary>Creates a decoder.</summary>
     /// <param name="expectMaskedFrames">True on the server side: every client frame must be masked (§5.1); false on
     /// the client side, where a masked server frame is an error.</param>
     /// <param name="maxMessageBytes">The largest message accepted, summed over its fragments (1009 beyond).</param>
-    public MessageDecoder(bool expectMaskedFrames, int maxMessageBytes)
+    /// <param name="inflater">The decompressor when permessage-deflate was negotiated (RSV1 then marks a compressed
+    /// message, RFC 7692 §6); null when not. The decoder owns and disposes it.</param>
+    public MessageDecoder(bool expectMaskedFrames, int maxMessageBytes, MessageInflater? inflater = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxMessageBytes);
         _expectMasked = expectMaskedFrames;
         MaxMessageBytes = maxMessageBytes;
+        _inflater = inflater;
     }
+
+    /// <summary>
+    /// The most compressed bytes one message may take: a little over <see cref="MaxMessageBytes"/>, since DEFLATE adds
+    /// 5 bytes per 16 KiB stored block to data that does not compress. What bounds memory is the inflated size
+    /// (never more than <see cref="MaxMessageBytes"/>); this only stops a stream of blocks that inflate to nothing.
+    /// </summary>
+    public long MaxCompressedBytes => MaxMessageBytes + (MaxMessageBytes >> 8) + 1024;
 
     /// <summary>The largest message accepted.</summary>
     public int MaxMessageBytes { get; }
@@ -155,6 +173,7 @@ public sealed class MessageDecoder : IDisposable
     {
         ReturnCompleted();
         ReturnMessageBuffer();
+        _inflater?.Dispose();
         _phase = Phase.Closed;
     }
 
@@ -193,7 +212,11 @@ public sealed class MessageDecoder : IDisposable
                     _messageType = _frame.Opcode == Opcode.Text ? MessageType.Text : MessageType.Binary;
                     _messageLength = 0;
                     _utf8.Reset();
+                    _compressed = (_frame.Rsv & Rsv1) != 0;
+                    _compressedLength = 0;
                 }
+                if (_compressed && !_frame.Opcode.IsControl())
+                    _compressedLength += _frame.PayloadLength;
             }
 
             var remaining = _frame.PayloadLength - _frameReceived;
@@ -207,6 +230,14 @@ public sealed class MessageDecoder : IDisposable
                     source.CopyTo(target);
                     if (_frame.Masked)
                         Masking.Apply(target, _frame.MaskKey, _frameReceived);
+                }
+                else if (_compressed)
+                {
+                    if (InflateChunk(source, out var violation) == DecodeStatus.ProtocolError)
+                    {
+                        consumed += chunk;
+                        return Fail(violation.CloseCode, violation.Reason);
+                    }
                 }
                 else
                 {
@@ -235,6 +266,8 @@ public sealed class MessageDecoder : IDisposable
                 return CompleteControlFrame();
             if (!_frame.Fin)
                 continue;
+            if (_compressed && FinishInflating() is { } inflateProblem)
+                return Fail(inflateProblem.CloseCode, inflateProblem.Reason);
             if (_messageType == MessageType.Text && !_utf8.IsComplete)
                 return Fail(CloseStatus.InvalidPayloadData, "text message ends inside a UTF-8 sequence");
             _inMessage = false;
@@ -267,9 +300,20 @@ public sealed class MessageDecoder : IDisposable
     private ProtocolViolation? CheckHeader()
     {
         var frame = _frame;
-        // §5.2: RSV bits must be 0 unless an extension defining them was negotiated; we negotiate none.
+        // §5.2: RSV bits must be 0 unless an extension defining them was negotiated; permessage-deflate defines RSV1
+        // (RFC 7692 §6), and only on the first frame of a data message (§6.1): never on a control frame (§6.1, "an
+        // endpoint MUST NOT set the Per-Message Compressed bit of control frames") or a continuation.
         if (frame.Rsv != 0)
-            return new(CloseStatus.ProtocolError, "reserved bits set with no extension negotiated");
+        {
+            if (_inflater is null)
+                return new(CloseStatus.ProtocolError, "reserved bits set with no extension negotiated");
+            if (frame.Rsv != Rsv1)
+                return new(CloseStatus.ProtocolError, "reserved bits other than RSV1 set");
+            if (frame.Opcode.IsControl())
+                return new(CloseStatus.ProtocolError, "RSV1 set on a control frame");
+            if (frame.Opcode == Opcode.Continuation)
+                return new(CloseStatus.ProtocolError, "RSV1 set on a continuation frame");
+        }
         if (!frame.Opcode.IsDefined())
             return new(CloseStatus.ProtocolError, "reserved opcode");
         // §5.1: a client masks every frame; a server masks none.
@@ -291,10 +335,104 @@ public sealed class MessageDecoder : IDisposable
             return new(CloseStatus.ProtocolError, "continuation frame with no message to continue");
         if (frame.Opcode != Opcode.Continuation && _inMessage)
             return new(CloseStatus.ProtocolError, "new data frame inside a fragmented message");
+        var compressed = frame.Opcode == Opcode.Continuation ? _compressed : (frame.Rsv & Rsv1) != 0;
+        if (compressed)
+        {
+            // The inflated size is checked as it is produced (InflateChunk); here only the compressed size.
+            var compressedSoFar = frame.Opcode == Opcode.Continuation ? _compressedLength : 0;
+            if (frame.PayloadLength > MaxCompressedBytes - compressedSoFar)
+                return new(CloseStatus.MessageTooBig, "compressed message over the size limit");
+            return null;
+        }
         var sofar = frame.Opcode == Opcode.Continuation ? _messageLength : 0;
         if (frame.PayloadLength > MaxMessageBytes - sofar)
             return new(CloseStatus.MessageTooBig, "message over the size limit");
         return null;
+    }
+
+    private const byte Rsv1 = 4;
+
+    // Unmasks a piece of compressed payload on the stack and inflates it into the message buffer, which grows as the
+    // output arrives and never past MaxMessageBytes: a message inflating beyond is refused with 1009 once the limit is
+    // reached (a compression bomb costs at most MaxMessageBytes of memory; RFC 6455 §10.4 asks for such limits).
+    private DecodeStatus InflateChunk(ReadOnlySpan<byte> source, out ProtocolViolation violation)
+    {
+        violation = default;
+        Span<byte> plain = stackalloc byte[InflateChunkBytes];
+        var maskOffset = _frameReceived;
+        while (!source.IsEmpty)
+        {
+            var piece = Math.Min(source.Length, plain.Length);
+            var input = plain[..piece];
+            source[..piece].CopyTo(input);
+            if (_frame.Masked)
+                Masking.Apply(input, _frame.MaskKey, maskOffset);
+            maskOffset += piece;
+            source = source[piece..];
+            if (InflateInto(input, finishing: false) is { } problem)
+            {
+                violation = problem;
+                return DecodeStatus.ProtocolError;
+            }
+        }
+        return DecodeStatus.NeedMoreData;
+    }
+
+    // The end of a compressed message: the tail the sender removed goes back in (RFC 7692 §7.2.2).
+    private ProtocolViolation? FinishInflating()
+    {
+        var problem = InflateInto(default, finishing: true);
+        _inflater!.EndMessage();
+        _compressed = false;
+        return problem;
+    }
+
+    private ProtocolViolation? InflateInto(ReadOnlySpan<byte> input, bool finishing)
+    {
+        Span<byte> probe = stackalloc byte[1];
+        while (true)
+        {
+            if (_messageBuffer is null || _messageLength == _messageBuffer.Length)
+            {
+                if (_messageLength < MaxMessageBytes)
+                    EnsureMessageCapacity(_messageLength + 1);
+            }
+            // At the limit, one more byte of output (into a probe on the stack) proves the message is too big.
+            var atLimit = _messageLength >= MaxMessageBytes;
+            var output = atLimit
+                ? probe
+                : _messageBuffer.AsSpan(
+                    _messageLength, Math.Min(_messageBuffer!.Length, MaxMessageBytes) - _messageLength);
+            int consumed;
+            int produced;
+            InflateStatus status;
+            if (finishing)
+            {
+                status = _inflater!.Finish(output, out produced);
+                consumed = 0;
+            }
+            else
+            {
+                status = _inflater!.Inflate(input, output, out consumed, out produced);
+            }
+            input = input[consumed..];
+            if (status == InflateStatus.Invalid)
+                return new(CloseStatus.InvalidPayloadData, "invalid compressed data");
+            if (produced > 0)
+            {
+                if (atLimit)
+                    return new(CloseStatus.MessageTooBig, "message inflates over the size limit");
+                var target = output[..produced];
+                _messageLength += produced;
+                if (_messageType == MessageType.Text && !_utf8.Append(target))
+                    return new(CloseStatus.InvalidPayloadData, "invalid UTF-8 in a text message");
+            }
+            if (status == InflateStatus.StreamEnd)
+                return null;
+            // Done when zlib left output space unused (nothing is pending inside it) and has nothing more to read.
+            if (produced < output.Length && (finishing ? _inflater.TailConsumed : input.IsEmpty))
+                return null;
+        }
     }
 
     private DecodeStatus CompleteControlFrame()

@@ -20,8 +20,16 @@ public enum HandshakeOutcome
 /// <param name="Detail">Why it was rejected (for the response body and logs).</param>
 /// <param name="Accept">The <c>Sec-WebSocket-Accept</c> value for an upgrade.</param>
 /// <param name="Subprotocol">The selected subprotocol, or null.</param>
+/// <param name="Extensions">The <c>Sec-WebSocket-Extensions</c> answer (permessage-deflate accepted), or null.</param>
+/// <param name="Deflate">What permessage-deflate negotiated, or null when it is not in use.</param>
 public sealed record HandshakeDecision(
-    HandshakeOutcome Outcome, int StatusCode, string Detail, string? Accept = null, string? Subprotocol = null);
+    HandshakeOutcome Outcome,
+    int StatusCode,
+    string Detail,
+    string? Accept = null,
+    string? Subprotocol = null,
+    string? Extensions = null,
+    DeflateParameters? Deflate = null);
 
 /// <summary>The server side of the opening handshake (RFC 6455 §4.2). No I/O.</summary>
 public static class ServerHandshake
@@ -62,7 +70,10 @@ public static class ServerHandshake
     /// <param name="request">The parsed request head.</param>
     /// <param name="subprotocols">The server's subprotocols, most preferred first; the first one the client offers is
     /// selected (§4.2.2 item 5.4).</param>
-    public static HandshakeDecision Evaluate(HttpRequestHead request, IReadOnlyList<string>? subprotocols = null)
+    /// <param name="compression">True to accept a permessage-deflate offer (RFC 7692); false declines every
+    /// extension.</param>
+    public static HandshakeDecision Evaluate(
+        HttpRequestHead request, IReadOnlyList<string>? subprotocols = null, bool compression = false)
     {
         if (!request.HasToken("Upgrade", "websocket"))
         {
@@ -92,17 +103,22 @@ public static class ServerHandshake
             var offered = request.GetList("Sec-WebSocket-Protocol").ToHashSet(StringComparer.Ordinal);
             selected = subprotocols.FirstOrDefault(offered.Contains);
         }
-        return new(HandshakeOutcome.Upgrade, 101, "upgrade", ComputeAccept(key!), selected);
+        string? extensions = null;
+        var deflate = compression
+            ? PerMessageDeflate.Accept(request.GetAll("Sec-WebSocket-Extensions"), out extensions)
+            : null;
+        return new(HandshakeOutcome.Upgrade, 101, "upgrade", ComputeAccept(key!), selected, extensions, deflate);
     }
 
     /// <summary>The 101 response completing the handshake (§4.2.2 item 5).</summary>
-    public static byte[] BuildUpgradeResponse(string accept, string? subprotocol)
+    public static byte[] BuildUpgradeResponse(string accept, string? subprotocol, string? extensions = null)
     {
         ReadOnlySpan<byte> start =
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "u8;
         ReadOnlySpan<byte> protocol = "\r\nSec-WebSocket-Protocol: "u8;
+        ReadOnlySpan<byte> extension = "\r\nSec-WebSocket-Extensions: "u8;
         var length = start.Length + accept.Length + (subprotocol is null ? 0 : protocol.Length + subprotocol.Length)
-            + 4;
+            + (extensions is null ? 0 : extension.Length + extensions.Length) + 4;
         // Written straight into the one array sent: no intermediate string per connection.
         var response = new byte[length];
         var at = 0;
@@ -114,6 +130,12 @@ public static class ServerHandshake
             protocol.CopyTo(response.AsSpan(at));
             at += protocol.Length;
             at += Encoding.ASCII.GetBytes(subprotocol, response.AsSpan(at));
+        }
+        if (extensions is not null)
+        {
+            extension.CopyTo(response.AsSpan(at));
+            at += extension.Length;
+            at += Encoding.ASCII.GetBytes(extensions, response.AsSpan(at));
         }
         "\r\n\r\n"u8.CopyTo(response.AsSpan(at));
         return response;

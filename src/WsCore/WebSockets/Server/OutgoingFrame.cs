@@ -18,6 +18,9 @@ internal sealed class OutgoingFrame
     private static OutgoingFrame? t_spare;
 
     private byte[]? _buffer;
+    // Where the frame starts in _buffer: a compressed frame's header goes right before its payload, whose length is
+    // known only once compressed.
+    private int _offset;
     private int _references;
 
     private OutgoingFrame()
@@ -31,7 +34,7 @@ internal sealed class OutgoingFrame
     public Opcode Opcode { get; private set; }
 
     /// <summary>The encoded frame.</summary>
-    public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(0, Length);
+    public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(_offset, Length);
 
     /// <summary>Encodes an unmasked frame (servers never mask, §5.1) holding one reference for the caller.</summary>
     public static OutgoingFrame Create(Opcode opcode, ReadOnlySpan<byte> payload)
@@ -39,9 +42,32 @@ internal sealed class OutgoingFrame
         var length = FrameEncoder.GetFrameLength(payload.Length, masked: false);
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         FrameEncoder.Encode(buffer, opcode, payload);
+        return Take(buffer, 0, length, opcode);
+    }
+
+    /// <summary>
+    /// Compresses <paramref name="payload"/> with <paramref name="deflater"/> (permessage-deflate, RFC 7692 §7.2.1)
+    /// into
+    /// one unmasked frame with RSV1 set (§6), holding one reference for the caller. The payload is compressed straight
+    /// into the frame's pooled buffer, after room for the longest header.
+    /// </summary>
+    public static OutgoingFrame CreateCompressed(Opcode opcode, ReadOnlySpan<byte> payload, MessageDeflater deflater)
+    {
+        const int room = FrameHeader.MaxLength - 4; // unmasked: no key
+        var buffer = ArrayPool<byte>.Shared.Rent(room + MessageDeflater.EstimateLength(payload.Length));
+        var compressed = deflater.Compress(payload, ref buffer, room);
+        var headerLength = FrameHeader.GetLength(compressed, masked: false);
+        var start = room - headerLength;
+        FrameHeader.Write(buffer.AsSpan(start), fin: true, opcode, compressed, rsv: FrameEncoder.CompressedBit);
+        return Take(buffer, start, headerLength + compressed, opcode);
+    }
+
+    private static OutgoingFrame Take(byte[] buffer, int offset, int length, Opcode opcode)
+    {
         var frame = t_spare ?? new OutgoingFrame();
         t_spare = null;
         frame._buffer = buffer;
+        frame._offset = offset;
         frame.Length = length;
         frame.Opcode = opcode;
         frame._references = 1;

@@ -69,6 +69,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     // A slot of WebSocketServerOptions.Admission is held (released when the connection ends).
     private bool _admitted;
     private bool _closeReceived;
+    // permessage-deflate (RFC 7692), when negotiated: our compressor (its zlib stream made on the first message sent)
+    // and whether the client resets its own after each message. Null on a connection that does not compress.
+    private MessageDeflater? _deflater;
+    private bool _clientNoContextTakeover;
 
     public ServerConnection(WebSocketServer server, Socket socket, IPEndPoint remote)
     {
@@ -210,6 +214,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             {
                 _state = State.Closed;
                 DiscardQueueLocked();
+                // Under the lock: a sender compresses under it only while the connection is open.
+                _deflater?.Dispose();
                 _closeSent?.TrySetResult();
                 (closeCode, closeReason, closedByServer) = (_closeCode, _closeReason, _closedByServer);
             }
@@ -233,7 +239,40 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
     }
 
-    private MessageDecoder NewDecoder() => new(expectMaskedFrames: true, Options.MaxMessageBytes);
+    private MessageDecoder NewDecoder() => new(
+        expectMaskedFrames: true,
+        Options.MaxMessageBytes,
+        _deflater is null ? null : new MessageInflater(_clientNoContextTakeover));
+
+    /// <summary>True when permessage-deflate was negotiated: data messages go through
+    /// <see cref="EnqueueCompressed"/>.</summary>
+    public bool Compresses => _deflater is not null;
+
+    /// <summary>
+    /// Compresses a data message for this client and sends or queues it, as <see cref="Enqueue"/> does. Compressing
+    /// and queueing happen under the connection's lock: with context takeover the client inflates messages in the
+    /// order they were compressed, so that must be the order they go out in.
+    /// </summary>
+    public bool EnqueueCompressed(Opcode opcode, ReadOnlySpan<byte> payload, bool mayWriteInline = true)
+    {
+        OutgoingFrame frame;
+        bool writeInline;
+        lock (StateLock)
+        {
+            if (_state != State.Open || _deflater is null)
+                return false;
+            frame = OutgoingFrame.CreateCompressed(opcode, payload, _deflater);
+            if (!EnqueueLocked(frame, mayWriteInline, out writeInline))
+            {
+                frame.Release();
+                return false;
+            }
+        }
+        if (writeInline)
+            _ = SendInlineAsync(frame);
+        frame.Release();
+        return true;
+    }
 
     /// <summary>
     /// Sends a frame, or queues it behind a write under way. Returns false when the connection is not open, or when
@@ -248,31 +287,44 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     /// </param>
     public bool Enqueue(OutgoingFrame frame, bool mayWriteInline = true)
     {
+        bool writeInline;
         lock (StateLock)
         {
-            if (_state != State.Open)
+            if (!EnqueueLocked(frame, mayWriteInline, out writeInline))
                 return false;
-            // The bound is on the backlog behind a write under way: a frame finding the backlog empty always goes
-            // (a 16 MiB echo is no sign of a slow reader), a client whose backlog keeps growing is one.
-            if (_queuedBytes > 0 && _queuedBytes + frame.Length > Options.MaxQueuedBytesPerClient)
-            {
-                var queued = _queuedBytes;
-                BeginCloseLocked(CloseStatus.PolicyViolation, "too slow: outgoing queue full", discardQueued: true);
-                _server.OnSlowClientDropped(this, queued);
-                return false;
-            }
-            Interlocked.Increment(ref _messagesOut);
-            frame.AddReference();
-            if (_writing || !mayWriteInline)
-            {
-                QueueLocked(frame);
-                return true;
-            }
-            // The socket is free and nothing waits: this thread writes. Handing the frame to another thread instead
-            // costs a thread switch per message, which dominated the server's CPU per echoed message.
-            _writing = true;
         }
-        _ = SendInlineAsync(frame);
+        if (writeInline)
+            _ = SendInlineAsync(frame);
+        return true;
+    }
+
+    // Enqueue's decision under the lock: false when the frame is refused; writeInline when the caller's thread owns
+    // the socket now and must call SendInlineAsync (the frame then holds a reference for it).
+    private bool EnqueueLocked(OutgoingFrame frame, bool mayWriteInline, out bool writeInline)
+    {
+        writeInline = false;
+        if (_state != State.Open)
+            return false;
+        // The bound is on the backlog behind a write under way: a frame finding the backlog empty always goes
+        // (a 16 MiB echo is no sign of a slow reader), a client whose backlog keeps growing is one.
+        if (_queuedBytes > 0 && _queuedBytes + frame.Length > Options.MaxQueuedBytesPerClient)
+        {
+            var queued = _queuedBytes;
+            BeginCloseLocked(CloseStatus.PolicyViolation, "too slow: outgoing queue full", discardQueued: true);
+            _server.OnSlowClientDropped(this, queued);
+            return false;
+        }
+        Interlocked.Increment(ref _messagesOut);
+        frame.AddReference();
+        if (_writing || !mayWriteInline)
+        {
+            QueueLocked(frame);
+            return true;
+        }
+        // The socket is free and nothing waits: this thread writes. Handing the frame to another thread instead
+        // costs a thread switch per message, which dominated the server's CPU per echoed message.
+        _writing = true;
+        writeInline = true;
         return true;
     }
 
@@ -544,7 +596,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             }
 
             Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.HandshakeTimeout.TotalMilliseconds);
-            var decision = ServerHandshake.Evaluate(request!, Options.Subprotocols);
+            var decision = ServerHandshake.Evaluate(request!, Options.Subprotocols, Options.Compression);
             if (decision.Outcome == HandshakeOutcome.Upgrade && Options.Origins is { } origins
                 && OriginVerdictOf(request!, origins) is var verdict && !OriginPolicy.IsAccepted(verdict))
             {
@@ -611,7 +663,14 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 // The 101 response goes out first: a broadcast that reaches the new client meanwhile queues behind it.
                 _writing = true;
             }
-            await SendAllAsync(ServerHandshake.BuildUpgradeResponse(decision.Accept!, decision.Subprotocol));
+            if (decision.Deflate is { } deflate)
+            {
+                // Our window may not exceed server_max_window_bits; our context resets when the client asked.
+                _deflater = new MessageDeflater(deflate.ServerMaxWindowBits, deflate.ServerNoContextTakeover);
+                _clientNoContextTakeover = deflate.ClientNoContextTakeover;
+            }
+            await SendAllAsync(
+                ServerHandshake.BuildUpgradeResponse(decision.Accept!, decision.Subprotocol, decision.Extensions));
             await DrainAsync();
             await _server.OnClientOpenedAsync(this, request!.Target, decision.Subprotocol);
             _openedPublished = true;

@@ -129,7 +129,10 @@ public sealed class WebSocketServer : IAsyncDisposable
                 _clients.TryGetValue(clientId, out client);
             if (client is null)
                 return 0;
-            var single = OutgoingFrame.Create(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload);
+            var opcode = type == MessageType.Text ? Opcode.Text : Opcode.Binary;
+            if (client.Compresses)
+                return client.EnqueueCompressed(opcode, payload) ? 1 : 0;
+            var single = OutgoingFrame.Create(opcode, payload);
             var sent = client.Enqueue(single);
             single.Release();
             return sent ? 1 : 0;
@@ -144,7 +147,11 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             foreach (var client in clients)
             {
-                if (client.Enqueue(frame, mayWriteInline: false))
+                // A compressing client gets its own frame: its compressor's window is its own (context takeover).
+                var sent = client.Compresses
+                    ? client.EnqueueCompressed(frame.Opcode, payload, mayWriteInline: false)
+                    : client.Enqueue(frame, mayWriteInline: false);
+                if (sent)
                     queued++;
             }
         }
