@@ -52,6 +52,28 @@ public sealed record BenchResult(
     /// <summary>Why the first connection that could not be opened was not (null when every one opened).</summary>
     public WsCoreException? FirstConnectFailure { get; init; }
 
+    /// <summary>CPU time the load generator's process used during the run, all its threads together.</summary>
+    public double GeneratorCpuSeconds { get; init; }
+
+    /// <summary>Wall-clock time of the run as the generator measured its CPU over it.</summary>
+    public double GeneratorWallSeconds { get; init; }
+
+    /// <summary>The processors the generator may run on (its affinity and container limits).</summary>
+    public int GeneratorCores { get; init; } = 1;
+
+    /// <summary>
+    /// The share of the processors it may use that the generator kept busy (0-1): near 1, the figures are the
+    /// generator's limit rather than the server's.
+    /// </summary>
+    public double GeneratorCpuShare => GeneratorWallSeconds <= 0 ? 0
+        : Math.Min(1, GeneratorCpuSeconds / (GeneratorWallSeconds * Math.Max(1, GeneratorCores)));
+
+    /// <summary>Whether <see cref="GeneratorCpuShare"/> says the generator, not the server, was saturated.</summary>
+    public bool GeneratorSaturated => GeneratorCpuShare >= SaturatedShare;
+
+    /// <summary>The <see cref="GeneratorCpuShare"/> from which a run is called generator-bound.</summary>
+    public const double SaturatedShare = 0.9;
+
     /// <summary>Connections that could not be opened (counted in <see cref="Errors"/> too).</summary>
     public long ConnectFailures { get; init; }
 

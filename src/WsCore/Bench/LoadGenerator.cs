@@ -50,7 +50,18 @@ public static class LoadGenerator
         foreach (var target in (IEnumerable<Uri>)[options.Target, .. options.AlsoTargets])
             servers.Add(new BenchServer(await ResolveAsync(options, target, cancel), target));
         var run = new BenchRun(options, servers, logger ?? Serilog.Core.Logger.None, progress, cancel);
-        return await BenchScenario.For(run).RunAsync();
+        // The generator's own CPU, so a run can say when it, not the server, was the limit.
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await BenchScenario.For(run).RunAsync();
+        self.Refresh();
+        return result with
+        {
+            GeneratorCpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds,
+            GeneratorWallSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            GeneratorCores = Environment.ProcessorCount,
+        };
     }
 
     private static async Task<IPEndPoint> ResolveAsync(BenchOptions options, Uri target, CancellationToken cancel)

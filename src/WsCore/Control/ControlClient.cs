@@ -22,15 +22,30 @@ public sealed class ControlClient : IAsyncDisposable
         _reader = PipeReader.Create(_stream);
     }
 
-    /// <summary>Connects to the control socket of the server on <paramref name="port"/>.</summary>
-    /// <exception cref="WsCoreException">No server owns that socket (ConnectionFailed).</exception>
+    /// <summary>
+    /// Connects to the control socket of the server on <paramref name="port"/> in this network namespace: its own
+    /// namespace's socket when there is one, else the plain one when the server behind it is in this namespace
+    /// (<see cref="ControlSocketPath"/>).
+    /// </summary>
+    /// <exception cref="WsCoreException">No server of this namespace owns that socket (ConnectionFailed).</exception>
     public static async Task<ControlClient> ConnectAsync(int port, CancellationToken cancel, string? path = null)
     {
+        var own = path is null ? ControlSocketPath.OwnNetworkNamespace() : null;
+        if (path is null && own is not null && File.Exists(ControlSocketPath.ForNamespace(port, own)))
+            path = ControlSocketPath.ForNamespace(port, own);
         path ??= ControlSocketPath.For(port);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancel);
+            if (own is not null && ControlSocketPath.PeerNetworkNamespace(socket) is { } theirs && theirs != own)
+            {
+                socket.Dispose();
+                throw new WsCoreException(FailureKind.ConnectionFailed,
+                    $"no server is running on port {port} in this network namespace (the one at {path} serves " +
+                    "another namespace)", "start one on that port here, or give the port of the running one")
+                { Field = InputField.ServePort };
+            }
             return new ControlClient(socket);
         }
         catch (SocketException e)

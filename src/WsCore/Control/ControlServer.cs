@@ -50,7 +50,46 @@ public sealed class ControlServer : IAsyncDisposable
     /// <summary>The socket's path.</summary>
     public string SocketPath { get; }
 
-    /// <summary>Creates the directory and socket, replacing a stale socket file.</summary>
+    /// <summary>
+    /// Starts the control socket of the server on <paramref name="port"/>: the plain path
+    /// (<see cref="ControlSocketPath.For"/>), or this namespace's (<see cref="ControlSocketPath.ForNamespace"/>) when
+    /// a live server of another network namespace holds the plain one.
+    /// </summary>
+    /// <exception cref="WsCoreException">A live server of this namespace (or of one that cannot be told) holds the
+    /// path, or the directory is not the user's own.</exception>
+    public static async Task<ControlServer> StartAsync(int port, IControlHandler handler, ILogger? logger = null,
+        string? runtimeDirectory = null)
+    {
+        var plain = ControlSocketPath.For(port, runtimeDirectory);
+        if (ControlSocketPath.OwnNetworkNamespace() is { } own
+            && await LiveServerNamespaceAsync(plain) is { } other && other != own)
+        {
+            (logger ?? Serilog.Core.Logger.None).Debug(
+                "The control socket {Path} is a serve's of network namespace {Other}; this one's is {Own}",
+                plain, other, own);
+            return await StartAsync(ControlSocketPath.ForNamespace(port, own, runtimeDirectory), handler, logger);
+        }
+        return await StartAsync(plain, handler, logger);
+    }
+
+    // The network namespace of the server listening at path, or null when none listens (or it cannot be told).
+    private static async Task<string?> LiveServerNamespaceAsync(string path)
+    {
+        if (!File.Exists(path))
+            return null;
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            return ControlSocketPath.PeerNetworkNamespace(probe);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Creates the directory and socket at <paramref name="path"/>, replacing a stale socket file.</summary>
     /// <exception cref="WsCoreException">Another live server owns the path, or the directory is not the user's
     /// own.</exception>
     public static async Task<ControlServer> StartAsync(string path, IControlHandler handler, ILogger? logger = null)

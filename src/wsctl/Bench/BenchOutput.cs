@@ -37,6 +37,9 @@ public static class BenchOutput
         if (r.Mode == BenchMode.Idle)
             s.AppendLine(c, $"  alive at the end: {r.AliveAtEnd:N0} of {r.Connected:N0}");
         s.AppendLine(c, $"  errors:   {r.Errors:N0}{Samples(r.ErrorSamples)}");
+        var busy = r.GeneratorCpuSeconds / Math.Max(0.001, r.GeneratorWallSeconds);
+        s.AppendLine(c, $"  generator: {busy:0.00} of {r.GeneratorCores} core(s) busy ({r.GeneratorCpuShare:P0})" +
+            $"{(r.GeneratorSaturated ? ": saturated, so these figures may be its limit, not the server's" : "")}");
         return s.ToString();
     }
 
@@ -88,6 +91,10 @@ public static class BenchOutput
         w.WriteNumber("connects_per_second", Math.Round(r.ConnectsPerSecond, 1));
         w.WriteNumber("alive", r.AliveAtEnd);
         w.WriteNumber("errors", r.Errors);
+        w.WriteNumber("generator_cpu_seconds", Math.Round(r.GeneratorCpuSeconds, 3));
+        w.WriteNumber("generator_cores", r.GeneratorCores);
+        w.WriteNumber("generator_cpu_share", Math.Round(r.GeneratorCpuShare, 3));
+        w.WriteBoolean("generator_saturated", r.GeneratorSaturated);
         w.WriteStartArray("error_samples");
         foreach (var e in r.ErrorSamples)
             w.WriteStringValue(e);

@@ -32,6 +32,10 @@ public static class BenchSession
             progress?.Clear();
         }
 
+        if (result.GeneratorSaturated)
+            log.Warning("the load generator kept {Share:P0} of its {Cores} core(s) busy: the figures may be its " +
+                "limit, not the server's (run the server on other cores, e.g. taskset, or bench from another machine)",
+                result.GeneratorCpuShare, result.GeneratorCores);
         var (exit, error, hint) = Outcome(result);
         if (json)
             BenchOutput.Json(result, options, new JsonLines(stdout), exit, error, hint);

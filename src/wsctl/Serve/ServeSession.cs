@@ -115,7 +115,7 @@ public static class ServeSession
             await cluster.StartAsync(server, settings.Cluster!.Instance ?? $"{Dns.GetHostName()}:{port}");
 
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
-        await using var control = await ControlServer.StartAsync(ControlSocketPath.For(port),
+        await using var control = await ControlServer.StartAsync(port,
             new ServeControl(server, cluster), log);
 
         // Advertised only once the listener is bound, so whoever finds it can connect. Disposed before the server

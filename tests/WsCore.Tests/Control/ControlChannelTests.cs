@@ -108,38 +108,26 @@ public sealed class ControlChannelTests : IDisposable
     }
 
     [Fact]
-    public void SocketPath_UnderXdgRuntimeDir_IsWsctlServePortSock()
+    public void SocketPath_UnderXdgRuntimeDir_IsWsctlServePortSock_AndANamespacesOwnNamesIt()
     {
-        Assert.Equal(
-            Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"),
-            ControlSocketPath.For(8080, "/run/user/1000", "4026531840"));
-    }
-
-    [Theory]
-    // The system's namespace (PID 1's), proven by reading both: the plain name.
-    [InlineData("4026531840", "4026531840", null)]
-    // Another namespace than the system's: its own.
-    [InlineData("4026532174", "4026531840", "4026532174")]
-    // PID 1's cannot be read (a container): nothing proves this is the system's, so its own.
-    [InlineData("4026532174", null, "4026532174")]
-    // No /proc/self/ns/net (not Linux): the plain name.
-    [InlineData(null, null, null)]
-    public void NamespaceToName_OwnAndSystemNamespaces_NamedUnlessProvablyTheSystems(
-        string? own, string? system, string? named)
-    {
-        Assert.Equal(named, ControlSocketPath.NamespaceToName(own, system));
+        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.sock"),
+            ControlSocketPath.For(8080, "/run/user/1000"));
+        Assert.Equal(Path.Combine("/run/user/1000", "wsctl", "serve-8080.net4026531840.sock"),
+            ControlSocketPath.ForNamespace(8080, "4026531840", "/run/user/1000"));
     }
 
     [Fact]
-    public void SocketPath_InThisProcess_NamesItsNamespaceFromProcSelf()
+    public async Task PeerNetworkNamespace_OfAServerInThisProcess_IsThisProcesssNamespace()
     {
-        var own = ControlSocketPath.NetworkNamespaceOf("self");
+        var own = ControlSocketPath.OwnNetworkNamespace();
         Assert.NotNull(own);
-        var path = ControlSocketPath.For(8080, "/run/user/1000");
-        // The plain name only where PID 1's namespace can be read and is this one.
-        Assert.Equal(
-            ControlSocketPath.NetworkNamespaceOf("1") == own ? "serve-8080.sock" : $"serve-8080.net{own}.sock",
-            Path.GetFileName(path));
+        await using var server = await ControlServer.StartAsync(9011, new RecordingHandler(), null, _runtimeDir);
+        // A serve in this namespace takes the plain name, and a client here proves the server is its own.
+        Assert.Equal(ControlSocketPath.For(9011, _runtimeDir), server.SocketPath);
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
+            System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await probe.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(server.SocketPath));
+        Assert.Equal(own, ControlSocketPath.PeerNetworkNamespace(probe));
     }
 
     [Fact]
