@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using WsCore.Chips;
@@ -85,7 +84,7 @@ public static class WebInstall
     /// <summary>The page: a title, the install button naming the manifest, and what the visitor needs.</summary>
     public static string Page(string name, string version, ChipDescriptor chip, string script)
     {
-        var title = WebUtility.HtmlEncode($"{name} {version}");
+        var title = HtmlText($"{name} {version}");
         return $$"""
             <!doctype html>
             <html lang="en">
@@ -93,12 +92,12 @@ public static class WebInstall
               <meta charset="utf-8">
               <meta name="viewport" content="width=device-width, initial-scale=1">
               <title>Install {{title}}</title>
-              <script type="module" src="{{WebUtility.HtmlEncode(script)}}"></script>
+              <script type="module" src="{{HtmlText(script)}}"></script>
               <style>body { font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em; }</style>
             </head>
             <body>
               <h1>{{title}}</h1>
-              <p>Connect the {{WebUtility.HtmlEncode(chip.Name)}} board with a USB data cable, then:</p>
+              <p>Connect the {{HtmlText(chip.Name)}} board with a USB data cable, then:</p>
               <esp-web-install-button manifest="{{ManifestFile}}"></esp-web-install-button>
               <p>Installing needs a browser with Web Serial (Chrome or Edge on a desktop), and this page served over
               https or from localhost. This install writes the firmware only: the board's Wi-Fi network and password
@@ -108,6 +107,11 @@ public static class WebInstall
 
             """;
     }
+
+    /// <summary>Text safe inside an HTML element or a quoted attribute (the five characters HTML gives meaning).</summary>
+    private static string HtmlText(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal)
+        .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+        .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
 
     /// <summary>A file name for a region: its own name (with .bin), made unique with its offset where needed.</summary>
     private static string FileName(FlashRegion region, IEnumerable<string> taken)
