@@ -13,7 +13,7 @@ public sealed class Esp32Efuses : EfuseLayout
     /// <summary>APB_CTL_DATE: its bit 31 is the third bit of the major revision.</summary>
     public const uint ApbCtlDate = 0x3FF6607C;
 
-    /// <summary>UART0's clock divider: the ROM set it from the line's rate, which gives the APB (crystal) clock.</summary>
+    /// <summary>UART0's clock divider: the ROM set it from the line's rate; it gives the APB (crystal) clock.</summary>
     public const uint UartClockDivider = 0x3FF40014;
 
     [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]

@@ -33,7 +33,10 @@ public static class KnownChips
         Package = new(Bits(block1, 3, 28, 4), Bits(block1, 3, 21, 4)),
         PackageNames = new Dictionary<uint, string>
         {
-            [0x00] = "ESP32-S2", [0x01] = "ESP32-S2FH2", [0x02] = "ESP32-S2FH4", [0x10] = "ESP32-S2R2",
+            [0x00] = "ESP32-S2",
+            [0x01] = "ESP32-S2FH2",
+            [0x02] = "ESP32-S2FH4",
+            [0x10] = "ESP32-S2R2",
             [0x12] = "ESP32-S2FNR2",
         },
         UnknownPackage = "Unknown ESP32-S2",
@@ -84,7 +87,10 @@ public static class KnownChips
         Package = new(Bits(block1, 3, 21, 3)),
         PackageNames = new Dictionary<uint, string>
         {
-            [0] = "ESP32-C3 (QFN32)", [1] = "ESP8685 (QFN28)", [2] = "ESP32-C3 AZ (QFN32)", [3] = "ESP8686 (QFN24)",
+            [0] = "ESP32-C3 (QFN32)",
+            [1] = "ESP8685 (QFN28)",
+            [2] = "ESP32-C3 AZ (QFN32)",
+            [3] = "ESP8686 (QFN24)",
         },
         UnknownPackage = "Unknown ESP32-C3",
         FixedFeatures = ["Wi-Fi", "BT 5 (LE)", "Single Core", "160MHz"],

@@ -27,7 +27,10 @@ public sealed class EspDevice
     /// <param name="logger">Where the steps are logged (default: nowhere).</param>
     /// <param name="observer">Told of the connection, each read, erase and region checked, and the reset.</param>
     public EspDevice(
-        ISerialTransport transport, FlashSessionOptions options, ILogger? logger = null, IFlashObserver? observer = null)
+        ISerialTransport transport,
+        FlashSessionOptions options,
+        ILogger? logger = null,
+        IFlashObserver? observer = null)
     {
         _logger = logger ?? Serilog.Core.Logger.None;
         _connection = new RomConnection(transport, _logger);

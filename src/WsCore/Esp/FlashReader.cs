@@ -119,7 +119,7 @@ public sealed class FlashReader
         }
     }
 
-    /// <summary>Fails unless <paramref name="data"/> has the MD5 the flash reports for <paramref name="range"/>.</summary>
+    /// <summary>Fails unless <paramref name="data"/> has the flash's MD5 of <paramref name="range"/>.</summary>
     private void Check(string name, FlashRange range, byte[] data)
     {
         if (range.Length == 0)

@@ -61,7 +61,8 @@ public sealed class RomConnection
     {
         Send(packet);
         var response = ReadResponse(command, timeout) ?? throw new RomTimeoutException(command, timeout);
-        if (!response.TryGetStatus(RomResponse.PayloadLength(command, response.Data.Length), out var failed, out var error))
+        var payload = RomResponse.PayloadLength(command, response.Data.Length);
+        if (!response.TryGetStatus(payload, out var failed, out var error))
             throw new RomMalformedResponseException(command);
         if (failed)
         {

@@ -30,7 +30,7 @@ public readonly record struct RomResponse(byte Command, uint Value, byte[] Data)
         return dataLength >= payload + 2 ? payload : 0;
     }
 
-    /// <summary>The bytes of flash one READ_FLASH_SLOW answer carries, whatever length was asked (at most this).</summary>
+    /// <summary>The bytes one READ_FLASH_SLOW answer carries, whatever length was asked (at most this).</summary>
     public const int ReadFlashBlock = 64;
 
     /// <summary>Parses a SLIP-decoded frame; false when it is not a well-formed response.</summary>

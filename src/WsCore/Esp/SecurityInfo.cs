@@ -43,7 +43,7 @@ public sealed record SecurityInfo(
     public IReadOnlyList<string> SetFlags =>
         [.. FlagNames.Where((_, bit) => (Flags & (1u << bit)) != 0)];
 
-    /// <summary>Parses the payload (the answer's data without its status bytes); null when it is neither form.</summary>
+    /// <summary>Parses the payload (the answer's data without its status); null when it is neither form.</summary>
     public static SecurityInfo? Parse(ReadOnlySpan<byte> payload)
     {
         if (payload.Length != ShortLength && payload.Length != LongLength)

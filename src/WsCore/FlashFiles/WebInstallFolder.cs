@@ -40,7 +40,8 @@ public static class WebInstallFolder
     {
         var app = regions.Where(r => r.IsImage).Select(r => AppDescription.Read(r.Data)).LastOrDefault(d => d != null);
         var folder = firmware is null ? null : new DirectoryInfo(Path.GetFullPath(firmware)).Name;
-        var name = app?.ProjectName is { Length: > 0 } project ? project : folder is { Length: > 0 } ? folder : "firmware";
+        var name = app?.ProjectName is { Length: > 0 } project ? project
+            : folder is { Length: > 0 } ? folder : "firmware";
         return (name, app?.Version is { Length: > 0 } version ? version : "unknown");
     }
 }

@@ -23,7 +23,7 @@ public static class PartitionTable
     /// <summary>The default table offset (CONFIG_PARTITION_TABLE_OFFSET).</summary>
     public const uint DefaultOffset = 0x8000;
 
-    /// <summary>The longest table: 0xC00 bytes (95 entries and the MD5 entry), the rest of its sector left free.</summary>
+    /// <summary>The longest table: 0xC00 bytes (95 entries and the MD5 entry); the sector's rest is free.</summary>
     public const int MaxLength = 0xC00;
 
     /// <summary>Bytes per entry.</summary>

@@ -8,7 +8,7 @@ namespace WsCore.Flashing;
 public sealed record PartitionTableImage(
     IReadOnlyList<Partition> Partitions, string? StoredMd5, string ComputedMd5, int Length)
 {
-    /// <summary>Whether the table carries an MD5 entry and it matches the entries (the bootloader's own check).</summary>
+    /// <summary>Whether the table has an MD5 entry and it matches the entries (the bootloader's own check).</summary>
     public bool Md5Matches => StoredMd5 == ComputedMd5;
 
     /// <summary>The partition labelled <paramref name="label"/>, or null.</summary>

@@ -108,7 +108,7 @@ public static class WebInstall
             """;
     }
 
-    /// <summary>Text safe inside an HTML element or a quoted attribute (the five characters HTML gives meaning).</summary>
+    /// <summary>Text safe inside an HTML element or a quoted attribute (HTML's five special characters).</summary>
     private static string HtmlText(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal)
         .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
         .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);

@@ -55,8 +55,8 @@ public static class DeviceSession
                         w.WriteString("output", output);
                     });
                 else
-                    Console.Out.WriteLine($"Read {name} (0x{resolved.Start:X}, {resolved.Length} bytes, md5 {md5}) to " +
-                        $"{output} (mode 0600)");
+                    Console.Out.WriteLine($"Read {name} (0x{resolved.Start:X}, {resolved.Length} bytes, md5 {md5}) " +
+                        $"to {output} (mode 0600)");
                 return ExitCode.Ok;
             };
         }), cancel);

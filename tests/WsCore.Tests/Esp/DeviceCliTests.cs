@@ -17,7 +17,7 @@ public class DeviceCliTests
     private static string[] Device(RomSimulator sim, string subverb, params string[] rest) =>
         ["device", subverb, "--port", sim.Url, "--before", "no-reset", "--after", "no-reset", .. rest];
 
-    /// <summary>Commands that write or erase flash: FLASH_BEGIN, FLASH_DATA, FLASH_DEFL_BEGIN, FLASH_DEFL_DATA.</summary>
+    /// <summary>Commands that write or erase: FLASH_BEGIN, FLASH_DATA, FLASH_DEFL_BEGIN, FLASH_DEFL_DATA.</summary>
     private static readonly byte[] WritingOps = [0x02, 0x03, 0x10, 0x11];
 
     private static async Task<WsctlResult> RunAsync(RomSimulator sim, string[] args)

@@ -8,7 +8,7 @@ namespace WsCore.Tests.Esp;
 public static class FakeSysfs
 {
     /// <summary>Adds the port /dev/<paramref name="tty"/> of a USB device with these ids and strings.</summary>
-    /// <param name="acm">A CDC-ACM port (ttyACM: the interface is the tty's parent), else a USB-serial driver's.</param>
+    /// <param name="acm">A CDC-ACM port (ttyACM: the interface is the tty's parent), else a USB-serial one.</param>
     public static void Adapter(string root, string tty, string vid, string pid, bool acm = false,
         string? manufacturer = null, string? product = null)
     {
