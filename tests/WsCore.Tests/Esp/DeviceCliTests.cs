@@ -142,6 +142,46 @@ public class DeviceCliTests
         }
     }
 
+    [Fact]
+    public async Task Read_AByteChangedOnTheLine_Exit11_NoFile()
+    {
+        using var sim = UsedChip(7);
+        sim.CorruptNextRead = true;
+        var path = Path.Combine(Path.GetTempPath(), $"wsctl-never-{Guid.NewGuid():N}.bin");
+        var run = await RunAsync(sim, Device(sim, "read", "0x1000", "0x100", "-o", path));
+        Assert.Equal(11, run.ExitCode);
+        Assert.Contains("does not match the flash", run.Stderr);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task Read_AGarbledAnswer_IsAskedForAgain()
+    {
+        using var sim = UsedChip(8);
+        var dir = Directory.CreateTempSubdirectory("wsctl-read-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "part.bin");
+            // The first answer after connecting is SPI_ATTACH's; garble a later one, a read's.
+            var run = WsctlProcess.Start(Device(sim, "read", "0x20000", "0x2000", "-o", path, "-v"));
+            using (run)
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                while (sim.SlowReads < 10 && DateTime.UtcNow < deadline)
+                    await Task.Delay(5);
+                sim.ReplaceNextReply = [0xC0, 0x01, 0x0E, 0xDB, 0x00, 0xC0];
+                var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
+                Assert.True(exit == 0, run.Stderr);
+                Assert.Contains("asking again", run.Stderr);
+            }
+            Assert.Equal(sim.Flash.AsSpan(0x20000, 0x2000).ToArray(), await File.ReadAllBytesAsync(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(new string[] { }, "what to read?")]
     [InlineData(new[] { "0x1000" }, "OFFSET needs a SIZE")]

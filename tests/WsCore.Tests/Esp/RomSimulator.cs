@@ -91,6 +91,11 @@ public sealed class RomSimulator : IDisposable
     public List<byte> Ops { get; } = [];
     /// <summary>Requests with their raw data (for asserting exact payloads).</summary>
     public List<(byte Op, byte[] Data)> Requests { get; } = [];
+    /// <summary>
+    /// When set, the next READ_FLASH_SLOW answer carries one flipped bit in its data: a byte changed on the line,
+    /// which SLIP and the ROM's answer cannot show (the answer has no checksum).
+    /// </summary>
+    public bool CorruptNextRead { get; set; }
     /// <summary>READ_FLASH_SLOW commands answered with flash data.</summary>
     public int SlowReads { get; private set; }
     /// <summary>The baud rate value of the last CHANGE_BAUDRATE.</summary>
@@ -365,6 +370,11 @@ public sealed class RomSimulator : IDisposable
                             // Past the bytes asked for, the buffer keeps what an earlier read left there.
                             sim.Flash.AsSpan((int)addr, (int)len).CopyTo(_readBuffer);
                             payload = [.. _readBuffer];
+                            if (sim.CorruptNextRead)
+                            {
+                                sim.CorruptNextRead = false;
+                                payload[0] ^= 0x08;
+                            }
                             sim.SlowReads++;
                         }
                         break;
