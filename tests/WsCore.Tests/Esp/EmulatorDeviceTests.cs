@@ -2,6 +2,7 @@ using WsCore.Chips;
 using WsCore.Esp;
 using WsCore.FlashFiles;
 using WsCore.Flashing;
+using WsCore.Tests.Support;
 
 namespace WsCore.Tests.Esp;
 
@@ -29,6 +30,40 @@ public class EmulatorDeviceTests
 
     [Esp32C3EmulatorFact]
     public void Esp32C3_Info_ReadOfWhatFlashWrote_EraseThenRead() => InfoReadErase("esp32c3");
+
+    /// <summary>
+    /// The built wsctl over socket:// to the real ESP32 ROM: flash writes a build; device verify finds it there, device
+    /// read brings back the app's first KiB, device erase clears a sector that read then shows as 0xFF.
+    /// </summary>
+    [Esp32EmulatorFact]
+    public async Task Esp32_Cli_FlashThenVerifyReadEraseRead()
+    {
+        using var fw = new FirmwareFixture(appSize: 16 * 1024);
+        var before = FlashExpectations.UsedChip(47)[..EspEmulator.FlashSize];
+        using var emulator = EspEmulator.Start("esp32", before);
+        var port = $"socket://127.0.0.1:{emulator.Port}";
+        string[] Run(params string[] args) =>
+            [.. args, "--port", port, "--before", "no-reset", "--after", "no-reset"];
+        var timeout = TimeSpan.FromMinutes(3);
+        var flash = await WsctlProcess.RunAsync(Run("flash", "--firmware", fw.Dir), timeout: timeout);
+        Assert.True(flash.ExitCode == 0, flash.All);
+        var verify = await WsctlProcess.RunAsync(Run("device", "verify", "--firmware", fw.Dir), timeout: timeout);
+        Assert.True(verify.ExitCode == 0, verify.All);
+        var file = Path.Combine(fw.Dir, "read.bin");
+        var read = await WsctlProcess.RunAsync(Run("device", "read", "0x10000", "1K", "-o", file), timeout: timeout);
+        Assert.True(read.ExitCode == 0, read.All);
+        Assert.Equal(fw.App[..1024], await File.ReadAllBytesAsync(file));
+        var erase = await WsctlProcess.RunAsync(Run("device", "erase", "0x300000", "0x1000"), timeout: timeout);
+        Assert.True(erase.ExitCode == 0, erase.All);
+        var erased = Path.Combine(fw.Dir, "erased.bin");
+        var back = await WsctlProcess.RunAsync(Run("device", "read", "0x2FFFC0", "0x1080", "-o", erased),
+            timeout: timeout);
+        Assert.True(back.ExitCode == 0, back.All);
+        var bytes = await File.ReadAllBytesAsync(erased);
+        Assert.Equal(before.AsSpan(0x2FFFC0, 64).ToArray(), bytes[..64]);
+        Assert.All(bytes[64..^64], b => Assert.Equal(0xFF, b));
+        Assert.Equal(before.AsSpan(0x301000, 64).ToArray(), bytes[^64..]);
+    }
 
     private static void InfoReadErase(string chip)
     {
