@@ -5,6 +5,12 @@
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/prereqs.sh || exit 1
+# ESP Web Tools (pinned by tests/web-install/package-lock.json) for the browser test of flash --web-install's page;
+# without it that test is skipped with the reason.
+if command -v npm >/dev/null; then
+  (cd tests/web-install && npm ci --no-audit --no-fund --silent >/dev/null 2>&1) ||
+    echo "test.sh: npm ci in tests/web-install failed; the web-install browser test will be skipped" >&2
+fi
 
 passed=0; failed=0; skipped=0; broken=(); skipped_names=()
 results=$(mktemp -d)

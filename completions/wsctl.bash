@@ -3,7 +3,8 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'serve send broadcast probe flash provision monitor bench completion' ;;
+    '') echo 'serve send broadcast probe flash provision monitor device bench completion' ;;
+    'device') echo 'info read erase verify partitions ports' ;;
   esac
 }
 
@@ -20,9 +21,16 @@ _wsctl_options() {
     'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --pin --compress --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --pin --compress --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --compress --help -h --verbose -v --quiet -q --log-format' ;;
-    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --erase-all --nvs-out --output -o --web-install --web-install-script --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
     'provision') echo '--port -p --baud -b --ssid --pass --scan --probe --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
+    'device') echo '--help -h --verbose -v --quiet -q --log-format' ;;
+    'device info') echo '--port -p --baud -b --before --after --chip --flash-size --json --help -h --verbose -v --quiet -q --log-format' ;;
+    'device read') echo '--port -p --baud -b --before --after --chip --flash-size --json --partition --all --output -o --help -h --verbose -v --quiet -q --log-format' ;;
+    'device erase') echo '--port -p --baud -b --before --after --chip --flash-size --json --partition --all --help -h --verbose -v --quiet -q --log-format' ;;
+    'device verify') echo '--port -p --baud -b --before --after --chip --flash-size --json --firmware --image --help -h --verbose -v --quiet -q --log-format' ;;
+    'device partitions') echo '--port -p --baud -b --before --after --chip --flash-size --json --firmware --help -h --verbose -v --quiet -q --log-format' ;;
+    'device ports') echo '--json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --also --compress --payload --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
   esac
@@ -97,6 +105,8 @@ _wsctl_value_kind() {
     'flash|--nvs-out') echo 'path' ;;
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;
+    'flash|--web-install') echo 'path' ;;
+    'flash|--web-install-script') echo 'text' ;;
     'flash|--log-format') echo 'choice json text' ;;
     'provision|--port') echo 'device' ;;
     'provision|-p') echo 'device' ;;
@@ -115,6 +125,60 @@ _wsctl_value_kind() {
     'monitor|--until') echo 'text' ;;
     'monitor|--timeout') echo 'text' ;;
     'monitor|--log-format') echo 'choice json text' ;;
+    'device|--log-format') echo 'choice json text' ;;
+    'device info|--port') echo 'device' ;;
+    'device info|-p') echo 'device' ;;
+    'device info|--baud') echo 'text' ;;
+    'device info|-b') echo 'text' ;;
+    'device info|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
+    'device info|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
+    'device info|--chip') echo 'choice auto esp32 esp32c3 esp32s2 esp32s3' ;;
+    'device info|--flash-size') echo 'text' ;;
+    'device info|--log-format') echo 'choice json text' ;;
+    'device read|--port') echo 'device' ;;
+    'device read|-p') echo 'device' ;;
+    'device read|--baud') echo 'text' ;;
+    'device read|-b') echo 'text' ;;
+    'device read|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
+    'device read|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
+    'device read|--chip') echo 'choice auto esp32 esp32c3 esp32s2 esp32s3' ;;
+    'device read|--flash-size') echo 'text' ;;
+    'device read|--partition') echo 'text' ;;
+    'device read|--output') echo 'path' ;;
+    'device read|-o') echo 'path' ;;
+    'device read|--log-format') echo 'choice json text' ;;
+    'device erase|--port') echo 'device' ;;
+    'device erase|-p') echo 'device' ;;
+    'device erase|--baud') echo 'text' ;;
+    'device erase|-b') echo 'text' ;;
+    'device erase|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
+    'device erase|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
+    'device erase|--chip') echo 'choice auto esp32 esp32c3 esp32s2 esp32s3' ;;
+    'device erase|--flash-size') echo 'text' ;;
+    'device erase|--partition') echo 'text' ;;
+    'device erase|--log-format') echo 'choice json text' ;;
+    'device verify|--port') echo 'device' ;;
+    'device verify|-p') echo 'device' ;;
+    'device verify|--baud') echo 'text' ;;
+    'device verify|-b') echo 'text' ;;
+    'device verify|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
+    'device verify|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
+    'device verify|--chip') echo 'choice auto esp32 esp32c3 esp32s2 esp32s3' ;;
+    'device verify|--flash-size') echo 'text' ;;
+    'device verify|--firmware') echo 'path' ;;
+    'device verify|--image') echo 'path' ;;
+    'device verify|--log-format') echo 'choice json text' ;;
+    'device partitions|--port') echo 'device' ;;
+    'device partitions|-p') echo 'device' ;;
+    'device partitions|--baud') echo 'text' ;;
+    'device partitions|-b') echo 'text' ;;
+    'device partitions|--before') echo 'choice default-reset default_reset no-reset no_reset' ;;
+    'device partitions|--after') echo 'choice hard-reset hard_reset no-reset no_reset' ;;
+    'device partitions|--chip') echo 'choice auto esp32 esp32c3 esp32s2 esp32s3' ;;
+    'device partitions|--flash-size') echo 'text' ;;
+    'device partitions|--firmware') echo 'path' ;;
+    'device partitions|--log-format') echo 'choice json text' ;;
+    'device ports|--log-format') echo 'choice json text' ;;
     'bench|--mode') echo 'choice broadcast connect echo idle ping' ;;
     'bench|--clients') echo 'text' ;;
     'bench|--size') echo 'text' ;;

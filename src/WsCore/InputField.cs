@@ -41,6 +41,16 @@ public enum InputField
     NvsImageFile,
     /// <summary>Where the merged image of every region is written instead of flashing it.</summary>
     MergedImageFile,
+    /// <summary>A range of flash, as an offset and a size (<c>EspDevice.Read</c>, <c>EspDevice.Erase</c>).</summary>
+    FlashRange,
+    /// <summary>A partition of the device's table, by its label (<c>EspDevice.FindPartition</c>).</summary>
+    Partition,
+    /// <summary>Where flash read from the device is written (mode 0600: it may hold the Wi-Fi password).</summary>
+    ReadOutputFile,
+    /// <summary>The folder an ESP Web Tools install is written to (<c>WebInstallFolder.Write</c>).</summary>
+    WebInstallDirectory,
+    /// <summary>Erasing the whole flash before writing (<c>FlashSessionOptions.EraseAll</c>).</summary>
+    EraseAll,
     /// <summary>The app's ELF file, which decodes panic backtraces.</summary>
     Elf,
     /// <summary>The server or device to reach: a URL or a host name (<c>WebSocketClient.ConnectAsync</c>).</summary>

@@ -23,6 +23,7 @@ public static class WsctlCommand
         root.Subcommands.Add(FlashCommand.Create());
         root.Subcommands.Add(ProvisionCommand.Create());
         root.Subcommands.Add(MonitorCommand.Create());
+        root.Subcommands.Add(DeviceCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());
         HelpPrinter.Install(root);

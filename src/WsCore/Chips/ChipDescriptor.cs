@@ -41,6 +41,9 @@ public sealed record ChipDescriptor
     /// <summary>The SPI controller registers for raw flash commands (how the JEDEC ID is read).</summary>
     public required SpiFlashRegisters Spi { get; init; }
 
+    /// <summary>Where the chip's MAC, revision, package and features are, and how they decode.</summary>
+    public required EfuseLayout Efuses { get; init; }
+
     /// <summary>Watchdogs to stop when connected through the chip's own USB-Serial/JTAG port, or null.</summary>
     public WatchdogRegisters? Watchdogs { get; init; }
 

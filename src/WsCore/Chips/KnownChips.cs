@@ -19,6 +19,91 @@ public static class KnownChips
         W0Offset = 0x58,
     };
 
+    // The eFuse block 1 of the later chips (esptool targets/esp32s2.py, esp32s3.py, esp32c3.py: EFUSE_BLOCK1_ADDR,
+    // the MAC in its first two words), and the bits of its word n.
+    private static EfuseBits Bits(uint block1, int word, int shift, int width) =>
+        new(block1 + (uint)(4 * word), shift, width);
+
+    private static Block1Efuses S2Efuses(uint block1) => new()
+    {
+        MacLow = block1,
+        Major = new(Bits(block1, 3, 18, 2)),
+        Minor = new(Bits(block1, 3, 20, 1), Bits(block1, 4, 4, 3)),
+        // The S2's package name comes from its embedded PSRAM (high nibble here) and flash (low nibble).
+        Package = new(Bits(block1, 3, 28, 4), Bits(block1, 3, 21, 4)),
+        PackageNames = new Dictionary<uint, string>
+        {
+            [0x00] = "ESP32-S2",
+            [0x01] = "ESP32-S2FH2",
+            [0x02] = "ESP32-S2FH4",
+            [0x10] = "ESP32-S2R2",
+            [0x12] = "ESP32-S2FNR2",
+        },
+        UnknownPackage = "Unknown ESP32-S2",
+        FixedFeatures = ["Wi-Fi", "Single Core", "240MHz"],
+        Embedded =
+        [
+            (new(Bits(block1, 3, 21, 4)), new Dictionary<uint, string>
+            {
+                [0] = "No Embedded Flash", [1] = "Embedded Flash 2MB", [2] = "Embedded Flash 4MB",
+            }),
+            (new(Bits(block1, 3, 28, 4)), new Dictionary<uint, string>
+            {
+                [0] = "No Embedded PSRAM", [1] = "Embedded PSRAM 2MB", [2] = "Embedded PSRAM 4MB",
+            }),
+        ],
+    };
+
+    // esptool also reads the S3's major revision as 0 on its first wafers (eco0, block version 1.1): not done here,
+    // the S3 has not been observed.
+    private static Block1Efuses S3Efuses(uint block1) => new()
+    {
+        MacLow = block1,
+        Major = new(Bits(block1, 5, 24, 2)),
+        Minor = new(Bits(block1, 5, 23, 1), Bits(block1, 3, 18, 3)),
+        Package = new(Bits(block1, 3, 21, 3)),
+        PackageNames = new Dictionary<uint, string> { [0] = "ESP32-S3 (QFN56)", [1] = "ESP32-S3-PICO-1 (LGA56)" },
+        UnknownPackage = "Unknown ESP32-S3",
+        FixedFeatures = ["Wi-Fi", "BT 5 (LE)", "Dual Core + LP Core", "240MHz"],
+        Embedded =
+        [
+            (new(Bits(block1, 3, 27, 3)), new Dictionary<uint, string>
+            {
+                [1] = "Embedded Flash 8MB", [2] = "Embedded Flash 4MB",
+            }),
+            (new(Bits(block1, 5, 19, 1), Bits(block1, 4, 3, 2)), new Dictionary<uint, string>
+            {
+                [1] = "Embedded PSRAM 8MB", [2] = "Embedded PSRAM 2MB", [3] = "Embedded PSRAM 16MB",
+                [4] = "Embedded PSRAM 4MB",
+            }),
+        ],
+    };
+
+    private static Block1Efuses C3Efuses(uint block1) => new()
+    {
+        MacLow = block1,
+        Major = new(Bits(block1, 5, 24, 2)),
+        Minor = new(Bits(block1, 5, 23, 1), Bits(block1, 3, 18, 3)),
+        Package = new(Bits(block1, 3, 21, 3)),
+        PackageNames = new Dictionary<uint, string>
+        {
+            [0] = "ESP32-C3 (QFN32)",
+            [1] = "ESP8685 (QFN28)",
+            [2] = "ESP32-C3 AZ (QFN32)",
+            [3] = "ESP8686 (QFN24)",
+        },
+        UnknownPackage = "Unknown ESP32-C3",
+        FixedFeatures = ["Wi-Fi", "BT 5 (LE)", "Single Core", "160MHz"],
+        Embedded =
+        [
+            (new(Bits(block1, 3, 27, 3)), new Dictionary<uint, string>
+            {
+                [1] = "Embedded Flash 4MB", [2] = "Embedded Flash 2MB", [3] = "Embedded Flash 1MB",
+                [4] = "Embedded Flash 8MB",
+            }),
+        ],
+    };
+
     // Spill: observed on the ESP32 mask ROM and absent on the ESP32-C3's (Espressif's QEMU with the real ROMs).
     // The S2 and S3 ROMs have not been observed, so they are assumed to spill: a plain tail costs a little time,
     // a wrong guess would cost the user's data.
@@ -41,6 +126,7 @@ public static class KnownChips
             W0Offset = 0x80,
         },
         ScalesBaudRate = true,
+        Efuses = new Esp32Efuses(),
     };
 
     public static readonly ChipDescriptor Esp32S2 = new()
@@ -54,6 +140,7 @@ public static class KnownChips
         ImageChipId = 2,
         DeflateSpillWindow = InflateWindow,
         Spi = LaterSpi(0x3F402000),
+        Efuses = S2Efuses(0x3F41A044),
     };
 
     public static readonly ChipDescriptor Esp32S3 = new()
@@ -67,6 +154,7 @@ public static class KnownChips
         ImageChipId = 9,
         DeflateSpillWindow = InflateWindow,
         Spi = LaterSpi(0x60002000),
+        Efuses = S3Efuses(0x60007044),
         Watchdogs = new()
         {
             WdtConfig0 = 0x60008098,
@@ -87,6 +175,7 @@ public static class KnownChips
         ImageChipId = 5,
         DeflateSpillWindow = 0,
         Spi = LaterSpi(0x60002000),
+        Efuses = C3Efuses(0x60008844),
         Watchdogs = new()
         {
             WdtConfig0 = 0x60008090,

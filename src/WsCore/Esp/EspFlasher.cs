@@ -51,8 +51,8 @@ public sealed class EspFlasher
         _loader = LoaderConnector.Connect(_connection, _options.Connection, _logger, _observer, cancel);
 
     /// <summary>
-    /// Connects, writes every region that is not already in flash, verifies each, checks that the flash around
-    /// them is unchanged, and resets as asked.
+    /// Connects, erases the whole flash if asked, writes every region that is not already in flash, verifies each,
+    /// checks that the flash around them is unchanged, and resets as asked.
     /// </summary>
     public void FlashAll(IReadOnlyList<FlashRegion> regions, CancellationToken cancel = default)
     {
@@ -63,11 +63,14 @@ public sealed class EspFlasher
         if (DetectedFlashSize is { } detected)
             regions = WithBootloaderSize(regions, loader.Chip, detected);
         var writer = new FlashWriter(loader, _options.BlockAttempts, _logger, _observer);
+        if (_options.EraseAll)
+            new FlashEraser(loader, _logger, _observer).Erase("flash", new FlashRange(0, flashSize), cancel);
         var toWrite = new List<FlashRegion>(regions.Count);
         foreach (var region in regions)
         {
             cancel.ThrowIfCancellationRequested();
-            if (!writer.AlreadyInFlash(region))
+            // After a whole-chip erase nothing is in flash: no region is checked for being there already.
+            if (_options.EraseAll || !writer.AlreadyInFlash(region))
                 toWrite.Add(region);
         }
         // Regions skipped above are not rewritten, so no spill may be planned into them: plan only what is written.
@@ -136,7 +139,7 @@ public sealed class EspFlasher
     }
 
     /// <summary>The bootloader's header says the flash size the chip has (as esptool's detect does).</summary>
-    private static IReadOnlyList<FlashRegion> WithBootloaderSize(
+    internal static IReadOnlyList<FlashRegion> WithBootloaderSize(
         IReadOnlyList<FlashRegion> regions, ChipDescriptor chip, string size) =>
         regions.Select(r => r.IsImage && r.Offset == chip.BootloaderOffset
             ? r with { Data = FirmwareImage.PatchFlashParams(r.Data, chip, "keep", size, "keep") }

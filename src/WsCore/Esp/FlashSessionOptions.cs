@@ -36,6 +36,12 @@ public sealed record FlashSessionOptions
     /// <summary>Write images even when their header names another chip than the one detected.</summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// Erase the whole flash before writing (esptool's <c>--erase-all</c>): nothing of what it held survives, the
+    /// Wi-Fi credentials of an earlier NVS partition included; every region is then written.
+    /// </summary>
+    public bool EraseAll { get; init; }
+
     /// <summary>The options that say how to reach the loader, for <see cref="LoaderConnector.Connect"/>.</summary>
     public ConnectOptions Connection => new()
     {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Serilog;
 using WsCore.Chips;
 
@@ -52,13 +51,13 @@ public static class LoaderConnector
         observer?.OnEvent(new FlashEvent(FlashEventKind.Connecting, Message: transport.Name));
         Sync(connection, options, logger, cancel);
         var commands = new RomCommandRunner(connection);
-        var chip = DetectChip(commands, logger);
+        var (chip, security) = DetectChip(commands, logger);
         if (options.ExpectedChip is { } expected && expected != chip)
             throw new WsCoreException(FailureKind.Device, $"{chip.Name} detected, but {expected.Name} was expected",
                 $"connect the {expected.Name} board, or let the chip be detected")
             { Field = InputField.Chip, HintField = InputField.Chip };
         observer?.OnEvent(new FlashEvent(FlashEventKind.Connected, Message: chip.Name));
-        var loader = new RomLoader(commands, chip);
+        var loader = new RomLoader(commands, chip) { SecurityInfo = security };
         if (options.UsbJtagSerial && chip.Watchdogs is { } watchdogs)
         {
             loader.Registers.DisableWatchdogs(watchdogs);
@@ -114,18 +113,23 @@ public static class LoaderConnector
             RomCommandRunner.DownloadModeHint);
     }
 
-    private static ChipDescriptor DetectChip(RomCommandRunner commands, ILogger logger)
+    /// <summary>
+    /// The chip, from GET_SECURITY_INFO's chip id where the answer has one, else from the magic register; and the
+    /// security information where the ROM gave it.
+    /// </summary>
+    private static (ChipDescriptor Chip, SecurityInfo? Security) DetectChip(RomCommandRunner commands, ILogger logger)
     {
         var connection = commands.Connection;
+        SecurityInfo? security = null;
         try
         {
-            var info = connection.Command(
+            var answer = connection.Command(
                 RomCommand.GetSecurityInfo, RomPackets.Request(RomCommand.GetSecurityInfo, []), RomTimeouts.Default);
-            // S3/C3 and later: 20 bytes (chip id at 12) + status; S2: 12 bytes + status and no chip id.
-            if (info.Data.Length >= 22
-                && KnownChips.BySecurityInfoChipId(
-                    BinaryPrimitives.ReadUInt32LittleEndian(info.Data.AsSpan(12))) is { } chip)
-                return chip;
+            // S3/C3 and later: 20 bytes (chip id at 12); S2: 12 bytes and no chip id; the status follows either.
+            var length = RomResponse.PayloadLength(RomCommand.GetSecurityInfo, answer.Data.Length);
+            security = SecurityInfo.Parse(answer.Data.AsSpan(0, length));
+            if (security?.ChipId is { } id && KnownChips.BySecurityInfoChipId(id) is { } chip)
+                return (chip, security);
         }
         catch (Exception e) when (e is RomUnsupportedCommandException or RomCommandException or RomTimeoutException
             or RomMalformedResponseException)
@@ -135,10 +139,11 @@ public static class LoaderConnector
             connection.DiscardInput();
         }
         var magic = new RomRegisters(commands).Read(KnownChips.MagicRegister);
-        return KnownChips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
+        var byMagic = KnownChips.ByMagic(magic) ?? throw new WsCoreException(FailureKind.Device,
             $"unknown chip (magic register 0x{magic:X8}); this flasher knows " +
             string.Join(", ", KnownChips.All.Select(c => c.Name)),
             "check with esptool chip-id which chip this is");
+        return (byMagic, security);
     }
 
     private static void ChangeBaud(RomLoader loader, int baud, ILogger logger)
@@ -154,6 +159,7 @@ public static class LoaderConnector
         loader.Connection.Transport.SetBaudRate(baud);
         Thread.Sleep(50);
         loader.Connection.DiscardInput();
+        loader.BaudRate = baud;
         logger.Information("Changed baud rate to {Baud}", baud);
     }
 }

@@ -61,7 +61,7 @@ public sealed class RomCommandRunner(RomConnection connection)
             RomCommand.SpiFlashMd5,
             RomPackets.Words((uint)range.Start, (uint)range.Length, 0, 0),
             RomTimeouts.Md5(range.Length));
-        return Encoding.ASCII.GetString(response.Data, 0, RomResponse.PayloadLength(RomCommand.SpiFlashMd5))
+        return Encoding.ASCII.GetString(response.Data, 0, 32)
             .ToLowerInvariant();
     }
 

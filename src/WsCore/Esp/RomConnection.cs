@@ -61,7 +61,8 @@ public sealed class RomConnection
     {
         Send(packet);
         var response = ReadResponse(command, timeout) ?? throw new RomTimeoutException(command, timeout);
-        if (!response.TryGetStatus(RomResponse.PayloadLength(command), out var failed, out var error))
+        var payload = RomResponse.PayloadLength(command, response.Data.Length);
+        if (!response.TryGetStatus(payload, out var failed, out var error))
             throw new RomMalformedResponseException(command);
         if (failed)
         {
@@ -72,6 +73,10 @@ public sealed class RomConnection
                 RomErrors.Describe(error));
             throw new RomCommandException(command, error);
         }
+        // A success without the payload the command answers with (a frame cut short on the line).
+        if (RomResponse.PayloadLength(command, response.Data.Length) == 0
+            && RomResponse.PayloadLength(command, int.MaxValue) > 0)
+            throw new RomMalformedResponseException(command);
         return response;
     }
 

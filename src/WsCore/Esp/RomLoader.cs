@@ -19,6 +19,15 @@ public sealed class RomLoader
     /// <summary>The chip the loader runs on.</summary>
     public ChipDescriptor Chip { get; }
 
+    /// <summary>
+    /// What GET_SECURITY_INFO answered while the chip was detected, or null where the ROM does not know it (the
+    /// ESP32's).
+    /// </summary>
+    public SecurityInfo? SecurityInfo { get; init; }
+
+    /// <summary>The line's baud rate: the ROM's 115200, or the one it was changed to.</summary>
+    public int BaudRate { get; internal set; } = LoaderConnector.RomBaudRate;
+
     /// <summary>Commands whose failure ends the operation (<see cref="WsCoreException"/>).</summary>
     public RomCommandRunner Commands { get; }
 

@@ -9,11 +9,29 @@ namespace WsCore.Esp;
 public readonly record struct RomResponse(byte Command, uint Value, byte[] Data)
 {
     /// <summary>
-    /// The bytes an answer to <paramref name="command"/> carries before its status bytes, as far as wsctl reads
-    /// them: SPI_FLASH_MD5's 32 ASCII hex characters (the ROM's form; the stub would send 16 raw bytes), else none
-    /// (docs/esp32-rom-protocol.md §3).
+    /// The bytes an answer to <paramref name="command"/> carries before its status bytes, whose data field is
+    /// <paramref name="dataLength"/> bytes long (docs/esp32-rom-protocol.md §3): SPI_FLASH_MD5's 32 ASCII hex
+    /// characters (the ROM's form; the stub would send 16 raw bytes); READ_FLASH_SLOW's 64-byte buffer;
+    /// GET_SECURITY_INFO's 20 bytes (S3, C3 and later) or 12 (S2), told apart by the length as esptool tells them
+    /// apart by trying 20 first; else none. An answer too short for its payload has its status first, as esptool's
+    /// <c>check_command</c> reads it.
     /// </summary>
-    public static int PayloadLength(RomCommand command) => command == RomCommand.SpiFlashMd5 ? 32 : 0;
+    public static int PayloadLength(RomCommand command, int dataLength)
+    {
+        var payload = command switch
+        {
+            RomCommand.SpiFlashMd5 => 32,
+            RomCommand.ReadFlashSlow => ReadFlashBlock,
+            RomCommand.GetSecurityInfo => dataLength >= SecurityInfo.LongLength + 2
+                ? SecurityInfo.LongLength
+                : SecurityInfo.ShortLength,
+            _ => 0,
+        };
+        return dataLength >= payload + 2 ? payload : 0;
+    }
+
+    /// <summary>The bytes one READ_FLASH_SLOW answer carries, whatever length was asked (at most this).</summary>
+    public const int ReadFlashBlock = 64;
 
     /// <summary>Parses a SLIP-decoded frame; false when it is not a well-formed response.</summary>
     public static bool TryParse(ReadOnlySpan<byte> frame, out RomResponse response)

@@ -18,13 +18,20 @@ public sealed class SerialPortFinder(string sysfsRoot = "/sys", string devRoot =
         ["303a:1001"] = "Espressif USB-Serial/JTAG",
     };
 
-    /// <summary>The recognised adapters present, sorted by device path.</summary>
-    public IReadOnlyList<SerialPortCandidate> Find()
+    /// <summary>The recognised adapters present, sorted by device path: what <c>auto</c> chooses from.</summary>
+    public IReadOnlyList<SerialPortCandidate> Find() =>
+        [.. List().Where(p => p.IsEsp32Adapter)
+            .Select(p => new SerialPortCandidate(p.DevicePath, p.VendorId, p.ProductId, p.Kind!))];
+
+    /// <summary>
+    /// Every USB serial port present, recognised or not, with its USB ids and strings, sorted by device path.
+    /// </summary>
+    public IReadOnlyList<SerialPortInfo> List()
     {
         var ttyClass = Path.Combine(sysfsRoot, "class", "tty");
         if (!Directory.Exists(ttyClass))
             return [];
-        var found = new List<SerialPortCandidate>();
+        var found = new List<SerialPortInfo>();
         foreach (var entry in Directory.EnumerateFileSystemEntries(ttyClass))
         {
             var device = Path.Combine(entry, "device");
@@ -33,19 +40,37 @@ public sealed class SerialPortFinder(string sysfsRoot = "/sys", string devRoot =
             var dir = RealPath(device);
             for (var up = 0; up < 4 && dir is not null; up++, dir = Path.GetDirectoryName(dir))
             {
-                var vidFile = Path.Combine(dir, "idVendor");
-                var pidFile = Path.Combine(dir, "idProduct");
-                if (!File.Exists(vidFile) || !File.Exists(pidFile))
+                var vid = ReadAttribute(dir, "idVendor")?.ToLowerInvariant();
+                var pid = ReadAttribute(dir, "idProduct")?.ToLowerInvariant();
+                if (vid is null || pid is null)
                     continue;
-                var vid = File.ReadAllText(vidFile).Trim().ToLowerInvariant();
-                var pid = File.ReadAllText(pidFile).Trim().ToLowerInvariant();
-                if (KnownAdapters.TryGetValue($"{vid}:{pid}", out var kind))
-                    found.Add(new SerialPortCandidate(Path.Combine(devRoot, Path.GetFileName(entry)), vid, pid, kind));
+                found.Add(new SerialPortInfo(
+                    Path.Combine(devRoot, Path.GetFileName(entry)),
+                    vid,
+                    pid,
+                    ReadAttribute(dir, "manufacturer"),
+                    ReadAttribute(dir, "product"),
+                    ReadAttribute(dir, "serial"),
+                    KnownAdapters.GetValueOrDefault($"{vid}:{pid}")));
                 break;
             }
         }
         found.Sort((a, b) => string.CompareOrdinal(a.DevicePath, b.DevicePath));
         return found;
+    }
+
+    /// <summary>A sysfs attribute's text, trimmed; null when the device has none or it cannot be read.</summary>
+    private static string? ReadAttribute(string dir, string name)
+    {
+        var path = Path.Combine(dir, name);
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

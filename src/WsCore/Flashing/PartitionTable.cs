@@ -23,15 +23,28 @@ public static class PartitionTable
     /// <summary>The default table offset (CONFIG_PARTITION_TABLE_OFFSET).</summary>
     public const uint DefaultOffset = 0x8000;
 
+    /// <summary>The longest table: 0xC00 bytes (95 entries and the MD5 entry); the sector's rest is free.</summary>
+    public const int MaxLength = 0xC00;
+
+    /// <summary>Bytes per entry.</summary>
+    public const int EntryLength = 32;
+
     /// <summary>
     /// Parses a binary table; stops at the first entry without the AA 50 magic (0xFF end, EB EB MD5 entry).
     /// </summary>
-    public static IReadOnlyList<Partition> ParseBinary(ReadOnlySpan<byte> table)
+    public static IReadOnlyList<Partition> ParseBinary(ReadOnlySpan<byte> table) => ParseImage(table).Partitions;
+
+    /// <summary>
+    /// Parses a binary table with its MD5 entry (gen_esp32part.py's <c>to_binary</c>: the entries, then EB EB, 14
+    /// bytes of FF and the MD5 of every entry before it; docs/esp32-rom-protocol.md §9).
+    /// </summary>
+    public static PartitionTableImage ParseImage(ReadOnlySpan<byte> table)
     {
         var list = new List<Partition>();
-        for (var at = 0; at + 32 <= table.Length; at += 32)
+        var at = 0;
+        for (; at + EntryLength <= table.Length; at += EntryLength)
         {
-            var entry = table.Slice(at, 32);
+            var entry = table.Slice(at, EntryLength);
             if (entry[0] != 0xAA || entry[1] != 0x50)
                 break;
             var label = Encoding.ASCII.GetString(entry.Slice(12, 16)).TrimEnd('\0');
@@ -40,10 +53,61 @@ public static class PartitionTable
                 entry[2],
                 entry[3],
                 BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]),
-                BinaryPrimitives.ReadUInt32LittleEndian(entry[8..])));
+                BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(entry[28..])));
         }
-        return list;
+        string? stored = null;
+        var computed = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(table[..at]));
+        if (at + EntryLength <= table.Length && IsMd5Entry(table.Slice(at, EntryLength)))
+            stored = Convert.ToHexStringLower(table.Slice(at + 16, 16));
+        return new PartitionTableImage(list, stored, computed, stored is null ? at : at + EntryLength);
     }
+
+    /// <summary>Whether <paramref name="entry"/> starts as the MD5 entry does: EB EB and 14 bytes of FF.</summary>
+    private static bool IsMd5Entry(ReadOnlySpan<byte> entry) =>
+        entry[0] == 0xEB && entry[1] == 0xEB && !entry.Slice(2, 14).ContainsAnyExcept((byte)0xFF);
+
+    /// <summary>
+    /// Whether <paramref name="table"/> (the first bytes of one) holds the whole table: the first entry that is not a
+    /// partition (the MD5 entry, or the 0xFF after the last partition) is there, or the longest table is.
+    /// </summary>
+    public static bool IsComplete(ReadOnlySpan<byte> table)
+    {
+        for (var at = 0; at + EntryLength <= table.Length; at += EntryLength)
+            if (table[at] != 0xAA || table[at + 1] != 0x50)
+                return true;
+        return table.Length >= MaxLength;
+    }
+
+    /// <summary>A type as partitions.csv spells it (gen_esp32part.py's TYPES), else its number.</summary>
+    public static string TypeName(byte type) => type switch
+    {
+        AppType => "app",
+        DataType => "data",
+        0x02 => "bootloader",
+        0x03 => "partition_table",
+        _ => $"0x{type:x2}",
+    };
+
+    /// <summary>A subtype as partitions.csv spells it (gen_esp32part.py's SUBTYPES), else its number.</summary>
+    public static string SubtypeName(byte type, byte subtype) => (type, subtype) switch
+    {
+        (AppType, 0x00) => "factory",
+        (AppType, 0x20) => "test",
+        (AppType, >= Ota0Subtype and < Ota0Subtype + 16) => $"ota_{subtype - Ota0Subtype}",
+        (DataType, OtaDataSubtype) => "ota",
+        (DataType, 0x01) => "phy",
+        (DataType, NvsSubtype) => "nvs",
+        (DataType, 0x03) => "coredump",
+        (DataType, 0x04) => "nvs_keys",
+        (DataType, 0x05) => "efuse",
+        (DataType, 0x06) => "undefined",
+        (DataType, 0x80) => "esphttpd",
+        (DataType, 0x81) => "fat",
+        (DataType, 0x82) => "spiffs",
+        (DataType, 0x83) => "littlefs",
+        _ => $"0x{subtype:x2}",
+    };
 
     /// <summary>
     /// Parses a partitions.csv (name, type, subtype, offset, size, flags). Empty offsets are placed as
@@ -98,7 +162,8 @@ public static class PartitionTable
     public static Partition? FindNvs(IEnumerable<Partition> partitions) =>
         partitions.FirstOrDefault(p => p.Type == DataType && p.Subtype == NvsSubtype);
 
-    private static uint? ParseSize(string text)
+    /// <summary>A size as partitions.csv writes one: 0x6000, 24576, 24K, 1M; null when it is none.</summary>
+    public static uint? ParseSize(string text)
     {
         text = text.Trim();
         if (text.EndsWith('K') || text.EndsWith('k'))

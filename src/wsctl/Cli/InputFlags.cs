@@ -24,14 +24,14 @@ public static class InputFlags
 
     public static readonly IReadOnlyDictionary<InputField, Row> Table = new Dictionary<InputField, Row>
     {
-        [InputField.SerialPort] = new("--port", ["flash", "monitor", "provision"], Usage: "--port auto"),
-        [InputField.Baud] = new("--baud", ["flash", "monitor", "provision"]),
-        [InputField.Chip] = new("--chip", ["flash"], Usage: "--chip auto"),
-        [InputField.FlashSize] = new("--flash-size", ["flash"], Usage: "--flash-size SIZE"),
+        [InputField.SerialPort] = new("--port", ["flash", "monitor", "device", "provision"], Usage: "--port auto"),
+        [InputField.Baud] = new("--baud", ["flash", "monitor", "device", "provision"]),
+        [InputField.Chip] = new("--chip", ["flash", "device"], Usage: "--chip auto"),
+        [InputField.FlashSize] = new("--flash-size", ["flash", "device"], Usage: "--flash-size SIZE"),
         [InputField.FlashMode] = new("--flash-mode", ["flash"]),
         [InputField.FlashFreq] = new("--flash-freq", ["flash"]),
-        [InputField.Firmware] = new("--firmware", ["flash", "monitor"], Usage: "--firmware DIR"),
-        [InputField.Images] = new("--image", ["flash"]),
+        [InputField.Firmware] = new("--firmware", ["flash", "monitor", "device"], Usage: "--firmware DIR"),
+        [InputField.Images] = new("--image", ["flash", "device"]),
         [InputField.Force] = new("--force", ["flash"]),
         [InputField.Ssid] = new("--ssid", ["flash", "provision"]),
         [InputField.Password] = new("--pass", ["flash", "provision"]),
@@ -41,6 +41,12 @@ public static class InputFlags
         [InputField.CounterInterval] = new("--counter-interval", ["flash"]),
         [InputField.NvsImageFile] = new("--nvs-out", ["flash"]),
         [InputField.MergedImageFile] = new("--output", ["flash"]),
+        // OFFSET SIZE are arguments: no flag to prefix.
+        [InputField.FlashRange] = new(null, ["device"]),
+        [InputField.Partition] = new("--partition", ["device"], Usage: "--partition NAME"),
+        [InputField.ReadOutputFile] = new("--output", ["device"]),
+        [InputField.WebInstallDirectory] = new("--web-install", ["flash"]),
+        [InputField.EraseAll] = new("--erase-all", ["flash"]),
         // An argument in send and bench, an option in broadcast: no prefix, but a way to find a target that answers.
         [InputField.Target] = new(null, ["send", "broadcast", "bench", "probe"],
             Usage: "wsctl probe --discover lists the devices that answer"),
@@ -97,9 +103,12 @@ public static class InputFlags
             ? row
             : null;
 
-    /// <summary>Whether <paramref name="verb"/> has an option spelled <paramref name="flag"/>.</summary>
+    /// <summary>
+    /// Whether <paramref name="verb"/>, or one of its subverbs (<c>device read</c>), has an option spelled
+    /// <paramref name="flag"/>.
+    /// </summary>
     public static bool Has(Command verb, string flag) =>
-        verb.Options.Any(o => o.Name == flag || o.Aliases.Contains(flag));
+        verb.Options.Any(o => o.Name == flag || o.Aliases.Contains(flag)) || verb.Subcommands.Any(c => Has(c, flag));
 
     /// <summary>The value of the verb's option <paramref name="flag"/> as given, or its default.</summary>
     private static string? ValueOf(string? flag, ParseResult? parse)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WsCore.Chips;
 using WsCore.Esp;
+using WsCore.Flashing;
 using WsCore.Nvs;
 using Wsctl.Cli;
 using Wsctl.Flash;
@@ -15,26 +16,7 @@ public static class FlashCommand
 {
     public static Command Create()
     {
-        var port = SerialPortOption.Create();
-        var baud = Options.OptionalInteger("--baud",
-            "Switch to this baud rate after connecting (default: stay at 115200).", 9600, 5_000_000, "N", "-b");
-        var before = new Option<string>("--before")
-        {
-            Description = "Reset into the bootloader first (default-reset) or not (no-reset).",
-            HelpName = "default-reset|no-reset",
-            DefaultValueFactory = _ => "default-reset",
-        }.OnlyFrom("default-reset", "no-reset", "default_reset", "no_reset");
-        var after = new Option<string?>("--after")
-        {
-            Description = "Reset the board when done (hard-reset, the default) or leave it in the bootloader " +
-                "(no-reset).",
-            HelpName = "hard-reset|no-reset",
-        }.OnlyFrom("hard-reset", "no-reset", "hard_reset", "no_reset");
-        var chip = new Option<string>("--chip")
-        {
-            Description = "The chip to expect: esp32, esp32s2, esp32s3, esp32c3, or auto to detect it.",
-            DefaultValueFactory = _ => "auto",
-        }.OnlyFrom("auto", "esp32", "esp32s2", "esp32s3", "esp32c3");
+        var loader = new LoaderOptions();
         var flashSize = new Option<string?>("--flash-size")
         {
             Description = "Flash size (1MB, 2MB, 4MB, 8MB, 16MB), detect (read the flash chip's JEDEC ID once " +
@@ -118,6 +100,25 @@ public static class FlashCommand
         {
             Description = "Write the bootloader and app even when their image header is damaged or names another chip.",
         };
+        var eraseAll = new Option<bool>("--erase-all")
+        {
+            Description = "Erase the whole flash first (as esptool's --erase-all): nothing of what the board held " +
+                "survives, its Wi-Fi settings included; every region is then written.",
+        };
+        var webInstall = new Option<string?>("--web-install")
+        {
+            Description = "Write an ESP Web Tools install folder (the images, manifest.json, index.html with " +
+                "<esp-web-install-button>) to DIR instead of flashing; serve it over https or from localhost. " +
+                "Never holds the Wi-Fi settings.",
+            HelpName = "DIR",
+        };
+        var webInstallScript = new Option<string>("--web-install-script")
+        {
+            Description = "Where the install page loads ESP Web Tools' install-button.js from (a URL, or a path " +
+                "relative to the page for a copy served beside it).",
+            HelpName = "URL",
+            DefaultValueFactory = _ => WebInstall.DefaultScript,
+        };
         var monitor = new Option<bool>("--monitor")
         {
             Description = "After the hard reset, show the board's console as wsctl monitor does (panics decoded with " +
@@ -131,6 +132,7 @@ public static class FlashCommand
                 "wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --pass - --baud 460800 < wifi-pass.txt",
                 "wsctl flash --ssid MyNet --pass - --nvs-out nvs.bin < wifi-pass.txt   # just the NVS image",
                 "wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)",
+                "wsctl flash --firmware build --web-install site/             # a page that installs it from a browser",
                 "wsctl flash --ssid MyNet --pass - --device-echo --counter-interval 0 < wifi-pass.txt   # for bench " +
                     "--mode echo",
             ],
@@ -143,19 +145,16 @@ public static class FlashCommand
             "With --monitor the exit code is the monitor's once flashing succeeded (12 when the new firmware " +
             "panics).",
             ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed, ExitCode.DeviceCrashed,
-            ExitCode.Interrupted))
-        {
-            port, baud, before, after, chip, flashSize, flashMode, flashFreq, firmware, image, ssid, pass, hostname,
-            wsPort, maxClients, deviceEcho, counterInterval, nvsOut, output, dryRun, json, force, monitor,
-        };
+            ExitCode.Interrupted));
+        loader.AddTo(command);
+        foreach (var option in (Option[])[
+            flashSize, flashMode, flashFreq, firmware, image, ssid, pass, hostname, wsPort, maxClients, deviceEcho,
+            counterInterval, eraseAll, nvsOut, output, webInstall, webInstallScript, dryRun, json, force, monitor])
+            command.Options.Add(option);
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (logger, token) =>
             FlashSession.RunAsync(new FlashSettings
             {
-                Port = parse.GetValue(port) ?? "auto",
-                Baud = parse.GetValue(baud),
-                Before = ResetNames.ParseBefore(parse.GetValue(before)) ?? BeforeReset.DefaultReset,
-                After = ResetNames.ParseAfter(parse.GetValue(after)),
-                Chip = parse.GetValue(chip) is { } id and not "auto" ? KnownChips.ById(id) : null,
+                Loader = loader.Read(parse),
                 FlashSize = parse.GetValue(flashSize),
                 FlashMode = parse.GetValue(flashMode),
                 FlashFreq = parse.GetValue(flashFreq),
@@ -169,6 +168,9 @@ public static class FlashCommand
                 // Written only when given, so an image made without them is the one older versions made.
                 DeviceEcho = parse.GetResult(deviceEcho) is { Implicit: false } ? parse.GetValue(deviceEcho) : null,
                 CounterInterval = parse.GetValue(counterInterval),
+                EraseAll = parse.GetValue(eraseAll),
+                WebInstall = parse.GetValue(webInstall),
+                WebInstallScript = parse.GetValue(webInstallScript) ?? WebInstall.DefaultScript,
                 NvsOut = parse.GetValue(nvsOut),
                 Output = parse.GetValue(output),
                 DryRun = parse.GetValue(dryRun),

@@ -20,7 +20,7 @@ public sealed class TerminalFlashRenderer(TextWriter output) : IFlashObserver
     {
         switch (e.Kind)
         {
-            case FlashEventKind.RegionStarted:
+            case FlashEventKind.RegionStarted or FlashEventKind.ReadStarted:
                 _clock.Restart();
                 _lastDrawMs = -1000;
                 Draw(e, force: true);
@@ -28,9 +28,15 @@ public sealed class TerminalFlashRenderer(TextWriter output) : IFlashObserver
             case FlashEventKind.RegionProgress:
                 Draw(e, force: e.Done == e.Total);
                 break;
-            case FlashEventKind.RegionVerified:
+            case FlashEventKind.RegionVerified when _clock.IsRunning:
                 output.WriteLine();
                 output.WriteLine($"  verified {e.Region!.Name} (md5 {e.Message})");
+                _clock.Reset();
+                break;
+            case FlashEventKind.RegionRead:
+                output.WriteLine();
+                output.WriteLine($"  read {e.Region!.Name} (md5 {e.Message})");
+                _clock.Reset();
                 break;
             default:
                 PlainFlashRenderer.WriteLine(output, e);
@@ -90,6 +96,22 @@ public sealed class PlainFlashRenderer(TextWriter output) : IFlashObserver
             case FlashEventKind.Retrying:
                 output.WriteLine($"Retrying {e.Region!.Name} at 0x{e.Region.Offset:X}: {e.Message}");
                 break;
+            case FlashEventKind.ReadStarted:
+                output.WriteLine($"Reading {e.Region!.Name} at 0x{e.Region.Offset:X} ({e.Total} bytes)");
+                break;
+            case FlashEventKind.RegionRead:
+                output.WriteLine($"Read {e.Region!.Name} at 0x{e.Region.Offset:X} ({e.Total} bytes, md5 " +
+                    $"{e.Message}, as the chip's own)");
+                break;
+            case FlashEventKind.EraseStarted:
+                output.WriteLine($"Erasing {e.Region!.Name} at 0x{e.Region.Offset:X} ({e.Total} bytes)");
+                break;
+            case FlashEventKind.RegionErased:
+                output.WriteLine($"Erased {e.Region!.Name} at 0x{e.Region.Offset:X}: reads back as 0xFF");
+                break;
+            case FlashEventKind.RegionDiffers:
+                output.WriteLine($"Differs {e.Region!.Name} at 0x{e.Region.Offset:X} (md5 {e.Message} on the chip)");
+                break;
             case FlashEventKind.Resetting:
                 output.WriteLine("Resetting the board (hard reset)");
                 break;
@@ -131,7 +153,8 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
             }
             if (ev.Message is not null)
                 w.WriteString(
-                    ev.Kind is FlashEventKind.RegionVerified or FlashEventKind.RegionSkipped ? "md5" : "detail",
+                    ev.Kind is FlashEventKind.RegionVerified or FlashEventKind.RegionSkipped
+                        or FlashEventKind.RegionRead or FlashEventKind.RegionDiffers ? "md5" : "detail",
                     ev.Message);
         });
     }
@@ -145,6 +168,11 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
         FlashEventKind.RegionSkipped => "region_skipped",
         FlashEventKind.RegionVerified => "region_verified",
         FlashEventKind.Retrying => "retry",
+        FlashEventKind.ReadStarted => "read_start",
+        FlashEventKind.RegionRead => "region_read",
+        FlashEventKind.EraseStarted => "erase_start",
+        FlashEventKind.RegionErased => "region_erased",
+        FlashEventKind.RegionDiffers => "region_differs",
         FlashEventKind.Resetting => "reset",
         _ => "done",
     };
@@ -156,7 +184,7 @@ public sealed class JsonFlashRenderer(Stream output) : IFlashObserver
 /// </summary>
 public static class FlashPlanRenderer
 {
-    public static void WriteText(FlashPlan plan, string? nvsOut, string? output, TextWriter text)
+    public static void WriteText(FlashPlan plan, WrittenFiles written, TextWriter text)
     {
         text.WriteLine($"{"region",-24} {"offset",-10} {"size",10}  md5");
         foreach (var region in plan.Regions)
@@ -164,14 +192,17 @@ public static class FlashPlanRenderer
             var md5 = region.ShownMd5(FlashPlan.Md5Of(region));
             text.WriteLine($"{region.Name,-24} 0x{region.Offset:X8} {region.Data.Length,10}  {md5}");
         }
-        if (nvsOut is not null)
-            text.WriteLine($"Wrote the NVS image to {nvsOut}");
-        if (output is not null)
-            text.WriteLine($"Wrote the merged image to {output}");
+        if (written.NvsOut is not null)
+            text.WriteLine($"Wrote the NVS image to {written.NvsOut}");
+        if (written.Output is not null)
+            text.WriteLine($"Wrote the merged image to {written.Output}");
+        if (written.WebInstall is not null)
+            text.WriteLine($"Wrote the ESP Web Tools install to {written.WebInstall} (serve it over https or from " +
+                $"localhost; open {Path.Combine(written.WebInstall, WebInstall.PageFile)})");
     }
 
     /// <summary>A "plan" object per region, then the result naming the files written.</summary>
-    public static void WriteJson(FlashPlan plan, string? nvsOut, string? output, Stream stdout)
+    public static void WriteJson(FlashPlan plan, WrittenFiles written, Stream stdout)
     {
         var json = new JsonLines(stdout);
         foreach (var region in plan.Regions)
@@ -185,10 +216,12 @@ public static class FlashPlanRenderer
             });
         json.WriteResult(ExitCode.Ok, more: w =>
         {
-            if (nvsOut is not null)
-                w.WriteString("nvs_out", nvsOut);
-            if (output is not null)
-                w.WriteString("output", output);
+            if (written.NvsOut is not null)
+                w.WriteString("nvs_out", written.NvsOut);
+            if (written.Output is not null)
+                w.WriteString("output", written.Output);
+            if (written.WebInstall is not null)
+                w.WriteString("web_install", written.WebInstall);
         });
     }
 }

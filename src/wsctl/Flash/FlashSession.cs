@@ -15,14 +15,10 @@ namespace Wsctl.Flash;
 /// <summary>What <c>wsctl flash</c> was asked to do, as given: nothing is read or checked yet.</summary>
 public sealed record FlashSettings
 {
-    /// <summary>A serial device, socket://HOST:PORT, or auto.</summary>
-    public string Port { get; init; } = "auto";
-    public int? Baud { get; init; }
-    public BeforeReset Before { get; init; }
-    /// <summary>The reset after flashing; null takes the build's, else a hard reset.</summary>
-    public AfterReset? After { get; init; }
-    /// <summary>The chip to expect; null detects it.</summary>
-    public ChipDescriptor? Chip { get; init; }
+    /// <summary>
+    /// How to reach the loader; its reset after flashing, when null, is the build's, else a hard reset.
+    /// </summary>
+    public LoaderSettings Loader { get; init; } = new("auto", null, BeforeReset.DefaultReset, null, null);
     public string? FlashSize { get; init; }
     public string? FlashMode { get; init; }
     public string? FlashFreq { get; init; }
@@ -39,6 +35,12 @@ public sealed record FlashSettings
     public bool? DeviceEcho { get; init; }
     /// <summary>The counter interval for the NVS image (zero: no counter); null: the key is not written.</summary>
     public TimeSpan? CounterInterval { get; init; }
+    /// <summary>Erase the whole flash before writing.</summary>
+    public bool EraseAll { get; init; }
+    /// <summary>The folder to write an ESP Web Tools install to instead of flashing, or null.</summary>
+    public string? WebInstall { get; init; }
+    /// <summary>Where the install page loads the component from.</summary>
+    public string WebInstallScript { get; init; } = WsCore.Flashing.WebInstall.DefaultScript;
     public string? NvsOut { get; init; }
     public string? Output { get; init; }
     public bool DryRun { get; init; }
@@ -70,9 +72,9 @@ public static class FlashSession
         if (device is null && settings.Firmware is null && images.Count == 0)
             throw WsCoreException.Invalid(InputField.Ssid,
                 "nothing to write: give --ssid/--pass, --firmware or --image");
-        if (settings.Baud is { } b && b is < 9600 or > 5_000_000)
+        if (settings.Loader.Baud is { } b && b is < 9600 or > 5_000_000)
             throw WsCoreException.Invalid(InputField.Baud, $"{b} is not a usable baud rate (9600-5000000)");
-        var expectedChip = settings.Chip;
+        var expectedChip = settings.Loader.Chip;
         var plan = FlashFileLoader.Plan(new FlashRequest
         {
             Chip = expectedChip ?? KnownChips.Esp32,
@@ -93,12 +95,18 @@ public static class FlashSession
         if (settings.NvsOut is not null && device is null)
             throw WsCoreException.Invalid(InputField.NvsImageFile,
                 "needs --ssid (and --pass) to have something to write");
-        var offline = settings.DryRun || settings.NvsOut is not null || settings.Output is not null;
+        if (settings.WebInstall is not null)
+            CheckWebInstall(settings, device, plan);
+        var offline = settings.DryRun || settings.NvsOut is not null || settings.Output is not null
+            || settings.WebInstall is not null;
+        if (settings.EraseAll && offline)
+            throw WsCoreException.Invalid(InputField.EraseAll,
+                "erases a board: it cannot go with --dry-run, --nvs-out, --output or --web-install");
         // --monitor is the command line's own: no WsCore field stands for it.
         if (settings.Monitor && offline)
             throw new WsCoreException(FailureKind.InvalidInput,
-                "--monitor: needs a board: it cannot go with --dry-run, --nvs-out or --output");
-        if (settings.Monitor && settings.After == AfterReset.NoReset)
+                "--monitor: needs a board: it cannot go with --dry-run, --nvs-out, --output or --web-install");
+        if (settings.Monitor && settings.Loader.After == AfterReset.NoReset)
             throw new WsCoreException(FailureKind.InvalidInput,
                 "--monitor: the board must boot the new firmware: leave --after at hard-reset");
         // The ELF is read before the device is touched (a large one takes a moment, which must not fall between the
@@ -114,17 +122,24 @@ public static class FlashSession
                 PrivateFile.Write(nvsOut, plan.Regions.Single(r => r.Name == "nvs").Data, InputField.NvsImageFile);
             if (settings.Output is { } output)
                 PrivateFile.Write(output, plan.Merge(), InputField.MergedImageFile);
+            if (settings.WebInstall is { } folder)
+            {
+                var chip = plan.Chip is { } id ? KnownChips.ById(id)! : settings.Loader.Chip!;
+                var (name, version) = WebInstallFolder.Describe(plan.Regions, settings.Firmware);
+                WebInstallFolder.Write(folder, plan.Regions, chip, name, version, settings.WebInstallScript);
+            }
+            var written = new WrittenFiles(settings.NvsOut, settings.Output, settings.WebInstall);
             if (settings.Json)
-                FlashPlanRenderer.WriteJson(plan, settings.NvsOut, settings.Output, Console.OpenStandardOutput());
+                FlashPlanRenderer.WriteJson(plan, written, Console.OpenStandardOutput());
             else
-                FlashPlanRenderer.WriteText(plan, settings.NvsOut, settings.Output, Console.Out);
+                FlashPlanRenderer.WriteText(plan, written, Console.Out);
             return ExitCode.Ok;
         }
 
         // 3. The device.
         var after = settings.Monitor ? AfterReset.HardReset
-            : settings.After ?? ResetNames.ParseAfter(plan.After) ?? AfterReset.HardReset;
-        var (transport, usbJtag) = SerialPortOption.Open(settings.Port, 115200, logger);
+            : settings.Loader.After ?? ResetNames.ParseAfter(plan.After) ?? AfterReset.HardReset;
+        var (transport, usbJtag) = SerialPortOption.Open(settings.Loader.Port, 115200, logger);
         using (transport)
         {
             IFlashObserver observer = settings.Json ? new JsonFlashRenderer(Console.OpenStandardOutput())
@@ -132,13 +147,14 @@ public static class FlashSession
                 : new TerminalFlashRenderer(Console.Out);
             var flasher = new EspFlasher(transport, new FlashSessionOptions
             {
-                Before = settings.Before,
+                Before = settings.Loader.Before,
                 After = after,
-                Baud = settings.Baud,
+                Baud = settings.Loader.Baud,
                 FlashSize = plan.DetectFlashSize ? null : plan.FlashSizeBytes,
                 UsbJtagSerial = usbJtag,
                 ExpectedChip = expectedChip,
                 Force = settings.Force,
+                EraseAll = settings.EraseAll,
             }, logger, observer);
             flasher.FlashAll(plan.Regions, cancel);
             logger.Debug("{Bytes} bytes sent on the line", flasher.BytesSent);
@@ -153,8 +169,25 @@ public static class FlashSession
         return ExitCode.Ok;
     }
 
+    /// <summary>
+    /// An install page is for anyone who loads it: it takes a build (its chip known) and never the Wi-Fi settings.
+    /// </summary>
+    private static void CheckWebInstall(FlashSettings settings, DeviceSettings? device, FlashPlan plan)
+    {
+        if (device is not null)
+            throw WsCoreException.Invalid(InputField.WebInstallDirectory,
+                "a web page cannot hold the Wi-Fi password: leave out --ssid and --pass",
+                "write the settings to the board afterwards with wsctl flash --ssid");
+        if (settings.Firmware is null && settings.Images.Count == 0)
+            throw WsCoreException.Invalid(InputField.WebInstallDirectory, "needs a build: give --firmware DIR");
+        if (plan.Chip is null && settings.Loader.Chip is null)
+            throw WsCoreException.Invalid(InputField.WebInstallDirectory,
+                "the images do not say which chip they are for, and the manifest must",
+                "name it with --chip, or give an ESP-IDF build directory with --firmware");
+    }
+
     /// <summary>OFFSET=FILE, e.g. 0x10000=app.bin.</summary>
-    private static (uint Offset, string Path) ParseImage(string spec)
+    public static (uint Offset, string Path) ParseImage(string spec)
     {
         var eq = spec.IndexOf('=');
         var offset = eq > 0 ? FlasherArgs.ParseOffset(spec[..eq]) : null;

@@ -29,16 +29,28 @@ public class GarbageInputTests
         ["monitor"] = ["--port", "socket://127.0.0.1:9", "--timeout", "1s"],
         ["provision"] = ["--port", "socket://127.0.0.1:9", "--scan", "--timeout", "1s"],
         ["completion"] = ["bash"],
+        ["device info"] = [],
+        ["device read"] = ["0x1000", "0x100", "--output", "read.bin"],
+        ["device erase"] = ["0x1000", "0x1000"],
+        ["device verify"] = ["--firmware", "build"],
+        ["device partitions"] = [],
+        ["device ports"] = [],
     };
 
-    private static IEnumerable<(Command Verb, Option Option)> ValueOptions()
+    /// <summary>
+    /// Every option that takes a value, of every verb that runs: a verb with subverbs (device) by each subverb, named
+    /// by its path ("device read").
+    /// </summary>
+    private static IEnumerable<(string Verb, Option Option)> ValueOptions()
     {
         var root = WsctlCommand.Create();
-        foreach (var verb in root.Subcommands)
+        var verbs = root.Subcommands.SelectMany(v => v.Subcommands.Count == 0
+            ? [(v.Name, v)] : v.Subcommands.Select(c => ($"{v.Name} {c.Name}", c)));
+        foreach (var (name, verb) in verbs)
         {
             var options = verb.Options.Concat(root.Options.Where(o => o.Recursive));
             foreach (var option in options.Where(o => o.Arity.MaximumNumberOfValues > 0 && o.ValueType != typeof(bool)))
-                yield return (verb, option);
+                yield return (name, option);
         }
     }
 
@@ -53,7 +65,7 @@ public class GarbageInputTests
     {
         var data = new TheoryData<string, string>();
         foreach (var (verb, option) in ValueOptions())
-            data.Add(verb.Name, option.Name);
+            data.Add(verb, option.Name);
         return data;
     }
 
@@ -61,7 +73,7 @@ public class GarbageInputTests
     {
         var data = new TheoryData<string, string>();
         foreach (var (verb, option) in ValueOptions().Where(p => IsStrict(p.Option)))
-            data.Add(verb.Name, option.Name);
+            data.Add(verb, option.Name);
         return data;
     }
 
@@ -76,7 +88,7 @@ public class GarbageInputTests
             args[at + 1] = value;
         else
             args.AddRange([option, value]);
-        return [verb, .. args];
+        return [.. verb.Split(' '), .. args];
     }
 
     [Fact]
@@ -90,7 +102,7 @@ public class GarbageInputTests
     [MemberData(nameof(EveryValueOption))]
     public void Parse_Garbage_RefusedByNameOrAccepted_NeverThrows(string verb, string option)
     {
-        var strict = IsStrict(ValueOptions().Single(p => p.Verb.Name == verb && p.Option.Name == option).Option);
+        var strict = IsStrict(ValueOptions().Single(p => p.Verb == verb && p.Option.Name == option).Option);
         foreach (var garbage in Garbage)
         {
             var parse = WsctlCommand.Create().Parse(With(Required[verb], option, garbage, verb));

@@ -222,6 +222,50 @@ public sealed class JsonContractTests
     }
 
     [Fact]
+    public async Task Flash_EraseAll_AndWebInstall()
+    {
+        using var fw = new FirmwareFixture();
+        using (var sim = new RomSimulator())
+        {
+            var erased = AssertRun("flash", await RunAsync("flash", "--port", sim.Url, "--before", "no-reset",
+                "--after", "no-reset", "--firmware", fw.Dir, "--erase-all", "--json"));
+            Assert.Contains(erased, o => o.GetProperty("type").GetString() == "region_erased");
+        }
+        var site = Path.Combine(fw.Dir, "site");
+        var web = AssertRun("flash", await RunAsync("flash", "--firmware", fw.Dir, "--web-install", site, "--json"));
+        Assert.Equal(site, web[^1].GetProperty("web_install").GetString());
+    }
+
+    [Fact]
+    public async Task Device_EverySubverb_AndFailures()
+    {
+        using var fw = new FirmwareFixture();
+        using var sim = new RomSimulator();
+        var plan = WsCore.FlashFiles.FlashFileLoader.Plan(new WsCore.FlashFiles.FlashRequest { Firmware = fw.Dir });
+        FirmwareFixture.ExpectedFlash(plan.Regions.Select(r => (r.Offset, r.Data))).CopyTo(sim.Flash, 0);
+        string[] Device(string subverb, params string[] rest) =>
+            ["device", subverb, "--port", sim.Url, "--before", "no-reset", "--after", "no-reset", "--json", .. rest];
+        var info = AssertRun("device", await RunAsync(Device("info")));
+        Assert.Equal("ESP32", info[^1].GetProperty("chip").GetString());
+        var output = Path.Combine(fw.Dir, "read.bin");
+        var read = AssertRun("device", await RunAsync(Device("read", "--partition", "phy_init", "-o", output)));
+        Assert.Contains(read, o => o.GetProperty("type").GetString() == "region_read");
+        AssertRun("device", await RunAsync(Device("erase", "0x20000", "0x1000")));
+        AssertRun("device", await RunAsync(Device("verify", "--firmware", fw.Dir)));
+        AssertRun("device", await RunAsync(Device("partitions")));
+        AssertRun("device", await RunAsync("device", "partitions", "--firmware", fw.Dir, "--json"));
+        AssertRun("device", await RunAsync("device", "ports", "--json"));
+        // Failures: a region that differs (11), an unaligned erase (1), no loader on the port (10).
+        sim.Flash[0x10000 + 64] ^= 1;
+        var differs = AssertRun("device", await RunAsync(Device("verify", "--firmware", fw.Dir)));
+        Assert.Equal(11, differs[^1].GetProperty("exit_code").GetInt32());
+        Assert.Contains(differs, o => o.GetProperty("type").GetString() == "region_differs");
+        AssertRun("device", await RunAsync(Device("erase", "0x20001", "0x1000")));
+        AssertRun("device", await RunAsync("device", "info", "--port", $"socket://127.0.0.1:{FreePort()}",
+            "--json"));
+    }
+
+    [Fact]
     public async Task Monitor_Lines_Result_AndAFailure()
     {
         using var device = new ScriptedDevice("I (611) boot: hello\r\nI (612) app: world\r\n");

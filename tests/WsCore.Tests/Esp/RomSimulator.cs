@@ -35,8 +35,10 @@ public enum RomFault
 /// <summary>
 /// A simulated ESP32 ROM serial loader behind TCP (docs/esp32-rom-protocol.md §2-§4, §6, §7): SYNC answered 8 times
 /// with value 0x20120707, 4 status bytes, exactly 16-byte FLASH_BEGIN/DEFL_BEGIN, 8-byte SPI_ATTACH, SPI_SET_PARAMS
-/// required before writes, erase of whole 4 KiB sectors, ROM MD5 as 32 lowercase hex characters, READ_REG 0x40001000 =
-/// 0x00F01D83, unknown commands answered status 1 / 0x05. Its SLIP code is its own, independent of WsCore's.
+/// required before writes, erase of whole 4 KiB sectors (a FLASH_BEGIN with no blocks erases as well), ROM MD5 as 32
+/// lowercase hex characters, READ_FLASH_SLOW of at most 64 bytes answered with the whole 64-byte buffer (§12),
+/// READ_REG 0x40001000 = 0x00F01D83, unknown commands answered status 1 / 0x05. Its SLIP code is its own, independent
+/// of WsCore's.
 /// </summary>
 public sealed class RomSimulator : IDisposable
 {
@@ -89,6 +91,13 @@ public sealed class RomSimulator : IDisposable
     public List<byte> Ops { get; } = [];
     /// <summary>Requests with their raw data (for asserting exact payloads).</summary>
     public List<(byte Op, byte[] Data)> Requests { get; } = [];
+    /// <summary>
+    /// When set, the next READ_FLASH_SLOW answer carries one flipped bit in its data: a byte changed on the line,
+    /// which SLIP and the ROM's answer cannot show (the answer has no checksum).
+    /// </summary>
+    public bool CorruptNextRead { get; set; }
+    /// <summary>READ_FLASH_SLOW commands answered with flash data.</summary>
+    public int SlowReads { get; private set; }
     /// <summary>The baud rate value of the last CHANGE_BAUDRATE.</summary>
     public uint? RequestedBaud { get; private set; }
     /// <summary>
@@ -188,6 +197,8 @@ public sealed class RomSimulator : IDisposable
         private uint _blocksReceived;
         private int _written;
         private MemoryStream _compressed = new();
+        // READ_FLASH_SLOW's buffer; stale bytes at first, as a ROM's RAM would hold.
+        private readonly byte[] _readBuffer = [.. Enumerable.Range(0, 64).Select(i => (byte)(0xA5 ^ i))];
 
         public void Run()
         {
@@ -346,6 +357,28 @@ public sealed class RomSimulator : IDisposable
                 case 0x03 or 0x11:
                     error = DataBlock(op == 0x11, data, checksum);
                     break;
+                case 0x0E: // READ_FLASH_SLOW: address, length (1-64); the answer is the ROM's whole 64-byte buffer
+                    {
+                        var addr = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                        var len = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(4));
+                        if (size != 8 || len is 0 or > 64)
+                            error = 0x05;
+                        else if ((long)addr + len > FlashSize)
+                            error = 0x0A;
+                        else
+                        {
+                            // Past the bytes asked for, the buffer keeps what an earlier read left there.
+                            sim.Flash.AsSpan((int)addr, (int)len).CopyTo(_readBuffer);
+                            payload = [.. _readBuffer];
+                            if (sim.CorruptNextRead)
+                            {
+                                sim.CorruptNextRead = false;
+                                payload[0] ^= 0x08;
+                            }
+                            sim.SlowReads++;
+                        }
+                        break;
+                    }
                 case 0x13: // SPI_FLASH_MD5: 32 hex characters
                     {
                         var addr = BinaryPrimitives.ReadUInt32LittleEndian(data);

@@ -14,29 +14,21 @@ public class SerialPortFinderTests
         var root = Directory.CreateTempSubdirectory("wsctl-sysfs-").FullName;
         try
         {
-            // Real layout: class/tty/X -> devices/.../X/tty/X (relative links), X/device -> the USB interface.
-            void Adapter(string tty, string vid, string pid, bool acm)
-            {
-                var usb = Path.Combine(root, "devices", "pci0000:00", "usb1", $"1-{tty}");
-                var iface = Path.Combine(usb, $"1-{tty}:1.0");
-                var node = acm ? iface : Path.Combine(iface, tty);
-                Directory.CreateDirectory(Path.Combine(node, "tty", tty));
-                File.WriteAllText(Path.Combine(usb, "idVendor"), vid + "\n");
-                File.WriteAllText(Path.Combine(usb, "idProduct"), pid + "\n");
-                var classDir = Path.Combine(root, "class", "tty");
-                Directory.CreateDirectory(classDir);
-                var ttyDir = Path.Combine(node, "tty", tty);
-                File.CreateSymbolicLink(Path.Combine(classDir, tty), Path.GetRelativePath(classDir, ttyDir));
-                Directory.CreateSymbolicLink(Path.Combine(ttyDir, "device"), Path.GetRelativePath(ttyDir, node));
-            }
-            Adapter("ttyUSB0", "10c4", "ea60", acm: false);
-            Adapter("ttyACM0", "303a", "1001", acm: true);
-            Adapter("ttyUSB1", "046d", "c52b", acm: false); // a mouse receiver: not an ESP32 adapter
+            FakeSysfs.Adapter(root, "ttyUSB0", "10c4", "ea60", product: "CP2102N USB to UART Bridge Controller");
+            FakeSysfs.Adapter(root, "ttyACM0", "303a", "1001", acm: true, manufacturer: "Espressif");
+            FakeSysfs.Adapter(root, "ttyUSB1", "046d", "c52b"); // a mouse receiver: not an ESP32 adapter
             var found = new SerialPortFinder(root, "/dev").Find();
             Assert.Equal(["/dev/ttyACM0", "/dev/ttyUSB0"], found.Select(f => f.DevicePath));
             Assert.True(found[0].IsUsbJtagSerial);
             Assert.Equal("CP210x", found[1].Kind);
             Assert.Empty(new SerialPortFinder(Path.Combine(root, "nothing")).Find());
+            // List has every USB serial port, with its strings; Find only the adapters.
+            var all = new SerialPortFinder(root, "/dev").List();
+            Assert.Equal(["/dev/ttyACM0", "/dev/ttyUSB0", "/dev/ttyUSB1"], all.Select(p => p.DevicePath));
+            Assert.Equal("Espressif", all[0].Manufacturer);
+            Assert.Equal("CP2102N USB to UART Bridge Controller", all[1].Product);
+            Assert.False(all[2].IsEsp32Adapter);
+            Assert.Null(all[2].Product);
         }
         finally
         {

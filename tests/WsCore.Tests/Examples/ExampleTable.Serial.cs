@@ -201,6 +201,74 @@ public static partial class ExampleTable
                 ExitCode(0, monitor);
                 Assert.Equal("I (611) ws_server: WebSocket server on port 8080", monitor.StdoutLines[^1]);
             }),
+        new("wsctl flash --firmware build --web-install site/", ExampleFixture.Serial,
+            BuildDir,
+            [],
+            "exit 0, no board touched; site/ holds each image of the build, a manifest.json naming the chip and " +
+            "each image's offset, and an index.html with the install button naming the manifest",
+            async run =>
+            {
+                using var fw = Build(run);
+                ExitCode(0, await run.RunAsync(run.Command()));
+                var site = Path.Combine(run.WorkDirectory, "site");
+                using var manifest = System.Text.Json.JsonDocument.Parse(
+                    await File.ReadAllTextAsync(Path.Combine(site, "manifest.json")));
+                var build = manifest.RootElement.GetProperty("builds")[0];
+                Assert.Equal("ESP32", build.GetProperty("chipFamily").GetString());
+                foreach (var part in build.GetProperty("parts").EnumerateArray())
+                    Assert.True(File.Exists(Path.Combine(site, part.GetProperty("path").GetString()!)));
+                Assert.Contains("<esp-web-install-button manifest=\"manifest.json\">",
+                    await File.ReadAllTextAsync(Path.Combine(site, "index.html")));
+            }),
+        new("wsctl device info", ExampleFixture.Serial,
+            "a RomSimulator (an ESP32 whose eFuses hold a MAC)",
+            [Sub("wsctl device info", "wsctl device info -p {sim}",
+                "the port --port auto would find → -p socket://… of a RomSimulator (this machine has no USB adapter)")],
+            "exit 0; the chip, its MAC and the flash's size and JEDEC ID on stdout; nothing written to the flash",
+            async run =>
+            {
+                using var sim = new RomSimulator();
+                sim.Registers[WsCore.Chips.Esp32Efuses.Block0 + 4] = 0x33445566;
+                sim.Registers[WsCore.Chips.Esp32Efuses.Block0 + 8] = 0x00001122;
+                var info = await run.RunAsync(run.Command(("sim", sim.Url)));
+                ExitCode(0, info);
+                Assert.Contains("Chip:      ESP32 (", info.Stdout);
+                Assert.Contains("MAC:       11:22:33:44:55:66", info.Stdout);
+                Assert.Contains("Flash:     4MB (JEDEC ID 0x164020", info.Stdout);
+                Assert.DoesNotContain((byte)0x02, sim.Ops);
+            }),
+        new("wsctl device read --partition nvs -o nvs-backup.bin", ExampleFixture.Serial,
+            $"a RomSimulator whose flash holds {BuildDir} and Wi-Fi settings",
+            [Sub("wsctl device read ", "wsctl device read -p {sim} ",
+                "the port --port auto would find → -p socket://… of a RomSimulator (this machine has no USB adapter)")],
+            "exit 0; nvs-backup.bin is the NVS partition's 0x6000 bytes as the chip holds them, mode 0600",
+            async run =>
+            {
+                using var sim = new RomSimulator();
+                using var fw = Build(run);
+                FlashedBuild(run, new DeviceSettings("MyNet", WifiPassword)).CopyTo(sim.Flash, 0);
+                ExitCode(0, await run.RunAsync(run.Command(("sim", sim.Url))));
+                var backup = Path.Combine(run.WorkDirectory, "nvs-backup.bin");
+                Assert.Equal(sim.Flash.AsSpan(0x9000, 0x6000).ToArray(), await File.ReadAllBytesAsync(backup));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backup));
+            }),
+        new("wsctl device verify --firmware build", ExampleFixture.Serial,
+            $"a RomSimulator whose flash holds {BuildDir}, then the same with one byte of the app changed",
+            [Sub("wsctl device verify ", "wsctl device verify -p {sim} ",
+                "the port --port auto would find → -p socket://… of a RomSimulator (this machine has no USB adapter)")],
+            "exit 0 while the chip holds the build; exit 11 naming app.bin once a byte of it differs; nothing written",
+            async run =>
+            {
+                using var sim = new RomSimulator();
+                using var fw = Build(run);
+                FlashedBuild(run, null).CopyTo(sim.Flash, 0);
+                ExitCode(0, await run.RunAsync(run.Command(("sim", sim.Url))));
+                sim.Flash[0x10000 + 100] ^= 1;
+                var differs = await run.RunAsync(run.Command(("sim", sim.Url)));
+                ExitCode(11, differs);
+                Assert.Contains("app.bin at 0x10000 differs", differs.Stderr);
+                Assert.DoesNotContain((byte)0x02, sim.Ops);
+            }),
     ];
 
     /// <summary>A FirmwareFixture copied to WORKDIR/build, where the examples name it.</summary>
