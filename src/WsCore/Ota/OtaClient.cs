@@ -158,8 +158,10 @@ public sealed class OtaClient(OtaOptions options, IOtaObserver? observer = null)
                 stillOld = hello;
                 lastError = $"it still runs {hello.Version}";
             }
-            catch (WsCoreException e) when (e is not OtaException && !cancel.IsCancellationRequested)
+            catch (WsCoreException e) when (Retryable(e) && !cancel.IsCancellationRequested)
             {
+                // Down (restarting) or not answering yet: an old app seen before no longer says how it ends.
+                stillOld = null;
                 lastError = e.Message;
                 if (e is WebSocketHandshakeException { StatusCode: 429 } busy
                     && int.TryParse(busy.Response.Get("Retry-After"), out var seconds) && seconds > 0)
@@ -183,6 +185,13 @@ public sealed class OtaClient(OtaOptions options, IOtaObserver? observer = null)
             "allow it longer")
         { HintField = InputField.OtaConfirmWait };
     }
+
+    /// <summary>
+    /// Whether a failure while waiting for the device is one to try again: the connection's (refused, reset, 503,
+    /// no hello in time), not a device's answer (a refused confirmation) nor a rollback found.
+    /// </summary>
+    private static bool Retryable(WsCoreException e) =>
+        e is not OtaException ota || (ota.DeviceCode is null && ota.Outcome is OtaOutcome.Failed or OtaOutcome.Refused);
 
     private static string ReasonWords(string reason) => reason switch
     {
