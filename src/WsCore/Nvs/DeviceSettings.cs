@@ -28,7 +28,7 @@ namespace WsCore.Nvs;
 /// off on a device that has none).
 /// </param>
 /// <param name="OtaConfirmTimeout">
-/// How long a newly updated app waits for its confirmation before it rolls back, whole seconds from 1 to 65535; null:
+/// How long a newly updated app waits for its confirmation before it rolls back, whole seconds from 10 to 3600; null:
 /// not written (the firmware's own 120 s).
 /// </param>
 public sealed record DeviceSettings(string Ssid, string Password, string Hostname = DeviceSettings.DefaultHostname,
@@ -53,16 +53,27 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     /// NVS key of the counter interval in milliseconds, a u32; 0: no counter (<c>WSCTL_NVS_KEY_COUNTER_MS</c>).
     /// </summary>
     public const string CounterIntervalKey = "counter_ms";
-    /// <summary>NVS key of the OTA key, a blob of <see cref="OtaKeyBytes"/> bytes (docs/ota-protocol.md).</summary>
-    public const string OtaKeyKey = "ota_key";
-    /// <summary>NVS key of the OTA confirmation deadline in seconds, a u16 (docs/ota-protocol.md).</summary>
-    public const string OtaConfirmKey = "ota_confirm_s";
-    /// <summary>Bytes of the OTA key: an HMAC-SHA256 key as long as the hash (RFC 2104 §3).</summary>
-    public const int OtaKeyBytes = 32;
-    /// <summary>Longest confirmation deadline in seconds: what the u16 holds.</summary>
-    public const int MaxOtaConfirmSeconds = ushort.MaxValue;
     /// <summary>
-    /// The firmware's confirmation deadline in seconds when NVS has none (Kconfig WSCTL_OTA_CONFIRM_S).
+    /// NVS key of the OTA key, a blob of <see cref="OtaKeyBytes"/> bytes (<c>WSCTL_NVS_KEY_OTA_KEY</c>).
+    /// </summary>
+    public const string OtaKeyKey = "ota_key";
+    /// <summary>
+    /// NVS key of the OTA confirmation deadline in seconds, a u16 (<c>WSCTL_NVS_KEY_OTA_CONFIRM_S</c>).
+    /// </summary>
+    public const string OtaConfirmKey = "ota_confirm_s";
+    /// <summary>
+    /// Bytes of the OTA key (<c>WSCTL_OTA_KEY_BYTES</c>): an HMAC-SHA256 key as long as the hash (RFC 2104 §3).
+    /// </summary>
+    public const int OtaKeyBytes = 32;
+    /// <summary>
+    /// Shortest confirmation deadline in seconds (<c>WSCTL_OTA_CONFIRM_S_MIN</c>): a new app needs some seconds to
+    /// boot, bring its network and server up and be reached again.
+    /// </summary>
+    public const int MinOtaConfirmSeconds = 10;
+    /// <summary>Longest confirmation deadline in seconds (<c>WSCTL_OTA_CONFIRM_S_MAX</c>: an hour).</summary>
+    public const int MaxOtaConfirmSeconds = 3600;
+    /// <summary>
+    /// The firmware's confirmation deadline in seconds when NVS has none (<c>WSCTL_DEFAULT_OTA_CONFIRM_S</c>).
     /// </summary>
     public const int DefaultOtaConfirmSeconds = 120;
 
@@ -164,12 +175,12 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
         if (OtaKey is { Length: not OtaKeyBytes } key)
             throw WsCoreException.Invalid(InputField.OtaKey,
                 $"the OTA key is {key.Length} bytes; the device takes exactly {OtaKeyBytes}");
-        // NVS holds whole seconds (a u16); 0 would roll every update back at once.
-        if (OtaConfirmTimeout is { } confirm && (confirm < TimeSpan.FromSeconds(1) || confirm > MaxOtaConfirmTimeout
-            || confirm.Ticks % TimeSpan.TicksPerSecond != 0))
+        // NVS holds whole seconds (a u16); too short a deadline would roll every update back before it is reached.
+        if (OtaConfirmTimeout is { } confirm && (confirm < TimeSpan.FromSeconds(MinOtaConfirmSeconds)
+            || confirm > MaxOtaConfirmTimeout || confirm.Ticks % TimeSpan.TicksPerSecond != 0))
             throw WsCoreException.Invalid(InputField.OtaConfirmTimeout,
-                $"{confirm.TotalSeconds} s is not a confirmation deadline the device takes (whole seconds from 1 to " +
-                $"{MaxOtaConfirmSeconds})");
+                $"{confirm.TotalSeconds} s is not a confirmation deadline the device takes (whole seconds from " +
+                $"{MinOtaConfirmSeconds} to {MaxOtaConfirmSeconds}, an hour)");
     }
 
     /// <summary>

@@ -74,6 +74,18 @@ public sealed class OtaClient(OtaOptions options, IOtaObserver? observer = null)
         }
     }
 
+    /// <summary>
+    /// Reads the hello of the device at <paramref name="endpoint"/> and closes: what it runs, for a caller that only
+    /// looks (<c>probe</c>). <paramref name="options"/>' key is not used.
+    /// </summary>
+    /// <exception cref="WsCoreException">The connection's failures; HandshakeRejected for a refusal (403: no key) or
+    /// a server without the subprotocol.</exception>
+    public static async Task<OtaHello> ReadHelloAsync(Uri endpoint, OtaOptions options, CancellationToken cancel)
+    {
+        await using var connection = await OtaConnection.OpenAsync(endpoint, options, cancel);
+        return connection.Hello;
+    }
+
     internal void Report(OtaEvent e) => observer?.OnEvent(e);
 
     /// <summary>

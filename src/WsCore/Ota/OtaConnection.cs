@@ -35,6 +35,8 @@ internal sealed class OtaConnection : IAsyncDisposable
             CloseTimeout = OtaClient.Min(options.Timeout, TimeSpan.FromSeconds(2)),
             MaxMessageBytes = 64 * 1024,
             Resolve = options.Resolve,
+            AllowUntrustedCertificate = options.AllowUntrustedCertificate,
+            CertificatePin = options.CertificatePin,
             Logger = options.Logger,
         }, cancel);
         try

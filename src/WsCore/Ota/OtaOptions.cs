@@ -1,5 +1,6 @@
 using System.Net;
 using Serilog;
+using WsCore.WebSockets.Tls;
 
 namespace WsCore.Ota;
 
@@ -26,6 +27,12 @@ public sealed record OtaOptions
 
     /// <summary>How long to wait, after <c>rebooting</c>, for the device to come back and confirm.</summary>
     public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>For <c>wss://</c>: accept any certificate (a device's self-signed one).</summary>
+    public bool AllowUntrustedCertificate { get; init; }
+
+    /// <summary>For <c>wss://</c>: trust exactly the certificate with this fingerprint.</summary>
+    public CertificatePin? CertificatePin { get; init; }
 
     /// <summary>Resolves host names in place of the system resolver (mDNS for NAME.local), or null.</summary>
     public Func<string, CancellationToken, Task<IPAddress[]>>? Resolve { get; init; }

@@ -107,8 +107,8 @@ public static class FlashCommand
         };
         var otaConfirmTimeout = Options.OptionalDuration("--ota-confirm-timeout",
             "How long an updated app waits to be confirmed before it rolls back (NVS key ota_confirm_s, whole " +
-            $"seconds up to 65535s). Not given: the device's own ({DeviceSettings.DefaultOtaConfirmSeconds}s by " +
-            "default).",
+            $"seconds, {DeviceSettings.MinOtaConfirmSeconds}s to 1h). Not given: the device's own " +
+            $"({DeviceSettings.DefaultOtaConfirmSeconds}s by default).",
             DeviceSettings.MaxOtaConfirmTimeout);
         var nvsOut = new Option<string?>("--nvs-out")
         {

@@ -68,7 +68,8 @@ public static class OtaSession
             key = contents.Key;
         }
         else if (!settings.DryRun)
-            throw WsCoreException.Invalid(InputField.OtaKey, "is required: the key file given to wsctl flash");
+            throw WsCoreException.Invalid(InputField.OtaKey, "the device's key file is needed to update it (the " +
+                "file wsctl flash wrote its key from); only a dry run goes without");
         var targets = settings.Discover ? await DiscoverAsync(settings, log, cancel) : named;
         var json = settings.Json ? new JsonLines(stdout) : null;
         var text = new StreamWriter(stdout, new UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
