@@ -78,7 +78,7 @@ public static class OtaCommand
             "image and confirmed it, or rolled back.",
             [
                 "wsctl ota esp32ws.local --firmware build --ota-key ota.key",
-                "wsctl ota --discover --match 'kitchen-*' --firmware app.bin --ota-key ota.key --canary 1 --json",
+                "wsctl ota --to esp32-a.local --to esp32-b.local --firmware build --ota-key ota.key --canary 1 --json",
                 "wsctl ota esp32ws.local --firmware build --dry-run   # check the image, contact nothing",
             ],
             "The device must have been flashed with the key (wsctl flash --ota-key FILE); it refuses the update " +
