@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'serve send broadcast probe flash monitor bench completion' ;;
+    '') echo 'serve send broadcast probe flash ota monitor bench completion' ;;
   esac
 }
 
@@ -20,7 +20,8 @@ _wsctl_options() {
     'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --pin --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --pin --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --help -h --verbose -v --quiet -q --log-format' ;;
-    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --ota-key --ota-confirm-timeout --nvs-out --output -o --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'ota') echo '--firmware --ota-key --to --discover --match --canary --parallel --dry-run --no-confirm --force --confirm-timeout --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'bench') echo '--mode --clients --size --duration --rate --json --also --help -h --verbose -v --quiet -q --log-format' ;;
     'completion') echo '--help -h --verbose -v --quiet -q --log-format' ;;
@@ -93,10 +94,21 @@ _wsctl_value_kind() {
     'flash|--ws-port') echo 'text' ;;
     'flash|--max-clients') echo 'text' ;;
     'flash|--counter-interval') echo 'text' ;;
+    'flash|--ota-key') echo 'path' ;;
+    'flash|--ota-confirm-timeout') echo 'text' ;;
     'flash|--nvs-out') echo 'path' ;;
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;
     'flash|--log-format') echo 'choice json text' ;;
+    'ota|--firmware') echo 'path' ;;
+    'ota|--ota-key') echo 'path' ;;
+    'ota|--to') echo 'text' ;;
+    'ota|--match') echo 'text' ;;
+    'ota|--canary') echo 'text' ;;
+    'ota|--parallel') echo 'text' ;;
+    'ota|--confirm-timeout') echo 'text' ;;
+    'ota|--timeout') echo 'text' ;;
+    'ota|--log-format') echo 'choice json text' ;;
     'monitor|--port') echo 'device' ;;
     'monitor|-p') echo 'device' ;;
     'monitor|--baud') echo 'text' ;;
