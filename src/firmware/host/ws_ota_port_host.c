@@ -49,7 +49,7 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len)
 /* Writes a whole file through a temporary and a rename, so a reader never sees half of it. */
 static int write_file(const char *path, const void *data, size_t len)
 {
-    char tmp[600];
+    char tmp[620]; /* path (< 600) and ".tmp" */
     (void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (f == NULL) {

@@ -221,7 +221,9 @@ class Upload:
 
 async def upload(url, key, image, *, size=None, sha256=None, force=False, frame=16384, cut_after=None,
                  timeout=60):
-    """Runs one update. cut_after: abort the TCP connection once that many image bytes were sent."""
+    """Runs one update. cut_after: send that many image bytes (a multiple of the device's acknowledgement step),
+    wait until the device acknowledged them (progress), then abort the TCP connection: the device has them, whatever
+    its speed (an abort's RST would discard what it had not read yet)."""
     res = Upload()
     async with connect(url) as ws:
         res.hello = json.loads(await asyncio.wait_for(ws.recv(), timeout))
@@ -254,11 +256,9 @@ async def upload(url, key, image, *, size=None, sha256=None, force=False, frame=
         if state["window"] is not None:
             window = state["window"]
             try:
-                while res.sent < len(image) and not task.done():
-                    if cut_after is not None and res.sent >= cut_after:
-                        ws.transport.abort()  # the cable pulled: no close frame, no FIN in order
-                        break
-                    n = min(frame, len(image) - res.sent)
+                end = len(image) if cut_after is None else min(cut_after, len(image))
+                while res.sent < end and not task.done():
+                    n = min(frame, end - res.sent)
                     while res.sent + n - state["acked"] > window and not task.done():
                         state["event"].clear()
                         await asyncio.wait_for(state["event"].wait(), timeout)
@@ -266,6 +266,11 @@ async def upload(url, key, image, *, size=None, sha256=None, force=False, frame=
                         break
                     await ws.send(image[res.sent:res.sent + n])
                     res.sent += n
+                if cut_after is not None:
+                    while state["acked"] < res.sent and not task.done():
+                        state["event"].clear()
+                        await asyncio.wait_for(state["event"].wait(), timeout)
+                    ws.transport.abort()  # the cable pulled: no close frame, no FIN in order
             except websockets.ConnectionClosed:
                 pass
         try:

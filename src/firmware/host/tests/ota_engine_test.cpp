@@ -681,6 +681,19 @@ TEST_F(OtaEngine, Deadline_NotConfirmed_RecordedThenMarkedInvalid)
     EXPECT_EQ(ans.status, 503);
 }
 
+TEST_F(OtaEngine, Deadline_WhileASessionIsOpen_ItsConfirmComesTooLate)
+{
+    fake.SetRunning("2.0.0", 7, "ota_1", WS_OTA_STATE_PENDING_VERIFY);
+    fake.confirm = 3000;
+    Init();
+    Open();
+    EXPECT_TRUE(ws_ota_engine_poll(&e, now + 3000)); // the deadline does not wait for an open connection
+    EXPECT_TRUE(Text(ConfirmJson("2.0.0", 7)).empty());
+    EXPECT_EQ(out.close_code, WS_OTA_CLOSE_GOING_AWAY);
+    EXPECT_EQ(fake.mark_valids, 0);
+    EXPECT_EQ(fake.mark_invalids, 1);
+}
+
 TEST_F(OtaEngine, Deadline_RollbackImpossible_KeepsRunning)
 {
     fake.SetRunning("2.0.0", 7, "ota_1", WS_OTA_STATE_PENDING_VERIFY);

@@ -55,8 +55,11 @@ const ws_endpoint_t *ws_ota_endpoint(ws_ota_t *ota);
 /* Timers (the deadline, the restart after `rebooting`). Returns true once the port has been asked to restart. */
 bool ws_ota_poll(ws_ota_t *ota);
 
-/* What runs, for the TXT record and the log. */
+/* What runs, for the TXT record and the log (reads NVS for the key: not for a loop). */
 void ws_ota_status(ws_ota_t *ota, ws_ota_status_t *out);
+
+/* The running app's OTA state now (a confirm turns pending_verify into valid), cheaply, for a loop. */
+ws_ota_state_t ws_ota_state(ws_ota_t *ota);
 
 /* Frees the service (the server must be stopped first: its endpoint points here). NULL is ignored. */
 void ws_ota_free(ws_ota_t *ota);

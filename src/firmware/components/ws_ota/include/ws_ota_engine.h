@@ -36,8 +36,9 @@ extern "C" {
 #endif
 
 #define WS_OTA_PROTOCOL "wsctl-ota.1"
-#define WS_OTA_MAX_FRAME 16384u    /* largest binary message (docs 3); larger: close 1009 */
-#define WS_OTA_ACK_MAX_STEP 65536u /* `progress` at least this often (docs 3) */
+#define WS_OTA_NVS_KEY_LAST "ota_last" /* NVS string in namespace wsctl: the last update's outcome (below) */
+#define WS_OTA_MAX_FRAME 16384u        /* largest binary message (docs 3); larger: close 1009 */
+#define WS_OTA_ACK_MAX_STEP 65536u     /* `progress` at least this often (docs 3) */
 #define WS_OTA_NONCE_LEN 32u
 #define WS_OTA_KEY_LEN 32u
 #define WS_OTA_RESTART_GRACE_MS 2000u /* after `rebooting`: restart once the peer closed, at most this later */

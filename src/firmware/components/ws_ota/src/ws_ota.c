@@ -133,6 +133,14 @@ void ws_ota_status(ws_ota_t *ota, ws_ota_status_t *out)
     ws_hmac_wipe(key, sizeof(key));
 }
 
+ws_ota_state_t ws_ota_state(ws_ota_t *ota)
+{
+    ws_port_mutex_lock(ota->lock);
+    ws_ota_state_t state = ota->engine.run.state;
+    ws_port_mutex_unlock(ota->lock);
+    return state;
+}
+
 void ws_ota_free(ws_ota_t *ota)
 {
     if (ota == NULL) {

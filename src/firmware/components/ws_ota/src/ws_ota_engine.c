@@ -453,10 +453,21 @@ static void on_confirm(ws_ota_engine_t *e, const ws_json_object_t *msg, uint32_t
     session_done(e);
 }
 
+/* A restart was asked for (the deadline's rollback on the host build, where the port returns): nothing more is done. */
+static bool refuse_while_restarting(ws_ota_engine_t *e, ws_ota_out_t *out)
+{
+    if (!e->restarting || e->phase == WS_OTA_SESSION_DONE) {
+        return false;
+    }
+    out->close_code = WS_OTA_CLOSE_GOING_AWAY;
+    session_done(e);
+    return true;
+}
+
 void ws_ota_engine_text(ws_ota_engine_t *e, const char *text, size_t len, uint32_t now, ws_ota_out_t *out)
 {
     memset(out, 0, sizeof(*out));
-    if (e->phase == WS_OTA_SESSION_DONE || e->phase == WS_OTA_SESSION_NONE) {
+    if (e->phase == WS_OTA_SESSION_DONE || e->phase == WS_OTA_SESSION_NONE || refuse_while_restarting(e, out)) {
         return; /* closing: whatever the peer still sends is discarded */
     }
     ws_json_object_t msg;
@@ -585,7 +596,7 @@ static void finish(ws_ota_engine_t *e, uint32_t now, ws_ota_out_t *out)
 void ws_ota_engine_binary(ws_ota_engine_t *e, const uint8_t *data, size_t len, uint32_t now, ws_ota_out_t *out)
 {
     memset(out, 0, sizeof(*out));
-    if (e->phase == WS_OTA_SESSION_DONE || e->phase == WS_OTA_SESSION_NONE) {
+    if (e->phase == WS_OTA_SESSION_DONE || e->phase == WS_OTA_SESSION_NONE || refuse_while_restarting(e, out)) {
         return;
     }
     if (e->phase != WS_OTA_SESSION_RECEIVING) {
