@@ -210,15 +210,19 @@ public static class OtaSession
         }
 
         var failures = results.Where(r => !r.Ok).ToList();
+        var skipped = results.Count(r => r.Skipped);
+        // A fleet stopped by its canary is partial (9) even when no device was updated: the skipped ones were not
+        // tried, so the first failure's code would misdescribe them (README, "Exit codes").
         var code = failures.Count == 0 ? ExitCode.Ok
-            : failures.Count == results.Count ? ExitOf(failures[0])
+            : failures.Count == results.Count && skipped == 0 ? ExitOf(failures[0])
             : ExitCode.Partial;
         string? message = null;
         string? messageHint = null;
         if (results.Count == 1 && failures.Count == 1)
             (message, messageHint) = describe(failures[0].Error!);
         else if (failures.Count > 0)
-            message = $"{failures.Count} of {results.Count} device(s) not updated";
+            message = $"{failures.Count} of {results.Count} device(s) not updated" +
+                (skipped == 0 ? "" : $" ({skipped} not tried: a canary failed)");
         if (message is not null)
             VerbRunner.ReportError(message, messageHint);
         json?.WriteResult(code, message, messageHint, w =>
