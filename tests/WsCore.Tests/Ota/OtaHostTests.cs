@@ -68,7 +68,8 @@ public sealed class OtaHostTests : IDisposable
         Assert.True(device.Running == ("1.3.0", "ota_1", "pending_verify"), device.Log);
         var probe = await WsctlProcess.RunAsync(["probe", device.Target, "--wait-message", "0"], timeout: Limit);
         Assert.True(probe.ExitCode == 0, probe.All);
-        Assert.Matches(@"(?m)^ota       yes .* ms  app esp32ws 1\.3\.0 \(elf [0-9a-f]{8}\) in ota_1, valid", probe.Stdout);
+        Assert.Matches(@"(?m)^ota       yes .* ms  app esp32ws 1\.3\.0 \(elf [0-9a-f]{8}\) in ota_1, valid",
+            probe.Stdout);
         // Confirmed means it survives a reset: a power cut boots 1.3.0 again, valid, with the outcome remembered.
         await device.PowerCycleAsync();
         Assert.True(device.Running == ("1.3.0", "ota_1", "valid"), device.Log);
