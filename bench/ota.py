@@ -84,7 +84,6 @@ def one_run(work, app_path, key_path):
     with open(os.path.join(work, "ota_0.bin"), "wb") as f:
         f.write(ota_image.build("1.0.0", size=200_000, seed=1))
     device = Device(work, key_path)
-    device_cpu = None
     try:
         if not device.listening.wait(30):
             raise RuntimeError("the device did not start")
@@ -104,7 +103,8 @@ def one_run(work, app_path, key_path):
     finally:
         device.stop()
     seconds = marks["rebooting"][0] - marks["auth"][0]
-    return {"ceiling_mb_s": SIZE / device.first_run_cpu / 1e6, "mb_s": SIZE / seconds / 1e6, "ms": seconds * 1000, "whole_s": whole,
+    return {"ceiling_mb_s": SIZE / device.first_run_cpu / 1e6, "mb_s": SIZE / seconds / 1e6, "ms": seconds * 1000,
+            "whole_s": whole,
             "device_cpu_ms_per_mib": device.first_run_cpu * 1000 / (SIZE / MIB),
             "wsctl_cpu_ms_per_mib": (marks["rebooting"][1] - marks["auth"][1]) * 1000 / (SIZE / MIB)}
 
