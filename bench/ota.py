@@ -4,8 +4,9 @@ loopback, and writes the "OTA" section of bench/RESULTS.md (between its markers;
 Called by bench/ota.sh after it built wsctl and ws_server_host (Release). Each run boots a fresh device directory
 (esp32ws 1.0.0 in ota_0, a key file) and runs `wsctl ota --json` (the dll) with a 1 MiB esp32ws 2.0.0. Neither is
 pinned to a CPU, unlike run.py's servers: an upload is a hand-off between the two processes (a window of bytes, then
-an acknowledgement), so on a shared machine a pinned process waits for its one CPU while the other sits free. The bench is the device's power supply: when the program exits 3 (restart) it starts it again
-on the same port, so wsctl sees the new app come back, confirms it and exits 0, as against a chip.
+an acknowledgement), so on a shared machine a pinned process waits for its one CPU while the other sits free. The
+bench is the device's power supply: when the program exits 3 (restart) it starts it again on the same port, so wsctl
+sees the new app come back, confirms it and exits 0, as against a chip.
 
   upload rate   the image's bytes over the time from wsctl's `auth` line (the device accepted begin) to its
                 `rebooting` line (every byte written, the slot read back and hashed, the boot slot set), as wsctl
