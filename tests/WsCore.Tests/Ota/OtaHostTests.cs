@@ -174,6 +174,20 @@ public sealed class OtaHostTests : IDisposable
     }
 
     [FirmwareHostFact]
+    public async Task Ota_NoKeyProvisioned_403_Exit5_NothingWritten()
+    {
+        await using var device = await DeviceAsync(key: null);
+
+        var run = await OtaAsync(device.Target, "--firmware", App("1.3.0"), "--ota-key", KeyFile());
+
+        Assert.True(run.ExitCode == 5, run.All + device.Log);
+        Assert.Contains("403", run.All, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(device.Directory, "ota_1.bin")), "the update slot was written");
+        Assert.True(device.Runs == 1 && device.Exits.Count == 0, device.Log);
+        await BootsUnchangedAsync(device);
+    }
+
+    [FirmwareHostFact]
     public async Task Ota_ForgedKey_Exit8_NothingWritten()
     {
         await using var device = await DeviceAsync();
