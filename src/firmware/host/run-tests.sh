@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every quality gate of the firmware, in one script (test.sh calls it):
 #   1. host build with -Wall -Wextra -Werror, then CTest (GoogleTest + fuzz corpus replay)
-#   2. the same under -fsanitize=address,undefined -fno-sanitize-recover, CTest again
+#   2. the same under -fsanitize=address,undefined -fno-sanitize-recover, CTest again; then under
+#      -fsanitize=thread (the locking rule of ws_server.h: ws_send from any task, hammered by concurrency_test.cpp)
 #   3. ws_server_host under valgrind, driven by python3-websockets and raw sockets, stopped with SIGINT: exit 0;
 #      then under valgrind massif: the heap a 64 KiB echo costs at its peak, at most 1.25x the message; then the OTA
 #      endpoint end to end (tests/drive_ota.py: ws_server_host --ota-dir restarted like a device, every rule of
@@ -82,6 +83,16 @@ if build "$out/host-asan" -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=ON; then
 else
   tail -30 "$out/host-asan.build.log"
   bad "sanitizer build"
+fi
+
+step "ThreadSanitizer: the same tests, ws_send from several tasks at once among them (tests/concurrency_test.cpp)"
+if build "$out/host-tsan" -DCMAKE_BUILD_TYPE=Debug -DWS_TSAN=ON; then
+  gate "ThreadSanitizer build"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    run_ctest "$out/host-tsan" "ctest (ThreadSanitizer; the same tests, failures counted)" failures-only
+else
+  tail -30 "$out/host-tsan.build.log"
+  bad "ThreadSanitizer build"
 fi
 
 step "valgrind: ws_server_host driven by python3-websockets and raw sockets"

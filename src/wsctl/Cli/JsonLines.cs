@@ -68,6 +68,16 @@ public sealed class JsonLines
             AppendLocked(state, write);
     }
 
+    /// <summary>The bytes of the lines appended and not yet flushed.</summary>
+    public int PendingBytes
+    {
+        get
+        {
+            lock (_lock)
+                return _pending.Buffer.WrittenCount;
+        }
+    }
+
     /// <summary>Writes out the pending lines.</summary>
     public void Flush()
     {

@@ -68,6 +68,9 @@ public sealed class EventPrinter
             JsonLines.WriteTimestamp(json, "not_after", certificate.NotAfter);
         });
 
+    /// <summary>The bytes written and not yet flushed.</summary>
+    public int PendingBytes => _json?.PendingBytes ?? _plain!.Buffer.WrittenCount;
+
     /// <summary>Writes out everything pending (the caller flushes per line, or once per burst of events).</summary>
     public void Flush()
     {
@@ -77,22 +80,31 @@ public sealed class EventPrinter
             _plain!.Flush();
     }
 
-    private void WritePlain(WebSocketMessage message)
+    private void WritePlain(WebSocketMessage message) =>
+        WritePlainLine(_plain!.Buffer, message.Type, message.Payload.Span, _raw);
+
+    /// <summary>
+    /// One received message as its plain line: text escaped by <see cref="TerminalText"/> (or as it came with
+    /// <paramref name="raw"/>), binary as <c>[binary N bytes] base64:…</c>; then a newline.
+    /// </summary>
+    public static void WritePlainLine(IBufferWriter<byte> buffer, MessageType type, ReadOnlySpan<byte> payload,
+        bool raw)
     {
-        var buffer = _plain!.Buffer;
-        if (message.Type == MessageType.Text)
+        if (type == MessageType.Text)
         {
-            if (_raw)
-                buffer.Write(message.Payload.Span);
+            if (raw)
+                buffer.Write(payload);
             else
-                TerminalText.WriteEscaped(message.Payload.Span, buffer);
+                TerminalText.WriteEscaped(payload, buffer);
         }
         else
         {
-            var prefix = Encoding.ASCII.GetBytes($"[binary {message.Payload.Length} bytes] base64:");
-            buffer.Write(prefix);
-            var target = buffer.GetSpan(Base64Length(message.Payload.Length));
-            System.Buffers.Text.Base64.EncodeToUtf8(message.Payload.Span, target, out _, out var written);
+            buffer.Write("[binary "u8);
+            System.Buffers.Text.Utf8Formatter.TryFormat(payload.Length, buffer.GetSpan(11), out var digits);
+            buffer.Advance(digits);
+            buffer.Write(" bytes] base64:"u8);
+            var target = buffer.GetSpan(Base64Length(payload.Length));
+            System.Buffers.Text.Base64.EncodeToUtf8(payload, target, out _, out var written);
             buffer.Advance(written);
         }
         buffer.Write("\n"u8);

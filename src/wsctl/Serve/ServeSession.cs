@@ -78,6 +78,21 @@ public static class ServeSession
             PublishMessageEvents = settings.Print || !(settings.Echo || settings.Relay),
             Logger = log,
         };
+        // Plain lines are printed on the receiving thread too (MessageLines says why). JSON keeps the event queue, so
+        // that a client's message never precedes its "open"; so does a cluster, whose node relays messages itself.
+        using var lines = settings.Print && !settings.Json && settings.Cluster is null
+            ? new MessageLines(stdout, settings.Raw, Console.IsOutputRedirected, log)
+            : null;
+        if (lines is not null)
+        {
+            var answer = options.MessageHandler;
+            options.MessageHandler = (server, clientId, type, payload) =>
+            {
+                answer?.Invoke(server, clientId, type, payload);
+                lines.Write(type, payload);
+            };
+            options.PublishMessageEvents = false;
+        }
         // An mDNS interface that cannot be used is a usage error before anything listens, not after; so is a
         // certificate that does not load.
         if (settings.MdnsName is not null)
@@ -290,8 +305,9 @@ public static class ServeSession
         }
     }
 
-    // Each received event becomes a line; stdout is flushed whenever no further event is waiting, so a reader of a
-    // redirected stdout sees every line promptly.
+    // Each received event becomes a line (JSON: every event; plain: messages, unless MessageLines prints them on the
+    // receiving thread); stdout is flushed whenever no further event is waiting, so a reader of a redirected stdout
+    // sees every line promptly.
     private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, EventPrinter printer,
         ILogger log)
     {

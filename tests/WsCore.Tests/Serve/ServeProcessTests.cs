@@ -114,6 +114,41 @@ public class ServeProcessTests
         }
     }
 
+    // Plain lines are printed on the receiving threads and leave a redirected stdout in batches (MessageLines): with
+    // four clients sending at once, every line arrives exactly once and whole (never two messages within one line),
+    // the last batch without any further traffic to push it out, and each client's lines in its own order.
+    [Fact]
+    public async Task Serve_PlainOutput_ConcurrentClients_EveryLineOnceWholeAndInOrderPerClient()
+    {
+        const int Clients = 4, Messages = 300;
+        var (serve, port) = await WsctlProcess.StartServeAsync("--no-counter", "--echo");
+        using (serve)
+        {
+            var senders = Enumerable.Range(0, Clients).Select(async c =>
+            {
+                using var client = await ConnectAsync(port);
+                for (var i = 0; i < Messages; i++)
+                {
+                    var text = $"client{c}-message{i}-" + new string((char)('a' + c), i % 200);
+                    await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true,
+                        CancellationToken.None);
+                    Assert.Equal(text, await ReceiveTextAsync(client));
+                }
+                await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+            }).ToArray();
+            await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(60));
+            await serve.WaitForStdoutAsync(_ => serve.StdoutLines.Count >= Clients * Messages, Timeout);
+            var lines = serve.StdoutLines;
+            Assert.Equal(Clients * Messages, lines.Count);
+            for (var c = 0; c < Clients; c++)
+            {
+                var expected = Enumerable.Range(0, Messages)
+                    .Select(i => $"client{c}-message{i}-" + new string((char)('a' + c), i % 200));
+                Assert.Equal(expected, lines.Where(l => l.StartsWith($"client{c}-", StringComparison.Ordinal)));
+            }
+        }
+    }
+
     [Fact]
     public async Task Serve_Sigint_ClosesClientsWith1001AndExits0()
     {

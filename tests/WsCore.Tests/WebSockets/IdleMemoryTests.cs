@@ -1,0 +1,40 @@
+using WsCore.Tests.Support;
+using Xunit.Abstractions;
+
+namespace WsCore.Tests.WebSockets;
+
+/// <summary>
+/// The managed memory an idle connection holds on the server: the live heap after a full collection with 2,000 idle
+/// connections open from another process (wsctl bench --mode idle), over the connections. A count of bytes, not a
+/// timing. Today about 1,700 bytes, by a heap dump of serve (dotnet-gcdump): the runtime's socket objects (the
+/// awaitable event args of the zero-byte read 296, its receive operation 128 and callback 64, the socket 112, its
+/// async context 152, handle 64, remote end point 72), the connection 152, its receive loop's state machine 200, its
+/// locks and the server's two tables. bench/RESULTS.md's RSS figure is this plus what the GC has not returned.
+/// </summary>
+[Collection(nameof(AllocationTests))]
+public class IdleMemoryTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task IdleConnection_HoldsLittleManagedMemory()
+    {
+        const int Clients = 2000;
+        await using var server = TestServer.Start(echo: false, options =>
+        {
+            options.MaxClients = Clients + 10;
+            options.PublishMessageEvents = false;
+            options.MessageHandler = (s, id, type, payload) => s.Send(id, type, payload);
+        });
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        using var bench = WsctlProcess.Start("bench", $"ws://127.0.0.1:{server.Port}/", "--mode", "idle", "--clients",
+            Clients.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "20s", "-q");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (server.Server.ClientCount < Clients && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.Equal(Clients, server.Server.ClientCount);
+        await Task.Delay(500);
+        var held = GC.GetTotalMemory(forceFullCollection: true);
+        var perConnection = (held - before) / (double)Clients;
+        output.WriteLine($"{perConnection:F0} bytes of live managed memory per idle connection");
+        Assert.True(perConnection < 2048, $"{perConnection:F0} bytes of live managed memory per idle connection");
+    }
+}
