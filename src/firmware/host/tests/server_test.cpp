@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -604,7 +605,8 @@ namespace
 {
 
 struct TestEndpoint {
-    int handshakes = 0, opened = 0, closed = 0;
+    // Written on the server task, read by the test's thread (ThreadSanitizer's stage): atomics.
+    std::atomic<int> handshakes{0}, opened{0}, closed{0};
     int refuse = 0; // an HTTP status to answer instead of 101
     std::vector<std::string> messages;
 };
@@ -704,7 +706,7 @@ TEST_F(EndpointServerTest, Path_101WithSubprotocolThenHelloAndAnswersInOrder)
         ws_port_sleep_ms(10);
     }
     EXPECT_EQ(state.opened, 1);
-    EXPECT_EQ(state.closed, 1);
+    EXPECT_EQ(state.closed.load(), 1);
     EXPECT_EQ(state.messages, (std::vector<std::string>{"text:one", "binary:two", "text:bye"}));
 }
 
@@ -739,12 +741,12 @@ TEST_F(EndpointServerTest, CutConnectionAndStop_ClosedOnceEach)
     for (int i = 0; i < 100 && state.closed == 0; i++) {
         ws_port_sleep_ms(10);
     }
-    EXPECT_EQ(state.closed, 1);
+    EXPECT_EQ(state.closed.load(), 1);
     Client d(port);
     EXPECT_EQ(Upgrade(d, "/ep", "Sec-WebSocket-Protocol: test.1\r\n").rfind("HTTP/1.1 101", 0), 0u);
     d.ReadUntil([](const std::string &b) { return b.find("hello") != std::string::npos; });
     ws_server_stop();
     EXPECT_EQ(state.opened, 2);
-    EXPECT_EQ(state.closed, 2);
+    EXPECT_EQ(state.closed.load(), 2);
     ASSERT_EQ(ws_server_init(nullptr), WS_OK); // for TearDown
 }
