@@ -3,7 +3,7 @@
 
 _wsctl_commands() {
   case "$1" in
-    '') echo 'serve send broadcast probe flash provision monitor device bench completion' ;;
+    '') echo 'serve send broadcast probe flash provision ota monitor device bench completion' ;;
     'device') echo 'info read erase verify partitions ports' ;;
   esac
 }
@@ -21,8 +21,9 @@ _wsctl_options() {
     'send') echo '--wait --wait-for --listen -l --timeout --json --raw --header --subprotocol --origin --insecure -k --pin --compress --client --port --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'broadcast') echo '--port --list --to --discover --parallel --timeout --json --insecure -k --pin --compress --binary --file --hex --base64 --help -h --verbose -v --quiet -q --log-format' ;;
     'probe') echo '--port --path --count --timeout --wait-message --expect-message --interface --discover --json --insecure -k --pin --compress --help -h --verbose -v --quiet -q --log-format' ;;
-    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --erase-all --nvs-out --output -o --web-install --web-install-script --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
+    'flash') echo '--port -p --baud -b --before --after --chip --flash-size --flash-mode --flash-freq --firmware --image --ssid --pass --hostname --ws-port --max-clients --device-echo --counter-interval --ota-key --ota-confirm-timeout --erase-all --nvs-out --output -o --web-install --web-install-script --dry-run --json --force --monitor --help -h --verbose -v --quiet -q --log-format' ;;
     'provision') echo '--port -p --baud -b --ssid --pass --scan --probe --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
+    'ota') echo '--firmware --ota-key --to --discover --match --canary --parallel --dry-run --no-confirm --force --confirm-timeout --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'monitor') echo '--port -p --baud -b --elf --firmware --no-reset --until --timeout --json --help -h --verbose -v --quiet -q --log-format' ;;
     'device') echo '--help -h --verbose -v --quiet -q --log-format' ;;
     'device info') echo '--port -p --baud -b --before --after --chip --flash-size --json --help -h --verbose -v --quiet -q --log-format' ;;
@@ -102,6 +103,8 @@ _wsctl_value_kind() {
     'flash|--ws-port') echo 'text' ;;
     'flash|--max-clients') echo 'text' ;;
     'flash|--counter-interval') echo 'text' ;;
+    'flash|--ota-key') echo 'path' ;;
+    'flash|--ota-confirm-timeout') echo 'text' ;;
     'flash|--nvs-out') echo 'path' ;;
     'flash|--output') echo 'path' ;;
     'flash|-o') echo 'path' ;;
@@ -116,6 +119,15 @@ _wsctl_value_kind() {
     'provision|--pass') echo 'text' ;;
     'provision|--timeout') echo 'text' ;;
     'provision|--log-format') echo 'choice json text' ;;
+    'ota|--firmware') echo 'path' ;;
+    'ota|--ota-key') echo 'path' ;;
+    'ota|--to') echo 'text' ;;
+    'ota|--match') echo 'text' ;;
+    'ota|--canary') echo 'text' ;;
+    'ota|--parallel') echo 'text' ;;
+    'ota|--confirm-timeout') echo 'text' ;;
+    'ota|--timeout') echo 'text' ;;
+    'ota|--log-format') echo 'choice json text' ;;
     'monitor|--port') echo 'device' ;;
     'monitor|-p') echo 'device' ;;
     'monitor|--baud') echo 'text' ;;

@@ -4,7 +4,7 @@
 function __wsctl_commands
     switch "$argv[1]"
         case ''
-            echo serve send broadcast probe flash provision monitor device bench completion
+            echo serve send broadcast probe flash provision ota monitor device bench completion
         case 'device'
             echo info read erase verify partitions ports
     end
@@ -22,9 +22,11 @@ function __wsctl_takes_value
             return 0
         case 'probe|--port' 'probe|--path' 'probe|--count' 'probe|--timeout' 'probe|--wait-message' 'probe|--interface' 'probe|--pin' 'probe|--log-format'
             return 0
-        case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--counter-interval' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--web-install' 'flash|--web-install-script' 'flash|--log-format'
+        case 'flash|--port' 'flash|-p' 'flash|--baud' 'flash|-b' 'flash|--before' 'flash|--after' 'flash|--chip' 'flash|--flash-size' 'flash|--flash-mode' 'flash|--flash-freq' 'flash|--firmware' 'flash|--image' 'flash|--ssid' 'flash|--pass' 'flash|--hostname' 'flash|--ws-port' 'flash|--max-clients' 'flash|--counter-interval' 'flash|--ota-key' 'flash|--ota-confirm-timeout' 'flash|--nvs-out' 'flash|--output' 'flash|-o' 'flash|--web-install' 'flash|--web-install-script' 'flash|--log-format'
             return 0
         case 'provision|--port' 'provision|-p' 'provision|--baud' 'provision|-b' 'provision|--ssid' 'provision|--pass' 'provision|--timeout' 'provision|--log-format'
+            return 0
+        case 'ota|--firmware' 'ota|--ota-key' 'ota|--to' 'ota|--match' 'ota|--canary' 'ota|--parallel' 'ota|--confirm-timeout' 'ota|--timeout' 'ota|--log-format'
             return 0
         case 'monitor|--port' 'monitor|-p' 'monitor|--baud' 'monitor|-b' 'monitor|--elf' 'monitor|--firmware' 'monitor|--until' 'monitor|--timeout' 'monitor|--log-format'
             return 0
@@ -78,6 +80,7 @@ complete -c wsctl -n '__wsctl_at \'\'' -a broadcast -d 'Send a message to every 
 complete -c wsctl -n '__wsctl_at \'\'' -a probe -d 'Check a WebSocket device\'s health in one command: resolve (mDNS for NAME.local, no nss-...'
 complete -c wsctl -n '__wsctl_at \'\'' -a flash -d 'Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.'
 complete -c wsctl -n '__wsctl_at \'\'' -a provision -d 'Give a running device its Wi-Fi over the serial port (Improv Wi-Fi serial, as ESP Web T...'
+complete -c wsctl -n '__wsctl_at \'\'' -a ota -d 'Update the app of running devices over their own WebSocket port, and stay until each ru...'
 complete -c wsctl -n '__wsctl_at \'\'' -a monitor -d 'Show an ESP32\'s serial console: reset the board into its app (an RTS pulse with IO0 hig...'
 complete -c wsctl -n '__wsctl_at \'\'' -a device -d 'Inspect, read, erase and verify an ESP32 through its ROM bootloader, and list serial po...'
 complete -c wsctl -n '__wsctl_at \'\'' -a bench -d 'Measure a WebSocket server: messages per second, latency percentiles (p50/p90/p99/max),...'
@@ -191,6 +194,8 @@ complete -c wsctl -n '__wsctl_at \'flash\'' -l ws-port -x -d 'The device\'s WebS
 complete -c wsctl -n '__wsctl_at \'flash\'' -l max-clients -x -d 'Simultaneous WebSocket clients the device accepts (1-8).'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l device-echo -d 'Have the device echo each message to its sender (NVS key echo; --device-echo false turn...'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l counter-interval -x -d 'How often the device broadcasts its counter message, 0 for never (NVS key counter_ms, u...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l ota-key -r -F -d 'Write the OTA key of FILE (64 hex digits) into the NVS partition (key ota_key), so that...'
+complete -c wsctl -n '__wsctl_at \'flash\'' -l ota-confirm-timeout -x -d 'How long an updated app waits to be confirmed before it rolls back (NVS key ota_confirm...'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l erase-all -d 'Erase the whole flash first (as esptool\'s --erase-all): nothing of what the board held ...'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l nvs-out -r -F -d 'Write the NVS partition image to FILE (mode 0600) instead of flashing.'
 complete -c wsctl -n '__wsctl_at \'flash\'' -l output -s o -r -F -d 'Write one merged flash image of every region (0xFF between them, mode 0600) instead of ...'
@@ -216,6 +221,23 @@ complete -c wsctl -n '__wsctl_at \'provision\'' -l help -s h -d 'Show help and u
 complete -c wsctl -n '__wsctl_at \'provision\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
 complete -c wsctl -n '__wsctl_at \'provision\'' -l quiet -s q -d 'Log only errors to stderr.'
 complete -c wsctl -n '__wsctl_at \'provision\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l firmware -r -F -d 'The app to install: an ESP-IDF build directory (its flasher_args.json names the app) or...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l ota-key -r -F -d 'The device\'s OTA key file (64 hex digits), the one wsctl flash --ota-key wrote to it. R...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l to -x -d 'Another device to update (repeatable): ws://HOST[:PORT][/PATH], wss://…, or HOST[:PORT]...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l discover -d 'Update every _ws._tcp device found by mDNS on the link (browses for min(--timeout, 3 s)...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l match -x -d 'With --discover: only the devices whose instance name, host name or a TXT entry (key=va...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l canary -x -d 'Update this many devices first (in the order given, discovered ones by host name), and ...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l parallel -x -d 'Update at most this many devices at once.'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l dry-run -d 'Check the image (and the key file, if given), list the devices (--discover browses), an...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l no-confirm -d 'Leave the new image unconfirmed once the device runs it: it rolls back at its own deadl...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l force -d 'Install an image of another project than the device runs (the device refuses it otherwi...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l confirm-timeout -x -d 'How long to wait, after the device restarts, for it to come back running the new image ...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l timeout -x -d 'The limit of each wait during the upload: connecting, the device\'s hello and answers, e...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l json -d 'Print JSON lines: each event (hello, auth, progress, rebooting, confirmed, rolled_back,...'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l help -s h -d 'Show help and usage information'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l verbose -s v -d 'Log more (debug level) to stderr.'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l quiet -s q -d 'Log only errors to stderr.'
+complete -c wsctl -n '__wsctl_at \'ota\'' -l log-format -x -a 'json text' -d 'Format of the log lines on stderr.'
 complete -c wsctl -n '__wsctl_at \'monitor\'' -l port -s p -x -a 'auto socket:// (ls /dev | string match -r \'^tty(USB|ACM)[0-9]+$\' | string replace -r \'^\' /dev/)' -d 'Serial port (/dev/ttyUSB0), socket://HOST:PORT, or auto: the one known ESP32 USB adapter.'
 complete -c wsctl -n '__wsctl_at \'monitor\'' -l baud -s b -x -d 'The console\'s baud rate (the firmware\'s CONFIG_ESP_CONSOLE_UART_BAUDRATE).'
 complete -c wsctl -n '__wsctl_at \'monitor\'' -l elf -r -F -d 'The app\'s ELF file: panics and backtraces are decoded to functions and source lines.'

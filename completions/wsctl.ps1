@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'provision', 'monitor', 'device', 'bench', 'completion')
+        '' = @('serve', 'send', 'broadcast', 'probe', 'flash', 'provision', 'ota', 'monitor', 'device', 'bench', 'completion')
         'device' = @('info', 'read', 'erase', 'verify', 'partitions', 'ports')
     }
     $arguments = @{
@@ -16,8 +16,9 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'send' = @('--wait', '--wait-for', '--listen', '-l', '--timeout', '--json', '--raw', '--header', '--subprotocol', '--origin', '--insecure', '-k', '--pin', '--compress', '--client', '--port', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'broadcast' = @('--port', '--list', '--to', '--discover', '--parallel', '--timeout', '--json', '--insecure', '-k', '--pin', '--compress', '--binary', '--file', '--hex', '--base64', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'probe' = @('--port', '--path', '--count', '--timeout', '--wait-message', '--expect-message', '--interface', '--discover', '--json', '--insecure', '-k', '--pin', '--compress', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
-        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--erase-all', '--nvs-out', '--output', '-o', '--web-install', '--web-install-script', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'flash' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--flash-mode', '--flash-freq', '--firmware', '--image', '--ssid', '--pass', '--hostname', '--ws-port', '--max-clients', '--device-echo', '--counter-interval', '--ota-key', '--ota-confirm-timeout', '--erase-all', '--nvs-out', '--output', '-o', '--web-install', '--web-install-script', '--dry-run', '--json', '--force', '--monitor', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'provision' = @('--port', '-p', '--baud', '-b', '--ssid', '--pass', '--scan', '--probe', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
+        'ota' = @('--firmware', '--ota-key', '--to', '--discover', '--match', '--canary', '--parallel', '--dry-run', '--no-confirm', '--force', '--confirm-timeout', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'monitor' = @('--port', '-p', '--baud', '-b', '--elf', '--firmware', '--no-reset', '--until', '--timeout', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'device' = @('--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
         'device info' = @('--port', '-p', '--baud', '-b', '--before', '--after', '--chip', '--flash-size', '--json', '--help', '-h', '--verbose', '-v', '--quiet', '-q', '--log-format')
@@ -93,6 +94,8 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'flash|--ws-port' = 'text'
         'flash|--max-clients' = 'text'
         'flash|--counter-interval' = 'text'
+        'flash|--ota-key' = 'path'
+        'flash|--ota-confirm-timeout' = 'text'
         'flash|--nvs-out' = 'path'
         'flash|--output' = 'path'
         'flash|-o' = 'path'
@@ -107,6 +110,15 @@ Register-ArgumentCompleter -Native -CommandName wsctl -ScriptBlock {
         'provision|--pass' = 'text'
         'provision|--timeout' = 'text'
         'provision|--log-format' = 'choice json text'
+        'ota|--firmware' = 'path'
+        'ota|--ota-key' = 'path'
+        'ota|--to' = 'text'
+        'ota|--match' = 'text'
+        'ota|--canary' = 'text'
+        'ota|--parallel' = 'text'
+        'ota|--confirm-timeout' = 'text'
+        'ota|--timeout' = 'text'
+        'ota|--log-format' = 'choice json text'
         'monitor|--port' = 'device'
         'monitor|-p' = 'device'
         'monitor|--baud' = 'text'

@@ -37,6 +37,17 @@ public enum InputField
     MaxClients,
     /// <summary>The device's counter interval (<c>DeviceSettings.CounterInterval</c>).</summary>
     CounterInterval,
+    /// <summary>The key that authenticates updates over the air (<c>DeviceSettings.OtaKey</c>, its file).</summary>
+    OtaKey,
+    /// <summary>
+    /// How long a newly updated app waits for its confirmation before it rolls back
+    /// (<c>DeviceSettings.OtaConfirmTimeout</c>).
+    /// </summary>
+    OtaConfirmTimeout,
+    /// <summary>
+    /// How long an update waits for the device to come back and confirm (<c>OtaOptions.ConfirmTimeout</c>).
+    /// </summary>
+    OtaConfirmWait,
     /// <summary>Where the NVS partition image is written instead of flashing it.</summary>
     NvsImageFile,
     /// <summary>Where the merged image of every region is written instead of flashing it.</summary>

@@ -31,6 +31,8 @@ public enum FailureKind
     Interrupted,
     /// <summary>The device's firmware panicked (crash, abort, failed assertion) or the chip keeps rebooting.</summary>
     DeviceCrashed,
+    /// <summary>The peer refused our credentials: a key that is not the device's (an OTA update's HMAC).</summary>
+    AuthenticationFailed,
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ public static class WsctlCommand
     public static RootCommand Create()
     {
         var root = new RootCommand(
-            "wsctl: serve, talk to, probe, benchmark, flash and monitor ESP32 WebSocket devices.\n\n" +
+            "wsctl: serve, talk to, probe, benchmark, flash, update and monitor ESP32 WebSocket devices.\n\n" +
                 ExitCodes.Describe() +
             "\n\nLogs go to stderr; stdout carries each verb's output only.");
         GlobalOptions.AddTo(root);
@@ -22,6 +22,7 @@ public static class WsctlCommand
         root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(FlashCommand.Create());
         root.Subcommands.Add(ProvisionCommand.Create());
+        root.Subcommands.Add(OtaCommand.Create());
         root.Subcommands.Add(MonitorCommand.Create());
         root.Subcommands.Add(DeviceCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());

@@ -4,8 +4,9 @@ namespace WsCore.Nvs;
 
 /// <summary>
 /// What the firmware reads from NVS at boot: namespace <c>wsctl</c> with <c>ssid</c>, <c>pass</c>, <c>hostname</c>,
-/// <c>port</c> (u16) and <c>max_clients</c> (u8), in that order, then <c>echo</c> (u8) and <c>counter_ms</c> (u32)
-/// when they are set: an image without them leaves the firmware's own defaults (no echo, a counter every 5 s).
+/// <c>port</c> (u16) and <c>max_clients</c> (u8), in that order, then <c>echo</c> (u8), <c>counter_ms</c> (u32),
+/// <c>ota_key</c> (a 32-byte blob) and <c>ota_confirm_s</c> (u16) when they are set: an image without them leaves the
+/// firmware's own defaults (no echo, a counter every 5 s, OTA off, 120 s to confirm an update; docs/ota-protocol.md).
 /// </summary>
 /// <remarks>
 /// The limits and names are the firmware's, defined once in
@@ -22,9 +23,17 @@ namespace WsCore.Nvs;
 /// How often the device broadcasts its counter message, whole milliseconds up to an hour; zero: no counter; null: not
 /// written.
 /// </param>
+/// <param name="OtaKey">
+/// The key that authenticates updates over <c>/ota</c>, <see cref="OtaKeyBytes"/> bytes; null: not written (OTA stays
+/// off on a device that has none).
+/// </param>
+/// <param name="OtaConfirmTimeout">
+/// How long a newly updated app waits for its confirmation before it rolls back, whole seconds from 10 to 3600; null:
+/// not written (the firmware's own 120 s).
+/// </param>
 public sealed record DeviceSettings(string Ssid, string Password, string Hostname = DeviceSettings.DefaultHostname,
     int WebSocketPort = DeviceSettings.DefaultWebSocketPort, int MaxClients = DeviceSettings.DefaultMaxClients,
-    bool? Echo = null, TimeSpan? CounterInterval = null)
+    bool? Echo = null, TimeSpan? CounterInterval = null, byte[]? OtaKey = null, TimeSpan? OtaConfirmTimeout = null)
 {
     /// <summary>The NVS namespace the firmware opens (<c>WSCTL_NVS_NAMESPACE</c>).</summary>
     public const string NamespaceName = "wsctl";
@@ -44,6 +53,29 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     /// NVS key of the counter interval in milliseconds, a u32; 0: no counter (<c>WSCTL_NVS_KEY_COUNTER_MS</c>).
     /// </summary>
     public const string CounterIntervalKey = "counter_ms";
+    /// <summary>
+    /// NVS key of the OTA key, a blob of <see cref="OtaKeyBytes"/> bytes (<c>WSCTL_NVS_KEY_OTA_KEY</c>).
+    /// </summary>
+    public const string OtaKeyKey = "ota_key";
+    /// <summary>
+    /// NVS key of the OTA confirmation deadline in seconds, a u16 (<c>WSCTL_NVS_KEY_OTA_CONFIRM_S</c>).
+    /// </summary>
+    public const string OtaConfirmKey = "ota_confirm_s";
+    /// <summary>
+    /// Bytes of the OTA key (<c>WSCTL_OTA_KEY_BYTES</c>): an HMAC-SHA256 key as long as the hash (RFC 2104 §3).
+    /// </summary>
+    public const int OtaKeyBytes = 32;
+    /// <summary>
+    /// Shortest confirmation deadline in seconds (<c>WSCTL_OTA_CONFIRM_S_MIN</c>): a new app needs some seconds to
+    /// boot, bring its network and server up and be reached again.
+    /// </summary>
+    public const int MinOtaConfirmSeconds = 10;
+    /// <summary>Longest confirmation deadline in seconds (<c>WSCTL_OTA_CONFIRM_S_MAX</c>: an hour).</summary>
+    public const int MaxOtaConfirmSeconds = 3600;
+    /// <summary>
+    /// The firmware's confirmation deadline in seconds when NVS has none (<c>WSCTL_DEFAULT_OTA_CONFIRM_S</c>).
+    /// </summary>
+    public const int DefaultOtaConfirmSeconds = 120;
 
     /// <summary>Most bytes of an SSID (<c>WSCTL_SSID_MAX_BYTES</c>: wifi_sta_config_t.ssid[32]).</summary>
     public const int SsidMaxBytes = 32;
@@ -85,11 +117,15 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
     /// <summary>Longest counter interval, <see cref="MaxCounterIntervalMs"/>.</summary>
     public static TimeSpan MaxCounterInterval => TimeSpan.FromMilliseconds(MaxCounterIntervalMs);
 
-    /// <summary>Never prints the password.</summary>
+    /// <summary>Longest confirmation deadline, <see cref="MaxOtaConfirmSeconds"/>.</summary>
+    public static TimeSpan MaxOtaConfirmTimeout => TimeSpan.FromSeconds(MaxOtaConfirmSeconds);
+
+    /// <summary>Never prints the password or the OTA key.</summary>
     public override string ToString() =>
         $"DeviceSettings {{ Ssid = {Ssid}, Password = {(Password.Length == 0 ? "(open)" : "(hidden)")}, Hostname = " +
             $"{Hostname}, WebSocketPort = {WebSocketPort}, MaxClients = {MaxClients}, Echo = {Echo}, " +
-            $"CounterInterval = {CounterInterval} }}";
+            $"CounterInterval = {CounterInterval}, OtaKey = {(OtaKey is null ? "" : "(hidden)")}, " +
+            $"OtaConfirmTimeout = {OtaConfirmTimeout} }}";
 
     /// <summary>
     /// Checks every field; throws <see cref="WsCoreException"/> (InvalidInput) with the first bad one as its
@@ -136,6 +172,15 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
             throw WsCoreException.Invalid(InputField.CounterInterval,
                 $"{interval.TotalMilliseconds} ms is not a counter interval the device takes (0 for no counter, or " +
                 $"whole milliseconds up to {MaxCounterIntervalMs} ms, one hour)");
+        if (OtaKey is { Length: not OtaKeyBytes } key)
+            throw WsCoreException.Invalid(InputField.OtaKey,
+                $"the OTA key is {key.Length} bytes; the device takes exactly {OtaKeyBytes}");
+        // NVS holds whole seconds (a u16); too short a deadline would roll every update back before it is reached.
+        if (OtaConfirmTimeout is { } confirm && (confirm < TimeSpan.FromSeconds(MinOtaConfirmSeconds)
+            || confirm > MaxOtaConfirmTimeout || confirm.Ticks % TimeSpan.TicksPerSecond != 0))
+            throw WsCoreException.Invalid(InputField.OtaConfirmTimeout,
+                $"{confirm.TotalSeconds} s is not a confirmation deadline the device takes (whole seconds from " +
+                $"{MinOtaConfirmSeconds} to {MaxOtaConfirmSeconds}, an hour)");
     }
 
     /// <summary>
@@ -167,6 +212,10 @@ public sealed record DeviceSettings(string Ssid, string Password, string Hostnam
             builder.U8(EchoKey, echo ? (byte)1 : (byte)0);
         if (CounterInterval is { } interval)
             builder.U32(CounterIntervalKey, (uint)(interval.Ticks / TimeSpan.TicksPerMillisecond));
+        if (OtaKey is { } otaKey)
+            builder.Blob(OtaKeyKey, otaKey);
+        if (OtaConfirmTimeout is { } confirm)
+            builder.U16(OtaConfirmKey, (ushort)(confirm.Ticks / TimeSpan.TicksPerSecond));
         return builder.Build();
     }
 

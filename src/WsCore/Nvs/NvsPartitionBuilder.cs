@@ -10,8 +10,9 @@ namespace WsCore.Nvs;
 /// </summary>
 /// <remarks>
 /// Pure: no I/O. Not thread-safe. Compared with the generator's own output (esp-idf-nvs-partition-gen,
-/// nvs_partition_gen.py at commit 0169b796a3e2; NvsGeneratorVectorTests) it matches byte for byte for ASCII strings
-/// and primitives in one namespace, across page overflow and partition sizes. Two deliberate differences: non-ASCII
+/// nvs_partition_gen.py at commits 0169b796a3e2 and 67113ed0719d; NvsGeneratorVectorTests) it matches byte for byte
+/// for ASCII strings, primitives and blobs (one spanning pages too) in one namespace, across page overflow and
+/// partition sizes. Two deliberate differences: non-ASCII
 /// string lengths (a non-ASCII SSID reaches this; see <see cref="String(string, string)"/>), and selecting an earlier
 /// namespace again (<see cref="DeviceSettings"/> never does): the generator keeps tagging entries with the newest
 /// namespace's index (its write_entry uses namespace_count), this builder uses the selected one, as nvs_open on the
@@ -114,6 +115,53 @@ public sealed class NvsPartitionBuilder
         SealEntry(header);
         Put(header, 1);
         Put(data, dataEntries);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a blob (format version 2's multi-page form): the data in chunks, each a <see cref="NvsItemType.BlobData"/>
+    /// header (chunk index, size, data CRC) with its data entries, as much of the rest as fits on the page, then one
+    /// <see cref="NvsItemType.BlobIndex"/> entry (total size, chunk count, first chunk index 0) after the last chunk.
+    /// </summary>
+    /// <remarks>
+    /// As the generator's write_varlen_binary_data places them: a chunk takes the page's room after its header
+    /// (<c>tailroom</c>), and a new page starts after a chunk when data is left or less than one entry's bytes of that
+    /// room are free, so the index entry always follows its last chunk (ESP-IDF's Page::writeItem reads them the same
+    /// way, nvs_page.cpp).
+    /// </remarks>
+    /// <exception cref="ArgumentException">The entries do not fit in the partition.</exception>
+    public NvsPartitionBuilder Blob(string key, ReadOnlySpan<byte> data)
+    {
+        if (_entry >= MaxEntries)
+            NewPage();
+        var offset = 0;
+        byte chunks = 0;
+        while (true)
+        {
+            var tailroom = (MaxEntries - _entry - 1) * EntrySize;
+            var chunkSize = Math.Min(tailroom, data.Length - offset);
+            var chunk = data.Slice(offset, chunkSize);
+            var dataEntries = (chunkSize + 31) / 32;
+            var header = NewEntry(_namespaceIndex, NvsItemType.BlobData, (byte)(dataEntries + 1), key);
+            header[3] = chunks; // the chunk index: the first chunk is 0 (the generator's chunk_start)
+            BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(24), (ushort)chunkSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(28), NvsCrc.Compute(chunk));
+            SealEntry(header);
+            Put(header, 1);
+            Put(chunk, dataEntries);
+            chunks++;
+            offset += chunkSize;
+            if (offset < data.Length || tailroom - chunkSize < EntrySize)
+                NewPage();
+            if (offset == data.Length)
+                break;
+        }
+        var index = NewEntry(_namespaceIndex, NvsItemType.BlobIndex, 1, key);
+        BinaryPrimitives.WriteUInt32LittleEndian(index.AsSpan(24), (uint)data.Length);
+        index[28] = chunks;
+        index[29] = 0; // the first chunk's index
+        SealEntry(index);
+        Put(index, 1);
         return this;
     }
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Serilog;
 using Serilog.Core;
 using WsCore.Mdns;
+using WsCore.Ota;
 using WsCore.Targets;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
@@ -47,6 +48,12 @@ public sealed record ProbeOptions
 
     /// <summary>Offer permessage-deflate (RFC 7692); the report says what the device answered.</summary>
     public bool Compression { get; init; }
+
+    /// <summary>
+    /// After a handshake that succeeded, also read the device's <c>/ota</c> hello on a connection of its own (what
+    /// app it runs, its slot and OTA state), when the target's path is not that endpoint already. On by default.
+    /// </summary>
+    public bool ReadOtaInfo { get; init; } = true;
 }
 
 /// <summary>
@@ -160,6 +167,43 @@ public sealed class DeviceProber(ILogger? logger = null)
             socket?.Dispose();
             if (client is not null)
                 await client.DisposeAsync();
+        }
+        if (options.ReadOtaInfo && report.AcceptKeyVerified && report.ConnectedEndPoint is { } endPoint
+            && report.Target.Path != OtaProtocol.Path)
+            report.Ota = await ReadOtaInfoAsync(report.Target, endPoint, options, cancel);
+    }
+
+    /// <summary>
+    /// The device's <c>/ota</c> hello on a connection of its own, at the address the probe reached (so a
+    /// <c>.local</c> name is not asked again); a refusal or a server without the subprotocol means no OTA, and
+    /// anything else is noted, never a failure of the probe.
+    /// </summary>
+    private async Task<ProbeOtaInfo> ReadOtaInfoAsync(WebSocketTarget target, IPEndPoint endPoint,
+        ProbeOptions options, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        // Plain: the address reached. TLS: the name, which the certificate is checked against.
+        var ota = target with { Path = OtaProtocol.Path };
+        var endpoint = target.Secure ? ota.Uri : ota.UriFor(endPoint.Address);
+        try
+        {
+            var hello = await OtaClient.ReadHelloAsync(endpoint, new OtaOptions
+            {
+                Key = [],
+                Timeout = options.Timeout,
+                AllowUntrustedCertificate = options.AllowUntrustedCertificate,
+                CertificatePin = options.CertificatePin,
+                Logger = _log,
+            }, cancel);
+            return new ProbeOtaInfo(hello, null, null, clock.Elapsed);
+        }
+        catch (WebSocketHandshakeException e)
+        {
+            return new ProbeOtaInfo(null, e.StatusCode, e.Message, clock.Elapsed);
+        }
+        catch (WsCoreException e)
+        {
+            return new ProbeOtaInfo(null, null, e.Message, clock.Elapsed);
         }
     }
 

@@ -121,6 +121,12 @@ public sealed class ProbeReport(WebSocketTarget target)
     /// <summary>The first failed stage's failure kind (what the exit code reports), or null.</summary>
     public FailureKind? Failure => _stages.FirstOrDefault(s => !s.Succeeded)?.Failure;
 
+    /// <summary>
+    /// What the device's <c>/ota</c> endpoint says about its app, once the probe looked (after a handshake that
+    /// succeeded); null before, or when it was not asked.
+    /// </summary>
+    public ProbeOtaInfo? Ota { get; set; }
+
     /// <summary>Set when the caller stopped the probe before it was done.</summary>
     public bool Interrupted { get; set; }
 

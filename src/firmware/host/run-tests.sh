@@ -4,7 +4,9 @@
 #   2. the same under -fsanitize=address,undefined -fno-sanitize-recover, CTest again; then under
 #      -fsanitize=thread (the locking rule of ws_server.h: ws_send from any task, hammered by concurrency_test.cpp)
 #   3. ws_server_host under valgrind, driven by python3-websockets and raw sockets, stopped with SIGINT: exit 0;
-#      then under valgrind massif: the heap a 64 KiB echo costs at its peak, at most 1.25x the message
+#      then under valgrind massif: the heap a 64 KiB echo costs at its peak, at most 1.25x the message; then the OTA
+#      endpoint end to end (tests/drive_ota.py: ws_server_host --ota-dir restarted like a device, every rule of
+#      docs/ota-protocol.md), once plainly (each check a test) and once under valgrind (its failures counted)
 #   4. libFuzzer targets (clang-14): the committed corpus replayed (-runs=0), then a short bounded fuzz run
 #   5. the portable core compiled for 32-bit RISC-V (rv32imc, ilp32, newlib headers) with -Werror
 #   6. the ESP-IDF build of the whole firmware (scripts/idf-build.sh), skipped when IDF_PATH is not set
@@ -156,11 +158,49 @@ else
   bad "massif: ws_server_host or valgrind missing"
 fi
 
+# Runs a checking script whose last line is "NAME: N passed, M failed" and adds its counts (with "failures-only" as
+# $3: only its failures, for a second run of the same checks under valgrind).
+run_checks() {
+  local label=$1 name=$2 mode=$3 log=$4
+  shift 4
+  "$@" >"$log" 2>&1
+  local rc=$? line
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
+  grep -E '^FAIL' "$log" | head -20
+  if [[ -z $line ]]; then
+    tail -30 "$log"
+    bad "$label: no summary line (exit $rc)"
+    return
+  fi
+  echo "$label: $line"
+  [[ $mode == all ]] && passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+  ((rc != 0)) && [[ $line == *" 0 failed"* ]] && bad "$label: exit $rc"
+  [[ $mode != all ]] && ((rc == 0)) && ok "$label"
+}
+
+step "OTA end to end: ws_server_host --ota-dir driven by host/tests/drive_ota.py (docs/ota-protocol.md)"
+if [[ -x $exe ]]; then
+  rm -rf "$out/ota-e2e" "$out/ota-e2e-valgrind"
+  run_checks "OTA end-to-end" ota-e2e all "$out/ota-e2e.log" \
+    timeout 600 /usr/bin/python3 "$here/tests/drive_ota.py" "$exe" "$out/ota-e2e"
+  if command -v valgrind >/dev/null; then
+    run_checks "valgrind: the OTA end-to-end run, no memory errors or leaks in any run" ota-e2e failures-only \
+      "$out/ota-e2e-valgrind.log" timeout 900 /usr/bin/python3 "$here/tests/drive_ota.py" "$exe" \
+      "$out/ota-e2e-valgrind" --wrapper "valgrind --error-exitcode=99 --leak-check=full \
+      --errors-for-leak-kinds=definite,indirect -q"
+  else
+    bad "OTA end-to-end under valgrind: valgrind missing"
+  fi
+else
+  bad "OTA end-to-end: ws_server_host missing"
+fi
+
 step "libFuzzer (clang-14): corpus replay and a bounded fuzz run"
 if command -v clang-14 >/dev/null &&
   build "$out/fuzz" -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
     -DCMAKE_CXX_COMPILER=clang++-14; then
-  for target in frame http conn; do
+  for target in frame http conn ota; do
     corpus="$here/fuzz/corpus/$target"
     if "$out/fuzz/fuzz_$target" -runs=0 "$corpus" >"$out/fuzz-$target-replay.log" 2>&1; then
       ok "fuzz_$target: committed corpus ($(ls "$corpus" | wc -l) inputs) replayed"

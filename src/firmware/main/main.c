@@ -1,12 +1,14 @@
 /*
  * main.c - ESP-IDF v5 glue of the wsctl firmware: NVS settings, the network (net.h: Wi-Fi station or, for the
- * emulator, OpenCores Ethernet), mDNS, and starting/stopping the WebSocket server with the interface's address.
- * The application itself (config merge, counter JSON, receive loop) is components/ws_app, which the host build
- * runs unchanged.
+ * emulator, OpenCores Ethernet), mDNS, the OTA endpoint (/ota, components/ws_ota over ws_ota_port_esp.c), and
+ * starting/stopping the WebSocket server with the interface's address. The application itself (config merge, counter
+ * JSON, receive loop) is components/ws_app, which the host build runs unchanged.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "esp_app_desc.h"
 #include "esp_event.h"
 #include "esp_log.h"
 #include "esp_netif.h"
@@ -24,12 +26,22 @@
 #include "improv_uart.h"
 #endif
 #include "ws_app.h"
+#include "ws_ota.h"
+#include "ws_ota_port_esp.h"
 #include "ws_server.h"
 #include "wsctl_limits.h"
 
-#define FIRMWARE_VERSION "1.0.0"
-/* How often the control loop looks at the server's client count, to log the heap as clients come and go. */
+/* How often the control loop looks at the server's client count (to log the heap as clients come and go) and runs
+ * the OTA timers (the confirmation deadline of an app pending verification, the restart after an update). */
 #define CLIENT_WATCH_MS 250u
+/*
+ * The server task's stack with the OTA endpoint: an upload is written to flash from that task (esp_ota_write and the
+ * SPI flash driver below it, the JSON answers, HMAC-SHA256), which needs more than the 4 KiB the server alone does.
+ */
+#define SERVER_TASK_STACK_WITH_OTA 8192u
+/* The test hook of scripts/qemu-smoke.sh (Kconfig WSCTL_OTA_TEST_PANIC): an app whose version ends with this
+ * aborts at start, as an update that crashes before it can be confirmed. */
+#define PANIC_AT_START_SUFFIX "+panic-at-start"
 
 static const char *TAG = "esp32ws";
 
@@ -40,10 +52,22 @@ _Static_assert(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX) + WSCTL_SOCKETS_SPARE <=
                "CONFIG_LWIP_MAX_SOCKETS cannot hold the server at WSCTL_MAX_CLIENTS_MAX (see wsctl_limits.h)");
 _Static_assert(sizeof(CONFIG_WSCTL_HOSTNAME) - 1u <= WSCTL_HOSTNAME_MAX,
                "CONFIG_WSCTL_HOSTNAME is longer than esp_netif accepts");
+_Static_assert(CONFIG_WSCTL_OTA_CONFIRM_S >= WSCTL_OTA_CONFIRM_S_MIN &&
+                   CONFIG_WSCTL_OTA_CONFIRM_S <= WSCTL_OTA_CONFIRM_S_MAX,
+               "CONFIG_WSCTL_OTA_CONFIRM_S is outside wsctl_limits.h's range");
+/* docs/ota-protocol.md section 5: a new app boots pending verification and is rolled back by the bootloader when it
+ * resets before it is confirmed. Without this option the bootloader never does either (and /ota answers not_pending
+ * to every confirm). */
+#ifndef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+#error "the OTA endpoint needs CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE (sdkconfig.defaults)"
+#endif
 
 static EventGroupHandle_t s_events; /* NET_BIT_UP / NET_BIT_DOWN from net_*.c, consumed by app_main's loop */
 static ws_app_config_t s_cfg;
-static volatile bool s_stop_app; /* never set on the device; the loops run forever */
+static ws_ota_port_t s_ota_port;
+static ws_ota_t *s_ota; /* NULL if the OTA endpoint could not start (logged): the server runs without /ota */
+static ws_ota_status_t s_ota_status; /* what the TXT record says (version, ELF, slot, OTA state) */
+static volatile bool s_stop_app;     /* never set on the device; the loops run forever */
 
 /* NVS first, erased and re-initialised on the two errors that mean "layout changed" (ESP-IDF NVS docs). */
 static void nvs_init(void)
@@ -118,16 +142,65 @@ static void mdns_start(const ws_app_config_t *cfg)
     ESP_ERROR_CHECK(mdns_init());
     ESP_ERROR_CHECK(mdns_hostname_set(cfg->hostname));
     ESP_ERROR_CHECK(mdns_instance_name_set("wsctl WebSocket server"));
-    /* The TXT keys `wsctl serve --mdns-name` advertises (path, max_clients, version); mdns copies the strings. */
+    /* The TXT keys `wsctl serve --mdns-name` advertises (path, max_clients, version), then the running app's ELF
+     * hash, slot and OTA state; mdns copies the strings. */
+    ws_app_running_t run = {.version = esp_app_get_description()->version};
+    if (s_ota != NULL) {
+        run = (ws_app_running_t){s_ota_status.version, s_ota_status.elf_prefix, s_ota_status.slot, s_ota_status.state};
+    }
     char number[WS_APP_TXT_NUMBER_LEN];
     ws_app_txt_t entries[WS_APP_TXT_COUNT];
-    ws_app_mdns_txt(cfg, FIRMWARE_VERSION, number, entries);
+    size_t n = ws_app_mdns_txt(cfg, &run, number, entries);
     mdns_txt_item_t txt[WS_APP_TXT_COUNT];
-    for (size_t i = 0; i < WS_APP_TXT_COUNT; i++) {
+    for (size_t i = 0; i < n; i++) {
         txt[i].key = entries[i].key;
         txt[i].value = entries[i].value;
     }
-    ESP_ERROR_CHECK(mdns_service_add(NULL, WSCTL_MDNS_SERVICE, WSCTL_MDNS_PROTO, cfg->port, txt, WS_APP_TXT_COUNT));
+    ESP_ERROR_CHECK(mdns_service_add(NULL, WSCTL_MDNS_SERVICE, WSCTL_MDNS_PROTO, cfg->port, txt, n));
+}
+
+/*
+ * The OTA endpoint: reads the running app's state and the last update's outcome, and arms the confirmation deadline
+ * when this app is pending verification. Before the network, so the deadline runs whether it ever comes up or not.
+ */
+static void ota_start(void)
+{
+    const esp_app_desc_t *app = esp_app_get_description();
+#ifdef CONFIG_WSCTL_OTA_TEST_PANIC
+    size_t n = strlen(app->version), m = strlen(PANIC_AT_START_SUFFIX);
+    if (n >= m && strcmp(app->version + n - m, PANIC_AT_START_SUFFIX) == 0) {
+        ESP_LOGE(TAG, "version %s: panic at start (Kconfig WSCTL_OTA_TEST_PANIC)", app->version);
+        abort();
+    }
+#endif
+    ws_ota_port_esp(&s_ota_port);
+    int err = ws_ota_start(&s_ota, &s_ota_port);
+    if (err != WS_OTA_PORT_OK) {
+        ESP_LOGE(TAG, "the OTA endpoint did not start (%d): no /ota; running %s", err, app->version);
+        s_ota = NULL;
+        return;
+    }
+    ws_ota_status(s_ota, &s_ota_status);
+    ESP_LOGI(TAG, "ota: running %s (%s) from %s, state %s, elf %s, last update %s", s_ota_status.version,
+             s_ota_status.project, s_ota_status.slot, s_ota_status.state, s_ota_status.elf_prefix,
+             s_ota_status.last_update);
+    ESP_LOGI(TAG, "ota: %s %s", WS_OTA_PATH,
+             s_ota_status.key_provisioned ? "takes updates (key provisioned)" : "answers 403 (no key provisioned)");
+}
+
+/* The OTA timers, and the TXT record's ota=… once a pending app is confirmed. */
+static void ota_poll(void)
+{
+    if (s_ota == NULL) {
+        return;
+    }
+    (void)ws_ota_poll(s_ota); /* on the device a restart does not return */
+    const char *state = ws_ota_state_name(ws_ota_state(s_ota));
+    if (strcmp(state, s_ota_status.state) != 0) {
+        s_ota_status.state = state;
+        esp_err_t err = mdns_service_txt_item_set(WSCTL_MDNS_SERVICE, WSCTL_MDNS_PROTO, WSCTL_TXT_OTA, state);
+        ESP_LOGI(TAG, "ota: state %s (TXT %s)", state, err == ESP_OK ? "updated" : esp_err_to_name(err));
+    }
 }
 
 static void recv_task(void *arg)
@@ -160,6 +233,7 @@ void app_main(void)
 
     log_heap("at boot", 0u);
     nvs_init();
+    ota_start();
     load_config(&s_cfg);
     char settings[160]; /* "config: ssid ..., echo on, counter every 5000 ms": NVS's values or Kconfig's, no password */
     (void)ws_app_config_describe(&s_cfg, settings, sizeof(settings));
@@ -184,6 +258,11 @@ void app_main(void)
     /* Control loop: the server follows the interface's address (net.h does the reconnecting). */
     ws_server_cfg_t scfg;
     ws_app_server_cfg(&s_cfg, &scfg);
+    if (s_ota != NULL) {
+        scfg.endpoints = ws_ota_endpoint(s_ota); /* /ota on the same port, taking a client slot */
+        scfg.endpoint_count = 1;
+        scfg.task_stack = SERVER_TASK_STACK_WITH_OTA;
+    }
     if (scfg.max_message >= WS_SERVER_DEFAULT_RX_BUDGET) {
         ESP_LOGE(TAG, "WSCTL_MAX_MESSAGE (%u) must be below WS_SERVER_RX_BUDGET (%u): the server will not start",
                  (unsigned)scfg.max_message, (unsigned)WS_SERVER_DEFAULT_RX_BUDGET);
@@ -211,6 +290,7 @@ void app_main(void)
                 ESP_LOGE(TAG, "ws_server_init failed: %d", (int)err);
             }
         }
+        ota_poll();
         ws_stats_t st;
         if (running && ws_server_get_stats(&st) == WS_OK && st.open_clients != clients) {
             clients = st.open_clients;

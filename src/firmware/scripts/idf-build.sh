@@ -7,6 +7,8 @@
 #   instead of Wi-Fi), which scripts/qemu-smoke.sh boots in Espressif's QEMU.
 # BUILD_DIR: default build/firmware-idf-TARGET (-PROFILE) at the repository root, so src/firmware stays clean;
 #   `wsctl flash --firmware BUILD_DIR` writes the result.
+# APP_VERSION: the app's version (PROJECT_VER, esp_app_desc_t.version) instead of CMakeLists.txt's 1.0.0; a build
+#   directory keeps the version it was configured with (give each version its own BUILD_DIR).
 # The configuration is made afresh (set-target, from the defaults files) when the build directory has none, or one
 # for another target or profile, or one older than a defaults file; otherwise the build is incremental.
 # Without IDF_PATH it prints "idf-build: skipped: IDF_PATH is not set" and exits 0: run-tests.sh (and so ./test.sh)
@@ -46,9 +48,10 @@ fi
 build_dir=${BUILD_DIR:-$root/build/firmware-idf-$target${profile:+-$profile}}
 mkdir -p "$(dirname "$build_dir")"
 log="$build_dir.log"
-stamp="$build_dir/wsctl-build-profile" # "TARGET PROFILE" of the configuration in the build directory
+stamp="$build_dir/wsctl-build-profile" # "TARGET PROFILE VERSION" of the configuration in the build directory
+app_version=${APP_VERSION:-}
 fresh=1
-if [[ -f $build_dir/sdkconfig && -f $stamp && "$(cat "$stamp")" == "$target ${profile:--}" ]]; then
+if [[ -f $build_dir/sdkconfig && -f $stamp && "$(cat "$stamp")" == "$target ${profile:--} ${app_version:--}" ]]; then
   fresh=0
   for f in "${defaults[@]}" "$fw"/sdkconfig.defaults.*; do
     [[ -f $f && $f -nt $build_dir/sdkconfig ]] && fresh=1
@@ -58,9 +61,10 @@ joined=$(IFS=';' && echo "${defaults[*]}")
 how=incremental
 ((fresh)) && how="fresh configuration"
 echo "idf-build: ESP-IDF $(cd "$IDF_PATH" && git describe --tags 2>/dev/null || echo '(version unknown)')," \
-  "target $target${profile:+, profile $profile}, into $build_dir ($how)"
+  "target $target${profile:+, profile $profile}${app_version:+, app version $app_version}, into $build_dir ($how)"
 # The sdkconfig lives in the build directory, never in the sources; set-target makes it from the defaults files.
 args=(-B "$build_dir" -D SDKCONFIG="$build_dir/sdkconfig" -D SDKCONFIG_DEFAULTS="$joined")
+[[ -n $app_version ]] && args+=(-D PROJECT_VER="$app_version")
 if ((fresh)); then
   rm -f "$stamp"
   run=(idf.py "${args[@]}" set-target "$target" build)
@@ -70,7 +74,7 @@ fi
 (cd "$fw" && "${run[@]}") >"$log" 2>&1
 rc=$?
 # Configured (whether or not the build went through): the next run builds on this configuration, incrementally.
-[[ -f $build_dir/sdkconfig ]] && echo "$target ${profile:--}" >"$stamp"
+[[ -f $build_dir/sdkconfig ]] && echo "$target ${profile:--} ${app_version:--}" >"$stamp"
 if ((rc == 0)); then
   echo "idf-build: ok: $build_dir/flasher_args.json (log: $log)"
   exit 0

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # The whole firmware on an emulated ESP32-C3 (Espressif's QEMU, its esp-develop branch), checked from the host
 # with the repository's own wsctl:
-#   1. builds the emulator profile: PROFILE=qemu scripts/idf-build.sh (OpenCores Ethernet instead of Wi-Fi)
+#   1. builds the emulator profile: PROFILE=qemu scripts/idf-build.sh (OpenCores Ethernet instead of Wi-Fi), as
+#      v1 (1.0.0) and, for the OTA steps, v2 (APP_VERSION=2.0.0) and v3 (3.0.0+panic-at-start: the profile's
+#      Kconfig WSCTL_OTA_TEST_PANIC makes it abort at start)
 #   2. flashes it with `wsctl flash` through the chip's real mask ROM: QEMU booted in UART download mode on a blank
 #      4 MB flash, its UART on loopback TCP (socket://); bootloader, partition table, otadata and app from the
-#      build's flasher_args.json, plus the NVS settings (ssid, password, host name, port, max clients, echo on)
+#      build's flasher_args.json, plus the NVS settings (ssid, password, host name, port, max clients, echo on) and
+#      the OTA key (--ota-key: a new random key file, 0600)
 #      QEMU_SMOKE_FLASH=image instead writes `wsctl flash --output` (the same regions merged, no ROM): faster
 #   3. boots it with `-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:PORT-:8080`, the console in a log file
 #   4. checks: DHCP address and server start in the boot log; the settings from NVS in it (ssid, host name, port,
 #      max clients, echo on) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl
 #      send` text on the console; five clients open and a sixth refused with 503; `wsctl bench --mode echo` against
 #      the board; a 64 KiB echo's cost in free heap (at most 1.25x the message); the free heap logged at boot and as
-#      clients come and go; no panic or reboot
+#      clients come and go; no panic or reboot; then OTA over the emulated Ethernet (docs/ota-protocol.md): `wsctl
+#      ota` v2 (exit 0, the device restarts into ota_1 and is confirmed, probe shows 2.0.0 valid), then `wsctl ota` v3
+#      that panics at start (exit 11: the bootloader rolls back to v2, whose hello says rolled_back/panic); the key
+#      never on the console
 # Prints one "ok"/"FAIL" line per check and ends with "qemu-smoke: N passed, N failed" (exit 1 if any failed), or
 # "qemu-smoke: skipped: REASON" with exit 0 when IDF_PATH, Espressif's qemu-system-riscv32 (WSCTL_QEMU_DIR or PATH)
 # or dotnet is absent. Every wait has a timeout; nothing waits a fixed time in place of a condition.
@@ -133,12 +139,21 @@ except Exception:
     print("")' "$@"
 }
 
-# ---- 1. build ----
+# ---- 1. build: v1 to flash, v2 and v3 to send over OTA (each version in its own build directory) ----
 echo "qemu-smoke: building the emulator profile (PROFILE=qemu) into $build_dir"
 if ! PROFILE=qemu TARGET=esp32c3 BUILD_DIR="$build_dir" "$fw/scripts/idf-build.sh"; then
   bad "ESP-IDF build of the emulator profile"
   finish
 fi
+v2_dir="$build_dir-v2"
+v3_dir="$build_dir-v3"
+for spec in "2.0.0:$v2_dir" "3.0.0+panic-at-start:$v3_dir"; do
+  echo "qemu-smoke: building app version ${spec%%:*} into ${spec#*:}"
+  if ! APP_VERSION="${spec%%:*}" PROFILE=qemu TARGET=esp32c3 BUILD_DIR="${spec#*:}" "$fw/scripts/idf-build.sh"; then
+    bad "ESP-IDF build of app version ${spec%%:*}"
+    finish
+  fi
+done
 if [[ -z ${WSCTL:-} ]]; then
   if ! dotnet build "$root/src/wsctl" -c Release -nologo -v quiet >"$out/wsctl-build.log" 2>&1; then
     tail -20 "$out/wsctl-build.log"
@@ -152,7 +167,10 @@ ssid="wsctl-qemu"
 hostname="wsctl-qemu-c3"
 secret="smoke-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" # must never appear on the console
 # --device-echo: NVS key echo=1, so bench --mode echo and the echo checks below target the flashed board.
-settings=(--ssid "$ssid" --pass - --hostname "$hostname" --ws-port 8080 --max-clients 5 --device-echo)
+# --ota-key: wsctl flash creates the key file (random, 0600) and writes the key into NVS (ota_key), for the OTA steps.
+ota_key="$out/ota.key"
+settings=(--ssid "$ssid" --pass - --hostname "$hostname" --ws-port 8080 --max-clients 5 --device-echo
+  --ota-key "$ota_key")
 flash="$out/flash.bin"
 head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' '\377' >"$flash" # an erased 4 MB flash chip
 
@@ -220,6 +238,9 @@ else
   exit 1
 fi
 check "the password is not in wsctl flash's output" bash -c "! grep -qF -- '$secret' '$out/flash.log'"
+check "wsctl flash --ota-key made the key file: 64 hex digits, mode 600" \
+  bash -c "grep -qxE '[0-9a-f]{64}' '$ota_key' && test \"\$(stat -c %a '$ota_key')\" = 600"
+check "the OTA key is not in wsctl flash's output" bash -c "! grep -qiF -- \"\$(cat '$ota_key')\" '$out/flash.log'"
 
 # ---- 3. boot with Ethernet ----
 # An eFuse block for chip revision v0.3, as `idf.py qemu` makes (its default for the esp32c3: byte 38 = 0x0c);
@@ -257,6 +278,9 @@ check "boot log: the server announces ws://$hostname.local:8080/ (max clients 5)
   grep -qF "WebSocket server on ws://$hostname.local:8080/ (max clients 5)" "$console"
 check "boot log: free heap at boot" grep -q 'heap at boot: [0-9]* bytes free' "$console"
 check "boot log: free heap with the server running" grep -q 'heap with the server running: [0-9]* bytes free' "$console"
+check "boot log: the OTA endpoint sees 1.0.0 in ota_0, valid, nothing updated yet" \
+  grep -qF 'ota: running 1.0.0 (esp32ws) from ota_0, state valid' "$console"
+check "boot log: /ota takes updates (the key from NVS)" grep -qF 'ota: /ota takes updates (key provisioned)' "$console"
 
 # ---- 4. the server, from the host ----
 "${wsctl[@]}" probe "$url" --wait-message 12s --timeout 10s --json >"$out/probe.json" 2>"$out/probe.err"
@@ -354,4 +378,51 @@ check "console: no panic" bash -c '! grep -qE "Guru Meditation|abort\(\) was cal
 check "console: one boot (one ROM banner)" test "$(grep -c 'ESP-ROM:' "$console")" -eq 1
 # The heap figures (at boot, per idle client, per client), without the log's colour codes.
 grep -E 'heap (at boot|with)' "$console" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r$//' -e 's/^/qemu-smoke: /'
+
+# ---- 7. OTA over the emulated Ethernet (docs/ota-protocol.md) ----
+# v2: written to ota_1, the device restarts into it pending verification, wsctl confirms it once it is back.
+banners=$(grep -c 'ESP-ROM:' "$console")
+from=$(($(lines "$console") + 1))
+"${wsctl[@]}" ota "$url" --firmware "$v2_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
+  >"$out/ota-v2.json" 2>"$out/ota-v2.err"
+rc=$?
+check "wsctl ota v2 over the emulated Ethernet: exit 0, updated (see ota-v2.json)" test "$rc" -eq 0
+check "OTA v2: the device wrote ota_1, verified it and restarted" \
+  wait_for_line "$console" "$from" 'ota: 2\.0\.0 written to ota_1 and verified: rebooting' 30 "$qemu_pid"
+check "OTA v2: it booted 2.0.0 from ota_1 pending verification" wait_for_line "$console" "$from" \
+  'ota: running 2\.0\.0 \(esp32ws\) from ota_1, state pending_verify' 120 "$qemu_pid"
+check "OTA v2: confirmed on /ota (marked valid, no rollback)" \
+  wait_for_line "$console" "$from" 'ota: 2\.0\.0 confirmed' 60 "$qemu_pid"
+"${wsctl[@]}" probe "$url" --wait-message 12s --timeout 30s --json >"$out/probe-v2.json" 2>"$out/probe-v2.err"
+rc=$?
+check "wsctl probe after OTA: healthy, running 2.0.0 from ota_1, valid, last update confirmed" \
+  test "$rc" -eq 0 -a "$(json_field "$out/probe-v2.json" ota version)" = 2.0.0 \
+  -a "$(json_field "$out/probe-v2.json" ota running_slot)" = ota_1 \
+  -a "$(json_field "$out/probe-v2.json" ota state)" = valid \
+  -a "$(json_field "$out/probe-v2.json" ota last_update result)" = confirmed
+
+# v3 aborts at start (WSCTL_OTA_TEST_PANIC): the bootloader finds it still pending after the reset, marks it aborted
+# and boots v2 again, which tells wsctl why.
+from=$(($(lines "$console") + 1))
+"${wsctl[@]}" ota "$url" --firmware "$v3_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
+  >"$out/ota-v3.json" 2>"$out/ota-v3.err"
+rc=$?
+check "wsctl ota v3 (panics at start): exit 11, rolled back (see ota-v3.json)" test "$rc" -eq 11
+check "OTA v3: it booted into ota_0 and aborted at start" \
+  wait_for_line "$console" "$from" 'version 3\.0\.0\+panic-at-start: panic at start' 120 "$qemu_pid"
+rolled_back='ota: running 2\.0\.0 \(esp32ws\) from ota_1, state valid, .*"result":"rolled_back",'
+rolled_back+='"version":"3\.0\.0\+panic-at-start","reason":"panic"'
+check "OTA v3: the bootloader rolled back: 2.0.0 from ota_1 again, last update rolled back (panic)" \
+  wait_for_line "$console" "$from" "$rolled_back" 120 "$qemu_pid"
+"${wsctl[@]}" probe "$url" --wait-message 12s --timeout 30s --json >"$out/probe-v3.json" 2>"$out/probe-v3.err"
+rc=$?
+check "wsctl probe after the rollback: healthy, 2.0.0 from ota_1, last update rolled_back (panic)" \
+  test "$rc" -eq 0 -a "$(json_field "$out/probe-v3.json" ota version)" = 2.0.0 \
+  -a "$(json_field "$out/probe-v3.json" ota running_slot)" = ota_1 \
+  -a "$(json_field "$out/probe-v3.json" ota last_update reason)" = panic
+check "OTA: three more boots (v2's restart, v3's, v3's panic)" \
+  test "$(grep -c 'ESP-ROM:' "$console")" -eq $((banners + 3))
+check "OTA: the key never on the console" bash -c "! grep -qiF -- \"\$(cat '$ota_key')\" '$console'"
+check "OTA: the key never in wsctl ota's output" \
+  bash -c "! cat '$out'/ota-v2.* '$out'/ota-v3.* | grep -qiF -- \"\$(cat '$ota_key')\""
 finish

@@ -37,10 +37,10 @@ public static class ExitCodes
             ExitCode.ConnectionEnded,
             "connection ended other than as asked (close code other than 1000/1001 or none, early close, protocol " +
                 "error)"),
-        (ExitCode.Tls, "TLS failure"),
+        (ExitCode.Tls, "TLS or authentication failure (a certificate, a pin, an OTA key)"),
         (ExitCode.Partial, "partial: some targets failed (all failed: the first failure's code)"),
         (ExitCode.Device, "device or serial-port error"),
-        (ExitCode.VerificationFailed, "verification failed"),
+        (ExitCode.VerificationFailed, "verification failed (also: an updated device rolled back)"),
         (ExitCode.DeviceCrashed, "the device panicked or keeps rebooting"),
         (ExitCode.Interrupted, "interrupted"),
     ];
@@ -53,7 +53,7 @@ public static class ExitCodes
         FailureKind.HandshakeRejected => ExitCode.HandshakeRejected,
         FailureKind.Timeout => ExitCode.Timeout,
         FailureKind.ConnectionEnded => ExitCode.ConnectionEnded,
-        FailureKind.Tls => ExitCode.Tls,
+        FailureKind.Tls or FailureKind.AuthenticationFailed => ExitCode.Tls,
         FailureKind.Partial => ExitCode.Partial,
         FailureKind.Device => ExitCode.Device,
         FailureKind.VerificationFailed => ExitCode.VerificationFailed,

@@ -80,6 +80,18 @@ public static class FlashCommand
             "How often the device broadcasts its counter message, 0 for never (NVS key counter_ms, up to 1h). " +
             $"Not given: the device's own interval ({DeviceSettings.DefaultCounterIntervalMs / 1000}s by default).",
             DeviceSettings.MaxCounterInterval);
+        var otaKey = new Option<string?>("--ota-key")
+        {
+            Description = "Write the OTA key of FILE (64 hex digits) into the NVS partition (key ota_key), so that " +
+                "wsctl ota can update the device over its WebSocket port; FILE is made with a new random key (mode " +
+                "0600) when it does not exist. Without it the device refuses updates. The key appears in no output.",
+            HelpName = "FILE",
+        };
+        var otaConfirmTimeout = Options.OptionalDuration("--ota-confirm-timeout",
+            "How long an updated app waits to be confirmed before it rolls back (NVS key ota_confirm_s, whole " +
+            $"seconds, {DeviceSettings.MinOtaConfirmSeconds}s to 1h). Not given: the device's own " +
+            $"({DeviceSettings.DefaultOtaConfirmSeconds}s by default).",
+            DeviceSettings.MaxOtaConfirmTimeout);
         var nvsOut = new Option<string?>("--nvs-out")
         {
             Description = "Write the NVS partition image to FILE (mode 0600) instead of flashing.",
@@ -135,13 +147,15 @@ public static class FlashCommand
                 "wsctl flash --firmware build --web-install site/             # a page that installs it from a browser",
                 "wsctl flash --ssid MyNet --pass - --device-echo --counter-interval 0 < wifi-pass.txt   # for bench " +
                     "--mode echo",
+                "wsctl flash --ssid MyNet --pass - --ota-key ota.key < wifi-pass.txt   # and the key wsctl ota needs",
             ],
             "The password comes from --pass - (stdin) or the environment variable WSCTL_WIFI_PASS, which keep it " +
             "out of ps and the shell's history (--pass PASS does not); an open network takes --pass ''. The NVS " +
             "partition " +
-            "(namespace wsctl: ssid, pass, hostname, port, max_clients, and echo and counter_ms when --device-echo " +
-            "or --counter-interval is given) goes where the firmware's partition table puts it, else at 0x9000 " +
-            "(0x6000 bytes). The password never appears in any output.\n\n" +
+            "(namespace wsctl: ssid, pass, hostname, port, max_clients, and echo, counter_ms, ota_key and " +
+            "ota_confirm_s when --device-echo, --counter-interval, --ota-key or --ota-confirm-timeout is given) goes " +
+            "where the firmware's partition table puts it, else at 0x9000 (0x6000 bytes). Neither the password nor " +
+            "the OTA key ever appears in any output.\n\n" +
             "With --monitor the exit code is the monitor's once flashing succeeded (12 when the new firmware " +
             "panics).",
             ExitCode.Ok, ExitCode.Usage, ExitCode.Device, ExitCode.VerificationFailed, ExitCode.DeviceCrashed,
@@ -149,7 +163,8 @@ public static class FlashCommand
         loader.AddTo(command);
         foreach (var option in (Option[])[
             flashSize, flashMode, flashFreq, firmware, image, ssid, pass, hostname, wsPort, maxClients, deviceEcho,
-            counterInterval, eraseAll, nvsOut, output, webInstall, webInstallScript, dryRun, json, force, monitor])
+            counterInterval, otaKey, otaConfirmTimeout, eraseAll, nvsOut, output, webInstall, webInstallScript, dryRun,
+            json, force, monitor])
             command.Options.Add(option);
         command.SetAction((parse, cancel) => VerbRunner.RunAsync(parse, cancel, (logger, token) =>
             FlashSession.RunAsync(new FlashSettings
@@ -171,6 +186,8 @@ public static class FlashCommand
                 EraseAll = parse.GetValue(eraseAll),
                 WebInstall = parse.GetValue(webInstall),
                 WebInstallScript = parse.GetValue(webInstallScript) ?? WebInstall.DefaultScript,
+                OtaKeyFile = parse.GetValue(otaKey),
+                OtaConfirmTimeout = parse.GetValue(otaConfirmTimeout),
                 NvsOut = parse.GetValue(nvsOut),
                 Output = parse.GetValue(output),
                 DryRun = parse.GetValue(dryRun),

@@ -41,6 +41,10 @@ public sealed record FlashSettings
     public string? WebInstall { get; init; }
     /// <summary>Where the install page loads the component from.</summary>
     public string WebInstallScript { get; init; } = WsCore.Flashing.WebInstall.DefaultScript;
+    /// <summary>The file holding the OTA key (made with a new key when absent); null: no key is written.</summary>
+    public string? OtaKeyFile { get; init; }
+    /// <summary>The OTA confirmation deadline for the NVS image; null: the key is not written.</summary>
+    public TimeSpan? OtaConfirmTimeout { get; init; }
     public string? NvsOut { get; init; }
     public string? Output { get; init; }
     public bool DryRun { get; init; }
@@ -67,7 +71,7 @@ public static class FlashSession
     private static ExitCode Run(FlashSettings settings, ILogger logger, CancellationToken cancel)
     {
         // 1. Everything is checked before any file is written or any port opened.
-        var device = ReadDeviceSettings(settings);
+        var device = ReadDeviceSettings(settings, logger);
         var images = settings.Images.Select(ParseImage).ToList();
         if (device is null && settings.Firmware is null && images.Count == 0)
             throw WsCoreException.Invalid(InputField.Ssid,
@@ -197,7 +201,7 @@ public static class FlashSession
     }
 
     /// <summary>The settings to write as the NVS partition (null without an SSID); '-' reads the password.</summary>
-    private static DeviceSettings? ReadDeviceSettings(FlashSettings settings)
+    private static DeviceSettings? ReadDeviceSettings(FlashSettings settings, ILogger logger)
     {
         var password = settings.Password == "-" ? (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n')
             : settings.Password ?? Environment.GetEnvironmentVariable(PasswordVariable);
@@ -206,19 +210,47 @@ public static class FlashSession
             if (settings.Password is not null)
                 throw WsCoreException.Invalid(InputField.Ssid, "--pass needs --ssid");
             // They go in the NVS partition, which is written with the Wi-Fi credentials or not at all.
-            if (settings.DeviceEcho is not null || settings.CounterInterval is not null)
+            var nvsOnly = settings.DeviceEcho is not null ? "--device-echo"
+                : settings.CounterInterval is not null ? "--counter-interval"
+                : settings.OtaKeyFile is not null ? "--ota-key"
+                : settings.OtaConfirmTimeout is not null ? "--ota-confirm-timeout"
+                : null;
+            if (nvsOnly is not null)
                 throw WsCoreException.Invalid(InputField.Ssid,
-                    $"{(settings.DeviceEcho is not null ? "--device-echo" : "--counter-interval")} is an NVS " +
-                    "setting: give --ssid and --pass too (the NVS partition holds them all)");
+                    $"{nvsOnly} is an NVS setting: give --ssid and --pass too (the NVS partition holds them all)");
             return null;
         }
         if (password is null)
             throw WsCoreException.Invalid(InputField.Password, "give the password with --pass (or '-' to read it " +
                 $"from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
         var device = new DeviceSettings(ssid, password, settings.Hostname, settings.WebSocketPort, settings.MaxClients,
-            settings.DeviceEcho, settings.CounterInterval);
+            settings.DeviceEcho, settings.CounterInterval, OtaConfirmTimeout: settings.OtaConfirmTimeout);
         device.Validate();
-        return device;
+        return settings.OtaKeyFile is { } keyFile
+            ? device with { OtaKey = ReadOtaKey(keyFile, settings.DryRun, logger) }
+            : device;
+    }
+
+    /// <summary>
+    /// The OTA key from <paramref name="path"/>, made there (0600, random) when the file does not exist; a dry run
+    /// makes no file and plans with a key of the moment. The key itself is never logged.
+    /// </summary>
+    private static byte[] ReadOtaKey(string path, bool dryRun, ILogger logger)
+    {
+        if (dryRun && !File.Exists(path))
+        {
+            logger.Information("{Path} does not exist: a real run makes it with a new OTA key (mode 0600); the plan " +
+                "uses a key of the moment", path);
+            return System.Security.Cryptography.RandomNumberGenerator.GetBytes(DeviceSettings.OtaKeyBytes);
+        }
+        var contents = WsCore.Ota.OtaKeyFile.LoadOrCreate(path);
+        if (contents.Created)
+            logger.Information("Made {Path} with a new OTA key (mode 0600): keep it, wsctl ota needs it to update " +
+                "this device", path);
+        if (contents.OthersCanRead)
+            logger.Warning("{Path} can be read by other users, and whoever holds the key can update the device: " +
+                "chmod 600 {Path}", path, path);
+        return contents.Key;
     }
 
     private static ElfSymbolizer? LoadDecoderOrWarn(string buildDir, ILogger logger)

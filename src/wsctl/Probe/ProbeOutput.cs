@@ -42,6 +42,10 @@ public static class ProbeOutput
                 $"{indent}{StageName(stage.Stage),-10}{(stage.Succeeded ? "ok    " : "FAILED")} " +
                     $"{stage.Elapsed.TotalMilliseconds,9:0.0} ms  {stage.Detail}\n");
         }
+        if (report.Ota is { } ota)
+            text.Append(CultureInfo.InvariantCulture,
+                $"{indent}{"ota",-10}{(ota.Available ? "yes   " : "no    ")} " +
+                    $"{ota.Elapsed.TotalMilliseconds,9:0.0} ms  {OtaDetail(ota)}\n");
         var exit = ExitCodeOf(report);
         text.Append(CultureInfo.InvariantCulture, $"{indent}verdict: {VerdictName(report.Verdict)}");
         text.Append(report.Verdict switch
@@ -52,6 +56,25 @@ public static class ProbeOutput
             _ => $" ({StageName(report.Stages[^1].Stage)} failed; exit {(int)exit})",
         });
         return text.Append('\n').ToString();
+    }
+
+    /// <summary>
+    /// The ota line's words: the running app (project, version, ELF SHA-256 prefix, slot, OTA state, how the last
+    /// update ended), or why there is no OTA.
+    /// </summary>
+    public static string OtaDetail(ProbeOtaInfo ota)
+    {
+        if (ota.Hello is not { } hello)
+            return $"no OTA info: {ota.Detail}";
+        var last = hello.LastUpdate;
+        var update = last.Result switch
+        {
+            "none" => "",
+            "rolled_back" => $"; last update {last.Version} rolled back ({last.Reason})",
+            _ => $"; last update {last.Version} {last.Result}",
+        };
+        var elf = hello.ElfSha256.Length > 8 ? hello.ElfSha256[..8] : hello.ElfSha256;
+        return $"app {hello.Project} {hello.Version} (elf {elf}) in {hello.RunningSlot}, {hello.State}{update}";
     }
 
     /// <summary>One probe as the run's JSON result: stages, timings, RTTs, first message, close, verdict.</summary>
@@ -182,6 +205,19 @@ public static class ProbeOutput
         {
             json.WriteNumber("close_code", code);
             json.WriteString("close_reason", report.CloseReason);
+        }
+        if (report.Ota is { } ota)
+        {
+            json.WriteStartObject("ota");
+            json.WriteBoolean("available", ota.Available);
+            json.WriteNumber("elapsed_ms", Math.Round(ota.Elapsed.TotalMilliseconds, 3));
+            if (ota.Hello is { } hello)
+                Ota.JsonOtaRenderer.WriteHello(json, hello);
+            if (ota.Status is { } status)
+                json.WriteNumber("status", status);
+            if (ota.Detail is { } detail)
+                json.WriteString("detail", detail);
+            json.WriteEndObject();
         }
         json.WriteNumber("total_ms", Math.Round(report.Total.TotalMilliseconds, 1));
         json.WriteString("verdict", VerdictName(report.Verdict));

@@ -28,6 +28,7 @@ public class GarbageInputTests
         ["bench"] = ["127.0.0.1:9"],
         ["monitor"] = ["--port", "socket://127.0.0.1:9", "--timeout", "1s"],
         ["provision"] = ["--port", "socket://127.0.0.1:9", "--scan", "--timeout", "1s"],
+        ["ota"] = ["127.0.0.1:9", "--firmware", "build", "--ota-key", "ota.key", "--dry-run"],
         ["completion"] = ["bash"],
         ["device info"] = [],
         ["device read"] = ["0x1000", "0x100", "--output", "read.bin"],

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Json.Schema;
+using WsCore.Ota;
 using WsCore.Tests.Esp;
 using WsCore.Tests.Monitor;
+using WsCore.Tests.Ota;
 using WsCore.Tests.Provision;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
@@ -177,6 +179,58 @@ public sealed class JsonContractTests
         {
             AssertRun("probe", await RunAsync("probe", $"127.0.0.1:{port}", "--json"));
             AssertRun("probe", await RunAsync("probe", $"127.0.0.1:{FreePort()}", "--json"));
+        }
+    }
+
+    [Fact]
+    public async Task Probe_OtaInfo_OfADeviceThatOffersIt()
+    {
+        await using var device = await OtaDeviceSimulator.StartAsync(new byte[32],
+            OtaImage.Parse(OtaTestImage.Build("esp32ws", "1.2.0", 4096), "app"));
+        var result = AssertRun("probe", await RunAsync("probe", $"127.0.0.1:{device.Port}", "--wait-message", "0",
+            "--json"));
+        var ota = result[^1].GetProperty("ota");
+        Assert.True(ota.GetProperty("available").GetBoolean());
+        Assert.Equal("1.2.0", ota.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task Ota_Events_TargetLines_Result_Plan_AndFailures()
+    {
+        var key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        await using var device = await OtaDeviceSimulator.StartAsync(key,
+            OtaImage.Parse(OtaTestImage.Build("esp32ws", "1.2.0", 4096), "app"));
+        var dir = Directory.CreateTempSubdirectory("wsctl-json-ota-").FullName;
+        try
+        {
+            var app = Path.Combine(dir, "app.bin");
+            await File.WriteAllBytesAsync(app, OtaTestImage.Build("esp32ws", "1.3.0", 100 * 1024));
+            var keyFile = Path.Combine(dir, "ota.key");
+            await File.WriteAllTextAsync(keyFile, Convert.ToHexStringLower(key) + "\n");
+            var target = $"127.0.0.1:{device.Port}";
+
+            var updated = AssertRun("ota", await RunAsync("ota", target, "--firmware", app, "--ota-key", keyFile,
+                "--json"));
+            var types = updated.Select(o => o.GetProperty("type").GetString()).ToList();
+            Assert.Equal(["hello", "auth", "progress", "rebooting", "hello", "confirmed", "target", "result"],
+                types.Where((t, i) => i == 0 || t != types[i - 1])); // the progress objects as one
+            Assert.Equal("updated", updated[^2].GetProperty("outcome").GetString());
+
+            var plan = AssertRun("ota", await RunAsync("ota", target, "--firmware", app, "--dry-run", "--json"));
+            Assert.Equal("plan", plan[0].GetProperty("type").GetString());
+            // A wrong key (exit 8), a usage error (no key file): each ends with its result.
+            var otherKey = Path.Combine(dir, "other.key");
+            await File.WriteAllTextAsync(otherKey, new string('0', 64));
+            var next = Path.Combine(dir, "next.bin");
+            await File.WriteAllBytesAsync(next, OtaTestImage.Build("esp32ws", "1.4.0", 4096));
+            var refused = AssertRun("ota", await RunAsync("ota", target, "--firmware", next, "--ota-key", otherKey,
+                "--json"));
+            Assert.Equal(8, refused[^1].GetProperty("exit_code").GetInt32());
+            AssertRun("ota", await RunAsync("ota", target, "--firmware", app, "--json"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -45,6 +45,10 @@ namespace WsCore.Tests.Esp;
 /// the generator at commit 67113ed0719dd3bdda42d2de6c2c0e3d47ec4a4e of that repository (version 0.2.0), run with the
 /// same Python and python3-cryptography, which gives the four vectors above byte for byte too; their CSV is the device
 /// CSV plus the rows given with each.</para>
+/// <para>The vectors with the OTA key (a blob, CSV encoding <c>hex2bin</c>) and <c>ota_confirm_s</c> (u16), and the
+/// builder's blob vectors, were made the same way again with that commit's nvs_partition_gen.py (51,986 characters,
+/// SHA-256 aabe6411821bdd1626f8e2fd551b91bbdd0392d99ef8a91b79f2a6ef5cecccae), Debian's /usr/bin/python3 3.11.2 and
+/// python3-cryptography 38.0.4.</para>
 /// </remarks>
 public class NvsGeneratorVectorTests
 {
@@ -196,8 +200,63 @@ public class NvsGeneratorVectorTests
         """,
         "5D7A6DCA588367B087CC773D32F63D4F5C85D345A2F1B51196675DB9E5712E3C");
 
+    // The typical settings with an OTA key, the bytes 00..1F: CSV row ota_key,data,hex2bin,000102…1f after
+    // max_clients; SIZE 0x6000. A blob in format version 2: a BLOB_DATA header (type 0x42, chunk index 0, size 32,
+    // the data's CRC), its data entry, then the BLOB_IDX entry (type 0x48, size 32, 1 chunk, starting at index 0).
+    private static readonly Vector OtaKey = new(
+        "ota-key",
+        new DeviceSettings("MyNet", "password123", "esp32ws", 8080, 5, OtaKey: [.. Enumerable.Range(0, 32)
+            .Select(i => (byte)i)]),
+        0x6000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF240FB743737369640000000000000000000000000600FFFFC4FE7FC6
+        4D794E657400FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
+        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF35AF50D9686F73746E616D6500000000000000000800FFFFCB305958
+        6573703332777300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+        010101FFE924F80E6D61785F636C69656E7473000000000005FFFFFFFFFFFFFF
+        01420200156C95AC6F74615F6B65790000000000000000002000FFFFD8D4D377
+        000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F
+        014801FF01AA13786F74615F6B6579000000000000000000200000000100
+        """,
+        "98DCFF8E002FB31A34A662F9480229DB3D6E294DC790670902714E7266A4B6D9");
+
+    // The echo-off-counter-max settings with an OTA key (SHA-256 of "wsctl ota") and a 300 s confirmation deadline:
+    // CSV rows ota_key,data,hex2bin,4d19a6…bcb9 and ota_confirm_s,data,u16,300 after counter_ms; SIZE 0x3000.
+    private static readonly Vector OtaKeyConfirm = new(
+        "ota-key-confirm",
+        new DeviceSettings("Lab", "password123", "bench-1", 8080, 8, Echo: false,
+            CounterInterval: TimeSpan.FromMilliseconds(3_600_000), OtaKey: SHA256.HashData("wsctl ota"u8),
+            OtaConfirmTimeout: TimeSpan.FromSeconds(300)),
+        0x3000,
+        """
+        FEFFFFFF00000000FEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF842DBAB9
+        AAAAAAEAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        000101FF53A1E29F777363746C000000000000000000000001FFFFFFFFFFFFFF
+        012102FF2F333355737369640000000000000000000000000400FFFF48B0E330
+        4C616200FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF156D2F19706173730000000000000000000000000C00FFFFB0E49FF4
+        70617373776F726431323300FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        012102FF8F4A6DA1686F73746E616D6500000000000000000800FFFF21558950
+        62656E63682D3100FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+        010201FF0CD32BBF706F7274000000000000000000000000901FFFFFFFFFFFFF
+        010101FF3831FD956D61785F636C69656E7473000000000008FFFFFFFFFFFFFF
+        010101FF61B6DE9C6563686F00000000000000000000000000FFFFFFFFFFFFFF
+        010401FFB41C173A636F756E7465725F6D7300000000000080EE3600FFFFFFFF
+        01420200E44E8AB06F74615F6B65790000000000000000002000FFFFB95CA0F4
+        4D19A6F181576DC2AF9FB4BBF5BF2424C95B494DB643B9D8D3EDC692F1FCBCB9
+        014801FF01AA13786F74615F6B6579000000000000000000200000000100FFFF
+        010201FF341B08356F74615F636F6E6669726D5F730000002C01
+        """,
+        "2C6A7295126E3B16D9003925A47C1B62A85AE0BC93E2A16EA3FE708400E25228");
+
     public static TheoryData<Vector> Vectors =>
-        new(Typical, Open, PskLongHostname, Punctuation, EchoCounterOff, EchoOffCounterMax);
+        new(Typical, Open, PskLongHostname, Punctuation, EchoCounterOff, EchoOffCounterMax, OtaKey, OtaKeyConfirm);
 
     private static byte[] Expected(Vector v)
     {
@@ -269,6 +328,46 @@ public class NvsGeneratorVectorTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task FlashNvsOut_OtaKeyFileAndConfirmTimeout_ByteIdenticalToGeneratorVector()
+    {
+        // The CLI path of the OTA settings: the key read from its file (64 hex digits and a newline), the deadline
+        // from --ota-confirm-timeout.
+        var dir = Directory.CreateTempSubdirectory("wsctl-nvsota-").FullName;
+        try
+        {
+            var keyFile = Path.Combine(dir, "ota.key");
+            await File.WriteAllTextAsync(keyFile, Convert.ToHexStringLower(OtaKeyConfirm.Settings.OtaKey!) + "\n");
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var nvs = Path.Combine(dir, "nvs.bin");
+            var result = await WsctlProcess.RunAsync(["flash", "--ssid", "Lab", "--pass", "password123", "--hostname",
+                "bench-1", "--max-clients", "8", "--device-echo", "false", "--counter-interval", "1h", "--ota-key",
+                keyFile, "--ota-confirm-timeout", "5m", "--nvs-out", nvs, "--image", $"0x8000={WriteNvsTable(dir)}"]);
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Equal(Convert.ToHexString(Expected(OtaKeyConfirm)),
+                Convert.ToHexString(await File.ReadAllBytesAsync(nvs)));
+            // The key is a secret: not in any output.
+            Assert.DoesNotContain(Convert.ToHexStringLower(OtaKeyConfirm.Settings.OtaKey!), result.All,
+                StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // A partition table image whose nvs partition is 0x3000 bytes at 0x9000.
+    private static string WriteNvsTable(string dir)
+    {
+        var table = new byte[0xC00];
+        table.AsSpan().Fill(0xFF);
+        WritePartition(table.AsSpan(0, 32), type: 1, subtype: 2, offset: 0x9000, size: 0x3000, "nvs");
+        WritePartition(table.AsSpan(32, 32), type: 0, subtype: 0, offset: 0x10000, size: 0x100000, "factory");
+        var path = Path.Combine(dir, "partitions.bin");
+        File.WriteAllBytes(path, table);
+        return path;
     }
 
     private static void WritePartition(Span<byte> entry, byte type, byte subtype, uint offset, uint size, string label)
@@ -393,6 +492,39 @@ public class NvsGeneratorVectorTests
         Assert.Equal(
             "682B238698A192CCB41DE2B39F1B508E715668ABDEE3F02F9B30F4DC2ED7027F",
             Convert.ToHexString(SHA256.HashData(image)));
+    }
+
+    [Fact]
+    public void Builder_BlobSpanningPages_MatchesGenerator()
+    {
+        // m,namespace,, filler,data,string,(3000 x 'f'), big,data,hex2bin,(2000 bytes: byte i = 7i mod 256),
+        // after,data,u8,7; SIZE 0x4000. The string leaves page 0 room for a first chunk; the rest goes to page 1 with
+        // the index entry after it.
+        var image = new NvsPartitionBuilder(0x4000)
+            .Namespace("wsctl")
+            .String("filler", new string('f', 3000))
+            .Blob("big", [.. Enumerable.Range(0, 2000).Select(i => (byte)(i * 7))])
+            .U8("after", 7)
+            .Build();
+        Assert.Equal(
+            "2D05FC26345757787B3B12408426B358E51C50093861AECA5E44366B5960103A",
+            Convert.ToHexString(SHA256.HashData(image)));
+    }
+
+    [Theory]
+    // b,namespace,, blob,data,hex2bin,(N bytes: byte i = (k·i + c) mod 256), after,data,u8,9; SIZE 0x3000.
+    // 3936 bytes fill the page to entry 124 and leave one entry, so the index stays on page 0; 3950 bytes leave less
+    // than an entry's bytes of the chunk's room, so the index starts page 1.
+    [InlineData(3936, 3, 1, "7627E105C87B9AB27E6244A6FF88CA9713D8B853F226CEF40E95D1569F11B57A")]
+    [InlineData(3950, 5, 2, "6D29A3E5E33E8B5481872BB17977E31DDEC244BD51B4671D3812B5AD3E6DE2FD")]
+    public void Builder_BlobFillingAPage_IndexWhereTheGeneratorPutsIt(int size, int k, int c, string sha256)
+    {
+        var image = new NvsPartitionBuilder(0x3000)
+            .Namespace("b")
+            .Blob("blob", [.. Enumerable.Range(0, size).Select(i => (byte)(i * k + c))])
+            .U8("after", 9)
+            .Build();
+        Assert.Equal(sha256, Convert.ToHexString(SHA256.HashData(image)));
     }
 
     [Fact]

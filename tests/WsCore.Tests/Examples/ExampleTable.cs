@@ -16,7 +16,7 @@ public static partial class ExampleTable
 
     // Lazy: the parts live in other files, whose static fields have no order relative to this one's.
     private static readonly Lazy<Example[]> AllRows =
-        new(() => [.. LoopbackRows(), .. LabRows(), .. SerialRows(), .. ToolchainRows()]);
+        new(() => [.. LoopbackRows(), .. LabRows(), .. SerialRows(), .. ToolchainRows(), .. OtaRows()]);
 
     /// <summary>The examples that do not run in a test, each with its reason and a check that it holds.</summary>
     public static IReadOnlyList<Exclusion> Exclusions { get; } =

@@ -50,7 +50,14 @@ public class FirmwareLimitsTests
 
     /// <summary>Defines checked by the other tests here rather than against one WsCore constant.</summary>
     private static readonly string[] CheckedElsewhere =
-        ["WSCTL_SOCKETS_SPARE", "WSCTL_LWIP_MAX_SOCKETS", "WSCTL_MDNS_SERVICE", "WSCTL_MDNS_PROTO"];
+    [
+        "WSCTL_SOCKETS_SPARE", "WSCTL_LWIP_MAX_SOCKETS", "WSCTL_MDNS_SERVICE", "WSCTL_MDNS_PROTO",
+        // OTA (docs/ota-protocol.md), held to the protocol document's values until WsCore has its constants.
+        "WSCTL_NVS_KEY_OTA_KEY", "WSCTL_NVS_KEY_OTA_CONFIRM_S", "WSCTL_OTA_PATH", "WSCTL_OTA_SUBPROTOCOL",
+        "WSCTL_OTA_KEY_BYTES", "WSCTL_OTA_CONFIRM_S_MIN", "WSCTL_OTA_CONFIRM_S_MAX", "WSCTL_DEFAULT_OTA_CONFIRM_S",
+        // The firmware's own TXT keys after serve's (serve advertises no app image).
+        "WSCTL_TXT_ELF", "WSCTL_TXT_SLOT", "WSCTL_TXT_OTA",
+    ];
 
     [Theory]
     [MemberData(nameof(Counterparts))]
@@ -109,6 +116,31 @@ public class FirmwareLimitsTests
             FirmwareSources.KconfigOption(path, "WSCTL_COUNTER_INTERVAL_MS"));
         // The namespace is the header's alone: a Kconfig option could make the device read another than wsctl writes.
         Assert.Equal((null, null), FirmwareSources.KconfigOption(path, "WSCTL_NVS_NAMESPACE"));
+    }
+
+    [Fact]
+    public void Ota_NamesAndDeadline_AreTheProtocolDocumentsAndKconfigs()
+    {
+        // docs/ota-protocol.md: the endpoint, its subprotocol, the key in NVS and the confirmation deadline.
+        Assert.Equal("/ota", Str("WSCTL_OTA_PATH"));
+        Assert.Equal("wsctl-ota.1", Str("WSCTL_OTA_SUBPROTOCOL"));
+        Assert.Equal("ota_key", Str("WSCTL_NVS_KEY_OTA_KEY"));
+        Assert.Equal(32, Int("WSCTL_OTA_KEY_BYTES"));
+        Assert.Equal("ota_confirm_s", Str("WSCTL_NVS_KEY_OTA_CONFIRM_S"));
+        Assert.Equal(120, Int("WSCTL_DEFAULT_OTA_CONFIRM_S"));
+        Assert.InRange(
+            Int("WSCTL_DEFAULT_OTA_CONFIRM_S"), Int("WSCTL_OTA_CONFIRM_S_MIN"), Int("WSCTL_OTA_CONFIRM_S_MAX"));
+        Assert.True(Int("WSCTL_OTA_CONFIRM_S_MAX") <= ushort.MaxValue, "ota_confirm_s is a u16 in NVS");
+        Assert.Equal(
+            (
+                $"{Int("WSCTL_OTA_CONFIRM_S_MIN")} {Int("WSCTL_OTA_CONFIRM_S_MAX")}",
+                Int("WSCTL_DEFAULT_OTA_CONFIRM_S").ToString()),
+            FirmwareSources.KconfigOption(FirmwareSources.KconfigPath, "WSCTL_OTA_CONFIRM_S"));
+        // NVS key names are at most 15 characters.
+        Assert.All(new[] { Str("WSCTL_NVS_KEY_OTA_KEY"), Str("WSCTL_NVS_KEY_OTA_CONFIRM_S") },
+            k => Assert.InRange(k.Length, 1, 15));
+        Assert.Equal(
+            ["elf", "slot", "ota"], new[] { Str("WSCTL_TXT_ELF"), Str("WSCTL_TXT_SLOT"), Str("WSCTL_TXT_OTA") });
     }
 
     [Fact]

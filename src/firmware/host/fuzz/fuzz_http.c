@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char out[256];
     if (r == WS_HTTP_UPGRADE) {
         if (req.request_len > size || strlen(req.accept) != WS_HTTP_ACCEPT_LEN ||
-            ws_http_write_101(out, sizeof(out), req.accept) == 0) {
+            ws_http_write_101(out, sizeof(out), req.accept, NULL) == 0) {
             abort();
         }
         if ((req.origin == NULL) != (req.origin_count == 0) ||

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes the hand-made seed inputs of the fuzz corpus (corpus/{frame,http,conn}/<name>). See README.md."""
-import os, struct
+import os, struct, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 K = b"\x01\x02\x03\x04"
@@ -118,7 +118,38 @@ CONN = {
     "echo_long_in_place": b"\x40\x0f" + REQ + m(2, b"e" * 1500) + m(1, b"short") + m(8, b"\x03\xe8"),
 }
 
-for sub, items in (("frame", FRAME), ("http", HTTP), ("conn", CONN)):
+# ota (fuzz_ota.c): byte 0 = flags (bit 0 pending app, bit 1 no key, bits 2-3 a port failure, bit 4 a stored
+# "pending" record); then [op][length, 2 bytes LE][data]: 0 text, 1 binary, 2 new connection, 3 time, 4 an authentic
+# begin with the image d, 5 an authentic confirm, 6 a stored record.
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+import ota_image  # noqa: E402
+
+
+def op(code, data=b""):
+    return bytes([code]) + struct.pack("<H", len(data)) + data
+
+
+IMAGE = ota_image.build("2.0.0", size=1200)
+OTA = {
+    "update": b"\x00" + op(4, IMAGE) + op(2) + op(3, b"\x10"),
+    "update_forced_other": b"\x00" + op(4, ota_image.build("2.0.0", project="other", size=600)[:1] + b"\x01"
+                                       + ota_image.build("2.0.0", project="other", size=600)[2:]),
+    "wrong_chip": b"\x00" + op(4, ota_image.build("2.0.0", chip="esp32", size=600)),
+    "sha_mismatch": b"\x00" + op(4, b"\x01" + IMAGE[1:]),
+    "write_fails": b"\x04" + op(4, IMAGE),
+    "end_invalid": b"\x08" + op(4, IMAGE),
+    "set_boot_fails": b"\x0c" + op(4, IMAGE),
+    "confirm_pending": b"\x11" + op(5) + op(2) + op(3, b"\x30"),
+    "deadline": b"\x01" + op(3, b"\x30"),
+    "wrong_auth_backoff": b"\x00" + op(0, b'{"type":"begin","size":1000,"sha256":"' + b"0" * 64 + b'","auth":"'
+                                     + b"1" * 64 + b'"}') + op(2) + op(3, b"\x04") + op(2),
+    "bytes_first": b"\x00" + op(1, IMAGE[:300]),
+    "no_key": b"\x02" + op(2) + op(0, b'{"type":"confirm"}'),
+    "record": b"\x00" + op(6, b'{"result":"rolled_back","version":"2.0.0","reason":"panic","slot":"ota_1"}'),
+    "text_escapes": b"\x00" + op(0, b'{"type":"begin","size":1,"sha256":"\\u0041","force":false}'),
+}
+
+for sub, items in (("frame", FRAME), ("http", HTTP), ("conn", CONN), ("ota", OTA)):
     os.makedirs(os.path.join(HERE, "corpus", sub), exist_ok=True)
     for name, data in items.items():
         with open(os.path.join(HERE, "corpus", sub, name), "wb") as f:

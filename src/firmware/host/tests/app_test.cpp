@@ -168,7 +168,7 @@ TEST(AppConfig, MaxClients_FitsLwipSockets)
     EXPECT_GT(WS_SERVER_SOCKETS(WSCTL_MAX_CLIENTS_MAX + 1) + WSCTL_SOCKETS_SPARE, (unsigned)WSCTL_LWIP_MAX_SOCKETS);
 }
 
-// The firmware's _ws._tcp TXT record has serve's keys in serve's order (ServiceAdvertisement.WebSocket).
+// The firmware's _ws._tcp TXT record has serve's keys in serve's order (ServiceAdvertisement.WebSocket), then its own.
 TEST(AppMdns, Txt_PathMaxClientsVersion)
 {
     ws_app_config_t cfg;
@@ -176,15 +176,32 @@ TEST(AppMdns, Txt_PathMaxClientsVersion)
     cfg.max_clients = WSCTL_MAX_CLIENTS_MAX;
     char number[WS_APP_TXT_NUMBER_LEN];
     ws_app_txt_t txt[WS_APP_TXT_COUNT];
-    ws_app_mdns_txt(&cfg, "1.0.0", number, txt);
+    ws_app_running_t run = {"1.0.0", nullptr, nullptr, nullptr};
+    size_t n = ws_app_mdns_txt(&cfg, &run, number, txt);
     std::vector<std::string> got;
-    for (const ws_app_txt_t &t : txt) {
-        got.push_back(std::string(t.key) + "=" + t.value);
+    for (size_t i = 0; i < n; i++) {
+        got.push_back(std::string(txt[i].key) + "=" + txt[i].value);
     }
     EXPECT_EQ(got, (std::vector<std::string>{"path=/", "max_clients=8", "version=1.0.0"}));
     cfg.max_clients = 255;
-    ws_app_mdns_txt(&cfg, "1.0.0", number, txt);
+    ws_app_mdns_txt(&cfg, &run, number, txt);
     EXPECT_STREQ(txt[1].value, "255");
+}
+
+TEST(AppMdns, Txt_WithTheRunningApp_AddsElfSlotAndOtaStateAfterServesKeys)
+{
+    ws_app_config_t cfg;
+    ws_app_config_defaults(&cfg);
+    char number[WS_APP_TXT_NUMBER_LEN];
+    ws_app_txt_t txt[WS_APP_TXT_COUNT];
+    ws_app_running_t run = {"1.3.0", "0123abcd", "ota_1", "pending_verify"};
+    size_t n = ws_app_mdns_txt(&cfg, &run, number, txt);
+    std::vector<std::string> got;
+    for (size_t i = 0; i < n; i++) {
+        got.push_back(std::string(txt[i].key) + "=" + txt[i].value);
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"path=/", "max_clients=5", "version=1.3.0", "elf=0123abcd", "slot=ota_1",
+                                             "ota=pending_verify"}));
 }
 
 TEST(AppCounter, Json_MatchesSeedFormat)

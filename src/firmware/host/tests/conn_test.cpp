@@ -11,7 +11,7 @@ class ConnTest : public ::testing::Test
   protected:
     void SetUp() override
     {
-        lim = {4096, 4, 1000, 500, 500, 9, nullptr, nullptr, 0};
+        lim = {4096, 4, 1000, 500, 500, 9, nullptr, nullptr, 0, nullptr, 0};
         c.index = 0;
         ASSERT_EQ(ws_conn_start(&c, 42, &lim, 0), WS_OK);
     }
@@ -219,7 +219,7 @@ TEST(ConnTable, OpenLimit_CountsOnlyOpenAndClosing)
 {
     ws_conn_table_t t;
     ASSERT_EQ(ws_conn_table_init(&t, 4, 2), WS_OK);
-    ws_conn_limits_t lim = {4096, 4, 0, 500, 500, 5, nullptr, nullptr, 0};
+    ws_conn_limits_t lim = {4096, 4, 0, 500, 500, 5, nullptr, nullptr, 0, nullptr, 0};
     ws_conn_t *c[4];
     for (int i = 0; i < 4; i++) {
         c[i] = ws_conn_table_alloc(&t);

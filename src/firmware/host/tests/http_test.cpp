@@ -25,7 +25,7 @@ TEST(Handshake, Rfc6455Section1_3SampleKey_GivesSampleAccept)
     EXPECT_STREQ(req.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     EXPECT_EQ(req.request_len, kSample.size());
     char out[256];
-    size_t n = ws_http_write_101(out, sizeof(out), req.accept);
+    size_t n = ws_http_write_101(out, sizeof(out), req.accept, nullptr);
     ASSERT_GT(n, 0u);
     EXPECT_NE(std::string(out, n).find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos);
     EXPECT_EQ(std::string(out, 12), "HTTP/1.1 101");
@@ -133,4 +133,56 @@ TEST(Origin, Forbidden_Is403WithShortBodyOfItsContentLength)
     ASSERT_NE(body, std::string::npos);
     EXPECT_EQ(s.substr(body + 4), "origin not allowed\n");
     EXPECT_NE(s.find("Content-Length: " + std::to_string(s.size() - body - 4) + "\r\n"), std::string::npos);
+}
+
+TEST(Handshake, Path_BeforeAnyQuery)
+{
+    ws_http_request_t req;
+    ASSERT_EQ(Parse(kSample, &req), WS_HTTP_UPGRADE);
+    EXPECT_EQ(std::string(req.path, req.path_len), "/chat");
+    std::string ota = Replace(kSample, "GET /chat ", "GET /ota?x=1 "); // req points into it
+    ASSERT_EQ(Parse(ota, &req), WS_HTTP_UPGRADE);
+    EXPECT_EQ(std::string(req.path, req.path_len), "/ota");
+}
+
+TEST(Handshake, OffersProtocol_ListsRepeatedHeadersExactTokens)
+{
+    ws_http_request_t req;
+    std::string with = Replace(kSample, "Origin:", "Sec-WebSocket-Protocol: chat, wsctl-ota.1\r\nOrigin:");
+    ASSERT_EQ(Parse(with, &req), WS_HTTP_UPGRADE);
+    EXPECT_TRUE(ws_http_offers_protocol(&req, "wsctl-ota.1"));
+    EXPECT_TRUE(ws_http_offers_protocol(&req, "chat"));
+    EXPECT_FALSE(ws_http_offers_protocol(&req, "wsctl-ota"));
+    EXPECT_FALSE(ws_http_offers_protocol(&req, "WSCTL-OTA.1")); // tokens compare exactly (RFC 6455 11.3.4)
+    std::string twice =
+        Replace(kSample, "Origin:", "sec-websocket-protocol: chat\r\nSec-WebSocket-Protocol:wsctl-ota.1 \r\nOrigin:");
+    ASSERT_EQ(Parse(twice, &req), WS_HTTP_UPGRADE);
+    EXPECT_TRUE(ws_http_offers_protocol(&req, "wsctl-ota.1"));
+    ASSERT_EQ(Parse(kSample, &req), WS_HTTP_UPGRADE);
+    EXPECT_FALSE(ws_http_offers_protocol(&req, "chat"));
+    EXPECT_FALSE(ws_http_offers_protocol(nullptr, "chat"));
+}
+
+TEST(Handshake, Write101_WithTheChosenProtocol)
+{
+    char out[256];
+    size_t n = ws_http_write_101(out, sizeof(out), "abc=", "wsctl-ota.1");
+    EXPECT_EQ(std::string(out, n), "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Accept: abc=\r\nSec-WebSocket-Protocol: wsctl-ota.1\r\n\r\n");
+}
+
+TEST(Handshake, WriteReply_StatusesBodiesAndRetryAfter)
+{
+    char out[256];
+    size_t n = ws_http_write_reply(out, sizeof(out), 429, 4, "too many failed authentications\n");
+    EXPECT_EQ(std::string(out, n), "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 4\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 32\r\nConnection: close\r\n\r\ntoo many failed authentications\n");
+    n = ws_http_write_reply(out, sizeof(out), 409, 0, "an update is in progress\n");
+    EXPECT_EQ(std::string(out, n).rfind("HTTP/1.1 409 Conflict\r\n", 0), 0u);
+    EXPECT_EQ(std::string(out, n).find("Retry-After"), std::string::npos);
+    n = ws_http_write_reply(out, sizeof(out), 403, 0, "ota disabled: no key provisioned\n");
+    EXPECT_NE(std::string(out, n).find("\r\n\r\nota disabled: no key provisioned\n"), std::string::npos);
+    n = ws_http_write_reply(out, sizeof(out), 400, 0, nullptr);
+    EXPECT_EQ(std::string(out, n), "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(ws_http_write_reply(out, 20, 409, 0, "an update is in progress\n"), 0u);
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -596,4 +597,156 @@ TEST_F(EchoServerTest, ShortAndLongMessagesInOneSegment_EchoedAndDeliveredInOrde
         EXPECT_EQ(item->len, want);
         ws_item_free(item);
     }
+}
+
+// An endpoint (ws_endpoint.h) over loopback: its path is decided by it, its messages reach it on the server task
+// instead of the receive queue, its answers and its close go out in order, closed() comes once.
+namespace
+{
+
+struct TestEndpoint {
+    // Written on the server task, read by the test's thread (ThreadSanitizer's stage): atomics.
+    std::atomic<int> handshakes{0}, opened{0}, closed{0};
+    int refuse = 0; // an HTTP status to answer instead of 101
+    std::vector<std::string> messages;
+};
+
+void EpHandshake(void *ctx, const ws_http_request_t *req, uint32_t, ws_endpoint_answer_t *ans)
+{
+    auto *t = static_cast<TestEndpoint *>(ctx);
+    t->handshakes++;
+    if (t->refuse != 0) {
+        ans->status = t->refuse;
+        ans->body = "refused by the endpoint\n";
+        ans->retry_after_s = 7;
+        return;
+    }
+    ans->status = ws_http_offers_protocol(req, "test.1") ? 101 : 400;
+    ans->subprotocol = "test.1";
+}
+
+void EpOpened(void *ctx, ws_endpoint_conn_t *conn, uint32_t)
+{
+    static_cast<TestEndpoint *>(ctx)->opened++;
+    ASSERT_EQ(ws_server_endpoint_send(conn, WS_OP_TXT, "hello", 5), WS_OK);
+}
+
+void EpMessage(void *ctx, ws_endpoint_conn_t *conn, int opcode, const uint8_t *data, size_t len, uint32_t)
+{
+    auto *t = static_cast<TestEndpoint *>(ctx);
+    std::string m(reinterpret_cast<const char *>(data), len);
+    t->messages.push_back((opcode == WS_OP_TXT ? "text:" : "binary:") + m);
+    ws_server_endpoint_send(conn, WS_OP_TXT, data, len);
+    if (m == "bye") {
+        ws_server_endpoint_send(conn, WS_OP_TXT, "last words", 10);
+        ws_server_endpoint_close(conn, 1008);
+    }
+}
+
+void EpClosed(void *ctx, uint32_t) { static_cast<TestEndpoint *>(ctx)->closed++; }
+
+class EndpointServerTest : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        ep = {"/ep", &state, EpHandshake, EpOpened, EpMessage, EpClosed};
+        ws_server_cfg_t cfg = {};
+        cfg.max_clients = 2;
+        cfg.close_timeout_ms = 300;
+        cfg.endpoints = &ep;
+        cfg.endpoint_count = 1;
+        ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+        port = ws_server_port();
+    }
+    void TearDown() override
+    {
+        ws_server_stop();
+        ws_server_release_recv_queue();
+    }
+    std::string Upgrade(Client &c, const std::string &path, const std::string &extra)
+    {
+        c.Send(B("GET " + path + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra +
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+        std::string s = c.ReadUntil([](const std::string &b) { return b.find("\r\n\r\n") != std::string::npos; });
+        size_t end = s.find("\r\n\r\n");
+        std::string head = end == std::string::npos ? s : s.substr(0, end + 4);
+        c.buffer().erase(0, head.size()); // the frames that follow stay for FramesUntilClose
+        return head;
+    }
+    TestEndpoint state;
+    ws_endpoint_t ep{};
+    uint16_t port = 0;
+};
+
+} // namespace
+
+TEST_F(EndpointServerTest, Path_101WithSubprotocolThenHelloAndAnswersInOrder)
+{
+    Client c(port);
+    std::string head = Upgrade(c, "/ep?q=1", "Sec-WebSocket-Protocol: other, test.1\r\n");
+    EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u);
+    EXPECT_NE(head.find("Sec-WebSocket-Protocol: test.1\r\n"), std::string::npos);
+    c.Send(ClientFrame(WS_OPCODE_TEXT, B("one")));
+    c.Send(ClientFrame(WS_OPCODE_BINARY, B("two")));
+    c.Send(ClientFrame(WS_OPCODE_TEXT, B("bye")));
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 6u);
+    EXPECT_EQ(frames[0].second, "hello"); // opened() before the first message
+    EXPECT_EQ(frames[1].second, "one");
+    EXPECT_EQ(frames[2].second, "two");
+    EXPECT_EQ(frames[3].second, "bye");
+    EXPECT_EQ(frames[4].second, "last words"); // queued before the close: not dropped by it
+    EXPECT_EQ(frames[5].first, WS_OPCODE_CLOSE);
+    EXPECT_EQ(frames[5].second, std::string("\x03\xf0", 2)); // 1008
+    ws_queue_item_t *item = nullptr;
+    EXPECT_EQ(ws_recv(&item, 100), WS_ERR_TIMEOUT); // nothing reached the application's queue
+    c.Send(ClientFrame(WS_OPCODE_CLOSE, B("\x03\xf0")));
+    for (int i = 0; i < 100 && state.closed == 0; i++) {
+        ws_port_sleep_ms(10);
+    }
+    EXPECT_EQ(state.opened, 1);
+    EXPECT_EQ(state.closed.load(), 1);
+    EXPECT_EQ(state.messages, (std::vector<std::string>{"text:one", "binary:two", "text:bye"}));
+}
+
+TEST_F(EndpointServerTest, Refusal_StatusBodyRetryAfterAndOtherPathsUntouched)
+{
+    state.refuse = 429;
+    Client c(port);
+    std::string head = Upgrade(c, "/ep", "Sec-WebSocket-Protocol: test.1\r\n");
+    EXPECT_EQ(head.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0), 0u);
+    EXPECT_NE(head.find("Retry-After: 7\r\n"), std::string::npos);
+    EXPECT_NE(c.ReadUntil([](const std::string &b) {
+                   return b.find("endpoint\n") != std::string::npos;
+               }).find("refused by the endpoint\n"),
+              std::string::npos);
+    Client app(port);
+    head = Upgrade(app, "/", "");
+    EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u);
+    EXPECT_EQ(head.find("Sec-WebSocket-Protocol"), std::string::npos);
+    EXPECT_EQ(state.handshakes, 1);
+    ws_stats_t st;
+    ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
+    EXPECT_EQ(st.rejected_endpoint, 1u);
+}
+
+TEST_F(EndpointServerTest, CutConnectionAndStop_ClosedOnceEach)
+{
+    {
+        Client c(port);
+        EXPECT_EQ(Upgrade(c, "/ep", "Sec-WebSocket-Protocol: test.1\r\n").rfind("HTTP/1.1 101", 0), 0u);
+        c.ReadUntil([](const std::string &b) { return b.find("hello") != std::string::npos; });
+    } // closed without a close frame
+    for (int i = 0; i < 100 && state.closed == 0; i++) {
+        ws_port_sleep_ms(10);
+    }
+    EXPECT_EQ(state.closed.load(), 1);
+    Client d(port);
+    EXPECT_EQ(Upgrade(d, "/ep", "Sec-WebSocket-Protocol: test.1\r\n").rfind("HTTP/1.1 101", 0), 0u);
+    d.ReadUntil([](const std::string &b) { return b.find("hello") != std::string::npos; });
+    ws_server_stop();
+    EXPECT_EQ(state.opened, 2);
+    EXPECT_EQ(state.closed.load(), 2);
+    ASSERT_EQ(ws_server_init(nullptr), WS_OK); // for TearDown
 }

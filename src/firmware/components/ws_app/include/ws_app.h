@@ -89,16 +89,25 @@ typedef struct {
     const char *value;
 } ws_app_txt_t;
 
-#define WS_APP_TXT_COUNT 3u
+#define WS_APP_TXT_COUNT 6u      /* entries at most */
 #define WS_APP_TXT_NUMBER_LEN 4u /* "255" and its NUL: room for max_clients */
 
+/* What runs, for the TXT record (ws_ota_status on the device); NULL fields leave their entry out. */
+typedef struct {
+    const char *version; /* the app's version (esp_app_desc_t.version) */
+    const char *elf;     /* the first 8 hex digits of its ELF SHA-256 */
+    const char *slot;    /* its partition, "ota_0" */
+    const char *ota;     /* its OTA state: "valid" or "pending_verify" */
+} ws_app_running_t;
+
 /*
- * The _ws._tcp TXT record, the keys `wsctl serve --mdns-name` uses, in its order: path=/, max_clients=N,
- * version=<version>. The max_clients value is written into number (WS_APP_TXT_NUMBER_LEN bytes), which must
- * outlive txt; the other values point at string literals and at version.
+ * The _ws._tcp TXT record: first the keys `wsctl serve --mdns-name` uses, in its order: path=/, max_clients=N,
+ * version=<version>; then the firmware's own: elf=<8 hex>, slot=<partition>, ota=<state> (each only when given).
+ * The max_clients value is written into number (WS_APP_TXT_NUMBER_LEN bytes), which must outlive txt; the other
+ * values point at string literals and into run. Returns the number of entries written.
  */
-void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
-                     ws_app_txt_t txt[WS_APP_TXT_COUNT]);
+size_t ws_app_mdns_txt(const ws_app_config_t *cfg, const ws_app_running_t *run, char number[WS_APP_TXT_NUMBER_LEN],
+                       ws_app_txt_t txt[WS_APP_TXT_COUNT]);
 
 /*
  * Server configuration for cfg: port, clients, message size, ping interval, echo, and the host name the Origin rule

@@ -62,6 +62,20 @@
 #define WSCTL_NVS_KEY_MAX_CLIENTS "max_clients" /* u8 */
 #define WSCTL_NVS_KEY_ECHO "echo"               /* u8: 1 = echo each message to its sender, 0 = off */
 #define WSCTL_NVS_KEY_COUNTER_MS "counter_ms"   /* u32: counter interval in ms, 0 = no counter */
+#define WSCTL_NVS_KEY_OTA_KEY "ota_key"         /* blob of WSCTL_OTA_KEY_BYTES: the OTA key; absent = no OTA (403) */
+#define WSCTL_NVS_KEY_OTA_CONFIRM_S "ota_confirm_s" /* u16: seconds a new app has to be confirmed on /ota */
+
+/*
+ * OTA over the WebSocket server (docs/ota-protocol.md): the endpoint, its subprotocol, the key `wsctl flash
+ * --ota-key FILE` provisions (32 random bytes, the file holding them as 64 hex digits) and the time a new app has to
+ * be confirmed before it rolls back (Kconfig WSCTL_OTA_CONFIRM_S has this range and default).
+ */
+#define WSCTL_OTA_PATH "/ota"
+#define WSCTL_OTA_SUBPROTOCOL "wsctl-ota.1"
+#define WSCTL_OTA_KEY_BYTES 32
+#define WSCTL_OTA_CONFIRM_S_MIN 10 /* boot, the network, the server and a client's reconnection need some seconds */
+#define WSCTL_OTA_CONFIRM_S_MAX 3600
+#define WSCTL_DEFAULT_OTA_CONFIRM_S 120
 
 /* mDNS: the _ws._tcp service and its TXT keys, in this order; `wsctl serve --mdns-name` advertises the same. */
 #define WSCTL_MDNS_SERVICE "_ws"
@@ -69,5 +83,10 @@
 #define WSCTL_TXT_PATH "path"
 #define WSCTL_TXT_MAX_CLIENTS "max_clients"
 #define WSCTL_TXT_VERSION "version"
+/* The firmware's own TXT keys after those (serve has no app image): the running app's ELF SHA-256 (first 8 hex
+ * digits), its partition and its OTA state (valid or pending_verify). */
+#define WSCTL_TXT_ELF "elf"
+#define WSCTL_TXT_SLOT "slot"
+#define WSCTL_TXT_OTA "ota"
 
 #endif /* WSCTL_LIMITS_H */

@@ -147,13 +147,24 @@ void ws_app_server_cfg(const ws_app_config_t *cfg, ws_server_cfg_t *out)
     out->hostname = cfg->hostname; /* its pages at hostname.local are the device's own (ws_origin.h); copied */
 }
 
-void ws_app_mdns_txt(const ws_app_config_t *cfg, const char *version, char number[WS_APP_TXT_NUMBER_LEN],
-                     ws_app_txt_t txt[WS_APP_TXT_COUNT])
+size_t ws_app_mdns_txt(const ws_app_config_t *cfg, const ws_app_running_t *run, char number[WS_APP_TXT_NUMBER_LEN],
+                       ws_app_txt_t txt[WS_APP_TXT_COUNT])
 {
     (void)snprintf(number, WS_APP_TXT_NUMBER_LEN, "%u", (unsigned)cfg->max_clients);
-    txt[0] = (ws_app_txt_t){WSCTL_TXT_PATH, "/"};
-    txt[1] = (ws_app_txt_t){WSCTL_TXT_MAX_CLIENTS, number};
-    txt[2] = (ws_app_txt_t){WSCTL_TXT_VERSION, version};
+    size_t n = 0;
+    txt[n++] = (ws_app_txt_t){WSCTL_TXT_PATH, "/"};
+    txt[n++] = (ws_app_txt_t){WSCTL_TXT_MAX_CLIENTS, number};
+    txt[n++] = (ws_app_txt_t){WSCTL_TXT_VERSION, run->version != NULL ? run->version : ""};
+    if (run->elf != NULL) {
+        txt[n++] = (ws_app_txt_t){WSCTL_TXT_ELF, run->elf};
+    }
+    if (run->slot != NULL) {
+        txt[n++] = (ws_app_txt_t){WSCTL_TXT_SLOT, run->slot};
+    }
+    if (run->ota != NULL) {
+        txt[n++] = (ws_app_txt_t){WSCTL_TXT_OTA, run->ota};
+    }
+    return n;
 }
 
 size_t ws_app_format_counter(char *out, size_t cap, uint32_t value)

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "ws_budget.h"
+#include "ws_endpoint.h"
 #include "ws_err.h"
 #include "ws_origin.h"
 #include "ws_reader.h"
@@ -61,20 +62,23 @@ typedef struct {
     ws_budget_t *rx_budget;            /* receive budget shared by every connection of a server; NULL = none */
     const ws_origin_policy_t *origins; /* who may connect (ws_origin_check); NULL = no Origin check */
     uint32_t answer_timeout_ms;        /* FINISHING: longest wait for the application's answers before the close */
+    const ws_endpoint_t *endpoints;    /* paths served inside the server (ws_endpoint.h); NULL = none */
+    size_t endpoint_count;
 } ws_conn_limits_t;
 
 typedef struct {
-    uint32_t accepted;        /* upgrades answered with 101 */
-    uint32_t rejected_full;   /* 503 sent because max_clients were open */
-    uint32_t rejected_bad;    /* 400/426 sent */
-    uint32_t slow_closed;     /* clients closed with 1008 because their send queue was full */
-    uint32_t ping_dropped;    /* clients dropped because no pong came back */
-    uint32_t failed;          /* connections failed with a protocol/data error close code (1002, 1007, 1009, 1011) */
-    uint32_t rejected_origin; /* 403 sent because the Origin rule refused the page (ws_origin.h) */
-    uint32_t budget_closed;   /* clients closed with 1008 because the shared receive budget was used up */
-    uint32_t rx_held;         /* bytes of received messages the server holds now (the budget's use) */
-    uint32_t rx_peak;         /* most bytes held at once */
-    uint32_t open_clients;    /* WebSockets open now (the ones max_clients counts: open, finishing, closing) */
+    uint32_t accepted;          /* upgrades answered with 101 */
+    uint32_t rejected_full;     /* 503 sent because max_clients were open */
+    uint32_t rejected_bad;      /* 400/426 sent */
+    uint32_t slow_closed;       /* clients closed with 1008 because their send queue was full */
+    uint32_t ping_dropped;      /* clients dropped because no pong came back */
+    uint32_t failed;            /* connections failed with a protocol/data error close code (1002, 1007, 1009, 1011) */
+    uint32_t rejected_origin;   /* 403 sent because the Origin rule refused the page (ws_origin.h) */
+    uint32_t budget_closed;     /* clients closed with 1008 because the shared receive budget was used up */
+    uint32_t rx_held;           /* bytes of received messages the server holds now (the budget's use) */
+    uint32_t rx_peak;           /* most bytes held at once */
+    uint32_t open_clients;      /* WebSockets open now (the ones max_clients counts: open, finishing, closing) */
+    uint32_t rejected_endpoint; /* handshakes an endpoint answered with an error (ws_endpoint.h: 403, 409, 429...) */
 } ws_stats_t;
 
 struct ws_pending; /* messages waiting for room in the receive queue; owned by the server loop */
@@ -96,7 +100,9 @@ typedef struct {
     ws_sendq_t sendq;
     struct ws_pending *pending_head;
     struct ws_pending *pending_tail;
-    uint32_t answer_seq; /* server: receive-queue number of this client's latest message (see ws_server.c) */
+    uint32_t answer_seq;           /* server: receive-queue number of this client's latest message (see ws_server.c) */
+    const ws_endpoint_t *endpoint; /* set at the 101 when the path is an endpoint's: messages go to it */
+    bool endpoint_open;            /* server: endpoint->opened was called (closed() is owed) */
 } ws_conn_t;
 
 /* Time comparison that survives the 49-day wrap of a 32-bit millisecond clock. */
@@ -106,12 +112,13 @@ static inline bool ws_time_reached(uint32_t now, uint32_t deadline) { return (in
 ws_err_t ws_conn_start(ws_conn_t *c, int sock, const ws_conn_limits_t *lim, uint32_t now);
 
 /*
- * Processes received bytes. Returns how many were consumed. If a complete data message came out, *msg holds it
- * (type WS_READ_MESSAGE, ownership of msg->data passes to the caller) and the caller calls again with the rest.
- * After answering a ping it also returns early (msg->type WS_READ_PING, no data) so the caller can write the
- * pong before a burst of pings fills the send queue.
- * can_open tells whether another client may be admitted (else the handshake is answered 503).
- * Pings are answered, pongs clear the idle ping, close and errors switch state and queue the close frame.
+ * Processes received bytes. Returns how many were consumed. A handshake whose path is one of lim->endpoints is
+ * decided by that endpoint (ws_endpoint.h) and, answered 101, sets c->endpoint. If a complete data message came out,
+ * *msg holds it (type WS_READ_MESSAGE, ownership of msg->data passes to the caller) and the caller calls again with the
+ * rest. After answering a ping it also returns early (msg->type WS_READ_PING, no data) so the caller can write the pong
+ * before a burst of pings fills the send queue. can_open tells whether another client may be admitted (else the
+ * handshake is answered 503). Pings are answered, pongs clear the idle ping, close and errors switch state and queue
+ * the close frame.
  */
 size_t ws_conn_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *stats, const uint8_t *in, size_t len,
                      uint32_t now, bool can_open, ws_read_event_t *msg);
@@ -133,6 +140,12 @@ ws_err_t ws_conn_send(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stats_t *sta
  * In FINISHING the close owed to the peer (close_code) goes out instead, at once.
  */
 void ws_conn_close(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uint32_t now);
+
+/*
+ * Like ws_conn_close, but the close frame goes behind the frames already queued (an endpoint's last answer, such as
+ * an error, must reach the peer before the close that follows it).
+ */
+void ws_conn_close_queued(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uint32_t now);
 
 /* The peer closed the TCP stream (recv returned 0). Returns true if the socket should be closed now. */
 bool ws_conn_peer_eof(ws_conn_t *c);

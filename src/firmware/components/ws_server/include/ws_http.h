@@ -38,6 +38,9 @@ typedef struct {
     unsigned origin_count; /* Origin headers seen; a user agent sends at most one (RFC 6454 section 7.3) */
     const char *host;      /* the Host value, inside buf (no NUL) */
     size_t host_len;
+    const char *path; /* the request-target's path, before any '?' (RFC 9112 3.2.1 origin-form), inside buf */
+    size_t path_len;
+    const char *head; /* the whole request, for ws_http_offers_protocol */
 } ws_http_request_t;
 
 /*
@@ -52,8 +55,15 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out);
 /* Computes Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (4.2.2 step 5.4). Returns 0, or -1 on a NULL arg. */
 int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_LEN + 1]);
 
-/* Writes the 101 response. Returns its length, or 0 if cap is too small. */
-size_t ws_http_write_101(char *out, size_t cap, const char *accept);
+/*
+ * Whether the client offered subprotocol token in a Sec-WebSocket-Protocol header (RFC 6455 4.1 and 11.3.4: a
+ * comma-separated list, the header possibly repeated; tokens compare exactly, 4.2.2 step 5.5 lets the server pick).
+ */
+bool ws_http_offers_protocol(const ws_http_request_t *req, const char *token);
+
+/* Writes the 101 response, with Sec-WebSocket-Protocol: protocol unless it is NULL. Returns its length, or 0 if cap
+ * is too small. */
+size_t ws_http_write_101(char *out, size_t cap, const char *accept, const char *protocol);
 
 /*
  * Writes an error response with status 400, 403 (a short text/plain body saying the origin is not allowed),
@@ -61,6 +71,13 @@ size_t ws_http_write_101(char *out, size_t cap, const char *accept);
  * Returns its length, or 0 if cap is too small.
  */
 size_t ws_http_write_error(char *out, size_t cap, int status, uint32_t retry_after_s);
+
+/*
+ * Writes an error response with any status among 400, 403, 409 (Conflict), 429 (Too Many Requests, RFC 6585 4) and
+ * 503, a text/plain body (NULL: none) and, for 429 and 503, Retry-After: retry_after_s. Returns its length, or 0 if
+ * cap is too small.
+ */
+size_t ws_http_write_reply(char *out, size_t cap, int status, uint32_t retry_after_s, const char *body);
 
 #ifdef __cplusplus
 }

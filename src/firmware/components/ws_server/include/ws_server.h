@@ -59,6 +59,7 @@
 
 #include "ws_config.h"
 #include "ws_conn.h"
+#include "ws_endpoint.h"
 #include "ws_err.h"
 #include "ws_port.h"
 
@@ -105,24 +106,27 @@ typedef struct {
 } ws_queue_item_t;
 
 typedef struct {
-    uint16_t port;                 /* TCP port; 0 = pick a free one (host tests), see ws_server_port() */
-    uint16_t max_clients;          /* open WebSockets; the next handshake gets 503 + Retry-After */
-    uint32_t max_message;          /* largest reassembled message in bytes; larger: close 1009 */
-    uint32_t send_queue_len;       /* frames queued per client; overflow: close 1008 (slow client) */
-    uint32_t recv_queue_len;       /* messages waiting for the application */
-    uint32_t ping_interval_ms;     /* idle time before a ping, and time allowed for its pong */
-    uint32_t close_timeout_ms;     /* wait for the peer's close frame */
-    uint32_t handshake_timeout_ms; /* time allowed for the HTTP upgrade request */
-    uint32_t retry_after_s;        /* Retry-After in the 503 */
-    uint32_t task_stack;           /* server task stack (FreeRTOS) */
-    uint32_t task_priority;        /* server task priority (FreeRTOS) */
-    uint32_t rx_budget;            /* bytes of received messages all clients may hold, > max_message;
-                                      0 = WS_SERVER_DEFAULT_RX_BUDGET (Kconfig WS_SERVER_RX_BUDGET) */
-    const char *allowed_origins;   /* comma-separated origins the Origin rule admits besides its own (ws_origin.h;
-                                      "*" = any), copied; NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig) */
-    const char *hostname;          /* the device's host name: pages from http(s)://hostname.local[:port] whose
-                                      Host says the same are its own (ws_origin.h rule 7), copied; NULL = none */
-    bool echo;                     /* answer each message to its sender from the server task (see "Echo") */
+    uint16_t port;                  /* TCP port; 0 = pick a free one (host tests), see ws_server_port() */
+    uint16_t max_clients;           /* open WebSockets; the next handshake gets 503 + Retry-After */
+    uint32_t max_message;           /* largest reassembled message in bytes; larger: close 1009 */
+    uint32_t send_queue_len;        /* frames queued per client; overflow: close 1008 (slow client) */
+    uint32_t recv_queue_len;        /* messages waiting for the application */
+    uint32_t ping_interval_ms;      /* idle time before a ping, and time allowed for its pong */
+    uint32_t close_timeout_ms;      /* wait for the peer's close frame */
+    uint32_t handshake_timeout_ms;  /* time allowed for the HTTP upgrade request */
+    uint32_t retry_after_s;         /* Retry-After in the 503 */
+    uint32_t task_stack;            /* server task stack (FreeRTOS) */
+    uint32_t task_priority;         /* server task priority (FreeRTOS) */
+    uint32_t rx_budget;             /* bytes of received messages all clients may hold, > max_message;
+                                       0 = WS_SERVER_DEFAULT_RX_BUDGET (Kconfig WS_SERVER_RX_BUDGET) */
+    const char *allowed_origins;    /* comma-separated origins the Origin rule admits besides its own (ws_origin.h;
+                                       "*" = any), copied; NULL = WS_SERVER_DEFAULT_ALLOWED_ORIGINS (Kconfig) */
+    const char *hostname;           /* the device's host name: pages from http(s)://hostname.local[:port] whose
+                                       Host says the same are its own (ws_origin.h rule 7), copied; NULL = none */
+    bool echo;                      /* answer each message to its sender from the server task (see "Echo") */
+    const ws_endpoint_t *endpoints; /* paths served on the server task (ws_endpoint.h), NOT copied: they must
+                                       outlive the server; NULL = none */
+    size_t endpoint_count;
 } ws_server_cfg_t;
 
 /*
@@ -168,6 +172,15 @@ uint16_t ws_server_port(void);
 
 /* A snapshot of the counters. Returns WS_OK or WS_ERR_STATE. */
 ws_err_t ws_server_get_stats(ws_stats_t *out);
+
+/*
+ * From an endpoint's opened() or message() only (the server task): queues a message (WS_OP_TXT or WS_OP_BIN) for
+ * that connection. Returns WS_OK, WS_ERR_ARG, WS_ERR_NO_MEM, WS_ERR_STATE (closing), WS_ERR_FULL (its send queue was
+ * full: the client is being closed with 1008, the slow-client policy).
+ */
+ws_err_t ws_server_endpoint_send(ws_endpoint_conn_t *conn, int opcode, const void *data, size_t len);
+/* From an endpoint's opened() or message() only: closes that connection with code, behind what it queued. */
+void ws_server_endpoint_close(ws_endpoint_conn_t *conn, uint16_t code);
 
 /* Frees the receive queue and any messages still in it (for a clean exit; only when no task uses it). */
 void ws_server_release_recv_queue(void);

@@ -67,10 +67,13 @@ static void finish(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uin
     linger(c, lim, now); /* 7.1.1: the server closes the TCP connection first */
 }
 
-static void http_reply(ws_conn_t *c, const ws_conn_limits_t *lim, int status, uint32_t now)
+/* Answers the handshake with an HTTP error (body NULL: the standard one of ws_http_write_error) and lingers. */
+static void http_answer(ws_conn_t *c, const ws_conn_limits_t *lim, int status, uint32_t retry_after_s, const char *body,
+                        uint32_t now)
 {
-    char text[160];
-    size_t n = ws_http_write_error(text, sizeof(text), status, lim->retry_after_s);
+    char text[256];
+    size_t n = body != NULL ? ws_http_write_reply(text, sizeof(text), status, retry_after_s, body)
+                            : ws_http_write_error(text, sizeof(text), status, retry_after_s);
     ws_buf_t *b = ws_buf_new_raw(text, n);
     if (b != NULL) {
         ws_sendq_push_force(&c->sendq, b);
@@ -79,6 +82,11 @@ static void http_reply(ws_conn_t *c, const ws_conn_limits_t *lim, int status, ui
     free(c->http);
     c->http = NULL;
     linger(c, lim, now);
+}
+
+static void http_reply(ws_conn_t *c, const ws_conn_limits_t *lim, int status, uint32_t now)
+{
+    http_answer(c, lim, status, lim->retry_after_s, NULL, now);
 }
 
 /* Handshake bytes. Returns bytes consumed from in. */
@@ -114,13 +122,24 @@ static size_t handshake_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stat
         http_reply(c, lim, 403, now);
         return len;
     }
+    /* An endpoint's path: it decides (403, 400, 409, 429 ...) before the table's 503, which comes after. */
+    const ws_endpoint_t *ep = ws_endpoint_find(lim->endpoints, lim->endpoint_count, req.path, req.path_len);
+    ws_endpoint_answer_t ans = {.status = 101};
+    if (ep != NULL && ep->handshake != NULL) {
+        ep->handshake(ep->ctx, &req, now, &ans);
+        if (ans.status != 101) {
+            stats->rejected_endpoint++;
+            http_answer(c, lim, ans.status, ans.retry_after_s, ans.body, now);
+            return len;
+        }
+    }
     if (!can_open) {
         stats->rejected_full++;
         http_reply(c, lim, 503, now);
         return len;
     }
-    char text[160];
-    size_t n = ws_http_write_101(text, sizeof(text), req.accept);
+    char text[192];
+    size_t n = ws_http_write_101(text, sizeof(text), req.accept, ep != NULL ? ans.subprotocol : NULL);
     ws_buf_t *b = ws_buf_new_raw(text, n);
     if (b == NULL || ws_sendq_push(&c->sendq, b) != WS_OK) {
         ws_buf_unref(b);
@@ -129,6 +148,7 @@ static size_t handshake_input(ws_conn_t *c, const ws_conn_limits_t *lim, ws_stat
     }
     ws_buf_unref(b);
     stats->accepted++;
+    c->endpoint = ep;
     free(c->http);
     c->http = NULL;
     c->state = WS_CONN_OPEN;
@@ -244,6 +264,17 @@ void ws_conn_close(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uin
         return;
     }
     queue_close_frame(c, code, true);
+    c->state = WS_CONN_CLOSING;
+    c->deadline_ms = now + lim->close_timeout_ms;
+}
+
+void ws_conn_close_queued(ws_conn_t *c, const ws_conn_limits_t *lim, uint16_t code, uint32_t now)
+{
+    if (c->state != WS_CONN_OPEN) {
+        ws_conn_close(c, lim, code, now);
+        return;
+    }
+    queue_close_frame(c, code, false);
     c->state = WS_CONN_CLOSING;
     c->deadline_ms = now + lim->close_timeout_ms;
 }

@@ -89,6 +89,10 @@ int ws_http_parse_upgrade(const char *buf, size_t len, ws_http_request_t *out)
     if (sp2 == NULL || sp2 == sp1 + 1) {
         return reject(out, 400);
     }
+    out->path = sp1 + 1;
+    const char *query = memchr(out->path, '?', (size_t)(sp2 - out->path));
+    out->path_len = (size_t)((query != NULL ? query : sp2) - out->path);
+    out->head = buf;
     size_t ver_len = line_end - (size_t)(sp2 + 1 - buf);
     if (ver_len != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp2[8] < '1' || sp2[8] > '9') {
         return reject(out, 400);
@@ -173,16 +177,60 @@ int ws_http_accept_key(const char *key, size_t key_len, char out[WS_HTTP_ACCEPT_
     return ws_base64_encode(digest, sizeof(digest), out, WS_HTTP_ACCEPT_LEN + 1) == WS_HTTP_ACCEPT_LEN ? 0 : -1;
 }
 
+bool ws_http_offers_protocol(const ws_http_request_t *req, const char *token)
+{
+    if (req == NULL || req->head == NULL || token == NULL || req->request_len < 4u) {
+        return false;
+    }
+    size_t tlen = strlen(token);
+    const char *buf = req->head;
+    size_t end = req->request_len - 2u; /* the blank line's CRLF */
+    size_t pos = 0;
+    while (pos < end && buf[pos] != '\r') {
+        pos++; /* past the request line */
+    }
+    pos += 2u;
+    while (pos < end) {
+        size_t eol = pos;
+        while (eol < end && buf[eol] != '\r') {
+            eol++;
+        }
+        const char *colon = memchr(buf + pos, ':', eol - pos);
+        if (colon != NULL && equals_ci(buf + pos, (size_t)(colon - (buf + pos)), "sec-websocket-protocol")) {
+            const char *v = colon + 1;
+            size_t i = 0, n = (size_t)(buf + eol - v);
+            while (i < n) { /* a comma-separated list of tokens, optional whitespace around them (RFC 7230 7) */
+                while (i < n && (is_ows(v[i]) || v[i] == ',')) {
+                    i++;
+                }
+                size_t start = i;
+                while (i < n && v[i] != ',' && !is_ows(v[i])) {
+                    i++;
+                }
+                if (i - start == tlen && memcmp(v + start, token, tlen) == 0) {
+                    return true;
+                }
+                while (i < n && v[i] != ',') {
+                    i++;
+                }
+            }
+        }
+        pos = eol + 2u;
+    }
+    return false;
+}
+
 static size_t checked(int n, size_t cap) { return (n > 0 && (size_t)n < cap) ? (size_t)n : 0u; }
 
-size_t ws_http_write_101(char *out, size_t cap, const char *accept)
+size_t ws_http_write_101(char *out, size_t cap, const char *accept, const char *protocol)
 {
     int n = snprintf(out, cap,
                      "HTTP/1.1 101 Switching Protocols\r\n"
                      "Upgrade: websocket\r\n"
                      "Connection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %s\r\n\r\n",
-                     accept);
+                     "Sec-WebSocket-Accept: %s\r\n%s%s%s\r\n",
+                     accept, protocol != NULL ? "Sec-WebSocket-Protocol: " : "", protocol != NULL ? protocol : "",
+                     protocol != NULL ? "\r\n" : "");
     return checked(n, cap);
 }
 
@@ -211,5 +259,37 @@ size_t ws_http_write_error(char *out, size_t cap, int status, uint32_t retry_aft
         n = snprintf(out, cap, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         break;
     }
+    return checked(n, cap);
+}
+
+size_t ws_http_write_reply(char *out, size_t cap, int status, uint32_t retry_after_s, const char *body)
+{
+    const char *reason;
+    switch (status) {
+    case 403:
+        reason = "Forbidden";
+        break;
+    case 409:
+        reason = "Conflict"; /* RFC 9110 15.5.10 */
+        break;
+    case 429:
+        reason = "Too Many Requests"; /* RFC 6585 section 4 */
+        break;
+    case 503:
+        reason = "Service Unavailable";
+        break;
+    default:
+        status = 400;
+        reason = "Bad Request";
+        break;
+    }
+    char retry[40] = "";
+    if (status == 429 || status == 503) {
+        (void)snprintf(retry, sizeof(retry), "Retry-After: %lu\r\n", (unsigned long)retry_after_s);
+    }
+    size_t body_len = body != NULL ? strlen(body) : 0u;
+    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%sContent-Length: %lu\r\nConnection: close\r\n\r\n%s", status,
+                     reason, retry, body_len > 0 ? "Content-Type: text/plain\r\n" : "", (unsigned long)body_len,
+                     body_len > 0 ? body : "");
     return checked(n, cap);
 }

@@ -52,6 +52,13 @@ typedef struct {
     uint32_t queued_cap, queued_head, queued_count;
 } ws_server_t;
 
+/* An endpoint's connection during one of its callbacks (ws_endpoint.h). */
+struct ws_endpoint_conn {
+    ws_server_t *s;
+    ws_conn_t *c;
+    uint32_t now;
+};
+
 static ws_port_mutex_t *g_lock; /* guards g_server against ws_send racing ws_server_stop */
 static ws_server_t *g_server;
 static ws_port_queue_t *g_recv_queue; /* lives across stop/init */
@@ -201,8 +208,31 @@ static bool echo_message(ws_server_t *s, ws_conn_t *c, struct ws_pending *p, uin
     return flush_output(c); /* written at once, like a pong: a burst of messages must not fill the queue */
 }
 
+/* An endpoint's connection has its 101 queued: opened() once, before any of its messages. */
+static void endpoint_open(ws_server_t *s, ws_conn_t *c, uint32_t now)
+{
+    if (c->endpoint == NULL || c->endpoint_open || c->state != WS_CONN_OPEN) {
+        return;
+    }
+    c->endpoint_open = true;
+    if (c->endpoint->opened != NULL) {
+        ws_endpoint_conn_t conn = {s, c, now};
+        c->endpoint->opened(c->endpoint->ctx, &conn, now);
+    }
+}
+
 static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev, uint32_t now)
 {
+    if (c->endpoint != NULL) {
+        /* Served here, on this task, and not charged to the receive queue: the reader released the charge. */
+        endpoint_open(s, c, now);
+        if (c->endpoint_open && c->state == WS_CONN_OPEN && c->endpoint->message != NULL) {
+            ws_endpoint_conn_t conn = {s, c, now};
+            c->endpoint->message(c->endpoint->ctx, &conn, ev->opcode, ev->data, ev->len, now);
+        }
+        free(ev->data);
+        return;
+    }
     /* The reader released the buffer's charge; it stays charged while it waits for the application. */
     ws_budget_add(&s->budget, ev->len + 1u);
     struct ws_pending *p = (struct ws_pending *)malloc(sizeof(*p));
@@ -243,6 +273,12 @@ static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev, uin
 
 static void close_conn(ws_server_t *s, ws_conn_t *c)
 {
+    if (c->endpoint != NULL && c->endpoint_open) {
+        c->endpoint_open = false;
+        if (c->endpoint->closed != NULL) {
+            c->endpoint->closed(c->endpoint->ctx, ws_port_now_ms());
+        }
+    }
     free_pending(s, c);
     int sock = c->sock;
     ws_conn_release(c);
@@ -322,6 +358,7 @@ static void read_client(ws_server_t *s, ws_conn_t *c, uint32_t now)
         ws_read_event_t msg;
         pos += ws_conn_input(c, &s->lim, &s->stats, s->rx + pos, (size_t)n - pos, now,
                              ws_conn_table_can_open(&s->table), &msg);
+        endpoint_open(s, c, now); /* its hello before anything else it sends */
         if (msg.type == WS_READ_MESSAGE) {
             deliver(s, c, &msg, now);
         } else if (msg.type == WS_READ_PING && !flush_output(c)) {
@@ -572,6 +609,8 @@ ws_err_t ws_server_init(const ws_server_cfg_t *cfg)
     s->lim.retry_after_s = or_default(cfg->retry_after_s, WS_SERVER_DEFAULT_RETRY_AFTER_S);
     s->lim.answer_timeout_ms = s->lim.close_timeout_ms;
     s->echo = cfg->echo;
+    s->lim.endpoints = cfg->endpoints;
+    s->lim.endpoint_count = cfg->endpoints != NULL ? cfg->endpoint_count : 0u;
     s->origins =
         copy_string(cfg->allowed_origins != NULL ? cfg->allowed_origins : WS_SERVER_DEFAULT_ALLOWED_ORIGINS, "");
     s->local_name = cfg->hostname != NULL && cfg->hostname[0] != '\0' ? copy_string(cfg->hostname, ".local") : NULL;
@@ -633,6 +672,30 @@ ws_err_t ws_server_stop(void)
 }
 
 ws_port_queue_t *ws_get_recv_queue(void) { return g_recv_queue; }
+
+ws_err_t ws_server_endpoint_send(ws_endpoint_conn_t *conn, int opcode, const void *data, size_t len)
+{
+    if (conn == NULL || (data == NULL && len > 0) || (opcode != WS_OP_TXT && opcode != WS_OP_BIN)) {
+        return WS_ERR_ARG;
+    }
+    if (conn->c->state != WS_CONN_OPEN) {
+        return WS_ERR_STATE;
+    }
+    ws_buf_t *b = ws_buf_new_frame((uint8_t)opcode, (const uint8_t *)data, len);
+    if (b == NULL) {
+        return WS_ERR_NO_MEM;
+    }
+    ws_err_t err = ws_conn_send(conn->c, &conn->s->lim, &conn->s->stats, b, conn->now);
+    ws_buf_unref(b);
+    return err; /* the loop writes it after the callback, with everything else this client has queued */
+}
+
+void ws_server_endpoint_close(ws_endpoint_conn_t *conn, uint16_t code)
+{
+    if (conn != NULL) {
+        ws_conn_close_queued(conn->c, &conn->s->lim, code, conn->now);
+    }
+}
 
 ws_err_t ws_recv(ws_queue_item_t **item, uint32_t wait_ms)
 {
