@@ -169,8 +169,10 @@ public class WireBytesTests(ITestOutputHelper output)
         var ours = FlashCompressor.Compress(data);
         Assert.Equal(data, Inflate(ours));
         var reference = DotNetZlib9(data);
-        output.WriteLine($"{file}: {data.Length} bytes -> wsctl {ours.Length}, .NET zlib 9 {reference.Length}");
-        Assert.True(ours.Length <= reference.Length, $"wsctl {ours.Length} > .NET zlib 9 {reference.Length}");
+        var (oursOnLine, referenceOnLine) = (FlashCompressor.WireCost(ours), FlashCompressor.WireCost(reference));
+        output.WriteLine(
+            $"{file}: {data.Length} bytes -> wsctl {oursOnLine} on the line, .NET zlib 9 {referenceOnLine}");
+        Assert.True(oursOnLine <= referenceOnLine, $"wsctl {oursOnLine} > .NET zlib 9 {referenceOnLine} on the line");
     }
 
     [PythonZlibTheory]
@@ -180,8 +182,13 @@ public class WireBytesTests(ITestOutputHelper output)
         var data = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, file));
         var ours = FlashCompressor.Compress(data);
         var reference = PythonZlib9(data)!;
-        output.WriteLine($"{file}: {data.Length} bytes -> wsctl {ours.Length}, python3 zlib 9 {reference.Length}");
-        Assert.True(ours.Length <= reference.Length, $"wsctl {ours.Length} > python3 zlib 9 {reference.Length}");
+        // Compared on the line, SLIP escapes included: what FlashCompressor minimises and what esptool's stream costs.
+        // A candidate a few bytes longer can escape fewer bytes and cost less (seen with WsCore.dll itself).
+        var (oursOnLine, referenceOnLine) = (FlashCompressor.WireCost(ours), FlashCompressor.WireCost(reference));
+        output.WriteLine($"{file}: {data.Length} bytes -> wsctl {ours.Length} ({oursOnLine} on the line), " +
+            $"python3 zlib 9 {reference.Length} ({referenceOnLine} on the line)");
+        Assert.True(oursOnLine <= referenceOnLine,
+            $"wsctl {oursOnLine} > python3 zlib 9 {referenceOnLine} on the line");
     }
 
     [PythonZlibFact]
