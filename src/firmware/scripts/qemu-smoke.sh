@@ -328,58 +328,14 @@ check "five clients: each closed normally (wsctl send exit 0)" test "$holders_ok
 check "five clients gone: the device logs the heap with 0 clients" \
   wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free' 30 "$qemu_pid"
 
-# ---- 5. echo mode: the load generator, and the heap a 64 KiB echo costs ----
-"${wsctl[@]}" bench "$url" --mode echo --clients 1 --size 64 --duration 3s --json >"$out/bench.json" 2>"$out/bench.err"
-rc=$?
-received=$(json_field "$out/bench.json" received)
-lost=$(json_field "$out/bench.json" lost)
-check "wsctl bench --mode echo: exit 0, echoes came back (received ${received:-none}, lost ${lost:-?})" \
-  test "$rc" -eq 0 -a "${received:-0}" -gt 0 -a "${lost:-1}" = 0
-
-# One idle client held open, so the device logs the free heap with it (the control loop looks every 250 ms, and an
-# echo alone may come and go between two looks); a second client has 64 KiB echoed; the idle one closes and the
-# device logs its lowest free heap since boot, which the echo set (five handshakes at once went less deep).
-from=$(($(lines "$console") + 1))
-fifo="$out/idle.fifo"
-mkfifo "$fifo"
-"${wsctl[@]}" send "$url" <"$fifo" >"$out/idle.out" 2>&1 &
-idle=$!
-pids+=("$idle")
-exec {idle_fd}<>"$fifo"
-if wait_for_line "$console" "$from" 'heap with 1 client: [0-9]+ bytes free' 30 "$qemu_pid"; then
-  one=$(tail -n +"$from" "$console" | tr -d '\r' | sed -n 's/.*heap with 1 client: \([0-9]*\) bytes free.*/\1/p' |
-    head -1)
-  probe="heap-probe-$(head -c 65525 /dev/zero | tr '\0' x)" # 65,536 bytes: the largest message
-  "${wsctl[@]}" send "$url" "$probe" --wait-for '^heap-probe-x' --timeout 60s >"$out/echo64k.out" 2>&1
-  rc=$?
-  check "a 64 KiB text message echoed whole (wsctl send --wait-for: exit $rc)" \
-    test "$rc" -eq 0 -a "$(grep -cxF -- "$probe" "$out/echo64k.out")" -ge 1
-  from=$(($(lines "$console") + 1))
-  exec {idle_fd}>&-
-  wait "$idle"
-  if wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free \(lowest [0-9]+\)' 30 "$qemu_pid"; then
-    lowest=$(tail -n +"$from" "$console" | tr -d '\r' |
-      sed -n 's/.*heap with 0 clients: [0-9]* bytes free (lowest \([0-9]*\)).*/\1/p' | tail -1)
-    drop=$((one - lowest))
-    echo "qemu-smoke: a 64 KiB echo: $one B free with one idle client, $lowest B at the lowest: $drop B" \
-      "($(awk -v d="$drop" 'BEGIN { printf "%.3f", d / 65536 }')x the message; lwIP's buffers included)"
-    check "a 64 KiB echo costs at most 1.25x the message in free heap ($drop B, limit 81920 B)" test "$drop" -le 81920
-  else
-    bad "the idle client closed: the device logs the heap with 0 clients and its lowest"
-  fi
-else
-  exec {idle_fd}>&-
-  bad "one idle client: the device logs the heap with 1 client"
-fi
-
-# ---- 6. the whole console ----
+# ---- 5. the whole console, before OTA's intended restarts and panic ----
 check "console: the password never appears" bash -c "! grep -qF -- '$secret' '$console'"
 check "console: no panic" bash -c '! grep -qE "Guru Meditation|abort\(\) was called|Backtrace:" "$0"' "$console"
 check "console: one boot (one ROM banner)" test "$(grep -c 'ESP-ROM:' "$console")" -eq 1
 # The heap figures (at boot, per idle client, per client), without the log's colour codes.
 grep -E 'heap (at boot|with)' "$console" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r$//' -e 's/^/qemu-smoke: /'
 
-# ---- 7. OTA over the emulated Ethernet (docs/ota-protocol.md) ----
+# ---- 6. OTA over the emulated Ethernet (docs/ota-protocol.md) ----
 # v2: written to ota_1, the device restarts into it pending verification, wsctl confirms it once it is back.
 banners=$(grep -c 'ESP-ROM:' "$console")
 from=$(($(lines "$console") + 1))
@@ -425,4 +381,51 @@ check "OTA: three more boots (v2's restart, v3's, v3's panic)" \
 check "OTA: the key never on the console" bash -c "! grep -qiF -- \"\$(cat '$ota_key')\" '$console'"
 check "OTA: the key never in wsctl ota's output" \
   bash -c "! cat '$out'/ota-v2.* '$out'/ota-v3.* | grep -qiF -- \"\$(cat '$ota_key')\""
+# ---- 7. echo mode: the load generator, and the heap a 64 KiB echo costs ----
+# Last: Espressif's QEMU 8.2.0 (esp-develop d6aa0b071a) has been seen to stop the emulated ESP32-C3 after this bench
+# (the CPU waiting in vPortYield for a yield interrupt left pending; see the firmware README), so nothing else
+# depends on the device answering after it.
+"${wsctl[@]}" bench "$url" --mode echo --clients 1 --size 64 --duration 3s --json >"$out/bench.json" 2>"$out/bench.err"
+rc=$?
+received=$(json_field "$out/bench.json" received)
+lost=$(json_field "$out/bench.json" lost)
+check "wsctl bench --mode echo: exit 0, echoes came back (received ${received:-none}, lost ${lost:-?})" \
+  test "$rc" -eq 0 -a "${received:-0}" -gt 0 -a "${lost:-1}" = 0
+
+# One idle client held open, so the device logs the free heap with it (the control loop looks every 250 ms, and an
+# echo alone may come and go between two looks); a second client has 64 KiB echoed; the idle one closes and the
+# device logs its lowest free heap since boot, which the echo set (five handshakes at once went less deep).
+from=$(($(lines "$console") + 1))
+fifo="$out/idle.fifo"
+mkfifo "$fifo"
+"${wsctl[@]}" send "$url" <"$fifo" >"$out/idle.out" 2>&1 &
+idle=$!
+pids+=("$idle")
+exec {idle_fd}<>"$fifo"
+if wait_for_line "$console" "$from" 'heap with 1 client: [0-9]+ bytes free' 30 "$qemu_pid"; then
+  one=$(tail -n +"$from" "$console" | tr -d '\r' | sed -n 's/.*heap with 1 client: \([0-9]*\) bytes free.*/\1/p' |
+    head -1)
+  probe="heap-probe-$(head -c 65525 /dev/zero | tr '\0' x)" # 65,536 bytes: the largest message
+  "${wsctl[@]}" send "$url" "$probe" --wait-for '^heap-probe-x' --timeout 60s >"$out/echo64k.out" 2>&1
+  rc=$?
+  check "a 64 KiB text message echoed whole (wsctl send --wait-for: exit $rc)" \
+    test "$rc" -eq 0 -a "$(grep -cxF -- "$probe" "$out/echo64k.out")" -ge 1
+  from=$(($(lines "$console") + 1))
+  exec {idle_fd}>&-
+  wait "$idle"
+  if wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free \(lowest [0-9]+\)' 30 "$qemu_pid"; then
+    lowest=$(tail -n +"$from" "$console" | tr -d '\r' |
+      sed -n 's/.*heap with 0 clients: [0-9]* bytes free (lowest \([0-9]*\)).*/\1/p' | tail -1)
+    drop=$((one - lowest))
+    echo "qemu-smoke: a 64 KiB echo: $one B free with one idle client, $lowest B at the lowest: $drop B" \
+      "($(awk -v d="$drop" 'BEGIN { printf "%.3f", d / 65536 }')x the message; lwIP's buffers included)"
+    check "a 64 KiB echo costs at most 1.25x the message in free heap ($drop B, limit 81920 B)" test "$drop" -le 81920
+  else
+    bad "the idle client closed: the device logs the heap with 0 clients and its lowest"
+  fi
+else
+  exec {idle_fd}>&-
+  bad "one idle client: the device logs the heap with 1 client"
+fi
+
 finish
