@@ -339,9 +339,23 @@ grep -E 'heap (at boot|with)' "$console" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r
 # v2: written to ota_1, the device restarts into it pending verification, wsctl confirms it once it is back.
 banners=$(grep -c 'ESP-ROM:' "$console")
 from=$(($(lines "$console") + 1))
+# Each JSON event stamped as it arrives, for the upload rate through the emulated chip (auth to rebooting).
 "${wsctl[@]}" ota "$url" --firmware "$v2_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
-  >"$out/ota-v2.json" 2>"$out/ota-v2.err"
-rc=$?
+  2>"$out/ota-v2.err" | while IFS= read -r event; do printf '%s\t%s\n' "$(date +%s.%N)" "$event"; done \
+  >"$out/ota-v2.timed"
+rc=${PIPESTATUS[0]}
+cut -f2- "$out/ota-v2.timed" >"$out/ota-v2.json"
+python3 - "$out/ota-v2.timed" <<'RATE' || true
+import json, sys
+stamps = {}
+for line in open(sys.argv[1]):
+    stamp, event = line.rstrip("\n").split("\t", 1)
+    event = json.loads(event)
+    stamps.setdefault(event.get("type"), (float(stamp), event))
+(start, auth), (end, _) = stamps["auth"], stamps["rebooting"]
+print(f"qemu-smoke: OTA upload through the emulated ESP32-C3: {auth['size']} B from auth to rebooting in "
+      f"{end - start:.2f} s = {auth['size'] / (end - start) / 1e6:.2f} MB/s (written, read back, hashed)")
+RATE
 check "wsctl ota v2 over the emulated Ethernet: exit 0, updated (see ota-v2.json)" test "$rc" -eq 0
 check "OTA v2: the device wrote ota_1, verified it and restarted" \
   wait_for_line "$console" "$from" 'ota: 2\.0\.0 written to ota_1 and verified: rebooting' 30 "$qemu_pid"
