@@ -66,9 +66,9 @@ run_stage() {  # run_stage TITLE SCRIPT...
   return 0
 }
 
-# Firmware: host build with -Werror, unit tests, ASan/UBSan, valgrind, fuzz corpus, RISC-V gate (issue 6), the
-# ESP-IDF build when IDF_PATH names one and the QEMU smoke test when QEMU is there too (skipped otherwise, with the
-# reason).
+# Firmware: host build with -Werror, unit tests, ASan/UBSan, ThreadSanitizer, valgrind, fuzz corpus, the RISC-V
+# gate, the ESP-IDF build when IDF_PATH names one and the QEMU smoke test when QEMU is there too (skipped otherwise,
+# with the reason).
 run_stage "Firmware host tests (src/firmware/host/run-tests.sh)" src/firmware/host/run-tests.sh
 
 run_stage "Native binary (NativeAOT publish and smoke test)" scripts/test-native.sh
