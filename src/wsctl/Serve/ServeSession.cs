@@ -125,8 +125,6 @@ public static class ServeSession
         var (ws, http) = tls is null ? ("ws", "http") : ("wss", "https");
         var where = server.IsDualMode ? $"{ws}://0.0.0.0:{port}/ and {ws}://[::]:{port}/" : $"{ws}://{host}:{port}/";
         var pageHost = server.IsDualMode || address.Equals(IPAddress.Any) ? "localhost" : host;
-        log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
-            settings.Page ? $"; test page {http}://{pageHost}:{port}/" : "");
 
         if (cluster is not null)
             await cluster.StartAsync(server, settings.Cluster!.Instance ?? $"{Dns.GetHostName()}:{port}");
@@ -134,6 +132,9 @@ public static class ServeSession
         // The control socket (wsctl broadcast, wsctl send --client) is named after the port actually bound.
         await using var control = await ControlServer.StartAsync(port,
             new ServeControl(server, cluster), log);
+        // Said once the control socket exists too: a script that waits for this line can broadcast at once.
+        log.Information("listening on {Where} (max {Max} clients{Page})", where, settings.MaxClients,
+            settings.Page ? $"; test page {http}://{pageHost}:{port}/" : "");
 
         // Advertised only once the listener is bound, so whoever finds it can connect. Disposed before the server
         // stops (declared after it): the goodbye (RFC 6762 §10.1) leaves no stale record behind.
