@@ -43,58 +43,75 @@ internal sealed class BenchConnection : IDisposable
     /// <param name="cancel">Ends the attempt.</param>
     /// <param name="stats">Where the bytes on the wire are counted, or null.</param>
     /// <param name="compression">Offer permessage-deflate.</param>
-    public static async Task<BenchConnection> OpenAsync(
-        IPEndPoint endpoint, Uri uri, CancellationToken cancel, BenchStatistics? stats = null, bool compression = false)
+    /// <param name="timeout">The limit for connecting and the handshake together; past it, a
+    /// <see cref="FailureKind.Timeout"/> failure.</param>
+    public static async Task<BenchConnection> OpenAsync(IPEndPoint endpoint, Uri uri, CancellationToken cancel,
+        TimeSpan timeout, BenchStatistics? stats = null, bool compression = false)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var connection = new BenchConnection(socket) { _stats = stats };
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(timeout);
         try
         {
-            await socket.ConnectAsync(endpoint, cancel);
-            var key = ClientHandshake.CreateKey();
-            await socket.SendAsync(
-                ClientHandshake.BuildRequest(uri, key, compression: compression), SocketFlags.None, cancel);
-            while (true)
-            {
-                var n = await socket.ReceiveAsync(
-                    connection._receive.AsMemory(connection._end), SocketFlags.None, cancel);
-                if (n == 0)
-                    throw new WsCoreException(
-                        FailureKind.HandshakeRejected, "the server closed the connection during the handshake");
-                connection._end += n;
-                var status = HttpResponseHead.TryParse(
-                    connection._receive.AsSpan(0, connection._end), 16 * 1024, out var head, out var headLength);
-                if (status == HttpParseStatus.NeedMoreData)
-                    continue;
-                if (status != HttpParseStatus.Complete)
-                    throw new WsCoreException(
-                        FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
-                if (head!.StatusCode != 101)
-                {
-                    var (message, hint) = ClientHandshake.DescribeRefusal(
-                        head, connection._receive.AsSpan(headLength, connection._end - headLength));
-                    throw new WebSocketHandshakeException(message, head, hint);
-                }
-                var problem = ClientHandshake.Validate(head, key, null, compression, out _, out var deflate);
-                if (problem is not null)
-                    throw new WsCoreException(FailureKind.HandshakeRejected, problem);
-                if (deflate is not null)
-                {
-                    connection._deflater = new MessageDeflater(
-                        deflate.ClientMaxWindowBits, deflate.ClientNoContextTakeover);
-                    connection._inflater = new MessageInflater(deflate.ServerNoContextTakeover);
-                    connection.Compression = head.Get("Sec-WebSocket-Extensions");
-                }
-                connection._start = headLength;
-                // What came after the head is the server's first frames: on the wire like the rest.
-                stats?.CountWire(0, connection._end - headLength);
-                return connection;
-            }
+            return await connection.HandshakeAsync(endpoint, uri, compression, limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            connection.Dispose();
+            throw new WsCoreException(FailureKind.Timeout,
+                FormattableString.Invariant($"no handshake from {endpoint} within {timeout.TotalSeconds:0.#} s"),
+                "is it a WebSocket server, and is it answering?");
         }
         catch
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    private async Task<BenchConnection> HandshakeAsync(
+        IPEndPoint endpoint, Uri uri, bool compression, CancellationToken cancel)
+    {
+        await _socket.ConnectAsync(endpoint, cancel);
+        var key = ClientHandshake.CreateKey();
+        await _socket.SendAsync(
+            ClientHandshake.BuildRequest(uri, key, compression: compression), SocketFlags.None, cancel);
+        while (true)
+        {
+            var n = await _socket.ReceiveAsync(
+                _receive.AsMemory(_end), SocketFlags.None, cancel);
+            if (n == 0)
+                throw new WsCoreException(
+                    FailureKind.HandshakeRejected, "the server closed the connection during the handshake");
+            _end += n;
+            var status = HttpResponseHead.TryParse(
+                _receive.AsSpan(0, _end), 16 * 1024, out var head, out var headLength);
+            if (status == HttpParseStatus.NeedMoreData)
+                continue;
+            if (status != HttpParseStatus.Complete)
+                throw new WsCoreException(
+                    FailureKind.HandshakeRejected, "the server's answer is not an HTTP response");
+            if (head!.StatusCode != 101)
+            {
+                var (message, hint) = ClientHandshake.DescribeRefusal(
+                    head, _receive.AsSpan(headLength, _end - headLength));
+                throw new WebSocketHandshakeException(message, head, hint);
+            }
+            var problem = ClientHandshake.Validate(head, key, null, compression, out _, out var deflate);
+            if (problem is not null)
+                throw new WsCoreException(FailureKind.HandshakeRejected, problem);
+            if (deflate is not null)
+            {
+                _deflater = new MessageDeflater(
+                    deflate.ClientMaxWindowBits, deflate.ClientNoContextTakeover);
+                _inflater = new MessageInflater(deflate.ServerNoContextTakeover);
+                Compression = head.Get("Sec-WebSocket-Extensions");
+            }
+            _start = headLength;
+            // What came after the head is the server's first frames: on the wire like the rest.
+            _stats?.CountWire(0, _end - headLength);
+            return this;
         }
     }
 

@@ -62,6 +62,12 @@ public sealed record BenchOptions(
     public TimeSpan AnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a connection may take to connect and complete its handshake: a server that accepts and never answers
+    /// fails the connection (counted as a connect failure) instead of holding the run open.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// How often the progress callback of <see cref="LoadGenerator.RunAsync"/> hears how the run goes.
     /// </summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);

@@ -58,8 +58,8 @@ internal sealed class BenchRun(
             var server = index % Servers.Count;
             try
             {
-                var connection = await BenchConnection.OpenAsync(
-                    Servers[server].EndPoint, Servers[server].Target, Interrupt, Statistics, Options.Compression);
+                var connection = await BenchConnection.OpenAsync(Servers[server].EndPoint, Servers[server].Target,
+                    Interrupt, Options.HandshakeTimeout, Statistics, Options.Compression);
                 if (connection.Compression is { } agreed)
                     Interlocked.CompareExchange(ref _compression, agreed, null);
                 connection.Server = server;

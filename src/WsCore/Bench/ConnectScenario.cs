@@ -17,6 +17,10 @@ internal sealed class ConnectScenario(BenchRun run) : BenchScenario(run)
         var reporting = Run.ReportProgressAsync(() => Stats.Connects, started, stop.Token);
         await Task.WhenAll(Enumerable.Range(0, Options.Clients).Select(_ => Task.Run(() => LoopAsync(stop.Token))));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        // Handshakes still pending when the time was up end without an error of their own: when not one completed
+        // (a server that accepts and never answers, a run shorter than the handshake timeout), that is the result.
+        if (Stats.Connects == 0 && Stats.Errors == 0 && !Run.Interrupt.IsCancellationRequested)
+            Stats.Error(FormattableString.Invariant($"no handshake completed within the run ({seconds:0.#} s)"));
         await stop.CancelAsync();
         await reporting;
         return Run.Result(Options.Clients, seconds, 0, 0);
@@ -30,7 +34,8 @@ internal sealed class ConnectScenario(BenchRun run) : BenchScenario(run)
             var begin = Stopwatch.GetTimestamp();
             try
             {
-                using var connection = await BenchConnection.OpenAsync(target.EndPoint, target.Target, stop);
+                using var connection = await BenchConnection.OpenAsync(
+                    target.EndPoint, target.Target, stop, Options.HandshakeTimeout);
                 Stats.Latencies.Record(0, Stopwatch.GetTimestamp() - begin);
                 Stats.CountConnects();
                 using var closing = CancellationTokenSource.CreateLinkedTokenSource(Run.Interrupt);

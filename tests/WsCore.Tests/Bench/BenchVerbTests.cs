@@ -111,6 +111,38 @@ public sealed partial class BenchVerbTests
         }
     }
 
+    // A server that accepts TCP and never answers the handshake (a wrong port, a hung device): every mode ends,
+    // a measuring mode with exit 6 naming the handshake, the connect mode (its loops cut off by the run's end) with 2.
+    [Theory]
+    [InlineData("echo", 6)]
+    [InlineData("idle", 6)]
+    [InlineData("connect", 2)]
+    public async Task SilentServer_EveryModeEnds_HandshakeNamed(string mode, int expectedExit)
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.Socket>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+                accepted.Add(await silent.AcceptSocketAsync());
+        });
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var (exit, json, stderr) = await BenchJsonAsync(Target(port), "--mode", mode, "--duration", "1s");
+
+            Assert.True(exit == expectedExit, stderr + json);
+            Assert.Contains("handshake", json.GetProperty(exit == 6 ? "error" : "error_samples").ToString());
+        }
+        finally
+        {
+            silent.Stop();
+            foreach (var socket in accepted.ToArray())
+                socket.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Broadcast_ServerThatDoesNotRelay_Exit2EveryDeliveryCountedLost()
     {
