@@ -73,13 +73,18 @@ public static class VerbRunner
         parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--json") is Option<bool> json
         && parse.GetValue(json);
 
+    // Written on a thread of its own and waited for this long: a stdout that is open but not read (a paused pager, a
+    // full pipe) would keep the write, and the process, waiting for ever.
+    private static readonly TimeSpan ResultWait = TimeSpan.FromSeconds(2);
+
     private static void TryWriteResult(ExitCode exit, string? error, string? hint)
     {
+        var writing = Task.Run(() => new JsonLines(Console.OpenStandardOutput()).WriteResult(exit, error, hint));
         try
         {
-            new JsonLines(Console.OpenStandardOutput()).WriteResult(exit, error, hint);
+            writing.Wait(ResultWait);
         }
-        catch (IOException)
+        catch (AggregateException e) when (e.InnerException is IOException)
         {
             // Nobody reads stdout any more (a closed pipe): the exit code still says it.
         }

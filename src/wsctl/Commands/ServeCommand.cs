@@ -180,7 +180,7 @@ public static class ServeCommand
                         : null,
                 parse.GetValue(compress));
             return VerbRunner.RunAsync(parse, cancel, (log, token) =>
-                ServeSession.RunAsync(settings, log, Console.OpenStandardOutput(), token));
+                ServeSession.RunAsync(settings, log, StandardOutput.OpenUnshared(), token));
         });
         return command;
     }

@@ -80,10 +80,13 @@ public static class ServeSession
             PublishMessageEvents = settings.Print || !(settings.Echo || settings.Relay),
             Logger = log,
         };
+        // Everything serve prints goes through one writer that never makes the server wait for stdout; disposed last,
+        // after the server and the printing have stopped.
+        using var output = new UnblockingOutput(stdout, batched: Console.IsOutputRedirected, log);
         // Plain lines are printed on the receiving thread too (MessageLines says why). JSON keeps the event queue, so
         // that a client's message never precedes its "open"; so does a cluster, whose node relays messages itself.
-        using var lines = settings.Print && !settings.Json && settings.Cluster is null
-            ? new MessageLines(stdout, settings.Raw, Console.IsOutputRedirected, log)
+        var lines = settings.Print && !settings.Json && settings.Cluster is null
+            ? new MessageLines(output, settings.Raw)
             : null;
         if (lines is not null)
         {
@@ -146,14 +149,14 @@ public static class ServeSession
                 log, stop.Token)
             : null;
 
-        var printing = PrintEventsAsync(server, settings, StartPrinting(), log);
+        var printing = PrintEventsAsync(server, settings, StartPrinting());
         EventPrinter StartPrinting()
         {
-            var started = new EventPrinter(stdout, settings.Json, cluster?.Instance, settings.Raw);
+            var started = new EventPrinter(output, settings.Json, cluster?.Instance, settings.Raw);
             // The certificate's event comes first, before any client's.
             if (tls is not null && settings.Print)
             {
-                TryWrite(() => started.WriteCertificate(tls.Certificate, CertificateEvent.Start), log);
+                started.WriteCertificate(tls.Certificate, CertificateEvent.Start);
                 Volatile.Write(ref printer, started);
             }
             return started;
@@ -246,19 +249,7 @@ public static class ServeSession
             Describe(next), previous.Fingerprint);
         WarnIfOutOfDate(next, log);
         if (printer is not null)
-            TryWrite(() => printer.WriteCertificate(next, CertificateEvent.Reload), log);
-    }
-
-    private static void TryWrite(Action write, ILogger log)
-    {
-        try
-        {
-            write();
-        }
-        catch (IOException e)
-        {
-            log.Debug("stdout closed ({Error})", e.Message);
-        }
+            printer.WriteCertificate(next, CertificateEvent.Reload);
     }
 
     private static void Echo(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
@@ -309,33 +300,19 @@ public static class ServeSession
     }
 
     // Each received event becomes a line (JSON: every event; plain: messages, unless MessageLines prints them on the
-    // receiving thread); stdout is flushed whenever no further event is waiting, so a reader of a redirected stdout
-    // sees every line promptly.
-    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, EventPrinter printer,
-        ILogger log)
+    // receiving thread), handed to the UnblockingOutput whenever no further event is waiting.
+    private static async Task PrintEventsAsync(WebSocketServer server, ServeSettings settings, EventPrinter printer)
     {
-        var stdoutOpen = true;
         var events = server.Events;
         while (await events.WaitToReadAsync())
         {
             while (events.TryRead(out var serverEvent))
             {
-                if (settings.Print && stdoutOpen)
+                if (settings.Print)
                     printer.Write(serverEvent);
                 (serverEvent as IDisposable)?.Dispose();
             }
-            try
-            {
-                if (stdoutOpen)
-                    printer.Flush();
-            }
-            catch (IOException e)
-            {
-                // E.g. `wsctl serve | head -1`: the reader went away. Keep serving (and draining events) without
-                // output.
-                stdoutOpen = false;
-                log.Warning("stdout closed ({Error}); no more message output", e.Message);
-            }
+            printer.Flush();
         }
     }
 

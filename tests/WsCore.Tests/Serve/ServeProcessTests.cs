@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -147,6 +148,78 @@ public class ServeProcessTests
                 Assert.Equal(expected, lines.Where(l => l.StartsWith($"client{c}-", StringComparison.Ordinal)));
             }
         }
+    }
+
+    // stdout open but never read (a paused pager, a full pipe): serve keeps echoing (more than its 1 MiB of pending
+    // output plus the pipe's buffer), says in the log that output is dropped, and still stops on Ctrl-C, exit 0.
+    [Theory]
+    [InlineData("--no-counter")]
+    [InlineData("--json")]
+    public async Task Serve_StdoutNeverRead_KeepsServingAndStopsOnSigint(string mode)
+    {
+        var dir = Directory.CreateTempSubdirectory("wsctl-unread-");
+        try
+        {
+            var fifo = Path.Combine(dir.FullName, "stdout");
+            var stderr = Path.Combine(dir.FullName, "stderr");
+            using (var made = Process.Start("mkfifo", [fifo]))
+                await made.WaitForExitAsync();
+            // Opened for reading and writing, so that opening it does not wait; never read.
+            using var holder = new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite);
+            var info = new ProcessStartInfo("bash")
+            {
+                ArgumentList =
+                {
+                    "-c",
+                    "exec dotnet \"$0\" serve --port 0 --bind 127.0.0.1 --echo --no-counter \"$1\" >\"$2\" 2>\"$3\"",
+                    WsctlProcess.DllPath, mode, fifo, stderr,
+                },
+                UseShellExecute = false,
+            };
+            info.Environment["XDG_RUNTIME_DIR"] = dir.FullName;
+            using var serve = Process.Start(info)!;
+            try
+            {
+                var port = await ListeningPortAsync(stderr);
+                using var client = await ConnectAsync(port);
+                var message = new string('x', 1000);
+                for (var i = 0; i < 3000; i++)
+                {
+                    await client.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true,
+                        CancellationToken.None);
+                    Assert.Equal(message, await ReceiveTextAsync(client));
+                }
+                Assert.Contains("stdout is not being read", await File.ReadAllTextAsync(stderr));
+
+                using (var kill = Process.Start("kill", ["-INT", serve.Id.ToString(CultureInfo.InvariantCulture)]))
+                    await kill.WaitForExitAsync();
+                await serve.WaitForExitAsync().WaitAsync(Timeout);
+                Assert.Equal(0, serve.ExitCode);
+            }
+            finally
+            {
+                if (!serve.HasExited)
+                    serve.Kill();
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<int> ListeningPortAsync(string stderrFile)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(
+                File.Exists(stderrFile) ? await File.ReadAllTextAsync(stderrFile) : "", @"listening on .*?:(\d+)/");
+            if (match.Success)
+                return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("serve did not say where it listens:\n" + await File.ReadAllTextAsync(stderrFile));
     }
 
     [Fact]
