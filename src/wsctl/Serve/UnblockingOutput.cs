@@ -9,7 +9,8 @@ namespace Wsctl.Serve;
 /// its event queue or its stop: what was written gathers up to <see cref="MaxPendingBytes"/>, further writes are
 /// dropped whole (each write is whole lines) and counted in the log until stdout is read again, and stopping waits at
 /// most <see cref="StopWait"/> for the rest. When stdout is a file or a pipe, writes gather for at most
-/// <see cref="BatchWindow"/> and leave in one write system call; on a terminal they leave as soon as the writer is free.
+/// <see cref="BatchWindow"/> and leave in one write system call; on a terminal they leave as soon as the writer is
+/// free.
 /// </summary>
 public sealed class UnblockingOutput : Stream
 {
@@ -93,7 +94,9 @@ public sealed class UnblockingOutput : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>Writes what is gathered, waiting at most <see cref="StopWait"/> for stdout, and stops the writer.</summary>
+    /// <summary>
+    /// Writes what is gathered, waiting at most <see cref="StopWait"/> for stdout, and stops the writer.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_stopping)
