@@ -7,7 +7,7 @@ using System.Text;
 using WsCore.Chips;
 using WsCore.Esp;
 
-namespace WsCore.Tests.Esp;
+namespace EspRomSimulator;
 
 /// <summary>
 /// Faults the simulator can inject at the Nth data packet (FLASH_DATA or FLASH_DEFL_DATA, counted from 1).
@@ -43,27 +43,72 @@ public enum RomFault
 public sealed class RomSimulator : IDisposable
 {
     public const int FlashSize = 4 * 1024 * 1024;
-    private readonly TcpListener _listener;
+    // The ESP32 ROM's clock estimate from the calibration values this simulator answers (cali 1030, ck8m 100):
+    // 1030 × 15625 × 100 / 40 Hz. esptool scales the rate it sends by it; the UART then runs at sent × 40 MHz / this.
+    private const double Esp32RomClock = 1030 * 15625.0 * 100 / 40;
+    // A UART receives a byte right while the two ends' rates differ by less than about 3% (half a bit over ten).
+    private const double RateTolerance = 0.03;
+    private readonly TcpListener? _listener;
+    private readonly PtyLink? _pty;
     private readonly Thread _thread;
     private readonly object _gate = new();
     private readonly Dictionary<int, RomFault> _faults = [];
     private volatile bool _stopping;
     private Socket? _client;
 
-    public RomSimulator(uint magic = 0x00F01D83, ChipDescriptor? chip = null)
+    /// <param name="magic">The magic register's value (the chip, where <paramref name="chip"/> is not given).</param>
+    /// <param name="chip">The chip whose ROM this one plays.</param>
+    /// <param name="pty">
+    /// Reached through a pty (<see cref="PtyLink"/>) instead of TCP: the host sets a baud rate on it, and the link
+    /// model (<see cref="LinkLimit"/>, <see cref="PaceLink"/>) applies.
+    /// </param>
+    public RomSimulator(uint magic = 0x00F01D83, ChipDescriptor? chip = null, bool pty = false)
     {
         Chip = chip ?? KnownChips.ByMagic(magic) ?? KnownChips.Esp32;
         Magic = chip?.MagicValues[0] ?? magic;
         DeflateSpillWindow = Chip.DeflateSpillWindow;
         Flash.AsSpan().Fill(0xFF);
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = "rom-simulator" };
+        if (pty)
+        {
+            _pty = new PtyLink();
+            _thread = new Thread(PtyLoop) { IsBackground = true, Name = "rom-simulator" };
+        }
+        else
+        {
+            _listener = new TcpListener(IPAddress.Loopback, 0);
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _thread = new Thread(AcceptLoop) { IsBackground = true, Name = "rom-simulator" };
+        }
         _thread.Start();
     }
 
+    /// <summary>The TCP port (0 on a pty).</summary>
     public int Port { get; }
+
+    /// <summary>
+    /// Host rates above this garble the line: one byte in <see cref="GarbleEvery"/> changes, both ways (a long cable,
+    /// an adapter whose clock cannot make the rate). Null: every rate holds. Pty only.
+    /// </summary>
+    public int? LinkLimit { get; set; }
+
+    /// <summary>Above <see cref="LinkLimit"/>, one byte in this many is changed on the line (1: all of them).</summary>
+    public int GarbleEvery { get; set; } = 64;
+
+    /// <summary>
+    /// Whether bytes take the time they take on a real line: 10 bits each (8N1) at the rate in use, one way at a time.
+    /// Pty only.
+    /// </summary>
+    public bool PaceLink { get; set; }
+
+    /// <summary>The rate the chip's UART runs at: 115200 until a CHANGE_BAUDRATE.</summary>
+    public int ChipBaud { get; private set; } = 115200;
+
+    /// <summary>The chip's rate at each data packet (FLASH_DATA, FLASH_DEFL_DATA) it took.</summary>
+    public List<int> DataPacketRates { get; } = [];
+
+    /// <summary>Bytes sent to the host, SLIP framing included.</summary>
+    public long BytesSent { get; private set; }
 
     /// <summary>
     /// Sends <paramref name="bytes"/> to the connected host as they are: what the board's new firmware prints after
@@ -71,10 +116,17 @@ public sealed class RomSimulator : IDisposable
     /// </summary>
     public void SendToHost(byte[] bytes)
     {
+        if (_pty is not null)
+        {
+            _pty.Write(bytes);
+            return;
+        }
         var client = Volatile.Read(ref _client) ?? throw new InvalidOperationException("no host is connected");
         client.Send(bytes);
     }
-    public string Url => $"socket://127.0.0.1:{Port}";
+
+    /// <summary>What the host's --port names: socket://127.0.0.1:PORT, or the pty's /dev/pts/N.</summary>
+    public string Url => _pty?.Path ?? $"socket://127.0.0.1:{Port}";
     public uint Magic { get; }
     /// <summary>
     /// The chip whose ROM this one plays: FLASH_BEGIN words, GET_SECURITY_INFO, spill, SPI registers.
@@ -143,10 +195,86 @@ public sealed class RomSimulator : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _listener.Stop();
+        _listener?.Stop();
         _client?.Dispose();
         _thread.Join(TimeSpan.FromSeconds(5));
+        _pty?.Dispose();
     }
+
+    // One session for as long as the simulator lives: a chip keeps its state while the host closes and opens its port.
+    private void PtyLoop()
+    {
+        var pty = _pty!;
+        var session = new Session(this, buffer =>
+        {
+            while (!_stopping)
+            {
+                var n = pty.Read(buffer, 100);
+                if (n > 0)
+                    return LinkIn(buffer.AsSpan(0, n), pty.HostBaud);
+            }
+            return 0;
+        }, bytes =>
+        {
+            LinkOut(bytes, pty.HostBaud);
+            pty.Write(bytes);
+        });
+        try
+        {
+            session.Run();
+        }
+        catch (IOException) when (_stopping)
+        {
+        }
+    }
+
+    private long _wireFree;
+    private long _lineBytes;
+
+    // Bytes from the host, as the chip's UART gets them: after their time on the wire, garbled where the rates differ
+    // or the link cannot hold the rate.
+    private int LinkIn(Span<byte> bytes, int hostBaud)
+    {
+        Pace(bytes.Length, hostBaud);
+        Garble(bytes, hostBaud);
+        return bytes.Length;
+    }
+
+    private void LinkOut(byte[] bytes, int hostBaud)
+    {
+        Pace(bytes.Length, hostBaud);
+        Garble(bytes, hostBaud);
+    }
+
+    private void Garble(Span<byte> bytes, int hostBaud)
+    {
+        if (Math.Abs(hostBaud - ChipBaud) > ChipBaud * RateTolerance)
+        {
+            // Sampled at the wrong rate: framing errors; a UART delivers them as zero bytes.
+            bytes.Clear();
+            return;
+        }
+        if (LinkLimit is not { } limit || hostBaud <= limit)
+            return;
+        for (var i = 0; i < bytes.Length; i++)
+            if (++_lineBytes % GarbleEvery == 0)
+                bytes[i] ^= 0x24;
+    }
+
+    private void Pace(int count, int baud)
+    {
+        if (!PaceLink || baud <= 0)
+            return;
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        _wireFree = Math.Max(_wireFree, now) + (long)(count * 10.0 / baud * System.Diagnostics.Stopwatch.Frequency);
+        var ahead = System.Diagnostics.Stopwatch.GetElapsedTime(now, _wireFree);
+        if (ahead > TimeSpan.FromMilliseconds(1))
+            Thread.Sleep(ahead);
+    }
+
+    // The rate the chip's UART takes from a CHANGE_BAUDRATE value.
+    private int EffectiveBaud(uint sent) =>
+        Chip.ScalesBaudRate ? (int)Math.Round(sent * 40e6 / Esp32RomClock) : (int)sent;
 
     private void AcceptLoop()
     {
@@ -155,7 +283,7 @@ public sealed class RomSimulator : IDisposable
             Socket client;
             try
             {
-                client = _listener.AcceptSocket();
+                client = _listener!.AcceptSocket();
             }
             catch (Exception) when (_stopping)
             {
@@ -168,7 +296,7 @@ public sealed class RomSimulator : IDisposable
             Volatile.Write(ref _client, client);
             try
             {
-                new Session(this, client).Run();
+                new Session(this, buffer => client.Receive(buffer), bytes => client.Send(bytes)).Run();
             }
             catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
             {
@@ -181,8 +309,10 @@ public sealed class RomSimulator : IDisposable
         }
     }
 
-    private sealed class Session(RomSimulator sim, Socket socket)
+    private sealed class Session(RomSimulator sim, Func<byte[], int> receive, Action<byte[]> send)
     {
+        // A CHANGE_BAUDRATE's rate, taken after its answer has gone at the old one.
+        private int? _nextRate;
         private bool _attached;
         private bool _paramsSet;
         private bool _silent;
@@ -208,7 +338,7 @@ public sealed class RomSimulator : IDisposable
             var escape = false;
             while (true)
             {
-                var n = socket.Receive(buffer);
+                var n = receive(buffer);
                 if (n == 0)
                     return;
                 sim.BytesReceived += n;
@@ -260,6 +390,8 @@ public sealed class RomSimulator : IDisposable
             if (op is 0x03 or 0x11)
             {
                 _dataPackets++;
+                lock (sim._gate)
+                    sim.DataPacketRates.Add(sim.ChipBaud);
                 lock (sim._gate)
                     if (sim._faults.Remove(_dataPackets, out var f))
                         fault = f;
@@ -347,7 +479,10 @@ public sealed class RomSimulator : IDisposable
                     if (size != 8)
                         error = 0x05;
                     else
+                    {
                         sim.RequestedBaud = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                        _nextRate = sim.EffectiveBaud(sim.RequestedBaud.Value);
+                    }
                     break;
                 case 0x02 or 0x10: // FLASH_BEGIN / FLASH_DEFL_BEGIN: exactly 4 words on the ESP32 ROM, 5 on later ones
                     error = size != 4 * sim.Chip.FlashBeginWords
@@ -403,6 +538,11 @@ public sealed class RomSimulator : IDisposable
                 error,
                 garble: fault == RomFault.GarbledEscape,
                 drop: fault == RomFault.DropResponseBytes);
+            if (_nextRate is { } rate)
+            {
+                sim.ChipBaud = rate;
+                _nextRate = null;
+            }
         }
 
         // The SPI controller's user command, as far as RDID goes: writing USR to CMD runs the command in USR2.
@@ -525,6 +665,10 @@ public sealed class RomSimulator : IDisposable
             Send(wire.ToArray());
         }
 
-        private void Send(byte[] bytes) => socket.Send(bytes);
+        private void Send(byte[] bytes)
+        {
+            send(bytes);
+            sim.BytesSent += bytes.Length;
+        }
     }
 }

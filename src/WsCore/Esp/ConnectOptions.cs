@@ -17,6 +17,9 @@ public sealed record ConnectOptions
     /// <summary>The chip the user demands (null = accept what is detected).</summary>
     public ChipDescriptor? ExpectedChip { get; init; }
 
-    /// <summary>A baud rate to switch to after SYNC, or null to stay at the ROM's 115200.</summary>
+    /// <summary>
+    /// A baud rate to switch to after SYNC, or null to stay at the ROM's 115200. Where the adapter refuses it or the
+    /// link garbles it, the session goes on at 115200 (a warning says so).
+    /// </summary>
     public int? Baud { get; init; }
 }

@@ -6,23 +6,26 @@ namespace WsCore.Esp;
 /// <summary>
 /// Reaches the ROM loader (docs/esp32-rom-protocol.md §5 and §6): resets the chip into it, SYNCs, detects the chip
 /// (GET_SECURITY_INFO, else the magic register), checks it is the one expected, stops the watchdogs of a chip on its
-/// own USB port, and changes the baud rate if asked. Nothing here writes to flash.
+/// own USB port, and changes the baud rate if asked (back to the ROM's when the adapter or the link cannot hold the
+/// new one). Nothing here writes to flash.
 /// </summary>
 public static class LoaderConnector
 {
     /// <summary>The rate the ROM loader starts at, and stays at unless asked otherwise.</summary>
     public const int RomBaudRate = 115200;
 
+    /// <summary>
+    /// The rate flashing runs at on a serial port unless told otherwise: esptool's and idf.py's 460800, which every
+    /// common USB adapter (CP210x, CH340, FTDI, Espressif's USB-Serial/JTAG) holds; where one does not, the session
+    /// falls back to <see cref="RomBaudRate"/> by itself.
+    /// </summary>
+    public const int FastBaudRate = 460800;
+
     /// <summary>SYNC requests sent after each reset before the next reset is tried (esptool's 5).</summary>
     private const int SyncTriesPerReset = 5;
 
     /// <summary>The ROM answers one SYNC this many times (esptool reads and drops the extra ones).</summary>
     private const int SyncAnswers = 8;
-
-    // The ESP32's RTC calibration register and eFuse BLK0 word 4: what its ROM's clock estimate comes from
-    // (esptool targets/esp32.py, get_crystal_freq and change_baud).
-    private const uint Esp32RtcCalibrationRegister = 0x3FF5F06C;
-    private const uint Esp32EfuseBlock0Word4 = 0x3FF5A010;
 
     /// <summary>Resets into the loader, syncs, detects the chip and changes the baud rate if asked.</summary>
     /// <param name="connection">The exchange with the loader.</param>
@@ -31,7 +34,8 @@ public static class LoaderConnector
     /// <param name="observer">Told Connecting and Connected (with the chip's name), or null.</param>
     /// <param name="cancel">Stops between reset attempts.</param>
     /// <exception cref="WsCoreException">
-    /// Device: no SYNC answer, an unknown chip, another chip than expected (field Chip), a command that failed.
+    /// Device: no SYNC answer, an unknown chip, another chip than expected (field Chip), a command that failed, a link
+    /// that garbles the new rate with no reset to bring the chip back (hint field Baud).
     /// </exception>
     public static RomLoader Connect(
         RomConnection connection,
@@ -63,9 +67,24 @@ public static class LoaderConnector
             loader.Registers.DisableWatchdogs(watchdogs);
             logger.Debug("Watchdogs stopped (USB-Serial/JTAG)");
         }
-        if (options.Baud is { } baud && baud != RomBaudRate)
-            ChangeBaud(loader, baud, logger);
-        return loader;
+        if (options.Baud is not { } baud || baud == RomBaudRate)
+            return loader;
+        switch (BaudRateSwitch.Switch(loader, baud, logger))
+        {
+            case BaudRateOutcome.Stranded when transport.CanControlLines && options.Before != BeforeReset.NoReset:
+                // Only a reset brings the ROM back to its own rate: start again there.
+                logger.Warning("the link does not hold {Baud} baud and the chip did not come back: resetting it " +
+                    "to continue at {Rom} baud", baud, RomBaudRate);
+                transport.SetBaudRate(RomBaudRate);
+                return Connect(connection, options with { Baud = null }, logger, observer, cancel);
+            case BaudRateOutcome.Stranded:
+                throw new WsCoreException(FailureKind.Device,
+                    $"the link does not hold {baud} baud, and the chip did not come back to {RomBaudRate}",
+                    $"reset the board into download mode (hold BOOT, tap EN) and run again at {RomBaudRate} baud")
+                { HintField = InputField.Baud };
+            default:
+                return loader;
+        }
     }
 
     /// <summary>
@@ -144,22 +163,5 @@ public static class LoaderConnector
             string.Join(", ", KnownChips.All.Select(c => c.Name)),
             "check with esptool chip-id which chip this is");
         return (byMagic, security);
-    }
-
-    private static void ChangeBaud(RomLoader loader, int baud, ILogger logger)
-    {
-        var sent = loader.Chip.ScalesBaudRate
-            ? CorrectedBaud(
-                baud,
-                loader.Registers.Read(Esp32RtcCalibrationRegister),
-                loader.Registers.Read(Esp32EfuseBlock0Word4))
-            : (uint)baud;
-        // Old baud 0: the ROM (unlike the stub) ignores it; the answer comes at the old rate.
-        loader.Commands.Run(RomCommand.ChangeBaudrate, RomPackets.Words(sent, 0));
-        loader.Connection.Transport.SetBaudRate(baud);
-        Thread.Sleep(50);
-        loader.Connection.DiscardInput();
-        loader.BaudRate = baud;
-        logger.Information("Changed baud rate to {Baud}", baud);
     }
 }

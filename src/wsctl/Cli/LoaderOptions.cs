@@ -6,7 +6,10 @@ namespace Wsctl.Cli;
 
 /// <summary>How a verb reaches a chip's ROM loader, as given on the command line.</summary>
 /// <param name="Port">A serial device, socket://HOST:PORT, or auto.</param>
-/// <param name="Baud">The rate to switch to once connected, or null to stay at 115200.</param>
+/// <param name="Baud">
+/// The rate to switch to once connected, or null to stay at 115200: --baud, else 460800 on a serial port (a TCP serial
+/// server's line has a rate of its own, which a change on the chip alone would break).
+/// </param>
 /// <param name="Before">The reset into the loader.</param>
 /// <param name="After">The reset when done; null when not given (the verb's default).</param>
 /// <param name="Chip">The chip to expect; null detects it.</param>
@@ -23,7 +26,9 @@ public sealed class LoaderOptions
     private readonly Option<string> _port = SerialPortOption.Create();
 
     private readonly Option<int?> _baud = Options.OptionalInteger("--baud",
-        "Switch to this baud rate after connecting (default: stay at 115200).", 9600, 5_000_000, "N", "-b");
+        "Switch to this baud rate after connecting (default: 460800 on a serial port, 115200 on socket://); " +
+        "where the adapter or the cable cannot hold it, wsctl goes back to 115200 and says so.",
+        9600, 5_000_000, "N", "-b");
 
     private readonly Option<string> _before = new Option<string>("--before")
     {
@@ -56,10 +61,15 @@ public sealed class LoaderOptions
     }
 
     /// <summary>The options' values in <paramref name="parse"/>.</summary>
-    public LoaderSettings Read(ParseResult parse) => new(
-        parse.GetValue(_port) ?? "auto",
-        parse.GetValue(_baud),
-        ResetNames.ParseBefore(parse.GetValue(_before)) ?? BeforeReset.DefaultReset,
-        ResetNames.ParseAfter(parse.GetValue(_after)),
-        parse.GetValue(_chip) is { } id and not "auto" ? KnownChips.ById(id) : null);
+    public LoaderSettings Read(ParseResult parse)
+    {
+        var port = parse.GetValue(_port) ?? "auto";
+        var overTcp = port.StartsWith("socket://", StringComparison.OrdinalIgnoreCase);
+        return new LoaderSettings(
+            port,
+            parse.GetValue(_baud) ?? (overTcp ? null : LoaderConnector.FastBaudRate),
+            ResetNames.ParseBefore(parse.GetValue(_before)) ?? BeforeReset.DefaultReset,
+            ResetNames.ParseAfter(parse.GetValue(_after)),
+            parse.GetValue(_chip) is { } id and not "auto" ? KnownChips.ById(id) : null);
+    }
 }

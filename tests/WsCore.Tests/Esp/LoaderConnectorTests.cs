@@ -95,6 +95,42 @@ public class LoaderConnectorTests
         Assert.DoesNotContain(sim.Requests, r => r.Op == 0x0A && BitConverter.ToUInt32(r.Data) == 0x3FF5F06C);
     }
 
+    /// <summary>
+    /// A transport whose adapter refuses rates above 115200 as SerialPortTransport does (a WsCoreException on field
+    /// Baud): no pty or adapter here refuses a standard rate, so this one stands in for it.
+    /// </summary>
+    private sealed class RateRefusingTransport(ISerialTransport inner) : ISerialTransport
+    {
+        public string Name => inner.Name;
+        public bool CanControlLines => false;
+        public void Write(ReadOnlySpan<byte> data) => inner.Write(data);
+        public int Read(Span<byte> buffer, TimeSpan timeout) => inner.Read(buffer, timeout);
+        public void SetDtr(bool asserted) { }
+        public void SetRts(bool asserted) { }
+        public void SetBaudRate(int baud)
+        {
+            if (baud > LoaderConnector.RomBaudRate)
+                throw new WsCoreException(FailureKind.Device, $"{Name}: cannot set {baud} baud (not supported)")
+                {
+                    Field = InputField.Baud,
+                };
+        }
+        public void DiscardInput() => inner.DiscardInput();
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public void Connect_AdapterRefusesTheRate_ChipNeverAskedToChange_StaysAt115200()
+    {
+        using var sim = new RomSimulator();
+        using var transport = new RateRefusingTransport(Open(sim));
+        var loader = Connect(transport, NoReset with { Baud = 921600 });
+        Assert.Equal(LoaderConnector.RomBaudRate, loader.BaudRate);
+        Assert.DoesNotContain((byte)0x0F, sim.Ops);
+        // The session goes on at 115200.
+        Assert.Equal(KnownChips.Esp32.MagicValues[0], loader.Registers.Read(KnownChips.MagicRegister));
+    }
+
     [Fact]
     public void Connect_RomBaudRate_NoChangeBaudrateSent()
     {

@@ -283,7 +283,7 @@ public class FlashMonitorTests
         var elf = TestElf.Riscv;
         using var fw = new WsCore.Tests.Esp.FirmwareFixture();
         File.Copy(elf.Path, Path.Combine(fw.Dir, "app.elf"));
-        using var sim = new WsCore.Tests.Esp.RomSimulator();
+        using var sim = new RomSimulator();
         var pc = elf.Symbols["store_through"] + 2;
         using var wsctl = WsctlProcess.Start(["flash", "--port", sim.Url, "--before", "no-reset", "--firmware", fw.Dir,
             "--ssid", "MyNet", "--pass", "password123", "--monitor", "--json"], null);
