@@ -245,7 +245,8 @@ void app_main(void)
     net_start(&s_cfg, s_events);
     mdns_start(&s_cfg);
 #if CONFIG_WSCTL_IMPROV
-    improv_uart_start(&s_cfg, FIRMWARE_VERSION); /* Wi-Fi from ESP Web Tools or wsctl provision */
+    /* Wi-Fi from ESP Web Tools or wsctl provision; the version is the one the app was built with (PROJECT_VER). */
+    improv_uart_start(&s_cfg, esp_app_get_description()->version);
 #endif
 
     recv_loop = (ws_app_recv_loop_t){.out = stdout, .stop = &s_stop_app, .poll_ms = 1000};
