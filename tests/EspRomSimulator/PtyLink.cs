@@ -41,7 +41,7 @@ public sealed partial class PtyLink : IDisposable
     /// <summary>The far end's device path (/dev/pts/N): the host's --port.</summary>
     public string Path { get; }
 
-    /// <summary>The rate the host set on its port (a pty shares one set of terminal settings between its ends).</summary>
+    /// <summary>The rate the host set on its port (a pty's two ends share one set of terminal settings).</summary>
     public int HostBaud
     {
         get

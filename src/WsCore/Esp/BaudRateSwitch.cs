@@ -9,10 +9,10 @@ internal enum BaudRateOutcome
     /// <summary>Chip and host run at the new rate, and the link holds it.</summary>
     Switched,
 
-    /// <summary>The adapter or the link could not hold the new rate; chip and host are back at the ROM's rate.</summary>
+    /// <summary>The adapter or the link could not hold the new rate; chip and host are back at the ROM's.</summary>
     FellBack,
 
-    /// <summary>The link garbles the new rate and the chip could not be told to come back: only a reset helps.</summary>
+    /// <summary>The link garbles the new rate and the chip could not be told to come back: a reset must.</summary>
     Stranded,
 }
 

@@ -141,7 +141,7 @@ public static class FlashCommand
             "Write Wi-Fi credentials and firmware to an ESP32 over its ROM bootloader.",
             [
                 "wsctl flash --ssid MyNet --pass - < wifi-pass.txt           # credentials only, auto-detected port",
-                "wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --pass - --baud 460800 < wifi-pass.txt",
+                "wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --pass - --baud 921600 < wifi-pass.txt",
                 "wsctl flash --ssid MyNet --pass - --nvs-out nvs.bin < wifi-pass.txt   # just the NVS image",
                 "wsctl flash --firmware build --monitor                      # then watch it boot (Ctrl-] ends)",
                 "wsctl flash --firmware build --web-install site/             # a page that installs it from a browser",

@@ -54,23 +54,23 @@ public static partial class ExampleTable
                     [(0x9000u, new DeviceSettings("MyNet", WifiPassword).BuildNvsImage(0x6000))]), sim.Flash);
                 Assert.DoesNotContain(WifiPassword, flash.All);
             }),
-        new("wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --pass - --baud 460800 < wifi-pass.txt",
+        new("wsctl flash -p /dev/ttyUSB0 --firmware build --ssid MyNet --pass - --baud 921600 < wifi-pass.txt",
             ExampleFixture.Serial,
-            $"a RomSimulator behind a pty; {BuildDir}; wifi-pass.txt",
+            $"a RomSimulator on a pty (it sees the rate the port is set to); {BuildDir}; wifi-pass.txt",
             [TtyToPty],
-            "exit 0 at 460800 baud (CHANGE_BAUDRATE sent); the flash holds the build's images and the NVS " +
-            "partition, byte for byte",
+            "exit 0 at 921600 baud (CHANGE_BAUDRATE sent, every data packet at that rate); the flash holds the " +
+            "build's images and the NVS partition, byte for byte",
             async run =>
             {
-                using var sim = new RomSimulator();
-                await using var pty = await SocatPty.StartAsync(sim.Port);
+                using var sim = new RomSimulator(pty: true);
                 using var fw = Build(run);
                 run.WriteFile("wifi-pass.txt", WifiPassword + "\n");
-                var flash = await run.RunAsync(run.Command(("pty", pty.Path)));
+                var flash = await run.RunAsync(run.Command(("pty", sim.Url)));
                 ExitCode(0, flash);
-                // The host's port at 460800 (the ROM is asked for it scaled to its clock estimate).
-                Assert.NotNull(sim.RequestedBaud);
-                Assert.Contains("Changed baud rate to 460800", flash.Stderr);
+                // The host's port at 921600 (the ROM is asked for it scaled to its clock estimate), and the chip too.
+                Assert.Contains("Changed baud rate to 921600", flash.Stderr);
+                Assert.NotEmpty(sim.DataPacketRates);
+                Assert.All(sim.DataPacketRates, rate => Assert.InRange(rate, 921600 * 0.97, 921600 * 1.03));
                 Assert.Equal(FlashedBuild(run, new DeviceSettings("MyNet", WifiPassword)), sim.Flash);
             }),
         new("wsctl flash --ssid MyNet --pass - --device-echo --counter-interval 0 < wifi-pass.txt",
