@@ -47,7 +47,7 @@ if dotnet publish src/wsctl -c Release -r linux-x64 -p:PublishAot=true -o "$out/
     for _ in $(seq 200); do grep -q "joined cluster" "$out/first.err" && break; sleep 0.1; done
     timeout 20 "$out/bin/wsctl" serve "${cluster[@]}" </dev/null >/dev/null 2>"$out/second.err" &
     second_pid=$!
-    for _ in $(seq 100); do grep -q "joined cluster" "$out/second.err" && break; sleep 0.1; done
+    for _ in $(seq 100); do grep -qs "joined cluster" "$out/second.err" && break; sleep 0.1; done
     check "native serve --cluster: a second instance joins the first through Redis" \
       grep -q "joined cluster native on redis://127.0.0.1:$redis_port/0 as .* (1 other instance(s))" "$out/second.err"
     kill -TERM "$first_pid" "$second_pid" "$redis_pid" 2>/dev/null

@@ -178,6 +178,12 @@ public sealed class RomSimulator : IDisposable
 
     private byte[]? _replaceNextReply;
 
+    /// <summary>
+    /// When set, the answer to the READ_FLASH_SLOW with this number (counted from 1) is not sent, and these bytes go
+    /// instead: a read's answer garbled on the line, at a point of the run fixed in advance.
+    /// </summary>
+    public (int Read, byte[] Bytes)? ReplaceSlowReadAnswer { get; set; }
+
     public void InjectFault(RomFault fault, int atDataPacket)
     {
         lock (_gate)
@@ -511,6 +517,11 @@ public sealed class RomSimulator : IDisposable
                                 payload[0] ^= 0x08;
                             }
                             sim.SlowReads++;
+                            if (sim.ReplaceSlowReadAnswer is { } replaced && replaced.Read == sim.SlowReads)
+                            {
+                                Send(replaced.Bytes);
+                                return;
+                            }
                         }
                         break;
                     }

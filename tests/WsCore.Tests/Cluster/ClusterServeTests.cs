@@ -160,8 +160,10 @@ public class ClusterServeTests
     [Fact]
     public async Task ClusterMaxClients_CountedAcrossInstances_SlotsOfSigkilledInstanceComeBackAndItsIdsLeaveList()
     {
+        // A lease of 3 s: long enough that a loaded machine does not let a live instance's entry lapse before the
+        // counts are checked (1 s did, once), short enough that the killed one's slots come back soon.
         await using var lab = await ClusterLab.StartAsync(2, "--no-counter", "--cluster-max-clients", "3",
-            "--cluster-lease", "1s");
+            "--cluster-lease", "3s");
         var (a, b) = (lab.Instances[0], lab.Instances[1]);
         using var a1 = await RawWebSocket.ConnectAsync(a.Port);
         using var a2 = await RawWebSocket.ConnectAsync(a.Port);

@@ -162,14 +162,11 @@ public class DeviceCliTests
         try
         {
             var path = Path.Combine(dir, "part.bin");
-            // The first answer after connecting is SPI_ATTACH's; garble a later one, a read's.
+            // The tenth read's answer (of 128) comes with an invalid SLIP escape.
+            sim.ReplaceSlowReadAnswer = (10, [0xC0, 0x01, 0x0E, 0xDB, 0x00, 0xC0]);
             var run = WsctlProcess.Start(Device(sim, "read", "0x20000", "0x2000", "-o", path, "-v"));
             using (run)
             {
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                while (sim.SlowReads < 10 && DateTime.UtcNow < deadline)
-                    await Task.Delay(5);
-                sim.ReplaceNextReply = [0xC0, 0x01, 0x0E, 0xDB, 0x00, 0xC0];
                 var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
                 Assert.True(exit == 0, run.Stderr);
                 Assert.Contains("asking again", run.Stderr);
