@@ -387,7 +387,9 @@ static void run_commands(ws_server_t *s, uint32_t now)
         for (uint16_t i = 0; i < s->table.size; i++) {
             ws_conn_t *c = &s->table.conns[i];
             bool open = c->state == WS_CONN_OPEN || c->state == WS_CONN_FINISHING; /* before its close: fine */
-            if (open && (cmd.index < 0 || cmd.index == (int)i)) {
+            /* An endpoint's connection (/ota) speaks its own protocol and gets only what the endpoint sends: the
+             * application's messages (its broadcast, a counter; a reply to a slot an endpoint took since) never. */
+            if (open && c->endpoint == NULL && (cmd.index < 0 || cmd.index == (int)i)) {
                 ws_conn_send(c, &s->lim, &s->stats, cmd.buf, now);
                 /* Write at once: a burst of commands must not fill the queue of a client that reads fine. */
                 if (!flush_output(c)) {
