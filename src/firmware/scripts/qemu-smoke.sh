@@ -23,7 +23,7 @@
 #      clients come and go; no panic or reboot; then OTA over the emulated Ethernet (docs/ota-protocol.md): `wsctl
 #      ota` v2 (exit 0, the device restarts into ota_1 and is confirmed, probe shows 2.0.0 valid), then `wsctl ota` v3
 #      that panics at start (exit 11: the bootloader rolls back to v2, whose hello says rolled_back/panic); the key
-#      never on the console; the echo bench and the 64 KiB echo last (see step 7 below: the ESP32-C3 may hang there)
+#      never on the console. The order of OTA and the echo loads depends on the chip (see the end of the script).
 #   5. ESP32 only (dual core: the server task on one core, the application's tasks on the other; main.c): `wsctl
 #      bench --mode broadcast` and then `--mode echo` for QEMU_DUALCORE_SECONDS each (default 60): no message lost,
 #      duplicated or corrupted (bench checks every byte), no watchdog, assert, panic or reboot on the console
@@ -166,7 +166,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for_line() { # wait_for_line FILE FROM REGEX SECONDS PID
   local file=$1 from=$2 regex=$3 deadline=$((SECONDS + $4)) pid=$5
   while ((SECONDS < deadline)); do
-    tail -n +"$from" "$file" 2>/dev/null | tr -d '\r' | grep -qE -- "$regex" && return 0 # the console ends lines CRLF
+    # The console ends lines CRLF. grep reads to the end (no -q): with pipefail, a grep that stopped at the first
+    # match left tail writing into a closed pipe (SIGPIPE), and a console larger than the pipe never matched.
+    tail -n +"$from" "$file" 2>/dev/null | tr -d '\r' | grep -E -- "$regex" >/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.2
   done
@@ -382,16 +384,17 @@ check "console: one boot (one ROM banner)" test "$(grep -cE "$rom_banner" "$cons
 grep -E 'heap (at boot|with)' "$console" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r$//' -e 's/^/qemu-smoke: /'
 
 # ---- 6. OTA over the emulated Ethernet (docs/ota-protocol.md) ----
-# v2: written to ota_1, the device restarts into it pending verification, wsctl confirms it once it is back.
-banners=$(grep -cE "$rom_banner" "$console")
-from=$(($(lines "$console") + 1))
-# Each JSON event stamped as it arrives, for the upload rate through the emulated chip (auth to rebooting).
-"${wsctl[@]}" ota "$url" --firmware "$v2_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
-  2>"$out/ota-v2.err" | while IFS= read -r event; do printf '%s\t%s\n' "$(date +%s.%N)" "$event"; done \
-  >"$out/ota-v2.timed"
-rc=${PIPESTATUS[0]}
-cut -f2- "$out/ota-v2.timed" >"$out/ota-v2.json"
-python3 - "$out/ota-v2.timed" "$chip_name" <<'RATE' || true
+ota_steps() {
+  # v2: written to ota_1, the device restarts into it pending verification, wsctl confirms it once it is back.
+  banners=$(grep -cE "$rom_banner" "$console")
+  from=$(($(lines "$console") + 1))
+  # Each JSON event stamped as it arrives, for the upload rate through the emulated chip (auth to rebooting).
+  "${wsctl[@]}" ota "$url" --firmware "$v2_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
+    2>"$out/ota-v2.err" | while IFS= read -r event; do printf '%s\t%s\n' "$(date +%s.%N)" "$event"; done \
+    >"$out/ota-v2.timed"
+  rc=${PIPESTATUS[0]}
+  cut -f2- "$out/ota-v2.timed" >"$out/ota-v2.json"
+  python3 - "$out/ota-v2.timed" "$chip_name" <<'RATE' || true
 import json, sys
 stamps = {}
 for line in open(sys.argv[1]):
@@ -402,91 +405,96 @@ for line in open(sys.argv[1]):
 print(f"qemu-smoke: OTA upload through the emulated {sys.argv[2]}: {auth['size']} B from auth to rebooting in "
       f"{end - start:.2f} s = {auth['size'] / (end - start) / 1e6:.2f} MB/s (written, read back, hashed)")
 RATE
-check "wsctl ota v2 over the emulated Ethernet: exit 0, updated (see ota-v2.json)" test "$rc" -eq 0
-check "OTA v2: the device wrote ota_1, verified it and restarted" \
-  wait_for_line "$console" "$from" 'ota: 2\.0\.0 written to ota_1 and verified: rebooting' 30 "$qemu_pid"
-check "OTA v2: it booted 2.0.0 from ota_1 pending verification" wait_for_line "$console" "$from" \
-  'ota: running 2\.0\.0 \(esp32ws\) from ota_1, state pending_verify' 120 "$qemu_pid"
-check "OTA v2: confirmed on /ota (marked valid, no rollback)" \
-  wait_for_line "$console" "$from" 'ota: 2\.0\.0 confirmed' 60 "$qemu_pid"
-"${wsctl[@]}" probe "$url" --wait-message 12s --timeout 30s --json >"$out/probe-v2.json" 2>"$out/probe-v2.err"
-rc=$?
-check "wsctl probe after OTA: healthy, running 2.0.0 from ota_1, valid, last update confirmed" \
-  test "$rc" -eq 0 -a "$(json_field "$out/probe-v2.json" ota version)" = 2.0.0 \
-  -a "$(json_field "$out/probe-v2.json" ota running_slot)" = ota_1 \
-  -a "$(json_field "$out/probe-v2.json" ota state)" = valid \
-  -a "$(json_field "$out/probe-v2.json" ota last_update result)" = confirmed
+  check "wsctl ota v2 over the emulated Ethernet: exit 0, updated (see ota-v2.json)" test "$rc" -eq 0
+  check "OTA v2: the device wrote ota_1, verified it and restarted" \
+    wait_for_line "$console" "$from" 'ota: 2\.0\.0 written to ota_1 and verified: rebooting' 30 "$qemu_pid"
+  check "OTA v2: it booted 2.0.0 from ota_1 pending verification" wait_for_line "$console" "$from" \
+    'ota: running 2\.0\.0 \(esp32ws\) from ota_1, state pending_verify' 120 "$qemu_pid"
+  check "OTA v2: confirmed on /ota (marked valid, no rollback)" \
+    wait_for_line "$console" "$from" 'ota: 2\.0\.0 confirmed' 60 "$qemu_pid"
+  "${wsctl[@]}" probe "$url" --wait-message 12s --timeout 30s --json >"$out/probe-v2.json" 2>"$out/probe-v2.err"
+  rc=$?
+  check "wsctl probe after OTA: healthy, running 2.0.0 from ota_1, valid, last update confirmed" \
+    test "$rc" -eq 0 -a "$(json_field "$out/probe-v2.json" ota version)" = 2.0.0 \
+    -a "$(json_field "$out/probe-v2.json" ota running_slot)" = ota_1 \
+    -a "$(json_field "$out/probe-v2.json" ota state)" = valid \
+    -a "$(json_field "$out/probe-v2.json" ota last_update result)" = confirmed
 
-# v3 aborts at start (WSCTL_OTA_TEST_PANIC): the bootloader finds it still pending after the reset, marks it aborted
-# and boots v2 again, which tells wsctl why.
-from=$(($(lines "$console") + 1))
-"${wsctl[@]}" ota "$url" --firmware "$v3_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
-  >"$out/ota-v3.json" 2>"$out/ota-v3.err"
-rc=$?
-check "wsctl ota v3 (panics at start): exit 11, rolled back (see ota-v3.json)" test "$rc" -eq 11
-check "OTA v3: it booted into ota_0 and aborted at start" \
-  wait_for_line "$console" "$from" 'version 3\.0\.0\+panic-at-start: panic at start' 120 "$qemu_pid"
-rolled_back='ota: running 2\.0\.0 \(esp32ws\) from ota_1, state valid, .*"result":"rolled_back",'
-rolled_back+='"version":"3\.0\.0\+panic-at-start","reason":"panic"'
-check "OTA v3: the bootloader rolled back: 2.0.0 from ota_1 again, last update rolled back (panic)" \
-  wait_for_line "$console" "$from" "$rolled_back" 120 "$qemu_pid"
-"${wsctl[@]}" probe "$url" --wait-message 12s --timeout 30s --json >"$out/probe-v3.json" 2>"$out/probe-v3.err"
-rc=$?
-check "wsctl probe after the rollback: healthy, 2.0.0 from ota_1, last update rolled_back (panic)" \
-  test "$rc" -eq 0 -a "$(json_field "$out/probe-v3.json" ota version)" = 2.0.0 \
-  -a "$(json_field "$out/probe-v3.json" ota running_slot)" = ota_1 \
-  -a "$(json_field "$out/probe-v3.json" ota last_update reason)" = panic
-check "OTA: three more boots (v2's restart, v3's, v3's panic)" \
-  test "$(grep -cE "$rom_banner" "$console")" -eq $((banners + 3))
-check "OTA: the key never on the console" bash -c "! grep -qiF -- \"\$(cat '$ota_key')\" '$console'"
-check "OTA: the key never in wsctl ota's output" \
-  bash -c "! cat '$out'/ota-v2.* '$out'/ota-v3.* | grep -qiF -- \"\$(cat '$ota_key')\""
+  # v3 aborts at start (WSCTL_OTA_TEST_PANIC): the bootloader finds it still pending after the reset, marks it aborted
+  # and boots v2 again, which tells wsctl why.
+  from=$(($(lines "$console") + 1))
+  "${wsctl[@]}" ota "$url" --firmware "$v3_dir" --ota-key "$ota_key" --confirm-timeout 180s --timeout 60s --json \
+    >"$out/ota-v3.json" 2>"$out/ota-v3.err"
+  rc=$?
+  check "wsctl ota v3 (panics at start): exit 11, rolled back (see ota-v3.json)" test "$rc" -eq 11
+  check "OTA v3: it booted into ota_0 and aborted at start" \
+    wait_for_line "$console" "$from" 'version 3\.0\.0\+panic-at-start: panic at start' 120 "$qemu_pid"
+  rolled_back='ota: running 2\.0\.0 \(esp32ws\) from ota_1, state valid, .*"result":"rolled_back",'
+  rolled_back+='"version":"3\.0\.0\+panic-at-start","reason":"panic"'
+  check "OTA v3: the bootloader rolled back: 2.0.0 from ota_1 again, last update rolled back (panic)" \
+    wait_for_line "$console" "$from" "$rolled_back" 120 "$qemu_pid"
+  "${wsctl[@]}" probe "$url" --wait-message 12s --timeout 30s --json >"$out/probe-v3.json" 2>"$out/probe-v3.err"
+  rc=$?
+  check "wsctl probe after the rollback: healthy, 2.0.0 from ota_1, last update rolled_back (panic)" \
+    test "$rc" -eq 0 -a "$(json_field "$out/probe-v3.json" ota version)" = 2.0.0 \
+    -a "$(json_field "$out/probe-v3.json" ota running_slot)" = ota_1 \
+    -a "$(json_field "$out/probe-v3.json" ota last_update reason)" = panic
+  check "OTA: three more boots (v2's restart, v3's, v3's panic)" \
+    test "$(grep -cE "$rom_banner" "$console")" -eq $((banners + 3))
+  check "OTA: the key never on the console" bash -c "! grep -qiF -- \"\$(cat '$ota_key')\" '$console'"
+  check "OTA: the key never in wsctl ota's output" \
+    bash -c "! cat '$out'/ota-v2.* '$out'/ota-v3.* | grep -qiF -- \"\$(cat '$ota_key')\""
+}
+
 # ---- 7. echo mode: the load generator, and the heap a 64 KiB echo costs ----
 # Last: Espressif's QEMU 8.2.0 (esp-develop d6aa0b071a) has been seen to stop the emulated ESP32-C3 after this bench
 # (the CPU waiting in vPortYield for a yield interrupt left pending; see the firmware README), so nothing else
 # depends on the device answering after it.
-"${wsctl[@]}" bench "$url" --mode echo --clients 1 --size 64 --duration 3s --json >"$out/bench.json" 2>"$out/bench.err"
-rc=$?
-received=$(json_field "$out/bench.json" received)
-lost=$(json_field "$out/bench.json" lost)
-check "wsctl bench --mode echo: exit 0, echoes came back (received ${received:-none}, lost ${lost:-?})" \
-  test "$rc" -eq 0 -a "${received:-0}" -gt 0 -a "${lost:-1}" = 0
-
-# One idle client held open, so the device logs the free heap with it (the control loop looks every 250 ms, and an
-# echo alone may come and go between two looks); a second client has 64 KiB echoed; the idle one closes and the
-# device logs its lowest free heap since boot, which the echo set (five handshakes at once went less deep).
-from=$(($(lines "$console") + 1))
-fifo="$out/idle.fifo"
-mkfifo "$fifo"
-"${wsctl[@]}" send "$url" <"$fifo" >"$out/idle.out" 2>&1 &
-idle=$!
-pids+=("$idle")
-exec {idle_fd}<>"$fifo"
-if wait_for_line "$console" "$from" 'heap with 1 client: [0-9]+ bytes free' 30 "$qemu_pid"; then
-  one=$(tail -n +"$from" "$console" | tr -d '\r' | sed -n 's/.*heap with 1 client: \([0-9]*\) bytes free.*/\1/p' |
-    head -1)
-  probe="heap-probe-$(head -c 65525 /dev/zero | tr '\0' x)" # 65,536 bytes: the largest message
-  "${wsctl[@]}" send "$url" "$probe" --wait-for '^heap-probe-x' --timeout 60s >"$out/echo64k.out" 2>&1
+echo_steps() {
+  "${wsctl[@]}" bench "$url" --mode echo --clients 1 --size 64 --duration 3s --json >"$out/bench.json" \
+    2>"$out/bench.err"
   rc=$?
-  check "a 64 KiB text message echoed whole (wsctl send --wait-for: exit $rc)" \
-    test "$rc" -eq 0 -a "$(grep -cxF -- "$probe" "$out/echo64k.out")" -ge 1
+  received=$(json_field "$out/bench.json" received)
+  lost=$(json_field "$out/bench.json" lost)
+  check "wsctl bench --mode echo: exit 0, echoes came back (received ${received:-none}, lost ${lost:-?})" \
+    test "$rc" -eq 0 -a "${received:-0}" -gt 0 -a "${lost:-1}" = 0
+
+  # One idle client held open, so the device logs the free heap with it (the control loop looks every 250 ms, and an
+  # echo alone may come and go between two looks); a second client has 64 KiB echoed; the idle one closes and the
+  # device logs its lowest free heap since boot, which the echo set (five handshakes at once went less deep).
   from=$(($(lines "$console") + 1))
-  exec {idle_fd}>&-
-  wait "$idle"
-  if wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free \(lowest [0-9]+\)' 30 "$qemu_pid"; then
-    lowest=$(tail -n +"$from" "$console" | tr -d '\r' |
-      sed -n 's/.*heap with 0 clients: [0-9]* bytes free (lowest \([0-9]*\)).*/\1/p' | tail -1)
-    drop=$((one - lowest))
-    echo "qemu-smoke: a 64 KiB echo: $one B free with one idle client, $lowest B at the lowest: $drop B" \
-      "($(awk -v d="$drop" 'BEGIN { printf "%.3f", d / 65536 }')x the message; lwIP's buffers included)"
-    check "a 64 KiB echo costs at most 1.25x the message in free heap ($drop B, limit 81920 B)" test "$drop" -le 81920
+  fifo="$out/idle.fifo"
+  mkfifo "$fifo"
+  "${wsctl[@]}" send "$url" <"$fifo" >"$out/idle.out" 2>&1 &
+  idle=$!
+  pids+=("$idle")
+  exec {idle_fd}<>"$fifo"
+  if wait_for_line "$console" "$from" 'heap with 1 client: [0-9]+ bytes free' 30 "$qemu_pid"; then
+    one=$(tail -n +"$from" "$console" | tr -d '\r' | sed -n 's/.*heap with 1 client: \([0-9]*\) bytes free.*/\1/p' |
+      head -1)
+    probe="heap-probe-$(head -c 65525 /dev/zero | tr '\0' x)" # 65,536 bytes: the largest message
+    "${wsctl[@]}" send "$url" "$probe" --wait-for '^heap-probe-x' --timeout 60s >"$out/echo64k.out" 2>&1
+    rc=$?
+    check "a 64 KiB text message echoed whole (wsctl send --wait-for: exit $rc)" \
+      test "$rc" -eq 0 -a "$(grep -cxF -- "$probe" "$out/echo64k.out")" -ge 1
+    from=$(($(lines "$console") + 1))
+    exec {idle_fd}>&-
+    wait "$idle"
+    if wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free \(lowest [0-9]+\)' 30 "$qemu_pid"; then
+      lowest=$(tail -n +"$from" "$console" | tr -d '\r' |
+        sed -n 's/.*heap with 0 clients: [0-9]* bytes free (lowest \([0-9]*\)).*/\1/p' | tail -1)
+      drop=$((one - lowest))
+      echo "qemu-smoke: a 64 KiB echo: $one B free with one idle client, $lowest B at the lowest: $drop B" \
+        "($(awk -v d="$drop" 'BEGIN { printf "%.3f", d / 65536 }')x the message; lwIP's buffers included)"
+      check "a 64 KiB echo costs at most 1.25x the message in free heap ($drop B, limit 81920 B)" test "$drop" -le 81920
+    else
+      bad "the idle client closed: the device logs the heap with 0 clients and its lowest"
+    fi
   else
-    bad "the idle client closed: the device logs the heap with 0 clients and its lowest"
+    exec {idle_fd}>&-
+    bad "one idle client: the device logs the heap with 1 client"
   fi
-else
-  exec {idle_fd}>&-
-  bad "one idle client: the device logs the heap with 1 client"
-fi
+}
 
 # ---- 8. ESP32: the server and the application on different cores, under load ----
 # The server task (echoes, sockets) on one core, the application's tasks on the other (main.c: the counter's
@@ -494,7 +502,7 @@ fi
 # in flight: every one must come back once and intact, received = sent) and an echo run with four clients (every
 # byte checked), QEMU_DUALCORE_SECONDS each; nothing on the console may show a watchdog, an assert, a panic or a
 # reboot meanwhile.
-if [[ $chip == esp32 ]]; then
+dualcore_steps() {
   from=$(($(lines "$console") + 1))
   banners=$(grep -cE "$rom_banner" "$console")
   for spec in "broadcast 1 512" "echo 4 256"; do
@@ -509,13 +517,27 @@ if [[ $chip == esp32 ]]; then
     rate=$(json_field "$out/dualcore-$mode.json" messages_per_second)
     name="dual core: bench --mode $mode, $clients client(s) x $size B for ${dualcore_seconds}s: exit $rc,"
     name+=" sent ${sent:-?}, received ${received:-?} (${rate:-?}/s), lost ${lost:-?}, errors ${errors:-?}"
-    check "$name" test "$rc" -eq 0 -a "${sent:-0}" -gt 0 -a "${received:-0}" = "${sent:-x}" -a "${lost:-1}" = 0 -a "${errors:-1}" = 0
+    check "$name" test "$rc" -eq 0 -a "${sent:-0}" -gt 0 -a "${received:-0}" = "${sent:-x}" -a "${lost:-1}" = 0 \
+      -a "${errors:-1}" = 0
   done
   check "dual core: the clients gone, the device logs the heap with 0 clients" \
     wait_for_line "$console" "$from" 'heap with 0 clients: [0-9]+ bytes free' 30 "$qemu_pid"
-  check "dual core: no watchdog, assert, panic or abort on the console meanwhile" bash -c \
-    "! tail -n +$from '$console' | grep -qiE 'watchdog|assert|Guru Meditation|abort\\(\\) was called|Backtrace:|stack overflow'"
+  local trouble='watchdog|assert|Guru Meditation|abort\(\) was called|Backtrace:|stack overflow'
+  check "dual core: no watchdog, assert, panic or abort on the console meanwhile" \
+    bash -c "! tail -n +$from '$console' | grep -qiE '$trouble'"
   check "dual core: no reboot meanwhile" test "$(grep -cE "$rom_banner" "$console")" -eq "$banners"
+}
+
+# The order: on the ESP32-C3 OTA before the echo loads, which Espressif's QEMU 8.2.0 has been seen to hang the
+# emulated chip after (step 7); on the ESP32 the loads first, then OTA, whose software restarts the emulated ESP32
+# has been seen not to survive (a panic in ESP-IDF's start-up code after the reset, src/firmware/README.md).
+if [[ $chip == esp32 ]]; then
+  echo_steps
+  dualcore_steps
+  ota_steps
+else
+  ota_steps
+  echo_steps
 fi
 
 # The tasks' peak stack use (bytes used of their size), the most over every "stack peak" line of the run (the
