@@ -13,7 +13,6 @@
 #include "esp_event.h"
 #include "esp_log.h"
 #include "esp_netif.h"
-#include "esp_system.h"
 
 #include "net.h"
 
@@ -22,20 +21,6 @@ const char *const NET_NAME = "OpenCores Ethernet";
 static const char *TAG = "net";
 static EventGroupHandle_t s_events;
 static atomic_bool s_up;
-static esp_eth_handle_t s_eth;
-
-/*
- * Before a restart (esp_restart: an OTA update's, a rollback's): the MAC stops receiving and its interrupt is masked.
- * A chip resets its EMAC on restart (esp_system_reset_modules_on_exit); Espressif's QEMU resets only the CPUs on the
- * ESP32's software reset, so the OpenCores MAC went on raising its receive interrupt into the next boot, which then
- * panicked in ESP-IDF's start-up code (esp_timer_init, before app_main) at every restart of the emulated ESP32.
- */
-static void eth_stop_at_restart(void)
-{
-    if (s_eth != NULL) {
-        (void)esp_eth_stop(s_eth);
-    }
-}
 
 /* Link state: the driver restarts DHCP by itself when the link comes back, so nothing to do but report. */
 static void on_eth_event(void *arg, esp_event_base_t base, int32_t id, void *data)
@@ -91,8 +76,6 @@ void net_start(const ws_app_config_t *cfg, EventGroupHandle_t events)
     ESP_ERROR_CHECK(esp_event_handler_instance_register(IP_EVENT, IP_EVENT_ETH_GOT_IP, on_ip_event, NULL, NULL));
     ESP_ERROR_CHECK(esp_event_handler_instance_register(IP_EVENT, IP_EVENT_ETH_LOST_IP, on_ip_event, NULL, NULL));
     ESP_ERROR_CHECK(esp_eth_start(eth));
-    s_eth = eth;
-    (void)esp_register_shutdown_handler(eth_stop_at_restart);
 }
 
 bool net_is_up(void) { return atomic_load(&s_up); }
