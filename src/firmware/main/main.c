@@ -13,6 +13,7 @@
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "esp_system.h"
+#include "freertos/idf_additions.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
@@ -35,10 +36,17 @@
  * the OTA timers (the confirmation deadline of an app pending verification, the restart after an update). */
 #define CLIENT_WATCH_MS 250u
 /*
- * The server task's stack with the OTA endpoint: an upload is written to flash from that task (esp_ota_write and the
- * SPI flash driver below it, the JSON answers, HMAC-SHA256), which needs more than the 4 KiB the server alone does.
+ * The core of the application's tasks (receive loop, counter: the callers of ws_send and ws_recv). On a dual-core
+ * chip (the classic ESP32) the server task is pinned to CONFIG_WS_SERVER_TASK_CORE (components/ws_server/Kconfig,
+ * ws_port_esp.c) and these to the other core: the application never waits for a core the server is busy on, and
+ * the server's queues and locks are shared across cores as they would be in a real application (issue 27). A
+ * single-core chip has no choice to make.
  */
-#define SERVER_TASK_STACK_WITH_OTA 8192u
+#if !defined(CONFIG_FREERTOS_UNICORE) && portNUM_PROCESSORS > 1
+#define APP_TASK_CORE ((BaseType_t)(CONFIG_WS_SERVER_TASK_CORE == 0 ? 1 : 0))
+#else
+#define APP_TASK_CORE tskNO_AFFINITY
+#endif
 /* The test hook of scripts/qemu-smoke.sh (Kconfig WSCTL_OTA_TEST_PANIC): an app whose version ends with this
  * aborts at start, as an update that crashes before it can be confirmed. */
 #define PANIC_AT_START_SUFFIX "+panic-at-start"
@@ -68,6 +76,8 @@ static ws_ota_port_t s_ota_port;
 static ws_ota_t *s_ota; /* NULL if the OTA endpoint could not start (logged): the server runs without /ota */
 static ws_ota_status_t s_ota_status; /* what the TXT record says (version, ELF, slot, OTA state) */
 static volatile bool s_stop_app;     /* never set on the device; the loops run forever */
+static TaskHandle_t s_recv_task, s_counter_task; /* for their stack high-water marks (log_stacks) */
+static uint32_t s_server_stack;                  /* the server task's stack size (bytes), as configured */
 
 /* NVS first, erased and re-initialised on the two errors that mean "layout changed" (ESP-IDF NVS docs). */
 static void nvs_init(void)
@@ -226,6 +236,30 @@ static void log_heap(const char *when, unsigned held)
              (unsigned)esp_get_free_heap_size(), (unsigned)esp_get_minimum_free_heap_size(), held);
 }
 
+/* The most stack a task has used since it started, in bytes: its size less FreeRTOS's high-water mark (ESP-IDF's
+ * StackType_t is a byte, so uxTaskGetStackHighWaterMark counts bytes). 0 when the task is not running. */
+static unsigned stack_peak(TaskHandle_t task, uint32_t size)
+{
+    return task != NULL ? (unsigned)(size - uxTaskGetStackHighWaterMark(task)) : 0u;
+}
+
+/*
+ * Each task's peak stack use so far against its size (the figures behind the Kconfig stack sizes, WSCTL_*_STACK;
+ * src/firmware/README.md), logged with the heap as clients come and go, and before a restart (an OTA update's
+ * upload runs on the server task).
+ */
+static void log_stacks(const char *when)
+{
+    ESP_LOGI(TAG, "stack peak %s: ws_server %u of %u, ws_recv %u of %u, ws_counter %u of %u, main %u of %u bytes", when,
+             stack_peak(xTaskGetHandle("ws_server"), s_server_stack), (unsigned)s_server_stack,
+             stack_peak(s_recv_task, CONFIG_WSCTL_RECV_TASK_STACK), (unsigned)CONFIG_WSCTL_RECV_TASK_STACK,
+             stack_peak(s_counter_task, CONFIG_WSCTL_COUNTER_TASK_STACK), (unsigned)CONFIG_WSCTL_COUNTER_TASK_STACK,
+             stack_peak(xTaskGetHandle("main"), CONFIG_ESP_MAIN_TASK_STACK_SIZE),
+             (unsigned)CONFIG_ESP_MAIN_TASK_STACK_SIZE);
+}
+
+static void log_stacks_at_restart(void) { log_stacks("before restart"); }
+
 void app_main(void)
 {
     static ws_app_recv_loop_t recv_loop;
@@ -250,11 +284,14 @@ void app_main(void)
 #endif
 
     recv_loop = (ws_app_recv_loop_t){.out = stdout, .stop = &s_stop_app, .poll_ms = 1000};
-    xTaskCreate(recv_task, "ws_recv", 4096, &recv_loop, 1, NULL);
+    xTaskCreatePinnedToCore(recv_task, "ws_recv", CONFIG_WSCTL_RECV_TASK_STACK, &recv_loop, 1, &s_recv_task,
+                            APP_TASK_CORE);
     if (s_cfg.counter_interval_ms > 0) {
         counter = (ws_app_counter_t){.interval_ms = s_cfg.counter_interval_ms, .stop = &s_stop_app, .value = 0};
-        xTaskCreate(counter_task, "ws_counter", 3072, &counter, 1, NULL);
+        xTaskCreatePinnedToCore(counter_task, "ws_counter", CONFIG_WSCTL_COUNTER_TASK_STACK, &counter, 1,
+                                &s_counter_task, APP_TASK_CORE);
     }
+    (void)esp_register_shutdown_handler(log_stacks_at_restart);
 
     /* Control loop: the server follows the interface's address (net.h does the reconnecting). */
     ws_server_cfg_t scfg;
@@ -262,8 +299,9 @@ void app_main(void)
     if (s_ota != NULL) {
         scfg.endpoints = ws_ota_endpoint(s_ota); /* /ota on the same port, taking a client slot */
         scfg.endpoint_count = 1;
-        scfg.task_stack = SERVER_TASK_STACK_WITH_OTA;
     }
+    scfg.task_stack = CONFIG_WSCTL_SERVER_TASK_STACK;
+    s_server_stack = scfg.task_stack;
     if (scfg.max_message >= WS_SERVER_DEFAULT_RX_BUDGET) {
         ESP_LOGE(TAG, "WSCTL_MAX_MESSAGE (%u) must be below WS_SERVER_RX_BUDGET (%u): the server will not start",
                  (unsigned)scfg.max_message, (unsigned)WS_SERVER_DEFAULT_RX_BUDGET);
@@ -298,6 +336,7 @@ void app_main(void)
             char when[24];
             snprintf(when, sizeof(when), "with %u client%s", (unsigned)clients, clients == 1u ? "" : "s");
             log_heap(when, (unsigned)st.rx_held);
+            log_stacks(when);
         }
     }
 }

@@ -710,6 +710,27 @@ TEST_F(EndpointServerTest, Path_101WithSubprotocolThenHelloAndAnswersInOrder)
     EXPECT_EQ(state.messages, (std::vector<std::string>{"text:one", "binary:two", "text:bye"}));
 }
 
+// The application's broadcast (ws_send, index -1: the firmware's counter) reaches its own clients, never an
+// endpoint's connection, which speaks the endpoint's protocol (wsctl ota stopped at an unknown "message" on /ota).
+TEST_F(EndpointServerTest, Broadcast_ReachesApplicationClientsNeverTheEndpoint)
+{
+    Client c(port);
+    EXPECT_EQ(Upgrade(c, "/ep", "Sec-WebSocket-Protocol: test.1\r\n").rfind("HTTP/1.1 101", 0), 0u);
+    Client app(port);
+    EXPECT_EQ(Upgrade(app, "/", "").rfind("HTTP/1.1 101", 0), 0u);
+    uint8_t hi[] = {'h', 'i'};
+    ws_queue_item_t item = {hi, 2, -1, WS_OP_TXT, 1};
+    ASSERT_EQ(ws_send(&item, 1000), WS_OK);
+    EXPECT_EQ(app.ReadUntil([](const std::string &s) { return s.size() >= 4; }), std::string("\x81\x02hi", 4));
+    c.Send(ClientFrame(WS_OPCODE_TEXT, B("bye"))); // after the broadcast went out: the endpoint's answers, its close
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 4u);
+    EXPECT_EQ(frames[0].second, "hello");
+    EXPECT_EQ(frames[1].second, "bye");
+    EXPECT_EQ(frames[2].second, "last words");
+    EXPECT_EQ(frames[3].first, WS_OPCODE_CLOSE);
+}
+
 TEST_F(EndpointServerTest, Refusal_StatusBodyRetryAfterAndOtherPathsUntouched)
 {
     state.refuse = 429;

@@ -100,7 +100,8 @@ extern "C" {
 typedef struct {
     uint8_t *payload; /* message bytes */
     size_t len;       /* payload length in bytes */
-    int index;        /* client slot: received from / send to; -1 in ws_send = every open client */
+    int index;        /* client slot: received from / send to; -1 in ws_send = every open client (never an
+                         endpoint's connection, ws_endpoint.h: ws_send does not reach those) */
     int opcode;       /* WS_OP_TXT or WS_OP_BIN */
     int ws_frame;     /* kept for source compatibility with the seed; ignored */
 } ws_queue_item_t;

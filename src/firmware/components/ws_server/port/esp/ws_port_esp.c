@@ -16,7 +16,21 @@
 #include "freertos/semphr.h"
 #include "freertos/task.h"
 
+#include "sdkconfig.h"
 #include "ws_port.h"
+
+/*
+ * The core a task started here runs on. On a dual-core chip (the classic ESP32) the server task is pinned to
+ * CONFIG_WS_SERVER_TASK_CORE (PRO_CPU, 0, by default: where ESP-IDF keeps its network stack's tasks), and
+ * main.c pins the application's tasks (receive loop, counter: the ws_send callers) to the other core, so the server
+ * and the application run in parallel and the send queue's locking is exercised across cores. A single-core chip
+ * has no choice to make.
+ */
+#if !defined(CONFIG_FREERTOS_UNICORE) && portNUM_PROCESSORS > 1
+#define WS_PORT_TASK_CORE ((BaseType_t)CONFIG_WS_SERVER_TASK_CORE)
+#else
+#define WS_PORT_TASK_CORE tskNO_AFFINITY
+#endif
 
 static TickType_t to_ticks(uint32_t ms) { return ms == WS_PORT_WAIT_FOREVER ? portMAX_DELAY : pdMS_TO_TICKS(ms); }
 
@@ -136,7 +150,8 @@ ws_port_task_t *ws_port_task_start(void (*fn)(void *), void *arg, const char *na
         free(t);
         return NULL;
     }
-    if (xTaskCreate(task_main, name, stack_size, t, (UBaseType_t)priority, NULL) != pdPASS) {
+    if (xTaskCreatePinnedToCore(task_main, name, stack_size, t, (UBaseType_t)priority, NULL, WS_PORT_TASK_CORE) !=
+        pdPASS) {
         vSemaphoreDelete(t->done);
         free(t);
         return NULL;
