@@ -18,8 +18,9 @@
 #      the ESP32-C3, v3.0 on the ESP32) and the timer-group watchdog off as there
 #   4. checks: DHCP address and server start in the boot log; the settings from NVS in it (ssid, host name, port,
 #      max clients, echo on) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl
-#      send` text on the console; five clients open and a sixth refused with 503; `wsctl bench --mode echo` against
-#      the board; a 64 KiB echo's cost in free heap (at most 1.25x the message); the free heap logged at boot and as
+#      send` text on the console; five clients open and a sixth refused with 503; Autobahn case 3.4 over lwIP (a valid
+#      message echoed before the close 1002 for an RSV1 frame, in one TCP segment and in three); `wsctl bench --mode
+#      echo` against the board; a 64 KiB echo's cost in free heap (at most 1.25x the message); the free heap logged at boot and as
 #      clients come and go; no panic or reboot; then OTA over the emulated Ethernet (docs/ota-protocol.md): `wsctl
 #      ota` v2 (exit 0, the device restarts into ota_1 and is confirmed, probe shows 2.0.0 valid), then `wsctl ota` v3
 #      that panics at start (exit 11: the bootloader rolls back to v2, whose hello says rolled_back/panic); the key
@@ -450,7 +451,65 @@ RATE
 # Last: Espressif's QEMU 8.2.0 (esp-develop d6aa0b071a) has been seen to stop the emulated ESP32-C3 after this bench
 # (the CPU waiting in vPortYield for a yield interrupt left pending; see the firmware README), so nothing else
 # depends on the device answering after it.
+# Autobahn case 3.4 over lwIP (issue 29): a valid text message, then a frame with RSV1 set (no extension was agreed),
+# then a ping. The device must echo the valid message and only then close with 1002, whether the three frames come in
+# one TCP segment or in three.
+case34() { # case34 one|split
+  python3 - "$http_port" "$1" <<'PY'
+import base64, os, socket, struct, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=15)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+data = b""
+while b"\r\n\r\n" not in data:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("no handshake answer")
+    data += chunk
+head, data = data.split(b"\r\n\r\n", 1)
+if b" 101 " not in head.split(b"\r\n")[0]:
+    sys.exit(f"handshake: {head.splitlines()[0]!r}")
+
+def frame(first, payload):
+    mask = os.urandom(4)
+    return bytes([first, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+good, bad, ping = frame(0x81, b"Hello, case 3.4"), frame(0xC1, b"Hello, case 3.4"), frame(0x89, b"")
+if mode == "one":
+    s.sendall(good + bad + ping)
+else:
+    for part in (good, bad, ping):
+        s.sendall(part)
+        time.sleep(0.2)
+seen = []  # what came back, in order: the echo, counter messages, the close
+while True:
+    while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F if data[1] & 0x7F < 126 else 2):
+        chunk = s.recv(4096)
+        if not chunk:
+            sys.exit(f"the connection ended without a close frame after {seen}")
+        data += chunk
+    length, at = data[1] & 0x7F, 2
+    if length == 126:
+        length, at = struct.unpack(">H", data[2:4])[0], 4
+    while len(data) < at + length:
+        data += s.recv(4096)
+    opcode, payload, data = data[0] & 0x0F, data[at:at + length], data[at + length:]
+    if opcode == 0x8:
+        code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
+        seen.append(f"close {code}")
+        break
+    if opcode == 0x1 and payload == b"Hello, case 3.4":
+        seen.append("echo")
+if seen != ["echo", "close 1002"]:
+    sys.exit(f"came back: {seen}")
+PY
+}
+
 echo_steps() {
+  check "case 3.4 in one TCP segment: the valid message echoed, then close 1002" case34 one
+  check "case 3.4 in three segments: the valid message echoed, then close 1002" case34 split
   "${wsctl[@]}" bench "$url" --mode echo --clients 1 --size 64 --duration 3s --json >"$out/bench.json" \
     2>"$out/bench.err"
   rc=$?
