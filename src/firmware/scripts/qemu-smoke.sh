@@ -16,15 +16,15 @@
 #   3. boots it with `-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:PORT-:8080`, the console in a log file, the
 #      eFuse image `idf.py qemu` makes for the chip (ESP-IDF's tools/idf_py_actions/qemu_ext.py: revision v0.3 on
 #      the ESP32-C3, v3.0 on the ESP32) and the timer-group watchdog off as there
-#   4. checks: DHCP address and server start in the boot log; the settings from NVS in it (ssid, host name, port,
-#      max clients, echo on) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl
-#      send` text on the console; five clients open and a sixth refused with 503; Autobahn case 3.4 over lwIP (a valid
-#      message echoed before the close 1002 for an RSV1 frame, in one TCP segment and in three); `wsctl bench --mode
-#      echo` against the board; a 64 KiB echo's cost in free heap (at most 1.25x the message); the free heap logged at boot and as
-#      clients come and go; no panic or reboot; then OTA over the emulated Ethernet (docs/ota-protocol.md): `wsctl
-#      ota` v2 (exit 0, the device restarts into ota_1 and is confirmed, probe shows 2.0.0 valid), then `wsctl ota` v3
-#      that panics at start (exit 11: the bootloader rolls back to v2, whose hello says rolled_back/panic); the key
-#      never on the console. The order of OTA and the echo loads depends on the chip (see the end of the script).
+#   4. checks: DHCP address and server start in the boot log; the settings from NVS in it (ssid, host name, port, max
+#      clients, echo on) and never the password; `wsctl probe` healthy with the counter as first message; `wsctl send`
+#      text on the console; five clients open and a sixth refused with 503; Autobahn case 3.4 over lwIP (a valid message
+#      echoed before the close 1002 for an RSV1 frame, in one TCP segment and in three); `wsctl bench --mode echo`
+#      against the board; a 64 KiB echo's cost in free heap (at most 1.25x the message); the free heap logged at boot
+#      and as clients come and go; no panic or reboot; then OTA over the emulated Ethernet (docs/ota-protocol.md):
+#      `wsctl ota` v2 (exit 0, the device restarts into ota_1 and is confirmed, probe shows 2.0.0 valid), then `wsctl
+#      ota` v3 that panics at start (exit 11: the bootloader rolls back to v2, whose hello says rolled_back/panic); the
+#      key never on the console. The order of OTA and the echo loads depends on the chip (see the end of the script).
 #   5. ESP32 only (dual core: the server task on one core, the application's tasks on the other; main.c): `wsctl
 #      bench --mode broadcast` and then `--mode echo` for QEMU_DUALCORE_SECONDS each (default 60): no message lost,
 #      duplicated or corrupted (bench checks every byte), no watchdog, assert, panic or reboot on the console
