@@ -34,6 +34,8 @@ struct FakePort {
     ws_ota_reset_t reset = WS_OTA_RESET_POWER_ON;
     uint32_t confirm = 120000;
     uint8_t counter = 0;
+    uint32_t clock = 1000; // now_ms: the fixture's `now` unless a read takes time
+    uint32_t read_ms = 0;  // what each slot_read adds to the clock (the ESP32's flash reads)
     std::vector<std::string> logs;
     ws_ota_port_t port{};
 
@@ -91,6 +93,7 @@ struct FakePort {
                 return WS_OTA_PORT_ERR_FLASH;
             }
             memcpy(buf, p->slot.data() + off, n);
+            p->clock += p->read_ms;
             if (p->flip_on_read && off == 0) {
                 buf[100] ^= 1; // what landed differs from what arrived
             }
@@ -145,7 +148,7 @@ struct FakePort {
                 buf[i] = static_cast<uint8_t>(Self(c)->counter++ * 37 + i);
             }
         };
-        port.now_ms = [](void *) { return 0u; };
+        port.now_ms = [](void *c) { return Self(c)->clock; };
         port.log = [](void *c, const char *line) { Self(c)->logs.push_back(line); };
     }
     static FakePort *Self(void *c) { return static_cast<FakePort *>(c); }
@@ -356,6 +359,24 @@ TEST_F(OtaEngine, Update_PeerNeverCloses_RestartAfterTheGrace)
     SendAll(image);
     EXPECT_FALSE(ws_ota_engine_poll(&e, now + WS_OTA_RESTART_GRACE_MS - 1));
     EXPECT_TRUE(ws_ota_engine_poll(&e, now + WS_OTA_RESTART_GRACE_MS));
+    EXPECT_EQ(fake.restarts, 1);
+}
+
+// Reading the slot back and hashing it took 12 s on the emulated ESP32: the grace after `rebooting` counts from the
+// verification's end, not from the last message's arrival, or the device restarts before `rebooting` leaves it.
+TEST_F(OtaEngine, Update_SlowReadBack_GraceCountsFromTheVerification)
+{
+    Init();
+    Open();
+    Bytes image = BuildImage("2.0.0", "esp32ws", 5, 2000);
+    Begin(image);
+    fake.read_ms = WS_OTA_RESTART_GRACE_MS; // each read of the slot outlasts the whole grace
+    SendAll(image);
+    uint32_t verified = fake.clock;
+    ASSERT_GE(verified, now + WS_OTA_RESTART_GRACE_MS);
+    EXPECT_FALSE(ws_ota_engine_poll(&e, verified));
+    EXPECT_FALSE(ws_ota_engine_poll(&e, verified + WS_OTA_RESTART_GRACE_MS - 1));
+    EXPECT_TRUE(ws_ota_engine_poll(&e, verified + WS_OTA_RESTART_GRACE_MS));
     EXPECT_EQ(fake.restarts, 1);
 }
 

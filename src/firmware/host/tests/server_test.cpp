@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "c_api.h"
 
@@ -33,6 +35,8 @@ class Client
     ~Client() { close(fd_); }
     bool connected() const { return connected_; }
     void Send(const Bytes &b) { ASSERT_EQ(send(fd_, b.data(), b.size(), MSG_NOSIGNAL), (ssize_t)b.size()); }
+    // For a client thread racing the server's stop: a failed send only ends its loop.
+    bool TrySend(const Bytes &b) { return send(fd_, b.data(), b.size(), MSG_NOSIGNAL) == (ssize_t)b.size(); }
     // Reads until `done(buffer)` or 5 s pass; returns what arrived.
     template <class Pred> std::string ReadUntil(Pred done)
     {
@@ -491,6 +495,66 @@ TEST(ServerOrigin, Rule_AdmitsOwnLoopbackListedAndOriginlessRefusesOtherPagesWit
 // frame with RSV bits set (a protocol error) and a ping; the echo must come before the close 1002 and there must be
 // no pong (RFC 6455 sections 5.2, 5.5.1). In these tests the application never takes the message: the order cannot
 // depend on it.
+// The receive queue's free places go round the clients (flush_pending_in_turn). A client is not read while a
+// message of its own waits for a place (back-pressure), and in the table's order the first client with one waiting
+// took every place a slow application freed: on the emulated ESP32, four echo clients made 2,739, 320, 7 and 7
+// round trips in 60 s. Here four clients echo as fast as they can into a two-place queue that the application
+// drains slowly; each must get a fair share of what the application takes (a quarter; at least half of that).
+TEST(ServerFairness, FourEchoClientsAndASlowApplication_EachGetsItsShareOfTheQueue)
+{
+    ws_server_cfg_t cfg = {};
+    cfg.max_clients = 4;
+    cfg.recv_queue_len = 2;
+    cfg.close_timeout_ms = 300;
+    cfg.echo = true;
+    ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+    uint16_t port = ws_server_port();
+    std::atomic<bool> stop{false};
+    std::atomic<int> ready{0};
+    std::vector<std::thread> clients;
+    for (int k = 0; k < 4; k++) {
+        clients.emplace_back([&] {
+            Client c(port);
+            if (c.Handshake().rfind("HTTP/1.1 101", 0) != 0) {
+                return;
+            }
+            ready++;
+            const Bytes m = ClientFrame(WS_OPCODE_TEXT, B("m"));
+            while (!stop && c.TrySend(m)) {
+                std::string got = c.ReadUntil([](const std::string &b) { return b.size() >= 3; }); // "\x81\x01m"
+                if (got.size() < 3) {
+                    break;
+                }
+                c.buffer().erase(0, 3);
+            }
+        });
+    }
+    for (int i = 0; i < 500 && ready < 4; i++) {
+        ws_port_sleep_ms(10);
+    }
+    ASSERT_EQ(ready.load(), 4);
+    int taken[4] = {0, 0, 0, 0};
+    const int total = 120;
+    for (int n = 0; n < total; n++) {
+        ws_queue_item_t *item = nullptr;
+        ASSERT_EQ(ws_recv(&item, 5000), WS_OK);
+        ASSERT_GE(item->index, 0);
+        ASSERT_LT(item->index, 4);
+        taken[item->index]++;
+        ws_item_free(item);
+        ws_port_sleep_ms(5); // the slow application
+    }
+    stop = true;
+    ws_server_stop(); // its close frames end the clients' waits
+    for (auto &t : clients) {
+        t.join();
+    }
+    ws_server_release_recv_queue();
+    for (int i = 0; i < 4; i++) {
+        EXPECT_GE(taken[i], total / 8) << "client slot " << i << " took " << taken[i] << " of " << total;
+    }
+}
+
 class EchoServerTest : public ::testing::Test
 {
   protected:
@@ -608,6 +672,7 @@ struct TestEndpoint {
     // Written on the server task, read by the test's thread (ThreadSanitizer's stage): atomics.
     std::atomic<int> handshakes{0}, opened{0}, closed{0};
     int refuse = 0; // an HTTP status to answer instead of 101
+    uint32_t slow_ms = 0;
     std::vector<std::string> messages;
 };
 
@@ -637,7 +702,10 @@ void EpMessage(void *ctx, ws_endpoint_conn_t *conn, int opcode, const uint8_t *d
     std::string m(reinterpret_cast<const char *>(data), len);
     t->messages.push_back((opcode == WS_OP_TXT ? "text:" : "binary:") + m);
     ws_server_endpoint_send(conn, WS_OP_TXT, data, len);
-    if (m == "bye") {
+    if (m == "slow bye") {
+        ws_port_sleep_ms(t->slow_ms); // as /ota verifying an image before its `rebooting`
+    }
+    if (m == "bye" || m == "slow bye") {
         ws_server_endpoint_send(conn, WS_OP_TXT, "last words", 10);
         ws_server_endpoint_close(conn, 1008);
     }
@@ -750,6 +818,37 @@ TEST_F(EndpointServerTest, Refusal_StatusBodyRetryAfterAndOtherPathsUntouched)
     ws_stats_t st;
     ASSERT_EQ(ws_server_get_stats(&st), WS_OK);
     EXPECT_EQ(st.rejected_endpoint, 1u);
+}
+
+// An endpoint's callback that takes longer than the close timeout before it closes (/ota verifies the image for
+// 10 s on the emulated ESP32, then says `rebooting` and closes): the close handshake still gets its full timeout,
+// counted from the close, so the connection is not dropped under its last answers (the emulated ESP32 restarted
+// 10 ms after `rebooting`, which never reached wsctl).
+TEST_F(EndpointServerTest, CloseAfterASlowCallback_WaitsForThePeerTheFullTimeout)
+{
+    ws_server_stop();
+    ws_server_release_recv_queue();
+    ws_server_cfg_t cfg = {};
+    cfg.max_clients = 2;
+    cfg.close_timeout_ms = 3000;
+    cfg.endpoints = &ep;
+    cfg.endpoint_count = 1;
+    ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+    state.slow_ms = 3500;
+    Client c(ws_server_port());
+    EXPECT_EQ(Upgrade(c, "/ep", "Sec-WebSocket-Protocol: test.1\r\n").rfind("HTTP/1.1 101", 0), 0u);
+    c.Send(ClientFrame(WS_OPCODE_TEXT, B("slow bye")));
+    auto frames = c.FramesUntilClose();
+    ASSERT_EQ(frames.size(), 4u);
+    EXPECT_EQ(frames[2].second, "last words");
+    EXPECT_EQ(frames[3].first, WS_OPCODE_CLOSE);
+    EXPECT_EQ(state.closed.load(), 0); // still waiting for the peer's close, 3 s from the server's
+    c.Send(ClientFrame(WS_OPCODE_CLOSE, B("\x03\xf0")));
+    c.ShutdownWrite(); // the peer's FIN after its close frame: the server's linger ends with it
+    for (int i = 0; i < 100 && state.closed == 0; i++) {
+        ws_port_sleep_ms(10);
+    }
+    EXPECT_EQ(state.closed.load(), 1);
 }
 
 TEST_F(EndpointServerTest, CutConnectionAndStop_ClosedOnceEach)

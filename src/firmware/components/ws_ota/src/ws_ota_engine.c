@@ -543,7 +543,7 @@ static bool check_head(ws_ota_engine_t *e, ws_ota_out_t *out)
  * (esp_ota_end validates the image) and set it to boot. The hash comes first so that a byte changed on the way is
  * reported as such (sha256_mismatch) rather than as a bad image.
  */
-static void finish(ws_ota_engine_t *e, uint32_t now, ws_ota_out_t *out)
+static void finish(ws_ota_engine_t *e, ws_ota_out_t *out)
 {
     ws_sha256_ctx_t h;
     ws_sha256_init(&h);
@@ -589,12 +589,16 @@ static void finish(ws_ota_engine_t *e, uint32_t now, ws_ota_out_t *out)
     out->events |= WS_OTA_EV_REBOOTING;
     e->phase = WS_OTA_SESSION_DONE;
     e->restart_owed = true;
-    e->restart_at_ms = now + WS_OTA_RESTART_GRACE_MS;
+    /* The grace counts from now, not from the message's arrival: reading back and hashing the slot takes seconds (12
+     * s for 450 KB on the emulated ESP32), and a grace already spent restarted the device 10 ms after `rebooting`
+     * was queued, before it left (wsctl waited 60 s for it). */
+    e->restart_at_ms = e->port->now_ms(e->port->ctx) + WS_OTA_RESTART_GRACE_MS;
     log_line(e, "ota: %s written to %s and verified: rebooting", e->image.version, e->run.update_slot);
 }
 
 void ws_ota_engine_binary(ws_ota_engine_t *e, const uint8_t *data, size_t len, uint32_t now, ws_ota_out_t *out)
 {
+    (void)now; /* the last message's verification takes seconds: finish reads the clock after it */
     memset(out, 0, sizeof(*out));
     if (e->phase == WS_OTA_SESSION_DONE || e->phase == WS_OTA_SESSION_NONE || refuse_while_restarting(e, out)) {
         return;
@@ -634,7 +638,7 @@ void ws_ota_engine_binary(ws_ota_engine_t *e, const uint8_t *data, size_t len, u
         progress(e, out);
     }
     if (e->written == e->size) {
-        finish(e, now, out);
+        finish(e, out);
     }
 }
 

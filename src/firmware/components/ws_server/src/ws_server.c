@@ -57,7 +57,6 @@ typedef struct {
 struct ws_endpoint_conn {
     ws_server_t *s;
     ws_conn_t *c;
-    uint32_t now;
 };
 
 static ws_port_mutex_t *g_lock; /* guards g_server against ws_send racing ws_server_stop */
@@ -242,7 +241,7 @@ static void endpoint_open(ws_server_t *s, ws_conn_t *c, uint32_t now)
     }
     c->endpoint_open = true;
     if (c->endpoint->opened != NULL) {
-        ws_endpoint_conn_t conn = {s, c, now};
+        ws_endpoint_conn_t conn = {s, c};
         c->endpoint->opened(c->endpoint->ctx, &conn, now);
     }
 }
@@ -253,7 +252,7 @@ static void deliver(ws_server_t *s, ws_conn_t *c, const ws_read_event_t *ev, uin
         /* Served here, on this task, and not charged to the receive queue: the reader released the charge. */
         endpoint_open(s, c, now);
         if (c->endpoint_open && c->state == WS_CONN_OPEN && c->endpoint->message != NULL) {
-            ws_endpoint_conn_t conn = {s, c, now};
+            ws_endpoint_conn_t conn = {s, c};
             c->endpoint->message(c->endpoint->ctx, &conn, ev->opcode, ev->data, ev->len, now);
         }
         free(ev->data);
@@ -714,7 +713,8 @@ ws_err_t ws_server_endpoint_send(ws_endpoint_conn_t *conn, int opcode, const voi
     if (b == NULL) {
         return WS_ERR_NO_MEM;
     }
-    ws_err_t err = ws_conn_send(conn->c, &conn->s->lim, &conn->s->stats, b, conn->now);
+    /* The clock read now, not the loop's: an endpoint's callback may have taken seconds (/ota verifies the image). */
+    ws_err_t err = ws_conn_send(conn->c, &conn->s->lim, &conn->s->stats, b, ws_port_now_ms());
     ws_buf_unref(b);
     return err; /* the loop writes it after the callback, with everything else this client has queued */
 }
@@ -722,7 +722,10 @@ ws_err_t ws_server_endpoint_send(ws_endpoint_conn_t *conn, int opcode, const voi
 void ws_server_endpoint_close(ws_endpoint_conn_t *conn, uint16_t code)
 {
     if (conn != NULL) {
-        ws_conn_close_queued(conn->c, &conn->s->lim, code, conn->now);
+        /* The close timeout counts from now: from the loop's clock, read before a callback that verified an image
+         * for 10 s, the deadline had passed and the socket was closed at once, with the answers still in lwIP's
+         * send buffer and /ota's restart 10 ms behind them (the emulated ESP32's client never got `rebooting`). */
+        ws_conn_close_queued(conn->c, &conn->s->lim, code, ws_port_now_ms());
     }
 }
 
