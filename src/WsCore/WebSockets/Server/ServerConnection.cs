@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
+using System.Threading.Tasks.Sources;
 using Serilog;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Tls;
@@ -26,7 +27,7 @@ namespace WsCore.WebSockets.Server;
 /// <see cref="SslStream"/>; a plain connection makes the same socket calls as before TLS existed, and the two differ
 /// only by a null check of <c>_tls</c> where they read and write.</para>
 /// </remarks>
-internal sealed class ServerConnection : IThreadPoolWorkItem
+internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener, IValueTaskSource<int>
 {
     private enum State { Handshaking, Open, Closing, Closed }
 
@@ -74,6 +75,18 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     private MessageDeflater? _deflater;
     private bool _clientNoContextTakeover;
 
+    // Plain connections on Linux read with the socket's own non-blocking receive and wait for readiness on the
+    // process's epoll thread (SocketReadiness): no asynchronous socket state per connection. Null with TLS (SslStream
+    // reads through the runtime's asynchronous receive) and where epoll is not available.
+    private readonly SocketReadiness? _readiness;
+    private long _readinessToken;
+    private bool _readinessRefused;
+    // ReadMaybe: data may be waiting (nothing seen to say otherwise since the last event); ReadDrained: the last read
+    // found the socket empty; ReadWaiting: the receive loop waits on _readWait for the next event.
+    private const int ReadMaybe = 0, ReadDrained = 1, ReadWaiting = 2;
+    private int _readState = ReadMaybe;
+    private ManualResetValueTaskSourceCore<int> _readWait;
+
     public ServerConnection(WebSocketServer server, Socket socket, IPEndPoint remote)
     {
         _server = server;
@@ -81,6 +94,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         // Synchronous sends then return WouldBlock instead of waiting: see SendAllAsync.
         _socket.Blocking = false;
         RemoteEndPoint = remote;
+        if (server.Options.Tls is null && SocketReadiness.Next() is { } readiness)
+        {
+            _readiness = readiness;
+            _readWait.RunContinuationsAsynchronously = !readiness.InlineListeners;
+        }
     }
 
     /// <summary>Assigned when the handshake succeeds and the client is registered; 0 before.</summary>
@@ -149,14 +167,23 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             // Made when the client first sends: a client that only listens (a dashboard, a counter display) never needs
             // one.
             var done = leftover.Length > 0 && await ProcessAsync(decoder = NewDecoder(), leftover);
+            var drained = false;
             while (!done)
             {
-                // Idle: wait for data with a zero-byte read, so an idle client holds no receive buffer. No token:
-                // Abort and the deadlines end it by closing the socket.
-                if (decoder is null || decoder.IsIdle)
-                    await ReceiveAsync(Memory<byte>.Empty);
+                // Idle: wait for data without a buffer (a zero-byte read, or readiness), so an idle client holds no
+                // receive buffer. No token: Abort and the deadlines end it by closing the socket.
+                if (drained || decoder is null || decoder.IsIdle)
+                    await WaitReadableAsync();
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
-                var read = await ReceiveAsync(buffer.AsMemory());
+                var read = await ReceiveAvailableAsync(buffer.AsMemory());
+                drained = read < 0;
+                if (drained)
+                {
+                    // Nothing after all (readiness, not data): wait again without the buffer.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                    continue;
+                }
                 if (read == 0)
                 {
                     // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
@@ -221,6 +248,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
             }
             _tls?.Dispose();
             _socket.Dispose();
+            if (_readinessToken != 0)
+                _readiness!.Release(_readinessToken);
             ReleaseAdmission();
             _server.OnHandshakeEnded(this);
             if (Id != 0)
@@ -477,7 +506,15 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
     /// Closing the socket is what ends a pending read or send: they carry no cancellation token (a registration per
     /// idle connection costs memory ten thousand times over).
     /// </remarks>
-    public void Abort() => _socket.Dispose();
+    public void Abort()
+    {
+        _socket.Dispose();
+        // A closed socket leaves the epoll set without an event: wake a waiting receive loop to find it closed. Not
+        // on this thread: Abort is called under locks the loop's continuation takes. (Whatever the token says: it may
+        // be written a moment after this.)
+        if (_readiness is not null)
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.OnReadable(), this, preferLocal: false);
+    }
 
     /// <summary>Aborts a connection whose handshake or close handshake outlived its timeout.</summary>
     public void CheckDeadline(long now)
@@ -826,9 +863,84 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
     }
 
-    // A plain connection reads the socket itself; a TLS one reads through its SslStream.
+    // A plain connection reads the socket itself; a TLS one reads through its SslStream. Waits for data; 0 at the end.
     private ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
-        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None) : _tls.ReadAsync(buffer);
+        _tls is null ? ReceiveSocketAsync(buffer) : _tls.ReadAsync(buffer);
+
+    private ValueTask<int> ReceiveSocketAsync(Memory<byte> buffer) =>
+        _readiness is null ? _socket.ReceiveAsync(buffer, SocketFlags.None) : ReceiveWhenReadableAsync(buffer);
+
+    private async ValueTask<int> ReceiveWhenReadableAsync(Memory<byte> buffer)
+    {
+        int read;
+        while ((read = TryReceive(buffer.Span)) < 0)
+            await WaitReadableAsync();
+        return read;
+    }
+
+    // What is there now: -1 when the socket is empty (with readiness; otherwise this waits for data like
+    // ReceiveAsync), so the receive loop can wait without holding its buffer.
+    private ValueTask<int> ReceiveAvailableAsync(Memory<byte> buffer) =>
+        _tls is null && _readiness is not null ? new(TryReceive(buffer.Span)) : ReceiveAsync(buffer);
+
+    // Until data or the end arrives, without a buffer: readiness, or a zero-byte read (its result is 0 either way).
+    private ValueTask<int> WaitReadableAsync()
+    {
+        if (_tls is not null || _readiness is null || !IsRegistered())
+            return ReceiveAsync(Memory<byte>.Empty);
+        if (Volatile.Read(ref _readState) == ReadMaybe)
+            return new(0);
+        _readWait.Reset();
+        if (Interlocked.CompareExchange(ref _readState, ReadWaiting, ReadDrained) == ReadDrained)
+            return new(this, _readWait.Version);
+        return new(0); // an event came in between
+    }
+
+    // One non-blocking receive; -1 when the socket has nothing.
+    private int TryReceive(Span<byte> buffer)
+    {
+        // Drained first: an event from here on says there is something new, and must not be overwritten below.
+        Volatile.Write(ref _readState, ReadDrained);
+        var read = _socket.Receive(buffer, SocketFlags.None, out var error);
+        if (error == SocketError.Success)
+        {
+            if (read == buffer.Length || read == 0)
+                Volatile.Write(ref _readState, ReadMaybe); // maybe more behind a full buffer; the end stays readable
+            return read;
+        }
+        if (error != SocketError.WouldBlock)
+            throw new SocketException((int)error);
+        return -1;
+    }
+
+    // Registered on the first wait; if data came since the last receive, the registration reports it at once. Should
+    // the kernel refuse it (no memory for epoll), this connection waits with zero-byte reads instead.
+    private bool IsRegistered()
+    {
+        if (Volatile.Read(ref _readinessToken) == 0 && !_readinessRefused)
+        {
+            var token = _readiness!.Register(_socket, this);
+            Volatile.Write(ref _readinessToken, token);
+            _readinessRefused = token == 0;
+        }
+        return !_readinessRefused;
+    }
+
+    void IReadinessListener.OnReadable() => OnReadable();
+
+    private void OnReadable()
+    {
+        if (Interlocked.Exchange(ref _readState, ReadMaybe) == ReadWaiting)
+            _readWait.SetResult(0);
+    }
+
+    int IValueTaskSource<int>.GetResult(short token) => _readWait.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _readWait.GetStatus(token);
+
+    void IValueTaskSource<int>.OnCompleted(
+        Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _readWait.OnCompleted(continuation, state, token, flags);
 
     // Ends our sending side: TLS's close_notify first (RFC 8446 §6.1: a TLS peer may otherwise take the end for a
     // truncation), then TCP's FIN.
@@ -903,11 +1015,11 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         var sink = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            while (await _socket.ReceiveAsync(sink.AsMemory(), SocketFlags.None) > 0)
+            while (await ReceiveSocketAsync(sink.AsMemory()) > 0)
             {
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
         finally
