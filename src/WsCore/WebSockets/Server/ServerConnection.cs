@@ -886,8 +886,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     // Until data or the end arrives, without a buffer: readiness, or a zero-byte read (its result is 0 either way).
     private ValueTask<int> WaitReadableAsync()
     {
-        if (_tls is not null || _readiness is null || !IsRegistered())
-            return ReceiveAsync(Memory<byte>.Empty);
+        if (_tls is not null)
+            return _tls.ReadAsync(Memory<byte>.Empty);
+        if (_readiness is null || !IsRegistered())
+            return _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
         if (Volatile.Read(ref _readState) == ReadMaybe)
             return new(0);
         _readWait.Reset();
@@ -899,8 +901,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     // One non-blocking receive; -1 when the socket has nothing.
     private int TryReceive(Span<byte> buffer)
     {
-        // Drained first: an event from here on says there is something new, and must not be overwritten below.
-        Volatile.Write(ref _readState, ReadDrained);
+        // Drained first, with a full fence (before the receive looks at the socket): an event from here on says there
+        // is something new, and is not overwritten below.
+        Interlocked.Exchange(ref _readState, ReadDrained);
         var read = _socket.Receive(buffer, SocketFlags.None, out var error);
         if (error == SocketError.Success)
         {

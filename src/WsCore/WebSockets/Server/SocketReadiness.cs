@@ -134,9 +134,25 @@ internal sealed class SocketReadiness
         Span<byte> ev = stackalloc byte[16];
         BitConverter.TryWriteBytes(ev, EpollIn | EpollRdHup | EpollEt);
         BitConverter.TryWriteBytes(ev[s_dataOffset..], token);
-        int fd = (int)socket.SafeHandle.DangerousGetHandle();
-        if (EpollCtl(_epoll, EpollCtlAdd, fd, ref MemoryMarshal.GetReference(ev)) == 0)
-            return token;
+        // Held while its number is used: a socket closed meanwhile (Abort) fails here instead of its number, maybe
+        // already another socket's, being added.
+        var handle = socket.SafeHandle;
+        var held = false;
+        try
+        {
+            handle.DangerousAddRef(ref held);
+            var fd = (int)handle.DangerousGetHandle();
+            if (EpollCtl(_epoll, EpollCtlAdd, fd, ref MemoryMarshal.GetReference(ev)) == 0)
+                return token;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (held)
+                handle.DangerousRelease();
+        }
         Release(token);
         return 0;
     }
