@@ -42,7 +42,7 @@
  * the server's queues and locks are shared across cores as they would be in a real application (issue 27). A
  * single-core chip has no choice to make.
  */
-#if !defined(CONFIG_FREERTOS_UNICORE) && portNUM_PROCESSORS > 1
+#ifdef CONFIG_WS_SERVER_TASK_CORE /* only where FreeRTOS runs on two cores (Kconfig: !FREERTOS_UNICORE) */
 #define APP_TASK_CORE ((BaseType_t)(CONFIG_WS_SERVER_TASK_CORE == 0 ? 1 : 0))
 #else
 #define APP_TASK_CORE tskNO_AFFINITY

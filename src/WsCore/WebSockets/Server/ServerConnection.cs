@@ -881,14 +881,14 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     // What is there now: -1 when the socket is empty (with readiness; otherwise this waits for data like
     // ReceiveAsync), so the receive loop can wait without holding its buffer.
     private ValueTask<int> ReceiveAvailableAsync(Memory<byte> buffer) =>
-        _tls is null && _readiness is not null ? new(TryReceive(buffer.Span)) : ReceiveAsync(buffer);
+        _readiness is not null ? new(TryReceive(buffer.Span)) : ReceiveAsync(buffer);
 
     // Until data or the end arrives, without a buffer: readiness, or a zero-byte read (its result is 0 either way).
     private ValueTask<int> WaitReadableAsync()
     {
-        if (_tls is not null)
-            return _tls.ReadAsync(Memory<byte>.Empty);
-        if (_readiness is null || !IsRegistered())
+        if (_readiness is null)
+            return ReceiveAsync(Memory<byte>.Empty); // TLS, or no epoll here
+        if (!IsRegistered())
             return _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
         if (Volatile.Read(ref _readState) == ReadMaybe)
             return new(0);

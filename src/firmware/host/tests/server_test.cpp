@@ -491,10 +491,6 @@ TEST(ServerOrigin, Rule_AdmitsOwnLoopbackListedAndOriginlessRefusesOtherPagesWit
     ws_server_release_recv_queue();
 }
 
-// Echo mode (ws_server_cfg_t.echo): the server answers on its own task. Autobahn case 3.4 is a text message, a
-// frame with RSV bits set (a protocol error) and a ping; the echo must come before the close 1002 and there must be
-// no pong (RFC 6455 sections 5.2, 5.5.1). In these tests the application never takes the message: the order cannot
-// depend on it.
 // The receive queue's free places go round the clients (flush_pending_in_turn). A client is not read while a
 // message of its own waits for a place (back-pressure), and in the table's order the first client with one waiting
 // took every place a slow application freed: on the emulated ESP32, four echo clients made 2,739, 320, 7 and 7
@@ -555,6 +551,10 @@ TEST(ServerFairness, FourEchoClientsAndASlowApplication_EachGetsItsShareOfTheQue
     }
 }
 
+// Echo mode (ws_server_cfg_t.echo): the server answers on its own task. Autobahn case 3.4 is a text message, a
+// frame with RSV bits set (a protocol error) and a ping; the echo must come before the close 1002 and there must be
+// no pong (RFC 6455 sections 5.2, 5.5.1). In these tests the application never takes the message: the order cannot
+// depend on it.
 class EchoServerTest : public ::testing::Test
 {
   protected:
@@ -719,15 +719,20 @@ class EndpointServerTest : public ::testing::Test
     void SetUp() override
     {
         ep = {"/ep", &state, EpHandshake, EpOpened, EpMessage, EpClosed};
+        Start(300);
+    }
+    void TearDown() override { Stop(); }
+    void Start(uint32_t close_timeout_ms)
+    {
         ws_server_cfg_t cfg = {};
         cfg.max_clients = 2;
-        cfg.close_timeout_ms = 300;
+        cfg.close_timeout_ms = close_timeout_ms;
         cfg.endpoints = &ep;
         cfg.endpoint_count = 1;
         ASSERT_EQ(ws_server_init(&cfg), WS_OK);
         port = ws_server_port();
     }
-    void TearDown() override
+    static void Stop()
     {
         ws_server_stop();
         ws_server_release_recv_queue();
@@ -826,16 +831,10 @@ TEST_F(EndpointServerTest, Refusal_StatusBodyRetryAfterAndOtherPathsUntouched)
 // 10 ms after `rebooting`, which never reached wsctl).
 TEST_F(EndpointServerTest, CloseAfterASlowCallback_WaitsForThePeerTheFullTimeout)
 {
-    ws_server_stop();
-    ws_server_release_recv_queue();
-    ws_server_cfg_t cfg = {};
-    cfg.max_clients = 2;
-    cfg.close_timeout_ms = 3000;
-    cfg.endpoints = &ep;
-    cfg.endpoint_count = 1;
-    ASSERT_EQ(ws_server_init(&cfg), WS_OK);
+    Stop();
+    Start(3000);
     state.slow_ms = 3500;
-    Client c(ws_server_port());
+    Client c(port);
     EXPECT_EQ(Upgrade(c, "/ep", "Sec-WebSocket-Protocol: test.1\r\n").rfind("HTTP/1.1 101", 0), 0u);
     c.Send(ClientFrame(WS_OPCODE_TEXT, B("slow bye")));
     auto frames = c.FramesUntilClose();

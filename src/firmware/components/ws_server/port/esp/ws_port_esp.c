@@ -26,7 +26,7 @@
  * and the application run in parallel and the send queue's locking is exercised across cores. A single-core chip
  * has no choice to make.
  */
-#if !defined(CONFIG_FREERTOS_UNICORE) && portNUM_PROCESSORS > 1
+#ifdef CONFIG_WS_SERVER_TASK_CORE /* only where FreeRTOS runs on two cores (Kconfig: !FREERTOS_UNICORE) */
 #define WS_PORT_TASK_CORE ((BaseType_t)CONFIG_WS_SERVER_TASK_CORE)
 #else
 #define WS_PORT_TASK_CORE tskNO_AFFINITY
