@@ -12,6 +12,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
 ROUNDS = 1 if QUICK else 5
 SECONDS = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else (3 if QUICK else 10)
+# Each measured load run follows a warm-up of the same load on the same server, not measured: the JIT-compiled servers
+# (wsctl, Kestrel, node) run their first seconds in unoptimised code, and the runtime's tiering waits longest on one
+# CPU (.NET multiplies its tier-up delay by 10 on a single-CPU process, which pinning makes it): measured from the
+# start, an 8 s run of wsctl was mostly unoptimised code. A server that runs for hours runs the optimised code.
+WARMUP = int(sys.argv[sys.argv.index("--warmup") + 1]) if "--warmup" in sys.argv else (2 if QUICK else 10)
 IDLE_CLIENTS = 2000 if QUICK else 10000
 # --only KEY[,KEY], --servers NAME[,NAME] and --rounds N narrow a run while working on one figure; such a partial
 # run prints its medians and leaves RESULTS.md (the full comparison) alone.
@@ -159,6 +164,9 @@ def loadgen(port, duration, bench_args, quiet=True, generator="wsctl-bench"):
 def run_one(server, mode, bench_args, duration, generator):
     """Server CPU time around one load run (echo, broadcast)."""
     with started(server, mode) as (proc, port):
+        if WARMUP:
+            subprocess.run(loadgen(port, WARMUP, bench_args, generator=generator), capture_output=True,
+                           timeout=WARMUP + 240)
         cpu_before = proc_cpu_seconds(proc.pid)
         gen = subprocess.run(loadgen(port, duration, bench_args, generator=generator), capture_output=True,
                              text=True, timeout=duration + 240)
@@ -306,7 +314,9 @@ def write_report(results, send, uws_skipped):
              f"- uWebSockets: {f'skipped: {uws_skipped}' if uws_skipped else f'`{UWS}` (WSCTL_BENCH_UWS)'}",
              f"- Load generators: `wsctl bench`; `bench/loadgen/echo_load` (C, one thread) for the echo keys "
              f"ending in -c",
-             f"- Rounds: {ROUNDS} per scenario, servers in turns; {SECONDS} s per run; medians with [min–max]",
+             f"- Rounds: {ROUNDS} per scenario, servers in turns; {SECONDS} s per run, each after {WARMUP} s of "
+             "the same load (not measured: JIT-compiled servers are measured running optimised code, as a server "
+             "that runs for hours does); medians with [min–max]",
              f"- Load average (1 min): {load_before:.2f} before the run, {os.getloadavg()[0]:.2f} after it "
              f"(other work on the machine shows here)", "",
              "Ratios are to Kestrel's and uWebSockets' medians from the same run. For CPU and memory lower is better; "

@@ -298,7 +298,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             }
         }
         if (writeInline)
-            _ = SendInlineAsync(frame);
+            SendInline(frame);
         frame.Release();
         return true;
     }
@@ -323,12 +323,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                 return false;
         }
         if (writeInline)
-            _ = SendInlineAsync(frame);
+            SendInline(frame);
         return true;
     }
 
     // Enqueue's decision under the lock: false when the frame is refused; writeInline when the caller's thread owns
-    // the socket now and must call SendInlineAsync (the frame then holds a reference for it).
+    // the socket now and must call SendInline (the frame then holds a reference for it).
     private bool EnqueueLocked(OutgoingFrame frame, bool mayWriteInline, out bool writeInline)
     {
         writeInline = false;
@@ -370,14 +370,41 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
 
     void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
-    // Sends one frame from the caller's thread, then drains what was queued meanwhile. The common case (the socket
-    // buffer has room) is one non-blocking send call and completes synchronously, allocating nothing; otherwise the
-    // rest goes out asynchronously.
-    private async Task SendInlineAsync(OutgoingFrame frame)
+    // Sends one frame from the caller's thread (which owns the sending side), then drains what was queued meanwhile.
+    // The common case, an echo or a reply to one client whose socket buffer has room, is one non-blocking send call
+    // and a look at the queue: no async state machine runs, since one per message was a measurable share of the
+    // server's own CPU per echo. What the kernel does not take at once goes out asynchronously.
+    private void SendInline(OutgoingFrame frame)
+    {
+        ValueTask sending;
+        try
+        {
+            sending = SendAllAsync(frame.Bytes);
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            frame.Release();
+            WriteFailed();
+            return;
+        }
+        if (!sending.IsCompletedSuccessfully)
+        {
+            _ = FinishSendInlineAsync(sending, frame);
+            return;
+        }
+        frame.Release();
+        bool stopped;
+        lock (StateLock)
+            stopped = TryStopWritingLocked();
+        if (!stopped)
+            _ = DrainAsync();
+    }
+
+    private async Task FinishSendInlineAsync(ValueTask sending, OutgoingFrame frame)
     {
         try
         {
-            await SendAllAsync(frame.Bytes);
+            await sending;
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
@@ -389,6 +416,15 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             frame.Release();
         }
         await DrainAsync();
+    }
+
+    // Gives up the sending side when nothing is left to write (or the connection is over). Under the lock.
+    private bool TryStopWritingLocked()
+    {
+        if (_queue is { Count: > 0 } && _state != State.Closed)
+            return false;
+        _writing = false;
+        return true;
     }
 
     // Writes what is queued, in batches, until the queue is empty; then gives up the sending side. Only the owner of
@@ -405,12 +441,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                 var closeWritten = false;
                 lock (StateLock)
                 {
-                    if (_queue is not { Count: > 0 } || _state == State.Closed)
-                    {
-                        _writing = false;
+                    if (TryStopWritingLocked())
                         return;
-                    }
-                    while (_queue.TryPeek(out var frame))
+                    while (_queue!.TryPeek(out var frame))
                     {
                         if (fill == 0 && (frame.Length > BatchBytes || _queue.Count == 1))
                         {
@@ -752,34 +785,66 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         await LingerAsync();
     }
 
-    // Feeds received bytes to the decoder and acts on each event. True when the connection is closing.
+    // What Process stopped at.
+    private enum Processed { NeedMoreData, Closing, Publish }
+
+    // Feeds received bytes to the decoder and acts on each event. True when the connection is closing. Synchronous
+    // (no async state machine per read) unless a message event is published: only the event channel can make the
+    // receive loop wait.
+    private ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
+    {
+        var processed = Process(decoder, data.Span, out var consumed, out var received);
+        return processed == Processed.Publish
+            ? PublishAndProcessAsync(decoder, data[consumed..], received!)
+            : new(processed == Processed.Closing);
+    }
+
+    private async ValueTask<bool> PublishAndProcessAsync(
+        MessageDecoder decoder, ReadOnlyMemory<byte> rest, MessageReceived received)
+    {
+        while (true)
+        {
+            await _server.PublishAsync(received);
+            var processed = Process(decoder, rest.Span, out var consumed, out var next);
+            if (processed != Processed.Publish)
+                return processed == Processed.Closing;
+            (rest, received) = (rest[consumed..], next!);
+        }
+    }
+
+    // The decoder's events acted on, until the data is used up, the connection closes, or a message is to be
+    // published (Publish, with the bytes consumed so far).
     // Not one skeleton with WebSocketClient.ProcessAsync, though the loops look alike: what the two share (framing,
     // reassembly, masking rules, UTF-8 and close-code checks, RFC 6455 §5-7) is already one piece, MessageDecoder. What
     // is left is the role's answer to each status, and none of those is the client's: a message goes to the handler
     // and the event channel (not a receive queue), a Pong goes through the shared write queue, a Close or violation
     // changes the state under the connection's lock. A common loop would be this switch calling five callbacks: as
     // many lines, plus an interface call and a second async frame on the receive path of every message.
-    private async ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
+    private Processed Process(
+        MessageDecoder decoder, ReadOnlySpan<byte> data, out int consumed, out MessageReceived? received)
     {
+        consumed = 0;
+        received = null;
         while (true)
         {
-            var status = decoder.Decode(data.Span, out var consumed);
-            data = data[consumed..];
+            var status = decoder.Decode(data[consumed..], out var used);
+            consumed += used;
             switch (status)
             {
                 case DecodeStatus.NeedMoreData:
-                    return decoder.IsClosed;
+                    return decoder.IsClosed ? Processed.Closing : Processed.NeedMoreData;
                 case DecodeStatus.Message:
                     // §7.1.4-ish: after our Close, data from the peer is ignored.
                     if (_state == State.Open)
                     {
                         Interlocked.Increment(ref _messagesIn);
                         if (Options.MessageHandler is { } handler && !TryHandle(handler, decoder))
-                            return true;
+                            return Processed.Closing;
                         if (Options.PublishMessageEvents)
                         {
                             var message = new WebSocketMessage(decoder.MessageType, decoder.DetachMessage());
-                            await _server.PublishAsync(new MessageReceived(Id, RemoteEndPoint, message));
+                            received = new MessageReceived(Id, RemoteEndPoint, message);
+                            return Processed.Publish;
                         }
                     }
                     break;
@@ -807,13 +872,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                             QueueCloseLocked(OutgoingFrame.CreateClose(decoder.CloseCode, ""));
                         }
                     }
-                    return true;
+                    return Processed.Closing;
                 case DecodeStatus.ProtocolError:
                     Log.Information("client {Client} ({Remote}): {Reason}; closing with {Code}",
                         Id, RemoteEndPoint, decoder.Violation.Reason, decoder.Violation.CloseCode);
                     lock (StateLock)
                         BeginCloseLocked(decoder.Violation.CloseCode, decoder.Violation.Reason, discardQueued: false);
-                    return true;
+                    return Processed.Closing;
             }
         }
     }
