@@ -173,6 +173,31 @@ public sealed class SendVerbTests
     }
 
     [Fact]
+    public async Task Send_ServerUpgradesThenNeverCloses_Exits0AndSaysItDidNotAnswerTheClose()
+    {
+        using var release = new CancellationTokenSource();
+        var (listener, port) = RawServer(async s =>
+        {
+            await using var stream = new NetworkStream(s, ownsSocket: false);
+            await RawWebSocket.AcceptUpgradeAsync(stream);
+            // Takes the message and the Close, answers nothing.
+            var sink = new byte[4096];
+            while (!release.IsCancellationRequested && await stream.ReadAsync(sink, release.Token) > 0)
+            {
+            }
+        });
+        using (listener.Server)
+        {
+            // Without --timeout (which bounds the whole run: exit 6, "timed out ... waiting for the server's answer
+            // to the close") the close waits its default 10 s, and then says why the run took that long.
+            var (exit, _, stderr) = await RunAsync("send", $"ws://127.0.0.1:{port}/", "x");
+            await release.CancelAsync();
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("did not answer the close within 10s", stderr);
+        }
+    }
+
+    [Fact]
     public async Task Send_ServerClosesWith1011WhileWaiting_Exits7NamingTheCode()
     {
         await using var kestrel = await KestrelEndpoint.StartAsync();

@@ -177,6 +177,27 @@ public sealed class RawWebSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// The server's side of an opening handshake on <paramref name="stream"/>: reads the request head and answers
+    /// 101 with its Sec-WebSocket-Accept (RFC 6455 §4.2.2), for tests that play a server of their own.
+    /// </summary>
+    public static async Task AcceptUpgradeAsync(Stream stream)
+    {
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one) == 1)
+            head.Append((char)one[0]);
+        var key = head
+            .ToString()
+            .Split("\r\n")
+            .First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..]
+            .Trim();
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key
+            + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\n" +
+            $"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
+    }
+
     public void Dispose() => _socket.Dispose();
 
     private async Task<string> ReadHeadAsync(TimeSpan timeout)

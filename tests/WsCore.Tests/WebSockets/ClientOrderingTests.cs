@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
+using WsCore.Tests.Support;
 using WsCore.WebSockets.Client;
 using WsCore.WebSockets.Protocol;
 
@@ -49,19 +49,7 @@ public class ClientOrderingTests
         {
             using var socket = await listener.AcceptSocketAsync();
             using var stream = new NetworkStream(socket);
-            var head = new StringBuilder();
-            var one = new byte[1];
-            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one) == 1)
-                head.Append((char)one[0]);
-            var key = head
-                .ToString()
-                .Split("\r\n")
-                .First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..]
-                .Trim();
-            var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key
-                + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\n" +
-                $"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
+            await RawWebSocket.AcceptUpgradeAsync(stream);
             await stream.WriteAsync(frames);
             // What comes back, in order: opcodes of the client's frames until its Close.
             var opcodes = new List<int>();

@@ -165,6 +165,36 @@ public class ClientTests
         Assert.Equal(FailureKind.Timeout, error.Kind);
     }
 
+    /// <summary>
+    /// A server that resets the connection while a message is being written (wsctl ota through a cut link): the
+    /// sender gets the connection's end as a WsCoreException, not the transport's IOException ("unexpected error").
+    /// </summary>
+    [Fact]
+    public async Task SendAsync_ServerResetsMidMessage_ThrowsConnectionEnded()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            await using (var stream = new NetworkStream(socket, ownsSocket: false))
+                await RawWebSocket.AcceptUpgradeAsync(stream);
+            // Reads nothing: once 64 KiB of the message wait here, the client's write of 64 MiB is stuck behind
+            // full buffers (the kernel grows a receive buffer only for a reader), and the reset reaches it mid-write.
+            using var deadline = new CancellationTokenSource(Timeout);
+            while (socket.Available < 64 * 1024)
+                await Task.Delay(10, deadline.Token);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        });
+        await using var client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
+        var error = await Assert.ThrowsAsync<WsCoreException>(
+            () => client.SendAsync(MessageType.Binary, new byte[64 * 1024 * 1024]).WaitAsync(Timeout));
+        Assert.Equal(FailureKind.ConnectionEnded, error.Kind);
+        await server.WaitAsync(Timeout);
+    }
+
     [Fact]
     public async Task ConnectAsync_HttpUrl_IsInvalidInput()
     {

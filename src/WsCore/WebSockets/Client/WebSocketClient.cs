@@ -229,6 +229,10 @@ public sealed class WebSocketClient : IAsyncDisposable
             else
                 await WriteFrameLockedAsync(opcode, compressed.Span, fin: true, cancel, FrameEncoder.CompressedBit);
         }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            throw SendFailed(e);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -257,6 +261,10 @@ public sealed class WebSocketClient : IAsyncDisposable
                 await WriteLargeFrameLockedAsync(opcode, payload, fin, cancel);
             else
                 await WriteFrameLockedAsync(opcode, payload.Span, fin, cancel);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            throw SendFailed(e);
         }
         finally
         {
@@ -314,7 +322,10 @@ public sealed class WebSocketClient : IAsyncDisposable
     /// <see cref="WebSocketClientOptions.CloseTimeout"/> for the server's Close and the end of TCP, then releases the
     /// connection. Safe to call more than once and after the server closed.
     /// </summary>
-    public async Task CloseAsync(
+    /// <returns>True when the connection ended within the wait (the server answered and closed TCP, or the
+    /// connection was already over); false when the wait ran out first: then <see cref="CloseStatus"/> is null if no
+    /// Close came at all.</returns>
+    public async Task<bool> CloseAsync(
         ushort code = Protocol.CloseStatus.NormalClosure, string reason = "", CancellationToken cancel = default)
     {
         if (!IsClosed && !_closeSent)
@@ -328,8 +339,9 @@ public sealed class WebSocketClient : IAsyncDisposable
                 // Already gone: nothing to wait for.
             }
         }
-        await Task.WhenAny(_closed.Task, Task.Delay(_options.CloseTimeout, cancel));
+        var ended = await Task.WhenAny(_closed.Task, Task.Delay(_options.CloseTimeout, cancel)) == _closed.Task;
         await DisposeAsync();
+        return ended;
     }
 
     /// <summary>
@@ -703,8 +715,20 @@ public sealed class WebSocketClient : IAsyncDisposable
     private void ThrowIfEnded()
     {
         if (_closeSent || IsClosed)
-            throw _failure is { } failure
-                ? new WsCoreException(failure.Kind, failure.Message, failure.Hint)
-                : new WsCoreException(FailureKind.ConnectionEnded, "the connection is closed");
+            throw Ended();
+    }
+
+    // Why the connection ended, for a caller of this moment (a fresh exception: each throw gets its own trace).
+    private WsCoreException Ended() => _failure is { } failure
+        ? new WsCoreException(failure.Kind, failure.Message, failure.Hint)
+        : new WsCoreException(FailureKind.ConnectionEnded, "the connection is closed");
+
+    // A write the kernel refused (the server reset the connection, the pipe broke) ends the connection as a failed
+    // read does: the sender gets the same WsCoreException, never the transport's IOException. If the receive loop
+    // already knew why the connection ended, that reason is the one reported.
+    private WsCoreException SendFailed(Exception e)
+    {
+        Fail($"the connection to {Uri} was lost while sending: {(e.InnerException ?? e).Message}");
+        return Ended();
     }
 }
