@@ -18,6 +18,8 @@ SECONDS = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.a
 # start, an 8 s run of wsctl was mostly unoptimised code. A server that runs for hours runs the optimised code.
 WARMUP = int(sys.argv[sys.argv.index("--warmup") + 1]) if "--warmup" in sys.argv else (2 if QUICK else 10)
 IDLE_CLIENTS = 2000 if QUICK else 10000
+# When the measuring started.
+MADE = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}"
 # --only KEY[,KEY], --servers NAME[,NAME] and --rounds N narrow a run while working on one figure; such a partial
 # run prints its medians and leaves RESULTS.md (the full comparison) alone.
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
@@ -229,7 +231,20 @@ def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
+# Every run's figures, saved before RESULTS.md is written from them: `run.py --report-only` writes RESULTS.md again
+# from this file (after its text changed, or when writing it failed) without measuring anything.
+RAW = f"{ROOT}/build/bench/results.json"
+
+
 def main():
+    global QUICK, ROUNDS, SECONDS, WARMUP, IDLE_CLIENTS, MADE
+    if "--report-only" in sys.argv:
+        with open(RAW) as f:
+            raw = json.load(f)
+        QUICK, ROUNDS, SECONDS, WARMUP, IDLE_CLIENTS, MADE = raw["settings"]
+        write_report({k: tuple(v) for k, v in raw["results"].items()}, raw["send_ms"], raw["uws_skipped"],
+                     raw["load_before"], raw["load_after"])
+        return
     results = {}
     load_before = os.getloadavg()[0]
     uws_skipped = uws_skip_reason()
@@ -276,8 +291,13 @@ def main():
                           + (f"; wire bytes per round trip {statistics.median(wire):.1f}; "
                              f"{runs[0].get('compression')}" if wire else ""))
         return
+    load_after = os.getloadavg()[0]
     send = send_latency_ms(10 if QUICK else 30)
-    write_report(results, send, uws_skipped)
+    os.makedirs(os.path.dirname(RAW), exist_ok=True)
+    with open(RAW, "w") as f:
+        json.dump({"results": results, "send_ms": send, "uws_skipped": uws_skipped, "load_before": load_before,
+                   "load_after": load_after, "settings": [QUICK, ROUNDS, SECONDS, WARMUP, IDLE_CLIENTS, MADE]}, f)
+    write_report(results, send, uws_skipped, load_before, load_after)
 
 
 METRIC_TEXT = {
@@ -302,10 +322,10 @@ def generator_bound(runs, metric):
     return f"generator-bound ({saturated} of {len(runs)} runs)" if saturated else ""
 
 
-def write_report(results, send, uws_skipped):
+def write_report(results, send, uws_skipped, load_before, load_after):
     lines = ["# Benchmark results", "",
              f"Made by `bench/run.sh{' --quick' if QUICK else ''}` on "
-             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
+             f"{MADE} UTC.", "",
              "## Machine", "",
              f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; server pinned to CPU {SERVER_CPU}, "
              f"load generator to CPU {LOADGEN_CPU}",
@@ -317,7 +337,7 @@ def write_report(results, send, uws_skipped):
              f"- Rounds: {ROUNDS} per scenario, servers in turns; {SECONDS} s per run, each after {WARMUP} s of "
              "the same load (not measured: JIT-compiled servers are measured running optimised code, as a server "
              "that runs for hours does); medians with [min–max]",
-             f"- Load average (1 min): {load_before:.2f} before the run, {os.getloadavg()[0]:.2f} after it "
+             f"- Load average (1 min): {load_before:.2f} before the run, {load_after:.2f} after it "
              f"(other work on the machine shows here)", "",
              "Ratios are to Kestrel's and uWebSockets' medians from the same run. For CPU and memory lower is better; "
              "for throughput higher. A figure marked generator-bound comes from runs where the load generator said "
