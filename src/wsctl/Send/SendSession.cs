@@ -275,17 +275,23 @@ public sealed class SendSession
         string reason = "")
     {
         _phase = "waiting for the server's answer to the close";
-        // Bounded by the client's close timeout (--timeout). A server that never answers is not a failure (what was
-        // sent was delivered), but the run took the whole wait longer than it needed to, and says why.
-        var ended = await _client!.CloseAsync(code, reason, cancel);
+        // The wait for the answer is the client's close timeout (--timeout); the step also bounds writing the Close
+        // to a server that stopped reading. A server that never answers is not a failure (what was sent was
+        // delivered), but the run took the whole wait longer than it needed to, and says why.
+        bool ended;
+        using (var step = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        {
+            step.CancelAfter(_settings.Timeout);
+            ended = await _client!.CloseAsync(code, reason, step.Token);
+        }
         if (!ended && _client.CloseStatus is null && !cancel.IsCancellationRequested)
             _log.Warning("The server did not answer the close within {Timeout}; ended the connection without its "
                 + "answer (--timeout sets how long to wait)", Duration.Format(_settings.Timeout));
         // What arrived before the server's Close is printed before the result; the connection is released by now,
         // so the receiving ends at once.
-        using var step = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        step.CancelAfter(_settings.Timeout);
-        await _receiving!.Ended.WaitAsync(step.Token);
+        using var printed = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        printed.CancelAfter(_settings.Timeout);
+        await _receiving!.Ended.WaitAsync(printed.Token);
         if (_client.CloseStatus is not null)
             NoteClosed();
         _client.ThrowIfClosedAbnormally();
