@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace WsCore.WebSockets.Protocol;
@@ -47,8 +46,8 @@ public static class ServerHandshake
         Span<byte> input = stackalloc byte[Encoding.ASCII.GetMaxByteCount(key.Length) + Guid.Length];
         var length = Encoding.ASCII.GetBytes(key, input);
         length += Encoding.ASCII.GetBytes(Guid, input[length..]);
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(input[..length], hash);
+        Span<byte> hash = stackalloc byte[Sha1.HashSizeInBytes];
+        Sha1.HashData(input[..length], hash);
         return Convert.ToBase64String(hash);
     }
 

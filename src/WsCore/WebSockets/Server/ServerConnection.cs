@@ -91,13 +91,18 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     {
         _server = server;
         _socket = socket;
-        // Synchronous sends then return WouldBlock instead of waiting: see SendAllAsync.
-        _socket.Blocking = false;
         RemoteEndPoint = remote;
         if (server.Options.Tls is null && SocketReadiness.Next() is { } readiness)
         {
+            // Reads and writes its descriptor with non-blocking calls of its own (DescriptorIo): the socket stays in
+            // the mode it was accepted in.
             _readiness = readiness;
             _readWait.RunContinuationsAsynchronously = !readiness.InlineListeners;
+        }
+        else
+        {
+            // Synchronous sends then return WouldBlock instead of waiting: see SendAllAsync.
+            _socket.Blocking = false;
         }
     }
 
@@ -903,15 +908,17 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         }
     }
 
-    // Writes all of data: first with one non-blocking send (the socket is in non-blocking mode), which for the frames a
-    // WebSocket server sends almost always takes everything and needs none of the asynchronous machinery (whose
-    // per-socket state would otherwise stay allocated on every idle connection); what the kernel did not take goes
-    // out asynchronously.
+    // Writes all of data: first with one non-blocking send (DescriptorIo's, or the socket's in non-blocking mode),
+    // which for the frames a WebSocket server sends almost always takes everything and needs none of the asynchronous
+    // machinery (whose per-socket state would otherwise stay allocated on every idle connection); what the kernel did
+    // not take goes out asynchronously.
     private ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
         if (_tls is not null)
             return _tls.WriteAsync(data);
-        var sent = _socket.Send(data.Span, SocketFlags.None, out var error);
+        var sent = _readiness is not null
+            ? DescriptorIo.Send(_socket.SafeHandle, data.Span, out var error)
+            : _socket.Send(data.Span, SocketFlags.None, out error);
         if (error == SocketError.Success && sent == data.Length)
             return ValueTask.CompletedTask;
         if (error is not (SocketError.Success or SocketError.WouldBlock))
@@ -969,7 +976,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         // Drained first, with a full fence (before the receive looks at the socket): an event from here on says there
         // is something new, and is not overwritten below.
         Interlocked.Exchange(ref _readState, ReadDrained);
-        var read = _socket.Receive(buffer, SocketFlags.None, out var error);
+        var read = DescriptorIo.Receive(_socket.SafeHandle, buffer, out var error);
         if (error == SocketError.Success)
         {
             if (read == buffer.Length || read == 0)
