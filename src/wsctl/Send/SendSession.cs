@@ -169,10 +169,18 @@ public sealed class SendSession
         }
     }
 
+    // One step of the session (a ping, the wait, the close), bounded by --timeout as well as by the run's own
+    // cancellation (Ctrl-C, or --timeout on the whole run).
+    private CancellationTokenSource StepLimit(CancellationToken cancel)
+    {
+        var step = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        step.CancelAfter(_settings.Timeout);
+        return step;
+    }
+
     private async Task PingAsync(string label, CancellationToken cancel)
     {
-        using var step = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        step.CancelAfter(_settings.Timeout);
+        using var step = StepLimit(cancel);
         try
         {
             var rtt = await _client!.PingAsync(step.Token);
@@ -237,9 +245,8 @@ public sealed class SendSession
         switch (wait.Kind)
         {
             case WaitKind.Count or WaitKind.Match:
-                using (var step = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+                using (var step = StepLimit(cancel))
                 {
-                    step.CancelAfter(_settings.Timeout);
                     _phase = $"waiting for {wait.Describe(receiving.Received)}";
                     await Task.WhenAny(receiving.Satisfied, receiving.Ended).WaitAsync(step.Token);
                 }
@@ -279,9 +286,8 @@ public sealed class SendSession
         // to a server that stopped reading. A server that never answers is not a failure (what was sent was
         // delivered), but the run took the whole wait longer than it needed to, and says why.
         bool ended;
-        using (var step = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        using (var step = StepLimit(cancel))
         {
-            step.CancelAfter(_settings.Timeout);
             ended = await _client!.CloseAsync(code, reason, step.Token);
         }
         if (!ended && _client.CloseStatus is null && !cancel.IsCancellationRequested)
@@ -289,8 +295,7 @@ public sealed class SendSession
                 + "answer (--timeout sets how long to wait)", Duration.Format(_settings.Timeout));
         // What arrived before the server's Close is printed before the result; the connection is released by now,
         // so the receiving ends at once.
-        using var printed = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        printed.CancelAfter(_settings.Timeout);
+        using var printed = StepLimit(cancel);
         await _receiving!.Ended.WaitAsync(printed.Token);
         if (_client.CloseStatus is not null)
             NoteClosed();
