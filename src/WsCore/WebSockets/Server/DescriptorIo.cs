@@ -18,6 +18,7 @@ internal static unsafe partial class DescriptorIo
 {
     // <sys/socket.h>: return EAGAIN instead of waiting; no SIGPIPE on a peer that has gone (the runtime ignores the
     // signal anyway; this keeps the call correct without relying on it).
+    private const int MsgPeek = 0x2;
     private const int MsgDontWait = 0x40;
     private const int MsgNoSignal = 0x4000;
 
@@ -37,13 +38,14 @@ internal static unsafe partial class DescriptorIo
     private const int Ehostunreach = 113;
 
     /// <summary>Reads what is there, without waiting: the count (0 at the end of the stream), with
-    /// <see cref="SocketError.WouldBlock"/> when nothing is.</summary>
-    public static int Receive(SafeSocketHandle socket, Span<byte> buffer, out SocketError error)
+    /// <see cref="SocketError.WouldBlock"/> when nothing is. With <paramref name="peek"/> the bytes stay in the socket
+    /// for the next read.</summary>
+    public static int Receive(SafeSocketHandle socket, Span<byte> buffer, out SocketError error, bool peek = false)
     {
         fixed (byte* start = buffer)
         {
             nint read;
-            while ((read = Recv(socket, start, buffer.Length, MsgDontWait)) < 0)
+            while ((read = Recv(socket, start, buffer.Length, peek ? MsgDontWait | MsgPeek : MsgDontWait)) < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno != Eintr)

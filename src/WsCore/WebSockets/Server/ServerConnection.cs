@@ -21,8 +21,9 @@ namespace WsCore.WebSockets.Server;
 /// <remarks>
 /// A busy server holds thousands of these idle for hours, so an idle connection holds as little as the sockets allow:
 /// no receive buffer (zero-byte reads), no writer task, no queue until a backlog forms, no decoder until the client
-/// sends, no cancellation registrations or timers (the server's one housekeeping timer checks deadlines), one async
-/// state machine.
+/// sends, no cancellation registrations or timers (the server's one housekeeping timer checks deadlines), and on Linux
+/// no async state machine either: its receive side is pumped by readiness callbacks (<see cref="Pump"/>), as an event
+/// loop's connections are. With TLS or without epoll the receive loop is one async state machine.
 /// <para>With TLS (<see cref="WebSocketServerOptions.Tls"/>) every read and write goes through an
 /// <see cref="SslStream"/>; a plain connection makes the same socket calls as before TLS existed, and the two differ
 /// only by a null check of <c>_tls</c> where they read and write.</para>
@@ -142,25 +143,48 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     /// <summary>Data messages queued to the client.</summary>
     public long MessagesOut => Interlocked.Read(ref _messagesOut);
 
-    /// <summary>The connection's whole life; the server keeps the task to wait for it on shutdown.</summary>
-    /// <remarks>The receive loop lives in this one method so that an idle connection holds one async state
-    /// machine.</remarks>
-    public async Task RunAsync()
+    /// <summary>The connection's life: the handshake, then the receive loop, then the end.</summary>
+    /// <remarks>
+    /// On Linux a plain connection waits for its request head on readiness callbacks (<see cref="PumpHead"/>), and once
+    /// its handshake is done its receive side is pumped by them (<see cref="Pump"/>): the handshake runs when the whole
+    /// head is there, so it seldom waits, and an idle connection holds no async state machine (a connect storm then
+    /// allocates about half as much, and 10,000 idle clients hold 2 MB less). With TLS, or without epoll, the handshake
+    /// and the receive loop run in <see cref="ServeAsync"/> on the thread pool. The server waits for connections to end
+    /// (<see cref="WebSocketServer.OnConnectionEnded"/>), not for the task this returns.
+    /// </remarks>
+    public Task RunAsync()
+    {
+        // The request head has a short deadline of its own: a connection that sends half a head and stops holds a
+        // pending slot (WebSocketServerOptions.MaxPendingHandshakes) only that long. With TLS, the TLS handshake comes
+        // first and counts against the same deadline, so a stalled hello is cut off just as soon.
+        Volatile.Write(
+            ref _deadline,
+            Environment.TickCount64
+                + (long)Math.Min(
+                    Options.RequestHeadTimeout.TotalMilliseconds, Options.HandshakeTimeout.TotalMilliseconds));
+        if (_readiness is not null)
+        {
+            // Idle before the registration: its event (for bytes already there) or the first one after it finds the
+            // pump ready to look for the head, on the epoll thread, not this accept loop's.
+            Volatile.Write(ref _pump, PumpIdle);
+            if (IsRegistered())
+                return Task.CompletedTask;
+            Volatile.Write(ref _pump, PumpOff);
+        }
+        return ServeAsync(leaveTheCaller: true);
+    }
+
+    // The handshake, then (with TLS, or without epoll) the receive loop and the end.
+    private async Task ServeAsync(bool leaveTheCaller)
     {
         // Leaves the accept loop at once: the handshake runs on the thread pool.
-        await Task.Yield();
+        if (leaveTheCaller)
+            await Task.Yield();
         var buffer = (byte[]?)null;
         MessageDecoder? decoder = null;
+        var ending = true;
         try
         {
-            // The request head has a short deadline of its own: a connection that sends half a head and stops holds a
-            // pending slot (WebSocketServerOptions.MaxPendingHandshakes) only that long. With TLS, the TLS handshake
-            // comes first and counts against the same deadline, so a stalled hello is cut off just as soon.
-            Volatile.Write(
-                ref _deadline,
-                Environment.TickCount64
-                    + (long)Math.Min(
-                        Options.RequestHeadTimeout.TotalMilliseconds, Options.HandshakeTimeout.TotalMilliseconds));
             if (Options.Tls is { } tls && !await StartTlsAsync(tls))
                 return;
             var leftover = await HandshakeAsync();
@@ -168,6 +192,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             if (leftover is null)
                 return;
             Volatile.Write(ref _deadline, long.MaxValue);
+
+            if (_readiness is not null && IsRegistered())
+            {
+                ending = false;
+                StartPumping(leftover);
+                return;
+            }
 
             // Made when the client first sends: a client that only listens (a dashboard, a counter display) never needs
             // one.
@@ -191,15 +222,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                 }
                 if (read == 0)
                 {
-                    // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
-                    lock (StateLock)
-                    {
-                        if (_state == State.Open)
-                        {
-                            _closeCode = CloseStatus.AbnormalClosure;
-                            _closeReason = "connection ended without a close frame";
-                        }
-                    }
+                    NoteEndOfStream();
                     return;
                 }
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
@@ -208,58 +231,337 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = null;
             }
-
-            // The close handshake is under way: let our Close go out, then close TCP first (§7.1.1).
-            Task? closeSent;
-            lock (StateLock)
-                closeSent = _closeSent?.Task;
-            if (closeSent is not null)
-                await closeSent;
-            if (_closeReceived)
-            {
-                // Both Close frames are exchanged: nothing more may come from the client, so closing at once cannot
-                // destroy unread data. (Waiting for the client's FIN would stall clients that only close on dispose.)
-                await ShutdownSendingAsync();
-                return;
-            }
-            await LingerAsync();
-        }
-        catch (Exception e) when (IsConnectionFailure(e))
-        {
-            // The peer vanished, a deadline passed, or the server is stopping: the close code says which.
+            await CompleteCloseAsync();
         }
         catch (Exception e)
         {
-            Log.Error(e, "client {Client} ({Remote}): unexpected error", Id, RemoteEndPoint);
-            lock (StateLock)
-                _closeCode = CloseStatus.InternalServerError;
+            NoteFailure(e);
         }
         finally
         {
-            decoder?.Dispose();
-            if (buffer is not null)
-                ArrayPool<byte>.Shared.Return(buffer);
-            ushort closeCode;
-            string closeReason;
-            bool closedByServer;
-            lock (StateLock)
+            if (ending)
+                await FinishAsync(decoder, buffer);
+        }
+    }
+
+    // TCP ended. After our Close that completes the handshake; otherwise it is abnormal (1006).
+    private void NoteEndOfStream()
+    {
+        lock (StateLock)
+        {
+            if (_state == State.Open)
             {
-                _state = State.Closed;
-                DiscardQueueLocked();
-                // Under the lock: a sender compresses under it only while the connection is open.
-                _deflater?.Dispose();
-                _closeSent?.TrySetResult();
-                (closeCode, closeReason, closedByServer) = (_closeCode, _closeReason, _closedByServer);
+                _closeCode = CloseStatus.AbnormalClosure;
+                _closeReason = "connection ended without a close frame";
             }
-            _tls?.Dispose();
-            _socket.Dispose();
-            if (_readinessToken != 0)
-                _readiness!.Release(_readinessToken);
-            ReleaseAdmission();
-            _server.OnHandshakeEnded(this);
+        }
+    }
+
+    // The peer vanished, a deadline passed, or the server is stopping: the close code says which. Anything else is a
+    // bug of ours, logged, and the client is told 1011.
+    private void NoteFailure(Exception e)
+    {
+        if (IsConnectionFailure(e))
+            return;
+        Log.Error(e, "client {Client} ({Remote}): unexpected error", Id, RemoteEndPoint);
+        lock (StateLock)
+            _closeCode = CloseStatus.InternalServerError;
+    }
+
+    // The close handshake is under way: let our Close go out, then close TCP first (§7.1.1).
+    private async Task CompleteCloseAsync()
+    {
+        Task? closeSent;
+        lock (StateLock)
+            closeSent = _closeSent?.Task;
+        if (closeSent is not null)
+            await closeSent;
+        if (_closeReceived)
+        {
+            // Both Close frames are exchanged: nothing more may come from the client, so closing at once cannot
+            // destroy unread data. (Waiting for the client's FIN would stall clients that only close on dispose.)
+            await ShutdownSendingAsync();
+            return;
+        }
+        await LingerAsync();
+    }
+
+    // Releases everything the connection holds and tells the server it has ended.
+    private async Task FinishAsync(MessageDecoder? decoder, byte[]? buffer)
+    {
+        decoder?.Dispose();
+        if (buffer is not null)
+            ArrayPool<byte>.Shared.Return(buffer);
+        ushort closeCode;
+        string closeReason;
+        bool closedByServer;
+        lock (StateLock)
+        {
+            _state = State.Closed;
+            DiscardQueueLocked();
+            // Under the lock: a sender compresses under it only while the connection is open.
+            _deflater?.Dispose();
+            _closeSent?.TrySetResult();
+            (closeCode, closeReason, closedByServer) = (_closeCode, _closeReason, _closedByServer);
+        }
+        _tls?.Dispose();
+        _socket.Dispose();
+        if (_readinessToken != 0)
+            _readiness!.Release(_readinessToken);
+        ReleaseAdmission();
+        _server.OnHandshakeEnded(this);
+        try
+        {
             if (Id != 0)
                 await _server.OnClientClosedAsync(this, closeCode, closeReason, closedByServer, _openedPublished);
+        }
+        finally
+        {
             _server.OnConnectionEnded(this);
+        }
+    }
+
+    // The receive side on readiness callbacks (Linux, plain connections), after the handshake. _pump: Off while the
+    // receive side is elsewhere (the handshake, the end); Idle until the next event; Running while one thread reads and
+    // processes; Requested when an event came meanwhile, so the runner reads once more before it goes idle; Queued
+    // when the connection itself is queued to the thread pool to run it (listeners not inline). The one runner at a
+    // time is the ordering of a connection's messages.
+    private const int PumpOff = 0, PumpIdle = 1, PumpRunning = 2, PumpRequested = 3, PumpQueued = 4;
+    private int _pump;
+    // Made when the client first sends (a client that only listens never needs one); the pump's runner's alone.
+    private MessageDecoder? _decoder;
+
+    // What one step of the pump came to.
+    private enum Pumped { Drained, Paused, Closing, Ended }
+
+    // Waits for the whole request head without holding anything: each event peeks at what the socket holds, and the
+    // handshake starts (ServeAsync, which then reads it without waiting) once the head is complete, or cannot become a
+    // request, or is too large, or the connection ended. Data that comes after a peek raises a new event.
+    private void PumpHead()
+    {
+        var ready = false;
+        var peek = ArrayPool<byte>.Shared.Rent(Options.MaxRequestHeadBytes);
+        try
+        {
+            while (true)
+            {
+                var head = peek.AsSpan(0, Options.MaxRequestHeadBytes);
+                var available = DescriptorIo.Receive(_socket.SafeHandle, head, out var error, peek: true);
+                ready = error != SocketError.WouldBlock
+                    && (error != SocketError.Success || available == 0 || IsHeadReady(head[..available]));
+                if (ready || Interlocked.CompareExchange(ref _pump, PumpIdle, PumpRunning) == PumpRunning)
+                    break;
+                Volatile.Write(ref _pump, PumpRunning);
+            }
+        }
+        catch (Exception e)
+        {
+            StopPumping(Pumped.Ended, e); // closed meanwhile (Abort: the head's deadline)
+            return;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(peek);
+        }
+        if (ready)
+        {
+            Volatile.Write(ref _pump, PumpOff);
+            _ = ServeAsync(leaveTheCaller: false);
+        }
+    }
+
+    private bool IsHeadReady(ReadOnlySpan<byte> received) =>
+        received.IndexOf("\r\n\r\n"u8) >= 0 || received.Length >= Options.MaxRequestHeadBytes
+        || !CanStartHttpRequest(received);
+
+    private void StartPumping(byte[] leftover)
+    {
+        // The handshake's last wait is over: let go of its continuation (its state machine would otherwise stay
+        // referenced by the wait source, 136 bytes on every idle connection).
+        _readWait.Reset();
+        // Running before anything is read: an event from here on (the registration's, for bytes that came with the
+        // head) asks for one more read instead of being lost.
+        Volatile.Write(ref _pump, PumpRunning);
+        Pumped outcome;
+        try
+        {
+            outcome = leftover.Length > 0 ? Consume(leftover, 0, leftover.Length, pooled: false) : Pumped.Drained;
+        }
+        catch (Exception e)
+        {
+            StopPumping(Pumped.Ended, e);
+            return;
+        }
+        if (outcome == Pumped.Drained)
+            Pump();
+        else if (outcome != Pumped.Paused)
+            StopPumping(outcome, null);
+    }
+
+    private void RequestPump()
+    {
+        while (true)
+        {
+            switch (Volatile.Read(ref _pump))
+            {
+                case PumpIdle:
+                    if (_readiness!.InlineListeners)
+                    {
+                        if (Interlocked.CompareExchange(ref _pump, PumpRunning, PumpIdle) != PumpIdle)
+                            continue;
+                        Pump();
+                    }
+                    else
+                    {
+                        if (Interlocked.CompareExchange(ref _pump, PumpQueued, PumpIdle) != PumpIdle)
+                            continue;
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    }
+                    return;
+                case PumpRunning:
+                    if (Interlocked.CompareExchange(ref _pump, PumpRequested, PumpRunning) != PumpRunning)
+                        continue;
+                    return;
+                default:
+                    return; // Requested already, queued (it has not read yet), or the pump has stopped
+            }
+        }
+    }
+
+    // Reads and processes until the socket is drained, then goes idle unless an event came meanwhile. One buffer for
+    // the run, rented here and returned before idling: an idle connection holds none.
+    private void Pump()
+    {
+        if (_state == State.Handshaking)
+        {
+            PumpHead();
+            return;
+        }
+        var buffer = (byte[]?)ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+        try
+        {
+            while (true)
+            {
+                var outcome = ReadAndProcess(buffer!);
+                if (outcome == Pumped.Paused)
+                {
+                    buffer = null; // ResumeAfterPublishAsync's now
+                    return;
+                }
+                if (outcome != Pumped.Drained)
+                {
+                    StopPumping(outcome, null);
+                    return;
+                }
+                if (Interlocked.CompareExchange(ref _pump, PumpIdle, PumpRunning) == PumpRunning)
+                    return;
+                Volatile.Write(ref _pump, PumpRunning);
+            }
+        }
+        catch (Exception e)
+        {
+            StopPumping(Pumped.Ended, e);
+        }
+        finally
+        {
+            if (buffer is not null)
+                ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Reads until the kernel has no more (EAGAIN, or a read shorter than the buffer: data that comes after it raises
+    // a new edge-triggered event, which finds the pump running), processing each read.
+    private Pumped ReadAndProcess(byte[] buffer)
+    {
+        while (true)
+        {
+            var read = DescriptorIo.Receive(_socket.SafeHandle, buffer, out var error);
+            if (error == SocketError.WouldBlock)
+                return Pumped.Drained;
+            if (error != SocketError.Success)
+                throw new SocketException((int)error);
+            if (read == 0)
+            {
+                NoteEndOfStream();
+                return Pumped.Ended;
+            }
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+            Volatile.Write(ref _pingOutstanding, false);
+            var outcome = Consume(buffer, 0, read, pooled: true);
+            if (outcome != Pumped.Drained || read < buffer.Length)
+                return outcome;
+        }
+    }
+
+    // Feeds bytes to the decoder and acts on each event. Paused when a message event has to wait for room in the
+    // event channel: ResumeAfterPublishAsync then owns the rest of the bytes (and the buffer, when pooled) and the
+    // pump, and carries on when the event is in.
+    private Pumped Consume(byte[] data, int offset, int count, bool pooled)
+    {
+        var decoder = _decoder ??= NewDecoder();
+        while (true)
+        {
+            var processed = Process(decoder, data.AsSpan(offset, count), out var consumed, out var received);
+            if (processed != Processed.Publish)
+                return processed == Processed.Closing ? Pumped.Closing : Pumped.Drained;
+            offset += consumed;
+            count -= consumed;
+            var publish = _server.PublishAsync(received!);
+            if (!publish.IsCompletedSuccessfully)
+            {
+                _ = ResumeAfterPublishAsync(publish, data, offset, count, pooled);
+                return Pumped.Paused;
+            }
+            publish.GetAwaiter().GetResult();
+        }
+    }
+
+    private async Task ResumeAfterPublishAsync(ValueTask publish, byte[] data, int offset, int count, bool pooled)
+    {
+        Pumped outcome;
+        try
+        {
+            await publish;
+            outcome = Consume(data, offset, count, pooled);
+            if (outcome == Pumped.Paused)
+                return; // the next resume owns the bytes
+        }
+        catch (Exception e)
+        {
+            outcome = Pumped.Ended;
+            NoteFailure(e);
+        }
+        if (pooled)
+            ArrayPool<byte>.Shared.Return(data);
+        if (outcome == Pumped.Drained)
+            Pump(); // reads on: what came while paused is in the socket, and the pump is still this thread's
+        else
+            StopPumping(outcome, null);
+    }
+
+    // The pump's runner ends the receive side: the close handshake's end when it is under way, then the rest.
+    private void StopPumping(Pumped outcome, Exception? failure)
+    {
+        Volatile.Write(ref _pump, PumpOff);
+        if (failure is not null)
+            NoteFailure(failure);
+        _ = EndPumpedAsync(failure is null && outcome == Pumped.Closing);
+    }
+
+    private async Task EndPumpedAsync(bool closing)
+    {
+        try
+        {
+            if (closing)
+                await CompleteCloseAsync();
+        }
+        catch (Exception e)
+        {
+            NoteFailure(e);
+        }
+        finally
+        {
+            await FinishAsync(Interlocked.Exchange(ref _decoder, null), null);
         }
     }
 
@@ -373,7 +675,16 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+    // The connection is queued to the thread pool for two jobs, at most one of each at a time: a writer's drain
+    // (QueueLocked) and the pump (RequestPump, listeners not inline). Whichever item runs first takes the pump if it is
+    // queued, the other one drains: each item queued does one job.
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (Interlocked.CompareExchange(ref _pump, PumpRunning, PumpQueued) == PumpQueued)
+            Pump();
+        else
+            _ = DrainAsync();
+    }
 
     // Sends one frame from the caller's thread (which owns the sending side), then drains what was queued meanwhile.
     // The common case, an echo or a reply to one client whose socket buffer has room, is one non-blocking send call
@@ -1005,6 +1316,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
 
     private void OnReadable()
     {
+        // The pump when it has the receive side; otherwise a wait of the handshake or of the end.
+        if (Volatile.Read(ref _pump) != PumpOff)
+        {
+            RequestPump();
+            return;
+        }
         if (Interlocked.Exchange(ref _readState, ReadMaybe) == ReadWaiting)
             _readWait.SetResult(0);
     }

@@ -30,8 +30,11 @@ public sealed class WebSocketServer : IAsyncDisposable
     private readonly Channel<ServerEvent> _events;
     private readonly Lock _clientsLock = new();
     private readonly CancellationTokenSource _stopping = new();
-    // Every accepted connection (handshaking, serving a page, or a registered client) and its task.
-    private readonly Dictionary<ServerConnection, Task> _connections = [];
+    // Every accepted connection (handshaking, serving a page, or a registered client) until it has ended.
+    private readonly HashSet<ServerConnection> _connections = [];
+    // Completed once StopAsync waits for the connections and the last one has ended.
+    private readonly TaskCompletionSource _connectionsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _waitingForConnections;
     // The registered clients by id, under _clientsLock. Readers that walk all clients (broadcast, keep-alive) use a
     // snapshot array built when first needed after a change: a storm of connects then costs O(1) each instead of
     // copying an ever longer array per connect (garbage quadratic in the number of clients).
@@ -204,17 +207,23 @@ public sealed class WebSocketServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-        KeyValuePair<ServerConnection, Task>[] pending;
+        // No connection is added after the accept loop: the last one to end from here on completes the wait.
+        ServerConnection[] pending;
         lock (_connections)
+        {
             pending = [.. _connections];
+            _waitingForConnections = true;
+            if (pending.Length == 0)
+                _connectionsEnded.TrySetResult();
+        }
         // Registered clients get Close 1001 (§7.4.1); connections still handshaking or serving a page are aborted.
-        foreach (var (connection, _) in pending)
+        foreach (var connection in pending)
             connection.BeginClose(CloseStatus.GoingAway, "server shutting down");
-        var all = Task.WhenAll(pending.Select(p => p.Value));
+        var all = _connectionsEnded.Task;
         if (await Task.WhenAny(all, Task.Delay(Options.CloseTimeout + TimeSpan.FromSeconds(1))) != all)
         {
             Options.Logger.Warning("some clients did not close in time; aborting them");
-            foreach (var (connection, _) in pending)
+            foreach (var connection in pending)
                 connection.Abort();
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1)));
         }
@@ -362,7 +371,10 @@ public sealed class WebSocketServer : IAsyncDisposable
     internal void OnConnectionEnded(ServerConnection connection)
     {
         lock (_connections)
-            _connections.Remove(connection);
+        {
+            if (_connections.Remove(connection) && _waitingForConnections && _connections.Count == 0)
+                _connectionsEnded.TrySetResult();
+        }
     }
 
     internal void OnSlowClientDropped(ServerConnection connection, int queuedBytes)
@@ -470,9 +482,10 @@ public sealed class WebSocketServer : IAsyncDisposable
                 remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
             var connection = new ServerConnection(this, socket, remote);
             AdmitPending(connection);
-            // Added under the lock the removal takes, so a connection that ends at once is still removed.
+            // Added before it runs, so a connection that ends at once is removed.
             lock (_connections)
-                _connections[connection] = connection.RunAsync();
+                _connections.Add(connection);
+            _ = connection.RunAsync();
         }
     }
 
@@ -500,7 +513,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         lock (_connections)
         {
-            foreach (var connection in _connections.Keys)
+            foreach (var connection in _connections)
                 connection.CheckDeadline(now);
         }
         if (pingIntervalMs > 0)
