@@ -28,7 +28,7 @@ namespace WsCore.WebSockets.Server;
 /// <see cref="SslStream"/>; a plain connection makes the same socket calls as before TLS existed, and the two differ
 /// only by a null check of <c>_tls</c> where they read and write.</para>
 /// </remarks>
-internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener, IValueTaskSource<int>
+internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
 {
     private enum State { Handshaking, Open, Closing, Closed }
 
@@ -86,7 +86,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     // found the socket empty; ReadWaiting: the receive loop waits on _readWait for the next event.
     private const int ReadMaybe = 0, ReadDrained = 1, ReadWaiting = 2;
     private int _readState = ReadMaybe;
-    private ManualResetValueTaskSourceCore<int> _readWait;
+    // Made at the first such wait: a connection the pump serves seldom waits this way (its handshake starts when the
+    // head is there), so an idle one holds none.
+    private ReadinessWait? _readWait;
 
     public ServerConnection(WebSocketServer server, Socket socket, IPEndPoint remote)
     {
@@ -98,7 +100,6 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             // Reads and writes its descriptor with non-blocking calls of its own (DescriptorIo): the socket stays in
             // the mode it was accepted in.
             _readiness = readiness;
-            _readWait.RunContinuationsAsynchronously = !readiness.InlineListeners;
         }
         else
         {
@@ -376,9 +377,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
 
     private void StartPumping(byte[] leftover)
     {
-        // The handshake's last wait is over: let go of its continuation (its state machine would otherwise stay
-        // referenced by the wait source, 136 bytes on every idle connection).
-        _readWait.Reset();
+        // Any wait of the handshake is over: let go of its source (and the state machine its continuation holds).
+        _readWait = null;
         // Running before anything is read: an event from here on (the registration's, for bytes that came with the
         // head) asks for one more read instead of being lost.
         Volatile.Write(ref _pump, PumpRunning);
@@ -934,8 +934,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         Volatile.Write(ref _deadline, Environment.TickCount64 + (long)Options.CloseTimeout.TotalMilliseconds);
 
     // Reads and answers the request head. Returns the bytes received after the head for an upgraded client, or null
-    // when the connection was answered with a page or an error and is done.
-    private async Task<byte[]?> HandshakeAsync()
+    // when the connection was answered with a page or an error and is done. (A ValueTask: started by the pump once the
+    // head is all there, it seldom waits, and then makes no task.)
+    private async ValueTask<byte[]?> HandshakeAsync()
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Options.MaxRequestHeadBytes);
         try
@@ -1275,9 +1276,10 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             return _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
         if (Volatile.Read(ref _readState) == ReadMaybe)
             return new(0);
-        _readWait.Reset();
+        var wait = _readWait ??= new ReadinessWait(runContinuationsAsynchronously: !_readiness.InlineListeners);
+        var version = wait.Reset();
         if (Interlocked.CompareExchange(ref _readState, ReadWaiting, ReadDrained) == ReadDrained)
-            return new(this, _readWait.Version);
+            return new(wait, version);
         return new(0); // an event came in between
     }
 
@@ -1299,16 +1301,14 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         return -1;
     }
 
-    // Registered on the first wait; if data came since the last receive, the registration reports it at once. Should
-    // the kernel refuse it (no memory for epoll), this connection waits with zero-byte reads instead.
+    // Registered when the connection is accepted (or on the first wait); data already there is reported at once.
+    // Should the kernel refuse it (no memory for epoll), this connection waits with zero-byte reads instead. The token
+    // is set before the kernel can report anything: the pump, which an event can start on the epoll thread before
+    // Register has returned here, finds the connection registered and does not register it twice.
     private bool IsRegistered()
     {
         if (Volatile.Read(ref _readinessToken) == 0 && !_readinessRefused)
-        {
-            var token = _readiness!.Register(_socket, this);
-            Volatile.Write(ref _readinessToken, token);
-            _readinessRefused = token == 0;
-        }
+            _readinessRefused = !_readiness!.Register(_socket, this, ref _readinessToken);
         return !_readinessRefused;
     }
 
@@ -1323,16 +1323,34 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             return;
         }
         if (Interlocked.Exchange(ref _readState, ReadMaybe) == ReadWaiting)
-            _readWait.SetResult(0);
+            _readWait!.Complete();
     }
 
-    int IValueTaskSource<int>.GetResult(short token) => _readWait.GetResult(token);
+    // A wait for the next readiness event, reused by every such wait of one connection.
+    private sealed class ReadinessWait : IValueTaskSource<int>
+    {
+        private ManualResetValueTaskSourceCore<int> _core;
 
-    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _readWait.GetStatus(token);
+        public ReadinessWait(bool runContinuationsAsynchronously) =>
+            _core.RunContinuationsAsynchronously = runContinuationsAsynchronously;
 
-    void IValueTaskSource<int>.OnCompleted(
-        Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _readWait.OnCompleted(continuation, state, token, flags);
+        // Ready for the next wait; its token.
+        public short Reset()
+        {
+            _core.Reset();
+            return _core.Version;
+        }
+
+        public void Complete() => _core.SetResult(0);
+
+        public int GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(
+            Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
 
     // Ends our sending side: TLS's close_notify first (RFC 8446 §6.1: a TLS peer may otherwise take the end for a
     // truncation), then TCP's FIN.

@@ -109,10 +109,14 @@ internal sealed class SocketReadiness
 
     /// <summary>
     /// Adds a socket; its listener hears of every readiness from now on (at once if it is readable already) until
-    /// <see cref="Release"/>. Returns the registration's token, or 0 when the kernel refused it (the caller falls back
-    /// to the runtime's asynchronous receive).
+    /// <see cref="Release"/>. False when the kernel refused it (the caller falls back to the runtime's asynchronous
+    /// receive).
     /// </summary>
-    public long Register(Socket socket, IReadinessListener listener)
+    /// <param name="socket">The socket.</param>
+    /// <param name="listener">Told of each readiness, on this instance's thread.</param>
+    /// <param name="token">Set to the registration's token (for <see cref="Release"/>) before the kernel can report
+    /// anything, so a listener called at once finds it set; 0 again when refused.</param>
+    public bool Register(Socket socket, IReadinessListener listener, ref long token)
     {
         int slot;
         uint generation;
@@ -131,7 +135,7 @@ internal sealed class SocketReadiness
             generation = ++_generations[slot];
             _listeners[slot] = listener;
         }
-        var token = ((long)generation << 32) | (uint)slot;
+        Volatile.Write(ref token, ((long)generation << 32) | (uint)slot);
         Span<byte> ev = stackalloc byte[16];
         BitConverter.TryWriteBytes(ev, EpollIn | EpollRdHup | EpollEt);
         BitConverter.TryWriteBytes(ev[s_dataOffset..], token);
@@ -144,7 +148,7 @@ internal sealed class SocketReadiness
             handle.DangerousAddRef(ref held);
             var fd = (int)handle.DangerousGetHandle();
             if (EpollCtl(_epoll, EpollCtlAdd, fd, ref MemoryMarshal.GetReference(ev)) == 0)
-                return token;
+                return true;
         }
         catch (ObjectDisposedException)
         {
@@ -155,7 +159,8 @@ internal sealed class SocketReadiness
                 handle.DangerousRelease();
         }
         Release(token);
-        return 0;
+        Volatile.Write(ref token, 0);
+        return false;
     }
 
     /// <summary>Frees a registration's slot once its socket is closed (or about to be: no event reaches it
