@@ -149,9 +149,9 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     /// On Linux a plain connection waits for its request head on readiness callbacks (<see cref="PumpHead"/>), and once
     /// its handshake is done its receive side is pumped by them (<see cref="Pump"/>): the handshake runs when the whole
     /// head is there, so it seldom waits, and an idle connection holds no async state machine (a connect storm then
-    /// allocates about half as much, and 10,000 idle clients hold 2 MB less). With TLS, or without epoll, the handshake
-    /// and the receive loop run in <see cref="ServeAsync"/> on the thread pool. The server waits for connections to end
-    /// (<see cref="WebSocketServer.OnConnectionEnded"/>), not for the task this returns.
+    /// allocates 1.7 KB per connection instead of 2.4, and 10,000 idle clients hold 2 MB less). With TLS, or without
+    /// epoll, the handshake and the receive loop run in <see cref="ServeAsync"/> on the thread pool. The server waits
+    /// for connections to end (<see cref="WebSocketServer.OnConnectionEnded"/>), not for the task this returns.
     /// </remarks>
     public Task RunAsync()
     {
