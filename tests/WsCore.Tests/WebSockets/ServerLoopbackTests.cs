@@ -598,4 +598,38 @@ public class ServerLoopbackTests
             await Task.Delay(10);
         }
     }
+
+    // Nobody reads the events while a client sends far more messages than the event queue holds: receiving pauses
+    // (TCP pushes back), and once the events are read every message arrives, in the order sent. On Linux this is the
+    // pump's pause and resume (ServerConnection.ResumeAfterPublishAsync), many times over with a queue of 4.
+    [Fact]
+    public async Task EventQueueFull_ReceivingPauses_ThenEveryMessageArrivesInOrder()
+    {
+        const int Count = 300;
+        await using var server = new WebSocketServer(new WebSocketServerOptions
+        {
+            BindAddress = System.Net.IPAddress.Loopback,
+            Port = 0,
+            PingInterval = TimeSpan.Zero,
+            EventQueueCapacity = 4,
+        });
+        server.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{server.LocalEndPoint.Port}/"), timeout.Token);
+        for (var i = 0; i < Count; i++)
+            await client.SendAsync(Encoding.UTF8.GetBytes($"m{i}"), WebSocketMessageType.Text, true, timeout.Token);
+
+        var received = new List<string>();
+        await foreach (var serverEvent in server.Events.ReadAllAsync(timeout.Token))
+        {
+            if (serverEvent is not MessageReceived message)
+                continue;
+            received.Add(Encoding.UTF8.GetString(message.Message.Payload.Span));
+            message.Dispose();
+            if (received.Count == Count)
+                break;
+        }
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"m{i}"), received);
+    }
 }
