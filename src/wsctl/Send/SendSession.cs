@@ -29,6 +29,8 @@ public sealed class SendSession
     private ReceiveLoop? _receiving;
     private int _sent;
     private string _phase = "connecting";
+    // Ctrl-C alone, apart from the whole run's deadline that the steps' tokens also carry.
+    private CancellationToken _interrupted;
 
     private SendSession(SendSettings settings, ILogger log, Stream stdout)
     {
@@ -55,6 +57,7 @@ public sealed class SendSession
 
     private async Task<ExitCode> RunAsync(CancellationToken cancel)
     {
+        _interrupted = cancel;
         using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         if (_settings.WholeRunLimit is { } limit)
             whole.CancelAfter(limit);
@@ -284,18 +287,21 @@ public sealed class SendSession
         _phase = "waiting for the server's answer to the close";
         // The wait for the answer is the client's close timeout (--timeout); the step also bounds writing the Close
         // to a server that stopped reading. A server that never answers is not a failure (what was sent was
-        // delivered), but the run took the whole wait longer than it needed to, and says why.
+        // delivered), but the run took the whole wait longer than it needed to, and says why. The same holds when
+        // the whole run's deadline (--timeout given) is what cut the wait short: exit 0 and the warning, not a
+        // timeout, since nothing that was asked for is missing.
         bool ended;
         using (var step = StepLimit(cancel))
         {
             ended = await _client!.CloseAsync(code, reason, step.Token);
         }
-        if (!ended && _client.CloseStatus is null && !cancel.IsCancellationRequested)
+        if (!ended && _client.CloseStatus is null && !_interrupted.IsCancellationRequested)
             _log.Warning("The server did not answer the close within {Timeout}; ended the connection without its "
                 + "answer (--timeout sets how long to wait)", Duration.Format(_settings.Timeout));
         // What arrived before the server's Close is printed before the result; the connection is released by now,
-        // so the receiving ends at once.
-        using var printed = StepLimit(cancel);
+        // so the receiving ends at once (bounded by Ctrl-C and a step, not by the deadline that may just have
+        // passed).
+        using var printed = StepLimit(_interrupted);
         await _receiving!.Ended.WaitAsync(printed.Token);
         if (_client.CloseStatus is not null)
             NoteClosed();

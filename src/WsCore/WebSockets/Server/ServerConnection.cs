@@ -350,9 +350,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                 var available = DescriptorIo.Receive(_socket.SafeHandle, head, out var error, peek: true);
                 ready = error != SocketError.WouldBlock
                     && (error != SocketError.Success || available == 0 || IsHeadReady(head[..available]));
-                if (ready || Interlocked.CompareExchange(ref _pump, PumpIdle, PumpRunning) == PumpRunning)
+                if (ready || TryGoIdle())
                     break;
-                Volatile.Write(ref _pump, PumpRunning);
             }
         }
         catch (Exception e)
@@ -396,6 +395,16 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             Pump();
         else if (outcome != Pumped.Paused)
             StopPumping(outcome, null);
+    }
+
+    // The runner's last step once the socket is drained: idle, unless an event came while it ran (Requested), in
+    // which case it is Running again and must read once more, or that event's data would wait for the next one.
+    private bool TryGoIdle()
+    {
+        if (Interlocked.CompareExchange(ref _pump, PumpIdle, PumpRunning) == PumpRunning)
+            return true;
+        Volatile.Write(ref _pump, PumpRunning);
+        return false;
     }
 
     private void RequestPump()
@@ -453,9 +462,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                     StopPumping(outcome, null);
                     return;
                 }
-                if (Interlocked.CompareExchange(ref _pump, PumpIdle, PumpRunning) == PumpRunning)
+                if (TryGoIdle())
                     return;
-                Volatile.Write(ref _pump, PumpRunning);
             }
         }
         catch (Exception e)
