@@ -75,8 +75,13 @@ public static class ServeSession
             Origins = new OriginPolicy(settings.AllowedOrigins ?? [], LocalNames(settings.MdnsName),
                 "start serve with --allow-origin ORIGIN to allow it"),
             // Echo and relay answer on the receiving thread: no hop through the event queue, nothing allocated per
-            // message when nothing is printed (the events exist only to be printed then).
-            MessageHandler = settings.Echo ? Echo : settings.Relay ? Relay : null,
+            // message when nothing is printed (the events exist only to be printed then). Lambdas rather than static
+            // methods: the compiler makes them instance methods of a cached object, which a delegate calls directly;
+            // a delegate to a static method goes through a shuffle thunk first, on every message.
+            MessageHandler = settings.Echo ? (server, clientId, type, payload) => server.Send(clientId, type, payload)
+                : settings.Relay
+                    ? (server, _, type, payload) => server.Send(WebSocketServer.AllClients, type, payload)
+                    : null,
             PublishMessageEvents = settings.Print || !(settings.Echo || settings.Relay),
             Logger = log,
         };
@@ -251,12 +256,6 @@ public static class ServeSession
         if (printer is not null)
             printer.WriteCertificate(next, CertificateEvent.Reload);
     }
-
-    private static void Echo(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
-        server.Send(clientId, type, payload);
-
-    private static void Relay(WebSocketServer server, int clientId, MessageType type, ReadOnlySpan<byte> payload) =>
-        server.Send(WebSocketServer.AllClients, type, payload);
 
     // The names a page may reach this serve by besides addresses (rule 7 of OriginPolicy): its mDNS name, and the
     // machine's own host name (a phone opening http://laptop:8080/). A page's own DNS cannot point these here.

@@ -14,22 +14,35 @@ public class MessageDecoderTests
 
     private static byte[] Join(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
-    /// <summary>Feeds all bytes (in pieces of <paramref name="piece"/>) and records each event.</summary>
+    /// <summary>Feeds all bytes (in pieces of <paramref name="piece"/>) and records each event; with
+    /// <paramref name="inPlace"/> through DecodeInPlace, each piece in a buffer of its own at an offset (as a
+    /// connection's receive buffer), otherwise through Decode, checking that the input is left as it was.</summary>
     private static List<(DecodeStatus Status, string Detail)> Feed(
-        byte[] bytes, int piece = int.MaxValue, int max = 65536, bool server = true)
+        byte[] bytes, int piece = int.MaxValue, int max = 65536, bool server = true, bool inPlace = false)
     {
         using var decoder = new MessageDecoder(server, max);
         var events = new List<(DecodeStatus, string)>();
         for (var start = 0; start < bytes.Length; start += piece)
         {
-            var input = bytes.AsSpan(start, Math.Min(piece, bytes.Length - start));
+            var length = Math.Min(piece, bytes.Length - start);
+            const int at = 3;
+            var buffer = new byte[at + length + 5];
+            bytes.AsSpan(start, length).CopyTo(buffer.AsSpan(at));
+            var offset = at;
+            var left = length;
             while (true)
             {
-                var status = decoder.Decode(input, out var consumed);
-                input = input[consumed..];
+                int consumed;
+                var status = inPlace
+                    ? decoder.DecodeInPlace(buffer, offset, left, out consumed)
+                    : decoder.Decode(buffer.AsSpan(offset, left), out consumed);
+                if (!inPlace)
+                    Assert.True(buffer.AsSpan(at, length).SequenceEqual(bytes.AsSpan(start, length)));
+                offset += consumed;
+                left -= consumed;
                 if (status == DecodeStatus.NeedMoreData)
                 {
-                    Assert.True(input.IsEmpty);
+                    Assert.Equal(0, left);
                     break;
                 }
                 events.Add((status, status switch
@@ -78,6 +91,50 @@ public class MessageDecoderTests
     [InlineData(1000)]
     public void Decode_FedInPieces_GivesSameEvents(int piece) => Assert.Equal(Stream1Events, Feed(Stream1, piece));
 
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void DecodeInPlace_FedInPieces_GivesSameEvents(int piece) =>
+        Assert.Equal(Stream1Events, Feed(Stream1, piece, inPlace: true));
+
+    [Fact]
+    public void DecodeInPlace_ManyWholeMessagesInOneBuffer_GivesEachOne()
+    {
+        // Every size from empty to 300 bytes (the 7-bit and 16-bit length forms), text and binary, masked with
+        // different keys, back to back in one read: the in-place path's own case, frame after frame.
+        var frames = Enumerable.Range(0, 301).Select(n => n % 2 == 0
+            ? Frame(1, Encoding.UTF8.GetBytes(new string('é', n / 2) + new string('a', n % 4)))
+            : Frame(2, Enumerable.Range(0, n).Select(i => (byte)(i * 7)).ToArray())).ToArray();
+        var expected = Enumerable.Range(0, 301).Select(n => n % 2 == 0
+            ? (DecodeStatus.Message, "Text:" + new string('é', n / 2) + new string('a', n % 4))
+            : (DecodeStatus.Message,
+                "Binary:" + Encoding.UTF8.GetString(Enumerable.Range(0, n).Select(i => (byte)(i * 7)).ToArray())));
+        Assert.Equal(expected, Feed(Join(frames), inPlace: true));
+        Assert.Equal(expected, Feed(Join(frames), piece: 100, inPlace: true));
+    }
+
+    [Fact]
+    public void DecodeInPlace_WholeMessage_IsUnmaskedWhereItLies_AndDetachingCopiesIt()
+    {
+        using var decoder = new MessageDecoder(expectMaskedFrames: true, maxMessageBytes: 1024);
+        var frame = Frame(2, [9, 8, 7, 6, 5]);
+        var buffer = new byte[frame.Length + 4];
+        frame.CopyTo(buffer, 4);
+        Assert.Equal(DecodeStatus.Message, decoder.DecodeInPlace(buffer, 4, frame.Length, out var consumed));
+        Assert.Equal(frame.Length, consumed);
+        // Lent from the caller's buffer: the payload's bytes are there, unmasked, after the 2-byte header and key.
+        Assert.Equal(new byte[] { 9, 8, 7, 6, 5 }, buffer[(4 + 6)..]);
+        Assert.Equal(0, decoder.AssemblyCapacity);
+        var message = decoder.DetachMessage();
+        buffer.AsSpan().Clear();
+        Assert.Equal(new byte[] { 9, 8, 7, 6, 5 }, message.Memory.ToArray());
+        message.Return();
+    }
+
     [Fact]
     public void Decode_Rfc57UnmaskedOnClientSide_GivesHello() =>
         Assert.Equal(
@@ -124,6 +181,16 @@ public class MessageDecoderTests
     public void Decode_ProtocolViolation_GivesItsCloseCode(string what, byte[] bytes, int code)
     {
         var events = Feed(bytes);
+        Assert.True(events.Count == 1, what);
+        Assert.Equal(
+            (DecodeStatus.ProtocolError, code.ToString(System.Globalization.CultureInfo.InvariantCulture)), events[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Violations))]
+    public void DecodeInPlace_ProtocolViolation_GivesItsCloseCode(string what, byte[] bytes, int code)
+    {
+        var events = Feed(bytes, inPlace: true);
         Assert.True(events.Count == 1, what);
         Assert.Equal(
             (DecodeStatus.ProtocolError, code.ToString(System.Globalization.CultureInfo.InvariantCulture)), events[0]);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -58,10 +59,10 @@ public static class Masking
             Unsafe.WriteUnaligned(ref word, Unsafe.ReadUnaligned<uint>(ref word) ^ rotated);
         }
         // The tail: the vector and word loops each advance by a multiple of 4, so key position = i mod 4 = 0 here.
-        Span<byte> keyBytes = stackalloc byte[4];
-        MemoryMarshal.Write(keyBytes, in rotated);
-        for (var k = 0; i < length; i++, k++)
-            Unsafe.Add(ref start, i) ^= keyBytes[k];
+        // The key's bytes in memory order, lowest first (no stackalloc: it would cost every call a stack cookie).
+        var keyBytes = BitConverter.IsLittleEndian ? rotated : BinaryPrimitives.ReverseEndianness(rotated);
+        for (; i < length; i++, keyBytes >>= 8)
+            Unsafe.Add(ref start, i) ^= (byte)keyBytes;
     }
 
     /// <summary>The byte-at-a-time rule of §5.3, as a reference for tests.</summary>

@@ -71,6 +71,9 @@ public sealed class MessageDecoder : IDisposable
 
     private byte[]? _completedBuffer;
     private int _completedLength;
+    // A message decoded where it lay in the caller's buffer (DecodeInPlace): lent from there, not from the pool.
+    private byte[]? _inPlaceBuffer;
+    private int _inPlaceOffset;
     private int _controlLength;
 
     // permessage-deflate (RFC 7692), when negotiated: the message being assembled is compressed (RSV1 on its first
@@ -114,7 +117,8 @@ public sealed class MessageDecoder : IDisposable
     /// </summary>
     public ReadOnlySpan<byte> Payload => _lastStatus switch
     {
-        DecodeStatus.Message => _completedBuffer is null ? default : _completedBuffer.AsSpan(0, _completedLength),
+        DecodeStatus.Message => _inPlaceBuffer is not null ? _inPlaceBuffer.AsSpan(_inPlaceOffset, _completedLength)
+            : _completedBuffer is null ? default : _completedBuffer.AsSpan(0, _completedLength),
         DecodeStatus.Ping or DecodeStatus.Pong => _control.AsSpan(0, _controlLength),
         DecodeStatus.Close => _controlLength > 2 ? _control.AsSpan(2, _controlLength - 2) : default,
         _ => default,
@@ -155,6 +159,48 @@ public sealed class MessageDecoder : IDisposable
     }
 
     /// <summary>
+    /// <see cref="Decode"/> for input the caller lets the decoder change: a whole single-frame data message already in
+    /// <paramref name="buffer"/> (the common case: a client's message in one read) is unmasked where it lies and lent
+    /// from there, with no copy into a buffer of the decoder's; <see cref="Payload"/> is then a slice of
+    /// <paramref name="buffer"/>, valid until the next call or until the caller reuses the buffer. Everything else
+    /// goes as with <see cref="Decode"/>, which leaves the input unchanged.
+    /// </summary>
+    public DecodeStatus DecodeInPlace(byte[] buffer, int offset, int count, out int consumed)
+    {
+        ReturnCompleted();
+        _lastStatus = TryDecodeWholeFrame(buffer, offset, count, out consumed) ?? Run(buffer.AsSpan(offset, count),
+            out consumed);
+        return _lastStatus;
+    }
+
+    // DecodeInPlace's common case; null for anything else (a fragment, a control frame, a compressed or oversized
+    // message, a partial frame, a header the general path must refuse), which Run then decodes from the start.
+    private DecodeStatus? TryDecodeWholeFrame(byte[] buffer, int offset, int count, out int consumed)
+    {
+        consumed = 0;
+        if (_phase != Phase.Header || _headerCount != 0 || _inMessage)
+            return null;
+        var input = buffer.AsSpan(offset, count);
+        if (FrameHeader.TryRead(input, out var frame, out var headerLength) != FrameHeaderStatus.Complete
+            || !frame.Fin || frame.Rsv != 0 || frame.Opcode is not (Opcode.Text or Opcode.Binary)
+            || frame.Masked != _expectMasked
+            || frame.PayloadLength > Math.Min(MaxMessageBytes, input.Length - headerLength))
+            return null;
+        var length = (int)frame.PayloadLength;
+        var payload = input.Slice(headerLength, length);
+        if (frame.Masked)
+            Masking.Apply(payload, frame.MaskKey);
+        consumed = headerLength + length;
+        if (frame.Opcode == Opcode.Text && !Utf8Validator.IsValid(payload))
+            return Fail(CloseStatus.InvalidPayloadData, "invalid UTF-8 in a text message");
+        MessageType = frame.Opcode == Opcode.Text ? MessageType.Text : MessageType.Binary;
+        _inPlaceBuffer = buffer;
+        _inPlaceOffset = offset + headerLength;
+        _completedLength = length;
+        return DecodeStatus.Message;
+    }
+
+    /// <summary>
     /// Takes ownership of the message just decoded: the caller must hand <see cref="RentedMessage.Array"/> back to
     /// <see cref="ArrayPool{T}.Shared"/> (<see cref="RentedMessage.Return"/>). Saves copying a received message.
     /// </summary>
@@ -162,6 +208,16 @@ public sealed class MessageDecoder : IDisposable
     {
         if (_lastStatus != DecodeStatus.Message)
             throw new InvalidOperationException("No message was just decoded.");
+        if (_inPlaceBuffer is not null)
+        {
+            // Lent from the caller's buffer: the owner gets a pooled copy.
+            var length = _completedLength;
+            var copy = length == 0 ? null : ArrayPool<byte>.Shared.Rent(length);
+            _inPlaceBuffer.AsSpan(_inPlaceOffset, length).CopyTo(copy);
+            _inPlaceBuffer = null;
+            _completedLength = 0;
+            return new RentedMessage(copy, length);
+        }
         var message = new RentedMessage(_completedBuffer, _completedLength);
         _completedBuffer = null;
         _completedLength = 0;
@@ -504,6 +560,7 @@ public sealed class MessageDecoder : IDisposable
 
     private void ReturnCompleted()
     {
+        _inPlaceBuffer = null; // the caller's, not the pool's
         if (_completedBuffer is not null)
             ArrayPool<byte>.Shared.Return(_completedBuffer);
         _completedBuffer = null;

@@ -203,7 +203,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
 
             // Made when the client first sends: a client that only listens (a dashboard, a counter display) never needs
             // one.
-            var done = leftover.Length > 0 && await ProcessAsync(decoder = NewDecoder(), leftover);
+            var done = leftover.Length > 0 && await ProcessAsync(decoder = NewDecoder(), leftover, 0, leftover.Length);
             var drained = false;
             while (!done)
             {
@@ -228,7 +228,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
                 }
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 Volatile.Write(ref _pingOutstanding, false);
-                done = await ProcessAsync(decoder ??= NewDecoder(), buffer.AsMemory(0, read));
+                done = await ProcessAsync(decoder ??= NewDecoder(), buffer, 0, read);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = null;
             }
@@ -509,7 +509,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         var decoder = _decoder ??= NewDecoder();
         while (true)
         {
-            var processed = Process(decoder, data.AsSpan(offset, count), out var consumed, out var received);
+            var processed = Process(decoder, data, offset, count, out var consumed, out var received);
             if (processed != Processed.Publish)
                 return processed == Processed.Closing ? Pumped.Closing : Pumped.Drained;
             offset += consumed;
@@ -1116,29 +1116,30 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     // Feeds received bytes to the decoder and acts on each event. True when the connection is closing. Synchronous
     // (no async state machine per read) unless a message event is published: only the event channel can make the
     // receive loop wait.
-    private ValueTask<bool> ProcessAsync(MessageDecoder decoder, ReadOnlyMemory<byte> data)
+    private ValueTask<bool> ProcessAsync(MessageDecoder decoder, byte[] data, int offset, int count)
     {
-        var processed = Process(decoder, data.Span, out var consumed, out var received);
+        var processed = Process(decoder, data, offset, count, out var consumed, out var received);
         return processed == Processed.Publish
-            ? PublishAndProcessAsync(decoder, data[consumed..], received!)
+            ? PublishAndProcessAsync(decoder, data, offset + consumed, count - consumed, received!)
             : new(processed == Processed.Closing);
     }
 
     private async ValueTask<bool> PublishAndProcessAsync(
-        MessageDecoder decoder, ReadOnlyMemory<byte> rest, MessageReceived received)
+        MessageDecoder decoder, byte[] data, int offset, int count, MessageReceived received)
     {
         while (true)
         {
             await _server.PublishAsync(received);
-            var processed = Process(decoder, rest.Span, out var consumed, out var next);
+            var processed = Process(decoder, data, offset, count, out var consumed, out var next);
             if (processed != Processed.Publish)
                 return processed == Processed.Closing;
-            (rest, received) = (rest[consumed..], next!);
+            (offset, count, received) = (offset + consumed, count - consumed, next!);
         }
     }
 
     // The decoder's events acted on, until the data is used up, the connection closes, or a message is to be
-    // published (Publish, with the bytes consumed so far).
+    // published (Publish, with the bytes consumed so far). The data is the connection's own (a receive buffer, the
+    // handshake's leftover): the decoder unmasks a message in one read where it lies (DecodeInPlace).
     // Not one skeleton with WebSocketClient.ProcessAsync, though the loops look alike: what the two share (framing,
     // reassembly, masking rules, UTF-8 and close-code checks, RFC 6455 §5-7) is already one piece, MessageDecoder. What
     // is left is the role's answer to each status, and none of those is the client's: a message goes to the handler
@@ -1146,13 +1147,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     // changes the state under the connection's lock. A common loop would be this switch calling five callbacks: as
     // many lines, plus an interface call and a second async frame on the receive path of every message.
     private Processed Process(
-        MessageDecoder decoder, ReadOnlySpan<byte> data, out int consumed, out MessageReceived? received)
+        MessageDecoder decoder, byte[] data, int offset, int count, out int consumed, out MessageReceived? received)
     {
         consumed = 0;
         received = null;
         while (true)
         {
-            var status = decoder.Decode(data[consumed..], out var used);
+            var status = decoder.DecodeInPlace(data, offset + consumed, count - consumed, out var used);
             consumed += used;
             switch (status)
             {

@@ -189,7 +189,7 @@ internal sealed class SocketReadiness
     private void WaitLoop()
     {
         var events = new byte[EventsPerWait * s_eventSize];
-        var ready = new IReadinessListener?[EventsPerWait];
+        var ready = new Ready[EventsPerWait];
         while (true)
         {
             var count = EpollWait(_epoll, ref events[0], EventsPerWait, -1);
@@ -205,13 +205,14 @@ internal sealed class SocketReadiness
                 {
                     var token = BitConverter.ToInt64(events, i * s_eventSize + s_dataOffset);
                     var slot = (int)(token & 0xffffffff);
-                    ready[i] = slot < _used && _generations[slot] == (uint)(token >>> 32) ? _listeners[slot] : null;
+                    ready[i].Listener =
+                        slot < _used && _generations[slot] == (uint)(token >>> 32) ? _listeners[slot] : null;
                 }
             }
             for (var i = 0; i < count; i++)
             {
-                var listener = ready[i];
-                ready[i] = null;
+                var listener = ready[i].Listener;
+                ready[i].Listener = null;
                 try
                 {
                     listener?.OnReadable();
@@ -222,6 +223,13 @@ internal sealed class SocketReadiness
                 }
             }
         }
+    }
+
+    // A listener in an array of structs: storing into an array of an interface type costs a type check per store
+    // (arrays are covariant), a struct's field does not.
+    private struct Ready
+    {
+        public IReadinessListener? Listener;
     }
 
     [DllImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]

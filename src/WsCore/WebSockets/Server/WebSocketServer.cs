@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -35,10 +36,12 @@ public sealed class WebSocketServer : IAsyncDisposable
     // Completed once StopAsync waits for the connections and the last one has ended.
     private readonly TaskCompletionSource _connectionsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _waitingForConnections;
-    // The registered clients by id, under _clientsLock. Readers that walk all clients (broadcast, keep-alive) use a
-    // snapshot array built when first needed after a change: a storm of connects then costs O(1) each instead of
-    // copying an ever longer array per connect (garbage quadratic in the number of clients).
-    private readonly Dictionary<int, ServerConnection> _clients = [];
+    // The registered clients by id, changed under _clientsLock. A lookup by id (Send to one client, once per echoed
+    // message) takes no lock: ConcurrentDictionary's reads are lock-free. Readers that walk all clients (broadcast,
+    // keep-alive) use a snapshot array built when first needed after a change: a storm of connects then costs O(1)
+    // each instead of copying an ever longer array per connect (garbage quadratic in the number of clients).
+    private readonly ConcurrentDictionary<int, ServerConnection> _clients = new();
+    private int _clientCount;
     private ServerConnection[]? _clientsSnapshot = [];
     private int _nextId;
     private Socket? _listener;
@@ -88,8 +91,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         get
         {
-            lock (_clientsLock)
-                return _clients.Count;
+            return Volatile.Read(ref _clientCount);
         }
     }
 
@@ -127,10 +129,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         if (clientId != AllClients)
         {
-            ServerConnection? client;
-            lock (_clientsLock)
-                _clients.TryGetValue(clientId, out client);
-            if (client is null)
+            if (!_clients.TryGetValue(clientId, out var client))
                 return 0;
             var opcode = type == MessageType.Text ? Opcode.Text : Opcode.Binary;
             if (client.Compresses)
@@ -183,10 +182,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>Starts the close handshake with one client. False when no such client is open.</summary>
     public bool CloseClient(int clientId, ushort code = CloseStatus.NormalClosure, string reason = "")
     {
-        ServerConnection? client;
-        lock (_clientsLock)
-            _clients.TryGetValue(clientId, out client);
-        return client is not null && client.BeginClose(code, reason);
+        return _clients.TryGetValue(clientId, out var client) && client.BeginClose(code, reason);
     }
 
     /// <summary>
@@ -244,7 +240,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         lock (_clientsLock)
         {
-            if (_clients.Count >= Options.MaxClients || _stopping.IsCancellationRequested)
+            if (_clientCount >= Options.MaxClients || _stopping.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _clientsRefused);
                 return Registration.Full;
@@ -256,7 +252,9 @@ public sealed class WebSocketServer : IAsyncDisposable
                 return Registration.NoClientId;
             }
             connection.Id = id;
-            _clients.Add(connection.Id, connection);
+            if (!_clients.TryAdd(id, connection))
+                throw new InvalidOperationException($"Client id {id} is already in use.");
+            Volatile.Write(ref _clientCount, _clientCount + 1);
             _clientsSnapshot = null;
             return Registration.Registered;
         }
@@ -279,8 +277,11 @@ public sealed class WebSocketServer : IAsyncDisposable
     {
         lock (_clientsLock)
         {
-            if (_clients.Remove(connection.Id))
+            if (_clients.TryRemove(connection.Id, out _))
+            {
+                Volatile.Write(ref _clientCount, _clientCount - 1);
                 _clientsSnapshot = null;
+            }
         }
         if (Options.Logger.IsEnabled(LogEventLevel.Information))
         {
