@@ -632,4 +632,58 @@ public class ServerLoopbackTests
         }
         Assert.Equal(Enumerable.Range(0, Count).Select(i => $"m{i}"), received);
     }
+
+    [Fact]
+    public async Task EchoToAClientThatReadsLate_FillsTheSocket_ThenEveryEchoArrivesWholeAndInOrder()
+    {
+        // The handler's echo writes small frames straight from the stack while the socket takes them; once the
+        // client's window and the server's send buffer are full, the part the kernel did not take goes out
+        // asynchronously and later echoes queue behind it. A client with a small receive buffer that reads nothing
+        // until it has sent 12,000 messages (6.6 MB, more than the 4 MB a send buffer grows to by default) makes
+        // that happen; then every echo must arrive whole, in order. Fails (times out) when a frame's remainder is
+        // lost.
+        const int Count = 12000;
+        await using var server = new WebSocketServer(new WebSocketServerOptions
+        {
+            BindAddress = System.Net.IPAddress.Loopback,
+            Port = 0,
+            PingInterval = TimeSpan.Zero,
+            MaxQueuedBytesPerClient = 16 * 1024 * 1024,
+            MessageHandler = (s, id, type, payload) => s.Send(id, type, payload),
+            PublishMessageEvents = false,
+        });
+        server.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancel) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+                await socket.ConnectAsync(context.DnsEndPoint, cancel);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var invoker = new HttpMessageInvoker(handler);
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{server.LocalEndPoint.Port}/"), invoker, timeout.Token);
+        static string Message(int i) => $"echo {i:D5} " + new string((char)('a' + (i % 26)), 300 + (i % 200));
+        for (var i = 0; i < Count; i++)
+            await client.SendAsync(Encoding.UTF8.GetBytes(Message(i)), WebSocketMessageType.Text, true, timeout.Token);
+
+        var buffer = new byte[4096];
+        for (var i = 0; i < Count; i++)
+        {
+            var filled = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await client.ReceiveAsync(buffer.AsMemory(filled), timeout.Token);
+                filled += result.Count;
+            }
+            while (!result.EndOfMessage);
+            Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+            Assert.Equal(Message(i), Encoding.UTF8.GetString(buffer, 0, filled));
+        }
+        Assert.Equal(0, server.SlowClientsDropped);
+    }
 }

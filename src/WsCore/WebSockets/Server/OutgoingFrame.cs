@@ -62,6 +62,14 @@ internal sealed class OutgoingFrame
         return Take(buffer, start, headerLength + compressed, opcode);
     }
 
+    /// <summary>A frame of bytes already encoded (the part of one the kernel did not take).</summary>
+    public static OutgoingFrame CopyOf(ReadOnlySpan<byte> encoded)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(encoded.Length);
+        encoded.CopyTo(buffer);
+        return Take(buffer, 0, encoded.Length, Opcode.Continuation);
+    }
+
     private static OutgoingFrame Take(byte[] buffer, int offset, int length, Opcode opcode)
     {
         var frame = t_spare ?? new OutgoingFrame();

@@ -438,7 +438,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     }
 
     // Reads and processes until the socket is drained, then goes idle unless an event came meanwhile. One buffer for
-    // the run, rented here and returned before idling: an idle connection holds none.
+    // the run, rented here (the readiness thread's spare one, usually) and returned before idling: an idle connection
+    // holds none.
     private void Pump()
     {
         if (_state == State.Handshaking)
@@ -446,7 +447,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             PumpHead();
             return;
         }
-        var buffer = (byte[]?)ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+        var buffer = (byte[]?)_readiness!.RentBuffer(ReceiveBufferBytes);
         try
         {
             while (true)
@@ -473,7 +474,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         finally
         {
             if (buffer is not null)
-                ArrayPool<byte>.Shared.Return(buffer);
+                _readiness.ReturnBuffer(buffer);
         }
     }
 
@@ -540,7 +541,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             NoteFailure(e);
         }
         if (pooled)
-            ArrayPool<byte>.Shared.Return(data);
+            _readiness!.ReturnBuffer(data);
         if (outcome == Pumped.Drained)
             Pump(); // reads on: what came while paused is in the socket, and the pump is still this thread's
         else
@@ -591,6 +592,80 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     /// <summary>True when permessage-deflate was negotiated: data messages go through
     /// <see cref="EnqueueCompressed"/>.</summary>
     public bool Compresses => _deflater is not null;
+
+    // The largest frame SendMessage encodes on the stack and writes straight from there.
+    private const int DirectFrameBytes = 1024;
+
+    /// <summary>
+    /// Sends a data message to this one client (<see cref="WebSocketServer.Send"/> with its id): compressed when
+    /// negotiated, else as <see cref="Enqueue"/> would. False when the connection is not open or the message was
+    /// refused (see <see cref="Enqueue"/>).
+    /// </summary>
+    public bool SendMessage(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        if (_deflater is not null)
+            return EnqueueCompressed(opcode, payload);
+        var length = FrameEncoder.GetFrameLength(payload.Length, masked: false);
+        if (length <= DirectFrameBytes && _readiness is not null && _tls is null && TryTakeWritingForDirect())
+        {
+            // The socket is this thread's and nothing waits before this message (an echo's usual case): the frame is
+            // encoded on the stack and written from there, with no pooled frame to make, reference and release.
+            Span<byte> frame = stackalloc byte[length];
+            FrameEncoder.Encode(frame, opcode, payload);
+            SendDirect(frame);
+            return true;
+        }
+        var single = OutgoingFrame.Create(opcode, payload);
+        var sent = Enqueue(single);
+        single.Release();
+        return sent;
+    }
+
+    // Takes the sending side when it is free and the connection open (what Enqueue does for a frame written inline).
+    private bool TryTakeWritingForDirect()
+    {
+        lock (StateLock)
+        {
+            if (_state != State.Open || _writing)
+                return false;
+            Interlocked.Increment(ref _messagesOut);
+            _writing = true;
+            return true;
+        }
+    }
+
+    // SendInline for a frame on the stack: one non-blocking send; what the kernel did not take is copied into a pooled
+    // frame and goes out asynchronously, as SendInline's remainder does.
+    private void SendDirect(ReadOnlySpan<byte> frame)
+    {
+        int sent;
+        SocketError error;
+        try
+        {
+            sent = DescriptorIo.Send(_socket.SafeHandle, frame, out error);
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            WriteFailed();
+            return;
+        }
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            WriteFailed();
+            return;
+        }
+        if (sent < frame.Length)
+        {
+            var rest = OutgoingFrame.CopyOf(frame[sent..]);
+            _ = FinishSendInlineAsync(SendRemainderAsync(rest.Bytes), rest);
+            return;
+        }
+        bool stopped;
+        lock (StateLock)
+            stopped = TryStopWritingLocked();
+        if (!stopped)
+            _ = DrainAsync();
+    }
 
     /// <summary>
     /// Compresses a data message for this client and sends or queues it, as <see cref="Enqueue"/> does. Compressing

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -58,6 +59,9 @@ internal sealed class SocketReadiness
     private int[] _free = new int[1024];
     private int _freeCount;
     private int _used;
+    // A receive buffer kept for the next pump of one of this instance's sockets: with inline listeners every pump
+    // runs on this thread, one after the other, and would otherwise rent and return one from the shared pool each.
+    private byte[]? _spareBuffer;
 
     private SocketReadiness(int epoll, bool inlineListeners, int number)
     {
@@ -73,6 +77,20 @@ internal sealed class SocketReadiness
     {
         var all = s_instances.Value;
         return all is null ? null : all[(int)((uint)Interlocked.Increment(ref s_next) % (uint)all.Length)];
+    }
+
+    /// <summary>A receive buffer of at least <paramref name="size"/> bytes: this instance's spare one when it is
+    /// free, else one from the shared pool. Give it back with <see cref="ReturnBuffer"/>.</summary>
+    public byte[] RentBuffer(int size) =>
+        Interlocked.Exchange(ref _spareBuffer, null) is { } spare && spare.Length >= size
+            ? spare
+            : ArrayPool<byte>.Shared.Rent(size);
+
+    /// <summary>Gives back a buffer from <see cref="RentBuffer"/>.</summary>
+    public void ReturnBuffer(byte[] buffer)
+    {
+        if (Interlocked.CompareExchange(ref _spareBuffer, buffer, null) is not null)
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>True when listeners may run their continuations on the epoll thread.</summary>

@@ -131,13 +131,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         {
             if (!_clients.TryGetValue(clientId, out var client))
                 return 0;
-            var opcode = type == MessageType.Text ? Opcode.Text : Opcode.Binary;
-            if (client.Compresses)
-                return client.EnqueueCompressed(opcode, payload) ? 1 : 0;
-            var single = OutgoingFrame.Create(opcode, payload);
-            var sent = client.Enqueue(single);
-            single.Release();
-            return sent ? 1 : 0;
+            return client.SendMessage(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload) ? 1 : 0;
         }
         var clients = ClientsSnapshot();
         if (clients.Length == 0)
