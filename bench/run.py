@@ -502,17 +502,18 @@ def targets(results, send_ms):
         "  registration (one housekeeping timer checks every deadline), no decoder until the client sends, and on",
         "  Linux no async state machine: readiness callbacks pump each connection (`ServerConnection.Pump`), whose",
         "  handshake starts once its request head is all there (peeked at on each event), and none of the runtime's",
-        "  asynchronous socket state: about 0.65 KB of managed memory (`IdleMemoryTests`: 641 bytes; about 1,820",
+        "  asynchronous socket state: about 0.7 KB of managed memory (`IdleMemoryTests`: 705 bytes; about 1,820",
         "  with `WSCTL_SERVER_EPOLL=0`). The handshake's SHA-1 is wsctl's own (`Sha1`): the runtime's loads",
         "  OpenSSL's libcrypto into the server, 4.5 MB resident that a plain server has no other use for.",
         "- **RSS per idle connection** is mostly what the connect storm allocated: the GC collects gen0 only after",
         "  its budget, 16 MB on this machine (`GCGen0MaxBudget`, sized from the 32 MB L3 cache), so the",
-        "  handshake's garbage is resident too until then. wsctl allocates 1.7 KB per connection in a storm (0.65 KB",
+        "  handshake's garbage is resident too until then. wsctl allocates 1.7 KB per connection in a storm (0.7 KB",
         "  of it kept): 2.4 KB before the pump and the peeked head, when its idle RSS was 2.6 KB.",
         "- **Memory method**: RSS is sampled while the connections are held, from before the first connect; the",
         "  teardown is not counted (for any server).", "",
     ]
     to_uws = ratio(results, "echo64-c", "cpu_us_per_msg", "wsctl", "uws")
+    print_to_uws = ratio(results, "echo64-c", "cpu_us_per_msg", "wsctl-print", "uws")
     if to_uws is not None and to_uws > 1.0:
         out += [
             "## Why the echo target against uWebSockets is missed", "",
@@ -520,16 +521,20 @@ def targets(results, send_ms):
             "  make the same system calls per message (`perf stat` on each, 2026-12-06: one `recvfrom`, one `sendto`",
             "  and 0.016 `epoll_wait` per round trip), and the kernel's part of a round trip is nearly the same when",
             "  both run in the same conditions (5.2-6.0 µs uWebSockets, 5.5-5.7 µs wsctl). The rest is user space:",
-            "  after the warm-up wsctl spends 0.5 µs per round trip there, uWebSockets 0.3 µs (`/proc` user time,",
-            "  2 runs each, 2026-12-06; wsctl 0.7-0.8 µs before its connections were pumped by readiness callbacks).",
-            "  A `perf` profile of wsctl's share, taken before the pump, showed no hot spot: the receive loop, the",
-            "  decoder, the handler, the send path and .NET's `Socket` layer took about 0.1 µs each. Since then the",
-            "  loop's resumption per message and the `Socket` layer are gone (`Pump`, `DescriptorIo`); what is left",
-            "  includes the P/Invoke transitions and SafeHandle reference counts of `recv` and `send`.",
+            "  after the warm-up wsctl spends about 0.47 µs per round trip there, uWebSockets 0.33 µs (`perf`",
+            "  samples under echo_load, runs alternating with the build before, 2026-12-06; wsctl 0.64 µs before a",
+            "  message in one read was decoded where it lies and its echo encoded on the stack, 0.7-0.8 µs before",
+            "  the readiness pump). What is left of that share has no hot spot: the P/Invoke transitions and",
+            "  SafeHandle reference counts of `recv` and `send`, the connection's lock taken twice per echo (the",
+            "  sending side), the epoll loop's dispatch, the decoder. A kernel profile (samples per round trip, one",
+            "  run each) puts more time under wsctl in the same kernel functions (freeing received buffers, socket",
+            "  lookups, wake-ups), which a larger cache footprint in user space would explain; that is not proven.",
             "- The kernel's part is not stable on this machine (a 2-vCPU VM): runs of one server in one setup land",
             "  near 5.4 or near 7.2 µs per round trip (uWebSockets 5.45 or 7.2, wsctl 6.2 or 7.9), the mode changing",
             "  between runs and never within one, so medians of a few rounds may compare two servers in different",
-            "  modes; differences under about 15% are within that noise.", "",
+            "  modes; differences under about 15% are within that noise."
+            + (f" In this run `wsctl-print`, the same server doing more work (printing every message), measured"
+               f" {print_to_uws:.2f}× uWebSockets under echo_load." if print_to_uws is not None else ""), "",
         ]
     printing = ratio(results, "echo64", "cpu_us_per_msg", "wsctl-print", "wsctl")
     if printing is not None and printing > 1.05:
@@ -548,7 +553,7 @@ def targets(results, send_ms):
             "## Why the idle-memory target is missed", "",
             f"- {idle:.1f} KB against 2 KB"
                 + (" (a quick run: fewer connections carry the one-time costs)." if QUICK else "."),
-            "  About 0.65 KB per connection is live managed memory (`IdleMemoryTests`, a heap dump of serve): the",
+            "  About 0.7 KB per connection is live managed memory (`IdleMemoryTests`, a heap dump of serve): the",
             "  connection 240 bytes, the socket 112 and its handle 64, the remote end point 72, the server's tables.",
             "  Nearly all the rest is what the connect storm allocated and the GC has not collected (see above: its",
             "  gen0 budget, 16 MB here, is taken from the CPU's cache size); `DOTNET_GCgen0size` lowers it, but the",
