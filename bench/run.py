@@ -532,7 +532,9 @@ def targets(results, send_ms):
             "- The kernel's part is not stable on this machine (a 2-vCPU VM): runs of one server in one setup land",
             "  near 5.4 or near 7.2 µs per round trip (uWebSockets 5.45 or 7.2, wsctl 6.2 or 7.9), the mode changing",
             "  between runs and never within one, so medians of a few rounds may compare two servers in different",
-            "  modes; differences under about 15% are within that noise."
+            "  modes; differences under about 15% are within that noise. The mode follows the load run, not the",
+            "  server's process: four 6 s runs of echo_load one after the other against one uWebSockets process",
+            "  gave 6.18, 6.96, 5.55 and 5.50 µs (2026-12-06)."
             + (f" In this run `wsctl-print`, the same server doing more work (printing every message), measured"
                f" {print_to_uws:.2f}× uWebSockets under echo_load." if print_to_uws is not None else ""), "",
         ]
