@@ -643,16 +643,12 @@ public class ServerLoopbackTests
         // that happen; then every echo must arrive whole, in order. Fails (times out) when a frame's remainder is
         // lost.
         const int Count = 12000;
-        await using var server = new WebSocketServer(new WebSocketServerOptions
+        await using var server = TestServer.Start(echo: false, o =>
         {
-            BindAddress = System.Net.IPAddress.Loopback,
-            Port = 0,
-            PingInterval = TimeSpan.Zero,
-            MaxQueuedBytesPerClient = 16 * 1024 * 1024,
-            MessageHandler = (s, id, type, payload) => s.Send(id, type, payload),
-            PublishMessageEvents = false,
+            o.MaxQueuedBytesPerClient = 16 * 1024 * 1024;
+            o.MessageHandler = (s, id, type, payload) => s.Send(id, type, payload);
+            o.PublishMessageEvents = false;
         });
-        server.Start();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var handler = new SocketsHttpHandler
         {
@@ -665,7 +661,7 @@ public class ServerLoopbackTests
         };
         using var invoker = new HttpMessageInvoker(handler);
         using var client = new ClientWebSocket();
-        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{server.LocalEndPoint.Port}/"), invoker, timeout.Token);
+        await client.ConnectAsync(server.Uri, invoker, timeout.Token);
         static string Message(int i) => $"echo {i:D5} " + new string((char)('a' + (i % 26)), 300 + (i % 200));
         for (var i = 0; i < Count; i++)
             await client.SendAsync(Encoding.UTF8.GetBytes(Message(i)), WebSocketMessageType.Text, true, timeout.Token);
@@ -684,6 +680,6 @@ public class ServerLoopbackTests
             Assert.Equal(WebSocketMessageType.Text, result.MessageType);
             Assert.Equal(Message(i), Encoding.UTF8.GetString(buffer, 0, filled));
         }
-        Assert.Equal(0, server.SlowClientsDropped);
+        Assert.Equal(0, server.Server.SlowClientsDropped);
     }
 }

@@ -62,7 +62,8 @@ internal sealed class OutgoingFrame
         return Take(buffer, start, headerLength + compressed, opcode);
     }
 
-    /// <summary>A frame of bytes already encoded (the part of one the kernel did not take).</summary>
+    /// <summary>A frame of bytes already encoded (the part of one the kernel did not take). Its opcode says only
+    /// that it is not a Close, the one thing a writer asks of a frame's opcode.</summary>
     public static OutgoingFrame CopyOf(ReadOnlySpan<byte> encoded)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(encoded.Length);

@@ -606,7 +606,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         if (_deflater is not null)
             return EnqueueCompressed(opcode, payload);
         var length = FrameEncoder.GetFrameLength(payload.Length, masked: false);
-        if (length <= DirectFrameBytes && _readiness is not null && _tls is null && TryTakeWritingForDirect())
+        if (length <= DirectFrameBytes && _tls is null && TryTakeWritingForDirect())
         {
             // The socket is this thread's and nothing waits before this message (an echo's usual case): the frame is
             // encoded on the stack and written from there, with no pooled frame to make, reference and release.
@@ -634,15 +634,15 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
         }
     }
 
-    // SendInline for a frame on the stack: one non-blocking send; what the kernel did not take is copied into a pooled
-    // frame and goes out asynchronously, as SendInline's remainder does.
+    // SendInline for a frame on the stack (plain connections): one non-blocking send; what the kernel did not take is
+    // copied into a pooled frame and goes out asynchronously, as SendInline's remainder does.
     private void SendDirect(ReadOnlySpan<byte> frame)
     {
         int sent;
         SocketError error;
         try
         {
-            sent = DescriptorIo.Send(_socket.SafeHandle, frame, out error);
+            sent = SendNow(frame, out error);
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
@@ -660,11 +660,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             _ = FinishSendInlineAsync(SendRemainderAsync(rest.Bytes), rest);
             return;
         }
-        bool stopped;
-        lock (StateLock)
-            stopped = TryStopWritingLocked();
-        if (!stopped)
-            _ = DrainAsync();
+        StopWritingOrDrain();
     }
 
     /// <summary>
@@ -792,11 +788,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             return;
         }
         frame.Release();
-        bool stopped;
-        lock (StateLock)
-            stopped = TryStopWritingLocked();
-        if (!stopped)
-            _ = DrainAsync();
+        StopWritingOrDrain();
     }
 
     private async Task FinishSendInlineAsync(ValueTask sending, OutgoingFrame frame)
@@ -815,6 +807,17 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
             frame.Release();
         }
         await DrainAsync();
+    }
+
+    // The writer's own write is done: gives up the sending side, or drains what was queued meanwhile (DrainAsync would
+    // find that out too, but the hot path is spared its state machine).
+    private void StopWritingOrDrain()
+    {
+        bool stopped;
+        lock (StateLock)
+            stopped = TryStopWritingLocked();
+        if (!stopped)
+            _ = DrainAsync();
     }
 
     // Gives up the sending side when nothing is left to write (or the connection is over). Under the lock.
@@ -1312,15 +1315,18 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, IReadinessListener
     {
         if (_tls is not null)
             return _tls.WriteAsync(data);
-        var sent = _readiness is not null
-            ? DescriptorIo.Send(_socket.SafeHandle, data.Span, out var error)
-            : _socket.Send(data.Span, SocketFlags.None, out error);
+        var sent = SendNow(data.Span, out var error);
         if (error == SocketError.Success && sent == data.Length)
             return ValueTask.CompletedTask;
         if (error is not (SocketError.Success or SocketError.WouldBlock))
             return ValueTask.FromException(new SocketException((int)error));
         return SendRemainderAsync(data[sent..]);
     }
+
+    // One non-blocking send on a plain connection: how much the kernel took (WouldBlock: nothing, for now).
+    private int SendNow(ReadOnlySpan<byte> data, out SocketError error) => _readiness is not null
+        ? DescriptorIo.Send(_socket.SafeHandle, data, out error)
+        : _socket.Send(data, SocketFlags.None, out error);
 
     private async ValueTask SendRemainderAsync(ReadOnlyMemory<byte> data)
     {
