@@ -289,15 +289,22 @@ public sealed class SendSession
         // to a server that stopped reading. A server that never answers is not a failure (what was sent was
         // delivered), but the run took the whole wait longer than it needed to, and says why. The same holds when
         // the whole run's deadline (--timeout given) is what cut the wait short: exit 0 and the warning, not a
-        // timeout, since nothing that was asked for is missing.
+        // timeout, since nothing that was asked for is missing; and when the server ends TCP (FIN or reset) instead
+        // of answering, which used to pass without a word.
         bool ended;
         using (var step = StepLimit(cancel))
         {
             ended = await _client!.CloseAsync(code, reason, step.Token);
         }
-        if (!ended && _client.CloseStatus is null && !_interrupted.IsCancellationRequested)
-            _log.Warning("The server did not answer the close within {Timeout}; ended the connection without its "
-                + "answer (--timeout sets how long to wait)", Duration.Format(_settings.Timeout));
+        if (_client.CloseStatus is null && !_interrupted.IsCancellationRequested)
+        {
+            if (!ended)
+                _log.Warning("The server did not answer the close within {Timeout}; ended the connection without its "
+                    + "answer (--timeout sets how long to wait)", Duration.Format(_settings.Timeout));
+            else
+                _log.Warning("The server ended the connection without answering the close (no Close frame came: an "
+                    + "abnormal closure, 1006 in RFC 6455 §7.1.5)");
+        }
         // What arrived before the server's Close is printed before the result; the connection is released by now,
         // so the receiving ends at once (bounded by Ctrl-C and a step, not by the deadline that may just have
         // passed).

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -202,6 +203,58 @@ public sealed class SendVerbTests
             Assert.True(exit == 0, stderr);
             Assert.Contains($"did not answer the close within {waited}", stderr);
         }
+    }
+
+    // A server that takes the message and the Close and then ends TCP without answering, gracefully (FIN) or with a
+    // reset: the message was written, only the close handshake is missing, so exit 0 as when no answer comes at
+    // all, and a warning saying what happened (it used to pass without a word).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Send_ServerEndsTcpInsteadOfAnsweringTheClose_Exits0AndSaysSo(bool reset)
+    {
+        var (listener, port) = RawServer(async s =>
+        {
+            await using (var stream = new NetworkStream(s, ownsSocket: false))
+            {
+                await RawWebSocket.AcceptUpgradeAsync(stream);
+                while (await ReadClientFrameOpcodeAsync(stream) is { } opcode && opcode != 8)
+                {
+                }
+            }
+            if (reset)
+                s.LingerState = new LingerOption(true, 0);
+            else
+                s.Shutdown(SocketShutdown.Both);
+            s.Close();
+        });
+        using (listener.Server)
+        {
+            var (exit, _, stderr) = await RunAsync("send", "--timeout", "10s", $"ws://127.0.0.1:{port}/", "x");
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("ended the connection without answering the close", stderr);
+            Assert.DoesNotContain("did not answer the close within", stderr);
+        }
+    }
+
+    // One masked client frame read whole from the stream (RFC 6455 §5.2): its opcode, or null at the end of TCP.
+    private static async Task<int?> ReadClientFrameOpcodeAsync(Stream stream)
+    {
+        var head = new byte[2];
+        if (await stream.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false) < 2)
+            return null;
+        long length = head[1] & 0x7F;
+        var extended = length == 126 ? 2 : length == 127 ? 8 : 0;
+        var rest = new byte[extended + 4];
+        await stream.ReadExactlyAsync(rest);
+        if (extended > 0)
+        {
+            length = extended == 2
+                ? BinaryPrimitives.ReadUInt16BigEndian(rest)
+                : (long)BinaryPrimitives.ReadUInt64BigEndian(rest);
+        }
+        await stream.ReadExactlyAsync(new byte[length]);
+        return head[0] & 0x0F;
     }
 
     [Fact]
