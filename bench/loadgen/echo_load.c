@@ -2,13 +2,16 @@
  * echo_load: a second, independent load generator for the echo benchmarks (bench/run.py's echo64-c and echo5-c),
  * so that a server's CPU per round trip is not only what wsctl's own generator makes of it.
  *
- *   echo_load ws://HOST:PORT/PATH [--clients N] [--seconds S] [--size BYTES]
+ *   echo_load ws://HOST:PORT/PATH [--clients N] [--seconds S] [--size BYTES] [--rate R]
  *
  * One thread, one epoll set, N connections each with one message outstanding: a masked text frame of BYTES
  * printable ASCII bytes, different for every message, sent again as soon as its echo arrived whole and equal to
- * what was sent, byte for byte. After S seconds no new message is sent; the outstanding ones are awaited (up to
- * 5 s), every connection is closed with 1000, and one JSON line goes to stdout with the same names as
- * `wsctl bench --json` (sent, received, lost, errors, seconds, messages_per_second, latency_us, generator_*).
+ * what was sent, byte for byte; with --rate, at most R messages a second in all: a connection whose echo came
+ * waits in turn for the next slot of an even schedule, so that servers compared at one offered rate, below what
+ * either end can do, are measured with neither end saturated. After S seconds no new message is sent; the
+ * outstanding ones are awaited (up to 5 s), every connection is closed with 1000, and one JSON line goes to stdout
+ * with the same names as `wsctl bench --json` (sent, received, lost, errors, seconds, messages_per_second,
+ * latency_us, generator_*; rate).
  * Exit code 0 when every connection connected and every message came back equal, 1 otherwise, 2 for bad usage.
  *
  * Built by bench/run.sh with gcc -O2 -Wall -Wextra -Werror; tests/WsCore.Tests/Bench/EchoLoadGeneratorTests.cs
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -118,11 +122,12 @@ struct options {
     int clients;
     double seconds;
     size_t size;
+    double rate; /* messages per second in all; 0: each connection sends again as soon as its echo came */
 };
 
 static void usage(const char *why) {
     fprintf(stderr, "echo_load: %s\nusage: echo_load ws://HOST:PORT/PATH [--clients N] [--seconds S] "
-                    "[--size BYTES (1-%d)]\n", why, MAX_MESSAGE_BYTES);
+                    "[--size BYTES (1-%d)] [--rate R]\n", why, MAX_MESSAGE_BYTES);
     exit(2);
 }
 
@@ -162,6 +167,12 @@ static struct options parse_options(int argc, char **argv) {
         if (strcmp(a, "--clients") == 0 && has_value) o.clients = atoi(argv[++i]);
         else if (strcmp(a, "--seconds") == 0 && has_value) o.seconds = atof(argv[++i]);
         else if (strcmp(a, "--size") == 0 && has_value) o.size = (size_t)atol(argv[++i]);
+        else if (strcmp(a, "--rate") == 0 && has_value) {
+            /* 0 means no limit, so a value that is not a number must not pass for one (atof gives 0). */
+            char *end;
+            o.rate = strtod(argv[++i], &end);
+            if (end == argv[i] || *end != 0) o.rate = -1;
+        }
         else if (a[0] != '-' && !have_target) parse_target(&o, a), have_target = true;
         else usage("unknown or incomplete argument");
     }
@@ -169,6 +180,7 @@ static struct options parse_options(int argc, char **argv) {
     if (o.clients < 1 || o.clients > 60000) usage("--clients must be 1 to 60000");
     if (!(o.seconds > 0 && o.seconds <= 3600)) usage("--seconds must be more than 0 and at most 3600");
     if (o.size < 1 || o.size > MAX_MESSAGE_BYTES) usage("--size out of range");
+    if (!(o.rate >= 0 && o.rate <= 10e6)) usage("--rate must be 0 (no limit) to 10000000 messages a second");
     return o;
 }
 
@@ -348,12 +360,38 @@ static void send_next(struct connection *c) {
     flush(c);
 }
 
+/* --rate: connections whose echo came, waiting in turn for their slot (a ring: at most one entry each). */
+static struct connection **waiting;
+static int waiting_head, waiting_count;
+static double next_slot;
+
+static void wait_for_slot(struct connection *c) {
+    waiting[(waiting_head + waiting_count++) % options.clients] = c;
+}
+
+/* Sends to waiting connections while their slots have come. A slot that found nobody waiting (the server was
+ * slower than the rate) is not made up for by more than a millisecond's burst. */
+static void send_due(void) {
+    double now = now_seconds();
+    while (waiting_count > 0 && !stopping && now >= next_slot) {
+        struct connection *c = waiting[waiting_head];
+        waiting_head = (waiting_head + 1) % options.clients;
+        waiting_count--;
+        if (!c->open) continue;
+        send_next(c);
+        next_slot = (next_slot > now - 0.001 ? next_slot : now - 0.001) + 1.0 / options.rate;
+        now = now_seconds();
+    }
+}
+
 static void echo_complete(struct connection *c) {
     c->awaiting_echo = c->in_message = false;
     outstanding--;
     messages_received++;
     record_latency((now_seconds() - c->sent_at) * 1e6);
-    if (!stopping) send_next(c);
+    if (stopping) return;
+    if (options.rate > 0) wait_for_slot(c);
+    else send_next(c);
 }
 
 /* One server frame from c->in (RFC 6455 §5.2): returns its length once whole, 0 while incomplete, -1 after
@@ -532,13 +570,17 @@ static bool open_connection(struct connection *c, const struct addrinfo *address
     return true;
 }
 
-/* Waits on the epoll set until `until` (seconds) or until `done` says so; handles reads and writes. */
+/* Waits on the epoll set until `until` (seconds) or until `done` says so; handles reads and writes, and with
+ * --rate wakes for the next slot (epoll_pwait2: a nanosecond timeout, where epoll_wait's is whole milliseconds). */
 static void run_events(double until, bool (*done)(void)) {
     struct epoll_event events[256];
     while (!done()) {
-        double left = until - now_seconds();
+        send_due();
+        double now = now_seconds(), left = until - now;
         if (left <= 0) return;
-        int n = epoll_wait(epoll_fd, events, 256, (int)(left * 1000) + 1);
+        if (waiting_count > 0 && !stopping && next_slot - now < left) left = next_slot - now > 0 ? next_slot - now : 0;
+        struct timespec timeout = {.tv_sec = (time_t)left, .tv_nsec = (long)((left - (double)(time_t)left) * 1e9)};
+        int n = epoll_pwait2(epoll_fd, events, 256, &timeout, NULL);
         if (n < 0 && errno != EINTR) return;
         for (int i = 0; i < n; i++) {
             struct connection *c = events[i].data.ptr;
@@ -589,9 +631,20 @@ int main(int argc, char **argv) {
     freeaddrinfo(address);
 
     /* The measured run: from the first message to the last echo awaited. */
+    waiting = calloc((size_t)options.clients, sizeof *waiting);
+    if (!waiting) {
+        fprintf(stderr, "echo_load: out of memory\n");
+        return 2;
+    }
+    /* Timer slack (50 us by default) would bunch the --rate slots into bursts. */
+    if (options.rate > 0) prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     double cpu_start = process_cpu_seconds(), start = now_seconds();
-    for (int i = 0; i < options.clients; i++)
-        if (connections[i].open) send_next(&connections[i]);
+    next_slot = start;
+    for (int i = 0; i < options.clients; i++) {
+        if (!connections[i].open) continue;
+        if (options.rate > 0) wait_for_slot(&connections[i]);
+        else send_next(&connections[i]);
+    }
     run_events(start + options.seconds, none_open);
     stopping = true;
     run_events(now_seconds() + DRAIN_SECONDS, none_outstanding);
@@ -621,12 +674,12 @@ int main(int argc, char **argv) {
     printf(",\"clients\":%d,\"connected\":%d,\"size\":%zu,\"seconds\":%.3f,\"sent\":%llu,\"received\":%llu,"
            "\"lost\":%llu,\"messages_per_second\":%.1f,"
            "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"count\":%llu},"
-           "\"alive\":%d,\"errors\":%llu,\"generator_cpu_seconds\":%.3f,\"generator_cores\":1,"
+           "\"rate\":%.1f,\"alive\":%d,\"errors\":%llu,\"generator_cpu_seconds\":%.3f,\"generator_cores\":1,"
            "\"generator_cpu_share\":%.3f,\"generator_saturated\":%s,\"error_samples\":[",
            options.clients, connected, options.size, seconds, (unsigned long long)messages_sent,
            (unsigned long long)messages_received, (unsigned long long)lost, (double)messages_received / seconds,
            latency_percentile(0.50), latency_percentile(0.90), latency_percentile(0.99), latency_max_us,
-           (unsigned long long)latency_count, alive_at_end, (unsigned long long)error_count, cpu, share,
+           (unsigned long long)latency_count, options.rate, alive_at_end, (unsigned long long)error_count, cpu, share,
            share >= SATURATED_SHARE ? "true" : "false");
     for (int i = 0; i < error_sample_count; i++) {
         if (i) putchar(',');

@@ -81,4 +81,41 @@ public sealed class EchoLoadGeneratorTests
             Assert.Equal(0, Number(json, "errors"));
         }
     }
+
+    // --rate: an even schedule of R messages a second in all, so at most R × seconds + 1 are sent, however fast the
+    // server answers (without the limit 8 connections to a local serve send thousands a second); every one comes
+    // back as without it.
+    [Fact]
+    public async Task Echo_Rate200_SendsNoMoreThanTheScheduleAllowsEveryMessageEchoed()
+    {
+        var (serve, port) = await WsctlProcess.StartServeAsync(
+            "--echo", "--no-print", "--no-counter", "--no-page", "--max-clients", "10", "--ping-interval", "0");
+        using (serve)
+        {
+            var (exit, json, stderr) = await EchoLoadGenerator.RunAsync(
+                Target(port), "--clients", "8", "--seconds", "1", "--size", "32", "--rate", "200");
+
+            Assert.True(exit == 0, $"{json}\n{stderr}");
+            Assert.Equal(200, json.GetProperty("rate").GetDouble());
+            Assert.True(Number(json, "sent") > 0, json.ToString());
+            Assert.True(Number(json, "sent") <= 200 * json.GetProperty("seconds").GetDouble() + 1, json.ToString());
+            Assert.Equal(Number(json, "sent"), Number(json, "received"));
+            Assert.Equal(0, Number(json, "errors"));
+        }
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("fast")]
+    [InlineData("")]
+    [InlineData("100x")]
+    [InlineData("2e7")]
+    public async Task Rate_NotANumberOrOutOfRange_Exit2SaysWhy(string rate)
+    {
+        var (exit, stdout, stderr) = await EchoLoadGenerator.RunRefusedAsync("ws://127.0.0.1:1/", "--rate", rate);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("--rate must be 0 (no limit) to 10000000 messages a second", stderr);
+    }
 }

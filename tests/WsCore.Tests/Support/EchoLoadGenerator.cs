@@ -53,6 +53,10 @@ public static class EchoLoadGenerator
         return (result.Exit, JsonDocument.Parse(lines[0]).RootElement.Clone(), result.Stderr);
     }
 
+    /// <summary>Runs echo_load with arguments it should refuse: its exit code, stdout and stderr as they are.</summary>
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunRefusedAsync(params string[] args) =>
+        await RunAsync(await BuildAsync(), args, TimeSpan.FromSeconds(60));
+
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(
         string program, string[] args, TimeSpan limit)
     {
