@@ -102,6 +102,16 @@ ECHO64_SERVERS = ["wsctl", "wsctl-print", "kestrel", "node-ws", "uws"]
 # answered 35,000 a second, 97% of its CPU; 2026-12-07).
 FIXED_RATE = 25000
 ECHO5_SERVERS = ["wsctl", "kestrel", "node-ws", "uws", "firmware"]
+# The echo scenarios whose target is at most uWebSockets' server CPU per round trip, in the targets table's order:
+# (key, (connections, load generator) as the table names them, the short name the why-missed section uses).
+ECHO_UWS_TARGETS = [
+    ("echo64", ("64 connections", "`wsctl bench`"), "64 connections, `wsctl bench`"),
+    ("echo64-c", ("64 connections", "echo_load"), "64 connections, echo_load"),
+    ("echo64-r", (f"64 connections at {FIXED_RATE:,} round trips/s", "echo_load"),
+     f"64 connections at {FIXED_RATE:,}/s, echo_load"),
+    ("echo5", ("5 connections", "`wsctl bench`"), "5 connections, `wsctl bench`"),
+    ("echo5-c", ("5 connections", "echo_load"), "5 connections, echo_load"),
+]
 # (key, title, server mode, load arguments, servers, metric, load generator): the echo scenarios run twice, under
 # wsctl bench and under echo_load (keys ending in -c), so that no figure rests on one generator alone. As fast as the
 # fast servers answer, both ends of those runs are busy (each about 95% of its CPU, 2026-12-07), so the figure is as
@@ -445,35 +455,32 @@ def scenario_generator(key):
     return next(s[6] for s in SCENARIOS if s[0] == key)
 
 
+def values(results, key, server, metric):
+    """A server's figures of a metric in a scenario, one per round (none when it was not measured)."""
+    return [s[metric] for s in results[key][2].get(server, []) if metric in s] if key in results else []
+
+
 def ratio(results, key, metric, server="wsctl", base="kestrel"):
     """A server's median over another's (Kestrel by default) for a scenario, or None."""
-    if key not in results:
-        return None
-    samples = results[key][2]
-    ours = [s[metric] for s in samples.get(server, []) if metric in s]
-    theirs = [s[metric] for s in samples.get(base, []) if metric in s]
+    ours, theirs = values(results, key, server, metric), values(results, key, base, metric)
     return statistics.median(ours) / statistics.median(theirs) if ours and theirs else None
 
 
 def spread(results, key, server, metric="cpu_us_per_msg"):
     """A server's [min–max] of a metric in a scenario, as text."""
-    values = [s[metric] for s in results[key][2].get(server, []) if metric in s] if key in results else []
-    return f"{min(values):.2f}–{max(values):.2f}" if values else "none"
+    figures = values(results, key, server, metric)
+    return f"{min(figures):.2f}–{max(figures):.2f}" if figures else "none"
 
 
 def overlaps(results, key, metric="cpu_us_per_msg"):
     """Whether wsctl's and uWebSockets' [min–max] of a metric in a scenario overlap."""
-    runs = results[key][2]
-    ours = [s[metric] for s in runs.get("wsctl", []) if metric in s]
-    theirs = [s[metric] for s in runs.get("uws", []) if metric in s]
+    ours, theirs = values(results, key, "wsctl", metric), values(results, key, "uws", metric)
     return bool(ours and theirs) and min(ours) <= max(theirs) and min(theirs) <= max(ours)
 
 
 def absolute(results, key, metric, server="wsctl"):
-    if key not in results:
-        return None
-    values = [s[metric] for s in results[key][2].get(server, []) if metric in s]
-    return statistics.median(values) if values else None
+    figures = values(results, key, server, metric)
+    return statistics.median(figures) if figures else None
 
 
 def targets(results, send_ms):
@@ -485,14 +492,10 @@ def targets(results, send_ms):
         ("echo, 64 connections: server CPU per round trip", "≤ 0.60× Kestrel",
          ratio(results, "echo64", cpu), lambda v: v <= 0.60, "{:.2f}×", ("echo64", ["wsctl", "kestrel"])),
     ]
-    for key, title in (("echo64", "echo, 64 connections"), ("echo5", "echo, 5 connections")):
-        for suffix, generator in (("", "`wsctl bench`"), ("-c", "echo_load")):
-            rows.append((f"{title}: server CPU per round trip, under {generator}", "≤ 1.00× uWebSockets",
-                         ratio(results, key + suffix, cpu, "wsctl", "uws"), lambda v: v <= 1.00, "{:.2f}×",
-                         (key + suffix, ["wsctl", "uws"])))
-    rows.insert(3, (f"echo, 64 connections at {FIXED_RATE:,} round trips/s: server CPU per round trip, under echo_load",
-                    "≤ 1.00× uWebSockets", ratio(results, "echo64-r", cpu, "wsctl", "uws"), lambda v: v <= 1.00,
-                    "{:.2f}×", ("echo64-r", ["wsctl", "uws"])))
+    for key, (who, generator), _ in ECHO_UWS_TARGETS:
+        rows.append((f"echo, {who}: server CPU per round trip, under {generator}", "≤ 1.00× uWebSockets",
+                     ratio(results, key, cpu, "wsctl", "uws"), lambda v: v <= 1.00, "{:.2f}×",
+                     (key, ["wsctl", "uws"])))
     rows += [
         ("echo, 64 connections: serve printing every message (to /dev/null) over `--no-print`", "≤ 1.05×",
          ratio(results, "echo64", cpu, "wsctl-print", "wsctl"), lambda v: v <= 1.05, "{:.2f}×",
@@ -547,23 +550,20 @@ def targets(results, send_ms):
         "- **Memory method**: RSS is sampled while the connections are held, from before the first connect; the",
         "  teardown is not counted (for any server).", "",
     ]
-    echo_keys = (("echo64", "64 connections, `wsctl bench`"), ("echo64-c", "64 connections, echo_load"),
-                 ("echo64-r", f"64 connections at {FIXED_RATE:,}/s, echo_load"),
-                 ("echo5", "5 connections, `wsctl bench`"), ("echo5-c", "5 connections, echo_load"))
-    missed = [(title, ratio(results, key, "cpu_us_per_msg", "wsctl", "uws"), spread(results, key, "wsctl"),
-               spread(results, key, "uws")) for key, title in echo_keys]
-    missed = [m for m in missed if m[1] is not None and m[1] > 1.0]
+    missed = [(key, title, ratio(results, key, "cpu_us_per_msg", "wsctl", "uws"))
+              for key, _, title in ECHO_UWS_TARGETS]
+    missed = [(key, title, to_uws) for key, title, to_uws in missed if to_uws is not None and to_uws > 1.0]
     print_to_uws = ratio(results, "echo64-c", "cpu_us_per_msg", "wsctl-print", "uws")
     if missed:
         out += [
             "## Why the echo target against uWebSockets is missed", "",
-            "- Missed: " + "; ".join(f"{title} {to_uws:.2f}× (wsctl {ours}, uWebSockets {theirs} µs)"
-                                     for title, to_uws, ours, theirs in missed) + ".",
+            "- Missed: " + "; ".join(f"{title} {to_uws:.2f}× (wsctl {spread(results, key, 'wsctl')}, uWebSockets "
+                                     f"{spread(results, key, 'uws')} µs)" for key, title, to_uws in missed) + ".",
             "  Under echo_load both ends are busy: the server and echo_load each about 95% of their CPU,",
             "  uWebSockets' runs and wsctl's alike (2026-12-07), so a server's CPU per round trip is its busy share",
             "  over a rate both ends set, and a server with time to spare spends it going to sleep and being woken,",
-            "  which the figure counts" + ("; the two servers' spreads overlap in every missed row." if all(
-                overlaps(results, key) for key, title in echo_keys if title in [m[0] for m in missed]) else ".")
+            "  which the figure counts" + ("; the two servers' spreads overlap in every missed row."
+                                          if all(overlaps(results, key) for key, _, _ in missed) else ".")
             + " Both",
             "  servers make the same system calls per message (`perf stat`, 2026-12-07: one `recvfrom`, one `sendto`",
             "  and 0.09-0.14 `epoll_wait` per round trip; two packets on the loopback). User space: about 0.5 µs",

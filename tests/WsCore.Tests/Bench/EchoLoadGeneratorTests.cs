@@ -15,11 +15,14 @@ public sealed class EchoLoadGeneratorTests
 
     private static long Number(JsonElement json, string name) => json.GetProperty(name).GetInt64();
 
+    // `wsctl serve --echo` as bench/run.py runs it, with room for every connection of these tests.
+    private static Task<(WsctlProcess Process, int Port)> StartEchoServeAsync() => WsctlProcess.StartServeAsync(
+        "--echo", "--no-print", "--no-counter", "--no-page", "--max-clients", "100", "--ping-interval", "0");
+
     [Fact]
     public async Task Echo_ServeEcho64ConnectionsFor1Second_Exit0EveryMessageEchoedNoErrors()
     {
-        var (serve, port) = await WsctlProcess.StartServeAsync(
-            "--echo", "--no-print", "--no-counter", "--no-page", "--max-clients", "100", "--ping-interval", "0");
+        var (serve, port) = await StartEchoServeAsync();
         using (serve)
         {
             var (exit, json, stderr) = await EchoLoadGenerator.RunAsync(
@@ -88,8 +91,7 @@ public sealed class EchoLoadGeneratorTests
     [Fact]
     public async Task Echo_Rate200_SendsNoMoreThanTheScheduleAllowsEveryMessageEchoed()
     {
-        var (serve, port) = await WsctlProcess.StartServeAsync(
-            "--echo", "--no-print", "--no-counter", "--no-page", "--max-clients", "10", "--ping-interval", "0");
+        var (serve, port) = await StartEchoServeAsync();
         using (serve)
         {
             var (exit, json, stderr) = await EchoLoadGenerator.RunAsync(
