@@ -19,10 +19,16 @@ SECONDS = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.a
 # The warm-up is several load runs, not one: each run opens and closes its connections, and the runtime tiers the code
 # that does so (called once per connection) up one step per run, tier 0, instrumented, optimised, each step after a
 # second's delay on one CPU. Counted with DOTNET_JitDisasmSummary on wsctl serve under echo_load (64 connections):
-# after one 10 s warm-up the measured run compiled about 600 methods (5% of the server's CPU in it, the JIT's thread),
-# after five 2 s warm-up runs 24.
+# after one 10 s warm-up the measured run compiled about 600 methods (5% of the server's CPU in it, the JIT's thread).
+# Each warm-up run is followed by a pause until the server has been idle for SETTLE_QUIET_S: the runtime compiles a
+# tier-up batch only after a second (on one CPU) without new methods, which back-to-back runs never leave it, so the
+# batches that the warm-up's connections queued landed in the measured run (paced at 25,000/s, 300 to 700 methods in
+# half the runs, up to 10% of wsctl's CPU in it). With the pauses the batches come after the second and third warm-up
+# runs, every time, and the measured run compiles about 25 methods. Servers that compile nothing just wait.
 WARMUP = int(sys.argv[sys.argv.index("--warmup") + 1]) if "--warmup" in sys.argv else (2 if QUICK else 10)
 WARMUP_RUNS = max(1, min(5, WARMUP // 2))
+SETTLE_QUIET_S = 1.5
+SETTLE_LIMIT_S = 10
 IDLE_CLIENTS = 2000 if QUICK else 10000
 # When the measuring started.
 MADE = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}"
@@ -189,18 +195,35 @@ def loadgen(port, duration, bench_args, quiet=True, generator="wsctl-bench"):
                                                      "--json"] + (["-q"] if quiet else []) + bench_args
 
 
+def settle(pid):
+    """Waits until the server has used under 1% of a CPU for SETTLE_QUIET_S (at most SETTLE_LIMIT_S): its runtime's
+    deferred work (a JIT's tier-up batch) done before the next run. The seconds waited."""
+    start = time.monotonic()
+    samples = [(start, proc_cpu_seconds(pid))]
+    while samples[-1][0] - start < SETTLE_LIMIT_S:
+        time.sleep(0.1)
+        samples.append((time.monotonic(), proc_cpu_seconds(pid)))
+        earlier = [s for s in samples if s[0] <= samples[-1][0] - SETTLE_QUIET_S]
+        if earlier and samples[-1][1] - earlier[-1][1] <= SETTLE_QUIET_S / 100:
+            break
+    return samples[-1][0] - start
+
+
 def run_one(server, mode, bench_args, duration, generator):
     """Server CPU time around one load run (echo, broadcast)."""
     with started(server, mode) as (proc, port):
+        settled = []
         for _ in range(WARMUP_RUNS if WARMUP else 0):
             subprocess.run(loadgen(port, WARMUP // WARMUP_RUNS, bench_args, generator=generator),
                            capture_output=True, timeout=WARMUP + 240)
+            settled.append(round(settle(proc.pid), 1))
         cpu_before = proc_cpu_seconds(proc.pid)
         gen = subprocess.run(loadgen(port, duration, bench_args, generator=generator), capture_output=True,
                              text=True, timeout=duration + 240)
         cpu = proc_cpu_seconds(proc.pid) - cpu_before
         result = json.loads(gen.stdout.strip().splitlines()[-1])
         result["server_cpu_s"] = cpu
+        result["settle_s"] = settled
         if result["received"]:
             result["cpu_us_per_msg"] = cpu * 1e6 / result["received"]
             wire = result.get("wire_bytes_sent", 0) + result.get("wire_bytes_received", 0)
@@ -263,7 +286,7 @@ RAW = f"{ROOT}/build/bench/results.json"
 
 
 def main():
-    global QUICK, ROUNDS, SECONDS, WARMUP, WARMUP_RUNS, IDLE_CLIENTS, MADE, UWS
+    global QUICK, ROUNDS, SECONDS, WARMUP, WARMUP_RUNS, SETTLE_QUIET_S, IDLE_CLIENTS, MADE, UWS
     if "--report-only" in sys.argv:
         with open(RAW) as f:
             raw = json.load(f)
@@ -271,6 +294,7 @@ def main():
         QUICK, ROUNDS, SECONDS, WARMUP = settings["quick"], settings["rounds"], settings["seconds"], settings["warmup"]
         IDLE_CLIENTS, MADE, UWS = settings["idle_clients"], settings["made"], settings["uws"]
         WARMUP_RUNS = settings.get("warmup_runs", 1)
+        SETTLE_QUIET_S = settings.get("settle_quiet_s")  # none before the pauses were made
         write_report({k: tuple(v) for k, v in raw["results"].items()}, raw["send_ms"], raw["uws_skipped"],
                      raw["load_before"], raw["load_after"])
         return
@@ -327,7 +351,8 @@ def main():
         json.dump({"results": results, "send_ms": send, "uws_skipped": uws_skipped, "load_before": load_before,
                    "load_after": load_after,
                    "settings": {"quick": QUICK, "rounds": ROUNDS, "seconds": SECONDS, "warmup": WARMUP,
-                                "warmup_runs": WARMUP_RUNS, "idle_clients": IDLE_CLIENTS, "made": MADE, "uws": UWS}}, f)
+                                "warmup_runs": WARMUP_RUNS, "settle_quiet_s": SETTLE_QUIET_S,
+                                "idle_clients": IDLE_CLIENTS, "made": MADE, "uws": UWS}}, f)
     write_report(results, send, uws_skipped, load_before, load_after)
 
 
@@ -353,6 +378,16 @@ def generator_bound(runs, metric):
     return f"generator-bound ({saturated} of {len(runs)} runs)" if saturated else ""
 
 
+def settle_text(results):
+    """What the pauses after the warm-up runs were, for the report's settings line."""
+    pauses = [p for _, _, samples in results.values() for runs in samples.values() for r in runs
+              for p in r.get("settle_s", [])]
+    if not SETTLE_QUIET_S or not pauses:
+        return ""
+    return (f", each followed by a pause until the server is idle for {SETTLE_QUIET_S} s (pauses of "
+            f"{min(pauses)}–{max(pauses)} s, median {statistics.median(pauses)})")
+
+
 def write_report(results, send, uws_skipped, load_before, load_after):
     lines = ["# Benchmark results", "",
              f"Made by `bench/run.sh{' --quick' if QUICK else ''}` on "
@@ -366,9 +401,9 @@ def write_report(results, send, uws_skipped, load_before, load_after):
              f"- Load generators: `wsctl bench`; `bench/loadgen/echo_load` (C, one thread) for the echo keys "
              f"ending in -c",
              f"- Rounds: {ROUNDS} per scenario, servers in turns; {SECONDS} s per run, each after {WARMUP} s of "
-             f"the same load in {WARMUP_RUNS} runs (not measured: JIT-compiled servers are measured running optimised "
-             "code, their connections' opening and closing included, as a server that runs for hours does); medians "
-             "with [min–max]",
+             f"the same load in {WARMUP_RUNS} runs{settle_text(results)} (not measured: JIT-compiled servers are "
+             "measured running optimised code, their connections' opening and closing included, as a server that "
+             "runs for hours does); medians with [min–max]",
              f"- Load average (1 min): {load_before:.2f} before the run, {load_after:.2f} after it "
              f"(other work on the machine shows here)", "",
              "Ratios are to Kestrel's and uWebSockets' medians from the same run. For CPU and memory lower is better; "
@@ -571,18 +606,18 @@ def targets(results, send_ms):
             "  alternating, 2026-12-07; 0.64 µs before a message in one read was decoded where it lies and its echo",
             "  encoded on the stack, 0.7-0.8 µs before the readiness pump), with no hot spot left: the P/Invoke",
             "  transitions of `recv` and `send`, the epoll loop's dispatch, the decoder, the connection's lock.",
-            "- At a fixed rate, where neither end is saturated, the gap is real and steady: echo64-r (echo_load",
-            "  pacing 64 connections) measured wsctl 1.12× uWebSockets at 25,000 round trips a second (18.34-18.87",
-            "  against 16.28-16.81 µs, 2 rounds) and 1.11× at 40,000 (13.90-14.08 against 12.40-13.05, 3 rounds;",
-            "  partial runs, 2026-12-07). Paced, each wake-up of the server carries one or a few messages, so what a",
-            "  wake-up costs counts most; under `wsctl bench --rate 40000` (burstier) wsctl 11.5-12.9 µs, uWebSockets",
-            "  11.5-12.1, the NativeAOT wsctl 12.3-12.4, and the largest difference in a kernel profile was the",
-            "  wake-up of the generator from the server's `send` (`sock_def_readable`, 2.96 against 2.34 µs).",
-            "- The runtime still compiles in the measured run: with dynamic PGO, code run once a second or once per",
-            "  connection climbs its tiers (instrumented, then optimised) over minutes; after the five warm-up runs",
-            "  the JIT's thread was 2.4% of wsctl's CPU in the measured run (`perf`, 2026-12-07). Without dynamic PGO",
-            "  (`DOTNET_TieredPGO=0`) that share is gone, but the serving thread spends about 0.1 µs more per round",
-            "  trip (0.64 against 0.54 µs user time): a server that runs for hours is better off with it, so it stays.",
+            "- At a fixed rate, where neither end is saturated (echo64-r), most of the gap measured before the",
+            "  warm-up paused between its runs was the runtime compiling: 1.12× uWebSockets at 25,000 round trips a",
+            "  second (18.34-18.87 against 16.28-16.81 µs, partial runs, 2026-12-07), and in half of such runs",
+            "  the JIT's thread compiled 300-700 methods in the measured run, up to 1.5 µs per round trip (the",
+            "  tier-up batches the warm-up's connections queued, which the runtime starts only after a second",
+            "  without new methods). With the pauses: 1.04× (17.06-17.11 against 16.15-16.60, 2 rounds; the",
+            "  serving thread alone within 2% of uWebSockets' in alternating runs). Paced, each wake-up of the",
+            "  server carries one or a few messages, and the kernel's part of a wake-up is most of the figure for",
+            "  both servers (their user time is under 1 µs of the 16-17).",
+            "- Dynamic PGO stays on: without it (`DOTNET_TieredPGO=0`) the runtime compiles less, but the serving",
+            "  thread spends about 0.1 µs more per round trip (0.64 against 0.54 µs user time), and a server that",
+            "  runs for hours is better off with it.",
             "- The kernel's part is not stable on this machine (a 2-vCPU VM): runs of one server in one setup land",
             "  near 5.4 or near 7.2 µs per round trip (uWebSockets 5.45 or 7.2, wsctl 6.2 or 7.9), the mode changing",
             "  between runs and never within one, so medians of a few rounds may compare two servers in different",
