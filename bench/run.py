@@ -594,10 +594,10 @@ def targets(results, send_ms):
             "## Why the echo target against uWebSockets is missed", "",
             "- Missed: " + "; ".join(f"{title} {to_uws:.2f}× (wsctl {spread(results, key, 'wsctl')}, uWebSockets "
                                      f"{spread(results, key, 'uws')} µs)" for key, title, to_uws in missed) + ".",
-            "  Under echo_load both ends are busy: the server and echo_load each about 95% of their CPU,",
-            "  uWebSockets' runs and wsctl's alike (2026-12-07), so a server's CPU per round trip is its busy share",
-            "  over a rate both ends set, and a server with time to spare spends it going to sleep and being woken,",
-            "  which the figure counts" + ("; the two servers' spreads overlap in every missed row."
+            "  Unpaced, the generator is the limit (`wsctl bench` at 100% of its CPU; under echo_load both ends at",
+            "  about 95%, uWebSockets' runs and wsctl's alike, 2026-12-07), so a server's CPU per round trip is its",
+            "  busy share over a rate the generator sets, and a server with time to spare spends it going to sleep",
+            "  and being woken, which the figure counts" + ("; the two servers' spreads overlap in every missed row."
                                           if all(overlaps(results, key) for key, _, _ in missed) else ".")
             + " Both",
             "  servers make the same system calls per message (`perf stat`, 2026-12-07: one `recvfrom`, one `sendto`",
@@ -615,6 +615,10 @@ def targets(results, send_ms):
             "  serving thread alone within 2% of uWebSockets' in alternating runs). Paced, each wake-up of the",
             "  server carries one or a few messages, and the kernel's part of a wake-up is most of the figure for",
             "  both servers (their user time is under 1 µs of the 16-17).",
+            "- Between full runs of the same code the rows trade places: on 2026-12-07 at 02:00 (five warm-up runs",
+            "  back to back) 64 connections measured 0.97× uWebSockets under `wsctl bench` and 1.04× under",
+            "  echo_load, 5 connections 0.97× and 1.05×; at 05:55 (the same server, the warm-up runs paused) 1.16×,",
+            "  1.08×, 0.99× and 0.97×, and echo64-r 1.02×, each missed row's spreads overlapping uWebSockets'.",
             "- Dynamic PGO stays on: without it (`DOTNET_TieredPGO=0`) the runtime compiles less, but the serving",
             "  thread spends about 0.1 µs more per round trip (0.64 against 0.54 µs user time), and a server that",
             "  runs for hours is better off with it.",
