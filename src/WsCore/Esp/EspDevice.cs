@@ -6,10 +6,10 @@ using WsCore.Flashing;
 namespace WsCore.Esp;
 
 /// <summary>
-/// The device's toolbox through its ROM loader, over the connection code <see cref="EspFlasher"/> uses
-/// (docs/esp32-rom-protocol.md §12): connect, then read the chip's information, read flash, read the partition
-/// table, erase ranges or the whole flash, compare regions with files; then leave the loader as asked. Nothing here
-/// writes data to flash.
+/// The device's toolbox through its ROM loader (docs/esp32-rom-protocol.md §12): connect, then read the chip's
+/// information, read flash, read the partition table, erase ranges or the whole flash, compare regions with files;
+/// then leave the loader as asked. Nothing here writes data to flash: <see cref="EspFlasher"/> does, on one of
+/// these.
 /// </summary>
 /// <remarks>One owner: not thread-safe. Throws <see cref="WsCoreException"/> at its edge.</remarks>
 public sealed class EspDevice
@@ -41,17 +41,39 @@ public sealed class EspDevice
     /// <summary>The connected loader.</summary>
     public RomLoader Loader => _loader ?? throw new InvalidOperationException("not connected");
 
+    /// <summary>The detected chip, once connected; else null.</summary>
+    public ChipDescriptor? Chip => _loader?.Chip;
+
+    /// <summary>Bytes sent on the line so far (SLIP framing included).</summary>
+    public long BytesSent => _connection.BytesSent;
+
     /// <summary>The flash size in bytes: the one given, or the one the JEDEC ID names.</summary>
     public uint FlashSize { get; private set; }
 
+    /// <summary>The flash size the JEDEC ID names (e.g. "4MB") when it was read from the chip; else null.</summary>
+    public string? DetectedFlashSize { get; private set; }
+
     /// <summary>
-    /// Resets into the loader, syncs, detects the chip, attaches the flash and sets its size (read from the flash
-    /// chip's JEDEC ID unless given): what every operation below needs first.
+    /// Resets into the loader, syncs, detects the chip and attaches its flash (<see cref="ConnectLoader"/>, then
+    /// <see cref="AttachFlash"/>): what every operation below needs first.
     /// </summary>
     public void Connect(CancellationToken cancel = default)
     {
+        ConnectLoader(cancel);
+        AttachFlash();
+    }
+
+    /// <summary>Resets into the bootloader, syncs, detects the chip and changes the baud rate if asked.</summary>
+    public void ConnectLoader(CancellationToken cancel = default) =>
         _loader = LoaderConnector.Connect(_connection, _options.Connection, _logger, _observer, cancel);
-        _loader.Commands.AttachFlash();
+
+    /// <summary>
+    /// SPI_ATTACH, the flash size (read from the flash chip's JEDEC ID unless given), then SPI_SET_PARAMS: the ROM
+    /// needs attach and params before it reads, erases or writes flash (docs/esp32-rom-protocol.md §7).
+    /// </summary>
+    public void AttachFlash()
+    {
+        Loader.Commands.AttachFlash();
         if (_options.FlashSize is { } given)
             FlashSize = given;
         else
@@ -62,9 +84,10 @@ public sealed class EspDevice
                 "give the flash size (e.g. 4MB)")
             { HintField = InputField.FlashSize };
             FlashSize = FirmwareImage.ParseFlashSize(name)!.Value;
+            DetectedFlashSize = name;
             _logger.Information("Flash: JEDEC ID 0x{Id:X6}, {Size}", jedec, name);
         }
-        _loader.Commands.SetFlashSize(FlashSize);
+        Loader.Commands.SetFlashSize(FlashSize);
     }
 
     /// <summary>
@@ -139,7 +162,7 @@ public sealed class EspDevice
     public void Verify(IReadOnlyList<FlashRegion> regions, CancellationToken cancel = default)
     {
         var loader = Loader;
-        if (_options.FlashSize is null && KnownChips.FlashSizeFromJedec(ReadJedecId()) is { } detected)
+        if (DetectedFlashSize is { } detected)
             regions = EspFlasher.WithBootloaderSize(regions, loader.Chip, detected);
         var differing = new List<(FlashRegion Region, string Chip, string File)>();
         foreach (var region in regions)

@@ -168,9 +168,8 @@ public static class DeviceSession
         var (transport, usbJtag) = SerialPortOption.Open(run.Loader.Port, LoaderConnector.RomBaudRate, logger);
         using (transport)
         {
-            IFlashObserver observer = run.Json ? new JsonFlashRenderer(Console.OpenStandardOutput())
-                : Console.IsErrorRedirected ? new PlainFlashRenderer(Console.Error)
-                : new TerminalFlashRenderer(Console.Error);
+            // The result is rendered on stdout once the device is left: the progress goes to stderr.
+            var observer = FlashProgress.ForConsole(run.Json, progressOnStderr: true);
             var device = new EspDevice(transport, new FlashSessionOptions
             {
                 Before = run.Loader.Before,

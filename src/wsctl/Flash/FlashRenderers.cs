@@ -7,6 +7,24 @@ using Wsctl.Cli;
 
 namespace Wsctl.Flash;
 
+/// <summary>How a run that talks to the ROM loader shows its progress.</summary>
+public static class FlashProgress
+{
+    /// <summary>
+    /// JSON lines on stdout with --json; else on <paramref name="progressOnStderr"/>'s stream (stderr where stdout
+    /// is kept for a result), bars on a terminal and plain lines when it is redirected.
+    /// </summary>
+    public static IFlashObserver ForConsole(bool json, bool progressOnStderr)
+    {
+        if (json)
+            return new JsonFlashRenderer(Console.OpenStandardOutput());
+        var (writer, redirected) = progressOnStderr
+            ? (Console.Error, Console.IsErrorRedirected)
+            : (Console.Out, Console.IsOutputRedirected);
+        return redirected ? new PlainFlashRenderer(writer) : new TerminalFlashRenderer(writer);
+    }
+}
+
 /// <summary>
 /// A bar per region on a terminal (bytes, percent, rate, ETA), redrawn in place with \r. Writes region names and
 /// sizes only: nothing here can carry the password.

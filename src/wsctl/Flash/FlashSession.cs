@@ -143,12 +143,10 @@ public static class FlashSession
         // 3. The device.
         var after = settings.Monitor ? AfterReset.HardReset
             : settings.Loader.After ?? ResetNames.ParseAfter(plan.After) ?? AfterReset.HardReset;
-        var (transport, usbJtag) = SerialPortOption.Open(settings.Loader.Port, 115200, logger);
+        var (transport, usbJtag) = SerialPortOption.Open(settings.Loader.Port, LoaderConnector.RomBaudRate, logger);
         using (transport)
         {
-            IFlashObserver observer = settings.Json ? new JsonFlashRenderer(Console.OpenStandardOutput())
-                : Console.IsOutputRedirected ? new PlainFlashRenderer(Console.Out)
-                : new TerminalFlashRenderer(Console.Out);
+            var observer = FlashProgress.ForConsole(settings.Json, progressOnStderr: false);
             var flasher = new EspFlasher(transport, new FlashSessionOptions
             {
                 Before = settings.Loader.Before,

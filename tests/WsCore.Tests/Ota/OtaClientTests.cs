@@ -113,9 +113,10 @@ public sealed class OtaClientTests
 
         Assert.Equal(OtaOutcome.Pending, result.Outcome);
         Assert.True(result.After.IsPending);
-        // Its deadline passes unconfirmed: the next update attempt finds it back on 1.2.0 with the reason.
+        // Its deadline passes unconfirmed: the next update attempt finds it back on 1.2.0 with the reason (once it
+        // listens again: connecting in the moment between the rollback and the restart would be refused).
         using var limit = new CancellationTokenSource(Limit);
-        while (device.Running.ElfSha256Hex != Old.ElfSha256Hex)
+        while (device.Running.ElfSha256Hex != Old.ElfSha256Hex || !device.Serving)
             await Task.Delay(20, limit.Token);
         var again = await UpdateAsync(device, Old, Options());
         Assert.Equal(OtaOutcome.Current, again.Outcome);

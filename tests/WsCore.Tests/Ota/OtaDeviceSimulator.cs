@@ -25,6 +25,7 @@ public sealed class OtaDeviceSimulator : IAsyncDisposable
     private OtaImage? _previous;
     private string _slot = "ota_0";
     private bool _pending;
+    private bool _serving;
     private (string Result, string? Version, string? Reason) _lastUpdate = ("none", null, null);
     private CancellationTokenSource _confirmDeadline = new();
     private readonly Dictionary<int, Upload> _uploads = [];
@@ -84,6 +85,20 @@ public sealed class OtaDeviceSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether it is up and accepting connections: false from when it starts to restart (for an update or a rollback)
+    /// until it listens again, so that a test that sees <see cref="Running"/> change waits for this too before it
+    /// connects.
+    /// </summary>
+    public bool Serving
+    {
+        get
+        {
+            lock (_lock)
+                return _serving;
+        }
+    }
+
     /// <summary>Whether the running app waits for its confirmation.</summary>
     public bool Pending
     {
@@ -115,6 +130,8 @@ public sealed class OtaDeviceSimulator : IAsyncDisposable
         });
         _server.Start();
         Port = _server.LocalEndPoint.Port;
+        lock (_lock)
+            _serving = true;
         _loop = Task.Run(() => ServeAsync(_server));
         return Task.CompletedTask;
     }
@@ -243,6 +260,8 @@ public sealed class OtaDeviceSimulator : IAsyncDisposable
     {
         // Let the close go out before the "power" goes.
         await Task.Delay(50);
+        lock (_lock)
+            _serving = false;
         await _server.StopAsync();
         if (RestartDelay is not { } delay)
             return;
@@ -270,6 +289,7 @@ public sealed class OtaDeviceSimulator : IAsyncDisposable
         {
             if (!_pending)
                 return;
+            _serving = false;
         }
         await _server.StopAsync();
         lock (_lock)
