@@ -42,7 +42,9 @@ public sealed class BroadcastScenarioTests
         forwarding.Writer.Complete();
         await forwarder;
 
-        Assert.True(result.MessagesSent >= 5, $"{result.MessagesSent} sent");
+        // About 6 at 20 a second for 300 ms; a busy machine sends fewer (4 in one CI run), and 2 already make the
+        // last delivery through the forwarder come a second after sending ended.
+        Assert.True(result.MessagesSent >= 2, $"{result.MessagesSent} sent");
         Assert.Equal((0L, 0L), (result.Errors, result.Lost));
         Assert.Equal(result.MessagesSent * 2, result.LatencyByServer[1].Count);
     }
