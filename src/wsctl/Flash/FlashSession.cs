@@ -71,7 +71,7 @@ public static class FlashSession
     private static ExitCode Run(FlashSettings settings, ILogger logger, CancellationToken cancel)
     {
         // 1. Everything is checked before any file is written or any port opened.
-        var device = ReadDeviceSettings(settings, logger);
+        var device = ReadDeviceSettings(settings, logger, cancel);
         var images = settings.Images.Select(ParseImage).ToList();
         if (device is null && settings.Firmware is null && images.Count == 0)
             throw WsCoreException.Invalid(InputField.Ssid,
@@ -199,10 +199,9 @@ public static class FlashSession
     }
 
     /// <summary>The settings to write as the NVS partition (null without an SSID); '-' reads the password.</summary>
-    private static DeviceSettings? ReadDeviceSettings(FlashSettings settings, ILogger logger)
+    private static DeviceSettings? ReadDeviceSettings(FlashSettings settings, ILogger logger,
+        CancellationToken cancel)
     {
-        var password = settings.Password == "-" ? (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n')
-            : settings.Password ?? Environment.GetEnvironmentVariable(PasswordVariable);
         if (settings.Ssid is not { } ssid)
         {
             if (settings.Password is not null)
@@ -218,16 +217,37 @@ public static class FlashSession
                     $"{nvsOnly} is an NVS setting: give --ssid and --pass too (the NVS partition holds them all)");
             return null;
         }
-        if (password is null)
-            throw WsCoreException.Invalid(InputField.Password, "give the password with --pass (or '-' to read it " +
-                $"from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
-        var device = new DeviceSettings(ssid, password, settings.Hostname, settings.WebSocketPort, settings.MaxClients,
-            settings.DeviceEcho, settings.CounterInterval, OtaConfirmTimeout: settings.OtaConfirmTimeout);
+        var device = new DeviceSettings(ssid, RequirePassword(settings.Password, cancel), settings.Hostname,
+            settings.WebSocketPort, settings.MaxClients, settings.DeviceEcho, settings.CounterInterval,
+            OtaConfirmTimeout: settings.OtaConfirmTimeout);
         device.Validate();
         return settings.OtaKeyFile is { } keyFile
             ? device with { OtaKey = ReadOtaKey(keyFile, settings.DryRun, logger) }
             : device;
     }
+
+    /// <summary>
+    /// The Wi-Fi password that goes with --ssid (flash and provision): --pass's value, '-' for the first line of stdin,
+    /// or <see cref="PasswordVariable"/> when --pass is absent. Stdin that ends before a line (an empty file,
+    /// /dev/null) is refused rather than taken for an open network's empty password: the board would be set up for a
+    /// network it cannot join. An open network takes --pass "" (or an empty line).
+    /// </summary>
+    internal static string RequirePassword(string? given, CancellationToken cancel)
+    {
+        var password = given == "-"
+            ? ReadLineOfStdin(cancel)?.TrimEnd('\r', '\n') ?? throw WsCoreException.Invalid(InputField.Password,
+                "stdin ended before a line with the password",
+                "put it on stdin (--pass - < wifi-pass.txt); an open network takes --pass \"\"")
+            : given ?? Environment.GetEnvironmentVariable(PasswordVariable);
+        return password ?? throw WsCoreException.Invalid(InputField.Password, "give the password with --pass (or " +
+            $"'-' to read it from stdin, or {PasswordVariable}); use --pass \"\" for an open network");
+    }
+
+    // A read of stdin blocks in the kernel, where Ctrl-C (handled, so that the run can end cleanly) does not reach it:
+    // with stdin piped and left open the verb would never end. The read runs aside and Ctrl-C ends the wait for it;
+    // the process then exits with the read still pending.
+    private static string? ReadLineOfStdin(CancellationToken cancel) =>
+        Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(cancel).GetAwaiter().GetResult();
 
     /// <summary>
     /// The OTA key from <paramref name="path"/>, made there (0600, random) when the file does not exist; a dry run

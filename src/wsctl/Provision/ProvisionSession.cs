@@ -49,7 +49,7 @@ public static class ProvisionSession
     public static async Task<ExitCode> RunAsync(ProvisionSettings settings, ILogger logger, CancellationToken cancel)
     {
         // Checked before the port is opened: a password the device cannot take is refused here, not by the network.
-        var password = ReadPassword(settings);
+        var password = ReadPassword(settings, cancel);
         if (settings.Ssid is null && !settings.Scan)
             throw WsCoreException.Invalid(InputField.Ssid, "nothing to do: give --ssid (and --pass), or --scan");
         if (settings.Probe && settings.Ssid is null)
@@ -100,20 +100,17 @@ public static class ProvisionSession
         }
     }
 
-    /// <summary>The password as flash reads it: '-' is a line of stdin, absent is WSCTL_WIFI_PASS.</summary>
-    private static string? ReadPassword(ProvisionSettings settings)
+    /// <summary>The password as flash reads it (<see cref="Flash.FlashSession.RequirePassword"/>); null without
+    /// --ssid.</summary>
+    private static string? ReadPassword(ProvisionSettings settings, CancellationToken cancel)
     {
-        var password = settings.Password == "-" ? (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n')
-            : settings.Password ?? Environment.GetEnvironmentVariable(Flash.FlashSession.PasswordVariable);
         if (settings.Ssid is not { } ssid)
         {
             if (settings.Password is not null)
                 throw WsCoreException.Invalid(InputField.Ssid, "--pass needs --ssid");
             return null;
         }
-        if (password is null)
-            throw WsCoreException.Invalid(InputField.Password, "give the password with --pass (or '-' to read it " +
-                $"from stdin, or {Flash.FlashSession.PasswordVariable}); use --pass \"\" for an open network");
+        var password = Flash.FlashSession.RequirePassword(settings.Password, cancel);
         // The same rules as the NVS image flash writes, which is where the device stores them.
         new DeviceSettings(ssid, password).Validate();
         return password;

@@ -115,6 +115,73 @@ public class FlashCliTests
         }
     }
 
+    // --pass - with stdin that ends before a line (an empty file, /dev/null): refused in both verbs that take the
+    // password, before anything is written or any port opened, not taken for an open network's empty password.
+    [Theory]
+    [InlineData("flash", "--nvs-out")]
+    [InlineData("provision", "-p")]
+    public async Task PassFromStdin_StdinEndsBeforeALine_Exits1AndWritesNothing(string verb, string target)
+    {
+        var dir = Directory.CreateTempSubdirectory("wsctl-pass-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "out");
+            var result = await WsctlProcess.RunAsync([verb, "--ssid", "Home Net", "--pass", "-", target, path],
+                stdin: "");
+            Assert.True(result.ExitCode == 1, result.All);
+            Assert.Contains("--pass: stdin ended before a line with the password", result.Stderr);
+            Assert.Contains("an open network takes --pass \"\"", result.Stderr);
+            Assert.False(File.Exists(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // --pass - with stdin piped and left open: Ctrl-C ends the wait for the password line (a read blocked in the
+    // kernel, which the handled signal does not interrupt by itself) with 130, the result last with --json.
+    [Theory]
+    [InlineData("flash", "--nvs-out")]
+    [InlineData("provision", "-p")]
+    public async Task PassFromStdin_StdinLeftOpen_CtrlC_Exits130(string verb, string target)
+    {
+        var dir = Directory.CreateTempSubdirectory("wsctl-pass-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "out");
+            using var wsctl = WsctlProcess.Start(
+                [verb, "--ssid", "Home Net", "--pass", "-", target, path, "--json"], null);
+            await wsctl.WaitUntilReadingStdinAsync(TimeSpan.FromSeconds(30));
+            wsctl.Signal("INT");
+            Assert.Equal(130, await wsctl.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("\"exit_code\":130", wsctl.StdoutLines[^1]);
+            Assert.False(File.Exists(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task NvsOut_PasswordFromStdinAnEmptyLine_AnOpenNetwork()
+    {
+        var dir = Directory.CreateTempSubdirectory("wsctl-nvs-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "nvs.bin");
+            var result = await WsctlProcess.RunAsync(
+                ["flash", "--ssid", "Cafe", "--pass", "-", "--nvs-out", path], stdin: "\n");
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Equal(new DeviceSettings("Cafe", "").BuildNvsImage(0x6000), await File.ReadAllBytesAsync(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Output_MergedImage_AndDryRunPlan()
     {

@@ -183,6 +183,45 @@ public sealed partial class WsctlProcess : IDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>
+    /// Waits until one of the process's threads is blocked reading its stdin (read(2) on descriptor 0 or a duplicate
+    /// of it, as the runtime's console reads: /proc/PID/task/TID/syscall gives the call's number, then its
+    /// arguments), so that a test signals it there and not before; throws TimeoutException when none gets there.
+    /// </summary>
+    public async Task WaitUntilReadingStdinAsync(TimeSpan timeout)
+    {
+        var read = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+            == System.Runtime.InteropServices.Architecture.Arm64 ? "63" : "0";
+        var stdin = new FileInfo($"/proc/{Id}/fd/0").LinkTarget;
+        using var cts = new CancellationTokenSource(timeout);
+        while (!Directory.EnumerateDirectories($"/proc/{Id}/task").Any(task => ReadsFrom(task, read, stdin)))
+        {
+            try
+            {
+                await Task.Delay(20, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"wsctl not reading stdin after {timeout}; stderr:\n{Stderr}");
+            }
+        }
+    }
+
+    // Whether the thread at task is in read(2) on a descriptor that is the file `target` (e.g. pipe:[1234]).
+    private bool ReadsFrom(string task, string read, string? target)
+    {
+        try
+        {
+            var call = File.ReadAllText(Path.Combine(task, "syscall")).Split(' ');
+            return call.Length > 1 && call[0] == read
+                && new FileInfo($"/proc/{Id}/fd/{Convert.ToInt32(call[1], 16)}").LinkTarget == target;
+        }
+        catch (IOException)
+        {
+            return false; // the thread ended meanwhile, or the descriptor was closed
+        }
+    }
+
     /// <summary>Waits for the exit and returns the exit code; throws TimeoutException when it keeps running.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
