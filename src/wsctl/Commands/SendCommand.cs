@@ -94,7 +94,8 @@ public static class SendCommand
             "Send messages to a WebSocket device or server and print what it sends back as it arrives; then wait " +
             "as asked and close with 1000. MESSAGE, or stdin's lines; on a terminal without MESSAGE, an " +
             "interactive session (type lines; /ping, /close [CODE [REASON]], Ctrl-D to end). With -q, only the " +
-            "messages --wait or --wait-for asked for are printed. With --client, sends through a running wsctl " +
+            "messages a wait asks for are printed (the first N of --wait N, the match of --wait-for, all of --wait " +
+            "DURATION and --listen). With --client, sends through a running wsctl " +
             "serve to one of its clients.",
             [
                 "wsctl send esp32ws.local '{\"cmd\":\"led\",\"on\":true}' --wait 1",

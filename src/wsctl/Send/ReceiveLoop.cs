@@ -84,6 +84,9 @@ public sealed class ReceiveLoop
                 WaitKind.Match => _wait.Pattern!.IsMatch(message.Type == MessageType.Text
                     ? message.GetText()
                     : Convert.ToBase64String(message.Payload.Span)),
+                // A wait for a time or for the server's close asks for whatever arrives: with -q it is still printed
+                // (`send --listen -q` is a stream of messages and no logs, not silence).
+                WaitKind.Time or WaitKind.Listen => true,
                 _ => false,
             };
             if (asked && (_wait.Kind == WaitKind.Match || count == _wait.Count))

@@ -158,6 +158,29 @@ public sealed class SendMatrixTests
         Assert.Equal("ping", result.Stdout.Trim());
     }
 
+    // A wait for a time or for the server's close asks for whatever arrives: -q drops the logs, not those messages
+    // (it once printed nothing at all with --listen, received messages counted but never shown).
+    [Fact]
+    public async Task Quiet_WaitDuration_StillPrintsWhatArrives()
+    {
+        await using var server = StartPeer(Peer.Pushes);
+        var result = await WsctlProcess.RunAsync(["send", server.Uri.ToString(), "hi", "--wait", "700ms", "-q"],
+            timeout: Bound);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.StartsWith("tick\n", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Quiet_Listen_StillPrintsWhatArrives()
+    {
+        await using var server = StartPeer(Peer.Pushes);
+        using var send = WsctlProcess.Start(["send", server.Uri.ToString(), "--listen", "-q"], null);
+        send.StandardInput.Close();
+        await send.WaitForStdoutAsync(line => line == "tick", Bound);
+        send.Signal("INT");
+        Assert.Equal(130, await send.WaitForExitAsync(Bound));
+    }
+
     /// <summary>A server playing one of the <see cref="Peer"/> parts, counting the messages it received.</summary>
     private sealed class MatrixPeer : IAsyncDisposable
     {
