@@ -95,7 +95,7 @@ public static class SendCommand
             "as asked and close with 1000. MESSAGE, or stdin's lines; on a terminal without MESSAGE, an " +
             "interactive session (type lines; /ping, /close [CODE [REASON]], Ctrl-D to end). With -q, only the " +
             "messages a wait asks for are printed (the first N of --wait N, the match of --wait-for, all of --wait " +
-            "DURATION and --listen). With --client, sends through a running wsctl " +
+            "DURATION and --listen; at a terminal, all). With --client, sends through a running wsctl " +
             "serve to one of its clients.",
             [
                 "wsctl send esp32ws.local '{\"cmd\":\"led\",\"on\":true}' --wait 1",

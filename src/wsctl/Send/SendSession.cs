@@ -72,7 +72,9 @@ public sealed class SendSession
             _client = await WebSocketClient.ConnectAsync(_settings.Target, options, whole.Token);
             _log.Debug("Connected to {Target} ({Remote}), subprotocol {Subprotocol}",
                 _settings.Target, _client.RemoteEndPoint, _client.Subprotocol);
-            _receiving = ReceiveLoop.Start(_client, _settings.Wait, _printer, _settings.Quiet, _log);
+            // A session typed at a terminal exists to show what arrives: there -q quiets the logs only.
+            _receiving = ReceiveLoop.Start(_client, _settings.Wait, _printer,
+                _settings.Quiet && !_settings.Interactive, _log);
             _prompt?.Start();
             _phase = "with input still to send";
             var open = _settings.Interactive ? await SendTypedAsync(whole.Token) : await SendAllAsync(whole.Token);

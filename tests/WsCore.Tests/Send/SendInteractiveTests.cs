@@ -32,6 +32,19 @@ public sealed class SendInteractiveTests
         Assert.Contains(server.Messages, m => m.Payload.SequenceEqual("hello"u8.ToArray()));
     }
 
+    // -q at a terminal quiets the logs; what arrives is what the session is for (it once showed nothing).
+    [TerminalFact]
+    public async Task Quiet_StillShowsWhatArrives()
+    {
+        await using var server = TestServer.Start(echo: true);
+        using var session = new TerminalSession($"send {server.Uri} -q");
+        await session.WaitForAsync("> ", Limit);
+        await session.TypeAsync("hello\r");
+        await session.WaitForAsync("< hello", Limit);
+        await session.TypeAsync("\u0004");
+        Assert.Equal(0, await session.WaitForExitAsync(Limit));
+    }
+
     [TerminalFact]
     public async Task SlashClose_WithACode_ClosesWithIt_AndTheEchoedCodeIsTheEndAsked()
     {
