@@ -2,7 +2,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Wsctl.Cli;
 
-/// <summary>stdout for a process that keeps running while it writes there (serve).</summary>
+/// <summary>stdout for a process that keeps running while it writes there (serve, send).</summary>
 public static class StandardOutput
 {
     /// <summary>
@@ -11,7 +11,8 @@ public static class StandardOutput
     /// a full pipe) would also hold up every log line on stderr, and with them the threads that log. A file or
     /// /dev/null (which never keep a write waiting) keeps the Console's stream: a FileStream there would write at a
     /// position of its own, and the Console's later writes (the --json result) over what it wrote. So do Windows and
-    /// a closed stdout.
+    /// a closed stdout. Unlike the Console's stream, which drops writes to a pipe whose reader has gone, this one fails
+    /// them (EPIPE, an IOException), so that a verb can tell that nobody reads any more.
     /// </summary>
     public static Stream OpenUnshared()
     {

@@ -133,7 +133,8 @@ public static class SendCommand
                 throw new WsCoreException(
                     FailureKind.InvalidInput, "with --client, give only MESSAGE (the serve is chosen by --port)");
             var text = clientId is null ? second : first;
-            var stdout = Console.OpenStandardOutput();
+            // A stream on which a pipe's closed end is an error (the Console's ignores it): see ReceivedPrinter.
+            var stdout = StandardOutput.OpenUnshared();
             if (clientId is { } id)
                 return await ServeClientSend.RunAsync(
                     parse.GetValue(port), id, messageOptions.Read(parse, text), parse.GetValue(json), stdout, token);
@@ -151,8 +152,7 @@ public static class SendCommand
             var waitPattern = parse.GetValue(waitFor);
             var sendWait = listening ? new SendWait(WaitKind.Listen)
                 : waitPattern is not null
-                    ? new SendWait(WaitKind.Match, Pattern: new Regex(waitPattern, RegexOptions.None,
-                        TimeSpan.FromSeconds(1)))
+                    ? new SendWait(WaitKind.Match, Pattern: WaitPattern(waitPattern))
                     : parse.GetValue(wait)!;
             var limit = parse.GetValue(timeout);
             var timeoutGiven = parse.GetResult(timeout) is { Implicit: false };
@@ -199,6 +199,21 @@ public static class SendCommand
     {
         var colon = header.IndexOf(':');
         return new(header[..colon].Trim(), header[(colon + 1)..].Trim());
+    }
+
+    // Matched in linear time where the pattern allows it (no backreferences, lookarounds or atomic groups), so that
+    // no message can make a match run away, whatever the pattern; the others keep the backtracking engine with a
+    // time limit per match (ReceiveLoop says so when a message reaches it).
+    private static Regex WaitPattern(string pattern)
+    {
+        try
+        {
+            return new Regex(pattern, RegexOptions.NonBacktracking);
+        }
+        catch (NotSupportedException)
+        {
+            return new Regex(pattern, RegexOptions.None, ReceiveLoop.MatchTimeLimit);
+        }
     }
 
     private static bool IsRegex(string pattern)

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Serilog;
 using WsCore;
 using WsCore.WebSockets.Client;
@@ -14,6 +15,9 @@ namespace Wsctl.Send;
 /// </summary>
 public sealed class ReceiveLoop
 {
+    /// <summary>How long matching --wait-for's pattern against one message may take (a backtracking pattern).</summary>
+    public static readonly TimeSpan MatchTimeLimit = TimeSpan.FromSeconds(1);
+
     private readonly WebSocketClient _client;
     private readonly SendWait _wait;
     private readonly ReceivedPrinter _printer;
@@ -69,6 +73,15 @@ public sealed class ReceiveLoop
         catch (WsCoreException e)
         {
             Failure = e;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // The pattern, not the connection, failed: the session closes the connection with this as the reason.
+            Failure = new WsCoreException(FailureKind.InvalidInput,
+                $"--wait-for: matching /{_wait.Pattern}/ against a message took over {Cli.Duration.Format(
+                    MatchTimeLimit)}",
+                "the pattern backtracks without end on such messages (a backreference or lookaround with nested " +
+                "quantifiers like (a+)+): simplify it");
         }
     }
 

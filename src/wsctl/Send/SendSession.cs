@@ -58,7 +58,8 @@ public sealed class SendSession
     private async Task<ExitCode> RunAsync(CancellationToken cancel)
     {
         _interrupted = cancel;
-        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        // The run also ends when stdout's reader has gone (`send --listen | head -1`): see OutputGoneAsync.
+        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel, _printer.OutputClosed);
         if (_settings.WholeRunLimit is { } limit)
             whole.CancelAfter(limit);
         var resolving = new ResolveWatch();
@@ -87,6 +88,10 @@ public sealed class SendSession
             var interrupted = new WsCoreException(FailureKind.Interrupted, "interrupted");
             WriteResult(interrupted);
             throw interrupted;
+        }
+        catch (OperationCanceledException) when (_printer.OutputClosed.IsCancellationRequested)
+        {
+            return await OutputGoneAsync();
         }
         catch (OperationCanceledException)
         {
@@ -218,6 +223,28 @@ public sealed class SendSession
         }
     }
 
+    // stdout's reader has gone, as `| head -1` or `| grep -m1` leave once they have what they wanted: whatever was
+    // asked for, nobody can see it any more. The connection is closed with 1000 (this client is done), and the exit
+    // is 0 with no message, as ripgrep ends on a closed pipe: a pipeline under `set -o pipefail` takes the verdict of
+    // the reader that chose to stop, not a failure of ours.
+    private async Task<ExitCode> OutputGoneAsync()
+    {
+        _log.Debug("stdout was closed by its reader; closing the connection");
+        if (_client is { IsClosed: false } client)
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(InterruptCloseLimit);
+                await client.CloseAsync(CloseStatus.NormalClosure, "", limit.Token);
+            }
+            catch (Exception e) when (e is WsCoreException or OperationCanceledException or IOException)
+            {
+                _log.Debug("Close after stdout closed: {Error}", e.Message);
+            }
+        }
+        return ExitCode.Ok;
+    }
+
     // The connection ended while there was still input to send: how it ended decides the exit code. A normal close
     // is the expected end of --listen and of an interactive session, and fine once the wait was satisfied.
     private async Task<bool> EndedWhileSendingAsync(Exception? sendFailure)
@@ -347,8 +374,22 @@ public sealed class SendSession
 
     private void WriteResult(WsCoreException? error)
     {
+        if (_json is null || _printer.OutputClosed.IsCancellationRequested)
+            return;
+        try
+        {
+            WriteJsonResult(_json, error);
+        }
+        catch (IOException)
+        {
+            // stdout's reader has gone: the exit code and stderr still say how the run ended.
+        }
+    }
+
+    private void WriteJsonResult(JsonLines json, WsCoreException? error)
+    {
         var client = _client;
-        _json?.WriteResult(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind), error?.Message, error?.Hint, w =>
+        json.WriteResult(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind), error?.Message, error?.Hint, w =>
         {
             w.WriteString("target", _settings.Target.ToString());
             w.WriteNumber("sent", _sent);

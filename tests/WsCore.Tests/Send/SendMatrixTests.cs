@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using WsCore.Tests.Examples;
 using WsCore.Tests.Support;
 using WsCore.WebSockets.Protocol;
 using WsCore.WebSockets.Server;
@@ -179,6 +180,48 @@ public sealed class SendMatrixTests
         await send.WaitForStdoutAsync(line => line == "tick", Bound);
         send.Signal("INT");
         Assert.Equal(130, await send.WaitForExitAsync(Bound));
+    }
+
+    // `send --listen | head -1`: once the reader of stdout has gone, the next write fails (EPIPE) and send closes with
+    // 1000 and exits 0, as a user's pipeline expects; it used to listen on forever, its writes dropped unseen.
+    [Fact]
+    public async Task Listen_IntoAPipeWhoseReaderLeft_ClosesNormally_Exits0()
+    {
+        await using var server = StartPeer(Peer.Pushes);
+        using var shell = ShellProcess.Start(
+            $"dotnet '{WsctlProcess.DllPath}' send {server.Uri} --listen </dev/null | head -1; " +
+            "echo \"send exit ${PIPESTATUS[0]}\"", Path.GetTempPath(), new Dictionary<string, string>());
+        Assert.Equal(0, await shell.WaitForExitAsync(Bound));
+        Assert.True(shell.StdoutLines is ["tick", "send exit 0"], shell.All);
+        await WaitUntilAsync(() => server.Events.OfType<ClientDisconnected>().Any());
+        Assert.Equal(CloseStatus.NormalClosure, server.Events.OfType<ClientDisconnected>().Single().CloseCode);
+    }
+
+    // --wait-for matches in linear time where the pattern allows: a message that makes a backtracking engine run for
+    // ages (nested quantifiers, no match) passes, and the next message matches.
+    [Fact]
+    public async Task WaitFor_NestedQuantifiers_NoRunawayMatch()
+    {
+        await using var server = StartPeer(Peer.Echoes);
+        var runaway = new string('a', 60) + "!";
+        var result = await WsctlProcess.RunAsync(["send", server.Uri.ToString(), "--wait-for", "^(a+)+$", "-q"],
+            stdin: $"{runaway}\naaaa\n", timeout: Bound);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Equal("aaaa", result.Stdout.Trim());
+    }
+
+    // A pattern the linear engine cannot run (a lookahead) keeps the backtracking one, bounded per match: a message
+    // that makes it run away ends the run with exit 1 and what to do, not a connection failure.
+    [Fact]
+    public async Task WaitFor_BacktrackingPatternRunsAway_Exits1_SayingSo()
+    {
+        await using var server = StartPeer(Peer.Echoes);
+        var result = await WsctlProcess.RunAsync(
+            ["send", server.Uri.ToString(), new string('a', 60) + "!", "--wait-for", "^(a+)+(?=b)"], timeout: Bound);
+        Assert.True(result.ExitCode == 1, result.All);
+        Assert.Contains("--wait-for: matching /^(a+)+(?=b)/ against a message took over 1s", result.Stderr,
+            StringComparison.Ordinal);
+        Assert.Contains("simplify it", result.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>A server playing one of the <see cref="Peer"/> parts, counting the messages it received.</summary>
