@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Serilog;
 using WsCore;
@@ -44,9 +45,13 @@ public static class MonitorSession
     public static ExitCode Run(
         ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
     {
-        var text = json ? null : new TextMonitorRenderer(Console.Out, keepEscapes: !Console.IsOutputRedirected);
-        IMonitorRenderer renderer = text ?? (IMonitorRenderer)new JsonMonitorRenderer(Console.OpenStandardOutput());
+        // A stream on which a pipe's closed end is an error (the Console's ignores it): the session ends there.
+        var stdout = StandardOutput.OpenUnshared();
+        var text = json ? null : new TextMonitorRenderer(new StreamWriter(stdout, new UTF8Encoding(false)),
+            keepEscapes: !Console.IsOutputRedirected);
+        var renderer = new OutputGuard(text ?? (IMonitorRenderer)new JsonMonitorRenderer(stdout));
         var monitor = new SerialMonitor(transport, options, renderer, logger);
+        renderer.OutputClosed += monitor.Stop;
         ConsoleInput.Start(monitor, new MenuActions(() => text?.ToggleTimestamps() ?? false,
             note => logger.Information("{Note}", note)));
         if (!Console.IsInputRedirected)
@@ -83,6 +88,12 @@ public static class MonitorSession
                 "a reset cause such as a brownout (power supply), a watchdog or a boot failure; the lines above say " +
                     "which"),
         };
+        if (renderer.IsClosed)
+        {
+            // Whatever the session was waiting for, nobody reads its output any more: exit 0, as send does.
+            logger.Debug("stdout was closed by its reader; monitor ended");
+            return ExitCode.Ok;
+        }
         renderer.OnResult(name, (int)code, result.Message);
         if (failure is { } kind)
             throw new WsCoreException(kind, result.Message, hint);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using WsCore.Tests.Examples;
 using WsCore.Tests.Support;
 using Wsctl.Cli;
 
@@ -153,6 +154,28 @@ public class MonitorCliTests
         Assert.True(result.ExitCode == 0, result.All);
         Assert.DoesNotContain('\u001b', result.Stdout);
         Assert.Contains("W (530) mdns: no IPv6 address yet\n", result.Stdout);
+    }
+
+    // `monitor | head -1`: once the reader of stdout has gone, the next line's write fails (EPIPE) and the monitor
+    // lets the board go and exits 0; it used to watch on forever, its writes dropped unseen.
+    [Fact]
+    public async Task Piped_IntoAReaderThatLeft_Exits0_AndLetsTheBoardGo()
+    {
+        using var device = new ScriptedDevice("I (100) app: first line\r\n");
+        using var shell = ShellProcess.Start(
+            $"dotnet '{WsctlProcess.DllPath}' monitor -p {device.Url} </dev/null | head -1; " +
+            "echo \"monitor exit ${PIPESTATUS[0]}\"", Path.GetTempPath(), new Dictionary<string, string>());
+        await shell.WaitForStdoutAsync(line => line == "I (100) app: first line", Limit);
+        // The app keeps logging; the line after head has gone is the one whose write fails.
+        using var limit = new CancellationTokenSource(Limit);
+        for (var i = 0; !shell.HasExited; i++)
+        {
+            await device.PushAsync($"I ({200 + i}) app: still running\r\n");
+            await Task.Delay(100, limit.Token);
+        }
+        Assert.Equal(0, await shell.WaitForExitAsync(Limit));
+        Assert.True(shell.StdoutLines is ["I (100) app: first line", "monitor exit 0"], shell.All);
+        await device.Disconnected.WaitAsync(Limit);
     }
 
     [Fact]

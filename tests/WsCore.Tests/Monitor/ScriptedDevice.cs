@@ -15,6 +15,8 @@ public sealed class ScriptedDevice : IDisposable
     private readonly StringBuilder _received = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serving;
+    private readonly TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private NetworkStream? _stream;
 
     public ScriptedDevice(string script)
     {
@@ -55,6 +57,26 @@ public sealed class ScriptedDevice : IDisposable
         return Received.Contains(text, StringComparison.Ordinal);
     }
 
+    /// <summary>Completes when wsctl has closed the connection it made.</summary>
+    public Task Disconnected => _disconnected.Task;
+
+    /// <summary>Prints more, as a running app does; false when wsctl is not (or no longer) connected.</summary>
+    public async Task<bool> PushAsync(string text)
+    {
+        if (Volatile.Read(ref _stream) is not { } stream)
+            return false;
+        try
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(text), _stop.Token);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException
+            or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
@@ -76,12 +98,16 @@ public sealed class ScriptedDevice : IDisposable
             using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
             var stream = client.GetStream();
             await stream.WriteAsync(Encoding.UTF8.GetBytes(Script), _stop.Token);
+            Volatile.Write(ref _stream, stream);
             var buffer = new byte[1024];
             while (true)
             {
                 var n = await stream.ReadAsync(buffer, _stop.Token);
                 if (n == 0)
+                {
+                    _disconnected.TrySetResult();
                     return;
+                }
                 lock (_received)
                     _received.Append(Encoding.UTF8.GetString(buffer, 0, n));
             }
