@@ -74,12 +74,23 @@ public static class FlashFileLoader
     private static FlashSource Read(NamedFile file, uint flashBytes)
     {
         if (!File.Exists(file.Path))
-            throw WsCoreException.Invalid(file.Field, $"{file.Path} does not exist");
+            throw WsCoreException.Invalid(file.Field, Directory.Exists(file.Path)
+                ? $"{file.Path} is a directory, not a file"
+                : $"{file.Path} does not exist");
         var length = new FileInfo(file.Path).Length;
         if (length == 0)
             throw WsCoreException.Invalid(file.Field, $"{file.Path} is empty");
         FlashLayout.CheckFits(file.Path, length, file.Offset, flashBytes, file.Field);
-        return new FlashSource(file.Name, file.Offset, file.Path, file.Field, File.ReadAllBytes(file.Path));
+        byte[] data;
+        try
+        {
+            data = File.ReadAllBytes(file.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw WsCoreException.Invalid(file.Field, $"cannot read {file.Path}: {FileProblem.Describe(file.Path, e)}");
+        }
+        return new FlashSource(file.Name, file.Offset, file.Path, file.Field, data);
     }
 
     /// <summary>
@@ -98,7 +109,7 @@ public static class FlashFileLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw WsCoreException.Invalid(InputField.Firmware, $"cannot read {csv} ({e.Message})");
+            throw WsCoreException.Invalid(InputField.Firmware, $"cannot read {csv}: {FileProblem.Describe(csv, e)}");
         }
     }
 

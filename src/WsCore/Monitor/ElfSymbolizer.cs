@@ -70,7 +70,8 @@ public sealed class ElfSymbolizer : IAddressDecoder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new WsCoreException(FailureKind.InvalidInput, $"{path}: cannot read it ({e.Message})", null, e);
+            throw new WsCoreException(
+                FailureKind.InvalidInput, $"{path}: cannot read it: {FileProblem.Describe(path, e)}", null, e);
         }
         return Load(bytes, path);
     }

@@ -44,7 +44,7 @@ public static class OtaImageFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw WsCoreException.Invalid(InputField.Firmware, $"cannot read {path} ({e.Message})");
+            throw WsCoreException.Invalid(InputField.Firmware, $"cannot read {path}: {FileProblem.Describe(path, e)}");
         }
         return OtaImage.Parse(data, path);
     }

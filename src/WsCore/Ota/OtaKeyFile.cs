@@ -45,7 +45,7 @@ public static class OtaKeyFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw WsCoreException.Invalid(InputField.OtaKey, $"cannot read {path} ({e.Message})");
+            throw WsCoreException.Invalid(InputField.OtaKey, $"cannot read {path}: {FileProblem.Describe(path, e)}");
         }
         return new OtaKeyFileContents(Parse(text, path), Created: false, OthersCanRead(path));
     }

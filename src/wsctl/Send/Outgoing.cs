@@ -54,7 +54,8 @@ public sealed class Outgoing
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new WsCoreException(FailureKind.InvalidInput, $"--file: cannot read {file}: {e.Message}");
+                throw new WsCoreException(
+                    FailureKind.InvalidInput, $"--file: cannot read {file}: {FileProblem.Describe(file, e)}");
             }
         }
         var fromStdin = message is null or "-";

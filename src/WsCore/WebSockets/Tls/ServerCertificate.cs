@@ -193,7 +193,7 @@ public sealed class ServerCertificate
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw WsCoreException.Invalid(field, $"cannot read {path}: {e.Message}");
+            throw WsCoreException.Invalid(field, $"cannot read {path}: {FileProblem.Describe(path, e)}");
         }
     }
 
