@@ -43,13 +43,21 @@ public static class Invocation
 
     /// <summary>
     /// The parse errors, one line each: an unknown word says so with the nearest verb or option ("did you mean
-    /// serve?"), and "Required command was not provided" is left out when the verb was only misspelt.
+    /// serve?"); a missing verb says which verbs there are. Only the first word is told where a verb was expected,
+    /// and no plain word once an option was unknown: the words after a misspelt verb are its arguments, and a word
+    /// after an unknown option is most likely that option's value, each a line of noise.
     /// </summary>
     public static IEnumerable<string> UsageErrors(ParseResult parse)
     {
         var command = parse.CommandResult.Command;
         var unmatched = parse.UnmatchedTokens;
-        foreach (var token in MistypedOptions(parse).Concat(unmatched))
+        var unknownOptions = MistypedOptions(parse).Concat(unmatched.Where(t => t.StartsWith('-'))).ToList();
+        var unknownWords = unmatched.Where(t => !t.StartsWith('-'));
+        if (unknownOptions.Count > 0)
+            unknownWords = [];
+        else if (command.Subcommands.Count > 0)
+            unknownWords = unknownWords.Take(1);
+        foreach (var token in unknownOptions.Concat(unknownWords))
         {
             var verbs = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
             var options = HelpPrinter.AllOptions(command).Where(o => !o.Hidden)
@@ -62,10 +70,15 @@ public static class Invocation
         }
         foreach (var error in parse.Errors.Select(e => e.Message.Split('\n')[0].TrimEnd('.')).Distinct())
         {
-            if (error.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)
-                || (unmatched.Count > 0
-                    && error.StartsWith("Required command was not provided", StringComparison.Ordinal)))
+            if (error.StartsWith("Unrecognized command or argument", StringComparison.Ordinal))
                 continue;
+            if (error.StartsWith("Required command was not provided", StringComparison.Ordinal))
+            {
+                if (unmatched.Count == 0)
+                    yield return $"give a {(command is RootCommand ? "" : $"{command.Name} ")}verb: " +
+                        string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name));
+                continue;
+            }
             yield return error;
         }
     }
