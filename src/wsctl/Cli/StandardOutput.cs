@@ -2,7 +2,8 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Wsctl.Cli;
 
-/// <summary>stdout for a process that keeps running while it writes there (serve, send).</summary>
+/// <summary>stdout for a process that keeps running while it writes there (serve; send and monitor through
+/// <see cref="WatchedOutput"/>).</summary>
 public static class StandardOutput
 {
     /// <summary>

@@ -133,8 +133,7 @@ public static class SendCommand
                 throw new WsCoreException(
                     FailureKind.InvalidInput, "with --client, give only MESSAGE (the serve is chosen by --port)");
             var text = clientId is null ? second : first;
-            // A stream on which a pipe's closed end is an error (the Console's ignores it): see ReceivedPrinter.
-            var stdout = StandardOutput.OpenUnshared();
+            var stdout = WatchedOutput.Open();
             if (clientId is { } id)
                 return await ServeClientSend.RunAsync(
                     parse.GetValue(port), id, messageOptions.Read(parse, text), parse.GetValue(json), stdout, token);

@@ -13,45 +13,6 @@ public interface IMonitorRenderer : IMonitorObserver
 }
 
 /// <summary>
-/// Passes a session's output on to <paramref name="inner"/> until stdout's reader has gone (a write fails with EPIPE:
-/// <c>wsctl monitor | grep -m1 ready</c> once grep has its line); then writes nothing more and raises
-/// <see cref="OutputClosed"/>, so that the session ends instead of watching the board for nobody.
-/// </summary>
-public sealed class OutputGuard(IMonitorRenderer inner) : IMonitorRenderer
-{
-    private volatile bool _closed;
-
-    /// <summary>Raised once, on the monitor's thread, at the first write that failed.</summary>
-    public event Action? OutputClosed;
-
-    /// <summary>Whether stdout's reader has gone.</summary>
-    public bool IsClosed => _closed;
-
-    public void OnLine(DateTimeOffset time, ConsoleLine line, IReadOnlyList<DecodedAddress> decoded) =>
-        Guarded(() => inner.OnLine(time, line, decoded));
-
-    public void OnPendingText(string text) => Guarded(() => inner.OnPendingText(text));
-
-    public void OnResult(string result, int exitCode, string message) =>
-        Guarded(() => inner.OnResult(result, exitCode, message));
-
-    private void Guarded(Action write)
-    {
-        if (_closed)
-            return;
-        try
-        {
-            write();
-        }
-        catch (IOException)
-        {
-            _closed = true;
-            OutputClosed?.Invoke();
-        }
-    }
-}
-
-/// <summary>
 /// The console as it comes, for a terminal (<paramref name="keepEscapes"/>: colours kept) or a pipe (escape codes
 /// stripped, so a log file or grep sees plain text). After a line with code addresses, one line per address:
 /// <c>  0x400d1234: app_main at main/main.c:42</c>.

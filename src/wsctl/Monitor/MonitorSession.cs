@@ -45,13 +45,13 @@ public static class MonitorSession
     public static ExitCode Run(
         ISerialTransport transport, MonitorOptions options, bool json, ILogger logger, CancellationToken cancel)
     {
-        // A stream on which a pipe's closed end is an error (the Console's ignores it): the session ends there.
-        var stdout = StandardOutput.OpenUnshared();
+        var stdout = WatchedOutput.Open();
         var text = json ? null : new TextMonitorRenderer(new StreamWriter(stdout, new UTF8Encoding(false)),
             keepEscapes: !Console.IsOutputRedirected);
-        var renderer = new OutputGuard(text ?? (IMonitorRenderer)new JsonMonitorRenderer(stdout));
+        IMonitorRenderer renderer = text ?? (IMonitorRenderer)new JsonMonitorRenderer(stdout);
         var monitor = new SerialMonitor(transport, options, renderer, logger);
-        renderer.OutputClosed += monitor.Stop;
+        // Once stdout's reader has gone (`monitor | grep -m1 ready`), the board is watched for nobody: stop.
+        using var readerGone = stdout.ReaderGone.Register(monitor.Stop);
         ConsoleInput.Start(monitor, new MenuActions(() => text?.ToggleTimestamps() ?? false,
             note => logger.Information("{Note}", note)));
         if (!Console.IsInputRedirected)
@@ -88,7 +88,7 @@ public static class MonitorSession
                 "a reset cause such as a brownout (power supply), a watchdog or a boot failure; the lines above say " +
                     "which"),
         };
-        if (renderer.IsClosed)
+        if (stdout.ReaderGone.IsCancellationRequested)
         {
             // Whatever the session was waiting for, nobody reads its output any more: exit 0, as send does.
             logger.Debug("stdout was closed by its reader; monitor ended");

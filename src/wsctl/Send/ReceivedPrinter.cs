@@ -9,8 +9,6 @@ namespace Wsctl.Send;
 /// Shows what <c>send</c> receives, one line per message: text with control characters escaped (or as it came, with
 /// <c>--raw</c>), binary as <c>[binary N bytes] base64:…</c>, or one JSON object per message. In an interactive
 /// session the lines go above the prompt, marked <c>&lt; </c>, and notes (a pong, the close) are shown there too.
-/// When stdout's reader has gone (<c>send --listen | head -1</c>: a write fails with EPIPE), nothing more is written
-/// and <see cref="OutputClosed"/> is cancelled, so that the session ends instead of listening for nobody.
 /// </summary>
 public sealed class ReceivedPrinter
 {
@@ -20,7 +18,6 @@ public sealed class ReceivedPrinter
     private readonly TerminalPrompt? _prompt;
     private readonly ArrayBufferWriter<byte> _line = new(256);
     private readonly Lock _lock = new();
-    private readonly CancellationTokenSource _outputClosed = new();
 
     public ReceivedPrinter(Stream stdout, ReceivedStyle style, JsonLines? json, TerminalPrompt? prompt = null)
     {
@@ -30,25 +27,20 @@ public sealed class ReceivedPrinter
         _prompt = prompt;
     }
 
-    /// <summary>Cancelled once a write to stdout failed: its reader has gone.</summary>
-    public CancellationToken OutputClosed => _outputClosed.Token;
-
     public void Print(MessageType type, ReadOnlySpan<byte> payload)
     {
-        if (_outputClosed.IsCancellationRequested)
-            return;
         if (_json is not null)
         {
             var length = payload.Length;
             var text = type == MessageType.Text ? Encoding.UTF8.GetString(payload) : Convert.ToBase64String(payload);
-            Writing(() => _json.Write(w =>
+            _json.Write(w =>
             {
                 JsonLines.WriteTimestamp(w, "ts", DateTimeOffset.UtcNow);
                 w.WriteString("type", type == MessageType.Text ? "text" : "binary");
                 if (type == MessageType.Binary)
                     w.WriteNumber("size", length);
                 w.WriteString("data", text);
-            }));
+            });
             return;
         }
         lock (_lock)
@@ -90,23 +82,7 @@ public sealed class ReceivedPrinter
             return;
         }
         _line.Write("\n"u8);
-        Writing(() =>
-        {
-            _stdout.Write(_line.WrittenSpan);
-            _stdout.Flush();
-        });
-    }
-
-    // A write to a pipe whose reader has gone fails with EPIPE (the runtime ignores SIGPIPE): the output is over.
-    private void Writing(Action write)
-    {
-        try
-        {
-            write();
-        }
-        catch (IOException)
-        {
-            _outputClosed.Cancel();
-        }
+        _stdout.Write(_line.WrittenSpan);
+        _stdout.Flush();
     }
 }

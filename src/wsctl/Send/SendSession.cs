@@ -24,6 +24,8 @@ public sealed class SendSession
     private readonly JsonLines? _json;
     private readonly TerminalPrompt? _prompt;
     private readonly ReceivedPrinter _printer;
+    // Cancelled once stdout's reader has gone (`send --listen | head -1`): see OutputGoneAsync.
+    private readonly CancellationToken _readerGone;
     private readonly long _started = Stopwatch.GetTimestamp();
     private WebSocketClient? _client;
     private ReceiveLoop? _receiving;
@@ -32,8 +34,9 @@ public sealed class SendSession
     // Ctrl-C alone, apart from the whole run's deadline that the steps' tokens also carry.
     private CancellationToken _interrupted;
 
-    private SendSession(SendSettings settings, ILogger log, Stream stdout)
+    private SendSession(SendSettings settings, ILogger log, WatchedOutput stdout)
     {
+        _readerGone = stdout.ReaderGone;
         _settings = settings;
         _log = log;
         _json = settings.Style == ReceivedStyle.Json ? new JsonLines(stdout) : null;
@@ -42,7 +45,7 @@ public sealed class SendSession
     }
 
     public static async Task<ExitCode> RunAsync(
-        SendSettings settings, ILogger log, Stream stdout, CancellationToken cancel)
+        SendSettings settings, ILogger log, WatchedOutput stdout, CancellationToken cancel)
     {
         var session = new SendSession(settings, log, stdout);
         try
@@ -58,8 +61,7 @@ public sealed class SendSession
     private async Task<ExitCode> RunAsync(CancellationToken cancel)
     {
         _interrupted = cancel;
-        // The run also ends when stdout's reader has gone (`send --listen | head -1`): see OutputGoneAsync.
-        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel, _printer.OutputClosed);
+        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancel, _readerGone);
         if (_settings.WholeRunLimit is { } limit)
             whole.CancelAfter(limit);
         var resolving = new ResolveWatch();
@@ -89,7 +91,7 @@ public sealed class SendSession
             WriteResult(interrupted);
             throw interrupted;
         }
-        catch (OperationCanceledException) when (_printer.OutputClosed.IsCancellationRequested)
+        catch (OperationCanceledException) when (_readerGone.IsCancellationRequested)
         {
             return await OutputGoneAsync();
         }
@@ -374,22 +376,8 @@ public sealed class SendSession
 
     private void WriteResult(WsCoreException? error)
     {
-        if (_json is null || _printer.OutputClosed.IsCancellationRequested)
-            return;
-        try
-        {
-            WriteJsonResult(_json, error);
-        }
-        catch (IOException)
-        {
-            // stdout's reader has gone: the exit code and stderr still say how the run ended.
-        }
-    }
-
-    private void WriteJsonResult(JsonLines json, WsCoreException? error)
-    {
         var client = _client;
-        json.WriteResult(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind), error?.Message, error?.Hint, w =>
+        _json?.WriteResult(error is null ? ExitCode.Ok : ExitCodes.From(error.Kind), error?.Message, error?.Hint, w =>
         {
             w.WriteString("target", _settings.Target.ToString());
             w.WriteNumber("sent", _sent);
