@@ -19,5 +19,6 @@ cmake -S src/firmware/host -B build/bench/firmware -DCMAKE_BUILD_TYPE=Release >/
 cmake --build build/bench/firmware -j2 --target ws_server_host >/dev/null
 mkdir -p build/bench/loadgen
 gcc -O2 -Wall -Wextra -Werror -o build/bench/loadgen/echo_load bench/loadgen/echo_load.c
+gcc -O2 -Wall -Wextra -Werror -o build/bench/loadgen/bare_echo bench/loadgen/bare_echo.c
 
 exec /usr/bin/python3 bench/run.py "$@"

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ws_accept.h"
+
 enum {
     MAX_MESSAGE_BYTES = 16384,
     /* Room for one data frame in each direction plus control frames around it. */
@@ -55,62 +57,6 @@ enum {
 
 /* Same threshold as WsCore's BenchResult.SaturatedShare: at 90% of its core the generator may be the limit. */
 static const double SATURATED_SHARE = 0.9;
-
-/* ---- SHA-1 (FIPS 180-4), only for Sec-WebSocket-Accept (RFC 6455 §4.2.2 step 5.4) ---- */
-
-static uint32_t rotate_left(uint32_t value, int bits) { return (value << bits) | (value >> (32 - bits)); }
-
-static void sha1_block(uint32_t state[5], const unsigned char block[64]) {
-    uint32_t w[80];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 | (uint32_t)block[4 * i + 2] << 8 |
-               block[4 * i + 3];
-    for (int i = 16; i < 80; i++) w[i] = rotate_left(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = state[0], b = state[1], c = state[2], d = state[3], e = state[4];
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
-        uint32_t t = rotate_left(a, 5) + f + e + k + w[i];
-        e = d, d = c, c = rotate_left(b, 30), b = a, a = t;
-    }
-    state[0] += a, state[1] += b, state[2] += c, state[3] += d, state[4] += e;
-}
-
-static void sha1(const unsigned char *data, size_t length, unsigned char digest[20]) {
-    uint32_t state[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-    unsigned char block[64];
-    size_t done = 0;
-    for (; length - done >= 64; done += 64) sha1_block(state, data + done);
-    size_t rest = length - done;
-    memset(block, 0, sizeof block);
-    memcpy(block, data + done, rest);
-    block[rest] = 0x80;
-    if (rest >= 56) {
-        sha1_block(state, block);
-        memset(block, 0, sizeof block);
-    }
-    uint64_t bits = (uint64_t)length * 8;
-    for (int i = 0; i < 8; i++) block[63 - i] = (unsigned char)(bits >> (8 * i));
-    sha1_block(state, block);
-    for (int i = 0; i < 20; i++) digest[i] = (unsigned char)(state[i / 4] >> (24 - 8 * (i % 4)));
-}
-
-static void base64(const unsigned char *data, size_t length, char *out) {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < length; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < length ? (uint32_t)data[i + 1] << 8 : 0) |
-                     (i + 2 < length ? data[i + 2] : 0);
-        out[o++] = alphabet[v >> 18 & 63];
-        out[o++] = alphabet[v >> 12 & 63];
-        out[o++] = i + 1 < length ? alphabet[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < length ? alphabet[v & 63] : '=';
-    }
-    out[o] = 0;
-}
 
 /* ---- options ---- */
 
@@ -554,11 +500,7 @@ static bool open_connection(struct connection *c, const struct addrinfo *address
         return fail(c, "handshake response without Upgrade: websocket"), false;
     if (!header_value(response, "Connection", value, sizeof value) || !strcasestr(value, "upgrade"))
         return fail(c, "handshake response without Connection: Upgrade"), false;
-    char accept_source[sizeof key + 36]; /* the key and RFC 6455's GUID (§1.3) */
-    unsigned char digest[20];
-    snprintf(accept_source, sizeof accept_source, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
-    sha1((const unsigned char *)accept_source, strlen(accept_source), digest);
-    base64(digest, sizeof digest, expected);
+    ws_accept(key, strlen(key), expected);
     if (!header_value(response, "Sec-WebSocket-Accept", value, sizeof value) || strcmp(value, expected) != 0)
         return fail(c, "wrong Sec-WebSocket-Accept"), false;
     if (header_value(response, "Sec-WebSocket-Extensions", value, sizeof value))
