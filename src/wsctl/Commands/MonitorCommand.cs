@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.RegularExpressions;
 using Wsctl.Cli;
 using Wsctl.Monitor;
 
@@ -11,7 +10,10 @@ namespace Wsctl.Commands;
 /// </summary>
 public static class MonitorCommand
 {
-    /// <summary>How long one --until match may take on one line before it counts as no match.</summary>
+    /// <summary>
+    /// How long one --until match may take on one line before it counts as no match: only patterns the linear engine
+    /// cannot run (<see cref="UserPattern"/>) can take long.
+    /// </summary>
     private static readonly TimeSpan MatchTimeLimit = TimeSpan.FromMilliseconds(200);
 
     public static Command Create()
@@ -68,7 +70,7 @@ public static class MonitorCommand
         until.Validators.Add(result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (TryParsePattern(text, out var error) is null)
+            if (UserPattern.TryParse(text, MatchTimeLimit, out var error) is null)
                 result.AddError($"--until: expected a regular expression, got {Options.Quote(text)} ({error})");
         });
         command.Validators.Add(result =>
@@ -85,26 +87,14 @@ public static class MonitorCommand
                 parse.GetValue(elf),
                 parse.GetValue(firmware),
                 ResetIntoApp: !parse.GetValue(noReset),
-                Until: parse.GetValue(until) is { } pattern ? TryParsePattern(pattern, out _) : null,
+                Until: parse.GetValue(until) is { } pattern
+                    ? UserPattern.TryParse(pattern, MatchTimeLimit, out _)
+                    : null,
                 Timeout: parse.GetValue(timeout) is var limit && limit > TimeSpan.Zero ? limit : null,
                 Json: parse.GetValue(json));
             return VerbRunner.RunAsync(parse, cancel, (logger, token) =>
                 Task.Run(() => MonitorSession.Run(settings, logger, token), token));
         });
         return command;
-    }
-
-    private static Regex? TryParsePattern(string text, out string? error)
-    {
-        try
-        {
-            error = null;
-            return new Regex(text, RegexOptions.CultureInvariant, MatchTimeLimit);
-        }
-        catch (ArgumentException e)
-        {
-            error = e.Message.Split('\n')[0].TrimEnd('.');
-            return null;
-        }
     }
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using WsCore;
 using WsCore.Mdns;
 using WsCore.Targets;
@@ -80,8 +79,8 @@ public static class SendCommand
         waitFor.Validators.Add(r =>
         {
             var pattern = r.GetValueOrDefault<string?>();
-            if (pattern is not null && !IsRegex(pattern))
-                r.AddError($"--wait-for: expected a regular expression, got {Options.Quote(pattern)}");
+            if (pattern is not null && UserPattern.TryParse(pattern, ReceiveLoop.MatchTimeLimit, out var error) is null)
+                r.AddError($"--wait-for: expected a regular expression, got {Options.Quote(pattern)} ({error})");
         });
         header.Validators.Add(r =>
         {
@@ -151,7 +150,8 @@ public static class SendCommand
             var waitPattern = parse.GetValue(waitFor);
             var sendWait = listening ? new SendWait(WaitKind.Listen)
                 : waitPattern is not null
-                    ? new SendWait(WaitKind.Match, Pattern: WaitPattern(waitPattern))
+                    ? new SendWait(
+                        WaitKind.Match, Pattern: UserPattern.TryParse(waitPattern, ReceiveLoop.MatchTimeLimit, out _))
                     : parse.GetValue(wait)!;
             var limit = parse.GetValue(timeout);
             var timeoutGiven = parse.GetResult(timeout) is { Implicit: false };
@@ -198,33 +198,5 @@ public static class SendCommand
     {
         var colon = header.IndexOf(':');
         return new(header[..colon].Trim(), header[(colon + 1)..].Trim());
-    }
-
-    // Matched in linear time where the pattern allows it (no backreferences, lookarounds or atomic groups), so that
-    // no message can make a match run away, whatever the pattern; the others keep the backtracking engine with a
-    // time limit per match (ReceiveLoop says so when a message reaches it).
-    private static Regex WaitPattern(string pattern)
-    {
-        try
-        {
-            return new Regex(pattern, RegexOptions.NonBacktracking);
-        }
-        catch (NotSupportedException)
-        {
-            return new Regex(pattern, RegexOptions.None, ReceiveLoop.MatchTimeLimit);
-        }
-    }
-
-    private static bool IsRegex(string pattern)
-    {
-        try
-        {
-            _ = new Regex(pattern);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

@@ -133,6 +133,31 @@ public class MonitorCliTests
         Assert.EndsWith("I (611) ws_server: WebSocket server on port 8080\n", result.Stdout);
     }
 
+    // A line that matches, though the backtracking engine would try 2^40 ways at its start before finding where:
+    // --until runs in linear time (the non-backtracking engine), so the line is not missed; with the backtracking
+    // engine and its 200 ms limit per line it counted as no match and the monitor ran into its timeout (exit 6).
+    [Fact]
+    public async Task Until_LineThatWouldBacktrackWithoutEnd_StillMatches_Exit0()
+    {
+        var line = new string('a', 40) + "!ab";
+        using var device = new ScriptedDevice($"I (100) app: {line}\r\nI (200) app: later\r\n");
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", device.Url, "--until", "(a+)+b", "--timeout", "20s"], timeout: Limit);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.EndsWith($"I (100) app: {line}\n", result.Stdout);
+    }
+
+    // A pattern the linear engine cannot run (a lookahead) still works, with the backtracking engine.
+    [Fact]
+    public async Task Until_PatternWithLookahead_MatchingLine_Exit0()
+    {
+        using var device = new ScriptedDevice(PanicSamples.HealthyBoot + "I (700) app: after the match\r\n");
+        var result = await WsctlProcess.RunAsync(
+            ["monitor", "-p", device.Url, "--until", "server on(?= port 8080)", "--timeout", "30s"], timeout: Limit);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.EndsWith("I (611) ws_server: WebSocket server on port 8080\n", result.Stdout);
+    }
+
     [Fact]
     public async Task Timeout_SilentDevice_Exit6()
     {
@@ -206,7 +231,8 @@ public class MonitorCliTests
     }
 
     [Theory]
-    [InlineData(new[] { "--until", "(unclosed" }, "--until: expected a regular expression, got '(unclosed'")]
+    [InlineData(new[] { "--until", "(unclosed" },
+        "--until: expected a regular expression, got '(unclosed' (Not enough )'s, at character 9)")]
     [InlineData(new[] { "--elf", "a.elf", "--firmware", "build" }, "--elf: give --elf or --firmware, not both")]
     [InlineData(new[] { "--elf", "/nonexistent/app.elf" }, "/nonexistent/app.elf: cannot read it")]
     [InlineData(new[] { "--firmware", "/nonexistent/build" },

@@ -279,9 +279,10 @@ public sealed class SendVerbTests
         var (exit, _, stderr) = await RunAsync("send", "http://example.invalid/", "x");
         Assert.Equal(1, exit);
         Assert.Contains("ws://", stderr);
-        (exit, _, stderr) = await RunAsync("send", "127.0.0.1:1", "x", "--wait-for", "([");
+        (exit, _, stderr) = await RunAsync("send", "127.0.0.1:1", "x", "--wait-for", "ready(");
         Assert.Equal(1, exit);
-        Assert.Contains("--wait-for", stderr);
+        Assert.Contains("--wait-for: expected a regular expression, got 'ready(' (Not enough )'s, at character 6)",
+            stderr);
         (exit, _, stderr) = await RunAsync("send", "127.0.0.1:1", "zz", "--hex");
         Assert.Equal(1, exit);
         Assert.Contains("hex", stderr);
