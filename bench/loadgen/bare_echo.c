@@ -1,9 +1,10 @@
 /*
  * bare_echo: the floor of the echo benchmarks. A WebSocket echo server doing the least one can do: one thread, one
  * epoll set, and per readable connection one recv, every whole frame in it unmasked and sent back with one send. No
- * UTF-8 check, no limits but its buffers, no timeouts, no close handshake bookkeeping: not a server to run anything
- * on, but what the system calls of an echo cost on this machine, measured in the same run as the real servers, so
- * that the gap between two of them can be read against how far each is above what the kernel takes.
+ * UTF-8 check, no limits but its buffers (a frame or request head over 32 KiB ends the connection, as does an
+ * unmasked frame), no timeouts, a close frame answered by echoing it: not a server to run anything on, but what the
+ * system calls of an echo cost on this machine, measured in the same run as the real servers, so that the gap
+ * between two of them can be read against how far each is above what the kernel takes.
  *
  *   bare_echo --port N [--mode echo]
  *
@@ -30,7 +31,7 @@
 #include "ws_accept.h"
 
 enum {
-    /* Room for a 16 KiB frame (the largest the bench sends is 256 bytes) and the frames queued behind it. */
+    /* Room for a frame of up to 32 KiB (the largest the bench sends is 256 bytes) or the frames of one read. */
     IN_CAPACITY = 32768,
     OUT_CAPACITY = 2 * IN_CAPACITY,
     MAX_EVENTS = 512,
@@ -94,8 +95,9 @@ static bool answer_handshake(struct connection *c) {
 }
 
 /* §5.2: every whole frame received, unmasked and queued back with its opcode and FIN bit (a ping as a pong, §5.5.2;
- * a pong dropped). False when the connection must end: a frame too long for the buffer, or not masked (§5.1). */
-static bool echo_frames(struct connection *c) {
+ * a pong dropped), as many as the output buffer has room for (`room_ran_out` says when frames are left for later).
+ * False when the connection must end: a frame too long for the buffer, or not masked (§5.1). */
+static bool echo_frames(struct connection *c, bool *room_ran_out) {
     size_t at = 0;
     while (!c->closing && c->in_length - at >= 2) {
         unsigned char *frame = c->in + at;
@@ -114,7 +116,10 @@ static bool echo_frames(struct connection *c) {
 
         unsigned char answer[4], *mask = frame + header, *payload = frame + header + 4;
         size_t answer_header = 2;
-        if (OUT_CAPACITY - c->out_length < answer_header + 2 + length) break; /* the rest once the answer is out */
+        if (OUT_CAPACITY - c->out_length < answer_header + 2 + length) {
+            *room_ran_out = true; /* the rest once what is queued is out */
+            break;
+        }
         for (size_t i = 0; i < length; i++) payload[i] ^= mask[i & 3];
         int opcode = frame[0] & 0x0F;
         at += header + 4 + length;
@@ -148,14 +153,30 @@ static bool flush(struct connection *c) {
 
 static void on_ready(struct connection *c, uint32_t events) {
     bool was_writing = c->out_offset < c->out_length;
-    if (events & EPOLLIN) {
+    if ((events & EPOLLIN) && c->in_length < IN_CAPACITY - 1) {
         ssize_t received = recv(c->fd, c->in + c->in_length, IN_CAPACITY - 1 - c->in_length, 0);
-        if (received == 0 || (received < 0 && errno != EAGAIN && errno != EINTR)) return end(c);
+        if (received == 0 || (received < 0 && errno != EAGAIN && errno != EINTR)) {
+            end(c);
+            return;
+        }
         if (received > 0) c->in_length += (size_t)received;
+    } else if ((events & (EPOLLERR | EPOLLHUP)) && !(events & (EPOLLIN | EPOLLOUT))) {
+        end(c);
+        return;
     }
-    if (!c->upgraded && !answer_handshake(c)) return end(c);
-    if (c->upgraded && !echo_frames(c)) return end(c);
-    if (!flush(c)) return end(c);
+    if (!c->upgraded && !answer_handshake(c)) {
+        end(c);
+        return;
+    }
+    for (;;) {
+        bool room_ran_out = false;
+        if ((c->upgraded && !echo_frames(c, &room_ran_out)) || !flush(c)) {
+            end(c);
+            return;
+        }
+        /* Frames left for lack of room are answered now that the queue is out, or when it is (EPOLLOUT). */
+        if (!room_ran_out || c->out_offset < c->out_length) break;
+    }
     if (was_writing != (c->out_offset < c->out_length)) watch(c, EPOLL_CTL_MOD);
 }
 

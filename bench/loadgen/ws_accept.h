@@ -1,7 +1,8 @@
 /*
  * ws_accept.h: SHA-1 and base64, the two pieces of the opening handshake's Sec-WebSocket-Accept (RFC 6455 §4.2.2
  * step 5.4), shared by the bench's C programs: echo_load checks the server's answer with them, bare_echo makes its
- * own. Header-only (static functions): each program is one gcc command, as bench/run.sh and the tests build them.
+ * own. Header-only (static inline functions): each program is one gcc command, as bench/run.sh and the tests build
+ * them.
  */
 #ifndef WS_ACCEPT_H
 #define WS_ACCEPT_H
@@ -12,9 +13,9 @@
 
 /* ---- SHA-1 (FIPS 180-4) ---- */
 
-static uint32_t rotate_left(uint32_t value, int bits) { return (value << bits) | (value >> (32 - bits)); }
+static inline uint32_t rotate_left(uint32_t value, int bits) { return (value << bits) | (value >> (32 - bits)); }
 
-static void sha1_block(uint32_t state[5], const unsigned char block[64]) {
+static inline void sha1_block(uint32_t state[5], const unsigned char block[64]) {
     uint32_t w[80];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 | (uint32_t)block[4 * i + 2] << 8 |
@@ -33,7 +34,7 @@ static void sha1_block(uint32_t state[5], const unsigned char block[64]) {
     state[0] += a, state[1] += b, state[2] += c, state[3] += d, state[4] += e;
 }
 
-static void sha1(const unsigned char *data, size_t length, unsigned char digest[20]) {
+static inline void sha1(const unsigned char *data, size_t length, unsigned char digest[20]) {
     uint32_t state[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
     unsigned char block[64];
     size_t done = 0;
@@ -52,7 +53,7 @@ static void sha1(const unsigned char *data, size_t length, unsigned char digest[
     for (int i = 0; i < 20; i++) digest[i] = (unsigned char)(state[i / 4] >> (24 - 8 * (i % 4)));
 }
 
-static void base64(const unsigned char *data, size_t length, char *out) {
+static inline void base64(const unsigned char *data, size_t length, char *out) {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t o = 0;
     for (size_t i = 0; i < length; i += 3) {
@@ -68,10 +69,10 @@ static void base64(const unsigned char *data, size_t length, char *out) {
 
 /* The Sec-WebSocket-Accept value for a Sec-WebSocket-Key (RFC 6455 §4.2.2 step 5.4): base64 of the SHA-1 of the key
  * followed by the protocol's GUID; `out` takes 29 bytes (28 characters and the terminating zero). */
-static void ws_accept(const char *key, size_t key_length, char out[29]) {
+static inline void ws_accept(const char *key, size_t key_length, char out[29]) {
     static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     unsigned char source[128 + sizeof guid], digest[20];
-    if (key_length > 128) key_length = 128;
+    if (key_length > 128) key_length = 128; /* a key is 24 characters (§4.1); a longer one gets a wrong answer */
     memcpy(source, key, key_length);
     memcpy(source + key_length, guid, sizeof guid - 1);
     sha1(source, key_length + sizeof guid - 1, digest);

@@ -80,8 +80,8 @@ public sealed class ReceiveLoop
             Failure = new WsCoreException(FailureKind.InvalidInput,
                 $"--wait-for: matching /{_wait.Pattern}/ against a message took over {Cli.Duration.Format(
                     MatchTimeLimit)}",
-                "the pattern backtracks without end on such messages (a backreference or lookaround with nested " +
-                "quantifiers like (a+)+): simplify it");
+                "the pattern backtracks without end on such messages (nested quantifiers like (a+)+ in a pattern " +
+                "the linear engine cannot run: a backreference, a lookaround, or a large counted repeat): simplify it");
         }
     }
 
