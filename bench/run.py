@@ -548,7 +548,7 @@ def targets(results, send_ms):
     ]
     for key, (who, generator), _ in ECHO_UWS_TARGETS:
         rows.append((f"echo, {who}: server CPU per round trip, under {generator}", "≤ 1.00× uWebSockets",
-                     ratio(results, key, cpu, "wsctl", "uws"), lambda v: v <= 1.00, "{:.2f}×",
+                     ratio(results, key, cpu, "wsctl", "uws"), lambda v: v <= 1.00, "{:.3f}×",
                      (key, ["wsctl", "uws"])))
     rows += [
         ("echo, 64 connections: serve printing every message (to /dev/null) over `--no-print`", "≤ 1.05×",
@@ -611,7 +611,7 @@ def targets(results, send_ms):
     if missed:
         out += [
             "## Why the echo target against uWebSockets is missed", "",
-            "- Missed: " + "; ".join(f"{title} {to_uws:.2f}× (wsctl {spread(results, key, 'wsctl')}, uWebSockets "
+            "- Missed: " + "; ".join(f"{title} {to_uws:.3f}× (wsctl {spread(results, key, 'wsctl')}, uWebSockets "
                                      f"{spread(results, key, 'uws')} µs)" for key, title, to_uws in missed) + ".",
             "  Unpaced, the generator is the limit (`wsctl bench` at 100% of its CPU; under echo_load both ends at",
             "  about 95%, uWebSockets' runs and wsctl's alike, 2026-12-07), so a server's CPU per round trip is its",
